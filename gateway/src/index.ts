@@ -1,0 +1,3 @@
+export { createAuthenticator, type Authenticate, type AuthOptions } from './auth';
+export { createDevTokenIssuer, type DevTokenIssuer } from './dev-tokens';
+export { startGateway, type GatewayOptions, type RunningGateway } from './server';

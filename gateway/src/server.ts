@@ -1,0 +1,114 @@
+import type { Server } from 'node:http';
+import { ApolloServer, type BaseContext } from '@apollo/server';
+import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
+import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
+import { ApolloGateway, IntrospectAndCompose, RemoteGraphQLDataSource } from '@apollo/gateway';
+import {
+  createGraphQLHttpServer,
+  createViewerSigner,
+  errorLoggingPlugin,
+  listen,
+  maskInternalError,
+  REQUEST_ID_HEADER,
+  serviceViewer,
+  VIEWER_HEADER,
+  type Logger,
+  type Viewer,
+} from '@loyalty-graph/shared';
+import type { Authenticate } from './auth';
+
+export interface GatewayContext extends BaseContext {
+  viewer: Viewer;
+  requestId: string;
+}
+
+export interface GatewayOptions {
+  /** Development: compose at start from the running subgraphs. */
+  subgraphs?: { name: string; url: string }[];
+  /** Production: the committed, composed supergraph. */
+  supergraphSdl?: string;
+  authenticate: Authenticate;
+  internalSecret: string;
+  logger: Logger;
+  /** Sandbox and introspection: development only. */
+  development: boolean;
+}
+
+/** Shown in Apollo Sandbox on first visit: the till's lookup. */
+const EXAMPLE_OPERATION = `# Paste an Authorization header from the \`pnpm dev\` output into Headers first.
+query LookUpMember($programId: ID!, $email: String!) {
+  memberByIdentifier(programId: $programId, type: EMAIL, value: $email) {
+    id
+    firstName
+    status
+    tier { name rank benefits { code description } }
+  }
+}
+`;
+
+export interface RunningGateway {
+  url: string;
+  httpServer: Server;
+  stop(): Promise<void>;
+}
+
+export async function startGateway(options: GatewayOptions, port: number): Promise<RunningGateway> {
+  const sign = createViewerSigner(options.internalSecret);
+
+  class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> {
+    override async willSendRequest({ request, context, kind }: Parameters<NonNullable<RemoteGraphQLDataSource<GatewayContext>['willSendRequest']>>[0]) {
+      // Only headers we set reach subgraphs: a client's own x-lg-viewer is never forwarded.
+      // The kind enum is not exported by @apollo/gateway; its values are stable strings.
+      const incoming = (kind as string) === 'incoming operation';
+      const viewer = incoming ? (context as GatewayContext).viewer : serviceViewer('gateway');
+      request.http?.headers.set(VIEWER_HEADER, await sign(viewer));
+      if (incoming) request.http?.headers.set(REQUEST_ID_HEADER, (context as GatewayContext).requestId);
+    }
+  }
+
+  const gateway = new ApolloGateway({
+    ...(options.supergraphSdl
+      ? { supergraphSdl: options.supergraphSdl }
+      : { supergraphSdl: new IntrospectAndCompose({ subgraphs: options.subgraphs ?? [] }) }),
+    buildService: ({ url }) => new SubgraphDataSource({ url }),
+  });
+
+  let loaded = false;
+  const apollo = new ApolloServer<GatewayContext>({
+    gateway,
+    introspection: options.development,
+    includeStacktraceInErrorResponses: false,
+    // Defaults, stated so nobody turns them off by accident: CSRF prevention on, no batching.
+    csrfPrevention: true,
+    allowBatchedHttpRequests: false,
+    formatError: maskInternalError,
+    plugins: [
+      errorLoggingPlugin(options.logger),
+      options.development
+        ? ApolloServerPluginLandingPageLocalDefault({ embed: true, document: EXAMPLE_OPERATION })
+        : ApolloServerPluginLandingPageDisabled(),
+      { serverWillStart: async () => void (loaded = true) },
+    ],
+  });
+
+  const httpServer = createGraphQLHttpServer<GatewayContext>({
+    apollo,
+    ready: async () => loaded,
+    context: async ({ req, requestId }) => ({ viewer: await options.authenticate(req.headers.authorization), requestId }),
+  });
+  apollo.addPlugin(ApolloServerPluginDrainHttpServer({ httpServer }));
+  await apollo.start();
+  const url = await listen(httpServer, port, options.development ? '127.0.0.1' : '0.0.0.0');
+  options.logger.info('gateway listening', { url });
+
+  let stopping: Promise<void> | null = null;
+  return {
+    url,
+    httpServer,
+    stop() {
+      stopping ??= apollo.stop();
+      return stopping;
+    },
+  };
+}

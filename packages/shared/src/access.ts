@@ -1,0 +1,112 @@
+import {
+  defaultFieldResolver,
+  isObjectType,
+  Kind,
+  type GraphQLFieldConfig,
+  type GraphQLField,
+  type GraphQLSchema,
+} from 'graphql';
+import { forbidden, unauthenticated } from './errors';
+import { STAFF_ROLES, type StaffRole, type Viewer } from './viewer';
+
+/**
+ * Every subgraph declares, next to each field, who may call it:
+ *
+ *   directive @access(allow: [String!]!) on FIELD_DEFINITION
+ *   type Query { member(id: ID!): Member @access(allow: ["MEMBER", "AGENT", "ADMIN"]) }
+ *
+ * (A String list rather than an enum so the rule vocabulary does not leak into the public API
+ * schema. Federation's own @authenticated/@requiresScopes are refused by @apollo/gateway.)
+ *
+ * The directive is the coarse gate (which kinds of caller); ownership rules (a member sees only
+ * themself, staff only their program) are policy code in each subgraph.
+ */
+export const ACCESS_RULES = ['PUBLIC', 'MEMBER', 'PARTNER', 'SERVICE', ...STAFF_ROLES] as const;
+export type AccessRule = (typeof ACCESS_RULES)[number];
+
+export const ACCESS_DIRECTIVE_SDL = 'directive @access(allow: [String!]!) on FIELD_DEFINITION';
+
+export interface ViewerContext {
+  viewer: Viewer;
+  requestId: string;
+}
+
+/** Federation's own entry points; entity resolvers apply their own policy per representation. */
+const FEDERATION_FIELDS = new Set(['_service', '_entities']);
+
+export function allows(viewer: Viewer, rules: readonly AccessRule[]): boolean {
+  return rules.some((rule) => {
+    switch (rule) {
+      case 'PUBLIC':
+        return true;
+      case 'MEMBER':
+        return viewer.kind === 'MEMBER';
+      case 'PARTNER':
+        return viewer.kind === 'PARTNER';
+      case 'SERVICE':
+        return viewer.kind === 'SERVICE';
+      default:
+        return viewer.kind === 'STAFF' && viewer.roles.includes(rule);
+    }
+  });
+}
+
+/** Throws UNAUTHENTICATED for anonymous callers and FORBIDDEN for the rest. */
+export function assertAllowed(viewer: Viewer, rules: readonly AccessRule[]): void {
+  if (allows(viewer, rules)) return;
+  if (viewer.kind === 'ANONYMOUS') throw unauthenticated();
+  throw forbidden();
+}
+
+function accessRulesOf(field: GraphQLField<unknown, unknown>): AccessRule[] | null {
+  const directive = field.astNode?.directives?.find((d) => d.name.value === 'access');
+  if (!directive) return null;
+  const arg = directive.arguments?.find((a) => a.name.value === 'allow');
+  if (!arg || arg.value.kind !== Kind.LIST) throw new Error(`@access on ${field.name} needs allow: [..]`);
+  return arg.value.values.map((value) => {
+    if (value.kind !== Kind.STRING || !(ACCESS_RULES as readonly string[]).includes(value.value)) {
+      throw new Error(`@access on ${field.name}: unknown rule; use one of ${ACCESS_RULES.join(', ')}`);
+    }
+    return value.value as AccessRule;
+  });
+}
+
+/**
+ * Wraps every field that carries @access with a check that runs before its resolver. Root
+ * fields without @access make the build fail: forgetting to declare access must not mean
+ * "open to everyone".
+ */
+export function applyAccessControl(schema: GraphQLSchema): GraphQLSchema {
+  const roots = new Set([schema.getQueryType(), schema.getMutationType(), schema.getSubscriptionType()].filter(Boolean));
+  for (const type of Object.values(schema.getTypeMap())) {
+    if (!isObjectType(type) || type.name.startsWith('__')) continue;
+    for (const field of Object.values(type.getFields())) {
+      const rules = accessRulesOf(field);
+      if (!rules) {
+        if (roots.has(type) && !FEDERATION_FIELDS.has(field.name)) {
+          throw new Error(`${type.name}.${field.name} has no @access directive: declare who may call it`);
+        }
+        continue;
+      }
+      const resolve = field.resolve ?? defaultFieldResolver;
+      const guarded: GraphQLFieldConfig<unknown, ViewerContext>['resolve'] = (source, args, context, info) => {
+        assertAllowed(context.viewer, rules);
+        return resolve(source, args, context, info);
+      };
+      field.resolve = guarded as typeof field.resolve;
+    }
+  }
+  return schema;
+}
+
+/** Staff who may act in the given program: its own staff, or platform operators (no program). */
+export function isStaffOf(viewer: Viewer, programId: string, roles: readonly StaffRole[]): boolean {
+  if (viewer.kind !== 'STAFF') return false;
+  if (!viewer.roles.some((r) => roles.includes(r))) return false;
+  return viewer.programId === null || viewer.programId === programId;
+}
+
+/** Platform operators run the deployment: staff with ADMIN and no program of their own. */
+export function isOperator(viewer: Viewer): boolean {
+  return viewer.kind === 'STAFF' && viewer.programId === null && viewer.roles.includes('ADMIN');
+}

@@ -1,0 +1,94 @@
+import pg from 'pg';
+import { DataSource, type Logger as TypeOrmLogger, type MixedList, type EntitySchema } from 'typeorm';
+
+// Entities use TypeORM decorators with every column's type named explicitly: esbuild (tsx, vitest)
+// emits no decorator metadata, so nothing may rely on reflected types.
+// pg returns int8 and numeric as strings; we keep it that way (exact money, 64-bit aggregates)
+// and convert deliberately where a number is safe.
+
+export interface DatabaseOptions {
+  /** postgres://… URL of this subgraph's own database. */
+  url: string;
+  // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
+  entities: MixedList<Function | string | EntitySchema>;
+  // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
+  migrations: MixedList<Function | string>;
+  /** Distinct per service so `pg_stat_activity` tells who holds a connection. */
+  applicationName: string;
+  poolSize?: number;
+  logger?: TypeOrmLogger;
+}
+
+/** A DataSource for one subgraph: schema changes only through migrations, never `synchronize`. */
+export function createDataSource(options: DatabaseOptions): DataSource {
+  return new DataSource({
+    type: 'postgres',
+    url: options.url,
+    entities: options.entities,
+    migrations: options.migrations,
+    migrationsTableName: 'migrations',
+    synchronize: false,
+    migrationsRun: false,
+    ...(options.logger ? { logger: options.logger, logging: true } : { logging: false }),
+    extra: {
+      max: options.poolSize ?? 10,
+      application_name: options.applicationName,
+      // A hung query must not hold a request forever.
+      statement_timeout: 30_000,
+    },
+  });
+}
+
+/** Connects and brings the schema up to date. */
+export async function openDatabase(options: DatabaseOptions): Promise<DataSource> {
+  const db = createDataSource(options);
+  await db.initialize();
+  try {
+    await db.runMigrations({ transaction: 'each' });
+  } catch (error) {
+    await db.destroy();
+    throw error;
+  }
+  return db;
+}
+
+/** The URL of another database on the same server. */
+export function databaseUrl(serverUrl: string, database: string): string {
+  const url = new URL(serverUrl);
+  url.pathname = `/${database}`;
+  return url.toString();
+}
+
+/**
+ * Creates the database if it does not exist. Subgraphs own one database each, so a fresh server
+ * needs them created before migrations run.
+ */
+export async function ensureDatabase(serverUrl: string, database: string): Promise<void> {
+  if (!/^[a-z_][a-z0-9_]{0,62}$/.test(database)) throw new Error(`unsafe database name: ${database}`);
+  const client = new pg.Client({ connectionString: databaseUrl(serverUrl, 'postgres') });
+  await client.connect();
+  try {
+    const { rowCount } = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [database]);
+    if (rowCount === 0) {
+      try {
+        await client.query(`CREATE DATABASE "${database}"`);
+      } catch (error) {
+        // Two services creating the same database at once: the loser's error is harmless.
+        if ((error as { code?: string }).code !== '42P04' && (error as { code?: string }).code !== '23505') throw error;
+      }
+    }
+  } finally {
+    await client.end();
+  }
+}
+
+/** Readiness: the database answers. */
+export async function pingDatabase(db: DataSource): Promise<void> {
+  await db.query('SELECT 1');
+}
+
+/** True when a statement failed on a unique constraint (optionally a specific one). */
+export function isUniqueViolation(error: unknown, constraint?: string): boolean {
+  const driverError = (error as { driverError?: { code?: string; constraint?: string } }).driverError ?? (error as { code?: string; constraint?: string });
+  return driverError?.code === '23505' && (constraint === undefined || driverError.constraint === constraint);
+}

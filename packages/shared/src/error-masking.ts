@@ -1,0 +1,57 @@
+import { unwrapResolverError } from '@apollo/server/errors';
+import type { ApolloServerPlugin, BaseContext } from '@apollo/server';
+import type { GraphQLFormattedError } from 'graphql';
+import { ErrorCode, PUBLIC_ERROR_CODES } from './errors';
+import type { Logger } from './logger';
+
+interface RequestIdContext extends BaseContext {
+  requestId: string;
+}
+
+/**
+ * Errors we did not raise on purpose (bugs, database failures) are logged with the request id and
+ * replaced by a generic message carrying that id, so a support agent can find the log line and
+ * the client learns nothing about our internals.
+ */
+export function maskInternalError(formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError {
+  const code = formatted.extensions?.['code'];
+  if (typeof code === 'string' && PUBLIC_ERROR_CODES.has(code)) {
+    // Strip anything but the code and the field hint; stack traces never leave the service.
+    const { code: _c, field, ...rest } = formatted.extensions ?? {};
+    void _c;
+    void rest;
+    return { ...formatted, extensions: { code, ...(field ? { field } : {}) } };
+  }
+  void error;
+  return { message: 'Internal server error', locations: formatted.locations, path: formatted.path, extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR } };
+}
+
+/** Logs the original of every error that will be masked, and stamps the request id on it. */
+export function errorLoggingPlugin(logger: Logger): ApolloServerPlugin<RequestIdContext> {
+  return {
+    async requestDidStart({ contextValue }) {
+      return {
+        async didEncounterErrors({ errors, operationName }) {
+          for (const error of errors) {
+            const code = error.extensions?.['code'];
+            if (typeof code === 'string' && PUBLIC_ERROR_CODES.has(code)) continue;
+            logger.error('request failed', {
+              requestId: contextValue.requestId,
+              operationName,
+              path: error.path,
+              error: unwrapResolverError(error),
+            });
+          }
+        },
+        async willSendResponse({ response }) {
+          if (response.body.kind !== 'single') return;
+          for (const error of response.body.singleResult.errors ?? []) {
+            if (error.extensions?.['code'] === ErrorCode.INTERNAL_SERVER_ERROR) {
+              (error.extensions as Record<string, unknown>)['requestId'] = contextValue.requestId;
+            }
+          }
+        },
+      };
+    },
+  };
+}

@@ -1,0 +1,95 @@
+import { GraphQLError } from 'graphql';
+
+/**
+ * Error codes a client can rely on. Anything else that escapes a resolver is an internal
+ * error and is masked before it leaves the service.
+ */
+export const ErrorCode = {
+  UNAUTHENTICATED: 'UNAUTHENTICATED',
+  FORBIDDEN: 'FORBIDDEN',
+  BAD_USER_INPUT: 'BAD_USER_INPUT',
+  NOT_FOUND: 'NOT_FOUND',
+  CONFLICT: 'CONFLICT',
+  INTERNAL_SERVER_ERROR: 'INTERNAL_SERVER_ERROR',
+} as const;
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+/** Codes produced by GraphQL itself (parse/validation) or by us on purpose: shown as they are. */
+export const PUBLIC_ERROR_CODES: ReadonlySet<string> = new Set([
+  ErrorCode.UNAUTHENTICATED,
+  ErrorCode.FORBIDDEN,
+  ErrorCode.BAD_USER_INPUT,
+  ErrorCode.NOT_FOUND,
+  ErrorCode.CONFLICT,
+  'GRAPHQL_PARSE_FAILED',
+  'GRAPHQL_VALIDATION_FAILED',
+  'BAD_REQUEST',
+  'OPERATION_RESOLUTION_FAILURE',
+  'PERSISTED_QUERY_NOT_FOUND',
+  'PERSISTED_QUERY_NOT_SUPPORTED',
+]);
+
+export function unauthenticated(message = 'Authentication required'): GraphQLError {
+  return new GraphQLError(message, { extensions: { code: ErrorCode.UNAUTHENTICATED, http: { status: 401 } } });
+}
+
+export function forbidden(message = 'You are not allowed to do this'): GraphQLError {
+  return new GraphQLError(message, { extensions: { code: ErrorCode.FORBIDDEN, http: { status: 403 } } });
+}
+
+/** Malformed input: names the offending field so a form can point at it. */
+export function badUserInput(message: string, field?: string): GraphQLError {
+  return new GraphQLError(message, { extensions: { code: ErrorCode.BAD_USER_INPUT, ...(field ? { field } : {}) } });
+}
+
+export function notFound(what: string): GraphQLError {
+  return new GraphQLError(`${what} not found`, { extensions: { code: ErrorCode.NOT_FOUND } });
+}
+
+export function conflict(message: string): GraphQLError {
+  return new GraphQLError(message, { extensions: { code: ErrorCode.CONFLICT } });
+}
+
+/**
+ * An expected business failure, returned in a mutation payload's `userErrors` rather than thrown:
+ * the request was well formed, the world just said no (identifier taken, transition not allowed).
+ */
+export interface UserError {
+  code: string;
+  field: string | null;
+  message: string;
+}
+
+export function userError(code: string, message: string, field: string | null = null): UserError {
+  return { code, field, message };
+}
+
+/** Thrown by domain code for an expected failure; resolvers turn it into a `UserError`. */
+export class DomainError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+    readonly field: string | null = null,
+  ) {
+    super(message);
+    this.name = 'DomainError';
+  }
+
+  toUserError(): UserError {
+    return userError(this.code, this.message, this.field);
+  }
+}
+
+/**
+ * Malformed input found by domain validation (bad email, oversized name). Resolvers turn it into
+ * a BAD_USER_INPUT GraphQL error that names the field; nothing has been written when it is thrown.
+ */
+export class InputError extends Error {
+  constructor(
+    message: string,
+    readonly field: string,
+  ) {
+    super(message);
+    this.name = 'InputError';
+  }
+}

@@ -1,0 +1,123 @@
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { HeaderMap, type ApolloServer, type BaseContext } from '@apollo/server';
+import { REQUEST_ID_HEADER } from './viewer';
+
+/** Requests larger than this are refused before parsing: GraphQL operations are small. */
+const MAX_BODY_BYTES = 1024 * 1024;
+
+export interface HttpRequestInfo {
+  req: IncomingMessage;
+  requestId: string;
+}
+
+export interface GraphQLHttpOptions<TContext extends BaseContext> {
+  apollo: ApolloServer<TContext>;
+  context: (info: HttpRequestInfo) => Promise<TContext>;
+  /** Liveness: the process is up. Readiness: it can serve (database reachable, schema loaded). */
+  ready: () => Promise<boolean>;
+}
+
+/**
+ * A plain node:http server around Apollo's `executeHTTPGraphQLRequest`, the documented way to
+ * integrate Apollo Server with any HTTP layer. Serves GraphQL on `/` and `/graphql`, plus
+ * `/health` and `/ready`. No framework: nothing to configure, nothing to slow the hot path.
+ */
+export function createGraphQLHttpServer<TContext extends BaseContext>(options: GraphQLHttpOptions<TContext>): Server {
+  const server = createServer((req, res) => {
+    handle(options, req, res).catch((error: unknown) => {
+      if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ errors: [{ message: 'Internal server error' }] }));
+      process.stderr.write(`unhandled HTTP error: ${String(error)}\n`);
+    });
+  });
+  // Keep-alive longer than typical load balancers so they, not we, close idle connections.
+  server.keepAliveTimeout = 65_000;
+  return server;
+}
+
+async function handle<TContext extends BaseContext>(
+  options: GraphQLHttpOptions<TContext>,
+  req: IncomingMessage,
+  res: ServerResponse,
+): Promise<void> {
+  const url = new URL(req.url ?? '/', 'http://localhost');
+  const headerId = req.headers[REQUEST_ID_HEADER];
+  const requestId = typeof headerId === 'string' && /^[\w.:-]{1,100}$/.test(headerId) ? headerId : randomUUID();
+  res.setHeader(REQUEST_ID_HEADER, requestId);
+
+  if (url.pathname === '/health') return json(res, 200, { status: 'ok' });
+  if (url.pathname === '/ready') {
+    const ok = await options.ready().catch(() => false);
+    return json(res, ok ? 200 : 503, { status: ok ? 'ready' : 'unavailable' });
+  }
+  if (url.pathname !== '/' && url.pathname !== '/graphql') return json(res, 404, { error: 'not found' });
+
+  const headers = new HeaderMap();
+  for (const [key, value] of Object.entries(req.headers)) {
+    if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(', ') : value);
+  }
+  let body: unknown = undefined;
+  if (req.method === 'POST') {
+    const raw = await readBody(req);
+    if (raw === null) return json(res, 413, { errors: [{ message: 'Request body too large' }] });
+    if ((headers.get('content-type') ?? '').includes('application/json')) {
+      try {
+        body = raw.length ? JSON.parse(raw) : undefined;
+      } catch {
+        return json(res, 400, { errors: [{ message: 'Request body is not valid JSON', extensions: { code: 'BAD_REQUEST' } }] });
+      }
+    } else {
+      body = raw;
+    }
+  }
+
+  const result = await options.apollo.executeHTTPGraphQLRequest({
+    httpGraphQLRequest: { method: req.method?.toUpperCase() ?? 'GET', headers, search: url.search, body },
+    context: () => options.context({ req, requestId }),
+  });
+  for (const [key, value] of result.headers) res.setHeader(key, value);
+  res.statusCode = result.status ?? 200;
+  if (result.body.kind === 'complete') {
+    res.end(result.body.string);
+    return;
+  }
+  for await (const chunk of result.body.asyncIterator) res.write(chunk);
+  res.end();
+}
+
+function readBody(req: IncomingMessage): Promise<string | null> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > MAX_BODY_BYTES) {
+        resolve(null);
+        req.destroy();
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}
+
+function json(res: ServerResponse, status: number, payload: unknown): void {
+  res.writeHead(status, { 'content-type': 'application/json' });
+  res.end(JSON.stringify(payload));
+}
+
+/** Listens and returns the URL; port 0 picks a free port (tests). */
+export function listen(server: Server, port: number, host = '127.0.0.1'): Promise<string> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      const address = server.address() as AddressInfo;
+      resolve(`http://${host}:${address.port}/graphql`);
+    });
+  });
+}

@@ -1,0 +1,93 @@
+import type { DataSource, EntitySchema, MixedList } from 'typeorm';
+import { z } from 'zod';
+import type { ViewerContext } from './access';
+import type { Clock } from './clock';
+import { systemClock } from './clock';
+import { databaseUrl, ensureDatabase, openDatabase } from './db';
+import { envFields, parseEnv } from './env';
+import { createLogger, type Logger } from './logger';
+import { startSubgraphServer, type SubgraphServerOptions } from './subgraph-server';
+
+export interface SubgraphDeps {
+  db: DataSource;
+  clock: Clock;
+  logger: Logger;
+  internalSecret: string;
+  introspection: boolean;
+}
+
+/**
+ * What a subgraph package exports so the same code can run it as a service (`main.ts`), inside
+ * `pnpm dev`, and in tests: its name, port, database and a factory without side effects.
+ */
+export interface SubgraphModule<TContext extends ViewerContext = ViewerContext> {
+  name: string;
+  defaultPort: number;
+  database: {
+    /** The subgraph's own database on the server: subgraphs never share tables. */
+    name: string;
+    // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
+    entities: MixedList<Function | string | EntitySchema>;
+    // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
+    migrations: MixedList<Function | string>;
+  };
+  create(deps: SubgraphDeps): SubgraphServerOptions<TContext>;
+}
+
+const SubgraphEnv = z.object({
+  PORT: z.coerce.number().int().min(0).max(65535).optional(),
+  HOST: z.string().default('127.0.0.1'),
+  /** The PostgreSQL server; the subgraph creates and migrates its own database on it. */
+  DATABASE_URL: envFields.databaseUrl,
+  INTERNAL_TOKEN_SECRET: envFields.internalSecret,
+  LOG_LEVEL: envFields.logLevel,
+  NODE_ENV: envFields.nodeEnv,
+});
+
+/** The entry point of a subgraph service: env, database, listen, graceful shutdown. */
+export async function runSubgraph<TContext extends ViewerContext>(module: SubgraphModule<TContext>): Promise<void> {
+  const env = parseEnv(SubgraphEnv);
+  const logger = createLogger(module.name, env.LOG_LEVEL);
+  await ensureDatabase(env.DATABASE_URL, module.database.name);
+  const db = await openDatabase({
+    url: databaseUrl(env.DATABASE_URL, module.database.name),
+    entities: module.database.entities,
+    migrations: module.database.migrations,
+    applicationName: module.name,
+  });
+  const server = await startSubgraphServer(
+    module.create({ db, clock: systemClock, logger, internalSecret: env.INTERNAL_TOKEN_SECRET, introspection: env.NODE_ENV !== 'production' }),
+    env.PORT ?? module.defaultPort,
+    env.HOST,
+  );
+  // Order matters: stop accepting and finish in-flight requests, then release the database.
+  onShutdown(logger, async () => {
+    await server.stop();
+    await db.destroy();
+  });
+}
+
+/** Runs `stop` once on SIGINT/SIGTERM, then exits; a second signal exits at once. */
+export function onShutdown(logger: Logger, stop: () => Promise<void>): void {
+  let stopping = false;
+  const handler = (signal: string) => {
+    if (stopping) process.exit(1);
+    stopping = true;
+    logger.info('shutting down', { signal });
+    stop().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        logger.error('shutdown failed', { error });
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGINT', () => handler('SIGINT'));
+  process.once('SIGTERM', () => handler('SIGTERM'));
+}
+
+/** For `main.ts` files: report a startup failure (e.g. a bad environment) and exit non-zero. */
+export function exitOnError(error: unknown): never {
+  process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(1);
+}

@@ -1,0 +1,59 @@
+import type { GraphQLFormattedError } from 'graphql';
+
+export interface GraphQLResponse<T = Record<string, unknown>> {
+  status: number;
+  data?: T | null;
+  errors?: GraphQLFormattedError[];
+  headers: Headers;
+}
+
+/** Sends one operation the way a front-end does. */
+export async function sendOperation<T = Record<string, unknown>>(
+  url: string,
+  query: string,
+  variables: Record<string, unknown> = {},
+  headers: Record<string, string> = {},
+): Promise<GraphQLResponse<T>> {
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: JSON.stringify({ query, variables }),
+  });
+  const text = await response.text();
+  let body: { data?: T | null; errors?: GraphQLFormattedError[] };
+  try {
+    body = JSON.parse(text) as typeof body;
+  } catch {
+    throw new Error(`Non-JSON response (${response.status}): ${text.slice(0, 500)}`);
+  }
+  return { status: response.status, headers: response.headers, ...body };
+}
+
+/** A caller with fixed credentials: `as(token).send(query, variables)`. */
+export interface Caller {
+  send<T = Record<string, unknown>>(query: string, variables?: Record<string, unknown>): Promise<GraphQLResponse<T>>;
+  /** Same, but fails the test on any GraphQL error and returns `data`. */
+  data<T = Record<string, unknown>>(query: string, variables?: Record<string, unknown>): Promise<T>;
+}
+
+export function caller(url: string, headers: Record<string, string>): Caller {
+  return {
+    send: (query, variables) => sendOperation(url, query, variables, headers),
+    async data<T>(query: string, variables?: Record<string, unknown>) {
+      const response = await sendOperation<T>(url, query, variables, headers);
+      if (response.errors?.length || !response.data) {
+        throw new Error(`GraphQL errors: ${JSON.stringify(response.errors ?? response)}`);
+      }
+      return response.data;
+    },
+  };
+}
+
+export function bearer(token: string): Record<string, string> {
+  return { authorization: `Bearer ${token}` };
+}
+
+/** The codes of a response's errors, for assertions. */
+export function errorCodes(response: GraphQLResponse<unknown>): string[] {
+  return (response.errors ?? []).map((e) => String(e.extensions?.['code']));
+}

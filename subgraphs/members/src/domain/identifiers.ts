@@ -1,0 +1,33 @@
+import { InputError } from '@loyalty-graph/shared';
+import type { IdentifierType } from '../entities/member-identifier';
+
+const EMAIL = /^[^\s@]+@[^\s@.]+(\.[^\s@.]+)+$/;
+const PHONE = /^\+[1-9]\d{6,14}$/;
+const CARD = /^[A-Z0-9]{6,32}$/;
+
+/**
+ * Normalises an identifier so the same person is found however it is typed: emails lower-case,
+ * phones to E.164 without separators, card numbers upper-case without spaces.
+ */
+export function normalizeIdentifier(type: IdentifierType, raw: string, field = 'value'): string {
+  if (raw.length > 320) throw new InputError(`${field} is too long`, field);
+  switch (type) {
+    case 'EMAIL': {
+      const email = raw.trim().toLowerCase();
+      if (email.length > 254 || !EMAIL.test(email)) throw new InputError(`${raw.trim()} is not a valid email address`, field);
+      return email;
+    }
+    case 'PHONE': {
+      const phone = raw.replace(/[\s\-().]/g, '').replace(/^00/, '+');
+      if (!PHONE.test(phone)) {
+        throw new InputError(`${raw.trim()} is not a valid phone number: use international format, e.g. +48501234567`, field);
+      }
+      return phone;
+    }
+    case 'CARD': {
+      const card = raw.replace(/\s/g, '').toUpperCase();
+      if (!CARD.test(card)) throw new InputError('A card number has 6 to 32 letters or digits', field);
+      return card;
+    }
+  }
+}

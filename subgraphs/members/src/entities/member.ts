@@ -1,0 +1,48 @@
+import { Column, Entity, PrimaryGeneratedColumn } from 'typeorm';
+
+export type MemberStatus = 'ACTIVE' | 'SUSPENDED' | 'CLOSED';
+export type EnrolmentChannel = 'SELF' | 'AGENT' | 'PARTNER';
+
+@Entity({ name: 'members' })
+export class MemberEntity {
+  @PrimaryGeneratedColumn('uuid')
+  id: string;
+
+  @Column({ name: 'program_id', type: 'uuid' })
+  programId: string;
+
+  /** The identity provider's subject for self-enrolled members; unique within the program. */
+  @Column({ type: 'text', nullable: true })
+  subject: string | null;
+
+  @Column({ type: 'text' })
+  status: MemberStatus;
+
+  @Column({ name: 'status_reason', type: 'text', nullable: true })
+  statusReason: string | null;
+
+  @Column({ name: 'first_name', type: 'text', nullable: true })
+  firstName: string | null;
+
+  @Column({ name: 'last_name', type: 'text', nullable: true })
+  lastName: string | null;
+
+  /** A calendar date, kept as its ISO string so no time zone can shift it. */
+  @Column({ name: 'birth_date', type: 'date', nullable: true })
+  birthDate: string | null;
+
+  @Column({ name: 'preferred_language', type: 'text', nullable: true })
+  preferredLanguage: string | null;
+
+  @Column({ name: 'tier_id', type: 'uuid', nullable: true })
+  tierId: string | null;
+
+  @Column({ name: 'enrolled_via', type: 'text' })
+  enrolledVia: EnrolmentChannel;
+
+  @Column({ name: 'enrolled_at', type: 'timestamptz' })
+  enrolledAt: Date;
+
+  @Column({ name: 'updated_at', type: 'timestamptz' })
+  updatedAt: Date;
+}

@@ -1,0 +1,2 @@
+export { membersSubgraph, typeDefs } from './server';
+export type { RequestContext } from './context';

@@ -1,0 +1,81 @@
+import DataLoader from 'dataloader';
+import { In, type DataSource, type ObjectLiteral, type Repository } from 'typeorm';
+import { ConsentEntity } from './entities/consent';
+import { ConsentChangeEntity } from './entities/consent-change';
+import { MemberEntity } from './entities/member';
+import { GroupMembershipEntity, MemberGroupEntity } from './entities/member-group';
+import { MemberIdentifierEntity } from './entities/member-identifier';
+import { MemberStatusChangeEntity } from './entities/member-status-change';
+import { ProgramEntity } from './entities/program';
+import { TierEntity } from './entities/tier';
+import { TierChangeEntity } from './entities/tier-change';
+
+/** One loader per key: one SQL statement per batch, values in key order, null for misses. */
+function byId<T extends ObjectLiteral & { id: string }>(repo: Repository<T>) {
+  return new DataLoader<string, T | null>(async (ids) => {
+    const rows = await repo.findBy({ id: In([...ids]) } as never);
+    const found = new Map(rows.map((row) => [row.id, row]));
+    return ids.map((id) => found.get(id) ?? null);
+  });
+}
+
+function groupedBy<T extends ObjectLiteral>(load: (keys: string[]) => Promise<T[]>, keyOf: (row: T) => string) {
+  return new DataLoader<string, T[]>(async (keys) => {
+    const rows = await load([...keys]);
+    const groups = new Map<string, T[]>(keys.map((key) => [key, []]));
+    for (const row of rows) groups.get(keyOf(row))?.push(row);
+    return keys.map((key) => groups.get(key)!);
+  });
+}
+
+/** Built per request (never shared between users: a loader's cache is per viewer). */
+export function createLoaders(db: DataSource) {
+  const history = { changedAt: 'DESC' as const, id: 'DESC' as const };
+  return {
+    programById: byId(db.getRepository(ProgramEntity)),
+    tierById: byId(db.getRepository(TierEntity)),
+    memberById: byId(db.getRepository(MemberEntity)),
+    groupById: byId(db.getRepository(MemberGroupEntity)),
+    tiersByProgramId: groupedBy(
+      (ids) => db.getRepository(TierEntity).find({ where: { programId: In(ids) }, order: { rank: 'ASC' } }),
+      (tier) => tier.programId,
+    ),
+    identifiersByMemberId: groupedBy(
+      (ids) => db.getRepository(MemberIdentifierEntity).find({ where: { memberId: In(ids) }, order: { addedAt: 'ASC', type: 'ASC' } }),
+      (row) => row.memberId,
+    ),
+    tierChangesByMemberId: groupedBy(
+      (ids) => db.getRepository(TierChangeEntity).find({ where: { memberId: In(ids) }, order: history }),
+      (row) => row.memberId,
+    ),
+    statusChangesByMemberId: groupedBy(
+      (ids) => db.getRepository(MemberStatusChangeEntity).find({ where: { memberId: In(ids) }, order: history }),
+      (row) => row.memberId,
+    ),
+    consentsByMemberId: groupedBy(
+      (ids) => db.getRepository(ConsentEntity).find({ where: { memberId: In(ids) }, order: { channel: 'ASC', purpose: 'ASC' } }),
+      (row) => row.memberId,
+    ),
+    consentChangesByMemberId: groupedBy(
+      (ids) => db.getRepository(ConsentChangeEntity).find({ where: { memberId: In(ids) }, order: history }),
+      (row) => row.memberId,
+    ),
+    groupsByMemberId: groupedBy(
+      async (ids) => {
+        const rows = await db
+          .getRepository(MemberGroupEntity)
+          .createQueryBuilder('g')
+          .innerJoin(GroupMembershipEntity, 'gm', 'gm.group_id = g.id')
+          .addSelect('gm.member_id', 'member_id')
+          .where('gm.member_id IN (:...ids)', { ids })
+          .orderBy('g.name', 'ASC')
+          .getRawAndEntities<{ member_id: string }>();
+        // A group appears once per member in it; pair each entity with its membership row.
+        return rows.entities.map((group, i) => Object.assign(Object.create(MemberGroupEntity.prototype) as MemberGroupEntity, group, { memberId: rows.raw[i]!.member_id }));
+      },
+      (row) => (row as MemberGroupEntity & { memberId: string }).memberId,
+    ),
+  };
+}
+
+export type Loaders = ReturnType<typeof createLoaders>;

@@ -1,0 +1,4 @@
+import { exitOnError, runSubgraph } from '@loyalty-graph/shared';
+import { membersSubgraph } from './server';
+
+runSubgraph(membersSubgraph).catch(exitOnError);

@@ -1,0 +1,11 @@
+import { forbidden } from '@loyalty-graph/shared';
+import type { ProgramResolvers } from '../generated/resolvers';
+
+export const Program: ProgramResolvers = {
+  async __resolveReference({ id }, { viewer, loaders, services }) {
+    if (!services.directory.canReadProgram(viewer, id)) throw forbidden('You can only see your own program');
+    return loaders.programById.load(id);
+  },
+  pointValue: (program) => ({ amount: program.pointValueAmount, currency: program.pointValueCurrency }),
+  tiers: (program, _args, { loaders }) => loaders.tiersByProgramId.load(program.id),
+};

@@ -1,0 +1,29 @@
+import { forbidden, rethrowInput } from '@loyalty-graph/shared';
+import type { QueryResolvers } from '../generated/resolvers';
+import { canReadMember } from '../domain/policy';
+
+export const Query: QueryResolvers = {
+  async me(_parent, _args, { viewer, loaders, services }) {
+    if (viewer.memberId) return loaders.memberById.load(viewer.memberId);
+    return services.directory.memberBySubject(viewer);
+  },
+  async program(_parent, { id }, { viewer, loaders, services }) {
+    if (!services.directory.canReadProgram(viewer, id)) throw forbidden('You can only see your own program');
+    return loaders.programById.load(id);
+  },
+  programs: (_parent, args, { viewer, services }) => services.directory.programs(viewer, args),
+  async member(_parent, { id }, { viewer, loaders }) {
+    const member = await loaders.memberById.load(id);
+    if (member && !canReadMember(viewer, member)) throw forbidden('You cannot see this member');
+    return member;
+  },
+  members: (_parent, { programId, status, ...page }, { viewer, services }) => services.directory.members(viewer, programId, status, page),
+  memberByIdentifier: (_parent, { programId, type, value }, { viewer, services }) =>
+    rethrowInput(() => services.directory.memberByIdentifier(viewer, programId, type, value)),
+  async memberGroup(_parent, { id }, { viewer, loaders, services }) {
+    const group = await loaders.groupById.load(id);
+    if (group && !services.directory.canManageMembers(viewer, group.programId)) throw forbidden('You cannot see this group');
+    return group;
+  },
+  memberGroups: (_parent, { programId, ...page }, { viewer, services }) => services.directory.groups(viewer, programId, page),
+};

@@ -1,0 +1,87 @@
+import { decodeCursor, encodeCursor, forbidden, isOperator, pageSize, toConnection, type Connection, type PageArgs, type Viewer } from '@loyalty-graph/shared';
+import type { DataSource } from 'typeorm';
+import { MemberEntity, type MemberStatus } from '../entities/member';
+import { GroupMembershipEntity, MemberGroupEntity } from '../entities/member-group';
+import { MemberIdentifierEntity, type IdentifierType } from '../entities/member-identifier';
+import { ProgramEntity } from '../entities/program';
+import { normalizeIdentifier } from '../domain/identifiers';
+import { canManageMembers, canReadProgram } from '../domain/policy';
+
+/** Read side: lists with keyset pagination and the till's identifier lookup. */
+export class DirectoryService {
+  constructor(private readonly db: DataSource) {}
+
+  /** One probe of the (program, type, value) unique index, joined to the member. */
+  async memberByIdentifier(viewer: Viewer, programId: string, type: IdentifierType, raw: string): Promise<MemberEntity | null> {
+    if (!canManageMembers(viewer, programId)) throw forbidden('You can look up members only in your own program');
+    const value = normalizeIdentifier(type, raw);
+    return this.db
+      .getRepository(MemberEntity)
+      .createQueryBuilder('m')
+      .innerJoin(MemberIdentifierEntity, 'i', 'i.member_id = m.id')
+      .where('i.program_id = :programId AND i.type = :type AND i.value = :value', { programId, type, value })
+      .getOne();
+  }
+
+  /** Newest enrolment first. */
+  async members(viewer: Viewer, programId: string, status: MemberStatus | null | undefined, page: PageArgs): Promise<Connection<MemberEntity>> {
+    if (!canManageMembers(viewer, programId)) throw forbidden('You can list members only in your own program');
+    const limit = pageSize(page.first);
+    const after = decodeCursor(page.after, 2);
+    const query = this.db.getRepository(MemberEntity).createQueryBuilder('m').where('m.program_id = :programId', { programId });
+    if (status) query.andWhere('m.status = :status', { status });
+    if (after) query.andWhere('(m.enrolled_at, m.id) < (:at, :id)', { at: after[0], id: after[1] });
+    const rows = await query.orderBy('m.enrolled_at', 'DESC').addOrderBy('m.id', 'DESC').limit(limit + 1).getMany();
+    return toConnection(rows, limit, (m) => encodeCursor([m.enrolledAt.toISOString(), m.id]));
+  }
+
+  /** Operators see every program; everyone else only their own. */
+  async programs(viewer: Viewer, page: PageArgs): Promise<Connection<ProgramEntity>> {
+    const limit = pageSize(page.first);
+    const after = decodeCursor(page.after, 2);
+    const query = this.db.getRepository(ProgramEntity).createQueryBuilder('p');
+    if (!isOperator(viewer)) query.where('p.id = :id', { id: viewer.programId });
+    if (after) query.andWhere('(p.created_at, p.id) > (:at, :id2)', { at: after[0], id2: after[1] });
+    const rows = await query.orderBy('p.created_at', 'ASC').addOrderBy('p.id', 'ASC').limit(limit + 1).getMany();
+    return toConnection(rows, limit, (p) => encodeCursor([p.createdAt.toISOString(), p.id]));
+  }
+
+  async groups(viewer: Viewer, programId: string, page: PageArgs): Promise<Connection<MemberGroupEntity>> {
+    if (!canManageMembers(viewer, programId)) throw forbidden('You can list groups only in your own program');
+    const limit = pageSize(page.first);
+    const after = decodeCursor(page.after, 2);
+    const query = this.db.getRepository(MemberGroupEntity).createQueryBuilder('g').where('g.program_id = :programId', { programId });
+    if (after) query.andWhere('(g.created_at, g.id) > (:at, :id)', { at: after[0], id: after[1] });
+    const rows = await query.orderBy('g.created_at', 'ASC').addOrderBy('g.id', 'ASC').limit(limit + 1).getMany();
+    return toConnection(rows, limit, (g) => encodeCursor([g.createdAt.toISOString(), g.id]));
+  }
+
+  async groupMembers(group: MemberGroupEntity, page: PageArgs): Promise<Connection<MemberEntity>> {
+    const limit = pageSize(page.first);
+    const after = decodeCursor(page.after, 2);
+    const query = this.db
+      .getRepository(MemberEntity)
+      .createQueryBuilder('m')
+      .innerJoin(GroupMembershipEntity, 'gm', 'gm.member_id = m.id')
+      .addSelect('gm.joined_at', 'joined_at')
+      .where('gm.group_id = :groupId', { groupId: group.id });
+    if (after) query.andWhere('(gm.joined_at, m.id) > (:at, :id)', { at: after[0], id: after[1] });
+    const { entities, raw } = await query.orderBy('gm.joined_at', 'ASC').addOrderBy('m.id', 'ASC').limit(limit + 1).getRawAndEntities<{ joined_at: Date }>();
+    const joinedAt = new Map(entities.map((m, i) => [m.id, raw[i]!.joined_at]));
+    return toConnection(entities, limit, (m) => encodeCursor([joinedAt.get(m.id)!.toISOString(), m.id]));
+  }
+
+  /** A member signed in before their identity provider knows their member id. */
+  async memberBySubject(viewer: Viewer): Promise<MemberEntity | null> {
+    if (viewer.kind !== 'MEMBER' || !viewer.subject || !viewer.programId) return null;
+    return this.db.getRepository(MemberEntity).findOneBy({ programId: viewer.programId, subject: viewer.subject });
+  }
+
+  canReadProgram(viewer: Viewer, programId: string): boolean {
+    return canReadProgram(viewer, programId);
+  }
+
+  canManageMembers(viewer: Viewer, programId: string): boolean {
+    return canManageMembers(viewer, programId);
+  }
+}

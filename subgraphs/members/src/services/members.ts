@@ -1,0 +1,243 @@
+import { DomainError, forbidden, InputError, isUniqueViolation, type Clock, type Viewer } from '@loyalty-graph/shared';
+import type { DataSource, EntityManager } from 'typeorm';
+import { ConsentEntity, type ConsentChannel, type ConsentPurpose, type ConsentSource } from '../entities/consent';
+import { ConsentChangeEntity } from '../entities/consent-change';
+import { MemberEntity, type MemberStatus } from '../entities/member';
+import { MemberIdentifierEntity, type IdentifierType } from '../entities/member-identifier';
+import { MemberStatusChangeEntity } from '../entities/member-status-change';
+import { ProgramEntity } from '../entities/program';
+import { TierEntity } from '../entities/tier';
+import { TierChangeEntity } from '../entities/tier-change';
+import { normalizeIdentifier } from '../domain/identifiers';
+import { assertStatusTransition, memberMayChangeOwnStatus } from '../domain/member-status';
+import { canEditMember, canManageMembers, isSelf } from '../domain/policy';
+import { validateProfile, type ProfileInput } from '../domain/profile';
+import { acceptsEnrolment } from '../domain/program';
+import { requiredText } from '../domain/text';
+
+export interface IdentifierInput {
+  type: IdentifierType;
+  value: string;
+}
+
+export interface ConsentInput {
+  channel: ConsentChannel;
+  purpose: ConsentPurpose;
+  granted: boolean;
+}
+
+export interface EnrollInput {
+  programId: string;
+  profile?: ProfileInput | null;
+  identifiers: IdentifierInput[];
+  consents?: ConsentInput[] | null;
+}
+
+const MAX_IDENTIFIERS = 10;
+
+/** Enrolment and everything that changes a member afterwards. Every change is one transaction. */
+export class MemberService {
+  constructor(
+    private readonly db: DataSource,
+    private readonly clock: Clock,
+  ) {}
+
+  async enroll(viewer: Viewer, input: EnrollInput): Promise<MemberEntity> {
+    const selfEnrolment = viewer.kind === 'MEMBER';
+    if (selfEnrolment && viewer.programId !== input.programId) throw forbidden('You can only enrol in your own program');
+    if (!selfEnrolment && !canManageMembers(viewer, input.programId)) throw forbidden('Staff enrol members only in their own program');
+    if (selfEnrolment && viewer.memberId) throw new DomainError('ALREADY_ENROLLED', 'You are already a member of this program');
+
+    const now = this.clock.now();
+    const profile = validateProfile(input.profile ?? {}, now);
+    const identifiers = this.validateIdentifiers(input.identifiers);
+
+    return this.inTransaction(async (tx) => {
+      const program = await tx.getRepository(ProgramEntity).findOneBy({ id: input.programId });
+      if (!program) throw new DomainError('PROGRAM_NOT_FOUND', 'No such program', 'programId');
+      if (!acceptsEnrolment(program.status)) {
+        throw new DomainError('PROGRAM_NOT_ACCEPTING', `The program is ${program.status} and does not accept enrolments`, 'programId');
+      }
+      const member = await tx.getRepository(MemberEntity).save({
+        programId: program.id,
+        subject: selfEnrolment ? viewer.subject : null,
+        status: 'ACTIVE' as const,
+        statusReason: null,
+        firstName: profile.firstName ?? null,
+        lastName: profile.lastName ?? null,
+        birthDate: profile.birthDate ?? null,
+        preferredLanguage: profile.preferredLanguage ?? null,
+        tierId: await this.entryTierId(tx, program.id),
+        enrolledVia: selfEnrolment ? ('SELF' as const) : ('AGENT' as const),
+        enrolledAt: now,
+        updatedAt: now,
+      });
+      await tx.getRepository(MemberIdentifierEntity).insert(
+        identifiers.map((identifier) => ({ ...identifier, memberId: member.id, programId: program.id, addedAt: now })),
+      );
+      await tx.getRepository(MemberStatusChangeEntity).insert({
+        memberId: member.id,
+        fromStatus: null,
+        toStatus: 'ACTIVE',
+        reason: 'Enrolled',
+        changedBy: viewer.subject,
+        changedAt: now,
+      });
+      if (input.consents?.length) {
+        await this.writeConsents(tx, viewer, member.id, input.consents, 'ENROLMENT', now);
+      }
+      return member;
+    });
+  }
+
+  async updateProfile(viewer: Viewer, memberId: string, input: ProfileInput): Promise<MemberEntity> {
+    const changes = validateProfile(input, this.clock.now());
+    return this.inTransaction(async (tx) => {
+      const member = await this.lockForEdit(tx, viewer, memberId);
+      Object.assign(member, changes, { updatedAt: this.clock.now() });
+      return tx.getRepository(MemberEntity).save(member);
+    });
+  }
+
+  async addIdentifier(viewer: Viewer, memberId: string, input: IdentifierInput): Promise<MemberEntity> {
+    const value = normalizeIdentifier(input.type, input.value, 'identifier.value');
+    return this.inTransaction(async (tx) => {
+      const member = await this.lockForEdit(tx, viewer, memberId);
+      const count = await tx.getRepository(MemberIdentifierEntity).countBy({ memberId });
+      if (count >= MAX_IDENTIFIERS) throw new DomainError('TOO_MANY_IDENTIFIERS', `A member has at most ${MAX_IDENTIFIERS} identifiers`, 'identifier');
+      await tx.getRepository(MemberIdentifierEntity).insert({ memberId, programId: member.programId, type: input.type, value, addedAt: this.clock.now() });
+      return member;
+    });
+  }
+
+  async removeIdentifier(viewer: Viewer, memberId: string, input: IdentifierInput): Promise<MemberEntity> {
+    const value = normalizeIdentifier(input.type, input.value, 'identifier.value');
+    return this.inTransaction(async (tx) => {
+      const member = await this.lockForEdit(tx, viewer, memberId);
+      const identifiers = tx.getRepository(MemberIdentifierEntity);
+      // The member row lock serialises removals, so two concurrent removals cannot leave none.
+      const all = await identifiers.findBy({ memberId });
+      const target = all.find((i) => i.type === input.type && i.value === value);
+      if (!target) throw new DomainError('IDENTIFIER_NOT_FOUND', 'The member has no such identifier', 'identifier');
+      if (all.length === 1) throw new DomainError('LAST_IDENTIFIER', 'A member keeps at least one identifier', 'identifier');
+      await identifiers.delete({ id: target.id });
+      return member;
+    });
+  }
+
+  async changeStatus(viewer: Viewer, memberId: string, to: MemberStatus, reason: string): Promise<MemberEntity> {
+    const why = requiredText(reason, 'reason', 500);
+    return this.inTransaction(async (tx) => {
+      const member = await this.lockForEdit(tx, viewer, memberId);
+      if (isSelf(viewer, member) && !memberMayChangeOwnStatus(to)) throw forbidden('Members can only close their own membership');
+      assertStatusTransition(member.status, to);
+      const now = this.clock.now();
+      await tx.getRepository(MemberStatusChangeEntity).insert({
+        memberId,
+        fromStatus: member.status,
+        toStatus: to,
+        reason: why,
+        changedBy: viewer.subject,
+        changedAt: now,
+      });
+      Object.assign(member, { status: to, statusReason: to === 'ACTIVE' ? null : why, updatedAt: now });
+      return tx.getRepository(MemberEntity).save(member);
+    });
+  }
+
+  async assignTier(viewer: Viewer, memberId: string, tierId: string | null, reason: string): Promise<MemberEntity> {
+    const why = requiredText(reason, 'reason', 500);
+    return this.inTransaction(async (tx) => {
+      const member = await this.lockForEdit(tx, viewer, memberId);
+      if (isSelf(viewer, member)) throw forbidden('Members cannot set their own tier');
+      if (member.status === 'CLOSED') throw new DomainError('MEMBER_CLOSED', 'The membership is closed', 'memberId');
+      if (tierId !== null) {
+        const tier = await tx.getRepository(TierEntity).findOneBy({ id: tierId });
+        if (!tier || tier.programId !== member.programId) throw new DomainError('TIER_NOT_FOUND', 'No such tier in the member’s program', 'tierId');
+      }
+      if (member.tierId === tierId) throw new DomainError('TIER_UNCHANGED', 'The member already has this tier', 'tierId');
+      const now = this.clock.now();
+      await tx.getRepository(TierChangeEntity).insert({
+        memberId,
+        fromTierId: member.tierId,
+        toTierId: tierId,
+        reason: why,
+        source: 'MANUAL',
+        changedBy: viewer.subject,
+        changedAt: now,
+      });
+      Object.assign(member, { tierId, updatedAt: now });
+      return tx.getRepository(MemberEntity).save(member);
+    });
+  }
+
+  async setConsents(viewer: Viewer, memberId: string, consents: ConsentInput[], source: ConsentSource): Promise<MemberEntity> {
+    if (consents.length === 0) throw new InputError('Give at least one consent decision', 'consents');
+    return this.inTransaction(async (tx) => {
+      const member = await this.lockForEdit(tx, viewer, memberId);
+      await this.writeConsents(tx, viewer, memberId, consents, source, this.clock.now());
+      return member;
+    });
+  }
+
+  private async writeConsents(tx: EntityManager, viewer: Viewer, memberId: string, consents: ConsentInput[], source: ConsentSource, now: Date) {
+    const seen = new Set<string>();
+    for (const [i, consent] of consents.entries()) {
+      const key = `${consent.channel}/${consent.purpose}`;
+      if (seen.has(key)) throw new InputError(`${key} is given twice`, `consents.${i}`);
+      seen.add(key);
+    }
+    await tx.getRepository(ConsentEntity).upsert(
+      consents.map((c) => ({ memberId, channel: c.channel, purpose: c.purpose, granted: c.granted, source, updatedAt: now })),
+      ['memberId', 'channel', 'purpose'],
+    );
+    await tx.getRepository(ConsentChangeEntity).insert(
+      consents.map((c) => ({ memberId, channel: c.channel, purpose: c.purpose, granted: c.granted, source, changedBy: viewer.subject, changedAt: now })),
+    );
+  }
+
+  private validateIdentifiers(identifiers: IdentifierInput[]): IdentifierInput[] {
+    if (identifiers.length === 0) throw new InputError('Give at least one identifier (card, email or phone)', 'identifiers');
+    if (identifiers.length > MAX_IDENTIFIERS) throw new InputError(`At most ${MAX_IDENTIFIERS} identifiers`, 'identifiers');
+    const normalized = identifiers.map((identifier, i) => ({
+      type: identifier.type,
+      value: normalizeIdentifier(identifier.type, identifier.value, `identifiers.${i}.value`),
+    }));
+    const keys = normalized.map((i) => `${i.type}:${i.value}`);
+    const duplicate = keys.findIndex((key, i) => keys.indexOf(key) !== i);
+    if (duplicate >= 0) throw new InputError('The same identifier is given twice', `identifiers.${duplicate}.value`);
+    return normalized;
+  }
+
+  /** New members start in the lowest tier with no threshold, if the program has one. */
+  private async entryTierId(tx: EntityManager, programId: string): Promise<string | null> {
+    const entry = await tx.getRepository(TierEntity).findOne({ where: { programId, qualifyingThreshold: 0 }, order: { rank: 'ASC' } });
+    return entry?.id ?? null;
+  }
+
+  /** Locks the member row for the rest of the transaction and checks the viewer may edit it. */
+  private async lockForEdit(tx: EntityManager, viewer: Viewer, memberId: string): Promise<MemberEntity> {
+    const member = await tx.getRepository(MemberEntity).findOne({ where: { id: memberId }, lock: { mode: 'pessimistic_write' } });
+    if (!member) throw new DomainError('MEMBER_NOT_FOUND', 'No such member', 'memberId');
+    if (!canEditMember(viewer, member)) throw forbidden('You cannot change this member');
+    return member;
+  }
+
+  /**
+   * Runs a change in one transaction. A taken identifier surfaces as a unique violation from the
+   * database (the only check that is safe under concurrent enrolments) and becomes a user error.
+   */
+  private async inTransaction<T>(work: (tx: EntityManager) => Promise<T>): Promise<T> {
+    try {
+      return await this.db.transaction(work);
+    } catch (error) {
+      if (isUniqueViolation(error, 'member_identifiers_unique')) {
+        throw new DomainError('IDENTIFIER_TAKEN', 'This identifier already belongs to a member of the program', 'identifiers');
+      }
+      if (isUniqueViolation(error, 'members_program_id_subject_key')) {
+        throw new DomainError('ALREADY_ENROLLED', 'You are already a member of this program');
+      }
+      throw error;
+    }
+  }
+}
