@@ -32,7 +32,7 @@ export function createAuthenticator(options: AuthOptions): Authenticate {
   return async (authorization) => {
     if (!authorization) return ANONYMOUS;
     const match = /^Bearer\s+(\S+)$/i.exec(authorization);
-    if (!match) throw unauthenticated('The Authorization header must be "Bearer <token>"');
+    if (!match) throw unauthenticated('The Authorization header must be "Bearer <token>"', 401);
     let payload: JWTPayload;
     try {
       ({ payload } = await jwtVerify(match[1]!, key as Uint8Array, {
@@ -41,7 +41,7 @@ export function createAuthenticator(options: AuthOptions): Authenticate {
         algorithms: options.jwksUrl ? ['RS256', 'ES256', 'EdDSA'] : ['HS256'],
       }));
     } catch {
-      throw unauthenticated('The access token is invalid or has expired');
+      throw unauthenticated('The access token is invalid or has expired', 401);
     }
     return viewerFromClaims(payload);
   };
@@ -49,18 +49,18 @@ export function createAuthenticator(options: AuthOptions): Authenticate {
 
 function viewerFromClaims(claims: JWTPayload): Viewer {
   const subject = typeof claims.sub === 'string' ? claims.sub : null;
-  if (!subject) throw unauthenticated('The access token has no subject');
+  if (!subject) throw unauthenticated('The access token has no subject', 401);
   const programId = typeof claims['programId'] === 'string' ? claims['programId'] : null;
   switch (claims['kind']) {
     case 'member':
-      if (!programId) throw unauthenticated('A member token must name its program');
+      if (!programId) throw unauthenticated('A member token must name its program', 401);
       return { ...ANONYMOUS, kind: 'MEMBER', subject, programId, memberId: typeof claims['memberId'] === 'string' ? claims['memberId'] : null };
     case 'staff': {
       const roles = Array.isArray(claims['roles']) ? claims['roles'].filter((r): r is StaffRole => STAFF_ROLES.includes(r as StaffRole)) : [];
-      if (roles.length === 0) throw unauthenticated('A staff token must carry at least one role');
+      if (roles.length === 0) throw unauthenticated('A staff token must carry at least one role', 401);
       return { ...ANONYMOUS, kind: 'STAFF', subject, programId, roles };
     }
     default:
-      throw unauthenticated('The access token has an unknown kind');
+      throw unauthenticated('The access token has an unknown kind', 401);
   }
 }

@@ -29,12 +29,17 @@ export const PUBLIC_ERROR_CODES: ReadonlySet<string> = new Set([
   'PERSISTED_QUERY_NOT_SUPPORTED',
 ]);
 
-export function unauthenticated(message = 'Authentication required'): GraphQLError {
-  return new GraphQLError(message, { extensions: { code: ErrorCode.UNAUTHENTICATED, http: { status: 401 } } });
+/**
+ * Field-level errors carry no HTTP status: one forbidden field must not turn a partly successful
+ * response into a 401/403 (the gateway would then discard the subgraph's whole answer). Request-
+ * level failures (no or bad credentials, thrown while building the context) pass `httpStatus`.
+ */
+export function unauthenticated(message = 'Authentication required', httpStatus?: number): GraphQLError {
+  return new GraphQLError(message, { extensions: { code: ErrorCode.UNAUTHENTICATED, ...(httpStatus ? { http: { status: httpStatus } } : {}) } });
 }
 
 export function forbidden(message = 'You are not allowed to do this'): GraphQLError {
-  return new GraphQLError(message, { extensions: { code: ErrorCode.FORBIDDEN, http: { status: 403 } } });
+  return new GraphQLError(message, { extensions: { code: ErrorCode.FORBIDDEN } });
 }
 
 /** Malformed input: names the offending field so a form can point at it. */

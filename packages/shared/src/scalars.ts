@@ -24,7 +24,11 @@ function parseDate(value: unknown): Date {
     throw badUserInput('DateTime must be an ISO-8601 string with a time zone, e.g. 2026-11-22T12:00:00Z');
   }
   const date = new Date(value);
-  if (Number.isNaN(date.getTime())) throw badUserInput(`${value} is not a valid DateTime`);
+  // JavaScript rolls impossible days over (2026-02-30 becomes 2 March): the calendar day must round-trip.
+  const day = value.slice(0, 10);
+  if (Number.isNaN(date.getTime()) || new Date(`${day}T00:00:00Z`).toISOString().slice(0, 10) !== day) {
+    throw badUserInput(`${value} is not a valid DateTime`);
+  }
   return date;
 }
 
@@ -60,7 +64,7 @@ function parseDecimal(value: unknown): string {
 
 /** Drops trailing fractional zeros that PostgreSQL's numeric keeps ("1.500000" → "1.5"). */
 export function normalizeDecimal(text: string): string {
-  if (!text.includes('.')) return text;
+  if (!text.includes('.')) return text === '-0' ? '0' : text;
   const trimmed = text.replace(/0+$/, '').replace(/\.$/, '');
   return trimmed === '-0' ? '0' : trimmed;
 }

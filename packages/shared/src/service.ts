@@ -23,6 +23,8 @@ export interface SubgraphDeps {
 export interface SubgraphModule<TContext extends ViewerContext = ViewerContext> {
   name: string;
   defaultPort: number;
+  /** The subgraph's SDL (schema.graphql), used by the server and by composition. */
+  typeDefs: string;
   database: {
     /** The subgraph's own database on the server: subgraphs never share tables. */
     name: string;

@@ -67,12 +67,12 @@ export async function startSubgraphServer<TContext extends ViewerContext>(
     context: async ({ req, requestId }) => {
       const token = req.headers[VIEWER_HEADER];
       // Subgraphs are not for clients: without the gateway's signed token there is no viewer.
-      if (typeof token !== 'string') throw unauthenticated('Missing internal viewer token: call the gateway, not a subgraph');
+      if (typeof token !== 'string') throw unauthenticated('Missing internal viewer token: call the gateway, not a subgraph', 401);
       let viewer: Viewer;
       try {
         viewer = await verifyViewer(token);
       } catch {
-        throw unauthenticated('Invalid or expired internal viewer token');
+        throw unauthenticated('Invalid or expired internal viewer token', 401);
       }
       return options.context({ viewer, requestId });
     },

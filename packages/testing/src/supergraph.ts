@@ -1,13 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { ManualClock, createLogger, createViewerSigner, openDatabase, serviceViewer, startSubgraphServer, VIEWER_HEADER, type SubgraphModule, type Viewer, type ViewerContext } from '@loyalty-graph/shared';
 import { createAuthenticator, createDevTokenIssuer, startGateway, type DevTokenIssuer } from '@loyalty-graph/gateway';
-import { membersSubgraph } from '@loyalty-graph/members';
+import { SUBGRAPHS } from '@loyalty-graph/supergraph';
 import type { DataSource } from 'typeorm';
 import { bearer, caller, type Caller } from './client';
 import { createTestDatabase, StatementCounter, type TestDatabase } from './database';
-
-/** Every subgraph the supergraph is composed of; tests start them all. */
-export const SUBGRAPHS: SubgraphModule<ViewerContext>[] = [membersSubgraph as unknown as SubgraphModule<ViewerContext>];
 
 export interface RunningSubgraph {
   name: string;

@@ -12,6 +12,7 @@ export const typeDefs = readFileSync(new URL('../schema.graphql', import.meta.ur
 export const membersSubgraph: SubgraphModule<RequestContext> = {
   name: 'members',
   defaultPort: 4001,
+  typeDefs,
   database: { name: 'members', entities, migrations },
   create: ({ db, clock, logger, internalSecret, introspection }) => ({
     name: 'members',

@@ -1,0 +1,32 @@
+import { readFileSync } from 'node:fs';
+import { composeServices } from '@apollo/composition';
+import { parse } from 'graphql';
+import type { SubgraphModule, ViewerContext } from '@loyalty-graph/shared';
+import { membersSubgraph } from '@loyalty-graph/members';
+
+/**
+ * The subgraphs the graph is composed of, in one place: `pnpm dev`, `pnpm compose`, the tests and
+ * the benchmarks all start or compose exactly this list.
+ */
+export const SUBGRAPHS: SubgraphModule<ViewerContext>[] = [membersSubgraph as unknown as SubgraphModule<ViewerContext>];
+
+/** Where the committed supergraph lives (production gateways load it instead of composing). */
+export const SUPERGRAPH_PATH = new URL('../../../supergraph.graphql', import.meta.url);
+
+/** Routing URLs written into the committed supergraph; deployments override them per subgraph. */
+export function defaultRoutingUrl(module: SubgraphModule<ViewerContext>): string {
+  return `http://127.0.0.1:${module.defaultPort}/graphql`;
+}
+
+/** Composes the subgraphs' SDL with @apollo/composition; throws with every composition error. */
+export function composeSupergraph(
+  subgraphs: { name: string; typeDefs: string; url: string }[] = SUBGRAPHS.map((m) => ({ name: m.name, typeDefs: m.typeDefs, url: defaultRoutingUrl(m) })),
+): string {
+  const result = composeServices(subgraphs.map(({ name, typeDefs, url }) => ({ name, url, typeDefs: parse(typeDefs) })));
+  if (result.errors) throw new Error(`The subgraphs do not compose:\n${result.errors.map((e) => `  - ${e.message}`).join('\n')}`);
+  return result.supergraphSdl;
+}
+
+export function committedSupergraph(): string {
+  return readFileSync(SUPERGRAPH_PATH, 'utf8');
+}

@@ -1,0 +1,105 @@
+/**
+ * `pnpm dev`: the whole graph on this machine.
+ *   1. PostgreSQL: DATABASE_URL if set, else an embedded server kept in .pgdata/
+ *   2. every subgraph as its own process (each creates and migrates its database)
+ *   3. demo data (two programs, tiers, a few thousand members), once
+ *   4. the gateway on http://localhost:4000 with Apollo Sandbox
+ *   5. ready-to-paste Authorization headers for a member, an agent, an admin and an operator
+ * Ctrl-C stops the gateway, the subgraphs, then the database.
+ */
+import { createDevTokenIssuer } from '@loyalty-graph/gateway';
+import { memberIdByEmail, seedDemo } from '@loyalty-graph/members';
+import { databaseUrl, openDatabase, systemClock } from '@loyalty-graph/shared';
+import { SUBGRAPHS } from '@loyalty-graph/supergraph';
+import { generateSecret, spawnService, startDatabase, type ServiceProcess } from './lib/services';
+
+const GATEWAY_PORT = Number(process.env['PORT'] ?? 4000);
+const JWT_ISSUER = 'loyalty-graph-dev';
+const JWT_AUDIENCE = 'loyalty-graph';
+
+async function main(): Promise<void> {
+  const database = await startDatabase();
+  const internalSecret = generateSecret();
+  const jwtSecret = generateSecret();
+  const services: ServiceProcess[] = [];
+
+  let stopping = false;
+  const stop = async (code: number) => {
+    if (stopping) return;
+    stopping = true;
+    process.stderr.write('\nStopping…\n');
+    // The gateway first (no new requests), then the subgraphs, then the database under them.
+    for (const service of [...services].reverse()) await service.stop();
+    await database.embedded?.stop();
+    process.exit(code);
+  };
+  process.on('SIGINT', () => void stop(0));
+  process.on('SIGTERM', () => void stop(0));
+
+  try {
+    const common = { DATABASE_URL: database.url, INTERNAL_TOKEN_SECRET: internalSecret, NODE_ENV: 'development', LOG_LEVEL: process.env['LOG_LEVEL'] ?? 'info' };
+    const subgraphs = SUBGRAPHS.map((module) => ({
+      module,
+      url: `http://127.0.0.1:${module.defaultPort}/graphql`,
+      process: spawnService(module.name, `subgraphs/${module.name}/src/main.ts`, { ...common, PORT: String(module.defaultPort) }),
+    }));
+    services.push(...subgraphs.map((s) => s.process));
+    await Promise.all(subgraphs.map((s) => s.process.ready(s.url)));
+
+    const membersModule = SUBGRAPHS.find((m) => m.name === 'members')!;
+    const membersDb = await openDatabase({
+      url: databaseUrl(database.url, membersModule.database.name),
+      entities: membersModule.database.entities,
+      migrations: membersModule.database.migrations,
+      applicationName: 'dev-seed',
+    });
+    const programs = await seedDemo(membersDb, systemClock);
+    const [first, second] = programs;
+    const demoEmail = `member1@${first!.emailDomain}`;
+    const demoMemberId = await memberIdByEmail(membersDb, first!.id, demoEmail);
+    await membersDb.destroy();
+
+    const gateway = spawnService('gateway', 'gateway/src/main.ts', {
+      ...common,
+      PORT: String(GATEWAY_PORT),
+      SUBGRAPHS: subgraphs.map((s) => `${s.module.name}=${s.url}`).join(','),
+      JWT_SECRET: jwtSecret,
+      JWT_ISSUER,
+      JWT_AUDIENCE,
+    });
+    services.push(gateway);
+    await gateway.ready(`http://127.0.0.1:${GATEWAY_PORT}`);
+
+    const tokens = createDevTokenIssuer({ secret: jwtSecret, issuer: JWT_ISSUER, audience: JWT_AUDIENCE });
+    const header = (token: string) => `{"Authorization": "Bearer ${token}"}`;
+    console.log(`
+Loyalty Graph is running.
+  Gateway + Apollo Sandbox  http://localhost:${GATEWAY_PORT}/
+${subgraphs.map((s) => `  ${s.module.name.padEnd(24)}  ${s.url}`).join('\n')}
+  PostgreSQL                ${database.embedded ? `${database.url} (embedded, data in .pgdata/)` : 'DATABASE_URL'}
+
+Demo programs
+${programs.map((p) => `  ${p.name.padEnd(24)}  id ${p.id}  (${p.members} members, member1@${p.emailDomain} …)`).join('\n')}
+
+Paste one of these into Sandbox's Headers (valid 12 hours, new ones at every start):
+  member ${demoEmail}:
+    ${header(await tokens.member({ programId: first!.id, memberId: demoMemberId, subject: 'demo-member-1' }))}
+  agent of ${first!.name}:
+    ${header(await tokens.staff({ programId: first!.id, roles: ['AGENT'], subject: 'demo-agent' }))}
+  admin of ${first!.name}:
+    ${header(await tokens.staff({ programId: first!.id, roles: ['ADMIN'], subject: 'demo-admin' }))}
+  agent of ${second!.name}:
+    ${header(await tokens.staff({ programId: second!.id, roles: ['AGENT'], subject: 'demo-agent-2' }))}
+  platform operator (creates programs):
+    ${header(await tokens.staff({ programId: null, roles: ['ADMIN'], subject: 'demo-operator' }))}
+
+Try: variables {"programId": "${first!.id}", "email": "${demoEmail}"} with the example operation.
+Ctrl-C stops everything.
+`);
+  } catch (error) {
+    process.stderr.write(`pnpm dev failed: ${error instanceof Error ? error.message : String(error)}\n`);
+    await stop(1);
+  }
+}
+
+void main();

@@ -1,0 +1,68 @@
+import { DomainError, InputError } from '@loyalty-graph/shared';
+import { describe, expect, it } from 'vitest';
+import type { ProgramStatus } from '../entities/program';
+import { assertProgramTransition, pointValue, programName } from './program';
+
+function errorOf(fn: () => unknown): unknown {
+  try {
+    fn();
+  } catch (error) {
+    return error;
+  }
+  throw new Error('expected an error');
+}
+
+describe('assertProgramTransition', () => {
+  it.each([
+    ['DRAFT', 'ACTIVE'],
+    ['ACTIVE', 'SUSPENDED'],
+    ['SUSPENDED', 'ACTIVE'],
+    ['DRAFT', 'CLOSED'],
+    ['ACTIVE', 'CLOSED'],
+    ['ACTIVE', 'ACTIVE'],
+  ] as const)('allows %s -> %s', (from, to) => {
+    expect(() => assertProgramTransition(from, to)).not.toThrow();
+  });
+
+  it.each([
+    ['DRAFT', 'SUSPENDED'],
+    ['ACTIVE', 'DRAFT'],
+    ['CLOSED', 'ACTIVE'],
+    ['CLOSED', 'DRAFT'],
+  ] as [ProgramStatus, ProgramStatus][])('refuses %s -> %s', (from, to) => {
+    const error = errorOf(() => assertProgramTransition(from, to));
+    expect(error).toBeInstanceOf(DomainError);
+    expect(error).toMatchObject({ code: 'INVALID_STATUS_TRANSITION', field: 'status' });
+  });
+});
+
+describe('pointValue', () => {
+  it('accepts a non-negative amount in an ISO 4217 currency', () => {
+    expect(pointValue('0.01', 'EUR')).toEqual({ amount: '0.01', currency: 'EUR' });
+    expect(pointValue('0', 'PLN')).toEqual({ amount: '0', currency: 'PLN' });
+  });
+
+  it.each(['eur', 'EURO', 'E1R'])('rejects the currency %j', (currency) => {
+    const error = errorOf(() => pointValue('1', currency));
+    expect(error).toBeInstanceOf(InputError);
+    expect((error as InputError).field).toBe('pointValue.currency');
+  });
+
+  it('rejects a negative value', () => {
+    const error = errorOf(() => pointValue('-0.01', 'EUR', 'input.pointValue'));
+    expect(error).toBeInstanceOf(InputError);
+    expect((error as InputError).field).toBe('input.pointValue.amount');
+  });
+});
+
+describe('programName', () => {
+  it('trims the name', () => {
+    expect(programName('  Coffee Club ')).toBe('Coffee Club');
+  });
+
+  it('rejects an empty or over-long name', () => {
+    expect((errorOf(() => programName('   ')) as InputError).field).toBe('name');
+    expect(() => programName('x'.repeat(100))).not.toThrow();
+    expect(errorOf(() => programName('x'.repeat(101)))).toBeInstanceOf(InputError);
+  });
+});
