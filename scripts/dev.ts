@@ -9,7 +9,8 @@
  */
 import { createDevTokenIssuer } from '@loyalty-graph/gateway';
 import { memberIdByEmail, seedDemo } from '@loyalty-graph/members';
-import { databaseUrl, openDatabase, systemClock } from '@loyalty-graph/shared';
+import { systemClock } from '@loyalty-graph/shared';
+import { databaseUrl, openDatabase } from '@loyalty-graph/shared/db';
 import { SUBGRAPHS } from '@loyalty-graph/supergraph';
 import { generateSecret, spawnService, startDatabase, type ServiceProcess } from './lib/services';
 

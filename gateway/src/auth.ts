@@ -29,10 +29,15 @@ export function createAuthenticator(options: AuthOptions): Authenticate {
   else if (options.secret) key = new TextEncoder().encode(options.secret);
   else throw new Error('Configure JWKS_URL (production) or JWT_SECRET (development)');
 
+  // A client sends the same token on every request until it expires: verify it once.
+  const verified = new Map<string, { viewer: Viewer; expiresAt: number }>();
+
   return async (authorization) => {
     if (!authorization) return ANONYMOUS;
     const match = /^Bearer\s+(\S+)$/i.exec(authorization);
     if (!match) throw unauthenticated('The Authorization header must be "Bearer <token>"', 401);
+    const hit = verified.get(match[1]!);
+    if (hit && hit.expiresAt > Date.now()) return hit.viewer;
     let payload: JWTPayload;
     try {
       ({ payload } = await jwtVerify(match[1]!, key as Uint8Array, {
@@ -43,7 +48,12 @@ export function createAuthenticator(options: AuthOptions): Authenticate {
     } catch {
       throw unauthenticated('The access token is invalid or has expired', 401);
     }
-    return viewerFromClaims(payload);
+    const viewer = viewerFromClaims(payload);
+    // Remember for at most a minute, so a JWKS key rotation or revocation list applies quickly.
+    const expiresAt = Math.min((payload.exp ?? 0) * 1000, Date.now() + 60_000);
+    if (verified.size > 10_000) verified.clear();
+    verified.set(match[1]!, { viewer, expiresAt });
+    return viewer;
   };
 }
 

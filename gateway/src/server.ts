@@ -4,19 +4,9 @@ import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHt
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
 import { ApolloGateway, IntrospectAndCompose, RemoteGraphQLDataSource } from '@apollo/gateway';
-import {
-  createGraphQLHttpServer,
-  createViewerSigner,
-  errorLoggingPlugin,
-  listen,
-  maskInternalError,
-  REQUEST_ID_HEADER,
-  serviceViewer,
-  VIEWER_HEADER,
-  type Logger,
-  type Viewer,
-} from '@loyalty-graph/shared';
+import { createGraphQLHttpServer, createViewerSigner, errorLoggingPlugin, listen, maskInternalError, REQUEST_ID_HEADER, serviceViewer, VIEWER_HEADER, type Logger, type Viewer } from '@loyalty-graph/shared';
 import type { Authenticate } from './auth';
+import { createHttpFetcher } from './http-fetcher';
 
 export interface GatewayContext extends BaseContext {
   viewer: Viewer;
@@ -55,6 +45,7 @@ export interface RunningGateway {
 
 export async function startGateway(options: GatewayOptions, port: number): Promise<RunningGateway> {
   const sign = createViewerSigner(options.internalSecret);
+  const fetcher = createHttpFetcher();
 
   class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> {
     override async willSendRequest({ request, context, kind }: Parameters<NonNullable<RemoteGraphQLDataSource<GatewayContext>['willSendRequest']>>[0]) {
@@ -71,7 +62,7 @@ export async function startGateway(options: GatewayOptions, port: number): Promi
     ...(options.supergraphSdl
       ? { supergraphSdl: options.supergraphSdl }
       : { supergraphSdl: new IntrospectAndCompose({ subgraphs: options.subgraphs ?? [] }) }),
-    buildService: ({ url }) => new SubgraphDataSource({ url }),
+    buildService: ({ url }) => new SubgraphDataSource({ url, fetcher }),
   });
 
   let loaded = false;

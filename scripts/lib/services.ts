@@ -3,10 +3,9 @@ import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startEmbeddedPostgres, type RunningPostgres } from '@loyalty-graph/shared';
+import { startEmbeddedPostgres, type RunningPostgres } from '@loyalty-graph/shared/embedded-postgres';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-const TSX = join(ROOT, 'node_modules/.bin/tsx');
 
 export interface ServiceProcess {
   name: string;
@@ -17,9 +16,13 @@ export interface ServiceProcess {
   stop(): Promise<void>;
 }
 
-/** Starts one service (`subgraphs/members/src/main.ts`, `gateway/src/main.ts`) as its own process. */
+/** Starts one service (`gateway/src/main.ts`, or a built `gateway/dist/main.mjs`) as its own process. */
 export function spawnService(name: string, entry: string, env: Record<string, string>, options: { quiet?: boolean } = {}): ServiceProcess {
-  const child = spawn(TSX, [join(ROOT, entry)], {
+  // Built bundles (.mjs) run on plain node, as in production. Sources run with `node --import
+  // tsx` rather than the tsx CLI, which would put a wrapper process in between (benchmarks read
+  // the service's own memory from its pid).
+  const args = entry.endsWith('.mjs') ? [join(ROOT, entry)] : ['--import', 'tsx', join(ROOT, entry)];
+  const child = spawn(process.execPath, args, {
     cwd: ROOT,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

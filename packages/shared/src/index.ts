@@ -1,15 +1,16 @@
+/**
+ * What every service needs and the gateway can afford to load. Database code lives in
+ * `@loyalty-graph/shared/db`, subgraph serving in `@loyalty-graph/shared/subgraph`.
+ */
 export * from './access';
 export * from './clock';
-export * from './db';
-export * from './embedded-postgres';
 export * from './env';
 export * from './error-masking';
 export * from './errors';
 export * from './http';
 export * from './logger';
 export * from './pagination';
+export * from './process';
 export * from './payload';
 export * from './scalars';
-export * from './subgraph-server';
 export * from './viewer';
-export * from './service';

@@ -42,6 +42,23 @@ export function decodeCursor(cursor: string | null | undefined, arity: number): 
   throw badUserInput('after is not a cursor this list produced', 'after');
 }
 
+const CURSOR_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+const CURSOR_UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * Decodes a keyset cursor of (instant, uuid), the shape our lists produce. The values are checked
+ * here, before they reach SQL: a tampered cursor is the client's mistake, not a database error.
+ */
+export function decodeInstantIdCursor(cursor: string | null | undefined): [string, string] | null {
+  const values = decodeCursor(cursor, 2);
+  if (!values) return null;
+  const [at, id] = values as [string, string];
+  if (!CURSOR_INSTANT.test(at) || Number.isNaN(Date.parse(at)) || !CURSOR_UUID.test(id)) {
+    throw badUserInput('after is not a cursor this list produced', 'after');
+  }
+  return [at, id];
+}
+
 /**
  * Builds a Relay connection from rows fetched with `limit + 1`: the extra row only tells
  * whether another page exists.

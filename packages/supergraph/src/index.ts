@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { composeServices } from '@apollo/composition';
 import { parse } from 'graphql';
-import type { SubgraphModule, ViewerContext } from '@loyalty-graph/shared';
+import type { ViewerContext } from '@loyalty-graph/shared';
+import type { SubgraphModule } from '@loyalty-graph/shared/subgraph';
 import { membersSubgraph } from '@loyalty-graph/members';
 
 /**

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { inject } from 'vitest';
-import { databaseUrl } from '@loyalty-graph/shared';
+import { databaseUrl } from '@loyalty-graph/shared/db';
 import type { Logger as TypeOrmLogger } from 'typeorm';
 
 export interface TestDatabase {

@@ -1,5 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { ManualClock, createLogger, createViewerSigner, openDatabase, serviceViewer, startSubgraphServer, VIEWER_HEADER, type SubgraphModule, type Viewer, type ViewerContext } from '@loyalty-graph/shared';
+import { ManualClock, createLogger, createViewerSigner, serviceViewer, VIEWER_HEADER, type Viewer, type ViewerContext } from '@loyalty-graph/shared';
+import { openDatabase } from '@loyalty-graph/shared/db';
+import { startSubgraphServer, type SubgraphModule } from '@loyalty-graph/shared/subgraph';
 import { createAuthenticator, createDevTokenIssuer, startGateway, type DevTokenIssuer } from '@loyalty-graph/gateway';
 import { SUBGRAPHS } from '@loyalty-graph/supergraph';
 import type { DataSource } from 'typeorm';

@@ -69,9 +69,13 @@ export function createLoaders(db: DataSource) {
           .addSelect('gm.member_id', 'member_id')
           .where('gm.member_id IN (:...ids)', { ids })
           .orderBy('g.name', 'ASC')
-          .getRawAndEntities<{ member_id: string }>();
-        // A group appears once per member in it; pair each entity with its membership row.
-        return rows.entities.map((group, i) => Object.assign(Object.create(MemberGroupEntity.prototype) as MemberGroupEntity, group, { memberId: rows.raw[i]!.member_id }));
+          .getRawAndEntities<{ g_id: string; member_id: string }>();
+        // TypeORM returns each group entity once, however many members of the batch are in it;
+        // the raw rows keep one row per membership, so pair by group id, not by position.
+        const groupById = new Map(rows.entities.map((group) => [group.id, group]));
+        return rows.raw.map((row) =>
+          Object.assign(Object.create(MemberGroupEntity.prototype) as MemberGroupEntity, groupById.get(row.g_id)!, { memberId: row.member_id }),
+        );
       },
       (row) => (row as MemberGroupEntity & { memberId: string }).memberId,
     ),

@@ -1,4 +1,5 @@
-import { exitOnError, runSubgraph } from '@loyalty-graph/shared';
+import { exitOnError } from '@loyalty-graph/shared';
+import { runSubgraph } from '@loyalty-graph/shared/subgraph';
 import { membersSubgraph } from './server';
 
 runSubgraph(membersSubgraph).catch(exitOnError);

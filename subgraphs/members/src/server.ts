@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import type { SubgraphModule } from '@loyalty-graph/shared';
+import type { SubgraphModule } from '@loyalty-graph/shared/subgraph';
 import { createContextFactory, type RequestContext } from './context';
 import { entities } from './entities';
 import { migrations } from './migrations';

@@ -1,4 +1,4 @@
-import { decodeCursor, encodeCursor, forbidden, isOperator, pageSize, toConnection, type Connection, type PageArgs, type Viewer } from '@loyalty-graph/shared';
+import { decodeInstantIdCursor, encodeCursor, forbidden, isOperator, pageSize, toConnection, type Connection, type PageArgs, type Viewer } from '@loyalty-graph/shared';
 import type { DataSource } from 'typeorm';
 import { MemberEntity, type MemberStatus } from '../entities/member';
 import { GroupMembershipEntity, MemberGroupEntity } from '../entities/member-group';
@@ -27,7 +27,7 @@ export class DirectoryService {
   async members(viewer: Viewer, programId: string, status: MemberStatus | null | undefined, page: PageArgs): Promise<Connection<MemberEntity>> {
     if (!canManageMembers(viewer, programId)) throw forbidden('You can list members only in your own program');
     const limit = pageSize(page.first);
-    const after = decodeCursor(page.after, 2);
+    const after = decodeInstantIdCursor(page.after);
     const query = this.db.getRepository(MemberEntity).createQueryBuilder('m').where('m.program_id = :programId', { programId });
     if (status) query.andWhere('m.status = :status', { status });
     if (after) query.andWhere('(m.enrolled_at, m.id) < (:at, :id)', { at: after[0], id: after[1] });
@@ -38,7 +38,7 @@ export class DirectoryService {
   /** Operators see every program; everyone else only their own. */
   async programs(viewer: Viewer, page: PageArgs): Promise<Connection<ProgramEntity>> {
     const limit = pageSize(page.first);
-    const after = decodeCursor(page.after, 2);
+    const after = decodeInstantIdCursor(page.after);
     const query = this.db.getRepository(ProgramEntity).createQueryBuilder('p');
     if (!isOperator(viewer)) query.where('p.id = :id', { id: viewer.programId });
     if (after) query.andWhere('(p.created_at, p.id) > (:at, :id2)', { at: after[0], id2: after[1] });
@@ -49,7 +49,7 @@ export class DirectoryService {
   async groups(viewer: Viewer, programId: string, page: PageArgs): Promise<Connection<MemberGroupEntity>> {
     if (!canManageMembers(viewer, programId)) throw forbidden('You can list groups only in your own program');
     const limit = pageSize(page.first);
-    const after = decodeCursor(page.after, 2);
+    const after = decodeInstantIdCursor(page.after);
     const query = this.db.getRepository(MemberGroupEntity).createQueryBuilder('g').where('g.program_id = :programId', { programId });
     if (after) query.andWhere('(g.created_at, g.id) > (:at, :id)', { at: after[0], id: after[1] });
     const rows = await query.orderBy('g.created_at', 'ASC').addOrderBy('g.id', 'ASC').limit(limit + 1).getMany();
@@ -58,7 +58,7 @@ export class DirectoryService {
 
   async groupMembers(group: MemberGroupEntity, page: PageArgs): Promise<Connection<MemberEntity>> {
     const limit = pageSize(page.first);
-    const after = decodeCursor(page.after, 2);
+    const after = decodeInstantIdCursor(page.after);
     const query = this.db
       .getRepository(MemberEntity)
       .createQueryBuilder('m')

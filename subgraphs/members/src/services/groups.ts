@@ -1,4 +1,5 @@
-import { DomainError, forbidden, isUniqueViolation, type Clock, type Viewer } from '@loyalty-graph/shared';
+import { DomainError, forbidden, type Clock, type Viewer } from '@loyalty-graph/shared';
+import { isUniqueViolation } from '@loyalty-graph/shared/db';
 import type { DataSource, EntityManager } from 'typeorm';
 import { MemberEntity } from '../entities/member';
 import { GroupMembershipEntity, MemberGroupEntity, type MemberGroupType } from '../entities/member-group';

@@ -1,4 +1,5 @@
-import { DomainError, forbidden, InputError, isUniqueViolation, type Clock, type Viewer } from '@loyalty-graph/shared';
+import { DomainError, forbidden, InputError, type Clock, type Viewer } from '@loyalty-graph/shared';
+import { isUniqueViolation } from '@loyalty-graph/shared/db';
 import type { DataSource, EntityManager } from 'typeorm';
 import { ConsentEntity, type ConsentChannel, type ConsentPurpose, type ConsentSource } from '../entities/consent';
 import { ConsentChangeEntity } from '../entities/consent-change';

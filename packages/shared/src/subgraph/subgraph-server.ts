@@ -4,12 +4,12 @@ import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHt
 import { ApolloServerPluginInlineTraceDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import { parse, type DocumentNode } from 'graphql';
-import { applyAccessControl, type ViewerContext } from './access';
-import { unauthenticated } from './errors';
-import { errorLoggingPlugin, maskInternalError } from './error-masking';
-import { createGraphQLHttpServer, listen } from './http';
-import type { Logger } from './logger';
-import { createViewerVerifier, VIEWER_HEADER, type Viewer } from './viewer';
+import { applyAccessControl, type ViewerContext } from '../access';
+import { unauthenticated } from '../errors';
+import { errorLoggingPlugin, maskInternalError } from '../error-masking';
+import { createGraphQLHttpServer, listen } from '../http';
+import type { Logger } from '../logger';
+import { createViewerVerifier, VIEWER_HEADER, type Viewer } from '../viewer';
 
 export interface SubgraphServerOptions<TContext extends ViewerContext> {
   name: string;

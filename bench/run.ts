@@ -1,0 +1,40 @@
+/**
+ * `pnpm bench [scenario…]`: runs benchmark scenarios and writes their figures as JSON to
+ * bench/results/<scenario>.json. Ratios are measured side by side in one run (this machine is
+ * shared and noisy), alternating the compared targets in rounds.
+ */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ROOT } from '../scripts/lib/services';
+import { membersScenario } from './members';
+
+const SCENARIOS: Record<string, () => Promise<Record<string, unknown>>> = {
+  members: membersScenario,
+};
+
+async function main(): Promise<void> {
+  const requested = process.argv.slice(2).filter((a) => !a.startsWith('-'));
+  const names = requested.length ? requested : Object.keys(SCENARIOS);
+  for (const name of names) {
+    const run = SCENARIOS[name];
+    if (!run) throw new Error(`Unknown scenario ${name}; choose from ${Object.keys(SCENARIOS).join(', ')}`);
+    console.log(`\n== ${name}`);
+    const result = { scenario: name, at: new Date().toISOString(), machine: machineInfo(), ...(await run()) };
+    const file = join(ROOT, 'bench/results', `${name}.json`);
+    writeFileSync(file, JSON.stringify(result, null, 2) + '\n');
+    console.log(JSON.stringify(result, null, 2));
+    console.log(`wrote ${file}`);
+  }
+}
+
+function machineInfo() {
+  return { node: process.version, cpus: (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator?.hardwareConcurrency ?? null };
+}
+
+main().then(
+  () => process.exit(0),
+  (error: unknown) => {
+    console.error(error);
+    process.exit(1);
+  },
+);

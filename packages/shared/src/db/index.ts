@@ -1,0 +1,2 @@
+/** Database pieces, kept out of the main entry so the gateway never loads TypeORM or pg. */
+export * from './database';

@@ -1,0 +1,3 @@
+/** Serving a subgraph: only subgraph processes load @apollo/subgraph and the database layer. */
+export * from './service';
+export * from './subgraph-server';
