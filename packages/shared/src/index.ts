@@ -8,6 +8,7 @@ export * from './env';
 export * from './error-masking';
 export * from './errors';
 export * from './http';
+export * from './ids';
 export * from './logger';
 export * from './pagination';
 export * from './process';

@@ -1,4 +1,5 @@
 import DataLoader from 'dataloader';
+import { isUuid } from '@loyalty-graph/shared';
 import { In, type DataSource, type ObjectLiteral, type Repository } from 'typeorm';
 import { ConsentEntity } from './entities/consent';
 import { ConsentChangeEntity } from './entities/consent-change';
@@ -13,7 +14,9 @@ import { TierChangeEntity } from './entities/tier-change';
 /** One loader per key: one SQL statement per batch, values in key order, null for misses. */
 function byId<T extends ObjectLiteral & { id: string }>(repo: Repository<T>) {
   return new DataLoader<string, T | null>(async (ids) => {
-    const rows = await repo.findBy({ id: In([...ids]) } as never);
+    // A malformed id (e.g. in an `_entities` representation) is simply not found.
+    const valid = ids.filter(isUuid);
+    const rows = valid.length ? await repo.findBy({ id: In(valid) } as never) : [];
     const found = new Map(rows.map((row) => [row.id, row]));
     return ids.map((id) => found.get(id) ?? null);
   });

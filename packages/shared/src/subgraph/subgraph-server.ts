@@ -5,6 +5,7 @@ import { ApolloServerPluginInlineTraceDisabled, ApolloServerPluginLandingPageDis
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import { parse, type DocumentNode } from 'graphql';
 import { applyAccessControl, type ViewerContext } from '../access';
+import { applyIdValidation } from '../ids';
 import { unauthenticated } from '../errors';
 import { errorLoggingPlugin, maskInternalError } from '../error-masking';
 import { createGraphQLHttpServer, listen } from '../http';
@@ -42,7 +43,8 @@ export async function startSubgraphServer<TContext extends ViewerContext>(
   host = '127.0.0.1',
 ): Promise<SubgraphServer> {
   const typeDefs = typeof options.typeDefs === 'string' ? parse(options.typeDefs) : options.typeDefs;
-  const schema = applyAccessControl(buildSubgraphSchema({ typeDefs, resolvers: options.resolvers as Parameters<typeof buildSubgraphSchema>[0] extends { resolvers?: infer R } ? R : never }));
+  // Access is checked first (the outer wrapper), so an unauthorised caller learns nothing from id errors.
+  const schema = applyAccessControl(applyIdValidation(buildSubgraphSchema({ typeDefs, resolvers: options.resolvers as Parameters<typeof buildSubgraphSchema>[0] extends { resolvers?: infer R } ? R : never })));
   const verifyViewer = createViewerVerifier(options.internalSecret);
 
   const apollo = new ApolloServer<TContext>({
