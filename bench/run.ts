@@ -4,6 +4,7 @@
  * shared and noisy), alternating the compared targets in rounds.
  */
 import { writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { ROOT } from '../scripts/lib/services';
 import { membersScenario } from './members';
@@ -28,7 +29,7 @@ async function main(): Promise<void> {
 }
 
 function machineInfo() {
-  return { node: process.version, cpus: (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator?.hardwareConcurrency ?? null };
+  return { node: process.version, cpus: cpus().length, memoryGb: Math.round(totalmem() / 2 ** 30) };
 }
 
 main().then(

@@ -1,10 +1,8 @@
-import type { Server } from 'node:http';
 import { ApolloServer, type BaseContext } from '@apollo/server';
-import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
 import { ApolloGateway, IntrospectAndCompose, RemoteGraphQLDataSource } from '@apollo/gateway';
-import { createGraphQLHttpServer, createViewerSigner, errorLoggingPlugin, listen, maskInternalError, REQUEST_ID_HEADER, serviceViewer, VIEWER_HEADER, type Logger, type Viewer } from '@loyalty-graph/shared';
+import { createViewerSigner, errorLoggingPlugin, maskInternalError, REQUEST_ID_HEADER, serveGraphQL, serviceViewer, VIEWER_HEADER, type Logger, type RunningGraphQLServer, type Viewer } from '@loyalty-graph/shared';
 import type { Authenticate } from './auth';
 import { createHttpFetcher } from './http-fetcher';
 
@@ -37,11 +35,7 @@ query LookUpMember($programId: ID!, $email: String!) {
 }
 `;
 
-export interface RunningGateway {
-  url: string;
-  httpServer: Server;
-  stop(): Promise<void>;
-}
+export type RunningGateway = RunningGraphQLServer;
 
 export async function startGateway(options: GatewayOptions, port: number): Promise<RunningGateway> {
   const sign = createViewerSigner(options.internalSecret);
@@ -83,23 +77,13 @@ export async function startGateway(options: GatewayOptions, port: number): Promi
     ],
   });
 
-  const httpServer = createGraphQLHttpServer<GatewayContext>({
+  const server = await serveGraphQL<GatewayContext>({
     apollo,
+    port,
+    host: options.development ? '127.0.0.1' : '0.0.0.0',
     ready: async () => loaded,
     context: async ({ req, requestId }) => ({ viewer: await options.authenticate(req.headers.authorization), requestId }),
   });
-  apollo.addPlugin(ApolloServerPluginDrainHttpServer({ httpServer }));
-  await apollo.start();
-  const url = await listen(httpServer, port, options.development ? '127.0.0.1' : '0.0.0.0');
-  options.logger.info('gateway listening', { url });
-
-  let stopping: Promise<void> | null = null;
-  return {
-    url,
-    httpServer,
-    stop() {
-      stopping ??= apollo.stop();
-      return stopping;
-    },
-  };
+  options.logger.info('gateway listening', { url: server.url });
+  return server;
 }

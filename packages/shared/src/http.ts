@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { HeaderMap, type ApolloServer, type BaseContext } from '@apollo/server';
+import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { REQUEST_ID_HEADER } from './viewer';
 
 /** Requests larger than this are refused before parsing: GraphQL operations are small. */
@@ -120,4 +121,33 @@ export function listen(server: Server, port: number, host = '127.0.0.1'): Promis
       resolve(`http://${host}:${address.port}/graphql`);
     });
   });
+}
+
+export interface RunningGraphQLServer {
+  url: string;
+  httpServer: Server;
+  /** Graceful: stops listening, finishes in-flight requests, closes idle sockets. Idempotent. */
+  stop(): Promise<void>;
+}
+
+/**
+ * The lifecycle every service shares (gateway and subgraphs): HTTP server, drain on shutdown,
+ * start Apollo, listen. Port 0 picks a free port (tests).
+ */
+export async function serveGraphQL<TContext extends BaseContext>(
+  options: GraphQLHttpOptions<TContext> & { port: number; host: string },
+): Promise<RunningGraphQLServer> {
+  const httpServer = createGraphQLHttpServer(options);
+  options.apollo.addPlugin(ApolloServerPluginDrainHttpServer({ httpServer }));
+  await options.apollo.start();
+  const url = await listen(httpServer, options.port, options.host);
+  let stopping: Promise<void> | null = null;
+  return {
+    url,
+    httpServer,
+    stop() {
+      stopping ??= options.apollo.stop();
+      return stopping;
+    },
+  };
 }

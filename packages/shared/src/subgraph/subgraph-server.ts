@@ -1,6 +1,4 @@
-import type { Server } from 'node:http';
 import { ApolloServer } from '@apollo/server';
-import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { ApolloServerPluginInlineTraceDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import { parse, type DocumentNode } from 'graphql';
@@ -8,9 +6,12 @@ import { applyAccessControl, type ViewerContext } from '../access';
 import { applyIdValidation } from '../ids';
 import { unauthenticated } from '../errors';
 import { errorLoggingPlugin, maskInternalError } from '../error-masking';
-import { createGraphQLHttpServer, listen } from '../http';
+import { serveGraphQL, type RunningGraphQLServer } from '../http';
 import type { Logger } from '../logger';
 import { createViewerVerifier, VIEWER_HEADER, type Viewer } from '../viewer';
+
+/** buildSubgraphSchema's resolver map type, which @apollo/subgraph does not export by name. */
+type SubgraphResolvers = Extract<Parameters<typeof buildSubgraphSchema>[0], { resolvers?: unknown }>['resolvers'];
 
 export interface SubgraphServerOptions<TContext extends ViewerContext> {
   name: string;
@@ -27,11 +28,7 @@ export interface SubgraphServerOptions<TContext extends ViewerContext> {
   introspection: boolean;
 }
 
-export interface SubgraphServer {
-  url: string;
-  httpServer: Server;
-  stop(): Promise<void>;
-}
+export type SubgraphServer = RunningGraphQLServer;
 
 /**
  * The one way every subgraph is served: federation schema with @access enforced, viewer taken
@@ -44,7 +41,7 @@ export async function startSubgraphServer<TContext extends ViewerContext>(
 ): Promise<SubgraphServer> {
   const typeDefs = typeof options.typeDefs === 'string' ? parse(options.typeDefs) : options.typeDefs;
   // Access is checked first (the outer wrapper), so an unauthorised caller learns nothing from id errors.
-  const schema = applyAccessControl(applyIdValidation(buildSubgraphSchema({ typeDefs, resolvers: options.resolvers as Parameters<typeof buildSubgraphSchema>[0] extends { resolvers?: infer R } ? R : never })));
+  const schema = applyAccessControl(applyIdValidation(buildSubgraphSchema({ typeDefs, resolvers: options.resolvers as SubgraphResolvers })));
   const verifyViewer = createViewerVerifier(options.internalSecret);
 
   const apollo = new ApolloServer<TContext>({
@@ -60,8 +57,10 @@ export async function startSubgraphServer<TContext extends ViewerContext>(
     ],
   });
 
-  const httpServer = createGraphQLHttpServer<TContext>({
+  const server = await serveGraphQL<TContext>({
     apollo,
+    port,
+    host,
     ready: async () => {
       await options.ready();
       return true;
@@ -79,19 +78,6 @@ export async function startSubgraphServer<TContext extends ViewerContext>(
       return options.context({ viewer, requestId });
     },
   });
-  apollo.addPlugin(ApolloServerPluginDrainHttpServer({ httpServer }));
-  await apollo.start();
-  const url = await listen(httpServer, port, host);
-  options.logger.info('subgraph listening', { subgraph: options.name, url });
-
-  let stopping: Promise<void> | null = null;
-  return {
-    url,
-    httpServer,
-    stop() {
-      // Drain in-flight requests first (the drain plugin closes the listener and idle sockets).
-      stopping ??= apollo.stop();
-      return stopping;
-    },
-  };
+  options.logger.info('subgraph listening', { subgraph: options.name, url: server.url });
+  return server;
 }
