@@ -121,3 +121,19 @@ describe('concurrent enrolment', () => {
     expect(await sub.db.getRepository(MemberEntity).findBy({ programId: program })).toEqual([expect.objectContaining({ id: winners[0]!.enrollMember.member!.id })]);
   });
 });
+
+describe('memberByIdentifier (the till)', () => {
+  it('reads the member, their status and their tier in one SQL statement', async () => {
+    const tillProgram = await createProgram('Till');
+    await operator.data(`mutation($p: ID!) { createTier(input: { programId: $p, name: "Bronze", rank: 0, qualifyingThreshold: 0 }) { tier { id } } }`, { p: tillProgram });
+    await operator.data(ENROLL, { programId: tillProgram, email: 'till@example.com' });
+
+    sub.statements.reset();
+    const { memberByIdentifier } = await service.data<{ memberByIdentifier: { status: string; tier: { name: string } } }>(
+      `query($p: ID!) { memberByIdentifier(programId: $p, type: EMAIL, value: "TILL@example.com") { id status tier { name rank } } }`,
+      { p: tillProgram },
+    );
+    expect(memberByIdentifier).toMatchObject({ status: 'ACTIVE', tier: { name: 'Bronze' } });
+    expect(sub.statements.dataStatements()).toHaveLength(1);
+  });
+});

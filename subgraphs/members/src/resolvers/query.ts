@@ -18,8 +18,13 @@ export const Query: QueryResolvers = {
     return member;
   },
   members: (_parent, { programId, status, ...page }, { viewer, services }) => services.directory.members(viewer, programId, status, page),
-  memberByIdentifier: (_parent, { programId, type, value }, { viewer, services }) =>
-    rethrowInput(() => services.directory.memberByIdentifier(viewer, programId, type, value)),
+  async memberByIdentifier(_parent, { programId, type, value }, { viewer, services, loaders }) {
+    const found = await rethrowInput(() => services.directory.memberByIdentifier(viewer, programId, type, value));
+    if (!found) return null;
+    // The lookup already read the tier: the cashier's screen needs no second query.
+    if (found.tier) loaders.tierById.prime(found.tier.id, found.tier);
+    return found.member;
+  },
   async memberGroup(_parent, { id }, { viewer, loaders, services }) {
     const group = await loaders.groupById.load(id);
     if (group && !services.directory.canManageMembers(viewer, group.programId)) throw forbidden('You cannot see this group');

@@ -4,6 +4,7 @@ import { MemberEntity, type MemberStatus } from '../entities/member';
 import { GroupMembershipEntity, MemberGroupEntity } from '../entities/member-group';
 import { MemberIdentifierEntity, type IdentifierType } from '../entities/member-identifier';
 import { ProgramEntity } from '../entities/program';
+import { TierEntity } from '../entities/tier';
 import { normalizeIdentifier } from '../domain/identifiers';
 import { canManageMembers, canReadProgram } from '../domain/policy';
 
@@ -11,16 +12,28 @@ import { canManageMembers, canReadProgram } from '../domain/policy';
 export class DirectoryService {
   constructor(private readonly db: DataSource) {}
 
-  /** One probe of the (program, type, value) unique index, joined to the member. */
-  async memberByIdentifier(viewer: Viewer, programId: string, type: IdentifierType, raw: string): Promise<MemberEntity | null> {
+  /**
+   * The till's lookup: one statement, one probe of the (program, type, value) unique index, with
+   * the member's tier joined in so the caller can prime its tier loader.
+   */
+  async memberByIdentifier(viewer: Viewer, programId: string, type: IdentifierType, raw: string): Promise<{ member: MemberEntity; tier: TierEntity | null } | null> {
     if (!canManageMembers(viewer, programId)) throw forbidden('You can look up members only in your own program');
     const value = normalizeIdentifier(type, raw);
-    return this.db
+    const { entities, raw: rows } = await this.db
       .getRepository(MemberEntity)
       .createQueryBuilder('m')
       .innerJoin(MemberIdentifierEntity, 'i', 'i.member_id = m.id')
+      .leftJoin(TierEntity, 't', 't.id = m.tier_id')
+      .addSelect(['t.id', 't.program_id', 't.name', 't.rank', 't.qualifying_threshold', 't.benefits'])
       .where('i.program_id = :programId AND i.type = :type AND i.value = :value', { programId, type, value })
-      .getOne();
+      .getRawAndEntities<{ t_id: string | null; t_program_id: string; t_name: string; t_rank: number; t_qualifying_threshold: number; t_benefits: TierEntity['benefits'] }>();
+    const member = entities[0];
+    const row = rows[0];
+    if (!member || !row) return null;
+    const tier = row.t_id
+      ? Object.assign(new TierEntity(), { id: row.t_id, programId: row.t_program_id, name: row.t_name, rank: row.t_rank, qualifyingThreshold: row.t_qualifying_threshold, benefits: row.t_benefits })
+      : null;
+    return { member, tier };
   }
 
   /** Newest enrolment first. */
