@@ -39,10 +39,13 @@ async function main(): Promise<void> {
 
   try {
     const common = { DATABASE_URL: database.url, INTERNAL_TOKEN_SECRET: internalSecret, NODE_ENV: 'development', LOG_LEVEL: process.env['LOG_LEVEL'] ?? 'info' };
-    const subgraphs = SUBGRAPHS.map((module) => ({
+    const urls = SUBGRAPHS.map((module) => ({ module, url: `http://127.0.0.1:${module.defaultPort}/graphql` }));
+    // Every subgraph learns the others' URLs for its direct service calls (the ledger asks members).
+    const peers = urls.map(({ module, url }) => `${module.name}=${url}`).join(',');
+    const subgraphs = urls.map(({ module, url }) => ({
       module,
-      url: `http://127.0.0.1:${module.defaultPort}/graphql`,
-      process: spawnService(module.name, `subgraphs/${module.name}/src/main.ts`, { ...common, PORT: String(module.defaultPort) }),
+      url,
+      process: spawnService(module.name, `subgraphs/${module.name}/src/main.ts`, { ...common, PORT: String(module.defaultPort), SUBGRAPH_URLS: peers }),
     }));
     services.push(...subgraphs.map((s) => s.process));
     await Promise.all(subgraphs.map((s) => s.process.ready(s.url)));

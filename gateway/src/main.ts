@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { createLogger, envFields, exitOnError, onShutdown, parseEnv } from '@loyalty-graph/shared';
+import { parseServiceList } from '@loyalty-graph/shared/subgraph';
 import { createAuthenticator } from './auth';
 import { startGateway } from './server';
 
@@ -30,7 +31,7 @@ async function main(): Promise<void> {
     {
       ...(production && env.SUPERGRAPH_PATH
         ? { supergraphSdl: readFileSync(env.SUPERGRAPH_PATH, 'utf8') }
-        : { subgraphs: parseSubgraphs(env.SUBGRAPHS ?? '') }),
+        : { subgraphs: parseServiceList(env.SUBGRAPHS ?? '') }),
       authenticate: createAuthenticator({ issuer: env.JWT_ISSUER, audience: env.JWT_AUDIENCE, secret: env.JWT_SECRET, jwksUrl: env.JWKS_URL }),
       internalSecret: env.INTERNAL_TOKEN_SECRET,
       logger,
@@ -39,17 +40,6 @@ async function main(): Promise<void> {
     env.PORT,
   );
   onShutdown(logger, () => gateway.stop());
-}
-
-function parseSubgraphs(spec: string): { name: string; url: string }[] {
-  return spec
-    .split(',')
-    .filter(Boolean)
-    .map((pair) => {
-      const [name, url] = pair.split('=');
-      if (!name || !url) throw new Error(`SUBGRAPHS entry "${pair}" must be name=url`);
-      return { name, url };
-    });
 }
 
 main().catch(exitOnError);

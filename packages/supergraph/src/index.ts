@@ -3,13 +3,18 @@ import { composeServices } from '@apollo/composition';
 import { parse } from 'graphql';
 import type { ViewerContext } from '@loyalty-graph/shared';
 import type { SubgraphModule } from '@loyalty-graph/shared/subgraph';
+import { ledgerSubgraph } from '@loyalty-graph/ledger';
 import { membersSubgraph } from '@loyalty-graph/members';
 
 /**
  * The subgraphs the graph is composed of, in one place: `pnpm dev`, `pnpm compose`, the tests and
  * the benchmarks all start or compose exactly this list.
  */
-export const SUBGRAPHS: SubgraphModule<ViewerContext>[] = [membersSubgraph as unknown as SubgraphModule<ViewerContext>];
+export const SUBGRAPHS: SubgraphModule<ViewerContext>[] = [
+  // Order matters: a subgraph starts after the ones it calls (the ledger asks members).
+  membersSubgraph as unknown as SubgraphModule<ViewerContext>,
+  ledgerSubgraph as unknown as SubgraphModule<ViewerContext>,
+];
 
 /** Where the committed supergraph lives (production gateways load it instead of composing). */
 export const SUPERGRAPH_PATH = new URL('../../../supergraph.graphql', import.meta.url);

@@ -16,13 +16,15 @@ export interface RunningSubgraph {
   statements: StatementCounter;
   /** Calls the subgraph directly, as the gateway would, with the given viewer. */
   as(viewer: Viewer): Promise<Caller>;
+  /** Runs every scheduled job of the subgraph once; returns how much each did. */
+  runJobs(): Promise<Record<string, number>>;
   stop(): Promise<void>;
 }
 
 /** One subgraph on a free port with its own fresh database and a clock the test controls. */
 export async function startTestSubgraph(
   module: SubgraphModule<ViewerContext>,
-  options: { internalSecret?: string; clock?: ManualClock } = {},
+  options: { internalSecret?: string; clock?: ManualClock; peers?: Record<string, string> } = {},
 ): Promise<RunningSubgraph & { clock: ManualClock; internalSecret: string; database: TestDatabase }> {
   const internalSecret = options.internalSecret ?? randomBytes(32).toString('hex');
   const clock = options.clock ?? new ManualClock();
@@ -30,7 +32,8 @@ export async function startTestSubgraph(
   const statements = new StatementCounter();
   const db = await openDatabase({ url: database.url, entities: module.database.entities, migrations: module.database.migrations, applicationName: module.name, logger: statements });
   const logger = createLogger(module.name, process.env['TEST_LOG_LEVEL'] === 'debug' ? 'debug' : 'silent');
-  const server = await startSubgraphServer(module.create({ db, clock, logger, internalSecret, introspection: true }), 0);
+  const subgraph = module.create({ db, clock, logger, internalSecret, introspection: true, peers: options.peers ?? {} });
+  const server = await startSubgraphServer(subgraph, 0);
   const sign = createViewerSigner(internalSecret);
   return {
     name: module.name,
@@ -41,6 +44,12 @@ export async function startTestSubgraph(
     internalSecret,
     database,
     as: async (viewer) => caller(server.url, { [VIEWER_HEADER]: await sign(viewer) }),
+    // Tests run scheduled work by hand, after moving the clock, instead of waiting for timers.
+    runJobs: async () => {
+      const done: Record<string, number> = {};
+      for (const job of subgraph.jobs ?? []) done[job.name] = await job.run();
+      return done;
+    },
     async stop() {
       await server.stop();
       await db.destroy();
@@ -73,7 +82,11 @@ export async function startSupergraph(): Promise<TestSupergraph> {
   const jwtSecret = randomBytes(32).toString('hex');
   const clock = new ManualClock();
   const running: RunningSubgraph[] = [];
-  for (const module of SUBGRAPHS) running.push(await startTestSubgraph(module, { internalSecret, clock }));
+  // In registry order, so each subgraph knows the URLs of those it calls (ledger → members).
+  for (const module of SUBGRAPHS) {
+    const peers = Object.fromEntries(running.map((s) => [s.name, s.url]));
+    running.push(await startTestSubgraph(module, { internalSecret, clock, peers }));
+  }
   const issuer = 'loyalty-graph-test';
   const audience = 'loyalty-graph';
   const gateway = await startGateway(

@@ -7,7 +7,7 @@ import { databaseUrl, ensureDatabase, openDatabase } from '../db';
 import { envFields, parseEnv } from '../env';
 import { createLogger, type Logger } from '../logger';
 import { onShutdown } from '../process';
-import { startSubgraphServer, type SubgraphServerOptions } from './subgraph-server';
+import { startSubgraphServer, type SubgraphJob, type SubgraphServerOptions } from './subgraph-server';
 
 export interface SubgraphDeps {
   db: DataSource;
@@ -15,6 +15,8 @@ export interface SubgraphDeps {
   logger: Logger;
   internalSecret: string;
   introspection: boolean;
+  /** Other subgraphs' URLs by name, for direct service-to-service calls (never via the gateway). */
+  peers: Record<string, string>;
 }
 
 /**
@@ -45,7 +47,21 @@ const SubgraphEnv = z.object({
   INTERNAL_TOKEN_SECRET: envFields.internalSecret,
   LOG_LEVEL: envFields.logLevel,
   NODE_ENV: envFields.nodeEnv,
+  /** Other subgraphs, `members=http://127.0.0.1:4001/graphql,…`; defaults to their standard ports. */
+  SUBGRAPH_URLS: z.string().default(''),
 });
+
+/** Parses `name=url,name=url` lists (SUBGRAPH_URLS, the gateway's SUBGRAPHS). */
+export function parseServiceList(spec: string): { name: string; url: string }[] {
+  return spec
+    .split(',')
+    .filter(Boolean)
+    .map((pair) => {
+      const [name, url] = pair.split('=');
+      if (!name || !url) throw new Error(`"${pair}" must be name=url`);
+      return { name, url };
+    });
+}
 
 /** The entry point of a subgraph service: env, database, listen, graceful shutdown. */
 export async function runSubgraph<TContext extends ViewerContext>(module: SubgraphModule<TContext>): Promise<void> {
@@ -58,14 +74,47 @@ export async function runSubgraph<TContext extends ViewerContext>(module: Subgra
     migrations: module.database.migrations,
     applicationName: module.name,
   });
-  const server = await startSubgraphServer(
-    module.create({ db, clock: systemClock, logger, internalSecret: env.INTERNAL_TOKEN_SECRET, introspection: env.NODE_ENV !== 'production' }),
-    env.PORT ?? module.defaultPort,
-    env.HOST,
-  );
-  // Order matters: stop accepting and finish in-flight requests, then release the database.
+  const peers = Object.fromEntries(parseServiceList(env.SUBGRAPH_URLS).map(({ name, url }) => [name, url]));
+  const options = module.create({ db, clock: systemClock, logger, internalSecret: env.INTERNAL_TOKEN_SECRET, introspection: env.NODE_ENV !== 'production', peers });
+  const server = await startSubgraphServer(options, env.PORT ?? module.defaultPort, env.HOST);
+  const jobs = startJobs(options.jobs ?? [], logger);
+  // Order matters: stop the jobs and the listener, finish in-flight requests, then the database.
   onShutdown(logger, async () => {
+    await jobs.stop();
     await server.stop();
     await db.destroy();
   });
+}
+
+/**
+ * Runs each job every `intervalMs`, never overlapping itself. Jobs are written to be safe on
+ * several replicas at once (they claim work with SKIP LOCKED), so every replica may run them.
+ */
+export function startJobs(jobs: SubgraphJob[], logger: Logger): { stop(): Promise<void> } {
+  let stopped = false;
+  const running = new Set<Promise<void>>();
+  const timers = jobs.map((job) =>
+    setInterval(() => {
+      if (stopped || (job as { busy?: boolean }).busy) return;
+      (job as { busy?: boolean }).busy = true;
+      const run = job
+        .run()
+        .then((done) => {
+          if (done) logger.debug('job ran', { job: job.name, done });
+        })
+        .catch((error: unknown) => logger.error('job failed', { job: job.name, error }))
+        .finally(() => {
+          (job as { busy?: boolean }).busy = false;
+          running.delete(run);
+        });
+      running.add(run);
+    }, job.intervalMs),
+  );
+  return {
+    async stop() {
+      stopped = true;
+      timers.forEach(clearInterval);
+      await Promise.all(running);
+    },
+  };
 }

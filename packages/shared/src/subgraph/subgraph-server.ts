@@ -26,6 +26,15 @@ export interface SubgraphServerOptions<TContext extends ViewerContext> {
   ready: () => Promise<void>;
   /** Introspection is for development; production schemas are known from the supergraph. */
   introspection: boolean;
+  /** Recurring work (posting pending points, expiring holds), run by the service process. */
+  jobs?: SubgraphJob[];
+}
+
+export interface SubgraphJob {
+  name: string;
+  intervalMs: number;
+  /** Does one round of work; resolves to how much it did. */
+  run(): Promise<number>;
 }
 
 export type SubgraphServer = RunningGraphQLServer;

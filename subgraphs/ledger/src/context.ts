@@ -1,0 +1,38 @@
+import type { Clock, ViewerContext } from '@loyalty-graph/shared';
+import type { DataSource } from 'typeorm';
+import { createLoaders, type Loaders } from './loaders';
+import type { MemberDirectory } from './members-client';
+import { AdjustmentService } from './services/adjustments';
+import { BalanceService } from './services/balances';
+import { HoldService } from './services/holds';
+import { ProgramLedgerService } from './services/program-ledger';
+import { PurchaseService } from './services/purchases';
+
+export interface Services {
+  programs: ProgramLedgerService;
+  purchases: PurchaseService;
+  holds: HoldService;
+  adjustments: AdjustmentService;
+  balances: BalanceService;
+}
+
+export interface RequestContext extends ViewerContext {
+  loaders: Loaders;
+  services: Services;
+}
+
+export function createServices(db: DataSource, clock: Clock, directory: MemberDirectory): Services {
+  const programs = new ProgramLedgerService(db, clock);
+  return {
+    programs,
+    purchases: new PurchaseService(db, clock, directory, programs),
+    holds: new HoldService(db, clock, directory, programs),
+    adjustments: new AdjustmentService(db, clock, directory),
+    balances: new BalanceService(db),
+  };
+}
+
+/** Services are stateless and shared; loaders are created per request. */
+export function createContextFactory(db: DataSource, services: Services, directory: MemberDirectory) {
+  return (base: ViewerContext): RequestContext => ({ ...base, services, loaders: createLoaders(db, directory, services.balances) });
+}

@@ -1,0 +1,2 @@
+export { ledgerSubgraph, typeDefs } from './server';
+export type { RequestContext } from './context';

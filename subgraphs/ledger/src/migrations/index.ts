@@ -1,0 +1,3 @@
+import { LedgerCore1763900000000 } from './1763900000000-ledger-core';
+
+export const migrations = [LedgerCore1763900000000];

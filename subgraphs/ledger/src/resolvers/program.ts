@@ -1,0 +1,46 @@
+import { forbidden } from '@loyalty-graph/shared';
+import type { ProgramResolvers } from '../generated/resolvers';
+import { formatDecimal, parseDecimal } from '../domain/decimal';
+import { canReadProgramLedger } from '../domain/policy';
+
+export interface ProgramRef {
+  id: string;
+  pointValue?: { amount: string; currency: string };
+}
+
+export interface TotalsWithValue {
+  issued: bigint;
+  redeemed: bigint;
+  expired: bigint;
+  outstanding: bigint;
+  pointValue: { amount: string; currency: string };
+}
+
+export const Program: ProgramResolvers = {
+  __resolveReference: (ref) => ref,
+  async ledgerSettings(program, _args, { viewer, services }) {
+    if (!canReadProgramLedger(viewer, program.id)) throw forbidden('You can see only your own program');
+    return services.programs.settings(program.id);
+  },
+  async earningRules(program, _args, { viewer, services }) {
+    if (!canReadProgramLedger(viewer, program.id)) throw forbidden('You can see only your own program');
+    return services.programs.rulesAt(program.id, new Date());
+  },
+  async earningRuleHistory(program, _args, { viewer, services }) {
+    if (!canReadProgramLedger(viewer, program.id)) throw forbidden('You can see only your own program');
+    return services.programs.ruleHistory(program.id);
+  },
+  async pointsTotals(program, _args, { viewer, services }) {
+    if (!canReadProgramLedger(viewer, program.id)) throw forbidden('You can see only your own program');
+    // pointValue comes from the members subgraph through @requires.
+    if (!program.pointValue) throw new Error('pointsTotals needs Program.pointValue (@requires)');
+    return { ...(await services.programs.totals(program.id)), pointValue: program.pointValue };
+  },
+};
+
+export const ProgramPointsTotals = {
+  outstandingLiability: (totals: TotalsWithValue) => ({
+    amount: formatDecimal(totals.outstanding * parseDecimal(totals.pointValue.amount, 'pointValue')),
+    currency: totals.pointValue.currency,
+  }),
+};

@@ -1,0 +1,19 @@
+import { forbidden, toPayload } from '@loyalty-graph/shared';
+import type { QueryResolvers } from '../generated/resolvers';
+import { canReadMemberPoints } from '../domain/policy';
+
+export const Query: QueryResolvers = {
+  async journalEntry(_parent, { id }, { viewer, loaders }) {
+    const entry = await loaders.entryById.load(id);
+    if (entry && !(entry.memberId ? canReadMemberPoints(viewer, entry.memberId, entry.programId) : viewer.kind === 'STAFF' && viewer.programId === entry.programId)) {
+      throw forbidden('You cannot see this entry');
+    }
+    return entry;
+  },
+  async quotePurchase(_parent, { input }, { viewer, services }) {
+    const payload = await toPayload('quote', () => services.purchases.quote(viewer, input.memberId, input.basket, input.occurredAt));
+    if (!payload.quote) return { quote: null, userErrors: payload.userErrors };
+    const { discount, currency, ...quote } = payload.quote;
+    return { quote: { ...quote, discount: discount === null ? null : { amount: discount, currency } }, userErrors: [] };
+  },
+};

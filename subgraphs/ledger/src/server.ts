@@ -1,0 +1,37 @@
+import { readFileSync } from 'node:fs';
+import type { SubgraphModule } from '@loyalty-graph/shared/subgraph';
+import { createContextFactory, createServices, type RequestContext } from './context';
+import { entities } from './entities';
+import { createMembersClient } from './members-client';
+import { migrations } from './migrations';
+import { resolvers } from './resolvers';
+
+export const typeDefs = readFileSync(new URL('../schema.graphql', import.meta.url), 'utf8');
+
+/** Accounts, the journal, earning rules, purchases and holds. Building it does no I/O. */
+export const ledgerSubgraph: SubgraphModule<RequestContext> = {
+  name: 'ledger',
+  defaultPort: 4002,
+  typeDefs,
+  database: { name: 'ledger', entities, migrations },
+  create: ({ db, clock, logger, internalSecret, introspection, peers }) => {
+    const directory = createMembersClient(peers['members'] ?? 'http://127.0.0.1:4001/graphql', internalSecret);
+    const services = createServices(db, clock, directory);
+    return {
+      name: 'ledger',
+      typeDefs,
+      resolvers,
+      context: createContextFactory(db, services, directory),
+      internalSecret,
+      logger,
+      introspection,
+      ready: async () => {
+        await db.query('SELECT 1');
+      },
+      jobs: [
+        { name: 'post-pending-points', intervalMs: 10_000, run: () => services.purchases.postDue() },
+        { name: 'expire-holds', intervalMs: 10_000, run: () => services.holds.expireDue() },
+      ],
+    };
+  },
+};

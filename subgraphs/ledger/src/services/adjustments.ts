@@ -1,0 +1,49 @@
+import { DomainError, InputError, type Clock, type Viewer } from '@loyalty-graph/shared';
+import type { DataSource } from 'typeorm';
+import { adjustmentLines } from '../domain/journal';
+import type { MemberDirectory } from '../members-client';
+import { idempotent } from './idempotency';
+import { memberForWrite } from './members';
+import { store } from './store';
+
+export type AdjustmentReason = 'GOODWILL' | 'MISSING_POINTS' | 'CORRECTION' | 'FRAUD' | 'OTHER';
+
+/** Manual corrections by an agent: always with a reason code, a comment, who and when. */
+export class AdjustmentService {
+  constructor(
+    private readonly db: DataSource,
+    private readonly clock: Clock,
+    private readonly directory: MemberDirectory,
+  ) {}
+
+  async adjust(viewer: Viewer, input: { idempotencyKey: string; memberId: string; points: number; reasonCode: AdjustmentReason; comment: string }): Promise<{ entryId: string }> {
+    if (!Number.isInteger(input.points) || input.points === 0 || Math.abs(input.points) > 10_000_000) throw new InputError('points must be a non-zero whole number', 'points');
+    const comment = input.comment.trim();
+    if (!comment || comment.length > 500) throw new InputError('comment must be 1 to 500 characters', 'comment');
+    const member = await memberForWrite(this.directory, viewer, input.memberId, { mustBeActive: false });
+    const { idempotencyKey, ...request } = input;
+    const { result } = await idempotent(
+      this.db,
+      { programId: member.programId, key: idempotencyKey, operation: 'adjustPoints', input: request },
+      async (tx) => {
+        const program = await store.programAccounts(tx, member.programId);
+        const accounts = await store.lockMemberAccounts(tx, member.programId, member.id);
+        if (input.points < 0) {
+          const [row] = (await tx.query(`SELECT posted - held AS available FROM accounts WHERE id = $1`, [accounts.reward])) as { available: string }[];
+          if (BigInt(row!.available) + BigInt(input.points) < 0n) {
+            throw new DomainError('INSUFFICIENT_POINTS', `The member has ${row!.available} points available`, 'points');
+          }
+        }
+        const entryId = await store.post(
+          tx,
+          { programId: member.programId, kind: 'ADJUSTMENT', memberId: member.id, memberAmount: input.points, description: comment, reasonCode: input.reasonCode, createdBy: viewer.subject, createdAt: this.clock.now() },
+          adjustmentLines(accounts, program, input.points),
+          [{ aggregateType: 'Member', aggregateId: member.id, type: 'PointsAdjusted', version: 1, payload: { programId: member.programId, memberId: member.id, points: input.points, reasonCode: input.reasonCode } }],
+        );
+        return { entryId };
+      },
+      () => this.clock.now(),
+    );
+    return result;
+  }
+}

@@ -1,0 +1,52 @@
+import { decodeCursor, encodeCursor, forbidden, isUuid, pageSize, toConnection, type Connection, type PageArgs, type Viewer } from '@loyalty-graph/shared';
+import type { DataSource } from 'typeorm';
+import type { JournalEntryRow, MemberBalanceRow } from '../entities';
+import { canReadMemberPoints } from '../domain/policy';
+
+export const ENTRY_COLUMNS = `id, program_id AS "programId", kind, member_id AS "memberId", member_amount::int AS "memberAmount", description, reason_code AS "reasonCode",
+  created_by AS "createdBy", seq::text AS seq, corrects_entry_id AS "correctsEntryId", purchase_id AS "purchaseId", hold_id AS "holdId", created_at AS "createdAt"`;
+
+export interface StatementFilter {
+  kinds?: JournalEntryRow['kind'][] | null;
+  from?: Date | null;
+  to?: Date | null;
+}
+
+/** Balances and statements: what members and agents look at. */
+export class BalanceService {
+  constructor(private readonly db: DataSource) {}
+
+  /** One statement for a batch of members: cached balances plus lifetime earned from the journal. */
+  async balances(memberIds: readonly string[]): Promise<(MemberBalanceRow | null)[]> {
+    const rows = (await this.db.query(
+      `SELECT r.owner_id AS "memberId", r.program_id AS "programId", r.posted::int AS posted, r.pending::int AS pending, r.held::int AS held,
+              s.posted::int + s.pending::int AS "statusPoints",
+              coalesce((SELECT sum(l.amount) FROM journal_lines l JOIN journal_entries e ON e.id = l.entry_id
+                        WHERE l.account_id = r.id AND e.kind IN ('ACCRUAL', 'RETURN')), 0)::int AS "lifetimeEarned"
+       FROM accounts r JOIN accounts s ON s.owner_id = r.owner_id AND s.program_id = r.program_id AND s.kind = 'MEMBER_STATUS'
+       WHERE r.kind = 'MEMBER_REWARD' AND r.owner_id = ANY($1::uuid[])`,
+      [memberIds.filter(isUuid)],
+    )) as MemberBalanceRow[];
+    const byMember = new Map(rows.map((row) => [row.memberId, row]));
+    return memberIds.map((id) => byMember.get(id) ?? null);
+  }
+
+  /** The member's entries, newest first, keyset-paginated. */
+  async statement(viewer: Viewer, balance: MemberBalanceRow, filter: StatementFilter | null | undefined, page: PageArgs): Promise<Connection<JournalEntryRow>> {
+    if (!canReadMemberPoints(viewer, balance.memberId, balance.programId)) throw forbidden('You can see only your own statement');
+    const limit = pageSize(page.first);
+    const after = decodeCursor(page.after, 2);
+    if (after && (Number.isNaN(Date.parse(after[0]!)) || !/^\d{1,19}$/.test(after[1]!))) decodeCursor('invalid', 2);
+    const rows = (await this.db.query(
+      `SELECT ${ENTRY_COLUMNS} FROM journal_entries
+       WHERE member_id = $1
+         AND ($2::text[] IS NULL OR kind = ANY($2::text[]))
+         AND ($3::timestamptz IS NULL OR created_at >= $3)
+         AND ($4::timestamptz IS NULL OR created_at < $4)
+         AND ($5::timestamptz IS NULL OR (created_at, seq) < ($5, $6::bigint))
+       ORDER BY created_at DESC, seq DESC LIMIT $7`,
+      [balance.memberId, filter?.kinds?.length ? filter.kinds : null, filter?.from ?? null, filter?.to ?? null, after?.[0] ?? null, after?.[1] ?? null, limit + 1],
+    )) as JournalEntryRow[];
+    return toConnection(rows, limit, (e) => encodeCursor([e.createdAt.toISOString(), e.seq]));
+  }
+}

@@ -1,0 +1,136 @@
+import { DomainError, forbidden, InputError, type Clock, type Viewer } from '@loyalty-graph/shared';
+import type { DataSource, EntityManager } from 'typeorm';
+import { captureLines, holdLines, releaseLines } from '../domain/journal';
+import { canOperate } from '../domain/policy';
+import type { MemberDirectory } from '../members-client';
+import { idempotent, withRetries } from './idempotency';
+import { memberForWrite } from './members';
+import type { ProgramLedgerService } from './program-ledger';
+import { store } from './store';
+
+export type HoldStatus = 'OPEN' | 'CAPTURED' | 'RELEASED' | 'EXPIRED';
+
+export interface HoldRow {
+  id: string;
+  programId: string;
+  memberId: string;
+  points: number;
+  reference: string;
+  status: HoldStatus;
+  expiresAt: Date;
+  createdAt: Date;
+}
+
+export const HOLD_COLUMNS = `id, program_id AS "programId", member_id AS "memberId", points, reference, status, expires_at AS "expiresAt", created_at AS "createdAt"`;
+
+/**
+ * Two-phase spending: hold (reserve), then capture (spend) or release (give back). A hold that is
+ * neither captured nor released within the program's TTL is released by the expiry job. The
+ * database refuses a hold larger than what the member has available, however many run at once.
+ */
+export class HoldService {
+  constructor(
+    private readonly db: DataSource,
+    private readonly clock: Clock,
+    private readonly directory: MemberDirectory,
+    private readonly programs: ProgramLedgerService,
+  ) {}
+
+  async hold(viewer: Viewer, input: { idempotencyKey: string; memberId: string; points: number; reference: string }): Promise<{ holdId: string }> {
+    if (!Number.isInteger(input.points) || input.points < 1 || input.points > 100_000_000) throw new InputError('points must be a whole number from 1', 'points');
+    if (!input.reference.trim() || input.reference.length > 128) throw new InputError('reference must be 1 to 128 characters', 'reference');
+    const member = await memberForWrite(this.directory, viewer, input.memberId, { mustBeActive: true });
+    const { idempotencyKey, ...request } = input;
+    const { result } = await idempotent(
+      this.db,
+      { programId: member.programId, key: idempotencyKey, operation: 'holdPoints', input: request },
+      async (tx) => {
+        const now = this.clock.now();
+        const settings = await this.programs.settings(member.programId, tx);
+        const program = await store.programAccounts(tx, member.programId);
+        const accounts = await store.lockMemberAccounts(tx, member.programId, member.id);
+        const [available] = (await tx.query(`SELECT posted - held AS available FROM accounts WHERE id = $1`, [accounts.reward])) as { available: string }[];
+        if (BigInt(available!.available) < BigInt(input.points)) {
+          throw new DomainError('INSUFFICIENT_POINTS', `The member has ${available!.available} points available, ${input.points} needed`, 'points');
+        }
+        const expiresAt = new Date(now.getTime() + settings.holdTtlMinutes * 60_000);
+        const [hold] = (await tx.query(
+          `INSERT INTO holds (program_id, member_id, points, reference, status, expires_at, created_at) VALUES ($1, $2, $3, $4, 'OPEN', $5, $6) RETURNING id`,
+          [member.programId, member.id, input.points, input.reference.trim(), expiresAt, now],
+        )) as { id: string }[];
+        await store.post(
+          tx,
+          { programId: member.programId, kind: 'HOLD', memberId: member.id, memberAmount: 0, description: `Hold for ${input.reference.trim()}`, createdBy: viewer.subject, holdId: hold!.id, createdAt: now },
+          holdLines(accounts, program, input.points),
+          [{ aggregateType: 'Member', aggregateId: member.id, type: 'PointsHeld', version: 1, payload: { programId: member.programId, memberId: member.id, holdId: hold!.id, points: input.points } }],
+        );
+        return { holdId: hold!.id };
+      },
+      () => this.clock.now(),
+    );
+    return result;
+  }
+
+  capture(viewer: Viewer, input: { idempotencyKey: string; holdId: string }) {
+    return this.close(viewer, input, 'CAPTURED');
+  }
+
+  release(viewer: Viewer, input: { idempotencyKey: string; holdId: string }) {
+    return this.close(viewer, input, 'RELEASED');
+  }
+
+  /** Releases every open hold past its expiry; safe to run on several replicas at once. */
+  async expireDue(limit = 500): Promise<number> {
+    const now = this.clock.now();
+    return withRetries(() =>
+      this.db.transaction(async (tx) => {
+        const due = (await tx.query(`SELECT ${HOLD_COLUMNS} FROM holds WHERE status = 'OPEN' AND expires_at <= $1 ORDER BY member_id LIMIT $2 FOR UPDATE SKIP LOCKED`, [now, limit])) as HoldRow[];
+        for (const hold of due) await this.finish(tx, hold, 'EXPIRED', 'system', now);
+        return due.length;
+      }),
+    );
+  }
+
+  private async close(viewer: Viewer, input: { idempotencyKey: string; holdId: string }, to: 'CAPTURED' | 'RELEASED'): Promise<{ holdId: string }> {
+    const [found] = (await this.db.query(`SELECT ${HOLD_COLUMNS} FROM holds WHERE id = $1`, [input.holdId])) as HoldRow[];
+    if (!found) throw new DomainError('HOLD_NOT_FOUND', 'No such hold', 'holdId');
+    if (!canOperate(viewer, found.programId)) throw forbidden('You can settle holds only in your own program');
+    const operation = to === 'CAPTURED' ? 'captureHold' : 'releaseHold';
+    const { result } = await idempotent(
+      this.db,
+      { programId: found.programId, key: input.idempotencyKey, operation, input: { holdId: input.holdId } },
+      async (tx) => {
+        const [hold] = (await tx.query(`SELECT ${HOLD_COLUMNS} FROM holds WHERE id = $1 FOR UPDATE`, [input.holdId])) as HoldRow[];
+        if (hold!.status !== 'OPEN') {
+          throw new DomainError('HOLD_NOT_OPEN', `The hold is already ${hold!.status}`, 'holdId');
+        }
+        await this.finish(tx, hold!, to, viewer.subject, this.clock.now());
+        return { holdId: hold!.id };
+      },
+      () => this.clock.now(),
+    );
+    return result;
+  }
+
+  private async finish(tx: EntityManager, hold: HoldRow, to: 'CAPTURED' | 'RELEASED' | 'EXPIRED', by: string | null, now: Date): Promise<void> {
+    const program = await store.programAccounts(tx, hold.programId);
+    const accounts = await store.lockMemberAccounts(tx, hold.programId, hold.memberId);
+    const capture = to === 'CAPTURED';
+    await store.post(
+      tx,
+      {
+        programId: hold.programId,
+        kind: capture ? 'CAPTURE' : 'RELEASE',
+        memberId: hold.memberId,
+        memberAmount: capture ? -hold.points : 0,
+        description: capture ? `Spent on ${hold.reference}` : to === 'EXPIRED' ? `Hold for ${hold.reference} expired` : `Hold for ${hold.reference} released`,
+        createdBy: by,
+        holdId: hold.id,
+        createdAt: now,
+      },
+      capture ? captureLines(accounts, program, hold.points) : releaseLines(accounts, program, hold.points),
+      [{ aggregateType: 'Member', aggregateId: hold.memberId, type: capture ? 'PointsRedeemed' : 'HoldReleased', version: 1, payload: { programId: hold.programId, memberId: hold.memberId, holdId: hold.id, points: hold.points, status: to } }],
+    );
+    await tx.query(`UPDATE holds SET status = $2, closed_at = $3 WHERE id = $1`, [hold.id, to, now]);
+  }
+}

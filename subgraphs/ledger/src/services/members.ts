@@ -1,0 +1,12 @@
+import { DomainError, forbidden, type Viewer } from '@loyalty-graph/shared';
+import type { MemberDirectory, MemberInfo } from '../members-client';
+import { canOperate } from '../domain/policy';
+
+/** Looks a member up in the members subgraph and checks the viewer may move their points. */
+export async function memberForWrite(directory: MemberDirectory, viewer: Viewer, memberId: string, options: { mustBeActive: boolean }): Promise<MemberInfo> {
+  const [member] = await directory([memberId]);
+  if (!member) throw new DomainError('MEMBER_NOT_FOUND', 'No such member', 'memberId');
+  if (!canOperate(viewer, member.programId)) throw forbidden('You can move points only in your own program');
+  if (options.mustBeActive && member.status !== 'ACTIVE') throw new DomainError('MEMBER_NOT_ACTIVE', `The member is ${member.status}`, 'memberId');
+  return member;
+}

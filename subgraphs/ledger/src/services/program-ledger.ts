@@ -1,0 +1,123 @@
+import { DomainError, forbidden, type Clock, type Viewer } from '@loyalty-graph/shared';
+import type { DataSource, EntityManager } from 'typeorm';
+import { computeEarning, type Basket, type CapPeriod, type Earning, type EarningRules } from '../domain/earning';
+import { canConfigure } from '../domain/policy';
+import { validateRules, type RulesInput } from '../domain/rules';
+import { DEFAULT_SETTINGS, mergeSettings, type LedgerSettings } from '../domain/settings';
+import { periodStart } from '../domain/earning';
+
+export interface RuleSetRow {
+  id: string;
+  programId: string;
+  version: number;
+  effectiveFrom: Date;
+  rules: EarningRules;
+  createdBy: string | null;
+  createdAt: Date;
+}
+
+type Queryable = Pick<EntityManager, 'query'>;
+
+const RULE_SET_COLUMNS = `id, program_id AS "programId", version, effective_from AS "effectiveFrom", rules, created_by AS "createdBy", created_at AS "createdAt"`;
+
+/** A program's ledger configuration: settings and versioned earning rules. */
+export class ProgramLedgerService {
+  constructor(
+    private readonly db: DataSource,
+    private readonly clock: Clock,
+  ) {}
+
+  async settings(programId: string, q: Queryable = this.db): Promise<LedgerSettings> {
+    const [row] = (await q.query(
+      `SELECT return_window_days AS "returnWindowDays", clawback_policy AS "clawbackPolicy", expiry_policy AS "expiryPolicy",
+              expiry_months AS "expiryMonths", hold_ttl_minutes AS "holdTtlMinutes" FROM ledger_settings WHERE program_id = $1`,
+      [programId],
+    )) as LedgerSettings[];
+    return row ?? DEFAULT_SETTINGS;
+  }
+
+  async configure(viewer: Viewer, programId: string, change: Parameters<typeof mergeSettings>[1]): Promise<LedgerSettings> {
+    if (!canConfigure(viewer, programId)) throw forbidden('Only the program’s administrators configure its ledger');
+    return this.db.transaction(async (tx) => {
+      // Lock the row (or the absence of it) so two admins' edits apply one after the other.
+      await tx.query(`INSERT INTO ledger_settings (program_id, updated_at) VALUES ($1, $2) ON CONFLICT DO NOTHING`, [programId, this.clock.now()]);
+      await tx.query(`SELECT 1 FROM ledger_settings WHERE program_id = $1 FOR UPDATE`, [programId]);
+      const next = mergeSettings(await this.settings(programId, tx), change);
+      await tx.query(
+        `UPDATE ledger_settings SET return_window_days = $2, clawback_policy = $3, expiry_policy = $4, expiry_months = $5, hold_ttl_minutes = $6, updated_at = $7 WHERE program_id = $1`,
+        [programId, next.returnWindowDays, next.clawbackPolicy, next.expiryPolicy, next.expiryMonths, next.holdTtlMinutes, this.clock.now()],
+      );
+      return next;
+    });
+  }
+
+  async publishRules(viewer: Viewer, programId: string, input: RulesInput & { effectiveFrom?: Date | null }): Promise<RuleSetRow> {
+    if (!canConfigure(viewer, programId)) throw forbidden('Only the program’s administrators publish earning rules');
+    const rules = validateRules(input);
+    const now = this.clock.now();
+    const effectiveFrom = input.effectiveFrom ?? now;
+    return this.db.transaction(async (tx) => {
+      // Versions are numbered per program; the advisory lock serialises concurrent publishers.
+      await tx.query(`SELECT pg_advisory_xact_lock(hashtext('earning_rules:' || $1))`, [programId]);
+      const [rowNext] = (await tx.query(`SELECT coalesce(max(version), 0) + 1 AS next FROM earning_rule_sets WHERE program_id = $1`, [programId])) as { next: number }[];
+      const [row] = (await tx.query(
+        `INSERT INTO earning_rule_sets (program_id, version, effective_from, rules, created_by, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6) RETURNING ${RULE_SET_COLUMNS}`,
+        [programId, rowNext!.next, effectiveFrom, JSON.stringify(rules), viewer.subject, now],
+      )) as RuleSetRow[];
+      return row!;
+    });
+  }
+
+  /** The version in force at `at`: the latest published one whose effectiveFrom has passed. */
+  async rulesAt(programId: string, at: Date, q: Queryable = this.db): Promise<RuleSetRow | null> {
+    const [row] = (await q.query(
+      `SELECT ${RULE_SET_COLUMNS} FROM earning_rule_sets WHERE program_id = $1 AND effective_from <= $2 ORDER BY effective_from DESC, version DESC LIMIT 1`,
+      [programId, at],
+    )) as RuleSetRow[];
+    return row ?? null;
+  }
+
+  async ruleHistory(programId: string): Promise<RuleSetRow[]> {
+    return (await this.db.query(`SELECT ${RULE_SET_COLUMNS} FROM earning_rule_sets WHERE program_id = $1 ORDER BY version DESC`, [programId])) as RuleSetRow[];
+  }
+
+  /** Computes what a basket earns at `at` for a member: rules in force, tier, caps so far. */
+  async earn(q: Queryable, programId: string, memberId: string, tierId: string | null, basket: Basket, at: Date): Promise<{ earning: Earning; ruleSet: RuleSetRow }> {
+    const ruleSet = await this.rulesAt(programId, at, q);
+    if (!ruleSet) throw new DomainError('NO_EARNING_RULES', 'The program has no earning rules in force yet', 'programId');
+    const earnedInPeriod = await this.earnedInPeriods(q, memberId, ruleSet.rules.caps.map((c) => c.period), at);
+    return { earning: computeEarning(ruleSet.rules, basket, { tierId, occurredAt: at, earnedInPeriod }), ruleSet };
+  }
+
+  private async earnedInPeriods(q: Queryable, memberId: string, periods: CapPeriod[], at: Date): Promise<Record<CapPeriod, number>> {
+    const earned: Record<CapPeriod, number> = { DAY: 0, MONTH: 0, YEAR: 0 };
+    for (const period of periods) {
+      const [row] = (await q.query(`SELECT coalesce(sum(points), 0)::int AS points FROM purchases WHERE member_id = $1 AND occurred_at >= $2 AND occurred_at <= $3`, [
+        memberId,
+        periodStart(period, at),
+        at,
+      ])) as { points: number }[];
+      earned[period] = row!.points;
+    }
+    return earned;
+  }
+
+  /** Program-wide figures, summed from the journal (program accounts keep no cached balance). */
+  async totals(programId: string): Promise<{ issued: bigint; redeemed: bigint; expired: bigint; outstanding: bigint }> {
+    const [row] = (await this.db.query(
+      `SELECT
+         coalesce(-sum(l.amount) FILTER (WHERE a.kind = 'ISSUANCE' AND l.bucket IN ('POSTED','PENDING')), 0)::text AS issued,
+         coalesce(sum(l.amount) FILTER (WHERE a.kind = 'REDEMPTION' AND l.bucket = 'POSTED'), 0)::text AS redeemed,
+         coalesce(sum(l.amount) FILTER (WHERE a.kind = 'BREAKAGE' AND l.bucket = 'POSTED'), 0)::text AS expired
+       FROM journal_lines l JOIN accounts a ON a.id = l.account_id
+       WHERE a.program_id = $1 AND a.owner_id IS NULL`,
+      [programId],
+    )) as { issued: string; redeemed: string; expired: string }[];
+    const [members] = (await this.db.query(
+      `SELECT coalesce(sum(posted + pending), 0)::text AS outstanding FROM accounts WHERE program_id = $1 AND kind = 'MEMBER_REWARD'`,
+      [programId],
+    )) as { outstanding: string }[];
+    return { issued: BigInt(row!.issued), redeemed: BigInt(row!.redeemed), expired: BigInt(row!.expired), outstanding: BigInt(members!.outstanding) };
+  }
+}

@@ -1,0 +1,154 @@
+import { DomainError, forbidden, type Clock, type Viewer } from '@loyalty-graph/shared';
+import { isUniqueViolation } from '@loyalty-graph/shared/db';
+import type { DataSource } from 'typeorm';
+import { validateBasket, type Basket, type EarnedLine } from '../domain/earning';
+import { accrualLines, postingLines } from '../domain/journal';
+import { canReadMemberPoints } from '../domain/policy';
+import { postsAt } from '../domain/settings';
+import type { MemberDirectory, MemberInfo } from '../members-client';
+import { idempotent, withRetries } from './idempotency';
+import { memberForWrite } from './members';
+import type { ProgramLedgerService } from './program-ledger';
+import { store } from './store';
+
+export interface RecordPurchaseInput {
+  idempotencyKey: string;
+  memberId: string;
+  source: string;
+  externalId: string;
+  basket: Basket;
+  occurredAt?: Date | null;
+}
+
+export interface PurchaseRow {
+  id: string;
+  programId: string;
+  memberId: string;
+  source: string;
+  externalId: string;
+  channel: string;
+  partnerId: string | null;
+  currency: string;
+  total: string;
+  points: number;
+  statusPoints: number;
+  lines: EarnedLine[];
+  ruleSetVersion: number | null;
+  occurredAt: Date;
+  postsAt: Date;
+  postedAt: Date | null;
+  accrualEntryId: string | null;
+}
+
+export const PURCHASE_COLUMNS = `id, program_id AS "programId", member_id AS "memberId", source, external_id AS "externalId", channel,
+  partner_id AS "partnerId", currency, total::text AS total, points, status_points AS "statusPoints", lines, rule_set_version AS "ruleSetVersion",
+  occurred_at AS "occurredAt", posts_at AS "postsAt", posted_at AS "postedAt", accrual_entry_id AS "accrualEntryId"`;
+
+/** Accrual: quote a basket, record a purchase, post pending points when the return window closes. */
+export class PurchaseService {
+  constructor(
+    private readonly db: DataSource,
+    private readonly clock: Clock,
+    private readonly directory: MemberDirectory,
+    private readonly programs: ProgramLedgerService,
+  ) {}
+
+  async quote(viewer: Viewer, memberId: string, basket: Basket, occurredAt: Date | null | undefined) {
+    const [member] = await this.directory([memberId]);
+    if (!member) throw new DomainError('MEMBER_NOT_FOUND', 'No such member', 'memberId');
+    if (!canReadMemberPoints(viewer, memberId, member.programId)) throw forbidden('You can quote only for yourself or within your program');
+    const { earning, ruleSet } = await this.programs.earn(this.db, member.programId, memberId, member.tierId, basket, occurredAt ?? this.clock.now());
+    return { ...earning, ruleSetVersion: ruleSet.version, currency: basket.currency };
+  }
+
+  async record(viewer: Viewer, input: RecordPurchaseInput): Promise<{ purchaseId: string; entryId: string | null }> {
+    validateBasket(input.basket);
+    if (!input.source || input.source.length > 64) throw new DomainError('INVALID_SOURCE', 'source must be 1 to 64 characters', 'source');
+    if (!input.externalId || input.externalId.length > 128) throw new DomainError('INVALID_EXTERNAL_ID', 'externalId must be 1 to 128 characters', 'externalId');
+    const member = await memberForWrite(this.directory, viewer, input.memberId, { mustBeActive: true });
+    const { idempotencyKey, ...request } = input;
+    const { result } = await this.recordOnce(viewer, member, idempotencyKey, request);
+    return result;
+  }
+
+  private async recordOnce(viewer: Viewer, member: MemberInfo, idempotencyKey: string, input: Omit<RecordPurchaseInput, 'idempotencyKey'>) {
+    try {
+      return await this.idempotentRecord(viewer, member, idempotencyKey, input);
+    } catch (error) {
+      // Two requests for the same purchase under different keys: the database lets one through.
+      if (isUniqueViolation(error, 'purchases_unique_source')) {
+        throw new DomainError('PURCHASE_ALREADY_RECORDED', `Purchase ${input.source}/${input.externalId} is already recorded`, 'externalId');
+      }
+      throw error;
+    }
+  }
+
+  private idempotentRecord(viewer: Viewer, member: MemberInfo, idempotencyKey: string, input: Omit<RecordPurchaseInput, 'idempotencyKey'>) {
+    return idempotent(
+      this.db,
+      { programId: member.programId, key: idempotencyKey, operation: 'recordPurchase', input },
+      async (tx) => {
+        const now = this.clock.now();
+        const occurredAt = input.occurredAt ?? now;
+        const existing = (await tx.query(`SELECT id FROM purchases WHERE program_id = $1 AND source = $2 AND external_id = $3`, [member.programId, input.source, input.externalId])) as { id: string }[];
+        if (existing.length) throw new DomainError('PURCHASE_ALREADY_RECORDED', `Purchase ${input.source}/${input.externalId} is already recorded`, 'externalId');
+        const settings = await this.programs.settings(member.programId, tx);
+        const { earning, ruleSet } = await this.programs.earn(tx, member.programId, member.id, member.tierId, input.basket, occurredAt);
+        const due = postsAt(occurredAt, settings);
+        const pending = due > now;
+        const [purchase] = (await tx.query(
+          `INSERT INTO purchases (program_id, member_id, source, external_id, channel, partner_id, currency, total, points, status_points, lines, rule_set_version, occurred_at, posts_at, posted_at, created_at)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) RETURNING id`,
+          [member.programId, member.id, input.source, input.externalId, input.basket.channel, input.basket.partnerId ?? null, input.basket.currency, earning.total, earning.points, earning.statusPoints, JSON.stringify(earning.lines), ruleSet.version, occurredAt, due, pending ? null : now, now],
+        )) as { id: string }[];
+        const purchaseId = purchase!.id;
+        if (earning.points === 0 && earning.statusPoints === 0) return { purchaseId, entryId: null };
+
+        const program = await store.programAccounts(tx, member.programId);
+        const accounts = await store.lockMemberAccounts(tx, member.programId, member.id);
+        const entryId = await store.post(
+          tx,
+          { programId: member.programId, kind: 'ACCRUAL', memberId: member.id, memberAmount: earning.points, description: `Purchase ${input.source}/${input.externalId}`, createdBy: viewer.subject, purchaseId, createdAt: now },
+          accrualLines(accounts, program, earning.points, earning.statusPoints, pending ? 'PENDING' : 'POSTED'),
+          [{ aggregateType: 'Member', aggregateId: member.id, type: 'PointsAccrued', version: 1, payload: { programId: member.programId, memberId: member.id, purchaseId, points: earning.points, statusPoints: earning.statusPoints, pending, occurredAt: occurredAt.toISOString() } }],
+        );
+        await tx.query(`UPDATE purchases SET accrual_entry_id = $2 WHERE id = $1`, [purchaseId, entryId]);
+        return { purchaseId, entryId };
+      },
+      () => this.clock.now(),
+    );
+  }
+
+  /**
+   * Posts the pending points of every purchase whose return window has closed. Safe to run
+   * concurrently (each purchase is claimed with SKIP LOCKED) and to run again (posted purchases
+   * are skipped). Returns how many purchases it posted.
+   */
+  async postDue(limit = 500): Promise<number> {
+    const now = this.clock.now();
+    return withRetries(() =>
+      this.db.transaction(async (tx) => {
+        const due = (await tx.query(
+          `SELECT id, program_id AS "programId", member_id AS "memberId", points, status_points AS "statusPoints", accrual_entry_id AS "accrualEntryId"
+           FROM purchases WHERE posted_at IS NULL AND posts_at <= $1 ORDER BY posts_at LIMIT $2 FOR UPDATE SKIP LOCKED`,
+          [now, limit],
+        )) as { id: string; programId: string; memberId: string; points: number; statusPoints: number; accrualEntryId: string | null }[];
+        // Lock order: accounts by id across the batch, so two job runners never deadlock.
+        for (const purchase of due.sort((a, b) => a.memberId.localeCompare(b.memberId))) {
+          if (purchase.accrualEntryId) {
+            const program = await store.programAccounts(tx, purchase.programId);
+            const accounts = await store.lockMemberAccounts(tx, purchase.programId, purchase.memberId);
+            await store.post(
+              tx,
+              { programId: purchase.programId, kind: 'POSTING', memberId: purchase.memberId, memberAmount: 0, description: 'Return window closed: points posted', createdBy: 'system', correctsEntryId: purchase.accrualEntryId, purchaseId: purchase.id, createdAt: now },
+              postingLines(accounts, program, purchase.points, purchase.statusPoints),
+              [{ aggregateType: 'Member', aggregateId: purchase.memberId, type: 'PointsPosted', version: 1, payload: { programId: purchase.programId, memberId: purchase.memberId, purchaseId: purchase.id, points: purchase.points, statusPoints: purchase.statusPoints } }],
+            );
+          }
+          await tx.query(`UPDATE purchases SET posted_at = $2 WHERE id = $1`, [purchase.id, now]);
+        }
+        return due.length;
+      }),
+    );
+  }
+}

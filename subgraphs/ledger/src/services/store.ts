@@ -1,0 +1,99 @@
+import { randomUUID } from 'node:crypto';
+import type { EntityManager } from 'typeorm';
+import type { EntryKind, Line, MemberAccounts, ProgramAccounts } from '../domain/journal';
+
+export interface EntryRecord {
+  programId: string;
+  kind: EntryKind;
+  memberId: string | null;
+  memberAmount: number | null;
+  description?: string | null;
+  reasonCode?: string | null;
+  createdBy: string | null;
+  correctsEntryId?: string | null;
+  purchaseId?: string | null;
+  holdId?: string | null;
+  createdAt: Date;
+}
+
+export interface LedgerEvent {
+  aggregateType: string;
+  aggregateId: string;
+  type: string;
+  version: number;
+  payload: Record<string, unknown>;
+}
+
+/** Program accounts never change once created; remembered per process. */
+const programAccountCache = new Map<string, ProgramAccounts>();
+
+/**
+ * Low-level journal writes, always inside a caller's transaction. Member accounts are created on
+ * first use and locked in id order (the one lock order every operation follows, so concurrent
+ * writers queue instead of deadlocking).
+ */
+export const store = {
+  async programAccounts(tx: EntityManager, programId: string): Promise<ProgramAccounts> {
+    const cached = programAccountCache.get(programId);
+    if (cached) return cached;
+    await tx.query(
+      `INSERT INTO accounts (program_id, kind, owner_id, allow_negative, tracks_balance)
+       SELECT $1, kind, NULL, true, false FROM unnest(ARRAY['ISSUANCE','STATUS_ISSUANCE','REDEMPTION','ADJUSTMENT','HOLDS','BREAKAGE','WRITE_OFF']) AS kind
+       ON CONFLICT DO NOTHING`,
+      [programId],
+    );
+    const rows = (await tx.query(`SELECT id, kind FROM accounts WHERE program_id = $1 AND owner_id IS NULL`, [programId])) as { id: string; kind: string }[];
+    const byKind = new Map(rows.map((r) => [r.kind, r.id]));
+    const accounts = { issuance: byKind.get('ISSUANCE')!, statusIssuance: byKind.get('STATUS_ISSUANCE')!, redemption: byKind.get('REDEMPTION')!, adjustment: byKind.get('ADJUSTMENT')!, holds: byKind.get('HOLDS')! };
+    programAccountCache.set(programId, accounts);
+    return accounts;
+  },
+
+  /** Creates the member's REWARD and STATUS accounts if needed and locks them. */
+  async lockMemberAccounts(tx: EntityManager, programId: string, memberId: string): Promise<MemberAccounts> {
+    const rows = (await tx.query(
+      `WITH created AS (
+         INSERT INTO accounts (program_id, kind, owner_id, allow_negative, tracks_balance)
+         VALUES ($1, 'MEMBER_REWARD', $2, false, true), ($1, 'MEMBER_STATUS', $2, false, true)
+         ON CONFLICT DO NOTHING RETURNING id, kind
+       )
+       SELECT id, kind FROM created
+       UNION ALL
+       SELECT id, kind FROM accounts WHERE program_id = $1 AND owner_id = $2 AND kind IN ('MEMBER_REWARD', 'MEMBER_STATUS')`,
+      [programId, memberId],
+    )) as { id: string; kind: string }[];
+    const ids = [...new Set(rows.map((r) => r.id))].sort();
+    await tx.query(`SELECT id FROM accounts WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE`, [ids]);
+    const byKind = new Map(rows.map((r) => [r.kind, r.id]));
+    return { reward: byKind.get('MEMBER_REWARD')!, status: byKind.get('MEMBER_STATUS')! };
+  },
+
+  /** Writes one entry, its lines (balances follow by trigger) and its events. Returns the entry id. */
+  async post(tx: EntityManager, entry: EntryRecord, lines: Line[], events: LedgerEvent[] = []): Promise<string> {
+    const id = randomUUID();
+    await tx.query(
+      `INSERT INTO journal_entries (id, program_id, kind, member_id, member_amount, description, reason_code, created_by, corrects_entry_id, purchase_id, hold_id, created_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
+      [id, entry.programId, entry.kind, entry.memberId, entry.memberAmount, entry.description ?? null, entry.reasonCode ?? null, entry.createdBy, entry.correctsEntryId ?? null, entry.purchaseId ?? null, entry.holdId ?? null, entry.createdAt],
+    );
+    if (lines.length) {
+      await tx.query(
+        `INSERT INTO journal_lines (entry_id, account_id, bucket, amount)
+         SELECT $1, account_id, bucket, amount FROM unnest($2::uuid[], $3::text[], $4::bigint[]) AS t(account_id, bucket, amount)`,
+        [id, lines.map((l) => l.accountId), lines.map((l) => l.bucket), lines.map((l) => l.amount)],
+      );
+    }
+    await this.emit(tx, events.map((e) => ({ ...e, payload: { ...e.payload, entryId: id } })), id, entry.createdAt);
+    return id;
+  },
+
+  async emit(tx: EntityManager, events: LedgerEvent[], entryId: string | null, at: Date): Promise<void> {
+    if (!events.length) return;
+    await tx.query(
+      `INSERT INTO outbox (aggregate_type, aggregate_id, event_type, event_version, payload, entry_id, created_at)
+       SELECT aggregate_type, aggregate_id, event_type, event_version, payload, $6, $7
+       FROM unnest($1::text[], $2::uuid[], $3::text[], $4::int[], $5::jsonb[]) AS t(aggregate_type, aggregate_id, event_type, event_version, payload)`,
+      [events.map((e) => e.aggregateType), events.map((e) => e.aggregateId), events.map((e) => e.type), events.map((e) => e.version), events.map((e) => JSON.stringify(e.payload)), entryId, at],
+    );
+  },
+};
