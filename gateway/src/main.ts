@@ -19,6 +19,8 @@ const Env = z
     JWT_AUDIENCE: z.string().default('loyalty-graph'),
     JWT_SECRET: z.string().min(32).optional(),
     JWKS_URL: z.url().optional(),
+    /** Opt in to @apollo/gateway's usage metrics sent to Apollo (off by default). */
+    APOLLO_TELEMETRY: z.enum(['on', 'off']).default('off'),
   })
   .refine((env) => env.SUBGRAPHS || env.SUPERGRAPH_PATH, { message: 'set SUBGRAPHS (development) or SUPERGRAPH_PATH (production)' })
   .refine((env) => env.JWT_SECRET || env.JWKS_URL, { message: 'set JWKS_URL (production) or JWT_SECRET (development)' });
@@ -36,6 +38,7 @@ async function main(): Promise<void> {
       internalSecret: env.INTERNAL_TOKEN_SECRET,
       logger,
       development: !production,
+      apolloTelemetry: env.APOLLO_TELEMETRY === 'on',
     },
     env.PORT,
   );

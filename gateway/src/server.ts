@@ -21,6 +21,11 @@ export interface GatewayOptions {
   logger: Logger;
   /** Sandbox and introspection: development only. */
   development: boolean;
+  /**
+   * @apollo/gateway sends usage metrics to Apollo by default, probing cloud metadata endpoints
+   * (AWS, GCP, Azure) to describe the host first. Off unless an operator opts in.
+   */
+  apolloTelemetry?: boolean;
 }
 
 /** Shown in Apollo Sandbox on first visit: the till's lookup. */
@@ -52,6 +57,8 @@ export async function startGateway(options: GatewayOptions, port: number): Promi
     }
   }
 
+  // The gateway reads this switch from the environment in its constructor; there is no option.
+  if (!options.apolloTelemetry) process.env['APOLLO_TELEMETRY_DISABLED'] = 'true';
   const gateway = new ApolloGateway({
     ...(options.supergraphSdl
       ? { supergraphSdl: options.supergraphSdl }

@@ -6,7 +6,10 @@ import { AdjustmentService } from './services/adjustments';
 import { BalanceService } from './services/balances';
 import { HoldService } from './services/holds';
 import { ProgramLedgerService } from './services/program-ledger';
+import { ExpiryService } from './services/expiry';
 import { PurchaseService } from './services/purchases';
+import { ReturnService } from './services/returns';
+import { TransferService } from './services/transfers';
 
 export interface Services {
   programs: ProgramLedgerService;
@@ -14,6 +17,9 @@ export interface Services {
   holds: HoldService;
   adjustments: AdjustmentService;
   balances: BalanceService;
+  returns: ReturnService;
+  expiry: ExpiryService;
+  transfers: TransferService;
 }
 
 export interface RequestContext extends ViewerContext {
@@ -27,8 +33,11 @@ export function createServices(db: DataSource, clock: Clock, directory: MemberDi
     programs,
     purchases: new PurchaseService(db, clock, directory, programs),
     holds: new HoldService(db, clock, directory, programs),
-    adjustments: new AdjustmentService(db, clock, directory),
+    adjustments: new AdjustmentService(db, clock, directory, programs),
     balances: new BalanceService(db),
+    returns: new ReturnService(db, clock, programs),
+    expiry: new ExpiryService(db, clock, programs),
+    transfers: new TransferService(db, clock, directory, programs),
   };
 }
 

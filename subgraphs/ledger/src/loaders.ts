@@ -6,7 +6,9 @@ import type { MemberDirectory, MemberInfo } from './members-client';
 import type { BalanceService } from './services/balances';
 import { ENTRY_COLUMNS } from './services/balances';
 import { HOLD_COLUMNS } from './services/holds';
+import { lots } from './services/lots';
 import { PURCHASE_COLUMNS } from './services/purchases';
+import { RETURN_COLUMNS, type ReturnRow } from './services/returns';
 
 /** Keys → rows in key order, null for misses; one SQL statement per batch. */
 function rowsById<T extends { id: string }>(db: DataSource, sql: string) {
@@ -22,7 +24,12 @@ export function createLoaders(db: DataSource, directory: MemberDirectory, balanc
   return {
     memberInfo: new DataLoader<string, MemberInfo | null>((ids) => directory(ids)),
     balanceByMemberId: new DataLoader((ids: readonly string[]) => balances.balances(ids)),
-    entryById: rowsById<JournalEntryRow>(db, `SELECT ${ENTRY_COLUMNS} FROM journal_entries WHERE id = ANY($1::uuid[])`),
+    entryById: rowsById<JournalEntryRow>(db, `SELECT ${ENTRY_COLUMNS} FROM journal_entries e WHERE e.id = ANY($1::uuid[])`),
+    returnById: rowsById<ReturnRow>(db, `SELECT ${RETURN_COLUMNS} FROM purchase_returns WHERE id = ANY($1::uuid[])`),
+    expiriesByAccountId: new DataLoader(async (ids: readonly string[]) => {
+      const byAccount = await lots.nextExpiries(db, ids);
+      return ids.map((id) => byAccount.get(id) ?? []);
+    }),
     purchaseById: rowsById<PurchaseRow>(db, `SELECT ${PURCHASE_COLUMNS} FROM purchases WHERE id = ANY($1::uuid[])`),
     holdById: rowsById<HoldRow>(db, `SELECT ${HOLD_COLUMNS} FROM holds WHERE id = ANY($1::uuid[])`),
     accountById: rowsById<AccountRow>(db, `SELECT id, program_id AS "programId", kind, owner_id AS "ownerId" FROM accounts WHERE id = ANY($1::uuid[])`),

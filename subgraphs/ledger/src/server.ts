@@ -31,6 +31,7 @@ export const ledgerSubgraph: SubgraphModule<RequestContext> = {
       jobs: [
         { name: 'post-pending-points', intervalMs: 10_000, run: () => services.purchases.postDue() },
         { name: 'expire-holds', intervalMs: 10_000, run: () => services.holds.expireDue() },
+        { name: 'expire-points', intervalMs: 60_000, run: () => services.expiry.expireDue() },
       ],
     };
   },

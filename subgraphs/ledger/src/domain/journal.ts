@@ -4,7 +4,7 @@
  * and enforced again by the database at commit.
  */
 export type Bucket = 'POSTED' | 'PENDING' | 'HELD';
-export type EntryKind = 'ACCRUAL' | 'POSTING' | 'RETURN' | 'HOLD' | 'CAPTURE' | 'RELEASE' | 'ADJUSTMENT';
+export type EntryKind = 'ACCRUAL' | 'POSTING' | 'RETURN' | 'HOLD' | 'CAPTURE' | 'RELEASE' | 'ADJUSTMENT' | 'EXPIRY' | 'REINSTATEMENT' | 'TRANSFER' | 'DONATION';
 
 export interface Line {
   accountId: string;
@@ -24,6 +24,8 @@ export interface ProgramAccounts {
   redemption: string;
   adjustment: string;
   holds: string;
+  breakage: string;
+  writeOff: string;
 }
 
 /** Drops zero lines and checks the balance; throws on a bug (never on user input). */
@@ -91,5 +93,66 @@ export function adjustmentLines(member: MemberAccounts, program: ProgramAccounts
   return balanced([
     { accountId: member.reward, bucket: 'POSTED', amount: points },
     { accountId: program.adjustment, bucket: 'POSTED', amount: -points },
+  ]);
+}
+
+/** Points that reached their expiry date go to breakage. */
+export function expiryLines(member: MemberAccounts, program: ProgramAccounts, points: number): Line[] {
+  return balanced([
+    { accountId: member.reward, bucket: 'POSTED', amount: -points },
+    { accountId: program.breakage, bucket: 'POSTED', amount: points },
+  ]);
+}
+
+/** An agent gives expired points back: the exact reverse of the expiry. */
+export function reinstatementLines(member: MemberAccounts, program: ProgramAccounts, points: number): Line[] {
+  return balanced([
+    { accountId: program.breakage, bucket: 'POSTED', amount: -points },
+    { accountId: member.reward, bucket: 'POSTED', amount: points },
+  ]);
+}
+
+/** Member to member (gifting, household pooling). */
+export function transferLines(from: MemberAccounts, to: MemberAccounts, points: number): Line[] {
+  return balanced([
+    { accountId: from.reward, bucket: 'POSTED', amount: -points },
+    { accountId: to.reward, bucket: 'POSTED', amount: points },
+  ]);
+}
+
+export function donationLines(member: MemberAccounts, charityAccountId: string, points: number): Line[] {
+  return balanced([
+    { accountId: member.reward, bucket: 'POSTED', amount: -points },
+    { accountId: charityAccountId, bucket: 'POSTED', amount: points },
+  ]);
+}
+
+export interface ReturnSplit {
+  /** Reward points taken back from what is still pending. */
+  fromPending: number;
+  /** Reward points taken back from the member's posted balance. */
+  fromPosted: number;
+  /** Points the member had already spent that the program absorbs (WRITE_OFF policy). */
+  writtenOff: number;
+  statusFromPending: number;
+  statusFromPosted: number;
+}
+
+/**
+ * A return gives the purchase's points back to issuance. What the member cannot cover is either
+ * taken anyway (their balance goes negative) or written off by the program, per the policy.
+ */
+export function returnLines(member: MemberAccounts, program: ProgramAccounts, split: ReturnSplit): Line[] {
+  const posted = split.fromPosted + split.writtenOff;
+  return balanced([
+    { accountId: member.reward, bucket: 'PENDING', amount: -split.fromPending },
+    { accountId: program.issuance, bucket: 'PENDING', amount: split.fromPending },
+    { accountId: member.reward, bucket: 'POSTED', amount: -split.fromPosted },
+    { accountId: program.writeOff, bucket: 'POSTED', amount: -split.writtenOff },
+    { accountId: program.issuance, bucket: 'POSTED', amount: posted },
+    { accountId: member.status, bucket: 'PENDING', amount: -split.statusFromPending },
+    { accountId: program.statusIssuance, bucket: 'PENDING', amount: split.statusFromPending },
+    { accountId: member.status, bucket: 'POSTED', amount: -split.statusFromPosted },
+    { accountId: program.statusIssuance, bucket: 'POSTED', amount: split.statusFromPosted },
   ]);
 }

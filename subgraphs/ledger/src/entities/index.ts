@@ -14,7 +14,7 @@ export interface AccountRow {
 export interface JournalEntryRow {
   id: string;
   programId: string;
-  kind: 'ACCRUAL' | 'POSTING' | 'RETURN' | 'HOLD' | 'CAPTURE' | 'RELEASE' | 'ADJUSTMENT';
+  kind: EntryKind;
   memberId: string | null;
   memberAmount: number | null;
   description: string | null;
@@ -38,6 +38,9 @@ export interface JournalLineRow {
 export interface MemberBalanceRow {
   memberId: string;
   programId: string;
+  /** Null for a member who has no accounts yet. */
+  rewardAccountId: string | null;
+  statusAccountId: string | null;
   posted: number;
   pending: number;
   held: number;
@@ -46,6 +49,7 @@ export interface MemberBalanceRow {
 }
 
 export type { PurchaseRow } from '../services/purchases';
+import type { EntryKind } from '../domain/journal';
 export type { HoldRow } from '../services/holds';
 export type { RuleSetRow } from '../services/program-ledger';
 

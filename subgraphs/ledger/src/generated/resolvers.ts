@@ -4,6 +4,8 @@ import { GraphQLResolveInfo, GraphQLScalarType, GraphQLScalarTypeConfig } from '
 import { MemberRef } from '../resolvers/member';
 import { ProgramRef, TotalsWithValue } from '../resolvers/program';
 import { MemberBalanceRow, JournalEntryRow, JournalLineRow, AccountRow, PurchaseRow, HoldRow, RuleSetRow } from '../entities';
+import { ReturnRow } from '../services/returns';
+import { CharityView } from '../services/transfers';
 import { LedgerSettings as LedgerSettingsModel } from '../domain/settings';
 import { RequestContext } from '../context';
 export type Maybe<T> = T | null;
@@ -64,6 +66,8 @@ export type Program = {
   earningRules: Maybe<EarningRuleSet>;
   /** Every published version of the earning rules, newest first. */
   earningRuleHistory: Array<EarningRuleSet>;
+  /** Charities members of this program can donate points to. */
+  charities: Array<Charity>;
   /** Points issued, redeemed, expired and outstanding, and the outstanding liability in money. */
   pointsTotals: ProgramPointsTotals;
 };
@@ -129,16 +133,29 @@ export type LedgerAccountKind =
   /** Points clawed back but already spent, written off by the program. */
   | 'WRITE_OFF'
   /** Reserved points awaiting capture or release. */
-  | 'HOLDS';
+  | 'HOLDS'
+  /** A charity's received donations. */
+  | 'CHARITY';
 
 export type JournalEntryKind =
+  /** Points earned by a purchase (pending during the return window, or posted at once). */
   | 'ACCRUAL'
+  /** A purchase's pending points posted when its return window closed. */
   | 'POSTING'
+  /** Points taken back for returned goods. */
   | 'RETURN'
   | 'HOLD'
   | 'CAPTURE'
   | 'RELEASE'
-  | 'ADJUSTMENT';
+  | 'ADJUSTMENT'
+  /** Points that reached their expiry date. */
+  | 'EXPIRY'
+  /** Expired points given back by an agent. */
+  | 'REINSTATEMENT'
+  /** Points sent to another member. */
+  | 'TRANSFER'
+  /** Points given to a charity. */
+  | 'DONATION';
 
 export type BalanceBucket =
   | 'POSTED'
@@ -167,7 +184,10 @@ export type JournalEntry = {
   __typename?: 'JournalEntry';
   id: Scalars['ID']['output'];
   kind: JournalEntryKind;
-  /** Points this entry moved for the member whose statement shows it (positive in, negative out). */
+  /**
+   * Points this entry moved for the member whose statement shows it (positive in, negative out;
+   * holds move none: they only reserve).
+   */
   memberAmount: Maybe<Scalars['Int']['output']>;
   lines: Array<JournalLine>;
   /** Why, in words (adjustment comment, return reason, rule explanation). */
@@ -289,6 +309,10 @@ export type LedgerSettings = {
   expiryMonths: Maybe<Scalars['Int']['output']>;
   /** How long a hold lives before it is released by itself. */
   holdTtlMinutes: Scalars['Int']['output'];
+  /** Most points a member may send to other members per calendar month (0: transfers are off). */
+  monthlyTransferLimit: Scalars['Int']['output'];
+  /** Most points a member may donate per calendar month (0: donations are off). */
+  monthlyDonationLimit: Scalars['Int']['output'];
 };
 
 export type ProgramPointsTotals = {
@@ -503,12 +527,96 @@ export type ConfigureLedgerInput = {
   expiryPolicy?: InputMaybe<ExpiryPolicy>;
   expiryMonths?: InputMaybe<Scalars['Int']['input']>;
   holdTtlMinutes?: InputMaybe<Scalars['Int']['input']>;
+  monthlyTransferLimit?: InputMaybe<Scalars['Int']['input']>;
+  monthlyDonationLimit?: InputMaybe<Scalars['Int']['input']>;
 };
 
 export type LedgerSettingsPayload = {
   __typename?: 'LedgerSettingsPayload';
   settings: Maybe<LedgerSettings>;
   userErrors: Array<UserError>;
+};
+
+/** A cause members can donate points to. */
+export type Charity = {
+  __typename?: 'Charity';
+  id: Scalars['ID']['output'];
+  name: Scalars['String']['output'];
+  /** Points donated so far. */
+  donatedPoints: Scalars['BigInt']['output'];
+  createdAt: Scalars['DateTime']['output'];
+};
+
+export type CharityPayload = {
+  __typename?: 'CharityPayload';
+  charity: Maybe<Charity>;
+  userErrors: Array<UserError>;
+};
+
+export type CreateCharityInput = {
+  programId: Scalars['ID']['input'];
+  name: Scalars['String']['input'];
+};
+
+export type ReturnLineInput = {
+  lineId: Scalars['String']['input'];
+  /** How many of the line's items come back. */
+  quantity: Scalars['Int']['input'];
+};
+
+export type RecordReturnInput = {
+  idempotencyKey: Scalars['String']['input'];
+  purchaseId: Scalars['ID']['input'];
+  /** The returned lines; omit for a full return of everything not yet returned. */
+  lines?: InputMaybe<Array<ReturnLineInput>>;
+  reason?: InputMaybe<Scalars['String']['input']>;
+};
+
+/** Goods brought back: the points their lines earned are taken back. */
+export type PurchaseReturn = {
+  __typename?: 'PurchaseReturn';
+  id: Scalars['ID']['output'];
+  purchase: Purchase;
+  points: Scalars['Int']['output'];
+  statusPoints: Scalars['Int']['output'];
+  /** Taken from points still pending. */
+  fromPending: Scalars['Int']['output'];
+  /** Taken from the posted balance (may leave it negative under NEGATIVE_BALANCE). */
+  fromPosted: Scalars['Int']['output'];
+  /** Already spent points the program wrote off (WRITE_OFF policy). */
+  writtenOff: Scalars['Int']['output'];
+  clawbackPolicy: ClawbackPolicy;
+  entry: Maybe<JournalEntry>;
+  createdAt: Scalars['DateTime']['output'];
+};
+
+export type RecordReturnPayload = {
+  __typename?: 'RecordReturnPayload';
+  return: Maybe<PurchaseReturn>;
+  userErrors: Array<UserError>;
+};
+
+export type TransferPointsInput = {
+  idempotencyKey: Scalars['String']['input'];
+  fromMemberId: Scalars['ID']['input'];
+  toMemberId: Scalars['ID']['input'];
+  points: Scalars['Int']['input'];
+  /** Shown on both statements. */
+  message?: InputMaybe<Scalars['String']['input']>;
+};
+
+export type DonatePointsInput = {
+  idempotencyKey: Scalars['String']['input'];
+  memberId: Scalars['ID']['input'];
+  charityId: Scalars['ID']['input'];
+  points: Scalars['Int']['input'];
+};
+
+export type ReinstateExpiredPointsInput = {
+  idempotencyKey: Scalars['String']['input'];
+  /** The EXPIRY entry to reverse. */
+  expiryEntryId: Scalars['ID']['input'];
+  comment: Scalars['String']['input'];
 };
 
 export type Query = {
@@ -541,6 +649,18 @@ export type Mutation = {
   releaseHold: HoldPayload;
   /** A manual correction by an agent, with a reason code and a comment. */
   adjustPoints: JournalEntryPayload;
+  /**
+   * Take back the points of returned goods: pending points first, then posted ones; what the member
+   * already spent is clawed back or written off per the program's clawback policy.
+   */
+  recordReturn: RecordReturnPayload;
+  /** Send points to another member of the same program (members send their own). */
+  transferPoints: JournalEntryPayload;
+  /** Give points to one of the program's charities (members give their own). */
+  donatePoints: JournalEntryPayload;
+  /** Give back points that expired (once per expiry), as a new entry linked to it. */
+  reinstateExpiredPoints: JournalEntryPayload;
+  createCharity: CharityPayload;
   /** Publish a new version of the earning rules (history is kept). */
   publishEarningRules: EarningRuleSetPayload;
   configureLedger: LedgerSettingsPayload;
@@ -569,6 +689,31 @@ export type MutationReleaseHoldArgs = {
 
 export type MutationAdjustPointsArgs = {
   input: AdjustPointsInput;
+};
+
+
+export type MutationRecordReturnArgs = {
+  input: RecordReturnInput;
+};
+
+
+export type MutationTransferPointsArgs = {
+  input: TransferPointsInput;
+};
+
+
+export type MutationDonatePointsArgs = {
+  input: DonatePointsInput;
+};
+
+
+export type MutationReinstateExpiredPointsArgs = {
+  input: ReinstateExpiredPointsInput;
+};
+
+
+export type MutationCreateCharityArgs = {
+  input: CreateCharityInput;
 };
 
 
@@ -667,6 +812,7 @@ export type FederationTypes = {
   JournalEntry: JournalEntry;
   Purchase: Purchase;
   PointsHold: PointsHold;
+  Charity: Charity;
 };
 
 /** Mapping of federation reference types */
@@ -691,6 +837,9 @@ export type FederationReferenceTypes = {
   PointsHold:
     ( { __typename: 'PointsHold' }
     & GraphQLRecursivePick<FederationTypes['PointsHold'], {"id":true}> );
+  Charity:
+    ( { __typename: 'Charity' }
+    & GraphQLRecursivePick<FederationTypes['Charity'], {"id":true}> );
 };
 
 
@@ -756,6 +905,16 @@ export type ResolversTypes = {
   EarningRuleSetPayload: ResolverTypeWrapper<Omit<EarningRuleSetPayload, 'ruleSet'> & { ruleSet?: Maybe<ResolversTypes['EarningRuleSet']> }>;
   ConfigureLedgerInput: ConfigureLedgerInput;
   LedgerSettingsPayload: ResolverTypeWrapper<Omit<LedgerSettingsPayload, 'settings'> & { settings?: Maybe<ResolversTypes['LedgerSettings']> }>;
+  Charity: ResolverTypeWrapper<CharityView>;
+  CharityPayload: ResolverTypeWrapper<Omit<CharityPayload, 'charity'> & { charity?: Maybe<ResolversTypes['Charity']> }>;
+  CreateCharityInput: CreateCharityInput;
+  ReturnLineInput: ReturnLineInput;
+  RecordReturnInput: RecordReturnInput;
+  PurchaseReturn: ResolverTypeWrapper<ReturnRow>;
+  RecordReturnPayload: ResolverTypeWrapper<Omit<RecordReturnPayload, 'return'> & { return?: Maybe<ResolversTypes['PurchaseReturn']> }>;
+  TransferPointsInput: TransferPointsInput;
+  DonatePointsInput: DonatePointsInput;
+  ReinstateExpiredPointsInput: ReinstateExpiredPointsInput;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
   Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
   String: ResolverTypeWrapper<Scalars['String']['output']>;
@@ -811,6 +970,16 @@ export type ResolversParentTypes = {
   EarningRuleSetPayload: Omit<EarningRuleSetPayload, 'ruleSet'> & { ruleSet?: Maybe<ResolversParentTypes['EarningRuleSet']> };
   ConfigureLedgerInput: ConfigureLedgerInput;
   LedgerSettingsPayload: Omit<LedgerSettingsPayload, 'settings'> & { settings?: Maybe<ResolversParentTypes['LedgerSettings']> };
+  Charity: CharityView;
+  CharityPayload: Omit<CharityPayload, 'charity'> & { charity?: Maybe<ResolversParentTypes['Charity']> };
+  CreateCharityInput: CreateCharityInput;
+  ReturnLineInput: ReturnLineInput;
+  RecordReturnInput: RecordReturnInput;
+  PurchaseReturn: ReturnRow;
+  RecordReturnPayload: Omit<RecordReturnPayload, 'return'> & { return?: Maybe<ResolversParentTypes['PurchaseReturn']> };
+  TransferPointsInput: TransferPointsInput;
+  DonatePointsInput: DonatePointsInput;
+  ReinstateExpiredPointsInput: ReinstateExpiredPointsInput;
   Query: Record<PropertyKey, never>;
   Mutation: Record<PropertyKey, never>;
   String: Scalars['String']['output'];
@@ -891,6 +1060,7 @@ export type ProgramResolvers<ContextType = RequestContext, ParentType extends Re
   ledgerSettings?: Resolver<ResolversTypes['LedgerSettings'], ParentType, ContextType>;
   earningRules?: Resolver<Maybe<ResolversTypes['EarningRuleSet']>, ParentType, ContextType>;
   earningRuleHistory?: Resolver<Array<ResolversTypes['EarningRuleSet']>, ParentType, ContextType>;
+  charities?: Resolver<Array<ResolversTypes['Charity']>, ParentType, ContextType>;
   pointsTotals?: Resolver<ResolversTypes['ProgramPointsTotals'], ParentType, ContextType>;
 };
 
@@ -997,6 +1167,8 @@ export type LedgerSettingsResolvers<ContextType = RequestContext, ParentType ext
   expiryPolicy?: Resolver<ResolversTypes['ExpiryPolicy'], ParentType, ContextType>;
   expiryMonths?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
   holdTtlMinutes?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  monthlyTransferLimit?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  monthlyDonationLimit?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
 };
 
 export type ProgramPointsTotalsResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['ProgramPointsTotals'] = ResolversParentTypes['ProgramPointsTotals']> = {
@@ -1081,6 +1253,37 @@ export type LedgerSettingsPayloadResolvers<ContextType = RequestContext, ParentT
   userErrors?: Resolver<Array<ResolversTypes['UserError']>, ParentType, ContextType>;
 };
 
+export type CharityResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['Charity'] = ResolversParentTypes['Charity'], FederationReferenceType extends FederationReferenceTypes['Charity'] = FederationReferenceTypes['Charity']> = {
+  __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['Charity']> | FederationReferenceType, FederationReferenceType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  donatedPoints?: Resolver<ResolversTypes['BigInt'], ParentType, ContextType>;
+  createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+};
+
+export type CharityPayloadResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['CharityPayload'] = ResolversParentTypes['CharityPayload']> = {
+  charity?: Resolver<Maybe<ResolversTypes['Charity']>, ParentType, ContextType>;
+  userErrors?: Resolver<Array<ResolversTypes['UserError']>, ParentType, ContextType>;
+};
+
+export type PurchaseReturnResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['PurchaseReturn'] = ResolversParentTypes['PurchaseReturn']> = {
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  purchase?: Resolver<ResolversTypes['Purchase'], ParentType, ContextType>;
+  points?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  statusPoints?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  fromPending?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  fromPosted?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  writtenOff?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  clawbackPolicy?: Resolver<ResolversTypes['ClawbackPolicy'], ParentType, ContextType>;
+  entry?: Resolver<Maybe<ResolversTypes['JournalEntry']>, ParentType, ContextType>;
+  createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+};
+
+export type RecordReturnPayloadResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['RecordReturnPayload'] = ResolversParentTypes['RecordReturnPayload']> = {
+  return?: Resolver<Maybe<ResolversTypes['PurchaseReturn']>, ParentType, ContextType>;
+  userErrors?: Resolver<Array<ResolversTypes['UserError']>, ParentType, ContextType>;
+};
+
 export type QueryResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = {
   journalEntry?: Resolver<Maybe<ResolversTypes['JournalEntry']>, ParentType, ContextType, RequireFields<QueryJournalEntryArgs, 'id'>>;
   quotePurchase?: Resolver<ResolversTypes['QuotePurchasePayload'], ParentType, ContextType, RequireFields<QueryQuotePurchaseArgs, 'input'>>;
@@ -1092,6 +1295,11 @@ export type MutationResolvers<ContextType = RequestContext, ParentType extends R
   captureHold?: Resolver<ResolversTypes['HoldPayload'], ParentType, ContextType, RequireFields<MutationCaptureHoldArgs, 'input'>>;
   releaseHold?: Resolver<ResolversTypes['HoldPayload'], ParentType, ContextType, RequireFields<MutationReleaseHoldArgs, 'input'>>;
   adjustPoints?: Resolver<ResolversTypes['JournalEntryPayload'], ParentType, ContextType, RequireFields<MutationAdjustPointsArgs, 'input'>>;
+  recordReturn?: Resolver<ResolversTypes['RecordReturnPayload'], ParentType, ContextType, RequireFields<MutationRecordReturnArgs, 'input'>>;
+  transferPoints?: Resolver<ResolversTypes['JournalEntryPayload'], ParentType, ContextType, RequireFields<MutationTransferPointsArgs, 'input'>>;
+  donatePoints?: Resolver<ResolversTypes['JournalEntryPayload'], ParentType, ContextType, RequireFields<MutationDonatePointsArgs, 'input'>>;
+  reinstateExpiredPoints?: Resolver<ResolversTypes['JournalEntryPayload'], ParentType, ContextType, RequireFields<MutationReinstateExpiredPointsArgs, 'input'>>;
+  createCharity?: Resolver<ResolversTypes['CharityPayload'], ParentType, ContextType, RequireFields<MutationCreateCharityArgs, 'input'>>;
   publishEarningRules?: Resolver<ResolversTypes['EarningRuleSetPayload'], ParentType, ContextType, RequireFields<MutationPublishEarningRulesArgs, 'input'>>;
   configureLedger?: Resolver<ResolversTypes['LedgerSettingsPayload'], ParentType, ContextType, RequireFields<MutationConfigureLedgerArgs, 'input'>>;
 };
@@ -1129,6 +1337,10 @@ export type Resolvers<ContextType = RequestContext> = {
   JournalEntryPayload?: JournalEntryPayloadResolvers<ContextType>;
   EarningRuleSetPayload?: EarningRuleSetPayloadResolvers<ContextType>;
   LedgerSettingsPayload?: LedgerSettingsPayloadResolvers<ContextType>;
+  Charity?: CharityResolvers<ContextType>;
+  CharityPayload?: CharityPayloadResolvers<ContextType>;
+  PurchaseReturn?: PurchaseReturnResolvers<ContextType>;
+  RecordReturnPayload?: RecordReturnPayloadResolvers<ContextType>;
   Query?: QueryResolvers<ContextType>;
   Mutation?: MutationResolvers<ContextType>;
 };

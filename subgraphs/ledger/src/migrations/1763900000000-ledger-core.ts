@@ -21,6 +21,8 @@ export class LedgerCore1763900000000 implements MigrationInterface {
         expiry_policy text NOT NULL DEFAULT 'NEVER' CHECK (expiry_policy IN ('NEVER','ROLLING_MONTHS','END_OF_NEXT_YEAR')),
         expiry_months int CHECK (expiry_months BETWEEN 1 AND 120),
         hold_ttl_minutes int NOT NULL DEFAULT 60 CHECK (hold_ttl_minutes BETWEEN 1 AND 43200),
+        monthly_transfer_limit int NOT NULL DEFAULT 10000 CHECK (monthly_transfer_limit >= 0),
+        monthly_donation_limit int NOT NULL DEFAULT 100000 CHECK (monthly_donation_limit >= 0),
         updated_at timestamptz NOT NULL
       )`);
 
@@ -28,7 +30,7 @@ export class LedgerCore1763900000000 implements MigrationInterface {
       CREATE TABLE accounts (
         id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
         program_id uuid NOT NULL,
-        kind text NOT NULL CHECK (kind IN ('MEMBER_REWARD','MEMBER_STATUS','ISSUANCE','STATUS_ISSUANCE','PARTNER_FUNDING','REDEMPTION','BREAKAGE','ADJUSTMENT','WRITE_OFF','HOLDS')),
+        kind text NOT NULL CHECK (kind IN ('MEMBER_REWARD','MEMBER_STATUS','ISSUANCE','STATUS_ISSUANCE','PARTNER_FUNDING','REDEMPTION','BREAKAGE','ADJUSTMENT','WRITE_OFF','HOLDS','CHARITY')),
         owner_id uuid,
         allow_negative boolean NOT NULL,
         -- Cached balances, maintained by trigger for member accounts only. Program accounts sit on
@@ -50,7 +52,7 @@ export class LedgerCore1763900000000 implements MigrationInterface {
         -- Commit-independent but monotonic: orders entries made in the same millisecond.
         seq bigserial NOT NULL UNIQUE,
         program_id uuid NOT NULL,
-        kind text NOT NULL CHECK (kind IN ('ACCRUAL','POSTING','RETURN','HOLD','CAPTURE','RELEASE','ADJUSTMENT')),
+        kind text NOT NULL CHECK (kind IN ('ACCRUAL','POSTING','RETURN','HOLD','CAPTURE','RELEASE','ADJUSTMENT','EXPIRY','REINSTATEMENT','TRANSFER','DONATION')),
         -- The member whose statement shows the entry, and by how much their reward points moved.
         member_id uuid,
         member_amount bigint,
@@ -64,6 +66,8 @@ export class LedgerCore1763900000000 implements MigrationInterface {
       )`);
     await q.query(`CREATE INDEX journal_entries_member ON journal_entries (member_id, created_at DESC, seq DESC) WHERE member_id IS NOT NULL`);
     await q.query(`CREATE INDEX journal_entries_program_kind ON journal_entries (program_id, kind)`);
+    // An expiry is reinstated at most once.
+    await q.query(`CREATE UNIQUE INDEX journal_entries_one_reinstatement ON journal_entries (corrects_entry_id) WHERE kind = 'REINSTATEMENT'`);
 
     await q.query(`
       CREATE TABLE journal_lines (
@@ -165,8 +169,52 @@ export class LedgerCore1763900000000 implements MigrationInterface {
         posts_at timestamptz NOT NULL,
         posted_at timestamptz,
         accrual_entry_id uuid REFERENCES journal_entries(id),
+        -- Points already reversed by returns (taken from pending while the purchase was pending).
+        returned_points int NOT NULL DEFAULT 0 CHECK (returned_points BETWEEN 0 AND points),
+        returned_status_points int NOT NULL DEFAULT 0 CHECK (returned_status_points BETWEEN 0 AND status_points),
         created_at timestamptz NOT NULL,
         CONSTRAINT purchases_unique_source UNIQUE (program_id, source, external_id)
+      )`);
+    await q.query(`
+      CREATE TABLE purchase_returns (
+        id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+        program_id uuid NOT NULL,
+        purchase_id uuid NOT NULL REFERENCES purchases(id),
+        lines jsonb NOT NULL,
+        points int NOT NULL CHECK (points >= 0),
+        status_points int NOT NULL CHECK (status_points >= 0),
+        from_pending int NOT NULL,
+        from_posted int NOT NULL,
+        written_off int NOT NULL,
+        clawback_policy text NOT NULL,
+        reason text,
+        entry_id uuid REFERENCES journal_entries(id),
+        created_at timestamptz NOT NULL
+      )`);
+    await q.query(`CREATE INDEX purchase_returns_purchase ON purchase_returns (purchase_id)`);
+
+    // Posted reward points in batches by expiry date. Spending takes the soonest-expiring first;
+    // for every member account, the lots' remaining points add up to what is available.
+    await q.query(`
+      CREATE TABLE point_lots (
+        id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+        account_id uuid NOT NULL REFERENCES accounts(id),
+        source_entry_id uuid NOT NULL REFERENCES journal_entries(id),
+        earned_at timestamptz NOT NULL,
+        expires_at timestamptz,
+        amount int NOT NULL CHECK (amount > 0),
+        remaining int NOT NULL CHECK (remaining BETWEEN 0 AND amount)
+      )`);
+    await q.query(`CREATE INDEX point_lots_spend ON point_lots (account_id, expires_at NULLS LAST, earned_at, id) WHERE remaining > 0`);
+    await q.query(`CREATE INDEX point_lots_due ON point_lots (expires_at) WHERE remaining > 0 AND expires_at IS NOT NULL`);
+
+    await q.query(`
+      CREATE TABLE charities (
+        id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+        program_id uuid NOT NULL,
+        name text NOT NULL,
+        created_at timestamptz NOT NULL,
+        UNIQUE (program_id, name)
       )`);
     await q.query(`CREATE INDEX purchases_due ON purchases (posts_at) WHERE posted_at IS NULL`);
     await q.query(`CREATE INDEX purchases_member ON purchases (member_id, occurred_at DESC)`);
@@ -184,6 +232,14 @@ export class LedgerCore1763900000000 implements MigrationInterface {
         closed_at timestamptz
       )`);
     await q.query(`CREATE INDEX holds_expiring ON holds (expires_at) WHERE status = 'OPEN'`);
+    // Which lots a hold took, so a release gives back exactly those.
+    await q.query(`
+      CREATE TABLE hold_lots (
+        hold_id uuid NOT NULL REFERENCES holds(id),
+        lot_id uuid NOT NULL REFERENCES point_lots(id),
+        points int NOT NULL CHECK (points > 0),
+        PRIMARY KEY (hold_id, lot_id)
+      )`);
 
     // One row per idempotency key, written in the same transaction as the effect: a committed key
     // always has its effect, a rolled-back attempt leaves neither (so it may be retried).
@@ -214,7 +270,7 @@ export class LedgerCore1763900000000 implements MigrationInterface {
   }
 
   async down(q: QueryRunner): Promise<void> {
-    for (const table of ['outbox', 'idempotency_keys', 'holds', 'purchases', 'earning_rule_sets', 'journal_lines', 'journal_entries', 'accounts', 'ledger_settings']) {
+    for (const table of ['outbox', 'idempotency_keys', 'hold_lots', 'point_lots', 'charities', 'purchase_returns', 'holds', 'purchases', 'earning_rule_sets', 'journal_lines', 'journal_entries', 'accounts', 'ledger_settings']) {
       await q.query(`DROP TABLE ${table}`);
     }
     for (const fn of ['ledger_check_balanced', 'ledger_no_overdraft', 'ledger_apply_line', 'ledger_immutable']) await q.query(`DROP FUNCTION ${fn}()`);

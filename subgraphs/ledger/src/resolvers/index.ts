@@ -4,7 +4,7 @@ import { JournalEntry, JournalLine, LedgerAccount } from './journal';
 import { Member, MemberPoints } from './member';
 import { Mutation } from './mutation';
 import { Program, ProgramPointsTotals } from './program';
-import { EarningRuleSet, PointsHold, Purchase } from './purchase';
+import { Charity, EarningRuleSet, PointsHold, Purchase, PurchaseReturn } from './purchase';
 import { Query } from './query';
 
 /** Joined with explicit keys: spreading resolver maps silently drops duplicates. */
@@ -24,4 +24,6 @@ export const resolvers: Resolvers = {
   Purchase,
   PointsHold,
   EarningRuleSet,
+  PurchaseReturn,
+  Charity,
 };

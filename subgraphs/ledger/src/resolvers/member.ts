@@ -20,7 +20,7 @@ async function visibleBalance(member: MemberRef, { viewer, loaders }: RequestCon
   const programId = balance?.programId ?? (await loaders.memberInfo.load(member.id))?.programId;
   if (!programId) return null;
   if (!canReadMemberPoints(viewer, member.id, programId)) throw forbidden('You can see only your own points');
-  return balance ?? { memberId: member.id, programId, posted: 0, pending: 0, held: 0, statusPoints: 0, lifetimeEarned: 0 };
+  return balance ?? { memberId: member.id, programId, rewardAccountId: null, statusAccountId: null, posted: 0, pending: 0, held: 0, statusPoints: 0, lifetimeEarned: 0 };
 }
 
 export const Member: MemberResolvers = {
@@ -28,13 +28,12 @@ export const Member: MemberResolvers = {
   points: (member, _args, context) => visibleBalance(member, context),
   async statement(member, { filter, ...page }, context) {
     const balance = await visibleBalance(member, context);
-    if (!balance) return EMPTY;
+    if (!balance?.rewardAccountId) return EMPTY;
     return context.services.balances.statement(context.viewer, balance, filter, page);
   },
 };
 
 export const MemberPoints = {
   available: (b: MemberBalanceRow) => b.posted - b.held,
-  // Expiry arrives with the expiry policies; until then nothing is scheduled to expire.
-  nextExpiries: () => [],
+  nextExpiries: async (b: MemberBalanceRow, _args: unknown, { loaders }: RequestContext) => (b.rewardAccountId ? loaders.expiriesByAccountId.load(b.rewardAccountId) : []),
 };

@@ -28,6 +28,23 @@ export const Mutation: MutationResolvers = {
     const { result, userErrors } = await toPayload('result', () => services.adjustments.adjust(viewer, input));
     return { entry: result ? await loaders.entryById.load(result.entryId) : null, userErrors };
   },
+  async recordReturn(_p, { input }, { viewer, services, loaders }) {
+    const { result, userErrors } = await toPayload('result', () => services.returns.record(viewer, input));
+    return { return: result ? await loaders.returnById.load(result.returnId) : null, userErrors };
+  },
+  async transferPoints(_p, { input }, { viewer, services, loaders }) {
+    const { result, userErrors } = await toPayload('result', () => services.transfers.transfer(viewer, input));
+    return { entry: result ? await loaders.entryById.load(result.entryId) : null, userErrors };
+  },
+  async donatePoints(_p, { input }, { viewer, services, loaders }) {
+    const { result, userErrors } = await toPayload('result', () => services.transfers.donate(viewer, input));
+    return { entry: result ? await loaders.entryById.load(result.entryId) : null, userErrors };
+  },
+  async reinstateExpiredPoints(_p, { input }, { viewer, services, loaders }) {
+    const { result, userErrors } = await toPayload('result', () => services.expiry.reinstate(viewer, input));
+    return { entry: result ? await loaders.entryById.load(result.entryId) : null, userErrors };
+  },
+  createCharity: (_p, { input }, { viewer, services }) => toPayload('charity', () => services.transfers.createCharity(viewer, input.programId, input.name)),
   publishEarningRules: (_p, { input: { programId, ...rules } }, { viewer, services }) =>
     toPayload('ruleSet', () => services.programs.publishRules(viewer, programId, rules)),
   configureLedger: (_p, { input: { programId, ...change } }, { viewer, services }) =>

@@ -30,6 +30,11 @@ export const Program: ProgramResolvers = {
     if (!canReadProgramLedger(viewer, program.id)) throw forbidden('You can see only your own program');
     return services.programs.ruleHistory(program.id);
   },
+  async charities(program, _args, { viewer, services }) {
+    const mayRead = canReadProgramLedger(viewer, program.id) || (viewer.kind === 'MEMBER' && viewer.programId === program.id);
+    if (!mayRead) throw forbidden('You can see only your own program');
+    return services.transfers.charities(program.id);
+  },
   async pointsTotals(program, _args, { viewer, services }) {
     if (!canReadProgramLedger(viewer, program.id)) throw forbidden('You can see only your own program');
     // pointValue comes from the members subgraph through @requires.

@@ -1,11 +1,25 @@
-import type { EarningRuleSetResolvers, PointsHoldResolvers, PurchaseResolvers } from '../generated/resolvers';
+import type { CharityResolvers, EarningRuleSetResolvers, PointsHoldResolvers, PurchaseResolvers, PurchaseReturnResolvers } from '../generated/resolvers';
 
 export const Purchase: PurchaseResolvers = {
   __resolveReference: ({ id }, { loaders }) => loaders.purchaseById.load(id),
   member: (purchase) => ({ id: purchase.memberId }),
   total: (purchase) => ({ amount: purchase.total, currency: purchase.currency }),
   channel: (purchase) => purchase.channel as never,
-  pendingPoints: (purchase) => (purchase.postedAt ? 0 : purchase.points),
+  pendingPoints: (purchase) => (purchase.postedAt ? 0 : purchase.points - purchase.returnedPoints),
+};
+
+export const PurchaseReturn: PurchaseReturnResolvers = {
+  purchase: async (ret, _args, { loaders }) => (await loaders.purchaseById.load(ret.purchaseId))!,
+  entry: (ret, _args, { loaders }) => (ret.entryId ? loaders.entryById.load(ret.entryId) : null),
+};
+
+export const Charity: CharityResolvers = {
+  // Charities are public to their program's members; the name and total are not sensitive.
+  __resolveReference: async ({ id }, { services, loaders }) => {
+    void loaders;
+    const [row] = (await services.transfers.charityById(id)) ?? [];
+    return row ?? null;
+  },
 };
 
 export const PointsHold: PointsHoldResolvers = {

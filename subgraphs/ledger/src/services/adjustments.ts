@@ -4,6 +4,9 @@ import { adjustmentLines } from '../domain/journal';
 import type { MemberDirectory } from '../members-client';
 import { idempotent } from './idempotency';
 import { memberForWrite } from './members';
+import { expiryFor } from '../domain/settings';
+import { lots } from './lots';
+import type { ProgramLedgerService } from './program-ledger';
 import { store } from './store';
 
 export type AdjustmentReason = 'GOODWILL' | 'MISSING_POINTS' | 'CORRECTION' | 'FRAUD' | 'OTHER';
@@ -14,6 +17,7 @@ export class AdjustmentService {
     private readonly db: DataSource,
     private readonly clock: Clock,
     private readonly directory: MemberDirectory,
+    private readonly programs: ProgramLedgerService,
   ) {}
 
   async adjust(viewer: Viewer, input: { idempotencyKey: string; memberId: string; points: number; reasonCode: AdjustmentReason; comment: string }): Promise<{ entryId: string }> {
@@ -34,12 +38,18 @@ export class AdjustmentService {
             throw new DomainError('INSUFFICIENT_POINTS', `The member has ${row!.available} points available`, 'points');
           }
         }
+        const now = this.clock.now();
+        if (input.points < 0) await lots.consume(tx, accounts.reward, -input.points);
         const entryId = await store.post(
           tx,
-          { programId: member.programId, kind: 'ADJUSTMENT', memberId: member.id, memberAmount: input.points, description: comment, reasonCode: input.reasonCode, createdBy: viewer.subject, createdAt: this.clock.now() },
+          { programId: member.programId, kind: 'ADJUSTMENT', memberId: member.id, memberAmount: input.points, description: comment, reasonCode: input.reasonCode, createdBy: viewer.subject, createdAt: now },
           adjustmentLines(accounts, program, input.points),
           [{ aggregateType: 'Member', aggregateId: member.id, type: 'PointsAdjusted', version: 1, payload: { programId: member.programId, memberId: member.id, points: input.points, reasonCode: input.reasonCode } }],
         );
+        if (input.points > 0) {
+          const settings = await this.programs.settings(member.programId, tx);
+          await lots.credit(tx, accounts.reward, entryId, now, [{ points: input.points, expiresAt: expiryFor(now, settings) }]);
+        }
         return { entryId };
       },
       () => this.clock.now(),

@@ -3,8 +3,10 @@ import type { DataSource } from 'typeorm';
 import type { JournalEntryRow, MemberBalanceRow } from '../entities';
 import { canReadMemberPoints } from '../domain/policy';
 
-export const ENTRY_COLUMNS = `id, program_id AS "programId", kind, member_id AS "memberId", member_amount::int AS "memberAmount", description, reason_code AS "reasonCode",
-  created_by AS "createdBy", seq::text AS seq, corrects_entry_id AS "correctsEntryId", purchase_id AS "purchaseId", hold_id AS "holdId", created_at AS "createdAt"`;
+/** Entry columns; `e.` prefixed so they can be joined. memberAmount is the primary member's. */
+export const ENTRY_COLUMNS = `e.id, e.program_id AS "programId", e.kind, e.member_id AS "memberId", e.member_amount::int AS "memberAmount", e.description,
+  e.reason_code AS "reasonCode", e.created_by AS "createdBy", e.seq::text AS seq, e.corrects_entry_id AS "correctsEntryId", e.purchase_id AS "purchaseId",
+  e.hold_id AS "holdId", e.created_at AS "createdAt"`;
 
 export interface StatementFilter {
   kinds?: JournalEntryRow['kind'][] | null;
@@ -19,7 +21,7 @@ export class BalanceService {
   /** One statement for a batch of members: cached balances plus lifetime earned from the journal. */
   async balances(memberIds: readonly string[]): Promise<(MemberBalanceRow | null)[]> {
     const rows = (await this.db.query(
-      `SELECT r.owner_id AS "memberId", r.program_id AS "programId", r.posted::int AS posted, r.pending::int AS pending, r.held::int AS held,
+      `SELECT r.owner_id AS "memberId", r.program_id AS "programId", r.id AS "rewardAccountId", s.id AS "statusAccountId", r.posted::int AS posted, r.pending::int AS pending, r.held::int AS held,
               s.posted::int + s.pending::int AS "statusPoints",
               coalesce((SELECT sum(l.amount) FROM journal_lines l JOIN journal_entries e ON e.id = l.entry_id
                         WHERE l.account_id = r.id AND e.kind IN ('ACCRUAL', 'RETURN')), 0)::int AS "lifetimeEarned"
@@ -37,15 +39,21 @@ export class BalanceService {
     const limit = pageSize(page.first);
     const after = decodeCursor(page.after, 2);
     if (after && (Number.isNaN(Date.parse(after[0]!)) || !/^\d{1,19}$/.test(after[1]!))) decodeCursor('invalid', 2);
+    // Every entry that touched the member's accounts (a transfer shows on both statements), with
+    // what it did to this member's reward points.
     const rows = (await this.db.query(
-      `SELECT ${ENTRY_COLUMNS} FROM journal_entries
-       WHERE member_id = $1
-         AND ($2::text[] IS NULL OR kind = ANY($2::text[]))
-         AND ($3::timestamptz IS NULL OR created_at >= $3)
-         AND ($4::timestamptz IS NULL OR created_at < $4)
-         AND ($5::timestamptz IS NULL OR (created_at, seq) < ($5, $6::bigint))
-       ORDER BY created_at DESC, seq DESC LIMIT $7`,
-      [balance.memberId, filter?.kinds?.length ? filter.kinds : null, filter?.from ?? null, filter?.to ?? null, after?.[0] ?? null, after?.[1] ?? null, limit + 1],
+      `WITH mine AS (
+         SELECT entry_id, coalesce(sum(amount) FILTER (WHERE account_id = $1 AND bucket <> 'HELD'), 0) AS amount
+         FROM journal_lines WHERE account_id IN ($1, $2) GROUP BY entry_id
+       )
+       SELECT ${ENTRY_COLUMNS.replace('e.member_amount::int AS "memberAmount"', 'mine.amount::int AS "memberAmount"')}
+       FROM mine JOIN journal_entries e ON e.id = mine.entry_id
+       WHERE ($3::text[] IS NULL OR e.kind = ANY($3::text[]))
+         AND ($4::timestamptz IS NULL OR e.created_at >= $4)
+         AND ($5::timestamptz IS NULL OR e.created_at < $5)
+         AND ($6::timestamptz IS NULL OR (e.created_at, e.seq) < ($6, $7::bigint))
+       ORDER BY e.created_at DESC, e.seq DESC LIMIT $8`,
+      [balance.rewardAccountId, balance.statusAccountId, filter?.kinds?.length ? filter.kinds : null, filter?.from ?? null, filter?.to ?? null, after?.[0] ?? null, after?.[1] ?? null, limit + 1],
     )) as JournalEntryRow[];
     return toConnection(rows, limit, (e) => encodeCursor([e.createdAt.toISOString(), e.seq]));
   }

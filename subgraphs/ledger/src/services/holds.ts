@@ -6,6 +6,7 @@ import type { MemberDirectory } from '../members-client';
 import { idempotent, withRetries } from './idempotency';
 import { memberForWrite } from './members';
 import type { ProgramLedgerService } from './program-ledger';
+import { lots } from './lots';
 import { store } from './store';
 
 export type HoldStatus = 'OPEN' | 'CAPTURED' | 'RELEASED' | 'EXPIRED';
@@ -58,6 +59,13 @@ export class HoldService {
           `INSERT INTO holds (program_id, member_id, points, reference, status, expires_at, created_at) VALUES ($1, $2, $3, $4, 'OPEN', $5, $6) RETURNING id`,
           [member.programId, member.id, input.points, input.reference.trim(), expiresAt, now],
         )) as { id: string }[];
+        // The held points leave the lots now (soonest-expiring first) and return to them on release.
+        const taken = await lots.consume(tx, accounts.reward, input.points);
+        await tx.query(`INSERT INTO hold_lots (hold_id, lot_id, points) SELECT $1, lot_id, points FROM unnest($2::uuid[], $3::int[]) AS t(lot_id, points)`, [
+          hold!.id,
+          taken.map((t) => t.lotId),
+          taken.map((t) => t.points),
+        ]);
         await store.post(
           tx,
           { programId: member.programId, kind: 'HOLD', memberId: member.id, memberAmount: 0, description: `Hold for ${input.reference.trim()}`, createdBy: viewer.subject, holdId: hold!.id, createdAt: now },
@@ -131,6 +139,10 @@ export class HoldService {
       capture ? captureLines(accounts, program, hold.points) : releaseLines(accounts, program, hold.points),
       [{ aggregateType: 'Member', aggregateId: hold.memberId, type: capture ? 'PointsRedeemed' : 'HoldReleased', version: 1, payload: { programId: hold.programId, memberId: hold.memberId, holdId: hold.id, points: hold.points, status: to } }],
     );
+    if (!capture) {
+      const taken = (await tx.query(`SELECT lot_id AS "lotId", points FROM hold_lots WHERE hold_id = $1`, [hold.id])) as { lotId: string; points: number }[];
+      await lots.restore(tx, taken);
+    }
     await tx.query(`UPDATE holds SET status = $2, closed_at = $3 WHERE id = $1`, [hold.id, to, now]);
   }
 }

@@ -30,7 +30,8 @@ export class ProgramLedgerService {
   async settings(programId: string, q: Queryable = this.db): Promise<LedgerSettings> {
     const [row] = (await q.query(
       `SELECT return_window_days AS "returnWindowDays", clawback_policy AS "clawbackPolicy", expiry_policy AS "expiryPolicy",
-              expiry_months AS "expiryMonths", hold_ttl_minutes AS "holdTtlMinutes" FROM ledger_settings WHERE program_id = $1`,
+              expiry_months AS "expiryMonths", hold_ttl_minutes AS "holdTtlMinutes", monthly_transfer_limit AS "monthlyTransferLimit",
+              monthly_donation_limit AS "monthlyDonationLimit" FROM ledger_settings WHERE program_id = $1`,
       [programId],
     )) as LedgerSettings[];
     return row ?? DEFAULT_SETTINGS;
@@ -44,8 +45,9 @@ export class ProgramLedgerService {
       await tx.query(`SELECT 1 FROM ledger_settings WHERE program_id = $1 FOR UPDATE`, [programId]);
       const next = mergeSettings(await this.settings(programId, tx), change);
       await tx.query(
-        `UPDATE ledger_settings SET return_window_days = $2, clawback_policy = $3, expiry_policy = $4, expiry_months = $5, hold_ttl_minutes = $6, updated_at = $7 WHERE program_id = $1`,
-        [programId, next.returnWindowDays, next.clawbackPolicy, next.expiryPolicy, next.expiryMonths, next.holdTtlMinutes, this.clock.now()],
+        `UPDATE ledger_settings SET return_window_days = $2, clawback_policy = $3, expiry_policy = $4, expiry_months = $5, hold_ttl_minutes = $6,
+           monthly_transfer_limit = $7, monthly_donation_limit = $8, updated_at = $9 WHERE program_id = $1`,
+        [programId, next.returnWindowDays, next.clawbackPolicy, next.expiryPolicy, next.expiryMonths, next.holdTtlMinutes, next.monthlyTransferLimit, next.monthlyDonationLimit, this.clock.now()],
       );
       return next;
     });

@@ -4,7 +4,8 @@ import type { DataSource } from 'typeorm';
 import { validateBasket, type Basket, type EarnedLine } from '../domain/earning';
 import { accrualLines, postingLines } from '../domain/journal';
 import { canReadMemberPoints } from '../domain/policy';
-import { postsAt } from '../domain/settings';
+import { expiryFor, postsAt } from '../domain/settings';
+import { lots } from './lots';
 import type { MemberDirectory, MemberInfo } from '../members-client';
 import { idempotent, withRetries } from './idempotency';
 import { memberForWrite } from './members';
@@ -20,6 +21,14 @@ export interface RecordPurchaseInput {
   occurredAt?: Date | null;
 }
 
+/** A basket line as stored with its purchase: what was bought and what it earned, and why. */
+export interface StoredLine extends EarnedLine {
+  sku: string;
+  category: string;
+  quantity: number;
+  amount: string;
+}
+
 export interface PurchaseRow {
   id: string;
   programId: string;
@@ -32,17 +41,20 @@ export interface PurchaseRow {
   total: string;
   points: number;
   statusPoints: number;
-  lines: EarnedLine[];
+  lines: StoredLine[];
   ruleSetVersion: number | null;
   occurredAt: Date;
   postsAt: Date;
   postedAt: Date | null;
   accrualEntryId: string | null;
+  returnedPoints: number;
+  returnedStatusPoints: number;
 }
 
 export const PURCHASE_COLUMNS = `id, program_id AS "programId", member_id AS "memberId", source, external_id AS "externalId", channel,
   partner_id AS "partnerId", currency, total::text AS total, points, status_points AS "statusPoints", lines, rule_set_version AS "ruleSetVersion",
-  occurred_at AS "occurredAt", posts_at AS "postsAt", posted_at AS "postedAt", accrual_entry_id AS "accrualEntryId"`;
+  occurred_at AS "occurredAt", posts_at AS "postsAt", posted_at AS "postedAt", accrual_entry_id AS "accrualEntryId",
+  returned_points AS "returnedPoints", returned_status_points AS "returnedStatusPoints"`;
 
 /** Accrual: quote a basket, record a purchase, post pending points when the return window closes. */
 export class PurchaseService {
@@ -99,7 +111,7 @@ export class PurchaseService {
         const [purchase] = (await tx.query(
           `INSERT INTO purchases (program_id, member_id, source, external_id, channel, partner_id, currency, total, points, status_points, lines, rule_set_version, occurred_at, posts_at, posted_at, created_at)
            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) RETURNING id`,
-          [member.programId, member.id, input.source, input.externalId, input.basket.channel, input.basket.partnerId ?? null, input.basket.currency, earning.total, earning.points, earning.statusPoints, JSON.stringify(earning.lines), ruleSet.version, occurredAt, due, pending ? null : now, now],
+          [member.programId, member.id, input.source, input.externalId, input.basket.channel, input.basket.partnerId ?? null, input.basket.currency, earning.total, earning.points, earning.statusPoints, JSON.stringify(storedLines(input.basket, earning.lines)), ruleSet.version, occurredAt, due, pending ? null : now, now],
         )) as { id: string }[];
         const purchaseId = purchase!.id;
         if (earning.points === 0 && earning.statusPoints === 0) return { purchaseId, entryId: null };
@@ -113,6 +125,7 @@ export class PurchaseService {
           [{ aggregateType: 'Member', aggregateId: member.id, type: 'PointsAccrued', version: 1, payload: { programId: member.programId, memberId: member.id, purchaseId, points: earning.points, statusPoints: earning.statusPoints, pending, occurredAt: occurredAt.toISOString() } }],
         );
         await tx.query(`UPDATE purchases SET accrual_entry_id = $2 WHERE id = $1`, [purchaseId, entryId]);
+        if (!pending) await lots.credit(tx, accounts.reward, entryId, occurredAt, [{ points: earning.points, expiresAt: expiryFor(occurredAt, settings) }]);
         return { purchaseId, entryId };
       },
       () => this.clock.now(),
@@ -129,21 +142,25 @@ export class PurchaseService {
     return withRetries(() =>
       this.db.transaction(async (tx) => {
         const due = (await tx.query(
-          `SELECT id, program_id AS "programId", member_id AS "memberId", points, status_points AS "statusPoints", accrual_entry_id AS "accrualEntryId"
+          `SELECT id, program_id AS "programId", member_id AS "memberId", occurred_at AS "occurredAt", accrual_entry_id AS "accrualEntryId",
+                  points - returned_points AS points, status_points - returned_status_points AS "statusPoints"
            FROM purchases WHERE posted_at IS NULL AND posts_at <= $1 ORDER BY posts_at LIMIT $2 FOR UPDATE SKIP LOCKED`,
           [now, limit],
-        )) as { id: string; programId: string; memberId: string; points: number; statusPoints: number; accrualEntryId: string | null }[];
+        )) as { id: string; programId: string; memberId: string; occurredAt: Date; points: number; statusPoints: number; accrualEntryId: string | null }[];
         // Lock order: accounts by id across the batch, so two job runners never deadlock.
         for (const purchase of due.sort((a, b) => a.memberId.localeCompare(b.memberId))) {
-          if (purchase.accrualEntryId) {
+          // Returns during the window may have taken everything back already.
+          if (purchase.accrualEntryId && (purchase.points > 0 || purchase.statusPoints > 0)) {
             const program = await store.programAccounts(tx, purchase.programId);
             const accounts = await store.lockMemberAccounts(tx, purchase.programId, purchase.memberId);
-            await store.post(
+            const settings = await this.programs.settings(purchase.programId, tx);
+            const entryId = await store.post(
               tx,
               { programId: purchase.programId, kind: 'POSTING', memberId: purchase.memberId, memberAmount: 0, description: 'Return window closed: points posted', createdBy: 'system', correctsEntryId: purchase.accrualEntryId, purchaseId: purchase.id, createdAt: now },
               postingLines(accounts, program, purchase.points, purchase.statusPoints),
               [{ aggregateType: 'Member', aggregateId: purchase.memberId, type: 'PointsPosted', version: 1, payload: { programId: purchase.programId, memberId: purchase.memberId, purchaseId: purchase.id, points: purchase.points, statusPoints: purchase.statusPoints } }],
             );
+            await lots.credit(tx, accounts.reward, entryId, purchase.occurredAt, [{ points: purchase.points, expiresAt: expiryFor(purchase.occurredAt, settings) }]);
           }
           await tx.query(`UPDATE purchases SET posted_at = $2 WHERE id = $1`, [purchase.id, now]);
         }
@@ -151,4 +168,8 @@ export class PurchaseService {
       }),
     );
   }
+}
+
+function storedLines(basket: Basket, earned: EarnedLine[]): StoredLine[] {
+  return basket.lines.map((line, i) => ({ ...earned[i]!, sku: line.sku, category: line.category, quantity: line.quantity, amount: line.amount }));
 }

@@ -44,28 +44,58 @@ export const store = {
     );
     const rows = (await tx.query(`SELECT id, kind FROM accounts WHERE program_id = $1 AND owner_id IS NULL`, [programId])) as { id: string; kind: string }[];
     const byKind = new Map(rows.map((r) => [r.kind, r.id]));
-    const accounts = { issuance: byKind.get('ISSUANCE')!, statusIssuance: byKind.get('STATUS_ISSUANCE')!, redemption: byKind.get('REDEMPTION')!, adjustment: byKind.get('ADJUSTMENT')!, holds: byKind.get('HOLDS')! };
+    const accounts = {
+      issuance: byKind.get('ISSUANCE')!,
+      statusIssuance: byKind.get('STATUS_ISSUANCE')!,
+      redemption: byKind.get('REDEMPTION')!,
+      adjustment: byKind.get('ADJUSTMENT')!,
+      holds: byKind.get('HOLDS')!,
+      breakage: byKind.get('BREAKAGE')!,
+      writeOff: byKind.get('WRITE_OFF')!,
+    };
     programAccountCache.set(programId, accounts);
     return accounts;
   },
 
   /** Creates the member's REWARD and STATUS accounts if needed and locks them. */
   async lockMemberAccounts(tx: EntityManager, programId: string, memberId: string): Promise<MemberAccounts> {
+    return (await this.lockMembersAccounts(tx, programId, [memberId])).get(memberId)!;
+  },
+
+  /**
+   * The same for several members at once (a transfer): every account is locked in one statement,
+   * in id order, whichever member comes first in the request.
+   */
+  async lockMembersAccounts(tx: EntityManager, programId: string, memberIds: string[]): Promise<Map<string, MemberAccounts>> {
+    await tx.query(
+      `INSERT INTO accounts (program_id, kind, owner_id, allow_negative, tracks_balance)
+       SELECT $1, kind, owner, false, true FROM unnest($2::uuid[]) AS owner CROSS JOIN unnest(ARRAY['MEMBER_REWARD', 'MEMBER_STATUS']) AS kind
+       ON CONFLICT DO NOTHING`,
+      [programId, memberIds],
+    );
+    // A separate statement on purpose: it takes a new snapshot, so it sees accounts that a
+    // concurrent first write committed while the INSERT above waited on the unique index (one
+    // statement with the INSERT in a CTE could not, and would come back empty).
     const rows = (await tx.query(
-      `WITH created AS (
-         INSERT INTO accounts (program_id, kind, owner_id, allow_negative, tracks_balance)
-         VALUES ($1, 'MEMBER_REWARD', $2, false, true), ($1, 'MEMBER_STATUS', $2, false, true)
-         ON CONFLICT DO NOTHING RETURNING id, kind
-       )
-       SELECT id, kind FROM created
-       UNION ALL
-       SELECT id, kind FROM accounts WHERE program_id = $1 AND owner_id = $2 AND kind IN ('MEMBER_REWARD', 'MEMBER_STATUS')`,
-      [programId, memberId],
-    )) as { id: string; kind: string }[];
-    const ids = [...new Set(rows.map((r) => r.id))].sort();
-    await tx.query(`SELECT id FROM accounts WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE`, [ids]);
-    const byKind = new Map(rows.map((r) => [r.kind, r.id]));
-    return { reward: byKind.get('MEMBER_REWARD')!, status: byKind.get('MEMBER_STATUS')! };
+      `SELECT id, kind, owner_id AS "ownerId" FROM accounts
+       WHERE program_id = $1 AND owner_id = ANY($2::uuid[]) AND kind IN ('MEMBER_REWARD', 'MEMBER_STATUS')
+       ORDER BY id FOR UPDATE`,
+      [programId, memberIds],
+    )) as { id: string; kind: string; ownerId: string }[];
+    const accounts = new Map<string, MemberAccounts>();
+    for (const row of rows) {
+      const current = accounts.get(row.ownerId) ?? { reward: '', status: '' };
+      if (row.kind === 'MEMBER_REWARD') current.reward = row.id;
+      else current.status = row.id;
+      accounts.set(row.ownerId, current);
+    }
+    return accounts;
+  },
+
+  /** Available points (posted − held) of a locked account. */
+  async available(tx: EntityManager, accountId: string): Promise<number> {
+    const [row] = (await tx.query(`SELECT (posted - held)::int AS available FROM accounts WHERE id = $1`, [accountId])) as { available: number }[];
+    return row!.available;
   },
 
   /** Writes one entry, its lines (balances follow by trigger) and its events. Returns the entry id. */
@@ -97,3 +127,13 @@ export const store = {
     );
   },
 };
+
+/**
+ * Rows of an UPDATE/DELETE … RETURNING. TypeORM's postgres driver answers those with
+ * `[rows, rowCount]` (but plain rows for SELECT and INSERT), so normalise here, once.
+ */
+export async function returning<T>(tx: Pick<EntityManager, 'query'>, sql: string, params: unknown[]): Promise<T[]> {
+  const result = (await tx.query(sql, params)) as unknown;
+  if (Array.isArray(result) && result.length === 2 && Array.isArray(result[0]) && typeof result[1] === 'number') return result[0] as T[];
+  return result as T[];
+}

@@ -1,0 +1,99 @@
+import { DomainError, forbidden, InputError, type Clock, type Viewer } from '@loyalty-graph/shared';
+import { isUniqueViolation } from '@loyalty-graph/shared/db';
+import type { DataSource } from 'typeorm';
+import { expiryLines, reinstatementLines } from '../domain/journal';
+import { canOperate } from '../domain/policy';
+import { expiryFor } from '../domain/settings';
+import { idempotent, withRetries } from './idempotency';
+import { lots } from './lots';
+import type { ProgramLedgerService } from './program-ledger';
+import { returning, store } from './store';
+
+/** Points expire to breakage when their lot's date passes; an agent can reinstate an expiry. */
+export class ExpiryService {
+  constructor(
+    private readonly db: DataSource,
+    private readonly clock: Clock,
+    private readonly programs: ProgramLedgerService,
+  ) {}
+
+  /**
+   * Posts one EXPIRY entry per member whose lots reached their date. Safe to run twice or on
+   * several replicas: the member's accounts are locked first, and lots already at zero expire
+   * nothing.
+   */
+  async expireDue(limit = 200): Promise<number> {
+    const now = this.clock.now();
+    const due = (await this.db.query(
+      `SELECT DISTINCT a.program_id AS "programId", a.owner_id AS "memberId", a.id AS "accountId"
+       FROM point_lots l JOIN accounts a ON a.id = l.account_id
+       WHERE l.remaining > 0 AND l.expires_at <= $1 LIMIT $2`,
+      [now, limit],
+    )) as { programId: string; memberId: string; accountId: string }[];
+    let expired = 0;
+    for (const account of due.sort((a, b) => a.memberId.localeCompare(b.memberId))) {
+      expired += await withRetries(() =>
+        this.db.transaction(async (tx) => {
+          const program = await store.programAccounts(tx, account.programId);
+          const accounts = await store.lockMemberAccounts(tx, account.programId, account.memberId);
+          const rows = await returning<{ points: number; expiresAt: Date }>(
+            tx,
+            `WITH due AS (SELECT id, remaining FROM point_lots WHERE account_id = $1 AND remaining > 0 AND expires_at <= $2 FOR UPDATE)
+             UPDATE point_lots l SET remaining = 0 FROM due WHERE l.id = due.id RETURNING due.remaining AS points, l.expires_at AS "expiresAt"`,
+            [accounts.reward, now],
+          );
+          const points = rows.reduce((sum, row) => sum + row.points, 0);
+          if (points === 0) return 0;
+          await store.post(
+            tx,
+            { programId: account.programId, kind: 'EXPIRY', memberId: account.memberId, memberAmount: -points, description: `${points} points expired`, createdBy: 'system', createdAt: now },
+            expiryLines(accounts, program, points),
+            [{ aggregateType: 'Member', aggregateId: account.memberId, type: 'PointsExpired', version: 1, payload: { programId: account.programId, memberId: account.memberId, points } }],
+          );
+          return 1;
+        }),
+      );
+    }
+    return expired;
+  }
+
+  async reinstate(viewer: Viewer, input: { idempotencyKey: string; expiryEntryId: string; comment: string }): Promise<{ entryId: string }> {
+    const comment = input.comment.trim();
+    if (!comment || comment.length > 500) throw new InputError('comment must be 1 to 500 characters', 'comment');
+    const [expiry] = (await this.db.query(`SELECT program_id AS "programId", member_id AS "memberId", kind, (-member_amount)::int AS points FROM journal_entries WHERE id = $1`, [input.expiryEntryId])) as {
+      programId: string;
+      memberId: string;
+      kind: string;
+      points: number;
+    }[];
+    if (!expiry || expiry.kind !== 'EXPIRY') throw new DomainError('EXPIRY_NOT_FOUND', 'No such expiry entry', 'expiryEntryId');
+    if (!canOperate(viewer, expiry.programId) || viewer.kind === 'SERVICE') throw forbidden('Only the program’s agents reinstate points');
+    const { idempotencyKey, ...request } = input;
+    try {
+      const { result } = await idempotent(
+        this.db,
+        { programId: expiry.programId, key: idempotencyKey, operation: 'reinstateExpiredPoints', input: request },
+        async (tx) => {
+          const now = this.clock.now();
+          const program = await store.programAccounts(tx, expiry.programId);
+          const accounts = await store.lockMemberAccounts(tx, expiry.programId, expiry.memberId);
+          const entryId = await store.post(
+            tx,
+            { programId: expiry.programId, kind: 'REINSTATEMENT', memberId: expiry.memberId, memberAmount: expiry.points, description: comment, createdBy: viewer.subject, correctsEntryId: input.expiryEntryId, createdAt: now },
+            reinstatementLines(accounts, program, expiry.points),
+            [{ aggregateType: 'Member', aggregateId: expiry.memberId, type: 'PointsReinstated', version: 1, payload: { programId: expiry.programId, memberId: expiry.memberId, points: expiry.points, expiryEntryId: input.expiryEntryId } }],
+          );
+          // Reinstated points start a fresh expiry period under the program's policy.
+          const settings = await this.programs.settings(expiry.programId, tx);
+          await lots.credit(tx, accounts.reward, entryId, now, [{ points: expiry.points, expiresAt: expiryFor(now, settings) }]);
+          return { entryId };
+        },
+        () => this.clock.now(),
+      );
+      return result;
+    } catch (error) {
+      if (isUniqueViolation(error, 'journal_entries_one_reinstatement')) throw new DomainError('ALREADY_REINSTATED', 'This expiry was already reinstated', 'expiryEntryId');
+      throw error;
+    }
+  }
+}

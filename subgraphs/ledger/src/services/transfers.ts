@@ -1,0 +1,165 @@
+import { DomainError, forbidden, InputError, isStaffOf, isUuid, type Clock, type Viewer } from '@loyalty-graph/shared';
+import { isUniqueViolation } from '@loyalty-graph/shared/db';
+import type { DataSource, EntityManager } from 'typeorm';
+import { periodStart } from '../domain/earning';
+import { donationLines, transferLines } from '../domain/journal';
+import type { MemberDirectory } from '../members-client';
+import { idempotent } from './idempotency';
+import { lots } from './lots';
+import type { ProgramLedgerService } from './program-ledger';
+import { store } from './store';
+
+export interface CharityRow {
+  id: string;
+  programId: string;
+  name: string;
+  createdAt: Date;
+}
+
+export type CharityView = CharityRow & { donatedPoints: string };
+
+/** A member may move their own points; staff may move any member's points in their program. */
+function canSpendFor(viewer: Viewer, memberId: string, programId: string): boolean {
+  if (viewer.kind === 'MEMBER') return viewer.memberId === memberId && viewer.programId === programId;
+  return isStaffOf(viewer, programId, ['AGENT', 'ADMIN']);
+}
+
+function checkPoints(points: number): void {
+  if (!Number.isInteger(points) || points < 1 || points > 10_000_000) throw new InputError('points must be a whole number from 1', 'points');
+}
+
+/** Gifting between members and donations to the program's charities, within monthly limits. */
+export class TransferService {
+  constructor(
+    private readonly db: DataSource,
+    private readonly clock: Clock,
+    private readonly directory: MemberDirectory,
+    private readonly programs: ProgramLedgerService,
+  ) {}
+
+  async transfer(viewer: Viewer, input: { idempotencyKey: string; fromMemberId: string; toMemberId: string; points: number; message?: string | null }): Promise<{ entryId: string }> {
+    checkPoints(input.points);
+    if (input.fromMemberId === input.toMemberId) throw new InputError('A member cannot send points to themself', 'toMemberId');
+    const [from, to] = await this.directory([input.fromMemberId, input.toMemberId]);
+    if (!from) throw new DomainError('MEMBER_NOT_FOUND', 'No such sender', 'fromMemberId');
+    if (!canSpendFor(viewer, from.id, from.programId)) throw forbidden('You can send only your own points');
+    if (!to || to.programId !== from.programId) throw new DomainError('MEMBER_NOT_FOUND', 'No such member in the sender’s program', 'toMemberId');
+    if (from.status !== 'ACTIVE' || to.status !== 'ACTIVE') throw new DomainError('MEMBER_NOT_ACTIVE', 'Both members must be active', from.status !== 'ACTIVE' ? 'fromMemberId' : 'toMemberId');
+    const message = input.message?.trim().slice(0, 200) || null;
+    const { idempotencyKey, ...request } = input;
+    const { result } = await idempotent(
+      this.db,
+      { programId: from.programId, key: idempotencyKey, operation: 'transferPoints', input: request },
+      async (tx) => {
+        const now = this.clock.now();
+        const settings = await this.programs.settings(from.programId, tx);
+        const accounts = await store.lockMembersAccounts(tx, from.programId, [from.id, to.id]);
+        const sender = accounts.get(from.id)!;
+        const receiver = accounts.get(to.id)!;
+        await this.checkLimit(tx, 'TRANSFER', sender.reward, input.points, settings.monthlyTransferLimit, now);
+        await this.checkAvailable(tx, sender.reward, input.points);
+        // The receiver gets the sender's points with their expiry dates: a gift cannot extend them.
+        const taken = await lots.consume(tx, sender.reward, input.points);
+        const entryId = await store.post(
+          tx,
+          { programId: from.programId, kind: 'TRANSFER', memberId: from.id, memberAmount: -input.points, description: message ?? 'Points transfer', createdBy: viewer.subject, createdAt: now },
+          transferLines(sender, receiver, input.points),
+          [{ aggregateType: 'Member', aggregateId: from.id, type: 'PointsTransferred', version: 1, payload: { programId: from.programId, fromMemberId: from.id, toMemberId: to.id, points: input.points } }],
+        );
+        await lots.credit(tx, receiver.reward, entryId, now, taken.map((t) => ({ points: t.points, expiresAt: t.expiresAt })));
+        return { entryId };
+      },
+      () => this.clock.now(),
+    );
+    return result;
+  }
+
+  async donate(viewer: Viewer, input: { idempotencyKey: string; memberId: string; charityId: string; points: number }): Promise<{ entryId: string }> {
+    checkPoints(input.points);
+    const [member] = await this.directory([input.memberId]);
+    if (!member) throw new DomainError('MEMBER_NOT_FOUND', 'No such member', 'memberId');
+    if (!canSpendFor(viewer, member.id, member.programId)) throw forbidden('You can donate only your own points');
+    if (member.status !== 'ACTIVE') throw new DomainError('MEMBER_NOT_ACTIVE', `The member is ${member.status}`, 'memberId');
+    const [charity] = (await this.db.query(`SELECT id, name FROM charities WHERE id = $1 AND program_id = $2`, [input.charityId, member.programId])) as { id: string; name: string }[];
+    if (!charity) throw new DomainError('CHARITY_NOT_FOUND', 'No such charity in the member’s program', 'charityId');
+    const { idempotencyKey, ...request } = input;
+    const { result } = await idempotent(
+      this.db,
+      { programId: member.programId, key: idempotencyKey, operation: 'donatePoints', input: request },
+      async (tx) => {
+        const now = this.clock.now();
+        const settings = await this.programs.settings(member.programId, tx);
+        const charityAccount = await this.charityAccount(tx, member.programId, charity.id);
+        const accounts = await store.lockMemberAccounts(tx, member.programId, member.id);
+        await this.checkLimit(tx, 'DONATION', accounts.reward, input.points, settings.monthlyDonationLimit, now);
+        await this.checkAvailable(tx, accounts.reward, input.points);
+        await lots.consume(tx, accounts.reward, input.points);
+        const entryId = await store.post(
+          tx,
+          { programId: member.programId, kind: 'DONATION', memberId: member.id, memberAmount: -input.points, description: `Donation to ${charity.name}`, createdBy: viewer.subject, createdAt: now },
+          donationLines(accounts, charityAccount, input.points),
+          [{ aggregateType: 'Member', aggregateId: member.id, type: 'PointsDonated', version: 1, payload: { programId: member.programId, memberId: member.id, charityId: charity.id, points: input.points } }],
+        );
+        return { entryId };
+      },
+      () => this.clock.now(),
+    );
+    return result;
+  }
+
+  async createCharity(viewer: Viewer, programId: string, name: string): Promise<CharityView> {
+    if (!isStaffOf(viewer, programId, ['ADMIN'])) throw forbidden('Only the program’s administrators add charities');
+    const trimmed = name.trim();
+    if (!trimmed || trimmed.length > 100) throw new InputError('name must be 1 to 100 characters', 'name');
+    try {
+      const [row] = (await this.db.query(
+        `INSERT INTO charities (program_id, name, created_at) VALUES ($1, $2, $3) RETURNING id, program_id AS "programId", name, created_at AS "createdAt", '0' AS "donatedPoints"`,
+        [programId, trimmed, this.clock.now()],
+      )) as CharityView[];
+      return row!;
+    } catch (error) {
+      if (isUniqueViolation(error)) throw new DomainError('CHARITY_EXISTS', 'The program already has a charity with this name', 'name');
+      throw error;
+    }
+  }
+
+  async charities(programId: string): Promise<CharityView[]> {
+    return (await this.db.query(
+      `SELECT c.id, c.program_id AS "programId", c.name, c.created_at AS "createdAt",
+              coalesce((SELECT sum(l.amount) FROM accounts a JOIN journal_lines l ON l.account_id = a.id WHERE a.kind = 'CHARITY' AND a.owner_id = c.id), 0)::text AS "donatedPoints"
+       FROM charities c WHERE c.program_id = $1 ORDER BY c.name`,
+      [programId],
+    )) as CharityView[];
+  }
+
+  async charityById(id: string): Promise<CharityView[]> {
+    if (!isUuid(id)) return [];
+    const [row] = (await this.db.query(`SELECT program_id AS "programId" FROM charities WHERE id = $1`, [id])) as { programId: string }[];
+    return row ? (await this.charities(row.programId)).filter((c) => c.id === id) : [];
+  }
+
+  /** Charities only receive; their balance is summed on read, so many donors never queue on one row. */
+  private async charityAccount(tx: EntityManager, programId: string, charityId: string): Promise<string> {
+    await tx.query(`INSERT INTO accounts (program_id, kind, owner_id, allow_negative, tracks_balance) VALUES ($1, 'CHARITY', $2, false, false) ON CONFLICT DO NOTHING`, [programId, charityId]);
+    const [row] = (await tx.query(`SELECT id FROM accounts WHERE program_id = $1 AND kind = 'CHARITY' AND owner_id = $2`, [programId, charityId])) as { id: string }[];
+    return row!.id;
+  }
+
+  private async checkAvailable(tx: EntityManager, accountId: string, points: number): Promise<void> {
+    const available = await store.available(tx, accountId);
+    if (available < points) throw new DomainError('INSUFFICIENT_POINTS', `${available} points available, ${points} needed`, 'points');
+  }
+
+  /** Sums this calendar month's transfers or donations from the account (under its lock). */
+  private async checkLimit(tx: EntityManager, kind: 'TRANSFER' | 'DONATION', rewardAccount: string, points: number, limit: number, now: Date): Promise<void> {
+    if (limit === 0) throw new DomainError(kind === 'TRANSFER' ? 'TRANSFERS_DISABLED' : 'DONATIONS_DISABLED', `The program does not allow ${kind === 'TRANSFER' ? 'transfers' : 'donations'}`, 'points');
+    const [row] = (await tx.query(
+      `SELECT coalesce(-sum(l.amount), 0)::int AS sent FROM journal_lines l JOIN journal_entries e ON e.id = l.entry_id
+       WHERE l.account_id = $1 AND l.amount < 0 AND e.kind = $2 AND e.created_at >= $3`,
+      [rewardAccount, kind, periodStart('MONTH', now)],
+    )) as { sent: number }[];
+    if (row!.sent + points > limit) {
+      throw new DomainError('LIMIT_EXCEEDED', `This month's ${kind === 'TRANSFER' ? 'transfer' : 'donation'} limit is ${limit} points; ${limit - row!.sent} left`, 'points');
+    }
+  }
+}
