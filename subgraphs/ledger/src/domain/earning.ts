@@ -58,6 +58,10 @@ export interface Earning {
 }
 
 const MAX_LINES = 500;
+/** A line over a trillion is a typo, not a purchase. */
+const MAX_LINE_AMOUNT = 10n ** 12n * SCALE;
+/** Points are stored as 32-bit integers; no real basket comes near this. */
+export const MAX_POINTS_PER_PURCHASE = 1_000_000_000;
 
 /** Rejects a malformed basket before anything is computed or stored. */
 export function validateBasket(basket: Basket): void {
@@ -75,6 +79,7 @@ export function validateBasket(basket: Basket): void {
     if (!Number.isInteger(line.quantity) || line.quantity < 1 || line.quantity > 100_000) throw new InputError('quantity must be a whole number from 1', `${field}.quantity`);
     const amount = parseDecimal(line.amount, `${field}.amount`);
     if (amount < 0n) throw new InputError('amount cannot be negative', `${field}.amount`);
+    if (amount > MAX_LINE_AMOUNT) throw new InputError('amount is larger than any real purchase line', `${field}.amount`);
     if (amount % (SCALE / 100n) !== 0n) throw new InputError('amount has at most 2 decimals', `${field}.amount`);
   });
 }
@@ -117,12 +122,17 @@ export function computeEarning(rules: EarningRules, basket: Basket, context: Ear
       den *= SCALE;
       explanation.push(`${factor.label} ×${factor.factor}`);
     }
-    const points = Number(roundFraction(num, den, rules.rounding));
+    const exact = roundFraction(num, den, rules.rounding);
+    if (exact > BigInt(MAX_POINTS_PER_PURCHASE)) {
+      throw new DomainError('POINTS_LIMIT_EXCEEDED', `Line ${line.lineId} would earn more than ${MAX_POINTS_PER_PURCHASE} points`, 'basket.lines');
+    }
+    const points = Number(exact);
     explanation.push(`rounded ${rules.rounding.toLowerCase()} = ${points}`);
     return { lineId: line.lineId, points, explanation };
   });
 
   const uncapped = lines.reduce((sum, line) => sum + line.points, 0);
+  if (uncapped > MAX_POINTS_PER_PURCHASE) throw new DomainError('POINTS_LIMIT_EXCEEDED', `The basket would earn more than ${MAX_POINTS_PER_PURCHASE} points`, 'basket');
   const allowed = Math.max(0, Math.min(uncapped, ...rules.caps.map((cap) => cap.maxPoints - context.earnedInPeriod[cap.period])));
   if (allowed < uncapped) {
     notes.push(`capped from ${uncapped} to ${allowed} points by the program's earning caps`);

@@ -20,7 +20,8 @@ const MAX_FACTOR = 100n * SCALE;
 export function validateRules(input: RulesInput): EarningRules {
   if (!/^[A-Z]{3}$/.test(input.currency)) throw new InputError('currency must be an ISO 4217 code such as EUR', 'currency');
   if (!Number.isInteger(input.basePoints) || input.basePoints < 0 || input.basePoints > 10_000) throw new InputError('basePoints must be 0 to 10000', 'basePoints');
-  if (parseDecimal(input.perAmount, 'perAmount') <= 0n) throw new InputError('perAmount must be positive', 'perAmount');
+  // At least one cent: smaller units turn ordinary baskets into absurd point counts.
+  if (parseDecimal(input.perAmount, 'perAmount') < SCALE / 100n) throw new InputError('perAmount must be at least 0.01', 'perAmount');
   if (input.minimumSpend != null && parseDecimal(input.minimumSpend, 'minimumSpend') < 0n) throw new InputError('minimumSpend cannot be negative', 'minimumSpend');
   if (input.discountPercent != null) {
     const percent = parseDecimal(input.discountPercent, 'discountPercent');
