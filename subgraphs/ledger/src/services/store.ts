@@ -33,16 +33,22 @@ const programAccountCache = new Map<string, ProgramAccounts>();
  * writers queue instead of deadlocking).
  */
 export const store = {
+  /**
+   * The program's own accounts, created on first use. They are created and read outside the
+   * caller's transaction (autocommit, another pooled connection) so that only committed ids are
+   * ever cached: ids cached from a transaction that later rolled back would point at nothing.
+   */
   async programAccounts(tx: EntityManager, programId: string): Promise<ProgramAccounts> {
     const cached = programAccountCache.get(programId);
     if (cached) return cached;
-    await tx.query(
+    const db = tx.connection;
+    await db.query(
       `INSERT INTO accounts (program_id, kind, owner_id, allow_negative, tracks_balance)
        SELECT $1, kind, NULL, true, false FROM unnest(ARRAY['ISSUANCE','STATUS_ISSUANCE','REDEMPTION','ADJUSTMENT','HOLDS','BREAKAGE','WRITE_OFF']) AS kind
        ON CONFLICT DO NOTHING`,
       [programId],
     );
-    const rows = (await tx.query(`SELECT id, kind FROM accounts WHERE program_id = $1 AND owner_id IS NULL`, [programId])) as { id: string; kind: string }[];
+    const rows = (await db.query(`SELECT id, kind FROM accounts WHERE program_id = $1 AND owner_id IS NULL`, [programId])) as { id: string; kind: string }[];
     const byKind = new Map(rows.map((r) => [r.kind, r.id]));
     const accounts = {
       issuance: byKind.get('ISSUANCE')!,

@@ -1,0 +1,143 @@
+/**
+ * The ledger audit: every invariant the ledger promises, checked with SQL over the whole
+ * database. Used by the concurrency tests, the chaos harness and `pnpm bench ledger`; an operator
+ * can run it against production too (it only reads). Pass a DataSource, an EntityManager or a
+ * QueryRunner (to audit inside a transaction).
+ */
+
+export interface Queryable {
+  query(sql: string, parameters?: unknown[]): Promise<unknown>;
+}
+
+/** What clients were told succeeded; every id must exist afterwards. */
+export interface Acknowledged {
+  purchaseIds?: string[];
+  entryIds?: string[];
+  holdIds?: string[];
+}
+
+const SAMPLE = 20;
+
+/** Audits the ledger database; returns one line per violation (empty means consistent). */
+export async function checkInvariants(db: Queryable, acknowledged: Acknowledged = {}): Promise<string[]> {
+  const violations: string[] = [];
+  const check = async (name: string, sql: string, parameters: unknown[] = []) => {
+    const rows = (await db.query(sql, parameters)) as Record<string, unknown>[];
+    for (const row of rows.slice(0, SAMPLE)) violations.push(`${name}: ${JSON.stringify(row)}`);
+    if (rows.length > SAMPLE) violations.push(`${name}: … and ${rows.length - SAMPLE} more`);
+  };
+
+  // Double entry: each entry, and the whole journal, sums to zero in every bucket.
+  await check('unbalanced entry', `SELECT entry_id, bucket, sum(amount)::text AS total FROM journal_lines GROUP BY entry_id, bucket HAVING sum(amount) <> 0`);
+  await check('journal does not sum to zero', `SELECT bucket, sum(amount)::text AS total FROM journal_lines GROUP BY bucket HAVING sum(amount) <> 0`);
+
+  // Cached balances equal the sum of the account's lines.
+  await check(
+    'cached balance differs from lines',
+    `SELECT a.id, a.kind, a.posted::text, a.pending::text, a.held::text,
+            coalesce(s.posted, 0)::text AS lines_posted, coalesce(s.pending, 0)::text AS lines_pending, coalesce(s.held, 0)::text AS lines_held
+     FROM accounts a
+     LEFT JOIN (
+       SELECT account_id,
+              sum(amount) FILTER (WHERE bucket = 'POSTED') AS posted,
+              sum(amount) FILTER (WHERE bucket = 'PENDING') AS pending,
+              sum(amount) FILTER (WHERE bucket = 'HELD') AS held
+       FROM journal_lines GROUP BY account_id
+     ) s ON s.account_id = a.id
+     WHERE a.tracks_balance
+       AND (a.posted <> coalesce(s.posted, 0) OR a.pending <> coalesce(s.pending, 0) OR a.held <> coalesce(s.held, 0))`,
+  );
+
+  // No overdraft, and no negative bucket on accounts that may not go negative.
+  // A negative balance is allowed only where a return clawed back spent points under the
+  // NEGATIVE_BALANCE policy; anywhere else it is an overdraft.
+  await check(
+    'member overdrawn (posted - held < 0)',
+    `SELECT a.id, a.owner_id, a.posted::text, a.held::text FROM accounts a
+     WHERE a.kind = 'MEMBER_REWARD' AND a.posted - a.held < 0
+       AND NOT EXISTS (SELECT 1 FROM journal_entries e WHERE e.member_id = a.owner_id AND e.kind = 'RETURN' AND e.reason_code = 'CLAWBACK_NEGATIVE_BALANCE')`,
+  );
+  // Expiry lots: what a member can spend is exactly what their lots still hold.
+  await check(
+    'expiry lots differ from available points',
+    `SELECT a.id, (a.posted - a.held)::text AS available, coalesce(l.remaining, 0)::text AS in_lots FROM accounts a
+     LEFT JOIN (SELECT account_id, sum(remaining) AS remaining FROM point_lots GROUP BY account_id) l ON l.account_id = a.id
+     WHERE a.kind = 'MEMBER_REWARD' AND greatest(a.posted - a.held, 0) <> coalesce(l.remaining, 0)`,
+  );
+  await check('negative pending or held', `SELECT id, kind, pending::text, held::text FROM accounts WHERE NOT allow_negative AND (pending < 0 OR held < 0)`);
+
+  // Idempotency: a committed key always carries its result, and that result exists.
+  await check('idempotency key without result', `SELECT program_id, key, operation FROM idempotency_keys WHERE result = 'null'::jsonb`);
+  await check(
+    'idempotency result points at nothing',
+    `SELECT k.program_id, k.key, k.operation, k.result FROM idempotency_keys k
+     WHERE (k.result->>'entryId' IS NOT NULL AND NOT EXISTS (SELECT 1 FROM journal_entries e WHERE e.id = (k.result->>'entryId')::uuid))
+        OR (k.result->>'purchaseId' IS NOT NULL AND NOT EXISTS (SELECT 1 FROM purchases p WHERE p.id = (k.result->>'purchaseId')::uuid))
+        OR (k.result->>'holdId' IS NOT NULL AND NOT EXISTS (SELECT 1 FROM holds h WHERE h.id = (k.result->>'holdId')::uuid))`,
+  );
+  // Each key produced at most one journal entry, and exactly the one it reports.
+  await check(
+    'idempotency key produced more than one entry (or not the one it reports)',
+    `SELECT k.program_id, k.key, k.operation, count(e.id)::int AS entries, k.result->>'entryId' AS reported
+     FROM idempotency_keys k
+     LEFT JOIN journal_entries e ON
+          (k.operation = 'recordPurchase' AND e.kind = 'ACCRUAL' AND e.purchase_id = (k.result->>'purchaseId')::uuid)
+       OR (k.operation = 'holdPoints' AND e.kind = 'HOLD' AND e.hold_id = (k.result->>'holdId')::uuid)
+       OR (k.operation = 'captureHold' AND e.kind = 'CAPTURE' AND e.hold_id = (k.result->>'holdId')::uuid)
+       OR (k.operation = 'releaseHold' AND e.kind = 'RELEASE' AND e.hold_id = (k.result->>'holdId')::uuid)
+       OR (k.operation NOT IN ('recordPurchase', 'holdPoints', 'captureHold', 'releaseHold') AND e.id = (k.result->>'entryId')::uuid)
+     GROUP BY k.program_id, k.key, k.operation, k.result
+     HAVING count(e.id) > 1
+         OR (k.result->>'entryId' IS NOT NULL AND NOT (bool_or(e.id = (k.result->>'entryId')::uuid) IS TRUE))`,
+  );
+  // No two keys of one operation claim the same effect; a hold is settled by one key at most.
+  await check(
+    'one effect claimed by several keys',
+    `SELECT operation, ref, count(*)::int AS keys FROM (
+       SELECT CASE WHEN operation IN ('captureHold', 'releaseHold') THEN 'settleHold' ELSE operation END AS operation,
+              coalesce(result->>'purchaseId', result->>'entryId', result->>'holdId') AS ref
+       FROM idempotency_keys WHERE result <> 'null'::jsonb
+     ) k WHERE ref IS NOT NULL GROUP BY operation, ref HAVING count(*) > 1`,
+  );
+  await check(
+    'adjustment entry not made by exactly one key',
+    `SELECT e.id, count(k.key)::int AS keys FROM journal_entries e
+     LEFT JOIN idempotency_keys k ON k.operation = 'adjustPoints' AND k.result->>'entryId' = e.id::text
+     WHERE e.kind = 'ADJUSTMENT' GROUP BY e.id HAVING count(k.key) <> 1`,
+  );
+
+  // Per business object: no doubled accrual, posting, hold or settlement.
+  await check(
+    'purchase accrued or posted more than once',
+    `SELECT p.id, count(*) FILTER (WHERE e.kind = 'ACCRUAL')::int AS accruals, count(*) FILTER (WHERE e.kind = 'POSTING')::int AS postings
+     FROM purchases p JOIN journal_entries e ON e.purchase_id = p.id
+     GROUP BY p.id HAVING count(*) FILTER (WHERE e.kind = 'ACCRUAL') > 1 OR count(*) FILTER (WHERE e.kind = 'POSTING') > 1`,
+  );
+  await check(
+    'purchase accrual entry mismatch',
+    `SELECT p.id, p.accrual_entry_id FROM purchases p
+     WHERE p.accrual_entry_id IS NOT NULL
+       AND NOT EXISTS (SELECT 1 FROM journal_entries e WHERE e.id = p.accrual_entry_id AND e.kind = 'ACCRUAL' AND e.purchase_id = p.id)`,
+  );
+  await check(
+    'hold entries inconsistent with its status',
+    `SELECT h.id, h.status,
+            count(*) FILTER (WHERE e.kind = 'HOLD')::int AS holds,
+            count(*) FILTER (WHERE e.kind = 'CAPTURE')::int AS captures,
+            count(*) FILTER (WHERE e.kind = 'RELEASE')::int AS releases
+     FROM holds h LEFT JOIN journal_entries e ON e.hold_id = h.id
+     GROUP BY h.id, h.status
+     HAVING count(*) FILTER (WHERE e.kind = 'HOLD') <> 1
+         OR count(*) FILTER (WHERE e.kind = 'CAPTURE') <> CASE WHEN h.status = 'CAPTURED' THEN 1 ELSE 0 END
+         OR count(*) FILTER (WHERE e.kind = 'RELEASE') <> CASE WHEN h.status IN ('RELEASED', 'EXPIRED') THEN 1 ELSE 0 END`,
+  );
+
+  // Everything a client was told succeeded is there.
+  await check('acknowledged purchase missing', `SELECT id FROM unnest($1::uuid[]) AS t(id) WHERE NOT EXISTS (SELECT 1 FROM purchases p WHERE p.id = t.id)`, [acknowledged.purchaseIds ?? []]);
+  await check('acknowledged entry missing', `SELECT id FROM unnest($1::uuid[]) AS t(id) WHERE NOT EXISTS (SELECT 1 FROM journal_entries e WHERE e.id = t.id)`, [acknowledged.entryIds ?? []]);
+  await check('acknowledged hold missing', `SELECT id FROM unnest($1::uuid[]) AS t(id) WHERE NOT EXISTS (SELECT 1 FROM holds h WHERE h.id = t.id)`, [acknowledged.holdIds ?? []]);
+
+  // Transactional outbox: every entry announced at least once.
+  await check('entry without outbox event', `SELECT e.id, e.kind FROM journal_entries e WHERE NOT EXISTS (SELECT 1 FROM outbox o WHERE o.entry_id = e.id)`);
+  return violations;
+}
