@@ -11,7 +11,7 @@ export interface LoadResult {
 }
 
 /** One autocannon run of POSTed GraphQL bodies, rotated per request. */
-export async function load(options: { url: string; headers: Record<string, string>; bodies: string[]; connections: number; seconds: number }): Promise<LoadResult> {
+export async function load(options: { url: string; headers: Record<string, string>; bodies: string[]; body?: () => string; connections: number; seconds: number }): Promise<LoadResult> {
   let next = 0;
   const result = await autocannon({
     url: options.url,
@@ -21,7 +21,8 @@ export async function load(options: { url: string; headers: Record<string, strin
     headers: { 'content-type': 'application/json', ...options.headers },
     requests: [
       {
-        setupRequest: (request) => ({ ...request, body: options.bodies[next++ % options.bodies.length] }),
+        // Either rotate over fixed bodies or make a fresh one per request (unique idempotency keys).
+        setupRequest: (request) => ({ ...request, body: options.body ? options.body() : options.bodies[next++ % options.bodies.length] }),
       },
     ],
   });

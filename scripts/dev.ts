@@ -75,6 +75,9 @@ async function main(): Promise<void> {
     await gateway.ready(`http://127.0.0.1:${GATEWAY_PORT}`);
 
     const tokens = createDevTokenIssuer({ secret: jwtSecret, issuer: JWT_ISSUER, audience: JWT_AUDIENCE });
+    await publishDemoEarningRules(`http://127.0.0.1:${GATEWAY_PORT}/graphql`, programs.map((p) => p.id), (programId) =>
+      tokens.staff({ programId, roles: ['ADMIN'], subject: 'demo-admin' }),
+    );
     const header = (token: string) => `{"Authorization": "Bearer ${token}"}`;
     console.log(`
 Loyalty Graph is running.
@@ -103,6 +106,23 @@ Ctrl-C stops everything.
   } catch (error) {
     process.stderr.write(`pnpm dev failed: ${error instanceof Error ? error.message : String(error)}\n`);
     await stop(1);
+  }
+}
+
+/** Gives each demo program earning rules once, through the graph as its admin would. */
+async function publishDemoEarningRules(url: string, programIds: string[], adminToken: (programId: string) => Promise<string>): Promise<void> {
+  for (const programId of programIds) {
+    const headers = { 'content-type': 'application/json', authorization: `Bearer ${await adminToken(programId)}` };
+    const send = async (query: string) => {
+      const response = await fetch(url, { method: 'POST', headers, body: JSON.stringify({ query, variables: { p: programId } }) });
+      const body = (await response.json()) as { data?: { program?: { earningRules: unknown } }; errors?: unknown };
+      if (body.errors) throw new Error(`demo earning rules: ${JSON.stringify(body.errors)}`);
+      return body.data;
+    };
+    const current = await send(`query($p: ID!) { program(id: $p) { earningRules { version } } }`);
+    if (current?.program?.earningRules) continue;
+    await send(`mutation($p: ID!) { publishEarningRules(input: { programId: $p, currency: "EUR", basePoints: 1, perAmount: "1.00", rounding: FLOOR,
+      multipliers: [{ dimension: CATEGORY, value: "fuel", factor: "2" }], caps: [{ period: DAY, maxPoints: 5000 }] }) { ruleSet { version } } }`);
   }
 }
 

@@ -1,7 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { createLogger, envFields, exitOnError, onShutdown, parseEnv } from '@loyalty-graph/shared';
-import { parseServiceList } from '@loyalty-graph/shared/subgraph';
+import { createLogger, envFields, exitOnError, onShutdown, parseEnv, parseServiceList } from '@loyalty-graph/shared';
 import { createAuthenticator } from './auth';
 import { startGateway } from './server';
 

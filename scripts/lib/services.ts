@@ -21,7 +21,9 @@ export function spawnService(name: string, entry: string, env: Record<string, st
   // Built bundles (.mjs) run on plain node, as in production. Sources run with `node --import
   // tsx` rather than the tsx CLI, which would put a wrapper process in between (benchmarks read
   // the service's own memory from its pid).
-  const args = entry.endsWith('.mjs') ? [join(ROOT, entry)] : ['--import', 'tsx', join(ROOT, entry)];
+  // BENCH_PROFILE=<service> writes a V8 CPU profile of that service to bench/results/ on exit.
+  const profile = process.env['BENCH_PROFILE'] === name ? ['--cpu-prof', `--cpu-prof-dir=${join(ROOT, 'bench/results')}`] : [];
+  const args = entry.endsWith('.mjs') ? [...profile, join(ROOT, entry)] : [...profile, '--import', 'tsx', join(ROOT, entry)];
   const child = spawn(process.execPath, args, {
     cwd: ROOT,
     env: { ...process.env, ...env },

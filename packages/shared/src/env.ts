@@ -26,3 +26,15 @@ export const envFields = {
   logLevel: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
   nodeEnv: z.enum(['development', 'production', 'test']).default('development'),
 };
+
+/** Parses `name=url,name=url` lists (SUBGRAPH_URLS, the gateway's SUBGRAPHS). */
+export function parseServiceList(spec: string): { name: string; url: string }[] {
+  return spec
+    .split(',')
+    .filter(Boolean)
+    .map((pair) => {
+      const [name, url] = pair.split('=');
+      if (!name || !url) throw new Error(`"${pair}" must be name=url`);
+      return { name, url };
+    });
+}

@@ -75,20 +75,29 @@ export async function checkInvariants(db: Queryable, acknowledged: Acknowledged 
         OR (k.result->>'purchaseId' IS NOT NULL AND NOT EXISTS (SELECT 1 FROM purchases p WHERE p.id = (k.result->>'purchaseId')::uuid))
         OR (k.result->>'holdId' IS NOT NULL AND NOT EXISTS (SELECT 1 FROM holds h WHERE h.id = (k.result->>'holdId')::uuid))`,
   );
-  // Each key produced at most one journal entry, and exactly the one it reports.
+  // Each key produced at most one journal entry, and exactly the one it reports. One indexed
+  // equi-join per operation (an OR-join here goes quadratic on a production-sized journal).
   await check(
     'idempotency key produced more than one entry (or not the one it reports)',
-    `SELECT k.program_id, k.key, k.operation, count(e.id)::int AS entries, k.result->>'entryId' AS reported
-     FROM idempotency_keys k
-     LEFT JOIN journal_entries e ON
-          (k.operation = 'recordPurchase' AND e.kind = 'ACCRUAL' AND e.purchase_id = (k.result->>'purchaseId')::uuid)
-       OR (k.operation = 'holdPoints' AND e.kind = 'HOLD' AND e.hold_id = (k.result->>'holdId')::uuid)
-       OR (k.operation = 'captureHold' AND e.kind = 'CAPTURE' AND e.hold_id = (k.result->>'holdId')::uuid)
-       OR (k.operation = 'releaseHold' AND e.kind = 'RELEASE' AND e.hold_id = (k.result->>'holdId')::uuid)
-       OR (k.operation NOT IN ('recordPurchase', 'holdPoints', 'captureHold', 'releaseHold') AND e.id = (k.result->>'entryId')::uuid)
-     GROUP BY k.program_id, k.key, k.operation, k.result
-     HAVING count(e.id) > 1
-         OR (k.result->>'entryId' IS NOT NULL AND NOT (bool_or(e.id = (k.result->>'entryId')::uuid) IS TRUE))`,
+    `WITH k AS (SELECT program_id, key, operation, result FROM idempotency_keys WHERE result <> 'null'::jsonb),
+     effects AS (
+       SELECT k.program_id, k.key, k.operation, k.result, e.id FROM k
+         JOIN journal_entries e ON e.purchase_id = (k.result->>'purchaseId')::uuid AND e.kind = 'ACCRUAL' WHERE k.operation = 'recordPurchase'
+       UNION ALL
+       SELECT k.program_id, k.key, k.operation, k.result, e.id FROM k
+         JOIN journal_entries e ON e.hold_id = (k.result->>'holdId')::uuid AND e.kind = 'HOLD' WHERE k.operation = 'holdPoints'
+       UNION ALL
+       SELECT k.program_id, k.key, k.operation, k.result, e.id FROM k
+         JOIN journal_entries e ON e.hold_id = (k.result->>'holdId')::uuid AND e.kind = CASE k.operation WHEN 'captureHold' THEN 'CAPTURE' ELSE 'RELEASE' END
+         WHERE k.operation IN ('captureHold', 'releaseHold')
+       UNION ALL
+       SELECT k.program_id, k.key, k.operation, k.result, e.id FROM k
+         JOIN journal_entries e ON e.id = (k.result->>'entryId')::uuid
+         WHERE k.operation NOT IN ('recordPurchase', 'holdPoints', 'captureHold', 'releaseHold')
+     )
+     SELECT program_id, key, operation, count(*)::int AS entries, result->>'entryId' AS reported FROM effects
+     GROUP BY program_id, key, operation, result
+     HAVING count(*) > 1 OR (result->>'entryId' IS NOT NULL AND NOT bool_or(id = (result->>'entryId')::uuid))`,
   );
   // No two keys of one operation claim the same effect; a hold is settled by one key at most.
   await check(
@@ -101,9 +110,10 @@ export async function checkInvariants(db: Queryable, acknowledged: Acknowledged 
   );
   await check(
     'adjustment entry not made by exactly one key',
-    `SELECT e.id, count(k.key)::int AS keys FROM journal_entries e
-     LEFT JOIN idempotency_keys k ON k.operation = 'adjustPoints' AND k.result->>'entryId' = e.id::text
-     WHERE e.kind = 'ADJUSTMENT' GROUP BY e.id HAVING count(k.key) <> 1`,
+    `SELECT e.id, coalesce(k.keys, 0) AS keys FROM journal_entries e
+     LEFT JOIN (SELECT (result->>'entryId')::uuid AS entry_id, count(*)::int AS keys FROM idempotency_keys
+                WHERE operation = 'adjustPoints' AND result->>'entryId' IS NOT NULL GROUP BY 1) k ON k.entry_id = e.id
+     WHERE e.kind = 'ADJUSTMENT' AND coalesce(k.keys, 0) <> 1`,
   );
 
   // Per business object: no doubled accrual, posting, hold or settlement.

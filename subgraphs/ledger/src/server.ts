@@ -2,9 +2,12 @@ import { readFileSync } from 'node:fs';
 import type { SubgraphModule } from '@loyalty-graph/shared/subgraph';
 import { createContextFactory, createServices, type RequestContext } from './context';
 import { entities } from './entities';
-import { createMembersClient } from './members-client';
+import { batchedDirectory, cachedDirectory, createMembersClient } from './members-client';
 import { migrations } from './migrations';
 import { resolvers } from './resolvers';
+
+/** How long the ledger trusts what members said about a member (program, status, tier). */
+const MEMBER_CACHE_MS = 5_000;
 
 export const typeDefs = readFileSync(new URL('../schema.graphql', import.meta.url), 'utf8');
 
@@ -15,7 +18,8 @@ export const ledgerSubgraph: SubgraphModule<RequestContext> = {
   typeDefs,
   database: { name: 'ledger', entities, migrations },
   create: ({ db, clock, logger, internalSecret, introspection, peers }) => {
-    const directory = createMembersClient(peers['members'] ?? 'http://127.0.0.1:4001/graphql', internalSecret);
+    const members = createMembersClient(peers['members'] ?? 'http://127.0.0.1:4001/graphql', internalSecret);
+    const directory = cachedDirectory(batchedDirectory(members), MEMBER_CACHE_MS);
     const services = createServices(db, clock, directory);
     return {
       name: 'ledger',

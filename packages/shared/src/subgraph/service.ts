@@ -4,7 +4,7 @@ import type { ViewerContext } from '../access';
 import type { Clock } from '../clock';
 import { systemClock } from '../clock';
 import { databaseUrl, ensureDatabase, openDatabase } from '../db';
-import { envFields, parseEnv } from '../env';
+import { envFields, parseEnv, parseServiceList } from '../env';
 import { createLogger, type Logger } from '../logger';
 import { onShutdown } from '../process';
 import { startSubgraphServer, type SubgraphJob, type SubgraphServerOptions } from './subgraph-server';
@@ -51,17 +51,6 @@ const SubgraphEnv = z.object({
   SUBGRAPH_URLS: z.string().default(''),
 });
 
-/** Parses `name=url,name=url` lists (SUBGRAPH_URLS, the gateway's SUBGRAPHS). */
-export function parseServiceList(spec: string): { name: string; url: string }[] {
-  return spec
-    .split(',')
-    .filter(Boolean)
-    .map((pair) => {
-      const [name, url] = pair.split('=');
-      if (!name || !url) throw new Error(`"${pair}" must be name=url`);
-      return { name, url };
-    });
-}
 
 /** The entry point of a subgraph service: env, database, listen, graceful shutdown. */
 export async function runSubgraph<TContext extends ViewerContext>(module: SubgraphModule<TContext>): Promise<void> {

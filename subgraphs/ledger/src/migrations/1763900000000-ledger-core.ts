@@ -66,6 +66,8 @@ export class LedgerCore1763900000000 implements MigrationInterface {
       )`);
     await q.query(`CREATE INDEX journal_entries_member ON journal_entries (member_id, created_at DESC, seq DESC) WHERE member_id IS NOT NULL`);
     await q.query(`CREATE INDEX journal_entries_program_kind ON journal_entries (program_id, kind)`);
+    await q.query(`CREATE INDEX journal_entries_purchase ON journal_entries (purchase_id) WHERE purchase_id IS NOT NULL`);
+    await q.query(`CREATE INDEX journal_entries_hold ON journal_entries (hold_id) WHERE hold_id IS NOT NULL`);
     // An expiry is reinstated at most once.
     await q.query(`CREATE UNIQUE INDEX journal_entries_one_reinstatement ON journal_entries (corrects_entry_id) WHERE kind = 'REINSTATEMENT'`);
 

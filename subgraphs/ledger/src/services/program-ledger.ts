@@ -20,12 +20,32 @@ type Queryable = Pick<EntityManager, 'query'>;
 
 const RULE_SET_COLUMNS = `id, program_id AS "programId", version, effective_from AS "effectiveFrom", rules, created_by AS "createdBy", created_at AS "createdAt"`;
 
+/**
+ * How long a process reuses a program's settings and rule versions on the accrual path. Edits in
+ * this process apply at once (the cache is dropped); other replicas see them within this time.
+ */
+const CONFIG_CACHE_MS = 5_000;
+
 /** A program's ledger configuration: settings and versioned earning rules. */
 export class ProgramLedgerService {
+  private readonly configCache = new Map<string, { settings: LedgerSettings; ruleSets: RuleSetRow[]; until: number }>();
+
   constructor(
     private readonly db: DataSource,
     private readonly clock: Clock,
   ) {}
+
+  /** Settings and every rule version of a program, from a short-lived cache (the hot path). */
+  async config(programId: string): Promise<{ settings: LedgerSettings; ruleSets: RuleSetRow[] }> {
+    const now = Date.now();
+    const hit = this.configCache.get(programId);
+    if (hit && hit.until > now) return hit;
+    const [settings, ruleSets] = await Promise.all([this.settings(programId), this.ruleHistory(programId)]);
+    const entry = { settings, ruleSets, until: now + CONFIG_CACHE_MS };
+    if (this.configCache.size > 10_000) this.configCache.clear();
+    this.configCache.set(programId, entry);
+    return entry;
+  }
 
   async settings(programId: string, q: Queryable = this.db): Promise<LedgerSettings> {
     const [row] = (await q.query(
@@ -39,6 +59,7 @@ export class ProgramLedgerService {
 
   async configure(viewer: Viewer, programId: string, change: Parameters<typeof mergeSettings>[1]): Promise<LedgerSettings> {
     if (!canConfigure(viewer, programId)) throw forbidden('Only the program’s administrators configure its ledger');
+    this.configCache.delete(programId);
     return this.db.transaction(async (tx) => {
       // Lock the row (or the absence of it) so two admins' edits apply one after the other.
       await tx.query(`INSERT INTO ledger_settings (program_id, updated_at) VALUES ($1, $2) ON CONFLICT DO NOTHING`, [programId, this.clock.now()]);
@@ -58,6 +79,7 @@ export class ProgramLedgerService {
     const rules = validateRules(input);
     const now = this.clock.now();
     const effectiveFrom = input.effectiveFrom ?? now;
+    this.configCache.delete(programId);
     return this.db.transaction(async (tx) => {
       // Versions are numbered per program; the advisory lock serialises concurrent publishers.
       await tx.query(`SELECT pg_advisory_xact_lock(hashtext('earning_rules:' || $1))`, [programId]);
@@ -84,9 +106,15 @@ export class ProgramLedgerService {
     return (await this.db.query(`SELECT ${RULE_SET_COLUMNS} FROM earning_rule_sets WHERE program_id = $1 ORDER BY version DESC`, [programId])) as RuleSetRow[];
   }
 
-  /** Computes what a basket earns at `at` for a member: rules in force, tier, caps so far. */
-  async earn(q: Queryable, programId: string, memberId: string, tierId: string | null, basket: Basket, at: Date): Promise<{ earning: Earning; ruleSet: RuleSetRow }> {
-    const ruleSet = await this.rulesAt(programId, at, q);
+  /**
+   * Computes what a basket earns at `at` for a member: rules in force, tier, caps so far. The
+   * config is loaded by the caller before any transaction: inside one, fetching it would need a
+   * second pooled connection, and a busy pool would deadlock.
+   */
+  async earn(q: Queryable, config: { ruleSets: RuleSetRow[] }, memberId: string, tierId: string | null, basket: Basket, at: Date): Promise<{ earning: Earning; ruleSet: RuleSetRow }> {
+    const { ruleSets } = config;
+    // The version in force at `at`: latest effectiveFrom not after it, then the latest version.
+    const ruleSet = ruleSets.filter((r) => r.effectiveFrom <= at).sort((a, b) => b.effectiveFrom.getTime() - a.effectiveFrom.getTime() || b.version - a.version)[0] ?? null;
     if (!ruleSet) throw new DomainError('NO_EARNING_RULES', 'The program has no earning rules in force yet', 'programId');
     const earnedInPeriod = await this.earnedInPeriods(q, memberId, ruleSet.rules.caps.map((c) => c.period), at);
     return { earning: computeEarning(ruleSet.rules, basket, { tierId, occurredAt: at, earnedInPeriod }), ruleSet };

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { DomainError, forbidden, type Clock, type Viewer } from '@loyalty-graph/shared';
 import { isUniqueViolation } from '@loyalty-graph/shared/db';
 import type { DataSource } from 'typeorm';
@@ -69,7 +70,8 @@ export class PurchaseService {
     const [member] = await this.directory([memberId]);
     if (!member) throw new DomainError('MEMBER_NOT_FOUND', 'No such member', 'memberId');
     if (!canReadMemberPoints(viewer, memberId, member.programId)) throw forbidden('You can quote only for yourself or within your program');
-    const { earning, ruleSet } = await this.programs.earn(this.db, member.programId, memberId, member.tierId, basket, occurredAt ?? this.clock.now());
+    const config = await this.programs.config(member.programId);
+    const { earning, ruleSet } = await this.programs.earn(this.db, config, memberId, member.tierId, basket, occurredAt ?? this.clock.now());
     return { ...earning, ruleSetVersion: ruleSet.version, currency: basket.currency };
   }
 
@@ -95,37 +97,38 @@ export class PurchaseService {
     }
   }
 
-  private idempotentRecord(viewer: Viewer, member: MemberInfo, idempotencyKey: string, input: Omit<RecordPurchaseInput, 'idempotencyKey'>) {
+  private async idempotentRecord(viewer: Viewer, member: MemberInfo, idempotencyKey: string, input: Omit<RecordPurchaseInput, 'idempotencyKey'>) {
+    const config = await this.programs.config(member.programId);
     return idempotent(
       this.db,
       { programId: member.programId, key: idempotencyKey, operation: 'recordPurchase', input },
       async (tx) => {
         const now = this.clock.now();
         const occurredAt = input.occurredAt ?? now;
-        const existing = (await tx.query(`SELECT id FROM purchases WHERE program_id = $1 AND source = $2 AND external_id = $3`, [member.programId, input.source, input.externalId])) as { id: string }[];
-        if (existing.length) throw new DomainError('PURCHASE_ALREADY_RECORDED', `Purchase ${input.source}/${input.externalId} is already recorded`, 'externalId');
-        const settings = await this.programs.settings(member.programId, tx);
-        const { earning, ruleSet } = await this.programs.earn(tx, member.programId, member.id, member.tierId, input.basket, occurredAt);
+        const { settings } = config;
+        const { earning, ruleSet } = await this.programs.earn(tx, config, member.id, member.tierId, input.basket, occurredAt);
         const due = postsAt(occurredAt, settings);
         const pending = due > now;
-        const [purchase] = (await tx.query(
-          `INSERT INTO purchases (program_id, member_id, source, external_id, channel, partner_id, currency, total, points, status_points, lines, rule_set_version, occurred_at, posts_at, posted_at, created_at)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) RETURNING id`,
-          [member.programId, member.id, input.source, input.externalId, input.basket.channel, input.basket.partnerId ?? null, input.basket.currency, earning.total, earning.points, earning.statusPoints, JSON.stringify(storedLines(input.basket, earning.lines)), ruleSet.version, occurredAt, due, pending ? null : now, now],
-        )) as { id: string }[];
-        const purchaseId = purchase!.id;
-        if (earning.points === 0 && earning.statusPoints === 0) return { purchaseId, entryId: null };
-
-        const program = await store.programAccounts(tx, member.programId);
-        const accounts = await store.lockMemberAccounts(tx, member.programId, member.id);
-        const entryId = await store.post(
-          tx,
-          { programId: member.programId, kind: 'ACCRUAL', memberId: member.id, memberAmount: earning.points, description: `Purchase ${input.source}/${input.externalId}`, createdBy: viewer.subject, purchaseId, createdAt: now },
-          accrualLines(accounts, program, earning.points, earning.statusPoints, pending ? 'PENDING' : 'POSTED'),
-          [{ aggregateType: 'Member', aggregateId: member.id, type: 'PointsAccrued', version: 1, payload: { programId: member.programId, memberId: member.id, purchaseId, points: earning.points, statusPoints: earning.statusPoints, pending, occurredAt: occurredAt.toISOString() } }],
+        const purchaseId = randomUUID();
+        let entryId: string | null = null;
+        if (earning.points > 0 || earning.statusPoints > 0) {
+          const program = await store.programAccounts(tx, member.programId);
+          const accounts = await store.lockMemberAccounts(tx, member.programId, member.id);
+          entryId = await store.post(
+            tx,
+            { programId: member.programId, kind: 'ACCRUAL', memberId: member.id, memberAmount: earning.points, description: `Purchase ${input.source}/${input.externalId}`, createdBy: viewer.subject, purchaseId, createdAt: now },
+            accrualLines(accounts, program, earning.points, earning.statusPoints, pending ? 'PENDING' : 'POSTED'),
+            [{ aggregateType: 'Member', aggregateId: member.id, type: 'PointsAccrued', version: 1, payload: { programId: member.programId, memberId: member.id, purchaseId, points: earning.points, statusPoints: earning.statusPoints, pending, occurredAt: occurredAt.toISOString() } }],
+          );
+          if (!pending) await lots.credit(tx, accounts.reward, entryId, occurredAt, [{ points: earning.points, expiresAt: expiryFor(occurredAt, settings) }]);
+        }
+        // The (program, source, externalId) unique constraint is the check that holds under
+        // concurrency: a second recording of the same sale fails here and rolls everything back.
+        await tx.query(
+          `INSERT INTO purchases (id, program_id, member_id, source, external_id, channel, partner_id, currency, total, points, status_points, lines, rule_set_version, occurred_at, posts_at, posted_at, accrual_entry_id, created_at)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)`,
+          [purchaseId, member.programId, member.id, input.source, input.externalId, input.basket.channel, input.basket.partnerId ?? null, input.basket.currency, earning.total, earning.points, earning.statusPoints, JSON.stringify(storedLines(input.basket, earning.lines)), ruleSet.version, occurredAt, due, pending ? null : now, entryId, now],
         );
-        await tx.query(`UPDATE purchases SET accrual_entry_id = $2 WHERE id = $1`, [purchaseId, entryId]);
-        if (!pending) await lots.credit(tx, accounts.reward, entryId, occurredAt, [{ points: earning.points, expiresAt: expiryFor(occurredAt, settings) }]);
         return { purchaseId, entryId };
       },
       () => this.clock.now(),

@@ -78,21 +78,26 @@ export const store = {
    * in id order, whichever member comes first in the request.
    */
   async lockMembersAccounts(tx: EntityManager, programId: string, memberIds: string[]): Promise<Map<string, MemberAccounts>> {
-    await tx.query(
-      `INSERT INTO accounts (program_id, kind, owner_id, allow_negative, tracks_balance)
-       SELECT $1, kind, owner, false, true FROM unnest($2::uuid[]) AS owner CROSS JOIN unnest(ARRAY['MEMBER_REWARD', 'MEMBER_STATUS']) AS kind
-       ON CONFLICT DO NOTHING`,
-      [programId, memberIds],
-    );
-    // A separate statement on purpose: it takes a new snapshot, so it sees accounts that a
-    // concurrent first write committed while the INSERT above waited on the unique index (one
-    // statement with the INSERT in a CTE could not, and would come back empty).
-    const rows = (await tx.query(
-      `SELECT id, kind, owner_id AS "ownerId" FROM accounts
-       WHERE program_id = $1 AND owner_id = ANY($2::uuid[]) AND kind IN ('MEMBER_REWARD', 'MEMBER_STATUS')
-       ORDER BY id FOR UPDATE`,
-      [programId, memberIds],
-    )) as { id: string; kind: string; ownerId: string }[];
+    const lock = async () =>
+      (await tx.query(
+        `SELECT id, kind, owner_id AS "ownerId" FROM accounts
+         WHERE program_id = $1 AND owner_id = ANY($2::uuid[]) AND kind IN ('MEMBER_REWARD', 'MEMBER_STATUS')
+         ORDER BY id FOR UPDATE`,
+        [programId, memberIds],
+      )) as { id: string; kind: string; ownerId: string }[];
+    // Usually the accounts exist: one statement. Otherwise create them and lock again, in a new
+    // statement with a new snapshot, which also sees accounts a concurrent first write committed
+    // while the INSERT waited on the unique index.
+    let rows = await lock();
+    if (rows.length < memberIds.length * 2) {
+      await tx.query(
+        `INSERT INTO accounts (program_id, kind, owner_id, allow_negative, tracks_balance)
+         SELECT $1, kind, owner, false, true FROM unnest($2::uuid[]) AS owner CROSS JOIN unnest(ARRAY['MEMBER_REWARD', 'MEMBER_STATUS']) AS kind
+         ON CONFLICT DO NOTHING`,
+        [programId, memberIds],
+      );
+      rows = await lock();
+    }
     const accounts = new Map<string, MemberAccounts>();
     for (const row of rows) {
       const current = accounts.get(row.ownerId) ?? { reward: '', status: '' };
