@@ -24,6 +24,18 @@ const RETRYABLE = new Set([
 ]);
 const MAX_ATTEMPTS = 5;
 
+/**
+ * A lost connection (the server restarted, a backend was killed, the network blinked). For an
+ * idempotent write, running it again is safe whether or not the first attempt committed: either
+ * the key is there and the stored result comes back, or nothing happened and it runs now.
+ */
+function lostConnection(error: unknown): boolean {
+  const code = (error as { driverError?: { code?: string }; code?: string }).driverError?.code ?? (error as { code?: string }).code;
+  if (code === '57P01' || code === '57P02' || code === '57P03' || code === 'ECONNRESET' || code === 'EPIPE') return true;
+  const message = error instanceof Error ? error.message : '';
+  return /Connection terminated|Query runner already released|server closed the connection|Client has encountered a connection error/i.test(message);
+}
+
 export function validateKey(key: string): void {
   if (!/^[\w.:-]{8,100}$/.test(key)) throw new InputError('idempotencyKey must be 8 to 100 letters, digits or . _ : -', 'idempotencyKey');
 }
@@ -36,7 +48,8 @@ export async function idempotent<T extends Record<string, unknown>>(
 ): Promise<{ result: T; replayed: boolean }> {
   validateKey(request.key);
   const hash = requestHash(request.operation, request.input);
-  return withRetries(() =>
+  return withRetries(
+    () =>
     db.transaction(async (tx) => {
       const claimed = (await tx.query(
         `INSERT INTO idempotency_keys (program_id, key, operation, request_hash, result, created_at)
@@ -58,17 +71,22 @@ export async function idempotent<T extends Record<string, unknown>>(
       await tx.query(`UPDATE idempotency_keys SET result = $3 WHERE program_id = $1 AND key = $2`, [request.programId, request.key, JSON.stringify(result)]);
       return { result, replayed: false };
     }),
+    lostConnection,
   );
 }
 
-/** Retries serialization failures and deadlocks only, a bounded number of times with jitter. */
-export async function withRetries<T>(attempt: () => Promise<T>): Promise<T> {
+/**
+ * Retries serialization failures and deadlocks (and, where the caller says it is safe, lost
+ * connections) a bounded number of times with jitter. Anything else is thrown at once.
+ */
+export async function withRetries<T>(attempt: () => Promise<T>, alsoRetry: (error: unknown) => boolean = () => false): Promise<T> {
   for (let i = 1; ; i++) {
     try {
       return await attempt();
     } catch (error) {
       const code = (error as { driverError?: { code?: string }; code?: string }).driverError?.code ?? (error as { code?: string }).code;
-      if (!code || !RETRYABLE.has(code) || i >= MAX_ATTEMPTS) throw error;
+      const retryable = (code !== undefined && RETRYABLE.has(code)) || alsoRetry(error);
+      if (!retryable || i >= MAX_ATTEMPTS) throw error;
       await new Promise((resolve) => setTimeout(resolve, Math.random() * 10 * 2 ** i));
     }
   }
