@@ -226,3 +226,28 @@ describe('transfers and donations', () => {
     expect(await p.points(member)).toMatchObject({ available: 75 });
   });
 });
+
+describe('coalition partners', () => {
+  it('fund the points of purchases made at them, and get them back on a return', async () => {
+    const p = await program('Coalition', { returnWindowDays: 0 });
+    const member = await p.enroll('traveller@example.com');
+    const partnerId = '7d5bcb4e-3a5e-4c1b-9a53-1f6d3d0c2a10';
+    const { recordPurchase } = await p.agent.data<{ recordPurchase: { purchase: { id: string }; entry: { lines: { bucket: string; amount: number; account: { kind: string; ownerId: string | null } }[] } } }>(
+      `mutation($input: RecordPurchaseInput!) { recordPurchase(input: $input) { purchase { id } entry { lines { bucket amount account { kind ownerId } } } userErrors { code } } }`,
+      { input: { idempotencyKey: key(), memberId: member, source: 'hotel', externalId: 'H-1', basket: { currency: 'EUR', channel: 'PARTNER', partnerId, lines: [{ lineId: 'a', sku: 'NIGHT', category: 'hotel', quantity: 1, amount: '120.00' }] } } },
+    );
+    expect(recordPurchase.entry.lines).toContainEqual({ bucket: 'POSTED', amount: -120, account: { kind: 'PARTNER_FUNDING', ownerId: partnerId } });
+    expect(recordPurchase.entry.lines.some((l) => l.account.kind === 'ISSUANCE')).toBe(false);
+
+    const totals = async () =>
+      (await p.admin.data<{ program: { pointsTotals: { issued: string } } }>(`query($p: ID!) { program(id: $p) { pointsTotals { issued } } }`, { p: p.id })).program.pointsTotals.issued;
+    expect(await totals()).toBe('120');
+
+    const returned = await p.agent.data<{ recordReturn: { return: { entry: { lines: { amount: number; account: { kind: string } }[] } } } }>(
+      `mutation($input: RecordReturnInput!) { recordReturn(input: $input) { return { entry { lines { amount account { kind } } } } userErrors { code } } }`,
+      { input: { idempotencyKey: key(), purchaseId: recordPurchase.purchase.id } },
+    );
+    expect(returned.recordReturn.return.entry.lines).toContainEqual({ amount: 120, account: { kind: 'PARTNER_FUNDING' } });
+    expect(await totals()).toBe('0');
+  });
+});

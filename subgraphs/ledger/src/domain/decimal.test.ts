@@ -1,16 +1,8 @@
 import { InputError } from '@loyalty-graph/shared';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { errorOf } from '@loyalty-graph/testing/errors';
 import { formatDecimal, parseDecimal, roundFraction, SCALE } from './decimal';
-
-function errorOf(fn: () => unknown): unknown {
-  try {
-    fn();
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected an error');
-}
 
 describe('parseDecimal', () => {
   it('reads whole numbers, fractions and negatives exactly, scaled by 10^8', () => {

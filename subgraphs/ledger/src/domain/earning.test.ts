@@ -1,18 +1,10 @@
 import { DomainError, InputError } from '@loyalty-graph/shared';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { errorOf } from '@loyalty-graph/testing/errors';
 import { type Rounding } from './decimal';
 import { computeEarning, periodStart, validateBasket, type Basket, type BasketLine, type CapPeriod, type EarningContext, type EarningRules, type MultiplierDimension } from './earning';
 import { validateRules, type RulesInput } from './rules';
-
-function errorOf(fn: () => unknown): unknown {
-  try {
-    fn();
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected an error');
-}
 
 function inputFieldOf(fn: () => unknown): string {
   const error = errorOf(fn);

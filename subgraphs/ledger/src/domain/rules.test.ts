@@ -1,15 +1,7 @@
 import { InputError } from '@loyalty-graph/shared';
 import { describe, expect, it } from 'vitest';
+import { errorOf } from '@loyalty-graph/testing/errors';
 import { validateRules, type RulesInput } from './rules';
-
-function errorOf(fn: () => unknown): unknown {
-  try {
-    fn();
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected an error');
-}
 
 function fieldOf(input: RulesInput): string {
   const error = errorOf(() => validateRules(input));

@@ -1,16 +1,8 @@
 import { InputError } from '@loyalty-graph/shared';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { errorOf } from '@loyalty-graph/testing/errors';
 import { DEFAULT_SETTINGS, mergeSettings, postsAt, type LedgerSettings } from './settings';
-
-function errorOf(fn: () => unknown): unknown {
-  try {
-    fn();
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected an error');
-}
 
 function fieldOf(fn: () => unknown): string {
   const error = errorOf(fn);

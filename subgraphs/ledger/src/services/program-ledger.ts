@@ -137,11 +137,11 @@ export class ProgramLedgerService {
   async totals(programId: string): Promise<{ issued: bigint; redeemed: bigint; expired: bigint; outstanding: bigint }> {
     const [row] = (await this.db.query(
       `SELECT
-         coalesce(-sum(l.amount) FILTER (WHERE a.kind = 'ISSUANCE' AND l.bucket IN ('POSTED','PENDING')), 0)::text AS issued,
+         coalesce(-sum(l.amount) FILTER (WHERE a.kind IN ('ISSUANCE', 'PARTNER_FUNDING') AND l.bucket IN ('POSTED','PENDING')), 0)::text AS issued,
          coalesce(sum(l.amount) FILTER (WHERE a.kind = 'REDEMPTION' AND l.bucket = 'POSTED'), 0)::text AS redeemed,
          coalesce(sum(l.amount) FILTER (WHERE a.kind = 'BREAKAGE' AND l.bucket = 'POSTED'), 0)::text AS expired
        FROM journal_lines l JOIN accounts a ON a.id = l.account_id
-       WHERE a.program_id = $1 AND a.owner_id IS NULL`,
+       WHERE a.program_id = $1 AND (a.owner_id IS NULL OR a.kind = 'PARTNER_FUNDING')`,
       [programId],
     )) as { issued: string; redeemed: string; expired: string }[];
     const [members] = (await this.db.query(

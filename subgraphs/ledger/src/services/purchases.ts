@@ -112,7 +112,7 @@ export class PurchaseService {
         const purchaseId = randomUUID();
         let entryId: string | null = null;
         if (earning.points > 0 || earning.statusPoints > 0) {
-          const program = await store.programAccounts(tx, member.programId);
+          const program = await store.fundedBy(tx, member.programId, input.basket.partnerId ?? null);
           const accounts = await store.lockMemberAccounts(tx, member.programId, member.id);
           entryId = await store.post(
             tx,
@@ -145,16 +145,16 @@ export class PurchaseService {
     return withRetries(() =>
       this.db.transaction(async (tx) => {
         const due = (await tx.query(
-          `SELECT id, program_id AS "programId", member_id AS "memberId", occurred_at AS "occurredAt", accrual_entry_id AS "accrualEntryId",
+          `SELECT id, program_id AS "programId", member_id AS "memberId", partner_id AS "partnerId", occurred_at AS "occurredAt", accrual_entry_id AS "accrualEntryId",
                   points - returned_points AS points, status_points - returned_status_points AS "statusPoints"
            FROM purchases WHERE posted_at IS NULL AND posts_at <= $1 ORDER BY posts_at LIMIT $2 FOR UPDATE SKIP LOCKED`,
           [now, limit],
-        )) as { id: string; programId: string; memberId: string; occurredAt: Date; points: number; statusPoints: number; accrualEntryId: string | null }[];
+        )) as { id: string; programId: string; memberId: string; partnerId: string | null; occurredAt: Date; points: number; statusPoints: number; accrualEntryId: string | null }[];
         // Lock order: accounts by id across the batch, so two job runners never deadlock.
         for (const purchase of due.sort((a, b) => a.memberId.localeCompare(b.memberId))) {
           // Returns during the window may have taken everything back already.
           if (purchase.accrualEntryId && (purchase.points > 0 || purchase.statusPoints > 0)) {
-            const program = await store.programAccounts(tx, purchase.programId);
+            const program = await store.fundedBy(tx, purchase.programId, purchase.partnerId);
             const accounts = await store.lockMemberAccounts(tx, purchase.programId, purchase.memberId);
             const settings = await this.programs.settings(purchase.programId, tx);
             const entryId = await store.post(

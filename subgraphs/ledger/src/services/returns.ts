@@ -62,7 +62,8 @@ export class ReturnService {
 
     let entryId: string | null = null;
     if (purchase!.accrualEntryId && (points > 0 || statusPoints > 0)) {
-      const program = await store.programAccounts(tx, purchase!.programId);
+      // Points go back to whoever funded them (the partner, or the program).
+      const program = await store.fundedBy(tx, purchase!.programId, purchase!.partnerId);
       const accounts = await store.lockMemberAccounts(tx, purchase!.programId, purchase!.memberId);
       if (!purchase!.postedAt) {
         split.fromPending = points;

@@ -68,6 +68,35 @@ export const store = {
     return accounts;
   },
 
+  /**
+   * An account the program keeps for someone else: a partner's funding account, a charity's
+   * account. No cached balance (many writers, never spent from); created on first use.
+   */
+  async ownedProgramAccount(tx: EntityManager, programId: string, kind: 'PARTNER_FUNDING' | 'CHARITY', ownerId: string): Promise<string> {
+    const select = async () =>
+      ((await tx.query(`SELECT id FROM accounts WHERE program_id = $1 AND kind = $2 AND owner_id = $3`, [programId, kind, ownerId])) as { id: string }[])[0]?.id;
+    const existing = await select();
+    if (existing) return existing;
+    await tx.query(`INSERT INTO accounts (program_id, kind, owner_id, allow_negative, tracks_balance) VALUES ($1, $2, $3, $4, false) ON CONFLICT DO NOTHING`, [
+      programId,
+      kind,
+      ownerId,
+      kind === 'PARTNER_FUNDING',
+    ]);
+    return (await select())!;
+  },
+
+  /**
+   * Who funds a purchase's points: the partner it was made at (coalitions settle with partners
+   * from these accounts), else the program. Returned as the program's accounts with issuance
+   * swapped, so the accrual, posting and return shapes stay the same.
+   */
+  async fundedBy(tx: EntityManager, programId: string, partnerId: string | null): Promise<ProgramAccounts> {
+    const program = await this.programAccounts(tx, programId);
+    if (!partnerId) return program;
+    return { ...program, issuance: await this.ownedProgramAccount(tx, programId, 'PARTNER_FUNDING', partnerId) };
+  },
+
   /** Creates the member's REWARD and STATUS accounts if needed and locks them. */
   async lockMemberAccounts(tx: EntityManager, programId: string, memberId: string): Promise<MemberAccounts> {
     return (await this.lockMembersAccounts(tx, programId, [memberId])).get(memberId)!;

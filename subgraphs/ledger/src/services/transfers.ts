@@ -139,10 +139,8 @@ export class TransferService {
   }
 
   /** Charities only receive; their balance is summed on read, so many donors never queue on one row. */
-  private async charityAccount(tx: EntityManager, programId: string, charityId: string): Promise<string> {
-    await tx.query(`INSERT INTO accounts (program_id, kind, owner_id, allow_negative, tracks_balance) VALUES ($1, 'CHARITY', $2, false, false) ON CONFLICT DO NOTHING`, [programId, charityId]);
-    const [row] = (await tx.query(`SELECT id FROM accounts WHERE program_id = $1 AND kind = 'CHARITY' AND owner_id = $2`, [programId, charityId])) as { id: string }[];
-    return row!.id;
+  private charityAccount(tx: EntityManager, programId: string, charityId: string): Promise<string> {
+    return store.ownedProgramAccount(tx, programId, 'CHARITY', charityId);
   }
 
   private async checkAvailable(tx: EntityManager, accountId: string, points: number): Promise<void> {

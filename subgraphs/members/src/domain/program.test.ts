@@ -1,16 +1,8 @@
 import { DomainError, InputError } from '@loyalty-graph/shared';
 import { describe, expect, it } from 'vitest';
+import { errorOf } from '@loyalty-graph/testing/errors';
 import type { ProgramStatus } from '../entities/program';
 import { assertProgramTransition, pointValue, programName } from './program';
-
-function errorOf(fn: () => unknown): unknown {
-  try {
-    fn();
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected an error');
-}
 
 describe('assertProgramTransition', () => {
   it.each([

@@ -1,15 +1,7 @@
 import { DomainError, InputError } from '@loyalty-graph/shared';
 import { describe, expect, it } from 'vitest';
+import { errorOf } from '@loyalty-graph/testing/errors';
 import { assertLadderConsistent, validateTierFields, type TierShape } from './tier';
-
-function errorOf(fn: () => unknown): unknown {
-  try {
-    fn();
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected an error');
-}
 
 describe('validateTierFields', () => {
   it('trims the name and keeps only the fields given', () => {
