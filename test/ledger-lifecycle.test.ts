@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSupergraph, type Caller, type TestSupergraph } from '@loyalty-graph/testing';
+import { checkInvariants } from '../subgraphs/ledger/src/audit';
 
 /**
  * What happens to points after they are earned: returns (with both clawback policies), expiry
@@ -249,5 +250,56 @@ describe('coalition partners', () => {
     );
     expect(returned.recordReturn.return.entry.lines).toContainEqual({ amount: 120, account: { kind: 'PARTNER_FUNDING' } });
     expect(await totals()).toBe('0');
+  });
+});
+
+describe('edge cases found in review', () => {
+  const HOLD = `mutation($input: HoldPointsInput!) { holdPoints(input: $input) { hold { id } userErrors { code } } }`;
+  const RELEASE = `mutation($input: HoldActionInput!) { releaseHold(input: $input) { hold { status } userErrors { code } } }`;
+  const CAPTURE = `mutation($input: HoldActionInput!) { captureHold(input: $input) { hold { status } userErrors { code } } }`;
+
+  it('releasing a hold after a clawback repays the negative balance first and keeps the books consistent', async () => {
+    const p = await program('Clawback then release', { returnWindowDays: 0, clawbackPolicy: 'NEGATIVE_BALANCE' });
+    const member = await p.enroll('release@example.com');
+    const purchase = await p.buy(member, 'R-1', [{ lineId: 'a', quantity: 1, amount: '100.00' }]);
+    const { holdPoints } = await p.agent.data<{ holdPoints: { hold: { id: string } } }>(HOLD, { input: { idempotencyKey: key(), memberId: member, points: 60, reference: 'order' } });
+    await p.agent.data(RETURN, { input: { idempotencyKey: key(), purchaseId: purchase.id } });
+    expect(await p.points(member)).toMatchObject({ available: -60, held: 60 });
+    await p.agent.data(RELEASE, { input: { idempotencyKey: key(), holdId: holdPoints.hold.id } });
+    expect(await p.points(member)).toMatchObject({ available: 0, held: 0, nextExpiries: [] });
+    expect(await checkInvariants(graph.subgraphs['ledger']!.db)).toEqual([]);
+  });
+
+  it('lets concurrent purchases share a daily cap, never exceed it', async () => {
+    const p = await program('Capped', { returnWindowDays: 0 });
+    await p.admin.data(`mutation($p: ID!) { publishEarningRules(input: { programId: $p, currency: "EUR", basePoints: 1, perAmount: "1.00", rounding: FLOOR, caps: [{ period: DAY, maxPoints: 1000 }] }) { ruleSet { version } } }`, { p: p.id });
+    const member = await p.enroll('capped@example.com');
+    await Promise.all(Array.from({ length: 8 }, (_, i) => p.buy(member, `CAP-${i}`, [{ lineId: 'a', quantity: 1, amount: '400.00' }])));
+    expect(await p.points(member)).toMatchObject({ available: 1000 });
+  });
+
+  it('refuses to capture a hold past its expiry, even before the job released it', async () => {
+    const p = await program('Late capture', { returnWindowDays: 0, holdTtlMinutes: 30 });
+    const member = await p.enroll('late@example.com');
+    await p.buy(member, 'L-1', [{ lineId: 'a', quantity: 1, amount: '100.00' }]);
+    const { holdPoints } = await p.agent.data<{ holdPoints: { hold: { id: string } } }>(HOLD, { input: { idempotencyKey: key(), memberId: member, points: 50, reference: 'order' } });
+    graph.clock.advance(31 * 60_000);
+    const late = await p.agent.data<{ captureHold: { userErrors: { code: string }[] } }>(CAPTURE, { input: { idempotencyKey: key(), holdId: holdPoints.hold.id } });
+    expect(late.captureHold.userErrors.map((e) => e.code)).toEqual(['HOLD_EXPIRED']);
+    expect(await p.points(member)).toMatchObject({ posted: 100 });
+  });
+
+  it('shows a transfer’s receiver only their own side of the entry', async () => {
+    const p = await program('Private gifts', { returnWindowDays: 0 });
+    const giver = await p.enroll('giver2@example.com');
+    const receiver = await p.enroll('receiver2@example.com');
+    await p.buy(giver, 'P-1', [{ lineId: 'a', quantity: 1, amount: '100.00' }]);
+    await p.agent.data(`mutation($input: TransferPointsInput!) { transferPoints(input: $input) { entry { id } } }`, { input: { idempotencyKey: key(), fromMemberId: giver, toMemberId: receiver, points: 10 } });
+    const asReceiver = await graph.asMember(p.id, receiver);
+    const { me } = await asReceiver.data<{ me: { statement: { nodes: { createdBy: string | null; lines: { account: { ownerId: string | null } }[] }[] } } }>(
+      `{ me { statement(first: 1) { nodes { createdBy lines { account { ownerId } } } } } }`,
+    );
+    expect(me.statement.nodes[0]!.createdBy).toBeNull();
+    expect(me.statement.nodes[0]!.lines.map((l) => l.account.ownerId)).toEqual([receiver]);
   });
 });

@@ -157,7 +157,14 @@ describe('adjustments, statements and totals', () => {
       `{ me { id points { available } statement(first: 10) { nodes { kind memberAmount reasonCode createdBy description } } } }`,
     );
     expect(me.points.available).toBe(110);
-    expect(me.statement.nodes[0]).toMatchObject({ kind: 'ADJUSTMENT', reasonCode: 'GOODWILL', createdBy: 'agent-1', description: 'Pump 4 was broken' });
+    expect(me.statement.nodes[0]).toMatchObject({ kind: 'ADJUSTMENT', reasonCode: 'GOODWILL', description: 'Pump 4 was broken' });
+    // Which agent did it is for staff, not for the member.
+    expect(me.statement.nodes[0]!.createdBy).toBeNull();
+    const { member: asAgent } = await agent.data<{ member: { statement: { nodes: { createdBy: string }[] } } }>(
+      `query($id: ID!) { member(id: $id) { statement(first: 1) { nodes { createdBy } } } }`,
+      { id: memberId },
+    );
+    expect(asAgent.statement.nodes[0]!.createdBy).toBe('agent-1');
     expect(me.statement.nodes.map((n) => n.kind)).toEqual(['ADJUSTMENT', 'RELEASE', 'HOLD', 'CAPTURE', 'HOLD', 'POSTING', 'ACCRUAL']);
   });
 

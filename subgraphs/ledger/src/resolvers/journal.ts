@@ -3,7 +3,21 @@ import type { JournalEntryResolvers, JournalLineResolvers, LedgerAccountResolver
 
 export const JournalEntry: JournalEntryResolvers = {
   __resolveReference: ({ id }, { loaders }) => loaders.entryById.load(id),
-  lines: (entry, _args, { loaders }) => loaders.linesByEntryId.load(entry.id),
+  /**
+   * Members see their own side of an entry: a transfer's other member (their account ids) stays
+   * private. Staff see every line.
+   */
+  async lines(entry, _args, { viewer, loaders }) {
+    const lines = await loaders.linesByEntryId.load(entry.id);
+    if (viewer.kind !== 'MEMBER') return lines;
+    const accounts = await Promise.all(lines.map((line) => loaders.accountById.load(line.accountId)));
+    return lines.filter((_line, i) => {
+      const account = accounts[i];
+      return !account?.kind.startsWith('MEMBER_') || account.ownerId === viewer.memberId;
+    });
+  },
+  /** Who acted is for staff; a member sees it only for what they did themselves. */
+  createdBy: (entry, _args, { viewer }) => (viewer.kind === 'MEMBER' && entry.createdBy !== viewer.subject ? null : entry.createdBy),
   purchase: (entry, _args, { loaders }) => (entry.purchaseId ? loaders.purchaseById.load(entry.purchaseId) : null),
 };
 

@@ -31,7 +31,9 @@ export class ExpiryService {
       [now, limit],
     )) as { programId: string; memberId: string; accountId: string }[];
     let expired = 0;
-    for (const account of due.sort((a, b) => a.memberId.localeCompare(b.memberId))) {
+    const failures: unknown[] = [];
+    for (const account of due) {
+      // One member's failure must not stop the others' expiry: collect, go on, report at the end.
       expired += await withRetries(() =>
         this.db.transaction(async (tx) => {
           const program = await store.programAccounts(tx, account.programId);
@@ -52,8 +54,12 @@ export class ExpiryService {
           );
           return 1;
         }),
-      );
+      ).catch((error: unknown) => {
+        failures.push(error);
+        return 0;
+      });
     }
+    if (failures.length) throw new AggregateError(failures, `${failures.length} member(s) could not be expired`);
     return expired;
   }
 

@@ -4,7 +4,7 @@ import { captureLines, holdLines, releaseLines } from '../domain/journal';
 import { canOperate } from '../domain/policy';
 import type { MemberDirectory } from '../members-client';
 import { idempotent, withRetries } from './idempotency';
-import { memberForWrite } from './members';
+import { assertActive, memberForWrite } from './members';
 import type { ProgramLedgerService } from './program-ledger';
 import { lots } from './lots';
 import { store } from './store';
@@ -40,12 +40,13 @@ export class HoldService {
   async hold(viewer: Viewer, input: { idempotencyKey: string; memberId: string; points: number; reference: string }): Promise<{ holdId: string }> {
     if (!Number.isInteger(input.points) || input.points < 1 || input.points > 100_000_000) throw new InputError('points must be a whole number from 1', 'points');
     if (!input.reference.trim() || input.reference.length > 128) throw new InputError('reference must be 1 to 128 characters', 'reference');
-    const member = await memberForWrite(this.directory, viewer, input.memberId, { mustBeActive: true });
+    const member = await memberForWrite(this.directory, viewer, input.memberId, { mustBeActive: false });
     const { idempotencyKey, ...request } = input;
     const { result } = await idempotent(
       this.db,
       { programId: member.programId, key: idempotencyKey, operation: 'holdPoints', input: request },
       async (tx) => {
+        assertActive(member);
         const now = this.clock.now();
         const settings = await this.programs.settings(member.programId, tx);
         const program = await store.programAccounts(tx, member.programId);
@@ -87,16 +88,25 @@ export class HoldService {
     return this.close(viewer, input, 'RELEASED');
   }
 
-  /** Releases every open hold past its expiry; safe to run on several replicas at once. */
+  /**
+   * Releases every open hold past its expiry. One transaction per hold (see postDue for why);
+   * safe on several replicas at once.
+   */
   async expireDue(limit = 500): Promise<number> {
     const now = this.clock.now();
-    return withRetries(() =>
-      this.db.transaction(async (tx) => {
-        const due = (await tx.query(`SELECT ${HOLD_COLUMNS} FROM holds WHERE status = 'OPEN' AND expires_at <= $1 ORDER BY member_id LIMIT $2 FOR UPDATE SKIP LOCKED`, [now, limit])) as HoldRow[];
-        for (const hold of due) await this.finish(tx, hold, 'EXPIRED', 'system', now);
-        return due.length;
-      }),
-    );
+    const due = (await this.db.query(`SELECT id FROM holds WHERE status = 'OPEN' AND expires_at <= $1 ORDER BY expires_at LIMIT $2`, [now, limit])) as { id: string }[];
+    let expired = 0;
+    for (const { id } of due) {
+      expired += await withRetries(() =>
+        this.db.transaction(async (tx) => {
+          const [hold] = (await tx.query(`SELECT ${HOLD_COLUMNS} FROM holds WHERE id = $1 AND status = 'OPEN' FOR UPDATE SKIP LOCKED`, [id])) as HoldRow[];
+          if (!hold) return 0;
+          await this.finish(tx, hold, 'EXPIRED', 'system', now);
+          return 1;
+        }),
+      );
+    }
+    return expired;
   }
 
   private async close(viewer: Viewer, input: { idempotencyKey: string; holdId: string }, to: 'CAPTURED' | 'RELEASED'): Promise<{ holdId: string }> {
@@ -111,6 +121,10 @@ export class HoldService {
         const [hold] = (await tx.query(`SELECT ${HOLD_COLUMNS} FROM holds WHERE id = $1 FOR UPDATE`, [input.holdId])) as HoldRow[];
         if (hold!.status !== 'OPEN') {
           throw new DomainError('HOLD_NOT_OPEN', `The hold is already ${hold!.status}`, 'holdId');
+        }
+        // Past its TTL a hold is as good as released, even before the job gets to it.
+        if (to === 'CAPTURED' && hold!.expiresAt <= this.clock.now()) {
+          throw new DomainError('HOLD_EXPIRED', 'The hold expired before it was captured', 'holdId');
         }
         await this.finish(tx, hold!, to, viewer.subject, this.clock.now());
         return { holdId: hold!.id };
@@ -140,8 +154,24 @@ export class HoldService {
       [{ aggregateType: 'Member', aggregateId: hold.memberId, type: capture ? 'PointsRedeemed' : 'HoldReleased', version: 1, payload: { programId: hold.programId, memberId: hold.memberId, holdId: hold.id, points: hold.points, status: to } }],
     );
     if (!capture) {
-      const taken = (await tx.query(`SELECT lot_id AS "lotId", points FROM hold_lots WHERE hold_id = $1`, [hold.id])) as { lotId: string; points: number }[];
-      await lots.restore(tx, taken);
+      // Give the points back to the lots they came from, but only as far as the balance allows:
+      // after a clawback left it negative, released points first repay that (like any credit),
+      // keeping lots = available. The latest-expiring slices come back first.
+      const taken = (await tx.query(
+        `SELECT h.lot_id AS "lotId", h.points, l.expires_at AS "expiresAt" FROM hold_lots h JOIN point_lots l ON l.id = h.lot_id
+         WHERE h.hold_id = $1 ORDER BY l.expires_at DESC NULLS FIRST`,
+        [hold.id],
+      )) as { lotId: string; points: number; expiresAt: Date | null }[];
+      const after = await store.available(tx, accounts.reward);
+      const before = after - hold.points;
+      let room = Math.max(0, after) - Math.max(0, before);
+      const restored: { lotId: string; points: number }[] = [];
+      for (const slice of taken) {
+        const points = Math.min(slice.points, room);
+        if (points > 0) restored.push({ lotId: slice.lotId, points });
+        room -= points;
+      }
+      await lots.restore(tx, restored);
     }
     await tx.query(`UPDATE holds SET status = $2, closed_at = $3 WHERE id = $1`, [hold.id, to, now]);
   }

@@ -7,6 +7,15 @@ export async function memberForWrite(directory: MemberDirectory, viewer: Viewer,
   const [member] = await directory([memberId]);
   if (!member) throw new DomainError('MEMBER_NOT_FOUND', 'No such member', 'memberId');
   if (!canOperate(viewer, member.programId)) throw forbidden('You can move points only in your own program');
-  if (options.mustBeActive && member.status !== 'ACTIVE') throw new DomainError('MEMBER_NOT_ACTIVE', `The member is ${member.status}`, 'memberId');
+  if (options.mustBeActive) assertActive(member);
   return member;
+}
+
+/**
+ * Earning and spending need an active member. Checked inside the idempotent work, after the key
+ * lookup: a retry of a write that already committed replays its result even if the member was
+ * suspended in between.
+ */
+export function assertActive(member: MemberInfo, field = 'memberId'): void {
+  if (member.status !== 'ACTIVE') throw new DomainError('MEMBER_NOT_ACTIVE', `The member is ${member.status}`, field);
 }

@@ -9,7 +9,7 @@ import { expiryFor, postsAt } from '../domain/settings';
 import { lots } from './lots';
 import type { MemberDirectory, MemberInfo } from '../members-client';
 import { idempotent, withRetries } from './idempotency';
-import { memberForWrite } from './members';
+import { assertActive, memberForWrite } from './members';
 import type { ProgramLedgerService } from './program-ledger';
 import { store } from './store';
 
@@ -79,7 +79,7 @@ export class PurchaseService {
     validateBasket(input.basket);
     if (!input.source || input.source.length > 64) throw new DomainError('INVALID_SOURCE', 'source must be 1 to 64 characters', 'source');
     if (!input.externalId || input.externalId.length > 128) throw new DomainError('INVALID_EXTERNAL_ID', 'externalId must be 1 to 128 characters', 'externalId');
-    const member = await memberForWrite(this.directory, viewer, input.memberId, { mustBeActive: true });
+    const member = await memberForWrite(this.directory, viewer, input.memberId, { mustBeActive: false });
     const { idempotencyKey, ...request } = input;
     const { result } = await this.recordOnce(viewer, member, idempotencyKey, request);
     return result;
@@ -105,7 +105,11 @@ export class PurchaseService {
       async (tx) => {
         const now = this.clock.now();
         const occurredAt = input.occurredAt ?? now;
+        assertActive(member);
         const { settings } = config;
+        // Lock the member first: caps depend on what they earned so far, and only under the lock
+        // is that sum final (two concurrent purchases must not both fit under one cap).
+        const accounts = await store.lockMemberAccounts(tx, member.programId, member.id);
         const { earning, ruleSet } = await this.programs.earn(tx, config, member.id, member.tierId, input.basket, occurredAt);
         const due = postsAt(occurredAt, settings);
         const pending = due > now;
@@ -113,7 +117,6 @@ export class PurchaseService {
         let entryId: string | null = null;
         if (earning.points > 0 || earning.statusPoints > 0) {
           const program = await store.fundedBy(tx, member.programId, input.basket.partnerId ?? null);
-          const accounts = await store.lockMemberAccounts(tx, member.programId, member.id);
           entryId = await store.post(
             tx,
             { programId: member.programId, kind: 'ACCRUAL', memberId: member.id, memberAmount: earning.points, description: `Purchase ${input.source}/${input.externalId}`, createdBy: viewer.subject, purchaseId, createdAt: now },
@@ -136,22 +139,25 @@ export class PurchaseService {
   }
 
   /**
-   * Posts the pending points of every purchase whose return window has closed. Safe to run
-   * concurrently (each purchase is claimed with SKIP LOCKED) and to run again (posted purchases
-   * are skipped). Returns how many purchases it posted.
+   * Posts the pending points of every purchase whose return window has closed. One transaction
+   * per purchase, so a job never holds one member's accounts while waiting for another's (which
+   * could deadlock with a transfer). Safe on several runners at once: each purchase is claimed
+   * with SKIP LOCKED and re-checked. Returns how many purchases it posted.
    */
   async postDue(limit = 500): Promise<number> {
     const now = this.clock.now();
-    return withRetries(() =>
-      this.db.transaction(async (tx) => {
-        const due = (await tx.query(
-          `SELECT id, program_id AS "programId", member_id AS "memberId", partner_id AS "partnerId", occurred_at AS "occurredAt", accrual_entry_id AS "accrualEntryId",
-                  points - returned_points AS points, status_points - returned_status_points AS "statusPoints"
-           FROM purchases WHERE posted_at IS NULL AND posts_at <= $1 ORDER BY posts_at LIMIT $2 FOR UPDATE SKIP LOCKED`,
-          [now, limit],
-        )) as { id: string; programId: string; memberId: string; partnerId: string | null; occurredAt: Date; points: number; statusPoints: number; accrualEntryId: string | null }[];
-        // Lock order: accounts by id across the batch, so two job runners never deadlock.
-        for (const purchase of due.sort((a, b) => a.memberId.localeCompare(b.memberId))) {
+    const due = (await this.db.query(`SELECT id FROM purchases WHERE posted_at IS NULL AND posts_at <= $1 ORDER BY posts_at LIMIT $2`, [now, limit])) as { id: string }[];
+    let posted = 0;
+    for (const { id } of due) {
+      posted += await withRetries(() =>
+        this.db.transaction(async (tx) => {
+          const [purchase] = (await tx.query(
+            `SELECT id, program_id AS "programId", member_id AS "memberId", partner_id AS "partnerId", occurred_at AS "occurredAt", accrual_entry_id AS "accrualEntryId",
+                    points - returned_points AS points, status_points - returned_status_points AS "statusPoints"
+             FROM purchases WHERE id = $1 AND posted_at IS NULL FOR UPDATE SKIP LOCKED`,
+            [id],
+          )) as { id: string; programId: string; memberId: string; partnerId: string | null; occurredAt: Date; points: number; statusPoints: number; accrualEntryId: string | null }[];
+          if (!purchase) return 0; // another runner has it, or already posted it
           // Returns during the window may have taken everything back already.
           if (purchase.accrualEntryId && (purchase.points > 0 || purchase.statusPoints > 0)) {
             const program = await store.fundedBy(tx, purchase.programId, purchase.partnerId);
@@ -166,10 +172,11 @@ export class PurchaseService {
             await lots.credit(tx, accounts.reward, entryId, purchase.occurredAt, [{ points: purchase.points, expiresAt: expiryFor(purchase.occurredAt, settings) }]);
           }
           await tx.query(`UPDATE purchases SET posted_at = $2 WHERE id = $1`, [purchase.id, now]);
-        }
-        return due.length;
-      }),
-    );
+          return 1;
+        }),
+      );
+    }
+    return posted;
   }
 }
 
