@@ -188,3 +188,16 @@ describe('adjustments, statements and totals', () => {
     expect(await points()).toMatchObject({ available: 110 });
   });
 });
+
+describe('scheduled jobs', () => {
+  it('are visible to platform operators with their next and last runs, and to nobody else', async () => {
+    await graph.subgraphs['ledger']!.scheduler!.tick();
+    const operator = await graph.asOperator();
+    const { ledgerJobs } = await operator.data<{ ledgerJobs: { name: string; everySeconds: number; nextRunAt: string; lastOutcome: string | null }[] }>(
+      `{ ledgerJobs { name everySeconds nextRunAt lastStartedAt lastOutcome lastResult } }`,
+    );
+    expect(ledgerJobs.map((j) => j.name)).toEqual(['expire-holds', 'expire-points', 'post-pending-points']);
+    expect(ledgerJobs.every((j) => j.lastOutcome === 'OK')).toBe(true);
+    expect(errorCodes(await admin.send(`{ ledgerJobs { name } }`))).toEqual(['FORBIDDEN']);
+  });
+});

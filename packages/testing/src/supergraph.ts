@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { ManualClock, createLogger, createViewerSigner, serviceViewer, VIEWER_HEADER, type Viewer, type ViewerContext } from '@loyalty-graph/shared';
 import { openDatabase } from '@loyalty-graph/shared/db';
-import { startSubgraphServer, type SubgraphModule } from '@loyalty-graph/shared/subgraph';
+import { startSubgraphServer, type Scheduler, type SubgraphModule } from '@loyalty-graph/shared/subgraph';
 import { createAuthenticator, createDevTokenIssuer, startGateway, type DevTokenIssuer } from '@loyalty-graph/gateway';
 import { SUBGRAPHS } from '@loyalty-graph/supergraph';
 import type { DataSource } from 'typeorm';
@@ -18,6 +18,8 @@ export interface RunningSubgraph {
   as(viewer: Viewer): Promise<Caller>;
   /** Runs every scheduled job of the subgraph once; returns how much each did. */
   runJobs(): Promise<Record<string, number>>;
+  /** The subgraph's scheduler, when it has jobs (tick it after moving the clock). */
+  scheduler: Scheduler | undefined;
   stop(): Promise<void>;
 }
 
@@ -33,6 +35,7 @@ export async function startTestSubgraph(
   const db = await openDatabase({ url: database.url, entities: module.database.entities, migrations: module.database.migrations, applicationName: module.name, logger: statements });
   const logger = createLogger(module.name, process.env['TEST_LOG_LEVEL'] === 'debug' ? 'debug' : 'silent');
   const subgraph = module.create({ db, clock, logger, internalSecret, introspection: true, peers: options.peers ?? {} });
+  await subgraph.scheduler?.register();
   const server = await startSubgraphServer(subgraph, 0);
   const sign = createViewerSigner(internalSecret);
   return {
@@ -45,6 +48,7 @@ export async function startTestSubgraph(
     database,
     as: async (viewer) => caller(server.url, { [VIEWER_HEADER]: await sign(viewer) }),
     // Tests run scheduled work by hand, after moving the clock, instead of waiting for timers.
+    scheduler: subgraph.scheduler,
     runJobs: async () => {
       const done: Record<string, number> = {};
       for (const job of subgraph.jobs ?? []) done[job.name] = await job.run();

@@ -1,4 +1,5 @@
 import type { Clock, ViewerContext } from '@loyalty-graph/shared';
+import type { Scheduler } from '@loyalty-graph/shared/subgraph';
 import type { DataSource } from 'typeorm';
 import { createLoaders, type Loaders } from './loaders';
 import type { MemberDirectory } from './members-client';
@@ -25,6 +26,7 @@ export interface Services {
 export interface RequestContext extends ViewerContext {
   loaders: Loaders;
   services: Services;
+  scheduler: Scheduler;
 }
 
 export function createServices(db: DataSource, clock: Clock, directory: MemberDirectory): Services {
@@ -42,6 +44,6 @@ export function createServices(db: DataSource, clock: Clock, directory: MemberDi
 }
 
 /** Services are stateless and shared; loaders are created per request. */
-export function createContextFactory(db: DataSource, services: Services, directory: MemberDirectory) {
-  return (base: ViewerContext): RequestContext => ({ ...base, services, loaders: createLoaders(db, directory, services.balances) });
+export function createContextFactory(db: DataSource, services: Services, directory: MemberDirectory, scheduler: Scheduler) {
+  return (base: ViewerContext): RequestContext => ({ ...base, services, scheduler, loaders: createLoaders(db, directory, services.balances) });
 }

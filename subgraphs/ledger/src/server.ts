@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import type { SubgraphModule } from '@loyalty-graph/shared/subgraph';
+import { Scheduler, type SubgraphJob, type SubgraphModule } from '@loyalty-graph/shared/subgraph';
 import { createContextFactory, createServices, type RequestContext } from './context';
 import { entities } from './entities';
 import { batchedDirectory, cachedDirectory, createMembersClient } from './members-client';
@@ -21,22 +21,25 @@ export const ledgerSubgraph: SubgraphModule<RequestContext> = {
     const members = createMembersClient(peers['members'] ?? 'http://127.0.0.1:4001/graphql', internalSecret);
     const directory = cachedDirectory(batchedDirectory(members), MEMBER_CACHE_MS);
     const services = createServices(db, clock, directory);
+    const jobs: SubgraphJob[] = [
+      { name: 'post-pending-points', intervalMs: 10_000, run: () => services.purchases.postDue() },
+      { name: 'expire-holds', intervalMs: 10_000, run: () => services.holds.expireDue() },
+      { name: 'expire-points', intervalMs: 60_000, run: () => services.expiry.expireDue() },
+    ];
+    const scheduler = new Scheduler(db, clock, jobs, logger);
     return {
       name: 'ledger',
       typeDefs,
       resolvers,
-      context: createContextFactory(db, services, directory),
+      context: createContextFactory(db, services, directory, scheduler),
       internalSecret,
       logger,
       introspection,
       ready: async () => {
         await db.query('SELECT 1');
       },
-      jobs: [
-        { name: 'post-pending-points', intervalMs: 10_000, run: () => services.purchases.postDue() },
-        { name: 'expire-holds', intervalMs: 10_000, run: () => services.holds.expireDue() },
-        { name: 'expire-points', intervalMs: 60_000, run: () => services.expiry.expireDue() },
-      ],
+      jobs,
+      scheduler,
     };
   },
 };

@@ -7,7 +7,7 @@ import { databaseUrl, ensureDatabase, openDatabase } from '../db';
 import { envFields, parseEnv, parseServiceList } from '../env';
 import { createLogger, type Logger } from '../logger';
 import { onShutdown } from '../process';
-import { startSubgraphServer, type SubgraphJob, type SubgraphServerOptions } from './subgraph-server';
+import { startSubgraphServer, type SubgraphServerOptions } from './subgraph-server';
 
 export interface SubgraphDeps {
   db: DataSource;
@@ -66,44 +66,12 @@ export async function runSubgraph<TContext extends ViewerContext>(module: Subgra
   const peers = Object.fromEntries(parseServiceList(env.SUBGRAPH_URLS).map(({ name, url }) => [name, url]));
   const options = module.create({ db, clock: systemClock, logger, internalSecret: env.INTERNAL_TOKEN_SECRET, introspection: env.NODE_ENV !== 'production', peers });
   const server = await startSubgraphServer(options, env.PORT ?? module.defaultPort, env.HOST);
-  const jobs = startJobs(options.jobs ?? [], logger);
+  await options.scheduler?.register();
+  const jobs = options.scheduler?.start() ?? { stop: async () => undefined };
   // Order matters: stop the jobs and the listener, finish in-flight requests, then the database.
   onShutdown(logger, async () => {
     await jobs.stop();
     await server.stop();
     await db.destroy();
   });
-}
-
-/**
- * Runs each job every `intervalMs`, never overlapping itself. Jobs are written to be safe on
- * several replicas at once (they claim work with SKIP LOCKED), so every replica may run them.
- */
-export function startJobs(jobs: SubgraphJob[], logger: Logger): { stop(): Promise<void> } {
-  let stopped = false;
-  const running = new Set<Promise<void>>();
-  const timers = jobs.map((job) =>
-    setInterval(() => {
-      if (stopped || (job as { busy?: boolean }).busy) return;
-      (job as { busy?: boolean }).busy = true;
-      const run = job
-        .run()
-        .then((done) => {
-          if (done) logger.debug('job ran', { job: job.name, done });
-        })
-        .catch((error: unknown) => logger.error('job failed', { job: job.name, error }))
-        .finally(() => {
-          (job as { busy?: boolean }).busy = false;
-          running.delete(run);
-        });
-      running.add(run);
-    }, job.intervalMs),
-  );
-  return {
-    async stop() {
-      stopped = true;
-      timers.forEach(clearInterval);
-      await Promise.all(running);
-    },
-  };
 }

@@ -9,6 +9,7 @@ import { errorLoggingPlugin, maskInternalError } from '../error-masking';
 import { serveGraphQL, type RunningGraphQLServer } from '../http';
 import type { Logger } from '../logger';
 import { createViewerVerifier, VIEWER_HEADER, type Viewer } from '../viewer';
+import type { Scheduler } from './scheduler';
 
 /** buildSubgraphSchema's resolver map type, which @apollo/subgraph does not export by name. */
 type SubgraphResolvers = Extract<Parameters<typeof buildSubgraphSchema>[0], { resolvers?: unknown }>['resolvers'];
@@ -26,8 +27,10 @@ export interface SubgraphServerOptions<TContext extends ViewerContext> {
   ready: () => Promise<void>;
   /** Introspection is for development; production schemas are known from the supergraph. */
   introspection: boolean;
-  /** Recurring work (posting pending points, expiring holds), run by the service process. */
+  /** Recurring work (posting pending points, expiring holds). */
   jobs?: SubgraphJob[];
+  /** Runs the jobs on schedule in the service process (tests call them directly or tick it). */
+  scheduler?: Scheduler;
 }
 
 export interface SubgraphJob {

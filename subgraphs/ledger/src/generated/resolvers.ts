@@ -6,6 +6,7 @@ import { ProgramRef, TotalsWithValue } from '../resolvers/program';
 import { MemberBalanceRow, JournalEntryRow, JournalLineRow, AccountRow, PurchaseRow, HoldRow, RuleSetRow } from '../entities';
 import { ReturnRow } from '../services/returns';
 import { CharityView } from '../services/transfers';
+import { JobState } from '@loyalty-graph/shared/subgraph';
 import { LedgerSettings as LedgerSettingsModel } from '../domain/settings';
 import { RequestContext } from '../context';
 export type Maybe<T> = T | null;
@@ -619,8 +620,28 @@ export type ReinstateExpiredPointsInput = {
   comment: Scalars['String']['input'];
 };
 
+export type JobOutcome =
+  | 'OK'
+  | 'FAILED';
+
+/** A recurring job of this subgraph: when it runs next and how its last run went. */
+export type ScheduledJob = {
+  __typename?: 'ScheduledJob';
+  name: Scalars['String']['output'];
+  everySeconds: Scalars['Int']['output'];
+  nextRunAt: Scalars['DateTime']['output'];
+  lastStartedAt: Maybe<Scalars['DateTime']['output']>;
+  lastFinishedAt: Maybe<Scalars['DateTime']['output']>;
+  lastOutcome: Maybe<JobOutcome>;
+  /** How much the last run did (purchases posted, holds released, members expired). */
+  lastResult: Maybe<Scalars['Int']['output']>;
+  lastError: Maybe<Scalars['String']['output']>;
+};
+
 export type Query = {
   __typename?: 'Query';
+  /** The ledger's recurring jobs (platform operators). */
+  ledgerJobs: Array<ScheduledJob>;
   /** One journal entry (members: only their own). */
   journalEntry: Maybe<JournalEntry>;
   /** A dry run: what this basket would earn for the member now. No side effects. */
@@ -915,6 +936,8 @@ export type ResolversTypes = {
   TransferPointsInput: TransferPointsInput;
   DonatePointsInput: DonatePointsInput;
   ReinstateExpiredPointsInput: ReinstateExpiredPointsInput;
+  JobOutcome: JobOutcome;
+  ScheduledJob: ResolverTypeWrapper<JobState>;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
   Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
   String: ResolverTypeWrapper<Scalars['String']['output']>;
@@ -980,6 +1003,7 @@ export type ResolversParentTypes = {
   TransferPointsInput: TransferPointsInput;
   DonatePointsInput: DonatePointsInput;
   ReinstateExpiredPointsInput: ReinstateExpiredPointsInput;
+  ScheduledJob: JobState;
   Query: Record<PropertyKey, never>;
   Mutation: Record<PropertyKey, never>;
   String: Scalars['String']['output'];
@@ -1284,7 +1308,19 @@ export type RecordReturnPayloadResolvers<ContextType = RequestContext, ParentTyp
   userErrors?: Resolver<Array<ResolversTypes['UserError']>, ParentType, ContextType>;
 };
 
+export type ScheduledJobResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['ScheduledJob'] = ResolversParentTypes['ScheduledJob']> = {
+  name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  everySeconds?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  nextRunAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  lastStartedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  lastFinishedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  lastOutcome?: Resolver<Maybe<ResolversTypes['JobOutcome']>, ParentType, ContextType>;
+  lastResult?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+  lastError?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+};
+
 export type QueryResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = {
+  ledgerJobs?: Resolver<Array<ResolversTypes['ScheduledJob']>, ParentType, ContextType>;
   journalEntry?: Resolver<Maybe<ResolversTypes['JournalEntry']>, ParentType, ContextType, RequireFields<QueryJournalEntryArgs, 'id'>>;
   quotePurchase?: Resolver<ResolversTypes['QuotePurchasePayload'], ParentType, ContextType, RequireFields<QueryQuotePurchaseArgs, 'input'>>;
 };
@@ -1341,6 +1377,7 @@ export type Resolvers<ContextType = RequestContext> = {
   CharityPayload?: CharityPayloadResolvers<ContextType>;
   PurchaseReturn?: PurchaseReturnResolvers<ContextType>;
   RecordReturnPayload?: RecordReturnPayloadResolvers<ContextType>;
+  ScheduledJob?: ScheduledJobResolvers<ContextType>;
   Query?: QueryResolvers<ContextType>;
   Mutation?: MutationResolvers<ContextType>;
 };

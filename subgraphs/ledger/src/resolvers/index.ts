@@ -26,4 +26,5 @@ export const resolvers: Resolvers = {
   EarningRuleSet,
   PurchaseReturn,
   Charity,
+  ScheduledJob: { everySeconds: (job) => Math.round(job.everyMs / 1000) },
 };
