@@ -179,7 +179,7 @@ async function rawBaseline(ledgerUrl: string, programId: string, memberIds: stri
         const purchase = { id: randomUUID() };
         await client.query(`INSERT INTO journal_entries (id, program_id, kind, member_id, member_amount, purchase_id, created_at) VALUES ($1, $2, 'ACCRUAL', $3, 88, $4, now())`, [entryId, programId, memberId, purchase.id]);
         await client.query(
-          `INSERT INTO journal_lines (entry_id, account_id, bucket, amount) SELECT $1, a, 'PENDING', amt FROM unnest($2::uuid[], $3::bigint[]) AS t(a, amt)`,
+          `INSERT INTO journal_lines (entry_id, account_id, bucket, amount, entry_kind) SELECT $1, a, 'PENDING', amt, 'ACCRUAL' FROM unnest($2::uuid[], $3::bigint[]) AS t(a, amt)`,
           [entryId, [reward, issuance!.id, status, statusIssuance!.id], [88, -88, 88, -88]],
         );
         await client.query(`INSERT INTO outbox (aggregate_type, aggregate_id, event_type, event_version, payload, entry_id, created_at) VALUES ('Member', $1, 'PointsAccrued', 1, '{}', $2, now())`, [memberId, entryId]);

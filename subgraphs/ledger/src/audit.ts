@@ -48,6 +48,20 @@ export async function checkInvariants(db: Queryable, acknowledged: Acknowledged 
        AND (a.posted <> coalesce(s.posted, 0) OR a.pending <> coalesce(s.pending, 0) OR a.held <> coalesce(s.held, 0))`,
   );
 
+  // Lifetime earned (kept by the same trigger) equals the account's accrual and return lines.
+  await check(
+    'lifetime earned differs from lines',
+    `SELECT a.id, a.lifetime_earned::text, coalesce(s.earned, 0)::text AS lines_earned FROM accounts a
+     LEFT JOIN (SELECT account_id, sum(amount) AS earned FROM journal_lines
+                WHERE entry_kind IN ('ACCRUAL', 'RETURN') AND bucket <> 'HELD' GROUP BY account_id) s ON s.account_id = a.id
+     WHERE a.tracks_balance AND a.lifetime_earned <> coalesce(s.earned, 0)`,
+  );
+  // Each line carries its entry's kind (for that trigger); it must be the entry's.
+  await check(
+    'line kind differs from its entry',
+    `SELECT l.id, l.entry_kind, e.kind FROM journal_lines l JOIN journal_entries e ON e.id = l.entry_id WHERE l.entry_kind <> e.kind`,
+  );
+
   // No overdraft, and no negative bucket on accounts that may not go negative.
   // A negative balance is allowed only where a return clawed back spent points under the
   // NEGATIVE_BALANCE policy; anywhere else it is an overdraft.

@@ -347,13 +347,13 @@ describe('the invariant checker', () => {
       // An entry whose lines do not balance (the constraint only fires at COMMIT, never reached).
       await tx.query(
         `WITH e AS (INSERT INTO journal_entries (program_id, kind, created_by, created_at) VALUES ($1, 'ADJUSTMENT', 'corruption', now()) RETURNING id)
-         INSERT INTO journal_lines (entry_id, account_id, bucket, amount) SELECT e.id, $2, 'POSTED', 7 FROM e`,
+         INSERT INTO journal_lines (entry_id, account_id, bucket, amount, entry_kind) SELECT e.id, $2, 'POSTED', 7, 'ADJUSTMENT' FROM e`,
         [programId, program!.id],
       );
       // A purchase accrued twice (balanced, on a program account, announced in the outbox).
       await tx.query(
         `WITH e AS (INSERT INTO journal_entries (program_id, kind, purchase_id, created_by, created_at) VALUES ($1, 'ACCRUAL', $2, 'corruption', now()) RETURNING id)
-         , l AS (INSERT INTO journal_lines (entry_id, account_id, bucket, amount) SELECT e.id, $3, b, a FROM e, (VALUES ('POSTED', 3), ('POSTED', -3)) AS v(b, a))
+         , l AS (INSERT INTO journal_lines (entry_id, account_id, bucket, amount, entry_kind) SELECT e.id, $3, b, a, 'ACCRUAL' FROM e, (VALUES ('POSTED', 3), ('POSTED', -3)) AS v(b, a))
          INSERT INTO outbox (aggregate_type, aggregate_id, event_type, event_version, payload, entry_id, created_at) SELECT 'Test', gen_random_uuid(), 'Test', 1, '{}', e.id, now() FROM e`,
         [programId, purchase!.id, program!.id],
       );
@@ -391,7 +391,7 @@ describe('the invariant checker', () => {
     await expect(
       db.transaction(async (tx) => {
         await tx.query(`INSERT INTO journal_entries (id, program_id, kind, created_at) VALUES ($1, $2, 'ADJUSTMENT', now())`, [entryId, programId]);
-        await tx.query(`INSERT INTO journal_lines (entry_id, account_id, bucket, amount) VALUES ($1, $2, 'POSTED', 7)`, [entryId, program!.id]);
+        await tx.query(`INSERT INTO journal_lines (entry_id, account_id, bucket, amount, entry_kind) VALUES ($1, $2, 'POSTED', 7, 'ADJUSTMENT')`, [entryId, program!.id]);
         const [row] = (await tx.query(`SELECT count(*)::int AS n FROM journal_lines WHERE entry_id = $1`, [entryId])) as { n: number }[];
         insertedBeforeCommit = row!.n;
       }),

@@ -39,6 +39,8 @@ export class LedgerCore1763900000000 implements MigrationInterface {
         posted bigint NOT NULL DEFAULT 0,
         pending bigint NOT NULL DEFAULT 0,
         held bigint NOT NULL DEFAULT 0,
+        -- Reward points ever earned, net of returns (accrual and return lines), for Member.points.
+        lifetime_earned bigint NOT NULL DEFAULT 0,
         created_at timestamptz NOT NULL DEFAULT now(),
         CONSTRAINT accounts_pending_not_negative CHECK (pending >= 0 OR allow_negative),
         CONSTRAINT accounts_held_not_negative CHECK (held >= 0 OR allow_negative),
@@ -77,7 +79,9 @@ export class LedgerCore1763900000000 implements MigrationInterface {
         entry_id uuid NOT NULL REFERENCES journal_entries(id),
         account_id uuid NOT NULL REFERENCES accounts(id),
         bucket text NOT NULL CHECK (bucket IN ('POSTED','PENDING','HELD')),
-        amount bigint NOT NULL CHECK (amount <> 0)
+        amount bigint NOT NULL CHECK (amount <> 0),
+        -- The entry's kind, copied so the balance trigger can keep lifetime_earned without a lookup.
+        entry_kind text NOT NULL
       )`);
     await q.query(`CREATE INDEX journal_lines_entry ON journal_lines (entry_id)`);
     await q.query(`CREATE INDEX journal_lines_account ON journal_lines (account_id, bucket)`);
@@ -99,7 +103,8 @@ export class LedgerCore1763900000000 implements MigrationInterface {
         UPDATE accounts SET
           posted = posted + CASE WHEN NEW.bucket = 'POSTED' THEN NEW.amount ELSE 0 END,
           pending = pending + CASE WHEN NEW.bucket = 'PENDING' THEN NEW.amount ELSE 0 END,
-          held = held + CASE WHEN NEW.bucket = 'HELD' THEN NEW.amount ELSE 0 END
+          held = held + CASE WHEN NEW.bucket = 'HELD' THEN NEW.amount ELSE 0 END,
+          lifetime_earned = lifetime_earned + CASE WHEN NEW.entry_kind IN ('ACCRUAL', 'RETURN') AND NEW.bucket <> 'HELD' THEN NEW.amount ELSE 0 END
         WHERE id = NEW.account_id AND tracks_balance;
         RETURN NULL;
       END $$`);

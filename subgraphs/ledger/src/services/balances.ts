@@ -18,13 +18,11 @@ export interface StatementFilter {
 export class BalanceService {
   constructor(private readonly db: DataSource) {}
 
-  /** One statement for a batch of members: cached balances plus lifetime earned from the journal. */
+  /** One statement for a batch of members, from the cached balances (kept by trigger). */
   async balances(memberIds: readonly string[]): Promise<(MemberBalanceRow | null)[]> {
     const rows = (await this.db.query(
       `SELECT r.owner_id AS "memberId", r.program_id AS "programId", r.id AS "rewardAccountId", s.id AS "statusAccountId", r.posted::int AS posted, r.pending::int AS pending, r.held::int AS held,
-              s.posted::int + s.pending::int AS "statusPoints",
-              coalesce((SELECT sum(l.amount) FROM journal_lines l JOIN journal_entries e ON e.id = l.entry_id
-                        WHERE l.account_id = r.id AND e.kind IN ('ACCRUAL', 'RETURN')), 0)::int AS "lifetimeEarned"
+              s.posted::int + s.pending::int AS "statusPoints", r.lifetime_earned::int AS "lifetimeEarned"
        FROM accounts r JOIN accounts s ON s.owner_id = r.owner_id AND s.program_id = r.program_id AND s.kind = 'MEMBER_STATUS'
        WHERE r.kind = 'MEMBER_REWARD' AND r.owner_id = ANY($1::uuid[])`,
       [memberIds.filter(isUuid)],

@@ -153,9 +153,9 @@ export const store = {
     );
     if (lines.length) {
       await tx.query(
-        `INSERT INTO journal_lines (entry_id, account_id, bucket, amount)
-         SELECT $1, account_id, bucket, amount FROM unnest($2::uuid[], $3::text[], $4::bigint[]) AS t(account_id, bucket, amount)`,
-        [id, lines.map((l) => l.accountId), lines.map((l) => l.bucket), lines.map((l) => l.amount)],
+        `INSERT INTO journal_lines (entry_id, account_id, bucket, amount, entry_kind)
+         SELECT $1, account_id, bucket, amount, $5 FROM unnest($2::uuid[], $3::text[], $4::bigint[]) AS t(account_id, bucket, amount)`,
+        [id, lines.map((l) => l.accountId), lines.map((l) => l.bucket), lines.map((l) => l.amount), entry.kind],
       );
     }
     await this.emit(tx, events.map((e) => ({ ...e, payload: { ...e.payload, entryId: id } })), id, entry.createdAt);
