@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAuthenticator, createDevTokenIssuer, startGateway, type RunningGateway } from '@loyalty-graph/gateway';
 import { createLogger } from '@loyalty-graph/shared';
@@ -109,5 +110,41 @@ describe('gateway in production mode', () => {
   it('serves no Sandbox', async () => {
     const response = await fetch(new URL('/', gateway.url), { headers: { accept: 'text/html' } });
     expect(await response.text()).not.toMatch(/sandbox/i);
+  });
+});
+
+describe('limits', () => {
+  let graph: TestSupergraph;
+  beforeAll(async () => {
+    graph = await startSupergraph();
+  });
+  afterAll(() => graph?.stop());
+
+  it('refuses operations nested deeper than 12 levels (the graph has cycles: Program → tiers → program …)', async () => {
+    const operator = await graph.asOperator();
+    let selection = 'id';
+    for (let i = 0; i < 7; i++) selection = `tiers { program { ${selection} } }`;
+    const response = await operator.send(`{ programs { nodes { ${selection} } } }`);
+    expect(errorCodes(response)).toEqual(['GRAPHQL_VALIDATION_FAILED']);
+    expect(response.errors?.[0]?.message).toMatch(/at most 12/);
+  });
+
+  it('rejects a staff token without a program unless it is a platform operator', async () => {
+    const agentEverywhere = await graph.tokens.staff({ programId: null, roles: ['AGENT'], subject: 'roaming-agent' });
+    const response = await sendOperation(graph.gatewayUrl, '{ programs { nodes { id } } }', {}, bearer(agentEverywhere));
+    expect(response.status).toBe(401);
+    expect(errorCodes(response)).toEqual(['UNAUTHENTICATED']);
+  });
+
+  it('rejects an access token that never expires', async () => {
+    // Correctly signed with the gateway's own secret, but with no exp claim.
+    const forever = await new SignJWT({ kind: 'staff', roles: ['ADMIN'] })
+      .setProtectedHeader({ alg: 'HS256' })
+      .setSubject('forever')
+      .setIssuer(graph.jwt.issuer)
+      .setAudience(graph.jwt.audience)
+      .sign(new TextEncoder().encode(graph.jwt.secret));
+    const response = await sendOperation(graph.gatewayUrl, '{ programs { nodes { id } } }', {}, bearer(forever));
+    expect(errorCodes(response)).toEqual(['UNAUTHENTICATED']);
   });
 });

@@ -502,3 +502,29 @@ describe('malformed ids', () => {
     expect(inInput.errors?.[0]?.extensions?.['field']).toBe('memberId');
   });
 });
+
+describe('a closed membership', () => {
+  it('cannot be edited any more: profile, identifiers and consents are refused', async () => {
+    const operator = await graph.asOperator();
+    const { createProgram } = await operator.data<{ createProgram: { program: { id: string } } }>(
+      `mutation { createProgram(input: { name: "Closing", type: RECOGNITION, pointsCurrencyName: "points", pointValue: { amount: "0.01", currency: "EUR" }, status: ACTIVE }) { program { id } } }`,
+    );
+    const agent = await graph.asStaff(createProgram.program.id, ['AGENT']);
+    const { enrollMember } = await agent.data<{ enrollMember: { member: { id: string } } }>(
+      `mutation($p: ID!) { enrollMember(input: { programId: $p, identifiers: [{ type: EMAIL, value: "leaving@example.com" }] }) { member { id } } }`,
+      { p: createProgram.program.id },
+    );
+    const id = enrollMember.member.id;
+    await agent.data(`mutation($id: ID!) { changeMemberStatus(input: { memberId: $id, status: CLOSED, reason: "Moved abroad" }) { member { status } } }`, { id });
+    const profile = await agent.data<{ updateMemberProfile: { userErrors: { code: string }[] } }>(
+      `mutation($id: ID!) { updateMemberProfile(input: { memberId: $id, profile: { firstName: "Ghost" } }) { userErrors { code } } }`,
+      { id },
+    );
+    expect(profile.updateMemberProfile.userErrors.map((e) => e.code)).toEqual(['MEMBER_CLOSED']);
+    const identifier = await agent.data<{ addMemberIdentifier: { userErrors: { code: string }[] } }>(
+      `mutation($id: ID!) { addMemberIdentifier(input: { memberId: $id, identifier: { type: CARD, value: "CLOSED0001" } }) { userErrors { code } } }`,
+      { id },
+    );
+    expect(identifier.addMemberIdentifier.userErrors.map((e) => e.code)).toEqual(['MEMBER_CLOSED']);
+  });
+});

@@ -44,6 +44,8 @@ export function createAuthenticator(options: AuthOptions): Authenticate {
         issuer: options.issuer,
         audience: options.audience,
         algorithms: options.jwksUrl ? ['RS256', 'ES256', 'EdDSA'] : ['HS256'],
+        // A token without an expiry would be valid forever.
+        requiredClaims: ['exp', 'sub'],
       }));
     } catch {
       throw unauthenticated('The access token is invalid or has expired', 401);
@@ -68,6 +70,8 @@ function viewerFromClaims(claims: JWTPayload): Viewer {
     case 'staff': {
       const roles = Array.isArray(claims['roles']) ? claims['roles'].filter((r): r is StaffRole => STAFF_ROLES.includes(r as StaffRole)) : [];
       if (roles.length === 0) throw unauthenticated('A staff token must carry at least one role', 401);
+      // Without a program a staff member acts across programs: only platform operators (ADMIN).
+      if (!programId && !roles.includes('ADMIN')) throw unauthenticated('A staff token without a program must be a platform operator (ADMIN)', 401);
       return { ...ANONYMOUS, kind: 'STAFF', subject, programId, roles };
     }
     default:

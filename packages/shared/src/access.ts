@@ -103,7 +103,8 @@ export function applyAccessControl(schema: GraphQLSchema): GraphQLSchema {
 export function isStaffOf(viewer: Viewer, programId: string, roles: readonly StaffRole[]): boolean {
   if (viewer.kind !== 'STAFF') return false;
   if (!viewer.roles.some((r) => roles.includes(r))) return false;
-  return viewer.programId === null || viewer.programId === programId;
+  // Staff without a program are platform operators: only ADMINs may be that.
+  return viewer.programId === null ? viewer.roles.includes('ADMIN') : viewer.programId === programId;
 }
 
 /** Platform operators run the deployment: staff with ADMIN and no program of their own. */

@@ -70,3 +70,11 @@ describe('toConnection', () => {
     expect(toConnection([], 20, cursorOf)).toEqual({ edges: [], nodes: [], pageInfo: { hasNextPage: false, endCursor: null } });
   });
 });
+
+describe('decodeInstantIdCursor', () => {
+  it('refuses an impossible date that JavaScript would silently roll over', async () => {
+    const { decodeInstantIdCursor } = await import('./pagination');
+    const cursor = encodeCursor(['2026-02-31T00:00:00.000Z', '7d5bcb4e-3a5e-4c1b-9a53-1f6d3d0c2a10']);
+    expect(() => decodeInstantIdCursor(cursor)).toThrow(/not a cursor/);
+  });
+});

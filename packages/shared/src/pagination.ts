@@ -53,7 +53,8 @@ export function decodeInstantIdCursor(cursor: string | null | undefined): [strin
   const values = decodeCursor(cursor, 2);
   if (!values) return null;
   const [at, id] = values as [string, string];
-  if (!CURSOR_INSTANT.test(at) || Number.isNaN(Date.parse(at)) || !CURSOR_UUID.test(id)) {
+  // Round trip: JavaScript accepts 2026-02-31 (rolling it into March); PostgreSQL would not.
+  if (!CURSOR_INSTANT.test(at) || Number.isNaN(Date.parse(at)) || new Date(at).toISOString() !== at || !CURSOR_UUID.test(id)) {
     throw badUserInput('after is not a cursor this list produced', 'after');
   }
   return [at, id];

@@ -67,6 +67,8 @@ export interface TestSupergraph {
   subgraphs: Record<string, RunningSubgraph>;
   clock: ManualClock;
   tokens: DevTokenIssuer;
+  /** The development JWT secret the gateway trusts (for tests that craft unusual tokens). */
+  jwt: { secret: string; issuer: string; audience: string };
   anonymous: Caller;
   /** A caller presenting the given access token. */
   withToken(token: string): Caller;
@@ -112,6 +114,7 @@ export async function startSupergraph(): Promise<TestSupergraph> {
     subgraphs: Object.fromEntries(running.map((s) => [s.name, s])),
     clock,
     tokens,
+    jwt: { secret: jwtSecret, issuer, audience },
     anonymous: caller(gateway.url, {}),
     withToken,
     asMember: async (programId, memberId, sub) => withToken(await tokens.member({ programId, memberId, subject: sub ?? subject('member') })),

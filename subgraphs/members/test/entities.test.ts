@@ -130,10 +130,10 @@ describe('memberByIdentifier (the till)', () => {
 
     sub.statements.reset();
     const { memberByIdentifier } = await service.data<{ memberByIdentifier: { status: string; tier: { name: string } } }>(
-      `query($p: ID!) { memberByIdentifier(programId: $p, type: EMAIL, value: "TILL@example.com") { id status tier { name rank } } }`,
+      `query($p: ID!) { memberByIdentifier(programId: $p, type: EMAIL, value: "TILL@example.com") { id status tier { name rank qualifyingThreshold } } }`,
       { p: tillProgram },
     );
-    expect(memberByIdentifier).toMatchObject({ status: 'ACTIVE', tier: { name: 'Bronze' } });
+    expect(memberByIdentifier).toMatchObject({ status: 'ACTIVE', tier: { name: 'Bronze', qualifyingThreshold: 0 } });
     expect(sub.statements.dataStatements()).toHaveLength(1);
   });
 });

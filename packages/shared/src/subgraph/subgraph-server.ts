@@ -3,6 +3,7 @@ import { ApolloServerPluginInlineTraceDisabled, ApolloServerPluginLandingPageDis
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import { parse, type DocumentNode } from 'graphql';
 import { applyAccessControl, type ViewerContext } from '../access';
+import { depthLimit } from '../depth-limit';
 import { applyIdValidation } from '../ids';
 import { unauthenticated } from '../errors';
 import { errorLoggingPlugin, maskInternalError } from '../error-masking';
@@ -61,6 +62,8 @@ export async function startSubgraphServer<TContext extends ViewerContext>(
     introspection: options.introspection,
     includeStacktraceInErrorResponses: false,
     formatError: maskInternalError,
+    // Subgraphs are reachable only with the gateway's token, but enforce the same ceiling.
+    validationRules: [depthLimit()],
     plugins: [
       errorLoggingPlugin(options.logger),
       ApolloServerPluginLandingPageDisabled(),

@@ -36,7 +36,7 @@ export class BalanceService {
     if (!canReadMemberPoints(viewer, balance.memberId, balance.programId)) throw forbidden('You can see only your own statement');
     const limit = pageSize(page.first);
     const after = decodeCursor(page.after, 2);
-    if (after && (Number.isNaN(Date.parse(after[0]!)) || !/^\d{1,19}$/.test(after[1]!))) decodeCursor('invalid', 2);
+    if (after && (Number.isNaN(Date.parse(after[0]!)) || new Date(after[0]!).toISOString() !== after[0] || !/^\d{1,19}$/.test(after[1]!))) decodeCursor('invalid', 2);
     // Every entry that touched the member's accounts (a transfer shows on both statements), with
     // what it did to this member's reward points.
     const rows = (await this.db.query(

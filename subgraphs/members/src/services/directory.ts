@@ -24,7 +24,13 @@ export class DirectoryService {
       .createQueryBuilder('m')
       .innerJoin(MemberIdentifierEntity, 'i', 'i.member_id = m.id')
       .leftJoin(TierEntity, 't', 't.id = m.tier_id')
-      .addSelect(['t.id', 't.program_id', 't.name', 't.rank', 't.qualifying_threshold', 't.benefits'])
+      // Explicit aliases: TypeORM prefixes raw columns by property name, not column name.
+      .addSelect('t.id', 't_id')
+      .addSelect('t.program_id', 't_program_id')
+      .addSelect('t.name', 't_name')
+      .addSelect('t.rank', 't_rank')
+      .addSelect('t.qualifying_threshold', 't_qualifying_threshold')
+      .addSelect('t.benefits', 't_benefits')
       .where('i.program_id = :programId AND i.type = :type AND i.value = :value', { programId, type, value })
       .getRawAndEntities<{ t_id: string | null; t_program_id: string; t_name: string; t_rank: number; t_qualifying_threshold: number; t_benefits: TierEntity['benefits'] }>();
     const member = entities[0];

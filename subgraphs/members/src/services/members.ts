@@ -54,7 +54,8 @@ export class MemberService {
     const identifiers = this.validateIdentifiers(input.identifiers);
 
     return this.inTransaction(async (tx) => {
-      const program = await tx.getRepository(ProgramEntity).findOneBy({ id: input.programId });
+      // FOR SHARE: a program being closed at this moment cannot slip an enrolment in.
+      const program = await tx.getRepository(ProgramEntity).findOne({ where: { id: input.programId }, lock: { mode: 'pessimistic_read' } });
       if (!program) throw new DomainError('PROGRAM_NOT_FOUND', 'No such program', 'programId');
       if (!acceptsEnrolment(program.status)) {
         throw new DomainError('PROGRAM_NOT_ACCEPTING', `The program is ${program.status} and does not accept enrolments`, 'programId');
@@ -129,7 +130,7 @@ export class MemberService {
   async changeStatus(viewer: Viewer, memberId: string, to: MemberStatus, reason: string): Promise<MemberEntity> {
     const why = requiredText(reason, 'reason', 500);
     return this.inTransaction(async (tx) => {
-      const member = await this.lockForEdit(tx, viewer, memberId);
+      const member = await this.lockForEdit(tx, viewer, memberId, { allowClosed: true });
       if (isSelf(viewer, member) && !memberMayChangeOwnStatus(to)) throw forbidden('Members can only close their own membership');
       assertStatusTransition(member.status, to);
       const now = this.clock.now();
@@ -216,11 +217,15 @@ export class MemberService {
     return entry?.id ?? null;
   }
 
-  /** Locks the member row for the rest of the transaction and checks the viewer may edit it. */
-  private async lockForEdit(tx: EntityManager, viewer: Viewer, memberId: string): Promise<MemberEntity> {
+  /**
+   * Locks the member row for the rest of the transaction and checks the viewer may edit it. A
+   * closed membership is final: only its status history may still be read, nothing edited.
+   */
+  private async lockForEdit(tx: EntityManager, viewer: Viewer, memberId: string, options: { allowClosed?: boolean } = {}): Promise<MemberEntity> {
     const member = await tx.getRepository(MemberEntity).findOne({ where: { id: memberId }, lock: { mode: 'pessimistic_write' } });
     if (!member) throw new DomainError('MEMBER_NOT_FOUND', 'No such member', 'memberId');
     if (!canEditMember(viewer, member)) throw forbidden('You cannot change this member');
+    if (member.status === 'CLOSED' && !options.allowClosed) throw new DomainError('MEMBER_CLOSED', 'The membership is closed', 'memberId');
     return member;
   }
 
