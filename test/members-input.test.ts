@@ -528,3 +528,27 @@ describe('a closed membership', () => {
     expect(identifier.addMemberIdentifier.userErrors.map((e) => e.code)).toEqual(['MEMBER_CLOSED']);
   });
 });
+
+describe('consent records', () => {
+  it('record only decisions that change something, with a source that matches who acts', async () => {
+    const operator = await graph.asOperator();
+    const { createProgram } = await operator.data<{ createProgram: { program: { id: string } } }>(
+      `mutation { createProgram(input: { name: "Consent audit", type: RECOGNITION, pointsCurrencyName: "points", pointValue: { amount: "0.01", currency: "EUR" }, status: ACTIVE }) { program { id } } }`,
+    );
+    const programId = createProgram.program.id;
+    const self = await graph.asMember(programId, null, 'consent-auditor');
+    const { enrollMember } = await self.data<{ enrollMember: { member: { id: string } } }>(
+      `mutation($p: ID!) { enrollMember(input: { programId: $p, identifiers: [{ type: EMAIL, value: "auditor@example.com" }] }) { member { id } } }`,
+      { p: programId },
+    );
+    const SET = `mutation($id: ID!, $source: ConsentSource!) { setConsents(input: { memberId: $id, source: $source, consents: [{ channel: EMAIL, purpose: MARKETING, granted: true }] }) { member { consentHistory { granted source } } userErrors { code } } }`;
+    const first = await self.data<{ setConsents: { member: { consentHistory: unknown[] } } }>(SET, { id: enrollMember.member.id, source: 'MEMBER_PORTAL' });
+    const again = await self.data<{ setConsents: { member: { consentHistory: unknown[] } } }>(SET, { id: enrollMember.member.id, source: 'MEMBER_PORTAL' });
+    expect(first.setConsents.member.consentHistory).toEqual([{ granted: true, source: 'MEMBER_PORTAL' }]);
+    expect(again.setConsents.member.consentHistory).toHaveLength(1);
+
+    const claimingHotline = await self.send(SET, { id: enrollMember.member.id, source: 'HOTLINE' });
+    expect(errorCodes(claimingHotline)).toEqual(['BAD_USER_INPUT']);
+    expect(claimingHotline.errors?.[0]?.extensions?.['field']).toBe('source');
+  });
+});

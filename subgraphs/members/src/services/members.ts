@@ -36,6 +36,33 @@ export interface EnrollInput {
 
 const MAX_IDENTIFIERS = 10;
 
+/**
+ * The recorded source must match who is acting, or the audit trail lies: members decide in the
+ * member portal, staff on the hotline or by import, integrations as a partner or by import.
+ * ENROLMENT is recorded by enrolment itself.
+ */
+const SOURCES_BY_VIEWER: Record<Viewer['kind'], readonly ConsentSource[]> = {
+  MEMBER: ['MEMBER_PORTAL'],
+  STAFF: ['HOTLINE', 'IMPORT'],
+  SERVICE: ['PARTNER', 'IMPORT'],
+  PARTNER: ['PARTNER'],
+  ANONYMOUS: [],
+};
+
+function assertDistinctConsents(consents: ConsentInput[]): void {
+  const seen = new Set<string>();
+  for (const [i, consent] of consents.entries()) {
+    const key = `${consent.channel}/${consent.purpose}`;
+    if (seen.has(key)) throw new InputError(`${key} is given twice`, `consents.${i}`);
+    seen.add(key);
+  }
+}
+
+function assertConsentSource(viewer: Viewer, source: ConsentSource): void {
+  const allowed = SOURCES_BY_VIEWER[viewer.kind];
+  if (!allowed.includes(source)) throw new InputError(`source must be ${allowed.join(' or ')} for this caller`, 'source');
+}
+
 /** Enrolment and everything that changes a member afterwards. Every change is one transaction. */
 export class MemberService {
   constructor(
@@ -175,6 +202,8 @@ export class MemberService {
 
   async setConsents(viewer: Viewer, memberId: string, consents: ConsentInput[], source: ConsentSource): Promise<MemberEntity> {
     if (consents.length === 0) throw new InputError('Give at least one consent decision', 'consents');
+    assertDistinctConsents(consents);
+    assertConsentSource(viewer, source);
     return this.inTransaction(async (tx) => {
       const member = await this.lockForEdit(tx, viewer, memberId);
       await this.writeConsents(tx, viewer, memberId, consents, source, this.clock.now());
@@ -182,19 +211,22 @@ export class MemberService {
     });
   }
 
+  /**
+   * Records consent decisions. Only decisions that change something are written, so the history
+   * is a record of changes, not of form submissions. The member row is locked by the caller, so
+   * the current decisions read here cannot change underneath.
+   */
   private async writeConsents(tx: EntityManager, viewer: Viewer, memberId: string, consents: ConsentInput[], source: ConsentSource, now: Date) {
-    const seen = new Set<string>();
-    for (const [i, consent] of consents.entries()) {
-      const key = `${consent.channel}/${consent.purpose}`;
-      if (seen.has(key)) throw new InputError(`${key} is given twice`, `consents.${i}`);
-      seen.add(key);
-    }
+    assertDistinctConsents(consents);
+    const current = new Map((await tx.getRepository(ConsentEntity).findBy({ memberId })).map((c) => [`${c.channel}/${c.purpose}`, c.granted]));
+    const changed = consents.filter((c) => current.get(`${c.channel}/${c.purpose}`) !== c.granted);
+    if (changed.length === 0) return;
     await tx.getRepository(ConsentEntity).upsert(
-      consents.map((c) => ({ memberId, channel: c.channel, purpose: c.purpose, granted: c.granted, source, updatedAt: now })),
+      changed.map((c) => ({ memberId, channel: c.channel, purpose: c.purpose, granted: c.granted, source, updatedAt: now })),
       ['memberId', 'channel', 'purpose'],
     );
     await tx.getRepository(ConsentChangeEntity).insert(
-      consents.map((c) => ({ memberId, channel: c.channel, purpose: c.purpose, granted: c.granted, source, changedBy: viewer.subject, changedAt: now })),
+      changed.map((c) => ({ memberId, channel: c.channel, purpose: c.purpose, granted: c.granted, source, changedBy: viewer.subject, changedAt: now })),
     );
   }
 
