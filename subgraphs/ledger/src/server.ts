@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { pingDatabase } from '@loyalty-graph/shared/db';
 import { Scheduler, type SubgraphJob, type SubgraphModule } from '@loyalty-graph/shared/subgraph';
 import { createContextFactory, createServices, type RequestContext } from './context';
 import { entities } from './entities';
@@ -35,9 +36,7 @@ export const ledgerSubgraph: SubgraphModule<RequestContext> = {
       internalSecret,
       logger,
       introspection,
-      ready: async () => {
-        await db.query('SELECT 1');
-      },
+      ready: () => pingDatabase(db),
       jobs,
       scheduler,
     };

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { pingDatabase } from '@loyalty-graph/shared/db';
 import type { SubgraphModule } from '@loyalty-graph/shared/subgraph';
 import { createContextFactory, type RequestContext } from './context';
 import { entities } from './entities';
@@ -22,8 +23,6 @@ export const membersSubgraph: SubgraphModule<RequestContext> = {
     internalSecret,
     logger,
     introspection,
-    ready: async () => {
-      await db.query('SELECT 1');
-    },
+    ready: () => pingDatabase(db),
   }),
 };

@@ -92,3 +92,13 @@ export function isUniqueViolation(error: unknown, constraint?: string): boolean 
   const driverError = (error as { driverError?: { code?: string; constraint?: string } }).driverError ?? (error as { code?: string; constraint?: string });
   return driverError?.code === '23505' && (constraint === undefined || driverError.constraint === constraint);
 }
+
+/**
+ * Rows of an UPDATE/DELETE … RETURNING. TypeORM's postgres driver answers those with
+ * `[rows, rowCount]` (but plain rows for SELECT and INSERT), so normalise here, once.
+ */
+export async function returning<T>(q: { query(sql: string, params?: unknown[]): Promise<unknown> }, sql: string, params: unknown[]): Promise<T[]> {
+  const result = await q.query(sql, params);
+  if (Array.isArray(result) && result.length === 2 && Array.isArray(result[0]) && typeof result[1] === 'number') return result[0] as T[];
+  return result as T[];
+}

@@ -1,5 +1,6 @@
 import type { DataSource, MigrationInterface, QueryRunner } from 'typeorm';
 import type { Clock } from '../clock';
+import { returning } from '../db';
 import type { Logger } from '../logger';
 import type { SubgraphJob } from './subgraph-server';
 
@@ -50,14 +51,13 @@ export class Scheduler {
     const ran: Record<string, number> = {};
     for (const job of this.jobs) {
       const now = this.clock.now();
-      const claimed = (await this.db.query(
+      const claimed = await returning(
+        this.db,
         `UPDATE scheduled_jobs SET last_started_at = $2, leased_until = $3
          WHERE name = $1 AND next_run_at <= $2 AND (leased_until IS NULL OR leased_until <= $2) RETURNING name`,
         [job.name, now, new Date(now.getTime() + LEASE_MS)],
-      )) as unknown[];
-      // TypeORM answers UPDATE … RETURNING with [rows, count].
-      const rows = Array.isArray(claimed[0]) ? (claimed[0] as unknown[]) : claimed;
-      if (rows.length === 0) continue;
+      );
+      if (claimed.length === 0) continue;
       try {
         const result = await job.run();
         ran[job.name] = result;

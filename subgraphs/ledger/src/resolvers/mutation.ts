@@ -1,6 +1,12 @@
 import { toPayload } from '@loyalty-graph/shared';
 import type { MutationResolvers } from '../generated/resolvers';
 
+/** Runs a write and loads what it made for the payload; business refusals become userErrors. */
+async function loaded<K extends string, R, T>(key: K, run: () => Promise<R>, load: (result: R) => Promise<T | null>) {
+  const { result, userErrors } = await toPayload('result', run);
+  return { [key]: result ? await load(result) : null, userErrors } as { [P in K]: T | null } & { userErrors: typeof userErrors };
+}
+
 /** Thin: validate and move points in the services, shape payloads here. */
 export const Mutation: MutationResolvers = {
   async recordPurchase(_p, { input }, { viewer, services, loaders }) {
@@ -12,38 +18,22 @@ export const Mutation: MutationResolvers = {
       userErrors: [],
     };
   },
-  async holdPoints(_p, { input }, { viewer, services, loaders }) {
-    const { result, userErrors } = await toPayload('result', () => services.holds.hold(viewer, input));
-    return { hold: result ? await loaders.holdById.load(result.holdId) : null, userErrors };
-  },
-  async captureHold(_p, { input }, { viewer, services, loaders }) {
-    const { result, userErrors } = await toPayload('result', () => services.holds.capture(viewer, input));
-    return { hold: result ? await loaders.holdById.load(result.holdId) : null, userErrors };
-  },
-  async releaseHold(_p, { input }, { viewer, services, loaders }) {
-    const { result, userErrors } = await toPayload('result', () => services.holds.release(viewer, input));
-    return { hold: result ? await loaders.holdById.load(result.holdId) : null, userErrors };
-  },
-  async adjustPoints(_p, { input }, { viewer, services, loaders }) {
-    const { result, userErrors } = await toPayload('result', () => services.adjustments.adjust(viewer, input));
-    return { entry: result ? await loaders.entryById.load(result.entryId) : null, userErrors };
-  },
-  async recordReturn(_p, { input }, { viewer, services, loaders }) {
-    const { result, userErrors } = await toPayload('result', () => services.returns.record(viewer, input));
-    return { return: result ? await loaders.returnById.load(result.returnId) : null, userErrors };
-  },
-  async transferPoints(_p, { input }, { viewer, services, loaders }) {
-    const { result, userErrors } = await toPayload('result', () => services.transfers.transfer(viewer, input));
-    return { entry: result ? await loaders.entryById.load(result.entryId) : null, userErrors };
-  },
-  async donatePoints(_p, { input }, { viewer, services, loaders }) {
-    const { result, userErrors } = await toPayload('result', () => services.transfers.donate(viewer, input));
-    return { entry: result ? await loaders.entryById.load(result.entryId) : null, userErrors };
-  },
-  async reinstateExpiredPoints(_p, { input }, { viewer, services, loaders }) {
-    const { result, userErrors } = await toPayload('result', () => services.expiry.reinstate(viewer, input));
-    return { entry: result ? await loaders.entryById.load(result.entryId) : null, userErrors };
-  },
+  holdPoints: (_p, { input }, { viewer, services, loaders }) =>
+    loaded('hold', () => services.holds.hold(viewer, input), (r) => loaders.holdById.load(r.holdId)),
+  captureHold: (_p, { input }, { viewer, services, loaders }) =>
+    loaded('hold', () => services.holds.capture(viewer, input), (r) => loaders.holdById.load(r.holdId)),
+  releaseHold: (_p, { input }, { viewer, services, loaders }) =>
+    loaded('hold', () => services.holds.release(viewer, input), (r) => loaders.holdById.load(r.holdId)),
+  adjustPoints: (_p, { input }, { viewer, services, loaders }) =>
+    loaded('entry', () => services.adjustments.adjust(viewer, input), (r) => loaders.entryById.load(r.entryId)),
+  recordReturn: (_p, { input }, { viewer, services, loaders }) =>
+    loaded('return', () => services.returns.record(viewer, input), (r) => loaders.returnById.load(r.returnId)),
+  transferPoints: (_p, { input }, { viewer, services, loaders }) =>
+    loaded('entry', () => services.transfers.transfer(viewer, input), (r) => loaders.entryById.load(r.entryId)),
+  donatePoints: (_p, { input }, { viewer, services, loaders }) =>
+    loaded('entry', () => services.transfers.donate(viewer, input), (r) => loaders.entryById.load(r.entryId)),
+  reinstateExpiredPoints: (_p, { input }, { viewer, services, loaders }) =>
+    loaded('entry', () => services.expiry.reinstate(viewer, input), (r) => loaders.entryById.load(r.entryId)),
   createCharity: (_p, { input }, { viewer, services }) => toPayload('charity', () => services.transfers.createCharity(viewer, input.programId, input.name)),
   publishEarningRules: (_p, { input: { programId, ...rules } }, { viewer, services }) =>
     toPayload('ruleSet', () => services.programs.publishRules(viewer, programId, rules)),

@@ -93,13 +93,9 @@ export class ProgramLedgerService {
     });
   }
 
-  /** The version in force at `at`: the latest published one whose effectiveFrom has passed. */
-  async rulesAt(programId: string, at: Date, q: Queryable = this.db): Promise<RuleSetRow | null> {
-    const [row] = (await q.query(
-      `SELECT ${RULE_SET_COLUMNS} FROM earning_rule_sets WHERE program_id = $1 AND effective_from <= $2 ORDER BY effective_from DESC, version DESC LIMIT 1`,
-      [programId, at],
-    )) as RuleSetRow[];
-    return row ?? null;
+  /** The version in force at `at` (for admins: read fresh, not from the accrual cache). */
+  async rulesAt(programId: string, at: Date): Promise<RuleSetRow | null> {
+    return ruleSetInForce(await this.ruleHistory(programId), at);
   }
 
   async ruleHistory(programId: string): Promise<RuleSetRow[]> {
@@ -112,9 +108,7 @@ export class ProgramLedgerService {
    * second pooled connection, and a busy pool would deadlock.
    */
   async earn(q: Queryable, config: { ruleSets: RuleSetRow[] }, memberId: string, tierId: string | null, basket: Basket, at: Date): Promise<{ earning: Earning; ruleSet: RuleSetRow }> {
-    const { ruleSets } = config;
-    // The version in force at `at`: latest effectiveFrom not after it, then the latest version.
-    const ruleSet = ruleSets.filter((r) => r.effectiveFrom <= at).sort((a, b) => b.effectiveFrom.getTime() - a.effectiveFrom.getTime() || b.version - a.version)[0] ?? null;
+    const ruleSet = ruleSetInForce(config.ruleSets, at);
     if (!ruleSet) throw new DomainError('NO_EARNING_RULES', 'The program has no earning rules in force yet', 'programId');
     const earnedInPeriod = await this.earnedInPeriods(q, memberId, ruleSet.rules.caps.map((c) => c.period), at);
     return { earning: computeEarning(ruleSet.rules, basket, { tierId, occurredAt: at, earnedInPeriod }), ruleSet };
@@ -150,4 +144,9 @@ export class ProgramLedgerService {
     )) as { outstanding: string }[];
     return { issued: BigInt(row!.issued), redeemed: BigInt(row!.redeemed), expired: BigInt(row!.expired), outstanding: BigInt(members!.outstanding) };
   }
+}
+
+/** The version in force at `at`: the latest effectiveFrom not after it, then the latest version. */
+export function ruleSetInForce(ruleSets: RuleSetRow[], at: Date): RuleSetRow | null {
+  return ruleSets.filter((r) => r.effectiveFrom <= at).sort((a, b) => b.effectiveFrom.getTime() - a.effectiveFrom.getTime() || b.version - a.version)[0] ?? null;
 }

@@ -24,6 +24,8 @@ export interface LedgerEvent {
   payload: Record<string, unknown>;
 }
 
+export { returning } from '@loyalty-graph/shared/db';
+
 /** Program accounts never change once created; remembered per process. */
 const PROGRAM_ACCOUNT_KINDS = ['ISSUANCE', 'STATUS_ISSUANCE', 'REDEMPTION', 'ADJUSTMENT', 'HOLDS', 'BREAKAGE', 'WRITE_OFF'];
 const programAccountCache = new Map<string, ProgramAccounts>();
@@ -173,12 +175,3 @@ export const store = {
   },
 };
 
-/**
- * Rows of an UPDATE/DELETE … RETURNING. TypeORM's postgres driver answers those with
- * `[rows, rowCount]` (but plain rows for SELECT and INSERT), so normalise here, once.
- */
-export async function returning<T>(tx: Pick<EntityManager, 'query'>, sql: string, params: unknown[]): Promise<T[]> {
-  const result = (await tx.query(sql, params)) as unknown;
-  if (Array.isArray(result) && result.length === 2 && Array.isArray(result[0]) && typeof result[1] === 'number') return result[0] as T[];
-  return result as T[];
-}

@@ -18,8 +18,3 @@ export function assertStatusTransition(from: MemberStatus, to: MemberStatus): vo
 export function memberMayChangeOwnStatus(to: MemberStatus): boolean {
   return to === 'CLOSED';
 }
-
-/** Only active members can act (enrol identifiers, change consents go on regardless). */
-export function isActive(status: MemberStatus): boolean {
-  return status === 'ACTIVE';
-}
