@@ -18,6 +18,8 @@ export interface GraphQLHttpOptions<TContext extends BaseContext> {
   context: (info: HttpRequestInfo) => Promise<TContext>;
   /** Liveness: the process is up. Readiness: it can serve (database reachable, schema loaded). */
   ready: () => Promise<boolean>;
+  /** Other endpoints by path (a producer's event feed), served before GraphQL. */
+  routes?: Record<string, (req: IncomingMessage, res: ServerResponse, url: URL) => Promise<void>>;
 }
 
 /**
@@ -53,6 +55,8 @@ async function handle<TContext extends BaseContext>(
     const ok = await options.ready().catch(() => false);
     return json(res, ok ? 200 : 503, { status: ok ? 'ready' : 'unavailable' });
   }
+  const route = options.routes?.[url.pathname];
+  if (route) return route(req, res, url);
   if (url.pathname !== '/' && url.pathname !== '/graphql') return json(res, 404, { error: 'not found' });
 
   const headers = new HeaderMap();

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { ManualClock, createLogger, createViewerSigner, serviceViewer, VIEWER_HEADER, type Viewer, type ViewerContext } from '@loyalty-graph/shared';
 import { openDatabase } from '@loyalty-graph/shared/db';
+import type { EventConsumer } from '@loyalty-graph/shared/events';
 import { startSubgraphServer, type Scheduler, type SubgraphModule } from '@loyalty-graph/shared/subgraph';
 import { createAuthenticator, createDevTokenIssuer, startGateway, type DevTokenIssuer } from '@loyalty-graph/gateway';
 import { SUBGRAPHS } from '@loyalty-graph/supergraph';
@@ -20,6 +21,8 @@ export interface RunningSubgraph {
   runJobs(): Promise<Record<string, number>>;
   /** The subgraph's scheduler, when it has jobs (tick it after moving the clock). */
   scheduler: Scheduler | undefined;
+  /** The other subgraphs' events this one consumes (registered, not started: tests deliver by hand). */
+  consumers: EventConsumer[];
   stop(): Promise<void>;
 }
 
@@ -36,6 +39,7 @@ export async function startTestSubgraph(
   const logger = createLogger(module.name, process.env['TEST_LOG_LEVEL'] === 'debug' ? 'debug' : 'silent');
   const subgraph = module.create({ db, clock, logger, internalSecret, introspection: true, peers: options.peers ?? {} });
   await subgraph.scheduler?.register();
+  for (const consumer of subgraph.consumers ?? []) await consumer.register();
   const server = await startSubgraphServer(subgraph, 0);
   const sign = createViewerSigner(internalSecret);
   return {
@@ -49,12 +53,14 @@ export async function startTestSubgraph(
     as: async (viewer) => caller(server.url, { [VIEWER_HEADER]: await sign(viewer) }),
     // Tests run scheduled work by hand, after moving the clock, instead of waiting for timers.
     scheduler: subgraph.scheduler,
+    consumers: subgraph.consumers ?? [],
     runJobs: async () => {
       const done: Record<string, number> = {};
       for (const job of subgraph.jobs ?? []) done[job.name] = await job.run();
       return done;
     },
     async stop() {
+      await subgraph.feed?.close();
       await server.stop();
       await db.destroy();
       await database.drop();
@@ -77,6 +83,11 @@ export interface TestSupergraph {
   asStaff(programId: string | null, roles: ('ADMIN' | 'AGENT' | 'FULFILMENT' | 'ANALYST')[], subject?: string): Promise<Caller>;
   /** A platform operator (ADMIN bound to no program). */
   asOperator(): Promise<Caller>;
+  /**
+   * Delivers every pending event to every consumer, again and again until nothing moves (a
+   * ledger event can make members emit one the ledger consumes). Returns how many were read.
+   */
+  deliverEvents(): Promise<number>;
   /** Calls a subgraph directly as an internal service (e.g. seeding). */
   service(name: string): Promise<Caller>;
   stop(): Promise<void>;
@@ -88,10 +99,13 @@ export async function startSupergraph(): Promise<TestSupergraph> {
   const jwtSecret = randomBytes(32).toString('hex');
   const clock = new ManualClock();
   const running: RunningSubgraph[] = [];
-  // In registry order, so each subgraph knows the URLs of those it calls (ledger → members).
+  // One map shared by all: a subgraph started early finds the ones started after it (members
+  // reads the ledger's events, the ledger calls members).
+  const peers: Record<string, string> = {};
   for (const module of SUBGRAPHS) {
-    const peers = Object.fromEntries(running.map((s) => [s.name, s.url]));
-    running.push(await startTestSubgraph(module, { internalSecret, clock, peers }));
+    const subgraph = await startTestSubgraph(module, { internalSecret, clock, peers });
+    peers[subgraph.name] = subgraph.url;
+    running.push(subgraph);
   }
   const issuer = 'loyalty-graph-test';
   const audience = 'loyalty-graph';
@@ -120,6 +134,16 @@ export async function startSupergraph(): Promise<TestSupergraph> {
     asMember: async (programId, memberId, sub) => withToken(await tokens.member({ programId, memberId, subject: sub ?? subject('member') })),
     asStaff: async (programId, roles, sub) => withToken(await tokens.staff({ programId, roles, subject: sub ?? subject('staff') })),
     asOperator: async () => withToken(await tokens.staff({ programId: null, roles: ['ADMIN'], subject: subject('operator') })),
+    async deliverEvents() {
+      let total = 0;
+      for (let round = 0; round < 20; round++) {
+        let read = 0;
+        for (const subgraph of running) for (const consumer of subgraph.consumers) read += await consumer.drain();
+        total += read;
+        if (read === 0) return total;
+      }
+      throw new Error('events kept flowing after 20 rounds of delivery');
+    },
     service: (name) => running.find((s) => s.name === name)!.as(serviceViewer('test')),
     async stop() {
       await gateway.stop();

@@ -1,4 +1,5 @@
 import type { Clock, ViewerContext } from '@loyalty-graph/shared';
+import type { OperationsSources } from '@loyalty-graph/shared/events';
 import type { Scheduler } from '@loyalty-graph/shared/subgraph';
 import type { DataSource } from 'typeorm';
 import { createLoaders, type Loaders } from './loaders';
@@ -27,6 +28,8 @@ export interface RequestContext extends ViewerContext {
   loaders: Loaders;
   services: Services;
   scheduler: Scheduler;
+  /** Event delivery and jobs, for operators. */
+  operations: OperationsSources;
 }
 
 export function createServices(db: DataSource, clock: Clock, directory: MemberDirectory): Services {
@@ -44,6 +47,6 @@ export function createServices(db: DataSource, clock: Clock, directory: MemberDi
 }
 
 /** Services are stateless and shared; loaders are created per request. */
-export function createContextFactory(db: DataSource, services: Services, directory: MemberDirectory, scheduler: Scheduler) {
-  return (base: ViewerContext): RequestContext => ({ ...base, services, scheduler, loaders: createLoaders(db, directory, services.balances) });
+export function createContextFactory(db: DataSource, services: Services, directory: MemberDirectory, scheduler: Scheduler, operations: OperationsSources) {
+  return (base: ViewerContext): RequestContext => ({ ...base, services, scheduler, operations, loaders: createLoaders(db, directory, services.balances) });
 }

@@ -1,11 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { pingDatabase } from '@loyalty-graph/shared/db';
-import { Scheduler, type SubgraphJob, type SubgraphModule } from '@loyalty-graph/shared/subgraph';
+import { EventConsumer, HttpEventSource, OutboxFeed } from '@loyalty-graph/shared/events';
+import { peerUrl, Scheduler, type SubgraphJob, type SubgraphModule } from '@loyalty-graph/shared/subgraph';
 import { createContextFactory, createServices, type RequestContext } from './context';
 import { entities } from './entities';
 import { batchedDirectory, cachedDirectory, createMembersClient } from './members-client';
 import { migrations } from './migrations';
 import { resolvers } from './resolvers';
+import { ReferralBonusService } from './services/referral-bonuses';
 
 /** How long the ledger trusts what members said about a member (program, status, tier). */
 const MEMBER_CACHE_MS = 5_000;
@@ -19,7 +21,7 @@ export const ledgerSubgraph: SubgraphModule<RequestContext> = {
   typeDefs,
   database: { name: 'ledger', entities, migrations },
   create: ({ db, clock, logger, internalSecret, introspection, peers }) => {
-    const members = createMembersClient(peers['members'] ?? 'http://127.0.0.1:4001/graphql', internalSecret);
+    const members = createMembersClient(peerUrl(peers, 'members')(), internalSecret);
     const directory = cachedDirectory(batchedDirectory(members), MEMBER_CACHE_MS);
     const services = createServices(db, clock, directory);
     const jobs: SubgraphJob[] = [
@@ -28,17 +30,32 @@ export const ledgerSubgraph: SubgraphModule<RequestContext> = {
       { name: 'expire-points', intervalMs: 60_000, run: () => services.expiry.expireDue() },
     ];
     const scheduler = new Scheduler(db, clock, jobs, logger);
+    const feed = new OutboxFeed({ producer: 'ledger', db, logger });
+    const bonuses = new ReferralBonusService(clock, services.programs);
+    const consumers = [
+      new EventConsumer({
+        name: 'ledger.members-events',
+        db,
+        source: new HttpEventSource('members', peerUrl(peers, 'members'), internalSecret, 'ledger'),
+        handlers: { ReferralQualified: (tx, event) => bonuses.onReferralQualified(tx, event) },
+        clock,
+        logger,
+      }),
+    ];
+    const operations = { subgraph: 'ledger', db, scheduler, producer: true, consumers };
     return {
       name: 'ledger',
       typeDefs,
       resolvers,
-      context: createContextFactory(db, services, directory, scheduler),
+      context: createContextFactory(db, services, directory, scheduler, operations),
       internalSecret,
       logger,
       introspection,
       ready: () => pingDatabase(db),
       jobs,
       scheduler,
+      feed,
+      consumers,
     };
   },
 };

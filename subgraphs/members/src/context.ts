@@ -1,30 +1,49 @@
 import type { Clock, ViewerContext } from '@loyalty-graph/shared';
+import type { OperationsSources } from '@loyalty-graph/shared/events';
 import type { DataSource } from 'typeorm';
 import { createLoaders, type Loaders } from './loaders';
 import { DirectoryService } from './services/directory';
 import { GroupService } from './services/groups';
 import { MemberService } from './services/members';
+import { ProgramSettingsService } from './services/program-settings';
 import { ProgramService } from './services/programs';
+import { ReferralService } from './services/referrals';
+import { TierService } from './services/tiers';
 
 export interface Services {
   members: MemberService;
   programs: ProgramService;
   groups: GroupService;
   directory: DirectoryService;
+  settings: ProgramSettingsService;
+  tiers: TierService;
+  referrals: ReferralService;
 }
 
 export interface RequestContext extends ViewerContext {
   loaders: Loaders;
   services: Services;
+  /** Event delivery and jobs, for operators. */
+  operations: OperationsSources;
+  clock: Clock;
 }
 
-/** Services are stateless and shared; loaders are created per request. */
-export function createContextFactory(db: DataSource, clock: Clock) {
-  const services: Services = {
-    members: new MemberService(db, clock),
+/** Services are stateless and shared by every request. */
+export function createServices(db: DataSource, clock: Clock): Services {
+  const settings = new ProgramSettingsService(db, clock);
+  const referrals = new ReferralService(db, clock, settings);
+  return {
+    members: new MemberService(db, clock, settings, referrals),
     programs: new ProgramService(db, clock),
     groups: new GroupService(db, clock),
     directory: new DirectoryService(db),
+    settings,
+    tiers: new TierService(db, clock, settings, referrals),
+    referrals,
   };
-  return (base: ViewerContext): RequestContext => ({ ...base, loaders: createLoaders(db), services });
+}
+
+/** Loaders are created per request. */
+export function createContextFactory(db: DataSource, clock: Clock, services: Services, operations: OperationsSources) {
+  return (base: ViewerContext): RequestContext => ({ ...base, loaders: createLoaders(db, services.settings), services, operations, clock });
 }

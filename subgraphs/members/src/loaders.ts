@@ -10,6 +10,11 @@ import { MemberStatusChangeEntity } from './entities/member-status-change';
 import { ProgramEntity } from './entities/program';
 import { TierEntity } from './entities/tier';
 import { TierChangeEntity } from './entities/tier-change';
+import type { ProgramSettingsService } from './services/program-settings';
+import type { ReferralRow } from './services/referrals';
+
+const REFERRAL_COLUMNS = `id, program_id AS "programId", referrer_id AS "referrerId", referee_id AS "refereeId", status, referrer_bonus AS "referrerBonus",
+  referee_bonus AS "refereeBonus", created_at AS "createdAt", qualified_at AS "qualifiedAt"`;
 
 /** One loader per key: one SQL statement per batch, values in key order, null for misses. */
 function byId<T extends ObjectLiteral & { id: string }>(repo: Repository<T>) {
@@ -32,13 +37,34 @@ function groupedBy<T extends ObjectLiteral>(load: (keys: string[]) => Promise<T[
 }
 
 /** Built per request (never shared between users: a loader's cache is per viewer). */
-export function createLoaders(db: DataSource) {
+export function createLoaders(db: DataSource, settings: ProgramSettingsService) {
   const history = { changedAt: 'DESC' as const, id: 'DESC' as const };
   return {
     programById: byId(db.getRepository(ProgramEntity)),
     tierById: byId(db.getRepository(TierEntity)),
     memberById: byId(db.getRepository(MemberEntity)),
     groupById: byId(db.getRepository(MemberGroupEntity)),
+    settingsByProgramId: new DataLoader((ids: readonly string[]) => settings.getMany(ids)),
+    /** Keyed `memberId|periodStart ISO`: a member's status points in one qualification period. */
+    statusPoints: new DataLoader<string, number>(async (keys) => {
+      const pairs = keys.map((key) => key.split('|') as [string, string]);
+      const rows = (await db.query(
+        `SELECT p.member_id || '|' || to_char(p.period_start AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS key, p.points::text
+         FROM member_status_points p JOIN unnest($1::uuid[], $2::timestamptz[]) AS k(member_id, period_start) USING (member_id, period_start)`,
+        [pairs.map((p) => p[0]), pairs.map((p) => p[1])],
+      )) as { key: string; points: string }[];
+      const found = new Map(rows.map((row) => [row.key, Number(row.points)]));
+      return keys.map((key) => found.get(key) ?? 0);
+    }),
+    referralsByReferrerId: groupedBy(
+      async (ids) => (await db.query(`SELECT ${REFERRAL_COLUMNS} FROM referrals WHERE referrer_id = ANY($1::uuid[]) ORDER BY created_at DESC, id`, [ids])) as ReferralRow[],
+      (row) => row.referrerId,
+    ),
+    referralByRefereeId: new DataLoader<string, ReferralRow | null>(async (ids) => {
+      const rows = (await db.query(`SELECT ${REFERRAL_COLUMNS} FROM referrals WHERE referee_id = ANY($1::uuid[])`, [ids])) as ReferralRow[];
+      const found = new Map(rows.map((row) => [row.refereeId, row]));
+      return ids.map((id) => found.get(id) ?? null);
+    }),
     tiersByProgramId: groupedBy(
       (ids) => db.getRepository(TierEntity).find({ where: { programId: In(ids) }, order: { rank: 'ASC' } }),
       (tier) => tier.programId,
@@ -48,7 +74,7 @@ export function createLoaders(db: DataSource) {
       (row) => row.memberId,
     ),
     tierChangesByMemberId: groupedBy(
-      (ids) => db.getRepository(TierChangeEntity).find({ where: { memberId: In(ids) }, order: history }),
+      (ids) => db.getRepository(TierChangeEntity).find({ where: { memberId: In(ids) }, order: { changedAt: 'DESC', seq: 'DESC' } }),
       (row) => row.memberId,
     ),
     statusChangesByMemberId: groupedBy(

@@ -75,9 +75,9 @@ export async function seedDemo(db: DataSource, clock: Clock, membersPerProgram =
                   date_trunc('milliseconds', $2::timestamptz - make_interval(mins => i)) AS at
            FROM generate_series(1, $3::int) AS i
          ), members_in AS (
-           INSERT INTO members (id, program_id, status, first_name, last_name, preferred_language, tier_id, enrolled_via, enrolled_at, updated_at)
+           INSERT INTO members (id, program_id, status, first_name, last_name, preferred_language, tier_id, enrolled_via, enrolled_at, updated_at, referral_code)
            SELECT id, $1, 'ACTIVE', ($4::text[])[1 + i % 10], ($5::text[])[1 + (i / 10) % 10], 'en',
-                  ($6::uuid[])[CASE WHEN i % 10 < 6 THEN 1 WHEN i % 10 < 9 THEN 2 ELSE 3 END], 'AGENT', at, at
+                  ($6::uuid[])[CASE WHEN i % 10 < 6 THEN 1 WHEN i % 10 < 9 THEN 2 ELSE 3 END], 'AGENT', at, at, upper(substr(md5(id::text), 1, 10))
            FROM src
            RETURNING id
          ), history AS (

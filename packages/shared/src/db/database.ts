@@ -87,6 +87,17 @@ export async function pingDatabase(db: DataSource): Promise<void> {
   await db.query('SELECT 1');
 }
 
+/**
+ * A lost connection (the server restarted, a backend was killed, the network blinked): the work
+ * did not happen or its outcome is unknown, and it is not the work's fault.
+ */
+export function isConnectionLoss(error: unknown): boolean {
+  const code = (error as { driverError?: { code?: string }; code?: string }).driverError?.code ?? (error as { code?: string }).code;
+  if (code === '57P01' || code === '57P02' || code === '57P03' || code === 'ECONNRESET' || code === 'EPIPE' || code === 'ECONNREFUSED') return true;
+  const message = error instanceof Error ? error.message : '';
+  return /Connection terminated|Query runner already released|server closed the connection|Client has encountered a connection error|Connection is not established/i.test(message);
+}
+
 /** True when a statement failed on a unique constraint (optionally a specific one). */
 export function isUniqueViolation(error: unknown, constraint?: string): boolean {
   const driverError = (error as { driverError?: { code?: string; constraint?: string } }).driverError ?? (error as { code?: string; constraint?: string });

@@ -19,6 +19,17 @@ export interface SubgraphDeps {
   peers: Record<string, string>;
 }
 
+/** The standard ports (ARCHITECTURE.md), used when SUBGRAPH_URLS does not name a peer. */
+const STANDARD_PORTS: Record<string, number> = { members: 4001, ledger: 4002, catalog: 4003, partners: 4004, analytics: 4005 };
+
+/**
+ * A peer's GraphQL URL, looked up when needed rather than at start: peers may start after this
+ * subgraph (and tests fill the map as they start them).
+ */
+export function peerUrl(peers: Record<string, string>, name: string): () => string {
+  return () => peers[name] ?? `http://127.0.0.1:${STANDARD_PORTS[name] ?? 4000}/graphql`;
+}
+
 /**
  * What a subgraph package exports so the same code can run it as a service (`main.ts`), inside
  * `pnpm dev`, and in tests: its name, port, database and a factory without side effects.
@@ -68,9 +79,14 @@ export async function runSubgraph<TContext extends ViewerContext>(module: Subgra
   const server = await startSubgraphServer(options, env.PORT ?? module.defaultPort, env.HOST);
   await options.scheduler?.register();
   const jobs = options.scheduler?.start() ?? { stop: async () => undefined };
-  // Order matters: stop the jobs and the listener, finish in-flight requests, then the database.
+  for (const consumer of options.consumers ?? []) await consumer.register();
+  const consumers = (options.consumers ?? []).map((consumer) => consumer.start());
+  // Order matters: stop consuming and the jobs (each finishes the event or job in hand), wake the
+  // feed's long polls, finish in-flight requests, then close the database.
   onShutdown(logger, async () => {
+    await Promise.all(consumers.map((consumer) => consumer.stop()));
     await jobs.stop();
+    await options.feed?.close();
     await server.stop();
     await db.destroy();
   });

@@ -10,6 +10,7 @@ import { errorLoggingPlugin, maskInternalError } from '../error-masking';
 import { serveGraphQL, type RunningGraphQLServer } from '../http';
 import type { Logger } from '../logger';
 import { createViewerVerifier, VIEWER_HEADER, type Viewer } from '../viewer';
+import { FEED_PATH, feedHandler, type EventConsumer, type OutboxFeed } from '../events';
 import type { Scheduler } from './scheduler';
 
 /** buildSubgraphSchema's resolver map type, which @apollo/subgraph does not export by name. */
@@ -32,6 +33,10 @@ export interface SubgraphServerOptions<TContext extends ViewerContext> {
   jobs?: SubgraphJob[];
   /** Runs the jobs on schedule in the service process (tests call them directly or tick it). */
   scheduler?: Scheduler;
+  /** The subgraph's outbox feed, served to other subgraphs on /events. */
+  feed?: OutboxFeed;
+  /** Other subgraphs' events this one applies; they run in the service process. */
+  consumers?: EventConsumer[];
 }
 
 export interface SubgraphJob {
@@ -76,6 +81,7 @@ export async function startSubgraphServer<TContext extends ViewerContext>(
     apollo,
     port,
     host,
+    ...(options.feed ? { routes: { [FEED_PATH]: feedHandler(options.feed, options.internalSecret) } } : {}),
     ready: async () => {
       await options.ready();
       return true;

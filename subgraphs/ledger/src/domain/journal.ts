@@ -4,7 +4,7 @@
  * and enforced again by the database at commit.
  */
 export type Bucket = 'POSTED' | 'PENDING' | 'HELD';
-export type EntryKind = 'ACCRUAL' | 'POSTING' | 'RETURN' | 'HOLD' | 'CAPTURE' | 'RELEASE' | 'ADJUSTMENT' | 'EXPIRY' | 'REINSTATEMENT' | 'TRANSFER' | 'DONATION';
+export type EntryKind = 'ACCRUAL' | 'POSTING' | 'RETURN' | 'HOLD' | 'CAPTURE' | 'RELEASE' | 'ADJUSTMENT' | 'EXPIRY' | 'REINSTATEMENT' | 'TRANSFER' | 'DONATION' | 'BONUS';
 
 export interface Line {
   accountId: string;
@@ -93,6 +93,14 @@ export function adjustmentLines(member: MemberAccounts, program: ProgramAccounts
   return balanced([
     { accountId: member.reward, bucket: 'POSTED', amount: points },
     { accountId: program.adjustment, bucket: 'POSTED', amount: -points },
+  ]);
+}
+
+/** A bonus the program grants (a referral): issued like earned points, posted at once, no status points. */
+export function bonusLines(member: MemberAccounts, program: ProgramAccounts, points: number): Line[] {
+  return balanced([
+    { accountId: member.reward, bucket: 'POSTED', amount: points },
+    { accountId: program.issuance, bucket: 'POSTED', amount: -points },
   ]);
 }
 

@@ -8,6 +8,7 @@ import { ReturnRow } from '../services/returns';
 import { CharityView } from '../services/transfers';
 import { JobState } from '@loyalty-graph/shared/subgraph';
 import { LedgerSettings as LedgerSettingsModel } from '../domain/settings';
+import { SubgraphOperations as SubgraphOperationsModel, DeadLetterView, ConsumerStatusView } from '@loyalty-graph/shared/events';
 import { RequestContext } from '../context';
 export type Maybe<T> = T | null;
 export type InputMaybe<T> = T | null | undefined;
@@ -156,7 +157,9 @@ export type JournalEntryKind =
   /** Points sent to another member. */
   | 'TRANSFER'
   /** Points given to a charity. */
-  | 'DONATION';
+  | 'DONATION'
+  /** A referral's bonus (the members subgraph decided it qualified). */
+  | 'BONUS';
 
 export type BalanceBucket =
   | 'POSTED'
@@ -620,28 +623,12 @@ export type ReinstateExpiredPointsInput = {
   comment: Scalars['String']['input'];
 };
 
-export type JobOutcome =
-  | 'OK'
-  | 'FAILED';
-
-/** A recurring job of this subgraph: when it runs next and how its last run went. */
-export type ScheduledJob = {
-  __typename?: 'ScheduledJob';
-  name: Scalars['String']['output'];
-  everySeconds: Scalars['Int']['output'];
-  nextRunAt: Scalars['DateTime']['output'];
-  lastStartedAt: Maybe<Scalars['DateTime']['output']>;
-  lastFinishedAt: Maybe<Scalars['DateTime']['output']>;
-  lastOutcome: Maybe<JobOutcome>;
-  /** How much the last run did (purchases posted, holds released, members expired). */
-  lastResult: Maybe<Scalars['Int']['output']>;
-  lastError: Maybe<Scalars['String']['output']>;
-};
-
 export type Query = {
   __typename?: 'Query';
   /** The ledger's recurring jobs (platform operators). */
   ledgerJobs: Array<ScheduledJob>;
+  /** The ledger's event delivery and jobs (platform operators). */
+  ledgerOperations: SubgraphOperations;
   /** One journal entry (members: only their own). */
   journalEntry: Maybe<JournalEntry>;
   /** A dry run: what this basket would earn for the member now. No side effects. */
@@ -660,6 +647,8 @@ export type QueryQuotePurchaseArgs = {
 
 export type Mutation = {
   __typename?: 'Mutation';
+  /** Apply a dead-lettered event again (after a fix), then those parked behind it (platform operators). */
+  replayLedgerDeadLetter: ReplayDeadLetterPayload;
   /** Accrue points for a purchase, identified by (source, externalId). Points stay pending for the return window. */
   recordPurchase: RecordPurchasePayload;
   /** Reserve points (e.g. for a reward order); released by itself after the program's hold TTL. */
@@ -685,6 +674,11 @@ export type Mutation = {
   /** Publish a new version of the earning rules (history is kept). */
   publishEarningRules: EarningRuleSetPayload;
   configureLedger: LedgerSettingsPayload;
+};
+
+
+export type MutationReplayLedgerDeadLetterArgs = {
+  input: ReplayDeadLetterInput;
 };
 
 
@@ -745,6 +739,108 @@ export type MutationPublishEarningRulesArgs = {
 
 export type MutationConfigureLedgerArgs = {
   input: ConfigureLedgerInput;
+};
+
+export type ReplayDeadLetterInput = {
+  id: Scalars['ID']['input'];
+  /** Give up on the event instead (it must never apply); the events parked behind it are then replayed. */
+  discard?: InputMaybe<Scalars['Boolean']['input']>;
+};
+
+export type ReplayDeadLetterPayload = {
+  __typename?: 'ReplayDeadLetterPayload';
+  /** Events applied, the dead letter included. */
+  replayed: Scalars['Int']['output'];
+  /** The dead letter that failed again, if one did (it and those after it stay open). */
+  failed: Maybe<DeadLetter>;
+  userErrors: Array<UserError>;
+};
+
+export type JobOutcome =
+  | 'OK'
+  | 'FAILED';
+
+/** A recurring job of this subgraph: when it runs next and how its last run went. */
+export type ScheduledJob = {
+  __typename?: 'ScheduledJob';
+  name: Scalars['String']['output'];
+  everySeconds: Scalars['Int']['output'];
+  nextRunAt: Scalars['DateTime']['output'];
+  lastStartedAt: Maybe<Scalars['DateTime']['output']>;
+  lastFinishedAt: Maybe<Scalars['DateTime']['output']>;
+  lastOutcome: Maybe<JobOutcome>;
+  /** How much the last run did (rows posted, members evaluated…). */
+  lastResult: Maybe<Scalars['Int']['output']>;
+  lastError: Maybe<Scalars['String']['output']>;
+};
+
+/** One subgraph's event delivery and scheduled jobs. */
+export type SubgraphOperations = {
+  __typename?: 'SubgraphOperations';
+  subgraph: Scalars['String']['output'];
+  jobs: Array<ScheduledJob>;
+  /** The events this subgraph produces; null when it produces none. */
+  outbox: Maybe<OutboxStatus>;
+  /** Other subgraphs' events this one applies. */
+  consumers: Array<EventConsumerStatus>;
+  /** Open dead letters (FAILED, and PARKED behind them), oldest first, at most 100. */
+  deadLetters: Array<DeadLetter>;
+};
+
+/** A producer's outbox: events are numbered (given a feed position) once committed. */
+export type OutboxStatus = {
+  __typename?: 'OutboxStatus';
+  /** The newest position; consumers are caught up when they reach it. */
+  head: Scalars['BigInt']['output'];
+  /** Committed events not numbered yet (numbering runs whenever a consumer polls). */
+  unsequenced: Scalars['Int']['output'];
+  oldestUnsequencedAt: Maybe<Scalars['DateTime']['output']>;
+};
+
+/** A consumer of another subgraph's events. */
+export type EventConsumerStatus = {
+  __typename?: 'EventConsumerStatus';
+  name: Scalars['String']['output'];
+  producer: Scalars['String']['output'];
+  /** The last position applied. */
+  position: Scalars['BigInt']['output'];
+  /** The producer's newest position at the last poll. */
+  head: Scalars['BigInt']['output'];
+  /** Events behind the producer (head − position). */
+  lag: Scalars['BigInt']['output'];
+  lastPolledAt: Maybe<Scalars['DateTime']['output']>;
+  /** Why the last poll failed, until one succeeds. */
+  lastError: Maybe<Scalars['String']['output']>;
+  /** Events that failed every retry and wait for an operator. */
+  deadLetters: Scalars['Int']['output'];
+  /** Later events of the same aggregates, held back to keep their order. */
+  parked: Scalars['Int']['output'];
+};
+
+export type DeadLetterState =
+  /** Failed every retry. */
+  | 'FAILED'
+  /** Waiting behind a failed event of the same aggregate. */
+  | 'PARKED'
+  | 'REPLAYED'
+  | 'DISCARDED';
+
+/** An event a consumer could not apply, kept whole for inspection and replay. */
+export type DeadLetter = {
+  __typename?: 'DeadLetter';
+  id: Scalars['ID']['output'];
+  consumer: Scalars['String']['output'];
+  eventId: Scalars['ID']['output'];
+  eventType: Scalars['String']['output'];
+  aggregateId: Scalars['ID']['output'];
+  position: Scalars['BigInt']['output'];
+  state: DeadLetterState;
+  attempts: Scalars['Int']['output'];
+  error: Maybe<Scalars['String']['output']>;
+  /** The event's payload as JSON. */
+  payload: Scalars['String']['output'];
+  createdAt: Scalars['DateTime']['output'];
+  updatedAt: Scalars['DateTime']['output'];
 };
 
 
@@ -936,10 +1032,17 @@ export type ResolversTypes = {
   TransferPointsInput: TransferPointsInput;
   DonatePointsInput: DonatePointsInput;
   ReinstateExpiredPointsInput: ReinstateExpiredPointsInput;
-  JobOutcome: JobOutcome;
-  ScheduledJob: ResolverTypeWrapper<JobState>;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
   Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
+  ReplayDeadLetterInput: ReplayDeadLetterInput;
+  ReplayDeadLetterPayload: ResolverTypeWrapper<Omit<ReplayDeadLetterPayload, 'failed'> & { failed?: Maybe<ResolversTypes['DeadLetter']> }>;
+  JobOutcome: JobOutcome;
+  ScheduledJob: ResolverTypeWrapper<JobState>;
+  SubgraphOperations: ResolverTypeWrapper<SubgraphOperationsModel>;
+  OutboxStatus: ResolverTypeWrapper<OutboxStatus>;
+  EventConsumerStatus: ResolverTypeWrapper<ConsumerStatusView>;
+  DeadLetterState: DeadLetterState;
+  DeadLetter: ResolverTypeWrapper<DeadLetterView>;
   String: ResolverTypeWrapper<Scalars['String']['output']>;
 };
 
@@ -1003,9 +1106,15 @@ export type ResolversParentTypes = {
   TransferPointsInput: TransferPointsInput;
   DonatePointsInput: DonatePointsInput;
   ReinstateExpiredPointsInput: ReinstateExpiredPointsInput;
-  ScheduledJob: JobState;
   Query: Record<PropertyKey, never>;
   Mutation: Record<PropertyKey, never>;
+  ReplayDeadLetterInput: ReplayDeadLetterInput;
+  ReplayDeadLetterPayload: Omit<ReplayDeadLetterPayload, 'failed'> & { failed?: Maybe<ResolversParentTypes['DeadLetter']> };
+  ScheduledJob: JobState;
+  SubgraphOperations: SubgraphOperationsModel;
+  OutboxStatus: OutboxStatus;
+  EventConsumerStatus: ConsumerStatusView;
+  DeadLetter: DeadLetterView;
   String: Scalars['String']['output'];
 };
 
@@ -1308,24 +1417,15 @@ export type RecordReturnPayloadResolvers<ContextType = RequestContext, ParentTyp
   userErrors?: Resolver<Array<ResolversTypes['UserError']>, ParentType, ContextType>;
 };
 
-export type ScheduledJobResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['ScheduledJob'] = ResolversParentTypes['ScheduledJob']> = {
-  name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
-  everySeconds?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
-  nextRunAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
-  lastStartedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
-  lastFinishedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
-  lastOutcome?: Resolver<Maybe<ResolversTypes['JobOutcome']>, ParentType, ContextType>;
-  lastResult?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
-  lastError?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
-};
-
 export type QueryResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = {
   ledgerJobs?: Resolver<Array<ResolversTypes['ScheduledJob']>, ParentType, ContextType>;
+  ledgerOperations?: Resolver<ResolversTypes['SubgraphOperations'], ParentType, ContextType>;
   journalEntry?: Resolver<Maybe<ResolversTypes['JournalEntry']>, ParentType, ContextType, RequireFields<QueryJournalEntryArgs, 'id'>>;
   quotePurchase?: Resolver<ResolversTypes['QuotePurchasePayload'], ParentType, ContextType, RequireFields<QueryQuotePurchaseArgs, 'input'>>;
 };
 
 export type MutationResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = {
+  replayLedgerDeadLetter?: Resolver<ResolversTypes['ReplayDeadLetterPayload'], ParentType, ContextType, RequireFields<MutationReplayLedgerDeadLetterArgs, 'input'>>;
   recordPurchase?: Resolver<ResolversTypes['RecordPurchasePayload'], ParentType, ContextType, RequireFields<MutationRecordPurchaseArgs, 'input'>>;
   holdPoints?: Resolver<ResolversTypes['HoldPayload'], ParentType, ContextType, RequireFields<MutationHoldPointsArgs, 'input'>>;
   captureHold?: Resolver<ResolversTypes['HoldPayload'], ParentType, ContextType, RequireFields<MutationCaptureHoldArgs, 'input'>>;
@@ -1338,6 +1438,64 @@ export type MutationResolvers<ContextType = RequestContext, ParentType extends R
   createCharity?: Resolver<ResolversTypes['CharityPayload'], ParentType, ContextType, RequireFields<MutationCreateCharityArgs, 'input'>>;
   publishEarningRules?: Resolver<ResolversTypes['EarningRuleSetPayload'], ParentType, ContextType, RequireFields<MutationPublishEarningRulesArgs, 'input'>>;
   configureLedger?: Resolver<ResolversTypes['LedgerSettingsPayload'], ParentType, ContextType, RequireFields<MutationConfigureLedgerArgs, 'input'>>;
+};
+
+export type ReplayDeadLetterPayloadResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['ReplayDeadLetterPayload'] = ResolversParentTypes['ReplayDeadLetterPayload']> = {
+  replayed?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  failed?: Resolver<Maybe<ResolversTypes['DeadLetter']>, ParentType, ContextType>;
+  userErrors?: Resolver<Array<ResolversTypes['UserError']>, ParentType, ContextType>;
+};
+
+export type ScheduledJobResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['ScheduledJob'] = ResolversParentTypes['ScheduledJob']> = {
+  name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  everySeconds?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  nextRunAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  lastStartedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  lastFinishedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  lastOutcome?: Resolver<Maybe<ResolversTypes['JobOutcome']>, ParentType, ContextType>;
+  lastResult?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+  lastError?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+};
+
+export type SubgraphOperationsResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['SubgraphOperations'] = ResolversParentTypes['SubgraphOperations']> = {
+  subgraph?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  jobs?: Resolver<Array<ResolversTypes['ScheduledJob']>, ParentType, ContextType>;
+  outbox?: Resolver<Maybe<ResolversTypes['OutboxStatus']>, ParentType, ContextType>;
+  consumers?: Resolver<Array<ResolversTypes['EventConsumerStatus']>, ParentType, ContextType>;
+  deadLetters?: Resolver<Array<ResolversTypes['DeadLetter']>, ParentType, ContextType>;
+};
+
+export type OutboxStatusResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['OutboxStatus'] = ResolversParentTypes['OutboxStatus']> = {
+  head?: Resolver<ResolversTypes['BigInt'], ParentType, ContextType>;
+  unsequenced?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  oldestUnsequencedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+};
+
+export type EventConsumerStatusResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['EventConsumerStatus'] = ResolversParentTypes['EventConsumerStatus']> = {
+  name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  producer?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  position?: Resolver<ResolversTypes['BigInt'], ParentType, ContextType>;
+  head?: Resolver<ResolversTypes['BigInt'], ParentType, ContextType>;
+  lag?: Resolver<ResolversTypes['BigInt'], ParentType, ContextType>;
+  lastPolledAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  lastError?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  deadLetters?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  parked?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+};
+
+export type DeadLetterResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['DeadLetter'] = ResolversParentTypes['DeadLetter']> = {
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  consumer?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  eventId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  eventType?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  aggregateId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  position?: Resolver<ResolversTypes['BigInt'], ParentType, ContextType>;
+  state?: Resolver<ResolversTypes['DeadLetterState'], ParentType, ContextType>;
+  attempts?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  error?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  payload?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  updatedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
 };
 
 export type Resolvers<ContextType = RequestContext> = {
@@ -1377,9 +1535,14 @@ export type Resolvers<ContextType = RequestContext> = {
   CharityPayload?: CharityPayloadResolvers<ContextType>;
   PurchaseReturn?: PurchaseReturnResolvers<ContextType>;
   RecordReturnPayload?: RecordReturnPayloadResolvers<ContextType>;
-  ScheduledJob?: ScheduledJobResolvers<ContextType>;
   Query?: QueryResolvers<ContextType>;
   Mutation?: MutationResolvers<ContextType>;
+  ReplayDeadLetterPayload?: ReplayDeadLetterPayloadResolvers<ContextType>;
+  ScheduledJob?: ScheduledJobResolvers<ContextType>;
+  SubgraphOperations?: SubgraphOperationsResolvers<ContextType>;
+  OutboxStatus?: OutboxStatusResolvers<ContextType>;
+  EventConsumerStatus?: EventConsumerStatusResolvers<ContextType>;
+  DeadLetter?: DeadLetterResolvers<ContextType>;
 };
 
 export type DirectiveResolvers<ContextType = RequestContext> = {

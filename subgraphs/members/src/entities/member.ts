@@ -37,6 +37,26 @@ export class MemberEntity {
   @Column({ name: 'tier_id', type: 'uuid', nullable: true })
   tierId: string | null;
 
+  /** A tier an agent set by hand; how it binds automatic changes is the program's manualMode. */
+  @Column({ name: 'manual_tier_id', type: 'uuid', nullable: true })
+  manualTierId: string | null;
+
+  /** When the manual tier stops binding; null: until an agent changes it. */
+  @Column({ name: 'manual_until', type: 'timestamptz', nullable: true })
+  manualUntil: Date | null;
+
+  /** A downgrade decided at a period end and waiting out the program's grace. */
+  @Column({ name: 'downgrade_due_at', type: 'timestamptz', nullable: true })
+  downgradeDueAt: Date | null;
+
+  /** The qualification period the member's tier was last evaluated in (period ends move it on). */
+  @Column({ name: 'tier_period_start', type: 'timestamptz' })
+  tierPeriodStart: Date;
+
+  /** What this member gives friends to enrol with. */
+  @Column({ name: 'referral_code', type: 'text', nullable: true })
+  referralCode: string | null;
+
   @Column({ name: 'enrolled_via', type: 'text' })
   enrolledVia: EnrolmentChannel;
 

@@ -1,3 +1,4 @@
+import type { TierChangeReason } from '@loyalty-graph/shared/events';
 import { Column, Entity, PrimaryGeneratedColumn } from 'typeorm';
 
 export type TierChangeSource = 'MANUAL' | 'AUTOMATIC';
@@ -19,11 +20,19 @@ export class TierChangeEntity {
   @Column({ type: 'text' })
   reason: string;
 
+  /** QUALIFIED, PERIOD_END, GRACE_ENDED or MANUAL; null for changes made before tiers moved by themselves. */
+  @Column({ name: 'reason_code', type: 'text', nullable: true })
+  reasonCode: TierChangeReason | null;
+
   @Column({ type: 'text' })
   source: TierChangeSource;
 
   @Column({ name: 'changed_by', type: 'text', nullable: true })
   changedBy: string | null;
+
+  /** Insertion order, for changes made in the same instant. */
+  @Column({ type: 'bigint', insert: false, update: false, select: false })
+  seq: string;
 
   @Column({ name: 'changed_at', type: 'timestamptz' })
   changedAt: Date;

@@ -10,6 +10,12 @@ import { MemberStatusChangeEntity } from '../entities/member-status-change';
 import { ConsentEntity } from '../entities/consent';
 import { ConsentChangeEntity } from '../entities/consent-change';
 import { MemberGroupEntity } from '../entities/member-group';
+import { ReferralRow } from '../services/referrals';
+import { TierProgress as TierProgressModel, TierRules as TierRulesModel } from '../domain/tier-qualification';
+import { ReferralRules as ReferralRulesModel } from '../domain/referral';
+import { ManualTierView } from '../resolvers/member';
+import { JobState } from '@loyalty-graph/shared/subgraph';
+import { SubgraphOperations as SubgraphOperationsModel, DeadLetterView, ConsumerStatusView } from '@loyalty-graph/shared/events';
 import { RequestContext } from '../context';
 export type Maybe<T> = T | null;
 export type InputMaybe<T> = T | null | undefined;
@@ -32,6 +38,8 @@ export type Scalars = {
   DateTime: { input: Date; output: Date; }
   /** An exact decimal number as a string, e.g. "0.01". */
   Decimal: { input: string; output: string; }
+  /** A whole number that may exceed 32 bits, as a string. */
+  BigInt: { input: bigint; output: bigint; }
   _FieldSet: { input: any; output: any; }
 };
 
@@ -78,6 +86,10 @@ export type Program = {
   status: ProgramStatus;
   /** Tier definitions, lowest rank first. */
   tiers: Array<Tier>;
+  /** How members qualify for tiers: the period, downgrades, grace, manual assignments. */
+  tierRules: TierRules;
+  /** What a referral pays and when. */
+  referralRules: ReferralRules;
   createdAt: Scalars['DateTime']['output'];
   updatedAt: Scalars['DateTime']['output'];
 };
@@ -150,8 +162,21 @@ export type Member = {
   identifiers: Array<MemberIdentifier>;
   /** Current tier; null when the program has no tiers or none has been assigned. */
   tier: Maybe<Tier>;
+  /**
+   * Where the member stands in the qualification period: status points so far, what keeps the tier
+   * and what reaches the next one, and when the period ends.
+   */
+  tierProgress: TierProgress;
+  /** A tier an agent set by hand and how long it binds; null when none applies. */
+  manualTier: Maybe<ManualTierAssignment>;
   /** Tier changes, newest first. */
   tierHistory: Array<TierChange>;
+  /** The code this member gives friends to enrol with. */
+  referralCode: Maybe<Scalars['String']['output']>;
+  /** Friends who enrolled with this member's code, newest first (at most 200). */
+  referrals: Array<Referral>;
+  /** The referral this member enrolled through, if any. */
+  referredBy: Maybe<Referral>;
   /** Status changes, newest first. */
   statusHistory: Array<MemberStatusChange>;
   /** Current consent per channel and purpose; a pair never set means not granted. */
@@ -168,6 +193,8 @@ export type Member = {
 /** A change of a member's tier and why it happened. */
 export type TierChange = {
   __typename?: 'TierChange';
+  /** Why, as a code: QUALIFIED, PERIOD_END, GRACE_ENDED or MANUAL. */
+  reasonCode: Maybe<TierChangeReason>;
   fromTier: Maybe<Tier>;
   toTier: Maybe<Tier>;
   reason: Scalars['String']['output'];
@@ -176,6 +203,105 @@ export type TierChange = {
   /** Subject of who made the change (an agent), null for automatic changes. */
   changedBy: Maybe<Scalars['String']['output']>;
   changedAt: Scalars['DateTime']['output'];
+};
+
+export type TierChangeReason =
+  /** Status points in the period reached the tier's threshold: up at once. */
+  | 'QUALIFIED'
+  /** The qualification period ended below the tier's threshold. */
+  | 'PERIOD_END'
+  /** The grace after a period end ran out without the tier being earned back. */
+  | 'GRACE_ENDED'
+  /** An agent set the tier. */
+  | 'MANUAL';
+
+/** How a program's members move between tiers. */
+export type TierRules = {
+  __typename?: 'TierRules';
+  /** Length of a qualification period in calendar months. */
+  periodMonths: Scalars['Int']['output'];
+  /** The start of one period (periods repeat every periodMonths from here); default 1 January. */
+  periodAnchor: Scalars['DateTime']['output'];
+  downgrade: TierDowngrade;
+  /** Days after a period end before a downgrade applies; 0: at once. */
+  graceDays: Scalars['Int']['output'];
+  manualMode: ManualTierMode;
+};
+
+export type TierDowngrade =
+  /** Down by one tier at a time. */
+  | 'ONE_TIER'
+  /** Down to the tier the ended period's points support. */
+  | 'TO_QUALIFIED';
+
+/** How a tier an agent set binds the automatic changes. */
+export type ManualTierMode =
+  /** A floor: automatic upgrades still happen, downgrades never go below it. */
+  | 'FLOOR'
+  /** An override: no automatic change while it applies. */
+  | 'OVERRIDE';
+
+export type ManualTierAssignment = {
+  __typename?: 'ManualTierAssignment';
+  tier: Tier;
+  /** When it stops binding; null: until an agent changes the tier. */
+  until: Maybe<Scalars['DateTime']['output']>;
+};
+
+/** A member's standing in the current qualification period. */
+export type TierProgress = {
+  __typename?: 'TierProgress';
+  tier: Maybe<Tier>;
+  periodStart: Scalars['DateTime']['output'];
+  periodEnd: Scalars['DateTime']['output'];
+  /** Status points earned in this period (returns deducted). */
+  statusPoints: Scalars['Int']['output'];
+  /** Status points still needed this period to keep the current tier; 0 when kept. */
+  pointsToKeep: Scalars['Int']['output'];
+  /** The next tier up; null at the top. */
+  nextTier: Maybe<Tier>;
+  /** Status points still needed to reach the next tier; null at the top. */
+  pointsToNextTier: Maybe<Scalars['Int']['output']>;
+  /** A downgrade waiting out the grace period, and when it applies unless the tier is earned back. */
+  downgradeDueAt: Maybe<Scalars['DateTime']['output']>;
+};
+
+export type ReferralTrigger =
+  /** The friend's enrolment earns the bonuses. */
+  | 'ENROLMENT'
+  /** The friend's first purchase earns the bonuses. */
+  | 'FIRST_PURCHASE';
+
+export type ReferralRules = {
+  __typename?: 'ReferralRules';
+  /** When a referral pays; null: the program gives no referral bonuses. */
+  trigger: Maybe<ReferralTrigger>;
+  /** Points for the member who invited. */
+  referrerBonus: Scalars['Int']['output'];
+  /** Points for the friend who enrolled. */
+  refereeBonus: Scalars['Int']['output'];
+};
+
+export type ReferralStatus =
+  /** The friend enrolled; the trigger has not happened yet. */
+  | 'PENDING'
+  /** The trigger happened; the ledger credits the bonuses. */
+  | 'QUALIFIED';
+
+/** A friend who enrolled with a member's referral code. */
+export type Referral = {
+  __typename?: 'Referral';
+  id: Scalars['ID']['output'];
+  /** Null when the viewer may not see that member (a member sees only themself). */
+  referrer: Maybe<Member>;
+  /** Null when the viewer may not see that member (a member sees only themself). */
+  referee: Maybe<Member>;
+  status: ReferralStatus;
+  /** The bonuses fixed when it qualified. */
+  referrerBonus: Maybe<Scalars['Int']['output']>;
+  refereeBonus: Maybe<Scalars['Int']['output']>;
+  createdAt: Scalars['DateTime']['output'];
+  qualifiedAt: Maybe<Scalars['DateTime']['output']>;
 };
 
 export type TierChangeSource =
@@ -323,6 +449,8 @@ export type Query = {
   memberByIdentifier: Maybe<Member>;
   memberGroup: Maybe<MemberGroup>;
   memberGroups: MemberGroupConnection;
+  /** The members subgraph's event delivery and jobs (platform operators). */
+  membersOperations: SubgraphOperations;
 };
 
 
@@ -459,6 +587,8 @@ export type EnrollMemberInput = {
   identifiers: Array<IdentifierInput>;
   /** Optional: enrolment never requires marketing consent. */
   consents?: InputMaybe<Array<ConsentInput>>;
+  /** The referral code of the member who invited this one. */
+  referralCode?: InputMaybe<Scalars['String']['input']>;
 };
 
 export type MemberPayload = {
@@ -494,6 +624,48 @@ export type AssignMemberTierInput = {
   /** Null removes the member's tier. */
   tierId?: InputMaybe<Scalars['ID']['input']>;
   reason: Scalars['String']['input'];
+  /** Until when the assignment binds automatic changes (the program's manualMode); null: until changed. */
+  until?: InputMaybe<Scalars['DateTime']['input']>;
+};
+
+export type ConfigureTierRulesInput = {
+  programId: Scalars['ID']['input'];
+  /** 1 to 36. */
+  periodMonths?: InputMaybe<Scalars['Int']['input']>;
+  periodAnchor?: InputMaybe<Scalars['DateTime']['input']>;
+  downgrade?: InputMaybe<TierDowngrade>;
+  /** 0 to 365. */
+  graceDays?: InputMaybe<Scalars['Int']['input']>;
+  manualMode?: InputMaybe<ManualTierMode>;
+};
+
+export type ConfigureReferralsInput = {
+  programId: Scalars['ID']['input'];
+  /** Null turns referral bonuses off. */
+  trigger?: InputMaybe<ReferralTrigger>;
+  referrerBonus: Scalars['Int']['input'];
+  refereeBonus: Scalars['Int']['input'];
+};
+
+export type ProgramSettingsPayload = {
+  __typename?: 'ProgramSettingsPayload';
+  program: Maybe<Program>;
+  userErrors: Array<UserError>;
+};
+
+export type ReplayDeadLetterInput = {
+  id: Scalars['ID']['input'];
+  /** Give up on the event instead (it must never apply); the events parked behind it are then replayed. */
+  discard?: InputMaybe<Scalars['Boolean']['input']>;
+};
+
+export type ReplayDeadLetterPayload = {
+  __typename?: 'ReplayDeadLetterPayload';
+  /** Events applied, the dead letter included. */
+  replayed: Scalars['Int']['output'];
+  /** The dead letter that failed again, if one did (it and those after it stay open). */
+  failed: Maybe<DeadLetter>;
+  userErrors: Array<UserError>;
 };
 
 export type SetConsentsInput = {
@@ -543,6 +715,12 @@ export type Mutation = {
   createMemberGroup: MemberGroupPayload;
   addMemberToGroup: MemberGroupPayload;
   removeMemberFromGroup: MemberGroupPayload;
+  /** How members qualify for tiers (program administrators). */
+  configureTierRules: ProgramSettingsPayload;
+  /** What referrals pay and when (program administrators). */
+  configureReferrals: ProgramSettingsPayload;
+  /** Apply a dead-lettered event again (after a fix), then those parked behind it (platform operators). */
+  replayMembersDeadLetter: ReplayDeadLetterPayload;
 };
 
 
@@ -613,6 +791,108 @@ export type MutationAddMemberToGroupArgs = {
 
 export type MutationRemoveMemberFromGroupArgs = {
   input: GroupMembershipInput;
+};
+
+
+export type MutationConfigureTierRulesArgs = {
+  input: ConfigureTierRulesInput;
+};
+
+
+export type MutationConfigureReferralsArgs = {
+  input: ConfigureReferralsInput;
+};
+
+
+export type MutationReplayMembersDeadLetterArgs = {
+  input: ReplayDeadLetterInput;
+};
+
+export type JobOutcome =
+  | 'OK'
+  | 'FAILED';
+
+/** A recurring job of this subgraph: when it runs next and how its last run went. */
+export type ScheduledJob = {
+  __typename?: 'ScheduledJob';
+  name: Scalars['String']['output'];
+  everySeconds: Scalars['Int']['output'];
+  nextRunAt: Scalars['DateTime']['output'];
+  lastStartedAt: Maybe<Scalars['DateTime']['output']>;
+  lastFinishedAt: Maybe<Scalars['DateTime']['output']>;
+  lastOutcome: Maybe<JobOutcome>;
+  /** How much the last run did (rows posted, members evaluated…). */
+  lastResult: Maybe<Scalars['Int']['output']>;
+  lastError: Maybe<Scalars['String']['output']>;
+};
+
+/** One subgraph's event delivery and scheduled jobs. */
+export type SubgraphOperations = {
+  __typename?: 'SubgraphOperations';
+  subgraph: Scalars['String']['output'];
+  jobs: Array<ScheduledJob>;
+  /** The events this subgraph produces; null when it produces none. */
+  outbox: Maybe<OutboxStatus>;
+  /** Other subgraphs' events this one applies. */
+  consumers: Array<EventConsumerStatus>;
+  /** Open dead letters (FAILED, and PARKED behind them), oldest first, at most 100. */
+  deadLetters: Array<DeadLetter>;
+};
+
+/** A producer's outbox: events are numbered (given a feed position) once committed. */
+export type OutboxStatus = {
+  __typename?: 'OutboxStatus';
+  /** The newest position; consumers are caught up when they reach it. */
+  head: Scalars['BigInt']['output'];
+  /** Committed events not numbered yet (numbering runs whenever a consumer polls). */
+  unsequenced: Scalars['Int']['output'];
+  oldestUnsequencedAt: Maybe<Scalars['DateTime']['output']>;
+};
+
+/** A consumer of another subgraph's events. */
+export type EventConsumerStatus = {
+  __typename?: 'EventConsumerStatus';
+  name: Scalars['String']['output'];
+  producer: Scalars['String']['output'];
+  /** The last position applied. */
+  position: Scalars['BigInt']['output'];
+  /** The producer's newest position at the last poll. */
+  head: Scalars['BigInt']['output'];
+  /** Events behind the producer (head − position). */
+  lag: Scalars['BigInt']['output'];
+  lastPolledAt: Maybe<Scalars['DateTime']['output']>;
+  /** Why the last poll failed, until one succeeds. */
+  lastError: Maybe<Scalars['String']['output']>;
+  /** Events that failed every retry and wait for an operator. */
+  deadLetters: Scalars['Int']['output'];
+  /** Later events of the same aggregates, held back to keep their order. */
+  parked: Scalars['Int']['output'];
+};
+
+export type DeadLetterState =
+  /** Failed every retry. */
+  | 'FAILED'
+  /** Waiting behind a failed event of the same aggregate. */
+  | 'PARKED'
+  | 'REPLAYED'
+  | 'DISCARDED';
+
+/** An event a consumer could not apply, kept whole for inspection and replay. */
+export type DeadLetter = {
+  __typename?: 'DeadLetter';
+  id: Scalars['ID']['output'];
+  consumer: Scalars['String']['output'];
+  eventId: Scalars['ID']['output'];
+  eventType: Scalars['String']['output'];
+  aggregateId: Scalars['ID']['output'];
+  position: Scalars['BigInt']['output'];
+  state: DeadLetterState;
+  attempts: Scalars['Int']['output'];
+  error: Maybe<Scalars['String']['output']>;
+  /** The event's payload as JSON. */
+  payload: Scalars['String']['output'];
+  createdAt: Scalars['DateTime']['output'];
+  updatedAt: Scalars['DateTime']['output'];
 };
 
 
@@ -724,6 +1004,7 @@ export type ResolversTypes = {
   link__Import: ResolverTypeWrapper<Scalars['link__Import']['output']>;
   DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
   Decimal: ResolverTypeWrapper<Scalars['Decimal']['output']>;
+  BigInt: ResolverTypeWrapper<Scalars['BigInt']['output']>;
   Money: ResolverTypeWrapper<Money>;
   ProgramType: ProgramType;
   ProgramStatus: ProgramStatus;
@@ -738,6 +1019,16 @@ export type ResolversTypes = {
   MemberIdentifier: ResolverTypeWrapper<MemberIdentifierEntity>;
   Member: ResolverTypeWrapper<MemberEntity>;
   TierChange: ResolverTypeWrapper<TierChangeEntity>;
+  TierChangeReason: TierChangeReason;
+  TierRules: ResolverTypeWrapper<TierRulesModel>;
+  TierDowngrade: TierDowngrade;
+  ManualTierMode: ManualTierMode;
+  ManualTierAssignment: ResolverTypeWrapper<ManualTierView>;
+  TierProgress: ResolverTypeWrapper<TierProgressModel>;
+  ReferralTrigger: ReferralTrigger;
+  ReferralRules: ResolverTypeWrapper<ReferralRulesModel>;
+  ReferralStatus: ReferralStatus;
+  Referral: ResolverTypeWrapper<ReferralRow>;
   TierChangeSource: TierChangeSource;
   MemberStatusChange: ResolverTypeWrapper<MemberStatusChangeEntity>;
   ConsentChannel: ConsentChannel;
@@ -775,11 +1066,23 @@ export type ResolversTypes = {
   RemoveMemberIdentifierInput: RemoveMemberIdentifierInput;
   ChangeMemberStatusInput: ChangeMemberStatusInput;
   AssignMemberTierInput: AssignMemberTierInput;
+  ConfigureTierRulesInput: ConfigureTierRulesInput;
+  ConfigureReferralsInput: ConfigureReferralsInput;
+  ProgramSettingsPayload: ResolverTypeWrapper<Omit<ProgramSettingsPayload, 'program'> & { program?: Maybe<ResolversTypes['Program']> }>;
+  ReplayDeadLetterInput: ReplayDeadLetterInput;
+  ReplayDeadLetterPayload: ResolverTypeWrapper<Omit<ReplayDeadLetterPayload, 'failed'> & { failed?: Maybe<ResolversTypes['DeadLetter']> }>;
   SetConsentsInput: SetConsentsInput;
   CreateMemberGroupInput: CreateMemberGroupInput;
   MemberGroupPayload: ResolverTypeWrapper<Omit<MemberGroupPayload, 'group'> & { group?: Maybe<ResolversTypes['MemberGroup']> }>;
   GroupMembershipInput: GroupMembershipInput;
   Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
+  JobOutcome: JobOutcome;
+  ScheduledJob: ResolverTypeWrapper<JobState>;
+  SubgraphOperations: ResolverTypeWrapper<SubgraphOperationsModel>;
+  OutboxStatus: ResolverTypeWrapper<OutboxStatus>;
+  EventConsumerStatus: ResolverTypeWrapper<ConsumerStatusView>;
+  DeadLetterState: DeadLetterState;
+  DeadLetter: ResolverTypeWrapper<DeadLetterView>;
   String: ResolverTypeWrapper<Scalars['String']['output']>;
 };
 
@@ -788,6 +1091,7 @@ export type ResolversParentTypes = {
   link__Import: Scalars['link__Import']['output'];
   DateTime: Scalars['DateTime']['output'];
   Decimal: Scalars['Decimal']['output'];
+  BigInt: Scalars['BigInt']['output'];
   Money: Money;
   Program: ProgramEntity;
   ID: Scalars['ID']['output'];
@@ -797,6 +1101,11 @@ export type ResolversParentTypes = {
   MemberIdentifier: MemberIdentifierEntity;
   Member: MemberEntity;
   TierChange: TierChangeEntity;
+  TierRules: TierRulesModel;
+  ManualTierAssignment: ManualTierView;
+  TierProgress: TierProgressModel;
+  ReferralRules: ReferralRulesModel;
+  Referral: ReferralRow;
   MemberStatusChange: MemberStatusChangeEntity;
   Consent: ConsentEntity;
   Boolean: Scalars['Boolean']['output'];
@@ -829,11 +1138,21 @@ export type ResolversParentTypes = {
   RemoveMemberIdentifierInput: RemoveMemberIdentifierInput;
   ChangeMemberStatusInput: ChangeMemberStatusInput;
   AssignMemberTierInput: AssignMemberTierInput;
+  ConfigureTierRulesInput: ConfigureTierRulesInput;
+  ConfigureReferralsInput: ConfigureReferralsInput;
+  ProgramSettingsPayload: Omit<ProgramSettingsPayload, 'program'> & { program?: Maybe<ResolversParentTypes['Program']> };
+  ReplayDeadLetterInput: ReplayDeadLetterInput;
+  ReplayDeadLetterPayload: Omit<ReplayDeadLetterPayload, 'failed'> & { failed?: Maybe<ResolversParentTypes['DeadLetter']> };
   SetConsentsInput: SetConsentsInput;
   CreateMemberGroupInput: CreateMemberGroupInput;
   MemberGroupPayload: Omit<MemberGroupPayload, 'group'> & { group?: Maybe<ResolversParentTypes['MemberGroup']> };
   GroupMembershipInput: GroupMembershipInput;
   Mutation: Record<PropertyKey, never>;
+  ScheduledJob: JobState;
+  SubgraphOperations: SubgraphOperationsModel;
+  OutboxStatus: OutboxStatus;
+  EventConsumerStatus: ConsumerStatusView;
+  DeadLetter: DeadLetterView;
   String: Scalars['String']['output'];
 };
 
@@ -886,6 +1205,10 @@ export interface DecimalScalarConfig extends GraphQLScalarTypeConfig<ResolversTy
   name: 'Decimal';
 }
 
+export interface BigIntScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes['BigInt'], any> {
+  name: 'BigInt';
+}
+
 export type MoneyResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['Money'] = ResolversParentTypes['Money']> = {
   amount?: Resolver<ResolversTypes['Decimal'], ParentType, ContextType>;
   currency?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
@@ -900,6 +1223,8 @@ export type ProgramResolvers<ContextType = RequestContext, ParentType extends Re
   pointValue?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
   status?: Resolver<ResolversTypes['ProgramStatus'], ParentType, ContextType>;
   tiers?: Resolver<Array<ResolversTypes['Tier']>, ParentType, ContextType>;
+  tierRules?: Resolver<ResolversTypes['TierRules'], ParentType, ContextType>;
+  referralRules?: Resolver<ResolversTypes['ReferralRules'], ParentType, ContextType>;
   createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   updatedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
 };
@@ -937,7 +1262,12 @@ export type MemberResolvers<ContextType = RequestContext, ParentType extends Res
   preferredLanguage?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   identifiers?: Resolver<Array<ResolversTypes['MemberIdentifier']>, ParentType, ContextType>;
   tier?: Resolver<Maybe<ResolversTypes['Tier']>, ParentType, ContextType>;
+  tierProgress?: Resolver<ResolversTypes['TierProgress'], ParentType, ContextType>;
+  manualTier?: Resolver<Maybe<ResolversTypes['ManualTierAssignment']>, ParentType, ContextType>;
   tierHistory?: Resolver<Array<ResolversTypes['TierChange']>, ParentType, ContextType>;
+  referralCode?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  referrals?: Resolver<Array<ResolversTypes['Referral']>, ParentType, ContextType>;
+  referredBy?: Resolver<Maybe<ResolversTypes['Referral']>, ParentType, ContextType>;
   statusHistory?: Resolver<Array<ResolversTypes['MemberStatusChange']>, ParentType, ContextType>;
   consents?: Resolver<Array<ResolversTypes['Consent']>, ParentType, ContextType>;
   consentHistory?: Resolver<Array<ResolversTypes['ConsentChange']>, ParentType, ContextType>;
@@ -948,12 +1278,54 @@ export type MemberResolvers<ContextType = RequestContext, ParentType extends Res
 };
 
 export type TierChangeResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['TierChange'] = ResolversParentTypes['TierChange']> = {
+  reasonCode?: Resolver<Maybe<ResolversTypes['TierChangeReason']>, ParentType, ContextType>;
   fromTier?: Resolver<Maybe<ResolversTypes['Tier']>, ParentType, ContextType>;
   toTier?: Resolver<Maybe<ResolversTypes['Tier']>, ParentType, ContextType>;
   reason?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   source?: Resolver<ResolversTypes['TierChangeSource'], ParentType, ContextType>;
   changedBy?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   changedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+};
+
+export type TierRulesResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['TierRules'] = ResolversParentTypes['TierRules']> = {
+  periodMonths?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  periodAnchor?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  downgrade?: Resolver<ResolversTypes['TierDowngrade'], ParentType, ContextType>;
+  graceDays?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  manualMode?: Resolver<ResolversTypes['ManualTierMode'], ParentType, ContextType>;
+};
+
+export type ManualTierAssignmentResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['ManualTierAssignment'] = ResolversParentTypes['ManualTierAssignment']> = {
+  tier?: Resolver<ResolversTypes['Tier'], ParentType, ContextType>;
+  until?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+};
+
+export type TierProgressResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['TierProgress'] = ResolversParentTypes['TierProgress']> = {
+  tier?: Resolver<Maybe<ResolversTypes['Tier']>, ParentType, ContextType>;
+  periodStart?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  periodEnd?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  statusPoints?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  pointsToKeep?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  nextTier?: Resolver<Maybe<ResolversTypes['Tier']>, ParentType, ContextType>;
+  pointsToNextTier?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+  downgradeDueAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+};
+
+export type ReferralRulesResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['ReferralRules'] = ResolversParentTypes['ReferralRules']> = {
+  trigger?: Resolver<Maybe<ResolversTypes['ReferralTrigger']>, ParentType, ContextType>;
+  referrerBonus?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  refereeBonus?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+};
+
+export type ReferralResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['Referral'] = ResolversParentTypes['Referral']> = {
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  referrer?: Resolver<Maybe<ResolversTypes['Member']>, ParentType, ContextType>;
+  referee?: Resolver<Maybe<ResolversTypes['Member']>, ParentType, ContextType>;
+  status?: Resolver<ResolversTypes['ReferralStatus'], ParentType, ContextType>;
+  referrerBonus?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+  refereeBonus?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+  createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  qualifiedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
 };
 
 export type MemberStatusChangeResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['MemberStatusChange'] = ResolversParentTypes['MemberStatusChange']> = {
@@ -1038,6 +1410,7 @@ export type QueryResolvers<ContextType = RequestContext, ParentType extends Reso
   memberByIdentifier?: Resolver<Maybe<ResolversTypes['Member']>, ParentType, ContextType, RequireFields<QueryMemberByIdentifierArgs, 'programId' | 'type' | 'value'>>;
   memberGroup?: Resolver<Maybe<ResolversTypes['MemberGroup']>, ParentType, ContextType, RequireFields<QueryMemberGroupArgs, 'id'>>;
   memberGroups?: Resolver<ResolversTypes['MemberGroupConnection'], ParentType, ContextType, RequireFields<QueryMemberGroupsArgs, 'programId'>>;
+  membersOperations?: Resolver<ResolversTypes['SubgraphOperations'], ParentType, ContextType>;
 };
 
 export type UserErrorResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['UserError'] = ResolversParentTypes['UserError']> = {
@@ -1061,6 +1434,17 @@ export type MemberPayloadResolvers<ContextType = RequestContext, ParentType exte
   userErrors?: Resolver<Array<ResolversTypes['UserError']>, ParentType, ContextType>;
 };
 
+export type ProgramSettingsPayloadResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['ProgramSettingsPayload'] = ResolversParentTypes['ProgramSettingsPayload']> = {
+  program?: Resolver<Maybe<ResolversTypes['Program']>, ParentType, ContextType>;
+  userErrors?: Resolver<Array<ResolversTypes['UserError']>, ParentType, ContextType>;
+};
+
+export type ReplayDeadLetterPayloadResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['ReplayDeadLetterPayload'] = ResolversParentTypes['ReplayDeadLetterPayload']> = {
+  replayed?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  failed?: Resolver<Maybe<ResolversTypes['DeadLetter']>, ParentType, ContextType>;
+  userErrors?: Resolver<Array<ResolversTypes['UserError']>, ParentType, ContextType>;
+};
+
 export type MemberGroupPayloadResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['MemberGroupPayload'] = ResolversParentTypes['MemberGroupPayload']> = {
   group?: Resolver<Maybe<ResolversTypes['MemberGroup']>, ParentType, ContextType>;
   userErrors?: Resolver<Array<ResolversTypes['UserError']>, ParentType, ContextType>;
@@ -1081,12 +1465,68 @@ export type MutationResolvers<ContextType = RequestContext, ParentType extends R
   createMemberGroup?: Resolver<ResolversTypes['MemberGroupPayload'], ParentType, ContextType, RequireFields<MutationCreateMemberGroupArgs, 'input'>>;
   addMemberToGroup?: Resolver<ResolversTypes['MemberGroupPayload'], ParentType, ContextType, RequireFields<MutationAddMemberToGroupArgs, 'input'>>;
   removeMemberFromGroup?: Resolver<ResolversTypes['MemberGroupPayload'], ParentType, ContextType, RequireFields<MutationRemoveMemberFromGroupArgs, 'input'>>;
+  configureTierRules?: Resolver<ResolversTypes['ProgramSettingsPayload'], ParentType, ContextType, RequireFields<MutationConfigureTierRulesArgs, 'input'>>;
+  configureReferrals?: Resolver<ResolversTypes['ProgramSettingsPayload'], ParentType, ContextType, RequireFields<MutationConfigureReferralsArgs, 'input'>>;
+  replayMembersDeadLetter?: Resolver<ResolversTypes['ReplayDeadLetterPayload'], ParentType, ContextType, RequireFields<MutationReplayMembersDeadLetterArgs, 'input'>>;
+};
+
+export type ScheduledJobResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['ScheduledJob'] = ResolversParentTypes['ScheduledJob']> = {
+  name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  everySeconds?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  nextRunAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  lastStartedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  lastFinishedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  lastOutcome?: Resolver<Maybe<ResolversTypes['JobOutcome']>, ParentType, ContextType>;
+  lastResult?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+  lastError?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+};
+
+export type SubgraphOperationsResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['SubgraphOperations'] = ResolversParentTypes['SubgraphOperations']> = {
+  subgraph?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  jobs?: Resolver<Array<ResolversTypes['ScheduledJob']>, ParentType, ContextType>;
+  outbox?: Resolver<Maybe<ResolversTypes['OutboxStatus']>, ParentType, ContextType>;
+  consumers?: Resolver<Array<ResolversTypes['EventConsumerStatus']>, ParentType, ContextType>;
+  deadLetters?: Resolver<Array<ResolversTypes['DeadLetter']>, ParentType, ContextType>;
+};
+
+export type OutboxStatusResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['OutboxStatus'] = ResolversParentTypes['OutboxStatus']> = {
+  head?: Resolver<ResolversTypes['BigInt'], ParentType, ContextType>;
+  unsequenced?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  oldestUnsequencedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+};
+
+export type EventConsumerStatusResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['EventConsumerStatus'] = ResolversParentTypes['EventConsumerStatus']> = {
+  name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  producer?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  position?: Resolver<ResolversTypes['BigInt'], ParentType, ContextType>;
+  head?: Resolver<ResolversTypes['BigInt'], ParentType, ContextType>;
+  lag?: Resolver<ResolversTypes['BigInt'], ParentType, ContextType>;
+  lastPolledAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  lastError?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  deadLetters?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  parked?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+};
+
+export type DeadLetterResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['DeadLetter'] = ResolversParentTypes['DeadLetter']> = {
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  consumer?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  eventId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  eventType?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  aggregateId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  position?: Resolver<ResolversTypes['BigInt'], ParentType, ContextType>;
+  state?: Resolver<ResolversTypes['DeadLetterState'], ParentType, ContextType>;
+  attempts?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  error?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  payload?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  updatedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
 };
 
 export type Resolvers<ContextType = RequestContext> = {
   link__Import?: GraphQLScalarType;
   DateTime?: GraphQLScalarType;
   Decimal?: GraphQLScalarType;
+  BigInt?: GraphQLScalarType;
   Money?: MoneyResolvers<ContextType>;
   Program?: ProgramResolvers<ContextType>;
   TierBenefit?: TierBenefitResolvers<ContextType>;
@@ -1094,6 +1534,11 @@ export type Resolvers<ContextType = RequestContext> = {
   MemberIdentifier?: MemberIdentifierResolvers<ContextType>;
   Member?: MemberResolvers<ContextType>;
   TierChange?: TierChangeResolvers<ContextType>;
+  TierRules?: TierRulesResolvers<ContextType>;
+  ManualTierAssignment?: ManualTierAssignmentResolvers<ContextType>;
+  TierProgress?: TierProgressResolvers<ContextType>;
+  ReferralRules?: ReferralRulesResolvers<ContextType>;
+  Referral?: ReferralResolvers<ContextType>;
   MemberStatusChange?: MemberStatusChangeResolvers<ContextType>;
   Consent?: ConsentResolvers<ContextType>;
   ConsentChange?: ConsentChangeResolvers<ContextType>;
@@ -1110,8 +1555,15 @@ export type Resolvers<ContextType = RequestContext> = {
   ProgramPayload?: ProgramPayloadResolvers<ContextType>;
   TierPayload?: TierPayloadResolvers<ContextType>;
   MemberPayload?: MemberPayloadResolvers<ContextType>;
+  ProgramSettingsPayload?: ProgramSettingsPayloadResolvers<ContextType>;
+  ReplayDeadLetterPayload?: ReplayDeadLetterPayloadResolvers<ContextType>;
   MemberGroupPayload?: MemberGroupPayloadResolvers<ContextType>;
   Mutation?: MutationResolvers<ContextType>;
+  ScheduledJob?: ScheduledJobResolvers<ContextType>;
+  SubgraphOperations?: SubgraphOperationsResolvers<ContextType>;
+  OutboxStatus?: OutboxStatusResolvers<ContextType>;
+  EventConsumerStatus?: EventConsumerStatusResolvers<ContextType>;
+  DeadLetter?: DeadLetterResolvers<ContextType>;
 };
 
 export type DirectiveResolvers<ContextType = RequestContext> = {

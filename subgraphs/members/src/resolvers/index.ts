@@ -1,6 +1,6 @@
 import { scalarResolvers } from '@loyalty-graph/shared';
 import type { Resolvers } from '../generated/resolvers';
-import { Member } from './member';
+import { ManualTierAssignment, Member, Referral, TierProgress } from './member';
 import { MemberGroup } from './member-group';
 import { Mutation } from './mutation';
 import { Program } from './program';
@@ -11,6 +11,7 @@ import { Tier, TierChange } from './tier';
 export const resolvers: Resolvers = {
   DateTime: scalarResolvers.DateTime,
   Decimal: scalarResolvers.Decimal,
+  BigInt: scalarResolvers.BigInt,
   Query,
   Mutation,
   Program,
@@ -18,4 +19,8 @@ export const resolvers: Resolvers = {
   TierChange,
   Member,
   MemberGroup,
+  TierProgress,
+  ManualTierAssignment,
+  Referral,
+  ScheduledJob: { everySeconds: (job) => Math.round(job.everyMs / 1000) },
 };

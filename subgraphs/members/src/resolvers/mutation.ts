@@ -1,4 +1,5 @@
 import { toPayload } from '@loyalty-graph/shared';
+import { replayDeadLetterPayload } from '@loyalty-graph/shared/events';
 import type { MutationResolvers } from '../generated/resolvers';
 
 /** Thin: each mutation hands its input to a service and shapes the payload. */
@@ -18,11 +19,16 @@ export const Mutation: MutationResolvers = {
   changeMemberStatus: (_p, { input }, { viewer, services }) =>
     toPayload('member', () => services.members.changeStatus(viewer, input.memberId, input.status, input.reason)),
   assignMemberTier: (_p, { input }, { viewer, services }) =>
-    toPayload('member', () => services.members.assignTier(viewer, input.memberId, input.tierId ?? null, input.reason)),
+    toPayload('member', () => services.members.assignTier(viewer, input.memberId, input.tierId ?? null, input.reason, input.until ?? null)),
   setConsents: (_p, { input }, { viewer, services }) =>
     toPayload('member', () => services.members.setConsents(viewer, input.memberId, input.consents, input.source)),
   createMemberGroup: (_p, { input }, { viewer, services }) => toPayload('group', () => services.groups.create(viewer, input)),
   addMemberToGroup: (_p, { input }, { viewer, services }) => toPayload('group', () => services.groups.addMember(viewer, input.groupId, input.memberId)),
   removeMemberFromGroup: (_p, { input }, { viewer, services }) =>
     toPayload('group', () => services.groups.removeMember(viewer, input.groupId, input.memberId)),
+  configureTierRules: (_p, { input: { programId, ...rules } }, { viewer, services, loaders }) =>
+    toPayload('program', async () => (await services.settings.configureTiers(viewer, programId, rules), loaders.programById.load(programId))),
+  configureReferrals: (_p, { input: { programId, ...rules } }, { viewer, services, loaders }) =>
+    toPayload('program', async () => (await services.settings.configureReferrals(viewer, programId, { trigger: rules.trigger ?? null, referrerBonus: rules.referrerBonus, refereeBonus: rules.refereeBonus }), loaders.programById.load(programId))),
+  replayMembersDeadLetter: (_p, { input }, { viewer, operations }) => replayDeadLetterPayload(viewer, operations, input),
 };

@@ -8,4 +8,6 @@ export const Program: ProgramResolvers = {
   },
   pointValue: (program) => ({ amount: program.pointValueAmount, currency: program.pointValueCurrency }),
   tiers: (program, _args, { loaders }) => loaders.tiersByProgramId.load(program.id),
+  tierRules: async (program, _args, { loaders }) => (await loaders.settingsByProgramId.load(program.id)).tiers,
+  referralRules: async (program, _args, { loaders }) => (await loaders.settingsByProgramId.load(program.id)).referrals,
 };

@@ -8,13 +8,18 @@ import { MemberIdentifierEntity, type IdentifierType } from '../entities/member-
 import { MemberStatusChangeEntity } from '../entities/member-status-change';
 import { ProgramEntity } from '../entities/program';
 import { TierEntity } from '../entities/tier';
-import { TierChangeEntity } from '../entities/tier-change';
 import { normalizeIdentifier } from '../domain/identifiers';
 import { assertStatusTransition, memberMayChangeOwnStatus } from '../domain/member-status';
 import { canEditMember, canManageMembers, isSelf } from '../domain/policy';
 import { validateProfile, type ProfileInput } from '../domain/profile';
 import { acceptsEnrolment } from '../domain/program';
 import { requiredText } from '../domain/text';
+import { emitEvents, EVENT_VERSIONS, type MembersEventPayloads } from '@loyalty-graph/shared/events';
+import { newReferralCode } from '../domain/referral';
+import { periodAt } from '../domain/tier-qualification';
+import type { ProgramSettingsService } from './program-settings';
+import type { ReferralService } from './referrals';
+import { recordTierChange } from './tiers';
 
 export interface IdentifierInput {
   type: IdentifierType;
@@ -32,6 +37,8 @@ export interface EnrollInput {
   profile?: ProfileInput | null;
   identifiers: IdentifierInput[];
   consents?: ConsentInput[] | null;
+  /** A member's referral code, given by the friend who invited them. */
+  referralCode?: string | null;
 }
 
 const MAX_IDENTIFIERS = 10;
@@ -68,6 +75,8 @@ export class MemberService {
   constructor(
     private readonly db: DataSource,
     private readonly clock: Clock,
+    private readonly settings: ProgramSettingsService,
+    private readonly referrals: ReferralService,
   ) {}
 
   async enroll(viewer: Viewer, input: EnrollInput): Promise<MemberEntity> {
@@ -87,6 +96,7 @@ export class MemberService {
       if (!acceptsEnrolment(program.status)) {
         throw new DomainError('PROGRAM_NOT_ACCEPTING', `The program is ${program.status} and does not accept enrolments`, 'programId');
       }
+      const { tiers } = await this.settings.get(program.id, tx);
       const member = await tx.getRepository(MemberEntity).save({
         programId: program.id,
         subject: selfEnrolment ? viewer.subject : null,
@@ -97,6 +107,11 @@ export class MemberService {
         birthDate: profile.birthDate ?? null,
         preferredLanguage: profile.preferredLanguage ?? null,
         tierId: await this.entryTierId(tx, program.id),
+        manualTierId: null,
+        manualUntil: null,
+        downgradeDueAt: null,
+        tierPeriodStart: periodAt(tiers, now).start,
+        referralCode: newReferralCode(),
         enrolledVia: selfEnrolment ? ('SELF' as const) : ('AGENT' as const),
         enrolledAt: now,
         updatedAt: now,
@@ -115,6 +130,10 @@ export class MemberService {
       if (input.consents?.length) {
         await this.writeConsents(tx, viewer, member.id, input.consents, 'ENROLMENT', now);
       }
+      const referralId = input.referralCode ? await this.referrals.recordAtEnrolment(tx, member, input.referralCode, now) : null;
+      const enrolled: MembersEventPayloads['MemberEnrolled'] = { programId: program.id, memberId: member.id, channel: member.enrolledVia, referralId, enrolledAt: now.toISOString() };
+      // Written before a ReferralQualified of the same enrolment would be: per member, events keep this order.
+      await emitEvents(tx, [{ aggregateType: 'Member', aggregateId: member.id, type: 'MemberEnrolled', version: EVENT_VERSIONS.MemberEnrolled, payload: enrolled }], now);
       return member;
     });
   }
@@ -174,8 +193,13 @@ export class MemberService {
     });
   }
 
-  async assignTier(viewer: Viewer, memberId: string, tierId: string | null, reason: string): Promise<MemberEntity> {
+  /**
+   * An agent sets the tier by hand. It binds automatic changes as the program's manualMode says
+   * (a floor, or an override) until `until`, or until changed again; null removes the tier.
+   */
+  async assignTier(viewer: Viewer, memberId: string, tierId: string | null, reason: string, until: Date | null = null): Promise<MemberEntity> {
     const why = requiredText(reason, 'reason', 500);
+    if (until && until <= this.clock.now()) throw new InputError('until must be in the future', 'until');
     return this.inTransaction(async (tx) => {
       const member = await this.lockForEdit(tx, viewer, memberId);
       if (isSelf(viewer, member)) throw forbidden('Members cannot set their own tier');
@@ -186,16 +210,8 @@ export class MemberService {
       }
       if (member.tierId === tierId) throw new DomainError('TIER_UNCHANGED', 'The member already has this tier', 'tierId');
       const now = this.clock.now();
-      await tx.getRepository(TierChangeEntity).insert({
-        memberId,
-        fromTierId: member.tierId,
-        toTierId: tierId,
-        reason: why,
-        source: 'MANUAL',
-        changedBy: viewer.subject,
-        changedAt: now,
-      });
-      Object.assign(member, { tierId, updatedAt: now });
+      await recordTierChange(tx, { programId: member.programId, memberId, fromTierId: member.tierId, toTierId: tierId, reason: 'MANUAL', text: why, changedBy: viewer.subject, at: now });
+      Object.assign(member, { tierId, manualTierId: tierId, manualUntil: tierId ? until : null, downgradeDueAt: null, updatedAt: now });
       return tx.getRepository(MemberEntity).save(member);
     });
   }

@@ -1,0 +1,400 @@
+import type { DataSource, EntityManager, MigrationInterface, QueryRunner } from 'typeorm';
+import type { Clock } from '../clock';
+import { isConnectionLoss, returning } from '../db';
+import type { Logger } from '../logger';
+import type { EventEnvelope } from './envelope';
+import type { EventSource } from './source';
+
+/** Applies one event inside the consumer's transaction; throwing rolls the effect back. */
+export type EventHandler = (tx: EntityManager, event: EventEnvelope) => Promise<void>;
+
+export interface EventConsumerOptions {
+  /** Unique in the consumer's database, e.g. `members.ledger-events`. */
+  name: string;
+  db: DataSource;
+  source: EventSource;
+  /** By event type; events of other types are passed over (the position still moves). */
+  handlers: Record<string, EventHandler>;
+  clock: Clock;
+  logger: Logger;
+  batchSize?: number;
+  /** Tries per event before it is dead-lettered. */
+  maxAttempts?: number;
+  /** First retry delay; doubles each try. */
+  retryDelayMs?: number;
+  /** How long one poll waits at the producer for new events. */
+  waitMs?: number;
+}
+
+export interface ConsumerStatus {
+  name: string;
+  producer: string;
+  position: number;
+  /** The producer's newest position at the last poll. */
+  head: number;
+  lag: number;
+  lastPolledAt: Date | null;
+  lastError: string | null;
+  deadLetters: number;
+  parked: number;
+}
+
+export type DeadLetterState = 'FAILED' | 'PARKED' | 'REPLAYED' | 'DISCARDED';
+
+export interface DeadLetter {
+  id: string;
+  consumer: string;
+  eventId: string;
+  position: number;
+  aggregateId: string;
+  eventType: string;
+  state: DeadLetterState;
+  attempts: number;
+  error: string | null;
+  event: EventEnvelope;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export interface ReplayOutcome {
+  replayed: number;
+  /** The dead letter that failed again (it stays FAILED, those after it stay PARKED). */
+  failed: DeadLetter | null;
+}
+
+const OPEN = `state IN ('FAILED', 'PARKED')`;
+
+/**
+ * Delivers a producer's events to handlers at least once, in order, with no second effect:
+ *  - each event is applied in its own transaction together with a `processed_events` row and
+ *    the consumer's new position, so a crash anywhere either keeps all three or none;
+ *  - a redelivered event finds its `processed_events` row and does nothing;
+ *  - a failing event is retried with backoff, then dead-lettered (FAILED), and the position
+ *    moves on, so other members' events flow; later events of the same aggregate are PARKED
+ *    behind it, because applying them out of order would be wrong;
+ *  - replaying a dead letter applies it and then the parked events of its aggregate, in order.
+ * A transaction-scoped advisory lock per aggregate keeps the live loop and a replay from
+ * interleaving on one aggregate.
+ */
+export class EventConsumer {
+  readonly name: string;
+  readonly producer: string;
+  private readonly batchSize: number;
+  private readonly maxAttempts: number;
+  private readonly retryDelayMs: number;
+  private readonly waitMs: number;
+
+  constructor(private readonly options: EventConsumerOptions) {
+    this.name = options.name;
+    this.producer = options.source.producer;
+    this.batchSize = options.batchSize ?? 200;
+    this.maxAttempts = options.maxAttempts ?? 5;
+    this.retryDelayMs = options.retryDelayMs ?? 100;
+    this.waitMs = options.waitMs ?? 10_000;
+  }
+
+  /** Creates the consumer's position (at the start of the feed) if it has none. */
+  async register(): Promise<void> {
+    await this.options.db.query(
+      `INSERT INTO event_consumers (name, producer, position, head, updated_at) VALUES ($1, $2, 0, 0, $3) ON CONFLICT (name) DO NOTHING`,
+      [this.name, this.producer, this.options.clock.now()],
+    );
+  }
+
+  /** Reads one batch and applies it; returns how many events it read. */
+  async pollOnce(waitMs = 0, signal?: AbortSignal): Promise<number> {
+    const position = await this.position();
+    const batch = await this.options.source.read(position, this.batchSize, waitMs, signal);
+    await this.options.db.query(`UPDATE event_consumers SET head = greatest(head, $2), last_polled_at = $3 WHERE name = $1`, [
+      this.name,
+      batch.head,
+      this.options.clock.now(),
+    ]);
+    let passedOver: number | null = null;
+    for (const event of batch.events) {
+      if (signal?.aborted) break;
+      if (!this.options.handlers[event.type]) {
+        passedOver = event.position;
+        continue;
+      }
+      await this.apply(event);
+      passedOver = null;
+    }
+    if (passedOver !== null) await this.advance(this.options.db.manager, passedOver);
+    return batch.events.length;
+  }
+
+  /** Polls until the feed has nothing more (tests and backfills). */
+  async drain(): Promise<number> {
+    let total = 0;
+    for (;;) {
+      const read = await this.pollOnce(0);
+      total += read;
+      if (read === 0) return total;
+    }
+  }
+
+  /** Runs until stopped, long-polling the producer; failures back off and retry from the stored position. */
+  start(): { stop(): Promise<void> } {
+    const abort = new AbortController();
+    const loop = (async () => {
+      let failures = 0;
+      while (!abort.signal.aborted) {
+        try {
+          await this.pollOnce(this.waitMs, abort.signal);
+          failures = 0;
+        } catch (error) {
+          if (abort.signal.aborted) break;
+          failures++;
+          this.options.logger.warn('event consumer poll failed; retrying', { consumer: this.name, error: error instanceof Error ? error.message : String(error) });
+          await this.recordError(error).catch(() => undefined);
+          await sleep(Math.min(this.retryDelayMs * 2 ** failures, 10_000), abort.signal);
+        }
+      }
+    })();
+    return {
+      async stop() {
+        abort.abort();
+        await loop;
+      },
+    };
+  }
+
+  /**
+   * Replays from a position: events after it are delivered again. Already processed ones have no
+   * second effect, unless `forget` is set (rebuilding a projection the caller has emptied).
+   */
+  async rewind(position: number, options: { forget?: boolean } = {}): Promise<void> {
+    await this.options.db.transaction(async (tx) => {
+      if (options.forget) await tx.query(`DELETE FROM processed_events WHERE consumer = $1 AND position > $2`, [this.name, position]);
+      await tx.query(`UPDATE event_consumers SET position = $2, updated_at = $3 WHERE name = $1`, [this.name, position, this.options.clock.now()]);
+    });
+  }
+
+  async status(): Promise<ConsumerStatus> {
+    return (await consumerStatuses(this.options.db, [this.name]))[0]!;
+  }
+
+  async deadLetters(states: DeadLetterState[] = ['FAILED', 'PARKED'], limit = 100): Promise<DeadLetter[]> {
+    return deadLetters(this.options.db, { consumer: this.name, states, limit });
+  }
+
+  /** Applies a dead letter again, then the events parked behind it, in order. */
+  async replay(deadLetterId: string): Promise<ReplayOutcome> {
+    const [letter] = await deadLetters(this.options.db, { consumer: this.name, id: deadLetterId });
+    if (!letter) throw new Error(`no dead letter ${deadLetterId} for ${this.name}`);
+    let replayed = 0;
+    for (;;) {
+      let failedId: string | null = null;
+      let error: unknown = null;
+      const done = await this.options.db
+        .transaction(async (tx) => {
+          await this.lockAggregate(tx, letter.aggregateId);
+          const [next] = (await tx.query(
+            `SELECT id, event FROM dead_letters WHERE consumer = $1 AND aggregate_id = $2 AND ${OPEN} ORDER BY position LIMIT 1 FOR UPDATE`,
+            [this.name, letter.aggregateId],
+          )) as { id: string; event: EventEnvelope }[];
+          if (!next) return true;
+          failedId = next.id;
+          await this.applyOnce(tx, next.event);
+          await tx.query(`UPDATE dead_letters SET state = 'REPLAYED', updated_at = $2 WHERE id = $1`, [next.id, this.options.clock.now()]);
+          return false;
+        })
+        .catch((e: unknown) => {
+          error = e;
+          return true;
+        });
+      if (error) {
+        if (isConnectionLoss(error)) throw error;
+        await this.options.db.query(`UPDATE dead_letters SET state = 'FAILED', attempts = attempts + 1, error = $2, updated_at = $3 WHERE id = $1`, [
+          failedId,
+          describe(error),
+          this.options.clock.now(),
+        ]);
+        const [failed] = await deadLetters(this.options.db, { consumer: this.name, id: failedId! });
+        return { replayed, failed: failed ?? null };
+      }
+      if (done) return { replayed, failed: null };
+      replayed++;
+    }
+  }
+
+  /** Gives up on a dead letter (an operator decided it must not apply), then replays what was parked behind it. */
+  async discard(deadLetterId: string): Promise<ReplayOutcome> {
+    const updated = await returning(this.options.db, `UPDATE dead_letters SET state = 'DISCARDED', updated_at = $3 WHERE id = $1 AND consumer = $2 AND ${OPEN} RETURNING id`, [
+      deadLetterId,
+      this.name,
+      this.options.clock.now(),
+    ]);
+    if (!updated.length) throw new Error(`no open dead letter ${deadLetterId} for ${this.name}`);
+    return this.replay(deadLetterId);
+  }
+
+  private async position(): Promise<number> {
+    const [row] = (await this.options.db.query(`SELECT position::text FROM event_consumers WHERE name = $1`, [this.name])) as { position: string }[];
+    if (!row) throw new Error(`event consumer ${this.name} is not registered`);
+    return Number(row.position);
+  }
+
+  private async apply(event: EventEnvelope): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.options.db.transaction(async (tx) => {
+          await this.lockAggregate(tx, event.aggregateId);
+          const [{ own, blocked, processed }] = (await tx.query(
+            `SELECT (SELECT state FROM dead_letters WHERE consumer = $1 AND event_id = $3) AS own,
+                    EXISTS (SELECT 1 FROM dead_letters WHERE consumer = $1 AND aggregate_id = $2 AND ${OPEN}) AS blocked,
+                    EXISTS (SELECT 1 FROM processed_events WHERE consumer = $1 AND event_id = $3) AS processed`,
+            [this.name, event.aggregateId, event.id],
+          )) as [{ own: DeadLetterState | null; blocked: boolean; processed: boolean }];
+          // Redelivered after a rewind: an event with an open dead letter waits for its replay (it stays
+          // FAILED or PARKED), a discarded one must never apply, and one already applied is not parked again.
+          if (own && own !== 'REPLAYED') {
+            // leave it to replay() or discard()
+          } else if (blocked) {
+            if (!processed) await this.park(tx, event, 'PARKED', 0, 'waiting behind an earlier failed event of the same aggregate');
+          } else await this.applyOnce(tx, event);
+          await this.advance(tx, event.position);
+        });
+        return;
+      } catch (error) {
+        // Our own database is unreachable: not the event's fault. Retry the batch later from the stored position.
+        if (isConnectionLoss(error)) throw error;
+        if (attempt >= this.maxAttempts) {
+          this.options.logger.error('event dead-lettered', { consumer: this.name, eventId: event.id, type: event.type, error });
+          await this.options.db.transaction(async (tx) => {
+            await this.park(tx, event, 'FAILED', attempt, describe(error));
+            await this.advance(tx, event.position);
+          });
+          return;
+        }
+        await sleep(this.retryDelayMs * 2 ** (attempt - 1));
+      }
+    }
+  }
+
+  /** The effect, at most once per event id for this consumer. */
+  private async applyOnce(tx: EntityManager, event: EventEnvelope): Promise<void> {
+    const fresh = (await tx.query(
+      `INSERT INTO processed_events (consumer, event_id, position, processed_at) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING RETURNING 1`,
+      [this.name, event.id, event.position, this.options.clock.now()],
+    )) as unknown[];
+    if (!fresh.length) return;
+    const handler = this.options.handlers[event.type];
+    if (handler) await handler(tx, event);
+  }
+
+  private async park(tx: EntityManager, event: EventEnvelope, state: 'FAILED' | 'PARKED', attempts: number, error: string): Promise<void> {
+    const now = this.options.clock.now();
+    await tx.query(
+      `INSERT INTO dead_letters (consumer, event_id, position, aggregate_id, event_type, event, state, attempts, error, created_at, updated_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10)
+       ON CONFLICT (consumer, event_id) DO UPDATE SET state = EXCLUDED.state, attempts = dead_letters.attempts + EXCLUDED.attempts, error = EXCLUDED.error, updated_at = EXCLUDED.updated_at`,
+      [this.name, event.id, event.position, event.aggregateId, event.type, JSON.stringify(event), state, attempts, error.slice(0, 2000), now],
+    );
+  }
+
+  private async advance(tx: EntityManager, position: number): Promise<void> {
+    await tx.query(`UPDATE event_consumers SET position = greatest(position, $2), last_error = NULL, updated_at = $3 WHERE name = $1`, [this.name, position, this.options.clock.now()]);
+  }
+
+  private async lockAggregate(tx: EntityManager, aggregateId: string): Promise<void> {
+    await tx.query(`SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`, [`${this.name}:${aggregateId}`]);
+  }
+
+  private async recordError(error: unknown): Promise<void> {
+    await this.options.db.query(`UPDATE event_consumers SET last_error = $2, updated_at = $3 WHERE name = $1`, [this.name, describe(error), this.options.clock.now()]);
+  }
+}
+
+/** Status of the given consumers (all of them when no names are given), for operators. */
+export async function consumerStatuses(db: DataSource, names?: string[]): Promise<ConsumerStatus[]> {
+  const rows = (await db.query(
+    `SELECT c.name, c.producer, c.position::text, c.head::text, c.last_polled_at AS "lastPolledAt", c.last_error AS "lastError",
+            (SELECT count(*)::int FROM dead_letters d WHERE d.consumer = c.name AND d.state = 'FAILED') AS "deadLetters",
+            (SELECT count(*)::int FROM dead_letters d WHERE d.consumer = c.name AND d.state = 'PARKED') AS parked
+     FROM event_consumers c WHERE $1::text[] IS NULL OR c.name = ANY($1) ORDER BY c.name`,
+    [names ?? null],
+  )) as (Omit<ConsumerStatus, 'position' | 'head' | 'lag'> & { position: string; head: string })[];
+  return rows.map((row) => {
+    const position = Number(row.position);
+    const head = Number(row.head);
+    return { ...row, position, head, lag: Math.max(0, head - position) };
+  });
+}
+
+export async function deadLetters(db: DataSource, filter: { consumer?: string; id?: string; states?: DeadLetterState[]; limit?: number }): Promise<DeadLetter[]> {
+  const rows = (await db.query(
+    `SELECT id::text, consumer, event_id AS "eventId", position::text, aggregate_id AS "aggregateId", event_type AS "eventType", state, attempts, error, event,
+            created_at AS "createdAt", updated_at AS "updatedAt"
+     FROM dead_letters
+     WHERE ($1::text IS NULL OR consumer = $1) AND ($2::uuid IS NULL OR id = $2) AND ($3::text[] IS NULL OR state = ANY($3))
+     ORDER BY dead_letters.position LIMIT $4`,
+    [filter.consumer ?? null, filter.id ?? null, filter.states ?? null, filter.limit ?? 100],
+  )) as (Omit<DeadLetter, 'position'> & { position: string })[];
+  return rows.map((row) => ({ ...row, position: Number(row.position) }));
+}
+
+function describe(error: unknown): string {
+  return (error instanceof Error ? error.message : String(error)).slice(0, 2000);
+}
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    signal?.addEventListener('abort', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+}
+
+/** The consumer's tables; every subgraph that consumes events lists this migration. */
+export class EventConsumers1764100000001 implements MigrationInterface {
+  name = 'EventConsumers1764100000001';
+
+  async up(q: QueryRunner): Promise<void> {
+    await q.query(`
+      CREATE TABLE event_consumers (
+        name text PRIMARY KEY,
+        producer text NOT NULL,
+        position bigint NOT NULL CHECK (position >= 0),
+        head bigint NOT NULL,
+        last_polled_at timestamptz,
+        last_error text,
+        updated_at timestamptz NOT NULL
+      )`);
+    // What each consumer applied: a redelivered event finds its row and has no second effect.
+    await q.query(`
+      CREATE TABLE processed_events (
+        consumer text NOT NULL,
+        event_id uuid NOT NULL,
+        position bigint NOT NULL,
+        processed_at timestamptz NOT NULL,
+        PRIMARY KEY (consumer, event_id)
+      )`);
+    await q.query(`
+      CREATE TABLE dead_letters (
+        id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+        consumer text NOT NULL,
+        event_id uuid NOT NULL,
+        position bigint NOT NULL,
+        aggregate_id uuid NOT NULL,
+        event_type text NOT NULL,
+        event jsonb NOT NULL,
+        state text NOT NULL CHECK (state IN ('FAILED', 'PARKED', 'REPLAYED', 'DISCARDED')),
+        attempts int NOT NULL,
+        error text,
+        created_at timestamptz NOT NULL,
+        updated_at timestamptz NOT NULL,
+        UNIQUE (consumer, event_id)
+      )`);
+    await q.query(`CREATE INDEX dead_letters_open ON dead_letters (consumer, aggregate_id, position) WHERE ${OPEN}`);
+  }
+
+  async down(q: QueryRunner): Promise<void> {
+    await q.query(`DROP TABLE dead_letters`);
+    await q.query(`DROP TABLE processed_events`);
+    await q.query(`DROP TABLE event_consumers`);
+  }
+}

@@ -1,0 +1,85 @@
+import { DomainError, type Clock } from '@loyalty-graph/shared';
+import { returning } from '@loyalty-graph/shared/db';
+import { emitEvents, EVENT_VERSIONS, type MembersEventPayloads } from '@loyalty-graph/shared/events';
+import type { DataSource, EntityManager } from 'typeorm';
+import { normalizeReferralCode, qualifiesOn, type ReferralTrigger } from '../domain/referral';
+import type { ProgramSettingsService } from './program-settings';
+
+export interface ReferralRow {
+  id: string;
+  programId: string;
+  referrerId: string;
+  refereeId: string;
+  status: 'PENDING' | 'QUALIFIED';
+  referrerBonus: number | null;
+  refereeBonus: number | null;
+  createdAt: Date;
+  qualifiedAt: Date | null;
+}
+
+const COLUMNS = `id, program_id AS "programId", referrer_id AS "referrerId", referee_id AS "refereeId", status, referrer_bonus AS "referrerBonus",
+  referee_bonus AS "refereeBonus", created_at AS "createdAt", qualified_at AS "qualifiedAt"`;
+
+/**
+ * Referrals: a friend enrols with a member's code; when the program's trigger happens (the
+ * enrolment itself, or the friend's first purchase) the referral qualifies once, with the bonuses
+ * in force then, and ReferralQualified tells the ledger to credit them.
+ */
+export class ReferralService {
+  constructor(
+    private readonly db: DataSource,
+    private readonly clock: Clock,
+    private readonly settings: ProgramSettingsService,
+  ) {}
+
+  /** Inside the enrolment's transaction: links the new member to whoever's code they gave. Returns the referral id. */
+  async recordAtEnrolment(tx: EntityManager, referee: { id: string; programId: string }, rawCode: string, now: Date): Promise<string> {
+    const code = normalizeReferralCode(rawCode, 'referralCode');
+    const [referrer] = (await tx.query(`SELECT id FROM members WHERE program_id = $1 AND referral_code = $2 AND status <> 'CLOSED'`, [referee.programId, code])) as { id: string }[];
+    if (!referrer) throw new DomainError('REFERRAL_CODE_NOT_FOUND', 'No member of this program has that referral code', 'referralCode');
+    const [referral] = (await tx.query(
+      `INSERT INTO referrals (program_id, referrer_id, referee_id, status, created_at) VALUES ($1, $2, $3, 'PENDING', $4) RETURNING id`,
+      [referee.programId, referrer.id, referee.id, now],
+    )) as { id: string }[];
+    await this.qualify(tx, referee.id, referee.programId, 'ENROLMENT');
+    return referral!.id;
+  }
+
+  /** A purchase by this member was counted: their pending referral may now qualify. */
+  async onPurchase(tx: EntityManager, memberId: string, programId: string): Promise<void> {
+    await this.qualify(tx, memberId, programId, 'FIRST_PURCHASE');
+  }
+
+  async referralsBy(referrerId: string): Promise<ReferralRow[]> {
+    return (await this.db.query(`SELECT ${COLUMNS} FROM referrals WHERE referrer_id = $1 ORDER BY created_at DESC LIMIT 200`, [referrerId])) as ReferralRow[];
+  }
+
+  async referralOf(refereeId: string): Promise<ReferralRow | null> {
+    const [row] = (await this.db.query(`SELECT ${COLUMNS} FROM referrals WHERE referee_id = $1`, [refereeId])) as ReferralRow[];
+    return row ?? null;
+  }
+
+  /** PENDING → QUALIFIED at most once (the conditional UPDATE), so a redelivered purchase event pays nothing twice. */
+  private async qualify(tx: EntityManager, refereeId: string, programId: string, happened: ReferralTrigger): Promise<void> {
+    const { referrals: rules } = await this.settings.get(programId, tx);
+    if (!qualifiesOn(rules, happened)) return;
+    const now = this.clock.now();
+    const [row] = await returning<{ id: string; referrerId: string }>(
+      tx,
+      `UPDATE referrals SET status = 'QUALIFIED', referrer_bonus = $2, referee_bonus = $3, qualified_at = $4
+       WHERE referee_id = $1 AND status = 'PENDING' RETURNING id, referrer_id AS "referrerId"`,
+      [refereeId, rules.referrerBonus, rules.refereeBonus, now],
+    );
+    if (!row) return;
+    const payload: MembersEventPayloads['ReferralQualified'] = {
+      programId,
+      referralId: row.id,
+      referrerId: row.referrerId,
+      refereeId,
+      referrerBonus: rules.referrerBonus,
+      refereeBonus: rules.refereeBonus,
+      qualifiedAt: now.toISOString(),
+    };
+    await emitEvents(tx, [{ aggregateType: 'Member', aggregateId: refereeId, type: 'ReferralQualified', version: EVENT_VERSIONS.ReferralQualified, payload }], now);
+  }
+}

@@ -1,0 +1,207 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startSupergraph, type TestSupergraph } from '@loyalty-graph/testing';
+import { tierProgram } from './support/tier-program';
+
+/**
+ * Tiers that move by themselves, through the gateway: the ledger's events reach members
+ * (delivered by hand here, as the relay would), the period-end job runs after the clock moves.
+ */
+let graph: TestSupergraph;
+
+beforeAll(async () => {
+  graph = await startSupergraph();
+});
+afterAll(() => graph?.stop());
+
+const at = (iso: string) => graph.clock.set(new Date(iso));
+const closePeriods = async () => (await graph.subgraphs['members']!.runJobs())['close-tier-periods'];
+
+describe('automatic tiers', () => {
+  it('move a member up at once when the period’s status points reach a threshold, and count each purchase once', async () => {
+    at('2026-03-10T12:00:00Z');
+    const p = await tierProgram(graph, 'Up at once', {});
+    const member = await p.enroll('up@example.com');
+    expect((await p.member(member)).tier?.name).toBe('Bronze');
+
+    await p.buy(member, 120);
+    await graph.deliverEvents();
+    const silver = await p.member(member);
+    expect(silver.tier?.name).toBe('Silver');
+    expect(silver.tierProgress).toMatchObject({
+      tier: { name: 'Silver' },
+      statusPoints: 120,
+      pointsToKeep: 0,
+      nextTier: { name: 'Gold' },
+      pointsToNextTier: 380,
+      periodStart: '2026-01-01T00:00:00.000Z',
+      periodEnd: '2027-01-01T00:00:00.000Z',
+      downgradeDueAt: null,
+    });
+    expect(silver.tierHistory[0]).toMatchObject({ fromTier: { name: 'Bronze' }, toTier: { name: 'Silver' }, source: 'AUTOMATIC', reasonCode: 'QUALIFIED' });
+
+    // Straight past Silver to Gold in one purchase.
+    await p.buy(member, 400);
+    await graph.deliverEvents();
+    const gold = await p.member(member);
+    expect(gold.tier?.name).toBe('Gold');
+    expect(gold.tierProgress).toMatchObject({ statusPoints: 520, nextTier: null, pointsToNextTier: null });
+    expect(gold.tierHistory).toHaveLength(2);
+
+    // Every ledger event delivered again (a replay from the start): no point counted twice.
+    const consumer = graph.subgraphs['members']!.consumers[0]!;
+    await consumer.rewind(0);
+    expect(await graph.deliverEvents()).toBeGreaterThan(0);
+    const again = await p.member(member);
+    expect(again.tierProgress.statusPoints).toBe(520);
+    expect(again.tierHistory).toHaveLength(2);
+
+    // Each change was announced for other subgraphs and partners.
+    const events = (await graph.subgraphs['members']!.db.query(`SELECT event_type, payload FROM outbox WHERE aggregate_id = $1 AND event_type = 'TierChanged' ORDER BY aggregate_version`, [member])) as {
+      payload: { toTierId: string; direction: string; reason: string };
+    }[];
+    expect(events.map((e) => [e.payload.toTierId, e.payload.direction, e.payload.reason])).toEqual([
+      [p.tiers.Silver, 'UP', 'QUALIFIED'],
+      [p.tiers.Gold, 'UP', 'QUALIFIED'],
+    ]);
+  });
+
+  it('move members down at the period end: to what their points support, or one tier at a time', async () => {
+    at('2026-03-10T12:00:00Z');
+    const supported = await tierProgram(graph, 'Down to qualified', { periodMonths: 1, periodAnchor: '2026-01-01T00:00:00Z', downgrade: 'TO_QUALIFIED' });
+    const stepwise = await tierProgram(graph, 'Down one tier', { periodMonths: 1, periodAnchor: '2026-01-01T00:00:00Z', downgrade: 'ONE_TIER' });
+    const keeper = await supported.enroll('keeper@example.com');
+    const slider = await supported.enroll('slider@example.com');
+    const stepper = await stepwise.enroll('stepper@example.com');
+    for (const [p, m] of [[supported, keeper], [supported, slider], [stepwise, stepper]] as const) await p.buy(m, 520);
+    await graph.deliverEvents();
+
+    at('2026-04-01T00:00:05Z');
+    await closePeriods();
+    // March's 520 points keep Gold through April.
+    for (const [p, m] of [[supported, keeper], [supported, slider], [stepwise, stepper]] as const) expect((await p.member(m)).tier?.name).toBe('Gold');
+
+    at('2026-04-15T12:00:00Z');
+    await supported.buy(keeper, 510);
+    await supported.buy(slider, 150);
+    await graph.deliverEvents();
+
+    at('2026-05-01T00:00:05Z');
+    await closePeriods();
+    expect((await supported.member(keeper)).tier?.name).toBe('Gold');
+    const slid = await supported.member(slider);
+    expect(slid.tier?.name).toBe('Silver');
+    expect(slid.tierHistory[0]).toMatchObject({ fromTier: { name: 'Gold' }, toTier: { name: 'Silver' }, source: 'AUTOMATIC', reasonCode: 'PERIOD_END' });
+    // No points in April: one tier down, not straight to Bronze.
+    expect((await stepwise.member(stepper)).tier?.name).toBe('Silver');
+
+    // A second run for the same period end changes nothing.
+    await closePeriods();
+    expect((await supported.member(slider)).tierHistory).toHaveLength(2);
+
+    at('2026-06-01T00:00:05Z');
+    await closePeriods();
+    expect((await stepwise.member(stepper)).tier?.name).toBe('Bronze');
+    expect((await supported.member(slider)).tier?.name).toBe('Bronze');
+  });
+
+  it('give a grace period after the period end: earning the tier back cancels the downgrade, otherwise it applies when the grace ends', async () => {
+    at('2026-03-10T12:00:00Z');
+    const p = await tierProgram(graph, 'Grace', { periodMonths: 1, periodAnchor: '2026-01-01T00:00:00Z', graceDays: 10 });
+    const saver = await p.enroll('saver@example.com');
+    const lapser = await p.enroll('lapser@example.com');
+    await p.buy(saver, 520);
+    await p.buy(lapser, 520);
+    await graph.deliverEvents();
+
+    at('2026-05-01T00:00:05Z'); // April had no points
+    await closePeriods();
+    for (const m of [saver, lapser]) {
+      const view = await p.member(m);
+      expect(view.tier?.name).toBe('Gold');
+      expect(view.tierProgress.downgradeDueAt).toBe('2026-05-11T00:00:00.000Z');
+    }
+
+    at('2026-05-05T12:00:00Z');
+    await p.buy(saver, 500);
+    await graph.deliverEvents();
+    expect((await p.member(saver)).tierProgress).toMatchObject({ tier: { name: 'Gold' }, downgradeDueAt: null });
+
+    at('2026-05-11T00:00:05Z');
+    await closePeriods();
+    expect((await p.member(saver)).tier?.name).toBe('Gold');
+    const lapsed = await p.member(lapser);
+    expect(lapsed.tier?.name).toBe('Bronze');
+    expect(lapsed.tierHistory[0]).toMatchObject({ toTier: { name: 'Bronze' }, reasonCode: 'GRACE_ENDED' });
+    expect(lapsed.tierProgress.downgradeDueAt).toBeNull();
+  });
+
+  it('treat an agent’s manual tier as a floor: upgrades still happen, downgrades stop at it', async () => {
+    at('2026-03-10T12:00:00Z');
+    const p = await tierProgram(graph, 'Floor', { periodMonths: 1, periodAnchor: '2026-01-01T00:00:00Z', manualMode: 'FLOOR' });
+    const member = await p.enroll('floor@example.com');
+    const assigned = await p.agent.data<{ assignMemberTier: { userErrors: unknown[] } }>(
+      `mutation($m: ID!, $t: ID!) { assignMemberTier(input: { memberId: $m, tierId: $t, reason: "Complaint goodwill" }) { member { id } userErrors { code } } }`,
+      { m: member, t: p.tiers.Silver },
+    );
+    expect(assigned.assignMemberTier.userErrors).toEqual([]);
+    expect((await p.member(member)).manualTier).toEqual({ tier: { name: 'Silver' }, until: null });
+
+    await p.buy(member, 600);
+    await graph.deliverEvents();
+    expect((await p.member(member)).tier?.name).toBe('Gold');
+
+    at('2026-05-01T00:00:05Z'); // April without points: TO_QUALIFIED would mean Bronze
+    await closePeriods();
+    const view = await p.member(member);
+    expect(view.tier?.name).toBe('Silver');
+    expect(view.tierHistory.map((c) => c.reasonCode)).toEqual(['PERIOD_END', 'QUALIFIED', 'MANUAL']);
+    expect(view.tierHistory[2]).toMatchObject({ source: 'MANUAL', reason: 'Complaint goodwill' });
+  });
+
+  it('treat an agent’s manual tier as an override while it lasts: no automatic change until it ends', async () => {
+    at('2026-03-10T12:00:00Z');
+    const p = await tierProgram(graph, 'Override', { periodMonths: 1, periodAnchor: '2026-01-01T00:00:00Z', manualMode: 'OVERRIDE' });
+    const member = await p.enroll('override@example.com');
+    await p.agent.data(`mutation($m: ID!, $t: ID!) { assignMemberTier(input: { memberId: $m, tierId: $t, reason: "VIP guest", until: "2026-03-20T00:00:00Z" }) { member { id } } }`, {
+      m: member,
+      t: p.tiers.Silver,
+    });
+    await p.buy(member, 600);
+    await graph.deliverEvents();
+    expect((await p.member(member)).tier?.name).toBe('Silver');
+
+    at('2026-03-25T12:00:00Z');
+    expect((await p.member(member)).manualTier).toBeNull();
+    await p.buy(member, 1);
+    await graph.deliverEvents();
+    expect((await p.member(member)).tier?.name).toBe('Gold');
+  });
+
+  it('close a period once per member even when the job runs twice at the same moment', async () => {
+    at('2026-03-10T12:00:00Z');
+    const p = await tierProgram(graph, 'Twice', { periodMonths: 1, periodAnchor: '2026-01-01T00:00:00Z' });
+    const members: string[] = [];
+    for (let i = 0; i < 25; i++) members.push(await p.enroll(`twice${i}@example.com`));
+    for (const m of members) await p.buy(m, 150);
+    await graph.deliverEvents();
+
+    at('2026-05-01T00:00:05Z');
+    const members$ = graph.subgraphs['members']!;
+    await Promise.all([members$.runJobs(), members$.runJobs()]);
+    const rows = (await members$.db.query(
+      `SELECT member_id, count(*)::int AS n FROM tier_changes WHERE member_id = ANY($1::uuid[]) AND reason_code = 'PERIOD_END' GROUP BY member_id`,
+      [members],
+    )) as { n: number }[];
+    expect(rows).toHaveLength(25);
+    expect(rows.every((r) => r.n === 1)).toBe(true);
+    for (const m of members.slice(0, 3)) expect((await p.member(m)).tier?.name).toBe('Bronze');
+  });
+
+  it('refuse tier rules out of range, naming the field', async () => {
+    const p = await tierProgram(graph, 'Bad rules', {});
+    const response = await p.admin.send(`mutation($p: ID!) { configureTierRules(input: { programId: $p, periodMonths: 0 }) { program { id } } }`, { p: p.id });
+    expect(response.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'periodMonths' });
+    const agentTry = await p.agent.send(`mutation($p: ID!) { configureTierRules(input: { programId: $p, graceDays: 5 }) { program { id } } }`, { p: p.id });
+    expect(agentTry.errors?.[0]?.extensions?.['code']).toBe('FORBIDDEN');
+  });
+});
