@@ -1,19 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import pg from 'pg';
-import { createDevTokenIssuer } from '@loyalty-graph/gateway';
-import { seedDemo } from '@loyalty-graph/members';
-import { systemClock } from '@loyalty-graph/shared';
-import { databaseUrl, ensureDatabase, openDatabase } from '@loyalty-graph/shared/db';
-import { startEmbeddedPostgres } from '@loyalty-graph/shared/embedded-postgres';
-import { composeSupergraph, SUBGRAPHS } from '@loyalty-graph/supergraph';
-import { freePort } from '../packages/testing/src/global-setup';
-import { buildServices } from '../scripts/build';
-import { generateSecret, spawnService, type ServiceProcess } from '../scripts/lib/services';
+import { databaseUrl } from '@loyalty-graph/shared/db';
 import { runHarness } from '../subgraphs/ledger/test/harness';
 import { load, mean, type LoadResult } from './lib';
+import { graphql, startStack } from './stack';
 
 const CONNECTIONS = Number(process.env['BENCH_CONNECTIONS'] ?? 16);
 const SECONDS = Number(process.env['BENCH_SECONDS'] ?? 10);
@@ -28,43 +18,13 @@ const RECORD = `mutation Record($input: RecordPurchaseInput!) { recordPurchase(i
  * concurrency harness's long profile (chaos included). Every service runs its production bundle.
  */
 export async function ledgerScenario(): Promise<Record<string, unknown>> {
-  await buildServices();
-  const external = process.env['DATABASE_URL'];
-  const embedded = external ? null : await startEmbeddedPostgres({ dataDir: mkdtempSync(join(tmpdir(), 'lg-bench-pg-')), port: await freePort(), persistent: false, durable: true });
-  const serverUrl = external ?? embedded!.url;
-  const services: ServiceProcess[] = [];
+  const stack = await startStack({ members: 10_000 });
+  const { serverUrl, gatewayUrl, memberIds, tokens } = stack;
+  const program = { id: stack.programId };
   try {
-    const internalSecret = generateSecret();
-    const jwtSecret = generateSecret();
-    const members = SUBGRAPHS.find((m) => m.name === 'members')!;
-    await ensureDatabase(serverUrl, members.database.name);
-    const membersDb = await openDatabase({ url: databaseUrl(serverUrl, members.database.name), entities: members.database.entities, migrations: members.database.migrations, applicationName: 'bench-seed' });
-    const [program] = await seedDemo(membersDb, systemClock, 10_000);
-    const memberIds = ((await membersDb.query(`SELECT id FROM members WHERE program_id = $1 ORDER BY id LIMIT 10000`, [program!.id])) as { id: string }[]).map((r) => r.id);
-    await membersDb.destroy();
-
-    const env = { DATABASE_URL: serverUrl, INTERNAL_TOKEN_SECRET: internalSecret, NODE_ENV: 'production', LOG_LEVEL: 'warn' };
-    const urls: Record<string, string> = {};
-    for (const module of SUBGRAPHS) {
-      const port = await freePort();
-      urls[module.name] = `http://127.0.0.1:${port}/graphql`;
-      const peers = Object.entries(urls).map(([name, url]) => `${name}=${url}`).join(',');
-      const service = spawnService(module.name, `subgraphs/${module.name}/dist/main.mjs`, { ...env, PORT: String(port), SUBGRAPH_URLS: peers });
-      services.push(service);
-      await service.ready(urls[module.name]!);
-    }
-    const supergraphPath = join(mkdtempSync(join(tmpdir(), 'lg-bench-')), 'supergraph.graphql');
-    writeFileSync(supergraphPath, composeSupergraph(SUBGRAPHS.map((m) => ({ name: m.name, typeDefs: m.typeDefs, url: urls[m.name]! }))));
-    const gatewayPort = await freePort();
-    const gatewayUrl = `http://127.0.0.1:${gatewayPort}/graphql`;
-    const gateway = spawnService('gateway', 'gateway/dist/main.mjs', { ...env, PORT: String(gatewayPort), SUPERGRAPH_PATH: supergraphPath, JWT_SECRET: jwtSecret });
-    services.push(gateway);
-    await gateway.ready(gatewayUrl);
-
-    const tokens = createDevTokenIssuer({ secret: jwtSecret, issuer: 'loyalty-graph-dev', audience: 'loyalty-graph' });
-    const admin = { authorization: `Bearer ${await tokens.staff({ programId: program!.id, roles: ['ADMIN'], subject: 'bench-admin' })}` };
-    const agent = { authorization: `Bearer ${await tokens.staff({ programId: program!.id, roles: ['AGENT'], subject: 'bench-agent' })}` };
-    await graphql(gatewayUrl, admin, `mutation($p: ID!) { publishEarningRules(input: { programId: $p, currency: "EUR", basePoints: 1, perAmount: "1.00", rounding: FLOOR, multipliers: [{ dimension: CATEGORY, value: "fuel", factor: "2" }] }) { ruleSet { version } } }`, { p: program!.id });
+    const admin = { authorization: `Bearer ${await tokens.staff({ programId: program.id, roles: ['ADMIN'], subject: 'bench-admin' })}` };
+    const agent = { authorization: `Bearer ${await tokens.staff({ programId: program.id, roles: ['AGENT'], subject: 'bench-agent' })}` };
+    await graphql(gatewayUrl, admin, `mutation($p: ID!) { publishEarningRules(input: { programId: $p, currency: "EUR", basePoints: 1, perAmount: "1.00", rounding: FLOOR, multipliers: [{ dimension: CATEGORY, value: "fuel", factor: "2" }] }) { ruleSet { version } } }`, { p: program.id });
 
     const ledgerUrl = databaseUrl(serverUrl, 'ledger');
     const profiles = { hot: memberIds.slice(0, 10), cold: memberIds };
@@ -76,7 +36,7 @@ export async function ledgerScenario(): Promise<Record<string, unknown>> {
       for (let round = 0; round < ROUNDS; round++) {
         let n = 0;
         const graphResult = await load({ url: gatewayUrl, headers: agent, connections: CONNECTIONS, seconds: SECONDS, bodies: [], body: () => JSON.stringify({ query: RECORD, variables: { input: purchaseInput(ids, ++n) } }) });
-        const rawResult = await rawBaseline(ledgerUrl, program!.id, ids, CONNECTIONS, SECONDS);
+        const rawResult = await rawBaseline(ledgerUrl, program.id, ids, CONNECTIONS, SECONDS);
         results[name]!.graph.push(graphResult);
         results[name]!.raw.push(rawResult);
         console.log(`${name} round ${round + 1}: graph ${graphResult.requestsPerSecond}/s (p99 ${graphResult.latencyP99Ms} ms, ${graphResult.non2xx + graphResult.errors} failed), raw SQL ${rawResult.requestsPerSecond}/s (p99 ${rawResult.latencyP99Ms} ms)`);
@@ -91,8 +51,7 @@ export async function ledgerScenario(): Promise<Record<string, unknown>> {
       }),
     );
 
-    for (const service of services.reverse()) await service.stop();
-    services.length = 0;
+    await stack.stopServices();
     console.log(`concurrency harness: ${HARNESS_OPERATIONS} operations per profile, 16 workers, chaos every 25 ms`);
     const harness = [];
     for (const profile of [
@@ -119,8 +78,7 @@ export async function ledgerScenario(): Promise<Record<string, unknown>> {
       note: 'Load generator, gateway, subgraphs and PostgreSQL share the same 2 cores.',
     };
   } finally {
-    for (const service of services.reverse()) await service.stop();
-    await embedded?.stop();
+    await stack.stop();
   }
 }
 
@@ -133,13 +91,6 @@ function purchaseInput(memberIds: string[], n: number) {
     externalId: id,
     basket: { currency: 'EUR', channel: 'STORE', lines: [{ lineId: '1', sku: 'DIESEL', category: 'fuel', quantity: 1, amount: '42.50' }, { lineId: '2', sku: 'COFFEE', category: 'food', quantity: 1, amount: '3.20' }] },
   };
-}
-
-async function graphql(url: string, headers: Record<string, string>, query: string, variables: Record<string, unknown>) {
-  const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify({ query, variables }) });
-  const body = (await response.json()) as { data?: unknown; errors?: unknown };
-  if (body.errors) throw new Error(JSON.stringify(body.errors));
-  return body.data;
 }
 
 /**

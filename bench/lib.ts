@@ -11,12 +11,22 @@ export interface LoadResult {
 }
 
 /** One autocannon run of POSTed GraphQL bodies, rotated per request. */
-export async function load(options: { url: string; headers: Record<string, string>; bodies: string[]; body?: () => string; connections: number; seconds: number }): Promise<LoadResult> {
+export async function load(options: {
+  url: string;
+  headers: Record<string, string>;
+  bodies: string[];
+  body?: () => string;
+  connections: number;
+  seconds: number;
+  /** A steady rate over all connections (requests per second) instead of as fast as possible. */
+  rate?: number;
+}): Promise<LoadResult> {
   let next = 0;
   const result = await autocannon({
     url: options.url,
     connections: options.connections,
     duration: options.seconds,
+    ...(options.rate ? { overallRate: options.rate } : {}),
     method: 'POST',
     headers: { 'content-type': 'application/json', ...options.headers },
     requests: [

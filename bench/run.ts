@@ -7,12 +7,14 @@ import { writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { ROOT } from '../scripts/lib/services';
+import { eventsScenario } from './events';
 import { ledgerScenario } from './ledger';
 import { membersScenario } from './members';
 
 const SCENARIOS: Record<string, () => Promise<Record<string, unknown>>> = {
   members: membersScenario,
   ledger: ledgerScenario,
+  events: eventsScenario,
 };
 
 async function main(): Promise<void> {

@@ -63,6 +63,8 @@ export interface ReplayOutcome {
 }
 
 const OPEN = `state IN ('FAILED', 'PARKED')`;
+/** Most events one transaction applies: keeps locks short while amortising the commit. */
+const TRANSACTION_SIZE = 50;
 
 /**
  * Delivers a producer's events to handlers at least once, in order, with no second effect:
@@ -73,8 +75,8 @@ const OPEN = `state IN ('FAILED', 'PARKED')`;
  *    moves on, so other members' events flow; later events of the same aggregate are PARKED
  *    behind it, because applying them out of order would be wrong;
  *  - replaying a dead letter applies it and then the parked events of its aggregate, in order.
- * A transaction-scoped advisory lock per aggregate keeps the live loop and a replay from
- * interleaving on one aggregate.
+ * A transaction-scoped advisory lock per consumer makes its live runs, replays and rewinds take
+ * turns, on one replica or several.
  */
 export class EventConsumer {
   readonly name: string;
@@ -110,17 +112,9 @@ export class EventConsumer {
       batch.head,
       this.options.clock.now(),
     ]);
-    let passedOver: number | null = null;
-    for (const event of batch.events) {
-      if (signal?.aborted) break;
-      if (!this.options.handlers[event.type]) {
-        passedOver = event.position;
-        continue;
-      }
-      await this.apply(event);
-      passedOver = null;
+    for (let start = 0; start < batch.events.length && !signal?.aborted; start += TRANSACTION_SIZE) {
+      await this.applyChunk(batch.events.slice(start, start + TRANSACTION_SIZE));
     }
-    if (passedOver !== null) await this.advance(this.options.db.manager, passedOver);
     return batch.events.length;
   }
 
@@ -166,6 +160,7 @@ export class EventConsumer {
    */
   async rewind(position: number, options: { forget?: boolean } = {}): Promise<void> {
     await this.options.db.transaction(async (tx) => {
+      await this.lockConsumer(tx);
       if (options.forget) await tx.query(`DELETE FROM processed_events WHERE consumer = $1 AND position > $2`, [this.name, position]);
       await tx.query(`UPDATE event_consumers SET position = $2, updated_at = $3 WHERE name = $1`, [this.name, position, this.options.clock.now()]);
     });
@@ -189,7 +184,7 @@ export class EventConsumer {
       let error: unknown = null;
       const done = await this.options.db
         .transaction(async (tx) => {
-          await this.lockAggregate(tx, letter.aggregateId);
+          await this.lockConsumer(tx);
           const [next] = (await tx.query(
             `SELECT id, event FROM dead_letters WHERE consumer = $1 AND aggregate_id = $2 AND ${OPEN} ORDER BY position LIMIT 1 FOR UPDATE`,
             [this.name, letter.aggregateId],
@@ -236,24 +231,45 @@ export class EventConsumer {
     return Number(row.position);
   }
 
-  private async apply(event: EventEnvelope): Promise<void> {
-    for (let attempt = 1; ; attempt++) {
+  /**
+   * Applies a run of events in one transaction (one commit, one position update: the common
+   * case, and far cheaper than a commit per event). If any of them fails, nothing of the run is
+   * kept and it is applied again event by event, with retries and dead letters.
+   */
+  private async applyChunk(events: EventEnvelope[]): Promise<void> {
+    if (!events.some((event) => this.options.handlers[event.type])) {
+      await this.advance(this.options.db.manager, events.at(-1)!.position);
+      return;
+    }
+    let current: EventEnvelope | null = null;
+    try {
+      await this.options.db.transaction(async (tx) => {
+        const plan = await this.plan(tx, events);
+        if (!plan) return;
+        for (const { event, action } of plan) {
+          current = event;
+          await this.perform(tx, event, action);
+        }
+        await this.advance(tx, events.at(-1)!.position);
+      });
+    } catch (error) {
+      if (isConnectionLoss(error)) throw error;
+      for (const event of events) {
+        // The event that failed the run has had its first try.
+        if (this.options.handlers[event.type]) await this.apply(event, event === current ? 2 : 1);
+        else await this.advance(this.options.db.manager, event.position);
+      }
+    }
+  }
+
+  /** One event on its own: retried with backoff, dead-lettered after the last try. */
+  private async apply(event: EventEnvelope, firstAttempt = 1): Promise<void> {
+    for (let attempt = firstAttempt; ; attempt++) {
       try {
         await this.options.db.transaction(async (tx) => {
-          await this.lockAggregate(tx, event.aggregateId);
-          const [{ own, blocked, processed }] = (await tx.query(
-            `SELECT (SELECT state FROM dead_letters WHERE consumer = $1 AND event_id = $3) AS own,
-                    EXISTS (SELECT 1 FROM dead_letters WHERE consumer = $1 AND aggregate_id = $2 AND ${OPEN}) AS blocked,
-                    EXISTS (SELECT 1 FROM processed_events WHERE consumer = $1 AND event_id = $3) AS processed`,
-            [this.name, event.aggregateId, event.id],
-          )) as [{ own: DeadLetterState | null; blocked: boolean; processed: boolean }];
-          // Redelivered after a rewind: an event with an open dead letter waits for its replay (it stays
-          // FAILED or PARKED), a discarded one must never apply, and one already applied is not parked again.
-          if (own && own !== 'REPLAYED') {
-            // leave it to replay() or discard()
-          } else if (blocked) {
-            if (!processed) await this.park(tx, event, 'PARKED', 0, 'waiting behind an earlier failed event of the same aggregate');
-          } else await this.applyOnce(tx, event);
+          const plan = await this.plan(tx, [event]);
+          if (!plan) return;
+          for (const { action } of plan) await this.perform(tx, event, action);
           await this.advance(tx, event.position);
         });
         return;
@@ -263,6 +279,7 @@ export class EventConsumer {
         if (attempt >= this.maxAttempts) {
           this.options.logger.error('event dead-lettered', { consumer: this.name, eventId: event.id, type: event.type, error });
           await this.options.db.transaction(async (tx) => {
+            await this.lockConsumer(tx);
             await this.park(tx, event, 'FAILED', attempt, describe(error));
             await this.advance(tx, event.position);
           });
@@ -271,6 +288,53 @@ export class EventConsumer {
         await sleep(this.retryDelayMs * 2 ** (attempt - 1));
       }
     }
+  }
+
+  /**
+   * Under the consumer's lock, decides for each handled event what to do, in one query for the
+   * whole run. The lock serialises this consumer's work: a second replica of the service, or an
+   * operator's replay, waits for the run in hand and then sees its effects (and the position, so a
+   * replica never applies a run another one already applied). Null when the consumer was rewound
+   * behind this run since it was read: the run is dropped and the next poll reads from there.
+   */
+  private async plan(tx: EntityManager, events: EventEnvelope[]): Promise<{ event: EventEnvelope; action: 'APPLY' | 'PARK' }[] | null> {
+    await this.lockConsumer(tx);
+    const [row] = (await tx.query(`SELECT position::text FROM event_consumers WHERE name = $1`, [this.name])) as [{ position: string }];
+    const position = Number(row.position);
+    if (position < events[0]!.position - 1) return null;
+    const handled = events.filter((event) => this.options.handlers[event.type] && event.position > position);
+    if (!handled.length) return [];
+    const states = (await tx.query(
+      `SELECT e.event_id AS "eventId",
+              (SELECT d.state FROM dead_letters d WHERE d.consumer = $1 AND d.event_id = e.event_id) AS own,
+              EXISTS (SELECT 1 FROM dead_letters d WHERE d.consumer = $1 AND d.aggregate_id = e.aggregate_id AND d.${OPEN}) AS blocked,
+              EXISTS (SELECT 1 FROM processed_events p WHERE p.consumer = $1 AND p.event_id = e.event_id) AS processed
+       FROM unnest($2::uuid[], $3::uuid[]) AS e(event_id, aggregate_id)`,
+      [this.name, handled.map((e) => e.id), handled.map((e) => e.aggregateId)],
+    )) as { eventId: string; own: DeadLetterState | null; blocked: boolean; processed: boolean }[];
+    const byId = new Map(states.map((state) => [state.eventId, state]));
+    const plan: { event: EventEnvelope; action: 'APPLY' | 'PARK' }[] = [];
+    for (const event of handled) {
+      const { own, blocked, processed } = byId.get(event.id)!;
+      // Redelivered after a rewind: an event with an open dead letter waits for its replay (it stays
+      // FAILED or PARKED), a discarded one must never apply, and one already applied is not parked again.
+      if ((own && own !== 'REPLAYED') || processed) continue;
+      plan.push({ event, action: blocked ? 'PARK' : 'APPLY' });
+    }
+    // Recorded as processed up front, in one statement: the effects below commit with it or not at all.
+    const applied = plan.filter((step) => step.action === 'APPLY').map((step) => step.event);
+    if (applied.length) {
+      await tx.query(
+        `INSERT INTO processed_events (consumer, event_id, position, processed_at) SELECT $1, id, position, $4 FROM unnest($2::uuid[], $3::bigint[]) AS t(id, position)`,
+        [this.name, applied.map((e) => e.id), applied.map((e) => e.position), this.options.clock.now()],
+      );
+    }
+    return plan;
+  }
+
+  private async perform(tx: EntityManager, event: EventEnvelope, action: 'APPLY' | 'PARK'): Promise<void> {
+    if (action === 'PARK') await this.park(tx, event, 'PARKED', 0, 'waiting behind an earlier failed event of the same aggregate');
+    else await this.options.handlers[event.type]!(tx, event);
   }
 
   /** The effect, at most once per event id for this consumer. */
@@ -298,9 +362,11 @@ export class EventConsumer {
     await tx.query(`UPDATE event_consumers SET position = greatest(position, $2), last_error = NULL, updated_at = $3 WHERE name = $1`, [this.name, position, this.options.clock.now()]);
   }
 
-  private async lockAggregate(tx: EntityManager, aggregateId: string): Promise<void> {
-    await tx.query(`SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`, [`${this.name}:${aggregateId}`]);
+  /** Transaction-scoped: this consumer's live runs and replays, on any replica, take turns. */
+  private async lockConsumer(tx: EntityManager): Promise<void> {
+    await tx.query(`SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`, [`event-consumer:${this.name}`]);
   }
+
 
   private async recordError(error: unknown): Promise<void> {
     await this.options.db.query(`UPDATE event_consumers SET last_error = $2, updated_at = $3 WHERE name = $1`, [this.name, describe(error), this.options.clock.now()]);

@@ -14,7 +14,7 @@ export interface ProgramSettings {
 /** Unconfigured programs qualify by calendar year (periods anchored on 1 January). */
 const DEFAULT_ANCHOR = new Date('2000-01-01T00:00:00Z');
 
-interface Row {
+export interface SettingsRow {
   period_months: number;
   period_anchor: Date;
   downgrade: TierRules['downgrade'];
@@ -41,7 +41,7 @@ export class ProgramSettingsService {
 
   /** In the order asked (a loader's batch). */
   async getMany(programIds: readonly string[], q: Queryable = this.db): Promise<ProgramSettings[]> {
-    const rows = (await q.query(`SELECT * FROM program_settings WHERE program_id = ANY($1::uuid[])`, [programIds])) as (Row & { program_id: string })[];
+    const rows = (await q.query(`SELECT * FROM program_settings WHERE program_id = ANY($1::uuid[])`, [programIds])) as (SettingsRow & { program_id: string })[];
     const byProgram = new Map(rows.map((row) => [row.program_id, row]));
     return programIds.map((programId) => toSettings(programId, byProgram.get(programId)));
   }
@@ -77,8 +77,9 @@ export class ProgramSettingsService {
   }
 }
 
-function toSettings(programId: string, row: Row | undefined): ProgramSettings {
-  if (!row) return { programId, tiers: { ...DEFAULT_TIER_RULES, periodAnchor: DEFAULT_ANCHOR }, referrals: NO_REFERRAL_BONUSES, updatedAt: null };
+/** A program_settings row (or its columns joined onto another query, all null when unconfigured) as settings. */
+export function toSettings(programId: string, row: SettingsRow | undefined): ProgramSettings {
+  if (!row || row.period_months == null) return { programId, tiers: { ...DEFAULT_TIER_RULES, periodAnchor: DEFAULT_ANCHOR }, referrals: NO_REFERRAL_BONUSES, updatedAt: null };
   return {
     programId,
     tiers: { periodMonths: row.period_months, periodAnchor: row.period_anchor, downgrade: row.downgrade, graceDays: row.grace_days, manualMode: row.manual_mode },

@@ -3,7 +3,7 @@ import { returning } from '@loyalty-graph/shared/db';
 import { emitEvents, EVENT_VERSIONS, type MembersEventPayloads } from '@loyalty-graph/shared/events';
 import type { DataSource, EntityManager } from 'typeorm';
 import { normalizeReferralCode, qualifiesOn, type ReferralTrigger } from '../domain/referral';
-import type { ProgramSettingsService } from './program-settings';
+import type { ProgramSettings, ProgramSettingsService } from './program-settings';
 
 export interface ReferralRow {
   id: string;
@@ -41,13 +41,13 @@ export class ReferralService {
       `INSERT INTO referrals (program_id, referrer_id, referee_id, status, created_at) VALUES ($1, $2, $3, 'PENDING', $4) RETURNING id`,
       [referee.programId, referrer.id, referee.id, now],
     )) as { id: string }[];
-    await this.qualify(tx, referee.id, referee.programId, 'ENROLMENT');
+    await this.qualify(tx, referee.id, await this.settings.get(referee.programId, tx), 'ENROLMENT');
     return referral!.id;
   }
 
   /** A purchase by this member was counted: their pending referral may now qualify. */
-  async onPurchase(tx: EntityManager, memberId: string, programId: string): Promise<void> {
-    await this.qualify(tx, memberId, programId, 'FIRST_PURCHASE');
+  async onPurchase(tx: EntityManager, memberId: string, settings: ProgramSettings): Promise<void> {
+    await this.qualify(tx, memberId, settings, 'FIRST_PURCHASE');
   }
 
   async referralsBy(referrerId: string): Promise<ReferralRow[]> {
@@ -60,8 +60,7 @@ export class ReferralService {
   }
 
   /** PENDING → QUALIFIED at most once (the conditional UPDATE), so a redelivered purchase event pays nothing twice. */
-  private async qualify(tx: EntityManager, refereeId: string, programId: string, happened: ReferralTrigger): Promise<void> {
-    const { referrals: rules } = await this.settings.get(programId, tx);
+  private async qualify(tx: EntityManager, refereeId: string, { programId, referrals: rules }: ProgramSettings, happened: ReferralTrigger): Promise<void> {
     if (!qualifiesOn(rules, happened)) return;
     const now = this.clock.now();
     const [row] = await returning<{ id: string; referrerId: string }>(

@@ -11,9 +11,8 @@ import {
   type MemberTierState,
   type TierDecision,
   type TierProgress,
-  type TierRules,
 } from '../domain/tier-qualification';
-import type { ProgramSettingsService } from './program-settings';
+import { toSettings, type ProgramSettingsService, type SettingsRow } from './program-settings';
 import type { ReferralService } from './referrals';
 
 interface LockedMember extends MemberTierState {
@@ -21,6 +20,9 @@ interface LockedMember extends MemberTierState {
   programId: string;
   tierPeriodStart: Date;
 }
+
+const MEMBER_COLUMNS = `m.id, m.program_id AS "programId", m.tier_id AS "tierId", m.manual_tier_id AS "manualTierId", m.manual_until AS "manualUntil",
+  m.downgrade_due_at AS "downgradeDueAt", m.tier_period_start AS "tierPeriodStart"`;
 
 /** Members a job run takes per query; each is then evaluated in a transaction of its own. */
 const JOB_BATCH = 500;
@@ -41,13 +43,32 @@ export class TierService {
   /** PointsAccrued: count the status points in the purchase's period; upgrade at once; maybe qualify a referral. */
   async onPointsAccrued(tx: EntityManager, event: EventEnvelope): Promise<void> {
     const accrued = event.payload as LedgerEventPayloads['PointsAccrued'];
-    const member = await this.lock(tx, accrued.memberId);
-    const { tiers } = await this.settings.get(member.programId, tx);
-    const period = periodAt(tiers, new Date(accrued.occurredAt));
-    await tx.query(`INSERT INTO purchase_periods (purchase_id, member_id, period_start) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`, [accrued.purchaseId, member.id, period.start]);
-    if (accrued.statusPoints !== 0) await this.addPoints(tx, member.id, period.start, accrued.statusPoints);
-    await this.evaluateNow(tx, member, tiers);
-    await this.referrals.onPurchase(tx, member.id, member.programId);
+    // The member (locked), the program's settings and its ladder in one round trip: this runs for every purchase.
+    const [row] = (await tx.query(
+      `SELECT ${MEMBER_COLUMNS}, s.period_months, s.period_anchor, s.downgrade, s.grace_days, s.manual_mode, s.referral_trigger, s.referrer_bonus, s.referee_bonus, s.updated_at,
+              (SELECT coalesce(json_agg(json_build_object('id', t.id, 'rank', t.rank, 'qualifyingThreshold', t.qualifying_threshold)), '[]') FROM tiers t WHERE t.program_id = m.program_id) AS ladder
+       FROM members m LEFT JOIN program_settings s ON s.program_id = m.program_id WHERE m.id = $1 FOR UPDATE OF m`,
+      [accrued.memberId],
+    )) as (LockedMember & SettingsRow & { ladder: LadderTier[] })[];
+    if (!row) throw new Error(`unknown member ${accrued.memberId}`);
+    const member: LockedMember = row;
+    const settings = toSettings(member.programId, row);
+    const period = periodAt(settings.tiers, new Date(accrued.occurredAt)).start;
+    // One statement: remember the purchase's period (for a later return) and add its points there.
+    const [added] = (await tx.query(
+      `WITH remembered AS (INSERT INTO purchase_periods (purchase_id, member_id, period_start) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING)
+       INSERT INTO member_status_points (member_id, period_start, points) VALUES ($2, $3, $4)
+       ON CONFLICT (member_id, period_start) DO UPDATE SET points = member_status_points.points + EXCLUDED.points
+       RETURNING points::text`,
+      [accrued.purchaseId, member.id, period, accrued.statusPoints],
+    )) as { points: string }[];
+    const now = this.clock.now();
+    // A purchase dated in an earlier period counts there; only the period in force moves tiers now.
+    if (period.getTime() === periodAt(settings.tiers, now).start.getTime()) {
+      const points = Number(added!.points);
+      await this.apply(tx, member, row.ladder, onPointsChanged(settings.tiers, row.ladder, member, points, now), `${points} status points in the current period`);
+    }
+    await this.referrals.onPurchase(tx, member.id, settings);
   }
 
   /** PointsReturned: the status points leave the period the purchase counted in. Downgrades wait for the period end. */
@@ -108,8 +129,9 @@ export class TierService {
       const currentPoints = await this.pointsIn(tx, member.id, current);
       // Points already earned in the new period count too: a member who re-qualified before this
       // run (it may run late) keeps the tier rather than losing it for a moment.
-      const decision = atPeriodEnd(tiers, await this.ladder(tx, member.programId), member, Math.max(endedPoints, currentPoints), currentPoints, this.clock.now());
-      await this.apply(tx, member, decision, `${endedPoints} status points in the period that ended`);
+      const ladder = await this.ladder(tx, member.programId);
+      const decision = atPeriodEnd(tiers, ladder, member, Math.max(endedPoints, currentPoints), currentPoints, this.clock.now());
+      await this.apply(tx, member, ladder, decision, `${endedPoints} status points in the period that ended`);
       await tx.query(`UPDATE members SET tier_period_start = $2 WHERE id = $1`, [member.id, current]);
       return true;
     });
@@ -124,28 +146,20 @@ export class TierService {
       const current = periodAt(tiers, now).start;
       const endedPoints = await this.pointsIn(tx, member.id, periodAt(tiers, new Date(current.getTime() - 1)).start);
       const currentPoints = await this.pointsIn(tx, member.id, current);
-      const decision = atGraceEnd(tiers, await this.ladder(tx, member.programId), member, endedPoints, currentPoints, now);
-      await this.apply(tx, member, decision, `grace ended with ${Math.max(endedPoints, currentPoints)} status points`);
+      const ladder = await this.ladder(tx, member.programId);
+      const decision = atGraceEnd(tiers, ladder, member, endedPoints, currentPoints, now);
+      await this.apply(tx, member, ladder, decision, `grace ended with ${Math.max(endedPoints, currentPoints)} status points`);
       return decision.kind !== 'NONE';
     });
   }
 
-  /** After points changed in the period in force: upgrade, or cancel a downgrade the member has now earned back. */
-  private async evaluateNow(tx: EntityManager, member: LockedMember, tiers: TierRules): Promise<void> {
-    const now = this.clock.now();
-    const points = await this.pointsIn(tx, member.id, periodAt(tiers, now).start);
-    const decision = onPointsChanged(tiers, await this.ladder(tx, member.programId), member, points, now);
-    await this.apply(tx, member, decision, `${points} status points in the current period`);
-  }
-
-  private async apply(tx: EntityManager, member: LockedMember, decision: TierDecision, why: string): Promise<void> {
+  private async apply(tx: EntityManager, member: LockedMember, ladder: LadderTier[], decision: TierDecision, why: string): Promise<void> {
     const now = this.clock.now();
     if (decision.kind === 'SCHEDULE_DOWNGRADE' || decision.kind === 'CANCEL_DOWNGRADE') {
       await tx.query(`UPDATE members SET downgrade_due_at = $2, updated_at = $3 WHERE id = $1`, [member.id, decision.kind === 'SCHEDULE_DOWNGRADE' ? decision.dueAt : null, now]);
       return;
     }
     if (decision.kind !== 'CHANGE' || decision.toTierId === member.tierId) return;
-    await tx.query(`UPDATE members SET tier_id = $2, downgrade_due_at = NULL, updated_at = $3 WHERE id = $1`, [member.id, decision.toTierId, now]);
     await recordTierChange(tx, {
       programId: member.programId,
       memberId: member.id,
@@ -155,6 +169,8 @@ export class TierService {
       text: `${REASON_TEXT[decision.reason]}: ${why}`,
       changedBy: null,
       at: now,
+      ladder,
+      updateMember: true,
     });
   }
 
@@ -168,9 +184,7 @@ export class TierService {
   /** The member's row, locked, when it meets the condition (a job's re-check under the lock). */
   private async claim(tx: EntityManager, memberId: string, condition: string, params: unknown[] = []): Promise<LockedMember | null> {
     const [row] = (await tx.query(
-      `SELECT id, program_id AS "programId", tier_id AS "tierId", manual_tier_id AS "manualTierId", manual_until AS "manualUntil",
-              downgrade_due_at AS "downgradeDueAt", tier_period_start AS "tierPeriodStart"
-       FROM members WHERE id = $1 ${condition}`,
+      `SELECT ${MEMBER_COLUMNS} FROM members m WHERE m.id = $1 ${condition}`,
       [memberId, ...params],
     )) as LockedMember[];
     return row ?? null;
@@ -201,16 +215,32 @@ const REASON_TEXT: Record<TierChangeReason, string> = {
   MANUAL: 'Set by an agent',
 };
 
-/** Every tier change, automatic or manual: a history row and a TierChanged event, in the caller's transaction. */
+/**
+ * Every tier change, automatic or manual: a history row and a TierChanged event, in the caller's
+ * transaction. The ladder, when the caller has it at hand, saves reading the two tiers' ranks;
+ * `updateMember` moves the member's tier (and clears a pending downgrade) in the same statement.
+ */
 export async function recordTierChange(
   tx: EntityManager,
-  change: { programId: string; memberId: string; fromTierId: string | null; toTierId: string | null; reason: TierChangeReason; text: string; changedBy: string | null; at: Date },
+  change: {
+    programId: string;
+    memberId: string;
+    fromTierId: string | null;
+    toTierId: string | null;
+    reason: TierChangeReason;
+    text: string;
+    changedBy: string | null;
+    at: Date;
+    ladder?: LadderTier[];
+    updateMember?: boolean;
+  },
 ): Promise<void> {
   await tx.query(
-    `INSERT INTO tier_changes (member_id, from_tier_id, to_tier_id, reason, reason_code, source, changed_by, changed_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-    [change.memberId, change.fromTierId, change.toTierId, change.text, change.reason, change.reason === 'MANUAL' ? 'MANUAL' : 'AUTOMATIC', change.changedBy, change.at],
+    `WITH moved AS (UPDATE members SET tier_id = $3, downgrade_due_at = NULL, updated_at = $8 WHERE id = $1 AND $9::boolean)
+     INSERT INTO tier_changes (member_id, from_tier_id, to_tier_id, reason, reason_code, source, changed_by, changed_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+    [change.memberId, change.fromTierId, change.toTierId, change.text, change.reason, change.reason === 'MANUAL' ? 'MANUAL' : 'AUTOMATIC', change.changedBy, change.at, change.updateMember ?? false],
   );
-  const ranks = (await tx.query(`SELECT id, rank FROM tiers WHERE id = ANY($1::uuid[])`, [[change.fromTierId, change.toTierId].filter(Boolean)])) as { id: string; rank: number }[];
+  const ranks = change.ladder ?? ((await tx.query(`SELECT id, rank FROM tiers WHERE id = ANY($1::uuid[])`, [[change.fromTierId, change.toTierId].filter(Boolean)])) as { id: string; rank: number }[]);
   const rank = (id: string | null) => ranks.find((t) => t.id === id)?.rank ?? -1;
   const payload: MembersEventPayloads['TierChanged'] = {
     programId: change.programId,

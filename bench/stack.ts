@@ -1,0 +1,96 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createDevTokenIssuer, type DevTokenIssuer } from '@loyalty-graph/gateway';
+import { seedDemo } from '@loyalty-graph/members';
+import { systemClock } from '@loyalty-graph/shared';
+import { databaseUrl, ensureDatabase, openDatabase } from '@loyalty-graph/shared/db';
+import { startEmbeddedPostgres, type RunningPostgres } from '@loyalty-graph/shared/embedded-postgres';
+import { composeSupergraph, SUBGRAPHS } from '@loyalty-graph/supergraph';
+import { freePort } from '../packages/testing/src/global-setup';
+import { buildServices } from '../scripts/build';
+import { generateSecret, spawnService, type ServiceProcess } from '../scripts/lib/services';
+
+export interface BenchStack {
+  serverUrl: string;
+  gatewayUrl: string;
+  programId: string;
+  /** The demo program's members, in id order. */
+  memberIds: string[];
+  tokens: DevTokenIssuer;
+  /** Stops one subgraph (SIGTERM) and starts it again on the same port, as a deploy would. */
+  stopSubgraph(name: string): Promise<void>;
+  startSubgraph(name: string): Promise<void>;
+  /** Stops the services, keeps the database (the harness reuses it). */
+  stopServices(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/**
+ * What the benchmarks measure against: PostgreSQL (embedded unless DATABASE_URL), the demo seed,
+ * and every service as its production bundle in its own process behind the gateway.
+ */
+export async function startStack(options: { members: number }): Promise<BenchStack> {
+  await buildServices();
+  const external = process.env['DATABASE_URL'];
+  const embedded: RunningPostgres | null = external
+    ? null
+    : await startEmbeddedPostgres({ dataDir: mkdtempSync(join(tmpdir(), 'lg-bench-pg-')), port: await freePort(), persistent: false, durable: true });
+  const serverUrl = external ?? embedded!.url;
+  const services = new Map<string, ServiceProcess>();
+  const internalSecret = generateSecret();
+  const jwtSecret = generateSecret();
+  const members = SUBGRAPHS.find((m) => m.name === 'members')!;
+  await ensureDatabase(serverUrl, members.database.name);
+  const membersDb = await openDatabase({ url: databaseUrl(serverUrl, members.database.name), entities: members.database.entities, migrations: members.database.migrations, applicationName: 'bench-seed' });
+  const [program] = await seedDemo(membersDb, systemClock, options.members);
+  const memberIds = ((await membersDb.query(`SELECT id FROM members WHERE program_id = $1 ORDER BY id LIMIT $2`, [program!.id, options.members])) as { id: string }[]).map((r) => r.id);
+  await membersDb.destroy();
+
+  const env = { DATABASE_URL: serverUrl, INTERNAL_TOKEN_SECRET: internalSecret, NODE_ENV: 'production', LOG_LEVEL: 'warn' };
+  const urls: Record<string, string> = {};
+  for (const module of SUBGRAPHS) urls[module.name] = `http://127.0.0.1:${await freePort()}/graphql`;
+  const peers = Object.entries(urls).map(([name, url]) => `${name}=${url}`).join(',');
+  const startSubgraph = async (name: string) => {
+    const service = spawnService(name, `subgraphs/${name}/dist/main.mjs`, { ...env, PORT: new URL(urls[name]!).port, SUBGRAPH_URLS: peers });
+    services.set(name, service);
+    await service.ready(urls[name]!);
+  };
+  for (const module of SUBGRAPHS) await startSubgraph(module.name);
+  const supergraphPath = join(mkdtempSync(join(tmpdir(), 'lg-bench-')), 'supergraph.graphql');
+  writeFileSync(supergraphPath, composeSupergraph(SUBGRAPHS.map((m) => ({ name: m.name, typeDefs: m.typeDefs, url: urls[m.name]! }))));
+  const gatewayPort = await freePort();
+  const gatewayUrl = `http://127.0.0.1:${gatewayPort}/graphql`;
+  const gateway = spawnService('gateway', 'gateway/dist/main.mjs', { ...env, PORT: String(gatewayPort), SUPERGRAPH_PATH: supergraphPath, JWT_SECRET: jwtSecret });
+  services.set('gateway', gateway);
+  await gateway.ready(gatewayUrl);
+
+  const stopServices = async () => {
+    for (const service of [...services.values()].reverse()) await service.stop();
+    services.clear();
+  };
+  return {
+    serverUrl,
+    gatewayUrl,
+    programId: program!.id,
+    memberIds,
+    tokens: createDevTokenIssuer({ secret: jwtSecret, issuer: 'loyalty-graph-dev', audience: 'loyalty-graph' }),
+    async stopSubgraph(name) {
+      await services.get(name)?.stop();
+      services.delete(name);
+    },
+    startSubgraph,
+    stopServices,
+    async stop() {
+      await stopServices();
+      await embedded?.stop();
+    },
+  };
+}
+
+export async function graphql(url: string, headers: Record<string, string>, query: string, variables: Record<string, unknown>) {
+  const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify({ query, variables }) });
+  const body = (await response.json()) as { data?: unknown; errors?: unknown };
+  if (body.errors) throw new Error(JSON.stringify(body.errors));
+  return body.data;
+}
