@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import autocannon from 'autocannon';
 
 export interface LoadResult {
@@ -54,4 +54,36 @@ export function peakRssMb(pid: number): number {
 
 export function mean(values: number[]): number {
   return Math.round(values.reduce((a, b) => a + b, 0) / values.length);
+}
+
+/** CPU seconds (user + system) each process has used so far; PostgreSQL's backends summed as "postgres". */
+export function cpuSeconds(pids: Record<string, number>): Record<string, number> {
+  // utime + stime, and for PostgreSQL also cutime + cstime (backends that exited count in the postmaster's).
+  const ticks = (pid: number | string, children = false) => {
+    try {
+      const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+      return Number(fields[11]) + Number(fields[12]) + (children ? Number(fields[13]) + Number(fields[14]) : 0);
+    } catch {
+      return 0; // exited
+    }
+  };
+  const result: Record<string, number> = {};
+  for (const [name, pid] of Object.entries(pids)) result[name] = ticks(pid) / 100;
+  let postgres = 0;
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (readFileSync(`/proc/${entry}/comm`, 'utf8').trim() === 'postgres') postgres += ticks(entry, true);
+    } catch {
+      // gone meanwhile
+    }
+  }
+  result['postgres'] = postgres / 100;
+  result['load generator'] = process.cpuUsage().user / 1e6 + process.cpuUsage().system / 1e6;
+  return result;
+}
+
+/** What each process used between two cpuSeconds() readings. */
+export function cpuBetween(before: Record<string, number>, after: Record<string, number>): Record<string, number> {
+  return Object.fromEntries(Object.keys(after).map((name) => [name, Number(((after[name] ?? 0) - (before[name] ?? 0)).toFixed(2))]));
 }

@@ -21,6 +21,8 @@ export interface BenchStack {
   /** Stops one subgraph (SIGTERM) and starts it again on the same port, as a deploy would. */
   stopSubgraph(name: string): Promise<void>;
   startSubgraph(name: string): Promise<void>;
+  /** The running services' process ids, by name (gateway, members, ledger…). */
+  pids(): Record<string, number>;
   /** Stops the services, keeps the database (the harness reuses it). */
   stopServices(): Promise<void>;
   stop(): Promise<void>;
@@ -30,12 +32,12 @@ export interface BenchStack {
  * What the benchmarks measure against: PostgreSQL (embedded unless DATABASE_URL), the demo seed,
  * and every service as its production bundle in its own process behind the gateway.
  */
-export async function startStack(options: { members: number }): Promise<BenchStack> {
+export async function startStack(options: { members: number; postgresSettings?: Record<string, string> }): Promise<BenchStack> {
   await buildServices();
   const external = process.env['DATABASE_URL'];
   const embedded: RunningPostgres | null = external
     ? null
-    : await startEmbeddedPostgres({ dataDir: mkdtempSync(join(tmpdir(), 'lg-bench-pg-')), port: await freePort(), persistent: false, durable: true });
+    : await startEmbeddedPostgres({ dataDir: mkdtempSync(join(tmpdir(), 'lg-bench-pg-')), port: await freePort(), persistent: false, durable: true, settings: options.postgresSettings });
   const serverUrl = external ?? embedded!.url;
   const services = new Map<string, ServiceProcess>();
   const internalSecret = generateSecret();
@@ -81,6 +83,7 @@ export async function startStack(options: { members: number }): Promise<BenchSta
     },
     startSubgraph,
     stopServices,
+    pids: () => Object.fromEntries([...services].map(([name, service]) => [name, service.child.pid!])),
     async stop() {
       await stopServices();
       await embedded?.stop();

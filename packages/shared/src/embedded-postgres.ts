@@ -38,6 +38,8 @@ export interface EmbeddedPostgresOptions {
    * a development database you want to keep.
    */
   durable: boolean;
+  /** Extra server settings (`-c name=value`), e.g. track_commit_timestamp for a benchmark. */
+  settings?: Record<string, string>;
   onLog?: (line: string) => void;
 }
 
@@ -68,6 +70,7 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
       '-c', 'listen_addresses=127.0.0.1',
       '-c', 'max_connections=300',
       ...(options.durable ? [] : ['-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off']),
+      ...Object.entries(options.settings ?? {}).flatMap(([name, value]) => ['-c', `${name}=${value}`]),
     ],
     onLog: quiet,
     onError: (error) => quiet(String(error)),

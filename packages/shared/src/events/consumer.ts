@@ -24,6 +24,8 @@ export interface EventConsumerOptions {
   retryDelayMs?: number;
   /** How long one poll waits at the producer for new events. */
   waitMs?: number;
+  /** Lanes applied at once (different aggregates in each); 1 applies strictly one at a time. */
+  concurrency?: number;
 }
 
 export interface ConsumerStatus {
@@ -85,6 +87,9 @@ export class EventConsumer {
   private readonly maxAttempts: number;
   private readonly retryDelayMs: number;
   private readonly waitMs: number;
+  private readonly concurrency: number;
+  /** Only these are read from the producer: the position moves past the rest without fetching them. */
+  private readonly types: string[];
 
   constructor(private readonly options: EventConsumerOptions) {
     this.name = options.name;
@@ -93,6 +98,8 @@ export class EventConsumer {
     this.maxAttempts = options.maxAttempts ?? 5;
     this.retryDelayMs = options.retryDelayMs ?? 100;
     this.waitMs = options.waitMs ?? 10_000;
+    this.concurrency = options.concurrency ?? 4;
+    this.types = Object.keys(options.handlers);
   }
 
   /** Creates the consumer's position (at the start of the feed) if it has none. */
@@ -103,18 +110,31 @@ export class EventConsumer {
     );
   }
 
-  /** Reads one batch and applies it; returns how many events it read. */
+  /**
+   * Reads one batch and applies it; returns how many events it read. The batch is split into
+   * lanes by aggregate (an aggregate's events stay in one lane, in order) and the lanes run
+   * concurrently, each in transactions of its own; the position moves past the batch only once
+   * every lane is done, so a crash in between redelivers the batch and processed_events turns the
+   * lanes that had committed into no-ops.
+   */
   async pollOnce(waitMs = 0, signal?: AbortSignal): Promise<number> {
     const position = await this.position();
-    const batch = await this.options.source.read(position, this.batchSize, waitMs, signal);
-    await this.options.db.query(`UPDATE event_consumers SET head = greatest(head, $2), last_polled_at = $3 WHERE name = $1`, [
-      this.name,
-      batch.head,
-      this.options.clock.now(),
-    ]);
-    for (let start = 0; start < batch.events.length && !signal?.aborted; start += TRANSACTION_SIZE) {
-      await this.applyChunk(batch.events.slice(start, start + TRANSACTION_SIZE));
+    const batch = await this.options.source.read(position, this.batchSize, waitMs, { signal, types: this.types });
+    const lanes = new Map<number, EventEnvelope[]>();
+    for (const event of batch.events) {
+      const lane = laneOf(event.aggregateId, this.concurrency);
+      lanes.set(lane, [...(lanes.get(lane) ?? []), event]);
     }
+    const outcomes = await Promise.allSettled([...lanes.values()].map((events) => this.applyLane(position, events, signal)));
+    const failed = outcomes.find((outcome): outcome is PromiseRejectedResult => outcome.status === 'rejected');
+    if (failed) throw failed.reason;
+    if (signal?.aborted) return batch.events.length;
+    // Past what the read looked at (other types included), unless the consumer was rewound meanwhile.
+    await this.options.db.query(
+      `UPDATE event_consumers SET position = greatest(position, $3), head = greatest(head, $4), last_polled_at = $5, last_error = NULL, updated_at = $5
+       WHERE name = $1 AND position >= $2`,
+      [this.name, position, batch.scanned, batch.head, this.options.clock.now()],
+    );
     return batch.events.length;
   }
 
@@ -231,46 +251,40 @@ export class EventConsumer {
     return Number(row.position);
   }
 
-  /**
-   * Applies a run of events in one transaction (one commit, one position update: the common
-   * case, and far cheaper than a commit per event). If any of them fails, nothing of the run is
-   * kept and it is applied again event by event, with retries and dead letters.
-   */
-  private async applyChunk(events: EventEnvelope[]): Promise<void> {
-    if (!events.some((event) => this.options.handlers[event.type])) {
-      await this.advance(this.options.db.manager, events.at(-1)!.position);
-      return;
+  /** `from`: the position the batch was read from. */
+  private async applyLane(from: number, events: EventEnvelope[], signal?: AbortSignal): Promise<void> {
+    for (let start = 0; start < events.length && !signal?.aborted; start += TRANSACTION_SIZE) {
+      await this.applyChunk(from, events.slice(start, start + TRANSACTION_SIZE));
     }
+  }
+
+  /**
+   * Applies a run of events in one transaction (one commit for many events: the common case). If
+   * any of them fails, nothing of the run is kept and it is applied again event by event, with
+   * retries and dead letters.
+   */
+  private async applyChunk(from: number, events: EventEnvelope[]): Promise<void> {
     let current: EventEnvelope | null = null;
     try {
       await this.options.db.transaction(async (tx) => {
-        const plan = await this.plan(tx, events);
-        if (!plan) return;
-        for (const { event, action } of plan) {
+        for (const { event, action } of await this.plan(tx, from, events)) {
           current = event;
           await this.perform(tx, event, action);
         }
-        await this.advance(tx, events.at(-1)!.position);
       });
     } catch (error) {
       if (isConnectionLoss(error)) throw error;
-      for (const event of events) {
-        // The event that failed the run has had its first try.
-        if (this.options.handlers[event.type]) await this.apply(event, event === current ? 2 : 1);
-        else await this.advance(this.options.db.manager, event.position);
-      }
+      // The event that failed the run has had its first try.
+      for (const event of events) await this.apply(from, event, event === current ? 2 : 1);
     }
   }
 
   /** One event on its own: retried with backoff, dead-lettered after the last try. */
-  private async apply(event: EventEnvelope, firstAttempt = 1): Promise<void> {
+  private async apply(from: number, event: EventEnvelope, firstAttempt = 1): Promise<void> {
     for (let attempt = firstAttempt; ; attempt++) {
       try {
         await this.options.db.transaction(async (tx) => {
-          const plan = await this.plan(tx, [event]);
-          if (!plan) return;
-          for (const { action } of plan) await this.perform(tx, event, action);
-          await this.advance(tx, event.position);
+          for (const { action } of await this.plan(tx, from, [event])) await this.perform(tx, event, action);
         });
         return;
       } catch (error) {
@@ -279,9 +293,8 @@ export class EventConsumer {
         if (attempt >= this.maxAttempts) {
           this.options.logger.error('event dead-lettered', { consumer: this.name, eventId: event.id, type: event.type, error });
           await this.options.db.transaction(async (tx) => {
-            await this.lockConsumer(tx);
+            await this.lockConsumer(tx, 'shared');
             await this.park(tx, event, 'FAILED', attempt, describe(error));
-            await this.advance(tx, event.position);
           });
           return;
         }
@@ -291,18 +304,18 @@ export class EventConsumer {
   }
 
   /**
-   * Under the consumer's lock, decides for each handled event what to do, in one query for the
-   * whole run. The lock serialises this consumer's work: a second replica of the service, or an
-   * operator's replay, waits for the run in hand and then sees its effects (and the position, so a
-   * replica never applies a run another one already applied). Null when the consumer was rewound
-   * behind this run since it was read: the run is dropped and the next poll reads from there.
+   * Decides, in one query for the whole run, what to do with each event, and records the ones to
+   * apply as processed (in the run's transaction, so with their effects or not at all). Lanes hold
+   * the consumer's lock shared; replays and rewinds hold it exclusively, so they never interleave
+   * with a run. Nothing to do when the consumer was rewound behind the run since it was read.
    */
-  private async plan(tx: EntityManager, events: EventEnvelope[]): Promise<{ event: EventEnvelope; action: 'APPLY' | 'PARK' }[] | null> {
-    await this.lockConsumer(tx);
+  private async plan(tx: EntityManager, from: number, events: EventEnvelope[]): Promise<{ event: EventEnvelope; action: 'APPLY' | 'PARK' }[]> {
+    await this.lockConsumer(tx, 'shared');
     const [row] = (await tx.query(`SELECT position::text FROM event_consumers WHERE name = $1`, [this.name])) as [{ position: string }];
     const position = Number(row.position);
-    if (position < events[0]!.position - 1) return null;
-    const handled = events.filter((event) => this.options.handlers[event.type] && event.position > position);
+    // Rewound behind the batch: drop it. Moved past part of it (another replica): skip that part.
+    if (position < from) return [];
+    const handled = events.filter((event) => event.position > position);
     if (!handled.length) return [];
     const states = (await tx.query(
       `SELECT e.event_id AS "eventId",
@@ -313,23 +326,31 @@ export class EventConsumer {
       [this.name, handled.map((e) => e.id), handled.map((e) => e.aggregateId)],
     )) as { eventId: string; own: DeadLetterState | null; blocked: boolean; processed: boolean }[];
     const byId = new Map(states.map((state) => [state.eventId, state]));
-    const plan: { event: EventEnvelope; action: 'APPLY' | 'PARK' }[] = [];
+    const toPark: EventEnvelope[] = [];
+    const toApply: EventEnvelope[] = [];
     for (const event of handled) {
       const { own, blocked, processed } = byId.get(event.id)!;
       // Redelivered after a rewind: an event with an open dead letter waits for its replay (it stays
       // FAILED or PARKED), a discarded one must never apply, and one already applied is not parked again.
       if ((own && own !== 'REPLAYED') || processed) continue;
-      plan.push({ event, action: blocked ? 'PARK' : 'APPLY' });
+      (blocked ? toPark : toApply).push(event);
     }
-    // Recorded as processed up front, in one statement: the effects below commit with it or not at all.
-    const applied = plan.filter((step) => step.action === 'APPLY').map((step) => step.event);
-    if (applied.length) {
-      await tx.query(
-        `INSERT INTO processed_events (consumer, event_id, position, processed_at) SELECT $1, id, position, $4 FROM unnest($2::uuid[], $3::bigint[]) AS t(id, position)`,
-        [this.name, applied.map((e) => e.id), applied.map((e) => e.position), this.options.clock.now()],
-      );
-    }
-    return plan;
+    // Recorded as processed in the run's transaction, so with their effects or not at all. ON
+    // CONFLICT: another replica applying the same run got there first; those have no second effect.
+    const fresh = toApply.length
+      ? new Set(
+          (
+            (await tx.query(
+              `INSERT INTO processed_events (consumer, event_id, position, processed_at) SELECT $1, id, position, $4 FROM unnest($2::uuid[], $3::bigint[]) AS t(id, position)
+               ON CONFLICT DO NOTHING RETURNING event_id AS "eventId"`,
+              [this.name, toApply.map((e) => e.id), toApply.map((e) => e.position), this.options.clock.now()],
+            )) as { eventId: string }[]
+          ).map((r) => r.eventId),
+        )
+      : new Set<string>();
+    return handled
+      .filter((event) => toPark.includes(event) || fresh.has(event.id))
+      .map((event) => ({ event, action: toPark.includes(event) ? ('PARK' as const) : ('APPLY' as const) }));
   }
 
   private async perform(tx: EntityManager, event: EventEnvelope, action: 'APPLY' | 'PARK'): Promise<void> {
@@ -358,13 +379,9 @@ export class EventConsumer {
     );
   }
 
-  private async advance(tx: EntityManager, position: number): Promise<void> {
-    await tx.query(`UPDATE event_consumers SET position = greatest(position, $2), last_error = NULL, updated_at = $3 WHERE name = $1`, [this.name, position, this.options.clock.now()]);
-  }
-
-  /** Transaction-scoped: this consumer's live runs and replays, on any replica, take turns. */
-  private async lockConsumer(tx: EntityManager): Promise<void> {
-    await tx.query(`SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`, [`event-consumer:${this.name}`]);
+  /** Transaction-scoped: live runs share it; a replay or a rewind takes it alone. */
+  private async lockConsumer(tx: EntityManager, mode: 'shared' | 'exclusive' = 'exclusive'): Promise<void> {
+    await tx.query(`SELECT pg_advisory_xact_lock${mode === 'shared' ? '_shared' : ''}(hashtextextended($1, 0))`, [`event-consumer:${this.name}`]);
   }
 
 
@@ -399,6 +416,13 @@ export async function deadLetters(db: DataSource, filter: { consumer?: string; i
     [filter.consumer ?? null, filter.id ?? null, filter.states ?? null, filter.limit ?? 100],
   )) as (Omit<DeadLetter, 'position'> & { position: string })[];
   return rows.map((row) => ({ ...row, position: Number(row.position) }));
+}
+
+/** Which lane an aggregate's events go to: stable, so its events keep their order. */
+function laneOf(aggregateId: string, lanes: number): number {
+  let hash = 0;
+  for (let i = 0; i < aggregateId.length; i++) hash = (hash * 31 + aggregateId.charCodeAt(i)) | 0;
+  return Math.abs(hash) % lanes;
 }
 
 function describe(error: unknown): string {

@@ -30,8 +30,22 @@ export interface NewEvent<TPayload = Record<string, unknown>> {
   payload: TPayload;
 }
 
-/** One read of a producer's feed: events after the asked position, and the newest position. */
+/** One read of a producer's feed. */
 export interface FeedBatch {
+  /** Events after the asked position (of the asked types), oldest first. */
   events: EventEnvelope[];
+  /** The producer's newest position. */
   head: number;
+  /**
+   * How far the read looked: a consumer that applied `events` may move its position here, past
+   * events of types it did not ask for.
+   */
+  scanned: number;
+}
+
+/** What a read may narrow down or cancel. */
+export interface ReadOptions {
+  /** Only these event types (the ones the consumer handles); all when absent. */
+  types?: readonly string[];
+  signal?: AbortSignal;
 }

@@ -2,7 +2,7 @@ import pg from 'pg';
 import type { DataSource, EntityManager, MigrationInterface, QueryRunner } from 'typeorm';
 import { returning } from '../db';
 import type { Logger } from '../logger';
-import type { EventEnvelope, FeedBatch, NewEvent } from './envelope';
+import type { EventEnvelope, FeedBatch, NewEvent, ReadOptions } from './envelope';
 import type { EventSource } from './source';
 
 /**
@@ -94,6 +94,8 @@ const SEQUENCER_LOCK = 7_410_352_001;
 const SEQUENCE_BATCH = 5_000;
 /** How often a waiting long poll looks again when no notification came (lost NOTIFY, or a row not yet sequenced). */
 const RECHECK_MS = 200;
+/** After a commit wakes a long poll, how long it lets more commits gather before reading. */
+const COALESCE_MS = 5;
 
 interface OutboxRow {
   position: string;
@@ -150,27 +152,47 @@ export class OutboxFeed implements EventSource {
     });
   }
 
-  async head(): Promise<number> {
-    const [row] = (await this.options.db.query(`SELECT coalesce(max(position), 0)::text AS head FROM outbox`)) as [{ head: string }];
-    return Number(row.head);
-  }
-
-  /** Events after `after`, oldest first; waits up to `waitMs` for new ones when there are none. */
-  async read(after: number, limit: number, waitMs = 0): Promise<FeedBatch> {
+  /**
+   * Events after `after`, oldest first; waits up to `waitMs` for new ones when there are none.
+   * Numbering runs first when something waits for it, so a read always sees every commit.
+   */
+  async read(after: number, limit: number, waitMs = 0, { types, signal }: ReadOptions = {}): Promise<FeedBatch> {
     const deadline = Date.now() + waitMs;
     for (;;) {
-      await this.sequence();
-      const rows = (await this.options.db.query(
-        `SELECT position::text, event_id, aggregate_type, aggregate_id, aggregate_version, event_type, event_version, payload, created_at
-         FROM outbox WHERE position > $1 ORDER BY outbox.position LIMIT $2`,
-        [after, limit],
-      )) as OutboxRow[];
-      const remaining = deadline - Date.now();
-      if (rows.length || remaining <= 0 || this.closed) {
-        return { events: rows.map((row) => this.envelope(row)), head: rows.length ? Math.max(Number(rows.at(-1)!.position), await this.head()) : await this.head() };
+      let found = await this.select(after, limit, types);
+      if (found.pending) {
+        await this.sequence();
+        found = await this.select(after, limit, types);
       }
-      await this.waitForCommit(Math.min(remaining, RECHECK_MS));
+      const remaining = deadline - Date.now();
+      if (found.events.length || remaining <= 0 || this.closed || signal?.aborted) {
+        // A full page may have more of the asked types behind it; otherwise everything up to head was looked at.
+        const scanned = found.events.length === limit ? found.events.at(-1)!.position : Math.max(found.head, after);
+        return { events: found.events, head: found.head, scanned };
+      }
+      // Woken by a commit: wait a moment longer, so a burst of commits is read at once.
+      if (await this.waitForCommit(Math.min(remaining, RECHECK_MS), signal)) await new Promise((resolve) => setTimeout(resolve, COALESCE_MS));
     }
+  }
+
+  /** One statement, so the page, the head and whether anything waits to be numbered agree. */
+  private async select(after: number, limit: number, types: readonly string[] | undefined): Promise<{ events: EventEnvelope[]; head: number; pending: boolean }> {
+    const rows = (await this.options.db.query(
+      `SELECT h.head::text, p.pending, o.*
+       FROM (SELECT coalesce(max(position), 0) AS head FROM outbox) h
+       CROSS JOIN (SELECT EXISTS (SELECT 1 FROM outbox WHERE position IS NULL) AS pending) p
+       LEFT JOIN LATERAL (
+         SELECT position::text AS position, event_id, aggregate_type, aggregate_id, aggregate_version, event_type, event_version, payload, created_at
+         FROM outbox WHERE outbox.position > $1 AND ($3::text[] IS NULL OR event_type = ANY($3)) ORDER BY outbox.position LIMIT $2
+       ) o ON true`,
+      [after, limit, types ?? null],
+    )) as (Omit<OutboxRow, 'position'> & { position: string | null; head: string; pending: boolean })[];
+    const first = rows[0]!;
+    return {
+      events: rows.filter((row) => row.position !== null).map((row) => this.envelope(row as OutboxRow)),
+      head: Number(first.head),
+      pending: first.pending,
+    };
   }
 
   /** Stops listening and wakes every waiting poll. */
@@ -197,16 +219,21 @@ export class OutboxFeed implements EventSource {
     };
   }
 
-  private async waitForCommit(ms: number): Promise<void> {
+  /** Resolves true when a commit woke it, false when the time ran out (or the reader left). */
+  private async waitForCommit(ms: number, signal?: AbortSignal): Promise<boolean> {
     await this.listen();
-    await new Promise<void>((resolve) => {
-      const wake = () => {
+    return new Promise<boolean>((resolve) => {
+      const done = (notified: boolean) => {
         clearTimeout(timer);
         this.waiters.delete(wake);
-        resolve();
+        signal?.removeEventListener('abort', left);
+        resolve(notified);
       };
-      const timer = setTimeout(wake, ms);
+      const wake = () => done(true);
+      const left = () => done(false);
+      const timer = setTimeout(left, ms);
       this.waiters.add(wake);
+      signal?.addEventListener('abort', left);
     });
   }
 

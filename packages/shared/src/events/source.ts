@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createViewerSigner, createViewerVerifier, serviceViewer, VIEWER_HEADER } from '../viewer';
-import type { FeedBatch } from './envelope';
+import type { FeedBatch, ReadOptions } from './envelope';
 
 /**
  * Where a consumer reads a producer's events from. The default transport is the producer's own
@@ -11,7 +11,7 @@ import type { FeedBatch } from './envelope';
 export interface EventSource {
   readonly producer: string;
   /** Events after `after`, oldest first, at most `limit`; waits up to `waitMs` when there are none. */
-  read(after: number, limit: number, waitMs: number, signal?: AbortSignal): Promise<FeedBatch>;
+  read(after: number, limit: number, waitMs: number, options?: ReadOptions): Promise<FeedBatch>;
 }
 
 /** The path every producer serves its feed on, next to /graphql. */
@@ -35,11 +35,12 @@ export function feedHandler(source: EventSource, internalSecret: string) {
     if (!Number.isSafeInteger(after) || after < 0) return reply(res, 400, { error: 'after must be a position (an integer ≥ 0)' });
     if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIMIT) return reply(res, 400, { error: `limit must be 1 to ${MAX_LIMIT}` });
     if (!Number.isInteger(waitMs) || waitMs < 0 || waitMs > MAX_WAIT_MS) return reply(res, 400, { error: `waitMs must be 0 to ${MAX_WAIT_MS}` });
-    // A consumer that hangs up stops waiting for it.
-    let gone = false;
-    req.on('close', () => (gone = true));
-    const batch = await source.read(after, limit, waitMs);
-    if (!gone) reply(res, 200, batch);
+    const types = url.searchParams.get('types')?.split(',').filter(Boolean);
+    // A consumer that hangs up stops the wait for it.
+    const hangUp = new AbortController();
+    res.on('close', () => hangUp.abort());
+    const batch = await source.read(after, limit, waitMs, { types, signal: hangUp.signal });
+    if (!hangUp.signal.aborted) reply(res, 200, batch);
   };
 }
 
@@ -64,11 +65,12 @@ export class HttpEventSource implements EventSource {
     this.sign = createViewerSigner(internalSecret);
   }
 
-  async read(after: number, limit: number, waitMs: number, signal?: AbortSignal): Promise<FeedBatch> {
+  async read(after: number, limit: number, waitMs: number, { signal, types }: ReadOptions = {}): Promise<FeedBatch> {
     const url = new URL(FEED_PATH, this.graphqlUrl());
     url.searchParams.set('after', String(after));
     url.searchParams.set('limit', String(limit));
     url.searchParams.set('waitMs', String(waitMs));
+    if (types) url.searchParams.set('types', types.join(','));
     const response = await fetch(url, {
       headers: { [VIEWER_HEADER]: await this.sign(serviceViewer(this.consumerName)) },
       signal: signal ? AbortSignal.any([signal, AbortSignal.timeout(waitMs + 15_000)]) : AbortSignal.timeout(waitMs + 15_000),
