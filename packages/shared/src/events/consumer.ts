@@ -160,7 +160,9 @@ export class EventConsumer {
         } catch (error) {
           if (abort.signal.aborted) break;
           failures++;
-          this.options.logger.warn('event consumer poll failed; retrying', { consumer: this.name, error: error instanceof Error ? error.message : String(error) });
+          // A producer still starting (or restarting) is normal for a moment; say so loudly only when it lasts.
+          const log = failures >= 3 ? this.options.logger.warn : this.options.logger.debug;
+          log.call(this.options.logger, 'event consumer poll failed; retrying', { consumer: this.name, failures, error: error instanceof Error ? error.message : String(error) });
           await this.recordError(error).catch(() => undefined);
           await sleep(Math.min(this.retryDelayMs * 2 ** failures, 10_000), abort.signal);
         }
