@@ -95,6 +95,7 @@ export async function eventsScenario(): Promise<Record<string, unknown>> {
 
     const atAim = steady.find((phase) => phase.targetAccrualsPerSecond === AIM.rate);
     return {
+      transport: process.env['EVENT_TRANSPORT'] === 'nats' ? 'NATS JetStream' : 'HTTP feed over the outbox (default)',
       connections: CONNECTIONS,
       secondsPerRate: SECONDS,
       measuredFrom: 'PostgreSQL commit timestamps: the accrual’s journal entry (ledger) to the tier change (members)',

@@ -49,7 +49,9 @@ export async function startStack(options: { members: number; postgresSettings?: 
   const memberIds = ((await membersDb.query(`SELECT id FROM members WHERE program_id = $1 ORDER BY id LIMIT $2`, [program!.id, options.members])) as { id: string }[]).map((r) => r.id);
   await membersDb.destroy();
 
-  const env = { DATABASE_URL: serverUrl, INTERNAL_TOKEN_SECRET: internalSecret, NODE_ENV: 'production', LOG_LEVEL: 'warn' };
+  // With EVENT_TRANSPORT=nats, this run's streams are its own (the database is new, so must they be).
+  const nats: Record<string, string> = process.env['EVENT_TRANSPORT'] === 'nats' ? { NATS_STREAM_PREFIX: `BENCH${Date.now()}` } : {};
+  const env: Record<string, string> = { DATABASE_URL: serverUrl, INTERNAL_TOKEN_SECRET: internalSecret, NODE_ENV: 'production', LOG_LEVEL: 'warn', ...nats };
   const urls: Record<string, string> = {};
   for (const module of SUBGRAPHS) urls[module.name] = `http://127.0.0.1:${await freePort()}/graphql`;
   const peers = Object.entries(urls).map(([name, url]) => `${name}=${url}`).join(',');

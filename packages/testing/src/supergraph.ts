@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { ManualClock, createLogger, createViewerSigner, serviceViewer, VIEWER_HEADER, type Viewer, type ViewerContext } from '@loyalty-graph/shared';
 import { openDatabase } from '@loyalty-graph/shared/db';
 import type { EventConsumer } from '@loyalty-graph/shared/events';
-import { startSubgraphServer, type Scheduler, type SubgraphModule } from '@loyalty-graph/shared/subgraph';
+import { httpEventTransport, startSubgraphServer, type Scheduler, type SubgraphModule } from '@loyalty-graph/shared/subgraph';
 import { createAuthenticator, createDevTokenIssuer, startGateway, type DevTokenIssuer } from '@loyalty-graph/gateway';
 import { SUBGRAPHS } from '@loyalty-graph/supergraph';
 import type { DataSource } from 'typeorm';
@@ -37,7 +37,8 @@ export async function startTestSubgraph(
   const statements = new StatementCounter();
   const db = await openDatabase({ url: database.url, entities: module.database.entities, migrations: module.database.migrations, applicationName: module.name, logger: statements });
   const logger = createLogger(module.name, process.env['TEST_LOG_LEVEL'] === 'debug' ? 'debug' : 'silent');
-  const subgraph = module.create({ db, clock, logger, internalSecret, introspection: true, peers: options.peers ?? {} });
+  const peers = options.peers ?? {};
+  const subgraph = module.create({ db, clock, logger, internalSecret, introspection: true, peers, events: httpEventTransport(peers, internalSecret) });
   await subgraph.scheduler?.register();
   for (const consumer of subgraph.consumers ?? []) await consumer.register();
   const server = await startSubgraphServer(subgraph, 0);

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { pingDatabase } from '@loyalty-graph/shared/db';
-import { EventConsumer, HttpEventSource, OutboxFeed } from '@loyalty-graph/shared/events';
+import { EventConsumer, OutboxFeed } from '@loyalty-graph/shared/events';
 import { peerUrl, Scheduler, type SubgraphJob, type SubgraphModule } from '@loyalty-graph/shared/subgraph';
 import { createContextFactory, createServices, type RequestContext } from './context';
 import { entities } from './entities';
@@ -20,7 +20,7 @@ export const ledgerSubgraph: SubgraphModule<RequestContext> = {
   defaultPort: 4002,
   typeDefs,
   database: { name: 'ledger', entities, migrations },
-  create: ({ db, clock, logger, internalSecret, introspection, peers }) => {
+  create: ({ db, clock, logger, internalSecret, introspection, peers, events }) => {
     const members = createMembersClient(peerUrl(peers, 'members')(), internalSecret);
     const directory = cachedDirectory(batchedDirectory(members), MEMBER_CACHE_MS);
     const services = createServices(db, clock, directory);
@@ -36,7 +36,7 @@ export const ledgerSubgraph: SubgraphModule<RequestContext> = {
       new EventConsumer({
         name: 'ledger.members-events',
         db,
-        source: new HttpEventSource('members', peerUrl(peers, 'members'), internalSecret, 'ledger'),
+        source: events.source('members', 'ledger'),
         handlers: { ReferralQualified: (tx, event) => bonuses.onReferralQualified(tx, event) },
         clock,
         logger,

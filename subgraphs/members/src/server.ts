@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { pingDatabase } from '@loyalty-graph/shared/db';
-import { EventConsumer, HttpEventSource, OutboxFeed } from '@loyalty-graph/shared/events';
-import { peerUrl, Scheduler, type SubgraphJob, type SubgraphModule } from '@loyalty-graph/shared/subgraph';
+import { EventConsumer, OutboxFeed } from '@loyalty-graph/shared/events';
+import { Scheduler, type SubgraphJob, type SubgraphModule } from '@loyalty-graph/shared/subgraph';
 import { createContextFactory, createServices, type RequestContext } from './context';
 import { entities } from './entities';
 import { migrations } from './migrations';
@@ -16,7 +16,7 @@ export const membersSubgraph: SubgraphModule<RequestContext> = {
   defaultPort: 4001,
   typeDefs,
   database: { name: 'members', entities, migrations },
-  create: ({ db, clock, logger, internalSecret, introspection, peers }) => {
+  create: ({ db, clock, logger, internalSecret, introspection, events }) => {
     const services = createServices(db, clock);
     const jobs: SubgraphJob[] = [{ name: 'close-tier-periods', intervalMs: 60_000, run: () => services.tiers.closePeriods() }];
     const scheduler = new Scheduler(db, clock, jobs, logger);
@@ -25,7 +25,7 @@ export const membersSubgraph: SubgraphModule<RequestContext> = {
       new EventConsumer({
         name: 'members.ledger-events',
         db,
-        source: new HttpEventSource('ledger', peerUrl(peers, 'ledger'), internalSecret, 'members'),
+        source: events.source('ledger', 'members'),
         handlers: {
           PointsAccrued: (tx, event) => services.tiers.onPointsAccrued(tx, event),
           PointsReturned: (tx, event) => services.tiers.onPointsReturned(tx, event),

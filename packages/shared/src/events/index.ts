@@ -2,6 +2,7 @@
 export * from './catalog';
 export * from './consumer';
 export * from './envelope';
+export * from './jetstream';
 export * from './outbox';
 export * from './operations';
 export * from './source';

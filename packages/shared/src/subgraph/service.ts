@@ -7,6 +7,8 @@ import { databaseUrl, ensureDatabase, openDatabase } from '../db';
 import { envFields, parseEnv, parseServiceList } from '../env';
 import { createLogger, type Logger } from '../logger';
 import { onShutdown } from '../process';
+import { connect } from 'nats';
+import { ensureStream, HttpEventSource, JetStreamEventSource, JetStreamRelay, type EventSource } from '../events';
 import { startSubgraphServer, type SubgraphServerOptions } from './subgraph-server';
 
 export interface SubgraphDeps {
@@ -17,6 +19,18 @@ export interface SubgraphDeps {
   introspection: boolean;
   /** Other subgraphs' URLs by name, for direct service-to-service calls (never via the gateway). */
   peers: Record<string, string>;
+  /** Where this subgraph reads other subgraphs' events from. */
+  events: EventTransport;
+}
+
+/** The event transport in use: the producers' HTTP feeds (default) or NATS JetStream. */
+export interface EventTransport {
+  source(producer: string, consumerName: string): EventSource;
+}
+
+/** Reads each producer's own feed over HTTP, found through `peers`. */
+export function httpEventTransport(peers: Record<string, string>, internalSecret: string): EventTransport {
+  return { source: (producer, consumerName) => new HttpEventSource(producer, peerUrl(peers, producer), internalSecret, consumerName) };
 }
 
 /** The standard ports (ARCHITECTURE.md), used when SUBGRAPH_URLS does not name a peer. */
@@ -60,8 +74,20 @@ const SubgraphEnv = z.object({
   NODE_ENV: envFields.nodeEnv,
   /** Other subgraphs, `members=http://127.0.0.1:4001/graphql,…`; defaults to their standard ports. */
   SUBGRAPH_URLS: z.string().default(''),
+  /** How events travel between subgraphs: each producer's HTTP feed over its outbox, or NATS JetStream. */
+  EVENT_TRANSPORT: z.enum(['http', 'nats']).default('http'),
+  NATS_URL: z.string().default('nats://127.0.0.1:4222'),
+  /** Keeps one deployment's streams apart from another's on a shared NATS. */
+  NATS_STREAM_PREFIX: z.string().regex(/^[A-Za-z][A-Za-z0-9_]{0,30}$/).default('LG'),
 });
 
+
+async function connectJetStream(url: string, producer: string, prefix: string) {
+  const connection = await connect({ servers: url, name: producer });
+  const manager = await connection.jetstreamManager();
+  await ensureStream(manager, producer, prefix);
+  return { connection, manager, transport: { source: (from: string) => new JetStreamEventSource(from, connection, manager, prefix) } satisfies EventTransport };
+}
 
 /** The entry point of a subgraph service: env, database, listen, graceful shutdown. */
 export async function runSubgraph<TContext extends ViewerContext>(module: SubgraphModule<TContext>): Promise<void> {
@@ -75,7 +101,11 @@ export async function runSubgraph<TContext extends ViewerContext>(module: Subgra
     applicationName: module.name,
   });
   const peers = Object.fromEntries(parseServiceList(env.SUBGRAPH_URLS).map(({ name, url }) => [name, url]));
-  const options = module.create({ db, clock: systemClock, logger, internalSecret: env.INTERNAL_TOKEN_SECRET, introspection: env.NODE_ENV !== 'production', peers });
+  // With NATS, the subgraph's relay publishes its outbox to its stream and consumers read the others' streams.
+  const nats = env.EVENT_TRANSPORT === 'nats' ? await connectJetStream(env.NATS_URL, module.name, env.NATS_STREAM_PREFIX) : null;
+  const events = nats?.transport ?? httpEventTransport(peers, env.INTERNAL_TOKEN_SECRET);
+  const options = module.create({ db, clock: systemClock, logger, internalSecret: env.INTERNAL_TOKEN_SECRET, introspection: env.NODE_ENV !== 'production', peers, events });
+  const relay = nats && options.feed ? new JetStreamRelay(options.feed, nats.connection, nats.manager, logger, env.NATS_STREAM_PREFIX).start() : null;
   const server = await startSubgraphServer(options, env.PORT ?? module.defaultPort, env.HOST);
   await options.scheduler?.register();
   const jobs = options.scheduler?.start() ?? { stop: async () => undefined };
@@ -85,8 +115,10 @@ export async function runSubgraph<TContext extends ViewerContext>(module: Subgra
   // feed's long polls, finish in-flight requests, then close the database.
   onShutdown(logger, async () => {
     await Promise.all(consumers.map((consumer) => consumer.stop()));
+    await relay?.stop();
     await jobs.stop();
     await options.feed?.close();
+    await nats?.connection.drain();
     await server.stop();
     await db.destroy();
   });

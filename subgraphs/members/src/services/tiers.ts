@@ -100,8 +100,11 @@ export class TierService {
           [programId, current, JOB_BATCH],
         )) as { id: string }[];
         if (!due.length) break;
-        for (const { id } of due) if (await this.closePeriodFor(id, current)) evaluated++;
-        if (due.length < JOB_BATCH) break;
+        let progressed = 0;
+        for (const { id } of due) if (await this.closePeriodFor(id, current)) progressed++;
+        evaluated += progressed;
+        // The rest are locked by someone else right now (another run, or their events): next run.
+        if (due.length < JOB_BATCH || progressed === 0) break;
       }
     }
     const graces = (await this.db.query(`SELECT id FROM members WHERE downgrade_due_at <= $1 AND status <> 'CLOSED' ORDER BY downgrade_due_at LIMIT $2`, [
