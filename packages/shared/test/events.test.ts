@@ -745,3 +745,73 @@ describe('the long poll', () => {
     expect(answeredAt - producedAt).toBeLessThan(1_000);
   });
 });
+
+// ---------------------------------------------------------------------------------------------
+// A rewind racing the live loop (found in review: the position must not move for a batch read
+// before the rewind, whichever replica finishes it)
+// ---------------------------------------------------------------------------------------------
+
+describe('a rewind racing a batch in hand', () => {
+  /** The consumer DataSource, with a hook run just before pollOnce's final position UPDATE. */
+  function hooked(db: DataSource, before: () => Promise<void>): DataSource {
+    let armed = true;
+    return new Proxy(db, {
+      get(target, prop) {
+        if (prop === 'query')
+          return async (sql: string, params?: unknown[]) => {
+            if (armed && sql.includes('SET position = greatest(position')) {
+              armed = false;
+              await before();
+            }
+            return target.query(sql, params);
+          };
+        const value: unknown = Reflect.get(target, prop, target);
+        return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+      },
+    });
+  }
+
+  it('a rebuild (rewind with forget) landing between the lanes and the position update is not undone', async () => {
+    const w = await world('rewind-rebuild');
+    const feed = w.feed({ listen: false });
+    await produceMany(w.producerDb, members(10), 10);
+    const operator = await w.consumer({ source: feed, batchSize: 10 });
+    const live = await w.consumer({
+      source: feed,
+      batchSize: 10,
+      db: hooked(w.consumerDb, async () => {
+        // The operator rebuilds the projection: empties it, forgets, rewinds to the start.
+        await w.consumerDb.query(`DELETE FROM effects`);
+        await operator.rewind(0, { forget: true });
+      }),
+    });
+    await live.pollOnce();
+    await operator.drain();
+    expect(await operator.status()).toMatchObject({ position: 10 });
+    expect(await effectCount(w.consumerDb)).toBe(10);
+  });
+
+  it('two replicas and a rewind: no event is skipped when the other replica has meanwhile moved on', async () => {
+    const w = await world('rewind-replicas');
+    const feed = w.feed({ listen: false });
+    await produceMany(w.producerDb, members(10), 10);
+    const b = await w.consumer({ source: feed, batchSize: 10 });
+    await b.drain();
+    await produceMany(w.producerDb, members(10), 10);
+    // Replica A reads 11..20; the operator rewinds to 5 before A plans; replica B then polls 6..15.
+    const sourceA: EventSource = {
+      producer: 'producer',
+      read: async (...args) => {
+        const batch = await feed.read(...args);
+        await b.rewind(5);
+        return batch;
+      },
+    };
+    const a = await w.consumer({ source: sourceA, batchSize: 10, db: hooked(w.consumerDb, async () => void (await b.pollOnce())) });
+    await a.pollOnce();
+    await b.drain();
+    expect(await b.status()).toMatchObject({ position: 20 });
+    const [{ n }] = (await w.consumerDb.query(`SELECT count(DISTINCT event_id)::int AS n FROM effects`)) as [{ n: number }];
+    expect(n).toBe(20);
+  });
+});

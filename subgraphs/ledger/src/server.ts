@@ -38,6 +38,8 @@ export const ledgerSubgraph: SubgraphModule<RequestContext> = {
         db,
         source: events.source('members', 'ledger'),
         handlers: { ReferralQualified: (tx, event) => bonuses.onReferralQualified(tx, event) },
+        // A bonus locks two members' accounts (in id order); one event per transaction keeps that the only order.
+        transactionSize: 1,
         clock,
         logger,
       }),

@@ -1,3 +1,4 @@
+import type { EventEmitter } from 'node:events';
 import pg from 'pg';
 import { DataSource, type Logger as TypeOrmLogger, type MixedList, type EntitySchema } from 'typeorm';
 
@@ -39,10 +40,24 @@ export function createDataSource(options: DatabaseOptions): DataSource {
   });
 }
 
+/**
+ * A connection whose backend is killed (a failover, an operator's pg_terminate_backend) can emit
+ * 'error' twice: TypeORM's query runner handles the first by releasing the broken connection and
+ * removes its listener, and a second one with no listener would crash the process. Every pooled
+ * connection gets a listener of its own that only swallows what TypeORM already dealt with.
+ */
+function guardPooledConnections(db: DataSource): void {
+  const pool = (db.driver as unknown as { master?: EventEmitter & { _clients?: EventEmitter[] } }).master;
+  const guard = (client: EventEmitter) => client.on('error', () => undefined);
+  pool?.on('connect', guard);
+  pool?._clients?.forEach(guard);
+}
+
 /** Connects and brings the schema up to date. */
 export async function openDatabase(options: DatabaseOptions): Promise<DataSource> {
   const db = createDataSource(options);
   await db.initialize();
+  guardPooledConnections(db);
   try {
     await db.runMigrations({ transaction: 'each' });
   } catch (error) {

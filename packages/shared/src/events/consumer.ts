@@ -26,6 +26,11 @@ export interface EventConsumerOptions {
   waitMs?: number;
   /** Lanes applied at once (different aggregates in each); 1 applies strictly one at a time. */
   concurrency?: number;
+  /**
+   * Most events one transaction applies (default 50: one commit for many). 1 for handlers that lock
+   * several aggregates' rows, so locks are never held across events in an order others do not follow.
+   */
+  transactionSize?: number;
 }
 
 export interface ConsumerStatus {
@@ -65,7 +70,7 @@ export interface ReplayOutcome {
 }
 
 const OPEN = `state IN ('FAILED', 'PARKED')`;
-/** Most events one transaction applies: keeps locks short while amortising the commit. */
+/** Most events one transaction applies by default: keeps locks short while amortising the commit. */
 const TRANSACTION_SIZE = 50;
 
 /**
@@ -88,6 +93,7 @@ export class EventConsumer {
   private readonly retryDelayMs: number;
   private readonly waitMs: number;
   private readonly concurrency: number;
+  private readonly transactionSize: number;
   /** Only these are read from the producer: the position moves past the rest without fetching them. */
   private readonly types: string[];
 
@@ -99,6 +105,7 @@ export class EventConsumer {
     this.retryDelayMs = options.retryDelayMs ?? 100;
     this.waitMs = options.waitMs ?? 10_000;
     this.concurrency = options.concurrency ?? 4;
+    this.transactionSize = options.transactionSize ?? TRANSACTION_SIZE;
     this.types = Object.keys(options.handlers);
   }
 
@@ -118,22 +125,23 @@ export class EventConsumer {
    * lanes that had committed into no-ops.
    */
   async pollOnce(waitMs = 0, signal?: AbortSignal): Promise<number> {
-    const position = await this.position();
+    const { position, generation } = await this.position();
     const batch = await this.options.source.read(position, this.batchSize, waitMs, { signal, types: this.types });
     const lanes = new Map<number, EventEnvelope[]>();
     for (const event of batch.events) {
       const lane = laneOf(event.aggregateId, this.concurrency);
       lanes.set(lane, [...(lanes.get(lane) ?? []), event]);
     }
-    const outcomes = await Promise.allSettled([...lanes.values()].map((events) => this.applyLane(position, events, signal)));
+    const outcomes = await Promise.allSettled([...lanes.values()].map((events) => this.applyLane(generation, events, signal)));
     const failed = outcomes.find((outcome): outcome is PromiseRejectedResult => outcome.status === 'rejected');
     if (failed) throw failed.reason;
     if (signal?.aborted) return batch.events.length;
-    // Past what the read looked at (other types included), unless the consumer was rewound meanwhile.
+    // Past what the read looked at (other types included), unless the consumer was rewound meanwhile
+    // (a new generation: its position is the operator's, and the next poll starts there).
     await this.options.db.query(
       `UPDATE event_consumers SET position = greatest(position, $3), head = greatest(head, $4), last_polled_at = $5, last_error = NULL, updated_at = $5
-       WHERE name = $1 AND position >= $2`,
-      [this.name, position, batch.scanned, batch.head, this.options.clock.now()],
+       WHERE name = $1 AND generation = $2`,
+      [this.name, generation, batch.scanned, batch.head, this.options.clock.now()],
     );
     return batch.events.length;
   }
@@ -184,7 +192,7 @@ export class EventConsumer {
     await this.options.db.transaction(async (tx) => {
       await this.lockConsumer(tx);
       if (options.forget) await tx.query(`DELETE FROM processed_events WHERE consumer = $1 AND position > $2`, [this.name, position]);
-      await tx.query(`UPDATE event_consumers SET position = $2, updated_at = $3 WHERE name = $1`, [this.name, position, this.options.clock.now()]);
+      await tx.query(`UPDATE event_consumers SET position = $2, generation = generation + 1, updated_at = $3 WHERE name = $1`, [this.name, position, this.options.clock.now()]);
     });
   }
 
@@ -247,16 +255,16 @@ export class EventConsumer {
     return this.replay(deadLetterId);
   }
 
-  private async position(): Promise<number> {
-    const [row] = (await this.options.db.query(`SELECT position::text FROM event_consumers WHERE name = $1`, [this.name])) as { position: string }[];
+  private async position(): Promise<{ position: number; generation: number }> {
+    const [row] = (await this.options.db.query(`SELECT position::text, generation FROM event_consumers WHERE name = $1`, [this.name])) as { position: string; generation: number }[];
     if (!row) throw new Error(`event consumer ${this.name} is not registered`);
-    return Number(row.position);
+    return { position: Number(row.position), generation: row.generation };
   }
 
-  /** `from`: the position the batch was read from. */
-  private async applyLane(from: number, events: EventEnvelope[], signal?: AbortSignal): Promise<void> {
-    for (let start = 0; start < events.length && !signal?.aborted; start += TRANSACTION_SIZE) {
-      await this.applyChunk(from, events.slice(start, start + TRANSACTION_SIZE));
+  /** `generation`: the consumer's generation when the batch was read (a rewind starts a new one). */
+  private async applyLane(generation: number, events: EventEnvelope[], signal?: AbortSignal): Promise<void> {
+    for (let start = 0; start < events.length && !signal?.aborted; start += this.transactionSize) {
+      await this.applyChunk(generation, events.slice(start, start + this.transactionSize));
     }
   }
 
@@ -265,11 +273,11 @@ export class EventConsumer {
    * any of them fails, nothing of the run is kept and it is applied again event by event, with
    * retries and dead letters.
    */
-  private async applyChunk(from: number, events: EventEnvelope[]): Promise<void> {
+  private async applyChunk(generation: number, events: EventEnvelope[]): Promise<void> {
     let current: EventEnvelope | null = null;
     try {
       await this.options.db.transaction(async (tx) => {
-        for (const { event, action } of await this.plan(tx, from, events)) {
+        for (const { event, action } of await this.plan(tx, generation, events)) {
           current = event;
           await this.perform(tx, event, action);
         }
@@ -277,16 +285,16 @@ export class EventConsumer {
     } catch (error) {
       if (isConnectionLoss(error)) throw error;
       // The event that failed the run has had its first try.
-      for (const event of events) await this.apply(from, event, event === current ? 2 : 1);
+      for (const event of events) await this.apply(generation, event, event === current ? 2 : 1);
     }
   }
 
   /** One event on its own: retried with backoff, dead-lettered after the last try. */
-  private async apply(from: number, event: EventEnvelope, firstAttempt = 1): Promise<void> {
+  private async apply(generation: number, event: EventEnvelope, firstAttempt = 1): Promise<void> {
     for (let attempt = firstAttempt; ; attempt++) {
       try {
         await this.options.db.transaction(async (tx) => {
-          for (const { action } of await this.plan(tx, from, [event])) await this.perform(tx, event, action);
+          for (const { action } of await this.plan(tx, generation, [event])) await this.perform(tx, event, action);
         });
         return;
       } catch (error) {
@@ -296,7 +304,9 @@ export class EventConsumer {
           this.options.logger.error('event dead-lettered', { consumer: this.name, eventId: event.id, type: event.type, error });
           await this.options.db.transaction(async (tx) => {
             await this.lockConsumer(tx, 'shared');
-            await this.park(tx, event, 'FAILED', attempt, describe(error));
+            // Another replica may have applied it meanwhile (it waited on our processed_events row).
+            const [applied] = (await tx.query(`SELECT 1 FROM processed_events WHERE consumer = $1 AND event_id = $2`, [this.name, event.id])) as unknown[];
+            if (!applied) await this.park(tx, event, 'FAILED', attempt, describe(error));
           });
           return;
         }
@@ -309,14 +319,14 @@ export class EventConsumer {
    * Decides, in one query for the whole run, what to do with each event, and records the ones to
    * apply as processed (in the run's transaction, so with their effects or not at all). Lanes hold
    * the consumer's lock shared; replays and rewinds hold it exclusively, so they never interleave
-   * with a run. Nothing to do when the consumer was rewound behind the run since it was read.
+   * with a run. Nothing to do when the consumer was rewound since the run was read.
    */
-  private async plan(tx: EntityManager, from: number, events: EventEnvelope[]): Promise<{ event: EventEnvelope; action: 'APPLY' | 'PARK' }[]> {
+  private async plan(tx: EntityManager, generation: number, events: EventEnvelope[]): Promise<{ event: EventEnvelope; action: 'APPLY' | 'PARK' }[]> {
     await this.lockConsumer(tx, 'shared');
-    const [row] = (await tx.query(`SELECT position::text FROM event_consumers WHERE name = $1`, [this.name])) as [{ position: string }];
+    const [row] = (await tx.query(`SELECT position::text, generation FROM event_consumers WHERE name = $1`, [this.name])) as [{ position: string; generation: number }];
     const position = Number(row.position);
-    // Rewound behind the batch: drop it. Moved past part of it (another replica): skip that part.
-    if (position < from) return [];
+    // Rewound since the batch was read: drop it. Moved past part of it (another replica): skip that part.
+    if (row.generation !== generation) return [];
     const handled = events.filter((event) => event.position > position);
     if (!handled.length) return [];
     const states = (await tx.query(
@@ -451,6 +461,8 @@ export class EventConsumers1764100000001 implements MigrationInterface {
         name text PRIMARY KEY,
         producer text NOT NULL,
         position bigint NOT NULL CHECK (position >= 0),
+        -- Bumped by every rewind: a batch read before it must not move the position after it.
+        generation int NOT NULL DEFAULT 0,
         head bigint NOT NULL,
         last_polled_at timestamptz,
         last_error text,

@@ -158,18 +158,22 @@ export class OutboxFeed implements EventSource {
    */
   async read(after: number, limit: number, waitMs = 0, { types, signal }: ReadOptions = {}): Promise<FeedBatch> {
     const deadline = Date.now() + waitMs;
+    // Where the next look starts: once a look found nothing of the asked types up to head, a later
+    // look (after a wake-up) need not read those rows again.
+    let from = after;
     for (;;) {
-      let found = await this.select(after, limit, types);
+      let found = await this.select(from, limit, types);
       if (found.pending) {
         await this.sequence();
-        found = await this.select(after, limit, types);
+        found = await this.select(from, limit, types);
       }
       const remaining = deadline - Date.now();
       if (found.events.length || remaining <= 0 || this.closed || signal?.aborted) {
         // A full page may have more of the asked types behind it; otherwise everything up to head was looked at.
-        const scanned = found.events.length === limit ? found.events.at(-1)!.position : Math.max(found.head, after);
+        const scanned = found.events.length === limit ? found.events.at(-1)!.position : Math.max(found.head, from);
         return { events: found.events, head: found.head, scanned };
       }
+      from = Math.max(from, found.head);
       // Woken by a commit: wait a moment longer, so a burst of commits is read at once.
       if (await this.waitForCommit(Math.min(remaining, RECHECK_MS), signal)) await new Promise((resolve) => setTimeout(resolve, COALESCE_MS));
     }
