@@ -36,6 +36,8 @@ describe('referrals', () => {
 
     await graph.deliverEvents();
     expect(await p.points(referrer)).toMatchObject({ available: 0 });
+    // A later change of the program's trigger does not strand a referral made under the old one.
+    await configureReferrals(p, 'ENROLMENT', 500, 200);
     const pending = await p.agent.data<{ member: { referrals: { status: string }[] } }>(REFERRALS, { id: referrer });
     expect(pending.member.referrals).toMatchObject([{ status: 'PENDING', referee: { id: friend } }]);
 
@@ -70,6 +72,9 @@ describe('referrals', () => {
     await graph.deliverEvents();
     expect(await p.points(friend)).toMatchObject({ available: 300 });
     expect(await p.points(referrer)).toMatchObject({ available: 0 });
+    // The friend's events in order: enrolled, then the referral it qualified.
+    const events = (await graph.subgraphs['members']!.db.query(`SELECT event_type FROM outbox WHERE aggregate_id = $1 ORDER BY aggregate_version`, [friend])) as { event_type: string }[];
+    expect(events.map((e) => e.event_type)).toEqual(['MemberEnrolled', 'ReferralQualified']);
     const asFriend = await graph.asMember(p.id, friend);
     const { member } = await asFriend.data<{ member: { referredBy: { status: string; referrer: unknown } } }>(REFERRALS, { id: friend });
     // The friend sees the referral but not the referrer's profile.

@@ -205,3 +205,87 @@ describe('automatic tiers', () => {
     expect(agentTry.errors?.[0]?.extensions?.['code']).toBe('FORBIDDEN');
   });
 });
+
+describe('automatic tiers at the edges', () => {
+  it('count a purchase made just before the period end but delivered after it: the upgrade still happens', async () => {
+    at('2026-12-20T12:00:00Z');
+    const p = await tierProgram(graph, 'Late purchase', {});
+    const member = await p.enroll('late@example.com');
+    await p.buy(member, 450);
+    await graph.deliverEvents();
+    at('2027-01-01T00:01:00Z');
+    await closePeriods(); // 450 keeps Silver through 2027
+    await p.buy(member, 100, '2026-12-31T23:59:00Z');
+    await graph.deliverEvents();
+    const view = await p.member(member);
+    expect(view.tier?.name).toBe('Gold');
+    expect(view.tierHistory[0]).toMatchObject({ toTier: { name: 'Gold' }, reasonCode: 'QUALIFIED' });
+  });
+
+  it('take a return after its period closed from the period in force: the status stays, but must be earned back', async () => {
+    at('2026-12-10T12:00:00Z');
+    const p = await tierProgram(graph, 'Late return', {});
+    const member = await p.enroll('return@example.com');
+    const purchase = await p.buy(member, 600);
+    await graph.deliverEvents();
+    at('2027-01-01T00:01:00Z');
+    await closePeriods();
+    at('2027-01-05T12:00:00Z');
+    const { recordReturn } = await p.agent.data<{ recordReturn: { userErrors: unknown[] } }>(
+      `mutation($input: RecordReturnInput!) { recordReturn(input: $input) { return { points } userErrors { code message } } }`,
+      { input: { idempotencyKey: `late-return-${Date.now()}`, purchaseId: purchase } },
+    );
+    expect(recordReturn.userErrors).toEqual([]);
+    await graph.deliverEvents();
+    const view = await p.member(member);
+    expect(view.tier?.name).toBe('Gold');
+    expect(view.tierProgress).toMatchObject({ statusPoints: -600, pointsToKeep: 1100 });
+    // At the end of 2027 without new points: down to what −600 supports.
+    at('2028-01-01T00:01:00Z');
+    await closePeriods();
+    expect((await p.member(member)).tier?.name).toBe('Bronze');
+  });
+
+  it('keep the points already earned when the program changes its qualification period', async () => {
+    at('2026-06-10T12:00:00Z');
+    const p = await tierProgram(graph, 'Rules change', {});
+    const member = await p.enroll('rules@example.com');
+    await p.buy(member, 300);
+    await graph.deliverEvents();
+    expect((await p.member(member)).tier?.name).toBe('Silver');
+    at('2026-06-15T12:00:00Z');
+    const changed = await p.admin.data<{ configureTierRules: { program: { tierRules: unknown } } }>(
+      `mutation($p: ID!) { configureTierRules(input: { programId: $p, periodMonths: 1, periodAnchor: "2026-01-01T00:00:00Z" }) { program { tierRules { periodMonths periodAnchor } } } }`,
+      { p: p.id },
+    );
+    expect(changed.configureTierRules.program.tierRules).toEqual({ periodMonths: 1, periodAnchor: '2026-01-01T00:00:00.000Z' });
+    // Not judged for May (a month it never had as a period), and June keeps the June purchase.
+    await closePeriods();
+    const view = await p.member(member);
+    expect(view.tier?.name).toBe('Silver');
+    expect(view.tierProgress).toMatchObject({ statusPoints: 300, periodStart: '2026-06-01T00:00:00.000Z', periodEnd: '2026-07-01T00:00:00.000Z' });
+    await p.buy(member, 250);
+    await graph.deliverEvents();
+    expect((await p.member(member)).tier?.name).toBe('Gold');
+  });
+
+  it('let an agent pin the tier a member already has, recorded but not announced as a change', async () => {
+    at('2026-03-10T12:00:00Z');
+    const p = await tierProgram(graph, 'Pin', { periodMonths: 1, periodAnchor: '2026-01-01T00:00:00Z' });
+    const member = await p.enroll('pin@example.com');
+    await p.buy(member, 150);
+    await graph.deliverEvents();
+    const ASSIGN = `mutation($m: ID!, $t: ID!) { assignMemberTier(input: { memberId: $m, tierId: $t, reason: "Keep Silver this year" }) { member { manualTier { tier { name } } } userErrors { code } } }`;
+    const pinned = await p.agent.data<{ assignMemberTier: { member: { manualTier: unknown }; userErrors: unknown[] } }>(ASSIGN, { m: member, t: p.tiers.Silver });
+    expect(pinned.assignMemberTier).toEqual({ member: { manualTier: { tier: { name: 'Silver' } } }, userErrors: [] });
+    const again = await p.agent.data<{ assignMemberTier: { userErrors: { code: string }[] } }>(ASSIGN, { m: member, t: p.tiers.Silver });
+    expect(again.assignMemberTier.userErrors).toEqual([{ code: 'TIER_UNCHANGED' }]);
+    at('2026-05-01T00:00:05Z');
+    await closePeriods();
+    const view = await p.member(member);
+    expect(view.tier?.name).toBe('Silver');
+    expect(view.tierHistory[0]).toMatchObject({ fromTier: { name: 'Silver' }, toTier: { name: 'Silver' }, source: 'MANUAL' });
+    const announced = (await graph.subgraphs['members']!.db.query(`SELECT count(*)::int AS n FROM outbox WHERE aggregate_id = $1 AND event_type = 'TierChanged'`, [member])) as [{ n: number }];
+    expect(announced[0].n).toBe(1); // Bronze → Silver only
+  });
+});

@@ -11,8 +11,8 @@ export interface TierProgram {
   agent: Caller;
   tiers: Record<'Bronze' | 'Silver' | 'Gold', string>;
   enroll(email: string, referralCode?: string): Promise<string>;
-  /** Records a purchase worth `amount` EUR (one line), at the clock's time. */
-  buy(memberId: string, amount: number): Promise<void>;
+  /** Records a purchase worth `amount` EUR (one line), at the clock's time unless `occurredAt` says otherwise; returns its id. */
+  buy(memberId: string, amount: number, occurredAt?: string): Promise<string>;
   member(memberId: string): Promise<MemberTierView>;
   points(memberId: string): Promise<{ available: number; posted: number; statusPoints: number }>;
 }
@@ -80,9 +80,9 @@ export async function tierProgram(graph: TestSupergraph, name: string, tierRules
       expect(enrollMember.userErrors).toEqual([]);
       return enrollMember.member!.id;
     },
-    async buy(memberId, amount) {
+    async buy(memberId, amount, occurredAt) {
       const n = ++purchases;
-      const { recordPurchase } = await agent.data<{ recordPurchase: { userErrors: unknown[] } }>(
+      const { recordPurchase } = await agent.data<{ recordPurchase: { purchase: { id: string }; userErrors: unknown[] } }>(
         `mutation($input: RecordPurchaseInput!) { recordPurchase(input: $input) { purchase { id } userErrors { code message } } }`,
         {
           input: {
@@ -91,10 +91,12 @@ export async function tierProgram(graph: TestSupergraph, name: string, tierRules
             source: 'shop',
             externalId: `T-${n}`,
             basket: { currency: 'EUR', channel: 'STORE', lines: [{ lineId: '1', sku: 'SKU-1', category: 'food', quantity: 1, amount: amount.toFixed(2) }] },
+            ...(occurredAt ? { occurredAt } : {}),
           },
         },
       );
       expect(recordPurchase.userErrors).toEqual([]);
+      return recordPurchase.purchase.id;
     },
     async member(memberId) {
       return (await agent.data<{ member: MemberTierView }>(MEMBER, { id: memberId })).member;

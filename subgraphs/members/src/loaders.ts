@@ -45,16 +45,18 @@ export function createLoaders(db: DataSource, settings: ProgramSettingsService) 
     memberById: byId(db.getRepository(MemberEntity)),
     groupById: byId(db.getRepository(MemberGroupEntity)),
     settingsByProgramId: new DataLoader((ids: readonly string[]) => settings.getMany(ids)),
-    /** Keyed `memberId|periodStart ISO`: a member's status points in one qualification period. */
+    /** Keyed `memberId|start ISO|end ISO`: a member's status points in one qualification period. */
     statusPoints: new DataLoader<string, number>(async (keys) => {
-      const pairs = keys.map((key) => key.split('|') as [string, string]);
+      const parts = keys.map((key) => key.split('|') as [string, string, string]);
       const rows = (await db.query(
-        `SELECT p.member_id || '|' || to_char(p.period_start AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS key, p.points::text
-         FROM member_status_points p JOIN unnest($1::uuid[], $2::timestamptz[]) AS k(member_id, period_start) USING (member_id, period_start)`,
-        [pairs.map((p) => p[0]), pairs.map((p) => p[1])],
-      )) as { key: string; points: string }[];
-      const found = new Map(rows.map((row) => [row.key, Number(row.points)]));
-      return keys.map((key) => found.get(key) ?? 0);
+        `SELECT k.n, coalesce(sum(p.points), 0)::text AS points
+         FROM unnest($1::uuid[], $2::timestamptz[], $3::timestamptz[]) WITH ORDINALITY AS k(member_id, start_at, end_at, n)
+         LEFT JOIN status_points p ON p.member_id = k.member_id AND p.earned_at >= k.start_at AND p.earned_at < k.end_at
+         GROUP BY k.n`,
+        [parts.map((p) => p[0]), parts.map((p) => p[1]), parts.map((p) => p[2])],
+      )) as { n: string; points: string }[];
+      const byIndex = new Map(rows.map((row) => [Number(row.n), Number(row.points)]));
+      return keys.map((_key, i) => byIndex.get(i + 1) ?? 0);
     }),
     referralsByReferrerId: groupedBy(
       async (ids) => (await db.query(`SELECT ${REFERRAL_COLUMNS} FROM referrals WHERE referrer_id = ANY($1::uuid[]) ORDER BY created_at DESC, id`, [ids])) as ReferralRow[],

@@ -43,7 +43,7 @@ export function validateReferralRules(input: ReferralRules): ReferralRules {
   return input;
 }
 
-/** A referral qualifies when the program's trigger happens, and only while the program gives bonuses. */
-export function qualifiesOn(rules: ReferralRules, happened: ReferralTrigger): boolean {
-  return rules.trigger === happened && rules.referrerBonus + rules.refereeBonus > 0;
+/** Whether the program pays referral bonuses now (a referral qualifies on the trigger it was made under). */
+export function paysBonuses(rules: ReferralRules): boolean {
+  return rules.trigger !== null && rules.referrerBonus + rules.refereeBonus > 0;
 }

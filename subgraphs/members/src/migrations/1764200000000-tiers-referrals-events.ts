@@ -35,24 +35,30 @@ export class TiersReferralsEvents1764200000000 implements MigrationInterface {
     await q.query(`ALTER TABLE members ALTER COLUMN tier_period_start SET DEFAULT (date_trunc('year', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC')`);
     await q.query(`UPDATE members SET referral_code = upper(substr(md5(id::text || random()::text), 1, 10))`);
     await q.query(`ALTER TABLE members ALTER COLUMN tier_period_start SET NOT NULL`);
+    // A tier an agent set by hand (the member's latest tier change was manual) stays theirs: it
+    // becomes a manual assignment, or the first period end would take it away.
+    await q.query(`
+      UPDATE members m SET manual_tier_id = m.tier_id
+      FROM (SELECT DISTINCT ON (member_id) member_id, source, to_tier_id FROM tier_changes ORDER BY member_id, changed_at DESC) last
+      WHERE last.member_id = m.id AND last.source = 'MANUAL' AND last.to_tier_id = m.tier_id`);
     await q.query(`CREATE UNIQUE INDEX members_referral_code ON members (program_id, referral_code)`);
     await q.query(`CREATE INDEX members_downgrade_due ON members (downgrade_due_at) WHERE downgrade_due_at IS NOT NULL`);
     await q.query(`CREATE INDEX members_tier_period ON members (program_id, tier_period_start)`);
-    // Status points per member and period, summed from the ledger's events.
+    // Status points as the ledger's events bring them, each with the time it counts at (a purchase's
+    // time; a return's is its purchase's). A period's points are a sum over its range, so changing
+    // the qualification period re-buckets nothing and loses nothing.
     await q.query(`
-      CREATE TABLE member_status_points (
+      CREATE TABLE status_points (
+        id bigserial PRIMARY KEY,
         member_id uuid NOT NULL REFERENCES members(id),
-        period_start timestamptz NOT NULL,
-        points bigint NOT NULL,
-        PRIMARY KEY (member_id, period_start)
+        purchase_id uuid NOT NULL,
+        earned_at timestamptz NOT NULL,
+        points bigint NOT NULL
       )`);
-    // Which period a purchase counted in, so a return later takes its points from that period.
-    await q.query(`
-      CREATE TABLE purchase_periods (
-        purchase_id uuid PRIMARY KEY,
-        member_id uuid NOT NULL REFERENCES members(id),
-        period_start timestamptz NOT NULL
-      )`);
+    await q.query(`CREATE INDEX status_points_member ON status_points (member_id, earned_at)`);
+    await q.query(`CREATE INDEX status_points_purchase ON status_points (purchase_id)`);
+    // The period-end job walks a program's open memberships by id.
+    await q.query(`CREATE INDEX members_open_by_program ON members (program_id, id) WHERE status <> 'CLOSED'`);
     await q.query(`
       CREATE TABLE referrals (
         id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
@@ -60,6 +66,8 @@ export class TiersReferralsEvents1764200000000 implements MigrationInterface {
         referrer_id uuid NOT NULL REFERENCES members(id),
         referee_id uuid NOT NULL UNIQUE REFERENCES members(id),
         status text NOT NULL CHECK (status IN ('PENDING', 'QUALIFIED')),
+        -- The program's trigger when the friend enrolled: a later change of the rules does not strand it.
+        trigger text CHECK (trigger IN ('ENROLMENT', 'FIRST_PURCHASE')),
         referrer_bonus int,
         referee_bonus int,
         created_at timestamptz NOT NULL,
@@ -74,7 +82,8 @@ export class TiersReferralsEvents1764200000000 implements MigrationInterface {
 
   async down(q: QueryRunner): Promise<void> {
     await q.query(`ALTER TABLE tier_changes DROP COLUMN reason_code, DROP COLUMN seq`);
-    for (const table of ['referrals', 'purchase_periods', 'member_status_points', 'program_settings']) await q.query(`DROP TABLE ${table}`);
+    await q.query(`DROP INDEX members_open_by_program`);
+    for (const table of ['referrals', 'status_points', 'program_settings']) await q.query(`DROP TABLE ${table}`);
     await q.query(`ALTER TABLE members DROP COLUMN manual_tier_id, DROP COLUMN manual_until, DROP COLUMN downgrade_due_at, DROP COLUMN tier_period_start, DROP COLUMN referral_code`);
   }
 }

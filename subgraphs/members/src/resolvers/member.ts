@@ -22,7 +22,8 @@ export const Member: MemberResolvers = {
   async tierProgress(member, _args, { loaders, clock }) {
     const { tiers: rules } = await loaders.settingsByProgramId.load(member.programId);
     const now = clock.now();
-    const points = await loaders.statusPoints.load(`${member.id}|${periodAt(rules, now).start.toISOString()}`);
+    const period = periodAt(rules, now);
+    const points = await loaders.statusPoints.load(`${member.id}|${period.start.toISOString()}|${period.end.toISOString()}`);
     return tierProgress(rules, await loaders.tiersByProgramId.load(member.programId), member, points, now);
   },
   manualTier: (member, _args, { clock }) => (member.manualTierId && manualApplies(member, clock.now()) ? { tierId: member.manualTierId, until: member.manualUntil } : null),

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { DomainError, forbidden, InputError, type Clock, type Viewer } from '@loyalty-graph/shared';
 import { isUniqueViolation } from '@loyalty-graph/shared/db';
 import type { DataSource, EntityManager } from 'typeorm';
@@ -130,10 +131,11 @@ export class MemberService {
       if (input.consents?.length) {
         await this.writeConsents(tx, viewer, member.id, input.consents, 'ENROLMENT', now);
       }
-      const referralId = input.referralCode ? await this.referrals.recordAtEnrolment(tx, member, input.referralCode, now) : null;
+      const referralId = input.referralCode ? randomUUID() : null;
       const enrolled: MembersEventPayloads['MemberEnrolled'] = { programId: program.id, memberId: member.id, channel: member.enrolledVia, referralId, enrolledAt: now.toISOString() };
-      // Written before a ReferralQualified of the same enrolment would be: per member, events keep this order.
+      // Written before a ReferralQualified of the same enrolment: per member, events keep this order.
       await emitEvents(tx, [{ aggregateType: 'Member', aggregateId: member.id, type: 'MemberEnrolled', version: EVENT_VERSIONS.MemberEnrolled, payload: enrolled }], now);
+      if (input.referralCode && referralId) await this.referrals.recordAtEnrolment(tx, member, input.referralCode, referralId, now);
       return member;
     });
   }
@@ -208,9 +210,24 @@ export class MemberService {
         const tier = await tx.getRepository(TierEntity).findOneBy({ id: tierId });
         if (!tier || tier.programId !== member.programId) throw new DomainError('TIER_NOT_FOUND', 'No such tier in the member’s program', 'tierId');
       }
-      if (member.tierId === tierId) throw new DomainError('TIER_UNCHANGED', 'The member already has this tier', 'tierId');
+      const pinning = member.tierId === tierId;
+      // Pinning the tier the member has (a floor or an override from now on) is a change; repeating the same assignment is not.
+      if (pinning && member.manualTierId === tierId && (member.manualUntil?.getTime() ?? null) === (until?.getTime() ?? null)) {
+        throw new DomainError('TIER_UNCHANGED', 'The member already has this tier, assigned the same way', 'tierId');
+      }
       const now = this.clock.now();
-      await recordTierChange(tx, { programId: member.programId, memberId, fromTierId: member.tierId, toTierId: tierId, reason: 'MANUAL', text: why, changedBy: viewer.subject, at: now });
+      await recordTierChange(tx, {
+        programId: member.programId,
+        memberId,
+        fromTierId: member.tierId,
+        toTierId: tierId,
+        reason: 'MANUAL',
+        text: why,
+        changedBy: viewer.subject,
+        at: now,
+        // The tier itself did not move: history, but no TierChanged for others to react to.
+        announce: !pinning,
+      });
       Object.assign(member, { tierId, manualTierId: tierId, manualUntil: tierId ? until : null, downgradeDueAt: null, updatedAt: now });
       return tx.getRepository(MemberEntity).save(member);
     });

@@ -2,7 +2,7 @@ import { DomainError, forbidden, type Clock, type Viewer } from '@loyalty-graph/
 import type { DataSource, EntityManager } from 'typeorm';
 import { canAdministerProgram } from '../domain/policy';
 import { NO_REFERRAL_BONUSES, validateReferralRules, type ReferralRules } from '../domain/referral';
-import { DEFAULT_TIER_RULES, validateTierRules, type TierRules } from '../domain/tier-qualification';
+import { DEFAULT_TIER_RULES, periodAt, validateTierRules, type TierRules } from '../domain/tier-qualification';
 
 export interface ProgramSettings {
   programId: string;
@@ -46,9 +46,22 @@ export class ProgramSettingsService {
     return programIds.map((programId) => toSettings(programId, byProgram.get(programId)));
   }
 
+  /**
+   * A new qualification period (length or anchor) takes effect for the period in force: nobody is
+   * judged at the end of a past period cut to the new length. Points are kept by time, so the
+   * period in force already counts everything earned within it.
+   */
   async configureTiers(viewer: Viewer, programId: string, input: Parameters<typeof validateTierRules>[0]): Promise<ProgramSettings> {
     const changes = validateTierRules(input);
-    return this.update(viewer, programId, (current) => ({ ...current, tiers: { ...current.tiers, ...changes } }));
+    return this.update(
+      viewer,
+      programId,
+      (current) => ({ ...current, tiers: { ...current.tiers, ...changes } }),
+      async (tx, before, after) => {
+        if (before.tiers.periodMonths === after.tiers.periodMonths && before.tiers.periodAnchor.getTime() === after.tiers.periodAnchor.getTime()) return;
+        await tx.query(`UPDATE members SET tier_period_start = $2 WHERE program_id = $1`, [programId, periodAt(after.tiers, this.clock.now()).start]);
+      },
+    );
   }
 
   async configureReferrals(viewer: Viewer, programId: string, input: ReferralRules): Promise<ProgramSettings> {
@@ -57,12 +70,18 @@ export class ProgramSettingsService {
   }
 
   /** Read, change, write under the program's row lock, so two admins' edits do not lose each other. */
-  private async update(viewer: Viewer, programId: string, change: (current: ProgramSettings) => ProgramSettings): Promise<ProgramSettings> {
+  private async update(
+    viewer: Viewer,
+    programId: string,
+    change: (current: ProgramSettings) => ProgramSettings,
+    then: (tx: EntityManager, before: ProgramSettings, after: ProgramSettings) => Promise<void> = async () => undefined,
+  ): Promise<ProgramSettings> {
     if (!canAdministerProgram(viewer, programId)) throw forbidden('Only the program’s administrators configure it');
     return this.db.transaction(async (tx) => {
       const [program] = (await tx.query(`SELECT id FROM programs WHERE id = $1 FOR UPDATE`, [programId])) as unknown[];
       if (!program) throw new DomainError('PROGRAM_NOT_FOUND', 'No such program', 'programId');
-      const next = change(await this.get(programId, tx));
+      const before = await this.get(programId, tx);
+      const next = change(before);
       const { tiers, referrals } = next;
       const now = this.clock.now();
       await tx.query(
@@ -72,6 +91,7 @@ export class ProgramSettingsService {
            referral_trigger = $7, referrer_bonus = $8, referee_bonus = $9, updated_at = $10`,
         [programId, tiers.periodMonths, tiers.periodAnchor, tiers.downgrade, tiers.graceDays, tiers.manualMode, referrals.trigger, referrals.referrerBonus, referrals.refereeBonus, now],
       );
+      await then(tx, before, next);
       return { ...next, updatedAt: now };
     });
   }

@@ -2,7 +2,7 @@ import { DomainError, type Clock } from '@loyalty-graph/shared';
 import { returning } from '@loyalty-graph/shared/db';
 import { emitEvents, EVENT_VERSIONS, type MembersEventPayloads } from '@loyalty-graph/shared/events';
 import type { DataSource, EntityManager } from 'typeorm';
-import { normalizeReferralCode, qualifiesOn, type ReferralTrigger } from '../domain/referral';
+import { normalizeReferralCode, paysBonuses, type ReferralTrigger } from '../domain/referral';
 import type { ProgramSettings, ProgramSettingsService } from './program-settings';
 
 export interface ReferralRow {
@@ -33,16 +33,20 @@ export class ReferralService {
   ) {}
 
   /** Inside the enrolment's transaction: links the new member to whoever's code they gave. Returns the referral id. */
-  async recordAtEnrolment(tx: EntityManager, referee: { id: string; programId: string }, rawCode: string, now: Date): Promise<string> {
+  async recordAtEnrolment(tx: EntityManager, referee: { id: string; programId: string }, rawCode: string, referralId: string, now: Date): Promise<void> {
     const code = normalizeReferralCode(rawCode, 'referralCode');
     const [referrer] = (await tx.query(`SELECT id FROM members WHERE program_id = $1 AND referral_code = $2 AND status <> 'CLOSED'`, [referee.programId, code])) as { id: string }[];
     if (!referrer) throw new DomainError('REFERRAL_CODE_NOT_FOUND', 'No member of this program has that referral code', 'referralCode');
-    const [referral] = (await tx.query(
-      `INSERT INTO referrals (program_id, referrer_id, referee_id, status, created_at) VALUES ($1, $2, $3, 'PENDING', $4) RETURNING id`,
-      [referee.programId, referrer.id, referee.id, now],
-    )) as { id: string }[];
-    await this.qualify(tx, referee.id, await this.settings.get(referee.programId, tx), 'ENROLMENT');
-    return referral!.id;
+    const settings = await this.settings.get(referee.programId, tx);
+    await tx.query(`INSERT INTO referrals (id, program_id, referrer_id, referee_id, status, trigger, created_at) VALUES ($1, $2, $3, $4, 'PENDING', $5, $6)`, [
+      referralId,
+      referee.programId,
+      referrer.id,
+      referee.id,
+      settings.referrals.trigger,
+      now,
+    ]);
+    await this.qualify(tx, referee.id, settings, 'ENROLMENT');
   }
 
   /** A purchase by this member was counted: their pending referral may now qualify. */
@@ -59,15 +63,19 @@ export class ReferralService {
     return row ?? null;
   }
 
-  /** PENDING → QUALIFIED at most once (the conditional UPDATE), so a redelivered purchase event pays nothing twice. */
+  /**
+   * PENDING → QUALIFIED at most once (the conditional UPDATE), so a redelivered purchase event pays
+   * nothing twice. The referral qualifies on the trigger in force when the friend enrolled (a later
+   * change of the rules does not strand it), with the bonuses in force now.
+   */
   private async qualify(tx: EntityManager, refereeId: string, { programId, referrals: rules }: ProgramSettings, happened: ReferralTrigger): Promise<void> {
-    if (!qualifiesOn(rules, happened)) return;
+    if (!paysBonuses(rules)) return;
     const now = this.clock.now();
     const [row] = await returning<{ id: string; referrerId: string }>(
       tx,
       `UPDATE referrals SET status = 'QUALIFIED', referrer_bonus = $2, referee_bonus = $3, qualified_at = $4
-       WHERE referee_id = $1 AND status = 'PENDING' RETURNING id, referrer_id AS "referrerId"`,
-      [refereeId, rules.referrerBonus, rules.refereeBonus, now],
+       WHERE referee_id = $1 AND status = 'PENDING' AND trigger = $5 RETURNING id, referrer_id AS "referrerId"`,
+      [refereeId, rules.referrerBonus, rules.refereeBonus, now, happened],
     );
     if (!row) return;
     const payload: MembersEventPayloads['ReferralQualified'] = {

@@ -6,11 +6,9 @@ import {
   atPeriodEnd,
   onPointsChanged,
   periodAt,
-  tierProgress,
   type LadderTier,
   type MemberTierState,
   type TierDecision,
-  type TierProgress,
 } from '../domain/tier-qualification';
 import { toSettings, type ProgramSettingsService, type SettingsRow } from './program-settings';
 import type { ReferralService } from './referrals';
@@ -53,34 +51,44 @@ export class TierService {
     if (!row) throw new Error(`unknown member ${accrued.memberId}`);
     const member: LockedMember = row;
     const settings = toSettings(member.programId, row);
-    const period = periodAt(settings.tiers, new Date(accrued.occurredAt)).start;
-    // One statement: remember the purchase's period (for a later return) and add its points there.
-    const [added] = (await tx.query(
-      `WITH remembered AS (INSERT INTO purchase_periods (purchase_id, member_id, period_start) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING)
-       INSERT INTO member_status_points (member_id, period_start, points) VALUES ($2, $3, $4)
-       ON CONFLICT (member_id, period_start) DO UPDATE SET points = member_status_points.points + EXCLUDED.points
-       RETURNING points::text`,
-      [accrued.purchaseId, member.id, period, accrued.statusPoints],
-    )) as { points: string }[];
     const now = this.clock.now();
-    // A purchase dated in an earlier period counts there; only the period in force moves tiers now.
-    if (period.getTime() === periodAt(settings.tiers, now).start.getTime()) {
-      const points = Number(added!.points);
-      await this.apply(tx, member, row.ladder, onPointsChanged(settings.tiers, row.ladder, member, points, now), `${points} status points in the current period`);
-    }
+    const earnedAt = new Date(accrued.occurredAt);
+    const current = periodAt(settings.tiers, now);
+    const previous = periodAt(settings.tiers, new Date(current.start.getTime() - 1));
+    // One statement: record the points at the purchase's time, and read the current and previous
+    // periods' totals (the new row is not visible to the reads of the same statement, hence + $4).
+    const [totals] = (await tx.query(
+      `WITH added AS (INSERT INTO status_points (member_id, purchase_id, earned_at, points) VALUES ($1, $2, $3, $4))
+       SELECT coalesce(sum(points) FILTER (WHERE earned_at >= $5), 0) + CASE WHEN $3 >= $5 AND $3 < $6 THEN $4 ELSE 0 END AS current,
+              coalesce(sum(points) FILTER (WHERE earned_at < $5), 0) + CASE WHEN $3 >= $7 AND $3 < $5 THEN $4 ELSE 0 END AS previous
+       FROM status_points WHERE member_id = $1 AND earned_at >= $7 AND earned_at < $6`,
+      [member.id, accrued.purchaseId, earnedAt, accrued.statusPoints, current.start, current.end, previous.start],
+    )) as { current: string; previous: string }[];
+    // A purchase in the period in force moves tiers at once. One in the period just ended (it ran at
+    // 23:59, or came in late) still counts for it: the status it earns lasts through this period, as
+    // an upgrade made then would. Older purchases count in their own period only.
+    const counts = earnedAt >= current.start && earnedAt < current.end ? Number(totals!.current) : earnedAt >= previous.start && earnedAt < previous.end ? Math.max(Number(totals!.previous), Number(totals!.current)) : null;
+    if (counts !== null) await this.apply(tx, member, row.ladder, onPointsChanged(settings.tiers, row.ladder, member, counts, now), `${counts} status points in the qualification period`);
     await this.referrals.onPurchase(tx, member.id, settings);
   }
 
-  /** PointsReturned: the status points leave the period the purchase counted in. Downgrades wait for the period end. */
+  /**
+   * PointsReturned: the status points leave the period their purchase counted in, while that period
+   * is still open for the member. Once it was closed (evaluated at its end), they are taken from the
+   * period in force instead: the status already earned stays, but must be earned back.
+   * Downgrades wait for the period end either way.
+   */
   async onPointsReturned(tx: EntityManager, event: EventEnvelope): Promise<void> {
     const returned = event.payload as LedgerEventPayloads['PointsReturned'];
     const statusPoints = returned.statusFromPending + returned.statusFromPosted;
     if (statusPoints === 0) return;
     const member = await this.lock(tx, returned.memberId);
-    const [known] = (await tx.query(`SELECT period_start AS "start" FROM purchase_periods WHERE purchase_id = $1`, [returned.purchaseId])) as { start: Date }[];
+    const [purchase] = (await tx.query(`SELECT earned_at AS "earnedAt" FROM status_points WHERE purchase_id = $1 AND points > 0 ORDER BY id LIMIT 1`, [returned.purchaseId])) as {
+      earnedAt: Date;
+    }[];
     // A purchase this projection never saw accrue (accrued before members consumed events) counts as now.
-    const start = known?.start ?? periodAt((await this.settings.get(member.programId, tx)).tiers, this.clock.now()).start;
-    await this.addPoints(tx, member.id, start, -statusPoints);
+    const at = purchase && purchase.earnedAt >= member.tierPeriodStart ? purchase.earnedAt : this.clock.now();
+    await tx.query(`INSERT INTO status_points (member_id, purchase_id, earned_at, points) VALUES ($1, $2, $3, $4)`, [member.id, returned.purchaseId, at, -statusPoints]);
   }
 
   /**
@@ -94,17 +102,18 @@ export class TierService {
     for (const { id: programId } of programs) {
       const { tiers } = await this.settings.get(programId);
       const current = periodAt(tiers, this.clock.now()).start;
+      // Keyset over the program's open memberships: each batch starts where the last ended, so a period
+      // end over a million members reads each once. Members locked right now (their events, another
+      // run) are left for the next run.
+      let after = '00000000-0000-0000-0000-000000000000';
       for (;;) {
         const due = (await this.db.query(
-          `SELECT id FROM members WHERE program_id = $1 AND tier_period_start < $2 AND status <> 'CLOSED' ORDER BY id LIMIT $3`,
-          [programId, current, JOB_BATCH],
+          `SELECT id FROM members WHERE program_id = $1 AND status <> 'CLOSED' AND id > $3 AND tier_period_start < $2 ORDER BY id LIMIT $4`,
+          [programId, current, after, JOB_BATCH],
         )) as { id: string }[];
         if (!due.length) break;
-        let progressed = 0;
-        for (const { id } of due) if (await this.closePeriodFor(id, current)) progressed++;
-        evaluated += progressed;
-        // The rest are locked by someone else right now (another run, or their events): next run.
-        if (due.length < JOB_BATCH || progressed === 0) break;
+        for (const { id } of due) if (await this.closePeriodFor(id, current)) evaluated++;
+        after = due.at(-1)!.id;
       }
     }
     const graces = (await this.db.query(`SELECT id FROM members WHERE downgrade_due_at <= $1 AND status <> 'CLOSED' ORDER BY downgrade_due_at LIMIT $2`, [
@@ -115,21 +124,14 @@ export class TierService {
     return evaluated;
   }
 
-  async progress(member: { id: string; programId: string; tierId: string | null; manualTierId: string | null; manualUntil: Date | null; downgradeDueAt: Date | null }): Promise<TierProgress> {
-    const { tiers } = await this.settings.get(member.programId);
-    const now = this.clock.now();
-    const points = await this.pointsIn(this.db.manager, member.id, periodAt(tiers, now).start);
-    return tierProgress(tiers, await this.ladder(this.db.manager, member.programId), member, points, now);
-  }
-
   private async closePeriodFor(memberId: string, current: Date): Promise<boolean> {
     return this.db.transaction(async (tx) => {
       const member = await this.claim(tx, memberId, `AND tier_period_start < $2 FOR UPDATE SKIP LOCKED`, [current]);
       if (!member) return false;
       const { tiers } = await this.settings.get(member.programId, tx);
-      const ended = periodAt(tiers, new Date(current.getTime() - 1)).start;
+      const ended = periodAt(tiers, new Date(current.getTime() - 1));
       const endedPoints = await this.pointsIn(tx, member.id, ended);
-      const currentPoints = await this.pointsIn(tx, member.id, current);
+      const currentPoints = await this.pointsIn(tx, member.id, periodAt(tiers, current));
       // Points already earned in the new period count too: a member who re-qualified before this
       // run (it may run late) keeps the tier rather than losing it for a moment.
       const ladder = await this.ladder(tx, member.programId);
@@ -146,8 +148,8 @@ export class TierService {
       if (!member) return false;
       const { tiers } = await this.settings.get(member.programId, tx);
       const now = this.clock.now();
-      const current = periodAt(tiers, now).start;
-      const endedPoints = await this.pointsIn(tx, member.id, periodAt(tiers, new Date(current.getTime() - 1)).start);
+      const current = periodAt(tiers, now);
+      const endedPoints = await this.pointsIn(tx, member.id, periodAt(tiers, new Date(current.start.getTime() - 1)));
       const currentPoints = await this.pointsIn(tx, member.id, current);
       const ladder = await this.ladder(tx, member.programId);
       const decision = atGraceEnd(tiers, ladder, member, endedPoints, currentPoints, now);
@@ -193,17 +195,13 @@ export class TierService {
     return row ?? null;
   }
 
-  private async addPoints(tx: EntityManager, memberId: string, periodStart: Date, points: number): Promise<void> {
-    await tx.query(
-      `INSERT INTO member_status_points (member_id, period_start, points) VALUES ($1, $2, $3)
-       ON CONFLICT (member_id, period_start) DO UPDATE SET points = member_status_points.points + EXCLUDED.points`,
-      [memberId, periodStart, points],
-    );
-  }
-
-  private async pointsIn(q: Pick<EntityManager, 'query'>, memberId: string, periodStart: Date): Promise<number> {
-    const [row] = (await q.query(`SELECT points::text FROM member_status_points WHERE member_id = $1 AND period_start = $2`, [memberId, periodStart])) as { points: string }[];
-    return Number(row?.points ?? 0);
+  private async pointsIn(q: Pick<EntityManager, 'query'>, memberId: string, period: { start: Date; end: Date }): Promise<number> {
+    const [row] = (await q.query(`SELECT coalesce(sum(points), 0)::text AS points FROM status_points WHERE member_id = $1 AND earned_at >= $2 AND earned_at < $3`, [
+      memberId,
+      period.start,
+      period.end,
+    ])) as { points: string }[];
+    return Number(row!.points);
   }
 
   private async ladder(q: Pick<EntityManager, 'query'>, programId: string): Promise<LadderTier[]> {
@@ -236,6 +234,8 @@ export async function recordTierChange(
     at: Date;
     ladder?: LadderTier[];
     updateMember?: boolean;
+    /** False when only the history changes (an agent pinned the tier the member has). */
+    announce?: boolean;
   },
 ): Promise<void> {
   await tx.query(
@@ -243,6 +243,7 @@ export async function recordTierChange(
      INSERT INTO tier_changes (member_id, from_tier_id, to_tier_id, reason, reason_code, source, changed_by, changed_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
     [change.memberId, change.fromTierId, change.toTierId, change.text, change.reason, change.reason === 'MANUAL' ? 'MANUAL' : 'AUTOMATIC', change.changedBy, change.at, change.updateMember ?? false],
   );
+  if (change.announce === false) return;
   const ranks = change.ladder ?? ((await tx.query(`SELECT id, rank FROM tiers WHERE id = ANY($1::uuid[])`, [[change.fromTierId, change.toTierId].filter(Boolean)])) as { id: string; rank: number }[]);
   const rank = (id: string | null) => ranks.find((t) => t.id === id)?.rank ?? -1;
   const payload: MembersEventPayloads['TierChanged'] = {
