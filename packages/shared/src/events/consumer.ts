@@ -3,6 +3,7 @@ import type { Clock } from '../clock';
 import { isConnectionLoss, returning } from '../db';
 import type { Logger } from '../logger';
 import type { EventEnvelope } from './envelope';
+import { runUntilStopped, sleep } from './loop';
 import type { EventSource } from './source';
 
 /** Applies one event inside the consumer's transaction; throwing rolls the effect back. */
@@ -158,31 +159,18 @@ export class EventConsumer {
 
   /** Runs until stopped, long-polling the producer; failures back off and retry from the stored position. */
   start(): { stop(): Promise<void> } {
-    const abort = new AbortController();
-    const loop = (async () => {
-      let failures = 0;
-      while (!abort.signal.aborted) {
-        try {
-          await this.pollOnce(this.waitMs, abort.signal);
-          failures = 0;
-        } catch (error) {
-          if (abort.signal.aborted) break;
-          failures++;
-          // A producer still starting (or restarting) is normal for a moment; say so loudly only when it lasts.
-          const log = failures >= 3 ? this.options.logger.warn : this.options.logger.debug;
-          log.call(this.options.logger, 'event consumer poll failed; retrying', { consumer: this.name, failures, error: error instanceof Error ? error.message : String(error) });
-          await this.recordError(error).catch(() => undefined);
-          await sleep(Math.min(this.retryDelayMs * 2 ** failures, 10_000), abort.signal);
-        }
-      }
-    })();
-    return {
-      async stop() {
-        abort.abort();
-        await loop;
+    return runUntilStopped(
+      (signal) => this.pollOnce(this.waitMs, signal),
+      async (error, failures) => {
+        // A producer still starting (or restarting) is normal for a moment; say so loudly only when it lasts.
+        const log = failures >= 3 ? this.options.logger.warn : this.options.logger.debug;
+        log.call(this.options.logger, 'event consumer poll failed; retrying', { consumer: this.name, failures, error: describe(error) });
+        await this.recordError(error).catch(() => undefined);
       },
-    };
+      this.retryDelayMs,
+    );
   }
+
 
   /**
    * Replays from a position: events after it are delivered again. Already processed ones have no
@@ -439,16 +427,6 @@ function laneOf(aggregateId: string, lanes: number): number {
 
 function describe(error: unknown): string {
   return (error instanceof Error ? error.message : String(error)).slice(0, 2000);
-}
-
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(resolve, ms);
-    signal?.addEventListener('abort', () => {
-      clearTimeout(timer);
-      resolve();
-    });
-  });
 }
 
 /** The consumer's tables; every subgraph that consumes events lists this migration. */

@@ -1,6 +1,7 @@
 import { DeliverPolicy, headers, type Consumer, type ConsumerMessages, type JetStreamClient, type JetStreamManager, type NatsConnection } from 'nats';
 import type { Logger } from '../logger';
 import type { EventEnvelope, FeedBatch, ReadOptions } from './envelope';
+import { runUntilStopped } from './loop';
 import type { OutboxFeed } from './outbox';
 import type { EventSource } from './source';
 
@@ -82,28 +83,12 @@ export class JetStreamRelay {
   }
 
   start(): { stop(): Promise<void> } {
-    const abort = new AbortController();
-    const loop = (async () => {
-      let failures = 0;
-      while (!abort.signal.aborted) {
-        try {
-          await this.publishOnce(10_000, abort.signal);
-          failures = 0;
-        } catch (error) {
-          if (abort.signal.aborted) break;
-          failures++;
-          this.logger.warn('event relay failed; retrying', { producer: this.feed.producer, failures, error: error instanceof Error ? error.message : String(error) });
-          await new Promise((resolve) => setTimeout(resolve, Math.min(100 * 2 ** failures, 10_000)));
-        }
-      }
-    })();
-    return {
-      async stop() {
-        abort.abort();
-        await loop;
-      },
-    };
+    return runUntilStopped(
+      (signal) => this.publishOnce(10_000, signal),
+      (error, failures) => this.logger.warn('event relay failed; retrying', { producer: this.feed.producer, failures, error: error instanceof Error ? error.message : String(error) }),
+    );
   }
+
 }
 
 interface Cursor {
