@@ -25,7 +25,8 @@ async function main(): Promise<void> {
     if (!run) throw new Error(`Unknown scenario ${name}; choose from ${Object.keys(SCENARIOS).join(', ')}`);
     console.log(`\n== ${name}`);
     const result = { scenario: name, at: new Date().toISOString(), machine: machineInfo(), ...(await run()) };
-    const file = join(ROOT, 'bench/results', `${name}.json`);
+    // Runs on the NATS transport keep their own figures beside the default transport's.
+    const file = join(ROOT, 'bench/results', `${name}${process.env['EVENT_TRANSPORT'] === 'nats' ? '-nats' : ''}.json`);
     writeFileSync(file, JSON.stringify(result, null, 2) + '\n');
     console.log(JSON.stringify(result, null, 2));
     console.log(`wrote ${file}`);
