@@ -59,7 +59,14 @@ export function createLoaders(db: DataSource, settings: ProgramSettingsService) 
       return keys.map((_key, i) => byIndex.get(i + 1) ?? 0);
     }),
     referralsByReferrerId: groupedBy(
-      async (ids) => (await db.query(`SELECT ${REFERRAL_COLUMNS} FROM referrals WHERE referrer_id = ANY($1::uuid[]) ORDER BY created_at DESC, id`, [ids])) as ReferralRow[],
+      // The newest 200 per referrer (what the schema promises), however many a member brought in.
+      async (ids) =>
+        (await db.query(
+          `SELECT ${REFERRAL_COLUMNS} FROM (
+             SELECT *, row_number() OVER (PARTITION BY referrer_id ORDER BY created_at DESC, id) AS n FROM referrals WHERE referrer_id = ANY($1::uuid[])
+           ) r WHERE n <= 200 ORDER BY created_at DESC, id`,
+          [ids],
+        )) as ReferralRow[],
       (row) => row.referrerId,
     ),
     referralByRefereeId: new DataLoader<string, ReferralRow | null>(async (ids) => {

@@ -1,7 +1,7 @@
 import { DomainError, type Clock } from '@loyalty-graph/shared';
 import { returning } from '@loyalty-graph/shared/db';
 import { emitEvents, EVENT_VERSIONS, type MembersEventPayloads } from '@loyalty-graph/shared/events';
-import type { DataSource, EntityManager } from 'typeorm';
+import type { EntityManager } from 'typeorm';
 import { normalizeReferralCode, paysBonuses, type ReferralTrigger } from '../domain/referral';
 import type { ProgramSettings, ProgramSettingsService } from './program-settings';
 
@@ -17,9 +17,6 @@ export interface ReferralRow {
   qualifiedAt: Date | null;
 }
 
-const COLUMNS = `id, program_id AS "programId", referrer_id AS "referrerId", referee_id AS "refereeId", status, referrer_bonus AS "referrerBonus",
-  referee_bonus AS "refereeBonus", created_at AS "createdAt", qualified_at AS "qualifiedAt"`;
-
 /**
  * Referrals: a friend enrols with a member's code; when the program's trigger happens (the
  * enrolment itself, or the friend's first purchase) the referral qualifies once, with the bonuses
@@ -27,7 +24,6 @@ const COLUMNS = `id, program_id AS "programId", referrer_id AS "referrerId", ref
  */
 export class ReferralService {
   constructor(
-    private readonly db: DataSource,
     private readonly clock: Clock,
     private readonly settings: ProgramSettingsService,
   ) {}
@@ -52,15 +48,6 @@ export class ReferralService {
   /** A purchase by this member was counted: their pending referral may now qualify. */
   async onPurchase(tx: EntityManager, memberId: string, settings: ProgramSettings): Promise<void> {
     await this.qualify(tx, memberId, settings, 'FIRST_PURCHASE');
-  }
-
-  async referralsBy(referrerId: string): Promise<ReferralRow[]> {
-    return (await this.db.query(`SELECT ${COLUMNS} FROM referrals WHERE referrer_id = $1 ORDER BY created_at DESC LIMIT 200`, [referrerId])) as ReferralRow[];
-  }
-
-  async referralOf(refereeId: string): Promise<ReferralRow | null> {
-    const [row] = (await this.db.query(`SELECT ${COLUMNS} FROM referrals WHERE referee_id = $1`, [refereeId])) as ReferralRow[];
-    return row ?? null;
   }
 
   /**
