@@ -1,5 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSupergraph, type TestSupergraph } from '@loyalty-graph/testing';
+import { ProgramSettingsService } from '../subgraphs/members/src/services/program-settings';
+import { ReferralService } from '../subgraphs/members/src/services/referrals';
+import { TierService } from '../subgraphs/members/src/services/tiers';
 import { tierProgram } from './support/tier-program';
 
 /**
@@ -287,5 +290,41 @@ describe('automatic tiers at the edges', () => {
     expect(view.tierHistory[0]).toMatchObject({ fromTier: { name: 'Silver' }, toTier: { name: 'Silver' }, source: 'MANUAL' });
     const announced = (await graph.subgraphs['members']!.db.query(`SELECT count(*)::int AS n FROM outbox WHERE aggregate_id = $1 AND event_type = 'TierChanged'`, [member])) as [{ n: number }];
     expect(announced[0].n).toBe(1); // Bronze → Silver only
+  });
+
+  it('judge nobody on a period an admin changed while the period-end job was running', async () => {
+    at('2026-03-10T12:00:00Z');
+    const p = await tierProgram(graph, 'Race with a rule change', {}); // calendar years
+    const member = await p.enroll('race@example.com');
+    await p.buy(member, 150);
+    await graph.deliverEvents();
+    expect((await p.member(member)).tier?.name).toBe('Silver');
+
+    at('2027-01-01T00:00:30Z');
+    const db = graph.subgraphs['members']!.db;
+    const real = new ProgramSettingsService(db, graph.clock);
+    let changed = false;
+    // The job has listed the program's members under calendar years when an admin moves the anchor to 1 July.
+    const settings = new Proxy(real, {
+      get(target, prop) {
+        if (prop === 'get')
+          return async (programId: string, q?: never) => {
+            const read = await target.get(programId, q);
+            if (!q && programId === p.id && !changed) {
+              changed = true;
+              await p.admin.data(`mutation($p: ID!) { configureTierRules(input: { programId: $p, periodAnchor: "2000-07-01T00:00:00Z" }) { program { id } } }`, { p: p.id });
+            }
+            return read;
+          };
+        const value: unknown = Reflect.get(target, prop, target);
+        return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+      },
+    });
+    await new TierService(db, graph.clock, settings, new ReferralService(graph.clock, real)).closePeriods();
+    expect(changed).toBe(true);
+    // 2026 had 150 (Silver kept); under the new rules the period July 2026 – July 2027 is still running.
+    const view = await p.member(member);
+    expect(view.tier?.name).toBe('Silver');
+    expect(view.tierHistory).toHaveLength(1);
   });
 });

@@ -133,10 +133,50 @@ describe.runIf(nats)('the NATS JetStream transport', () => {
     }
     expect(await consumer.status()).toMatchObject({ position: 600, head: 600, lag: 0, deadLetters: 0 });
 
-    // Replay from the start: redelivered, no second effect.
+    // Replay from the start: redelivered, no second effect; a rebuild (forget) applies everything again, once.
     await consumer.rewind(0);
+    expect(await consumer.drain()).toBe(handled.length);
+    expect(await consumerDb.query(`SELECT count(*)::int AS n FROM effects`)).toEqual([{ n: handled.length }]);
+    await consumerDb.query(`DELETE FROM effects`);
+    await consumer.rewind(0, { forget: true });
     await consumer.drain();
     expect(await consumerDb.query(`SELECT count(*)::int AS n FROM effects`)).toEqual([{ n: handled.length }]);
+
+    // The stream ends with events of a type the consumer does not read (the server filters them
+    // out): it still reaches the head, so its lag reads 0.
+    for (let i = 0; i < 5; i++) await producerDb.transaction((tx) => emitEvents(tx, [{ aggregateType: 'Member', aggregateId: aggregates[0]!, type: 'Unhandled', version: 1, payload: {} }], new Date()));
+    await new JetStreamRelay(feed, nats!, jsm, logger).publishOnce();
+    await consumer.drain();
+    expect(await consumer.status()).toMatchObject({ position: 605, head: 605, lag: 0 });
     await source.close();
+  });
+
+  it('works through a backlog larger than its buffer (the pump pauses and resumes) without losing or doubling', async () => {
+    // A producer of its own, with its own outbox and stream.
+    const backlogProducer = `${producer}b`;
+    await ensureStream(jsm, backlogProducer);
+    const database = await createTestDatabase('js_backlog');
+    const backlogDb = await openDatabase({ url: database.url, entities: [], migrations: [Outbox1764100000000], applicationName: 'js-backlog', poolSize: 4 });
+    const backlogFeed = new OutboxFeed({ producer: backlogProducer, db: backlogDb, logger });
+    try {
+      const aggregates = Array.from({ length: 20 }, () => randomUUID());
+      const rows = Array.from({ length: 2_500 }, (_, i) => ({ aggregateType: 'Member', aggregateId: aggregates[i % 20]!, type: 'Backlog', version: 1, payload: { i } }));
+      for (let i = 0; i < rows.length; i += 500) await backlogDb.transaction((tx) => emitEvents(tx, rows.slice(i, i + 500), new Date()));
+      await consumerDb.query(`DELETE FROM effects`);
+      const relay = new JetStreamRelay(backlogFeed, nats!, jsm, logger);
+      while ((await relay.publishOnce()) > 0);
+      const source = new JetStreamEventSource(backlogProducer, nats!, jsm);
+      const consumer = new EventConsumer({ name: 'js.backlog', db: consumerDb, source, handlers: { Backlog: recordEffect }, clock: systemClock, logger, batchSize: 200 });
+      await consumer.register();
+      expect(await consumer.drain()).toBe(2_500);
+      const [{ n, distinct }] = (await consumerDb.query(`SELECT count(*)::int AS n, count(DISTINCT event_id)::int AS distinct FROM effects`)) as [{ n: number; distinct: number }];
+      expect({ n, distinct }).toEqual({ n: 2_500, distinct: 2_500 });
+      await source.close();
+    } finally {
+      await backlogFeed.close();
+      await jsm.streams.delete(streamName(backlogProducer)).catch(() => undefined);
+      await backlogDb.destroy();
+      await database.drop();
+    }
   });
 });

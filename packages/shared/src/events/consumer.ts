@@ -147,14 +147,24 @@ export class EventConsumer {
     return batch.events.length;
   }
 
-  /** Polls until the feed has nothing more (tests and backfills). */
+  /**
+   * Polls until the consumer has reached the producer's head (tests and backfills). An empty read
+   * alone is not the end: a broker transport may still be starting its delivery after a rewind.
+   */
   async drain(): Promise<number> {
     let total = 0;
-    for (;;) {
-      const read = await this.pollOnce(0);
+    for (let idle = 0; idle < 50; ) {
+      const read = await this.pollOnce(idle ? 200 : 0);
       total += read;
-      if (read === 0) return total;
+      if (read) {
+        idle = 0;
+        continue;
+      }
+      const { position, head } = await this.status();
+      if (position >= head) return total;
+      idle++;
     }
+    throw new Error(`${this.name} did not reach the head of ${this.producer}'s events`);
   }
 
   /** Runs until stopped, long-polling the producer; failures back off and retry from the stored position. */

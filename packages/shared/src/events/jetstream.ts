@@ -94,19 +94,22 @@ export class JetStreamRelay {
 interface Cursor {
   /** The position the next read must ask for to continue this consumer. */
   next: number;
-  types: string;
-  consumer: Consumer;
-  messages: ConsumerMessages;
+  /** The asked types, joined (a read for others starts a new cursor). */
+  key: string;
+  /** The one type the server filters on, if any. */
+  subject: string | null;
+  consumer: Consumer | null;
+  messages: ConsumerMessages | null;
   buffer: EventEnvelope[];
   /** The highest position received from the server. */
   seen: number;
+  /** The pump stopped taking messages because the buffer was full; reads resume it. */
+  paused: boolean;
   wake: (() => void) | null;
-  /** Resolves the pump when the buffer has room again. */
-  room: (() => void) | null;
   failed: unknown;
 }
 
-/** Messages held in memory per source before the pump stops taking more from the server. */
+/** Messages held in memory per source; past this the pump stops its consumer and resumes it later. */
 const BUFFER = 1_000;
 
 /**
@@ -129,8 +132,9 @@ export class JetStreamEventSource implements EventSource {
 
   async read(after: number, limit: number, waitMs: number, { types, signal }: ReadOptions = {}): Promise<FeedBatch> {
     const key = (types ?? []).join(',');
-    if (!this.cursor || this.cursor.next !== after + 1 || this.cursor.types !== key) await this.restart(after + 1, types);
+    if (!this.cursor || this.cursor.next !== after + 1 || this.cursor.key !== key) await this.restart(after + 1, types);
     const cursor = this.cursor!;
+    if (cursor.paused && cursor.buffer.length < BUFFER / 2) await this.consume(cursor, cursor.seen + 1);
     if (!cursor.buffer.length && waitMs > 0 && !signal?.aborted) {
       await new Promise<void>((resolve) => {
         const done = () => {
@@ -157,47 +161,88 @@ export class JetStreamEventSource implements EventSource {
       scanned = event.position;
       if (!wanted || wanted.has(event.type)) events.push(event);
     }
-    cursor.room?.();
     cursor.next = scanned + 1;
-    const head = (await this.jsm.streams.info(streamName(this.producer, this.prefix))).state.last_seq;
-    if (events.length || scanned > after) return { events, head, scanned };
-    // Nothing waits on the server, none is on its way or buffered: everything up to head (read
-    // before this check) was looked at, and the position may move past the rest.
-    const info = await cursor.consumer.info();
-    const caughtUp = !cursor.buffer.length && info.num_pending === 0 && info.delivered.stream_seq <= cursor.seen;
+    const stream = streamName(this.producer, this.prefix);
+    const head = (await this.jsm.streams.info(stream)).state.last_seq;
+    if (events.length || scanned > after || cursor.buffer.length || cursor.paused) return { events, head, scanned };
+    // Caught up when everything the source reads, up to head (read before this check), has arrived:
+    // with a server filter, up to the last message of that subject (the server skips the rest).
+    const last = cursor.subject ? await this.lastOfSubject(stream, cursor.subject) : head;
+    const caughtUp = cursor.seen >= Math.min(last, head);
     if (caughtUp && head > after) cursor.next = head + 1;
     return { events, head, scanned: caughtUp ? Math.max(after, head) : after };
   }
 
   async close(): Promise<void> {
-    this.cursor?.messages.stop();
+    if (this.cursor) await this.stop(this.cursor);
     this.cursor = null;
   }
 
   private async restart(from: number, types: readonly string[] | undefined): Promise<void> {
-    this.cursor?.messages.stop();
+    if (this.cursor) await this.stop(this.cursor);
+    const cursor: Cursor = {
+      next: from,
+      key: (types ?? []).join(','),
+      // One type: the server filters. Several: NATS before 2.10 takes a single filter subject, so read all and filter here.
+      subject: types?.length === 1 ? subjectOf(this.producer, types[0]!, this.prefix) : null,
+      consumer: null,
+      messages: null,
+      buffer: [],
+      seen: from - 1,
+      paused: false,
+      wake: null,
+      failed: null,
+    };
+    this.cursor = cursor;
+    await this.consume(cursor, from);
+  }
+
+  /** Starts an ordered consumer at `from` and a pump moving its messages into the cursor's buffer. */
+  private async consume(cursor: Cursor, from: number): Promise<void> {
+    await this.stop(cursor);
+    cursor.paused = false;
     const consumer = await this.js.consumers.get(streamName(this.producer, this.prefix), {
       deliver_policy: DeliverPolicy.StartSequence,
       opt_start_seq: from,
-      // One type: the server filters. Several: NATS before 2.10 takes a single filter subject, so read all and filter here.
-      ...(types?.length === 1 ? { filterSubjects: subjectOf(this.producer, types[0]!, this.prefix) } : {}),
+      ...(cursor.subject ? { filterSubjects: cursor.subject } : {}),
     });
     const messages = await consumer.consume({ max_messages: 256 });
-    const cursor: Cursor = { next: from, types: (types ?? []).join(','), consumer, messages, buffer: [], seen: from - 1, wake: null, room: null, failed: null };
-    this.cursor = cursor;
-    // The pump: moves messages into the buffer, and stops taking more while it is full.
+    cursor.consumer = consumer;
+    cursor.messages = messages;
     void (async () => {
       try {
         for await (const message of messages) {
           cursor.buffer.push(message.json<EventEnvelope>());
           cursor.seen = message.seq;
           cursor.wake?.();
-          if (cursor.buffer.length >= BUFFER) await new Promise<void>((resolve) => (cursor.room = resolve));
+          // Full: stop the consumer outright (the library would keep fetching into its own queue);
+          // a read resumes from the next sequence once the buffer has drained.
+          if (cursor.buffer.length >= BUFFER) {
+            cursor.paused = true;
+            messages.stop();
+            break;
+          }
         }
       } catch (error) {
         cursor.failed = error;
         cursor.wake?.();
       }
     })();
+  }
+
+  /** Stops the cursor's consumer and deletes it from the server (it would linger there for minutes). */
+  private async stop(cursor: Cursor): Promise<void> {
+    cursor.messages?.stop();
+    await cursor.consumer?.delete().catch(() => undefined);
+    cursor.messages = null;
+    cursor.consumer = null;
+  }
+
+  private async lastOfSubject(stream: string, subject: string): Promise<number> {
+    try {
+      return (await this.jsm.streams.getMessage(stream, { last_by_subj: subject })).seq;
+    } catch {
+      return 0; // no message of that type yet
+    }
   }
 }

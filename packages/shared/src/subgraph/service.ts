@@ -83,7 +83,8 @@ const SubgraphEnv = z.object({
 
 
 async function connectJetStream(url: string, producer: string, prefix: string) {
-  const connection = await connect({ servers: url, name: producer });
+  // Reconnect for as long as it takes: a broker restart must not leave the service without events.
+  const connection = await connect({ servers: url, name: producer, maxReconnectAttempts: -1 });
   const manager = await connection.jetstreamManager();
   await ensureStream(manager, producer, prefix);
   return { connection, manager, transport: { source: (from: string) => new JetStreamEventSource(from, connection, manager, prefix) } satisfies EventTransport };
@@ -104,7 +105,17 @@ export async function runSubgraph<TContext extends ViewerContext>(module: Subgra
   // With NATS, the subgraph's relay publishes its outbox to its stream and consumers read the others' streams.
   const nats = env.EVENT_TRANSPORT === 'nats' ? await connectJetStream(env.NATS_URL, module.name, env.NATS_STREAM_PREFIX) : null;
   const events = nats?.transport ?? httpEventTransport(peers, env.INTERNAL_TOKEN_SECRET);
-  const options = module.create({ db, clock: systemClock, logger, internalSecret: env.INTERNAL_TOKEN_SECRET, introspection: env.NODE_ENV !== 'production', peers, events });
+  const created = module.create({ db, clock: systemClock, logger, internalSecret: env.INTERNAL_TOKEN_SECRET, introspection: env.NODE_ENV !== 'production', peers, events });
+  // Without its broker the subgraph neither delivers nor receives events: not ready.
+  const options = nats
+    ? {
+        ...created,
+        ready: async () => {
+          await created.ready();
+          if (nats.connection.isClosed()) throw new Error('the NATS connection is closed');
+        },
+      }
+    : created;
   const relay = nats && options.feed ? new JetStreamRelay(options.feed, nats.connection, nats.manager, logger, env.NATS_STREAM_PREFIX).start() : null;
   const server = await startSubgraphServer(options, env.PORT ?? module.defaultPort, env.HOST);
   await options.scheduler?.register();

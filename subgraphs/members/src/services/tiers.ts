@@ -112,7 +112,7 @@ export class TierService {
           [programId, current, after, JOB_BATCH],
         )) as { id: string }[];
         if (!due.length) break;
-        for (const { id } of due) if (await this.closePeriodFor(id, current)) evaluated++;
+        for (const { id } of due) if (await this.closePeriodFor(id)) evaluated++;
         after = due.at(-1)!.id;
       }
     }
@@ -124,11 +124,15 @@ export class TierService {
     return evaluated;
   }
 
-  private async closePeriodFor(memberId: string, current: Date): Promise<boolean> {
+  private async closePeriodFor(memberId: string): Promise<boolean> {
     return this.db.transaction(async (tx) => {
-      const member = await this.claim(tx, memberId, `AND tier_period_start < $2 FOR UPDATE SKIP LOCKED`, [current]);
+      const member = await this.claim(tx, memberId, `FOR UPDATE SKIP LOCKED`);
       if (!member) return false;
+      // Judged by the rules read now, under the member's lock: an admin changing the period since
+      // the job listed this member moved their period start with it, and nothing has ended.
       const { tiers } = await this.settings.get(member.programId, tx);
+      const current = periodAt(tiers, this.clock.now()).start;
+      if (member.tierPeriodStart >= current) return false;
       const ended = periodAt(tiers, new Date(current.getTime() - 1));
       const endedPoints = await this.pointsIn(tx, member.id, ended);
       const currentPoints = await this.pointsIn(tx, member.id, periodAt(tiers, current));
