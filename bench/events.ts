@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { databaseUrl } from '@loyalty-graph/shared/db';
 import { cpuBetween, cpuSeconds, load } from './lib';
-import { graphql, startStack, type BenchStack } from './stack';
+import { caughtUp, graphql, startStack, type BenchStack } from './stack';
 
 const RATES = (process.env['BENCH_RATES'] ?? '50,100,150,200').split(',').map(Number);
 const SECONDS = Number(process.env['BENCH_SECONDS'] ?? 20);
@@ -168,18 +168,6 @@ async function settled(ledgerDb: pg.Client, memberIds: Set<string>, timeoutMs: n
     if (n >= memberIds.size) return;
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
-}
-
-/** Waits until members has applied everything the ledger has numbered and nothing waits to be numbered; returns when. */
-async function caughtUp(membersDb: pg.Client, ledgerDb: pg.Client, timeoutMs: number): Promise<number> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const head = (await ledgerDb.query(`SELECT coalesce(max(position), 0)::bigint AS head, count(*) FILTER (WHERE position IS NULL) AS waiting FROM outbox`)).rows[0] as { head: string; waiting: string };
-    const consumer = (await membersDb.query(`SELECT position FROM event_consumers WHERE name = 'members.ledger-events'`)).rows[0] as { position: string } | undefined;
-    if (consumer && Number(head.waiting) === 0 && Number(consumer.position) >= Number(head.head)) return Date.now();
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  throw new Error('members did not catch up with the ledger in time');
 }
 
 function percentile(values: number[], p: number): number {

@@ -3,7 +3,7 @@ import pg from 'pg';
 import { databaseUrl } from '@loyalty-graph/shared/db';
 import { runHarness } from '../subgraphs/ledger/test/harness';
 import { load, mean, type LoadResult } from './lib';
-import { graphql, startStack } from './stack';
+import { caughtUp, graphql, startStack } from './stack';
 
 const CONNECTIONS = Number(process.env['BENCH_CONNECTIONS'] ?? 16);
 const SECONDS = Number(process.env['BENCH_SECONDS'] ?? 10);
@@ -27,6 +27,9 @@ export async function ledgerScenario(): Promise<Record<string, unknown>> {
     await graphql(gatewayUrl, admin, `mutation($p: ID!) { publishEarningRules(input: { programId: $p, currency: "EUR", basePoints: 1, perAmount: "1.00", rounding: FLOOR, multipliers: [{ dimension: CATEGORY, value: "fuel", factor: "2" }] }) { ruleSet { version } } }`, { p: program.id });
 
     const ledgerUrl = databaseUrl(serverUrl, 'ledger');
+    const events = { members: new pg.Client({ connectionString: databaseUrl(serverUrl, 'members') }), ledger: new pg.Client({ connectionString: ledgerUrl }) };
+    await events.members.connect();
+    await events.ledger.connect();
     const profiles = { hot: memberIds.slice(0, 10), cold: memberIds };
     const results: Record<string, { graph: LoadResult[]; raw: LoadResult[] }> = {};
     for (const [name, ids] of Object.entries(profiles)) {
@@ -35,13 +38,19 @@ export async function ledgerScenario(): Promise<Record<string, unknown>> {
       results[name] = { graph: [], raw: [] };
       for (let round = 0; round < ROUNDS; round++) {
         let n = 0;
+        // Each round starts with members caught up on the ledger's events (the last round's backlog
+        // would otherwise be worked off during this one, and slow whichever side comes next).
+        await caughtUp(events.members, events.ledger, 120_000);
         const graphResult = await load({ url: gatewayUrl, headers: agent, connections: CONNECTIONS, seconds: SECONDS, bodies: [], body: () => JSON.stringify({ query: RECORD, variables: { input: purchaseInput(ids, ++n) } }) });
+        await caughtUp(events.members, events.ledger, 120_000);
         const rawResult = await rawBaseline(ledgerUrl, program.id, ids, CONNECTIONS, SECONDS);
         results[name]!.graph.push(graphResult);
         results[name]!.raw.push(rawResult);
         console.log(`${name} round ${round + 1}: graph ${graphResult.requestsPerSecond}/s (p99 ${graphResult.latencyP99Ms} ms, ${graphResult.non2xx + graphResult.errors} failed), raw SQL ${rawResult.requestsPerSecond}/s (p99 ${rawResult.latencyP99Ms} ms)`);
       }
     }
+    await events.members.end();
+    await events.ledger.end();
     const audit = await auditLedger(ledgerUrl);
     const summary = Object.fromEntries(
       Object.entries(results).map(([name, r]) => {
@@ -133,7 +142,13 @@ async function rawBaseline(ledgerUrl: string, programId: string, memberIds: stri
           `INSERT INTO journal_lines (entry_id, account_id, bucket, amount, entry_kind) SELECT $1, a, 'PENDING', amt, 'ACCRUAL' FROM unnest($2::uuid[], $3::bigint[]) AS t(a, amt)`,
           [entryId, [reward, issuance!.id, status, statusIssuance!.id], [88, -88, 88, -88]],
         );
-        await client.query(`INSERT INTO outbox (aggregate_type, aggregate_id, event_type, event_version, payload, entry_id, created_at) VALUES ('Member', $1, 'PointsAccrued', 1, '{}', $2, now())`, [memberId, entryId]);
+        // The same event as recordPurchase writes: members applies it like any other (a malformed one would be dead-lettered).
+        const payload = { programId, memberId, purchaseId: purchase.id, points: 88, statusPoints: 88, pending: true, occurredAt: new Date().toISOString(), entryId };
+        await client.query(`INSERT INTO outbox (aggregate_type, aggregate_id, event_type, event_version, payload, entry_id, created_at) VALUES ('Member', $1, 'PointsAccrued', 1, $3, $2, now())`, [
+          memberId,
+          entryId,
+          JSON.stringify(payload),
+        ]);
         await client.query(
           `INSERT INTO purchases (id, program_id, member_id, source, external_id, channel, currency, total, points, status_points, lines, rule_set_version, occurred_at, posts_at, accrual_entry_id, created_at)
            VALUES ($1, $2, $3, 'raw', $4, 'STORE', 'EUR', 45.70, 88, 88, '[]', 1, now(), now() + interval '14 days', $5, now())`,

@@ -1,4 +1,5 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
+import type pg from 'pg';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createDevTokenIssuer, type DevTokenIssuer } from '@loyalty-graph/gateway';
@@ -98,4 +99,16 @@ export async function graphql(url: string, headers: Record<string, string>, quer
   const body = (await response.json()) as { data?: unknown; errors?: unknown };
   if (body.errors) throw new Error(JSON.stringify(body.errors));
   return body.data;
+}
+
+/** Waits until members has applied everything the ledger has numbered and nothing waits to be numbered; returns when. */
+export async function caughtUp(membersDb: pg.Client, ledgerDb: pg.Client, timeoutMs: number): Promise<number> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const head = (await ledgerDb.query(`SELECT coalesce(max(position), 0)::bigint AS head, count(*) FILTER (WHERE position IS NULL) AS waiting FROM outbox`)).rows[0] as { head: string; waiting: string };
+    const consumer = (await membersDb.query(`SELECT position FROM event_consumers WHERE name = 'members.ledger-events'`)).rows[0] as { position: string } | undefined;
+    if (consumer && Number(head.waiting) === 0 && Number(consumer.position) >= Number(head.head)) return Date.now();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error('members did not catch up with the ledger in time');
 }
