@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { conflict, InputError } from '@loyalty-graph/shared';
+import { isConnectionLoss } from '@loyalty-graph/shared/db';
 import type { DataSource, EntityManager } from 'typeorm';
 
 /**
@@ -23,18 +24,6 @@ const RETRYABLE = new Set([
   '40P01', // deadlock_detected
 ]);
 const MAX_ATTEMPTS = 5;
-
-/**
- * A lost connection (the server restarted, a backend was killed, the network blinked). For an
- * idempotent write, running it again is safe whether or not the first attempt committed: either
- * the key is there and the stored result comes back, or nothing happened and it runs now.
- */
-function lostConnection(error: unknown): boolean {
-  const code = (error as { driverError?: { code?: string }; code?: string }).driverError?.code ?? (error as { code?: string }).code;
-  if (code === '57P01' || code === '57P02' || code === '57P03' || code === 'ECONNRESET' || code === 'EPIPE') return true;
-  const message = error instanceof Error ? error.message : '';
-  return /Connection terminated|Query runner already released|server closed the connection|Client has encountered a connection error/i.test(message);
-}
 
 export function validateKey(key: string): void {
   if (!/^[\w.:-]{8,100}$/.test(key)) throw new InputError('idempotencyKey must be 8 to 100 letters, digits or . _ : -', 'idempotencyKey');
@@ -71,7 +60,9 @@ export async function idempotent<T extends Record<string, unknown>>(
       await tx.query(`UPDATE idempotency_keys SET result = $3 WHERE program_id = $1 AND key = $2`, [request.programId, request.key, JSON.stringify(result)]);
       return { result, replayed: false };
     }),
-    lostConnection,
+    // A lost connection: whether or not the first attempt committed, running it again is safe (the
+    // key is there and the stored result comes back, or nothing happened and it runs now).
+    isConnectionLoss,
   );
 }
 
