@@ -196,7 +196,7 @@ describe('scheduled jobs', () => {
     const { ledgerJobs } = await operator.data<{ ledgerJobs: { name: string; everySeconds: number; nextRunAt: string; lastOutcome: string | null }[] }>(
       `{ ledgerJobs { name everySeconds nextRunAt lastStartedAt lastOutcome lastResult } }`,
     );
-    expect(ledgerJobs.map((j) => j.name)).toEqual(['expire-holds', 'expire-points', 'post-pending-points']);
+    expect(ledgerJobs.map((j) => j.name)).toEqual(['expire-holds', 'expire-points', 'post-pending-points', 'prune-processed-events']);
     expect(ledgerJobs.every((j) => j.lastOutcome === 'OK')).toBe(true);
     expect(errorCodes(await admin.send(`{ ledgerJobs { name } }`))).toEqual(['FORBIDDEN']);
   });

@@ -43,7 +43,7 @@ describe('event delivery for operators', () => {
     const bystander = await p.enroll('bystander@example.com');
 
     const before = await operator.data<Operations>(OPERATIONS);
-    expect(before.membersOperations.jobs.map((j) => j.name)).toEqual(['close-tier-periods']);
+    expect(before.membersOperations.jobs.map((j) => j.name)).toEqual(['close-tier-periods', 'prune-processed-events']);
     expect(before.membersOperations.consumers).toMatchObject([{ name: 'members.ledger-events', producer: 'ledger' }]);
     expect(before.ledgerOperations.consumers).toMatchObject([{ name: 'ledger.members-events', producer: 'members' }]);
 

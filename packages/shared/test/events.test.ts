@@ -817,3 +817,24 @@ describe('a rewind racing a batch in hand', () => {
     expect(n).toBe(20);
   });
 });
+
+describe('retention', () => {
+  it('prunes what was processed before the horizon, and refuses a replay from before it unless rebuilding', async () => {
+    const w = await world('prune');
+    await produceMany(w.producerDb, members(5), 20);
+    const consumer = await w.consumer();
+    await consumer.drain();
+    // Nothing is younger than "a minute ago" ... everything is younger than "in a minute".
+    expect(await consumer.prune(new Date(Date.now() - 60_000))).toBe(0);
+    expect(await consumer.prune(new Date(Date.now() + 60_000), 7)).toBe(20);
+    expect(await w.consumerDb.query(`SELECT count(*)::int AS n FROM processed_events`)).toEqual([{ n: 0 }]);
+    // A replay from before the pruned records could apply them twice: refused.
+    await expect(consumer.rewind(0)).rejects.toThrow(/without forget/);
+    expect(await effectCount(w.consumerDb)).toBe(20);
+    // A rebuild may: the projection is emptied and every event applies once more.
+    await w.consumerDb.query(`DELETE FROM effects`);
+    await consumer.rewind(0, { forget: true });
+    await consumer.drain();
+    expect(await effectCount(w.consumerDb)).toBe(20);
+  });
+});

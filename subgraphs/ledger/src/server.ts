@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { pingDatabase } from '@loyalty-graph/shared/db';
-import { EventConsumer, OutboxFeed } from '@loyalty-graph/shared/events';
+import { EventConsumer, OutboxFeed, processedEventsRetention } from '@loyalty-graph/shared/events';
 import { peerUrl, Scheduler, type SubgraphJob, type SubgraphModule } from '@loyalty-graph/shared/subgraph';
 import { createContextFactory, createServices, type RequestContext } from './context';
 import { entities } from './entities';
@@ -24,12 +24,6 @@ export const ledgerSubgraph: SubgraphModule<RequestContext> = {
     const members = createMembersClient(peerUrl(peers, 'members')(), internalSecret);
     const directory = cachedDirectory(batchedDirectory(members), MEMBER_CACHE_MS);
     const services = createServices(db, clock, directory);
-    const jobs: SubgraphJob[] = [
-      { name: 'post-pending-points', intervalMs: 10_000, run: () => services.purchases.postDue() },
-      { name: 'expire-holds', intervalMs: 10_000, run: () => services.holds.expireDue() },
-      { name: 'expire-points', intervalMs: 60_000, run: () => services.expiry.expireDue() },
-    ];
-    const scheduler = new Scheduler(db, clock, jobs, logger);
     const feed = new OutboxFeed({ producer: 'ledger', db, logger });
     const bonuses = new ReferralBonusService(clock, services.programs);
     const consumers = [
@@ -44,6 +38,13 @@ export const ledgerSubgraph: SubgraphModule<RequestContext> = {
         logger,
       }),
     ];
+    const jobs: SubgraphJob[] = [
+      { name: 'post-pending-points', intervalMs: 10_000, run: () => services.purchases.postDue() },
+      { name: 'expire-holds', intervalMs: 10_000, run: () => services.holds.expireDue() },
+      { name: 'expire-points', intervalMs: 60_000, run: () => services.expiry.expireDue() },
+      processedEventsRetention(consumers, clock),
+    ];
+    const scheduler = new Scheduler(db, clock, jobs, logger);
     const operations = { subgraph: 'ledger', db, scheduler, producer: true, consumers };
     return {
       name: 'ledger',

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { pingDatabase } from '@loyalty-graph/shared/db';
-import { EventConsumer, OutboxFeed } from '@loyalty-graph/shared/events';
+import { EventConsumer, OutboxFeed, processedEventsRetention } from '@loyalty-graph/shared/events';
 import { Scheduler, type SubgraphJob, type SubgraphModule } from '@loyalty-graph/shared/subgraph';
 import { createContextFactory, createServices, type RequestContext } from './context';
 import { entities } from './entities';
@@ -18,8 +18,6 @@ export const membersSubgraph: SubgraphModule<RequestContext> = {
   database: { name: 'members', entities, migrations },
   create: ({ db, clock, logger, internalSecret, introspection, events }) => {
     const services = createServices(db, clock);
-    const jobs: SubgraphJob[] = [{ name: 'close-tier-periods', intervalMs: 60_000, run: () => services.tiers.closePeriods() }];
-    const scheduler = new Scheduler(db, clock, jobs, logger);
     const feed = new OutboxFeed({ producer: 'members', db, logger });
     const consumers = [
       new EventConsumer({
@@ -34,6 +32,8 @@ export const membersSubgraph: SubgraphModule<RequestContext> = {
         logger,
       }),
     ];
+    const jobs: SubgraphJob[] = [{ name: 'close-tier-periods', intervalMs: 60_000, run: () => services.tiers.closePeriods() }, processedEventsRetention(consumers, clock)];
+    const scheduler = new Scheduler(db, clock, jobs, logger);
     const operations = { subgraph: 'members', db, scheduler, producer: true, consumers };
     return {
       name: 'members',

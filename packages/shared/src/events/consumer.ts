@@ -189,9 +189,46 @@ export class EventConsumer {
   async rewind(position: number, options: { forget?: boolean } = {}): Promise<void> {
     await this.options.db.transaction(async (tx) => {
       await this.lockConsumer(tx);
+      const [{ retainedFrom }] = (await tx.query(`SELECT retained_from::text AS "retainedFrom" FROM event_consumers WHERE name = $1`, [this.name])) as [{ retainedFrom: string }];
+      if (!options.forget && position < Number(retainedFrom)) {
+        throw new Error(
+          `${this.name} cannot replay from ${position} without forget: what it processed up to ${retainedFrom} was pruned, so those events could apply twice (rebuild with forget instead)`,
+        );
+      }
       if (options.forget) await tx.query(`DELETE FROM processed_events WHERE consumer = $1 AND position > $2`, [this.name, position]);
       await tx.query(`UPDATE event_consumers SET position = $2, generation = generation + 1, updated_at = $3 WHERE name = $1`, [this.name, position, this.options.clock.now()]);
     });
+  }
+
+  /**
+   * Forgets what was processed before `olderThan` (and dead letters closed before it), keeping the
+   * table from growing with traffic. Only records behind the position go; a later replay from
+   * before them must forget (rewind refuses otherwise). Deleted in slices, each its own short
+   * transaction. Returns how many processed records went.
+   */
+  async prune(olderThan: Date, slice = 5_000): Promise<number> {
+    let pruned = 0;
+    for (;;) {
+      const deleted = await this.options.db.transaction(async (tx) => {
+        await this.lockConsumer(tx);
+        const [row] = await returning<{ n: number }>(
+          tx,
+          `WITH gone AS (
+             DELETE FROM processed_events WHERE ctid IN (
+               SELECT p.ctid FROM processed_events p JOIN event_consumers c ON c.name = p.consumer
+               WHERE p.consumer = $1 AND p.processed_at < $2 AND p.position <= c.position LIMIT $3)
+             RETURNING position)
+           UPDATE event_consumers SET retained_from = greatest(retained_from, (SELECT coalesce(max(position), 0) FROM gone))
+           WHERE name = $1 RETURNING (SELECT count(*) FROM gone)::int AS n`,
+          [this.name, olderThan, slice],
+        );
+        return row?.n ?? 0;
+      });
+      pruned += deleted;
+      if (deleted < slice) break;
+    }
+    await this.options.db.query(`DELETE FROM dead_letters WHERE consumer = $1 AND state IN ('REPLAYED', 'DISCARDED') AND updated_at < $2`, [this.name, olderThan]);
+    return pruned;
   }
 
   async status(): Promise<ConsumerStatus> {
@@ -451,6 +488,8 @@ export class EventConsumers1764100000001 implements MigrationInterface {
         position bigint NOT NULL CHECK (position >= 0),
         -- Bumped by every rewind: a batch read before it must not move the position after it.
         generation int NOT NULL DEFAULT 0,
+        -- processed_events up to here were pruned: a replay from before it must forget, or it could apply twice.
+        retained_from bigint NOT NULL DEFAULT 0,
         head bigint NOT NULL,
         last_polled_at timestamptz,
         last_error text,

@@ -3,7 +3,9 @@ import { isOperator } from '../access';
 import { DomainError, forbidden } from '../errors';
 import { toPayload } from '../payload';
 import type { Viewer } from '../viewer';
+import type { Clock } from '../clock';
 import type { JobState, Scheduler } from '../subgraph/scheduler';
+import type { SubgraphJob } from '../subgraph/subgraph-server';
 import { consumerStatuses, deadLetters, type ConsumerStatus, type DeadLetter, type DeadLetterState, type EventConsumer, type ReplayOutcome } from './consumer';
 
 /** The producer side, as operators see it: how far numbering got and what waits to be numbered. */
@@ -42,6 +44,24 @@ export interface OperationsSources {
 }
 
 const OPEN: DeadLetterState[] = ['FAILED', 'PARKED'];
+
+const DAY_MS = 86_400_000;
+
+/**
+ * The job that keeps consumers' processed records from growing with traffic: hourly, it forgets
+ * what was processed more than `days` ago. Replays from further back must rebuild (forget).
+ */
+export function processedEventsRetention(consumers: EventConsumer[], clock: Clock, days = 30): SubgraphJob {
+  return {
+    name: 'prune-processed-events',
+    intervalMs: 3_600_000,
+    async run() {
+      let pruned = 0;
+      for (const consumer of consumers) pruned += await consumer.prune(new Date(clock.now().getTime() - days * DAY_MS));
+      return pruned;
+    },
+  };
+}
 
 /** Delivery and jobs run for every program at once: they are the platform operators' business. */
 function assertOperator(viewer: Viewer): void {
