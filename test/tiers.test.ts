@@ -320,7 +320,7 @@ describe('automatic tiers at the edges', () => {
         return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
       },
     });
-    await new TierService(db, graph.clock, settings, new ReferralService(graph.clock, real)).closePeriods();
+    await new TierService(db, graph.clock, settings, new ReferralService(graph.clock)).closePeriods();
     expect(changed).toBe(true);
     // 2026 had 150 (Silver kept); under the new rules the period July 2026 – July 2027 is still running.
     const view = await p.member(member);

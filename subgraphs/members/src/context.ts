@@ -31,7 +31,7 @@ export interface RequestContext extends ViewerContext {
 /** Services are stateless and shared by every request. */
 export function createServices(db: DataSource, clock: Clock): Services {
   const settings = new ProgramSettingsService(db, clock);
-  const referrals = new ReferralService(clock, settings);
+  const referrals = new ReferralService(clock);
   return {
     members: new MemberService(db, clock, settings, referrals),
     programs: new ProgramService(db, clock),

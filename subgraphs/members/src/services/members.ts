@@ -97,7 +97,7 @@ export class MemberService {
       if (!acceptsEnrolment(program.status)) {
         throw new DomainError('PROGRAM_NOT_ACCEPTING', `The program is ${program.status} and does not accept enrolments`, 'programId');
       }
-      const { tiers } = await this.settings.get(program.id, tx);
+      const settings = await this.settings.get(program.id, tx);
       const member = await tx.getRepository(MemberEntity).save({
         programId: program.id,
         subject: selfEnrolment ? viewer.subject : null,
@@ -111,7 +111,7 @@ export class MemberService {
         manualTierId: null,
         manualUntil: null,
         downgradeDueAt: null,
-        tierPeriodStart: periodAt(tiers, now).start,
+        tierPeriodStart: periodAt(settings.tiers, now).start,
         referralCode: newReferralCode(),
         enrolledVia: selfEnrolment ? ('SELF' as const) : ('AGENT' as const),
         enrolledAt: now,
@@ -135,7 +135,7 @@ export class MemberService {
       const enrolled: MembersEventPayloads['MemberEnrolled'] = { programId: program.id, memberId: member.id, channel: member.enrolledVia, referralId, enrolledAt: now.toISOString() };
       // Written before a ReferralQualified of the same enrolment: per member, events keep this order.
       await emitEvents(tx, [{ aggregateType: 'Member', aggregateId: member.id, type: 'MemberEnrolled', version: EVENT_VERSIONS.MemberEnrolled, payload: enrolled }], now);
-      if (input.referralCode && referralId) await this.referrals.recordAtEnrolment(tx, member, input.referralCode, referralId, now);
+      if (input.referralCode && referralId) await this.referrals.recordAtEnrolment(tx, member, settings, input.referralCode, referralId, now);
       return member;
     });
   }

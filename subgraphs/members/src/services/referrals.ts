@@ -3,7 +3,7 @@ import { returning } from '@loyalty-graph/shared/db';
 import { emitEvents, EVENT_VERSIONS, type MembersEventPayloads } from '@loyalty-graph/shared/events';
 import type { EntityManager } from 'typeorm';
 import { normalizeReferralCode, paysBonuses, type ReferralTrigger } from '../domain/referral';
-import type { ProgramSettings, ProgramSettingsService } from './program-settings';
+import type { ProgramSettings } from './program-settings';
 
 export interface ReferralRow {
   id: string;
@@ -23,17 +23,13 @@ export interface ReferralRow {
  * in force then, and ReferralQualified tells the ledger to credit them.
  */
 export class ReferralService {
-  constructor(
-    private readonly clock: Clock,
-    private readonly settings: ProgramSettingsService,
-  ) {}
+  constructor(private readonly clock: Clock) {}
 
   /** Inside the enrolment's transaction: links the new member to whoever's code they gave. Returns the referral id. */
-  async recordAtEnrolment(tx: EntityManager, referee: { id: string; programId: string }, rawCode: string, referralId: string, now: Date): Promise<void> {
+  async recordAtEnrolment(tx: EntityManager, referee: { id: string; programId: string }, settings: ProgramSettings, rawCode: string, referralId: string, now: Date): Promise<void> {
     const code = normalizeReferralCode(rawCode, 'referralCode');
     const [referrer] = (await tx.query(`SELECT id FROM members WHERE program_id = $1 AND referral_code = $2 AND status <> 'CLOSED'`, [referee.programId, code])) as { id: string }[];
     if (!referrer) throw new DomainError('REFERRAL_CODE_NOT_FOUND', 'No member of this program has that referral code', 'referralCode');
-    const settings = await this.settings.get(referee.programId, tx);
     await tx.query(`INSERT INTO referrals (id, program_id, referrer_id, referee_id, status, trigger, created_at) VALUES ($1, $2, $3, $4, 'PENDING', $5, $6)`, [
       referralId,
       referee.programId,
