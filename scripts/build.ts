@@ -28,7 +28,7 @@ export async function buildServices(): Promise<void> {
       bundle: true,
       platform: 'node',
       format: 'esm',
-      target: 'node20',
+      target: 'node24',
       sourcemap: true,
       tsconfig: join(ROOT, 'tsconfig.json'),
       plugins: [externalNpmPackages],

@@ -1,6 +1,6 @@
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginInlineTraceDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
-import { buildSubgraphSchema } from '@apollo/subgraph';
+import { buildSubgraphSchema, type GraphQLResolverMap } from '@apollo/subgraph';
 import { parse, type DocumentNode } from 'graphql';
 import { applyAccessControl, type ViewerContext } from '../access';
 import { depthLimit } from '../depth-limit';
@@ -12,9 +12,6 @@ import type { Logger } from '../logger';
 import { createViewerVerifier, VIEWER_HEADER, type Viewer } from '../viewer';
 import { FEED_PATH, feedHandler, type EventConsumer, type OutboxFeed } from '../events';
 import type { Scheduler } from './scheduler';
-
-/** buildSubgraphSchema's resolver map type, which @apollo/subgraph does not export by name. */
-type SubgraphResolvers = Extract<Parameters<typeof buildSubgraphSchema>[0], { resolvers?: unknown }>['resolvers'];
 
 export interface SubgraphServerOptions<TContext extends ViewerContext> {
   name: string;
@@ -59,7 +56,7 @@ export async function startSubgraphServer<TContext extends ViewerContext>(
 ): Promise<SubgraphServer> {
   const typeDefs = typeof options.typeDefs === 'string' ? parse(options.typeDefs) : options.typeDefs;
   // Access is checked first (the outer wrapper), so an unauthorised caller learns nothing from id errors.
-  const schema = applyAccessControl(applyIdValidation(buildSubgraphSchema({ typeDefs, resolvers: options.resolvers as SubgraphResolvers })));
+  const schema = applyAccessControl(applyIdValidation(buildSubgraphSchema([{ typeDefs, resolvers: options.resolvers as GraphQLResolverMap<TContext> }])));
   const verifyViewer = createViewerVerifier(options.internalSecret);
 
   const apollo = new ApolloServer<TContext>({
