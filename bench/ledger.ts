@@ -144,9 +144,9 @@ async function rawBaseline(ledgerUrl: string, programId: string, memberIds: stri
         );
         // The same event as recordPurchase writes: members applies it like any other (a malformed one would be dead-lettered).
         const payload = { programId, memberId, purchaseId: purchase.id, points: 88, statusPoints: 88, pending: true, occurredAt: new Date().toISOString(), entryId };
-        await client.query(`INSERT INTO outbox (aggregate_type, aggregate_id, event_type, event_version, payload, entry_id, created_at) VALUES ('Member', $1, 'PointsAccrued', 1, $3, $2, now())`, [
+        // entry_id is derived from the payload by PostgreSQL, as for the ledger's own events.
+        await client.query(`INSERT INTO outbox (aggregate_type, aggregate_id, event_type, event_version, payload, created_at) VALUES ('Member', $1, 'PointsAccrued', 1, $2, now())`, [
           memberId,
-          entryId,
           JSON.stringify(payload),
         ]);
         await client.query(

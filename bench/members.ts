@@ -5,7 +5,7 @@ import { createDevTokenIssuer } from '@loyalty-graph/gateway';
 import { seedDemo } from '@loyalty-graph/members';
 import { createViewerSigner, systemClock, VIEWER_HEADER } from '@loyalty-graph/shared';
 import { databaseUrl, ensureDatabase, openDatabase } from '@loyalty-graph/shared/db';
-import { startEmbeddedPostgres } from '@loyalty-graph/shared/embedded-postgres';
+import { startEmbeddedPostgres } from '@loyalty-graph/testing/embedded-postgres';
 import { composeSupergraph, SUBGRAPHS } from '@loyalty-graph/supergraph';
 import { freePort } from '../packages/testing/src/global-setup';
 import { buildServices } from '../scripts/build';

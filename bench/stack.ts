@@ -6,7 +6,7 @@ import { createDevTokenIssuer, type DevTokenIssuer } from '@loyalty-graph/gatewa
 import { seedDemo } from '@loyalty-graph/members';
 import { systemClock } from '@loyalty-graph/shared';
 import { databaseUrl, ensureDatabase, openDatabase } from '@loyalty-graph/shared/db';
-import { startEmbeddedPostgres, type RunningPostgres } from '@loyalty-graph/shared/embedded-postgres';
+import { startEmbeddedPostgres, type RunningPostgres } from '@loyalty-graph/testing/embedded-postgres';
 import { composeSupergraph, SUBGRAPHS } from '@loyalty-graph/supergraph';
 import { freePort } from '../packages/testing/src/global-setup';
 import { buildServices } from '../scripts/build';

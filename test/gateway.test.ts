@@ -4,7 +4,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAuthenticator, createDevTokenIssuer, startGateway, type RunningGateway } from '@loyalty-graph/gateway';
 import { createLogger } from '@loyalty-graph/shared';
 import { composeSupergraph, SUBGRAPHS } from '@loyalty-graph/supergraph';
-import { bearer, errorCodes, sendOperation, startSupergraph, startTestSubgraph, type TestSupergraph } from '@loyalty-graph/testing';
+import { bearer, errorCodes, sendOperation, startTestSubgraph } from '@loyalty-graph/testing';
+import { startSupergraph, type TestSupergraph } from '@loyalty-graph/testing/supergraph';
 
 describe('gateway in development', () => {
   let graph: TestSupergraph;

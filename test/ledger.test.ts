@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { errorCodes, startSupergraph, type Caller, type TestSupergraph } from '@loyalty-graph/testing';
+import { errorCodes, type Caller } from '@loyalty-graph/testing';
+import { startSupergraph, type TestSupergraph } from '@loyalty-graph/testing/supergraph';
 
 /**
  * The points ledger through the gateway, as a till, an agent, an admin and a member use it:

@@ -1,7 +1,8 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createDevTokenIssuer } from '@loyalty-graph/gateway';
 import { ANONYMOUS, createViewerSigner, VIEWER_HEADER, type Viewer } from '@loyalty-graph/shared';
-import { errorCodes, sendOperation, startSupergraph, type Caller, type GraphQLResponse, type TestSupergraph } from '@loyalty-graph/testing';
+import { errorCodes, sendOperation, type Caller, type GraphQLResponse } from '@loyalty-graph/testing';
+import { startSupergraph, type TestSupergraph } from '@loyalty-graph/testing/supergraph';
 
 /**
  * Who may do what, proved through the gateway with real tokens: every allowed path works, every

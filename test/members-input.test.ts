@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { errorCodes, startSupergraph, type Caller, type GraphQLResponse, type TestSupergraph } from '@loyalty-graph/testing';
+import { errorCodes, type Caller, type GraphQLResponse } from '@loyalty-graph/testing';
+import { startSupergraph, type TestSupergraph } from '@loyalty-graph/testing/supergraph';
 
 /**
  * Bad input gets a precise answer and changes nothing; good input leaves the history an agent on

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startSupergraph, type Caller, type TestSupergraph } from '@loyalty-graph/testing';
+import { type Caller } from '@loyalty-graph/testing';
+import { startSupergraph, type TestSupergraph } from '@loyalty-graph/testing/supergraph';
 import { tierProgram } from './support/tier-program';
 
 /**

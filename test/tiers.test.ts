@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startSupergraph, type TestSupergraph } from '@loyalty-graph/testing';
+import { startSupergraph, type TestSupergraph } from '@loyalty-graph/testing/supergraph';
 import { ProgramSettingsService } from '../subgraphs/members/src/services/program-settings';
 import { ReferralService } from '../subgraphs/members/src/services/referrals';
 import { TierService } from '../subgraphs/members/src/services/tiers';

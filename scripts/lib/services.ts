@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startEmbeddedPostgres, type RunningPostgres } from '@loyalty-graph/shared/embedded-postgres';
+import { startEmbeddedPostgres, type RunningPostgres } from '@loyalty-graph/testing/embedded-postgres';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 

@@ -1,5 +1,6 @@
 import { expect } from 'vitest';
-import type { Caller, TestSupergraph } from '@loyalty-graph/testing';
+import type { Caller } from '@loyalty-graph/testing';
+import type { TestSupergraph } from '@loyalty-graph/testing/supergraph';
 
 /**
  * A program with a Bronze (0) / Silver (100) / Gold (500) ladder, 1 point (and 1 status point) per

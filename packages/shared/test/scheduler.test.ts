@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger, ManualClock } from '@loyalty-graph/shared';
 import { openDatabase } from '@loyalty-graph/shared/db';
-import { ScheduledJobs1764000000000, Scheduler, type SubgraphJob } from '@loyalty-graph/shared/subgraph';
+import { ScheduledJobs1764000000000, Scheduler, type SubgraphJob } from '@loyalty-graph/shared/jobs';
 import { createTestDatabase, type TestDatabase } from '@loyalty-graph/testing';
 import type { DataSource } from 'typeorm';
 

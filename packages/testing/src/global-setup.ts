@@ -3,7 +3,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
-import { startEmbeddedPostgres } from '@loyalty-graph/shared/embedded-postgres';
+import { startEmbeddedPostgres } from './embedded-postgres';
 
 declare module 'vitest' {
   export interface ProvidedContext {

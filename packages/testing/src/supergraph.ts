@@ -1,73 +1,14 @@
 import { randomBytes } from 'node:crypto';
-import { ManualClock, createLogger, createViewerSigner, serviceViewer, VIEWER_HEADER, type Viewer, type ViewerContext } from '@loyalty-graph/shared';
-import { openDatabase } from '@loyalty-graph/shared/db';
-import type { EventConsumer } from '@loyalty-graph/shared/events';
-import { httpEventTransport, startSubgraphServer, type Scheduler, type SubgraphModule } from '@loyalty-graph/shared/subgraph';
+import { ManualClock, createLogger, serviceViewer } from '@loyalty-graph/shared';
 import { createAuthenticator, createDevTokenIssuer, startGateway, type DevTokenIssuer } from '@loyalty-graph/gateway';
 import { SUBGRAPHS } from '@loyalty-graph/supergraph';
-import type { DataSource } from 'typeorm';
 import { bearer, caller, type Caller } from './client';
-import { createTestDatabase, StatementCounter, type TestDatabase } from './database';
+import { startTestSubgraph, type RunningSubgraph } from './subgraph';
 
-export interface RunningSubgraph {
-  name: string;
-  url: string;
-  db: DataSource;
-  /** Every SQL statement this subgraph sent (reset it before the part you measure). */
-  statements: StatementCounter;
-  /** Calls the subgraph directly, as the gateway would, with the given viewer. */
-  as(viewer: Viewer): Promise<Caller>;
-  /** Runs every scheduled job of the subgraph once; returns how much each did. */
-  runJobs(): Promise<Record<string, number>>;
-  /** The subgraph's scheduler, when it has jobs (tick it after moving the clock). */
-  scheduler: Scheduler | undefined;
-  /** The other subgraphs' events this one consumes (registered, not started: tests deliver by hand). */
-  consumers: EventConsumer[];
-  stop(): Promise<void>;
-}
-
-/** One subgraph on a free port with its own fresh database and a clock the test controls. */
-export async function startTestSubgraph(
-  module: SubgraphModule<ViewerContext>,
-  options: { internalSecret?: string; clock?: ManualClock; peers?: Record<string, string> } = {},
-): Promise<RunningSubgraph & { clock: ManualClock; internalSecret: string; database: TestDatabase }> {
-  const internalSecret = options.internalSecret ?? randomBytes(32).toString('hex');
-  const clock = options.clock ?? new ManualClock();
-  const database = await createTestDatabase(module.name);
-  const statements = new StatementCounter();
-  const db = await openDatabase({ url: database.url, entities: module.database.entities, migrations: module.database.migrations, applicationName: module.name, logger: statements });
-  const logger = createLogger(module.name, process.env['TEST_LOG_LEVEL'] === 'debug' ? 'debug' : 'silent');
-  const peers = options.peers ?? {};
-  const subgraph = module.create({ db, clock, logger, internalSecret, introspection: true, peers, events: httpEventTransport(peers, internalSecret) });
-  await subgraph.scheduler?.register();
-  for (const consumer of subgraph.consumers ?? []) await consumer.register();
-  const server = await startSubgraphServer(subgraph, 0);
-  const sign = createViewerSigner(internalSecret);
-  return {
-    name: module.name,
-    url: server.url,
-    db,
-    statements,
-    clock,
-    internalSecret,
-    database,
-    as: async (viewer) => caller(server.url, { [VIEWER_HEADER]: await sign(viewer) }),
-    // Tests run scheduled work by hand, after moving the clock, instead of waiting for timers.
-    scheduler: subgraph.scheduler,
-    consumers: subgraph.consumers ?? [],
-    runJobs: async () => {
-      const done: Record<string, number> = {};
-      for (const job of subgraph.jobs ?? []) done[job.name] = await job.run();
-      return done;
-    },
-    async stop() {
-      await subgraph.feed?.close();
-      await server.stop();
-      await db.destroy();
-      await database.drop();
-    },
-  };
-}
+/**
+ * The whole supergraph in a test: the one entry of this package that imports the subgraphs and
+ * the gateway (`@loyalty-graph/testing/supergraph`); the rest of the package serves any subgraph.
+ */
 
 export interface TestSupergraph {
   gatewayUrl: string;
@@ -151,4 +92,37 @@ export async function startSupergraph(): Promise<TestSupergraph> {
       for (const subgraph of running) await subgraph.stop();
     },
   };
+}
+
+export interface TestProgram {
+  programId: string;
+  admin: Caller;
+  agent: Caller;
+}
+
+/** Earning rules a test program starts with unless it asks for others: 1 point per 1.00 EUR, rounded down. */
+export const BASIC_EARNING_RULES = { currency: 'EUR', basePoints: 1, perAmount: '1.00', rounding: 'FLOOR' };
+
+/**
+ * An active program as a platform operator creates it, with an admin and an agent of its own and
+ * the earning rules an admin publishes (`rules: null` leaves it without any).
+ */
+export async function createTestProgram(graph: TestSupergraph, options: { name?: string; rules?: Record<string, unknown> | null } = {}): Promise<TestProgram> {
+  const operator = await graph.asOperator();
+  const { createProgram } = await operator.data<{ createProgram: { program: { id: string } } }>(
+    `mutation($name: String!) { createProgram(input: { name: $name, type: RECOGNITION, pointsCurrencyName: "points", pointValue: { amount: "0.01", currency: "EUR" }, status: ACTIVE }) { program { id } } }`,
+    { name: options.name ?? 'Test program' },
+  );
+  const programId = createProgram.program.id;
+  const admin = await graph.asStaff(programId, ['ADMIN']);
+  const agent = await graph.asStaff(programId, ['AGENT']);
+  const rules = options.rules === undefined ? BASIC_EARNING_RULES : options.rules;
+  if (rules) {
+    const { publishEarningRules } = await admin.data<{ publishEarningRules: { userErrors: unknown[] } }>(
+      `mutation($input: PublishEarningRulesInput!) { publishEarningRules(input: $input) { userErrors { code field message } } }`,
+      { input: { programId, ...rules } },
+    );
+    if (publishEarningRules.userErrors.length) throw new Error(`earning rules refused: ${JSON.stringify(publishEarningRules.userErrors)}`);
+  }
+  return { programId, admin, agent };
 }

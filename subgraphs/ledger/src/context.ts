@@ -1,15 +1,16 @@
 import type { Clock, ViewerContext } from '@loyalty-graph/shared';
-import type { OperationsSources } from '@loyalty-graph/shared/events';
-import type { Scheduler } from '@loyalty-graph/shared/subgraph';
+import type { Scheduler } from '@loyalty-graph/shared/jobs';
+import type { MemberDirectory } from '@loyalty-graph/shared/member-snapshots';
+import type { PlatformParts } from '@loyalty-graph/shared/subgraph';
 import type { DataSource } from 'typeorm';
 import { createLoaders, type Loaders } from './loaders';
-import type { MemberDirectory } from './members-client';
 import { AdjustmentService } from './services/adjustments';
 import { BalanceService } from './services/balances';
 import { HoldService } from './services/holds';
 import { ProgramLedgerService } from './services/program-ledger';
 import { ExpiryService } from './services/expiry';
 import { PurchaseService } from './services/purchases';
+import { ReferralBonusService } from './services/referral-bonuses';
 import { ReturnService } from './services/returns';
 import { TransferService } from './services/transfers';
 
@@ -22,14 +23,15 @@ export interface Services {
   returns: ReturnService;
   expiry: ExpiryService;
   transfers: TransferService;
+  bonuses: ReferralBonusService;
+  /** Who members are (program, status, tier), from the member-snapshot projection. */
+  members: MemberDirectory;
 }
 
 export interface RequestContext extends ViewerContext {
   loaders: Loaders;
   services: Services;
   scheduler: Scheduler;
-  /** Event delivery and jobs, for operators. */
-  operations: OperationsSources;
 }
 
 export function createServices(db: DataSource, clock: Clock, directory: MemberDirectory): Services {
@@ -43,10 +45,12 @@ export function createServices(db: DataSource, clock: Clock, directory: MemberDi
     returns: new ReturnService(db, clock, programs),
     expiry: new ExpiryService(db, clock, programs),
     transfers: new TransferService(db, clock, directory, programs),
+    bonuses: new ReferralBonusService(clock, programs),
+    members: directory,
   };
 }
 
 /** Services are stateless and shared; loaders are created per request. */
-export function createContextFactory(db: DataSource, services: Services, directory: MemberDirectory, scheduler: Scheduler, operations: OperationsSources) {
-  return (base: ViewerContext): RequestContext => ({ ...base, services, scheduler, operations, loaders: createLoaders(db, directory, services.balances) });
+export function createContext(base: ViewerContext, services: Services, { db, scheduler }: PlatformParts): RequestContext {
+  return { ...base, services, scheduler, loaders: createLoaders(db, services.members, services.balances) };
 }

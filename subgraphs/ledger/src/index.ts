@@ -1,2 +1,2 @@
-export { ledgerSubgraph, typeDefs } from './server';
+export { ledgerSubgraph, schema } from './server';
 export type { RequestContext } from './context';

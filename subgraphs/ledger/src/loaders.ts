@@ -2,7 +2,7 @@ import DataLoader from 'dataloader';
 import { isUuid } from '@loyalty-graph/shared';
 import type { DataSource } from 'typeorm';
 import type { AccountRow, HoldRow, JournalEntryRow, JournalLineRow, PurchaseRow } from './entities';
-import type { MemberDirectory, MemberInfo } from './members-client';
+import type { MemberDirectory, MemberSnapshot } from '@loyalty-graph/shared/member-snapshots';
 import type { BalanceService } from './services/balances';
 import { ENTRY_COLUMNS } from './services/balances';
 import { HOLD_COLUMNS } from './services/holds';
@@ -22,7 +22,7 @@ function rowsById<T extends { id: string }>(db: DataSource, sql: string) {
 /** Built per request: a loader's cache must never outlive one viewer's request. */
 export function createLoaders(db: DataSource, directory: MemberDirectory, balances: BalanceService) {
   return {
-    memberInfo: new DataLoader<string, MemberInfo | null>((ids) => directory(ids)),
+    memberSnapshot: new DataLoader<string, MemberSnapshot | null>((ids) => directory(ids)),
     balanceByMemberId: new DataLoader((ids: readonly string[]) => balances.balances(ids)),
     entryById: rowsById<JournalEntryRow>(db, `SELECT ${ENTRY_COLUMNS} FROM journal_entries e WHERE e.id = ANY($1::uuid[])`),
     returnById: rowsById<ReturnRow>(db, `SELECT ${RETURN_COLUMNS} FROM purchase_returns WHERE id = ANY($1::uuid[])`),

@@ -1,64 +1,33 @@
 import { readFileSync } from 'node:fs';
-import { pingDatabase } from '@loyalty-graph/shared/db';
-import { EventConsumer, OutboxFeed, processedEventsRetention } from '@loyalty-graph/shared/events';
-import { peerUrl, Scheduler, type SubgraphJob, type SubgraphModule } from '@loyalty-graph/shared/subgraph';
-import { createContextFactory, createServices, type RequestContext } from './context';
-import { entities } from './entities';
-import { batchedDirectory, cachedDirectory, createMembersClient } from './members-client';
+import { ledgerEvents, membersEvents } from '@loyalty-graph/shared/contracts';
+import { consume } from '@loyalty-graph/shared/events';
+import { defineSubgraph } from '@loyalty-graph/shared/subgraph';
+import { createContext, createServices, type RequestContext, type Services } from './context';
 import { migrations } from './migrations';
 import { resolvers } from './resolvers';
-import { ReferralBonusService } from './services/referral-bonuses';
 
-/** How long the ledger trusts what members said about a member (program, status, tier). */
-const MEMBER_CACHE_MS = 5_000;
-
-export const typeDefs = readFileSync(new URL('../schema.graphql', import.meta.url), 'utf8');
+/** This subgraph's own types, read relative to this module (never the working directory). */
+export const schema = readFileSync(new URL('../schema.graphql', import.meta.url), 'utf8');
 
 /** Accounts, the journal, earning rules, purchases and holds. Building it does no I/O. */
-export const ledgerSubgraph: SubgraphModule<RequestContext> = {
+export const ledgerSubgraph = defineSubgraph<Services, RequestContext>({
   name: 'ledger',
-  defaultPort: 4002,
-  typeDefs,
-  database: { name: 'ledger', entities, migrations },
-  create: ({ db, clock, logger, internalSecret, introspection, peers, events }) => {
-    const members = createMembersClient(peerUrl(peers, 'members')(), internalSecret);
-    const directory = cachedDirectory(batchedDirectory(members), MEMBER_CACHE_MS);
-    const services = createServices(db, clock, directory);
-    const feed = new OutboxFeed({ producer: 'ledger', db, logger });
-    const bonuses = new ReferralBonusService(clock, services.programs);
-    const consumers = [
-      new EventConsumer({
-        name: 'ledger.members-events',
-        db,
-        source: events.source('members', 'ledger'),
-        handlers: { ReferralQualified: (tx, event) => bonuses.onReferralQualified(tx, event) },
-        // A bonus locks two members' accounts (in id order); one event per transaction keeps that the only order.
-        transactionSize: 1,
-        clock,
-        logger,
-      }),
-    ];
-    const jobs: SubgraphJob[] = [
-      { name: 'post-pending-points', intervalMs: 10_000, run: () => services.purchases.postDue() },
-      { name: 'expire-holds', intervalMs: 10_000, run: () => services.holds.expireDue() },
-      { name: 'expire-points', intervalMs: 60_000, run: () => services.expiry.expireDue() },
-      processedEventsRetention(consumers, clock),
-    ];
-    const scheduler = new Scheduler(db, clock, jobs, logger);
-    const operations = { subgraph: 'ledger', db, scheduler, producer: true, consumers };
-    return {
-      name: 'ledger',
-      typeDefs,
-      resolvers,
-      context: createContextFactory(db, services, directory, scheduler, operations),
-      internalSecret,
-      logger,
-      introspection,
-      ready: () => pingDatabase(db),
-      jobs,
-      scheduler,
-      feed,
-      consumers,
-    };
-  },
-};
+  port: 4002,
+  schema,
+  resolvers,
+  migrations,
+  produces: ledgerEvents,
+  // Who a member is (program, status, tier) comes from members' events: a purchase needs no call to members.
+  memberSnapshots: true,
+  services: ({ db, clock, members }) => createServices(db, clock, members),
+  consumes: ({ bonuses }) => [
+    // A bonus locks two members' accounts (in id order); one bonus per transaction keeps that the only order.
+    consume(membersEvents, { ReferralQualified: (tx, event) => bonuses.onReferralQualified(tx, event) }, { solo: true }),
+  ],
+  jobs: ({ purchases, holds, expiry }) => [
+    { name: 'post-pending-points', intervalMs: 10_000, run: () => purchases.postDue() },
+    { name: 'expire-holds', intervalMs: 10_000, run: () => holds.expireDue() },
+    { name: 'expire-points', intervalMs: 60_000, run: () => expiry.expireDue() },
+  ],
+  context: createContext,
+});

@@ -1,6 +1,7 @@
 import { checkInvariants, type Acknowledged, type Queryable } from '../src/audit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startSupergraph, type Caller, type TestSupergraph } from '@loyalty-graph/testing';
+import { type Caller } from '@loyalty-graph/testing';
+import { startSupergraph, type TestSupergraph } from '@loyalty-graph/testing/supergraph';
 import type { DataSource } from 'typeorm';
 
 /**
@@ -354,7 +355,7 @@ describe('the invariant checker', () => {
       await tx.query(
         `WITH e AS (INSERT INTO journal_entries (program_id, kind, purchase_id, created_by, created_at) VALUES ($1, 'ACCRUAL', $2, 'corruption', now()) RETURNING id)
          , l AS (INSERT INTO journal_lines (entry_id, account_id, bucket, amount, entry_kind) SELECT e.id, $3, b, a, 'ACCRUAL' FROM e, (VALUES ('POSTED', 3), ('POSTED', -3)) AS v(b, a))
-         INSERT INTO outbox (aggregate_type, aggregate_id, event_type, event_version, payload, entry_id, created_at) SELECT 'Test', gen_random_uuid(), 'Test', 1, '{}', e.id, now() FROM e`,
+         INSERT INTO outbox (aggregate_type, aggregate_id, event_type, event_version, payload, created_at) SELECT 'Test', gen_random_uuid(), 'Test', 1, jsonb_build_object('entryId', e.id), now() FROM e`,
         [programId, purchase!.id, program!.id],
       );
       // An event lost, and a key whose stored result points at nothing.

@@ -17,8 +17,8 @@ import type { DataSource } from 'typeorm';
 import { checkInvariants, type Acknowledged } from '../src/audit';
 import { createServices, type Services } from '../src/context';
 import { adjustmentLines } from '../src/domain/journal';
-import type { MemberDirectory, MemberInfo } from '../src/members-client';
-import { migrations } from '../src/migrations';
+import type { MemberDirectory, MemberSnapshot } from '@loyalty-graph/shared/member-snapshots';
+import { ledgerSubgraph } from '../src/server';
 import { lots } from '../src/services/lots';
 import { store } from '../src/services/store';
 
@@ -80,7 +80,7 @@ export async function runHarness(serverUrl: string, profile: HarnessProfile): Pr
   const admin = new pg.Client({ connectionString: databaseUrl(serverUrl, 'postgres') });
   await admin.connect();
   await admin.query(`CREATE DATABASE ${name}`);
-  const db = await openDatabase({ url: databaseUrl(serverUrl, name), entities: [], migrations, applicationName: 'ledger-harness', poolSize: profile.workers + 4 });
+  const db = await openDatabase({ url: databaseUrl(serverUrl, name), entities: [], migrations: ledgerSubgraph.database.migrations, applicationName: 'ledger-harness', poolSize: profile.workers + 4 });
   try {
     return await run(db, admin, name, profile);
   } finally {
@@ -92,7 +92,7 @@ export async function runHarness(serverUrl: string, profile: HarnessProfile): Pr
 
 async function run(db: DataSource, admin: pg.Client, dbName: string, profile: HarnessProfile): Promise<HarnessReport> {
   const programId = randomUUID();
-  const members: MemberInfo[] = Array.from({ length: profile.accounts }, () => ({ id: randomUUID(), programId, status: 'ACTIVE', tierId: null }));
+  const members: MemberSnapshot[] = Array.from({ length: profile.accounts }, () => ({ id: randomUUID(), programId, status: 'ACTIVE', tierId: null }));
   const byId = new Map(members.map((m) => [m.id, m]));
   // The members subgraph is not under test here: the ledger's port to it answers from memory.
   const directory: MemberDirectory = async (ids) => ids.map((id) => byId.get(id) ?? null);
@@ -255,7 +255,7 @@ function brokenAdjust(db: DataSource, clock: Clock) {
         tx,
         { programId, kind: 'ADJUSTMENT', memberId: input.memberId, memberAmount: input.points, description: input.comment, reasonCode: input.reasonCode, createdBy: viewer.subject, createdAt: clock.now() },
         adjustmentLines(accounts, program, input.points),
-        [{ aggregateType: 'Member', aggregateId: input.memberId, type: 'PointsAdjusted', version: 1, payload: {} }],
+        [{ type: 'PointsAdjusted', payload: { programId, memberId: input.memberId, points: input.points, reasonCode: input.reasonCode } }],
       );
       if (input.points > 0) await lots.credit(tx, accounts.reward, id, clock.now(), [{ points: input.points, expiresAt: null }]);
       return id;

@@ -1,5 +1,5 @@
 import type { Clock, ViewerContext } from '@loyalty-graph/shared';
-import type { OperationsSources } from '@loyalty-graph/shared/events';
+import type { PlatformParts } from '@loyalty-graph/shared/subgraph';
 import type { DataSource } from 'typeorm';
 import { createLoaders, type Loaders } from './loaders';
 import { DirectoryService } from './services/directory';
@@ -23,8 +23,6 @@ export interface Services {
 export interface RequestContext extends ViewerContext {
   loaders: Loaders;
   services: Services;
-  /** Event delivery and jobs, for operators. */
-  operations: OperationsSources;
   clock: Clock;
 }
 
@@ -44,6 +42,6 @@ export function createServices(db: DataSource, clock: Clock): Services {
 }
 
 /** Loaders are created per request. */
-export function createContextFactory(db: DataSource, clock: Clock, services: Services, operations: OperationsSources) {
-  return (base: ViewerContext): RequestContext => ({ ...base, loaders: createLoaders(db, services.settings), services, operations, clock });
+export function createContext(base: ViewerContext, services: Services, { db, clock }: PlatformParts): RequestContext {
+  return { ...base, loaders: createLoaders(db, services.settings), services, clock };
 }

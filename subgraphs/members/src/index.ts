@@ -1,3 +1,3 @@
-export { membersSubgraph, typeDefs } from './server';
+export { membersSubgraph, schema } from './server';
 export { memberIdByEmail, seedDemo, type DemoProgram } from './seed';
 export type { RequestContext } from './context';

@@ -1,4 +1,6 @@
 import type { Clock } from '@loyalty-graph/shared';
+import { membersEvents } from '@loyalty-graph/shared/contracts';
+import { emit } from '@loyalty-graph/shared/events';
 import type { DataSource } from 'typeorm';
 import { ProgramEntity } from './entities/program';
 
@@ -89,6 +91,18 @@ export async function seedDemo(db: DataSource, clock: Clock, membersPerProgram =
          UNION ALL SELECT id, $1, 'CARD', $8 || lpad(i::text, 8, '0'), at FROM src
          UNION ALL SELECT id, $1, 'PHONE', '+4850' || lpad(i::text, 7, '0'), at FROM src WHERE i % 2 = 0`,
         [program.id, now.toISOString(), membersPerProgram, FIRST, LAST, tierIds, demo.domain, demo.cardPrefix],
+      );
+      // Announced like any enrolment, so the ledger (and every subgraph after it) knows the demo members.
+      const enrolled = (await tx.query(`SELECT id, tier_id AS "tierId", enrolled_at AS "enrolledAt" FROM members WHERE program_id = $1 ORDER BY enrolled_at`, [program.id])) as {
+        id: string;
+        tierId: string | null;
+        enrolledAt: Date;
+      }[];
+      await emit(
+        tx,
+        membersEvents,
+        enrolled.map((m) => ({ type: 'MemberEnrolled' as const, payload: { programId: program.id, memberId: m.id, channel: 'AGENT' as const, referralId: null, enrolledAt: m.enrolledAt.toISOString(), tierId: m.tierId } })),
+        now,
       );
       return { id: program.id, name: demo.name, emailDomain: demo.domain, members: membersPerProgram };
     }));

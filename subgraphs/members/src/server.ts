@@ -1,53 +1,31 @@
 import { readFileSync } from 'node:fs';
-import { pingDatabase } from '@loyalty-graph/shared/db';
-import { EventConsumer, OutboxFeed, processedEventsRetention } from '@loyalty-graph/shared/events';
-import { Scheduler, type SubgraphJob, type SubgraphModule } from '@loyalty-graph/shared/subgraph';
-import { createContextFactory, createServices, type RequestContext } from './context';
+import { ledgerEvents, membersEvents } from '@loyalty-graph/shared/contracts';
+import { consume } from '@loyalty-graph/shared/events';
+import { defineSubgraph } from '@loyalty-graph/shared/subgraph';
+import { createContext, createServices, type RequestContext, type Services } from './context';
 import { entities } from './entities';
 import { migrations } from './migrations';
 import { resolvers } from './resolvers';
 
-/** Read relative to this module, never the working directory. */
-export const typeDefs = readFileSync(new URL('../schema.graphql', import.meta.url), 'utf8');
+/** This subgraph's own types, read relative to this module (never the working directory). */
+export const schema = readFileSync(new URL('../schema.graphql', import.meta.url), 'utf8');
 
 /** Programs, members, tiers (moving by themselves on the ledger's events), groups, consents and referrals. Building it does no I/O. */
-export const membersSubgraph: SubgraphModule<RequestContext> = {
+export const membersSubgraph = defineSubgraph<Services, RequestContext>({
   name: 'members',
-  defaultPort: 4001,
-  typeDefs,
-  database: { name: 'members', entities, migrations },
-  create: ({ db, clock, logger, internalSecret, introspection, events }) => {
-    const services = createServices(db, clock);
-    const feed = new OutboxFeed({ producer: 'members', db, logger });
-    const consumers = [
-      new EventConsumer({
-        name: 'members.ledger-events',
-        db,
-        source: events.source('ledger', 'members'),
-        handlers: {
-          PointsAccrued: (tx, event) => services.tiers.onPointsAccrued(tx, event),
-          PointsReturned: (tx, event) => services.tiers.onPointsReturned(tx, event),
-        },
-        clock,
-        logger,
-      }),
-    ];
-    const jobs: SubgraphJob[] = [{ name: 'close-tier-periods', intervalMs: 60_000, run: () => services.tiers.closePeriods() }, processedEventsRetention(consumers, clock)];
-    const scheduler = new Scheduler(db, clock, jobs, logger);
-    const operations = { subgraph: 'members', db, scheduler, producer: true, consumers };
-    return {
-      name: 'members',
-      typeDefs,
-      resolvers,
-      context: createContextFactory(db, clock, services, operations),
-      internalSecret,
-      logger,
-      introspection,
-      ready: () => pingDatabase(db),
-      jobs,
-      scheduler,
-      feed,
-      consumers,
-    };
-  },
-};
+  port: 4001,
+  schema,
+  resolvers,
+  entities,
+  migrations,
+  produces: membersEvents,
+  services: ({ db, clock }) => createServices(db, clock),
+  consumes: ({ tiers }) => [
+    consume(ledgerEvents, {
+      PointsAccrued: (tx, event) => tiers.onPointsAccrued(tx, event),
+      PointsReturned: (tx, event) => tiers.onPointsReturned(tx, event),
+    }),
+  ],
+  jobs: ({ tiers }) => [{ name: 'close-tier-periods', intervalMs: 60_000, run: () => tiers.closePeriods() }],
+  context: createContext,
+});

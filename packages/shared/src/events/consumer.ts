@@ -32,6 +32,12 @@ export interface EventConsumerOptions {
    * several aggregates' rows, so locks are never held across events in an order others do not follow.
    */
   transactionSize?: number;
+  /**
+   * Event types whose handlers lock several aggregates' rows: each applies in a transaction of its
+   * own, so locks are never held across events in an order others do not follow. Other types
+   * still share transactions.
+   */
+  soloTypes?: readonly string[];
 }
 
 export interface ConsumerStatus {
@@ -95,6 +101,7 @@ export class EventConsumer {
   private readonly waitMs: number;
   private readonly concurrency: number;
   private readonly transactionSize: number;
+  private readonly soloTypes: ReadonlySet<string>;
   /** Only these are read from the producer: the position moves past the rest without fetching them. */
   private readonly types: string[];
 
@@ -107,6 +114,7 @@ export class EventConsumer {
     this.waitMs = options.waitMs ?? 10_000;
     this.concurrency = options.concurrency ?? 4;
     this.transactionSize = options.transactionSize ?? TRANSACTION_SIZE;
+    this.soloTypes = new Set(options.soloTypes ?? []);
     this.types = Object.keys(options.handlers);
   }
 
@@ -298,9 +306,30 @@ export class EventConsumer {
 
   /** `generation`: the consumer's generation when the batch was read (a rewind starts a new one). */
   private async applyLane(generation: number, events: EventEnvelope[], signal?: AbortSignal): Promise<void> {
-    for (let start = 0; start < events.length && !signal?.aborted; start += this.transactionSize) {
-      await this.applyChunk(generation, events.slice(start, start + this.transactionSize));
+    for (const chunk of this.chunks(events)) {
+      if (signal?.aborted) return;
+      await this.applyChunk(generation, chunk);
     }
+  }
+
+  /** Runs of up to `transactionSize` events, in order; an event of a solo type is a run of its own. */
+  private chunks(events: EventEnvelope[]): EventEnvelope[][] {
+    const chunks: EventEnvelope[][] = [];
+    let run: EventEnvelope[] = [];
+    for (const event of events) {
+      const solo = this.soloTypes.has(event.type);
+      if (run.length && (solo || run.length >= this.transactionSize)) {
+        chunks.push(run);
+        run = [];
+      }
+      run.push(event);
+      if (solo) {
+        chunks.push(run);
+        run = [];
+      }
+    }
+    if (run.length) chunks.push(run);
+    return chunks;
   }
 
   /**

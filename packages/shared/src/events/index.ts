@@ -1,8 +1,8 @@
-/** Domain events between subgraphs: outbox and feed (producers), consumers, the typed catalogue. */
-export * from './catalog';
+/** Domain events between subgraphs: outbox and feed (producers), consumers, typed contracts. */
 export * from './consumer';
+export * from './contract';
 export * from './envelope';
 export * from './jetstream';
 export * from './outbox';
-export * from './operations';
+export * from './retention';
 export * from './source';

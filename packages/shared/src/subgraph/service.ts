@@ -8,8 +8,9 @@ import { envFields, parseEnv, parseServiceList } from '../env';
 import { createLogger, type Logger } from '../logger';
 import { onShutdown } from '../process';
 import { connect } from 'nats';
-import { ensureStream, HttpEventSource, JetStreamEventSource, JetStreamRelay, type EventSource } from '../events';
-import { startSubgraphServer, type SubgraphServerOptions } from './subgraph-server';
+import { ensureStream, HttpEventSource, JetStreamEventSource, type EventSource } from '../events';
+import { launchSubgraph } from './lifecycle';
+import type { SubgraphServerOptions } from './subgraph-server';
 
 export interface SubgraphDeps {
   db: DataSource;
@@ -46,12 +47,13 @@ export function peerUrl(peers: Record<string, string>, name: string): () => stri
 
 /**
  * What a subgraph package exports so the same code can run it as a service (`main.ts`), inside
- * `pnpm dev`, and in tests: its name, port, database and a factory without side effects.
+ * `pnpm dev`, and in tests: its name, port, database and a factory without side effects. Built by
+ * `defineSubgraph` from the subgraph's declaration.
  */
 export interface SubgraphModule<TContext extends ViewerContext = ViewerContext> {
   name: string;
   defaultPort: number;
-  /** The subgraph's SDL (schema.graphql), used by the server and by composition. */
+  /** The subgraph's whole SDL (the platform's joined to its schema.graphql), used by the server and by composition. */
   typeDefs: string;
   database: {
     /** The subgraph's own database on the server: subgraphs never share tables. */
@@ -90,7 +92,7 @@ async function connectJetStream(url: string, producer: string, prefix: string) {
   return { connection, manager, transport: { source: (from: string) => new JetStreamEventSource(from, connection, manager, prefix) } satisfies EventTransport };
 }
 
-/** The entry point of a subgraph service: env, database, listen, graceful shutdown. */
+/** The entry point of a subgraph service: env, database, the event transport, then the shared launch sequence. */
 export async function runSubgraph<TContext extends ViewerContext>(module: SubgraphModule<TContext>): Promise<void> {
   const env = parseEnv(SubgraphEnv);
   const logger = createLogger(module.name, env.LOG_LEVEL);
@@ -105,32 +107,12 @@ export async function runSubgraph<TContext extends ViewerContext>(module: Subgra
   // With NATS, the subgraph's relay publishes its outbox to its stream and consumers read the others' streams.
   const nats = env.EVENT_TRANSPORT === 'nats' ? await connectJetStream(env.NATS_URL, module.name, env.NATS_STREAM_PREFIX) : null;
   const events = nats?.transport ?? httpEventTransport(peers, env.INTERNAL_TOKEN_SECRET);
-  const created = module.create({ db, clock: systemClock, logger, internalSecret: env.INTERNAL_TOKEN_SECRET, introspection: env.NODE_ENV !== 'production', peers, events });
-  // Without its broker the subgraph neither delivers nor receives events: not ready.
-  const options = nats
-    ? {
-        ...created,
-        ready: async () => {
-          await created.ready();
-          if (nats.connection.isClosed()) throw new Error('the NATS connection is closed');
-        },
-      }
-    : created;
-  const relay = nats && options.feed ? new JetStreamRelay(options.feed, nats.connection, nats.manager, logger, env.NATS_STREAM_PREFIX).start() : null;
-  const server = await startSubgraphServer(options, env.PORT ?? module.defaultPort, env.HOST);
-  await options.scheduler?.register();
-  const jobs = options.scheduler?.start() ?? { stop: async () => undefined };
-  for (const consumer of options.consumers ?? []) await consumer.register();
-  const consumers = (options.consumers ?? []).map((consumer) => consumer.start());
-  // Order matters: stop consuming and the jobs (each finishes the event or job in hand), wake the
-  // feed's long polls, finish in-flight requests, then close the database.
-  onShutdown(logger, async () => {
-    await Promise.all(consumers.map((consumer) => consumer.stop()));
-    await relay?.stop();
-    await jobs.stop();
-    await options.feed?.close();
-    await nats?.connection.drain();
-    await server.stop();
-    await db.destroy();
+  const deps = { db, clock: systemClock, logger, internalSecret: env.INTERNAL_TOKEN_SECRET, introspection: env.NODE_ENV !== 'production', peers, events };
+  const launched = await launchSubgraph(module, deps, {
+    port: env.PORT ?? module.defaultPort,
+    host: env.HOST,
+    background: true,
+    nats: nats && { connection: nats.connection, manager: nats.manager, prefix: env.NATS_STREAM_PREFIX },
   });
+  onShutdown(logger, () => launched.stop());
 }

@@ -11,7 +11,7 @@ import { serveGraphQL, type RunningGraphQLServer } from '../http';
 import type { Logger } from '../logger';
 import { createViewerVerifier, VIEWER_HEADER, type Viewer } from '../viewer';
 import { FEED_PATH, feedHandler, type EventConsumer, type OutboxFeed } from '../events';
-import type { Scheduler } from './scheduler';
+import type { Scheduler, SubgraphJob } from '../jobs';
 
 export interface SubgraphServerOptions<TContext extends ViewerContext> {
   name: string;
@@ -34,13 +34,6 @@ export interface SubgraphServerOptions<TContext extends ViewerContext> {
   feed?: OutboxFeed;
   /** Other subgraphs' events this one applies; they run in the service process. */
   consumers?: EventConsumer[];
-}
-
-export interface SubgraphJob {
-  name: string;
-  intervalMs: number;
-  /** Does one round of work; resolves to how much it did. */
-  run(): Promise<number>;
 }
 
 export type SubgraphServer = RunningGraphQLServer;

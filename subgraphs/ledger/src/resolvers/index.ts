@@ -1,4 +1,3 @@
-import { scalarResolvers } from '@loyalty-graph/shared';
 import type { Resolvers } from '../generated/resolvers';
 import { JournalEntry, JournalLine, LedgerAccount } from './journal';
 import { Member, MemberPoints } from './member';
@@ -7,11 +6,11 @@ import { Program, ProgramPointsTotals } from './program';
 import { Charity, EarningRuleSet, PointsHold, Purchase, PurchaseReturn } from './purchase';
 import { Query } from './query';
 
-/** Joined with explicit keys: spreading resolver maps silently drops duplicates. */
+/**
+ * Joined with explicit keys: spreading resolver maps silently drops duplicates. The platform's
+ * (scalars, the operators' fields) are joined by the subgraph kit, which refuses a clash.
+ */
 export const resolvers: Resolvers = {
-  DateTime: scalarResolvers.DateTime,
-  Decimal: scalarResolvers.Decimal,
-  BigInt: scalarResolvers.BigInt,
   Query,
   Mutation,
   Member,
@@ -26,5 +25,4 @@ export const resolvers: Resolvers = {
   EarningRuleSet,
   PurchaseReturn,
   Charity,
-  ScheduledJob: { everySeconds: (job) => Math.round(job.everyMs / 1000) },
 };

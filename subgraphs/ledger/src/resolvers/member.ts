@@ -17,7 +17,7 @@ const EMPTY: Connection<JournalEntryRow> = { edges: [], nodes: [], pageInfo: { h
  */
 async function visibleBalance(member: MemberRef, { viewer, loaders }: RequestContext): Promise<MemberBalanceRow | null> {
   const balance = await loaders.balanceByMemberId.load(member.id);
-  const programId = balance?.programId ?? (await loaders.memberInfo.load(member.id))?.programId;
+  const programId = balance?.programId ?? (await loaders.memberSnapshot.load(member.id))?.programId;
   if (!programId) return null;
   if (!canReadMemberPoints(viewer, member.id, programId)) throw forbidden('You can see only your own points');
   return balance ?? { memberId: member.id, programId, rewardAccountId: null, statusAccountId: null, posted: 0, pending: 0, held: 0, statusPoints: 0, lifetimeEarned: 0 };

@@ -1,5 +1,4 @@
 import { toPayload } from '@loyalty-graph/shared';
-import { replayDeadLetterPayload } from '@loyalty-graph/shared/events';
 import type { MutationResolvers } from '../generated/resolvers';
 
 /** Runs a write and loads what it made for the payload; business refusals become userErrors. */
@@ -10,7 +9,6 @@ async function loaded<K extends string, R, T>(key: K, run: () => Promise<R>, loa
 
 /** Thin: validate and move points in the services, shape payloads here. */
 export const Mutation: MutationResolvers = {
-  replayLedgerDeadLetter: (_p, { input }, { viewer, operations }) => replayDeadLetterPayload(viewer, operations, input),
   async recordPurchase(_p, { input }, { viewer, services, loaders }) {
     const { result, userErrors } = await toPayload('result', () => services.purchases.record(viewer, input));
     if (!result) return { purchase: null, entry: null, userErrors };

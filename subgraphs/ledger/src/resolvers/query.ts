@@ -1,5 +1,4 @@
 import { forbidden, isOperator, toPayload } from '@loyalty-graph/shared';
-import { subgraphOperations } from '@loyalty-graph/shared/events';
 import type { QueryResolvers } from '../generated/resolvers';
 import { canReadMemberPoints } from '../domain/policy';
 
@@ -9,7 +8,6 @@ export const Query: QueryResolvers = {
     if (!isOperator(viewer)) throw forbidden('Only platform operators see the ledger’s jobs');
     return scheduler.states();
   },
-  ledgerOperations: (_parent, _args, { viewer, operations }) => subgraphOperations(viewer, operations),
   async journalEntry(_parent, { id }, { viewer, loaders }) {
     const entry = await loaders.entryById.load(id);
     if (entry && !(entry.memberId ? canReadMemberPoints(viewer, entry.memberId, entry.programId) : viewer.kind === 'STAFF' && viewer.programId === entry.programId)) {

@@ -1,7 +1,7 @@
 import { DomainError, InputError, type Clock, type Viewer } from '@loyalty-graph/shared';
 import type { DataSource } from 'typeorm';
 import { adjustmentLines } from '../domain/journal';
-import type { MemberDirectory } from '../members-client';
+import type { MemberDirectory } from '@loyalty-graph/shared/member-snapshots';
 import { idempotent } from './idempotency';
 import { memberForWrite } from './members';
 import { expiryFor } from '../domain/settings';
@@ -44,7 +44,7 @@ export class AdjustmentService {
           tx,
           { programId: member.programId, kind: 'ADJUSTMENT', memberId: member.id, memberAmount: input.points, description: comment, reasonCode: input.reasonCode, createdBy: viewer.subject, createdAt: now },
           adjustmentLines(accounts, program, input.points),
-          [{ aggregateType: 'Member', aggregateId: member.id, type: 'PointsAdjusted', version: 1, payload: { programId: member.programId, memberId: member.id, points: input.points, reasonCode: input.reasonCode } }],
+          [{ type: 'PointsAdjusted', payload: { programId: member.programId, memberId: member.id, points: input.points, reasonCode: input.reasonCode } }],
         );
         if (input.points > 0) {
           const settings = await this.programs.settings(member.programId, tx);

@@ -50,7 +50,7 @@ export class ExpiryService {
             tx,
             { programId: account.programId, kind: 'EXPIRY', memberId: account.memberId, memberAmount: -points, description: `${points} points expired`, createdBy: 'system', createdAt: now },
             expiryLines(accounts, program, points),
-            [{ aggregateType: 'Member', aggregateId: account.memberId, type: 'PointsExpired', version: 1, payload: { programId: account.programId, memberId: account.memberId, points } }],
+            [{ type: 'PointsExpired', payload: { programId: account.programId, memberId: account.memberId, points } }],
           );
           return 1;
         }),
@@ -87,7 +87,7 @@ export class ExpiryService {
             tx,
             { programId: expiry.programId, kind: 'REINSTATEMENT', memberId: expiry.memberId, memberAmount: expiry.points, description: comment, createdBy: viewer.subject, correctsEntryId: input.expiryEntryId, createdAt: now },
             reinstatementLines(accounts, program, expiry.points),
-            [{ aggregateType: 'Member', aggregateId: expiry.memberId, type: 'PointsReinstated', version: 1, payload: { programId: expiry.programId, memberId: expiry.memberId, points: expiry.points, expiryEntryId: input.expiryEntryId } }],
+            [{ type: 'PointsReinstated', payload: { programId: expiry.programId, memberId: expiry.memberId, points: expiry.points, expiryEntryId: input.expiryEntryId } }],
           );
           // Reinstated points start a fresh expiry period under the program's policy.
           const settings = await this.programs.settings(expiry.programId, tx);

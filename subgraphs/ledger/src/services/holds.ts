@@ -2,7 +2,7 @@ import { DomainError, forbidden, InputError, type Clock, type Viewer } from '@lo
 import type { DataSource, EntityManager } from 'typeorm';
 import { captureLines, holdLines, releaseLines } from '../domain/journal';
 import { canOperate } from '../domain/policy';
-import type { MemberDirectory } from '../members-client';
+import type { MemberDirectory } from '@loyalty-graph/shared/member-snapshots';
 import { idempotent, withRetries } from './idempotency';
 import { assertActive, memberForWrite } from './members';
 import type { ProgramLedgerService } from './program-ledger';
@@ -71,7 +71,7 @@ export class HoldService {
           tx,
           { programId: member.programId, kind: 'HOLD', memberId: member.id, memberAmount: 0, description: `Hold for ${input.reference.trim()}`, createdBy: viewer.subject, holdId: hold!.id, createdAt: now },
           holdLines(accounts, program, input.points),
-          [{ aggregateType: 'Member', aggregateId: member.id, type: 'PointsHeld', version: 1, payload: { programId: member.programId, memberId: member.id, holdId: hold!.id, points: input.points } }],
+          [{ type: 'PointsHeld', payload: { programId: member.programId, memberId: member.id, holdId: hold!.id, points: input.points } }],
         );
         return { holdId: hold!.id };
       },
@@ -151,7 +151,11 @@ export class HoldService {
         createdAt: now,
       },
       capture ? captureLines(accounts, program, hold.points) : releaseLines(accounts, program, hold.points),
-      [{ aggregateType: 'Member', aggregateId: hold.memberId, type: capture ? 'PointsRedeemed' : 'HoldReleased', version: 1, payload: { programId: hold.programId, memberId: hold.memberId, holdId: hold.id, points: hold.points, status: to } }],
+      [
+        to === 'CAPTURED'
+          ? { type: 'PointsRedeemed', payload: { programId: hold.programId, memberId: hold.memberId, holdId: hold.id, points: hold.points, status: to } }
+          : { type: 'HoldReleased', payload: { programId: hold.programId, memberId: hold.memberId, holdId: hold.id, points: hold.points, status: to } },
+      ],
     );
     if (!capture) {
       // Give the points back to the lots they came from, but only as far as the balance allows:

@@ -1,9 +1,9 @@
 import { DomainError, forbidden, type Viewer } from '@loyalty-graph/shared';
-import type { MemberDirectory, MemberInfo } from '../members-client';
+import type { MemberDirectory, MemberSnapshot } from '@loyalty-graph/shared/member-snapshots';
 import { canOperate } from '../domain/policy';
 
 /** Looks a member up in the members subgraph and checks the viewer may move their points. */
-export async function memberForWrite(directory: MemberDirectory, viewer: Viewer, memberId: string, options: { mustBeActive: boolean }): Promise<MemberInfo> {
+export async function memberForWrite(directory: MemberDirectory, viewer: Viewer, memberId: string, options: { mustBeActive: boolean }): Promise<MemberSnapshot> {
   const [member] = await directory([memberId]);
   if (!member) throw new DomainError('MEMBER_NOT_FOUND', 'No such member', 'memberId');
   if (!canOperate(viewer, member.programId)) throw forbidden('You can move points only in your own program');
@@ -16,6 +16,6 @@ export async function memberForWrite(directory: MemberDirectory, viewer: Viewer,
  * lookup: a retry of a write that already committed replays its result even if the member was
  * suspended in between.
  */
-export function assertActive(member: MemberInfo, field = 'memberId'): void {
+export function assertActive(member: MemberSnapshot, field = 'memberId'): void {
   if (member.status !== 'ACTIVE') throw new DomainError('MEMBER_NOT_ACTIVE', `The member is ${member.status}`, field);
 }

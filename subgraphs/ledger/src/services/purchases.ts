@@ -7,7 +7,7 @@ import { accrualLines, postingLines } from '../domain/journal';
 import { canReadMemberPoints } from '../domain/policy';
 import { expiryFor, postsAt } from '../domain/settings';
 import { lots } from './lots';
-import type { MemberDirectory, MemberInfo } from '../members-client';
+import type { MemberDirectory, MemberSnapshot } from '@loyalty-graph/shared/member-snapshots';
 import { idempotent, withRetries } from './idempotency';
 import { assertActive, memberForWrite } from './members';
 import type { ProgramLedgerService } from './program-ledger';
@@ -85,7 +85,7 @@ export class PurchaseService {
     return result;
   }
 
-  private async recordOnce(viewer: Viewer, member: MemberInfo, idempotencyKey: string, input: Omit<RecordPurchaseInput, 'idempotencyKey'>) {
+  private async recordOnce(viewer: Viewer, member: MemberSnapshot, idempotencyKey: string, input: Omit<RecordPurchaseInput, 'idempotencyKey'>) {
     try {
       return await this.idempotentRecord(viewer, member, idempotencyKey, input);
     } catch (error) {
@@ -97,7 +97,7 @@ export class PurchaseService {
     }
   }
 
-  private async idempotentRecord(viewer: Viewer, member: MemberInfo, idempotencyKey: string, input: Omit<RecordPurchaseInput, 'idempotencyKey'>) {
+  private async idempotentRecord(viewer: Viewer, member: MemberSnapshot, idempotencyKey: string, input: Omit<RecordPurchaseInput, 'idempotencyKey'>) {
     const config = await this.programs.config(member.programId);
     return idempotent(
       this.db,
@@ -121,7 +121,7 @@ export class PurchaseService {
             tx,
             { programId: member.programId, kind: 'ACCRUAL', memberId: member.id, memberAmount: earning.points, description: `Purchase ${input.source}/${input.externalId}`, createdBy: viewer.subject, purchaseId, createdAt: now },
             accrualLines(accounts, program, earning.points, earning.statusPoints, pending ? 'PENDING' : 'POSTED'),
-            [{ aggregateType: 'Member', aggregateId: member.id, type: 'PointsAccrued', version: 1, payload: { programId: member.programId, memberId: member.id, purchaseId, points: earning.points, statusPoints: earning.statusPoints, pending, occurredAt: occurredAt.toISOString() } }],
+            [{ type: 'PointsAccrued', payload: { programId: member.programId, memberId: member.id, purchaseId, points: earning.points, statusPoints: earning.statusPoints, pending, occurredAt: occurredAt.toISOString() } }],
           );
           if (!pending) await lots.credit(tx, accounts.reward, entryId, occurredAt, [{ points: earning.points, expiresAt: expiryFor(occurredAt, settings) }]);
         }
@@ -167,7 +167,7 @@ export class PurchaseService {
               tx,
               { programId: purchase.programId, kind: 'POSTING', memberId: purchase.memberId, memberAmount: 0, description: 'Return window closed: points posted', createdBy: 'system', correctsEntryId: purchase.accrualEntryId, purchaseId: purchase.id, createdAt: now },
               postingLines(accounts, program, purchase.points, purchase.statusPoints),
-              [{ aggregateType: 'Member', aggregateId: purchase.memberId, type: 'PointsPosted', version: 1, payload: { programId: purchase.programId, memberId: purchase.memberId, purchaseId: purchase.id, points: purchase.points, statusPoints: purchase.statusPoints } }],
+              [{ type: 'PointsPosted', payload: { programId: purchase.programId, memberId: purchase.memberId, purchaseId: purchase.id, points: purchase.points, statusPoints: purchase.statusPoints } }],
             );
             await lots.credit(tx, accounts.reward, entryId, purchase.occurredAt, [{ points: purchase.points, expiresAt: expiryFor(purchase.occurredAt, settings) }]);
           }

@@ -1,5 +1,6 @@
 import type { Clock } from '@loyalty-graph/shared';
-import { EVENT_VERSIONS, type EventEnvelope, type MembersEventPayloads } from '@loyalty-graph/shared/events';
+import type { membersEvents } from '@loyalty-graph/shared/contracts';
+import type { ContractEvent } from '@loyalty-graph/shared/events';
 import type { EntityManager } from 'typeorm';
 import { bonusLines } from '../domain/journal';
 import { expiryFor } from '../domain/settings';
@@ -18,8 +19,8 @@ export class ReferralBonusService {
     private readonly programs: ProgramLedgerService,
   ) {}
 
-  async onReferralQualified(tx: EntityManager, event: EventEnvelope): Promise<void> {
-    const referral = event.payload as MembersEventPayloads['ReferralQualified'];
+  async onReferralQualified(tx: EntityManager, event: ContractEvent<typeof membersEvents, 'ReferralQualified'>): Promise<void> {
+    const referral = event.payload;
     const bonuses = [
       { role: 'REFERRER' as const, memberId: referral.referrerId, points: referral.referrerBonus },
       { role: 'REFEREE' as const, memberId: referral.refereeId, points: referral.refereeBonus },
@@ -49,10 +50,7 @@ export class ReferralBonusService {
         bonusLines(member, program, bonus.points),
         [
           {
-            aggregateType: 'Member',
-            aggregateId: bonus.memberId,
             type: 'ReferralBonusCredited',
-            version: EVENT_VERSIONS.ReferralBonusCredited,
             payload: { programId: referral.programId, memberId: bonus.memberId, referralId: referral.referralId, role: bonus.role, points: bonus.points },
           },
         ],

@@ -94,7 +94,7 @@ export class ReturnService {
           createdAt: now,
         },
         returnLines(accounts, program, split),
-        [{ aggregateType: 'Member', aggregateId: purchase!.memberId, type: 'PointsReturned', version: 1, payload: { programId: purchase!.programId, memberId: purchase!.memberId, purchaseId: purchase!.id, points, statusPoints, ...split, clawbackPolicy: settings.clawbackPolicy } }],
+        [{ type: 'PointsReturned', payload: { programId: purchase!.programId, memberId: purchase!.memberId, purchaseId: purchase!.id, points, statusPoints, ...split, clawbackPolicy: settings.clawbackPolicy } }],
       );
       await tx.query(`SELECT set_config('ledger.clawback', 'off', true)`);
     }

@@ -1,4 +1,6 @@
 import { randomUUID } from 'node:crypto';
+import { ledgerEvents, type LedgerEvents } from '@loyalty-graph/shared/contracts';
+import { emit, type EmittedEvent, type EventTypeOf, type PayloadOf } from '@loyalty-graph/shared/events';
 import type { EntityManager } from 'typeorm';
 import type { EntryKind, Line, MemberAccounts, ProgramAccounts } from '../domain/journal';
 
@@ -16,13 +18,8 @@ export interface EntryRecord {
   createdAt: Date;
 }
 
-export interface LedgerEvent {
-  aggregateType: string;
-  aggregateId: string;
-  type: string;
-  version: number;
-  payload: Record<string, unknown>;
-}
+/** A ledger event before its entry is written: `post` adds the entry's id to the payload. */
+export type LedgerEventDraft = { [K in EventTypeOf<LedgerEvents>]: { type: K; payload: Omit<PayloadOf<LedgerEvents, K>, 'entryId'> } }[EventTypeOf<LedgerEvents>];
 
 export { returning } from '@loyalty-graph/shared/db';
 
@@ -146,7 +143,7 @@ export const store = {
   },
 
   /** Writes one entry, its lines (balances follow by trigger) and its events. Returns the entry id. */
-  async post(tx: EntityManager, entry: EntryRecord, lines: Line[], events: LedgerEvent[] = []): Promise<string> {
+  async post(tx: EntityManager, entry: EntryRecord, lines: Line[], events: LedgerEventDraft[] = []): Promise<string> {
     const id = randomUUID();
     await tx.query(
       `INSERT INTO journal_entries (id, program_id, kind, member_id, member_amount, description, reason_code, created_by, corrects_entry_id, purchase_id, hold_id, created_at)
@@ -160,18 +157,9 @@ export const store = {
         [id, lines.map((l) => l.accountId), lines.map((l) => l.bucket), lines.map((l) => l.amount), entry.kind],
       );
     }
-    await this.emit(tx, events.map((e) => ({ ...e, payload: { ...e.payload, entryId: id } })), id, entry.createdAt);
+    // Every ledger event names its entry: the audit checks that each entry was announced.
+    await emit(tx, ledgerEvents, events.map((event) => ({ type: event.type, payload: { ...event.payload, entryId: id } }) as EmittedEvent<LedgerEvents>), entry.createdAt);
     return id;
-  },
-
-  async emit(tx: EntityManager, events: LedgerEvent[], entryId: string | null, at: Date): Promise<void> {
-    if (!events.length) return;
-    await tx.query(
-      `INSERT INTO outbox (aggregate_type, aggregate_id, event_type, event_version, payload, entry_id, created_at)
-       SELECT aggregate_type, aggregate_id, event_type, event_version, payload, $6, $7
-       FROM unnest($1::text[], $2::uuid[], $3::text[], $4::int[], $5::jsonb[]) AS t(aggregate_type, aggregate_id, event_type, event_version, payload)`,
-      [events.map((e) => e.aggregateType), events.map((e) => e.aggregateId), events.map((e) => e.type), events.map((e) => e.version), events.map((e) => JSON.stringify(e.payload)), entryId, at],
-    );
   },
 };
 

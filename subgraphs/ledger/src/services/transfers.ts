@@ -3,7 +3,7 @@ import { isUniqueViolation } from '@loyalty-graph/shared/db';
 import type { DataSource, EntityManager } from 'typeorm';
 import { periodStart } from '../domain/earning';
 import { donationLines, transferLines } from '../domain/journal';
-import type { MemberDirectory } from '../members-client';
+import type { MemberDirectory } from '@loyalty-graph/shared/member-snapshots';
 import { assertActive } from './members';
 import { idempotent } from './idempotency';
 import { lots } from './lots';
@@ -66,7 +66,7 @@ export class TransferService {
           tx,
           { programId: from.programId, kind: 'TRANSFER', memberId: from.id, memberAmount: -input.points, description: message ?? 'Points transfer', createdBy: viewer.subject, createdAt: now },
           transferLines(sender, receiver, input.points),
-          [{ aggregateType: 'Member', aggregateId: from.id, type: 'PointsTransferred', version: 1, payload: { programId: from.programId, fromMemberId: from.id, toMemberId: to.id, points: input.points } }],
+          [{ type: 'PointsTransferred', payload: { programId: from.programId, fromMemberId: from.id, toMemberId: to.id, points: input.points } }],
         );
         await lots.credit(tx, receiver.reward, entryId, now, taken.map((t) => ({ points: t.points, expiresAt: t.expiresAt })));
         return { entryId };
@@ -100,7 +100,7 @@ export class TransferService {
           tx,
           { programId: member.programId, kind: 'DONATION', memberId: member.id, memberAmount: -input.points, description: `Donation to ${charity.name}`, createdBy: viewer.subject, createdAt: now },
           donationLines(accounts, charityAccount, input.points),
-          [{ aggregateType: 'Member', aggregateId: member.id, type: 'PointsDonated', version: 1, payload: { programId: member.programId, memberId: member.id, charityId: charity.id, points: input.points } }],
+          [{ type: 'PointsDonated', payload: { programId: member.programId, memberId: member.id, charityId: charity.id, points: input.points } }],
         );
         return { entryId };
       },

@@ -1,4 +1,4 @@
-import type { TierChangeReason } from '@loyalty-graph/shared/events';
+import type { TierChangeReason } from '@loyalty-graph/shared/contracts';
 import { Column, Entity, PrimaryGeneratedColumn } from 'typeorm';
 
 export type TierChangeSource = 'MANUAL' | 'AUTOMATIC';

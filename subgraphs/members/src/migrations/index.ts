@@ -1,7 +1,8 @@
-import { EventConsumers1764100000001, Outbox1764100000000 } from '@loyalty-graph/shared/events';
-import { ScheduledJobs1764000000000 } from '@loyalty-graph/shared/subgraph';
 import { InitialSchema1763800000000 } from './1763800000000-initial-schema';
 import { TiersReferralsEvents1764200000000 } from './1764200000000-tiers-referrals-events';
 
-/** In order; listed explicitly so bundling and tests never depend on directory scanning. */
-export const migrations = [InitialSchema1763800000000, ScheduledJobs1764000000000, Outbox1764100000000, EventConsumers1764100000001, TiersReferralsEvents1764200000000];
+/**
+ * Listed explicitly so bundling and tests never depend on directory scanning. The subgraph kit adds
+ * the platform's (jobs, outbox, consumers) and TypeORM runs them all in timestamp order.
+ */
+export const migrations = [InitialSchema1763800000000, TiersReferralsEvents1764200000000];

@@ -1,4 +1,3 @@
-import { scalarResolvers } from '@loyalty-graph/shared';
 import type { Resolvers } from '../generated/resolvers';
 import { ManualTierAssignment, Member, Referral, TierProgress } from './member';
 import { MemberGroup } from './member-group';
@@ -7,11 +6,11 @@ import { Program } from './program';
 import { Query } from './query';
 import { Tier, TierChange } from './tier';
 
-/** Joined with explicit keys: spreading resolver maps silently drops duplicates. */
+/**
+ * Joined with explicit keys: spreading resolver maps silently drops duplicates. The platform's
+ * (scalars, the operators' fields) are joined by the subgraph kit, which refuses a clash.
+ */
 export const resolvers: Resolvers = {
-  DateTime: scalarResolvers.DateTime,
-  Decimal: scalarResolvers.Decimal,
-  BigInt: scalarResolvers.BigInt,
   Query,
   Mutation,
   Program,
@@ -22,5 +21,4 @@ export const resolvers: Resolvers = {
   TierProgress,
   ManualTierAssignment,
   Referral,
-  ScheduledJob: { everySeconds: (job) => Math.round(job.everyMs / 1000) },
 };

@@ -1,5 +1,4 @@
 import { toPayload } from '@loyalty-graph/shared';
-import { replayDeadLetterPayload } from '@loyalty-graph/shared/events';
 import type { MutationResolvers } from '../generated/resolvers';
 
 /** Thin: each mutation hands its input to a service and shapes the payload. */
@@ -30,5 +29,4 @@ export const Mutation: MutationResolvers = {
     toPayload('program', async () => (await services.settings.configureTiers(viewer, programId, rules), loaders.programById.load(programId))),
   configureReferrals: (_p, { input: { programId, ...rules } }, { viewer, services, loaders }) =>
     toPayload('program', async () => (await services.settings.configureReferrals(viewer, programId, { trigger: rules.trigger ?? null, referrerBonus: rules.referrerBonus, refereeBonus: rules.refereeBonus }), loaders.programById.load(programId))),
-  replayMembersDeadLetter: (_p, { input }, { viewer, operations }) => replayDeadLetterPayload(viewer, operations, input),
 };

@@ -1,5 +1,4 @@
 import { forbidden, rethrowInput } from '@loyalty-graph/shared';
-import { subgraphOperations } from '@loyalty-graph/shared/events';
 import type { QueryResolvers } from '../generated/resolvers';
 import { canReadMember } from '../domain/policy';
 
@@ -32,5 +31,4 @@ export const Query: QueryResolvers = {
     return group;
   },
   memberGroups: (_parent, { programId, ...page }, { viewer, services }) => services.directory.groups(viewer, programId, page),
-  membersOperations: (_parent, _args, { viewer, operations }) => subgraphOperations(viewer, operations),
 };

@@ -15,7 +15,8 @@ import { canEditMember, canManageMembers, isSelf } from '../domain/policy';
 import { validateProfile, type ProfileInput } from '../domain/profile';
 import { acceptsEnrolment } from '../domain/program';
 import { requiredText } from '../domain/text';
-import { emitEvents, EVENT_VERSIONS, type MembersEventPayloads } from '@loyalty-graph/shared/events';
+import { membersEvents } from '@loyalty-graph/shared/contracts';
+import { emit } from '@loyalty-graph/shared/events';
 import { newReferralCode } from '../domain/referral';
 import { periodAt } from '../domain/tier-qualification';
 import type { ProgramSettingsService } from './program-settings';
@@ -132,9 +133,9 @@ export class MemberService {
         await this.writeConsents(tx, viewer, member.id, input.consents, 'ENROLMENT', now);
       }
       const referralId = input.referralCode ? randomUUID() : null;
-      const enrolled: MembersEventPayloads['MemberEnrolled'] = { programId: program.id, memberId: member.id, channel: member.enrolledVia, referralId, enrolledAt: now.toISOString() };
+      const enrolled = { programId: program.id, memberId: member.id, channel: member.enrolledVia, referralId, enrolledAt: now.toISOString(), tierId: member.tierId };
       // Written before a ReferralQualified of the same enrolment: per member, events keep this order.
-      await emitEvents(tx, [{ aggregateType: 'Member', aggregateId: member.id, type: 'MemberEnrolled', version: EVENT_VERSIONS.MemberEnrolled, payload: enrolled }], now);
+      await emit(tx, membersEvents, [{ type: 'MemberEnrolled', payload: enrolled }], now);
       if (input.referralCode && referralId) await this.referrals.recordAtEnrolment(tx, member, settings, input.referralCode, referralId, now);
       return member;
     });
@@ -190,6 +191,8 @@ export class MemberService {
         changedBy: viewer.subject,
         changedAt: now,
       });
+      // Others (the ledger: no earning or spending unless ACTIVE) follow the status by this event.
+      await emit(tx, membersEvents, [{ type: 'MemberStatusChanged', payload: { programId: member.programId, memberId, fromStatus: member.status, toStatus: to, reason: why, changedAt: now.toISOString() } }], now);
       Object.assign(member, { status: to, statusReason: to === 'ACTIVE' ? null : why, updatedAt: now });
       return tx.getRepository(MemberEntity).save(member);
     });

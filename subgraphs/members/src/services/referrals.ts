@@ -1,6 +1,7 @@
 import { DomainError, type Clock } from '@loyalty-graph/shared';
 import { returning } from '@loyalty-graph/shared/db';
-import { emitEvents, EVENT_VERSIONS, type MembersEventPayloads } from '@loyalty-graph/shared/events';
+import { membersEvents } from '@loyalty-graph/shared/contracts';
+import { emit } from '@loyalty-graph/shared/events';
 import type { EntityManager } from 'typeorm';
 import { normalizeReferralCode, paysBonuses, type ReferralTrigger } from '../domain/referral';
 import type { ProgramSettings } from './program-settings';
@@ -61,7 +62,7 @@ export class ReferralService {
       [refereeId, rules.referrerBonus, rules.refereeBonus, now, happened],
     );
     if (!row) return;
-    const payload: MembersEventPayloads['ReferralQualified'] = {
+    const payload = {
       programId,
       referralId: row.id,
       referrerId: row.referrerId,
@@ -70,6 +71,6 @@ export class ReferralService {
       refereeBonus: rules.refereeBonus,
       qualifiedAt: now.toISOString(),
     };
-    await emitEvents(tx, [{ aggregateType: 'Member', aggregateId: refereeId, type: 'ReferralQualified', version: EVENT_VERSIONS.ReferralQualified, payload }], now);
+    await emit(tx, membersEvents, [{ type: 'ReferralQualified', payload }], now);
   }
 }

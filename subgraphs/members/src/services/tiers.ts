@@ -1,5 +1,6 @@
 import type { Clock } from '@loyalty-graph/shared';
-import { emitEvents, EVENT_VERSIONS, type EventEnvelope, type LedgerEventPayloads, type MembersEventPayloads, type TierChangeReason } from '@loyalty-graph/shared/events';
+import { type ledgerEvents, membersEvents, type TierChangeReason } from '@loyalty-graph/shared/contracts';
+import { emit, type ContractEvent } from '@loyalty-graph/shared/events';
 import type { DataSource, EntityManager } from 'typeorm';
 import {
   atGraceEnd,
@@ -39,8 +40,8 @@ export class TierService {
   ) {}
 
   /** PointsAccrued: count the status points in the purchase's period; upgrade at once; maybe qualify a referral. */
-  async onPointsAccrued(tx: EntityManager, event: EventEnvelope): Promise<void> {
-    const accrued = event.payload as LedgerEventPayloads['PointsAccrued'];
+  async onPointsAccrued(tx: EntityManager, event: ContractEvent<typeof ledgerEvents, 'PointsAccrued'>): Promise<void> {
+    const accrued = event.payload;
     // The member (locked), the program's settings and its ladder in one round trip: this runs for every purchase.
     const [row] = (await tx.query(
       `SELECT ${MEMBER_COLUMNS}, s.period_months, s.period_anchor, s.downgrade, s.grace_days, s.manual_mode, s.referral_trigger, s.referrer_bonus, s.referee_bonus, s.updated_at,
@@ -78,8 +79,8 @@ export class TierService {
    * period in force instead: the status already earned stays, but must be earned back.
    * Downgrades wait for the period end either way.
    */
-  async onPointsReturned(tx: EntityManager, event: EventEnvelope): Promise<void> {
-    const returned = event.payload as LedgerEventPayloads['PointsReturned'];
+  async onPointsReturned(tx: EntityManager, event: ContractEvent<typeof ledgerEvents, 'PointsReturned'>): Promise<void> {
+    const returned = event.payload;
     const statusPoints = returned.statusFromPending + returned.statusFromPosted;
     if (statusPoints === 0) return;
     const member = await this.lock(tx, returned.memberId);
@@ -250,14 +251,14 @@ export async function recordTierChange(
   if (change.announce === false) return;
   const ranks = change.ladder ?? ((await tx.query(`SELECT id, rank FROM tiers WHERE id = ANY($1::uuid[])`, [[change.fromTierId, change.toTierId].filter(Boolean)])) as { id: string; rank: number }[]);
   const rank = (id: string | null) => ranks.find((t) => t.id === id)?.rank ?? -1;
-  const payload: MembersEventPayloads['TierChanged'] = {
+  const payload = {
     programId: change.programId,
     memberId: change.memberId,
     fromTierId: change.fromTierId,
     toTierId: change.toTierId,
-    direction: rank(change.toTierId) > rank(change.fromTierId) ? 'UP' : 'DOWN',
+    direction: rank(change.toTierId) > rank(change.fromTierId) ? ('UP' as const) : ('DOWN' as const),
     reason: change.reason,
     changedAt: change.at.toISOString(),
   };
-  await emitEvents(tx, [{ aggregateType: 'Member', aggregateId: change.memberId, type: 'TierChanged', version: EVENT_VERSIONS.TierChanged, payload }], change.at);
+  await emit(tx, membersEvents, [{ type: 'TierChanged', payload }], change.at);
 }

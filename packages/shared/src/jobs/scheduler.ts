@@ -2,7 +2,14 @@ import type { DataSource, MigrationInterface, QueryRunner } from 'typeorm';
 import type { Clock } from '../clock';
 import { returning } from '../db';
 import type { Logger } from '../logger';
-import type { SubgraphJob } from './subgraph-server';
+
+/** Recurring work of a subgraph (posting pending points, expiring holds, closing tier periods). */
+export interface SubgraphJob {
+  name: string;
+  intervalMs: number;
+  /** Does one round of work; resolves to how much it did. */
+  run(): Promise<number>;
+}
 
 /** A job's schedule and its last run, as operators see it. */
 export interface JobState {
@@ -103,7 +110,7 @@ export class Scheduler {
   }
 }
 
-/** The scheduler's table; every subgraph with jobs lists this migration. */
+/** The scheduler's table; the subgraph kit adds it to every subgraph's migrations. */
 export class ScheduledJobs1764000000000 implements MigrationInterface {
   name = 'ScheduledJobs1764000000000';
 

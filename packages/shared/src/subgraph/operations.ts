@@ -2,11 +2,10 @@ import type { DataSource } from 'typeorm';
 import { isOperator } from '../access';
 import { DomainError, forbidden } from '../errors';
 import { toPayload } from '../payload';
+import type { ViewerContext } from '../access';
 import type { Viewer } from '../viewer';
-import type { Clock } from '../clock';
-import type { JobState, Scheduler } from '../subgraph/scheduler';
-import type { SubgraphJob } from '../subgraph/subgraph-server';
-import { consumerStatuses, deadLetters, type ConsumerStatus, type DeadLetter, type DeadLetterState, type EventConsumer, type ReplayOutcome } from './consumer';
+import type { JobState, Scheduler } from '../jobs';
+import { consumerStatuses, deadLetters, type ConsumerStatus, type DeadLetter, type DeadLetterState, type EventConsumer, type ReplayOutcome } from '../events';
 
 /** The producer side, as operators see it: how far numbering got and what waits to be numbered. */
 export interface OutboxStatus {
@@ -37,7 +36,7 @@ function view({ event, ...letter }: DeadLetter): DeadLetterView {
 export interface OperationsSources {
   subgraph: string;
   db: DataSource;
-  scheduler?: Scheduler;
+  scheduler: Scheduler;
   /** Whether this subgraph produces events (has an outbox). */
   producer: boolean;
   consumers: EventConsumer[];
@@ -45,36 +44,18 @@ export interface OperationsSources {
 
 const OPEN: DeadLetterState[] = ['FAILED', 'PARKED'];
 
-const DAY_MS = 86_400_000;
-
-/**
- * The job that keeps consumers' processed records from growing with traffic: hourly, it forgets
- * what was processed more than `days` ago. Replays from further back must rebuild (forget).
- */
-export function processedEventsRetention(consumers: EventConsumer[], clock: Clock, days = 30): SubgraphJob {
-  return {
-    name: 'prune-processed-events',
-    intervalMs: 3_600_000,
-    async run() {
-      let pruned = 0;
-      for (const consumer of consumers) pruned += await consumer.prune(new Date(clock.now().getTime() - days * DAY_MS));
-      return pruned;
-    },
-  };
-}
-
 /** Delivery and jobs run for every program at once: they are the platform operators' business. */
 function assertOperator(viewer: Viewer): void {
   if (!isOperator(viewer)) throw forbidden('Only platform operators see event delivery and jobs');
 }
 
-export async function subgraphOperations(viewer: Viewer, sources: OperationsSources): Promise<SubgraphOperations> {
+async function subgraphOperations(viewer: Viewer, sources: OperationsSources): Promise<SubgraphOperations> {
   assertOperator(viewer);
   const consumers = sources.consumers.length ? await consumerStatuses(sources.db, sources.consumers.map((c) => c.name)) : [];
   const letters = sources.consumers.length ? await deadLetters(sources.db, { states: OPEN, limit: 100 }) : [];
   return {
     subgraph: sources.subgraph,
-    jobs: (await sources.scheduler?.states()) ?? [],
+    jobs: await sources.scheduler.states(),
     outbox: sources.producer ? await outboxStatus(sources.db) : null,
     consumers: consumers.map((c) => ({ ...c, position: BigInt(c.position), head: BigInt(c.head), lag: BigInt(c.lag) })),
     deadLetters: letters.map(view),
@@ -91,7 +72,7 @@ async function outboxStatus(db: DataSource): Promise<OutboxStatus> {
 }
 
 /** The replayDeadLetter mutations' payload. */
-export async function replayDeadLetterPayload(viewer: Viewer, sources: OperationsSources, input: { id: string; discard?: boolean | null }) {
+async function replayDeadLetterPayload(viewer: Viewer, sources: OperationsSources, input: { id: string; discard?: boolean | null }) {
   assertOperator(viewer);
   const { outcome, userErrors } = await toPayload('outcome', () => replayDeadLetter(sources.consumers, sources.db, input.id, input.discard ?? false));
   return { replayed: outcome?.replayed ?? 0, failed: outcome?.failed ? view(outcome.failed) : null, userErrors };
@@ -104,4 +85,45 @@ async function replayDeadLetter(consumers: EventConsumer[], db: DataSource, id: 
   if (!letter || !consumer) throw new DomainError('DEAD_LETTER_NOT_FOUND', 'No such dead letter in this subgraph', 'id');
   if (!OPEN.includes(letter.state)) throw new DomainError('DEAD_LETTER_CLOSED', `The dead letter was already ${letter.state}`, 'id');
   return discard ? consumer.discard(id) : consumer.replay(id);
+}
+
+const capitalised = (name: string) => name[0]!.toUpperCase() + name.slice(1);
+
+/** The operators' root fields of a subgraph, named after it so each is unique in the supergraph. */
+export function operationsFieldNames(subgraph: string) {
+  return { query: `${subgraph}Operations`, replay: `replay${capitalised(subgraph)}DeadLetter` };
+}
+
+/**
+ * The operators' fields the kit adds to a subgraph's schema: its delivery and jobs, and (when it
+ * consumes events) the replay of a dead letter. Their types are in the platform SDL.
+ */
+export function operationsSdl(subgraph: string, options: { consumes: boolean; extendQuery: boolean; extendMutation: boolean }): string {
+  const names = operationsFieldNames(subgraph);
+  const query = `${options.extendQuery ? 'extend ' : ''}type Query {
+  "The ${subgraph} subgraph's event delivery and jobs (platform operators)."
+  ${names.query}: SubgraphOperations! @access(allow: ["ADMIN"])
+}`;
+  const mutation = `${options.extendMutation ? 'extend ' : ''}type Mutation {
+  "Apply a dead-lettered event of the ${subgraph} subgraph again (after a fix), then those parked behind it (platform operators)."
+  ${names.replay}(input: ReplayDeadLetterInput!): ReplayDeadLetterPayload! @access(allow: ["ADMIN"])
+}`;
+  return options.consumes ? `${query}\n\n${mutation}\n` : `${query}\n`;
+}
+
+/** Resolvers for the operators' fields and the platform types that need one. */
+export function operationsResolvers(sources: OperationsSources, options: { replay: boolean }) {
+  const names = operationsFieldNames(sources.subgraph);
+  return {
+    Query: { [names.query]: (_parent: unknown, _args: unknown, { viewer }: ViewerContext) => subgraphOperations(viewer, sources) },
+    ...(options.replay
+      ? {
+          Mutation: {
+            [names.replay]: (_parent: unknown, { input }: { input: { id: string; discard?: boolean | null } }, { viewer }: ViewerContext) =>
+              replayDeadLetterPayload(viewer, sources, input),
+          },
+        }
+      : {}),
+    ScheduledJob: { everySeconds: (job: JobState) => Math.round(job.everyMs / 1000) },
+  };
 }

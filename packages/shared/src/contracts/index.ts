@@ -1,0 +1,3 @@
+/** The event contracts, one module per producer: what each subgraph tells the others. */
+export * from './ledger';
+export * from './members';

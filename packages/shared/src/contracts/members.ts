@@ -1,0 +1,80 @@
+import { z } from 'zod';
+import { defineContract, defineEvent } from '../events/contract';
+
+const id = z.uuid();
+const instant = z.iso.datetime({ offset: true });
+const memberStatus = z.enum(['ACTIVE', 'SUSPENDED', 'CLOSED']);
+
+export const TIER_CHANGE_REASONS = ['QUALIFIED', 'PERIOD_END', 'GRACE_ENDED', 'MANUAL'] as const;
+export type TierChangeReason = (typeof TIER_CHANGE_REASONS)[number];
+
+/**
+ * What the members subgraph tells others. Every event's aggregate is the member it is about, so a
+ * consumer sees one member's facts in the order they happened.
+ */
+export const membersEvents = defineContract('members', {
+  MemberEnrolled: defineEvent({
+    version: 1,
+    emittedWhen: 'a member enrolled (self-service, hotline or partner)',
+    aggregateType: 'Member',
+    aggregateId: (p) => p.memberId,
+    payload: z.object({
+      programId: id,
+      memberId: id,
+      channel: z.enum(['SELF', 'AGENT', 'PARTNER']),
+      referralId: id.nullable().describe('the referral this enrolment was made under; null without a referral code'),
+      enrolledAt: instant,
+      tierId: id
+        .nullable()
+        .optional()
+        .describe('the tier the member starts in (null when the program has no entry tier); absent on events written before it was carried'),
+    }),
+  }),
+  MemberStatusChanged: defineEvent({
+    version: 1,
+    emittedWhen: 'a member was suspended, reactivated or closed (`changeMemberStatus`)',
+    aggregateType: 'Member',
+    aggregateId: (p) => p.memberId,
+    payload: z.object({
+      programId: id,
+      memberId: id,
+      fromStatus: memberStatus,
+      toStatus: memberStatus.describe('only ACTIVE members earn and spend'),
+      reason: z.string(),
+      changedAt: instant,
+    }),
+  }),
+  TierChanged: defineEvent({
+    version: 1,
+    emittedWhen: "a member's tier changed: automatically (qualified, period end, grace ended) or by an agent",
+    aggregateType: 'Member',
+    aggregateId: (p) => p.memberId,
+    payload: z.object({
+      programId: id,
+      memberId: id,
+      fromTierId: id.nullable(),
+      toTierId: id.nullable(),
+      direction: z.enum(['UP', 'DOWN']).describe('by rank; manual changes say MANUAL in `reason`'),
+      reason: z.enum(TIER_CHANGE_REASONS),
+      changedAt: instant,
+    }),
+  }),
+  ReferralQualified: defineEvent({
+    version: 1,
+    emittedWhen:
+      'a referral met the program\'s trigger (the friend enrolled, or made a first purchase); emitted once per referral (aggregate: the referred friend)',
+    aggregateType: 'Member',
+    aggregateId: (p) => p.refereeId,
+    payload: z.object({
+      programId: id,
+      referralId: id,
+      referrerId: id,
+      refereeId: id,
+      referrerBonus: z.number().int().nonnegative(),
+      refereeBonus: z.number().int().nonnegative(),
+      qualifiedAt: instant,
+    }),
+  }),
+});
+
+export type MembersEvents = typeof membersEvents;

@@ -1,0 +1,99 @@
+import type { DataSource, EntityManager, MigrationInterface, QueryRunner } from 'typeorm';
+import { membersEvents } from '../contracts/members';
+import { consume, type Consumption } from '../events/contract';
+import { isUuid } from '../ids';
+import type { EventEnvelope } from '../events/envelope';
+
+/**
+ * What a subgraph other than members knows about a member: enough to decide whether they may earn
+ * or spend, in which program, and at which tier. Kept from members' events in the subgraph's own
+ * database (a projection), so the subgraph keeps working while members is down.
+ */
+export interface MemberSnapshot {
+  id: string;
+  programId: string;
+  status: 'ACTIVE' | 'SUSPENDED' | 'CLOSED';
+  tierId: string | null;
+}
+
+/** Ids → snapshots in the same order, null for members nobody knows. */
+export type MemberDirectory = (ids: readonly string[]) => Promise<(MemberSnapshot | null)[]>;
+
+/**
+ * The projection's table. `version` is the member's aggregate version at the last applied event:
+ * an event older than what the row already shows (a rewind that did not empty the table) changes
+ * nothing.
+ */
+export class MemberSnapshots1764400000000 implements MigrationInterface {
+  name = 'MemberSnapshots1764400000000';
+
+  async up(q: QueryRunner): Promise<void> {
+    await q.query(`
+      CREATE TABLE member_snapshots (
+        member_id uuid PRIMARY KEY,
+        program_id uuid NOT NULL,
+        status text NOT NULL CHECK (status IN ('ACTIVE', 'SUSPENDED', 'CLOSED')),
+        tier_id uuid,
+        version int NOT NULL,
+        updated_at timestamptz NOT NULL
+      )`);
+  }
+
+  async down(q: QueryRunner): Promise<void> {
+    await q.query(`DROP TABLE member_snapshots`);
+  }
+}
+
+async function update(tx: EntityManager, event: EventEnvelope, column: 'status' | 'tier_id', value: string | null): Promise<void> {
+  await tx.query(`UPDATE member_snapshots SET ${column} = $2, version = $3, updated_at = $4 WHERE member_id = $1 AND version < $3`, [
+    event.aggregateId,
+    value,
+    event.aggregateVersion,
+    event.occurredAt,
+  ]);
+}
+
+/**
+ * The handlers that keep the projection. A row starts with the member's enrolment; status and
+ * tier changes update it. Members enrolled before MemberEnrolled carried the entry tier have no
+ * row (their first tier is unknown here) and are read through (see `snapshotDirectory`).
+ */
+export function memberSnapshotConsumption(): Consumption {
+  return consume(membersEvents, {
+    async MemberEnrolled(tx, event) {
+      const { memberId, programId, tierId } = event.payload;
+      if (tierId === undefined) return;
+      await tx.query(
+        `INSERT INTO member_snapshots (member_id, program_id, status, tier_id, version, updated_at) VALUES ($1, $2, 'ACTIVE', $3, $4, $5)
+         ON CONFLICT (member_id) DO NOTHING`,
+        [memberId, programId, tierId, event.aggregateVersion, event.occurredAt],
+      );
+    },
+    MemberStatusChanged: (tx, event) => update(tx, event, 'status', event.payload.toStatus),
+    TierChanged: (tx, event) => update(tx, event, 'tier_id', event.payload.toTierId),
+  });
+}
+
+/**
+ * Answers from the projection; members the projection does not hold yet are read through from
+ * the members subgraph. That covers a purchase right after enrolment, before MemberEnrolled has
+ * arrived (delivery takes milliseconds to a second, and a cashier cannot wait), and members from
+ * before the projection. What is read through is not stored: only events write the projection,
+ * so it never goes back to an older state than it showed. A member the projection holds is
+ * answered without members, so known members keep earning while members is down.
+ */
+export function snapshotDirectory(db: DataSource, readThrough: MemberDirectory): MemberDirectory {
+  return async (ids) => {
+    const rows = (await db.query(
+      `SELECT member_id AS id, program_id AS "programId", status, tier_id AS "tierId" FROM member_snapshots WHERE member_id = ANY($1::uuid[])`,
+      [ids.filter(isUuid)],
+    )) as MemberSnapshot[];
+    const found = new Map<string, MemberSnapshot | null>(rows.map((row) => [row.id, row]));
+    const missing = [...new Set(ids.filter((id) => isUuid(id) && !found.has(id)))];
+    if (missing.length) {
+      const read = await readThrough(missing);
+      missing.forEach((id, i) => found.set(id, read[i] ?? null));
+    }
+    return ids.map((id) => found.get(id) ?? null);
+  };
+}
