@@ -2,7 +2,8 @@
  * Generates resolver types from each subgraph's schema.graphql (GraphQL Code Generator,
  * typescript + typescript-resolvers, federation mode, mappers to entities).
  *
- *   pnpm codegen          write src/generated/resolvers.ts for every subgraph
+ *   pnpm codegen          write src/generated/resolvers.ts for every subgraph, and the event
+ *                         catalogue in docs/events.md (from the contracts)
  *   pnpm codegen:check    fail when a generated file is stale (part of `pnpm test`)
  *
  * Each subgraph's types come from its whole SDL as the subgraph kit joins it (the platform's
@@ -18,6 +19,7 @@ import * as typescriptPlugin from '@graphql-codegen/typescript';
 import * as resolversPlugin from '@graphql-codegen/typescript-resolvers';
 import { buildASTSchema, parse } from 'graphql';
 import { SUBGRAPHS } from '@loyalty-graph/supergraph';
+import { withCatalogue } from './lib/event-catalogue';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -89,8 +91,9 @@ async function generate(subgraph: SubgraphCodegen): Promise<{ path: string; cont
 async function main(): Promise<void> {
   const check = process.argv.includes('--check');
   const stale: string[] = [];
-  for (const subgraph of await subgraphs()) {
-    const { path, content } = await generate(subgraph);
+  const events = join(root, 'docs/events.md');
+  const outputs = [...(await Promise.all((await subgraphs()).map(generate))), { path: events, content: withCatalogue(await readFile(events, 'utf8')) }];
+  for (const { path, content } of outputs) {
     const current = existsSync(path) ? await readFile(path, 'utf8') : null;
     if (current === content) continue;
     if (check) {
@@ -102,10 +105,10 @@ async function main(): Promise<void> {
     }
   }
   if (stale.length) {
-    console.error(`Generated resolver types are stale; run \`pnpm codegen\`:\n  ${stale.join('\n  ')}`);
+    console.error(`Generated files are stale; run \`pnpm codegen\`:\n  ${stale.join('\n  ')}`);
     process.exitCode = 1;
   } else if (check) {
-    console.log('generated resolver types are up to date');
+    console.log('generated resolver types and the event catalogue are up to date');
   }
 }
 

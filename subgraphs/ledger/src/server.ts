@@ -22,7 +22,7 @@ export const ledgerSubgraph = defineSubgraph<Services, RequestContext>({
   services: ({ db, clock, members }) => createServices(db, clock, members),
   consumes: ({ bonuses }) => [
     // A bonus locks two members' accounts (in id order); one bonus per transaction keeps that the only order.
-    consume(membersEvents, { ReferralQualified: (tx, event) => bonuses.onReferralQualified(tx, event) }, { solo: true }),
+    consume(membersEvents, { ReferralQualified: (tx, event) => bonuses.onReferralQualified(tx, event) }, { solo: true, does: 'credits the bonuses (a `BONUS` journal entry per member), once per referral and role' }),
   ],
   jobs: ({ purchases, holds, expiry }) => [
     { name: 'post-pending-points', intervalMs: 10_000, run: () => purchases.postDue() },

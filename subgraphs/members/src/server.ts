@@ -24,7 +24,7 @@ export const membersSubgraph = defineSubgraph<Services, RequestContext>({
     consume(ledgerEvents, {
       PointsAccrued: (tx, event) => tiers.onPointsAccrued(tx, event),
       PointsReturned: (tx, event) => tiers.onPointsReturned(tx, event),
-    }),
+    }, { does: "status points per qualification period; upgrades at once; a referral's first purchase" }),
   ],
   jobs: ({ tiers }) => [{ name: 'close-tier-periods', intervalMs: 60_000, run: () => tiers.closePeriods() }],
   context: createContext,

@@ -38,6 +38,8 @@ export interface EventConsumerOptions {
    * still share transactions.
    */
   soloTypes?: readonly string[];
+  /** What applying these events does, in words. */
+  does?: string;
 }
 
 export interface ConsumerStatus {
@@ -103,7 +105,9 @@ export class EventConsumer {
   private readonly transactionSize: number;
   private readonly soloTypes: ReadonlySet<string>;
   /** Only these are read from the producer: the position moves past the rest without fetching them. */
-  private readonly types: string[];
+  readonly types: readonly string[];
+  /** What applying these events does, in words (the catalogue in docs/events.md). */
+  readonly does: string | undefined;
 
   constructor(private readonly options: EventConsumerOptions) {
     this.name = options.name;
@@ -116,6 +120,7 @@ export class EventConsumer {
     this.transactionSize = options.transactionSize ?? TRANSACTION_SIZE;
     this.soloTypes = new Set(options.soloTypes ?? []);
     this.types = Object.keys(options.handlers);
+    this.does = options.does;
   }
 
   /** Creates the consumer's position (at the start of the feed) if it has none. */

@@ -50,13 +50,13 @@ describe('emit', () => {
 describe('consume', () => {
   it('hands handlers the parsed payload, and ignores fields a newer producer added', async () => {
     const seen: unknown[] = [];
-    const { handlers } = consume(membersEvents, { MemberEnrolled: async (_tx, event) => void seen.push(event.payload) });
+    const { handlers } = consume(membersEvents, { MemberEnrolled: async (_tx, event) => void seen.push(event.payload) }, { does: 'records' });
     await handlers['MemberEnrolled']!({} as EntityManager, envelope('MemberEnrolled', { ...enrolment, addedLater: true }));
     expect(seen).toEqual([enrolment]);
   });
 
   it('fails an event of a version newer than the consumer knows, or a payload that breaks the contract', async () => {
-    const { handlers } = consume(membersEvents, { MemberEnrolled: async () => undefined });
+    const { handlers } = consume(membersEvents, { MemberEnrolled: async () => undefined }, { does: 'nothing' });
     await expect(handlers['MemberEnrolled']!({} as EntityManager, envelope('MemberEnrolled', enrolment, 2))).rejects.toThrow(/version 2 is newer/);
     const { programId: _dropped, ...incomplete } = enrolment;
     await expect(handlers['MemberEnrolled']!({} as EntityManager, envelope('MemberEnrolled', incomplete))).rejects.toThrow(/programId/);
@@ -65,14 +65,15 @@ describe('consume', () => {
   it("joins two readings of one producer: both handlers run, in order, and solo types stay solo", async () => {
     const ran: string[] = [];
     const [merged, ...rest] = mergeConsumptions([
-      consume(membersEvents, { TierChanged: async () => void ran.push('projection') }),
-      consume(membersEvents, { TierChanged: async () => void ran.push('own'), ReferralQualified: async () => undefined }, { solo: true }),
-      consume(ledgerEvents, { PointsAccrued: async () => undefined }),
+      consume(membersEvents, { TierChanged: async () => void ran.push('projection') }, { does: 'projects' }),
+      consume(membersEvents, { TierChanged: async () => void ran.push('own'), ReferralQualified: async () => undefined }, { solo: true, does: 'pays' }),
+      consume(ledgerEvents, { PointsAccrued: async () => undefined }, { does: 'counts' }),
     ]);
     expect(rest.map((c) => c.contract.producer)).toEqual(['ledger']);
     const changed = { programId, memberId, fromTierId: null, toTierId: null, direction: 'UP', reason: 'MANUAL', changedAt: '2026-11-30T10:00:00.000Z' };
     await merged!.handlers['TierChanged']!({} as EntityManager, envelope('TierChanged', changed));
     expect(ran).toEqual(['projection', 'own']);
     expect(merged!.soloTypes.sort()).toEqual(['ReferralQualified', 'TierChanged']);
+    expect(merged!.does).toBe('projects; pays');
   });
 });

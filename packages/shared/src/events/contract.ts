@@ -89,6 +89,8 @@ export interface Consumption {
    * do not follow.
    */
   soloTypes: string[];
+  /** What applying these events does, in words (the catalogue in docs/events.md). */
+  does: string;
 }
 
 /**
@@ -97,7 +99,7 @@ export interface Consumption {
  * knows, fails the event (it is retried, then dead-lettered for an operator) instead of being
  * half-understood.
  */
-export function consume<C extends EventContract>(contract: C, handlers: ContractHandlers<C>, options: { solo?: boolean } = {}): Consumption {
+export function consume<C extends EventContract>(contract: C, handlers: ContractHandlers<C>, options: { does: string; solo?: boolean }): Consumption {
   const typed: Record<string, EventHandler> = {};
   for (const [type, handler] of Object.entries(handlers) as [string, EventHandler | undefined][]) {
     if (!handler) continue;
@@ -109,7 +111,7 @@ export function consume<C extends EventContract>(contract: C, handlers: Contract
       await handler(tx, { ...event, payload: definition.payload.parse(event.payload) });
     };
   }
-  return { contract, handlers: typed, soloTypes: options.solo ? Object.keys(typed) : [] };
+  return { contract, handlers: typed, soloTypes: options.solo ? Object.keys(typed) : [], does: options.does };
 }
 
 /** Several readings of one producer (the subgraph's own and a mounted projection's) as one: handlers of one type run in turn. */
@@ -132,6 +134,7 @@ export function mergeConsumptions(consumptions: Consumption[]): Consumption[] {
         : handler;
     }
     seen.soloTypes = [...new Set([...seen.soloTypes, ...consumption.soloTypes])];
+    seen.does = `${seen.does}; ${consumption.does}`;
   }
   return [...byProducer.values()];
 }

@@ -71,7 +71,7 @@ export function memberSnapshotConsumption(): Consumption {
     },
     MemberStatusChanged: (tx, event) => update(tx, event, 'status', event.payload.toStatus),
     TierChanged: (tx, event) => update(tx, event, 'tier_id', event.payload.toTierId),
-  });
+  }, { does: 'keeps the member-snapshot projection (program, status, tier: who may earn and spend, at which tier)' });
 }
 
 /**

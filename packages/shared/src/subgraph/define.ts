@@ -90,6 +90,7 @@ export function defineSubgraph<TServices, TContext extends ViewerContext>(defini
     defaultPort: definition.port,
     typeDefs,
     database: { name, entities: definition.entities ?? [], migrations },
+    ...(definition.produces ? { produces: definition.produces } : {}),
     create(deps: SubgraphDeps) {
       const { db, clock, logger } = deps;
       const members = definition.memberSnapshots
@@ -98,13 +99,14 @@ export function defineSubgraph<TServices, TContext extends ViewerContext>(defini
       const services = definition.services({ db, clock, logger, members });
       const consumptions = mergeConsumptions([...(definition.memberSnapshots ? [memberSnapshotConsumption()] : []), ...(definition.consumes?.(services) ?? [])]);
       const consumers = consumptions.map(
-        ({ contract, handlers, soloTypes }) =>
+        ({ contract, handlers, soloTypes, does }) =>
           new EventConsumer({
             name: `${name}.${contract.producer}-events`,
             db,
             source: deps.events.source(contract.producer, name),
             handlers,
             soloTypes,
+            does,
             clock,
             logger,
           }),

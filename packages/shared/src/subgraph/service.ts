@@ -8,7 +8,7 @@ import { envFields, parseEnv, parseServiceList } from '../env';
 import { createLogger, type Logger } from '../logger';
 import { onShutdown } from '../process';
 import { connect } from 'nats';
-import { ensureStream, HttpEventSource, JetStreamEventSource, type EventSource } from '../events';
+import { ensureStream, HttpEventSource, JetStreamEventSource, type EventContract, type EventSource } from '../events';
 import { launchSubgraph } from './lifecycle';
 import type { SubgraphServerOptions } from './subgraph-server';
 
@@ -63,6 +63,8 @@ export interface SubgraphModule<TContext extends ViewerContext = ViewerContext> 
     // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
     migrations: MixedList<Function | string>;
   };
+  /** The contract of the events it produces, if it produces any (docs/events.md is generated from it). */
+  produces?: EventContract;
   create(deps: SubgraphDeps): SubgraphServerOptions<TContext>;
 }
 
