@@ -12,11 +12,6 @@ import { LedgerSettings as LedgerSettingsModel } from '../domain/settings';
 import { RequestContext } from '../context';
 export type Maybe<T> = T | null;
 export type InputMaybe<T> = T | null | undefined;
-export type Exact<T extends { [key: string]: unknown }> = { [K in keyof T]: T[K] };
-export type MakeOptional<T, K extends keyof T> = Omit<T, K> & { [SubKey in K]?: Maybe<T[SubKey]> };
-export type MakeMaybe<T, K extends keyof T> = Omit<T, K> & { [SubKey in K]: Maybe<T[SubKey]> };
-export type MakeEmpty<T extends { [key: string]: unknown }, K extends keyof T> = { [_ in K]?: never };
-export type Incremental<T> = T | { [P in keyof T]?: P extends ' $fragmentName' | '__typename' ? T[P] : never };
 export type Omit<T, K extends keyof T> = Pick<T, Exclude<keyof T, K>>;
 export type RequireFields<T, K extends keyof T> = Omit<T, K> & { [P in K]-?: NonNullable<T[P]> };
 /** All built-in and custom scalars, mapped to their actual values */
@@ -26,14 +21,415 @@ export type Scalars = {
   Boolean: { input: boolean; output: boolean; }
   Int: { input: number; output: number; }
   Float: { input: number; output: number; }
-  link__Import: { input: any; output: any; }
+  /** A whole number that may exceed 32 bits (program-wide aggregates, feed positions), as a decimal string. */
+  BigInt: { input: bigint; output: bigint; }
   /** An instant as an ISO-8601 string in UTC. */
   DateTime: { input: Date; output: Date; }
   /** An exact decimal number as a string, e.g. "12.50". */
   Decimal: { input: string; output: string; }
-  /** A whole number that may exceed 32 bits (program-wide aggregates, feed positions), as a decimal string. */
-  BigInt: { input: bigint; output: bigint; }
-  _FieldSet: { input: any; output: any; }
+  link__Import: { input: unknown; output: unknown; }
+};
+
+export type AdjustPointsInput = {
+  comment: Scalars['String']['input'];
+  idempotencyKey: Scalars['String']['input'];
+  memberId: Scalars['ID']['input'];
+  /** Positive credits the member, negative debits. */
+  points: Scalars['Int']['input'];
+  reasonCode: AdjustmentReason;
+};
+
+export type AdjustmentReason =
+  | 'CORRECTION'
+  | 'FRAUD'
+  | 'GOODWILL'
+  | 'MISSING_POINTS'
+  | 'OTHER';
+
+export type BalanceBucket =
+  | 'HELD'
+  | 'PENDING'
+  | 'POSTED';
+
+export type BasketInput = {
+  channel: PurchaseChannel;
+  currency: Scalars['String']['input'];
+  lines: Array<BasketLineInput>;
+  partnerId?: InputMaybe<Scalars['ID']['input']>;
+};
+
+export type BasketLineInput = {
+  /** Total paid for the line (after line discounts). */
+  amount: Scalars['Decimal']['input'];
+  category: Scalars['String']['input'];
+  /** The line's id in the source system; returns refer to it. */
+  lineId: Scalars['String']['input'];
+  quantity: Scalars['Int']['input'];
+  sku: Scalars['String']['input'];
+};
+
+export type CapPeriod =
+  | 'DAY'
+  | 'MONTH'
+  | 'YEAR';
+
+/** A cause members can donate points to. */
+export type Charity = {
+  __typename?: 'Charity';
+  createdAt: Scalars['DateTime']['output'];
+  /** Points donated so far. */
+  donatedPoints: Scalars['BigInt']['output'];
+  id: Scalars['ID']['output'];
+  name: Scalars['String']['output'];
+};
+
+export type CharityPayload = {
+  __typename?: 'CharityPayload';
+  charity: Maybe<Charity>;
+  userErrors: Array<UserError>;
+};
+
+export type ClawbackPolicy =
+  /** Returned points already spent are taken anyway: the balance may go negative. */
+  | 'NEGATIVE_BALANCE'
+  /** Returned points already spent are written off by the program. */
+  | 'WRITE_OFF';
+
+export type ConfigureLedgerInput = {
+  clawbackPolicy?: InputMaybe<ClawbackPolicy>;
+  expiryMonths?: InputMaybe<Scalars['Int']['input']>;
+  expiryPolicy?: InputMaybe<ExpiryPolicy>;
+  holdTtlMinutes?: InputMaybe<Scalars['Int']['input']>;
+  monthlyDonationLimit?: InputMaybe<Scalars['Int']['input']>;
+  monthlyTransferLimit?: InputMaybe<Scalars['Int']['input']>;
+  programId: Scalars['ID']['input'];
+  returnWindowDays?: InputMaybe<Scalars['Int']['input']>;
+};
+
+export type CreateCharityInput = {
+  name: Scalars['String']['input'];
+  programId: Scalars['ID']['input'];
+};
+
+/** An event a consumer could not apply, kept whole for inspection and replay. */
+export type DeadLetter = {
+  __typename?: 'DeadLetter';
+  aggregateId: Scalars['ID']['output'];
+  attempts: Scalars['Int']['output'];
+  consumer: Scalars['String']['output'];
+  createdAt: Scalars['DateTime']['output'];
+  error: Maybe<Scalars['String']['output']>;
+  eventId: Scalars['ID']['output'];
+  eventType: Scalars['String']['output'];
+  id: Scalars['ID']['output'];
+  /** The event's payload as JSON. */
+  payload: Scalars['String']['output'];
+  position: Scalars['BigInt']['output'];
+  state: DeadLetterState;
+  updatedAt: Scalars['DateTime']['output'];
+};
+
+export type DeadLetterState =
+  | 'DISCARDED'
+  /** Failed every retry. */
+  | 'FAILED'
+  /** Waiting behind a failed event of the same aggregate. */
+  | 'PARKED'
+  | 'REPLAYED';
+
+export type DonatePointsInput = {
+  charityId: Scalars['ID']['input'];
+  idempotencyKey: Scalars['String']['input'];
+  memberId: Scalars['ID']['input'];
+  points: Scalars['Int']['input'];
+};
+
+/** How a line's points were computed, step by step. */
+export type EarnedLine = {
+  __typename?: 'EarnedLine';
+  /** e.g. ["base 1 per 1.00 on 25.00 = 25", "CATEGORY fuel ×2", "rounded FLOOR"] */
+  explanation: Array<Scalars['String']['output']>;
+  lineId: Scalars['String']['output'];
+  points: Scalars['Int']['output'];
+};
+
+/** A time-boxed multiplier, optionally limited to categories or channels. */
+export type EarningCampaign = {
+  __typename?: 'EarningCampaign';
+  categories: Array<Scalars['String']['output']>;
+  channels: Array<Scalars['String']['output']>;
+  endsAt: Scalars['DateTime']['output'];
+  factor: Scalars['Decimal']['output'];
+  name: Scalars['String']['output'];
+  startsAt: Scalars['DateTime']['output'];
+};
+
+export type EarningCampaignInput = {
+  categories?: InputMaybe<Array<Scalars['String']['input']>>;
+  channels?: InputMaybe<Array<Scalars['String']['input']>>;
+  endsAt: Scalars['DateTime']['input'];
+  factor: Scalars['Decimal']['input'];
+  name: Scalars['String']['input'];
+  startsAt: Scalars['DateTime']['input'];
+};
+
+/** At most this many points per member per calendar period (UTC). */
+export type EarningCap = {
+  __typename?: 'EarningCap';
+  maxPoints: Scalars['Int']['output'];
+  period: CapPeriod;
+};
+
+export type EarningCapInput = {
+  maxPoints: Scalars['Int']['input'];
+  period: CapPeriod;
+};
+
+/** Multiplies the points of basket lines matching one dimension value (e.g. CATEGORY=fuel ×2). */
+export type EarningMultiplier = {
+  __typename?: 'EarningMultiplier';
+  dimension: MultiplierDimension;
+  factor: Scalars['Decimal']['output'];
+  value: Scalars['String']['output'];
+};
+
+export type EarningMultiplierInput = {
+  dimension: MultiplierDimension;
+  factor: Scalars['Decimal']['input'];
+  value: Scalars['String']['input'];
+};
+
+/** One published version of a program's earning rules; it applies from `effectiveFrom`. */
+export type EarningRuleSet = {
+  __typename?: 'EarningRuleSet';
+  /** Points per `perAmount` of spend, e.g. 1 point per 1.00. */
+  basePoints: Scalars['Int']['output'];
+  campaigns: Array<EarningCampaign>;
+  caps: Array<EarningCap>;
+  createdAt: Scalars['DateTime']['output'];
+  createdBy: Maybe<Scalars['String']['output']>;
+  currency: Scalars['String']['output'];
+  /** DISCOUNT programs: percent of the basket given as an instant discount instead of points. */
+  discountPercent: Maybe<Scalars['Decimal']['output']>;
+  effectiveFrom: Scalars['DateTime']['output'];
+  id: Scalars['ID']['output'];
+  /** Baskets below this total earn nothing. */
+  minimumSpend: Maybe<Scalars['Decimal']['output']>;
+  multipliers: Array<EarningMultiplier>;
+  perAmount: Scalars['Decimal']['output'];
+  rounding: RoundingRule;
+  version: Scalars['Int']['output'];
+};
+
+export type EarningRuleSetPayload = {
+  __typename?: 'EarningRuleSetPayload';
+  ruleSet: Maybe<EarningRuleSet>;
+  userErrors: Array<UserError>;
+};
+
+/** A consumer of another subgraph's events. */
+export type EventConsumerStatus = {
+  __typename?: 'EventConsumerStatus';
+  /** Events that failed every retry and wait for an operator. */
+  deadLetters: Scalars['Int']['output'];
+  /** The producer's newest position at the last poll. */
+  head: Scalars['BigInt']['output'];
+  /** Events behind the producer (head − position). */
+  lag: Scalars['BigInt']['output'];
+  /** Why the last poll failed, until one succeeds. */
+  lastError: Maybe<Scalars['String']['output']>;
+  lastPolledAt: Maybe<Scalars['DateTime']['output']>;
+  name: Scalars['String']['output'];
+  /** Later events of the same aggregates, held back to keep their order. */
+  parked: Scalars['Int']['output'];
+  /** The last position applied. */
+  position: Scalars['BigInt']['output'];
+  producer: Scalars['String']['output'];
+};
+
+export type ExpiryPolicy =
+  /** Points expire at the end of the calendar year after the one they were earned in. */
+  | 'END_OF_NEXT_YEAR'
+  | 'NEVER'
+  /** Points expire N months after they were earned. */
+  | 'ROLLING_MONTHS';
+
+export type HoldActionInput = {
+  holdId: Scalars['ID']['input'];
+  idempotencyKey: Scalars['String']['input'];
+};
+
+export type HoldPayload = {
+  __typename?: 'HoldPayload';
+  hold: Maybe<PointsHold>;
+  userErrors: Array<UserError>;
+};
+
+export type HoldPointsInput = {
+  idempotencyKey: Scalars['String']['input'];
+  memberId: Scalars['ID']['input'];
+  points: Scalars['Int']['input'];
+  /** What the hold is for, e.g. a reward order id. */
+  reference: Scalars['String']['input'];
+};
+
+export type HoldStatus =
+  | 'CAPTURED'
+  | 'EXPIRED'
+  | 'OPEN'
+  | 'RELEASED';
+
+export type JobOutcome =
+  | 'FAILED'
+  | 'OK';
+
+/** An immutable journal transaction: its lines sum to zero in every bucket. */
+export type JournalEntry = {
+  __typename?: 'JournalEntry';
+  /** The entry this one corrects or completes (a return's purchase accrual, a capture's hold). */
+  correctsEntryId: Maybe<Scalars['ID']['output']>;
+  createdAt: Scalars['DateTime']['output'];
+  /** Who caused it: an agent's subject, a partner, or the system. */
+  createdBy: Maybe<Scalars['String']['output']>;
+  /** Why, in words (adjustment comment, return reason, rule explanation). */
+  description: Maybe<Scalars['String']['output']>;
+  id: Scalars['ID']['output'];
+  kind: JournalEntryKind;
+  lines: Array<JournalLine>;
+  /**
+   * Points this entry moved for the member whose statement shows it (positive in, negative out;
+   * holds move none: they only reserve).
+   */
+  memberAmount: Maybe<Scalars['Int']['output']>;
+  purchase: Maybe<Purchase>;
+  /** Adjustment reason code, clawback policy applied, … */
+  reasonCode: Maybe<Scalars['String']['output']>;
+};
+
+export type JournalEntryKind =
+  /** Points earned by a purchase (pending during the return window, or posted at once). */
+  | 'ACCRUAL'
+  | 'ADJUSTMENT'
+  /** A referral's bonus (the members subgraph decided it qualified). */
+  | 'BONUS'
+  | 'CAPTURE'
+  /** Points given to a charity. */
+  | 'DONATION'
+  /** Points that reached their expiry date. */
+  | 'EXPIRY'
+  | 'HOLD'
+  /** A purchase's pending points posted when its return window closed. */
+  | 'POSTING'
+  /** Expired points given back by an agent. */
+  | 'REINSTATEMENT'
+  | 'RELEASE'
+  /** Points taken back for returned goods. */
+  | 'RETURN'
+  /** Points sent to another member. */
+  | 'TRANSFER';
+
+export type JournalEntryPayload = {
+  __typename?: 'JournalEntryPayload';
+  entry: Maybe<JournalEntry>;
+  userErrors: Array<UserError>;
+};
+
+/** One movement of points on one account. */
+export type JournalLine = {
+  __typename?: 'JournalLine';
+  account: LedgerAccount;
+  /** Positive credits the account, negative debits it. */
+  amount: Scalars['Int']['output'];
+  bucket: BalanceBucket;
+};
+
+export type LedgerAccount = {
+  __typename?: 'LedgerAccount';
+  id: Scalars['ID']['output'];
+  kind: LedgerAccountKind;
+  /** The member or partner the account belongs to, for MEMBER_* and PARTNER_FUNDING. */
+  ownerId: Maybe<Scalars['ID']['output']>;
+};
+
+export type LedgerAccountKind =
+  /** The other side of manual adjustments. */
+  | 'ADJUSTMENT'
+  /** Where expired points go. */
+  | 'BREAKAGE'
+  /** A charity's received donations. */
+  | 'CHARITY'
+  /** Reserved points awaiting capture or release. */
+  | 'HOLDS'
+  /** The program's side of reward points it issues. */
+  | 'ISSUANCE'
+  /** A member's spendable points. */
+  | 'MEMBER_REWARD'
+  /** A member's tier-qualifying points. */
+  | 'MEMBER_STATUS'
+  /** A partner's side of points it funds. */
+  | 'PARTNER_FUNDING'
+  /** Where redeemed points go. */
+  | 'REDEMPTION'
+  /** The program's side of status points it issues. */
+  | 'STATUS_ISSUANCE'
+  /** Points clawed back but already spent, written off by the program. */
+  | 'WRITE_OFF';
+
+export type LedgerSettings = {
+  __typename?: 'LedgerSettings';
+  clawbackPolicy: ClawbackPolicy;
+  /** For ROLLING_MONTHS. */
+  expiryMonths: Maybe<Scalars['Int']['output']>;
+  expiryPolicy: ExpiryPolicy;
+  /** How long a hold lives before it is released by itself. */
+  holdTtlMinutes: Scalars['Int']['output'];
+  /** Most points a member may donate per calendar month (0: donations are off). */
+  monthlyDonationLimit: Scalars['Int']['output'];
+  /** Most points a member may send to other members per calendar month (0: transfers are off). */
+  monthlyTransferLimit: Scalars['Int']['output'];
+  /** Days purchase points stay pending before they post (0 posts at once). */
+  returnWindowDays: Scalars['Int']['output'];
+};
+
+export type LedgerSettingsPayload = {
+  __typename?: 'LedgerSettingsPayload';
+  settings: Maybe<LedgerSettings>;
+  userErrors: Array<UserError>;
+};
+
+export type Member = {
+  __typename?: 'Member';
+  id: Scalars['ID']['output'];
+  /** The member's points: what they can spend, what is on its way, what is reserved. */
+  points: Maybe<MemberPoints>;
+  /** The member's journal entries, newest first. */
+  statement: Maybe<StatementConnection>;
+};
+
+
+export type MemberStatementArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  filter?: InputMaybe<StatementFilter>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+};
+
+/** A member's balances. available = posted − held; pending points are never spendable. */
+export type MemberPoints = {
+  __typename?: 'MemberPoints';
+  /** Spendable now. */
+  available: Scalars['Int']['output'];
+  /** Reserved by open holds (e.g. a reward order awaiting confirmation). */
+  held: Scalars['Int']['output'];
+  /** Every reward point ever credited, net of returns. */
+  lifetimeEarned: Scalars['Int']['output'];
+  /** The next batches of points to expire, soonest first. */
+  nextExpiries: Array<PointsExpiry>;
+  /** Earned but inside the return window; posts automatically when the window closes. */
+  pending: Scalars['Int']['output'];
+  /** Posted to the account (includes held points). */
+  posted: Scalars['Int']['output'];
+  /** Tier-qualifying status points (never spendable). */
+  statusPoints: Scalars['Int']['output'];
 };
 
 /** A sum of money: an exact decimal amount and its ISO 4217 currency. */
@@ -51,69 +447,107 @@ export type MoneyInput = {
   currency: Scalars['String']['input'];
 };
 
-/** Where a page of a connection ends. */
-export type PageInfo = {
-  __typename?: 'PageInfo';
-  hasNextPage: Scalars['Boolean']['output'];
-  /** Pass as `after` to get the next page. */
-  endCursor: Maybe<Scalars['String']['output']>;
+export type MultiplierDimension =
+  | 'CATEGORY'
+  | 'CHANNEL'
+  | 'PARTNER'
+  | 'SKU'
+  | 'TIER';
+
+export type Mutation = {
+  __typename?: 'Mutation';
+  /** A manual correction by an agent, with a reason code and a comment. */
+  adjustPoints: JournalEntryPayload;
+  /** Spend held points for good. */
+  captureHold: HoldPayload;
+  configureLedger: LedgerSettingsPayload;
+  createCharity: CharityPayload;
+  /** Give points to one of the program's charities (members give their own). */
+  donatePoints: JournalEntryPayload;
+  /** Reserve points (e.g. for a reward order); released by itself after the program's hold TTL. */
+  holdPoints: HoldPayload;
+  /** Publish a new version of the earning rules (history is kept). */
+  publishEarningRules: EarningRuleSetPayload;
+  /** Accrue points for a purchase, identified by (source, externalId). Points stay pending for the return window. */
+  recordPurchase: RecordPurchasePayload;
+  /**
+   * Take back the points of returned goods: pending points first, then posted ones; what the member
+   * already spent is clawed back or written off per the program's clawback policy.
+   */
+  recordReturn: RecordReturnPayload;
+  /** Give back points that expired (once per expiry), as a new entry linked to it. */
+  reinstateExpiredPoints: JournalEntryPayload;
+  /** Give held points back. */
+  releaseHold: HoldPayload;
+  /** Apply a dead-lettered event of the ledger subgraph again (after a fix), then those parked behind it (platform operators). */
+  replayLedgerDeadLetter: ReplayDeadLetterPayload;
+  /** Send points to another member of the same program (members send their own). */
+  transferPoints: JournalEntryPayload;
 };
 
-/** An expected business failure: the request was valid, the answer is no. */
-export type UserError = {
-  __typename?: 'UserError';
-  /** Machine-readable, e.g. IDENTIFIER_TAKEN. */
-  code: Scalars['String']['output'];
-  /** The input field it concerns, as a dotted path, when there is one. */
-  field: Maybe<Scalars['String']['output']>;
-  message: Scalars['String']['output'];
+
+export type MutationAdjustPointsArgs = {
+  input: AdjustPointsInput;
 };
 
-/** What an operator's replay of a dead letter asks for. */
-export type ReplayDeadLetterInput = {
-  id: Scalars['ID']['input'];
-  /** Give up on the event instead (it must never apply); the events parked behind it are then replayed. */
-  discard?: InputMaybe<Scalars['Boolean']['input']>;
+
+export type MutationCaptureHoldArgs = {
+  input: HoldActionInput;
 };
 
-export type ReplayDeadLetterPayload = {
-  __typename?: 'ReplayDeadLetterPayload';
-  /** Events applied, the dead letter included. */
-  replayed: Scalars['Int']['output'];
-  /** The dead letter that failed again, if one did (it and those after it stay open). */
-  failed: Maybe<DeadLetter>;
-  userErrors: Array<UserError>;
+
+export type MutationConfigureLedgerArgs = {
+  input: ConfigureLedgerInput;
 };
 
-export type JobOutcome =
-  | 'OK'
-  | 'FAILED';
 
-/** A recurring job of this subgraph: when it runs next and how its last run went. */
-export type ScheduledJob = {
-  __typename?: 'ScheduledJob';
-  name: Scalars['String']['output'];
-  everySeconds: Scalars['Int']['output'];
-  nextRunAt: Scalars['DateTime']['output'];
-  lastStartedAt: Maybe<Scalars['DateTime']['output']>;
-  lastFinishedAt: Maybe<Scalars['DateTime']['output']>;
-  lastOutcome: Maybe<JobOutcome>;
-  /** How much the last run did (rows posted, members evaluated…). */
-  lastResult: Maybe<Scalars['Int']['output']>;
-  lastError: Maybe<Scalars['String']['output']>;
+export type MutationCreateCharityArgs = {
+  input: CreateCharityInput;
 };
 
-/** One subgraph's event delivery and scheduled jobs. */
-export type SubgraphOperations = {
-  __typename?: 'SubgraphOperations';
-  subgraph: Scalars['String']['output'];
-  jobs: Array<ScheduledJob>;
-  /** The events this subgraph produces; null when it produces none. */
-  outbox: Maybe<OutboxStatus>;
-  /** Other subgraphs' events this one applies. */
-  consumers: Array<EventConsumerStatus>;
-  /** Open dead letters (FAILED, and PARKED behind them), oldest first, at most 100. */
-  deadLetters: Array<DeadLetter>;
+
+export type MutationDonatePointsArgs = {
+  input: DonatePointsInput;
+};
+
+
+export type MutationHoldPointsArgs = {
+  input: HoldPointsInput;
+};
+
+
+export type MutationPublishEarningRulesArgs = {
+  input: PublishEarningRulesInput;
+};
+
+
+export type MutationRecordPurchaseArgs = {
+  input: RecordPurchaseInput;
+};
+
+
+export type MutationRecordReturnArgs = {
+  input: RecordReturnInput;
+};
+
+
+export type MutationReinstateExpiredPointsArgs = {
+  input: ReinstateExpiredPointsInput;
+};
+
+
+export type MutationReleaseHoldArgs = {
+  input: HoldActionInput;
+};
+
+
+export type MutationReplayLedgerDeadLetterArgs = {
+  input: ReplayDeadLetterInput;
+};
+
+
+export type MutationTransferPointsArgs = {
+  input: TransferPointsInput;
 };
 
 /** A producer's outbox: events are numbered (given a feed position) once committed. */
@@ -121,633 +555,145 @@ export type OutboxStatus = {
   __typename?: 'OutboxStatus';
   /** The newest position; consumers are caught up when they reach it. */
   head: Scalars['BigInt']['output'];
+  oldestUnsequencedAt: Maybe<Scalars['DateTime']['output']>;
   /** Committed events not numbered yet (numbering runs whenever a consumer polls). */
   unsequenced: Scalars['Int']['output'];
-  oldestUnsequencedAt: Maybe<Scalars['DateTime']['output']>;
 };
 
-/** A consumer of another subgraph's events. */
-export type EventConsumerStatus = {
-  __typename?: 'EventConsumerStatus';
-  name: Scalars['String']['output'];
-  producer: Scalars['String']['output'];
-  /** The last position applied. */
-  position: Scalars['BigInt']['output'];
-  /** The producer's newest position at the last poll. */
-  head: Scalars['BigInt']['output'];
-  /** Events behind the producer (head − position). */
-  lag: Scalars['BigInt']['output'];
-  lastPolledAt: Maybe<Scalars['DateTime']['output']>;
-  /** Why the last poll failed, until one succeeds. */
-  lastError: Maybe<Scalars['String']['output']>;
-  /** Events that failed every retry and wait for an operator. */
-  deadLetters: Scalars['Int']['output'];
-  /** Later events of the same aggregates, held back to keep their order. */
-  parked: Scalars['Int']['output'];
-};
-
-export type DeadLetterState =
-  /** Failed every retry. */
-  | 'FAILED'
-  /** Waiting behind a failed event of the same aggregate. */
-  | 'PARKED'
-  | 'REPLAYED'
-  | 'DISCARDED';
-
-/** An event a consumer could not apply, kept whole for inspection and replay. */
-export type DeadLetter = {
-  __typename?: 'DeadLetter';
-  id: Scalars['ID']['output'];
-  consumer: Scalars['String']['output'];
-  eventId: Scalars['ID']['output'];
-  eventType: Scalars['String']['output'];
-  aggregateId: Scalars['ID']['output'];
-  position: Scalars['BigInt']['output'];
-  state: DeadLetterState;
-  attempts: Scalars['Int']['output'];
-  error: Maybe<Scalars['String']['output']>;
-  /** The event's payload as JSON. */
-  payload: Scalars['String']['output'];
-  createdAt: Scalars['DateTime']['output'];
-  updatedAt: Scalars['DateTime']['output'];
-};
-
-export type Program = {
-  __typename?: 'Program';
-  id: Scalars['ID']['output'];
-  /** Owned by members; the ledger needs it to value the outstanding points. */
-  pointValue: Money;
-  /** How this program's ledger behaves: return window, clawback, expiry. */
-  ledgerSettings: LedgerSettings;
-  /** The earning rules in force now (null before the first version is published). */
-  earningRules: Maybe<EarningRuleSet>;
-  /** Every published version of the earning rules, newest first. */
-  earningRuleHistory: Array<EarningRuleSet>;
-  /** Charities members of this program can donate points to. */
-  charities: Array<Charity>;
-  /** Points issued, redeemed, expired and outstanding, and the outstanding liability in money. */
-  pointsTotals: ProgramPointsTotals;
-};
-
-export type Member = {
-  __typename?: 'Member';
-  id: Scalars['ID']['output'];
-  /** The member's points: what they can spend, what is on its way, what is reserved. */
-  points: Maybe<MemberPoints>;
-  /** The member's journal entries, newest first. */
-  statement: Maybe<StatementConnection>;
-};
-
-
-export type MemberStatementArgs = {
-  filter?: InputMaybe<StatementFilter>;
-  first?: InputMaybe<Scalars['Int']['input']>;
-  after?: InputMaybe<Scalars['String']['input']>;
-};
-
-/** A member's balances. available = posted − held; pending points are never spendable. */
-export type MemberPoints = {
-  __typename?: 'MemberPoints';
-  /** Spendable now. */
-  available: Scalars['Int']['output'];
-  /** Posted to the account (includes held points). */
-  posted: Scalars['Int']['output'];
-  /** Earned but inside the return window; posts automatically when the window closes. */
-  pending: Scalars['Int']['output'];
-  /** Reserved by open holds (e.g. a reward order awaiting confirmation). */
-  held: Scalars['Int']['output'];
-  /** Every reward point ever credited, net of returns. */
-  lifetimeEarned: Scalars['Int']['output'];
-  /** Tier-qualifying status points (never spendable). */
-  statusPoints: Scalars['Int']['output'];
-  /** The next batches of points to expire, soonest first. */
-  nextExpiries: Array<PointsExpiry>;
+/** Where a page of a connection ends. */
+export type PageInfo = {
+  __typename?: 'PageInfo';
+  /** Pass as `after` to get the next page. */
+  endCursor: Maybe<Scalars['String']['output']>;
+  hasNextPage: Scalars['Boolean']['output'];
 };
 
 export type PointsExpiry = {
   __typename?: 'PointsExpiry';
-  points: Scalars['Int']['output'];
   expiresAt: Scalars['DateTime']['output'];
-};
-
-export type LedgerAccountKind =
-  /** A member's spendable points. */
-  | 'MEMBER_REWARD'
-  /** A member's tier-qualifying points. */
-  | 'MEMBER_STATUS'
-  /** The program's side of reward points it issues. */
-  | 'ISSUANCE'
-  /** The program's side of status points it issues. */
-  | 'STATUS_ISSUANCE'
-  /** A partner's side of points it funds. */
-  | 'PARTNER_FUNDING'
-  /** Where redeemed points go. */
-  | 'REDEMPTION'
-  /** Where expired points go. */
-  | 'BREAKAGE'
-  /** The other side of manual adjustments. */
-  | 'ADJUSTMENT'
-  /** Points clawed back but already spent, written off by the program. */
-  | 'WRITE_OFF'
-  /** Reserved points awaiting capture or release. */
-  | 'HOLDS'
-  /** A charity's received donations. */
-  | 'CHARITY';
-
-export type JournalEntryKind =
-  /** Points earned by a purchase (pending during the return window, or posted at once). */
-  | 'ACCRUAL'
-  /** A purchase's pending points posted when its return window closed. */
-  | 'POSTING'
-  /** Points taken back for returned goods. */
-  | 'RETURN'
-  | 'HOLD'
-  | 'CAPTURE'
-  | 'RELEASE'
-  | 'ADJUSTMENT'
-  /** Points that reached their expiry date. */
-  | 'EXPIRY'
-  /** Expired points given back by an agent. */
-  | 'REINSTATEMENT'
-  /** Points sent to another member. */
-  | 'TRANSFER'
-  /** Points given to a charity. */
-  | 'DONATION'
-  /** A referral's bonus (the members subgraph decided it qualified). */
-  | 'BONUS';
-
-export type BalanceBucket =
-  | 'POSTED'
-  | 'PENDING'
-  | 'HELD';
-
-/** One movement of points on one account. */
-export type JournalLine = {
-  __typename?: 'JournalLine';
-  account: LedgerAccount;
-  bucket: BalanceBucket;
-  /** Positive credits the account, negative debits it. */
-  amount: Scalars['Int']['output'];
-};
-
-export type LedgerAccount = {
-  __typename?: 'LedgerAccount';
-  id: Scalars['ID']['output'];
-  kind: LedgerAccountKind;
-  /** The member or partner the account belongs to, for MEMBER_* and PARTNER_FUNDING. */
-  ownerId: Maybe<Scalars['ID']['output']>;
-};
-
-/** An immutable journal transaction: its lines sum to zero in every bucket. */
-export type JournalEntry = {
-  __typename?: 'JournalEntry';
-  id: Scalars['ID']['output'];
-  kind: JournalEntryKind;
-  /**
-   * Points this entry moved for the member whose statement shows it (positive in, negative out;
-   * holds move none: they only reserve).
-   */
-  memberAmount: Maybe<Scalars['Int']['output']>;
-  lines: Array<JournalLine>;
-  /** Why, in words (adjustment comment, return reason, rule explanation). */
-  description: Maybe<Scalars['String']['output']>;
-  /** Adjustment reason code, clawback policy applied, … */
-  reasonCode: Maybe<Scalars['String']['output']>;
-  /** Who caused it: an agent's subject, a partner, or the system. */
-  createdBy: Maybe<Scalars['String']['output']>;
-  /** The entry this one corrects or completes (a return's purchase accrual, a capture's hold). */
-  correctsEntryId: Maybe<Scalars['ID']['output']>;
-  purchase: Maybe<Purchase>;
-  createdAt: Scalars['DateTime']['output'];
-};
-
-export type StatementFilter = {
-  kinds?: InputMaybe<Array<JournalEntryKind>>;
-  from?: InputMaybe<Scalars['DateTime']['input']>;
-  to?: InputMaybe<Scalars['DateTime']['input']>;
-};
-
-export type StatementEdge = {
-  __typename?: 'StatementEdge';
-  cursor: Scalars['String']['output'];
-  node: JournalEntry;
-};
-
-export type StatementConnection = {
-  __typename?: 'StatementConnection';
-  edges: Array<StatementEdge>;
-  nodes: Array<JournalEntry>;
-  pageInfo: PageInfo;
-};
-
-export type RoundingRule =
-  | 'FLOOR'
-  | 'NEAREST'
-  | 'CEIL';
-
-export type MultiplierDimension =
-  | 'TIER'
-  | 'CATEGORY'
-  | 'SKU'
-  | 'CHANNEL'
-  | 'PARTNER';
-
-/** Multiplies the points of basket lines matching one dimension value (e.g. CATEGORY=fuel ×2). */
-export type EarningMultiplier = {
-  __typename?: 'EarningMultiplier';
-  dimension: MultiplierDimension;
-  value: Scalars['String']['output'];
-  factor: Scalars['Decimal']['output'];
-};
-
-/** A time-boxed multiplier, optionally limited to categories or channels. */
-export type EarningCampaign = {
-  __typename?: 'EarningCampaign';
-  name: Scalars['String']['output'];
-  startsAt: Scalars['DateTime']['output'];
-  endsAt: Scalars['DateTime']['output'];
-  factor: Scalars['Decimal']['output'];
-  categories: Array<Scalars['String']['output']>;
-  channels: Array<Scalars['String']['output']>;
-};
-
-export type CapPeriod =
-  | 'DAY'
-  | 'MONTH'
-  | 'YEAR';
-
-/** At most this many points per member per calendar period (UTC). */
-export type EarningCap = {
-  __typename?: 'EarningCap';
-  period: CapPeriod;
-  maxPoints: Scalars['Int']['output'];
-};
-
-/** One published version of a program's earning rules; it applies from `effectiveFrom`. */
-export type EarningRuleSet = {
-  __typename?: 'EarningRuleSet';
-  id: Scalars['ID']['output'];
-  version: Scalars['Int']['output'];
-  effectiveFrom: Scalars['DateTime']['output'];
-  currency: Scalars['String']['output'];
-  /** Points per `perAmount` of spend, e.g. 1 point per 1.00. */
-  basePoints: Scalars['Int']['output'];
-  perAmount: Scalars['Decimal']['output'];
-  rounding: RoundingRule;
-  /** Baskets below this total earn nothing. */
-  minimumSpend: Maybe<Scalars['Decimal']['output']>;
-  multipliers: Array<EarningMultiplier>;
-  campaigns: Array<EarningCampaign>;
-  caps: Array<EarningCap>;
-  /** DISCOUNT programs: percent of the basket given as an instant discount instead of points. */
-  discountPercent: Maybe<Scalars['Decimal']['output']>;
-  createdBy: Maybe<Scalars['String']['output']>;
-  createdAt: Scalars['DateTime']['output'];
-};
-
-export type ClawbackPolicy =
-  /** Returned points already spent are taken anyway: the balance may go negative. */
-  | 'NEGATIVE_BALANCE'
-  /** Returned points already spent are written off by the program. */
-  | 'WRITE_OFF';
-
-export type ExpiryPolicy =
-  | 'NEVER'
-  /** Points expire N months after they were earned. */
-  | 'ROLLING_MONTHS'
-  /** Points expire at the end of the calendar year after the one they were earned in. */
-  | 'END_OF_NEXT_YEAR';
-
-export type LedgerSettings = {
-  __typename?: 'LedgerSettings';
-  /** Days purchase points stay pending before they post (0 posts at once). */
-  returnWindowDays: Scalars['Int']['output'];
-  clawbackPolicy: ClawbackPolicy;
-  expiryPolicy: ExpiryPolicy;
-  /** For ROLLING_MONTHS. */
-  expiryMonths: Maybe<Scalars['Int']['output']>;
-  /** How long a hold lives before it is released by itself. */
-  holdTtlMinutes: Scalars['Int']['output'];
-  /** Most points a member may send to other members per calendar month (0: transfers are off). */
-  monthlyTransferLimit: Scalars['Int']['output'];
-  /** Most points a member may donate per calendar month (0: donations are off). */
-  monthlyDonationLimit: Scalars['Int']['output'];
-};
-
-export type ProgramPointsTotals = {
-  __typename?: 'ProgramPointsTotals';
-  issued: Scalars['BigInt']['output'];
-  redeemed: Scalars['BigInt']['output'];
-  expired: Scalars['BigInt']['output'];
-  /** Points members hold now (posted + pending). */
-  outstanding: Scalars['BigInt']['output'];
-  /** outstanding × the program's point value. */
-  outstandingLiability: Money;
-};
-
-export type PurchaseChannel =
-  | 'STORE'
-  | 'ONLINE'
-  | 'APP'
-  | 'PARTNER'
-  | 'PHONE';
-
-export type BasketLineInput = {
-  /** The line's id in the source system; returns refer to it. */
-  lineId: Scalars['String']['input'];
-  sku: Scalars['String']['input'];
-  category: Scalars['String']['input'];
-  quantity: Scalars['Int']['input'];
-  /** Total paid for the line (after line discounts). */
-  amount: Scalars['Decimal']['input'];
-};
-
-export type BasketInput = {
-  currency: Scalars['String']['input'];
-  channel: PurchaseChannel;
-  partnerId?: InputMaybe<Scalars['ID']['input']>;
-  lines: Array<BasketLineInput>;
-};
-
-export type QuotePurchaseInput = {
-  memberId: Scalars['ID']['input'];
-  basket: BasketInput;
-  /** When the purchase happens; defaults to now (decides rules and campaigns). */
-  occurredAt?: InputMaybe<Scalars['DateTime']['input']>;
-};
-
-/** How a line's points were computed, step by step. */
-export type EarnedLine = {
-  __typename?: 'EarnedLine';
-  lineId: Scalars['String']['output'];
   points: Scalars['Int']['output'];
-  /** e.g. ["base 1 per 1.00 on 25.00 = 25", "CATEGORY fuel ×2", "rounded FLOOR"] */
-  explanation: Array<Scalars['String']['output']>;
 };
-
-/** What a basket earns (or, in a DISCOUNT program, the discount it gets), without side effects. */
-export type PurchaseQuote = {
-  __typename?: 'PurchaseQuote';
-  points: Scalars['Int']['output'];
-  statusPoints: Scalars['Int']['output'];
-  lines: Array<EarnedLine>;
-  /** Cap or minimum-spend notes. */
-  notes: Array<Scalars['String']['output']>;
-  discount: Maybe<Money>;
-  ruleSetVersion: Maybe<Scalars['Int']['output']>;
-};
-
-export type QuotePurchasePayload = {
-  __typename?: 'QuotePurchasePayload';
-  quote: Maybe<PurchaseQuote>;
-  userErrors: Array<UserError>;
-};
-
-export type RecordPurchaseInput = {
-  /** Same key + same input returns the original result; a different input is a CONFLICT. */
-  idempotencyKey: Scalars['String']['input'];
-  memberId: Scalars['ID']['input'];
-  /** The system the purchase comes from (a store system, a partner) and its id there. */
-  source: Scalars['String']['input'];
-  externalId: Scalars['String']['input'];
-  basket: BasketInput;
-  occurredAt?: InputMaybe<Scalars['DateTime']['input']>;
-};
-
-export type Purchase = {
-  __typename?: 'Purchase';
-  id: Scalars['ID']['output'];
-  member: Member;
-  source: Scalars['String']['output'];
-  externalId: Scalars['String']['output'];
-  channel: PurchaseChannel;
-  total: Money;
-  points: Scalars['Int']['output'];
-  statusPoints: Scalars['Int']['output'];
-  /** Points still pending from this purchase. */
-  pendingPoints: Scalars['Int']['output'];
-  lines: Array<EarnedLine>;
-  ruleSetVersion: Maybe<Scalars['Int']['output']>;
-  occurredAt: Scalars['DateTime']['output'];
-  /** When its pending points post (end of the return window). */
-  postsAt: Scalars['DateTime']['output'];
-};
-
-export type RecordPurchasePayload = {
-  __typename?: 'RecordPurchasePayload';
-  purchase: Maybe<Purchase>;
-  entry: Maybe<JournalEntry>;
-  userErrors: Array<UserError>;
-};
-
-export type HoldPointsInput = {
-  idempotencyKey: Scalars['String']['input'];
-  memberId: Scalars['ID']['input'];
-  points: Scalars['Int']['input'];
-  /** What the hold is for, e.g. a reward order id. */
-  reference: Scalars['String']['input'];
-};
-
-export type HoldStatus =
-  | 'OPEN'
-  | 'CAPTURED'
-  | 'RELEASED'
-  | 'EXPIRED';
 
 export type PointsHold = {
   __typename?: 'PointsHold';
+  createdAt: Scalars['DateTime']['output'];
+  expiresAt: Scalars['DateTime']['output'];
   id: Scalars['ID']['output'];
   member: Member;
   points: Scalars['Int']['output'];
   reference: Scalars['String']['output'];
   status: HoldStatus;
-  expiresAt: Scalars['DateTime']['output'];
-  createdAt: Scalars['DateTime']['output'];
 };
 
-export type HoldPayload = {
-  __typename?: 'HoldPayload';
-  hold: Maybe<PointsHold>;
-  userErrors: Array<UserError>;
+export type Program = {
+  __typename?: 'Program';
+  /** Charities members of this program can donate points to. */
+  charities: Array<Charity>;
+  /** Every published version of the earning rules, newest first. */
+  earningRuleHistory: Array<EarningRuleSet>;
+  /** The earning rules in force now (null before the first version is published). */
+  earningRules: Maybe<EarningRuleSet>;
+  id: Scalars['ID']['output'];
+  /** How this program's ledger behaves: return window, clawback, expiry. */
+  ledgerSettings: LedgerSettings;
+  /** Owned by members; the ledger needs it to value the outstanding points. */
+  pointValue: Money;
+  /** Points issued, redeemed, expired and outstanding, and the outstanding liability in money. */
+  pointsTotals: ProgramPointsTotals;
 };
 
-export type HoldActionInput = {
-  idempotencyKey: Scalars['String']['input'];
-  holdId: Scalars['ID']['input'];
-};
-
-export type AdjustPointsInput = {
-  idempotencyKey: Scalars['String']['input'];
-  memberId: Scalars['ID']['input'];
-  /** Positive credits the member, negative debits. */
-  points: Scalars['Int']['input'];
-  reasonCode: AdjustmentReason;
-  comment: Scalars['String']['input'];
-};
-
-export type AdjustmentReason =
-  | 'GOODWILL'
-  | 'MISSING_POINTS'
-  | 'CORRECTION'
-  | 'FRAUD'
-  | 'OTHER';
-
-export type JournalEntryPayload = {
-  __typename?: 'JournalEntryPayload';
-  entry: Maybe<JournalEntry>;
-  userErrors: Array<UserError>;
-};
-
-export type EarningMultiplierInput = {
-  dimension: MultiplierDimension;
-  value: Scalars['String']['input'];
-  factor: Scalars['Decimal']['input'];
-};
-
-export type EarningCampaignInput = {
-  name: Scalars['String']['input'];
-  startsAt: Scalars['DateTime']['input'];
-  endsAt: Scalars['DateTime']['input'];
-  factor: Scalars['Decimal']['input'];
-  categories?: InputMaybe<Array<Scalars['String']['input']>>;
-  channels?: InputMaybe<Array<Scalars['String']['input']>>;
-};
-
-export type EarningCapInput = {
-  period: CapPeriod;
-  maxPoints: Scalars['Int']['input'];
+export type ProgramPointsTotals = {
+  __typename?: 'ProgramPointsTotals';
+  expired: Scalars['BigInt']['output'];
+  issued: Scalars['BigInt']['output'];
+  /** Points members hold now (posted + pending). */
+  outstanding: Scalars['BigInt']['output'];
+  /** outstanding × the program's point value. */
+  outstandingLiability: Money;
+  redeemed: Scalars['BigInt']['output'];
 };
 
 export type PublishEarningRulesInput = {
-  programId: Scalars['ID']['input'];
-  /** Applies to purchases from this instant on; defaults to now. History is kept. */
-  effectiveFrom?: InputMaybe<Scalars['DateTime']['input']>;
-  currency: Scalars['String']['input'];
   basePoints: Scalars['Int']['input'];
-  perAmount: Scalars['Decimal']['input'];
-  rounding: RoundingRule;
-  minimumSpend?: InputMaybe<Scalars['Decimal']['input']>;
-  multipliers?: InputMaybe<Array<EarningMultiplierInput>>;
   campaigns?: InputMaybe<Array<EarningCampaignInput>>;
   caps?: InputMaybe<Array<EarningCapInput>>;
+  currency: Scalars['String']['input'];
   discountPercent?: InputMaybe<Scalars['Decimal']['input']>;
-};
-
-export type EarningRuleSetPayload = {
-  __typename?: 'EarningRuleSetPayload';
-  ruleSet: Maybe<EarningRuleSet>;
-  userErrors: Array<UserError>;
-};
-
-export type ConfigureLedgerInput = {
+  /** Applies to purchases from this instant on; defaults to now. History is kept. */
+  effectiveFrom?: InputMaybe<Scalars['DateTime']['input']>;
+  minimumSpend?: InputMaybe<Scalars['Decimal']['input']>;
+  multipliers?: InputMaybe<Array<EarningMultiplierInput>>;
+  perAmount: Scalars['Decimal']['input'];
   programId: Scalars['ID']['input'];
-  returnWindowDays?: InputMaybe<Scalars['Int']['input']>;
-  clawbackPolicy?: InputMaybe<ClawbackPolicy>;
-  expiryPolicy?: InputMaybe<ExpiryPolicy>;
-  expiryMonths?: InputMaybe<Scalars['Int']['input']>;
-  holdTtlMinutes?: InputMaybe<Scalars['Int']['input']>;
-  monthlyTransferLimit?: InputMaybe<Scalars['Int']['input']>;
-  monthlyDonationLimit?: InputMaybe<Scalars['Int']['input']>;
+  rounding: RoundingRule;
 };
 
-export type LedgerSettingsPayload = {
-  __typename?: 'LedgerSettingsPayload';
-  settings: Maybe<LedgerSettings>;
-  userErrors: Array<UserError>;
-};
-
-/** A cause members can donate points to. */
-export type Charity = {
-  __typename?: 'Charity';
+export type Purchase = {
+  __typename?: 'Purchase';
+  channel: PurchaseChannel;
+  externalId: Scalars['String']['output'];
   id: Scalars['ID']['output'];
-  name: Scalars['String']['output'];
-  /** Points donated so far. */
-  donatedPoints: Scalars['BigInt']['output'];
-  createdAt: Scalars['DateTime']['output'];
+  lines: Array<EarnedLine>;
+  member: Member;
+  occurredAt: Scalars['DateTime']['output'];
+  /** Points still pending from this purchase. */
+  pendingPoints: Scalars['Int']['output'];
+  points: Scalars['Int']['output'];
+  /** When its pending points post (end of the return window). */
+  postsAt: Scalars['DateTime']['output'];
+  ruleSetVersion: Maybe<Scalars['Int']['output']>;
+  source: Scalars['String']['output'];
+  statusPoints: Scalars['Int']['output'];
+  total: Money;
 };
 
-export type CharityPayload = {
-  __typename?: 'CharityPayload';
-  charity: Maybe<Charity>;
-  userErrors: Array<UserError>;
-};
+export type PurchaseChannel =
+  | 'APP'
+  | 'ONLINE'
+  | 'PARTNER'
+  | 'PHONE'
+  | 'STORE';
 
-export type CreateCharityInput = {
-  programId: Scalars['ID']['input'];
-  name: Scalars['String']['input'];
-};
-
-export type ReturnLineInput = {
-  lineId: Scalars['String']['input'];
-  /** How many of the line's items come back. */
-  quantity: Scalars['Int']['input'];
-};
-
-export type RecordReturnInput = {
-  idempotencyKey: Scalars['String']['input'];
-  purchaseId: Scalars['ID']['input'];
-  /** The returned lines; omit for a full return of everything not yet returned. */
-  lines?: InputMaybe<Array<ReturnLineInput>>;
-  reason?: InputMaybe<Scalars['String']['input']>;
+/** What a basket earns (or, in a DISCOUNT program, the discount it gets), without side effects. */
+export type PurchaseQuote = {
+  __typename?: 'PurchaseQuote';
+  discount: Maybe<Money>;
+  lines: Array<EarnedLine>;
+  /** Cap or minimum-spend notes. */
+  notes: Array<Scalars['String']['output']>;
+  points: Scalars['Int']['output'];
+  ruleSetVersion: Maybe<Scalars['Int']['output']>;
+  statusPoints: Scalars['Int']['output'];
 };
 
 /** Goods brought back: the points their lines earned are taken back. */
 export type PurchaseReturn = {
   __typename?: 'PurchaseReturn';
-  id: Scalars['ID']['output'];
-  purchase: Purchase;
-  points: Scalars['Int']['output'];
-  statusPoints: Scalars['Int']['output'];
+  clawbackPolicy: ClawbackPolicy;
+  createdAt: Scalars['DateTime']['output'];
+  entry: Maybe<JournalEntry>;
   /** Taken from points still pending. */
   fromPending: Scalars['Int']['output'];
   /** Taken from the posted balance (may leave it negative under NEGATIVE_BALANCE). */
   fromPosted: Scalars['Int']['output'];
+  id: Scalars['ID']['output'];
+  points: Scalars['Int']['output'];
+  purchase: Purchase;
+  statusPoints: Scalars['Int']['output'];
   /** Already spent points the program wrote off (WRITE_OFF policy). */
   writtenOff: Scalars['Int']['output'];
-  clawbackPolicy: ClawbackPolicy;
-  entry: Maybe<JournalEntry>;
-  createdAt: Scalars['DateTime']['output'];
-};
-
-export type RecordReturnPayload = {
-  __typename?: 'RecordReturnPayload';
-  return: Maybe<PurchaseReturn>;
-  userErrors: Array<UserError>;
-};
-
-export type TransferPointsInput = {
-  idempotencyKey: Scalars['String']['input'];
-  fromMemberId: Scalars['ID']['input'];
-  toMemberId: Scalars['ID']['input'];
-  points: Scalars['Int']['input'];
-  /** Shown on both statements. */
-  message?: InputMaybe<Scalars['String']['input']>;
-};
-
-export type DonatePointsInput = {
-  idempotencyKey: Scalars['String']['input'];
-  memberId: Scalars['ID']['input'];
-  charityId: Scalars['ID']['input'];
-  points: Scalars['Int']['input'];
-};
-
-export type ReinstateExpiredPointsInput = {
-  idempotencyKey: Scalars['String']['input'];
-  /** The EXPIRY entry to reverse. */
-  expiryEntryId: Scalars['ID']['input'];
-  comment: Scalars['String']['input'];
 };
 
 export type Query = {
   __typename?: 'Query';
-  /** The ledger's recurring jobs (platform operators). */
-  ledgerJobs: Array<ScheduledJob>;
   /** One journal entry (members: only their own). */
   journalEntry: Maybe<JournalEntry>;
-  /** A dry run: what this basket would earn for the member now. No side effects. */
-  quotePurchase: QuotePurchasePayload;
+  /** The ledger's recurring jobs (platform operators). */
+  ledgerJobs: Array<ScheduledJob>;
   /** The ledger subgraph's event delivery and jobs (platform operators). */
   ledgerOperations: SubgraphOperations;
+  /** A dry run: what this basket would earn for the member now. No side effects. */
+  quotePurchase: QuotePurchasePayload;
 };
 
 
@@ -760,100 +706,148 @@ export type QueryQuotePurchaseArgs = {
   input: QuotePurchaseInput;
 };
 
-export type Mutation = {
-  __typename?: 'Mutation';
-  /** Accrue points for a purchase, identified by (source, externalId). Points stay pending for the return window. */
-  recordPurchase: RecordPurchasePayload;
-  /** Reserve points (e.g. for a reward order); released by itself after the program's hold TTL. */
-  holdPoints: HoldPayload;
-  /** Spend held points for good. */
-  captureHold: HoldPayload;
-  /** Give held points back. */
-  releaseHold: HoldPayload;
-  /** A manual correction by an agent, with a reason code and a comment. */
-  adjustPoints: JournalEntryPayload;
-  /**
-   * Take back the points of returned goods: pending points first, then posted ones; what the member
-   * already spent is clawed back or written off per the program's clawback policy.
-   */
-  recordReturn: RecordReturnPayload;
-  /** Send points to another member of the same program (members send their own). */
-  transferPoints: JournalEntryPayload;
-  /** Give points to one of the program's charities (members give their own). */
-  donatePoints: JournalEntryPayload;
-  /** Give back points that expired (once per expiry), as a new entry linked to it. */
-  reinstateExpiredPoints: JournalEntryPayload;
-  createCharity: CharityPayload;
-  /** Publish a new version of the earning rules (history is kept). */
-  publishEarningRules: EarningRuleSetPayload;
-  configureLedger: LedgerSettingsPayload;
-  /** Apply a dead-lettered event of the ledger subgraph again (after a fix), then those parked behind it (platform operators). */
-  replayLedgerDeadLetter: ReplayDeadLetterPayload;
+export type QuotePurchaseInput = {
+  basket: BasketInput;
+  memberId: Scalars['ID']['input'];
+  /** When the purchase happens; defaults to now (decides rules and campaigns). */
+  occurredAt?: InputMaybe<Scalars['DateTime']['input']>;
 };
 
-
-export type MutationRecordPurchaseArgs = {
-  input: RecordPurchaseInput;
+export type QuotePurchasePayload = {
+  __typename?: 'QuotePurchasePayload';
+  quote: Maybe<PurchaseQuote>;
+  userErrors: Array<UserError>;
 };
 
-
-export type MutationHoldPointsArgs = {
-  input: HoldPointsInput;
+export type RecordPurchaseInput = {
+  basket: BasketInput;
+  externalId: Scalars['String']['input'];
+  /** Same key + same input returns the original result; a different input is a CONFLICT. */
+  idempotencyKey: Scalars['String']['input'];
+  memberId: Scalars['ID']['input'];
+  occurredAt?: InputMaybe<Scalars['DateTime']['input']>;
+  /** The system the purchase comes from (a store system, a partner) and its id there. */
+  source: Scalars['String']['input'];
 };
 
-
-export type MutationCaptureHoldArgs = {
-  input: HoldActionInput;
+export type RecordPurchasePayload = {
+  __typename?: 'RecordPurchasePayload';
+  entry: Maybe<JournalEntry>;
+  purchase: Maybe<Purchase>;
+  userErrors: Array<UserError>;
 };
 
-
-export type MutationReleaseHoldArgs = {
-  input: HoldActionInput;
+export type RecordReturnInput = {
+  idempotencyKey: Scalars['String']['input'];
+  /** The returned lines; omit for a full return of everything not yet returned. */
+  lines?: InputMaybe<Array<ReturnLineInput>>;
+  purchaseId: Scalars['ID']['input'];
+  reason?: InputMaybe<Scalars['String']['input']>;
 };
 
-
-export type MutationAdjustPointsArgs = {
-  input: AdjustPointsInput;
+export type RecordReturnPayload = {
+  __typename?: 'RecordReturnPayload';
+  return: Maybe<PurchaseReturn>;
+  userErrors: Array<UserError>;
 };
 
-
-export type MutationRecordReturnArgs = {
-  input: RecordReturnInput;
+export type ReinstateExpiredPointsInput = {
+  comment: Scalars['String']['input'];
+  /** The EXPIRY entry to reverse. */
+  expiryEntryId: Scalars['ID']['input'];
+  idempotencyKey: Scalars['String']['input'];
 };
 
-
-export type MutationTransferPointsArgs = {
-  input: TransferPointsInput;
+/** What an operator's replay of a dead letter asks for. */
+export type ReplayDeadLetterInput = {
+  /** Give up on the event instead (it must never apply); the events parked behind it are then replayed. */
+  discard?: InputMaybe<Scalars['Boolean']['input']>;
+  id: Scalars['ID']['input'];
 };
 
-
-export type MutationDonatePointsArgs = {
-  input: DonatePointsInput;
+export type ReplayDeadLetterPayload = {
+  __typename?: 'ReplayDeadLetterPayload';
+  /** The dead letter that failed again, if one did (it and those after it stay open). */
+  failed: Maybe<DeadLetter>;
+  /** Events applied, the dead letter included. */
+  replayed: Scalars['Int']['output'];
+  userErrors: Array<UserError>;
 };
 
-
-export type MutationReinstateExpiredPointsArgs = {
-  input: ReinstateExpiredPointsInput;
+export type ReturnLineInput = {
+  lineId: Scalars['String']['input'];
+  /** How many of the line's items come back. */
+  quantity: Scalars['Int']['input'];
 };
 
+export type RoundingRule =
+  | 'CEIL'
+  | 'FLOOR'
+  | 'NEAREST';
 
-export type MutationCreateCharityArgs = {
-  input: CreateCharityInput;
+/** A recurring job of this subgraph: when it runs next and how its last run went. */
+export type ScheduledJob = {
+  __typename?: 'ScheduledJob';
+  everySeconds: Scalars['Int']['output'];
+  lastError: Maybe<Scalars['String']['output']>;
+  lastFinishedAt: Maybe<Scalars['DateTime']['output']>;
+  lastOutcome: Maybe<JobOutcome>;
+  /** How much the last run did (rows posted, members evaluated…). */
+  lastResult: Maybe<Scalars['Int']['output']>;
+  lastStartedAt: Maybe<Scalars['DateTime']['output']>;
+  name: Scalars['String']['output'];
+  nextRunAt: Scalars['DateTime']['output'];
 };
 
-
-export type MutationPublishEarningRulesArgs = {
-  input: PublishEarningRulesInput;
+export type StatementConnection = {
+  __typename?: 'StatementConnection';
+  edges: Array<StatementEdge>;
+  nodes: Array<JournalEntry>;
+  pageInfo: PageInfo;
 };
 
-
-export type MutationConfigureLedgerArgs = {
-  input: ConfigureLedgerInput;
+export type StatementEdge = {
+  __typename?: 'StatementEdge';
+  cursor: Scalars['String']['output'];
+  node: JournalEntry;
 };
 
+export type StatementFilter = {
+  from?: InputMaybe<Scalars['DateTime']['input']>;
+  kinds?: InputMaybe<Array<JournalEntryKind>>;
+  to?: InputMaybe<Scalars['DateTime']['input']>;
+};
 
-export type MutationReplayLedgerDeadLetterArgs = {
-  input: ReplayDeadLetterInput;
+/** One subgraph's event delivery and scheduled jobs. */
+export type SubgraphOperations = {
+  __typename?: 'SubgraphOperations';
+  /** Other subgraphs' events this one applies. */
+  consumers: Array<EventConsumerStatus>;
+  /** Open dead letters (FAILED, and PARKED behind them), oldest first, at most 100. */
+  deadLetters: Array<DeadLetter>;
+  jobs: Array<ScheduledJob>;
+  /** The events this subgraph produces; null when it produces none. */
+  outbox: Maybe<OutboxStatus>;
+  subgraph: Scalars['String']['output'];
+};
+
+export type TransferPointsInput = {
+  fromMemberId: Scalars['ID']['input'];
+  idempotencyKey: Scalars['String']['input'];
+  /** Shown on both statements. */
+  message?: InputMaybe<Scalars['String']['input']>;
+  points: Scalars['Int']['input'];
+  toMemberId: Scalars['ID']['input'];
+};
+
+/** An expected business failure: the request was valid, the answer is no. */
+export type UserError = {
+  __typename?: 'UserError';
+  /** Machine-readable, e.g. IDENTIFIER_TAKEN. */
+  code: Scalars['String']['output'];
+  /** The input field it concerns, as a dotted path, when there is one. */
+  field: Maybe<Scalars['String']['output']>;
+  message: Scalars['String']['output'];
 };
 
 
@@ -936,233 +930,202 @@ export type DirectiveResolverFn<TResult = Record<PropertyKey, never>, TParent = 
 
 /** Mapping of federation types */
 export type FederationTypes = {
-  Program: Program;
-  Member: Member;
-  LedgerAccount: LedgerAccount;
-  JournalEntry: JournalEntry;
-  Purchase: Purchase;
-  PointsHold: PointsHold;
   Charity: Charity;
+  JournalEntry: JournalEntry;
+  LedgerAccount: LedgerAccount;
+  Member: Member;
+  PointsHold: PointsHold;
+  Program: Program;
+  Purchase: Purchase;
 };
 
 /** Mapping of federation reference types */
 export type FederationReferenceTypes = {
+  Charity:
+    ( { __typename: 'Charity' }
+    & GraphQLRecursivePick<FederationTypes['Charity'], {"id":true}> );
+  JournalEntry:
+    ( { __typename: 'JournalEntry' }
+    & GraphQLRecursivePick<FederationTypes['JournalEntry'], {"id":true}> );
+  LedgerAccount:
+    ( { __typename: 'LedgerAccount' }
+    & GraphQLRecursivePick<FederationTypes['LedgerAccount'], {"id":true}> );
+  Member:
+    ( { __typename: 'Member' }
+    & GraphQLRecursivePick<FederationTypes['Member'], {"id":true}> );
+  PointsHold:
+    ( { __typename: 'PointsHold' }
+    & GraphQLRecursivePick<FederationTypes['PointsHold'], {"id":true}> );
   Program:
     ( { __typename: 'Program' }
     & GraphQLRecursivePick<FederationTypes['Program'], {"id":true}>
     & ( Record<PropertyKey, never>
         | GraphQLRecursivePick<FederationTypes['Program'], {"pointValue":{"amount":true,"currency":true}}> ) );
-  Member:
-    ( { __typename: 'Member' }
-    & GraphQLRecursivePick<FederationTypes['Member'], {"id":true}> );
-  LedgerAccount:
-    ( { __typename: 'LedgerAccount' }
-    & GraphQLRecursivePick<FederationTypes['LedgerAccount'], {"id":true}> );
-  JournalEntry:
-    ( { __typename: 'JournalEntry' }
-    & GraphQLRecursivePick<FederationTypes['JournalEntry'], {"id":true}> );
   Purchase:
     ( { __typename: 'Purchase' }
     & GraphQLRecursivePick<FederationTypes['Purchase'], {"id":true}> );
-  PointsHold:
-    ( { __typename: 'PointsHold' }
-    & GraphQLRecursivePick<FederationTypes['PointsHold'], {"id":true}> );
-  Charity:
-    ( { __typename: 'Charity' }
-    & GraphQLRecursivePick<FederationTypes['Charity'], {"id":true}> );
 };
 
 
 
 /** Mapping between all available schema types and the resolvers types */
 export type ResolversTypes = {
-  link__Import: ResolverTypeWrapper<Scalars['link__Import']['output']>;
-  DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
-  Decimal: ResolverTypeWrapper<Scalars['Decimal']['output']>;
-  BigInt: ResolverTypeWrapper<Scalars['BigInt']['output']>;
-  Money: ResolverTypeWrapper<Money>;
-  MoneyInput: MoneyInput;
-  PageInfo: ResolverTypeWrapper<PageInfo>;
-  Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
-  UserError: ResolverTypeWrapper<UserError>;
-  ReplayDeadLetterInput: ReplayDeadLetterInput;
-  ID: ResolverTypeWrapper<Scalars['ID']['output']>;
-  ReplayDeadLetterPayload: ResolverTypeWrapper<Omit<ReplayDeadLetterPayload, 'failed'> & { failed?: Maybe<ResolversTypes['DeadLetter']> }>;
-  Int: ResolverTypeWrapper<Scalars['Int']['output']>;
-  JobOutcome: JobOutcome;
-  ScheduledJob: ResolverTypeWrapper<JobState>;
-  SubgraphOperations: ResolverTypeWrapper<SubgraphOperationsModel>;
-  OutboxStatus: ResolverTypeWrapper<OutboxStatus>;
-  EventConsumerStatus: ResolverTypeWrapper<ConsumerStatusView>;
-  DeadLetterState: DeadLetterState;
-  DeadLetter: ResolverTypeWrapper<DeadLetterView>;
-  Program: ResolverTypeWrapper<ProgramRef>;
-  Member: ResolverTypeWrapper<MemberRef>;
-  MemberPoints: ResolverTypeWrapper<MemberBalanceRow>;
-  PointsExpiry: ResolverTypeWrapper<PointsExpiry>;
-  LedgerAccountKind: LedgerAccountKind;
-  JournalEntryKind: JournalEntryKind;
-  BalanceBucket: BalanceBucket;
-  JournalLine: ResolverTypeWrapper<JournalLineRow>;
-  LedgerAccount: ResolverTypeWrapper<AccountRow>;
-  JournalEntry: ResolverTypeWrapper<JournalEntryRow>;
-  StatementFilter: StatementFilter;
-  StatementEdge: ResolverTypeWrapper<Omit<StatementEdge, 'node'> & { node: ResolversTypes['JournalEntry'] }>;
-  StatementConnection: ResolverTypeWrapper<Omit<StatementConnection, 'edges' | 'nodes'> & { edges: Array<ResolversTypes['StatementEdge']>, nodes: Array<ResolversTypes['JournalEntry']> }>;
-  RoundingRule: RoundingRule;
-  MultiplierDimension: MultiplierDimension;
-  EarningMultiplier: ResolverTypeWrapper<EarningMultiplier>;
-  EarningCampaign: ResolverTypeWrapper<EarningCampaign>;
-  CapPeriod: CapPeriod;
-  EarningCap: ResolverTypeWrapper<EarningCap>;
-  EarningRuleSet: ResolverTypeWrapper<RuleSetRow>;
-  ClawbackPolicy: ClawbackPolicy;
-  ExpiryPolicy: ExpiryPolicy;
-  LedgerSettings: ResolverTypeWrapper<LedgerSettingsModel>;
-  ProgramPointsTotals: ResolverTypeWrapper<TotalsWithValue>;
-  PurchaseChannel: PurchaseChannel;
-  BasketLineInput: BasketLineInput;
-  BasketInput: BasketInput;
-  QuotePurchaseInput: QuotePurchaseInput;
-  EarnedLine: ResolverTypeWrapper<EarnedLine>;
-  PurchaseQuote: ResolverTypeWrapper<PurchaseQuote>;
-  QuotePurchasePayload: ResolverTypeWrapper<QuotePurchasePayload>;
-  RecordPurchaseInput: RecordPurchaseInput;
-  Purchase: ResolverTypeWrapper<PurchaseRow>;
-  RecordPurchasePayload: ResolverTypeWrapper<Omit<RecordPurchasePayload, 'purchase' | 'entry'> & { purchase?: Maybe<ResolversTypes['Purchase']>, entry?: Maybe<ResolversTypes['JournalEntry']> }>;
-  HoldPointsInput: HoldPointsInput;
-  HoldStatus: HoldStatus;
-  PointsHold: ResolverTypeWrapper<HoldRow>;
-  HoldPayload: ResolverTypeWrapper<Omit<HoldPayload, 'hold'> & { hold?: Maybe<ResolversTypes['PointsHold']> }>;
-  HoldActionInput: HoldActionInput;
   AdjustPointsInput: AdjustPointsInput;
+  ID: ResolverTypeWrapper<Scalars['ID']['output']>;
+  Int: ResolverTypeWrapper<Scalars['Int']['output']>;
   AdjustmentReason: AdjustmentReason;
-  JournalEntryPayload: ResolverTypeWrapper<Omit<JournalEntryPayload, 'entry'> & { entry?: Maybe<ResolversTypes['JournalEntry']> }>;
-  EarningMultiplierInput: EarningMultiplierInput;
-  EarningCampaignInput: EarningCampaignInput;
-  EarningCapInput: EarningCapInput;
-  PublishEarningRulesInput: PublishEarningRulesInput;
-  EarningRuleSetPayload: ResolverTypeWrapper<Omit<EarningRuleSetPayload, 'ruleSet'> & { ruleSet?: Maybe<ResolversTypes['EarningRuleSet']> }>;
-  ConfigureLedgerInput: ConfigureLedgerInput;
-  LedgerSettingsPayload: ResolverTypeWrapper<Omit<LedgerSettingsPayload, 'settings'> & { settings?: Maybe<ResolversTypes['LedgerSettings']> }>;
+  BalanceBucket: BalanceBucket;
+  BasketInput: BasketInput;
+  BasketLineInput: BasketLineInput;
+  BigInt: ResolverTypeWrapper<Scalars['BigInt']['output']>;
+  CapPeriod: CapPeriod;
   Charity: ResolverTypeWrapper<CharityView>;
   CharityPayload: ResolverTypeWrapper<Omit<CharityPayload, 'charity'> & { charity?: Maybe<ResolversTypes['Charity']> }>;
+  ClawbackPolicy: ClawbackPolicy;
+  ConfigureLedgerInput: ConfigureLedgerInput;
   CreateCharityInput: CreateCharityInput;
-  ReturnLineInput: ReturnLineInput;
-  RecordReturnInput: RecordReturnInput;
-  PurchaseReturn: ResolverTypeWrapper<ReturnRow>;
-  RecordReturnPayload: ResolverTypeWrapper<Omit<RecordReturnPayload, 'return'> & { return?: Maybe<ResolversTypes['PurchaseReturn']> }>;
-  TransferPointsInput: TransferPointsInput;
+  DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
+  DeadLetter: ResolverTypeWrapper<DeadLetterView>;
+  DeadLetterState: DeadLetterState;
+  Decimal: ResolverTypeWrapper<Scalars['Decimal']['output']>;
   DonatePointsInput: DonatePointsInput;
-  ReinstateExpiredPointsInput: ReinstateExpiredPointsInput;
-  Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
+  EarnedLine: ResolverTypeWrapper<EarnedLine>;
+  EarningCampaign: ResolverTypeWrapper<EarningCampaign>;
+  EarningCampaignInput: EarningCampaignInput;
+  EarningCap: ResolverTypeWrapper<EarningCap>;
+  EarningCapInput: EarningCapInput;
+  EarningMultiplier: ResolverTypeWrapper<EarningMultiplier>;
+  EarningMultiplierInput: EarningMultiplierInput;
+  EarningRuleSet: ResolverTypeWrapper<RuleSetRow>;
+  EarningRuleSetPayload: ResolverTypeWrapper<Omit<EarningRuleSetPayload, 'ruleSet'> & { ruleSet?: Maybe<ResolversTypes['EarningRuleSet']> }>;
+  EventConsumerStatus: ResolverTypeWrapper<ConsumerStatusView>;
+  ExpiryPolicy: ExpiryPolicy;
+  HoldActionInput: HoldActionInput;
+  HoldPayload: ResolverTypeWrapper<Omit<HoldPayload, 'hold'> & { hold?: Maybe<ResolversTypes['PointsHold']> }>;
+  HoldPointsInput: HoldPointsInput;
+  HoldStatus: HoldStatus;
+  JobOutcome: JobOutcome;
+  JournalEntry: ResolverTypeWrapper<JournalEntryRow>;
+  JournalEntryKind: JournalEntryKind;
+  JournalEntryPayload: ResolverTypeWrapper<Omit<JournalEntryPayload, 'entry'> & { entry?: Maybe<ResolversTypes['JournalEntry']> }>;
+  JournalLine: ResolverTypeWrapper<JournalLineRow>;
+  LedgerAccount: ResolverTypeWrapper<AccountRow>;
+  LedgerAccountKind: LedgerAccountKind;
+  LedgerSettings: ResolverTypeWrapper<LedgerSettingsModel>;
+  LedgerSettingsPayload: ResolverTypeWrapper<Omit<LedgerSettingsPayload, 'settings'> & { settings?: Maybe<ResolversTypes['LedgerSettings']> }>;
+  Member: ResolverTypeWrapper<MemberRef>;
+  MemberPoints: ResolverTypeWrapper<MemberBalanceRow>;
+  Money: ResolverTypeWrapper<Money>;
+  MoneyInput: MoneyInput;
+  MultiplierDimension: MultiplierDimension;
   Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
+  OutboxStatus: ResolverTypeWrapper<OutboxStatus>;
+  PageInfo: ResolverTypeWrapper<PageInfo>;
+  PointsExpiry: ResolverTypeWrapper<PointsExpiry>;
+  PointsHold: ResolverTypeWrapper<HoldRow>;
+  Program: ResolverTypeWrapper<ProgramRef>;
+  ProgramPointsTotals: ResolverTypeWrapper<TotalsWithValue>;
+  PublishEarningRulesInput: PublishEarningRulesInput;
+  Purchase: ResolverTypeWrapper<PurchaseRow>;
+  PurchaseChannel: PurchaseChannel;
+  PurchaseQuote: ResolverTypeWrapper<PurchaseQuote>;
+  PurchaseReturn: ResolverTypeWrapper<ReturnRow>;
+  Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
+  QuotePurchaseInput: QuotePurchaseInput;
+  QuotePurchasePayload: ResolverTypeWrapper<QuotePurchasePayload>;
+  RecordPurchaseInput: RecordPurchaseInput;
+  RecordPurchasePayload: ResolverTypeWrapper<Omit<RecordPurchasePayload, 'entry' | 'purchase'> & { entry?: Maybe<ResolversTypes['JournalEntry']>, purchase?: Maybe<ResolversTypes['Purchase']> }>;
+  RecordReturnInput: RecordReturnInput;
+  RecordReturnPayload: ResolverTypeWrapper<Omit<RecordReturnPayload, 'return'> & { return?: Maybe<ResolversTypes['PurchaseReturn']> }>;
+  ReinstateExpiredPointsInput: ReinstateExpiredPointsInput;
+  ReplayDeadLetterInput: ReplayDeadLetterInput;
+  ReplayDeadLetterPayload: ResolverTypeWrapper<Omit<ReplayDeadLetterPayload, 'failed'> & { failed?: Maybe<ResolversTypes['DeadLetter']> }>;
+  ReturnLineInput: ReturnLineInput;
+  RoundingRule: RoundingRule;
+  ScheduledJob: ResolverTypeWrapper<JobState>;
+  StatementConnection: ResolverTypeWrapper<Omit<StatementConnection, 'edges' | 'nodes'> & { edges: Array<ResolversTypes['StatementEdge']>, nodes: Array<ResolversTypes['JournalEntry']> }>;
+  StatementEdge: ResolverTypeWrapper<Omit<StatementEdge, 'node'> & { node: ResolversTypes['JournalEntry'] }>;
+  StatementFilter: StatementFilter;
+  SubgraphOperations: ResolverTypeWrapper<SubgraphOperationsModel>;
+  TransferPointsInput: TransferPointsInput;
+  UserError: ResolverTypeWrapper<UserError>;
+  link__Import: ResolverTypeWrapper<Scalars['link__Import']['output']>;
   String: ResolverTypeWrapper<Scalars['String']['output']>;
+  Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
 };
 
 /** Mapping between all available schema types and the resolvers parents */
 export type ResolversParentTypes = {
-  link__Import: Scalars['link__Import']['output'];
-  DateTime: Scalars['DateTime']['output'];
-  Decimal: Scalars['Decimal']['output'];
-  BigInt: Scalars['BigInt']['output'];
-  Money: Money;
-  MoneyInput: MoneyInput;
-  PageInfo: PageInfo;
-  Boolean: Scalars['Boolean']['output'];
-  UserError: UserError;
-  ReplayDeadLetterInput: ReplayDeadLetterInput;
-  ID: Scalars['ID']['output'];
-  ReplayDeadLetterPayload: Omit<ReplayDeadLetterPayload, 'failed'> & { failed?: Maybe<ResolversParentTypes['DeadLetter']> };
-  Int: Scalars['Int']['output'];
-  ScheduledJob: JobState;
-  SubgraphOperations: SubgraphOperationsModel;
-  OutboxStatus: OutboxStatus;
-  EventConsumerStatus: ConsumerStatusView;
-  DeadLetter: DeadLetterView;
-  Program: ProgramRef;
-  Member: MemberRef;
-  MemberPoints: MemberBalanceRow;
-  PointsExpiry: PointsExpiry;
-  JournalLine: JournalLineRow;
-  LedgerAccount: AccountRow;
-  JournalEntry: JournalEntryRow;
-  StatementFilter: StatementFilter;
-  StatementEdge: Omit<StatementEdge, 'node'> & { node: ResolversParentTypes['JournalEntry'] };
-  StatementConnection: Omit<StatementConnection, 'edges' | 'nodes'> & { edges: Array<ResolversParentTypes['StatementEdge']>, nodes: Array<ResolversParentTypes['JournalEntry']> };
-  EarningMultiplier: EarningMultiplier;
-  EarningCampaign: EarningCampaign;
-  EarningCap: EarningCap;
-  EarningRuleSet: RuleSetRow;
-  LedgerSettings: LedgerSettingsModel;
-  ProgramPointsTotals: TotalsWithValue;
-  BasketLineInput: BasketLineInput;
-  BasketInput: BasketInput;
-  QuotePurchaseInput: QuotePurchaseInput;
-  EarnedLine: EarnedLine;
-  PurchaseQuote: PurchaseQuote;
-  QuotePurchasePayload: QuotePurchasePayload;
-  RecordPurchaseInput: RecordPurchaseInput;
-  Purchase: PurchaseRow;
-  RecordPurchasePayload: Omit<RecordPurchasePayload, 'purchase' | 'entry'> & { purchase?: Maybe<ResolversParentTypes['Purchase']>, entry?: Maybe<ResolversParentTypes['JournalEntry']> };
-  HoldPointsInput: HoldPointsInput;
-  PointsHold: HoldRow;
-  HoldPayload: Omit<HoldPayload, 'hold'> & { hold?: Maybe<ResolversParentTypes['PointsHold']> };
-  HoldActionInput: HoldActionInput;
   AdjustPointsInput: AdjustPointsInput;
-  JournalEntryPayload: Omit<JournalEntryPayload, 'entry'> & { entry?: Maybe<ResolversParentTypes['JournalEntry']> };
-  EarningMultiplierInput: EarningMultiplierInput;
-  EarningCampaignInput: EarningCampaignInput;
-  EarningCapInput: EarningCapInput;
-  PublishEarningRulesInput: PublishEarningRulesInput;
-  EarningRuleSetPayload: Omit<EarningRuleSetPayload, 'ruleSet'> & { ruleSet?: Maybe<ResolversParentTypes['EarningRuleSet']> };
-  ConfigureLedgerInput: ConfigureLedgerInput;
-  LedgerSettingsPayload: Omit<LedgerSettingsPayload, 'settings'> & { settings?: Maybe<ResolversParentTypes['LedgerSettings']> };
+  ID: Scalars['ID']['output'];
+  Int: Scalars['Int']['output'];
+  BasketInput: BasketInput;
+  BasketLineInput: BasketLineInput;
+  BigInt: Scalars['BigInt']['output'];
   Charity: CharityView;
   CharityPayload: Omit<CharityPayload, 'charity'> & { charity?: Maybe<ResolversParentTypes['Charity']> };
+  ConfigureLedgerInput: ConfigureLedgerInput;
   CreateCharityInput: CreateCharityInput;
-  ReturnLineInput: ReturnLineInput;
-  RecordReturnInput: RecordReturnInput;
-  PurchaseReturn: ReturnRow;
-  RecordReturnPayload: Omit<RecordReturnPayload, 'return'> & { return?: Maybe<ResolversParentTypes['PurchaseReturn']> };
-  TransferPointsInput: TransferPointsInput;
+  DateTime: Scalars['DateTime']['output'];
+  DeadLetter: DeadLetterView;
+  Decimal: Scalars['Decimal']['output'];
   DonatePointsInput: DonatePointsInput;
-  ReinstateExpiredPointsInput: ReinstateExpiredPointsInput;
-  Query: Record<PropertyKey, never>;
+  EarnedLine: EarnedLine;
+  EarningCampaign: EarningCampaign;
+  EarningCampaignInput: EarningCampaignInput;
+  EarningCap: EarningCap;
+  EarningCapInput: EarningCapInput;
+  EarningMultiplier: EarningMultiplier;
+  EarningMultiplierInput: EarningMultiplierInput;
+  EarningRuleSet: RuleSetRow;
+  EarningRuleSetPayload: Omit<EarningRuleSetPayload, 'ruleSet'> & { ruleSet?: Maybe<ResolversParentTypes['EarningRuleSet']> };
+  EventConsumerStatus: ConsumerStatusView;
+  HoldActionInput: HoldActionInput;
+  HoldPayload: Omit<HoldPayload, 'hold'> & { hold?: Maybe<ResolversParentTypes['PointsHold']> };
+  HoldPointsInput: HoldPointsInput;
+  JournalEntry: JournalEntryRow;
+  JournalEntryPayload: Omit<JournalEntryPayload, 'entry'> & { entry?: Maybe<ResolversParentTypes['JournalEntry']> };
+  JournalLine: JournalLineRow;
+  LedgerAccount: AccountRow;
+  LedgerSettings: LedgerSettingsModel;
+  LedgerSettingsPayload: Omit<LedgerSettingsPayload, 'settings'> & { settings?: Maybe<ResolversParentTypes['LedgerSettings']> };
+  Member: MemberRef;
+  MemberPoints: MemberBalanceRow;
+  Money: Money;
+  MoneyInput: MoneyInput;
   Mutation: Record<PropertyKey, never>;
+  OutboxStatus: OutboxStatus;
+  PageInfo: PageInfo;
+  PointsExpiry: PointsExpiry;
+  PointsHold: HoldRow;
+  Program: ProgramRef;
+  ProgramPointsTotals: TotalsWithValue;
+  PublishEarningRulesInput: PublishEarningRulesInput;
+  Purchase: PurchaseRow;
+  PurchaseQuote: PurchaseQuote;
+  PurchaseReturn: ReturnRow;
+  Query: Record<PropertyKey, never>;
+  QuotePurchaseInput: QuotePurchaseInput;
+  QuotePurchasePayload: QuotePurchasePayload;
+  RecordPurchaseInput: RecordPurchaseInput;
+  RecordPurchasePayload: Omit<RecordPurchasePayload, 'entry' | 'purchase'> & { entry?: Maybe<ResolversParentTypes['JournalEntry']>, purchase?: Maybe<ResolversParentTypes['Purchase']> };
+  RecordReturnInput: RecordReturnInput;
+  RecordReturnPayload: Omit<RecordReturnPayload, 'return'> & { return?: Maybe<ResolversParentTypes['PurchaseReturn']> };
+  ReinstateExpiredPointsInput: ReinstateExpiredPointsInput;
+  ReplayDeadLetterInput: ReplayDeadLetterInput;
+  ReplayDeadLetterPayload: Omit<ReplayDeadLetterPayload, 'failed'> & { failed?: Maybe<ResolversParentTypes['DeadLetter']> };
+  ReturnLineInput: ReturnLineInput;
+  ScheduledJob: JobState;
+  StatementConnection: Omit<StatementConnection, 'edges' | 'nodes'> & { edges: Array<ResolversParentTypes['StatementEdge']>, nodes: Array<ResolversParentTypes['JournalEntry']> };
+  StatementEdge: Omit<StatementEdge, 'node'> & { node: ResolversParentTypes['JournalEntry'] };
+  StatementFilter: StatementFilter;
+  SubgraphOperations: SubgraphOperationsModel;
+  TransferPointsInput: TransferPointsInput;
+  UserError: UserError;
+  link__Import: Scalars['link__Import']['output'];
   String: Scalars['String']['output'];
+  Boolean: Scalars['Boolean']['output'];
 };
-
-export type LinkDirectiveArgs = {
-  url: Scalars['String']['input'];
-  import?: Maybe<Array<Maybe<Scalars['link__Import']['input']>>>;
-};
-
-export type LinkDirectiveResolver<Result, Parent, ContextType = RequestContext, Args = LinkDirectiveArgs> = DirectiveResolverFn<Result, Parent, ContextType, Args>;
-
-export type ShareableDirectiveArgs = { };
-
-export type ShareableDirectiveResolver<Result, Parent, ContextType = RequestContext, Args = ShareableDirectiveArgs> = DirectiveResolverFn<Result, Parent, ContextType, Args>;
-
-export type InaccessibleDirectiveArgs = { };
-
-export type InaccessibleDirectiveResolver<Result, Parent, ContextType = RequestContext, Args = InaccessibleDirectiveArgs> = DirectiveResolverFn<Result, Parent, ContextType, Args>;
-
-export type OverrideDirectiveArgs = {
-  from: Scalars['String']['input'];
-};
-
-export type OverrideDirectiveResolver<Result, Parent, ContextType = RequestContext, Args = OverrideDirectiveArgs> = DirectiveResolverFn<Result, Parent, ContextType, Args>;
-
-export type InterfaceObjectDirectiveArgs = { };
-
-export type InterfaceObjectDirectiveResolver<Result, Parent, ContextType = RequestContext, Args = InterfaceObjectDirectiveArgs> = DirectiveResolverFn<Result, Parent, ContextType, Args>;
-
-export type TagDirectiveArgs = {
-  name: Scalars['String']['input'];
-};
-
-export type TagDirectiveResolver<Result, Parent, ContextType = RequestContext, Args = TagDirectiveArgs> = DirectiveResolverFn<Result, Parent, ContextType, Args>;
 
 export type AccessDirectiveArgs = {
   allow: Array<Scalars['String']['input']>;
@@ -1170,104 +1133,177 @@ export type AccessDirectiveArgs = {
 
 export type AccessDirectiveResolver<Result, Parent, ContextType = RequestContext, Args = AccessDirectiveArgs> = DirectiveResolverFn<Result, Parent, ContextType, Args>;
 
-export interface Link__ImportScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes['link__Import'], any> {
-  name: 'link__Import';
-}
+export type InaccessibleDirectiveArgs = { };
 
-export interface DateTimeScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes['DateTime'], any> {
-  name: 'DateTime';
-}
+export type InaccessibleDirectiveResolver<Result, Parent, ContextType = RequestContext, Args = InaccessibleDirectiveArgs> = DirectiveResolverFn<Result, Parent, ContextType, Args>;
 
-export interface DecimalScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes['Decimal'], any> {
-  name: 'Decimal';
-}
+export type LinkDirectiveArgs = {
+  import?: Maybe<Array<Maybe<Scalars['link__Import']['input']>>>;
+  url: Scalars['String']['input'];
+};
+
+export type LinkDirectiveResolver<Result, Parent, ContextType = RequestContext, Args = LinkDirectiveArgs> = DirectiveResolverFn<Result, Parent, ContextType, Args>;
+
+export type OverrideDirectiveArgs = {
+  from: Scalars['String']['input'];
+};
+
+export type OverrideDirectiveResolver<Result, Parent, ContextType = RequestContext, Args = OverrideDirectiveArgs> = DirectiveResolverFn<Result, Parent, ContextType, Args>;
+
+export type ShareableDirectiveArgs = { };
+
+export type ShareableDirectiveResolver<Result, Parent, ContextType = RequestContext, Args = ShareableDirectiveArgs> = DirectiveResolverFn<Result, Parent, ContextType, Args>;
 
 export interface BigIntScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes['BigInt'], any> {
   name: 'BigInt';
 }
 
-export type MoneyResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['Money'] = ResolversParentTypes['Money']> = {
-  amount?: Resolver<ResolversTypes['Decimal'], ParentType, ContextType>;
-  currency?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+export type CharityResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['Charity'] = ResolversParentTypes['Charity'], FederationReferenceType extends FederationReferenceTypes['Charity'] = FederationReferenceTypes['Charity']> = {
+  __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['Charity']> | FederationReferenceType, FederationReferenceType, ContextType>;
+  createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  donatedPoints?: Resolver<ResolversTypes['BigInt'], ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
 };
 
-export type PageInfoResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['PageInfo'] = ResolversParentTypes['PageInfo']> = {
-  hasNextPage?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
-  endCursor?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
-};
-
-export type UserErrorResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['UserError'] = ResolversParentTypes['UserError']> = {
-  code?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
-  field?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
-  message?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
-};
-
-export type ReplayDeadLetterPayloadResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['ReplayDeadLetterPayload'] = ResolversParentTypes['ReplayDeadLetterPayload']> = {
-  replayed?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
-  failed?: Resolver<Maybe<ResolversTypes['DeadLetter']>, ParentType, ContextType>;
+export type CharityPayloadResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['CharityPayload'] = ResolversParentTypes['CharityPayload']> = {
+  charity?: Resolver<Maybe<ResolversTypes['Charity']>, ParentType, ContextType>;
   userErrors?: Resolver<Array<ResolversTypes['UserError']>, ParentType, ContextType>;
 };
 
-export type ScheduledJobResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['ScheduledJob'] = ResolversParentTypes['ScheduledJob']> = {
-  name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
-  everySeconds?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
-  nextRunAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
-  lastStartedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
-  lastFinishedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
-  lastOutcome?: Resolver<Maybe<ResolversTypes['JobOutcome']>, ParentType, ContextType>;
-  lastResult?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
-  lastError?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
-};
-
-export type SubgraphOperationsResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['SubgraphOperations'] = ResolversParentTypes['SubgraphOperations']> = {
-  subgraph?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
-  jobs?: Resolver<Array<ResolversTypes['ScheduledJob']>, ParentType, ContextType>;
-  outbox?: Resolver<Maybe<ResolversTypes['OutboxStatus']>, ParentType, ContextType>;
-  consumers?: Resolver<Array<ResolversTypes['EventConsumerStatus']>, ParentType, ContextType>;
-  deadLetters?: Resolver<Array<ResolversTypes['DeadLetter']>, ParentType, ContextType>;
-};
-
-export type OutboxStatusResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['OutboxStatus'] = ResolversParentTypes['OutboxStatus']> = {
-  head?: Resolver<ResolversTypes['BigInt'], ParentType, ContextType>;
-  unsequenced?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
-  oldestUnsequencedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
-};
-
-export type EventConsumerStatusResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['EventConsumerStatus'] = ResolversParentTypes['EventConsumerStatus']> = {
-  name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
-  producer?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
-  position?: Resolver<ResolversTypes['BigInt'], ParentType, ContextType>;
-  head?: Resolver<ResolversTypes['BigInt'], ParentType, ContextType>;
-  lag?: Resolver<ResolversTypes['BigInt'], ParentType, ContextType>;
-  lastPolledAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
-  lastError?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
-  deadLetters?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
-  parked?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
-};
+export interface DateTimeScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes['DateTime'], any> {
+  name: 'DateTime';
+}
 
 export type DeadLetterResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['DeadLetter'] = ResolversParentTypes['DeadLetter']> = {
-  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  aggregateId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  attempts?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   consumer?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  error?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   eventId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   eventType?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
-  aggregateId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  payload?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   position?: Resolver<ResolversTypes['BigInt'], ParentType, ContextType>;
   state?: Resolver<ResolversTypes['DeadLetterState'], ParentType, ContextType>;
-  attempts?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
-  error?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
-  payload?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
-  createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   updatedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
 };
 
-export type ProgramResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['Program'] = ResolversParentTypes['Program'], FederationReferenceType extends FederationReferenceTypes['Program'] = FederationReferenceTypes['Program']> = {
-  __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['Program']> | FederationReferenceType, FederationReferenceType, ContextType>;
+export interface DecimalScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes['Decimal'], any> {
+  name: 'Decimal';
+}
+
+export type EarnedLineResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['EarnedLine'] = ResolversParentTypes['EarnedLine']> = {
+  explanation?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
+  lineId?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  points?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+};
+
+export type EarningCampaignResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['EarningCampaign'] = ResolversParentTypes['EarningCampaign']> = {
+  categories?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
+  channels?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
+  endsAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  factor?: Resolver<ResolversTypes['Decimal'], ParentType, ContextType>;
+  name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  startsAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+};
+
+export type EarningCapResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['EarningCap'] = ResolversParentTypes['EarningCap']> = {
+  maxPoints?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  period?: Resolver<ResolversTypes['CapPeriod'], ParentType, ContextType>;
+};
+
+export type EarningMultiplierResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['EarningMultiplier'] = ResolversParentTypes['EarningMultiplier']> = {
+  dimension?: Resolver<ResolversTypes['MultiplierDimension'], ParentType, ContextType>;
+  factor?: Resolver<ResolversTypes['Decimal'], ParentType, ContextType>;
+  value?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+};
+
+export type EarningRuleSetResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['EarningRuleSet'] = ResolversParentTypes['EarningRuleSet']> = {
+  basePoints?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  campaigns?: Resolver<Array<ResolversTypes['EarningCampaign']>, ParentType, ContextType>;
+  caps?: Resolver<Array<ResolversTypes['EarningCap']>, ParentType, ContextType>;
+  createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  createdBy?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  currency?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  discountPercent?: Resolver<Maybe<ResolversTypes['Decimal']>, ParentType, ContextType>;
+  effectiveFrom?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
-  ledgerSettings?: Resolver<ResolversTypes['LedgerSettings'], ParentType, ContextType>;
-  earningRules?: Resolver<Maybe<ResolversTypes['EarningRuleSet']>, ParentType, ContextType>;
-  earningRuleHistory?: Resolver<Array<ResolversTypes['EarningRuleSet']>, ParentType, ContextType>;
-  charities?: Resolver<Array<ResolversTypes['Charity']>, ParentType, ContextType>;
-  pointsTotals?: Resolver<ResolversTypes['ProgramPointsTotals'], ParentType, ContextType>;
+  minimumSpend?: Resolver<Maybe<ResolversTypes['Decimal']>, ParentType, ContextType>;
+  multipliers?: Resolver<Array<ResolversTypes['EarningMultiplier']>, ParentType, ContextType>;
+  perAmount?: Resolver<ResolversTypes['Decimal'], ParentType, ContextType>;
+  rounding?: Resolver<ResolversTypes['RoundingRule'], ParentType, ContextType>;
+  version?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+};
+
+export type EarningRuleSetPayloadResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['EarningRuleSetPayload'] = ResolversParentTypes['EarningRuleSetPayload']> = {
+  ruleSet?: Resolver<Maybe<ResolversTypes['EarningRuleSet']>, ParentType, ContextType>;
+  userErrors?: Resolver<Array<ResolversTypes['UserError']>, ParentType, ContextType>;
+};
+
+export type EventConsumerStatusResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['EventConsumerStatus'] = ResolversParentTypes['EventConsumerStatus']> = {
+  deadLetters?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  head?: Resolver<ResolversTypes['BigInt'], ParentType, ContextType>;
+  lag?: Resolver<ResolversTypes['BigInt'], ParentType, ContextType>;
+  lastError?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  lastPolledAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  parked?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  position?: Resolver<ResolversTypes['BigInt'], ParentType, ContextType>;
+  producer?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+};
+
+export type HoldPayloadResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['HoldPayload'] = ResolversParentTypes['HoldPayload']> = {
+  hold?: Resolver<Maybe<ResolversTypes['PointsHold']>, ParentType, ContextType>;
+  userErrors?: Resolver<Array<ResolversTypes['UserError']>, ParentType, ContextType>;
+};
+
+export type JournalEntryResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['JournalEntry'] = ResolversParentTypes['JournalEntry'], FederationReferenceType extends FederationReferenceTypes['JournalEntry'] = FederationReferenceTypes['JournalEntry']> = {
+  __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['JournalEntry']> | FederationReferenceType, FederationReferenceType, ContextType>;
+  correctsEntryId?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
+  createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  createdBy?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  description?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  kind?: Resolver<ResolversTypes['JournalEntryKind'], ParentType, ContextType>;
+  lines?: Resolver<Array<ResolversTypes['JournalLine']>, ParentType, ContextType>;
+  memberAmount?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+  purchase?: Resolver<Maybe<ResolversTypes['Purchase']>, ParentType, ContextType>;
+  reasonCode?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+};
+
+export type JournalEntryPayloadResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['JournalEntryPayload'] = ResolversParentTypes['JournalEntryPayload']> = {
+  entry?: Resolver<Maybe<ResolversTypes['JournalEntry']>, ParentType, ContextType>;
+  userErrors?: Resolver<Array<ResolversTypes['UserError']>, ParentType, ContextType>;
+};
+
+export type JournalLineResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['JournalLine'] = ResolversParentTypes['JournalLine']> = {
+  account?: Resolver<ResolversTypes['LedgerAccount'], ParentType, ContextType>;
+  amount?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  bucket?: Resolver<ResolversTypes['BalanceBucket'], ParentType, ContextType>;
+};
+
+export type LedgerAccountResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['LedgerAccount'] = ResolversParentTypes['LedgerAccount'], FederationReferenceType extends FederationReferenceTypes['LedgerAccount'] = FederationReferenceTypes['LedgerAccount']> = {
+  __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['LedgerAccount']> | FederationReferenceType, FederationReferenceType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  kind?: Resolver<ResolversTypes['LedgerAccountKind'], ParentType, ContextType>;
+  ownerId?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
+};
+
+export type LedgerSettingsResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['LedgerSettings'] = ResolversParentTypes['LedgerSettings']> = {
+  clawbackPolicy?: Resolver<ResolversTypes['ClawbackPolicy'], ParentType, ContextType>;
+  expiryMonths?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+  expiryPolicy?: Resolver<ResolversTypes['ExpiryPolicy'], ParentType, ContextType>;
+  holdTtlMinutes?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  monthlyDonationLimit?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  monthlyTransferLimit?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  returnWindowDays?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+};
+
+export type LedgerSettingsPayloadResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['LedgerSettingsPayload'] = ResolversParentTypes['LedgerSettingsPayload']> = {
+  settings?: Resolver<Maybe<ResolversTypes['LedgerSettings']>, ParentType, ContextType>;
+  userErrors?: Resolver<Array<ResolversTypes['UserError']>, ParentType, ContextType>;
 };
 
 export type MemberResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['Member'] = ResolversParentTypes['Member'], FederationReferenceType extends FederationReferenceTypes['Member'] = FederationReferenceTypes['Member']> = {
@@ -1279,49 +1315,157 @@ export type MemberResolvers<ContextType = RequestContext, ParentType extends Res
 
 export type MemberPointsResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['MemberPoints'] = ResolversParentTypes['MemberPoints']> = {
   available?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
-  posted?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
-  pending?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   held?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   lifetimeEarned?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
-  statusPoints?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   nextExpiries?: Resolver<Array<ResolversTypes['PointsExpiry']>, ParentType, ContextType>;
+  pending?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  posted?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  statusPoints?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+};
+
+export type MoneyResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['Money'] = ResolversParentTypes['Money']> = {
+  amount?: Resolver<ResolversTypes['Decimal'], ParentType, ContextType>;
+  currency?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+};
+
+export type MutationResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = {
+  adjustPoints?: Resolver<ResolversTypes['JournalEntryPayload'], ParentType, ContextType, RequireFields<MutationAdjustPointsArgs, 'input'>>;
+  captureHold?: Resolver<ResolversTypes['HoldPayload'], ParentType, ContextType, RequireFields<MutationCaptureHoldArgs, 'input'>>;
+  configureLedger?: Resolver<ResolversTypes['LedgerSettingsPayload'], ParentType, ContextType, RequireFields<MutationConfigureLedgerArgs, 'input'>>;
+  createCharity?: Resolver<ResolversTypes['CharityPayload'], ParentType, ContextType, RequireFields<MutationCreateCharityArgs, 'input'>>;
+  donatePoints?: Resolver<ResolversTypes['JournalEntryPayload'], ParentType, ContextType, RequireFields<MutationDonatePointsArgs, 'input'>>;
+  holdPoints?: Resolver<ResolversTypes['HoldPayload'], ParentType, ContextType, RequireFields<MutationHoldPointsArgs, 'input'>>;
+  publishEarningRules?: Resolver<ResolversTypes['EarningRuleSetPayload'], ParentType, ContextType, RequireFields<MutationPublishEarningRulesArgs, 'input'>>;
+  recordPurchase?: Resolver<ResolversTypes['RecordPurchasePayload'], ParentType, ContextType, RequireFields<MutationRecordPurchaseArgs, 'input'>>;
+  recordReturn?: Resolver<ResolversTypes['RecordReturnPayload'], ParentType, ContextType, RequireFields<MutationRecordReturnArgs, 'input'>>;
+  reinstateExpiredPoints?: Resolver<ResolversTypes['JournalEntryPayload'], ParentType, ContextType, RequireFields<MutationReinstateExpiredPointsArgs, 'input'>>;
+  releaseHold?: Resolver<ResolversTypes['HoldPayload'], ParentType, ContextType, RequireFields<MutationReleaseHoldArgs, 'input'>>;
+  replayLedgerDeadLetter?: Resolver<ResolversTypes['ReplayDeadLetterPayload'], ParentType, ContextType, RequireFields<MutationReplayLedgerDeadLetterArgs, 'input'>>;
+  transferPoints?: Resolver<ResolversTypes['JournalEntryPayload'], ParentType, ContextType, RequireFields<MutationTransferPointsArgs, 'input'>>;
+};
+
+export type OutboxStatusResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['OutboxStatus'] = ResolversParentTypes['OutboxStatus']> = {
+  head?: Resolver<ResolversTypes['BigInt'], ParentType, ContextType>;
+  oldestUnsequencedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  unsequenced?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+};
+
+export type PageInfoResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['PageInfo'] = ResolversParentTypes['PageInfo']> = {
+  endCursor?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  hasNextPage?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
 };
 
 export type PointsExpiryResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['PointsExpiry'] = ResolversParentTypes['PointsExpiry']> = {
-  points?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   expiresAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  points?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
 };
 
-export type JournalLineResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['JournalLine'] = ResolversParentTypes['JournalLine']> = {
-  account?: Resolver<ResolversTypes['LedgerAccount'], ParentType, ContextType>;
-  bucket?: Resolver<ResolversTypes['BalanceBucket'], ParentType, ContextType>;
-  amount?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
-};
-
-export type LedgerAccountResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['LedgerAccount'] = ResolversParentTypes['LedgerAccount'], FederationReferenceType extends FederationReferenceTypes['LedgerAccount'] = FederationReferenceTypes['LedgerAccount']> = {
-  __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['LedgerAccount']> | FederationReferenceType, FederationReferenceType, ContextType>;
-  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
-  kind?: Resolver<ResolversTypes['LedgerAccountKind'], ParentType, ContextType>;
-  ownerId?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
-};
-
-export type JournalEntryResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['JournalEntry'] = ResolversParentTypes['JournalEntry'], FederationReferenceType extends FederationReferenceTypes['JournalEntry'] = FederationReferenceTypes['JournalEntry']> = {
-  __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['JournalEntry']> | FederationReferenceType, FederationReferenceType, ContextType>;
-  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
-  kind?: Resolver<ResolversTypes['JournalEntryKind'], ParentType, ContextType>;
-  memberAmount?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
-  lines?: Resolver<Array<ResolversTypes['JournalLine']>, ParentType, ContextType>;
-  description?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
-  reasonCode?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
-  createdBy?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
-  correctsEntryId?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
-  purchase?: Resolver<Maybe<ResolversTypes['Purchase']>, ParentType, ContextType>;
+export type PointsHoldResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['PointsHold'] = ResolversParentTypes['PointsHold'], FederationReferenceType extends FederationReferenceTypes['PointsHold'] = FederationReferenceTypes['PointsHold']> = {
+  __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['PointsHold']> | FederationReferenceType, FederationReferenceType, ContextType>;
   createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  expiresAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  member?: Resolver<ResolversTypes['Member'], ParentType, ContextType>;
+  points?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  reference?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  status?: Resolver<ResolversTypes['HoldStatus'], ParentType, ContextType>;
 };
 
-export type StatementEdgeResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['StatementEdge'] = ResolversParentTypes['StatementEdge']> = {
-  cursor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
-  node?: Resolver<ResolversTypes['JournalEntry'], ParentType, ContextType>;
+export type ProgramResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['Program'] = ResolversParentTypes['Program'], FederationReferenceType extends FederationReferenceTypes['Program'] = FederationReferenceTypes['Program']> = {
+  __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['Program']> | FederationReferenceType, FederationReferenceType, ContextType>;
+  charities?: Resolver<Array<ResolversTypes['Charity']>, ParentType, ContextType>;
+  earningRuleHistory?: Resolver<Array<ResolversTypes['EarningRuleSet']>, ParentType, ContextType>;
+  earningRules?: Resolver<Maybe<ResolversTypes['EarningRuleSet']>, ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  ledgerSettings?: Resolver<ResolversTypes['LedgerSettings'], ParentType, ContextType>;
+  pointsTotals?: Resolver<ResolversTypes['ProgramPointsTotals'], ParentType, ContextType>;
+};
+
+export type ProgramPointsTotalsResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['ProgramPointsTotals'] = ResolversParentTypes['ProgramPointsTotals']> = {
+  expired?: Resolver<ResolversTypes['BigInt'], ParentType, ContextType>;
+  issued?: Resolver<ResolversTypes['BigInt'], ParentType, ContextType>;
+  outstanding?: Resolver<ResolversTypes['BigInt'], ParentType, ContextType>;
+  outstandingLiability?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
+  redeemed?: Resolver<ResolversTypes['BigInt'], ParentType, ContextType>;
+};
+
+export type PurchaseResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['Purchase'] = ResolversParentTypes['Purchase'], FederationReferenceType extends FederationReferenceTypes['Purchase'] = FederationReferenceTypes['Purchase']> = {
+  __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['Purchase']> | FederationReferenceType, FederationReferenceType, ContextType>;
+  channel?: Resolver<ResolversTypes['PurchaseChannel'], ParentType, ContextType>;
+  externalId?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  lines?: Resolver<Array<ResolversTypes['EarnedLine']>, ParentType, ContextType>;
+  member?: Resolver<ResolversTypes['Member'], ParentType, ContextType>;
+  occurredAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  pendingPoints?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  points?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  postsAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  ruleSetVersion?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+  source?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  statusPoints?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  total?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
+};
+
+export type PurchaseQuoteResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['PurchaseQuote'] = ResolversParentTypes['PurchaseQuote']> = {
+  discount?: Resolver<Maybe<ResolversTypes['Money']>, ParentType, ContextType>;
+  lines?: Resolver<Array<ResolversTypes['EarnedLine']>, ParentType, ContextType>;
+  notes?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
+  points?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  ruleSetVersion?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+  statusPoints?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+};
+
+export type PurchaseReturnResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['PurchaseReturn'] = ResolversParentTypes['PurchaseReturn']> = {
+  clawbackPolicy?: Resolver<ResolversTypes['ClawbackPolicy'], ParentType, ContextType>;
+  createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  entry?: Resolver<Maybe<ResolversTypes['JournalEntry']>, ParentType, ContextType>;
+  fromPending?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  fromPosted?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  points?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  purchase?: Resolver<ResolversTypes['Purchase'], ParentType, ContextType>;
+  statusPoints?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  writtenOff?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+};
+
+export type QueryResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = {
+  journalEntry?: Resolver<Maybe<ResolversTypes['JournalEntry']>, ParentType, ContextType, RequireFields<QueryJournalEntryArgs, 'id'>>;
+  ledgerJobs?: Resolver<Array<ResolversTypes['ScheduledJob']>, ParentType, ContextType>;
+  ledgerOperations?: Resolver<ResolversTypes['SubgraphOperations'], ParentType, ContextType>;
+  quotePurchase?: Resolver<ResolversTypes['QuotePurchasePayload'], ParentType, ContextType, RequireFields<QueryQuotePurchaseArgs, 'input'>>;
+};
+
+export type QuotePurchasePayloadResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['QuotePurchasePayload'] = ResolversParentTypes['QuotePurchasePayload']> = {
+  quote?: Resolver<Maybe<ResolversTypes['PurchaseQuote']>, ParentType, ContextType>;
+  userErrors?: Resolver<Array<ResolversTypes['UserError']>, ParentType, ContextType>;
+};
+
+export type RecordPurchasePayloadResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['RecordPurchasePayload'] = ResolversParentTypes['RecordPurchasePayload']> = {
+  entry?: Resolver<Maybe<ResolversTypes['JournalEntry']>, ParentType, ContextType>;
+  purchase?: Resolver<Maybe<ResolversTypes['Purchase']>, ParentType, ContextType>;
+  userErrors?: Resolver<Array<ResolversTypes['UserError']>, ParentType, ContextType>;
+};
+
+export type RecordReturnPayloadResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['RecordReturnPayload'] = ResolversParentTypes['RecordReturnPayload']> = {
+  return?: Resolver<Maybe<ResolversTypes['PurchaseReturn']>, ParentType, ContextType>;
+  userErrors?: Resolver<Array<ResolversTypes['UserError']>, ParentType, ContextType>;
+};
+
+export type ReplayDeadLetterPayloadResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['ReplayDeadLetterPayload'] = ResolversParentTypes['ReplayDeadLetterPayload']> = {
+  failed?: Resolver<Maybe<ResolversTypes['DeadLetter']>, ParentType, ContextType>;
+  replayed?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  userErrors?: Resolver<Array<ResolversTypes['UserError']>, ParentType, ContextType>;
+};
+
+export type ScheduledJobResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['ScheduledJob'] = ResolversParentTypes['ScheduledJob']> = {
+  everySeconds?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  lastError?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  lastFinishedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  lastOutcome?: Resolver<Maybe<ResolversTypes['JobOutcome']>, ParentType, ContextType>;
+  lastResult?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+  lastStartedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  nextRunAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
 };
 
 export type StatementConnectionResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['StatementConnection'] = ResolversParentTypes['StatementConnection']> = {
@@ -1330,242 +1474,80 @@ export type StatementConnectionResolvers<ContextType = RequestContext, ParentTyp
   pageInfo?: Resolver<ResolversTypes['PageInfo'], ParentType, ContextType>;
 };
 
-export type EarningMultiplierResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['EarningMultiplier'] = ResolversParentTypes['EarningMultiplier']> = {
-  dimension?: Resolver<ResolversTypes['MultiplierDimension'], ParentType, ContextType>;
-  value?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
-  factor?: Resolver<ResolversTypes['Decimal'], ParentType, ContextType>;
+export type StatementEdgeResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['StatementEdge'] = ResolversParentTypes['StatementEdge']> = {
+  cursor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  node?: Resolver<ResolversTypes['JournalEntry'], ParentType, ContextType>;
 };
 
-export type EarningCampaignResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['EarningCampaign'] = ResolversParentTypes['EarningCampaign']> = {
-  name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
-  startsAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
-  endsAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
-  factor?: Resolver<ResolversTypes['Decimal'], ParentType, ContextType>;
-  categories?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
-  channels?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
+export type SubgraphOperationsResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['SubgraphOperations'] = ResolversParentTypes['SubgraphOperations']> = {
+  consumers?: Resolver<Array<ResolversTypes['EventConsumerStatus']>, ParentType, ContextType>;
+  deadLetters?: Resolver<Array<ResolversTypes['DeadLetter']>, ParentType, ContextType>;
+  jobs?: Resolver<Array<ResolversTypes['ScheduledJob']>, ParentType, ContextType>;
+  outbox?: Resolver<Maybe<ResolversTypes['OutboxStatus']>, ParentType, ContextType>;
+  subgraph?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
 };
 
-export type EarningCapResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['EarningCap'] = ResolversParentTypes['EarningCap']> = {
-  period?: Resolver<ResolversTypes['CapPeriod'], ParentType, ContextType>;
-  maxPoints?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+export type UserErrorResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['UserError'] = ResolversParentTypes['UserError']> = {
+  code?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  field?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  message?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
 };
 
-export type EarningRuleSetResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['EarningRuleSet'] = ResolversParentTypes['EarningRuleSet']> = {
-  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
-  version?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
-  effectiveFrom?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
-  currency?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
-  basePoints?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
-  perAmount?: Resolver<ResolversTypes['Decimal'], ParentType, ContextType>;
-  rounding?: Resolver<ResolversTypes['RoundingRule'], ParentType, ContextType>;
-  minimumSpend?: Resolver<Maybe<ResolversTypes['Decimal']>, ParentType, ContextType>;
-  multipliers?: Resolver<Array<ResolversTypes['EarningMultiplier']>, ParentType, ContextType>;
-  campaigns?: Resolver<Array<ResolversTypes['EarningCampaign']>, ParentType, ContextType>;
-  caps?: Resolver<Array<ResolversTypes['EarningCap']>, ParentType, ContextType>;
-  discountPercent?: Resolver<Maybe<ResolversTypes['Decimal']>, ParentType, ContextType>;
-  createdBy?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
-  createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
-};
-
-export type LedgerSettingsResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['LedgerSettings'] = ResolversParentTypes['LedgerSettings']> = {
-  returnWindowDays?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
-  clawbackPolicy?: Resolver<ResolversTypes['ClawbackPolicy'], ParentType, ContextType>;
-  expiryPolicy?: Resolver<ResolversTypes['ExpiryPolicy'], ParentType, ContextType>;
-  expiryMonths?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
-  holdTtlMinutes?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
-  monthlyTransferLimit?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
-  monthlyDonationLimit?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
-};
-
-export type ProgramPointsTotalsResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['ProgramPointsTotals'] = ResolversParentTypes['ProgramPointsTotals']> = {
-  issued?: Resolver<ResolversTypes['BigInt'], ParentType, ContextType>;
-  redeemed?: Resolver<ResolversTypes['BigInt'], ParentType, ContextType>;
-  expired?: Resolver<ResolversTypes['BigInt'], ParentType, ContextType>;
-  outstanding?: Resolver<ResolversTypes['BigInt'], ParentType, ContextType>;
-  outstandingLiability?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
-};
-
-export type EarnedLineResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['EarnedLine'] = ResolversParentTypes['EarnedLine']> = {
-  lineId?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
-  points?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
-  explanation?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
-};
-
-export type PurchaseQuoteResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['PurchaseQuote'] = ResolversParentTypes['PurchaseQuote']> = {
-  points?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
-  statusPoints?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
-  lines?: Resolver<Array<ResolversTypes['EarnedLine']>, ParentType, ContextType>;
-  notes?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
-  discount?: Resolver<Maybe<ResolversTypes['Money']>, ParentType, ContextType>;
-  ruleSetVersion?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
-};
-
-export type QuotePurchasePayloadResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['QuotePurchasePayload'] = ResolversParentTypes['QuotePurchasePayload']> = {
-  quote?: Resolver<Maybe<ResolversTypes['PurchaseQuote']>, ParentType, ContextType>;
-  userErrors?: Resolver<Array<ResolversTypes['UserError']>, ParentType, ContextType>;
-};
-
-export type PurchaseResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['Purchase'] = ResolversParentTypes['Purchase'], FederationReferenceType extends FederationReferenceTypes['Purchase'] = FederationReferenceTypes['Purchase']> = {
-  __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['Purchase']> | FederationReferenceType, FederationReferenceType, ContextType>;
-  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
-  member?: Resolver<ResolversTypes['Member'], ParentType, ContextType>;
-  source?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
-  externalId?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
-  channel?: Resolver<ResolversTypes['PurchaseChannel'], ParentType, ContextType>;
-  total?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
-  points?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
-  statusPoints?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
-  pendingPoints?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
-  lines?: Resolver<Array<ResolversTypes['EarnedLine']>, ParentType, ContextType>;
-  ruleSetVersion?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
-  occurredAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
-  postsAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
-};
-
-export type RecordPurchasePayloadResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['RecordPurchasePayload'] = ResolversParentTypes['RecordPurchasePayload']> = {
-  purchase?: Resolver<Maybe<ResolversTypes['Purchase']>, ParentType, ContextType>;
-  entry?: Resolver<Maybe<ResolversTypes['JournalEntry']>, ParentType, ContextType>;
-  userErrors?: Resolver<Array<ResolversTypes['UserError']>, ParentType, ContextType>;
-};
-
-export type PointsHoldResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['PointsHold'] = ResolversParentTypes['PointsHold'], FederationReferenceType extends FederationReferenceTypes['PointsHold'] = FederationReferenceTypes['PointsHold']> = {
-  __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['PointsHold']> | FederationReferenceType, FederationReferenceType, ContextType>;
-  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
-  member?: Resolver<ResolversTypes['Member'], ParentType, ContextType>;
-  points?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
-  reference?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
-  status?: Resolver<ResolversTypes['HoldStatus'], ParentType, ContextType>;
-  expiresAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
-  createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
-};
-
-export type HoldPayloadResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['HoldPayload'] = ResolversParentTypes['HoldPayload']> = {
-  hold?: Resolver<Maybe<ResolversTypes['PointsHold']>, ParentType, ContextType>;
-  userErrors?: Resolver<Array<ResolversTypes['UserError']>, ParentType, ContextType>;
-};
-
-export type JournalEntryPayloadResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['JournalEntryPayload'] = ResolversParentTypes['JournalEntryPayload']> = {
-  entry?: Resolver<Maybe<ResolversTypes['JournalEntry']>, ParentType, ContextType>;
-  userErrors?: Resolver<Array<ResolversTypes['UserError']>, ParentType, ContextType>;
-};
-
-export type EarningRuleSetPayloadResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['EarningRuleSetPayload'] = ResolversParentTypes['EarningRuleSetPayload']> = {
-  ruleSet?: Resolver<Maybe<ResolversTypes['EarningRuleSet']>, ParentType, ContextType>;
-  userErrors?: Resolver<Array<ResolversTypes['UserError']>, ParentType, ContextType>;
-};
-
-export type LedgerSettingsPayloadResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['LedgerSettingsPayload'] = ResolversParentTypes['LedgerSettingsPayload']> = {
-  settings?: Resolver<Maybe<ResolversTypes['LedgerSettings']>, ParentType, ContextType>;
-  userErrors?: Resolver<Array<ResolversTypes['UserError']>, ParentType, ContextType>;
-};
-
-export type CharityResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['Charity'] = ResolversParentTypes['Charity'], FederationReferenceType extends FederationReferenceTypes['Charity'] = FederationReferenceTypes['Charity']> = {
-  __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['Charity']> | FederationReferenceType, FederationReferenceType, ContextType>;
-  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
-  name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
-  donatedPoints?: Resolver<ResolversTypes['BigInt'], ParentType, ContextType>;
-  createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
-};
-
-export type CharityPayloadResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['CharityPayload'] = ResolversParentTypes['CharityPayload']> = {
-  charity?: Resolver<Maybe<ResolversTypes['Charity']>, ParentType, ContextType>;
-  userErrors?: Resolver<Array<ResolversTypes['UserError']>, ParentType, ContextType>;
-};
-
-export type PurchaseReturnResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['PurchaseReturn'] = ResolversParentTypes['PurchaseReturn']> = {
-  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
-  purchase?: Resolver<ResolversTypes['Purchase'], ParentType, ContextType>;
-  points?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
-  statusPoints?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
-  fromPending?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
-  fromPosted?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
-  writtenOff?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
-  clawbackPolicy?: Resolver<ResolversTypes['ClawbackPolicy'], ParentType, ContextType>;
-  entry?: Resolver<Maybe<ResolversTypes['JournalEntry']>, ParentType, ContextType>;
-  createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
-};
-
-export type RecordReturnPayloadResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['RecordReturnPayload'] = ResolversParentTypes['RecordReturnPayload']> = {
-  return?: Resolver<Maybe<ResolversTypes['PurchaseReturn']>, ParentType, ContextType>;
-  userErrors?: Resolver<Array<ResolversTypes['UserError']>, ParentType, ContextType>;
-};
-
-export type QueryResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = {
-  ledgerJobs?: Resolver<Array<ResolversTypes['ScheduledJob']>, ParentType, ContextType>;
-  journalEntry?: Resolver<Maybe<ResolversTypes['JournalEntry']>, ParentType, ContextType, RequireFields<QueryJournalEntryArgs, 'id'>>;
-  quotePurchase?: Resolver<ResolversTypes['QuotePurchasePayload'], ParentType, ContextType, RequireFields<QueryQuotePurchaseArgs, 'input'>>;
-  ledgerOperations?: Resolver<ResolversTypes['SubgraphOperations'], ParentType, ContextType>;
-};
-
-export type MutationResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = {
-  recordPurchase?: Resolver<ResolversTypes['RecordPurchasePayload'], ParentType, ContextType, RequireFields<MutationRecordPurchaseArgs, 'input'>>;
-  holdPoints?: Resolver<ResolversTypes['HoldPayload'], ParentType, ContextType, RequireFields<MutationHoldPointsArgs, 'input'>>;
-  captureHold?: Resolver<ResolversTypes['HoldPayload'], ParentType, ContextType, RequireFields<MutationCaptureHoldArgs, 'input'>>;
-  releaseHold?: Resolver<ResolversTypes['HoldPayload'], ParentType, ContextType, RequireFields<MutationReleaseHoldArgs, 'input'>>;
-  adjustPoints?: Resolver<ResolversTypes['JournalEntryPayload'], ParentType, ContextType, RequireFields<MutationAdjustPointsArgs, 'input'>>;
-  recordReturn?: Resolver<ResolversTypes['RecordReturnPayload'], ParentType, ContextType, RequireFields<MutationRecordReturnArgs, 'input'>>;
-  transferPoints?: Resolver<ResolversTypes['JournalEntryPayload'], ParentType, ContextType, RequireFields<MutationTransferPointsArgs, 'input'>>;
-  donatePoints?: Resolver<ResolversTypes['JournalEntryPayload'], ParentType, ContextType, RequireFields<MutationDonatePointsArgs, 'input'>>;
-  reinstateExpiredPoints?: Resolver<ResolversTypes['JournalEntryPayload'], ParentType, ContextType, RequireFields<MutationReinstateExpiredPointsArgs, 'input'>>;
-  createCharity?: Resolver<ResolversTypes['CharityPayload'], ParentType, ContextType, RequireFields<MutationCreateCharityArgs, 'input'>>;
-  publishEarningRules?: Resolver<ResolversTypes['EarningRuleSetPayload'], ParentType, ContextType, RequireFields<MutationPublishEarningRulesArgs, 'input'>>;
-  configureLedger?: Resolver<ResolversTypes['LedgerSettingsPayload'], ParentType, ContextType, RequireFields<MutationConfigureLedgerArgs, 'input'>>;
-  replayLedgerDeadLetter?: Resolver<ResolversTypes['ReplayDeadLetterPayload'], ParentType, ContextType, RequireFields<MutationReplayLedgerDeadLetterArgs, 'input'>>;
-};
+export interface Link__ImportScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes['link__Import'], any> {
+  name: 'link__Import';
+}
 
 export type Resolvers<ContextType = RequestContext> = {
-  link__Import?: GraphQLScalarType;
-  DateTime?: GraphQLScalarType;
-  Decimal?: GraphQLScalarType;
   BigInt?: GraphQLScalarType;
-  Money?: MoneyResolvers<ContextType>;
-  PageInfo?: PageInfoResolvers<ContextType>;
-  UserError?: UserErrorResolvers<ContextType>;
-  ReplayDeadLetterPayload?: ReplayDeadLetterPayloadResolvers<ContextType>;
-  ScheduledJob?: ScheduledJobResolvers<ContextType>;
-  SubgraphOperations?: SubgraphOperationsResolvers<ContextType>;
-  OutboxStatus?: OutboxStatusResolvers<ContextType>;
-  EventConsumerStatus?: EventConsumerStatusResolvers<ContextType>;
-  DeadLetter?: DeadLetterResolvers<ContextType>;
-  Program?: ProgramResolvers<ContextType>;
-  Member?: MemberResolvers<ContextType>;
-  MemberPoints?: MemberPointsResolvers<ContextType>;
-  PointsExpiry?: PointsExpiryResolvers<ContextType>;
-  JournalLine?: JournalLineResolvers<ContextType>;
-  LedgerAccount?: LedgerAccountResolvers<ContextType>;
-  JournalEntry?: JournalEntryResolvers<ContextType>;
-  StatementEdge?: StatementEdgeResolvers<ContextType>;
-  StatementConnection?: StatementConnectionResolvers<ContextType>;
-  EarningMultiplier?: EarningMultiplierResolvers<ContextType>;
-  EarningCampaign?: EarningCampaignResolvers<ContextType>;
-  EarningCap?: EarningCapResolvers<ContextType>;
-  EarningRuleSet?: EarningRuleSetResolvers<ContextType>;
-  LedgerSettings?: LedgerSettingsResolvers<ContextType>;
-  ProgramPointsTotals?: ProgramPointsTotalsResolvers<ContextType>;
-  EarnedLine?: EarnedLineResolvers<ContextType>;
-  PurchaseQuote?: PurchaseQuoteResolvers<ContextType>;
-  QuotePurchasePayload?: QuotePurchasePayloadResolvers<ContextType>;
-  Purchase?: PurchaseResolvers<ContextType>;
-  RecordPurchasePayload?: RecordPurchasePayloadResolvers<ContextType>;
-  PointsHold?: PointsHoldResolvers<ContextType>;
-  HoldPayload?: HoldPayloadResolvers<ContextType>;
-  JournalEntryPayload?: JournalEntryPayloadResolvers<ContextType>;
-  EarningRuleSetPayload?: EarningRuleSetPayloadResolvers<ContextType>;
-  LedgerSettingsPayload?: LedgerSettingsPayloadResolvers<ContextType>;
   Charity?: CharityResolvers<ContextType>;
   CharityPayload?: CharityPayloadResolvers<ContextType>;
-  PurchaseReturn?: PurchaseReturnResolvers<ContextType>;
-  RecordReturnPayload?: RecordReturnPayloadResolvers<ContextType>;
-  Query?: QueryResolvers<ContextType>;
+  DateTime?: GraphQLScalarType;
+  DeadLetter?: DeadLetterResolvers<ContextType>;
+  Decimal?: GraphQLScalarType;
+  EarnedLine?: EarnedLineResolvers<ContextType>;
+  EarningCampaign?: EarningCampaignResolvers<ContextType>;
+  EarningCap?: EarningCapResolvers<ContextType>;
+  EarningMultiplier?: EarningMultiplierResolvers<ContextType>;
+  EarningRuleSet?: EarningRuleSetResolvers<ContextType>;
+  EarningRuleSetPayload?: EarningRuleSetPayloadResolvers<ContextType>;
+  EventConsumerStatus?: EventConsumerStatusResolvers<ContextType>;
+  HoldPayload?: HoldPayloadResolvers<ContextType>;
+  JournalEntry?: JournalEntryResolvers<ContextType>;
+  JournalEntryPayload?: JournalEntryPayloadResolvers<ContextType>;
+  JournalLine?: JournalLineResolvers<ContextType>;
+  LedgerAccount?: LedgerAccountResolvers<ContextType>;
+  LedgerSettings?: LedgerSettingsResolvers<ContextType>;
+  LedgerSettingsPayload?: LedgerSettingsPayloadResolvers<ContextType>;
+  Member?: MemberResolvers<ContextType>;
+  MemberPoints?: MemberPointsResolvers<ContextType>;
+  Money?: MoneyResolvers<ContextType>;
   Mutation?: MutationResolvers<ContextType>;
+  OutboxStatus?: OutboxStatusResolvers<ContextType>;
+  PageInfo?: PageInfoResolvers<ContextType>;
+  PointsExpiry?: PointsExpiryResolvers<ContextType>;
+  PointsHold?: PointsHoldResolvers<ContextType>;
+  Program?: ProgramResolvers<ContextType>;
+  ProgramPointsTotals?: ProgramPointsTotalsResolvers<ContextType>;
+  Purchase?: PurchaseResolvers<ContextType>;
+  PurchaseQuote?: PurchaseQuoteResolvers<ContextType>;
+  PurchaseReturn?: PurchaseReturnResolvers<ContextType>;
+  Query?: QueryResolvers<ContextType>;
+  QuotePurchasePayload?: QuotePurchasePayloadResolvers<ContextType>;
+  RecordPurchasePayload?: RecordPurchasePayloadResolvers<ContextType>;
+  RecordReturnPayload?: RecordReturnPayloadResolvers<ContextType>;
+  ReplayDeadLetterPayload?: ReplayDeadLetterPayloadResolvers<ContextType>;
+  ScheduledJob?: ScheduledJobResolvers<ContextType>;
+  StatementConnection?: StatementConnectionResolvers<ContextType>;
+  StatementEdge?: StatementEdgeResolvers<ContextType>;
+  SubgraphOperations?: SubgraphOperationsResolvers<ContextType>;
+  UserError?: UserErrorResolvers<ContextType>;
+  link__Import?: GraphQLScalarType;
 };
 
 export type DirectiveResolvers<ContextType = RequestContext> = {
-  link?: LinkDirectiveResolver<any, any, ContextType>;
-  shareable?: ShareableDirectiveResolver<any, any, ContextType>;
-  inaccessible?: InaccessibleDirectiveResolver<any, any, ContextType>;
-  override?: OverrideDirectiveResolver<any, any, ContextType>;
-  interfaceObject?: InterfaceObjectDirectiveResolver<any, any, ContextType>;
-  tag?: TagDirectiveResolver<any, any, ContextType>;
   access?: AccessDirectiveResolver<any, any, ContextType>;
+  inaccessible?: InaccessibleDirectiveResolver<any, any, ContextType>;
+  link?: LinkDirectiveResolver<any, any, ContextType>;
+  override?: OverrideDirectiveResolver<any, any, ContextType>;
+  shareable?: ShareableDirectiveResolver<any, any, ContextType>;
 };

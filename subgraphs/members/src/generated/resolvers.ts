@@ -19,11 +19,6 @@ import { ManualTierView } from '../resolvers/member';
 import { RequestContext } from '../context';
 export type Maybe<T> = T | null;
 export type InputMaybe<T> = T | null | undefined;
-export type Exact<T extends { [key: string]: unknown }> = { [K in keyof T]: T[K] };
-export type MakeOptional<T, K extends keyof T> = Omit<T, K> & { [SubKey in K]?: Maybe<T[SubKey]> };
-export type MakeMaybe<T, K extends keyof T> = Omit<T, K> & { [SubKey in K]: Maybe<T[SubKey]> };
-export type MakeEmpty<T extends { [key: string]: unknown }, K extends keyof T> = { [_ in K]?: never };
-export type Incremental<T> = T | { [P in keyof T]?: P extends ' $fragmentName' | '__typename' ? T[P] : never };
 export type Omit<T, K extends keyof T> = Pick<T, Exclude<keyof T, K>>;
 export type RequireFields<T, K extends keyof T> = Omit<T, K> & { [P in K]-?: NonNullable<T[P]> };
 /** All built-in and custom scalars, mapped to their actual values */
@@ -33,14 +28,363 @@ export type Scalars = {
   Boolean: { input: boolean; output: boolean; }
   Int: { input: number; output: number; }
   Float: { input: number; output: number; }
-  link__Import: { input: any; output: any; }
+  /** A whole number that may exceed 32 bits (program-wide aggregates, feed positions), as a decimal string. */
+  BigInt: { input: bigint; output: bigint; }
   /** An instant as an ISO-8601 string in UTC. */
   DateTime: { input: Date; output: Date; }
   /** An exact decimal number as a string, e.g. "12.50". */
   Decimal: { input: string; output: string; }
-  /** A whole number that may exceed 32 bits (program-wide aggregates, feed positions), as a decimal string. */
-  BigInt: { input: bigint; output: bigint; }
-  _FieldSet: { input: any; output: any; }
+  link__Import: { input: unknown; output: unknown; }
+};
+
+export type AddMemberIdentifierInput = {
+  identifier: IdentifierInput;
+  memberId: Scalars['ID']['input'];
+};
+
+export type AssignMemberTierInput = {
+  memberId: Scalars['ID']['input'];
+  reason: Scalars['String']['input'];
+  /** Null removes the member's tier. */
+  tierId?: InputMaybe<Scalars['ID']['input']>;
+  /** Until when the assignment binds automatic changes (the program's manualMode); null: until changed. */
+  until?: InputMaybe<Scalars['DateTime']['input']>;
+};
+
+export type ChangeMemberStatusInput = {
+  memberId: Scalars['ID']['input'];
+  /** Required: why the status changes (shown to agents on the hotline). */
+  reason: Scalars['String']['input'];
+  status: MemberStatus;
+};
+
+export type ConfigureReferralsInput = {
+  programId: Scalars['ID']['input'];
+  refereeBonus: Scalars['Int']['input'];
+  referrerBonus: Scalars['Int']['input'];
+  /** Null turns referral bonuses off. */
+  trigger?: InputMaybe<ReferralTrigger>;
+};
+
+export type ConfigureTierRulesInput = {
+  downgrade?: InputMaybe<TierDowngrade>;
+  /** 0 to 365. */
+  graceDays?: InputMaybe<Scalars['Int']['input']>;
+  manualMode?: InputMaybe<ManualTierMode>;
+  periodAnchor?: InputMaybe<Scalars['DateTime']['input']>;
+  /** 1 to 36. */
+  periodMonths?: InputMaybe<Scalars['Int']['input']>;
+  programId: Scalars['ID']['input'];
+};
+
+/** A member's current decision for one channel and purpose. */
+export type Consent = {
+  __typename?: 'Consent';
+  channel: ConsentChannel;
+  granted: Scalars['Boolean']['output'];
+  purpose: ConsentPurpose;
+  source: ConsentSource;
+  updatedAt: Scalars['DateTime']['output'];
+};
+
+/** One recorded consent decision (kept for audit). */
+export type ConsentChange = {
+  __typename?: 'ConsentChange';
+  changedAt: Scalars['DateTime']['output'];
+  changedBy: Maybe<Scalars['String']['output']>;
+  channel: ConsentChannel;
+  granted: Scalars['Boolean']['output'];
+  purpose: ConsentPurpose;
+  source: ConsentSource;
+};
+
+export type ConsentChannel =
+  | 'EMAIL'
+  | 'POST'
+  | 'PUSH'
+  | 'SMS';
+
+export type ConsentInput = {
+  channel: ConsentChannel;
+  granted: Scalars['Boolean']['input'];
+  purpose: ConsentPurpose;
+};
+
+export type ConsentPurpose =
+  | 'MARKETING'
+  | 'PARTNER_SHARING'
+  | 'PROFILING';
+
+/** Where a consent was given or withdrawn. */
+export type ConsentSource =
+  | 'ENROLMENT'
+  | 'HOTLINE'
+  | 'IMPORT'
+  | 'MEMBER_PORTAL'
+  | 'PARTNER';
+
+export type CreateMemberGroupInput = {
+  name: Scalars['String']['input'];
+  programId: Scalars['ID']['input'];
+  type: MemberGroupType;
+};
+
+export type CreateProgramInput = {
+  name: Scalars['String']['input'];
+  pointValue: MoneyInput;
+  pointsCurrencyName: Scalars['String']['input'];
+  /** Defaults to DRAFT. */
+  status?: InputMaybe<ProgramStatus>;
+  type: ProgramType;
+};
+
+export type CreateTierInput = {
+  benefits?: InputMaybe<Array<TierBenefitInput>>;
+  name: Scalars['String']['input'];
+  programId: Scalars['ID']['input'];
+  qualifyingThreshold: Scalars['Int']['input'];
+  rank: Scalars['Int']['input'];
+};
+
+/** An event a consumer could not apply, kept whole for inspection and replay. */
+export type DeadLetter = {
+  __typename?: 'DeadLetter';
+  aggregateId: Scalars['ID']['output'];
+  attempts: Scalars['Int']['output'];
+  consumer: Scalars['String']['output'];
+  createdAt: Scalars['DateTime']['output'];
+  error: Maybe<Scalars['String']['output']>;
+  eventId: Scalars['ID']['output'];
+  eventType: Scalars['String']['output'];
+  id: Scalars['ID']['output'];
+  /** The event's payload as JSON. */
+  payload: Scalars['String']['output'];
+  position: Scalars['BigInt']['output'];
+  state: DeadLetterState;
+  updatedAt: Scalars['DateTime']['output'];
+};
+
+export type DeadLetterState =
+  | 'DISCARDED'
+  /** Failed every retry. */
+  | 'FAILED'
+  /** Waiting behind a failed event of the same aggregate. */
+  | 'PARKED'
+  | 'REPLAYED';
+
+export type EnrollMemberInput = {
+  /** Optional: enrolment never requires marketing consent. */
+  consents?: InputMaybe<Array<ConsentInput>>;
+  /** At least one identifier; each must be free in the program. */
+  identifiers: Array<IdentifierInput>;
+  profile?: InputMaybe<MemberProfileInput>;
+  programId: Scalars['ID']['input'];
+  /** The referral code of the member who invited this one. */
+  referralCode?: InputMaybe<Scalars['String']['input']>;
+};
+
+/** How a member was enrolled. */
+export type EnrolmentChannel =
+  | 'AGENT'
+  | 'PARTNER'
+  | 'SELF';
+
+/** A consumer of another subgraph's events. */
+export type EventConsumerStatus = {
+  __typename?: 'EventConsumerStatus';
+  /** Events that failed every retry and wait for an operator. */
+  deadLetters: Scalars['Int']['output'];
+  /** The producer's newest position at the last poll. */
+  head: Scalars['BigInt']['output'];
+  /** Events behind the producer (head − position). */
+  lag: Scalars['BigInt']['output'];
+  /** Why the last poll failed, until one succeeds. */
+  lastError: Maybe<Scalars['String']['output']>;
+  lastPolledAt: Maybe<Scalars['DateTime']['output']>;
+  name: Scalars['String']['output'];
+  /** Later events of the same aggregates, held back to keep their order. */
+  parked: Scalars['Int']['output'];
+  /** The last position applied. */
+  position: Scalars['BigInt']['output'];
+  producer: Scalars['String']['output'];
+};
+
+export type GroupMembershipInput = {
+  groupId: Scalars['ID']['input'];
+  memberId: Scalars['ID']['input'];
+};
+
+export type IdentifierInput = {
+  type: IdentifierType;
+  value: Scalars['String']['input'];
+};
+
+export type IdentifierType =
+  /** A loyalty card number (6–32 letters or digits). */
+  | 'CARD'
+  /** An email address, compared case-insensitively. */
+  | 'EMAIL'
+  /** A phone number in international format, e.g. +48501234567. */
+  | 'PHONE';
+
+export type JobOutcome =
+  | 'FAILED'
+  | 'OK';
+
+export type ManualTierAssignment = {
+  __typename?: 'ManualTierAssignment';
+  tier: Tier;
+  /** When it stops binding; null: until an agent changes the tier. */
+  until: Maybe<Scalars['DateTime']['output']>;
+};
+
+/** How a tier an agent set binds the automatic changes. */
+export type ManualTierMode =
+  /** A floor: automatic upgrades still happen, downgrades never go below it. */
+  | 'FLOOR'
+  /** An override: no automatic change while it applies. */
+  | 'OVERRIDE';
+
+/** A person enrolled in a program. */
+export type Member = {
+  __typename?: 'Member';
+  /** ISO date of birth, e.g. 1990-04-01. */
+  birthDate: Maybe<Scalars['String']['output']>;
+  /** Every consent change, newest first. */
+  consentHistory: Array<ConsentChange>;
+  /** Current consent per channel and purpose; a pair never set means not granted. */
+  consents: Array<Consent>;
+  enrolledAt: Scalars['DateTime']['output'];
+  enrolledVia: EnrolmentChannel;
+  firstName: Maybe<Scalars['String']['output']>;
+  /** Groups the member belongs to. */
+  groups: Array<MemberGroup>;
+  id: Scalars['ID']['output'];
+  identifiers: Array<MemberIdentifier>;
+  lastName: Maybe<Scalars['String']['output']>;
+  /** A tier an agent set by hand and how long it binds; null when none applies. */
+  manualTier: Maybe<ManualTierAssignment>;
+  /** BCP 47 language tag for communication, e.g. pl or en-GB. */
+  preferredLanguage: Maybe<Scalars['String']['output']>;
+  program: Program;
+  /** The code this member gives friends to enrol with. */
+  referralCode: Maybe<Scalars['String']['output']>;
+  /** Friends who enrolled with this member's code, newest first (at most 200). */
+  referrals: Array<Referral>;
+  /** The referral this member enrolled through, if any. */
+  referredBy: Maybe<Referral>;
+  status: MemberStatus;
+  /** Status changes, newest first. */
+  statusHistory: Array<MemberStatusChange>;
+  /** Why the member has their current status (set on suspension or closure). */
+  statusReason: Maybe<Scalars['String']['output']>;
+  /** Current tier; null when the program has no tiers or none has been assigned. */
+  tier: Maybe<Tier>;
+  /** Tier changes, newest first. */
+  tierHistory: Array<TierChange>;
+  /**
+   * Where the member stands in the qualification period: status points so far, what keeps the tier
+   * and what reaches the next one, and when the period ends.
+   */
+  tierProgress: TierProgress;
+  updatedAt: Scalars['DateTime']['output'];
+};
+
+export type MemberConnection = {
+  __typename?: 'MemberConnection';
+  edges: Array<MemberEdge>;
+  nodes: Array<Member>;
+  pageInfo: PageInfo;
+};
+
+export type MemberEdge = {
+  __typename?: 'MemberEdge';
+  cursor: Scalars['String']['output'];
+  node: Member;
+};
+
+/** A group of members of one program. */
+export type MemberGroup = {
+  __typename?: 'MemberGroup';
+  createdAt: Scalars['DateTime']['output'];
+  id: Scalars['ID']['output'];
+  /** Members of the group, oldest membership first. */
+  members: MemberConnection;
+  name: Scalars['String']['output'];
+  program: Program;
+  type: MemberGroupType;
+};
+
+
+/** A group of members of one program. */
+export type MemberGroupMembersArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+};
+
+export type MemberGroupConnection = {
+  __typename?: 'MemberGroupConnection';
+  edges: Array<MemberGroupEdge>;
+  nodes: Array<MemberGroup>;
+  pageInfo: PageInfo;
+};
+
+export type MemberGroupEdge = {
+  __typename?: 'MemberGroupEdge';
+  cursor: Scalars['String']['output'];
+  node: MemberGroup;
+};
+
+export type MemberGroupPayload = {
+  __typename?: 'MemberGroupPayload';
+  group: Maybe<MemberGroup>;
+  userErrors: Array<UserError>;
+};
+
+export type MemberGroupType =
+  /** People of one background or cause. */
+  | 'AFFINITY'
+  /** A B2B company, e.g. a reseller in a trade program. */
+  | 'COMPANY'
+  | 'HOUSEHOLD';
+
+/** A way to recognise a member at the till or on the phone; unique within the program. */
+export type MemberIdentifier = {
+  __typename?: 'MemberIdentifier';
+  addedAt: Scalars['DateTime']['output'];
+  type: IdentifierType;
+  value: Scalars['String']['output'];
+};
+
+export type MemberPayload = {
+  __typename?: 'MemberPayload';
+  member: Maybe<Member>;
+  userErrors: Array<UserError>;
+};
+
+export type MemberProfileInput = {
+  /** ISO date, e.g. 1990-04-01. */
+  birthDate?: InputMaybe<Scalars['String']['input']>;
+  firstName?: InputMaybe<Scalars['String']['input']>;
+  lastName?: InputMaybe<Scalars['String']['input']>;
+  preferredLanguage?: InputMaybe<Scalars['String']['input']>;
+};
+
+export type MemberStatus =
+  | 'ACTIVE'
+  /** Final: the membership has ended. */
+  | 'CLOSED'
+  /** Cannot earn or spend until reactivated. */
+  | 'SUSPENDED';
+
+/** A change of a member's status. */
+export type MemberStatusChange = {
+  __typename?: 'MemberStatusChange';
+  changedAt: Scalars['DateTime']['output'];
+  changedBy: Maybe<Scalars['String']['output']>;
+  fromStatus: Maybe<MemberStatus>;
+  reason: Maybe<Scalars['String']['output']>;
+  toStatus: MemberStatus;
 };
 
 /** A sum of money: an exact decimal amount and its ISO 4217 currency. */
@@ -58,69 +402,121 @@ export type MoneyInput = {
   currency: Scalars['String']['input'];
 };
 
-/** Where a page of a connection ends. */
-export type PageInfo = {
-  __typename?: 'PageInfo';
-  hasNextPage: Scalars['Boolean']['output'];
-  /** Pass as `after` to get the next page. */
-  endCursor: Maybe<Scalars['String']['output']>;
+export type Mutation = {
+  __typename?: 'Mutation';
+  addMemberIdentifier: MemberPayload;
+  addMemberToGroup: MemberGroupPayload;
+  /** Manually set a member's tier, with a reason kept in the tier history. */
+  assignMemberTier: MemberPayload;
+  /**
+   * Suspend, reactivate or close a membership. Closed is final. Members may close their own
+   * membership; everything else is for staff.
+   */
+  changeMemberStatus: MemberPayload;
+  /** What referrals pay and when (program administrators). */
+  configureReferrals: ProgramSettingsPayload;
+  /** How members qualify for tiers (program administrators). */
+  configureTierRules: ProgramSettingsPayload;
+  createMemberGroup: MemberGroupPayload;
+  /** Create a program (platform operators only). */
+  createProgram: ProgramPayload;
+  createTier: TierPayload;
+  /** Enrol a member: a signed-in person enrols themselves, or an agent enrols someone on the hotline. */
+  enrollMember: MemberPayload;
+  removeMemberFromGroup: MemberGroupPayload;
+  removeMemberIdentifier: MemberPayload;
+  /** Apply a dead-lettered event of the members subgraph again (after a fix), then those parked behind it (platform operators). */
+  replayMembersDeadLetter: ReplayDeadLetterPayload;
+  /** Record consent decisions; every change is kept with time and source. */
+  setConsents: MemberPayload;
+  updateMemberProfile: MemberPayload;
+  updateProgram: ProgramPayload;
+  updateTier: TierPayload;
 };
 
-/** An expected business failure: the request was valid, the answer is no. */
-export type UserError = {
-  __typename?: 'UserError';
-  /** Machine-readable, e.g. IDENTIFIER_TAKEN. */
-  code: Scalars['String']['output'];
-  /** The input field it concerns, as a dotted path, when there is one. */
-  field: Maybe<Scalars['String']['output']>;
-  message: Scalars['String']['output'];
+
+export type MutationAddMemberIdentifierArgs = {
+  input: AddMemberIdentifierInput;
 };
 
-/** What an operator's replay of a dead letter asks for. */
-export type ReplayDeadLetterInput = {
-  id: Scalars['ID']['input'];
-  /** Give up on the event instead (it must never apply); the events parked behind it are then replayed. */
-  discard?: InputMaybe<Scalars['Boolean']['input']>;
+
+export type MutationAddMemberToGroupArgs = {
+  input: GroupMembershipInput;
 };
 
-export type ReplayDeadLetterPayload = {
-  __typename?: 'ReplayDeadLetterPayload';
-  /** Events applied, the dead letter included. */
-  replayed: Scalars['Int']['output'];
-  /** The dead letter that failed again, if one did (it and those after it stay open). */
-  failed: Maybe<DeadLetter>;
-  userErrors: Array<UserError>;
+
+export type MutationAssignMemberTierArgs = {
+  input: AssignMemberTierInput;
 };
 
-export type JobOutcome =
-  | 'OK'
-  | 'FAILED';
 
-/** A recurring job of this subgraph: when it runs next and how its last run went. */
-export type ScheduledJob = {
-  __typename?: 'ScheduledJob';
-  name: Scalars['String']['output'];
-  everySeconds: Scalars['Int']['output'];
-  nextRunAt: Scalars['DateTime']['output'];
-  lastStartedAt: Maybe<Scalars['DateTime']['output']>;
-  lastFinishedAt: Maybe<Scalars['DateTime']['output']>;
-  lastOutcome: Maybe<JobOutcome>;
-  /** How much the last run did (rows posted, members evaluated…). */
-  lastResult: Maybe<Scalars['Int']['output']>;
-  lastError: Maybe<Scalars['String']['output']>;
+export type MutationChangeMemberStatusArgs = {
+  input: ChangeMemberStatusInput;
 };
 
-/** One subgraph's event delivery and scheduled jobs. */
-export type SubgraphOperations = {
-  __typename?: 'SubgraphOperations';
-  subgraph: Scalars['String']['output'];
-  jobs: Array<ScheduledJob>;
-  /** The events this subgraph produces; null when it produces none. */
-  outbox: Maybe<OutboxStatus>;
-  /** Other subgraphs' events this one applies. */
-  consumers: Array<EventConsumerStatus>;
-  /** Open dead letters (FAILED, and PARKED behind them), oldest first, at most 100. */
-  deadLetters: Array<DeadLetter>;
+
+export type MutationConfigureReferralsArgs = {
+  input: ConfigureReferralsInput;
+};
+
+
+export type MutationConfigureTierRulesArgs = {
+  input: ConfigureTierRulesInput;
+};
+
+
+export type MutationCreateMemberGroupArgs = {
+  input: CreateMemberGroupInput;
+};
+
+
+export type MutationCreateProgramArgs = {
+  input: CreateProgramInput;
+};
+
+
+export type MutationCreateTierArgs = {
+  input: CreateTierInput;
+};
+
+
+export type MutationEnrollMemberArgs = {
+  input: EnrollMemberInput;
+};
+
+
+export type MutationRemoveMemberFromGroupArgs = {
+  input: GroupMembershipInput;
+};
+
+
+export type MutationRemoveMemberIdentifierArgs = {
+  input: RemoveMemberIdentifierInput;
+};
+
+
+export type MutationReplayMembersDeadLetterArgs = {
+  input: ReplayDeadLetterInput;
+};
+
+
+export type MutationSetConsentsArgs = {
+  input: SetConsentsInput;
+};
+
+
+export type MutationUpdateMemberProfileArgs = {
+  input: UpdateMemberProfileInput;
+};
+
+
+export type MutationUpdateProgramArgs = {
+  input: UpdateProgramInput;
+};
+
+
+export type MutationUpdateTierArgs = {
+  input: UpdateTierInput;
 };
 
 /** A producer's outbox: events are numbered (given a feed position) once committed. */
@@ -128,407 +524,38 @@ export type OutboxStatus = {
   __typename?: 'OutboxStatus';
   /** The newest position; consumers are caught up when they reach it. */
   head: Scalars['BigInt']['output'];
+  oldestUnsequencedAt: Maybe<Scalars['DateTime']['output']>;
   /** Committed events not numbered yet (numbering runs whenever a consumer polls). */
   unsequenced: Scalars['Int']['output'];
-  oldestUnsequencedAt: Maybe<Scalars['DateTime']['output']>;
 };
 
-/** A consumer of another subgraph's events. */
-export type EventConsumerStatus = {
-  __typename?: 'EventConsumerStatus';
-  name: Scalars['String']['output'];
-  producer: Scalars['String']['output'];
-  /** The last position applied. */
-  position: Scalars['BigInt']['output'];
-  /** The producer's newest position at the last poll. */
-  head: Scalars['BigInt']['output'];
-  /** Events behind the producer (head − position). */
-  lag: Scalars['BigInt']['output'];
-  lastPolledAt: Maybe<Scalars['DateTime']['output']>;
-  /** Why the last poll failed, until one succeeds. */
-  lastError: Maybe<Scalars['String']['output']>;
-  /** Events that failed every retry and wait for an operator. */
-  deadLetters: Scalars['Int']['output'];
-  /** Later events of the same aggregates, held back to keep their order. */
-  parked: Scalars['Int']['output'];
+/** Where a page of a connection ends. */
+export type PageInfo = {
+  __typename?: 'PageInfo';
+  /** Pass as `after` to get the next page. */
+  endCursor: Maybe<Scalars['String']['output']>;
+  hasNextPage: Scalars['Boolean']['output'];
 };
-
-export type DeadLetterState =
-  /** Failed every retry. */
-  | 'FAILED'
-  /** Waiting behind a failed event of the same aggregate. */
-  | 'PARKED'
-  | 'REPLAYED'
-  | 'DISCARDED';
-
-/** An event a consumer could not apply, kept whole for inspection and replay. */
-export type DeadLetter = {
-  __typename?: 'DeadLetter';
-  id: Scalars['ID']['output'];
-  consumer: Scalars['String']['output'];
-  eventId: Scalars['ID']['output'];
-  eventType: Scalars['String']['output'];
-  aggregateId: Scalars['ID']['output'];
-  position: Scalars['BigInt']['output'];
-  state: DeadLetterState;
-  attempts: Scalars['Int']['output'];
-  error: Maybe<Scalars['String']['output']>;
-  /** The event's payload as JSON. */
-  payload: Scalars['String']['output'];
-  createdAt: Scalars['DateTime']['output'];
-  updatedAt: Scalars['DateTime']['output'];
-};
-
-/** What a program is for; the types behave differently (see DOMAIN.md). */
-export type ProgramType =
-  /** A company rewards its own customers with service and status; closed loop. */
-  | 'RECOGNITION'
-  /** Non-competing partners widen the reward pool and co-fund it. */
-  | 'COLLECTION'
-  /** An instant discount proportional to the customer's habit; nothing accrues. */
-  | 'DISCOUNT'
-  /** People of one background, or members giving points to a cause. */
-  | 'AFFINITY'
-  /** Many partners pool one points currency, run by an operator. */
-  | 'COALITION';
-
-export type ProgramStatus =
-  /** Being set up: staff can configure it, members cannot enrol yet. */
-  | 'DRAFT'
-  | 'ACTIVE'
-  /** Temporarily closed to enrolment and activity. */
-  | 'SUSPENDED'
-  /** Retired for good. */
-  | 'CLOSED';
 
 /** A loyalty program: the tenant every member, account, rule and reward belongs to. */
 export type Program = {
   __typename?: 'Program';
+  createdAt: Scalars['DateTime']['output'];
   id: Scalars['ID']['output'];
   name: Scalars['String']['output'];
-  type: ProgramType;
-  /** What the program calls its points, e.g. "miles". */
-  pointsCurrencyName: Scalars['String']['output'];
   /** The money value of one point, used to value the outstanding liability. */
   pointValue: Money;
-  status: ProgramStatus;
-  /** Tier definitions, lowest rank first. */
-  tiers: Array<Tier>;
-  /** How members qualify for tiers: the period, downgrades, grace, manual assignments. */
-  tierRules: TierRules;
+  /** What the program calls its points, e.g. "miles". */
+  pointsCurrencyName: Scalars['String']['output'];
   /** What a referral pays and when. */
   referralRules: ReferralRules;
-  createdAt: Scalars['DateTime']['output'];
+  status: ProgramStatus;
+  /** How members qualify for tiers: the period, downgrades, grace, manual assignments. */
+  tierRules: TierRules;
+  /** Tier definitions, lowest rank first. */
+  tiers: Array<Tier>;
+  type: ProgramType;
   updatedAt: Scalars['DateTime']['output'];
-};
-
-/** A non-points privilege that comes with a tier. */
-export type TierBenefit = {
-  __typename?: 'TierBenefit';
-  /** Stable machine name, e.g. PRIORITY_HOTLINE. */
-  code: Scalars['String']['output'];
-  /** What the member gets, in words. */
-  description: Scalars['String']['output'];
-};
-
-/** A status level of a program, qualified by status points over a period. */
-export type Tier = {
-  __typename?: 'Tier';
-  id: Scalars['ID']['output'];
-  program: Program;
-  name: Scalars['String']['output'];
-  /** Order of the tiers: higher is better. Unique within the program. */
-  rank: Scalars['Int']['output'];
-  /** Status points needed in the qualification period to reach this tier. */
-  qualifyingThreshold: Scalars['Int']['output'];
-  benefits: Array<TierBenefit>;
-};
-
-export type MemberStatus =
-  | 'ACTIVE'
-  /** Cannot earn or spend until reactivated. */
-  | 'SUSPENDED'
-  /** Final: the membership has ended. */
-  | 'CLOSED';
-
-/** How a member was enrolled. */
-export type EnrolmentChannel =
-  | 'SELF'
-  | 'AGENT'
-  | 'PARTNER';
-
-export type IdentifierType =
-  /** A loyalty card number (6–32 letters or digits). */
-  | 'CARD'
-  /** An email address, compared case-insensitively. */
-  | 'EMAIL'
-  /** A phone number in international format, e.g. +48501234567. */
-  | 'PHONE';
-
-/** A way to recognise a member at the till or on the phone; unique within the program. */
-export type MemberIdentifier = {
-  __typename?: 'MemberIdentifier';
-  type: IdentifierType;
-  value: Scalars['String']['output'];
-  addedAt: Scalars['DateTime']['output'];
-};
-
-/** A person enrolled in a program. */
-export type Member = {
-  __typename?: 'Member';
-  id: Scalars['ID']['output'];
-  program: Program;
-  status: MemberStatus;
-  /** Why the member has their current status (set on suspension or closure). */
-  statusReason: Maybe<Scalars['String']['output']>;
-  firstName: Maybe<Scalars['String']['output']>;
-  lastName: Maybe<Scalars['String']['output']>;
-  /** ISO date of birth, e.g. 1990-04-01. */
-  birthDate: Maybe<Scalars['String']['output']>;
-  /** BCP 47 language tag for communication, e.g. pl or en-GB. */
-  preferredLanguage: Maybe<Scalars['String']['output']>;
-  identifiers: Array<MemberIdentifier>;
-  /** Current tier; null when the program has no tiers or none has been assigned. */
-  tier: Maybe<Tier>;
-  /**
-   * Where the member stands in the qualification period: status points so far, what keeps the tier
-   * and what reaches the next one, and when the period ends.
-   */
-  tierProgress: TierProgress;
-  /** A tier an agent set by hand and how long it binds; null when none applies. */
-  manualTier: Maybe<ManualTierAssignment>;
-  /** Tier changes, newest first. */
-  tierHistory: Array<TierChange>;
-  /** The code this member gives friends to enrol with. */
-  referralCode: Maybe<Scalars['String']['output']>;
-  /** Friends who enrolled with this member's code, newest first (at most 200). */
-  referrals: Array<Referral>;
-  /** The referral this member enrolled through, if any. */
-  referredBy: Maybe<Referral>;
-  /** Status changes, newest first. */
-  statusHistory: Array<MemberStatusChange>;
-  /** Current consent per channel and purpose; a pair never set means not granted. */
-  consents: Array<Consent>;
-  /** Every consent change, newest first. */
-  consentHistory: Array<ConsentChange>;
-  /** Groups the member belongs to. */
-  groups: Array<MemberGroup>;
-  enrolledVia: EnrolmentChannel;
-  enrolledAt: Scalars['DateTime']['output'];
-  updatedAt: Scalars['DateTime']['output'];
-};
-
-/** A change of a member's tier and why it happened. */
-export type TierChange = {
-  __typename?: 'TierChange';
-  /** Why, as a code: QUALIFIED, PERIOD_END, GRACE_ENDED or MANUAL. */
-  reasonCode: Maybe<TierChangeReason>;
-  fromTier: Maybe<Tier>;
-  toTier: Maybe<Tier>;
-  reason: Scalars['String']['output'];
-  /** MANUAL when an agent assigned it; AUTOMATIC when it followed status points. */
-  source: TierChangeSource;
-  /** Subject of who made the change (an agent), null for automatic changes. */
-  changedBy: Maybe<Scalars['String']['output']>;
-  changedAt: Scalars['DateTime']['output'];
-};
-
-export type TierChangeReason =
-  /** Status points in the period reached the tier's threshold: up at once. */
-  | 'QUALIFIED'
-  /** The qualification period ended below the tier's threshold. */
-  | 'PERIOD_END'
-  /** The grace after a period end ran out without the tier being earned back. */
-  | 'GRACE_ENDED'
-  /** An agent set the tier. */
-  | 'MANUAL';
-
-/** How a program's members move between tiers. */
-export type TierRules = {
-  __typename?: 'TierRules';
-  /** Length of a qualification period in calendar months. */
-  periodMonths: Scalars['Int']['output'];
-  /** The start of one period (periods repeat every periodMonths from here); default 1 January. */
-  periodAnchor: Scalars['DateTime']['output'];
-  downgrade: TierDowngrade;
-  /** Days after a period end before a downgrade applies; 0: at once. */
-  graceDays: Scalars['Int']['output'];
-  manualMode: ManualTierMode;
-};
-
-export type TierDowngrade =
-  /** Down by one tier at a time. */
-  | 'ONE_TIER'
-  /** Down to the tier the ended period's points support. */
-  | 'TO_QUALIFIED';
-
-/** How a tier an agent set binds the automatic changes. */
-export type ManualTierMode =
-  /** A floor: automatic upgrades still happen, downgrades never go below it. */
-  | 'FLOOR'
-  /** An override: no automatic change while it applies. */
-  | 'OVERRIDE';
-
-export type ManualTierAssignment = {
-  __typename?: 'ManualTierAssignment';
-  tier: Tier;
-  /** When it stops binding; null: until an agent changes the tier. */
-  until: Maybe<Scalars['DateTime']['output']>;
-};
-
-/** A member's standing in the current qualification period. */
-export type TierProgress = {
-  __typename?: 'TierProgress';
-  tier: Maybe<Tier>;
-  periodStart: Scalars['DateTime']['output'];
-  periodEnd: Scalars['DateTime']['output'];
-  /** Status points earned in this period (returns deducted). */
-  statusPoints: Scalars['Int']['output'];
-  /** Status points still needed this period to keep the current tier; 0 when kept. */
-  pointsToKeep: Scalars['Int']['output'];
-  /** The next tier up; null at the top. */
-  nextTier: Maybe<Tier>;
-  /** Status points still needed to reach the next tier; null at the top. */
-  pointsToNextTier: Maybe<Scalars['Int']['output']>;
-  /** A downgrade waiting out the grace period, and when it applies unless the tier is earned back. */
-  downgradeDueAt: Maybe<Scalars['DateTime']['output']>;
-};
-
-export type ReferralTrigger =
-  /** The friend's enrolment earns the bonuses. */
-  | 'ENROLMENT'
-  /** The friend's first purchase earns the bonuses. */
-  | 'FIRST_PURCHASE';
-
-export type ReferralRules = {
-  __typename?: 'ReferralRules';
-  /** When a referral pays; null: the program gives no referral bonuses. */
-  trigger: Maybe<ReferralTrigger>;
-  /** Points for the member who invited. */
-  referrerBonus: Scalars['Int']['output'];
-  /** Points for the friend who enrolled. */
-  refereeBonus: Scalars['Int']['output'];
-};
-
-export type ReferralStatus =
-  /** The friend enrolled; the trigger has not happened yet. */
-  | 'PENDING'
-  /** The trigger happened; the ledger credits the bonuses. */
-  | 'QUALIFIED';
-
-/** A friend who enrolled with a member's referral code. */
-export type Referral = {
-  __typename?: 'Referral';
-  id: Scalars['ID']['output'];
-  /** Null when the viewer may not see that member (a member sees only themself). */
-  referrer: Maybe<Member>;
-  /** Null when the viewer may not see that member (a member sees only themself). */
-  referee: Maybe<Member>;
-  status: ReferralStatus;
-  /** The bonuses fixed when it qualified. */
-  referrerBonus: Maybe<Scalars['Int']['output']>;
-  refereeBonus: Maybe<Scalars['Int']['output']>;
-  createdAt: Scalars['DateTime']['output'];
-  qualifiedAt: Maybe<Scalars['DateTime']['output']>;
-};
-
-export type TierChangeSource =
-  | 'MANUAL'
-  | 'AUTOMATIC';
-
-/** A change of a member's status. */
-export type MemberStatusChange = {
-  __typename?: 'MemberStatusChange';
-  fromStatus: Maybe<MemberStatus>;
-  toStatus: MemberStatus;
-  reason: Maybe<Scalars['String']['output']>;
-  changedBy: Maybe<Scalars['String']['output']>;
-  changedAt: Scalars['DateTime']['output'];
-};
-
-export type ConsentChannel =
-  | 'EMAIL'
-  | 'SMS'
-  | 'PUSH'
-  | 'POST';
-
-export type ConsentPurpose =
-  | 'MARKETING'
-  | 'PROFILING'
-  | 'PARTNER_SHARING';
-
-/** Where a consent was given or withdrawn. */
-export type ConsentSource =
-  | 'ENROLMENT'
-  | 'MEMBER_PORTAL'
-  | 'HOTLINE'
-  | 'PARTNER'
-  | 'IMPORT';
-
-/** A member's current decision for one channel and purpose. */
-export type Consent = {
-  __typename?: 'Consent';
-  channel: ConsentChannel;
-  purpose: ConsentPurpose;
-  granted: Scalars['Boolean']['output'];
-  source: ConsentSource;
-  updatedAt: Scalars['DateTime']['output'];
-};
-
-/** One recorded consent decision (kept for audit). */
-export type ConsentChange = {
-  __typename?: 'ConsentChange';
-  channel: ConsentChannel;
-  purpose: ConsentPurpose;
-  granted: Scalars['Boolean']['output'];
-  source: ConsentSource;
-  changedBy: Maybe<Scalars['String']['output']>;
-  changedAt: Scalars['DateTime']['output'];
-};
-
-export type MemberGroupType =
-  /** A B2B company, e.g. a reseller in a trade program. */
-  | 'COMPANY'
-  /** People of one background or cause. */
-  | 'AFFINITY'
-  | 'HOUSEHOLD';
-
-/** A group of members of one program. */
-export type MemberGroup = {
-  __typename?: 'MemberGroup';
-  id: Scalars['ID']['output'];
-  program: Program;
-  type: MemberGroupType;
-  name: Scalars['String']['output'];
-  /** Members of the group, oldest membership first. */
-  members: MemberConnection;
-  createdAt: Scalars['DateTime']['output'];
-};
-
-
-/** A group of members of one program. */
-export type MemberGroupMembersArgs = {
-  first?: InputMaybe<Scalars['Int']['input']>;
-  after?: InputMaybe<Scalars['String']['input']>;
-};
-
-export type MemberEdge = {
-  __typename?: 'MemberEdge';
-  cursor: Scalars['String']['output'];
-  node: Member;
-};
-
-export type MemberConnection = {
-  __typename?: 'MemberConnection';
-  edges: Array<MemberEdge>;
-  nodes: Array<Member>;
-  pageInfo: PageInfo;
-};
-
-export type ProgramEdge = {
-  __typename?: 'ProgramEdge';
-  cursor: Scalars['String']['output'];
-  node: Program;
 };
 
 export type ProgramConnection = {
@@ -538,31 +565,52 @@ export type ProgramConnection = {
   pageInfo: PageInfo;
 };
 
-export type MemberGroupEdge = {
-  __typename?: 'MemberGroupEdge';
+export type ProgramEdge = {
+  __typename?: 'ProgramEdge';
   cursor: Scalars['String']['output'];
-  node: MemberGroup;
+  node: Program;
 };
 
-export type MemberGroupConnection = {
-  __typename?: 'MemberGroupConnection';
-  edges: Array<MemberGroupEdge>;
-  nodes: Array<MemberGroup>;
-  pageInfo: PageInfo;
+export type ProgramPayload = {
+  __typename?: 'ProgramPayload';
+  program: Maybe<Program>;
+  userErrors: Array<UserError>;
 };
+
+export type ProgramSettingsPayload = {
+  __typename?: 'ProgramSettingsPayload';
+  program: Maybe<Program>;
+  userErrors: Array<UserError>;
+};
+
+export type ProgramStatus =
+  | 'ACTIVE'
+  /** Retired for good. */
+  | 'CLOSED'
+  /** Being set up: staff can configure it, members cannot enrol yet. */
+  | 'DRAFT'
+  /** Temporarily closed to enrolment and activity. */
+  | 'SUSPENDED';
+
+/** What a program is for; the types behave differently (see DOMAIN.md). */
+export type ProgramType =
+  /** People of one background, or members giving points to a cause. */
+  | 'AFFINITY'
+  /** Many partners pool one points currency, run by an operator. */
+  | 'COALITION'
+  /** Non-competing partners widen the reward pool and co-fund it. */
+  | 'COLLECTION'
+  /** An instant discount proportional to the customer's habit; nothing accrues. */
+  | 'DISCOUNT'
+  /** A company rewards its own customers with service and status; closed loop. */
+  | 'RECOGNITION';
 
 export type Query = {
   __typename?: 'Query';
   /** The signed-in member (for members), or null if they have not enrolled yet. */
   me: Maybe<Member>;
-  /** A program by id. Staff and members see only their own program. */
-  program: Maybe<Program>;
-  /** Programs the viewer may see: all for platform operators, their own for program staff. */
-  programs: ProgramConnection;
   /** A member by id. Members may read only themselves; staff only within their program. */
   member: Maybe<Member>;
-  /** Members of a program, newest enrolment first, optionally by status. */
-  members: MemberConnection;
   /**
    * Recognise a member at the start of a purchase by card number, email or phone (one indexed
    * lookup); returns null when nobody in the program has that identifier.
@@ -570,32 +618,19 @@ export type Query = {
   memberByIdentifier: Maybe<Member>;
   memberGroup: Maybe<MemberGroup>;
   memberGroups: MemberGroupConnection;
+  /** Members of a program, newest enrolment first, optionally by status. */
+  members: MemberConnection;
   /** The members subgraph's event delivery and jobs (platform operators). */
   membersOperations: SubgraphOperations;
-};
-
-
-export type QueryProgramArgs = {
-  id: Scalars['ID']['input'];
-};
-
-
-export type QueryProgramsArgs = {
-  first?: InputMaybe<Scalars['Int']['input']>;
-  after?: InputMaybe<Scalars['String']['input']>;
+  /** A program by id. Staff and members see only their own program. */
+  program: Maybe<Program>;
+  /** Programs the viewer may see: all for platform operators, their own for program staff. */
+  programs: ProgramConnection;
 };
 
 
 export type QueryMemberArgs = {
   id: Scalars['ID']['input'];
-};
-
-
-export type QueryMembersArgs = {
-  programId: Scalars['ID']['input'];
-  status?: InputMaybe<MemberStatus>;
-  first?: InputMaybe<Scalars['Int']['input']>;
-  after?: InputMaybe<Scalars['String']['input']>;
 };
 
 
@@ -612,32 +647,142 @@ export type QueryMemberGroupArgs = {
 
 
 export type QueryMemberGroupsArgs = {
-  programId: Scalars['ID']['input'];
-  first?: InputMaybe<Scalars['Int']['input']>;
   after?: InputMaybe<Scalars['String']['input']>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+  programId: Scalars['ID']['input'];
 };
 
-export type CreateProgramInput = {
-  name: Scalars['String']['input'];
-  type: ProgramType;
-  pointsCurrencyName: Scalars['String']['input'];
-  pointValue: MoneyInput;
-  /** Defaults to DRAFT. */
-  status?: InputMaybe<ProgramStatus>;
+
+export type QueryMembersArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+  programId: Scalars['ID']['input'];
+  status?: InputMaybe<MemberStatus>;
 };
 
-export type UpdateProgramInput = {
+
+export type QueryProgramArgs = {
   id: Scalars['ID']['input'];
-  name?: InputMaybe<Scalars['String']['input']>;
-  pointsCurrencyName?: InputMaybe<Scalars['String']['input']>;
-  pointValue?: InputMaybe<MoneyInput>;
-  status?: InputMaybe<ProgramStatus>;
 };
 
-export type ProgramPayload = {
-  __typename?: 'ProgramPayload';
-  program: Maybe<Program>;
+
+export type QueryProgramsArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+};
+
+/** A friend who enrolled with a member's referral code. */
+export type Referral = {
+  __typename?: 'Referral';
+  createdAt: Scalars['DateTime']['output'];
+  id: Scalars['ID']['output'];
+  qualifiedAt: Maybe<Scalars['DateTime']['output']>;
+  /** Null when the viewer may not see that member (a member sees only themself). */
+  referee: Maybe<Member>;
+  refereeBonus: Maybe<Scalars['Int']['output']>;
+  /** Null when the viewer may not see that member (a member sees only themself). */
+  referrer: Maybe<Member>;
+  /** The bonuses fixed when it qualified. */
+  referrerBonus: Maybe<Scalars['Int']['output']>;
+  status: ReferralStatus;
+};
+
+export type ReferralRules = {
+  __typename?: 'ReferralRules';
+  /** Points for the friend who enrolled. */
+  refereeBonus: Scalars['Int']['output'];
+  /** Points for the member who invited. */
+  referrerBonus: Scalars['Int']['output'];
+  /** When a referral pays; null: the program gives no referral bonuses. */
+  trigger: Maybe<ReferralTrigger>;
+};
+
+export type ReferralStatus =
+  /** The friend enrolled; the trigger has not happened yet. */
+  | 'PENDING'
+  /** The trigger happened; the ledger credits the bonuses. */
+  | 'QUALIFIED';
+
+export type ReferralTrigger =
+  /** The friend's enrolment earns the bonuses. */
+  | 'ENROLMENT'
+  /** The friend's first purchase earns the bonuses. */
+  | 'FIRST_PURCHASE';
+
+export type RemoveMemberIdentifierInput = {
+  identifier: IdentifierInput;
+  memberId: Scalars['ID']['input'];
+};
+
+/** What an operator's replay of a dead letter asks for. */
+export type ReplayDeadLetterInput = {
+  /** Give up on the event instead (it must never apply); the events parked behind it are then replayed. */
+  discard?: InputMaybe<Scalars['Boolean']['input']>;
+  id: Scalars['ID']['input'];
+};
+
+export type ReplayDeadLetterPayload = {
+  __typename?: 'ReplayDeadLetterPayload';
+  /** The dead letter that failed again, if one did (it and those after it stay open). */
+  failed: Maybe<DeadLetter>;
+  /** Events applied, the dead letter included. */
+  replayed: Scalars['Int']['output'];
   userErrors: Array<UserError>;
+};
+
+/** A recurring job of this subgraph: when it runs next and how its last run went. */
+export type ScheduledJob = {
+  __typename?: 'ScheduledJob';
+  everySeconds: Scalars['Int']['output'];
+  lastError: Maybe<Scalars['String']['output']>;
+  lastFinishedAt: Maybe<Scalars['DateTime']['output']>;
+  lastOutcome: Maybe<JobOutcome>;
+  /** How much the last run did (rows posted, members evaluated…). */
+  lastResult: Maybe<Scalars['Int']['output']>;
+  lastStartedAt: Maybe<Scalars['DateTime']['output']>;
+  name: Scalars['String']['output'];
+  nextRunAt: Scalars['DateTime']['output'];
+};
+
+export type SetConsentsInput = {
+  consents: Array<ConsentInput>;
+  memberId: Scalars['ID']['input'];
+  source: ConsentSource;
+};
+
+/** One subgraph's event delivery and scheduled jobs. */
+export type SubgraphOperations = {
+  __typename?: 'SubgraphOperations';
+  /** Other subgraphs' events this one applies. */
+  consumers: Array<EventConsumerStatus>;
+  /** Open dead letters (FAILED, and PARKED behind them), oldest first, at most 100. */
+  deadLetters: Array<DeadLetter>;
+  jobs: Array<ScheduledJob>;
+  /** The events this subgraph produces; null when it produces none. */
+  outbox: Maybe<OutboxStatus>;
+  subgraph: Scalars['String']['output'];
+};
+
+/** A status level of a program, qualified by status points over a period. */
+export type Tier = {
+  __typename?: 'Tier';
+  benefits: Array<TierBenefit>;
+  id: Scalars['ID']['output'];
+  name: Scalars['String']['output'];
+  program: Program;
+  /** Status points needed in the qualification period to reach this tier. */
+  qualifyingThreshold: Scalars['Int']['output'];
+  /** Order of the tiers: higher is better. Unique within the program. */
+  rank: Scalars['Int']['output'];
+};
+
+/** A non-points privilege that comes with a tier. */
+export type TierBenefit = {
+  __typename?: 'TierBenefit';
+  /** Stable machine name, e.g. PRIORITY_HOTLINE. */
+  code: Scalars['String']['output'];
+  /** What the member gets, in words. */
+  description: Scalars['String']['output'];
 };
 
 export type TierBenefitInput = {
@@ -645,21 +790,40 @@ export type TierBenefitInput = {
   description: Scalars['String']['input'];
 };
 
-export type CreateTierInput = {
-  programId: Scalars['ID']['input'];
-  name: Scalars['String']['input'];
-  rank: Scalars['Int']['input'];
-  qualifyingThreshold: Scalars['Int']['input'];
-  benefits?: InputMaybe<Array<TierBenefitInput>>;
+/** A change of a member's tier and why it happened. */
+export type TierChange = {
+  __typename?: 'TierChange';
+  changedAt: Scalars['DateTime']['output'];
+  /** Subject of who made the change (an agent), null for automatic changes. */
+  changedBy: Maybe<Scalars['String']['output']>;
+  fromTier: Maybe<Tier>;
+  reason: Scalars['String']['output'];
+  /** Why, as a code: QUALIFIED, PERIOD_END, GRACE_ENDED or MANUAL. */
+  reasonCode: Maybe<TierChangeReason>;
+  /** MANUAL when an agent assigned it; AUTOMATIC when it followed status points. */
+  source: TierChangeSource;
+  toTier: Maybe<Tier>;
 };
 
-export type UpdateTierInput = {
-  id: Scalars['ID']['input'];
-  name?: InputMaybe<Scalars['String']['input']>;
-  rank?: InputMaybe<Scalars['Int']['input']>;
-  qualifyingThreshold?: InputMaybe<Scalars['Int']['input']>;
-  benefits?: InputMaybe<Array<TierBenefitInput>>;
-};
+export type TierChangeReason =
+  /** The grace after a period end ran out without the tier being earned back. */
+  | 'GRACE_ENDED'
+  /** An agent set the tier. */
+  | 'MANUAL'
+  /** The qualification period ended below the tier's threshold. */
+  | 'PERIOD_END'
+  /** Status points in the period reached the tier's threshold: up at once. */
+  | 'QUALIFIED';
+
+export type TierChangeSource =
+  | 'AUTOMATIC'
+  | 'MANUAL';
+
+export type TierDowngrade =
+  /** Down by one tier at a time. */
+  | 'ONE_TIER'
+  /** Down to the tier the ended period's points support. */
+  | 'TO_QUALIFIED';
 
 export type TierPayload = {
   __typename?: 'TierPayload';
@@ -667,40 +831,35 @@ export type TierPayload = {
   userErrors: Array<UserError>;
 };
 
-export type IdentifierInput = {
-  type: IdentifierType;
-  value: Scalars['String']['input'];
+/** A member's standing in the current qualification period. */
+export type TierProgress = {
+  __typename?: 'TierProgress';
+  /** A downgrade waiting out the grace period, and when it applies unless the tier is earned back. */
+  downgradeDueAt: Maybe<Scalars['DateTime']['output']>;
+  /** The next tier up; null at the top. */
+  nextTier: Maybe<Tier>;
+  periodEnd: Scalars['DateTime']['output'];
+  periodStart: Scalars['DateTime']['output'];
+  /** Status points still needed this period to keep the current tier; 0 when kept. */
+  pointsToKeep: Scalars['Int']['output'];
+  /** Status points still needed to reach the next tier; null at the top. */
+  pointsToNextTier: Maybe<Scalars['Int']['output']>;
+  /** Status points earned in this period (returns deducted). */
+  statusPoints: Scalars['Int']['output'];
+  tier: Maybe<Tier>;
 };
 
-export type ConsentInput = {
-  channel: ConsentChannel;
-  purpose: ConsentPurpose;
-  granted: Scalars['Boolean']['input'];
-};
-
-export type MemberProfileInput = {
-  firstName?: InputMaybe<Scalars['String']['input']>;
-  lastName?: InputMaybe<Scalars['String']['input']>;
-  /** ISO date, e.g. 1990-04-01. */
-  birthDate?: InputMaybe<Scalars['String']['input']>;
-  preferredLanguage?: InputMaybe<Scalars['String']['input']>;
-};
-
-export type EnrollMemberInput = {
-  programId: Scalars['ID']['input'];
-  profile?: InputMaybe<MemberProfileInput>;
-  /** At least one identifier; each must be free in the program. */
-  identifiers: Array<IdentifierInput>;
-  /** Optional: enrolment never requires marketing consent. */
-  consents?: InputMaybe<Array<ConsentInput>>;
-  /** The referral code of the member who invited this one. */
-  referralCode?: InputMaybe<Scalars['String']['input']>;
-};
-
-export type MemberPayload = {
-  __typename?: 'MemberPayload';
-  member: Maybe<Member>;
-  userErrors: Array<UserError>;
+/** How a program's members move between tiers. */
+export type TierRules = {
+  __typename?: 'TierRules';
+  downgrade: TierDowngrade;
+  /** Days after a period end before a downgrade applies; 0: at once. */
+  graceDays: Scalars['Int']['output'];
+  manualMode: ManualTierMode;
+  /** The start of one period (periods repeat every periodMonths from here); default 1 January. */
+  periodAnchor: Scalars['DateTime']['output'];
+  /** Length of a qualification period in calendar months. */
+  periodMonths: Scalars['Int']['output'];
 };
 
 export type UpdateMemberProfileInput = {
@@ -708,195 +867,30 @@ export type UpdateMemberProfileInput = {
   profile: MemberProfileInput;
 };
 
-export type AddMemberIdentifierInput = {
-  memberId: Scalars['ID']['input'];
-  identifier: IdentifierInput;
+export type UpdateProgramInput = {
+  id: Scalars['ID']['input'];
+  name?: InputMaybe<Scalars['String']['input']>;
+  pointValue?: InputMaybe<MoneyInput>;
+  pointsCurrencyName?: InputMaybe<Scalars['String']['input']>;
+  status?: InputMaybe<ProgramStatus>;
 };
 
-export type RemoveMemberIdentifierInput = {
-  memberId: Scalars['ID']['input'];
-  identifier: IdentifierInput;
+export type UpdateTierInput = {
+  benefits?: InputMaybe<Array<TierBenefitInput>>;
+  id: Scalars['ID']['input'];
+  name?: InputMaybe<Scalars['String']['input']>;
+  qualifyingThreshold?: InputMaybe<Scalars['Int']['input']>;
+  rank?: InputMaybe<Scalars['Int']['input']>;
 };
 
-export type ChangeMemberStatusInput = {
-  memberId: Scalars['ID']['input'];
-  status: MemberStatus;
-  /** Required: why the status changes (shown to agents on the hotline). */
-  reason: Scalars['String']['input'];
-};
-
-export type AssignMemberTierInput = {
-  memberId: Scalars['ID']['input'];
-  /** Null removes the member's tier. */
-  tierId?: InputMaybe<Scalars['ID']['input']>;
-  reason: Scalars['String']['input'];
-  /** Until when the assignment binds automatic changes (the program's manualMode); null: until changed. */
-  until?: InputMaybe<Scalars['DateTime']['input']>;
-};
-
-export type ConfigureTierRulesInput = {
-  programId: Scalars['ID']['input'];
-  /** 1 to 36. */
-  periodMonths?: InputMaybe<Scalars['Int']['input']>;
-  periodAnchor?: InputMaybe<Scalars['DateTime']['input']>;
-  downgrade?: InputMaybe<TierDowngrade>;
-  /** 0 to 365. */
-  graceDays?: InputMaybe<Scalars['Int']['input']>;
-  manualMode?: InputMaybe<ManualTierMode>;
-};
-
-export type ConfigureReferralsInput = {
-  programId: Scalars['ID']['input'];
-  /** Null turns referral bonuses off. */
-  trigger?: InputMaybe<ReferralTrigger>;
-  referrerBonus: Scalars['Int']['input'];
-  refereeBonus: Scalars['Int']['input'];
-};
-
-export type ProgramSettingsPayload = {
-  __typename?: 'ProgramSettingsPayload';
-  program: Maybe<Program>;
-  userErrors: Array<UserError>;
-};
-
-export type SetConsentsInput = {
-  memberId: Scalars['ID']['input'];
-  consents: Array<ConsentInput>;
-  source: ConsentSource;
-};
-
-export type CreateMemberGroupInput = {
-  programId: Scalars['ID']['input'];
-  type: MemberGroupType;
-  name: Scalars['String']['input'];
-};
-
-export type MemberGroupPayload = {
-  __typename?: 'MemberGroupPayload';
-  group: Maybe<MemberGroup>;
-  userErrors: Array<UserError>;
-};
-
-export type GroupMembershipInput = {
-  groupId: Scalars['ID']['input'];
-  memberId: Scalars['ID']['input'];
-};
-
-export type Mutation = {
-  __typename?: 'Mutation';
-  /** Create a program (platform operators only). */
-  createProgram: ProgramPayload;
-  updateProgram: ProgramPayload;
-  createTier: TierPayload;
-  updateTier: TierPayload;
-  /** Enrol a member: a signed-in person enrols themselves, or an agent enrols someone on the hotline. */
-  enrollMember: MemberPayload;
-  updateMemberProfile: MemberPayload;
-  addMemberIdentifier: MemberPayload;
-  removeMemberIdentifier: MemberPayload;
-  /**
-   * Suspend, reactivate or close a membership. Closed is final. Members may close their own
-   * membership; everything else is for staff.
-   */
-  changeMemberStatus: MemberPayload;
-  /** Manually set a member's tier, with a reason kept in the tier history. */
-  assignMemberTier: MemberPayload;
-  /** Record consent decisions; every change is kept with time and source. */
-  setConsents: MemberPayload;
-  createMemberGroup: MemberGroupPayload;
-  addMemberToGroup: MemberGroupPayload;
-  removeMemberFromGroup: MemberGroupPayload;
-  /** How members qualify for tiers (program administrators). */
-  configureTierRules: ProgramSettingsPayload;
-  /** What referrals pay and when (program administrators). */
-  configureReferrals: ProgramSettingsPayload;
-  /** Apply a dead-lettered event of the members subgraph again (after a fix), then those parked behind it (platform operators). */
-  replayMembersDeadLetter: ReplayDeadLetterPayload;
-};
-
-
-export type MutationCreateProgramArgs = {
-  input: CreateProgramInput;
-};
-
-
-export type MutationUpdateProgramArgs = {
-  input: UpdateProgramInput;
-};
-
-
-export type MutationCreateTierArgs = {
-  input: CreateTierInput;
-};
-
-
-export type MutationUpdateTierArgs = {
-  input: UpdateTierInput;
-};
-
-
-export type MutationEnrollMemberArgs = {
-  input: EnrollMemberInput;
-};
-
-
-export type MutationUpdateMemberProfileArgs = {
-  input: UpdateMemberProfileInput;
-};
-
-
-export type MutationAddMemberIdentifierArgs = {
-  input: AddMemberIdentifierInput;
-};
-
-
-export type MutationRemoveMemberIdentifierArgs = {
-  input: RemoveMemberIdentifierInput;
-};
-
-
-export type MutationChangeMemberStatusArgs = {
-  input: ChangeMemberStatusInput;
-};
-
-
-export type MutationAssignMemberTierArgs = {
-  input: AssignMemberTierInput;
-};
-
-
-export type MutationSetConsentsArgs = {
-  input: SetConsentsInput;
-};
-
-
-export type MutationCreateMemberGroupArgs = {
-  input: CreateMemberGroupInput;
-};
-
-
-export type MutationAddMemberToGroupArgs = {
-  input: GroupMembershipInput;
-};
-
-
-export type MutationRemoveMemberFromGroupArgs = {
-  input: GroupMembershipInput;
-};
-
-
-export type MutationConfigureTierRulesArgs = {
-  input: ConfigureTierRulesInput;
-};
-
-
-export type MutationConfigureReferralsArgs = {
-  input: ConfigureReferralsInput;
-};
-
-
-export type MutationReplayMembersDeadLetterArgs = {
-  input: ReplayDeadLetterInput;
+/** An expected business failure: the request was valid, the answer is no. */
+export type UserError = {
+  __typename?: 'UserError';
+  /** Machine-readable, e.g. IDENTIFIER_TAKEN. */
+  code: Scalars['String']['output'];
+  /** The input field it concerns, as a dotted path, when there is one. */
+  field: Maybe<Scalars['String']['output']>;
+  message: Scalars['String']['output'];
 };
 
 
@@ -979,217 +973,186 @@ export type DirectiveResolverFn<TResult = Record<PropertyKey, never>, TParent = 
 
 /** Mapping of federation types */
 export type FederationTypes = {
-  Program: Program;
-  Tier: Tier;
   Member: Member;
   MemberGroup: MemberGroup;
+  Program: Program;
+  Tier: Tier;
 };
 
 /** Mapping of federation reference types */
 export type FederationReferenceTypes = {
-  Program:
-    ( { __typename: 'Program' }
-    & GraphQLRecursivePick<FederationTypes['Program'], {"id":true}> );
-  Tier:
-    ( { __typename: 'Tier' }
-    & GraphQLRecursivePick<FederationTypes['Tier'], {"id":true}> );
   Member:
     ( { __typename: 'Member' }
     & GraphQLRecursivePick<FederationTypes['Member'], {"id":true}> );
   MemberGroup:
     ( { __typename: 'MemberGroup' }
     & GraphQLRecursivePick<FederationTypes['MemberGroup'], {"id":true}> );
+  Program:
+    ( { __typename: 'Program' }
+    & GraphQLRecursivePick<FederationTypes['Program'], {"id":true}> );
+  Tier:
+    ( { __typename: 'Tier' }
+    & GraphQLRecursivePick<FederationTypes['Tier'], {"id":true}> );
 };
 
 
 
 /** Mapping between all available schema types and the resolvers types */
 export type ResolversTypes = {
-  link__Import: ResolverTypeWrapper<Scalars['link__Import']['output']>;
-  DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
-  Decimal: ResolverTypeWrapper<Scalars['Decimal']['output']>;
-  BigInt: ResolverTypeWrapper<Scalars['BigInt']['output']>;
-  Money: ResolverTypeWrapper<Money>;
-  MoneyInput: MoneyInput;
-  PageInfo: ResolverTypeWrapper<PageInfo>;
-  Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
-  UserError: ResolverTypeWrapper<UserError>;
-  ReplayDeadLetterInput: ReplayDeadLetterInput;
+  AddMemberIdentifierInput: AddMemberIdentifierInput;
   ID: ResolverTypeWrapper<Scalars['ID']['output']>;
-  ReplayDeadLetterPayload: ResolverTypeWrapper<Omit<ReplayDeadLetterPayload, 'failed'> & { failed?: Maybe<ResolversTypes['DeadLetter']> }>;
+  AssignMemberTierInput: AssignMemberTierInput;
+  BigInt: ResolverTypeWrapper<Scalars['BigInt']['output']>;
+  ChangeMemberStatusInput: ChangeMemberStatusInput;
+  ConfigureReferralsInput: ConfigureReferralsInput;
   Int: ResolverTypeWrapper<Scalars['Int']['output']>;
-  JobOutcome: JobOutcome;
-  ScheduledJob: ResolverTypeWrapper<JobState>;
-  SubgraphOperations: ResolverTypeWrapper<SubgraphOperationsModel>;
-  OutboxStatus: ResolverTypeWrapper<OutboxStatus>;
-  EventConsumerStatus: ResolverTypeWrapper<ConsumerStatusView>;
-  DeadLetterState: DeadLetterState;
-  DeadLetter: ResolverTypeWrapper<DeadLetterView>;
-  ProgramType: ProgramType;
-  ProgramStatus: ProgramStatus;
-  Program: ResolverTypeWrapper<ProgramEntity>;
-  TierBenefit: ResolverTypeWrapper<TierBenefit>;
-  Tier: ResolverTypeWrapper<TierEntity>;
-  MemberStatus: MemberStatus;
-  EnrolmentChannel: EnrolmentChannel;
-  IdentifierType: IdentifierType;
-  MemberIdentifier: ResolverTypeWrapper<MemberIdentifierEntity>;
-  Member: ResolverTypeWrapper<MemberEntity>;
-  TierChange: ResolverTypeWrapper<TierChangeEntity>;
-  TierChangeReason: TierChangeReason;
-  TierRules: ResolverTypeWrapper<TierRulesModel>;
-  TierDowngrade: TierDowngrade;
-  ManualTierMode: ManualTierMode;
-  ManualTierAssignment: ResolverTypeWrapper<ManualTierView>;
-  TierProgress: ResolverTypeWrapper<TierProgressModel>;
-  ReferralTrigger: ReferralTrigger;
-  ReferralRules: ResolverTypeWrapper<ReferralRulesModel>;
-  ReferralStatus: ReferralStatus;
-  Referral: ResolverTypeWrapper<ReferralRow>;
-  TierChangeSource: TierChangeSource;
-  MemberStatusChange: ResolverTypeWrapper<MemberStatusChangeEntity>;
-  ConsentChannel: ConsentChannel;
-  ConsentPurpose: ConsentPurpose;
-  ConsentSource: ConsentSource;
+  ConfigureTierRulesInput: ConfigureTierRulesInput;
   Consent: ResolverTypeWrapper<ConsentEntity>;
   ConsentChange: ResolverTypeWrapper<ConsentChangeEntity>;
-  MemberGroupType: MemberGroupType;
-  MemberGroup: ResolverTypeWrapper<MemberGroupEntity>;
-  MemberEdge: ResolverTypeWrapper<Omit<MemberEdge, 'node'> & { node: ResolversTypes['Member'] }>;
-  MemberConnection: ResolverTypeWrapper<Omit<MemberConnection, 'edges' | 'nodes'> & { edges: Array<ResolversTypes['MemberEdge']>, nodes: Array<ResolversTypes['Member']> }>;
-  ProgramEdge: ResolverTypeWrapper<Omit<ProgramEdge, 'node'> & { node: ResolversTypes['Program'] }>;
-  ProgramConnection: ResolverTypeWrapper<Omit<ProgramConnection, 'edges' | 'nodes'> & { edges: Array<ResolversTypes['ProgramEdge']>, nodes: Array<ResolversTypes['Program']> }>;
-  MemberGroupEdge: ResolverTypeWrapper<Omit<MemberGroupEdge, 'node'> & { node: ResolversTypes['MemberGroup'] }>;
-  MemberGroupConnection: ResolverTypeWrapper<Omit<MemberGroupConnection, 'edges' | 'nodes'> & { edges: Array<ResolversTypes['MemberGroupEdge']>, nodes: Array<ResolversTypes['MemberGroup']> }>;
-  Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
-  CreateProgramInput: CreateProgramInput;
-  UpdateProgramInput: UpdateProgramInput;
-  ProgramPayload: ResolverTypeWrapper<Omit<ProgramPayload, 'program'> & { program?: Maybe<ResolversTypes['Program']> }>;
-  TierBenefitInput: TierBenefitInput;
-  CreateTierInput: CreateTierInput;
-  UpdateTierInput: UpdateTierInput;
-  TierPayload: ResolverTypeWrapper<Omit<TierPayload, 'tier'> & { tier?: Maybe<ResolversTypes['Tier']> }>;
-  IdentifierInput: IdentifierInput;
+  ConsentChannel: ConsentChannel;
   ConsentInput: ConsentInput;
-  MemberProfileInput: MemberProfileInput;
-  EnrollMemberInput: EnrollMemberInput;
-  MemberPayload: ResolverTypeWrapper<Omit<MemberPayload, 'member'> & { member?: Maybe<ResolversTypes['Member']> }>;
-  UpdateMemberProfileInput: UpdateMemberProfileInput;
-  AddMemberIdentifierInput: AddMemberIdentifierInput;
-  RemoveMemberIdentifierInput: RemoveMemberIdentifierInput;
-  ChangeMemberStatusInput: ChangeMemberStatusInput;
-  AssignMemberTierInput: AssignMemberTierInput;
-  ConfigureTierRulesInput: ConfigureTierRulesInput;
-  ConfigureReferralsInput: ConfigureReferralsInput;
-  ProgramSettingsPayload: ResolverTypeWrapper<Omit<ProgramSettingsPayload, 'program'> & { program?: Maybe<ResolversTypes['Program']> }>;
-  SetConsentsInput: SetConsentsInput;
+  ConsentPurpose: ConsentPurpose;
+  ConsentSource: ConsentSource;
   CreateMemberGroupInput: CreateMemberGroupInput;
-  MemberGroupPayload: ResolverTypeWrapper<Omit<MemberGroupPayload, 'group'> & { group?: Maybe<ResolversTypes['MemberGroup']> }>;
+  CreateProgramInput: CreateProgramInput;
+  CreateTierInput: CreateTierInput;
+  DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
+  DeadLetter: ResolverTypeWrapper<DeadLetterView>;
+  DeadLetterState: DeadLetterState;
+  Decimal: ResolverTypeWrapper<Scalars['Decimal']['output']>;
+  EnrollMemberInput: EnrollMemberInput;
+  EnrolmentChannel: EnrolmentChannel;
+  EventConsumerStatus: ResolverTypeWrapper<ConsumerStatusView>;
   GroupMembershipInput: GroupMembershipInput;
+  IdentifierInput: IdentifierInput;
+  IdentifierType: IdentifierType;
+  JobOutcome: JobOutcome;
+  ManualTierAssignment: ResolverTypeWrapper<ManualTierView>;
+  ManualTierMode: ManualTierMode;
+  Member: ResolverTypeWrapper<MemberEntity>;
+  MemberConnection: ResolverTypeWrapper<Omit<MemberConnection, 'edges' | 'nodes'> & { edges: Array<ResolversTypes['MemberEdge']>, nodes: Array<ResolversTypes['Member']> }>;
+  MemberEdge: ResolverTypeWrapper<Omit<MemberEdge, 'node'> & { node: ResolversTypes['Member'] }>;
+  MemberGroup: ResolverTypeWrapper<MemberGroupEntity>;
+  MemberGroupConnection: ResolverTypeWrapper<Omit<MemberGroupConnection, 'edges' | 'nodes'> & { edges: Array<ResolversTypes['MemberGroupEdge']>, nodes: Array<ResolversTypes['MemberGroup']> }>;
+  MemberGroupEdge: ResolverTypeWrapper<Omit<MemberGroupEdge, 'node'> & { node: ResolversTypes['MemberGroup'] }>;
+  MemberGroupPayload: ResolverTypeWrapper<Omit<MemberGroupPayload, 'group'> & { group?: Maybe<ResolversTypes['MemberGroup']> }>;
+  MemberGroupType: MemberGroupType;
+  MemberIdentifier: ResolverTypeWrapper<MemberIdentifierEntity>;
+  MemberPayload: ResolverTypeWrapper<Omit<MemberPayload, 'member'> & { member?: Maybe<ResolversTypes['Member']> }>;
+  MemberProfileInput: MemberProfileInput;
+  MemberStatus: MemberStatus;
+  MemberStatusChange: ResolverTypeWrapper<MemberStatusChangeEntity>;
+  Money: ResolverTypeWrapper<Money>;
+  MoneyInput: MoneyInput;
   Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
+  OutboxStatus: ResolverTypeWrapper<OutboxStatus>;
+  PageInfo: ResolverTypeWrapper<PageInfo>;
+  Program: ResolverTypeWrapper<ProgramEntity>;
+  ProgramConnection: ResolverTypeWrapper<Omit<ProgramConnection, 'edges' | 'nodes'> & { edges: Array<ResolversTypes['ProgramEdge']>, nodes: Array<ResolversTypes['Program']> }>;
+  ProgramEdge: ResolverTypeWrapper<Omit<ProgramEdge, 'node'> & { node: ResolversTypes['Program'] }>;
+  ProgramPayload: ResolverTypeWrapper<Omit<ProgramPayload, 'program'> & { program?: Maybe<ResolversTypes['Program']> }>;
+  ProgramSettingsPayload: ResolverTypeWrapper<Omit<ProgramSettingsPayload, 'program'> & { program?: Maybe<ResolversTypes['Program']> }>;
+  ProgramStatus: ProgramStatus;
+  ProgramType: ProgramType;
+  Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
+  Referral: ResolverTypeWrapper<ReferralRow>;
+  ReferralRules: ResolverTypeWrapper<ReferralRulesModel>;
+  ReferralStatus: ReferralStatus;
+  ReferralTrigger: ReferralTrigger;
+  RemoveMemberIdentifierInput: RemoveMemberIdentifierInput;
+  ReplayDeadLetterInput: ReplayDeadLetterInput;
+  ReplayDeadLetterPayload: ResolverTypeWrapper<Omit<ReplayDeadLetterPayload, 'failed'> & { failed?: Maybe<ResolversTypes['DeadLetter']> }>;
+  ScheduledJob: ResolverTypeWrapper<JobState>;
+  SetConsentsInput: SetConsentsInput;
+  SubgraphOperations: ResolverTypeWrapper<SubgraphOperationsModel>;
+  Tier: ResolverTypeWrapper<TierEntity>;
+  TierBenefit: ResolverTypeWrapper<TierBenefit>;
+  TierBenefitInput: TierBenefitInput;
+  TierChange: ResolverTypeWrapper<TierChangeEntity>;
+  TierChangeReason: TierChangeReason;
+  TierChangeSource: TierChangeSource;
+  TierDowngrade: TierDowngrade;
+  TierPayload: ResolverTypeWrapper<Omit<TierPayload, 'tier'> & { tier?: Maybe<ResolversTypes['Tier']> }>;
+  TierProgress: ResolverTypeWrapper<TierProgressModel>;
+  TierRules: ResolverTypeWrapper<TierRulesModel>;
+  UpdateMemberProfileInput: UpdateMemberProfileInput;
+  UpdateProgramInput: UpdateProgramInput;
+  UpdateTierInput: UpdateTierInput;
+  UserError: ResolverTypeWrapper<UserError>;
+  link__Import: ResolverTypeWrapper<Scalars['link__Import']['output']>;
   String: ResolverTypeWrapper<Scalars['String']['output']>;
+  Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
 };
 
 /** Mapping between all available schema types and the resolvers parents */
 export type ResolversParentTypes = {
-  link__Import: Scalars['link__Import']['output'];
-  DateTime: Scalars['DateTime']['output'];
-  Decimal: Scalars['Decimal']['output'];
-  BigInt: Scalars['BigInt']['output'];
-  Money: Money;
-  MoneyInput: MoneyInput;
-  PageInfo: PageInfo;
-  Boolean: Scalars['Boolean']['output'];
-  UserError: UserError;
-  ReplayDeadLetterInput: ReplayDeadLetterInput;
+  AddMemberIdentifierInput: AddMemberIdentifierInput;
   ID: Scalars['ID']['output'];
-  ReplayDeadLetterPayload: Omit<ReplayDeadLetterPayload, 'failed'> & { failed?: Maybe<ResolversParentTypes['DeadLetter']> };
+  AssignMemberTierInput: AssignMemberTierInput;
+  BigInt: Scalars['BigInt']['output'];
+  ChangeMemberStatusInput: ChangeMemberStatusInput;
+  ConfigureReferralsInput: ConfigureReferralsInput;
   Int: Scalars['Int']['output'];
-  ScheduledJob: JobState;
-  SubgraphOperations: SubgraphOperationsModel;
-  OutboxStatus: OutboxStatus;
-  EventConsumerStatus: ConsumerStatusView;
-  DeadLetter: DeadLetterView;
-  Program: ProgramEntity;
-  TierBenefit: TierBenefit;
-  Tier: TierEntity;
-  MemberIdentifier: MemberIdentifierEntity;
-  Member: MemberEntity;
-  TierChange: TierChangeEntity;
-  TierRules: TierRulesModel;
-  ManualTierAssignment: ManualTierView;
-  TierProgress: TierProgressModel;
-  ReferralRules: ReferralRulesModel;
-  Referral: ReferralRow;
-  MemberStatusChange: MemberStatusChangeEntity;
+  ConfigureTierRulesInput: ConfigureTierRulesInput;
   Consent: ConsentEntity;
   ConsentChange: ConsentChangeEntity;
-  MemberGroup: MemberGroupEntity;
-  MemberEdge: Omit<MemberEdge, 'node'> & { node: ResolversParentTypes['Member'] };
-  MemberConnection: Omit<MemberConnection, 'edges' | 'nodes'> & { edges: Array<ResolversParentTypes['MemberEdge']>, nodes: Array<ResolversParentTypes['Member']> };
-  ProgramEdge: Omit<ProgramEdge, 'node'> & { node: ResolversParentTypes['Program'] };
-  ProgramConnection: Omit<ProgramConnection, 'edges' | 'nodes'> & { edges: Array<ResolversParentTypes['ProgramEdge']>, nodes: Array<ResolversParentTypes['Program']> };
-  MemberGroupEdge: Omit<MemberGroupEdge, 'node'> & { node: ResolversParentTypes['MemberGroup'] };
-  MemberGroupConnection: Omit<MemberGroupConnection, 'edges' | 'nodes'> & { edges: Array<ResolversParentTypes['MemberGroupEdge']>, nodes: Array<ResolversParentTypes['MemberGroup']> };
-  Query: Record<PropertyKey, never>;
-  CreateProgramInput: CreateProgramInput;
-  UpdateProgramInput: UpdateProgramInput;
-  ProgramPayload: Omit<ProgramPayload, 'program'> & { program?: Maybe<ResolversParentTypes['Program']> };
-  TierBenefitInput: TierBenefitInput;
-  CreateTierInput: CreateTierInput;
-  UpdateTierInput: UpdateTierInput;
-  TierPayload: Omit<TierPayload, 'tier'> & { tier?: Maybe<ResolversParentTypes['Tier']> };
-  IdentifierInput: IdentifierInput;
   ConsentInput: ConsentInput;
-  MemberProfileInput: MemberProfileInput;
-  EnrollMemberInput: EnrollMemberInput;
-  MemberPayload: Omit<MemberPayload, 'member'> & { member?: Maybe<ResolversParentTypes['Member']> };
-  UpdateMemberProfileInput: UpdateMemberProfileInput;
-  AddMemberIdentifierInput: AddMemberIdentifierInput;
-  RemoveMemberIdentifierInput: RemoveMemberIdentifierInput;
-  ChangeMemberStatusInput: ChangeMemberStatusInput;
-  AssignMemberTierInput: AssignMemberTierInput;
-  ConfigureTierRulesInput: ConfigureTierRulesInput;
-  ConfigureReferralsInput: ConfigureReferralsInput;
-  ProgramSettingsPayload: Omit<ProgramSettingsPayload, 'program'> & { program?: Maybe<ResolversParentTypes['Program']> };
-  SetConsentsInput: SetConsentsInput;
   CreateMemberGroupInput: CreateMemberGroupInput;
-  MemberGroupPayload: Omit<MemberGroupPayload, 'group'> & { group?: Maybe<ResolversParentTypes['MemberGroup']> };
+  CreateProgramInput: CreateProgramInput;
+  CreateTierInput: CreateTierInput;
+  DateTime: Scalars['DateTime']['output'];
+  DeadLetter: DeadLetterView;
+  Decimal: Scalars['Decimal']['output'];
+  EnrollMemberInput: EnrollMemberInput;
+  EventConsumerStatus: ConsumerStatusView;
   GroupMembershipInput: GroupMembershipInput;
+  IdentifierInput: IdentifierInput;
+  ManualTierAssignment: ManualTierView;
+  Member: MemberEntity;
+  MemberConnection: Omit<MemberConnection, 'edges' | 'nodes'> & { edges: Array<ResolversParentTypes['MemberEdge']>, nodes: Array<ResolversParentTypes['Member']> };
+  MemberEdge: Omit<MemberEdge, 'node'> & { node: ResolversParentTypes['Member'] };
+  MemberGroup: MemberGroupEntity;
+  MemberGroupConnection: Omit<MemberGroupConnection, 'edges' | 'nodes'> & { edges: Array<ResolversParentTypes['MemberGroupEdge']>, nodes: Array<ResolversParentTypes['MemberGroup']> };
+  MemberGroupEdge: Omit<MemberGroupEdge, 'node'> & { node: ResolversParentTypes['MemberGroup'] };
+  MemberGroupPayload: Omit<MemberGroupPayload, 'group'> & { group?: Maybe<ResolversParentTypes['MemberGroup']> };
+  MemberIdentifier: MemberIdentifierEntity;
+  MemberPayload: Omit<MemberPayload, 'member'> & { member?: Maybe<ResolversParentTypes['Member']> };
+  MemberProfileInput: MemberProfileInput;
+  MemberStatusChange: MemberStatusChangeEntity;
+  Money: Money;
+  MoneyInput: MoneyInput;
   Mutation: Record<PropertyKey, never>;
+  OutboxStatus: OutboxStatus;
+  PageInfo: PageInfo;
+  Program: ProgramEntity;
+  ProgramConnection: Omit<ProgramConnection, 'edges' | 'nodes'> & { edges: Array<ResolversParentTypes['ProgramEdge']>, nodes: Array<ResolversParentTypes['Program']> };
+  ProgramEdge: Omit<ProgramEdge, 'node'> & { node: ResolversParentTypes['Program'] };
+  ProgramPayload: Omit<ProgramPayload, 'program'> & { program?: Maybe<ResolversParentTypes['Program']> };
+  ProgramSettingsPayload: Omit<ProgramSettingsPayload, 'program'> & { program?: Maybe<ResolversParentTypes['Program']> };
+  Query: Record<PropertyKey, never>;
+  Referral: ReferralRow;
+  ReferralRules: ReferralRulesModel;
+  RemoveMemberIdentifierInput: RemoveMemberIdentifierInput;
+  ReplayDeadLetterInput: ReplayDeadLetterInput;
+  ReplayDeadLetterPayload: Omit<ReplayDeadLetterPayload, 'failed'> & { failed?: Maybe<ResolversParentTypes['DeadLetter']> };
+  ScheduledJob: JobState;
+  SetConsentsInput: SetConsentsInput;
+  SubgraphOperations: SubgraphOperationsModel;
+  Tier: TierEntity;
+  TierBenefit: TierBenefit;
+  TierBenefitInput: TierBenefitInput;
+  TierChange: TierChangeEntity;
+  TierPayload: Omit<TierPayload, 'tier'> & { tier?: Maybe<ResolversParentTypes['Tier']> };
+  TierProgress: TierProgressModel;
+  TierRules: TierRulesModel;
+  UpdateMemberProfileInput: UpdateMemberProfileInput;
+  UpdateProgramInput: UpdateProgramInput;
+  UpdateTierInput: UpdateTierInput;
+  UserError: UserError;
+  link__Import: Scalars['link__Import']['output'];
   String: Scalars['String']['output'];
+  Boolean: Scalars['Boolean']['output'];
 };
-
-export type LinkDirectiveArgs = {
-  url: Scalars['String']['input'];
-  import?: Maybe<Array<Maybe<Scalars['link__Import']['input']>>>;
-};
-
-export type LinkDirectiveResolver<Result, Parent, ContextType = RequestContext, Args = LinkDirectiveArgs> = DirectiveResolverFn<Result, Parent, ContextType, Args>;
-
-export type ShareableDirectiveArgs = { };
-
-export type ShareableDirectiveResolver<Result, Parent, ContextType = RequestContext, Args = ShareableDirectiveArgs> = DirectiveResolverFn<Result, Parent, ContextType, Args>;
-
-export type InaccessibleDirectiveArgs = { };
-
-export type InaccessibleDirectiveResolver<Result, Parent, ContextType = RequestContext, Args = InaccessibleDirectiveArgs> = DirectiveResolverFn<Result, Parent, ContextType, Args>;
-
-export type OverrideDirectiveArgs = {
-  from: Scalars['String']['input'];
-};
-
-export type OverrideDirectiveResolver<Result, Parent, ContextType = RequestContext, Args = OverrideDirectiveArgs> = DirectiveResolverFn<Result, Parent, ContextType, Args>;
-
-export type InterfaceObjectDirectiveArgs = { };
-
-export type InterfaceObjectDirectiveResolver<Result, Parent, ContextType = RequestContext, Args = InterfaceObjectDirectiveArgs> = DirectiveResolverFn<Result, Parent, ContextType, Args>;
-
-export type TagDirectiveArgs = {
-  name: Scalars['String']['input'];
-};
-
-export type TagDirectiveResolver<Result, Parent, ContextType = RequestContext, Args = TagDirectiveArgs> = DirectiveResolverFn<Result, Parent, ContextType, Args>;
 
 export type AccessDirectiveArgs = {
   allow: Array<Scalars['String']['input']>;
@@ -1197,175 +1160,81 @@ export type AccessDirectiveArgs = {
 
 export type AccessDirectiveResolver<Result, Parent, ContextType = RequestContext, Args = AccessDirectiveArgs> = DirectiveResolverFn<Result, Parent, ContextType, Args>;
 
-export interface Link__ImportScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes['link__Import'], any> {
-  name: 'link__Import';
-}
+export type InaccessibleDirectiveArgs = { };
 
-export interface DateTimeScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes['DateTime'], any> {
-  name: 'DateTime';
-}
+export type InaccessibleDirectiveResolver<Result, Parent, ContextType = RequestContext, Args = InaccessibleDirectiveArgs> = DirectiveResolverFn<Result, Parent, ContextType, Args>;
 
-export interface DecimalScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes['Decimal'], any> {
-  name: 'Decimal';
-}
+export type LinkDirectiveArgs = {
+  import?: Maybe<Array<Maybe<Scalars['link__Import']['input']>>>;
+  url: Scalars['String']['input'];
+};
+
+export type LinkDirectiveResolver<Result, Parent, ContextType = RequestContext, Args = LinkDirectiveArgs> = DirectiveResolverFn<Result, Parent, ContextType, Args>;
+
+export type OverrideDirectiveArgs = {
+  from: Scalars['String']['input'];
+};
+
+export type OverrideDirectiveResolver<Result, Parent, ContextType = RequestContext, Args = OverrideDirectiveArgs> = DirectiveResolverFn<Result, Parent, ContextType, Args>;
+
+export type ShareableDirectiveArgs = { };
+
+export type ShareableDirectiveResolver<Result, Parent, ContextType = RequestContext, Args = ShareableDirectiveArgs> = DirectiveResolverFn<Result, Parent, ContextType, Args>;
 
 export interface BigIntScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes['BigInt'], any> {
   name: 'BigInt';
 }
 
-export type MoneyResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['Money'] = ResolversParentTypes['Money']> = {
-  amount?: Resolver<ResolversTypes['Decimal'], ParentType, ContextType>;
-  currency?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+export type ConsentResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['Consent'] = ResolversParentTypes['Consent']> = {
+  channel?: Resolver<ResolversTypes['ConsentChannel'], ParentType, ContextType>;
+  granted?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  purpose?: Resolver<ResolversTypes['ConsentPurpose'], ParentType, ContextType>;
+  source?: Resolver<ResolversTypes['ConsentSource'], ParentType, ContextType>;
+  updatedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
 };
 
-export type PageInfoResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['PageInfo'] = ResolversParentTypes['PageInfo']> = {
-  hasNextPage?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
-  endCursor?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+export type ConsentChangeResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['ConsentChange'] = ResolversParentTypes['ConsentChange']> = {
+  changedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  changedBy?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  channel?: Resolver<ResolversTypes['ConsentChannel'], ParentType, ContextType>;
+  granted?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  purpose?: Resolver<ResolversTypes['ConsentPurpose'], ParentType, ContextType>;
+  source?: Resolver<ResolversTypes['ConsentSource'], ParentType, ContextType>;
 };
 
-export type UserErrorResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['UserError'] = ResolversParentTypes['UserError']> = {
-  code?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
-  field?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
-  message?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
-};
-
-export type ReplayDeadLetterPayloadResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['ReplayDeadLetterPayload'] = ResolversParentTypes['ReplayDeadLetterPayload']> = {
-  replayed?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
-  failed?: Resolver<Maybe<ResolversTypes['DeadLetter']>, ParentType, ContextType>;
-  userErrors?: Resolver<Array<ResolversTypes['UserError']>, ParentType, ContextType>;
-};
-
-export type ScheduledJobResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['ScheduledJob'] = ResolversParentTypes['ScheduledJob']> = {
-  name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
-  everySeconds?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
-  nextRunAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
-  lastStartedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
-  lastFinishedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
-  lastOutcome?: Resolver<Maybe<ResolversTypes['JobOutcome']>, ParentType, ContextType>;
-  lastResult?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
-  lastError?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
-};
-
-export type SubgraphOperationsResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['SubgraphOperations'] = ResolversParentTypes['SubgraphOperations']> = {
-  subgraph?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
-  jobs?: Resolver<Array<ResolversTypes['ScheduledJob']>, ParentType, ContextType>;
-  outbox?: Resolver<Maybe<ResolversTypes['OutboxStatus']>, ParentType, ContextType>;
-  consumers?: Resolver<Array<ResolversTypes['EventConsumerStatus']>, ParentType, ContextType>;
-  deadLetters?: Resolver<Array<ResolversTypes['DeadLetter']>, ParentType, ContextType>;
-};
-
-export type OutboxStatusResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['OutboxStatus'] = ResolversParentTypes['OutboxStatus']> = {
-  head?: Resolver<ResolversTypes['BigInt'], ParentType, ContextType>;
-  unsequenced?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
-  oldestUnsequencedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
-};
-
-export type EventConsumerStatusResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['EventConsumerStatus'] = ResolversParentTypes['EventConsumerStatus']> = {
-  name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
-  producer?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
-  position?: Resolver<ResolversTypes['BigInt'], ParentType, ContextType>;
-  head?: Resolver<ResolversTypes['BigInt'], ParentType, ContextType>;
-  lag?: Resolver<ResolversTypes['BigInt'], ParentType, ContextType>;
-  lastPolledAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
-  lastError?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
-  deadLetters?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
-  parked?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
-};
+export interface DateTimeScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes['DateTime'], any> {
+  name: 'DateTime';
+}
 
 export type DeadLetterResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['DeadLetter'] = ResolversParentTypes['DeadLetter']> = {
-  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  aggregateId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  attempts?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   consumer?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  error?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   eventId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   eventType?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
-  aggregateId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  payload?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   position?: Resolver<ResolversTypes['BigInt'], ParentType, ContextType>;
   state?: Resolver<ResolversTypes['DeadLetterState'], ParentType, ContextType>;
-  attempts?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
-  error?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
-  payload?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
-  createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   updatedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
 };
 
-export type ProgramResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['Program'] = ResolversParentTypes['Program'], FederationReferenceType extends FederationReferenceTypes['Program'] = FederationReferenceTypes['Program']> = {
-  __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['Program']> | FederationReferenceType, FederationReferenceType, ContextType>;
-  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+export interface DecimalScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes['Decimal'], any> {
+  name: 'Decimal';
+}
+
+export type EventConsumerStatusResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['EventConsumerStatus'] = ResolversParentTypes['EventConsumerStatus']> = {
+  deadLetters?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  head?: Resolver<ResolversTypes['BigInt'], ParentType, ContextType>;
+  lag?: Resolver<ResolversTypes['BigInt'], ParentType, ContextType>;
+  lastError?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  lastPolledAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
   name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
-  type?: Resolver<ResolversTypes['ProgramType'], ParentType, ContextType>;
-  pointsCurrencyName?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
-  pointValue?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
-  status?: Resolver<ResolversTypes['ProgramStatus'], ParentType, ContextType>;
-  tiers?: Resolver<Array<ResolversTypes['Tier']>, ParentType, ContextType>;
-  tierRules?: Resolver<ResolversTypes['TierRules'], ParentType, ContextType>;
-  referralRules?: Resolver<ResolversTypes['ReferralRules'], ParentType, ContextType>;
-  createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
-  updatedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
-};
-
-export type TierBenefitResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['TierBenefit'] = ResolversParentTypes['TierBenefit']> = {
-  code?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
-  description?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
-};
-
-export type TierResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['Tier'] = ResolversParentTypes['Tier'], FederationReferenceType extends FederationReferenceTypes['Tier'] = FederationReferenceTypes['Tier']> = {
-  __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['Tier']> | FederationReferenceType, FederationReferenceType, ContextType>;
-  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
-  program?: Resolver<ResolversTypes['Program'], ParentType, ContextType>;
-  name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
-  rank?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
-  qualifyingThreshold?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
-  benefits?: Resolver<Array<ResolversTypes['TierBenefit']>, ParentType, ContextType>;
-};
-
-export type MemberIdentifierResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['MemberIdentifier'] = ResolversParentTypes['MemberIdentifier']> = {
-  type?: Resolver<ResolversTypes['IdentifierType'], ParentType, ContextType>;
-  value?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
-  addedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
-};
-
-export type MemberResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['Member'] = ResolversParentTypes['Member'], FederationReferenceType extends FederationReferenceTypes['Member'] = FederationReferenceTypes['Member']> = {
-  __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['Member']> | FederationReferenceType, FederationReferenceType, ContextType>;
-  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
-  program?: Resolver<ResolversTypes['Program'], ParentType, ContextType>;
-  status?: Resolver<ResolversTypes['MemberStatus'], ParentType, ContextType>;
-  statusReason?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
-  firstName?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
-  lastName?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
-  birthDate?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
-  preferredLanguage?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
-  identifiers?: Resolver<Array<ResolversTypes['MemberIdentifier']>, ParentType, ContextType>;
-  tier?: Resolver<Maybe<ResolversTypes['Tier']>, ParentType, ContextType>;
-  tierProgress?: Resolver<ResolversTypes['TierProgress'], ParentType, ContextType>;
-  manualTier?: Resolver<Maybe<ResolversTypes['ManualTierAssignment']>, ParentType, ContextType>;
-  tierHistory?: Resolver<Array<ResolversTypes['TierChange']>, ParentType, ContextType>;
-  referralCode?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
-  referrals?: Resolver<Array<ResolversTypes['Referral']>, ParentType, ContextType>;
-  referredBy?: Resolver<Maybe<ResolversTypes['Referral']>, ParentType, ContextType>;
-  statusHistory?: Resolver<Array<ResolversTypes['MemberStatusChange']>, ParentType, ContextType>;
-  consents?: Resolver<Array<ResolversTypes['Consent']>, ParentType, ContextType>;
-  consentHistory?: Resolver<Array<ResolversTypes['ConsentChange']>, ParentType, ContextType>;
-  groups?: Resolver<Array<ResolversTypes['MemberGroup']>, ParentType, ContextType>;
-  enrolledVia?: Resolver<ResolversTypes['EnrolmentChannel'], ParentType, ContextType>;
-  enrolledAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
-  updatedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
-};
-
-export type TierChangeResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['TierChange'] = ResolversParentTypes['TierChange']> = {
-  reasonCode?: Resolver<Maybe<ResolversTypes['TierChangeReason']>, ParentType, ContextType>;
-  fromTier?: Resolver<Maybe<ResolversTypes['Tier']>, ParentType, ContextType>;
-  toTier?: Resolver<Maybe<ResolversTypes['Tier']>, ParentType, ContextType>;
-  reason?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
-  source?: Resolver<ResolversTypes['TierChangeSource'], ParentType, ContextType>;
-  changedBy?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
-  changedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
-};
-
-export type TierRulesResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['TierRules'] = ResolversParentTypes['TierRules']> = {
-  periodMonths?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
-  periodAnchor?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
-  downgrade?: Resolver<ResolversTypes['TierDowngrade'], ParentType, ContextType>;
-  graceDays?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
-  manualMode?: Resolver<ResolversTypes['ManualTierMode'], ParentType, ContextType>;
+  parked?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  position?: Resolver<ResolversTypes['BigInt'], ParentType, ContextType>;
+  producer?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
 };
 
 export type ManualTierAssignmentResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['ManualTierAssignment'] = ResolversParentTypes['ManualTierAssignment']> = {
@@ -1373,72 +1242,31 @@ export type ManualTierAssignmentResolvers<ContextType = RequestContext, ParentTy
   until?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
 };
 
-export type TierProgressResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['TierProgress'] = ResolversParentTypes['TierProgress']> = {
-  tier?: Resolver<Maybe<ResolversTypes['Tier']>, ParentType, ContextType>;
-  periodStart?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
-  periodEnd?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
-  statusPoints?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
-  pointsToKeep?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
-  nextTier?: Resolver<Maybe<ResolversTypes['Tier']>, ParentType, ContextType>;
-  pointsToNextTier?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
-  downgradeDueAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
-};
-
-export type ReferralRulesResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['ReferralRules'] = ResolversParentTypes['ReferralRules']> = {
-  trigger?: Resolver<Maybe<ResolversTypes['ReferralTrigger']>, ParentType, ContextType>;
-  referrerBonus?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
-  refereeBonus?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
-};
-
-export type ReferralResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['Referral'] = ResolversParentTypes['Referral']> = {
+export type MemberResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['Member'] = ResolversParentTypes['Member'], FederationReferenceType extends FederationReferenceTypes['Member'] = FederationReferenceTypes['Member']> = {
+  __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['Member']> | FederationReferenceType, FederationReferenceType, ContextType>;
+  birthDate?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  consentHistory?: Resolver<Array<ResolversTypes['ConsentChange']>, ParentType, ContextType>;
+  consents?: Resolver<Array<ResolversTypes['Consent']>, ParentType, ContextType>;
+  enrolledAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  enrolledVia?: Resolver<ResolversTypes['EnrolmentChannel'], ParentType, ContextType>;
+  firstName?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  groups?: Resolver<Array<ResolversTypes['MemberGroup']>, ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
-  referrer?: Resolver<Maybe<ResolversTypes['Member']>, ParentType, ContextType>;
-  referee?: Resolver<Maybe<ResolversTypes['Member']>, ParentType, ContextType>;
-  status?: Resolver<ResolversTypes['ReferralStatus'], ParentType, ContextType>;
-  referrerBonus?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
-  refereeBonus?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
-  createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
-  qualifiedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
-};
-
-export type MemberStatusChangeResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['MemberStatusChange'] = ResolversParentTypes['MemberStatusChange']> = {
-  fromStatus?: Resolver<Maybe<ResolversTypes['MemberStatus']>, ParentType, ContextType>;
-  toStatus?: Resolver<ResolversTypes['MemberStatus'], ParentType, ContextType>;
-  reason?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
-  changedBy?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
-  changedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
-};
-
-export type ConsentResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['Consent'] = ResolversParentTypes['Consent']> = {
-  channel?: Resolver<ResolversTypes['ConsentChannel'], ParentType, ContextType>;
-  purpose?: Resolver<ResolversTypes['ConsentPurpose'], ParentType, ContextType>;
-  granted?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
-  source?: Resolver<ResolversTypes['ConsentSource'], ParentType, ContextType>;
-  updatedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
-};
-
-export type ConsentChangeResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['ConsentChange'] = ResolversParentTypes['ConsentChange']> = {
-  channel?: Resolver<ResolversTypes['ConsentChannel'], ParentType, ContextType>;
-  purpose?: Resolver<ResolversTypes['ConsentPurpose'], ParentType, ContextType>;
-  granted?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
-  source?: Resolver<ResolversTypes['ConsentSource'], ParentType, ContextType>;
-  changedBy?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
-  changedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
-};
-
-export type MemberGroupResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['MemberGroup'] = ResolversParentTypes['MemberGroup'], FederationReferenceType extends FederationReferenceTypes['MemberGroup'] = FederationReferenceTypes['MemberGroup']> = {
-  __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['MemberGroup']> | FederationReferenceType, FederationReferenceType, ContextType>;
-  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  identifiers?: Resolver<Array<ResolversTypes['MemberIdentifier']>, ParentType, ContextType>;
+  lastName?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  manualTier?: Resolver<Maybe<ResolversTypes['ManualTierAssignment']>, ParentType, ContextType>;
+  preferredLanguage?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   program?: Resolver<ResolversTypes['Program'], ParentType, ContextType>;
-  type?: Resolver<ResolversTypes['MemberGroupType'], ParentType, ContextType>;
-  name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
-  members?: Resolver<ResolversTypes['MemberConnection'], ParentType, ContextType, Partial<MemberGroupMembersArgs>>;
-  createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
-};
-
-export type MemberEdgeResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['MemberEdge'] = ResolversParentTypes['MemberEdge']> = {
-  cursor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
-  node?: Resolver<ResolversTypes['Member'], ParentType, ContextType>;
+  referralCode?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  referrals?: Resolver<Array<ResolversTypes['Referral']>, ParentType, ContextType>;
+  referredBy?: Resolver<Maybe<ResolversTypes['Referral']>, ParentType, ContextType>;
+  status?: Resolver<ResolversTypes['MemberStatus'], ParentType, ContextType>;
+  statusHistory?: Resolver<Array<ResolversTypes['MemberStatusChange']>, ParentType, ContextType>;
+  statusReason?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  tier?: Resolver<Maybe<ResolversTypes['Tier']>, ParentType, ContextType>;
+  tierHistory?: Resolver<Array<ResolversTypes['TierChange']>, ParentType, ContextType>;
+  tierProgress?: Resolver<ResolversTypes['TierProgress'], ParentType, ContextType>;
+  updatedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
 };
 
 export type MemberConnectionResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['MemberConnection'] = ResolversParentTypes['MemberConnection']> = {
@@ -1447,20 +1275,19 @@ export type MemberConnectionResolvers<ContextType = RequestContext, ParentType e
   pageInfo?: Resolver<ResolversTypes['PageInfo'], ParentType, ContextType>;
 };
 
-export type ProgramEdgeResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['ProgramEdge'] = ResolversParentTypes['ProgramEdge']> = {
+export type MemberEdgeResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['MemberEdge'] = ResolversParentTypes['MemberEdge']> = {
   cursor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
-  node?: Resolver<ResolversTypes['Program'], ParentType, ContextType>;
+  node?: Resolver<ResolversTypes['Member'], ParentType, ContextType>;
 };
 
-export type ProgramConnectionResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['ProgramConnection'] = ResolversParentTypes['ProgramConnection']> = {
-  edges?: Resolver<Array<ResolversTypes['ProgramEdge']>, ParentType, ContextType>;
-  nodes?: Resolver<Array<ResolversTypes['Program']>, ParentType, ContextType>;
-  pageInfo?: Resolver<ResolversTypes['PageInfo'], ParentType, ContextType>;
-};
-
-export type MemberGroupEdgeResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['MemberGroupEdge'] = ResolversParentTypes['MemberGroupEdge']> = {
-  cursor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
-  node?: Resolver<ResolversTypes['MemberGroup'], ParentType, ContextType>;
+export type MemberGroupResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['MemberGroup'] = ResolversParentTypes['MemberGroup'], FederationReferenceType extends FederationReferenceTypes['MemberGroup'] = FederationReferenceTypes['MemberGroup']> = {
+  __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['MemberGroup']> | FederationReferenceType, FederationReferenceType, ContextType>;
+  createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  members?: Resolver<ResolversTypes['MemberConnection'], ParentType, ContextType, Partial<MemberGroupMembersArgs>>;
+  name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  program?: Resolver<ResolversTypes['Program'], ParentType, ContextType>;
+  type?: Resolver<ResolversTypes['MemberGroupType'], ParentType, ContextType>;
 };
 
 export type MemberGroupConnectionResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['MemberGroupConnection'] = ResolversParentTypes['MemberGroupConnection']> = {
@@ -1469,30 +1296,99 @@ export type MemberGroupConnectionResolvers<ContextType = RequestContext, ParentT
   pageInfo?: Resolver<ResolversTypes['PageInfo'], ParentType, ContextType>;
 };
 
-export type QueryResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = {
-  me?: Resolver<Maybe<ResolversTypes['Member']>, ParentType, ContextType>;
-  program?: Resolver<Maybe<ResolversTypes['Program']>, ParentType, ContextType, RequireFields<QueryProgramArgs, 'id'>>;
-  programs?: Resolver<ResolversTypes['ProgramConnection'], ParentType, ContextType, Partial<QueryProgramsArgs>>;
-  member?: Resolver<Maybe<ResolversTypes['Member']>, ParentType, ContextType, RequireFields<QueryMemberArgs, 'id'>>;
-  members?: Resolver<ResolversTypes['MemberConnection'], ParentType, ContextType, RequireFields<QueryMembersArgs, 'programId'>>;
-  memberByIdentifier?: Resolver<Maybe<ResolversTypes['Member']>, ParentType, ContextType, RequireFields<QueryMemberByIdentifierArgs, 'programId' | 'type' | 'value'>>;
-  memberGroup?: Resolver<Maybe<ResolversTypes['MemberGroup']>, ParentType, ContextType, RequireFields<QueryMemberGroupArgs, 'id'>>;
-  memberGroups?: Resolver<ResolversTypes['MemberGroupConnection'], ParentType, ContextType, RequireFields<QueryMemberGroupsArgs, 'programId'>>;
-  membersOperations?: Resolver<ResolversTypes['SubgraphOperations'], ParentType, ContextType>;
+export type MemberGroupEdgeResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['MemberGroupEdge'] = ResolversParentTypes['MemberGroupEdge']> = {
+  cursor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  node?: Resolver<ResolversTypes['MemberGroup'], ParentType, ContextType>;
 };
 
-export type ProgramPayloadResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['ProgramPayload'] = ResolversParentTypes['ProgramPayload']> = {
-  program?: Resolver<Maybe<ResolversTypes['Program']>, ParentType, ContextType>;
+export type MemberGroupPayloadResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['MemberGroupPayload'] = ResolversParentTypes['MemberGroupPayload']> = {
+  group?: Resolver<Maybe<ResolversTypes['MemberGroup']>, ParentType, ContextType>;
   userErrors?: Resolver<Array<ResolversTypes['UserError']>, ParentType, ContextType>;
 };
 
-export type TierPayloadResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['TierPayload'] = ResolversParentTypes['TierPayload']> = {
-  tier?: Resolver<Maybe<ResolversTypes['Tier']>, ParentType, ContextType>;
-  userErrors?: Resolver<Array<ResolversTypes['UserError']>, ParentType, ContextType>;
+export type MemberIdentifierResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['MemberIdentifier'] = ResolversParentTypes['MemberIdentifier']> = {
+  addedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  type?: Resolver<ResolversTypes['IdentifierType'], ParentType, ContextType>;
+  value?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
 };
 
 export type MemberPayloadResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['MemberPayload'] = ResolversParentTypes['MemberPayload']> = {
   member?: Resolver<Maybe<ResolversTypes['Member']>, ParentType, ContextType>;
+  userErrors?: Resolver<Array<ResolversTypes['UserError']>, ParentType, ContextType>;
+};
+
+export type MemberStatusChangeResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['MemberStatusChange'] = ResolversParentTypes['MemberStatusChange']> = {
+  changedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  changedBy?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  fromStatus?: Resolver<Maybe<ResolversTypes['MemberStatus']>, ParentType, ContextType>;
+  reason?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  toStatus?: Resolver<ResolversTypes['MemberStatus'], ParentType, ContextType>;
+};
+
+export type MoneyResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['Money'] = ResolversParentTypes['Money']> = {
+  amount?: Resolver<ResolversTypes['Decimal'], ParentType, ContextType>;
+  currency?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+};
+
+export type MutationResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = {
+  addMemberIdentifier?: Resolver<ResolversTypes['MemberPayload'], ParentType, ContextType, RequireFields<MutationAddMemberIdentifierArgs, 'input'>>;
+  addMemberToGroup?: Resolver<ResolversTypes['MemberGroupPayload'], ParentType, ContextType, RequireFields<MutationAddMemberToGroupArgs, 'input'>>;
+  assignMemberTier?: Resolver<ResolversTypes['MemberPayload'], ParentType, ContextType, RequireFields<MutationAssignMemberTierArgs, 'input'>>;
+  changeMemberStatus?: Resolver<ResolversTypes['MemberPayload'], ParentType, ContextType, RequireFields<MutationChangeMemberStatusArgs, 'input'>>;
+  configureReferrals?: Resolver<ResolversTypes['ProgramSettingsPayload'], ParentType, ContextType, RequireFields<MutationConfigureReferralsArgs, 'input'>>;
+  configureTierRules?: Resolver<ResolversTypes['ProgramSettingsPayload'], ParentType, ContextType, RequireFields<MutationConfigureTierRulesArgs, 'input'>>;
+  createMemberGroup?: Resolver<ResolversTypes['MemberGroupPayload'], ParentType, ContextType, RequireFields<MutationCreateMemberGroupArgs, 'input'>>;
+  createProgram?: Resolver<ResolversTypes['ProgramPayload'], ParentType, ContextType, RequireFields<MutationCreateProgramArgs, 'input'>>;
+  createTier?: Resolver<ResolversTypes['TierPayload'], ParentType, ContextType, RequireFields<MutationCreateTierArgs, 'input'>>;
+  enrollMember?: Resolver<ResolversTypes['MemberPayload'], ParentType, ContextType, RequireFields<MutationEnrollMemberArgs, 'input'>>;
+  removeMemberFromGroup?: Resolver<ResolversTypes['MemberGroupPayload'], ParentType, ContextType, RequireFields<MutationRemoveMemberFromGroupArgs, 'input'>>;
+  removeMemberIdentifier?: Resolver<ResolversTypes['MemberPayload'], ParentType, ContextType, RequireFields<MutationRemoveMemberIdentifierArgs, 'input'>>;
+  replayMembersDeadLetter?: Resolver<ResolversTypes['ReplayDeadLetterPayload'], ParentType, ContextType, RequireFields<MutationReplayMembersDeadLetterArgs, 'input'>>;
+  setConsents?: Resolver<ResolversTypes['MemberPayload'], ParentType, ContextType, RequireFields<MutationSetConsentsArgs, 'input'>>;
+  updateMemberProfile?: Resolver<ResolversTypes['MemberPayload'], ParentType, ContextType, RequireFields<MutationUpdateMemberProfileArgs, 'input'>>;
+  updateProgram?: Resolver<ResolversTypes['ProgramPayload'], ParentType, ContextType, RequireFields<MutationUpdateProgramArgs, 'input'>>;
+  updateTier?: Resolver<ResolversTypes['TierPayload'], ParentType, ContextType, RequireFields<MutationUpdateTierArgs, 'input'>>;
+};
+
+export type OutboxStatusResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['OutboxStatus'] = ResolversParentTypes['OutboxStatus']> = {
+  head?: Resolver<ResolversTypes['BigInt'], ParentType, ContextType>;
+  oldestUnsequencedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  unsequenced?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+};
+
+export type PageInfoResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['PageInfo'] = ResolversParentTypes['PageInfo']> = {
+  endCursor?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  hasNextPage?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+};
+
+export type ProgramResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['Program'] = ResolversParentTypes['Program'], FederationReferenceType extends FederationReferenceTypes['Program'] = FederationReferenceTypes['Program']> = {
+  __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['Program']> | FederationReferenceType, FederationReferenceType, ContextType>;
+  createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  pointValue?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
+  pointsCurrencyName?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  referralRules?: Resolver<ResolversTypes['ReferralRules'], ParentType, ContextType>;
+  status?: Resolver<ResolversTypes['ProgramStatus'], ParentType, ContextType>;
+  tierRules?: Resolver<ResolversTypes['TierRules'], ParentType, ContextType>;
+  tiers?: Resolver<Array<ResolversTypes['Tier']>, ParentType, ContextType>;
+  type?: Resolver<ResolversTypes['ProgramType'], ParentType, ContextType>;
+  updatedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+};
+
+export type ProgramConnectionResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['ProgramConnection'] = ResolversParentTypes['ProgramConnection']> = {
+  edges?: Resolver<Array<ResolversTypes['ProgramEdge']>, ParentType, ContextType>;
+  nodes?: Resolver<Array<ResolversTypes['Program']>, ParentType, ContextType>;
+  pageInfo?: Resolver<ResolversTypes['PageInfo'], ParentType, ContextType>;
+};
+
+export type ProgramEdgeResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['ProgramEdge'] = ResolversParentTypes['ProgramEdge']> = {
+  cursor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  node?: Resolver<ResolversTypes['Program'], ParentType, ContextType>;
+};
+
+export type ProgramPayloadResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['ProgramPayload'] = ResolversParentTypes['ProgramPayload']> = {
+  program?: Resolver<Maybe<ResolversTypes['Program']>, ParentType, ContextType>;
   userErrors?: Resolver<Array<ResolversTypes['UserError']>, ParentType, ContextType>;
 };
 
@@ -1501,81 +1397,167 @@ export type ProgramSettingsPayloadResolvers<ContextType = RequestContext, Parent
   userErrors?: Resolver<Array<ResolversTypes['UserError']>, ParentType, ContextType>;
 };
 
-export type MemberGroupPayloadResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['MemberGroupPayload'] = ResolversParentTypes['MemberGroupPayload']> = {
-  group?: Resolver<Maybe<ResolversTypes['MemberGroup']>, ParentType, ContextType>;
+export type QueryResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = {
+  me?: Resolver<Maybe<ResolversTypes['Member']>, ParentType, ContextType>;
+  member?: Resolver<Maybe<ResolversTypes['Member']>, ParentType, ContextType, RequireFields<QueryMemberArgs, 'id'>>;
+  memberByIdentifier?: Resolver<Maybe<ResolversTypes['Member']>, ParentType, ContextType, RequireFields<QueryMemberByIdentifierArgs, 'programId' | 'type' | 'value'>>;
+  memberGroup?: Resolver<Maybe<ResolversTypes['MemberGroup']>, ParentType, ContextType, RequireFields<QueryMemberGroupArgs, 'id'>>;
+  memberGroups?: Resolver<ResolversTypes['MemberGroupConnection'], ParentType, ContextType, RequireFields<QueryMemberGroupsArgs, 'programId'>>;
+  members?: Resolver<ResolversTypes['MemberConnection'], ParentType, ContextType, RequireFields<QueryMembersArgs, 'programId'>>;
+  membersOperations?: Resolver<ResolversTypes['SubgraphOperations'], ParentType, ContextType>;
+  program?: Resolver<Maybe<ResolversTypes['Program']>, ParentType, ContextType, RequireFields<QueryProgramArgs, 'id'>>;
+  programs?: Resolver<ResolversTypes['ProgramConnection'], ParentType, ContextType, Partial<QueryProgramsArgs>>;
+};
+
+export type ReferralResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['Referral'] = ResolversParentTypes['Referral']> = {
+  createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  qualifiedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  referee?: Resolver<Maybe<ResolversTypes['Member']>, ParentType, ContextType>;
+  refereeBonus?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+  referrer?: Resolver<Maybe<ResolversTypes['Member']>, ParentType, ContextType>;
+  referrerBonus?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+  status?: Resolver<ResolversTypes['ReferralStatus'], ParentType, ContextType>;
+};
+
+export type ReferralRulesResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['ReferralRules'] = ResolversParentTypes['ReferralRules']> = {
+  refereeBonus?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  referrerBonus?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  trigger?: Resolver<Maybe<ResolversTypes['ReferralTrigger']>, ParentType, ContextType>;
+};
+
+export type ReplayDeadLetterPayloadResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['ReplayDeadLetterPayload'] = ResolversParentTypes['ReplayDeadLetterPayload']> = {
+  failed?: Resolver<Maybe<ResolversTypes['DeadLetter']>, ParentType, ContextType>;
+  replayed?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   userErrors?: Resolver<Array<ResolversTypes['UserError']>, ParentType, ContextType>;
 };
 
-export type MutationResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = {
-  createProgram?: Resolver<ResolversTypes['ProgramPayload'], ParentType, ContextType, RequireFields<MutationCreateProgramArgs, 'input'>>;
-  updateProgram?: Resolver<ResolversTypes['ProgramPayload'], ParentType, ContextType, RequireFields<MutationUpdateProgramArgs, 'input'>>;
-  createTier?: Resolver<ResolversTypes['TierPayload'], ParentType, ContextType, RequireFields<MutationCreateTierArgs, 'input'>>;
-  updateTier?: Resolver<ResolversTypes['TierPayload'], ParentType, ContextType, RequireFields<MutationUpdateTierArgs, 'input'>>;
-  enrollMember?: Resolver<ResolversTypes['MemberPayload'], ParentType, ContextType, RequireFields<MutationEnrollMemberArgs, 'input'>>;
-  updateMemberProfile?: Resolver<ResolversTypes['MemberPayload'], ParentType, ContextType, RequireFields<MutationUpdateMemberProfileArgs, 'input'>>;
-  addMemberIdentifier?: Resolver<ResolversTypes['MemberPayload'], ParentType, ContextType, RequireFields<MutationAddMemberIdentifierArgs, 'input'>>;
-  removeMemberIdentifier?: Resolver<ResolversTypes['MemberPayload'], ParentType, ContextType, RequireFields<MutationRemoveMemberIdentifierArgs, 'input'>>;
-  changeMemberStatus?: Resolver<ResolversTypes['MemberPayload'], ParentType, ContextType, RequireFields<MutationChangeMemberStatusArgs, 'input'>>;
-  assignMemberTier?: Resolver<ResolversTypes['MemberPayload'], ParentType, ContextType, RequireFields<MutationAssignMemberTierArgs, 'input'>>;
-  setConsents?: Resolver<ResolversTypes['MemberPayload'], ParentType, ContextType, RequireFields<MutationSetConsentsArgs, 'input'>>;
-  createMemberGroup?: Resolver<ResolversTypes['MemberGroupPayload'], ParentType, ContextType, RequireFields<MutationCreateMemberGroupArgs, 'input'>>;
-  addMemberToGroup?: Resolver<ResolversTypes['MemberGroupPayload'], ParentType, ContextType, RequireFields<MutationAddMemberToGroupArgs, 'input'>>;
-  removeMemberFromGroup?: Resolver<ResolversTypes['MemberGroupPayload'], ParentType, ContextType, RequireFields<MutationRemoveMemberFromGroupArgs, 'input'>>;
-  configureTierRules?: Resolver<ResolversTypes['ProgramSettingsPayload'], ParentType, ContextType, RequireFields<MutationConfigureTierRulesArgs, 'input'>>;
-  configureReferrals?: Resolver<ResolversTypes['ProgramSettingsPayload'], ParentType, ContextType, RequireFields<MutationConfigureReferralsArgs, 'input'>>;
-  replayMembersDeadLetter?: Resolver<ResolversTypes['ReplayDeadLetterPayload'], ParentType, ContextType, RequireFields<MutationReplayMembersDeadLetterArgs, 'input'>>;
+export type ScheduledJobResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['ScheduledJob'] = ResolversParentTypes['ScheduledJob']> = {
+  everySeconds?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  lastError?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  lastFinishedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  lastOutcome?: Resolver<Maybe<ResolversTypes['JobOutcome']>, ParentType, ContextType>;
+  lastResult?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+  lastStartedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  nextRunAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
 };
 
+export type SubgraphOperationsResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['SubgraphOperations'] = ResolversParentTypes['SubgraphOperations']> = {
+  consumers?: Resolver<Array<ResolversTypes['EventConsumerStatus']>, ParentType, ContextType>;
+  deadLetters?: Resolver<Array<ResolversTypes['DeadLetter']>, ParentType, ContextType>;
+  jobs?: Resolver<Array<ResolversTypes['ScheduledJob']>, ParentType, ContextType>;
+  outbox?: Resolver<Maybe<ResolversTypes['OutboxStatus']>, ParentType, ContextType>;
+  subgraph?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+};
+
+export type TierResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['Tier'] = ResolversParentTypes['Tier'], FederationReferenceType extends FederationReferenceTypes['Tier'] = FederationReferenceTypes['Tier']> = {
+  __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['Tier']> | FederationReferenceType, FederationReferenceType, ContextType>;
+  benefits?: Resolver<Array<ResolversTypes['TierBenefit']>, ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  program?: Resolver<ResolversTypes['Program'], ParentType, ContextType>;
+  qualifyingThreshold?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  rank?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+};
+
+export type TierBenefitResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['TierBenefit'] = ResolversParentTypes['TierBenefit']> = {
+  code?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  description?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+};
+
+export type TierChangeResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['TierChange'] = ResolversParentTypes['TierChange']> = {
+  changedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  changedBy?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  fromTier?: Resolver<Maybe<ResolversTypes['Tier']>, ParentType, ContextType>;
+  reason?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  reasonCode?: Resolver<Maybe<ResolversTypes['TierChangeReason']>, ParentType, ContextType>;
+  source?: Resolver<ResolversTypes['TierChangeSource'], ParentType, ContextType>;
+  toTier?: Resolver<Maybe<ResolversTypes['Tier']>, ParentType, ContextType>;
+};
+
+export type TierPayloadResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['TierPayload'] = ResolversParentTypes['TierPayload']> = {
+  tier?: Resolver<Maybe<ResolversTypes['Tier']>, ParentType, ContextType>;
+  userErrors?: Resolver<Array<ResolversTypes['UserError']>, ParentType, ContextType>;
+};
+
+export type TierProgressResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['TierProgress'] = ResolversParentTypes['TierProgress']> = {
+  downgradeDueAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  nextTier?: Resolver<Maybe<ResolversTypes['Tier']>, ParentType, ContextType>;
+  periodEnd?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  periodStart?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  pointsToKeep?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  pointsToNextTier?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+  statusPoints?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  tier?: Resolver<Maybe<ResolversTypes['Tier']>, ParentType, ContextType>;
+};
+
+export type TierRulesResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['TierRules'] = ResolversParentTypes['TierRules']> = {
+  downgrade?: Resolver<ResolversTypes['TierDowngrade'], ParentType, ContextType>;
+  graceDays?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  manualMode?: Resolver<ResolversTypes['ManualTierMode'], ParentType, ContextType>;
+  periodAnchor?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  periodMonths?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+};
+
+export type UserErrorResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['UserError'] = ResolversParentTypes['UserError']> = {
+  code?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  field?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  message?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+};
+
+export interface Link__ImportScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes['link__Import'], any> {
+  name: 'link__Import';
+}
+
 export type Resolvers<ContextType = RequestContext> = {
-  link__Import?: GraphQLScalarType;
-  DateTime?: GraphQLScalarType;
-  Decimal?: GraphQLScalarType;
   BigInt?: GraphQLScalarType;
+  Consent?: ConsentResolvers<ContextType>;
+  ConsentChange?: ConsentChangeResolvers<ContextType>;
+  DateTime?: GraphQLScalarType;
+  DeadLetter?: DeadLetterResolvers<ContextType>;
+  Decimal?: GraphQLScalarType;
+  EventConsumerStatus?: EventConsumerStatusResolvers<ContextType>;
+  ManualTierAssignment?: ManualTierAssignmentResolvers<ContextType>;
+  Member?: MemberResolvers<ContextType>;
+  MemberConnection?: MemberConnectionResolvers<ContextType>;
+  MemberEdge?: MemberEdgeResolvers<ContextType>;
+  MemberGroup?: MemberGroupResolvers<ContextType>;
+  MemberGroupConnection?: MemberGroupConnectionResolvers<ContextType>;
+  MemberGroupEdge?: MemberGroupEdgeResolvers<ContextType>;
+  MemberGroupPayload?: MemberGroupPayloadResolvers<ContextType>;
+  MemberIdentifier?: MemberIdentifierResolvers<ContextType>;
+  MemberPayload?: MemberPayloadResolvers<ContextType>;
+  MemberStatusChange?: MemberStatusChangeResolvers<ContextType>;
   Money?: MoneyResolvers<ContextType>;
+  Mutation?: MutationResolvers<ContextType>;
+  OutboxStatus?: OutboxStatusResolvers<ContextType>;
   PageInfo?: PageInfoResolvers<ContextType>;
-  UserError?: UserErrorResolvers<ContextType>;
+  Program?: ProgramResolvers<ContextType>;
+  ProgramConnection?: ProgramConnectionResolvers<ContextType>;
+  ProgramEdge?: ProgramEdgeResolvers<ContextType>;
+  ProgramPayload?: ProgramPayloadResolvers<ContextType>;
+  ProgramSettingsPayload?: ProgramSettingsPayloadResolvers<ContextType>;
+  Query?: QueryResolvers<ContextType>;
+  Referral?: ReferralResolvers<ContextType>;
+  ReferralRules?: ReferralRulesResolvers<ContextType>;
   ReplayDeadLetterPayload?: ReplayDeadLetterPayloadResolvers<ContextType>;
   ScheduledJob?: ScheduledJobResolvers<ContextType>;
   SubgraphOperations?: SubgraphOperationsResolvers<ContextType>;
-  OutboxStatus?: OutboxStatusResolvers<ContextType>;
-  EventConsumerStatus?: EventConsumerStatusResolvers<ContextType>;
-  DeadLetter?: DeadLetterResolvers<ContextType>;
-  Program?: ProgramResolvers<ContextType>;
-  TierBenefit?: TierBenefitResolvers<ContextType>;
   Tier?: TierResolvers<ContextType>;
-  MemberIdentifier?: MemberIdentifierResolvers<ContextType>;
-  Member?: MemberResolvers<ContextType>;
+  TierBenefit?: TierBenefitResolvers<ContextType>;
   TierChange?: TierChangeResolvers<ContextType>;
-  TierRules?: TierRulesResolvers<ContextType>;
-  ManualTierAssignment?: ManualTierAssignmentResolvers<ContextType>;
-  TierProgress?: TierProgressResolvers<ContextType>;
-  ReferralRules?: ReferralRulesResolvers<ContextType>;
-  Referral?: ReferralResolvers<ContextType>;
-  MemberStatusChange?: MemberStatusChangeResolvers<ContextType>;
-  Consent?: ConsentResolvers<ContextType>;
-  ConsentChange?: ConsentChangeResolvers<ContextType>;
-  MemberGroup?: MemberGroupResolvers<ContextType>;
-  MemberEdge?: MemberEdgeResolvers<ContextType>;
-  MemberConnection?: MemberConnectionResolvers<ContextType>;
-  ProgramEdge?: ProgramEdgeResolvers<ContextType>;
-  ProgramConnection?: ProgramConnectionResolvers<ContextType>;
-  MemberGroupEdge?: MemberGroupEdgeResolvers<ContextType>;
-  MemberGroupConnection?: MemberGroupConnectionResolvers<ContextType>;
-  Query?: QueryResolvers<ContextType>;
-  ProgramPayload?: ProgramPayloadResolvers<ContextType>;
   TierPayload?: TierPayloadResolvers<ContextType>;
-  MemberPayload?: MemberPayloadResolvers<ContextType>;
-  ProgramSettingsPayload?: ProgramSettingsPayloadResolvers<ContextType>;
-  MemberGroupPayload?: MemberGroupPayloadResolvers<ContextType>;
-  Mutation?: MutationResolvers<ContextType>;
+  TierProgress?: TierProgressResolvers<ContextType>;
+  TierRules?: TierRulesResolvers<ContextType>;
+  UserError?: UserErrorResolvers<ContextType>;
+  link__Import?: GraphQLScalarType;
 };
 
 export type DirectiveResolvers<ContextType = RequestContext> = {
-  link?: LinkDirectiveResolver<any, any, ContextType>;
-  shareable?: ShareableDirectiveResolver<any, any, ContextType>;
-  inaccessible?: InaccessibleDirectiveResolver<any, any, ContextType>;
-  override?: OverrideDirectiveResolver<any, any, ContextType>;
-  interfaceObject?: InterfaceObjectDirectiveResolver<any, any, ContextType>;
-  tag?: TagDirectiveResolver<any, any, ContextType>;
   access?: AccessDirectiveResolver<any, any, ContextType>;
+  inaccessible?: InaccessibleDirectiveResolver<any, any, ContextType>;
+  link?: LinkDirectiveResolver<any, any, ContextType>;
+  override?: OverrideDirectiveResolver<any, any, ContextType>;
+  shareable?: ShareableDirectiveResolver<any, any, ContextType>;
 };
