@@ -1,5 +1,5 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import type pg from 'pg';
+import pg from 'pg';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createDevTokenIssuer, type DevTokenIssuer } from '@loyalty-graph/gateway';
@@ -69,6 +69,12 @@ export async function startStack(options: { members: number; postgresSettings?: 
   const gateway = spawnService('gateway', 'gateway/dist/main.mjs', { ...env, PORT: String(gatewayPort), SUPERGRAPH_PATH: supergraphPath, JWT_SECRET: jwtSecret });
   services.set('gateway', gateway);
   await gateway.ready(gatewayUrl);
+  // The seed announced every member; measuring starts once the ledger's member snapshots hold them all.
+  const ledgerClient = new pg.Client({ connectionString: databaseUrl(serverUrl, 'ledger') });
+  const membersClient = new pg.Client({ connectionString: databaseUrl(serverUrl, 'members') });
+  await Promise.all([ledgerClient.connect(), membersClient.connect()]);
+  await consumerCaughtUp(ledgerClient, 'ledger.members-events', membersClient, 300_000);
+  await Promise.all([ledgerClient.end(), membersClient.end()]);
 
   const stopServices = async () => {
     for (const service of [...services.values()].reverse()) await service.stop();
@@ -102,13 +108,18 @@ export async function graphql(url: string, headers: Record<string, string>, quer
 }
 
 /** Waits until members has applied everything the ledger has numbered and nothing waits to be numbered; returns when. */
-export async function caughtUp(membersDb: pg.Client, ledgerDb: pg.Client, timeoutMs: number): Promise<number> {
+export function caughtUp(membersDb: pg.Client, ledgerDb: pg.Client, timeoutMs: number): Promise<number> {
+  return consumerCaughtUp(membersDb, 'members.ledger-events', ledgerDb, timeoutMs);
+}
+
+/** Waits until a consumer has applied everything its producer has numbered and nothing waits to be numbered; returns when. */
+export async function consumerCaughtUp(consumerDb: pg.Client, consumer: string, producerDb: pg.Client, timeoutMs: number): Promise<number> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    const head = (await ledgerDb.query(`SELECT coalesce(max(position), 0)::bigint AS head, count(*) FILTER (WHERE position IS NULL) AS waiting FROM outbox`)).rows[0] as { head: string; waiting: string };
-    const consumer = (await membersDb.query(`SELECT position FROM event_consumers WHERE name = 'members.ledger-events'`)).rows[0] as { position: string } | undefined;
-    if (consumer && Number(head.waiting) === 0 && Number(consumer.position) >= Number(head.head)) return Date.now();
+    const head = (await producerDb.query(`SELECT coalesce(max(position), 0)::bigint AS head, count(*) FILTER (WHERE position IS NULL) AS waiting FROM outbox`)).rows[0] as { head: string; waiting: string };
+    const at = (await consumerDb.query(`SELECT position FROM event_consumers WHERE name = $1`, [consumer])).rows[0] as { position: string } | undefined;
+    if (at && Number(head.waiting) === 0 && Number(at.position) >= Number(head.head)) return Date.now();
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
-  throw new Error('members did not catch up with the ledger in time');
+  throw new Error(`${consumer} did not catch up with its producer in time`);
 }
