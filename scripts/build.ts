@@ -4,7 +4,7 @@
  * dependencies stay external (installed with `pnpm install --prod`). Without tsx in the process
  * the gateway starts faster and uses ~45 MB less memory.
  */
-import { build, type Plugin } from 'esbuild';
+import { build, type BuildOptions, type Plugin } from 'esbuild';
 import { join } from 'node:path';
 import { SUBGRAPHS } from '@loyalty-graph/supergraph';
 import { ROOT } from './lib/services';
@@ -19,21 +19,26 @@ const externalNpmPackages: Plugin = {
 
 export const SERVICES = ['gateway', ...SUBGRAPHS.map((m) => `subgraphs/${m.name}`)];
 
+/** How one service is bundled (also used by the test that checks what a bundle imports). */
+export function bundleOptions(service: string): BuildOptions {
+  return {
+    entryPoints: [join(ROOT, service, 'src/main.ts')],
+    // dist/ sits beside src/, so `new URL('../schema.graphql', import.meta.url)` still resolves.
+    outfile: join(ROOT, service, 'dist/main.mjs'),
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node24',
+    sourcemap: true,
+    tsconfig: join(ROOT, 'tsconfig.json'),
+    plugins: [externalNpmPackages],
+    logLevel: 'warning',
+  };
+}
+
 export async function buildServices(): Promise<void> {
   for (const service of SERVICES) {
-    await build({
-      entryPoints: [join(ROOT, service, 'src/main.ts')],
-      // dist/ sits beside src/, so `new URL('../schema.graphql', import.meta.url)` still resolves.
-      outfile: join(ROOT, service, 'dist/main.mjs'),
-      bundle: true,
-      platform: 'node',
-      format: 'esm',
-      target: 'node24',
-      sourcemap: true,
-      tsconfig: join(ROOT, 'tsconfig.json'),
-      plugins: [externalNpmPackages],
-      logLevel: 'warning',
-    });
+    await build(bundleOptions(service));
     console.log(`built ${service}/dist/main.mjs`);
   }
 }
