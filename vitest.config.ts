@@ -5,7 +5,7 @@ const require = createRequire(import.meta.url);
 
 /**
  * Three projects, split by where a test lives:
- *   unit         src/**\/*.test.ts   domain rules, no database
+ *   unit         src/**\/*.test.ts   domain rules, no database (and scripts/**\/*.test.ts: the scripts' own)
  *   integration  subgraphs/*\/test   one subgraph against real PostgreSQL
  *   e2e          test/               every subgraph and the gateway, through the gateway
  * All share one PostgreSQL (embedded unless DATABASE_URL is set); each file gets its own database.
@@ -22,7 +22,7 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 120_000,
     projects: [
-      { extends: true, test: { name: 'unit', include: ['{subgraphs,packages,gateway}/**/src/**/*.test.ts'] } },
+      { extends: true, test: { name: 'unit', include: ['{subgraphs,packages,gateway}/**/src/**/*.test.ts', 'scripts/**/*.test.ts'] } },
       { extends: true, test: { name: 'integration', include: ['subgraphs/*/test/**/*.test.ts', 'packages/*/test/**/*.test.ts', 'gateway/test/**/*.test.ts'] } },
       { extends: true, test: { name: 'e2e', include: ['test/**/*.test.ts'] } },
     ],
