@@ -7,14 +7,11 @@ import { MemberEntity } from './entities/member';
 import { GroupMembershipEntity, MemberGroupEntity } from './entities/member-group';
 import { MemberIdentifierEntity } from './entities/member-identifier';
 import { MemberStatusChangeEntity } from './entities/member-status-change';
+import { referralColumns, type ReferralRow } from './entities/referral';
 import { ProgramEntity } from './entities/program';
 import { TierEntity } from './entities/tier';
 import { TierChangeEntity } from './entities/tier-change';
 import type { ProgramSettingsService } from './services/program-settings';
-import type { ReferralRow } from './services/referrals';
-
-const REFERRAL_COLUMNS = `id, program_id AS "programId", referrer_id AS "referrerId", referee_id AS "refereeId", status, referrer_bonus AS "referrerBonus",
-  referee_bonus AS "refereeBonus", created_at AS "createdAt", qualified_at AS "qualifiedAt"`;
 
 /** One loader per key: one SQL statement per batch, values in key order, null for misses. */
 function byId<T extends ObjectLiteral & { id: string }>(repo: Repository<T>) {
@@ -62,15 +59,15 @@ export function createLoaders(db: DataSource, settings: ProgramSettingsService) 
       // The newest 200 per referrer (what the schema promises), however many a member brought in.
       async (ids) =>
         (await db.query(
-          `SELECT ${REFERRAL_COLUMNS} FROM (
+          `SELECT ${referralColumns} FROM (
              SELECT *, row_number() OVER (PARTITION BY referrer_id ORDER BY created_at DESC, id) AS n FROM referrals WHERE referrer_id = ANY($1::uuid[])
-           ) r WHERE n <= 200 ORDER BY created_at DESC, id`,
+           ) r WHERE r.n <= 200 ORDER BY r.created_at DESC, r.id`,
           [ids],
         )) as ReferralRow[],
       (row) => row.referrerId,
     ),
     referralByRefereeId: new DataLoader<string, ReferralRow | null>(async (ids) => {
-      const rows = (await db.query(`SELECT ${REFERRAL_COLUMNS} FROM referrals WHERE referee_id = ANY($1::uuid[])`, [ids])) as ReferralRow[];
+      const rows = (await db.query(`SELECT ${referralColumns} FROM referrals r WHERE r.referee_id = ANY($1::uuid[])`, [ids])) as ReferralRow[];
       const found = new Map(rows.map((row) => [row.refereeId, row]));
       return ids.map((id) => found.get(id) ?? null);
     }),

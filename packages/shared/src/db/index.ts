@@ -1,2 +1,3 @@
 /** Database pieces, kept out of the main entry so the gateway never loads TypeORM or pg. */
 export * from './database';
+export * from './select-list';

@@ -5,9 +5,7 @@ import { JobState } from '@loyalty-graph/shared/jobs';
 import { SubgraphOperations as SubgraphOperationsModel, DeadLetterView, ConsumerStatusView } from '@loyalty-graph/shared/subgraph';
 import { MemberRef } from '../resolvers/member';
 import { ProgramRef, TotalsWithValue } from '../resolvers/program';
-import { MemberBalanceRow, JournalEntryRow, JournalLineRow, AccountRow, PurchaseRow, HoldRow, RuleSetRow } from '../entities';
-import { ReturnRow } from '../services/returns';
-import { CharityView } from '../services/transfers';
+import { MemberBalanceRow, JournalEntryRow, JournalLineRow, AccountRow, PurchaseRow, HoldRow, RuleSetRow, ReturnRow, CharityRow } from '../entities';
 import { LedgerSettings as LedgerSettingsModel } from '../domain/settings';
 import { RequestContext } from '../context';
 export type Maybe<T> = T | null;
@@ -1045,7 +1043,7 @@ export type ResolversTypes = {
   EarningRuleSetPayload: ResolverTypeWrapper<Omit<EarningRuleSetPayload, 'ruleSet'> & { ruleSet?: Maybe<ResolversTypes['EarningRuleSet']> }>;
   ConfigureLedgerInput: ConfigureLedgerInput;
   LedgerSettingsPayload: ResolverTypeWrapper<Omit<LedgerSettingsPayload, 'settings'> & { settings?: Maybe<ResolversTypes['LedgerSettings']> }>;
-  Charity: ResolverTypeWrapper<CharityView>;
+  Charity: ResolverTypeWrapper<CharityRow>;
   CharityPayload: ResolverTypeWrapper<Omit<CharityPayload, 'charity'> & { charity?: Maybe<ResolversTypes['Charity']> }>;
   CreateCharityInput: CreateCharityInput;
   ReturnLineInput: ReturnLineInput;
@@ -1118,7 +1116,7 @@ export type ResolversParentTypes = {
   EarningRuleSetPayload: Omit<EarningRuleSetPayload, 'ruleSet'> & { ruleSet?: Maybe<ResolversParentTypes['EarningRuleSet']> };
   ConfigureLedgerInput: ConfigureLedgerInput;
   LedgerSettingsPayload: Omit<LedgerSettingsPayload, 'settings'> & { settings?: Maybe<ResolversParentTypes['LedgerSettings']> };
-  Charity: CharityView;
+  Charity: CharityRow;
   CharityPayload: Omit<CharityPayload, 'charity'> & { charity?: Maybe<ResolversParentTypes['Charity']> };
   CreateCharityInput: CreateCharityInput;
   ReturnLineInput: ReturnLineInput;

@@ -12,7 +12,7 @@ import { MemberStatusChangeEntity } from '../entities/member-status-change';
 import { ConsentEntity } from '../entities/consent';
 import { ConsentChangeEntity } from '../entities/consent-change';
 import { MemberGroupEntity } from '../entities/member-group';
-import { ReferralRow } from '../services/referrals';
+import { ReferralRow } from '../entities/referral';
 import { TierProgress as TierProgressModel, TierRules as TierRulesModel } from '../domain/tier-qualification';
 import { ReferralRules as ReferralRulesModel } from '../domain/referral';
 import { ManualTierView } from '../resolvers/member';

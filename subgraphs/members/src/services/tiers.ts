@@ -8,20 +8,16 @@ import {
   onPointsChanged,
   periodAt,
   type LadderTier,
-  type MemberTierState,
   type TierDecision,
 } from '../domain/tier-qualification';
-import { toSettings, type ProgramSettingsService, type SettingsRow } from './program-settings';
+import { memberTierColumns, type MemberTierRow } from '../entities/member';
+import { programSettingsColumns, type ProgramSettingsRow } from '../entities/program-settings';
+import { ladderColumns } from '../entities/tier';
+import { toSettings, type ProgramSettingsService } from './program-settings';
 import type { ReferralService } from './referrals';
 
-interface LockedMember extends MemberTierState {
-  id: string;
-  programId: string;
-  tierPeriodStart: Date;
-}
-
-const MEMBER_COLUMNS = `m.id, m.program_id AS "programId", m.tier_id AS "tierId", m.manual_tier_id AS "manualTierId", m.manual_until AS "manualUntil",
-  m.downgrade_due_at AS "downgradeDueAt", m.tier_period_start AS "tierPeriodStart"`;
+/** The settings joined onto the member's row; the member's own program id is the key. */
+const joinedSettingsColumns = programSettingsColumns.omit('programId');
 
 /** Members a job run takes per query; each is then evaluated in a transaction of its own. */
 const JOB_BATCH = 500;
@@ -44,13 +40,13 @@ export class TierService {
     const accrued = event.payload;
     // The member (locked), the program's settings and its ladder in one round trip: this runs for every purchase.
     const [row] = (await tx.query(
-      `SELECT ${MEMBER_COLUMNS}, s.period_months, s.period_anchor, s.downgrade, s.grace_days, s.manual_mode, s.referral_trigger, s.referrer_bonus, s.referee_bonus, s.updated_at,
-              (SELECT coalesce(json_agg(json_build_object('id', t.id, 'rank', t.rank, 'qualifyingThreshold', t.qualifying_threshold)), '[]') FROM tiers t WHERE t.program_id = m.program_id) AS ladder
+      `SELECT ${memberTierColumns}, ${joinedSettingsColumns},
+              (SELECT coalesce(json_agg(ladder), '[]') FROM (SELECT ${ladderColumns} FROM tiers t WHERE t.program_id = m.program_id) ladder) AS ladder
        FROM members m LEFT JOIN program_settings s ON s.program_id = m.program_id WHERE m.id = $1 FOR UPDATE OF m`,
       [accrued.memberId],
-    )) as (LockedMember & SettingsRow & { ladder: LadderTier[] })[];
+    )) as (MemberTierRow & Omit<ProgramSettingsRow, 'programId'> & { ladder: LadderTier[] })[];
     if (!row) throw new Error(`unknown member ${accrued.memberId}`);
-    const member: LockedMember = row;
+    const member: MemberTierRow = row;
     const settings = toSettings(member.programId, row);
     const now = this.clock.now();
     const earnedAt = new Date(accrued.occurredAt);
@@ -163,7 +159,7 @@ export class TierService {
     });
   }
 
-  private async apply(tx: EntityManager, member: LockedMember, ladder: LadderTier[], decision: TierDecision, why: string): Promise<void> {
+  private async apply(tx: EntityManager, member: MemberTierRow, ladder: LadderTier[], decision: TierDecision, why: string): Promise<void> {
     const now = this.clock.now();
     if (decision.kind === 'SCHEDULE_DOWNGRADE' || decision.kind === 'CANCEL_DOWNGRADE') {
       await tx.query(`UPDATE members SET downgrade_due_at = $2, updated_at = $3 WHERE id = $1`, [member.id, decision.kind === 'SCHEDULE_DOWNGRADE' ? decision.dueAt : null, now]);
@@ -185,18 +181,15 @@ export class TierService {
   }
 
   /** An event about a member this subgraph does not know is a bug somewhere: fail it, so it is dead-lettered and seen. */
-  private async lock(tx: EntityManager, memberId: string): Promise<LockedMember> {
+  private async lock(tx: EntityManager, memberId: string): Promise<MemberTierRow> {
     const member = await this.claim(tx, memberId, 'FOR UPDATE');
     if (!member) throw new Error(`unknown member ${memberId}`);
     return member;
   }
 
   /** The member's row, locked, when it meets the condition (a job's re-check under the lock). */
-  private async claim(tx: EntityManager, memberId: string, condition: string, params: unknown[] = []): Promise<LockedMember | null> {
-    const [row] = (await tx.query(
-      `SELECT ${MEMBER_COLUMNS} FROM members m WHERE m.id = $1 ${condition}`,
-      [memberId, ...params],
-    )) as LockedMember[];
+  private async claim(tx: EntityManager, memberId: string, condition: string, params: unknown[] = []): Promise<MemberTierRow | null> {
+    const [row] = (await tx.query(`SELECT ${memberTierColumns} FROM members m WHERE m.id = $1 ${condition}`, [memberId, ...params])) as MemberTierRow[];
     return row ?? null;
   }
 
@@ -210,7 +203,7 @@ export class TierService {
   }
 
   private async ladder(q: Pick<EntityManager, 'query'>, programId: string): Promise<LadderTier[]> {
-    return (await q.query(`SELECT id, rank, qualifying_threshold AS "qualifyingThreshold" FROM tiers WHERE program_id = $1`, [programId])) as LadderTier[];
+    return (await q.query(`SELECT ${ladderColumns} FROM tiers t WHERE t.program_id = $1`, [programId])) as LadderTier[];
   }
 }
 
@@ -249,7 +242,7 @@ export async function recordTierChange(
     [change.memberId, change.fromTierId, change.toTierId, change.text, change.reason, change.reason === 'MANUAL' ? 'MANUAL' : 'AUTOMATIC', change.changedBy, change.at, change.updateMember ?? false],
   );
   if (change.announce === false) return;
-  const ranks = change.ladder ?? ((await tx.query(`SELECT id, rank FROM tiers WHERE id = ANY($1::uuid[])`, [[change.fromTierId, change.toTierId].filter(Boolean)])) as { id: string; rank: number }[]);
+  const ranks = change.ladder ?? ((await tx.query(`SELECT ${ladderColumns} FROM tiers t WHERE t.id = ANY($1::uuid[])`, [[change.fromTierId, change.toTierId].filter(Boolean)])) as LadderTier[]);
   const rank = (id: string | null) => ranks.find((t) => t.id === id)?.rank ?? -1;
   const payload = {
     programId: change.programId,
