@@ -1,5 +1,5 @@
 import DataLoader from 'dataloader';
-import { isUuid } from '@loyalty-graph/shared';
+import { groupedBy, rowsById } from '@loyalty-graph/shared/db';
 import type { DataSource } from 'typeorm';
 import type { MemberDirectory, MemberSnapshot } from '@loyalty-graph/shared/member-snapshots';
 import {
@@ -19,15 +19,6 @@ import {
 import type { BalanceService } from './services/balances';
 import { lots } from './services/lots';
 
-/** Keys → rows in key order, null for misses; one SQL statement per batch. */
-function rowsById<T extends { id: string }>(db: DataSource, sql: string) {
-  return new DataLoader<string, T | null>(async (ids) => {
-    const rows = (await db.query(sql, [ids.filter(isUuid)])) as T[];
-    const byId = new Map(rows.map((row) => [row.id, row]));
-    return ids.map((id) => byId.get(id) ?? null);
-  });
-}
-
 /** Built per request: a loader's cache must never outlive one viewer's request. */
 export function createLoaders(db: DataSource, directory: MemberDirectory, balances: BalanceService) {
   return {
@@ -42,13 +33,10 @@ export function createLoaders(db: DataSource, directory: MemberDirectory, balanc
     purchaseById: rowsById<PurchaseRow>(db, `SELECT ${purchaseColumns} FROM purchases p WHERE p.id = ANY($1::uuid[])`),
     holdById: rowsById<HoldRow>(db, `SELECT ${holdColumns} FROM holds h WHERE h.id = ANY($1::uuid[])`),
     accountById: rowsById<AccountRow>(db, `SELECT ${accountColumns} FROM accounts a WHERE a.id = ANY($1::uuid[])`),
-    linesByEntryId: new DataLoader<string, JournalLineRow[]>(async (ids) => {
-      const rows = (await db.query(
-        `SELECT ${lineColumns} FROM journal_lines l WHERE l.entry_id = ANY($1::uuid[]) ORDER BY l.id`,
-        [ids],
-      )) as JournalLineRow[];
-      return ids.map((id) => rows.filter((row) => row.entryId === id));
-    }),
+    linesByEntryId: groupedBy(
+      async (ids) => (await db.query(`SELECT ${lineColumns} FROM journal_lines l WHERE l.entry_id = ANY($1::uuid[]) ORDER BY l.id`, [ids])) as JournalLineRow[],
+      (line) => line.entryId,
+    ),
   };
 }
 

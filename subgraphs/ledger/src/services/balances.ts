@@ -1,4 +1,5 @@
 import { decodeCursor, encodeCursor, forbidden, isUuid, pageSize, toConnection, type Connection, type PageArgs, type Viewer } from '@loyalty-graph/shared';
+import { inKeyOrder } from '@loyalty-graph/shared/db';
 import type { DataSource } from 'typeorm';
 import { entryColumns, memberBalanceColumns, type JournalEntryRow, type MemberBalanceRow } from '../entities';
 import { canReadMemberPoints } from '../domain/policy';
@@ -24,8 +25,7 @@ export class BalanceService {
        WHERE r.kind = 'MEMBER_REWARD' AND r.owner_id = ANY($1::uuid[])`,
       [memberIds.filter(isUuid)],
     )) as MemberBalanceRow[];
-    const byMember = new Map(rows.map((row) => [row.memberId, row]));
-    return memberIds.map((id) => byMember.get(id) ?? null);
+    return inKeyOrder(memberIds, rows, (row) => row.memberId);
   }
 
   /** The member's entries, newest first, keyset-paginated. */
