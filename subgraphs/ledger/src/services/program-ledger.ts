@@ -1,4 +1,4 @@
-import { DomainError, forbidden, type Clock, type Viewer } from '@loyalty-graph/shared';
+import { DomainError, forbidden, TtlCache, type Clock, type Viewer } from '@loyalty-graph/shared';
 import type { DataSource, EntityManager } from 'typeorm';
 import { computeEarning, type Basket, type CapPeriod, type Earning } from '../domain/earning';
 import { ledgerSettingsColumns, ruleSetColumns, type RuleSetRow } from '../entities';
@@ -9,6 +9,12 @@ import { periodStart } from '../domain/earning';
 
 type Queryable = Pick<EntityManager, 'query'>;
 
+/** What the accrual path needs of a program: its settings and every rule version. */
+export interface ProgramConfig {
+  settings: LedgerSettings;
+  ruleSets: RuleSetRow[];
+}
+
 /**
  * How long a process reuses a program's settings and rule versions on the accrual path. Edits in
  * this process apply at once (the cache is dropped); other replicas see them within this time.
@@ -17,23 +23,21 @@ const CONFIG_CACHE_MS = 5_000;
 
 /** A program's ledger configuration: settings and versioned earning rules. */
 export class ProgramLedgerService {
-  private readonly configCache = new Map<string, { settings: LedgerSettings; ruleSets: RuleSetRow[]; until: number }>();
+  private readonly configCache: TtlCache<string, ProgramConfig>;
 
   constructor(
     private readonly db: DataSource,
     private readonly clock: Clock,
-  ) {}
+  ) {
+    this.configCache = new TtlCache(clock, CONFIG_CACHE_MS);
+  }
 
   /** Settings and every rule version of a program, from a short-lived cache (the hot path). */
-  async config(programId: string): Promise<{ settings: LedgerSettings; ruleSets: RuleSetRow[] }> {
-    const now = Date.now();
-    const hit = this.configCache.get(programId);
-    if (hit && hit.until > now) return hit;
-    const [settings, ruleSets] = await Promise.all([this.settings(programId), this.ruleHistory(programId)]);
-    const entry = { settings, ruleSets, until: now + CONFIG_CACHE_MS };
-    if (this.configCache.size > 10_000) this.configCache.clear();
-    this.configCache.set(programId, entry);
-    return entry;
+  config(programId: string): Promise<ProgramConfig> {
+    return this.configCache.getOrLoad(programId, async () => {
+      const [settings, ruleSets] = await Promise.all([this.settings(programId), this.ruleHistory(programId)]);
+      return { settings, ruleSets };
+    });
   }
 
   async settings(programId: string, q: Queryable = this.db): Promise<LedgerSettings> {

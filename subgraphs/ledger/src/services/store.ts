@@ -24,7 +24,11 @@ export type LedgerEventDraft = { [K in EventTypeOf<LedgerEvents>]: { type: K; pa
 
 export { returning } from '@loyalty-graph/shared/db';
 
-/** Program accounts never change once created; remembered per process. */
+/**
+ * Program accounts never change once created; remembered per process. A plain Map, not a
+ * TtlCache: an account id, once committed, is true forever, so there is nothing to expire, and a
+ * handful of ids per program stays small.
+ */
 const PROGRAM_ACCOUNT_KINDS = ['ISSUANCE', 'STATUS_ISSUANCE', 'REDEMPTION', 'ADJUSTMENT', 'HOLDS', 'BREAKAGE', 'WRITE_OFF'];
 const programAccountCache = new Map<string, ProgramAccounts>();
 
