@@ -1,11 +1,10 @@
 import { DomainError, forbidden, InputError, type Clock, type Viewer } from '@loyalty-graph/shared';
-import { isUniqueViolation } from '@loyalty-graph/shared/db';
+import { idempotent, isUniqueViolation, withRetries } from '@loyalty-graph/shared/db';
 import type { DataSource } from 'typeorm';
 import { expiryLines, reinstatementLines } from '../domain/journal';
 import { entryColumns, type JournalEntryRow } from '../entities';
 import { canOperate } from '../domain/policy';
 import { expiryFor } from '../domain/settings';
-import { idempotent, withRetries } from './idempotency';
 import { lots } from './lots';
 import type { ProgramLedgerService } from './program-ledger';
 import { returning, store } from './store';
@@ -93,7 +92,7 @@ export class ExpiryService {
           await lots.credit(tx, accounts.reward, entryId, now, [{ points, expiresAt: expiryFor(now, settings) }]);
           return { entryId };
         },
-        () => this.clock.now(),
+        this.clock,
       );
       return result;
     } catch (error) {

@@ -1,10 +1,10 @@
 import { DomainError, forbidden, InputError, type Clock, type Viewer } from '@loyalty-graph/shared';
+import { idempotent, withRetries } from '@loyalty-graph/shared/db';
 import type { DataSource, EntityManager } from 'typeorm';
 import { captureLines, holdLines, releaseLines } from '../domain/journal';
 import { holdColumns, type HoldRow } from '../entities';
 import { canOperate } from '../domain/policy';
 import type { MemberDirectory } from '@loyalty-graph/shared/member-snapshots';
-import { idempotent, withRetries } from './idempotency';
 import { assertActive, memberForWrite } from './members';
 import type { ProgramLedgerService } from './program-ledger';
 import { lots } from './lots';
@@ -61,7 +61,7 @@ export class HoldService {
         );
         return { holdId: hold!.id };
       },
-      () => this.clock.now(),
+      this.clock,
     );
     return result;
   }
@@ -115,7 +115,7 @@ export class HoldService {
         await this.finish(tx, hold!, to, viewer.subject, this.clock.now());
         return { holdId: hold!.id };
       },
-      () => this.clock.now(),
+      this.clock,
     );
     return result;
   }

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { DomainError, forbidden, type Clock, type Viewer } from '@loyalty-graph/shared';
-import { isUniqueViolation } from '@loyalty-graph/shared/db';
+import { idempotent, isUniqueViolation, withRetries } from '@loyalty-graph/shared/db';
 import type { DataSource } from 'typeorm';
 import { validateBasket, type Basket, type EarnedLine } from '../domain/earning';
 import { purchaseColumns, type PurchaseRow, type StoredLine } from '../entities';
@@ -9,7 +9,6 @@ import { canReadMemberPoints } from '../domain/policy';
 import { expiryFor, postsAt } from '../domain/settings';
 import { lots } from './lots';
 import type { MemberDirectory, MemberSnapshot } from '@loyalty-graph/shared/member-snapshots';
-import { idempotent, withRetries } from './idempotency';
 import { assertActive, memberForWrite } from './members';
 import type { ProgramLedgerService } from './program-ledger';
 import { store } from './store';
@@ -100,7 +99,7 @@ export class PurchaseService {
         );
         return { purchaseId, entryId };
       },
-      () => this.clock.now(),
+      this.clock,
     );
   }
 

@@ -1,10 +1,10 @@
 import { DomainError, forbidden, type Clock, type Viewer } from '@loyalty-graph/shared';
+import { idempotent } from '@loyalty-graph/shared/db';
 import type { DataSource, EntityManager } from 'typeorm';
 import { returnLines, type ReturnSplit } from '../domain/journal';
 import { purchaseColumns, type PurchaseRow } from '../entities';
 import { canOperate } from '../domain/policy';
 import { pointsToReturn, type ReturnedLine } from '../domain/returns';
-import { idempotent } from './idempotency';
 import { lots } from './lots';
 import type { ProgramLedgerService } from './program-ledger';
 import { store } from './store';
@@ -31,7 +31,7 @@ export class ReturnService {
       this.db,
       { programId: found.programId, key: idempotencyKey, operation: 'recordReturn', input: request },
       (tx) => this.apply(tx, viewer, request),
-      () => this.clock.now(),
+      this.clock,
     );
     return result;
   }

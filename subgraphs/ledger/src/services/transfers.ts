@@ -1,12 +1,11 @@
 import { DomainError, forbidden, InputError, isStaffOf, isUuid, type Clock, type Viewer } from '@loyalty-graph/shared';
-import { isUniqueViolation } from '@loyalty-graph/shared/db';
+import { idempotent, isUniqueViolation } from '@loyalty-graph/shared/db';
 import type { DataSource, EntityManager } from 'typeorm';
 import { periodStart } from '../domain/earning';
 import { donationLines, transferLines } from '../domain/journal';
 import { charityColumns, type CharityRow } from '../entities';
 import type { MemberDirectory } from '@loyalty-graph/shared/member-snapshots';
 import { assertActive } from './members';
-import { idempotent } from './idempotency';
 import { lots } from './lots';
 import type { ProgramLedgerService } from './program-ledger';
 import { store } from './store';
@@ -68,7 +67,7 @@ export class TransferService {
         await lots.credit(tx, receiver.reward, entryId, now, taken.map((t) => ({ points: t.points, expiresAt: t.expiresAt })));
         return { entryId };
       },
-      () => this.clock.now(),
+      this.clock,
     );
     return result;
   }
@@ -101,7 +100,7 @@ export class TransferService {
         );
         return { entryId };
       },
-      () => this.clock.now(),
+      this.clock,
     );
     return result;
   }
