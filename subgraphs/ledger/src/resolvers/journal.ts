@@ -1,5 +1,6 @@
 import { forbidden } from '@loyalty-graph/shared';
 import type { JournalEntryResolvers, JournalLineResolvers, LedgerAccountResolvers } from '../generated/resolvers';
+import { canReadAccount, canSeeLineAccount, canSeeWhoActed, seesEveryLine } from '../domain/policy';
 
 export const JournalEntry: JournalEntryResolvers = {
   __resolveReference: ({ id }, { loaders }) => loaders.entryById.load(id),
@@ -9,15 +10,13 @@ export const JournalEntry: JournalEntryResolvers = {
    */
   async lines(entry, _args, { viewer, loaders }) {
     const lines = await loaders.linesByEntryId.load(entry.id);
-    if (viewer.kind !== 'MEMBER') return lines;
+    // Only a member's view needs the lines' accounts.
+    if (seesEveryLine(viewer)) return lines;
     const accounts = await Promise.all(lines.map((line) => loaders.accountById.load(line.accountId)));
-    return lines.filter((_line, i) => {
-      const account = accounts[i];
-      return !account?.kind.startsWith('MEMBER_') || account.ownerId === viewer.memberId;
-    });
+    return lines.filter((_line, i) => canSeeLineAccount(viewer, accounts[i] ?? null));
   },
   /** Who acted is for staff; a member sees it only for what they did themselves. */
-  createdBy: (entry, _args, { viewer }) => (viewer.kind === 'MEMBER' && entry.createdBy !== viewer.subject ? null : entry.createdBy),
+  createdBy: (entry, _args, { viewer }) => (canSeeWhoActed(viewer, entry) ? entry.createdBy : null),
   purchase: (entry, _args, { loaders }) => (entry.purchaseId ? loaders.purchaseById.load(entry.purchaseId) : null),
 };
 
@@ -28,7 +27,7 @@ export const JournalLine: JournalLineResolvers = {
 export const LedgerAccount: LedgerAccountResolvers = {
   async __resolveReference({ id }, { viewer, loaders }) {
     const account = await loaders.accountById.load(id);
-    if (account && viewer.kind !== 'SERVICE' && viewer.programId !== null && viewer.programId !== account.programId) throw forbidden();
+    if (account && !canReadAccount(viewer, account)) throw forbidden();
     return account;
   },
 };

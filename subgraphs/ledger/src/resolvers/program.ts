@@ -1,7 +1,7 @@
 import { forbidden } from '@loyalty-graph/shared';
 import type { ProgramResolvers } from '../generated/resolvers';
 import { formatDecimal, parseDecimal } from '../domain/decimal';
-import { canReadProgramLedger } from '../domain/policy';
+import { canReadCharities, canReadProgramLedger } from '../domain/policy';
 
 export interface ProgramRef {
   id: string;
@@ -31,8 +31,7 @@ export const Program: ProgramResolvers = {
     return services.programs.ruleHistory(program.id);
   },
   async charities(program, _args, { viewer, services }) {
-    const mayRead = canReadProgramLedger(viewer, program.id) || (viewer.kind === 'MEMBER' && viewer.programId === program.id);
-    if (!mayRead) throw forbidden('You can see only your own program');
+    if (!canReadCharities(viewer, program.id)) throw forbidden('You can see only your own program');
     return services.transfers.charities(program.id);
   },
   async pointsTotals(program, _args, { viewer, services }) {

@@ -3,7 +3,7 @@ import { idempotent, isUniqueViolation, withRetries } from '@loyalty-graph/share
 import type { DataSource } from 'typeorm';
 import { expiryLines, reinstatementLines } from '../domain/journal';
 import { entryColumns, type JournalEntryRow } from '../entities';
-import { canOperate } from '../domain/policy';
+import { canReinstateExpiry } from '../domain/policy';
 import { expiryFor } from '../domain/settings';
 import { lots } from './lots';
 import type { ProgramLedgerService } from './program-ledger';
@@ -71,7 +71,7 @@ export class ExpiryService {
     // An expiry entry always names its member and takes their points: −memberAmount is what expired.
     const memberId = expiry.memberId!;
     const points = -expiry.memberAmount!;
-    if (!canOperate(viewer, expiry.programId) || viewer.kind === 'SERVICE') throw forbidden('Only the program’s agents reinstate points');
+    if (!canReinstateExpiry(viewer, expiry.programId)) throw forbidden('Only the program’s agents reinstate points');
     const { idempotencyKey, ...request } = input;
     try {
       const { result } = await idempotent(

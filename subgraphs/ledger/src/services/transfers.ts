@@ -1,9 +1,10 @@
-import { DomainError, forbidden, InputError, isStaffOf, isUuid, type Clock, type Viewer } from '@loyalty-graph/shared';
+import { DomainError, forbidden, InputError, isUuid, type Clock, type Viewer } from '@loyalty-graph/shared';
 import { idempotent, isUniqueViolation } from '@loyalty-graph/shared/db';
 import type { DataSource, EntityManager } from 'typeorm';
 import { periodStart } from '../domain/earning';
 import { donationLines, transferLines } from '../domain/journal';
 import { charityColumns, type CharityRow } from '../entities';
+import { canConfigure, canSpendFor } from '../domain/policy';
 import type { MemberDirectory } from '@loyalty-graph/shared/member-snapshots';
 import { assertActive } from './members';
 import { lots } from './lots';
@@ -14,12 +15,6 @@ import { store } from './store';
 const charityFields = charityColumns.omit('donatedPoints');
 /** A charity just added has received nothing. */
 const newCharityColumns = charityColumns.with({ donatedPoints: `'0'` });
-
-/** A member may move their own points; staff may move any member's points in their program. */
-function canSpendFor(viewer: Viewer, memberId: string, programId: string): boolean {
-  if (viewer.kind === 'MEMBER') return viewer.memberId === memberId && viewer.programId === programId;
-  return isStaffOf(viewer, programId, ['AGENT', 'ADMIN']);
-}
 
 function checkPoints(points: number): void {
   if (!Number.isInteger(points) || points < 1 || points > 10_000_000) throw new InputError('points must be a whole number from 1', 'points');
@@ -106,7 +101,7 @@ export class TransferService {
   }
 
   async createCharity(viewer: Viewer, programId: string, name: string): Promise<CharityRow> {
-    if (!isStaffOf(viewer, programId, ['ADMIN'])) throw forbidden('Only the program’s administrators add charities');
+    if (!canConfigure(viewer, programId)) throw forbidden('Only the program’s administrators add charities');
     const trimmed = name.trim();
     if (!trimmed || trimmed.length > 100) throw new InputError('name must be 1 to 100 characters', 'name');
     try {

@@ -1,4 +1,4 @@
-import { decodeInstantIdCursor, encodeCursor, forbidden, isOperator, pageSize, toConnection, type Connection, type PageArgs, type Viewer } from '@loyalty-graph/shared';
+import { decodeInstantIdCursor, encodeCursor, forbidden, pageSize, toConnection, type Connection, type PageArgs, type Viewer } from '@loyalty-graph/shared';
 import type { DataSource } from 'typeorm';
 import { MemberEntity, type MemberStatus } from '../entities/member';
 import { GroupMembershipEntity, MemberGroupEntity } from '../entities/member-group';
@@ -6,7 +6,7 @@ import { MemberIdentifierEntity, type IdentifierType } from '../entities/member-
 import { ProgramEntity } from '../entities/program';
 import { TierEntity } from '../entities/tier';
 import { normalizeIdentifier } from '../domain/identifiers';
-import { canManageMembers, canReadProgram } from '../domain/policy';
+import { canListEveryProgram, canManageMembers } from '../domain/policy';
 
 /** Read side: lists with keyset pagination and the till's identifier lookup. */
 export class DirectoryService {
@@ -49,7 +49,7 @@ export class DirectoryService {
     const limit = pageSize(page.first);
     const after = decodeInstantIdCursor(page.after);
     const query = this.db.getRepository(ProgramEntity).createQueryBuilder('p');
-    if (!isOperator(viewer)) query.where('p.id = :id', { id: viewer.programId });
+    if (!canListEveryProgram(viewer)) query.where('p.id = :id', { id: viewer.programId });
     if (after) query.andWhere('(p.created_at, p.id) > (:at, :id2)', { at: after[0], id2: after[1] });
     const rows = await query.orderBy('p.created_at', 'ASC').addOrderBy('p.id', 'ASC').limit(limit + 1).getMany();
     return toConnection(rows, limit, (p) => encodeCursor([p.createdAt.toISOString(), p.id]));
@@ -84,13 +84,5 @@ export class DirectoryService {
   async memberBySubject(viewer: Viewer): Promise<MemberEntity | null> {
     if (viewer.kind !== 'MEMBER' || !viewer.subject || !viewer.programId) return null;
     return this.db.getRepository(MemberEntity).findOneBy({ programId: viewer.programId, subject: viewer.subject });
-  }
-
-  canReadProgram(viewer: Viewer, programId: string): boolean {
-    return canReadProgram(viewer, programId);
-  }
-
-  canManageMembers(viewer: Viewer, programId: string): boolean {
-    return canManageMembers(viewer, programId);
   }
 }

@@ -10,8 +10,8 @@ import { MemberStatusChangeEntity } from '../entities/member-status-change';
 import { ProgramEntity } from '../entities/program';
 import { TierEntity } from '../entities/tier';
 import { normalizeIdentifier } from '../domain/identifiers';
-import { assertStatusTransition, memberMayChangeOwnStatus } from '../domain/member-status';
-import { canEditMember, canManageMembers, isSelf } from '../domain/policy';
+import { assertStatusTransition } from '../domain/member-status';
+import { canAssignTier, canChangeStatus, canEditMember, canEnrol } from '../domain/policy';
 import { validateProfile, type ProfileInput } from '../domain/profile';
 import { acceptsEnrolment } from '../domain/program';
 import { requiredText } from '../domain/text';
@@ -83,8 +83,7 @@ export class MemberService {
 
   async enroll(viewer: Viewer, input: EnrollInput): Promise<MemberEntity> {
     const selfEnrolment = viewer.kind === 'MEMBER';
-    if (selfEnrolment && viewer.programId !== input.programId) throw forbidden('You can only enrol in your own program');
-    if (!selfEnrolment && !canManageMembers(viewer, input.programId)) throw forbidden('Staff enrol members only in their own program');
+    if (!canEnrol(viewer, input.programId)) throw forbidden(selfEnrolment ? 'You can only enrol in your own program' : 'Staff enrol members only in their own program');
     if (selfEnrolment && viewer.memberId) throw new DomainError('ALREADY_ENROLLED', 'You are already a member of this program');
 
     const now = this.clock.now();
@@ -180,7 +179,7 @@ export class MemberService {
     const why = requiredText(reason, 'reason', 500);
     return this.inTransaction(async (tx) => {
       const member = await this.lockForEdit(tx, viewer, memberId, { allowClosed: true });
-      if (isSelf(viewer, member) && !memberMayChangeOwnStatus(to)) throw forbidden('Members can only close their own membership');
+      if (!canChangeStatus(viewer, member, to)) throw forbidden('Members can only close their own membership');
       assertStatusTransition(member.status, to);
       const now = this.clock.now();
       await tx.getRepository(MemberStatusChangeEntity).insert({
@@ -207,7 +206,7 @@ export class MemberService {
     if (until && until <= this.clock.now()) throw new InputError('until must be in the future', 'until');
     return this.inTransaction(async (tx) => {
       const member = await this.lockForEdit(tx, viewer, memberId);
-      if (isSelf(viewer, member)) throw forbidden('Members cannot set their own tier');
+      if (!canAssignTier(viewer, member)) throw forbidden('Members cannot set their own tier');
       if (member.status === 'CLOSED') throw new DomainError('MEMBER_CLOSED', 'The membership is closed', 'memberId');
       if (tierId !== null) {
         const tier = await tx.getRepository(TierEntity).findOneBy({ id: tierId });
