@@ -22,9 +22,9 @@ export const Program: ProgramResolvers = {
     if (!canReadProgramLedger(viewer, program.id)) throw forbidden('You can see only your own program');
     return services.programs.settings(program.id);
   },
-  async earningRules(program, _args, { viewer, services }) {
+  async earningRules(program, _args, { viewer, services, clock }) {
     if (!canReadProgramLedger(viewer, program.id)) throw forbidden('You can see only your own program');
-    return services.programs.rulesAt(program.id, new Date());
+    return services.programs.rulesAt(program.id, clock.now());
   },
   async earningRuleHistory(program, _args, { viewer, services }) {
     if (!canReadProgramLedger(viewer, program.id)) throw forbidden('You can see only your own program');
