@@ -4,12 +4,14 @@ import type { DataSource } from 'typeorm';
 import type { MemberDirectory, MemberSnapshot } from '@loyalty-graph/shared/member-snapshots';
 import {
   accountColumns,
+  charityColumns,
   entryColumns,
   holdColumns,
   lineColumns,
   purchaseColumns,
   returnColumns,
   type AccountRow,
+  type CharityRow,
   type HoldRow,
   type JournalEntryRow,
   type JournalLineRow,
@@ -32,6 +34,7 @@ export function createLoaders(db: DataSource, directory: MemberDirectory, balanc
     }),
     purchaseById: rowsById<PurchaseRow>(db, `SELECT ${purchaseColumns} FROM purchases p WHERE p.id = ANY($1::uuid[])`),
     holdById: rowsById<HoldRow>(db, `SELECT ${holdColumns} FROM holds h WHERE h.id = ANY($1::uuid[])`),
+    charityById: rowsById<CharityRow>(db, `SELECT ${charityColumns} FROM charities c WHERE c.id = ANY($1::uuid[])`),
     accountById: rowsById<AccountRow>(db, `SELECT ${accountColumns} FROM accounts a WHERE a.id = ANY($1::uuid[])`),
     linesByEntryId: groupedBy(
       async (ids) => (await db.query(`SELECT ${lineColumns} FROM journal_lines l WHERE l.entry_id = ANY($1::uuid[]) ORDER BY l.id`, [ids])) as JournalLineRow[],

@@ -1,4 +1,4 @@
-import { DomainError, forbidden, InputError, isUuid, type Clock, type Viewer } from '@loyalty-graph/shared';
+import { DomainError, forbidden, InputError, type Clock, type Viewer } from '@loyalty-graph/shared';
 import { idempotent, isUniqueViolation } from '@loyalty-graph/shared/db';
 import type { DataSource, EntityManager } from 'typeorm';
 import { periodStart } from '../domain/earning';
@@ -118,12 +118,6 @@ export class TransferService {
 
   async charities(programId: string): Promise<CharityRow[]> {
     return (await this.db.query(`SELECT ${charityColumns} FROM charities c WHERE c.program_id = $1 ORDER BY c.name`, [programId])) as CharityRow[];
-  }
-
-  async charityById(id: string): Promise<CharityRow[]> {
-    if (!isUuid(id)) return [];
-    const [row] = (await this.db.query(`SELECT program_id AS "programId" FROM charities WHERE id = $1`, [id])) as { programId: string }[];
-    return row ? (await this.charities(row.programId)).filter((c) => c.id === id) : [];
   }
 
   /** Charities only receive; their balance is summed on read, so many donors never queue on one row. */
