@@ -4,8 +4,9 @@ import { GraphQLResolveInfo, GraphQLScalarType, GraphQLScalarTypeConfig } from '
 import { JobState } from '@loyalty-graph/shared/jobs';
 import { SubgraphOperations as SubgraphOperationsModel, DeadLetterView, ConsumerStatusView } from '@loyalty-graph/shared/subgraph';
 import { MemberRef } from '../resolvers/member';
-import { ProgramRef, TotalsWithValue } from '../resolvers/program';
+import { ProgramRef } from '../resolvers/program';
 import { MemberBalanceRow, JournalEntryRow, JournalLineRow, AccountRow, PurchaseRow, HoldRow, RuleSetRow, ReturnRow, CharityRow } from '../entities';
+import { TotalsWithValue } from '../resolvers/program-points-totals';
 import { LedgerSettings as LedgerSettingsModel } from '../domain/settings';
 import { RequestContext } from '../context';
 export type Maybe<T> = T | null;

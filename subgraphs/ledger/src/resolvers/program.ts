@@ -1,19 +1,10 @@
 import { forbidden } from '@loyalty-graph/shared';
 import type { ProgramResolvers } from '../generated/resolvers';
-import { formatDecimal, parseDecimal } from '../domain/decimal';
 import { canReadCharities, canReadProgramLedger } from '../domain/policy';
 
 export interface ProgramRef {
   id: string;
   pointValue?: { amount: string; currency: string };
-}
-
-export interface TotalsWithValue {
-  issued: bigint;
-  redeemed: bigint;
-  expired: bigint;
-  outstanding: bigint;
-  pointValue: { amount: string; currency: string };
 }
 
 export const Program: ProgramResolvers = {
@@ -40,11 +31,4 @@ export const Program: ProgramResolvers = {
     if (!program.pointValue) throw new Error('pointsTotals needs Program.pointValue (@requires)');
     return { ...(await services.programs.totals(program.id)), pointValue: program.pointValue };
   },
-};
-
-export const ProgramPointsTotals = {
-  outstandingLiability: (totals: TotalsWithValue) => ({
-    amount: formatDecimal(totals.outstanding * parseDecimal(totals.pointValue.amount, 'pointValue')),
-    currency: totals.pointValue.currency,
-  }),
 };

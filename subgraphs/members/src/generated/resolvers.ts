@@ -15,7 +15,7 @@ import { MemberGroupEntity } from '../entities/member-group';
 import { ReferralRow } from '../entities/referral';
 import { TierProgress as TierProgressModel, TierRules as TierRulesModel } from '../domain/tier-qualification';
 import { ReferralRules as ReferralRulesModel } from '../domain/referral';
-import { ManualTierView } from '../resolvers/member';
+import { ManualTierView } from '../resolvers/manual-tier-assignment';
 import { RequestContext } from '../context';
 export type Maybe<T> = T | null;
 export type InputMaybe<T> = T | null | undefined;

@@ -1,5 +1,5 @@
 import { forbidden } from '@loyalty-graph/shared';
-import type { TierChangeResolvers, TierResolvers } from '../generated/resolvers';
+import type { TierResolvers } from '../generated/resolvers';
 import { canReadProgram } from '../domain/policy';
 
 export const Tier: TierResolvers = {
@@ -9,9 +9,4 @@ export const Tier: TierResolvers = {
     return tier;
   },
   program: async (tier, _args, { loaders }) => (await loaders.programById.load(tier.programId))!,
-};
-
-export const TierChange: TierChangeResolvers = {
-  fromTier: (change, _args, { loaders }) => (change.fromTierId ? loaders.tierById.load(change.fromTierId) : null),
-  toTier: (change, _args, { loaders }) => (change.toTierId ? loaders.tierById.load(change.toTierId) : null),
 };

@@ -1,6 +1,5 @@
-import { forbidden } from '@loyalty-graph/shared';
-import type { JournalEntryResolvers, JournalLineResolvers, LedgerAccountResolvers } from '../generated/resolvers';
-import { canReadAccount, canSeeLineAccount, canSeeWhoActed, seesEveryLine } from '../domain/policy';
+import type { JournalEntryResolvers } from '../generated/resolvers';
+import { canSeeLineAccount, canSeeWhoActed, seesEveryLine } from '../domain/policy';
 
 export const JournalEntry: JournalEntryResolvers = {
   __resolveReference: ({ id }, { loaders }) => loaders.entryById.load(id),
@@ -18,16 +17,4 @@ export const JournalEntry: JournalEntryResolvers = {
   /** Who acted is for staff; a member sees it only for what they did themselves. */
   createdBy: (entry, _args, { viewer }) => (canSeeWhoActed(viewer, entry) ? entry.createdBy : null),
   purchase: (entry, _args, { loaders }) => (entry.purchaseId ? loaders.purchaseById.load(entry.purchaseId) : null),
-};
-
-export const JournalLine: JournalLineResolvers = {
-  account: async (line, _args, { loaders }) => (await loaders.accountById.load(line.accountId))!,
-};
-
-export const LedgerAccount: LedgerAccountResolvers = {
-  async __resolveReference({ id }, { viewer, loaders }) {
-    const account = await loaders.accountById.load(id);
-    if (account && !canReadAccount(viewer, account)) throw forbidden();
-    return account;
-  },
 };
