@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Caller } from '@loyalty-graph/testing';
-import { startSupergraph, type TestSupergraph } from '@loyalty-graph/testing/supergraph';
+import { createTestProgram, startSupergraph, type TestSupergraph } from '@loyalty-graph/testing/supergraph';
 import { checkInvariants } from '../subgraphs/ledger/src/audit';
 
 /**
@@ -8,7 +8,6 @@ import { checkInvariants } from '../subgraphs/ledger/src/audit';
  * (soonest-expiring spent first, an agent reinstating), transfers and donations within limits.
  */
 let graph: TestSupergraph;
-let operator: Caller;
 const DAY = 86_400_000;
 let keys = 0;
 const key = () => `lifecycle-${++keys}-${Date.now()}`;
@@ -25,14 +24,7 @@ interface Program {
 }
 
 async function program(name: string, settings: Record<string, unknown>): Promise<Program> {
-  const { createProgram } = await operator.data<{ createProgram: { program: { id: string } } }>(
-    `mutation($name: String!) { createProgram(input: { name: $name, type: RECOGNITION, pointsCurrencyName: "points", pointValue: { amount: "0.01", currency: "EUR" }, status: ACTIVE }) { program { id } } }`,
-    { name },
-  );
-  const id = createProgram.program.id;
-  const admin = await graph.asStaff(id, ['ADMIN'], `admin-${name}`);
-  const agent = await graph.asStaff(id, ['AGENT'], `agent-${name}`);
-  await admin.data(`mutation($p: ID!) { publishEarningRules(input: { programId: $p, currency: "EUR", basePoints: 1, perAmount: "1.00", rounding: FLOOR }) { ruleSet { version } } }`, { p: id });
+  const { programId: id, admin, agent } = await createTestProgram(graph, { name });
   const configured = await admin.data<{ configureLedger: { userErrors: unknown[] } }>(
     `mutation($input: ConfigureLedgerInput!) { configureLedger(input: $input) { settings { returnWindowDays } userErrors { code field message } } }`,
     { input: { programId: id, ...settings } },
@@ -83,7 +75,6 @@ async function spend(p: Program, memberId: string, points: number): Promise<void
 
 beforeAll(async () => {
   graph = await startSupergraph();
-  operator = await graph.asOperator();
 });
 afterAll(() => graph?.stop());
 

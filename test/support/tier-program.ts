@@ -1,6 +1,6 @@
 import { expect } from 'vitest';
 import type { Caller } from '@loyalty-graph/testing';
-import type { TestSupergraph } from '@loyalty-graph/testing/supergraph';
+import { createTestProgram, type TestSupergraph } from '@loyalty-graph/testing/supergraph';
 
 /**
  * A program with a Bronze (0) / Silver (100) / Gold (500) ladder, 1 point (and 1 status point) per
@@ -45,14 +45,7 @@ const MEMBER = `query($id: ID!) { member(id: $id) {
 let purchases = 0;
 
 export async function tierProgram(graph: TestSupergraph, name: string, tierRules: Record<string, unknown>): Promise<TierProgram> {
-  const operator = await graph.asOperator();
-  const { createProgram } = await operator.data<{ createProgram: { program: { id: string } } }>(
-    `mutation($name: String!) { createProgram(input: { name: $name, type: RECOGNITION, pointsCurrencyName: "points", pointValue: { amount: "0.01", currency: "EUR" }, status: ACTIVE }) { program { id } } }`,
-    { name },
-  );
-  const id = createProgram.program.id;
-  const admin = await graph.asStaff(id, ['ADMIN'], `admin-${name}`);
-  const agent = await graph.asStaff(id, ['AGENT'], `agent-${name}`);
+  const { programId: id, admin, agent } = await createTestProgram(graph, { name });
   const tiers = {} as TierProgram['tiers'];
   for (const [rank, [tier, threshold]] of ([['Bronze', 0], ['Silver', 100], ['Gold', 500]] as const).entries()) {
     const { createTier } = await admin.data<{ createTier: { tier: { id: string } } }>(
@@ -61,7 +54,6 @@ export async function tierProgram(graph: TestSupergraph, name: string, tierRules
     );
     tiers[tier] = createTier.tier.id;
   }
-  await admin.data(`mutation($p: ID!) { publishEarningRules(input: { programId: $p, currency: "EUR", basePoints: 1, perAmount: "1.00", rounding: FLOOR }) { ruleSet { version } } }`, { p: id });
   await admin.data(`mutation($p: ID!) { configureLedger(input: { programId: $p, returnWindowDays: 0 }) { settings { returnWindowDays } } }`, { p: id });
   const configured = await admin.data<{ configureTierRules: { userErrors: unknown[] } }>(
     `mutation($input: ConfigureTierRulesInput!) { configureTierRules(input: $input) { program { id } userErrors { code field message } } }`,

@@ -15,4 +15,5 @@ export * from './pagination';
 export * from './process';
 export * from './payload';
 export * from './scalars';
+export * from './ttl-cache';
 export * from './viewer';

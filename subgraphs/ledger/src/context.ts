@@ -32,6 +32,8 @@ export interface RequestContext extends ViewerContext {
   loaders: Loaders;
   services: Services;
   scheduler: Scheduler;
+  /** The injected clock: resolvers read time from it, never from the machine. */
+  clock: Clock;
 }
 
 export function createServices(db: DataSource, clock: Clock, directory: MemberDirectory): Services {
@@ -51,6 +53,6 @@ export function createServices(db: DataSource, clock: Clock, directory: MemberDi
 }
 
 /** Services are stateless and shared; loaders are created per request. */
-export function createContext(base: ViewerContext, services: Services, { db, scheduler }: PlatformParts): RequestContext {
-  return { ...base, services, scheduler, loaders: createLoaders(db, services.members, services.balances) };
+export function createContext(base: ViewerContext, services: Services, { db, scheduler, clock }: PlatformParts): RequestContext {
+  return { ...base, services, scheduler, clock, loaders: createLoaders(db, services.members, services.balances) };
 }

@@ -1,7 +1,7 @@
 import { checkInvariants, type Acknowledged, type Queryable } from '../src/audit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Caller } from '@loyalty-graph/testing';
-import { startSupergraph, type TestSupergraph } from '@loyalty-graph/testing/supergraph';
+import { createTestProgram, startSupergraph, type TestSupergraph } from '@loyalty-graph/testing/supergraph';
 import type { DataSource } from 'typeorm';
 
 /**
@@ -70,24 +70,14 @@ async function enrol(caller: Caller, program: string): Promise<string> {
 }
 
 async function createProgram(name: string, returnWindowDays: number): Promise<{ programId: string; agent: Caller }> {
-  const operator = await graph.asOperator();
-  const { createProgram } = await operator.data<{ createProgram: { program: { id: string } } }>(
-    `mutation($name: String!) { createProgram(input: { name: $name, type: RECOGNITION, pointsCurrencyName: "points", pointValue: { amount: "0.01", currency: "EUR" }, status: ACTIVE }) { program { id } } }`,
-    { name },
-  );
-  const id = createProgram.program.id;
-  const admin = await graph.asStaff(id, ['ADMIN'], `admin-${name}`);
-  const { publishEarningRules } = await admin.data<{ publishEarningRules: { ruleSet: { version: number } | null; userErrors: unknown[] } }>(
-    `mutation($p: ID!) { publishEarningRules(input: { programId: $p, currency: "EUR", basePoints: 1, perAmount: "1.00", rounding: FLOOR }) { ruleSet { version } userErrors { code message } } }`,
-    { p: id },
-  );
-  expect(publishEarningRules.userErrors).toEqual([]);
+  // The fixture publishes 1 point per 1.00 EUR and fails on any userError in doing so.
+  const { programId: id, admin, agent } = await createTestProgram(graph, { name });
   const { configureLedger } = await admin.data<{ configureLedger: { settings: { returnWindowDays: number } | null; userErrors: unknown[] } }>(
     `mutation($p: ID!, $days: Int!) { configureLedger(input: { programId: $p, returnWindowDays: $days }) { settings { returnWindowDays } userErrors { code message } } }`,
     { p: id, days: returnWindowDays },
   );
   expect(configureLedger).toEqual({ settings: { returnWindowDays }, userErrors: [] });
-  return { programId: id, agent: await graph.asStaff(id, ['AGENT'], `agent-${name}`) };
+  return { programId: id, agent };
 }
 
 /** n copies of a request, all in flight at once. */

@@ -3,6 +3,7 @@ import type { PlatformParts } from '@loyalty-graph/shared/subgraph';
 import type { DataSource } from 'typeorm';
 import { createLoaders, type Loaders } from './loaders';
 import { DirectoryService } from './services/directory';
+import { EnrolmentService } from './services/enrolment';
 import { GroupService } from './services/groups';
 import { MemberService } from './services/members';
 import { ProgramSettingsService } from './services/program-settings';
@@ -11,6 +12,7 @@ import { ReferralService } from './services/referrals';
 import { TierService } from './services/tiers';
 
 export interface Services {
+  enrolment: EnrolmentService;
   members: MemberService;
   programs: ProgramService;
   groups: GroupService;
@@ -31,7 +33,8 @@ export function createServices(db: DataSource, clock: Clock): Services {
   const settings = new ProgramSettingsService(db, clock);
   const referrals = new ReferralService(clock);
   return {
-    members: new MemberService(db, clock, settings, referrals),
+    enrolment: new EnrolmentService(db, clock, settings, referrals),
+    members: new MemberService(db, clock),
     programs: new ProgramService(db, clock),
     groups: new GroupService(db, clock),
     directory: new DirectoryService(db),

@@ -1,49 +1,26 @@
 import DataLoader from 'dataloader';
-import { isUuid } from '@loyalty-graph/shared';
-import { In, type DataSource, type ObjectLiteral, type Repository } from 'typeorm';
+import { entitiesById, groupedBy, inKeyOrder } from '@loyalty-graph/shared/db';
+import { In, type DataSource } from 'typeorm';
 import { ConsentEntity } from './entities/consent';
 import { ConsentChangeEntity } from './entities/consent-change';
 import { MemberEntity } from './entities/member';
 import { GroupMembershipEntity, MemberGroupEntity } from './entities/member-group';
 import { MemberIdentifierEntity } from './entities/member-identifier';
 import { MemberStatusChangeEntity } from './entities/member-status-change';
+import { referralColumns, type ReferralRow } from './entities/referral';
 import { ProgramEntity } from './entities/program';
 import { TierEntity } from './entities/tier';
 import { TierChangeEntity } from './entities/tier-change';
 import type { ProgramSettingsService } from './services/program-settings';
-import type { ReferralRow } from './services/referrals';
-
-const REFERRAL_COLUMNS = `id, program_id AS "programId", referrer_id AS "referrerId", referee_id AS "refereeId", status, referrer_bonus AS "referrerBonus",
-  referee_bonus AS "refereeBonus", created_at AS "createdAt", qualified_at AS "qualifiedAt"`;
-
-/** One loader per key: one SQL statement per batch, values in key order, null for misses. */
-function byId<T extends ObjectLiteral & { id: string }>(repo: Repository<T>) {
-  return new DataLoader<string, T | null>(async (ids) => {
-    // A malformed id (e.g. in an `_entities` representation) is simply not found.
-    const valid = ids.filter(isUuid);
-    const rows = valid.length ? await repo.findBy({ id: In(valid) } as never) : [];
-    const found = new Map(rows.map((row) => [row.id, row]));
-    return ids.map((id) => found.get(id) ?? null);
-  });
-}
-
-function groupedBy<T extends ObjectLiteral>(load: (keys: string[]) => Promise<T[]>, keyOf: (row: T) => string) {
-  return new DataLoader<string, T[]>(async (keys) => {
-    const rows = await load([...keys]);
-    const groups = new Map<string, T[]>(keys.map((key) => [key, []]));
-    for (const row of rows) groups.get(keyOf(row))?.push(row);
-    return keys.map((key) => groups.get(key)!);
-  });
-}
 
 /** Built per request (never shared between users: a loader's cache is per viewer). */
 export function createLoaders(db: DataSource, settings: ProgramSettingsService) {
   const history = { changedAt: 'DESC' as const, id: 'DESC' as const };
   return {
-    programById: byId(db.getRepository(ProgramEntity)),
-    tierById: byId(db.getRepository(TierEntity)),
-    memberById: byId(db.getRepository(MemberEntity)),
-    groupById: byId(db.getRepository(MemberGroupEntity)),
+    programById: entitiesById(db.getRepository(ProgramEntity)),
+    tierById: entitiesById(db.getRepository(TierEntity)),
+    memberById: entitiesById(db.getRepository(MemberEntity)),
+    groupById: entitiesById(db.getRepository(MemberGroupEntity)),
     settingsByProgramId: new DataLoader((ids: readonly string[]) => settings.getMany(ids)),
     /** Keyed `memberId|start ISO|end ISO`: a member's status points in one qualification period. */
     statusPoints: new DataLoader<string, number>(async (keys) => {
@@ -62,18 +39,16 @@ export function createLoaders(db: DataSource, settings: ProgramSettingsService) 
       // The newest 200 per referrer (what the schema promises), however many a member brought in.
       async (ids) =>
         (await db.query(
-          `SELECT ${REFERRAL_COLUMNS} FROM (
+          `SELECT ${referralColumns} FROM (
              SELECT *, row_number() OVER (PARTITION BY referrer_id ORDER BY created_at DESC, id) AS n FROM referrals WHERE referrer_id = ANY($1::uuid[])
-           ) r WHERE n <= 200 ORDER BY created_at DESC, id`,
+           ) r WHERE r.n <= 200 ORDER BY r.created_at DESC, r.id`,
           [ids],
         )) as ReferralRow[],
       (row) => row.referrerId,
     ),
-    referralByRefereeId: new DataLoader<string, ReferralRow | null>(async (ids) => {
-      const rows = (await db.query(`SELECT ${REFERRAL_COLUMNS} FROM referrals WHERE referee_id = ANY($1::uuid[])`, [ids])) as ReferralRow[];
-      const found = new Map(rows.map((row) => [row.refereeId, row]));
-      return ids.map((id) => found.get(id) ?? null);
-    }),
+    referralByRefereeId: new DataLoader<string, ReferralRow | null>(async (ids) =>
+      inKeyOrder(ids, (await db.query(`SELECT ${referralColumns} FROM referrals r WHERE r.referee_id = ANY($1::uuid[])`, [ids])) as ReferralRow[], (row) => row.refereeId),
+    ),
     tiersByProgramId: groupedBy(
       (ids) => db.getRepository(TierEntity).find({ where: { programId: In(ids) }, order: { rank: 'ASC' } }),
       (tier) => tier.programId,

@@ -1,4 +1,9 @@
-import { isStaffOf, type Viewer } from '@loyalty-graph/shared';
+import { isOperator, isStaffOf, type Viewer } from '@loyalty-graph/shared';
+
+/**
+ * Who may see or do what in the ledger, on top of the @access directive (the coarse gate, per
+ * field): every ownership rule is here, named, and unit tested in policy.test.ts.
+ */
 
 /** A member sees and spends only their own points; staff act only within their program. */
 export function canReadMemberPoints(viewer: Viewer, memberId: string, programId: string): boolean {
@@ -12,10 +17,58 @@ export function canOperate(viewer: Viewer, programId: string): boolean {
   return viewer.kind === 'SERVICE' || isStaffOf(viewer, programId, ['ADMIN', 'AGENT']);
 }
 
+/** A member may send or donate their own points; the program's agents and admins may do it for any member. */
+export function canSpendFor(viewer: Viewer, memberId: string, programId: string): boolean {
+  if (viewer.kind === 'MEMBER') return viewer.memberId === memberId && viewer.programId === programId;
+  return isStaffOf(viewer, programId, ['AGENT', 'ADMIN']);
+}
+
+/** Reinstating expired points is a person's decision: the program's agents and admins, never a service. */
+export function canReinstateExpiry(viewer: Viewer, programId: string): boolean {
+  return isStaffOf(viewer, programId, ['ADMIN', 'AGENT']);
+}
+
+/** Settings, earning rules and charities: the program's administrators. */
 export function canConfigure(viewer: Viewer, programId: string): boolean {
   return isStaffOf(viewer, programId, ['ADMIN']);
 }
 
 export function canReadProgramLedger(viewer: Viewer, programId: string): boolean {
   return viewer.kind === 'SERVICE' || isStaffOf(viewer, programId, ['ADMIN', 'AGENT', 'ANALYST']);
+}
+
+/** A program's charities: whoever reads its ledger, and its own members (they donate to them). */
+export function canReadCharities(viewer: Viewer, programId: string): boolean {
+  return canReadProgramLedger(viewer, programId) || (viewer.kind === 'MEMBER' && viewer.programId === programId);
+}
+
+/** The ledger's jobs run for every program at once: they are the platform operators' business. */
+export function canReadLedgerJobs(viewer: Viewer): boolean {
+  return isOperator(viewer);
+}
+
+/** An entry about a member is read like their points; a program's own entry (no member) by its staff. */
+export function canReadEntry(viewer: Viewer, entry: { memberId: string | null; programId: string }): boolean {
+  if (entry.memberId) return canReadMemberPoints(viewer, entry.memberId, entry.programId);
+  return viewer.kind === 'STAFF' && viewer.programId === entry.programId;
+}
+
+/** Staff and services see every line of an entry; a member sees only their own side (`canSeeLineAccount`). */
+export function seesEveryLine(viewer: Viewer): boolean {
+  return viewer.kind !== 'MEMBER';
+}
+
+/** A line on another member's account (a transfer's other side) stays private to that member. */
+export function canSeeLineAccount(viewer: Viewer, account: { kind: string; ownerId: string | null } | null): boolean {
+  return seesEveryLine(viewer) || !account?.kind.startsWith('MEMBER_') || account.ownerId === viewer.memberId;
+}
+
+/** Who acted is for staff; a member sees it only for what they did themselves. */
+export function canSeeWhoActed(viewer: Viewer, entry: { createdBy: string | null }): boolean {
+  return viewer.kind !== 'MEMBER' || entry.createdBy === viewer.subject;
+}
+
+/** An account resolved by reference: services, and viewers bound to no program, see any; others only their program's. */
+export function canReadAccount(viewer: Viewer, account: { programId: string }): boolean {
+  return viewer.kind === 'SERVICE' || viewer.programId === null || viewer.programId === account.programId;
 }

@@ -4,10 +4,9 @@ import { GraphQLResolveInfo, GraphQLScalarType, GraphQLScalarTypeConfig } from '
 import { JobState } from '@loyalty-graph/shared/jobs';
 import { SubgraphOperations as SubgraphOperationsModel, DeadLetterView, ConsumerStatusView } from '@loyalty-graph/shared/subgraph';
 import { MemberRef } from '../resolvers/member';
-import { ProgramRef, TotalsWithValue } from '../resolvers/program';
-import { MemberBalanceRow, JournalEntryRow, JournalLineRow, AccountRow, PurchaseRow, HoldRow, RuleSetRow } from '../entities';
-import { ReturnRow } from '../services/returns';
-import { CharityView } from '../services/transfers';
+import { ProgramRef } from '../resolvers/program';
+import { MemberBalanceRow, JournalEntryRow, JournalLineRow, AccountRow, PurchaseRow, HoldRow, RuleSetRow, ReturnRow, CharityRow } from '../entities';
+import { TotalsWithValue } from '../resolvers/program-points-totals';
 import { LedgerSettings as LedgerSettingsModel } from '../domain/settings';
 import { RequestContext } from '../context';
 export type Maybe<T> = T | null;
@@ -979,7 +978,7 @@ export type ResolversTypes = {
   BasketLineInput: BasketLineInput;
   BigInt: ResolverTypeWrapper<Scalars['BigInt']['output']>;
   CapPeriod: CapPeriod;
-  Charity: ResolverTypeWrapper<CharityView>;
+  Charity: ResolverTypeWrapper<CharityRow>;
   CharityPayload: ResolverTypeWrapper<Omit<CharityPayload, 'charity'> & { charity?: Maybe<ResolversTypes['Charity']> }>;
   ClawbackPolicy: ClawbackPolicy;
   ConfigureLedgerInput: ConfigureLedgerInput;
@@ -1062,7 +1061,7 @@ export type ResolversParentTypes = {
   BasketInput: BasketInput;
   BasketLineInput: BasketLineInput;
   BigInt: Scalars['BigInt']['output'];
-  Charity: CharityView;
+  Charity: CharityRow;
   CharityPayload: Omit<CharityPayload, 'charity'> & { charity?: Maybe<ResolversParentTypes['Charity']> };
   ConfigureLedgerInput: ConfigureLedgerInput;
   CreateCharityInput: CreateCharityInput;

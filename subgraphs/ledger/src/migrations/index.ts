@@ -5,5 +5,7 @@ import { EntryIdFromPayload1764500000000 } from './1764500000000-entry-id-from-p
 /**
  * Listed explicitly so bundling and tests never depend on directory scanning. The subgraph kit adds
  * the platform's (jobs, outbox, consumers, member snapshots) and TypeORM runs them all in timestamp order.
+ * The shared IdempotencyKeys migration is not listed: the ledger's idempotency_keys table came first,
+ * with LedgerCore, and has the same shape (test/idempotency-keys.test.ts holds them to it).
  */
 export const migrations = [LedgerCore1763900000000, ReferralBonuses1764300000000, EntryIdFromPayload1764500000000];

@@ -1,9 +1,17 @@
 import type { Resolvers } from '../generated/resolvers';
-import { JournalEntry, JournalLine, LedgerAccount } from './journal';
-import { Member, MemberPoints } from './member';
+import { Charity } from './charity';
+import { EarningRuleSet } from './earning-rule-set';
+import { JournalEntry } from './journal-entry';
+import { JournalLine } from './journal-line';
+import { LedgerAccount } from './ledger-account';
+import { Member } from './member';
+import { MemberPoints } from './member-points';
 import { Mutation } from './mutation';
-import { Program, ProgramPointsTotals } from './program';
-import { Charity, EarningRuleSet, PointsHold, Purchase, PurchaseReturn } from './purchase';
+import { PointsHold } from './points-hold';
+import { Program } from './program';
+import { ProgramPointsTotals } from './program-points-totals';
+import { Purchase } from './purchase';
+import { PurchaseReturn } from './purchase-return';
 import { Query } from './query';
 
 /**

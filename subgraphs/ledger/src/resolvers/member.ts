@@ -32,8 +32,3 @@ export const Member: MemberResolvers = {
     return context.services.balances.statement(context.viewer, balance, filter, page);
   },
 };
-
-export const MemberPoints = {
-  available: (b: MemberBalanceRow) => b.posted - b.held,
-  nextExpiries: async (b: MemberBalanceRow, _args: unknown, { loaders }: RequestContext) => (b.rewardAccountId ? loaders.expiriesByAccountId.load(b.rewardAccountId) : []),
-};

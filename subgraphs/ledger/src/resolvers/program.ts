@@ -1,19 +1,10 @@
 import { forbidden } from '@loyalty-graph/shared';
 import type { ProgramResolvers } from '../generated/resolvers';
-import { formatDecimal, parseDecimal } from '../domain/decimal';
-import { canReadProgramLedger } from '../domain/policy';
+import { canReadCharities, canReadProgramLedger } from '../domain/policy';
 
 export interface ProgramRef {
   id: string;
   pointValue?: { amount: string; currency: string };
-}
-
-export interface TotalsWithValue {
-  issued: bigint;
-  redeemed: bigint;
-  expired: bigint;
-  outstanding: bigint;
-  pointValue: { amount: string; currency: string };
 }
 
 export const Program: ProgramResolvers = {
@@ -22,17 +13,16 @@ export const Program: ProgramResolvers = {
     if (!canReadProgramLedger(viewer, program.id)) throw forbidden('You can see only your own program');
     return services.programs.settings(program.id);
   },
-  async earningRules(program, _args, { viewer, services }) {
+  async earningRules(program, _args, { viewer, services, clock }) {
     if (!canReadProgramLedger(viewer, program.id)) throw forbidden('You can see only your own program');
-    return services.programs.rulesAt(program.id, new Date());
+    return services.programs.rulesAt(program.id, clock.now());
   },
   async earningRuleHistory(program, _args, { viewer, services }) {
     if (!canReadProgramLedger(viewer, program.id)) throw forbidden('You can see only your own program');
     return services.programs.ruleHistory(program.id);
   },
   async charities(program, _args, { viewer, services }) {
-    const mayRead = canReadProgramLedger(viewer, program.id) || (viewer.kind === 'MEMBER' && viewer.programId === program.id);
-    if (!mayRead) throw forbidden('You can see only your own program');
+    if (!canReadCharities(viewer, program.id)) throw forbidden('You can see only your own program');
     return services.transfers.charities(program.id);
   },
   async pointsTotals(program, _args, { viewer, services }) {
@@ -41,11 +31,4 @@ export const Program: ProgramResolvers = {
     if (!program.pointValue) throw new Error('pointsTotals needs Program.pointValue (@requires)');
     return { ...(await services.programs.totals(program.id)), pointValue: program.pointValue };
   },
-};
-
-export const ProgramPointsTotals = {
-  outstandingLiability: (totals: TotalsWithValue) => ({
-    amount: formatDecimal(totals.outstanding * parseDecimal(totals.pointValue.amount, 'pointValue')),
-    currency: totals.pointValue.currency,
-  }),
 };

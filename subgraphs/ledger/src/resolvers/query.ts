@@ -1,18 +1,15 @@
-import { forbidden, isOperator, toPayload } from '@loyalty-graph/shared';
+import { forbidden, toPayload } from '@loyalty-graph/shared';
 import type { QueryResolvers } from '../generated/resolvers';
-import { canReadMemberPoints } from '../domain/policy';
+import { canReadEntry, canReadLedgerJobs } from '../domain/policy';
 
 export const Query: QueryResolvers = {
   async ledgerJobs(_parent, _args, { viewer, scheduler }) {
-    // Jobs run for every program at once: they are the platform operators' business.
-    if (!isOperator(viewer)) throw forbidden('Only platform operators see the ledger’s jobs');
+    if (!canReadLedgerJobs(viewer)) throw forbidden('Only platform operators see the ledger’s jobs');
     return scheduler.states();
   },
   async journalEntry(_parent, { id }, { viewer, loaders }) {
     const entry = await loaders.entryById.load(id);
-    if (entry && !(entry.memberId ? canReadMemberPoints(viewer, entry.memberId, entry.programId) : viewer.kind === 'STAFF' && viewer.programId === entry.programId)) {
-      throw forbidden('You cannot see this entry');
-    }
+    if (entry && !canReadEntry(viewer, entry)) throw forbidden('You cannot see this entry');
     return entry;
   },
   async quotePurchase(_parent, { input }, { viewer, services }) {

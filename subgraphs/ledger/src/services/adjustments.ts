@@ -1,8 +1,8 @@
 import { DomainError, InputError, type Clock, type Viewer } from '@loyalty-graph/shared';
+import { idempotent } from '@loyalty-graph/shared/db';
 import type { DataSource } from 'typeorm';
 import { adjustmentLines } from '../domain/journal';
 import type { MemberDirectory } from '@loyalty-graph/shared/member-snapshots';
-import { idempotent } from './idempotency';
 import { memberForWrite } from './members';
 import { expiryFor } from '../domain/settings';
 import { lots } from './lots';
@@ -52,7 +52,7 @@ export class AdjustmentService {
         }
         return { entryId };
       },
-      () => this.clock.now(),
+      this.clock,
     );
     return result;
   }

@@ -1,12 +1,11 @@
 import { decodeCursor, encodeCursor, forbidden, isUuid, pageSize, toConnection, type Connection, type PageArgs, type Viewer } from '@loyalty-graph/shared';
+import { inKeyOrder } from '@loyalty-graph/shared/db';
 import type { DataSource } from 'typeorm';
-import type { JournalEntryRow, MemberBalanceRow } from '../entities';
+import { entryColumns, memberBalanceColumns, type JournalEntryRow, type MemberBalanceRow } from '../entities';
 import { canReadMemberPoints } from '../domain/policy';
 
-/** Entry columns; `e.` prefixed so they can be joined. memberAmount is the primary member's. */
-export const ENTRY_COLUMNS = `e.id, e.program_id AS "programId", e.kind, e.member_id AS "memberId", e.member_amount::int AS "memberAmount", e.description,
-  e.reason_code AS "reasonCode", e.created_by AS "createdBy", e.seq::text AS seq, e.corrects_entry_id AS "correctsEntryId", e.purchase_id AS "purchaseId",
-  e.hold_id AS "holdId", e.created_at AS "createdAt"`;
+/** On a statement, memberAmount is what the entry did to this member's reward points (`mine`). */
+const statementColumns = entryColumns.with({ memberAmount: 'mine.amount::int' });
 
 export interface StatementFilter {
   kinds?: JournalEntryRow['kind'][] | null;
@@ -21,14 +20,12 @@ export class BalanceService {
   /** One statement for a batch of members, from the cached balances (kept by trigger). */
   async balances(memberIds: readonly string[]): Promise<(MemberBalanceRow | null)[]> {
     const rows = (await this.db.query(
-      `SELECT r.owner_id AS "memberId", r.program_id AS "programId", r.id AS "rewardAccountId", s.id AS "statusAccountId", r.posted::int AS posted, r.pending::int AS pending, r.held::int AS held,
-              s.posted::int + s.pending::int AS "statusPoints", r.lifetime_earned::int AS "lifetimeEarned"
+      `SELECT ${memberBalanceColumns}
        FROM accounts r JOIN accounts s ON s.owner_id = r.owner_id AND s.program_id = r.program_id AND s.kind = 'MEMBER_STATUS'
        WHERE r.kind = 'MEMBER_REWARD' AND r.owner_id = ANY($1::uuid[])`,
       [memberIds.filter(isUuid)],
     )) as MemberBalanceRow[];
-    const byMember = new Map(rows.map((row) => [row.memberId, row]));
-    return memberIds.map((id) => byMember.get(id) ?? null);
+    return inKeyOrder(memberIds, rows, (row) => row.memberId);
   }
 
   /** The member's entries, newest first, keyset-paginated. */
@@ -44,7 +41,7 @@ export class BalanceService {
          SELECT entry_id, coalesce(sum(amount) FILTER (WHERE account_id = $1 AND bucket <> 'HELD'), 0) AS amount
          FROM journal_lines WHERE account_id IN ($1, $2) GROUP BY entry_id
        )
-       SELECT ${ENTRY_COLUMNS.replace('e.member_amount::int AS "memberAmount"', 'mine.amount::int AS "memberAmount"')}
+       SELECT ${statementColumns}
        FROM mine JOIN journal_entries e ON e.id = mine.entry_id
        WHERE ($3::text[] IS NULL OR e.kind = ANY($3::text[]))
          AND ($4::timestamptz IS NULL OR e.created_at >= $4)

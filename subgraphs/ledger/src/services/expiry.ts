@@ -1,10 +1,10 @@
 import { DomainError, forbidden, InputError, type Clock, type Viewer } from '@loyalty-graph/shared';
-import { isUniqueViolation } from '@loyalty-graph/shared/db';
+import { idempotent, isUniqueViolation, withRetries } from '@loyalty-graph/shared/db';
 import type { DataSource } from 'typeorm';
 import { expiryLines, reinstatementLines } from '../domain/journal';
-import { canOperate } from '../domain/policy';
+import { entryColumns, type JournalEntryRow } from '../entities';
+import { canReinstateExpiry } from '../domain/policy';
 import { expiryFor } from '../domain/settings';
-import { idempotent, withRetries } from './idempotency';
 import { lots } from './lots';
 import type { ProgramLedgerService } from './program-ledger';
 import { returning, store } from './store';
@@ -66,14 +66,12 @@ export class ExpiryService {
   async reinstate(viewer: Viewer, input: { idempotencyKey: string; expiryEntryId: string; comment: string }): Promise<{ entryId: string }> {
     const comment = input.comment.trim();
     if (!comment || comment.length > 500) throw new InputError('comment must be 1 to 500 characters', 'comment');
-    const [expiry] = (await this.db.query(`SELECT program_id AS "programId", member_id AS "memberId", kind, (-member_amount)::int AS points FROM journal_entries WHERE id = $1`, [input.expiryEntryId])) as {
-      programId: string;
-      memberId: string;
-      kind: string;
-      points: number;
-    }[];
+    const [expiry] = (await this.db.query(`SELECT ${entryColumns} FROM journal_entries e WHERE e.id = $1`, [input.expiryEntryId])) as JournalEntryRow[];
     if (!expiry || expiry.kind !== 'EXPIRY') throw new DomainError('EXPIRY_NOT_FOUND', 'No such expiry entry', 'expiryEntryId');
-    if (!canOperate(viewer, expiry.programId) || viewer.kind === 'SERVICE') throw forbidden('Only the program’s agents reinstate points');
+    // An expiry entry always names its member and takes their points: −memberAmount is what expired.
+    const memberId = expiry.memberId!;
+    const points = -expiry.memberAmount!;
+    if (!canReinstateExpiry(viewer, expiry.programId)) throw forbidden('Only the program’s agents reinstate points');
     const { idempotencyKey, ...request } = input;
     try {
       const { result } = await idempotent(
@@ -82,19 +80,19 @@ export class ExpiryService {
         async (tx) => {
           const now = this.clock.now();
           const program = await store.programAccounts(tx, expiry.programId);
-          const accounts = await store.lockMemberAccounts(tx, expiry.programId, expiry.memberId);
+          const accounts = await store.lockMemberAccounts(tx, expiry.programId, memberId);
           const entryId = await store.post(
             tx,
-            { programId: expiry.programId, kind: 'REINSTATEMENT', memberId: expiry.memberId, memberAmount: expiry.points, description: comment, createdBy: viewer.subject, correctsEntryId: input.expiryEntryId, createdAt: now },
-            reinstatementLines(accounts, program, expiry.points),
-            [{ type: 'PointsReinstated', payload: { programId: expiry.programId, memberId: expiry.memberId, points: expiry.points, expiryEntryId: input.expiryEntryId } }],
+            { programId: expiry.programId, kind: 'REINSTATEMENT', memberId, memberAmount: points, description: comment, createdBy: viewer.subject, correctsEntryId: input.expiryEntryId, createdAt: now },
+            reinstatementLines(accounts, program, points),
+            [{ type: 'PointsReinstated', payload: { programId: expiry.programId, memberId, points, expiryEntryId: input.expiryEntryId } }],
           );
           // Reinstated points start a fresh expiry period under the program's policy.
           const settings = await this.programs.settings(expiry.programId, tx);
-          await lots.credit(tx, accounts.reward, entryId, now, [{ points: expiry.points, expiresAt: expiryFor(now, settings) }]);
+          await lots.credit(tx, accounts.reward, entryId, now, [{ points, expiresAt: expiryFor(now, settings) }]);
           return { entryId };
         },
-        () => this.clock.now(),
+        this.clock,
       );
       return result;
     } catch (error) {

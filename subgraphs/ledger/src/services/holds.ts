@@ -1,28 +1,14 @@
 import { DomainError, forbidden, InputError, type Clock, type Viewer } from '@loyalty-graph/shared';
+import { idempotent, withRetries } from '@loyalty-graph/shared/db';
 import type { DataSource, EntityManager } from 'typeorm';
 import { captureLines, holdLines, releaseLines } from '../domain/journal';
+import { holdColumns, type HoldRow } from '../entities';
 import { canOperate } from '../domain/policy';
 import type { MemberDirectory } from '@loyalty-graph/shared/member-snapshots';
-import { idempotent, withRetries } from './idempotency';
 import { assertActive, memberForWrite } from './members';
 import type { ProgramLedgerService } from './program-ledger';
 import { lots } from './lots';
 import { store } from './store';
-
-export type HoldStatus = 'OPEN' | 'CAPTURED' | 'RELEASED' | 'EXPIRED';
-
-export interface HoldRow {
-  id: string;
-  programId: string;
-  memberId: string;
-  points: number;
-  reference: string;
-  status: HoldStatus;
-  expiresAt: Date;
-  createdAt: Date;
-}
-
-export const HOLD_COLUMNS = `id, program_id AS "programId", member_id AS "memberId", points, reference, status, expires_at AS "expiresAt", created_at AS "createdAt"`;
 
 /**
  * Two-phase spending: hold (reserve), then capture (spend) or release (give back). A hold that is
@@ -75,7 +61,7 @@ export class HoldService {
         );
         return { holdId: hold!.id };
       },
-      () => this.clock.now(),
+      this.clock,
     );
     return result;
   }
@@ -99,7 +85,7 @@ export class HoldService {
     for (const { id } of due) {
       expired += await withRetries(() =>
         this.db.transaction(async (tx) => {
-          const [hold] = (await tx.query(`SELECT ${HOLD_COLUMNS} FROM holds WHERE id = $1 AND status = 'OPEN' FOR UPDATE SKIP LOCKED`, [id])) as HoldRow[];
+          const [hold] = (await tx.query(`SELECT ${holdColumns} FROM holds h WHERE h.id = $1 AND h.status = 'OPEN' FOR UPDATE SKIP LOCKED`, [id])) as HoldRow[];
           if (!hold) return 0;
           await this.finish(tx, hold, 'EXPIRED', 'system', now);
           return 1;
@@ -110,7 +96,7 @@ export class HoldService {
   }
 
   private async close(viewer: Viewer, input: { idempotencyKey: string; holdId: string }, to: 'CAPTURED' | 'RELEASED'): Promise<{ holdId: string }> {
-    const [found] = (await this.db.query(`SELECT ${HOLD_COLUMNS} FROM holds WHERE id = $1`, [input.holdId])) as HoldRow[];
+    const [found] = (await this.db.query(`SELECT ${holdColumns} FROM holds h WHERE h.id = $1`, [input.holdId])) as HoldRow[];
     if (!found) throw new DomainError('HOLD_NOT_FOUND', 'No such hold', 'holdId');
     if (!canOperate(viewer, found.programId)) throw forbidden('You can settle holds only in your own program');
     const operation = to === 'CAPTURED' ? 'captureHold' : 'releaseHold';
@@ -118,7 +104,7 @@ export class HoldService {
       this.db,
       { programId: found.programId, key: input.idempotencyKey, operation, input: { holdId: input.holdId } },
       async (tx) => {
-        const [hold] = (await tx.query(`SELECT ${HOLD_COLUMNS} FROM holds WHERE id = $1 FOR UPDATE`, [input.holdId])) as HoldRow[];
+        const [hold] = (await tx.query(`SELECT ${holdColumns} FROM holds h WHERE h.id = $1 FOR UPDATE`, [input.holdId])) as HoldRow[];
         if (hold!.status !== 'OPEN') {
           throw new DomainError('HOLD_NOT_OPEN', `The hold is already ${hold!.status}`, 'holdId');
         }
@@ -129,7 +115,7 @@ export class HoldService {
         await this.finish(tx, hold!, to, viewer.subject, this.clock.now());
         return { holdId: hold!.id };
       },
-      () => this.clock.now(),
+      this.clock,
     );
     return result;
   }

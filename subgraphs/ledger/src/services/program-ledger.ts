@@ -1,24 +1,19 @@
-import { DomainError, forbidden, type Clock, type Viewer } from '@loyalty-graph/shared';
+import { DomainError, forbidden, TtlCache, type Clock, type Viewer } from '@loyalty-graph/shared';
 import type { DataSource, EntityManager } from 'typeorm';
-import { computeEarning, type Basket, type CapPeriod, type Earning, type EarningRules } from '../domain/earning';
+import { computeEarning, type Basket, type CapPeriod, type Earning } from '../domain/earning';
+import { ledgerSettingsColumns, ruleSetColumns, type RuleSetRow } from '../entities';
 import { canConfigure } from '../domain/policy';
 import { validateRules, type RulesInput } from '../domain/rules';
 import { DEFAULT_SETTINGS, mergeSettings, type LedgerSettings } from '../domain/settings';
 import { periodStart } from '../domain/earning';
 
-export interface RuleSetRow {
-  id: string;
-  programId: string;
-  version: number;
-  effectiveFrom: Date;
-  rules: EarningRules;
-  createdBy: string | null;
-  createdAt: Date;
-}
-
 type Queryable = Pick<EntityManager, 'query'>;
 
-const RULE_SET_COLUMNS = `id, program_id AS "programId", version, effective_from AS "effectiveFrom", rules, created_by AS "createdBy", created_at AS "createdAt"`;
+/** What the accrual path needs of a program: its settings and every rule version. */
+export interface ProgramConfig {
+  settings: LedgerSettings;
+  ruleSets: RuleSetRow[];
+}
 
 /**
  * How long a process reuses a program's settings and rule versions on the accrual path. Edits in
@@ -28,32 +23,25 @@ const CONFIG_CACHE_MS = 5_000;
 
 /** A program's ledger configuration: settings and versioned earning rules. */
 export class ProgramLedgerService {
-  private readonly configCache = new Map<string, { settings: LedgerSettings; ruleSets: RuleSetRow[]; until: number }>();
+  private readonly configCache: TtlCache<string, ProgramConfig>;
 
   constructor(
     private readonly db: DataSource,
     private readonly clock: Clock,
-  ) {}
+  ) {
+    this.configCache = new TtlCache(clock, CONFIG_CACHE_MS);
+  }
 
   /** Settings and every rule version of a program, from a short-lived cache (the hot path). */
-  async config(programId: string): Promise<{ settings: LedgerSettings; ruleSets: RuleSetRow[] }> {
-    const now = Date.now();
-    const hit = this.configCache.get(programId);
-    if (hit && hit.until > now) return hit;
-    const [settings, ruleSets] = await Promise.all([this.settings(programId), this.ruleHistory(programId)]);
-    const entry = { settings, ruleSets, until: now + CONFIG_CACHE_MS };
-    if (this.configCache.size > 10_000) this.configCache.clear();
-    this.configCache.set(programId, entry);
-    return entry;
+  config(programId: string): Promise<ProgramConfig> {
+    return this.configCache.getOrLoad(programId, async () => {
+      const [settings, ruleSets] = await Promise.all([this.settings(programId), this.ruleHistory(programId)]);
+      return { settings, ruleSets };
+    });
   }
 
   async settings(programId: string, q: Queryable = this.db): Promise<LedgerSettings> {
-    const [row] = (await q.query(
-      `SELECT return_window_days AS "returnWindowDays", clawback_policy AS "clawbackPolicy", expiry_policy AS "expiryPolicy",
-              expiry_months AS "expiryMonths", hold_ttl_minutes AS "holdTtlMinutes", monthly_transfer_limit AS "monthlyTransferLimit",
-              monthly_donation_limit AS "monthlyDonationLimit" FROM ledger_settings WHERE program_id = $1`,
-      [programId],
-    )) as LedgerSettings[];
+    const [row] = (await q.query(`SELECT ${ledgerSettingsColumns} FROM ledger_settings s WHERE s.program_id = $1`, [programId])) as LedgerSettings[];
     return row ?? DEFAULT_SETTINGS;
   }
 
@@ -85,8 +73,8 @@ export class ProgramLedgerService {
       await tx.query(`SELECT pg_advisory_xact_lock(hashtext('earning_rules:' || $1))`, [programId]);
       const [rowNext] = (await tx.query(`SELECT coalesce(max(version), 0) + 1 AS next FROM earning_rule_sets WHERE program_id = $1`, [programId])) as { next: number }[];
       const [row] = (await tx.query(
-        `INSERT INTO earning_rule_sets (program_id, version, effective_from, rules, created_by, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6) RETURNING ${RULE_SET_COLUMNS}`,
+        `INSERT INTO earning_rule_sets AS rs (program_id, version, effective_from, rules, created_by, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6) RETURNING ${ruleSetColumns}`,
         [programId, rowNext!.next, effectiveFrom, JSON.stringify(rules), viewer.subject, now],
       )) as RuleSetRow[];
       return row!;
@@ -99,7 +87,7 @@ export class ProgramLedgerService {
   }
 
   async ruleHistory(programId: string): Promise<RuleSetRow[]> {
-    return (await this.db.query(`SELECT ${RULE_SET_COLUMNS} FROM earning_rule_sets WHERE program_id = $1 ORDER BY version DESC`, [programId])) as RuleSetRow[];
+    return (await this.db.query(`SELECT ${ruleSetColumns} FROM earning_rule_sets rs WHERE rs.program_id = $1 ORDER BY rs.version DESC`, [programId])) as RuleSetRow[];
   }
 
   /**

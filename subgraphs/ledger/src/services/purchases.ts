@@ -1,14 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { DomainError, forbidden, type Clock, type Viewer } from '@loyalty-graph/shared';
-import { isUniqueViolation } from '@loyalty-graph/shared/db';
+import { idempotent, isUniqueViolation, withRetries } from '@loyalty-graph/shared/db';
 import type { DataSource } from 'typeorm';
 import { validateBasket, type Basket, type EarnedLine } from '../domain/earning';
+import { purchaseColumns, type PurchaseRow, type StoredLine } from '../entities';
 import { accrualLines, postingLines } from '../domain/journal';
 import { canReadMemberPoints } from '../domain/policy';
 import { expiryFor, postsAt } from '../domain/settings';
 import { lots } from './lots';
 import type { MemberDirectory, MemberSnapshot } from '@loyalty-graph/shared/member-snapshots';
-import { idempotent, withRetries } from './idempotency';
 import { assertActive, memberForWrite } from './members';
 import type { ProgramLedgerService } from './program-ledger';
 import { store } from './store';
@@ -21,41 +21,6 @@ export interface RecordPurchaseInput {
   basket: Basket;
   occurredAt?: Date | null;
 }
-
-/** A basket line as stored with its purchase: what was bought and what it earned, and why. */
-export interface StoredLine extends EarnedLine {
-  sku: string;
-  category: string;
-  quantity: number;
-  amount: string;
-}
-
-export interface PurchaseRow {
-  id: string;
-  programId: string;
-  memberId: string;
-  source: string;
-  externalId: string;
-  channel: string;
-  partnerId: string | null;
-  currency: string;
-  total: string;
-  points: number;
-  statusPoints: number;
-  lines: StoredLine[];
-  ruleSetVersion: number | null;
-  occurredAt: Date;
-  postsAt: Date;
-  postedAt: Date | null;
-  accrualEntryId: string | null;
-  returnedPoints: number;
-  returnedStatusPoints: number;
-}
-
-export const PURCHASE_COLUMNS = `id, program_id AS "programId", member_id AS "memberId", source, external_id AS "externalId", channel,
-  partner_id AS "partnerId", currency, total::text AS total, points, status_points AS "statusPoints", lines, rule_set_version AS "ruleSetVersion",
-  occurred_at AS "occurredAt", posts_at AS "postsAt", posted_at AS "postedAt", accrual_entry_id AS "accrualEntryId",
-  returned_points AS "returnedPoints", returned_status_points AS "returnedStatusPoints"`;
 
 /** Accrual: quote a basket, record a purchase, post pending points when the return window closes. */
 export class PurchaseService {
@@ -134,7 +99,7 @@ export class PurchaseService {
         );
         return { purchaseId, entryId };
       },
-      () => this.clock.now(),
+      this.clock,
     );
   }
 
@@ -151,25 +116,22 @@ export class PurchaseService {
     for (const { id } of due) {
       posted += await withRetries(() =>
         this.db.transaction(async (tx) => {
-          const [purchase] = (await tx.query(
-            `SELECT id, program_id AS "programId", member_id AS "memberId", partner_id AS "partnerId", occurred_at AS "occurredAt", accrual_entry_id AS "accrualEntryId",
-                    points - returned_points AS points, status_points - returned_status_points AS "statusPoints"
-             FROM purchases WHERE id = $1 AND posted_at IS NULL FOR UPDATE SKIP LOCKED`,
-            [id],
-          )) as { id: string; programId: string; memberId: string; partnerId: string | null; occurredAt: Date; points: number; statusPoints: number; accrualEntryId: string | null }[];
+          const [purchase] = (await tx.query(`SELECT ${purchaseColumns} FROM purchases p WHERE p.id = $1 AND p.posted_at IS NULL FOR UPDATE SKIP LOCKED`, [id])) as PurchaseRow[];
           if (!purchase) return 0; // another runner has it, or already posted it
           // Returns during the window may have taken everything back already.
-          if (purchase.accrualEntryId && (purchase.points > 0 || purchase.statusPoints > 0)) {
+          const points = purchase.points - purchase.returnedPoints;
+          const statusPoints = purchase.statusPoints - purchase.returnedStatusPoints;
+          if (purchase.accrualEntryId && (points > 0 || statusPoints > 0)) {
             const program = await store.fundedBy(tx, purchase.programId, purchase.partnerId);
             const accounts = await store.lockMemberAccounts(tx, purchase.programId, purchase.memberId);
             const settings = await this.programs.settings(purchase.programId, tx);
             const entryId = await store.post(
               tx,
               { programId: purchase.programId, kind: 'POSTING', memberId: purchase.memberId, memberAmount: 0, description: 'Return window closed: points posted', createdBy: 'system', correctsEntryId: purchase.accrualEntryId, purchaseId: purchase.id, createdAt: now },
-              postingLines(accounts, program, purchase.points, purchase.statusPoints),
-              [{ type: 'PointsPosted', payload: { programId: purchase.programId, memberId: purchase.memberId, purchaseId: purchase.id, points: purchase.points, statusPoints: purchase.statusPoints } }],
+              postingLines(accounts, program, points, statusPoints),
+              [{ type: 'PointsPosted', payload: { programId: purchase.programId, memberId: purchase.memberId, purchaseId: purchase.id, points, statusPoints } }],
             );
-            await lots.credit(tx, accounts.reward, entryId, purchase.occurredAt, [{ points: purchase.points, expiresAt: expiryFor(purchase.occurredAt, settings) }]);
+            await lots.credit(tx, accounts.reward, entryId, purchase.occurredAt, [{ points, expiresAt: expiryFor(purchase.occurredAt, settings) }]);
           }
           await tx.query(`UPDATE purchases SET posted_at = $2 WHERE id = $1`, [purchase.id, now]);
           return 1;

@@ -1,26 +1,13 @@
 import { DomainError, forbidden, type Clock, type Viewer } from '@loyalty-graph/shared';
+import { idempotent } from '@loyalty-graph/shared/db';
 import type { DataSource, EntityManager } from 'typeorm';
 import { returnLines, type ReturnSplit } from '../domain/journal';
+import { purchaseColumns, type PurchaseRow } from '../entities';
 import { canOperate } from '../domain/policy';
 import { pointsToReturn, type ReturnedLine } from '../domain/returns';
-import { idempotent } from './idempotency';
 import { lots } from './lots';
 import type { ProgramLedgerService } from './program-ledger';
-import { PURCHASE_COLUMNS, type PurchaseRow } from './purchases';
 import { store } from './store';
-
-export interface ReturnRow extends ReturnSplit {
-  id: string;
-  purchaseId: string;
-  points: number;
-  statusPoints: number;
-  clawbackPolicy: 'NEGATIVE_BALANCE' | 'WRITE_OFF';
-  entryId: string | null;
-  createdAt: Date;
-}
-
-export const RETURN_COLUMNS = `id, purchase_id AS "purchaseId", points, status_points AS "statusPoints", from_pending AS "fromPending", from_posted AS "fromPosted",
-  written_off AS "writtenOff", clawback_policy AS "clawbackPolicy", entry_id AS "entryId", created_at AS "createdAt"`;
 
 /**
  * Returns reverse exactly the points the returned lines earned: first from what is still pending,
@@ -44,14 +31,14 @@ export class ReturnService {
       this.db,
       { programId: found.programId, key: idempotencyKey, operation: 'recordReturn', input: request },
       (tx) => this.apply(tx, viewer, request),
-      () => this.clock.now(),
+      this.clock,
     );
     return result;
   }
 
   private async apply(tx: EntityManager, viewer: Viewer, input: { purchaseId: string; lines?: { lineId: string; quantity: number }[] | null; reason?: string | null }) {
     const now = this.clock.now();
-    const [purchase] = (await tx.query(`SELECT ${PURCHASE_COLUMNS} FROM purchases WHERE id = $1 FOR UPDATE`, [input.purchaseId])) as PurchaseRow[];
+    const [purchase] = (await tx.query(`SELECT ${purchaseColumns} FROM purchases p WHERE p.id = $1 FOR UPDATE`, [input.purchaseId])) as PurchaseRow[];
     const earlier = (await tx.query(`SELECT lines FROM purchase_returns WHERE purchase_id = $1`, [purchase!.id])) as { lines: ReturnedLine[] }[];
     const returned = pointsToReturn(purchase!.lines, earlier.flatMap((r) => r.lines), input.lines ?? null);
     const points = returned.reduce((sum, line) => sum + line.points, 0);

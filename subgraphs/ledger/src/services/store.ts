@@ -3,6 +3,7 @@ import { ledgerEvents, type LedgerEvents } from '@loyalty-graph/shared/contracts
 import { emit, type EmittedEvent, type EventTypeOf, type PayloadOf } from '@loyalty-graph/shared/events';
 import type { EntityManager } from 'typeorm';
 import type { EntryKind, Line, MemberAccounts, ProgramAccounts } from '../domain/journal';
+import { accountColumns, type AccountRow } from '../entities';
 
 export interface EntryRecord {
   programId: string;
@@ -23,7 +24,11 @@ export type LedgerEventDraft = { [K in EventTypeOf<LedgerEvents>]: { type: K; pa
 
 export { returning } from '@loyalty-graph/shared/db';
 
-/** Program accounts never change once created; remembered per process. */
+/**
+ * Program accounts never change once created; remembered per process. A plain Map, not a
+ * TtlCache: an account id, once committed, is true forever, so there is nothing to expire, and a
+ * handful of ids per program stays small.
+ */
 const PROGRAM_ACCOUNT_KINDS = ['ISSUANCE', 'STATUS_ISSUANCE', 'REDEMPTION', 'ADJUSTMENT', 'HOLDS', 'BREAKAGE', 'WRITE_OFF'];
 const programAccountCache = new Map<string, ProgramAccounts>();
 
@@ -42,7 +47,7 @@ export const store = {
   async programAccounts(tx: EntityManager, programId: string): Promise<ProgramAccounts> {
     const cached = programAccountCache.get(programId);
     if (cached) return cached;
-    const select = async () => (await tx.query(`SELECT id, kind FROM accounts WHERE program_id = $1 AND owner_id IS NULL`, [programId])) as { id: string; kind: string }[];
+    const select = async () => (await tx.query(`SELECT ${accountColumns} FROM accounts a WHERE a.program_id = $1 AND a.owner_id IS NULL`, [programId])) as AccountRow[];
     let rows = await select();
     const committed = rows.length === PROGRAM_ACCOUNT_KINDS.length;
     if (!committed) {
@@ -108,11 +113,11 @@ export const store = {
   async lockMembersAccounts(tx: EntityManager, programId: string, memberIds: string[]): Promise<Map<string, MemberAccounts>> {
     const lock = async () =>
       (await tx.query(
-        `SELECT id, kind, owner_id AS "ownerId" FROM accounts
-         WHERE program_id = $1 AND owner_id = ANY($2::uuid[]) AND kind IN ('MEMBER_REWARD', 'MEMBER_STATUS')
-         ORDER BY id FOR UPDATE`,
+        `SELECT ${accountColumns} FROM accounts a
+         WHERE a.program_id = $1 AND a.owner_id = ANY($2::uuid[]) AND a.kind IN ('MEMBER_REWARD', 'MEMBER_STATUS')
+         ORDER BY a.id FOR UPDATE`,
         [programId, memberIds],
-      )) as { id: string; kind: string; ownerId: string }[];
+      )) as (AccountRow & { ownerId: string })[];
     // Usually the accounts exist: one statement. Otherwise create them and lock again, in a new
     // statement with a new snapshot, which also sees accounts a concurrent first write committed
     // while the INSERT waited on the unique index.

@@ -1,29 +1,20 @@
-import { DomainError, forbidden, InputError, isStaffOf, isUuid, type Clock, type Viewer } from '@loyalty-graph/shared';
-import { isUniqueViolation } from '@loyalty-graph/shared/db';
+import { DomainError, forbidden, InputError, type Clock, type Viewer } from '@loyalty-graph/shared';
+import { idempotent, isUniqueViolation } from '@loyalty-graph/shared/db';
 import type { DataSource, EntityManager } from 'typeorm';
 import { periodStart } from '../domain/earning';
 import { donationLines, transferLines } from '../domain/journal';
+import { charityColumns, type CharityRow } from '../entities';
+import { canConfigure, canSpendFor } from '../domain/policy';
 import type { MemberDirectory } from '@loyalty-graph/shared/member-snapshots';
 import { assertActive } from './members';
-import { idempotent } from './idempotency';
 import { lots } from './lots';
 import type { ProgramLedgerService } from './program-ledger';
 import { store } from './store';
 
-export interface CharityRow {
-  id: string;
-  programId: string;
-  name: string;
-  createdAt: Date;
-}
-
-export type CharityView = CharityRow & { donatedPoints: string };
-
-/** A member may move their own points; staff may move any member's points in their program. */
-function canSpendFor(viewer: Viewer, memberId: string, programId: string): boolean {
-  if (viewer.kind === 'MEMBER') return viewer.memberId === memberId && viewer.programId === programId;
-  return isStaffOf(viewer, programId, ['AGENT', 'ADMIN']);
-}
+/** A donation needs the charity, not what it received so far (that sum reads its journal lines). */
+const charityFields = charityColumns.omit('donatedPoints');
+/** A charity just added has received nothing. */
+const newCharityColumns = charityColumns.with({ donatedPoints: `'0'` });
 
 function checkPoints(points: number): void {
   if (!Number.isInteger(points) || points < 1 || points > 10_000_000) throw new InputError('points must be a whole number from 1', 'points');
@@ -71,7 +62,7 @@ export class TransferService {
         await lots.credit(tx, receiver.reward, entryId, now, taken.map((t) => ({ points: t.points, expiresAt: t.expiresAt })));
         return { entryId };
       },
-      () => this.clock.now(),
+      this.clock,
     );
     return result;
   }
@@ -81,7 +72,7 @@ export class TransferService {
     const [member] = await this.directory([input.memberId]);
     if (!member) throw new DomainError('MEMBER_NOT_FOUND', 'No such member', 'memberId');
     if (!canSpendFor(viewer, member.id, member.programId)) throw forbidden('You can donate only your own points');
-    const [charity] = (await this.db.query(`SELECT id, name FROM charities WHERE id = $1 AND program_id = $2`, [input.charityId, member.programId])) as { id: string; name: string }[];
+    const [charity] = (await this.db.query(`SELECT ${charityFields} FROM charities c WHERE c.id = $1 AND c.program_id = $2`, [input.charityId, member.programId])) as Omit<CharityRow, 'donatedPoints'>[];
     if (!charity) throw new DomainError('CHARITY_NOT_FOUND', 'No such charity in the member’s program', 'charityId');
     const { idempotencyKey, ...request } = input;
     const { result } = await idempotent(
@@ -104,20 +95,20 @@ export class TransferService {
         );
         return { entryId };
       },
-      () => this.clock.now(),
+      this.clock,
     );
     return result;
   }
 
-  async createCharity(viewer: Viewer, programId: string, name: string): Promise<CharityView> {
-    if (!isStaffOf(viewer, programId, ['ADMIN'])) throw forbidden('Only the program’s administrators add charities');
+  async createCharity(viewer: Viewer, programId: string, name: string): Promise<CharityRow> {
+    if (!canConfigure(viewer, programId)) throw forbidden('Only the program’s administrators add charities');
     const trimmed = name.trim();
     if (!trimmed || trimmed.length > 100) throw new InputError('name must be 1 to 100 characters', 'name');
     try {
       const [row] = (await this.db.query(
-        `INSERT INTO charities (program_id, name, created_at) VALUES ($1, $2, $3) RETURNING id, program_id AS "programId", name, created_at AS "createdAt", '0' AS "donatedPoints"`,
+        `INSERT INTO charities AS c (program_id, name, created_at) VALUES ($1, $2, $3) RETURNING ${newCharityColumns}`,
         [programId, trimmed, this.clock.now()],
-      )) as CharityView[];
+      )) as CharityRow[];
       return row!;
     } catch (error) {
       if (isUniqueViolation(error)) throw new DomainError('CHARITY_EXISTS', 'The program already has a charity with this name', 'name');
@@ -125,19 +116,8 @@ export class TransferService {
     }
   }
 
-  async charities(programId: string): Promise<CharityView[]> {
-    return (await this.db.query(
-      `SELECT c.id, c.program_id AS "programId", c.name, c.created_at AS "createdAt",
-              coalesce((SELECT sum(l.amount) FROM accounts a JOIN journal_lines l ON l.account_id = a.id WHERE a.kind = 'CHARITY' AND a.owner_id = c.id), 0)::text AS "donatedPoints"
-       FROM charities c WHERE c.program_id = $1 ORDER BY c.name`,
-      [programId],
-    )) as CharityView[];
-  }
-
-  async charityById(id: string): Promise<CharityView[]> {
-    if (!isUuid(id)) return [];
-    const [row] = (await this.db.query(`SELECT program_id AS "programId" FROM charities WHERE id = $1`, [id])) as { programId: string }[];
-    return row ? (await this.charities(row.programId)).filter((c) => c.id === id) : [];
+  async charities(programId: string): Promise<CharityRow[]> {
+    return (await this.db.query(`SELECT ${charityColumns} FROM charities c WHERE c.program_id = $1 ORDER BY c.name`, [programId])) as CharityRow[];
   }
 
   /** Charities only receive; their balance is summed on read, so many donors never queue on one row. */

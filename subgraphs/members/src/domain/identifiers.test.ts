@@ -1,6 +1,6 @@
 import { InputError } from '@loyalty-graph/shared';
 import { describe, expect, it } from 'vitest';
-import { normalizeIdentifier } from './identifiers';
+import { MAX_IDENTIFIERS, normalizeIdentifier, validateIdentifiers } from './identifiers';
 
 function inputErrorOf(fn: () => unknown): InputError {
   try {
@@ -51,5 +51,28 @@ describe('normalizeIdentifier', () => {
 
   it('refuses absurdly long input before looking at it', () => {
     expect(() => normalizeIdentifier('CARD', ' '.repeat(300) + 'AB123456' + ' '.repeat(30))).toThrow(/too long/);
+  });
+});
+
+describe('validateIdentifiers', () => {
+  it('normalises each identifier of an enrolment', () => {
+    expect(validateIdentifiers([{ type: 'EMAIL', value: ' Ann@Example.com' }, { type: 'CARD', value: 'nfc 0001 23' }])).toEqual([
+      { type: 'EMAIL', value: 'ann@example.com' },
+      { type: 'CARD', value: 'NFC000123' },
+    ]);
+  });
+
+  it('wants one identifier at least and MAX_IDENTIFIERS at most', () => {
+    expect(inputErrorOf(() => validateIdentifiers([])).field).toBe('identifiers');
+    const many = Array.from({ length: MAX_IDENTIFIERS + 1 }, (_, i) => ({ type: 'EMAIL' as const, value: `ann${i}@example.com` }));
+    expect(inputErrorOf(() => validateIdentifiers(many)).field).toBe('identifiers');
+  });
+
+  it('points at the second of two identifiers that are the same once normalised', () => {
+    expect(inputErrorOf(() => validateIdentifiers([{ type: 'EMAIL', value: 'ann@example.com' }, { type: 'EMAIL', value: 'ANN@example.com' }])).field).toBe('identifiers.1.value');
+  });
+
+  it('names the malformed one by its position', () => {
+    expect(inputErrorOf(() => validateIdentifiers([{ type: 'EMAIL', value: 'ann@example.com' }, { type: 'PHONE', value: '12' }])).field).toBe('identifiers.1.value');
   });
 });

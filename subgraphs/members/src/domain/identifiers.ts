@@ -31,3 +31,25 @@ export function normalizeIdentifier(type: IdentifierType, raw: string, field = '
     }
   }
 }
+
+export interface IdentifierInput {
+  type: IdentifierType;
+  value: string;
+}
+
+/** A member has at most this many identifiers. */
+export const MAX_IDENTIFIERS = 10;
+
+/** An enrolment's identifiers: one at least, MAX_IDENTIFIERS at most, each normalised, none given twice. */
+export function validateIdentifiers(identifiers: IdentifierInput[]): IdentifierInput[] {
+  if (identifiers.length === 0) throw new InputError('Give at least one identifier (card, email or phone)', 'identifiers');
+  if (identifiers.length > MAX_IDENTIFIERS) throw new InputError(`At most ${MAX_IDENTIFIERS} identifiers`, 'identifiers');
+  const normalized = identifiers.map((identifier, i) => ({
+    type: identifier.type,
+    value: normalizeIdentifier(identifier.type, identifier.value, `identifiers.${i}.value`),
+  }));
+  const keys = normalized.map((i) => `${i.type}:${i.value}`);
+  const duplicate = keys.findIndex((key, i) => keys.indexOf(key) !== i);
+  if (duplicate >= 0) throw new InputError('The same identifier is given twice', `identifiers.${duplicate}.value`);
+  return normalized;
+}

@@ -1,6 +1,18 @@
 import { ANONYMOUS, type StaffRole, type Viewer } from '@loyalty-graph/shared';
 import { describe, expect, it } from 'vitest';
-import { canAdministerProgram, canCreatePrograms, canManageMembers, canReadMember, canReadProgram, isSelf, type MemberRef } from './policy';
+import {
+  canAdministerProgram,
+  canAssignTier,
+  canChangeStatus,
+  canCreatePrograms,
+  canEnrol,
+  canListEveryProgram,
+  canManageMembers,
+  canReadMember,
+  canReadProgram,
+  isSelf,
+  type MemberRef,
+} from './policy';
 
 const ann: MemberRef = { id: 'm1', programId: 'p1', subject: 'idp|ann' };
 
@@ -85,5 +97,48 @@ describe('canCreatePrograms', () => {
     expect(canCreatePrograms(staff(['ADMIN']))).toBe(false);
     expect(canCreatePrograms(staff(['AGENT'], null))).toBe(false);
     expect(canCreatePrograms(service)).toBe(false);
+  });
+});
+
+describe('canChangeStatus', () => {
+  it('lets a member only close their own membership', () => {
+    expect(canChangeStatus(member(), ann, 'CLOSED')).toBe(true);
+    expect(canChangeStatus(member(), ann, 'SUSPENDED')).toBe(false);
+    expect(canChangeStatus(member(), ann, 'ACTIVE')).toBe(false);
+    expect(canChangeStatus(member({ memberId: 'm2', subject: 'idp|bob' }), ann, 'CLOSED')).toBe(false);
+  });
+
+  it('lets the program’s agents and admins, operators and services move it either way', () => {
+    for (const viewer of [staff(['AGENT']), staff(['ADMIN']), operator, service]) {
+      expect(canChangeStatus(viewer, ann, 'SUSPENDED')).toBe(true);
+      expect(canChangeStatus(viewer, ann, 'ACTIVE')).toBe(true);
+    }
+    expect(canChangeStatus(staff(['AGENT'], 'p2'), ann, 'SUSPENDED')).toBe(false);
+  });
+});
+
+describe('canAssignTier', () => {
+  it('is for those who may edit the member, except the member themself', () => {
+    for (const viewer of [staff(['AGENT']), staff(['ADMIN']), operator, service]) expect(canAssignTier(viewer, ann)).toBe(true);
+    for (const viewer of [member(), member({ memberId: null }), staff(['AGENT'], 'p2'), staff(['ANALYST']), ANONYMOUS]) expect(canAssignTier(viewer, ann)).toBe(false);
+  });
+});
+
+describe('canEnrol', () => {
+  it('lets a signed-in person enrol in the program their token names, and no other', () => {
+    expect(canEnrol(member({ memberId: null }), 'p1')).toBe(true);
+    expect(canEnrol(member({ memberId: null }), 'p2')).toBe(false);
+  });
+
+  it('lets the program’s agents and admins, operators and services enrol others', () => {
+    for (const viewer of [staff(['AGENT']), staff(['ADMIN']), operator, service]) expect(canEnrol(viewer, 'p1')).toBe(true);
+    for (const viewer of [staff(['AGENT'], 'p2'), staff(['ANALYST']), partner, ANONYMOUS]) expect(canEnrol(viewer, 'p1')).toBe(false);
+  });
+});
+
+describe('canListEveryProgram', () => {
+  it('is for platform operators; everyone else lists at most their own program', () => {
+    expect(canListEveryProgram(operator)).toBe(true);
+    for (const viewer of [staff(['ADMIN']), service, member()]) expect(canListEveryProgram(viewer)).toBe(false);
   });
 });

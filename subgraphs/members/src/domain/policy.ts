@@ -1,4 +1,6 @@
 import { isOperator, isStaffOf, type Viewer } from '@loyalty-graph/shared';
+import type { MemberStatus } from '../entities/member';
+import { memberMayChangeOwnStatus } from './member-status';
 
 /**
  * Ownership rules, on top of the @access directive: a member reads and edits only themself;
@@ -24,6 +26,22 @@ export function canReadMember(viewer: Viewer, member: MemberRef): boolean {
 
 export const canEditMember = canReadMember;
 
+/** Members change their own status only to leave (close); staff move it as the transitions allow. */
+export function canChangeStatus(viewer: Viewer, member: MemberRef, to: MemberStatus): boolean {
+  return canEditMember(viewer, member) && (!isSelf(viewer, member) || memberMayChangeOwnStatus(to));
+}
+
+/** A tier set by hand is an agent's decision: never the member's own. */
+export function canAssignTier(viewer: Viewer, member: MemberRef): boolean {
+  return canEditMember(viewer, member) && !isSelf(viewer, member);
+}
+
+/** A signed-in person enrols themself in the program their token names; staff enrol others in their own program. */
+export function canEnrol(viewer: Viewer, programId: string): boolean {
+  if (viewer.kind === 'MEMBER') return viewer.programId === programId;
+  return canManageMembers(viewer, programId);
+}
+
 export function canManageMembers(viewer: Viewer, programId: string): boolean {
   return viewer.kind === 'SERVICE' || isStaffOf(viewer, programId, ['ADMIN', 'AGENT']);
 }
@@ -39,5 +57,10 @@ export function canAdministerProgram(viewer: Viewer, programId: string): boolean
 }
 
 export function canCreatePrograms(viewer: Viewer): boolean {
+  return isOperator(viewer);
+}
+
+/** The list of programs: operators see every program, everyone else at most their own. */
+export function canListEveryProgram(viewer: Viewer): boolean {
   return isOperator(viewer);
 }

@@ -1,4 +1,6 @@
+import { selectList } from '@loyalty-graph/shared/db';
 import { Column, Entity, PrimaryGeneratedColumn } from 'typeorm';
+import type { MemberTierState } from '../domain/tier-qualification';
 
 export type MemberStatus = 'ACTIVE' | 'SUSPENDED' | 'CLOSED';
 export type EnrolmentChannel = 'SELF' | 'AGENT' | 'PARTNER';
@@ -66,3 +68,23 @@ export class MemberEntity {
   @Column({ name: 'updated_at', type: 'timestamptz' })
   updatedAt: Date;
 }
+
+/**
+ * The member's tier state, typed SQL (README rule): what the tier projection and the period-end
+ * job read, with the row locked, on the hot path of every accrual (`FROM members m`).
+ */
+export interface MemberTierRow extends MemberTierState {
+  id: string;
+  programId: string;
+  tierPeriodStart: Date;
+}
+
+export const memberTierColumns = selectList<MemberTierRow>({
+  id: 'm.id',
+  programId: 'm.program_id',
+  tierId: 'm.tier_id',
+  manualTierId: 'm.manual_tier_id',
+  manualUntil: 'm.manual_until',
+  downgradeDueAt: 'm.downgrade_due_at',
+  tierPeriodStart: 'm.tier_period_start',
+});

@@ -1,4 +1,6 @@
+import { selectList } from '@loyalty-graph/shared/db';
 import { Column, Entity, PrimaryGeneratedColumn } from 'typeorm';
+import type { LadderTier } from '../domain/tier-qualification';
 
 export interface TierBenefit {
   code: string;
@@ -25,3 +27,6 @@ export class TierEntity {
   @Column({ type: 'jsonb', default: () => "'[]'" })
   benefits: TierBenefit[];
 }
+
+/** A tier as the qualification rules see it (the domain's LadderTier), read on the accrual path (`FROM tiers t`). */
+export const ladderColumns = selectList<LadderTier>({ id: 't.id', rank: 't.rank', qualifyingThreshold: 't.qualifying_threshold' });

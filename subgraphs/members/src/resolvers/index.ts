@@ -1,10 +1,14 @@
 import type { Resolvers } from '../generated/resolvers';
-import { ManualTierAssignment, Member, Referral, TierProgress } from './member';
+import { ManualTierAssignment } from './manual-tier-assignment';
+import { Member } from './member';
 import { MemberGroup } from './member-group';
 import { Mutation } from './mutation';
 import { Program } from './program';
 import { Query } from './query';
-import { Tier, TierChange } from './tier';
+import { Referral } from './referral';
+import { Tier } from './tier';
+import { TierChange } from './tier-change';
+import { TierProgress } from './tier-progress';
 
 /**
  * Joined with explicit keys: spreading resolver maps silently drops duplicates. The platform's

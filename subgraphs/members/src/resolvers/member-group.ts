@@ -1,10 +1,11 @@
 import { forbidden } from '@loyalty-graph/shared';
 import type { MemberGroupResolvers } from '../generated/resolvers';
+import { canManageMembers } from '../domain/policy';
 
 export const MemberGroup: MemberGroupResolvers = {
-  async __resolveReference({ id }, { viewer, loaders, services }) {
+  async __resolveReference({ id }, { viewer, loaders }) {
     const group = await loaders.groupById.load(id);
-    if (group && !services.directory.canManageMembers(viewer, group.programId)) throw forbidden('You cannot see this group');
+    if (group && !canManageMembers(viewer, group.programId)) throw forbidden('You cannot see this group');
     return group;
   },
   program: async (group, _args, { loaders }) => (await loaders.programById.load(group.programId))!,

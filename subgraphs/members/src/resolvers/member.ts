@@ -1,13 +1,7 @@
 import { forbidden } from '@loyalty-graph/shared';
-import type { ManualTierAssignmentResolvers, MemberResolvers, ReferralResolvers, TierProgressResolvers } from '../generated/resolvers';
+import type { MemberResolvers } from '../generated/resolvers';
 import { canReadMember } from '../domain/policy';
 import { manualApplies, periodAt, tierProgress } from '../domain/tier-qualification';
-
-/** A manual tier assignment while it still binds. */
-export interface ManualTierView {
-  tierId: string;
-  until: Date | null;
-}
 
 export const Member: MemberResolvers = {
   /** Batched: the gateway's `_entities` call for N members is one SQL statement. */
@@ -34,26 +28,4 @@ export const Member: MemberResolvers = {
   groups: (member, _args, { loaders }) => loaders.groupsByMemberId.load(member.id),
   referrals: (member, _args, { loaders }) => loaders.referralsByReferrerId.load(member.id),
   referredBy: (member, _args, { loaders }) => loaders.referralByRefereeId.load(member.id),
-};
-
-export const TierProgress: TierProgressResolvers = {
-  tier: (progress, _args, { loaders }) => (progress.tierId ? loaders.tierById.load(progress.tierId) : null),
-  nextTier: (progress, _args, { loaders }) => (progress.nextTierId ? loaders.tierById.load(progress.nextTierId) : null),
-  pointsToNextTier: (progress) => progress.pointsToNext,
-};
-
-export const ManualTierAssignment: ManualTierAssignmentResolvers = {
-  tier: async (assignment, _args, { loaders }) => (await loaders.tierById.load(assignment.tierId))!,
-};
-
-/** A friend's profile is not the referrer's to read: each side resolves only for viewers who may see that member. */
-export const Referral: ReferralResolvers = {
-  referrer: async (referral, _args, { viewer, loaders }) => {
-    const member = await loaders.memberById.load(referral.referrerId);
-    return member && canReadMember(viewer, member) ? member : null;
-  },
-  referee: async (referral, _args, { viewer, loaders }) => {
-    const member = await loaders.memberById.load(referral.refereeId);
-    return member && canReadMember(viewer, member) ? member : null;
-  },
 };

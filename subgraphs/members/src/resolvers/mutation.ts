@@ -8,7 +8,7 @@ export const Mutation: MutationResolvers = {
   createTier: (_p, { input: { programId, ...tier } }, { viewer, services }) =>
     toPayload('tier', () => services.programs.createTier(viewer, programId, tier)),
   updateTier: (_p, { input: { id, ...tier } }, { viewer, services }) => toPayload('tier', () => services.programs.updateTier(viewer, id, tier)),
-  enrollMember: (_p, { input }, { viewer, services }) => toPayload('member', () => services.members.enroll(viewer, input)),
+  enrollMember: (_p, { input }, { viewer, services }) => toPayload('member', () => services.enrolment.enroll(viewer, input)),
   updateMemberProfile: (_p, { input }, { viewer, services }) =>
     toPayload('member', () => services.members.updateProfile(viewer, input.memberId, input.profile)),
   addMemberIdentifier: (_p, { input }, { viewer, services }) =>

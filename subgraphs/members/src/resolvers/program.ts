@@ -1,9 +1,10 @@
 import { forbidden } from '@loyalty-graph/shared';
 import type { ProgramResolvers } from '../generated/resolvers';
+import { canReadProgram } from '../domain/policy';
 
 export const Program: ProgramResolvers = {
-  async __resolveReference({ id }, { viewer, loaders, services }) {
-    if (!services.directory.canReadProgram(viewer, id)) throw forbidden('You can only see your own program');
+  async __resolveReference({ id }, { viewer, loaders }) {
+    if (!canReadProgram(viewer, id)) throw forbidden('You can only see your own program');
     return loaders.programById.load(id);
   },
   pointValue: (program) => ({ amount: program.pointValueAmount, currency: program.pointValueCurrency }),

@@ -1,14 +1,14 @@
 import { forbidden, rethrowInput } from '@loyalty-graph/shared';
 import type { QueryResolvers } from '../generated/resolvers';
-import { canReadMember } from '../domain/policy';
+import { canManageMembers, canReadMember, canReadProgram } from '../domain/policy';
 
 export const Query: QueryResolvers = {
   async me(_parent, _args, { viewer, loaders, services }) {
     if (viewer.memberId) return loaders.memberById.load(viewer.memberId);
     return services.directory.memberBySubject(viewer);
   },
-  async program(_parent, { id }, { viewer, loaders, services }) {
-    if (!services.directory.canReadProgram(viewer, id)) throw forbidden('You can only see your own program');
+  async program(_parent, { id }, { viewer, loaders }) {
+    if (!canReadProgram(viewer, id)) throw forbidden('You can only see your own program');
     return loaders.programById.load(id);
   },
   programs: (_parent, args, { viewer, services }) => services.directory.programs(viewer, args),
@@ -25,9 +25,9 @@ export const Query: QueryResolvers = {
     if (found.tier) loaders.tierById.prime(found.tier.id, found.tier);
     return found.member;
   },
-  async memberGroup(_parent, { id }, { viewer, loaders, services }) {
+  async memberGroup(_parent, { id }, { viewer, loaders }) {
     const group = await loaders.groupById.load(id);
-    if (group && !services.directory.canManageMembers(viewer, group.programId)) throw forbidden('You cannot see this group');
+    if (group && !canManageMembers(viewer, group.programId)) throw forbidden('You cannot see this group');
     return group;
   },
   memberGroups: (_parent, { programId, ...page }, { viewer, services }) => services.directory.groups(viewer, programId, page),

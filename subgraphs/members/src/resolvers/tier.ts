@@ -1,16 +1,12 @@
 import { forbidden } from '@loyalty-graph/shared';
-import type { TierChangeResolvers, TierResolvers } from '../generated/resolvers';
+import type { TierResolvers } from '../generated/resolvers';
+import { canReadProgram } from '../domain/policy';
 
 export const Tier: TierResolvers = {
-  async __resolveReference({ id }, { viewer, loaders, services }) {
+  async __resolveReference({ id }, { viewer, loaders }) {
     const tier = await loaders.tierById.load(id);
-    if (tier && !services.directory.canReadProgram(viewer, tier.programId)) throw forbidden('You can only see your own program');
+    if (tier && !canReadProgram(viewer, tier.programId)) throw forbidden('You can only see your own program');
     return tier;
   },
   program: async (tier, _args, { loaders }) => (await loaders.programById.load(tier.programId))!,
-};
-
-export const TierChange: TierChangeResolvers = {
-  fromTier: (change, _args, { loaders }) => (change.fromTierId ? loaders.tierById.load(change.fromTierId) : null),
-  toTier: (change, _args, { loaders }) => (change.toTierId ? loaders.tierById.load(change.toTierId) : null),
 };

@@ -1,4 +1,4 @@
-import { decodeInstantIdCursor, encodeCursor, forbidden, isOperator, pageSize, toConnection, type Connection, type PageArgs, type Viewer } from '@loyalty-graph/shared';
+import { decodeInstantIdCursor, encodeCursor, forbidden, pageSize, toConnection, type Connection, type PageArgs, type Viewer } from '@loyalty-graph/shared';
 import type { DataSource } from 'typeorm';
 import { MemberEntity, type MemberStatus } from '../entities/member';
 import { GroupMembershipEntity, MemberGroupEntity } from '../entities/member-group';
@@ -6,7 +6,7 @@ import { MemberIdentifierEntity, type IdentifierType } from '../entities/member-
 import { ProgramEntity } from '../entities/program';
 import { TierEntity } from '../entities/tier';
 import { normalizeIdentifier } from '../domain/identifiers';
-import { canManageMembers, canReadProgram } from '../domain/policy';
+import { canListEveryProgram, canManageMembers } from '../domain/policy';
 
 /** Read side: lists with keyset pagination and the till's identifier lookup. */
 export class DirectoryService {
@@ -19,27 +19,17 @@ export class DirectoryService {
   async memberByIdentifier(viewer: Viewer, programId: string, type: IdentifierType, raw: string): Promise<{ member: MemberEntity; tier: TierEntity | null } | null> {
     if (!canManageMembers(viewer, programId)) throw forbidden('You can look up members only in your own program');
     const value = normalizeIdentifier(type, raw);
-    const { entities, raw: rows } = await this.db
+    const found = (await this.db
       .getRepository(MemberEntity)
       .createQueryBuilder('m')
       .innerJoin(MemberIdentifierEntity, 'i', 'i.member_id = m.id')
-      .leftJoin(TierEntity, 't', 't.id = m.tier_id')
-      // Explicit aliases: TypeORM prefixes raw columns by property name, not column name.
-      .addSelect('t.id', 't_id')
-      .addSelect('t.program_id', 't_program_id')
-      .addSelect('t.name', 't_name')
-      .addSelect('t.rank', 't_rank')
-      .addSelect('t.qualifying_threshold', 't_qualifying_threshold')
-      .addSelect('t.benefits', 't_benefits')
+      // The tier comes along as an entity of its own (TypeORM maps it onto `tier`), in the same statement.
+      .leftJoinAndMapOne('m.tier', TierEntity, 't', 't.id = m.tier_id')
       .where('i.program_id = :programId AND i.type = :type AND i.value = :value', { programId, type, value })
-      .getRawAndEntities<{ t_id: string | null; t_program_id: string; t_name: string; t_rank: number; t_qualifying_threshold: number; t_benefits: TierEntity['benefits'] }>();
-    const member = entities[0];
-    const row = rows[0];
-    if (!member || !row) return null;
-    const tier = row.t_id
-      ? Object.assign(new TierEntity(), { id: row.t_id, programId: row.t_program_id, name: row.t_name, rank: row.t_rank, qualifyingThreshold: row.t_qualifying_threshold, benefits: row.t_benefits })
-      : null;
-    return { member, tier };
+      .getOne()) as (MemberEntity & { tier?: TierEntity | null }) | null;
+    if (!found) return null;
+    const { tier = null, ...member } = found;
+    return { member: Object.assign(new MemberEntity(), member), tier };
   }
 
   /** Newest enrolment first. */
@@ -59,7 +49,7 @@ export class DirectoryService {
     const limit = pageSize(page.first);
     const after = decodeInstantIdCursor(page.after);
     const query = this.db.getRepository(ProgramEntity).createQueryBuilder('p');
-    if (!isOperator(viewer)) query.where('p.id = :id', { id: viewer.programId });
+    if (!canListEveryProgram(viewer)) query.where('p.id = :id', { id: viewer.programId });
     if (after) query.andWhere('(p.created_at, p.id) > (:at, :id2)', { at: after[0], id2: after[1] });
     const rows = await query.orderBy('p.created_at', 'ASC').addOrderBy('p.id', 'ASC').limit(limit + 1).getMany();
     return toConnection(rows, limit, (p) => encodeCursor([p.createdAt.toISOString(), p.id]));
@@ -94,13 +84,5 @@ export class DirectoryService {
   async memberBySubject(viewer: Viewer): Promise<MemberEntity | null> {
     if (viewer.kind !== 'MEMBER' || !viewer.subject || !viewer.programId) return null;
     return this.db.getRepository(MemberEntity).findOneBy({ programId: viewer.programId, subject: viewer.subject });
-  }
-
-  canReadProgram(viewer: Viewer, programId: string): boolean {
-    return canReadProgram(viewer, programId);
-  }
-
-  canManageMembers(viewer: Viewer, programId: string): boolean {
-    return canManageMembers(viewer, programId);
   }
 }

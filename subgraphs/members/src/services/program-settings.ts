@@ -1,6 +1,7 @@
 import { DomainError, forbidden, type Clock, type Viewer } from '@loyalty-graph/shared';
 import type { DataSource, EntityManager } from 'typeorm';
 import { canAdministerProgram } from '../domain/policy';
+import { programSettingsColumns, type ProgramSettingsRow } from '../entities/program-settings';
 import { NO_REFERRAL_BONUSES, validateReferralRules, type ReferralRules } from '../domain/referral';
 import { DEFAULT_TIER_RULES, periodAt, validateTierRules, type TierRules } from '../domain/tier-qualification';
 
@@ -13,18 +14,6 @@ export interface ProgramSettings {
 
 /** Unconfigured programs qualify by calendar year (periods anchored on 1 January). */
 const DEFAULT_ANCHOR = new Date('2000-01-01T00:00:00Z');
-
-export interface SettingsRow {
-  period_months: number;
-  period_anchor: Date;
-  downgrade: TierRules['downgrade'];
-  grace_days: number;
-  manual_mode: TierRules['manualMode'];
-  referral_trigger: ReferralRules['trigger'];
-  referrer_bonus: number;
-  referee_bonus: number;
-  updated_at: Date;
-}
 
 type Queryable = Pick<EntityManager, 'query'>;
 
@@ -41,8 +30,8 @@ export class ProgramSettingsService {
 
   /** In the order asked (a loader's batch). */
   async getMany(programIds: readonly string[], q: Queryable = this.db): Promise<ProgramSettings[]> {
-    const rows = (await q.query(`SELECT * FROM program_settings WHERE program_id = ANY($1::uuid[])`, [programIds])) as (SettingsRow & { program_id: string })[];
-    const byProgram = new Map(rows.map((row) => [row.program_id, row]));
+    const rows = (await q.query(`SELECT ${programSettingsColumns} FROM program_settings s WHERE s.program_id = ANY($1::uuid[])`, [programIds])) as ProgramSettingsRow[];
+    const byProgram = new Map(rows.map((row) => [row.programId, row]));
     return programIds.map((programId) => toSettings(programId, byProgram.get(programId)));
   }
 
@@ -98,12 +87,12 @@ export class ProgramSettingsService {
 }
 
 /** A program_settings row (or its columns joined onto another query, all null when unconfigured) as settings. */
-export function toSettings(programId: string, row: SettingsRow | undefined): ProgramSettings {
-  if (!row || row.period_months == null) return { programId, tiers: { ...DEFAULT_TIER_RULES, periodAnchor: DEFAULT_ANCHOR }, referrals: NO_REFERRAL_BONUSES, updatedAt: null };
+export function toSettings(programId: string, row: Omit<ProgramSettingsRow, 'programId'> | undefined): ProgramSettings {
+  if (!row || row.periodMonths == null) return { programId, tiers: { ...DEFAULT_TIER_RULES, periodAnchor: DEFAULT_ANCHOR }, referrals: NO_REFERRAL_BONUSES, updatedAt: null };
   return {
     programId,
-    tiers: { periodMonths: row.period_months, periodAnchor: row.period_anchor, downgrade: row.downgrade, graceDays: row.grace_days, manualMode: row.manual_mode },
-    referrals: { trigger: row.referral_trigger, referrerBonus: row.referrer_bonus, refereeBonus: row.referee_bonus },
-    updatedAt: row.updated_at,
+    tiers: { periodMonths: row.periodMonths, periodAnchor: row.periodAnchor, downgrade: row.downgrade, graceDays: row.graceDays, manualMode: row.manualMode },
+    referrals: { trigger: row.referralTrigger, referrerBonus: row.referrerBonus, refereeBonus: row.refereeBonus },
+    updatedAt: row.updatedAt,
   };
 }

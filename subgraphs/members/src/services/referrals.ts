@@ -4,19 +4,8 @@ import { membersEvents } from '@loyalty-graph/shared/contracts';
 import { emit } from '@loyalty-graph/shared/events';
 import type { EntityManager } from 'typeorm';
 import { normalizeReferralCode, paysBonuses, type ReferralTrigger } from '../domain/referral';
+import { referralColumns, type ReferralRow } from '../entities/referral';
 import type { ProgramSettings } from './program-settings';
-
-export interface ReferralRow {
-  id: string;
-  programId: string;
-  referrerId: string;
-  refereeId: string;
-  status: 'PENDING' | 'QUALIFIED';
-  referrerBonus: number | null;
-  refereeBonus: number | null;
-  createdAt: Date;
-  qualifiedAt: Date | null;
-}
 
 /**
  * Referrals: a friend enrols with a member's code; when the program's trigger happens (the
@@ -55,10 +44,10 @@ export class ReferralService {
   private async qualify(tx: EntityManager, refereeId: string, { programId, referrals: rules }: ProgramSettings, happened: ReferralTrigger): Promise<void> {
     if (!paysBonuses(rules)) return;
     const now = this.clock.now();
-    const [row] = await returning<{ id: string; referrerId: string }>(
+    const [row] = await returning<ReferralRow>(
       tx,
-      `UPDATE referrals SET status = 'QUALIFIED', referrer_bonus = $2, referee_bonus = $3, qualified_at = $4
-       WHERE referee_id = $1 AND status = 'PENDING' AND trigger = $5 RETURNING id, referrer_id AS "referrerId"`,
+      `UPDATE referrals AS r SET status = 'QUALIFIED', referrer_bonus = $2, referee_bonus = $3, qualified_at = $4
+       WHERE r.referee_id = $1 AND r.status = 'PENDING' AND r.trigger = $5 RETURNING ${referralColumns}`,
       [refereeId, rules.referrerBonus, rules.refereeBonus, now, happened],
     );
     if (!row) return;

@@ -1,6 +1,6 @@
 import type { Clock } from '@loyalty-graph/shared';
-import { type ledgerEvents, membersEvents, type TierChangeReason } from '@loyalty-graph/shared/contracts';
-import { emit, type ContractEvent } from '@loyalty-graph/shared/events';
+import type { ledgerEvents } from '@loyalty-graph/shared/contracts';
+import type { ContractEvent } from '@loyalty-graph/shared/events';
 import type { DataSource, EntityManager } from 'typeorm';
 import {
   atGraceEnd,
@@ -8,20 +8,17 @@ import {
   onPointsChanged,
   periodAt,
   type LadderTier,
-  type MemberTierState,
   type TierDecision,
 } from '../domain/tier-qualification';
-import { toSettings, type ProgramSettingsService, type SettingsRow } from './program-settings';
+import { memberTierColumns, type MemberTierRow } from '../entities/member';
+import { programSettingsColumns, type ProgramSettingsRow } from '../entities/program-settings';
+import { ladderColumns } from '../entities/tier';
+import { toSettings, type ProgramSettingsService } from './program-settings';
 import type { ReferralService } from './referrals';
+import { REASON_TEXT, recordTierChange } from './tier-changes';
 
-interface LockedMember extends MemberTierState {
-  id: string;
-  programId: string;
-  tierPeriodStart: Date;
-}
-
-const MEMBER_COLUMNS = `m.id, m.program_id AS "programId", m.tier_id AS "tierId", m.manual_tier_id AS "manualTierId", m.manual_until AS "manualUntil",
-  m.downgrade_due_at AS "downgradeDueAt", m.tier_period_start AS "tierPeriodStart"`;
+/** The settings joined onto the member's row; the member's own program id is the key. */
+const joinedSettingsColumns = programSettingsColumns.omit('programId');
 
 /** Members a job run takes per query; each is then evaluated in a transaction of its own. */
 const JOB_BATCH = 500;
@@ -44,13 +41,13 @@ export class TierService {
     const accrued = event.payload;
     // The member (locked), the program's settings and its ladder in one round trip: this runs for every purchase.
     const [row] = (await tx.query(
-      `SELECT ${MEMBER_COLUMNS}, s.period_months, s.period_anchor, s.downgrade, s.grace_days, s.manual_mode, s.referral_trigger, s.referrer_bonus, s.referee_bonus, s.updated_at,
-              (SELECT coalesce(json_agg(json_build_object('id', t.id, 'rank', t.rank, 'qualifyingThreshold', t.qualifying_threshold)), '[]') FROM tiers t WHERE t.program_id = m.program_id) AS ladder
+      `SELECT ${memberTierColumns}, ${joinedSettingsColumns},
+              (SELECT coalesce(json_agg(ladder), '[]') FROM (SELECT ${ladderColumns} FROM tiers t WHERE t.program_id = m.program_id) ladder) AS ladder
        FROM members m LEFT JOIN program_settings s ON s.program_id = m.program_id WHERE m.id = $1 FOR UPDATE OF m`,
       [accrued.memberId],
-    )) as (LockedMember & SettingsRow & { ladder: LadderTier[] })[];
+    )) as (MemberTierRow & Omit<ProgramSettingsRow, 'programId'> & { ladder: LadderTier[] })[];
     if (!row) throw new Error(`unknown member ${accrued.memberId}`);
-    const member: LockedMember = row;
+    const member: MemberTierRow = row;
     const settings = toSettings(member.programId, row);
     const now = this.clock.now();
     const earnedAt = new Date(accrued.occurredAt);
@@ -163,7 +160,7 @@ export class TierService {
     });
   }
 
-  private async apply(tx: EntityManager, member: LockedMember, ladder: LadderTier[], decision: TierDecision, why: string): Promise<void> {
+  private async apply(tx: EntityManager, member: MemberTierRow, ladder: LadderTier[], decision: TierDecision, why: string): Promise<void> {
     const now = this.clock.now();
     if (decision.kind === 'SCHEDULE_DOWNGRADE' || decision.kind === 'CANCEL_DOWNGRADE') {
       await tx.query(`UPDATE members SET downgrade_due_at = $2, updated_at = $3 WHERE id = $1`, [member.id, decision.kind === 'SCHEDULE_DOWNGRADE' ? decision.dueAt : null, now]);
@@ -185,18 +182,15 @@ export class TierService {
   }
 
   /** An event about a member this subgraph does not know is a bug somewhere: fail it, so it is dead-lettered and seen. */
-  private async lock(tx: EntityManager, memberId: string): Promise<LockedMember> {
+  private async lock(tx: EntityManager, memberId: string): Promise<MemberTierRow> {
     const member = await this.claim(tx, memberId, 'FOR UPDATE');
     if (!member) throw new Error(`unknown member ${memberId}`);
     return member;
   }
 
   /** The member's row, locked, when it meets the condition (a job's re-check under the lock). */
-  private async claim(tx: EntityManager, memberId: string, condition: string, params: unknown[] = []): Promise<LockedMember | null> {
-    const [row] = (await tx.query(
-      `SELECT ${MEMBER_COLUMNS} FROM members m WHERE m.id = $1 ${condition}`,
-      [memberId, ...params],
-    )) as LockedMember[];
+  private async claim(tx: EntityManager, memberId: string, condition: string, params: unknown[] = []): Promise<MemberTierRow | null> {
+    const [row] = (await tx.query(`SELECT ${memberTierColumns} FROM members m WHERE m.id = $1 ${condition}`, [memberId, ...params])) as MemberTierRow[];
     return row ?? null;
   }
 
@@ -210,55 +204,6 @@ export class TierService {
   }
 
   private async ladder(q: Pick<EntityManager, 'query'>, programId: string): Promise<LadderTier[]> {
-    return (await q.query(`SELECT id, rank, qualifying_threshold AS "qualifyingThreshold" FROM tiers WHERE program_id = $1`, [programId])) as LadderTier[];
+    return (await q.query(`SELECT ${ladderColumns} FROM tiers t WHERE t.program_id = $1`, [programId])) as LadderTier[];
   }
-}
-
-const REASON_TEXT: Record<TierChangeReason, string> = {
-  QUALIFIED: 'Qualified',
-  PERIOD_END: 'Period ended below the tier’s threshold',
-  GRACE_ENDED: 'Grace period ended below the tier’s threshold',
-  MANUAL: 'Set by an agent',
-};
-
-/**
- * Every tier change, automatic or manual: a history row and a TierChanged event, in the caller's
- * transaction. The ladder, when the caller has it at hand, saves reading the two tiers' ranks;
- * `updateMember` moves the member's tier (and clears a pending downgrade) in the same statement.
- */
-export async function recordTierChange(
-  tx: EntityManager,
-  change: {
-    programId: string;
-    memberId: string;
-    fromTierId: string | null;
-    toTierId: string | null;
-    reason: TierChangeReason;
-    text: string;
-    changedBy: string | null;
-    at: Date;
-    ladder?: LadderTier[];
-    updateMember?: boolean;
-    /** False when only the history changes (an agent pinned the tier the member has). */
-    announce?: boolean;
-  },
-): Promise<void> {
-  await tx.query(
-    `WITH moved AS (UPDATE members SET tier_id = $3, downgrade_due_at = NULL, updated_at = $8 WHERE id = $1 AND $9::boolean)
-     INSERT INTO tier_changes (member_id, from_tier_id, to_tier_id, reason, reason_code, source, changed_by, changed_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-    [change.memberId, change.fromTierId, change.toTierId, change.text, change.reason, change.reason === 'MANUAL' ? 'MANUAL' : 'AUTOMATIC', change.changedBy, change.at, change.updateMember ?? false],
-  );
-  if (change.announce === false) return;
-  const ranks = change.ladder ?? ((await tx.query(`SELECT id, rank FROM tiers WHERE id = ANY($1::uuid[])`, [[change.fromTierId, change.toTierId].filter(Boolean)])) as { id: string; rank: number }[]);
-  const rank = (id: string | null) => ranks.find((t) => t.id === id)?.rank ?? -1;
-  const payload = {
-    programId: change.programId,
-    memberId: change.memberId,
-    fromTierId: change.fromTierId,
-    toTierId: change.toTierId,
-    direction: rank(change.toTierId) > rank(change.fromTierId) ? ('UP' as const) : ('DOWN' as const),
-    reason: change.reason,
-    changedAt: change.at.toISOString(),
-  };
-  await emit(tx, membersEvents, [{ type: 'TierChanged', payload }], change.at);
 }

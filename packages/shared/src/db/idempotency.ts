@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
-import { conflict, InputError } from '@loyalty-graph/shared';
-import { isConnectionLoss } from '@loyalty-graph/shared/db';
-import type { DataSource, EntityManager } from 'typeorm';
+import type { DataSource, EntityManager, MigrationInterface, QueryRunner } from 'typeorm';
+import type { Clock } from '../clock';
+import { conflict, InputError } from '../errors';
+import { isConnectionLoss } from './database';
 
 /**
  * Exactly-once writes. The key row and the effect commit in one transaction:
@@ -10,7 +11,7 @@ import type { DataSource, EntityManager } from 'typeorm';
  * - an attempt that failed (business rule, crash, killed connection) left nothing behind, so the
  *   client may retry it with the same key.
  * Two requests with one key at the same moment: the second waits on the key's unique index until
- * the first commits, then replays its result.
+ * the first commits, then replays its result. Keys are scoped per program.
  */
 export interface IdempotentRequest {
   programId: string;
@@ -33,33 +34,33 @@ export async function idempotent<T extends Record<string, unknown>>(
   db: DataSource,
   request: IdempotentRequest,
   work: (tx: EntityManager) => Promise<T>,
-  now: () => Date,
+  clock: Clock,
 ): Promise<{ result: T; replayed: boolean }> {
   validateKey(request.key);
   const hash = requestHash(request.operation, request.input);
   return withRetries(
     () =>
-    db.transaction(async (tx) => {
-      const claimed = (await tx.query(
-        `INSERT INTO idempotency_keys (program_id, key, operation, request_hash, result, created_at)
-         VALUES ($1, $2, $3, $4, 'null', $5) ON CONFLICT DO NOTHING RETURNING key`,
-        [request.programId, request.key, request.operation, hash, now()],
-      )) as unknown[];
-      if (claimed.length === 0) {
-        const [previous] = (await tx.query(`SELECT operation, request_hash, result FROM idempotency_keys WHERE program_id = $1 AND key = $2`, [request.programId, request.key])) as {
-          operation: string;
-          request_hash: string;
-          result: T;
-        }[];
-        if (!previous || previous.operation !== request.operation || previous.request_hash !== hash) {
-          throw conflict(`idempotencyKey ${request.key} was already used for a different request`);
+      db.transaction(async (tx) => {
+        const claimed = (await tx.query(
+          `INSERT INTO idempotency_keys (program_id, key, operation, request_hash, result, created_at)
+           VALUES ($1, $2, $3, $4, 'null', $5) ON CONFLICT DO NOTHING RETURNING key`,
+          [request.programId, request.key, request.operation, hash, clock.now()],
+        )) as unknown[];
+        if (claimed.length === 0) {
+          const [previous] = (await tx.query(`SELECT operation, request_hash, result FROM idempotency_keys WHERE program_id = $1 AND key = $2`, [request.programId, request.key])) as {
+            operation: string;
+            request_hash: string;
+            result: T;
+          }[];
+          if (!previous || previous.operation !== request.operation || previous.request_hash !== hash) {
+            throw conflict(`idempotencyKey ${request.key} was already used for a different request`);
+          }
+          return { result: previous.result, replayed: true };
         }
-        return { result: previous.result, replayed: true };
-      }
-      const result = await work(tx);
-      await tx.query(`UPDATE idempotency_keys SET result = $3 WHERE program_id = $1 AND key = $2`, [request.programId, request.key, JSON.stringify(result)]);
-      return { result, replayed: false };
-    }),
+        const result = await work(tx);
+        await tx.query(`UPDATE idempotency_keys SET result = $3 WHERE program_id = $1 AND key = $2`, [request.programId, request.key, JSON.stringify(result)]);
+        return { result, replayed: false };
+      }),
     // A lost connection: whether or not the first attempt committed, running it again is safe (the
     // key is there and the stored result comes back, or nothing happened and it runs now).
     isConnectionLoss,
@@ -98,4 +99,31 @@ function stableJson(value: unknown): string {
     return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${stableJson(v)}`).join(',')}}`;
   }
   return JSON.stringify(value ?? null);
+}
+
+/**
+ * The keys' table, for a subgraph that lists this migration among its own. One row per key,
+ * written in the same transaction as the effect: a committed key always has its effect, a
+ * rolled-back attempt leaves neither (so it may be retried). The ledger does not list it: its
+ * table of the same shape came earlier, with its core migration.
+ */
+export class IdempotencyKeys1764600000000 implements MigrationInterface {
+  name = 'IdempotencyKeys1764600000000';
+
+  async up(q: QueryRunner): Promise<void> {
+    await q.query(`
+      CREATE TABLE idempotency_keys (
+        program_id uuid NOT NULL,
+        key text NOT NULL,
+        operation text NOT NULL,
+        request_hash text NOT NULL,
+        result jsonb NOT NULL,
+        created_at timestamptz NOT NULL,
+        PRIMARY KEY (program_id, key)
+      )`);
+  }
+
+  async down(q: QueryRunner): Promise<void> {
+    await q.query(`DROP TABLE idempotency_keys`);
+  }
 }

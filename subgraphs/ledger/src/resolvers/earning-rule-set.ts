@@ -1,0 +1,14 @@
+import type { EarningRuleSetResolvers } from '../generated/resolvers';
+
+/** Published rules are stored as one JSON document per version. */
+export const EarningRuleSet: EarningRuleSetResolvers = {
+  currency: (set) => set.rules.currency,
+  basePoints: (set) => set.rules.basePoints,
+  perAmount: (set) => set.rules.perAmount,
+  rounding: (set) => set.rules.rounding,
+  minimumSpend: (set) => set.rules.minimumSpend,
+  multipliers: (set) => set.rules.multipliers,
+  campaigns: (set) => set.rules.campaigns.map((c) => ({ ...c, startsAt: new Date(c.startsAt), endsAt: new Date(c.endsAt) })),
+  caps: (set) => set.rules.caps,
+  discountPercent: (set) => set.rules.discountPercent,
+};
