@@ -1,5 +1,6 @@
 import type { DataSource, EntityManager, MigrationInterface, QueryRunner } from 'typeorm';
 import { membersEvents } from '../contracts/members';
+import { selectList } from '../db';
 import { consume, type Consumption } from '../events/contract';
 import { isUuid } from '../ids';
 import type { EventEnvelope } from '../events/envelope';
@@ -15,6 +16,8 @@ export interface MemberSnapshot {
   status: 'ACTIVE' | 'SUSPENDED' | 'CLOSED';
   tierId: string | null;
 }
+
+const snapshotColumns = selectList<MemberSnapshot>({ id: 'member_id', programId: 'program_id', status: 'status', tierId: 'tier_id' });
 
 /** Ids → snapshots in the same order, null for members nobody knows. */
 export type MemberDirectory = (ids: readonly string[]) => Promise<(MemberSnapshot | null)[]>;
@@ -84,10 +87,7 @@ export function memberSnapshotConsumption(): Consumption {
  */
 export function snapshotDirectory(db: DataSource, readThrough: MemberDirectory): MemberDirectory {
   return async (ids) => {
-    const rows = (await db.query(
-      `SELECT member_id AS id, program_id AS "programId", status, tier_id AS "tierId" FROM member_snapshots WHERE member_id = ANY($1::uuid[])`,
-      [ids.filter(isUuid)],
-    )) as MemberSnapshot[];
+    const rows = (await db.query(`SELECT ${snapshotColumns} FROM member_snapshots WHERE member_id = ANY($1::uuid[])`, [ids.filter(isUuid)])) as MemberSnapshot[];
     const found = new Map<string, MemberSnapshot | null>(rows.map((row) => [row.id, row]));
     const missing = [...new Set(ids.filter((id) => isUuid(id) && !found.has(id)))];
     if (missing.length) {
