@@ -8,6 +8,7 @@ import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { ROOT } from '../scripts/lib/services';
 import { eventsScenario } from './events';
+import { gatewayScenario } from './gateway';
 import { ledgerScenario } from './ledger';
 import { membersScenario } from './members';
 
@@ -15,6 +16,7 @@ const SCENARIOS: Record<string, () => Promise<Record<string, unknown>>> = {
   members: membersScenario,
   ledger: ledgerScenario,
   events: eventsScenario,
+  gateway: () => gatewayScenario(),
 };
 
 async function main(): Promise<void> {

@@ -16,6 +16,13 @@ export interface BenchStack {
   serverUrl: string;
   gatewayUrl: string;
   programId: string;
+  /** The demo program's e-mail domain (member1@<domain> …). */
+  emailDomain: string;
+  /** Each subgraph's URL, by name, and the secret of the internal viewer token they trust. */
+  subgraphUrls: Record<string, string>;
+  internalSecret: string;
+  /** Stops the gateway and starts it again on the same port (a deploy; the cold-start figures). */
+  restartGateway(): Promise<void>;
   /** The demo program's members, in id order. */
   memberIds: string[];
   tokens: DevTokenIssuer;
@@ -66,9 +73,12 @@ export async function startStack(options: { members: number; postgresSettings?: 
   writeFileSync(supergraphPath, composeSupergraph(SUBGRAPHS.map((m) => ({ name: m.name, typeDefs: m.typeDefs, url: urls[m.name]! }))));
   const gatewayPort = await freePort();
   const gatewayUrl = `http://127.0.0.1:${gatewayPort}/graphql`;
-  const gateway = spawnService('gateway', 'gateway/dist/main.mjs', { ...env, PORT: String(gatewayPort), SUPERGRAPH_PATH: supergraphPath, JWT_SECRET: jwtSecret });
-  services.set('gateway', gateway);
-  await gateway.ready(gatewayUrl);
+  const startGateway = async () => {
+    const gateway = spawnService('gateway', 'gateway/dist/main.mjs', { ...env, PORT: String(gatewayPort), SUPERGRAPH_PATH: supergraphPath, JWT_SECRET: jwtSecret, JWT_ISSUER: 'loyalty-graph-dev', JWT_AUDIENCE: 'loyalty-graph' });
+    services.set('gateway', gateway);
+    await gateway.ready(gatewayUrl);
+  };
+  await startGateway();
   // The seed announced every member; measuring starts once the ledger's member snapshots hold them all.
   const ledgerClient = new pg.Client({ connectionString: databaseUrl(serverUrl, 'ledger') });
   const membersClient = new pg.Client({ connectionString: databaseUrl(serverUrl, 'members') });
@@ -84,6 +94,13 @@ export async function startStack(options: { members: number; postgresSettings?: 
     serverUrl,
     gatewayUrl,
     programId: program!.id,
+    emailDomain: program!.emailDomain,
+    subgraphUrls: urls,
+    internalSecret,
+    async restartGateway() {
+      await services.get('gateway')?.stop();
+      await startGateway();
+    },
     memberIds,
     tokens: createDevTokenIssuer({ secret: jwtSecret, issuer: 'loyalty-graph-dev', audience: 'loyalty-graph' }),
     async stopSubgraph(name) {

@@ -20,6 +20,8 @@ const Env = z
     JWKS_URL: z.url().optional(),
     /** Opt in to @apollo/gateway's usage metrics sent to Apollo (off by default). */
     APOLLO_TELEMETRY: z.enum(['on', 'off']).default('off'),
+    /** Warm up before /ready answers; on by default in production (see warm-up.ts). */
+    GATEWAY_WARM_UP: z.enum(['on', 'off']).optional(),
   })
   .refine((env) => env.SUBGRAPHS || env.SUPERGRAPH_PATH, { message: 'set SUBGRAPHS (development) or SUPERGRAPH_PATH (production)' })
   .refine((env) => env.JWT_SECRET || env.JWKS_URL, { message: 'set JWKS_URL (production) or JWT_SECRET (development)' });
@@ -38,6 +40,7 @@ async function main(): Promise<void> {
       logger,
       development: !production,
       apolloTelemetry: env.APOLLO_TELEMETRY === 'on',
+      warmUp: (env.GATEWAY_WARM_UP ?? (production ? 'on' : 'off')) === 'on',
     },
     env.PORT,
   );

@@ -1,0 +1,218 @@
+import { randomUUID } from 'node:crypto';
+import { createViewerSigner, VIEWER_HEADER, type Viewer } from '@loyalty-graph/shared';
+import { cpuSeconds, load, type LoadResult } from './lib';
+import { graphql, startStack, type BenchStack } from './stack';
+
+const CONNECTIONS = Number(process.env['BENCH_CONNECTIONS'] ?? 32);
+const SECONDS = Number(process.env['BENCH_SECONDS'] ?? 8);
+const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 3);
+const IDLE_SECONDS = Number(process.env['BENCH_IDLE_SECONDS'] ?? 60);
+
+const LOOKUP = `query LookUp($programId: ID!, $value: String!) {
+  memberByIdentifier(programId: $programId, type: EMAIL, value: $value) { id status firstName tier { name rank } }
+}`;
+/** A member's home screen: profile and tier from members, points from the ledger. */
+const DASHBOARD = `query Dashboard {
+  me { id firstName status tier { name rank } points { available pending held lifetimeEarned statusPoints } }
+}`;
+const RECORD = `mutation Record($input: RecordPurchaseInput!) { recordPurchase(input: $input) { purchase { id points } userErrors { code } } }`;
+
+/** A way to reach the graph: our gateway, a subgraph called directly, or another gateway. */
+export interface GatewayTarget {
+  name: string;
+  url: string;
+  /** The process whose CPU time is charged to the gateway (none for a direct call). */
+  pid?: number;
+  /** Headers for the caller (a JWT for gateways, the internal viewer token for a subgraph). */
+  headers(caller: BenchCaller): Promise<Record<string, string>>;
+  /** Which scenarios it serves (a subgraph alone cannot answer a two-subgraph dashboard). */
+  serves: (scenario: string) => boolean;
+  stop?: () => Promise<void>;
+}
+
+export interface BenchCaller {
+  viewer: Viewer;
+  jwt: string;
+}
+
+/** Other gateways (Hive Gateway) plug in here; see bench/hive.ts. */
+export type ExtraTargets = (stack: BenchStack, internalSecret: string) => Promise<GatewayTarget[]>;
+
+interface Scenario {
+  name: string;
+  caller: BenchCaller;
+  /** Request bodies: rotated over, or made fresh per request (unique idempotency keys). */
+  bodies: string[];
+  body?: () => string;
+  /** The answer must carry real data, or the figures would measure error handling. */
+  check: (data: Record<string, unknown>) => boolean;
+}
+
+/**
+ * `pnpm bench gateway`: the same three requests — a member lookup (members only), a member's
+ * dashboard (members and ledger) and a purchase (ledger, a write) — straight to the subgraph, through
+ * our gateway and through the other gateways, in alternating rounds of one run. For every gateway
+ * it reports requests/s, p50/p99 and the CPU milliseconds the gateway process spent per request
+ * (its utime + stime from /proc over the round, divided by the requests answered), then the CPU per
+ * request in the first seconds after a restart (the cold penalty).
+ */
+export async function gatewayScenario(extra?: ExtraTargets): Promise<Record<string, unknown>> {
+  const stack = await startStack({ members: 2_000 });
+  const targets: GatewayTarget[] = [];
+  try {
+    const programId = stack.programId;
+    const admin = { authorization: `Bearer ${await stack.tokens.staff({ programId, roles: ['ADMIN'], subject: 'bench-admin' })}` };
+    await graphql(stack.gatewayUrl, admin, `mutation($p: ID!) { publishEarningRules(input: { programId: $p, currency: "EUR", basePoints: 1, perAmount: "1.00", rounding: FLOOR }) { ruleSet { version } } }`, { p: programId });
+
+    const agentViewer: Viewer = { kind: 'STAFF', subject: 'bench-agent', programId, memberId: null, partnerId: null, roles: ['AGENT'], scopes: [] };
+    const agent: BenchCaller = { viewer: agentViewer, jwt: await stack.tokens.staff({ programId, roles: ['AGENT'], subject: 'bench-agent' }) };
+    const memberId = stack.memberIds[0]!;
+    const memberViewer: Viewer = { kind: 'MEMBER', subject: 'bench-member', programId, memberId, partnerId: null, roles: [], scopes: [] };
+    const member: BenchCaller = { viewer: memberViewer, jwt: await stack.tokens.member({ programId, memberId, subject: 'bench-member' }) };
+
+    const sign = createViewerSigner(stack.internalSecret);
+    const subgraphTarget = (name: string, scenarios: string[]): GatewayTarget => ({
+      name: `direct ${name}`,
+      url: stack.subgraphUrls[name]!,
+      headers: async (caller) => ({ [VIEWER_HEADER]: await sign(caller.viewer) }),
+      serves: (scenario) => scenarios.includes(scenario),
+    });
+    targets.push(
+      { name: 'our gateway', url: stack.gatewayUrl, pid: stack.pids()['gateway'], headers: async (caller) => ({ authorization: `Bearer ${caller.jwt}` }), serves: () => true },
+      subgraphTarget('members', ['lookup']),
+      subgraphTarget('ledger', ['purchase']),
+      ...(extra ? await extra(stack, stack.internalSecret) : []),
+    );
+
+    let n = 0;
+    const purchase = () => {
+      const id = randomUUID();
+      const basket = { currency: 'EUR', channel: 'STORE', lines: [{ lineId: '1', sku: 'DIESEL', category: 'fuel', quantity: 1, amount: '42.50' }] };
+      return JSON.stringify({ query: RECORD, variables: { input: { idempotencyKey: `bench-${id}`, memberId: stack.memberIds[++n % stack.memberIds.length], source: 'bench', externalId: id, basket } } });
+    };
+    const scenarios: Scenario[] = [
+      {
+        name: 'lookup',
+        caller: agent,
+        bodies: Array.from({ length: 2_000 }, (_, i) => JSON.stringify({ query: LOOKUP, variables: { programId, value: `member${i + 1}@${stack.emailDomain}` } })),
+        check: (data) => Boolean((data['memberByIdentifier'] as { id?: string } | null)?.id),
+      },
+      {
+        name: 'dashboard',
+        caller: member,
+        bodies: [JSON.stringify({ query: DASHBOARD })],
+        check: (data) => {
+          const me = data['me'] as { id?: string; points?: { available?: number } | null } | null;
+          return Boolean(me?.id) && typeof me?.points?.available === 'number';
+        },
+      },
+      { name: 'purchase', caller: agent, bodies: [], body: purchase, check: (data) => Boolean((data['recordPurchase'] as { purchase?: { id?: string } } | null)?.purchase?.id) },
+    ];
+
+    // Every target must answer every scenario it serves with real data before anything is measured.
+    for (const scenario of scenarios) {
+      for (const target of targets.filter((t) => t.serves(scenario.name))) {
+        const body = scenario.body ? scenario.body() : scenario.bodies[0]!;
+        const response = await fetch(target.url, { method: 'POST', headers: { 'content-type': 'application/json', ...(await target.headers(scenario.caller)) }, body });
+        const answer = (await response.json()) as { data?: Record<string, unknown>; errors?: unknown };
+        if (!answer.data || !scenario.check(answer.data) || answer.errors) throw new Error(`${target.name} did not answer ${scenario.name}: ${JSON.stringify(answer)}`);
+      }
+    }
+
+    const cold = await coldPenalty(stack, scenarios[0]!, targets[0]!);
+
+    const results: Record<string, Record<string, Measured[]>> = {};
+    console.log(`${ROUNDS} alternating rounds of ${SECONDS}s at ${CONNECTIONS} connections per scenario and target`);
+    for (const scenario of scenarios) {
+      const serving = targets.filter((t) => t.serves(scenario.name));
+      results[scenario.name] = Object.fromEntries(serving.map((t) => [t.name, []]));
+      // Warm every target on this request first, so no round pays for another's JIT.
+      for (const target of serving) await measure(target, scenario, 2);
+      for (let round = 0; round < ROUNDS; round++) {
+        // Alternate the order so no target always runs right after the same neighbour.
+        const order = round % 2 === 0 ? serving : [...serving].reverse();
+        for (const target of order) {
+          const measured = await measure(target, scenario, SECONDS);
+          results[scenario.name]![target.name]!.push(measured);
+          console.log(`${scenario.name} round ${round + 1} ${target.name}: ${measured.requestsPerSecond}/s p50 ${measured.latencyP50Ms} ms p99 ${measured.latencyP99Ms} ms${measured.cpuMsPerRequest !== null ? `, ${measured.cpuMsPerRequest} ms CPU/request` : ''}${measured.errors + measured.non2xx ? `, ${measured.errors + measured.non2xx} failed` : ''}`);
+        }
+      }
+    }
+
+    const summary = Object.fromEntries(
+      Object.entries(results).map(([scenario, byTarget]) => [
+        scenario,
+        Object.fromEntries(
+          Object.entries(byTarget).map(([target, rounds]) => [
+            target,
+            {
+              requestsPerSecond: median(rounds.map((r) => r.requestsPerSecond)),
+              latencyP50Ms: median(rounds.map((r) => r.latencyP50Ms)),
+              latencyP99Ms: median(rounds.map((r) => r.latencyP99Ms)),
+              cpuMsPerRequest: rounds[0]!.cpuMsPerRequest === null ? null : median(rounds.map((r) => r.cpuMsPerRequest!)),
+              failed: rounds.reduce((s, r) => s + r.errors + r.non2xx, 0),
+            },
+          ]),
+        ),
+      ]),
+    );
+    const ours = (scenario: string) => (summary[scenario] as Record<string, { cpuMsPerRequest: number | null }>)['our gateway']!.cpuMsPerRequest!;
+    return {
+      connections: CONNECTIONS,
+      secondsPerRound: SECONDS,
+      rounds: ROUNDS,
+      summary,
+      coldStart: cold,
+      aims: { warmCpuMsPerSingleSubgraphRequest: 0.6, warmCpuMsPerDashboard: 1.5, coldPenaltyAfterReady: 'none' },
+      aimsMet: { lookup: ours('lookup') <= 0.6, dashboard: ours('dashboard') <= 1.5, purchase: ours('purchase') <= 0.6 },
+      detail: results,
+      note: 'Medians of alternating rounds. Load generator, gateways, subgraphs and PostgreSQL share 2 cores; CPU ms per request is the gateway process own utime+stime over the round divided by the requests answered.',
+    };
+  } finally {
+    for (const target of targets) await target.stop?.();
+    await stack.stop();
+  }
+}
+
+interface Measured extends LoadResult {
+  cpuMsPerRequest: number | null;
+}
+
+async function measure(target: GatewayTarget, scenario: Scenario, seconds: number): Promise<Measured> {
+  const headers = await target.headers(scenario.caller);
+  const before = target.pid ? cpuSeconds({ gateway: target.pid })['gateway']! : 0;
+  const result = await load({ url: target.url, headers, bodies: scenario.bodies, ...(scenario.body ? { body: scenario.body } : {}), connections: CONNECTIONS, seconds });
+  const after = target.pid ? cpuSeconds({ gateway: target.pid })['gateway']! : 0;
+  return { ...result, cpuMsPerRequest: target.pid ? Number((((after - before) * 1000) / Math.max(1, result.requests)).toFixed(3)) : null };
+}
+
+/**
+ * Restarts our gateway and measures CPU per request over its first seconds after /ready, in one-
+ * second slices: without a penalty the first slice costs what the tenth does.
+ */
+async function coldPenalty(stack: BenchStack, scenario: Scenario, ours: GatewayTarget): Promise<Record<string, unknown>> {
+  await stack.restartGateway();
+  ours.pid = stack.pids()['gateway'];
+  const slices: number[] = [];
+  for (let i = 0; i < 6; i++) slices.push((await measure(ours, scenario, 1)).cpuMsPerRequest!);
+  console.log(`cold start (${scenario.name}, CPU ms per request in the first six seconds after /ready): ${slices.join(', ')}`);
+  // Then idle, as a gateway does at night: V8 may have thrown compiled code away meanwhile.
+  await new Promise((resolve) => setTimeout(resolve, IDLE_SECONDS * 1000));
+  const afterIdle: number[] = [];
+  for (let i = 0; i < 3; i++) afterIdle.push((await measure(ours, scenario, 1)).cpuMsPerRequest!);
+  console.log(`after ${IDLE_SECONDS}s idle: ${afterIdle.join(', ')}`);
+  return {
+    scenario: scenario.name,
+    cpuMsPerRequestBySecondAfterReady: slices,
+    firstToLastRatio: Number((slices[0]! / slices[slices.length - 1]!).toFixed(2)),
+    idleSeconds: IDLE_SECONDS,
+    cpuMsPerRequestBySecondAfterIdle: afterIdle,
+    afterIdleToWarmRatio: Number((afterIdle[0]! / slices[slices.length - 1]!).toFixed(2)),
+  };
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid]! : Number(((sorted[mid - 1]! + sorted[mid]!) / 2).toFixed(3));
+}
