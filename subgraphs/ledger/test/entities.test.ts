@@ -90,3 +90,71 @@ describe('_entities for Charity', () => {
     expect(sub.statements.dataStatements()).toHaveLength(1);
   });
 });
+
+describe('_entities under the ledger’s policy', () => {
+  // Other subgraphs return references to the ledger's records (a reward order's hold, a settlement
+  // line's purchase, a charity): whoever the gateway resolves them for sees only what they may.
+  const memberId = randomUUID();
+  const otherProgram = randomUUID();
+  let refs: { purchase: string; hold: string; account: string; charity: string };
+  const ENTITIES = `query($representations: [_Any!]!) { _entities(representations: $representations) {
+    ... on Purchase { id points } ... on PointsHold { id points } ... on LedgerAccount { id kind } ... on Charity { id name } } }`;
+
+  beforeAll(async () => {
+    await sub.db.query(`INSERT INTO member_snapshots (member_id, program_id, status, tier_id, version, updated_at) VALUES ($1, $2, 'ACTIVE', NULL, 1, $3)`, [memberId, programId, sub.clock.now()]);
+    await admin.data(`mutation($input: AdjustPointsInput!) { adjustPoints(input: $input) { userErrors { code } } }`, {
+      input: { idempotencyKey: 'policy-adjust-1', memberId, points: 100, reasonCode: 'GOODWILL', comment: 'Welcome' },
+    });
+    const { recordPurchase } = await admin.data<{ recordPurchase: { purchase: { id: string } } }>(
+      `mutation($input: RecordPurchaseInput!) { recordPurchase(input: $input) { purchase { id } userErrors { code message } } }`,
+      { input: { idempotencyKey: 'policy-purchase-1', memberId, source: 'till', externalId: 'policy-1', basket: { currency: 'EUR', channel: 'STORE', lines: [{ lineId: '1', sku: 'A', category: 'food', quantity: 1, amount: '10.00' }] } } },
+    );
+    const { holdPoints } = await admin.data<{ holdPoints: { hold: { id: string } } }>(
+      `mutation($input: HoldPointsInput!) { holdPoints(input: $input) { hold { id } userErrors { code } } }`,
+      { input: { idempotencyKey: 'policy-hold-1', memberId, points: 10, reference: 'order-1' } },
+    );
+    const { createCharity } = await admin.data<{ createCharity: { charity: { id: string } } }>(
+      `mutation($input: CreateCharityInput!) { createCharity(input: $input) { charity { id } userErrors { code } } }`,
+      { input: { programId, name: 'Policy Shelter' } },
+    );
+    const account = (await sub.db.query(`SELECT id FROM accounts WHERE owner_id = $1 LIMIT 1`, [memberId])) as { id: string }[];
+    refs = { purchase: recordPurchase.purchase.id, hold: holdPoints.hold.id, account: account[0]!.id, charity: createCharity.charity.id };
+  });
+
+  const ask = async (viewer: Viewer, typename: string, id: string) => {
+    const caller = await sub.as(viewer);
+    return caller.send(ENTITIES, { representations: [{ __typename: typename, id }] });
+  };
+  const codes = (response: { errors?: { extensions?: { code?: string } }[] }) => (response.errors ?? []).map((e) => e.extensions?.code);
+
+  it('the member, their program’s agents and internal services read the member’s purchase, hold and account', async () => {
+    const viewers: Viewer[] = [
+      { ...ANONYMOUS, kind: 'MEMBER', programId, memberId, subject: 'idp|owner' },
+      { ...ANONYMOUS, kind: 'STAFF', programId, roles: ['AGENT'], subject: 'agent-1' },
+      serviceViewer('catalog'),
+    ];
+    for (const viewer of viewers) {
+      for (const [typename, id] of [['Purchase', refs.purchase], ['PointsHold', refs.hold], ['LedgerAccount', refs.account], ['Charity', refs.charity]] as const) {
+        const response = await ask(viewer, typename, id);
+        expect(codes(response), `${viewer.kind} reading ${typename}`).toEqual([]);
+        expect((response.data as { _entities: { id: string }[] })._entities[0]?.id).toBe(id);
+      }
+    }
+  });
+
+  it('anonymous callers, other members and other programs’ staff are refused every one of them', async () => {
+    const viewers: Viewer[] = [
+      ANONYMOUS,
+      { ...ANONYMOUS, kind: 'MEMBER', programId, memberId: randomUUID(), subject: 'idp|someone-else' },
+      { ...ANONYMOUS, kind: 'STAFF', programId: otherProgram, roles: ['ADMIN', 'AGENT'], subject: 'admin-elsewhere' },
+    ];
+    for (const viewer of viewers) {
+      for (const [typename, id] of [['Purchase', refs.purchase], ['PointsHold', refs.hold], ['LedgerAccount', refs.account]] as const) {
+        const response = await ask(viewer, typename, id);
+        expect(codes(response), `${viewer.kind} ${viewer.subject} reading ${typename}`).toEqual(['FORBIDDEN']);
+      }
+    }
+    // A program's charities are for its own members and staff.
+    for (const viewer of [viewers[0]!, viewers[2]!]) expect(codes(await ask(viewer, 'Charity', refs.charity))).toEqual(['FORBIDDEN']);
+  });
+});

@@ -7,6 +7,7 @@ import {
   canReadCharities,
   canReadEntry,
   canReadLedgerJobs,
+  canReadMemberRecord,
   canReadMemberPoints,
   canReadProgramLedger,
   canReinstateExpiry,
@@ -142,8 +143,25 @@ describe('an entry’s lines and author', () => {
 });
 
 describe('canReadAccount', () => {
-  it('lets services and viewers bound to no program read any account, others only their program’s', () => {
-    for (const viewer of [service, operator, member(), staff(['AGENT'])]) expect(canReadAccount(viewer, { programId: 'p1' })).toBe(true);
-    for (const viewer of [member({ programId: 'p2' }), staff(['ADMIN'], 'p2')]) expect(canReadAccount(viewer, { programId: 'p1' })).toBe(false);
+  const own = { programId: 'p1', kind: 'MEMBER_REWARD', ownerId: 'm1' };
+  const programs = { programId: 'p1', kind: 'CHARITY', ownerId: 'c1' };
+  it('lets services and platform operators read any account, staff their program’s, members their own and the program’s', () => {
+    for (const viewer of [service, operator, staff(['AGENT']), staff(['ANALYST'])]) expect(canReadAccount(viewer, own)).toBe(true);
+    expect(canReadAccount(member(), own)).toBe(true);
+    expect(canReadAccount(member({ memberId: 'm2' }), programs)).toBe(true);
+  });
+  it('refuses anonymous callers, other programs and other members’ accounts', () => {
+    for (const viewer of [ANONYMOUS, partner, member({ programId: 'p2' }), staff(['ADMIN'], 'p2'), member({ memberId: 'm2' }), member({ memberId: null })]) {
+      expect(canReadAccount(viewer, own)).toBe(false);
+    }
+    expect(canReadAccount(ANONYMOUS, programs)).toBe(false);
+  });
+});
+
+describe('canReadMemberRecord', () => {
+  it('reads a purchase or hold like its member’s points', () => {
+    const record = { memberId: 'm1', programId: 'p1' };
+    for (const viewer of [service, operator, member(), staff(['AGENT'])]) expect(canReadMemberRecord(viewer, record)).toBe(true);
+    for (const viewer of [ANONYMOUS, partner, member({ memberId: 'm2' }), staff(['AGENT'], 'p2'), staff(['FULFILMENT'])]) expect(canReadMemberRecord(viewer, record)).toBe(false);
   });
 });

@@ -68,7 +68,21 @@ export function canSeeWhoActed(viewer: Viewer, entry: { createdBy: string | null
   return viewer.kind !== 'MEMBER' || entry.createdBy === viewer.subject;
 }
 
-/** An account resolved by reference: services, and viewers bound to no program, see any; others only their program's. */
-export function canReadAccount(viewer: Viewer, account: { programId: string }): boolean {
-  return viewer.kind === 'SERVICE' || viewer.programId === null || viewer.programId === account.programId;
+/**
+ * An account resolved by reference (another subgraph returned it): services and platform operators
+ * see any; the program's staff its accounts; a member only their own accounts and the program's
+ * (a charity's pool they donate to). Anonymous callers and other programs see none: being bound to
+ * no program is not a licence to read every program's.
+ */
+export function canReadAccount(viewer: Viewer, account: { programId: string; kind: string; ownerId: string | null }): boolean {
+  if (viewer.kind === 'SERVICE' || isOperator(viewer)) return true;
+  if (viewer.programId !== account.programId) return false;
+  if (viewer.kind === 'STAFF') return true;
+  if (viewer.kind === 'MEMBER') return !account.kind.startsWith('MEMBER_') || (viewer.memberId !== null && account.ownerId === viewer.memberId);
+  return false;
+}
+
+/** A purchase or a hold resolved by reference is read like its member's points. */
+export function canReadMemberRecord(viewer: Viewer, record: { memberId: string; programId: string }): boolean {
+  return canReadMemberPoints(viewer, record.memberId, record.programId);
 }
