@@ -2,7 +2,7 @@ import { ApolloServer, type BaseContext } from '@apollo/server';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
 import { ApolloGateway, IntrospectAndCompose, RemoteGraphQLDataSource } from '@apollo/gateway';
-import { createViewerSigner, depthLimit, errorLoggingPlugin, maskInternalError, REQUEST_ID_HEADER, serveGraphQL, serviceViewer, VIEWER_HEADER, type Logger, type RunningGraphQLServer, type Viewer } from '@loyalty-graph/shared';
+import { createViewerSigner, depthLimit, errorLoggingPlugin, maskInternalError, REQUEST_ID_HEADER, serveGraphQL, serviceViewer, VIEWER_HEADER, type CorsConfig, type Logger, type RunningGraphQLServer, type Viewer } from '@loyalty-graph/shared';
 import type { Authenticate } from './auth';
 import { createHttpFetcher } from './http-fetcher';
 
@@ -26,6 +26,8 @@ export interface GatewayOptions {
    * (AWS, GCP, Azure) to describe the host first. Off unless an operator opts in.
    */
   apolloTelemetry?: boolean;
+  /** Other origins whose pages may call (main.ts reads CORS_ORIGINS); none when absent. */
+  cors?: CorsConfig;
 }
 
 /** Shown in Apollo Sandbox on first visit: the till's lookup. */
@@ -90,6 +92,7 @@ export async function startGateway(options: GatewayOptions, port: number): Promi
     port,
     host: options.development ? '127.0.0.1' : '0.0.0.0',
     ready: async () => loaded,
+    cors: options.cors,
     context: async ({ req, requestId }) => ({ viewer: await options.authenticate(req.headers.authorization), requestId }),
   });
   options.logger.info('gateway listening', { url: server.url });
