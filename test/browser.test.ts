@@ -25,7 +25,7 @@ if (!hasChromium) {
 /** The front-end: its script calls the gateway with fetch and the member's bearer token. */
 const PAGE = `<!doctype html>
 <html><head><meta charset="utf-8"><title>Loyalty front-end</title></head>
-<body><p id="out"></p><script>
+<body><script>
   window.callGateway = async (url, token, query, init = {}) => {
     try {
       const response = await fetch(url, {
