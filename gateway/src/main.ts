@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { createLogger, envFields, exitOnError, onShutdown, parseEnv, parseServiceList } from '@loyalty-graph/shared';
+import { corsConfigFromEnv, corsOriginsField, createLogger, envFields, exitOnError, onShutdown, parseEnv, parseServiceList } from '@loyalty-graph/shared';
 import { createAuthenticator } from './auth';
 import { startGateway } from './server';
 
@@ -22,6 +22,8 @@ const Env = z
     APOLLO_TELEMETRY: z.enum(['on', 'off']).default('off'),
     /** Warm up before /ready answers; on by default in production (see warm-up.ts). */
     GATEWAY_WARM_UP: z.enum(['on', 'off']).optional(),
+    /** Browser origins allowed to call, comma-separated; see corsConfigFromEnv for the defaults. */
+    CORS_ORIGINS: corsOriginsField(),
   })
   .refine((env) => env.SUBGRAPHS || env.SUPERGRAPH_PATH, { message: 'set SUBGRAPHS (development) or SUPERGRAPH_PATH (production)' })
   .refine((env) => env.JWT_SECRET || env.JWKS_URL, { message: 'set JWKS_URL (production) or JWT_SECRET (development)' });
@@ -41,6 +43,7 @@ async function main(): Promise<void> {
       development: !production,
       apolloTelemetry: env.APOLLO_TELEMETRY === 'on',
       warmUp: (env.GATEWAY_WARM_UP ?? (production ? 'on' : 'off')) === 'on',
+      cors: corsConfigFromEnv(env.CORS_ORIGINS, production),
     },
     env.PORT,
   );

@@ -2,7 +2,7 @@ import { ApolloServer, type BaseContext } from '@apollo/server';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
 import { ApolloGateway, IntrospectAndCompose, RemoteGraphQLDataSource } from '@apollo/gateway';
-import { createViewerSigner, depthLimit, errorLoggingPlugin, maskInternalError, REQUEST_ID_HEADER, serveGraphQL, serviceViewer, VIEWER_HEADER, type Logger, type RunningGraphQLServer, type Viewer } from '@loyalty-graph/shared';
+import { createViewerSigner, depthLimit, errorLoggingPlugin, maskInternalError, REQUEST_ID_HEADER, serveGraphQL, serviceViewer, VIEWER_HEADER, type CorsConfig, type Logger, type RunningGraphQLServer, type Viewer } from '@loyalty-graph/shared';
 import type { Authenticate } from './auth';
 import { createHttpFetcher } from './http-fetcher';
 import { createWarmUp } from './warm-up';
@@ -32,6 +32,8 @@ export interface GatewayOptions {
    * cost about twice the CPU per request (see warm-up.ts). Off in tests, which start many gateways.
    */
   warmUp?: boolean;
+  /** Other origins whose pages may call (main.ts reads CORS_ORIGINS); none when absent. */
+  cors?: CorsConfig;
 }
 
 /** Shown in Apollo Sandbox on first visit: the till's lookup. */
@@ -99,6 +101,7 @@ export async function startGateway(options: GatewayOptions, port: number): Promi
     port,
     host: options.development ? '127.0.0.1' : '0.0.0.0',
     ready: async () => loaded && warmed,
+    cors: options.cors,
     context: async ({ req, requestId }) => ({ viewer: await authenticate(req.headers.authorization), requestId }),
   });
   options.logger.info('gateway listening', { url: server.url });

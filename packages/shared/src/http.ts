@@ -3,6 +3,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { HeaderMap, type ApolloServer, type BaseContext } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
+import { handleCors, type CorsConfig } from './cors';
 import { REQUEST_ID_HEADER } from './viewer';
 
 /** Requests larger than this are refused before parsing: GraphQL operations are small. */
@@ -20,6 +21,8 @@ export interface GraphQLHttpOptions<TContext extends BaseContext> {
   ready: () => Promise<boolean>;
   /** Other endpoints by path (a producer's event feed), served before GraphQL. */
   routes?: Record<string, (req: IncomingMessage, res: ServerResponse, url: URL) => Promise<void>>;
+  /** Browser-facing servers only (the gateway): which other origins may call (`cors.ts`). */
+  cors?: CorsConfig;
 }
 
 /**
@@ -49,6 +52,7 @@ async function handle<TContext extends BaseContext>(
   const headerId = req.headers[REQUEST_ID_HEADER];
   const requestId = typeof headerId === 'string' && /^[\w.:-]{1,100}$/.test(headerId) ? headerId : randomUUID();
   res.setHeader(REQUEST_ID_HEADER, requestId);
+  if (options.cors && handleCors(options.cors, req, res)) return;
 
   if (url.pathname === '/health') return json(res, 200, { status: 'ok' });
   if (url.pathname === '/ready') {

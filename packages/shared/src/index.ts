@@ -4,6 +4,7 @@
  */
 export * from './access';
 export * from './clock';
+export * from './cors';
 export * from './depth-limit';
 export * from './env';
 export * from './error-masking';

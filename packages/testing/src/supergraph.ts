@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { ManualClock, createLogger, serviceViewer } from '@loyalty-graph/shared';
+import { ManualClock, createLogger, serviceViewer, type CorsConfig } from '@loyalty-graph/shared';
 import { createAuthenticator, createDevTokenIssuer, startGateway, type DevTokenIssuer } from '@loyalty-graph/gateway';
 import { SUBGRAPHS } from '@loyalty-graph/supergraph';
 import { bearer, caller, type Caller } from './client';
@@ -35,8 +35,13 @@ export interface TestSupergraph {
   stop(): Promise<void>;
 }
 
+export interface SupergraphOptions {
+  /** Browser origins the gateway lets call (CORS); none unless given, as in production. */
+  cors?: CorsConfig;
+}
+
 /** All subgraphs and the gateway on free ports, each subgraph with its own fresh database. */
-export async function startSupergraph(): Promise<TestSupergraph> {
+export async function startSupergraph(options: SupergraphOptions = {}): Promise<TestSupergraph> {
   const internalSecret = randomBytes(32).toString('hex');
   const jwtSecret = randomBytes(32).toString('hex');
   const clock = new ManualClock();
@@ -58,6 +63,7 @@ export async function startSupergraph(): Promise<TestSupergraph> {
       internalSecret,
       logger: createLogger('gateway', 'silent'),
       development: true,
+      cors: options.cors,
     },
     0,
   );
