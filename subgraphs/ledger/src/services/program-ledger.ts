@@ -6,6 +6,7 @@ import { canConfigure } from '../domain/policy';
 import { validateRules, type RulesInput } from '../domain/rules';
 import { DEFAULT_SETTINGS, mergeSettings, type LedgerSettings } from '../domain/settings';
 import { periodStart } from '../domain/earning';
+import { checkRuleDate } from '../domain/purchase-date';
 
 type Queryable = Pick<EntityManager, 'query'>;
 
@@ -55,8 +56,8 @@ export class ProgramLedgerService {
       const next = mergeSettings(await this.settings(programId, tx), change);
       await tx.query(
         `UPDATE ledger_settings SET return_window_days = $2, clawback_policy = $3, expiry_policy = $4, expiry_months = $5, hold_ttl_minutes = $6,
-           monthly_transfer_limit = $7, monthly_donation_limit = $8, updated_at = $9 WHERE program_id = $1`,
-        [programId, next.returnWindowDays, next.clawbackPolicy, next.expiryPolicy, next.expiryMonths, next.holdTtlMinutes, next.monthlyTransferLimit, next.monthlyDonationLimit, this.clock.now()],
+           monthly_transfer_limit = $7, monthly_donation_limit = $8, purchase_max_age_days = $9, updated_at = $10 WHERE program_id = $1`,
+        [programId, next.returnWindowDays, next.clawbackPolicy, next.expiryPolicy, next.expiryMonths, next.holdTtlMinutes, next.monthlyTransferLimit, next.monthlyDonationLimit, next.purchaseMaxAgeDays, this.clock.now()],
       );
       return next;
     });
@@ -64,9 +65,10 @@ export class ProgramLedgerService {
 
   async publishRules(viewer: Viewer, programId: string, input: RulesInput & { effectiveFrom?: Date | null }): Promise<RuleSetRow> {
     if (!canConfigure(viewer, programId)) throw forbidden('Only the program’s administrators publish earning rules');
-    const rules = validateRules(input);
     const now = this.clock.now();
+    const rules = validateRules(input, now);
     const effectiveFrom = input.effectiveFrom ?? now;
+    checkRuleDate(effectiveFrom, now, 'effectiveFrom');
     this.configCache.delete(programId);
     return this.db.transaction(async (tx) => {
       // Versions are numbered per program; the advisory lock serialises concurrent publishers.
