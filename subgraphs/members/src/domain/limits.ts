@@ -9,7 +9,10 @@ export const LIMITS = {
   pointValue: 1_000_000,
   /** Status points a tier may require; the ledger caps one purchase at 1,000,000,000 points. */
   qualifyingThreshold: 1_000_000_000,
-  /** How far from now a date that configures the future (a manual tier's end, a period anchor) may lie. */
+  /**
+   * How far ahead a manual tier assignment may bind. Not the period anchor: periods repeat both
+   * ways from it, so any year is meaningful there (2000-07-01 means periods start on 1 July).
+   */
   dateRangeDays: 3_650,
 } as const;
 

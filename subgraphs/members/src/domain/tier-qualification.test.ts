@@ -275,12 +275,10 @@ describe('tierProgress', () => {
 });
 
 describe('validateTierRules', () => {
-  const now = d('2026-11-30T00:00:00Z');
-
   it('keeps only the fields given', () => {
     const anchor = d('2026-04-01T00:00:00Z');
-    expect(validateTierRules({ periodMonths: 36, periodAnchor: anchor, graceDays: null }, now)).toEqual({ periodMonths: 36, periodAnchor: anchor });
-    expect(validateTierRules({ downgrade: 'ONE_TIER', graceDays: 0, manualMode: 'OVERRIDE' }, now)).toEqual({ downgrade: 'ONE_TIER', graceDays: 0, manualMode: 'OVERRIDE' });
+    expect(validateTierRules({ periodMonths: 36, periodAnchor: anchor, graceDays: null })).toEqual({ periodMonths: 36, periodAnchor: anchor });
+    expect(validateTierRules({ downgrade: 'ONE_TIER', graceDays: 0, manualMode: 'OVERRIDE' })).toEqual({ downgrade: 'ONE_TIER', graceDays: 0, manualMode: 'OVERRIDE' });
   });
 
   it.each([
@@ -290,12 +288,10 @@ describe('validateTierRules', () => {
     ['graceDays', { graceDays: -1 }],
     ['graceDays', { graceDays: 366 }],
     ['periodAnchor', { periodAnchor: new Date('not a date') }],
-    ['periodAnchor', { periodAnchor: d('9999-01-01T00:00:00Z') }],
-    ['periodAnchor', { periodAnchor: d('1970-01-01T00:00:00Z') }],
     ['downgrade', { downgrade: 'TWO_TIERS' as never }],
     ['manualMode', { manualMode: 'SOMETIMES' as never }],
   ])('names %s when it is out of range', (field, input) => {
-    const error = errorOf(() => validateTierRules(input, now));
+    const error = errorOf(() => validateTierRules(input));
     expect(error).toBeInstanceOf(InputError);
     expect((error as InputError).field).toBe(field);
   });

@@ -1,5 +1,4 @@
 import { InputError } from '@loyalty-graph/shared';
-import { checkDateRange } from './limits';
 
 export type DowngradeMode = 'ONE_TIER' | 'TO_QUALIFIED';
 export type ManualTierMode = 'FLOOR' | 'OVERRIDE';
@@ -187,21 +186,17 @@ function oneOf<T extends string>(value: T, allowed: readonly T[], field: string)
 }
 
 /** Keeps only the fields given. Anchors on day 29..31 are accepted but clamp in short months (see addMonths). */
-export function validateTierRules(
-  input: {
+export function validateTierRules(input: {
   periodMonths?: number | null;
   periodAnchor?: Date | null;
   downgrade?: DowngradeMode | null;
   graceDays?: number | null;
   manualMode?: ManualTierMode | null;
-  },
-  now: Date,
-): Partial<TierRules> {
+}): Partial<TierRules> {
   const out: Partial<TierRules> = {};
   if (input.periodMonths != null) out.periodMonths = intInRange(input.periodMonths, 1, 36, 'periodMonths');
   if (input.periodAnchor != null) {
     if (Number.isNaN(input.periodAnchor.getTime())) throw new InputError('periodAnchor is not a valid date', 'periodAnchor');
-    checkDateRange(input.periodAnchor, now, 'periodAnchor');
     out.periodAnchor = input.periodAnchor;
   }
   if (input.downgrade != null) out.downgrade = oneOf<DowngradeMode>(input.downgrade, ['ONE_TIER', 'TO_QUALIFIED'], 'downgrade');

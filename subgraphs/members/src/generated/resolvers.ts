@@ -80,7 +80,7 @@ export type ConfigureTierRulesInput = {
   /** 0 to 365. */
   graceDays?: InputMaybe<Scalars['Int']['input']>;
   manualMode?: InputMaybe<ManualTierMode>;
-  /** The start of one period, within 3,650 days of now. */
+  /** The start of one period, any year: periods repeat both ways from it (2000-07-01 means periods start on 1 July). */
   periodAnchor?: InputMaybe<Scalars['DateTime']['input']>;
   /** 1 to 36. */
   periodMonths?: InputMaybe<Scalars['Int']['input']>;

@@ -41,7 +41,7 @@ export class ProgramSettingsService {
    * period in force already counts everything earned within it.
    */
   async configureTiers(viewer: Viewer, programId: string, input: Parameters<typeof validateTierRules>[0]): Promise<ProgramSettings> {
-    const changes = validateTierRules(input, this.clock.now());
+    const changes = validateTierRules(input);
     return this.update(
       viewer,
       programId,
