@@ -61,6 +61,25 @@ describe('purchase dates', () => {
     expect(member.points).toEqual({ pending: 0, posted: 0 });
   });
 
+  it('leaves the idempotency key unused after a refusal, so the corrected purchase goes through under it', async () => {
+    const retryKey = key();
+    const input = { idempotencyKey: retryKey, externalId: retryKey };
+    expectBadInput(await record(agent, { ...input, occurredAt: '9999-12-31T00:00:00Z' }), 'occurredAt');
+    const corrected = await record(agent, { ...input, occurredAt: graph.clock.now().toISOString() });
+    expect(corrected.errors).toBeUndefined();
+    expect(corrected.data?.recordPurchase.userErrors).toEqual([]);
+  });
+
+  it('refuses a quote, earning rules or a campaign dated beyond ten years', async () => {
+    const quote = `query($input: QuotePurchaseInput!) { quotePurchase(input: $input) { quote { points } userErrors { code } } }`;
+    expectBadInput(await agent.send(quote, { input: { memberId, basket: basket('10.00'), occurredAt: '9999-01-01T00:00:00Z' } }), 'occurredAt');
+    const publish = `mutation($input: PublishEarningRulesInput!) { publishEarningRules(input: $input) { ruleSet { version } userErrors { code } } }`;
+    const rules = { programId, currency: 'EUR', basePoints: 1, perAmount: '1.00', rounding: 'FLOOR' };
+    expectBadInput(await admin.send(publish, { input: { ...rules, effectiveFrom: '9999-01-01T00:00:00Z' } }), 'effectiveFrom');
+    const campaign = { name: 'Forever', startsAt: graph.clock.now().toISOString(), endsAt: '9999-01-01T00:00:00Z', factor: '2' };
+    expectBadInput(await admin.send(publish, { input: { ...rules, campaigns: [campaign] } }), 'campaigns.0.endsAt');
+  });
+
   it('accepts a till clock a few minutes ahead, but not an hour', async () => {
     const now = graph.clock.now().getTime();
     const ok = await record(agent, { occurredAt: new Date(now + 4 * 60_000).toISOString() });
