@@ -137,6 +137,19 @@ describe('amounts beyond a documented bound', () => {
     expectBadInput(await agent.send(donate, { input: { idempotencyKey: key(), memberId, charityId: '00000000-0000-4000-8000-000000000000', points: 10_000_001 } }), 'points');
   });
 
+  it('refuses a purchase that would take a balance past GraphQL’s Int as BALANCE_LIMIT_EXCEEDED, and the points still read', async () => {
+    // 10,000 points per cent: a 1,000.00 line earns the most one purchase may, 1,000,000,000.
+    const rich = await createTestProgram(graph, { name: 'Rich rules', rules: { currency: 'EUR', basePoints: 10_000, perAmount: '0.01', rounding: 'FLOOR' } });
+    const holder = await enrol(rich.agent, rich.programId, 'rich@example.com');
+    const buy = () => rich.agent.send<RecordResult>(RECORD, { input: { idempotencyKey: key(), memberId: holder, source: 'till-1', externalId: key(), basket: basket('1000.00') } });
+    for (let i = 0; i < 2; i++) expect((await buy()).data?.recordPurchase.userErrors).toEqual([]);
+    const third = await buy();
+    expect(third.errors).toBeUndefined();
+    expect(third.data?.recordPurchase).toMatchObject({ purchase: null, userErrors: [{ code: 'BALANCE_LIMIT_EXCEEDED', field: 'points' }] });
+    const { member } = await rich.agent.data<{ member: { points: { pending: number; lifetimeEarned: number } } }>(`query($id: ID!) { member(id: $id) { points { pending lifetimeEarned } } }`, { id: holder });
+    expect(member.points).toEqual({ pending: 2_000_000_000, lifetimeEarned: 2_000_000_000 });
+  });
+
   it('refuses a return with an over-long reason before touching the purchase', async () => {
     const { data } = await record(agent, {});
     const ret = `mutation($input: RecordReturnInput!) { recordReturn(input: $input) { return { id } userErrors { code } } }`;

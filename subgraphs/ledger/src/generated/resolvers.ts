@@ -455,7 +455,11 @@ export type MemberStatementArgs = {
   first?: InputMaybe<Scalars['Int']['input']>;
 };
 
-/** A member's balances. available = posted − held; pending points are never spendable. */
+/**
+ * A member's balances. available = posted − held; pending points are never spendable. Every
+ * balance stays within ±2,147,483,647 points (an Int): a movement that would leave that range is
+ * refused with the userError BALANCE_LIMIT_EXCEEDED.
+ */
 export type MemberPoints = {
   __typename?: 'MemberPoints';
   /** Spendable now. */

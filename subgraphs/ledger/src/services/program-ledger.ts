@@ -107,12 +107,13 @@ export class ProgramLedgerService {
   private async earnedInPeriods(q: Queryable, memberId: string, periods: CapPeriod[], at: Date): Promise<Record<CapPeriod, number>> {
     const earned: Record<CapPeriod, number> = { DAY: 0, MONTH: 0, YEAR: 0 };
     for (const period of periods) {
-      const [row] = (await q.query(`SELECT coalesce(sum(points), 0)::int AS points FROM purchases WHERE member_id = $1 AND occurred_at >= $2 AND occurred_at <= $3`, [
+      // bigint: returned purchases still count their points here, so the sum may pass any balance.
+      const [row] = (await q.query(`SELECT coalesce(sum(points), 0)::bigint AS points FROM purchases WHERE member_id = $1 AND occurred_at >= $2 AND occurred_at <= $3`, [
         memberId,
         periodStart(period, at),
         at,
-      ])) as { points: number }[];
-      earned[period] = row!.points;
+      ])) as { points: string }[];
+      earned[period] = Number(row!.points);
     }
     return earned;
   }
