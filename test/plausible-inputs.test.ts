@@ -211,6 +211,19 @@ describe('money keeps its scale', () => {
     }
   });
 
+  it('quotes a discount at the currency’s decimals: 10% of 50.50 EUR is "5.05", of 1,505 JPY "151"', async () => {
+    const quote = `query($input: QuotePurchaseInput!) { quotePurchase(input: $input) { quote { discount { amount currency } } userErrors { code } } }`;
+    for (const [currency, amount, perAmount, discount] of [
+      ['EUR', '50.50', '1.00', '5.05'],
+      ['JPY', '1505', '100', '151'],
+    ] as const) {
+      const shop = await createTestProgram(graph, { name: `Discount ${currency}`, rules: { currency, basePoints: 1, perAmount, rounding: 'FLOOR', discountPercent: '10' } });
+      const holder = await enrol(shop.agent, shop.programId, `discount-${currency.toLowerCase()}@example.com`);
+      const { quotePurchase } = await shop.agent.data<{ quotePurchase: { quote: { discount: { amount: string; currency: string } } } }>(quote, { input: { memberId: holder, basket: basket(amount, currency) } });
+      expect(quotePurchase.quote.discount).toEqual({ amount: discount, currency });
+    }
+  });
+
   it('gives back the rates an admin published as they were written', async () => {
     const { programId: id, admin: rulesAdmin } = await createTestProgram(graph, { name: 'Rates', rules: { currency: 'EUR', basePoints: 1, perAmount: '1.00', rounding: 'FLOOR', multipliers: [{ dimension: 'CATEGORY', value: 'fuel', factor: '1.50' }] } });
     const { program } = await rulesAdmin.data<{ program: { earningRules: { perAmount: string; multipliers: { factor: string }[] } } }>(
