@@ -225,11 +225,12 @@ describe('money keeps its scale', () => {
   });
 
   it('gives back the rates an admin published as they were written', async () => {
-    const { programId: id, admin: rulesAdmin } = await createTestProgram(graph, { name: 'Rates', rules: { currency: 'EUR', basePoints: 1, perAmount: '1.00', rounding: 'FLOOR', multipliers: [{ dimension: 'CATEGORY', value: 'fuel', factor: '1.50' }] } });
-    const { program } = await rulesAdmin.data<{ program: { earningRules: { perAmount: string; multipliers: { factor: string }[] } } }>(
-      `query($id: ID!) { program(id: $id) { earningRules { perAmount multipliers { factor } } } }`,
+    const { programId: id, admin: rulesAdmin } = await createTestProgram(graph, { name: 'Rates', rules: { currency: 'EUR', basePoints: 1, perAmount: '1.00', rounding: 'FLOOR', minimumSpend: '20', multipliers: [{ dimension: 'CATEGORY', value: 'fuel', factor: '1.50' }] } });
+    const { program } = await rulesAdmin.data<{ program: { earningRules: { perAmount: string; minimumSpend: string; multipliers: { factor: string }[] } } }>(
+      `query($id: ID!) { program(id: $id) { earningRules { perAmount minimumSpend multipliers { factor } } } }`,
       { id },
     );
-    expect(program.earningRules).toEqual({ perAmount: '1.00', multipliers: [{ factor: '1.50' }] });
+    // Rates as written; the minimum spend is money, so at cents.
+    expect(program.earningRules).toEqual({ perAmount: '1.00', minimumSpend: '20.00', multipliers: [{ factor: '1.50' }] });
   });
 });

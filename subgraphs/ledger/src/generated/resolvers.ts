@@ -246,7 +246,7 @@ export type EarningRuleSet = {
   discountPercent: Maybe<Scalars['Decimal']['output']>;
   effectiveFrom: Scalars['DateTime']['output'];
   id: Scalars['ID']['output'];
-  /** Baskets below this total earn nothing. */
+  /** Baskets below this total earn nothing; at the currency's decimals. */
   minimumSpend: Maybe<Scalars['Decimal']['output']>;
   multipliers: Array<EarningMultiplier>;
   perAmount: Scalars['Decimal']['output'];
