@@ -174,7 +174,7 @@ describe('adjustments, statements and totals', () => {
       `query($p: ID!) { program(id: $p) { pointsTotals { issued redeemed expired outstanding outstandingLiability { amount currency } } } }`,
       { p: programId },
     );
-    expect(program.pointsTotals).toEqual({ issued: '60', redeemed: '50', expired: '0', outstanding: '110', outstandingLiability: { amount: '1.1', currency: 'EUR' } });
+    expect(program.pointsTotals).toEqual({ issued: '60', redeemed: '50', expired: '0', outstanding: '110', outstandingLiability: { amount: '1.10', currency: 'EUR' } });
   });
 
   it('keeps members out of other members’ points and out of adjusting their own', async () => {

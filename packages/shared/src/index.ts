@@ -12,6 +12,7 @@ export * from './errors';
 export * from './http';
 export * from './ids';
 export * from './logger';
+export * from './money';
 export * from './pagination';
 export * from './process';
 export * from './payload';

@@ -1,6 +1,6 @@
 import { GraphQLError, Kind, type ValueNode } from 'graphql';
 import { describe, expect, it } from 'vitest';
-import { BigIntScalar, DateTimeScalar, DecimalScalar, normalizeDecimal } from './scalars';
+import { BigIntScalar, canonicalDecimal, DateTimeScalar, DecimalScalar, normalizeDecimal } from './scalars';
 
 const str = (value: string): ValueNode => ({ kind: Kind.STRING, value });
 const int = (value: string): ValueNode => ({ kind: Kind.INT, value });
@@ -46,12 +46,20 @@ describe('DateTime', () => {
 });
 
 describe('Decimal', () => {
-  it('keeps money exact as a string, without PostgreSQL’s trailing zeros', () => {
-    expect(DecimalScalar.serialize('12.500000')).toBe('12.5');
-    expect(DecimalScalar.parseValue('12.50')).toBe('12.5');
-    expect(DecimalScalar.parseLiteral(str('0.10'))).toBe('0.1');
+  it('keeps money exact as a string, with the decimals it was given', () => {
+    expect(DecimalScalar.parseValue('50.50')).toBe('50.50');
+    expect(DecimalScalar.serialize('50.50')).toBe('50.50');
+    expect(DecimalScalar.parseLiteral(str('0.10'))).toBe('0.10');
     expect(DecimalScalar.parseLiteral(float('3.25'))).toBe('3.25');
     expect(DecimalScalar.parseValue(7)).toBe('7');
+  });
+
+  it('spells each value and scale one way: no leading zeros, no negative zero', () => {
+    expect(DecimalScalar.parseValue('007.50')).toBe('7.50');
+    expect(DecimalScalar.parseValue('-0.00')).toBe('0.00');
+    expect(DecimalScalar.serialize('-0')).toBe('0');
+    expect(canonicalDecimal('-12.30')).toBe('-12.30');
+    expect(canonicalDecimal('0.05')).toBe('0.05');
   });
 
   it.each(['1e3', '12,50', '1.123456789', '1234567890123456789', 'abc', ''])('rejects %j', (value) => {

@@ -36,15 +36,19 @@ const DECIMAL = /^-?\d{1,18}(\.\d{1,8})?$/;
 
 /**
  * Exact decimal numbers (money, rates) as strings: floats lose cents. Up to 18 integer and
- * 8 fractional digits.
+ * 8 fractional digits. The scale is kept as given: "50.50" stays "50.50" in both directions,
+ * because for money the number of decimals is part of the amount (a price shown as 50.5 EUR is
+ * a bug report). Values read from PostgreSQL's numeric come padded to the column's scale
+ * ("0.01000000"); the resolver formats them for their currency (`formatMoneyAmount`).
  */
 export const DecimalScalar = new GraphQLScalarType<string, string>({
   name: 'Decimal',
-  description: 'An exact decimal number as a string, e.g. "12.50". Never a float.',
+  description:
+    'An exact decimal number as a string, e.g. "12.50", at most 18 integer and 8 fractional digits. Never a float. Sent back with the decimals it was given ("50.50" stays "50.50"); money amounts come back with their currency\'s decimals (EUR 2, JPY 0, KWD 3).',
   serialize(value) {
     const text = String(value);
     if (!DECIMAL.test(text)) throw new TypeError(`Decimal cannot represent ${text}`);
-    return normalizeDecimal(text);
+    return canonicalDecimal(text);
   },
   parseValue(value) {
     return parseDecimal(value);
@@ -59,10 +63,20 @@ function parseDecimal(value: unknown): string {
   if (typeof text !== 'string' || !DECIMAL.test(text)) {
     throw badUserInput('Decimal must be a string like "12.50" (at most 18 integer and 8 fractional digits)');
   }
-  return normalizeDecimal(text);
+  return canonicalDecimal(text);
 }
 
-/** Drops trailing fractional zeros that PostgreSQL's numeric keeps ("1.500000" → "1.5"). */
+/**
+ * One spelling per value *and scale*: leading zeros go ("007.50" → "7.50") and zero has no sign
+ * ("-0.00" → "0.00"), but trailing fractional zeros stay, so the scale a caller gave survives.
+ */
+export function canonicalDecimal(text: string): string {
+  const negative = text.startsWith('-');
+  const unsigned = (negative ? text.slice(1) : text).replace(/^0+(?=\d)/, '');
+  return negative && /[1-9]/.test(unsigned) ? `-${unsigned}` : unsigned;
+}
+
+/** Drops trailing fractional zeros that PostgreSQL's numeric keeps ("1.500000" → "1.5"): for rates, never for money. */
 export function normalizeDecimal(text: string): string {
   if (!text.includes('.')) return text === '-0' ? '0' : text;
   const trimmed = text.replace(/0+$/, '').replace(/\.$/, '');

@@ -18,13 +18,20 @@ directive @access(allow: [String!]!) on FIELD_DEFINITION
 
 "An instant as an ISO-8601 string in UTC."
 scalar DateTime
-"An exact decimal number as a string, e.g. \\"12.50\\"."
+"""
+An exact decimal number as a string, e.g. "12.50": at most 18 integer and 8 fractional digits,
+never a float. It comes back with the decimals it was given ("50.50" stays "50.50").
+"""
 scalar Decimal
 "A whole number that may exceed 32 bits (program-wide aggregates, feed positions), as a decimal string."
 scalar BigInt
 
 "A sum of money: an exact decimal amount and its ISO 4217 currency."
 type Money @shareable {
+  """
+  Always with the currency's ISO 4217 decimals (EUR "50.50", JPY "1500", KWD "1.250"); a
+  rate such as a point's value may carry more when they are not zeros ("0.005").
+  """
   amount: Decimal!
   "ISO 4217 code, e.g. EUR."
   currency: String!
@@ -32,6 +39,7 @@ type Money @shareable {
 
 "A sum of money as input: an exact decimal amount and its ISO 4217 currency."
 input MoneyInput {
+  "Each field that takes money says how many decimals it accepts."
   amount: Decimal!
   "ISO 4217 code, e.g. EUR."
   currency: String!

@@ -248,6 +248,22 @@ describe('validateBasket: malformed baskets are InputErrors pointing at the fiel
     expect(inputFieldOf(() => computeEarning(rules(), basket([ok, { ...line('2', '1.00'), ...change }]), context()))).toBe(`basket.lines.1.${field}`);
   });
 
+  it('takes each currency’s own decimals: JPY has none, KWD three', () => {
+    const yen = computeEarning(rules({ currency: 'JPY', perAmount: '100' }), basket([line('1', '1500')], { currency: 'JPY' }), context());
+    expect(yen).toMatchObject({ points: 15, total: '1500' });
+    expect(inputFieldOf(() => validateBasket(basket([line('1', '100.5')], { currency: 'JPY' })))).toBe('basket.lines.0.amount');
+    const dinar = computeEarning(rules({ currency: 'KWD', perAmount: '0.100' }), basket([line('1', '1.234'), line('2', '0.5')], { currency: 'KWD' }), context());
+    expect(dinar).toMatchObject({ points: 17, total: '1.734' });
+    expect(inputFieldOf(() => validateBasket(basket([line('1', '1.2345')], { currency: 'KWD' })))).toBe('basket.lines.0.amount');
+  });
+
+  it('refuses a line above a trillion, saying so', () => {
+    const error = errorOf(() => validateBasket(basket([line('1', '1000000000000.01')])));
+    expect(error).toBeInstanceOf(InputError);
+    expect((error as InputError).message).toContain('at most 1000000000000');
+    expect(() => validateBasket(basket([line('1', '1000000000000.00')]))).not.toThrow();
+  });
+
   it('refuses a malformed currency before comparing it with the program', () => {
     expect(inputFieldOf(() => computeEarning(rules(), basket([ok], { currency: 'eur' }), context()))).toBe('basket.currency');
   });

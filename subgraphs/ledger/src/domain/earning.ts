@@ -1,4 +1,5 @@
-import { DomainError, InputError } from '@loyalty-graph/shared';
+import { assertCurrencyScale, currencyDigits, DomainError, InputError } from '@loyalty-graph/shared';
+import { checkListLength, LIMITS } from './limits';
 import { formatDecimal, parseDecimal, roundFraction, SCALE, type Rounding } from './decimal';
 
 export type MultiplierDimension = 'TIER' | 'CATEGORY' | 'SKU' | 'CHANNEL' | 'PARTNER';
@@ -57,30 +58,31 @@ export interface Earning {
   discount: string | null;
 }
 
-const MAX_LINES = 500;
-/** A line over a trillion is a typo, not a purchase. */
-const MAX_LINE_AMOUNT = 10n ** 12n * SCALE;
+const MAX_LINE_AMOUNT = BigInt(LIMITS.lineAmount) * SCALE;
 /** Points are stored as 32-bit integers; no real basket comes near this. */
-export const MAX_POINTS_PER_PURCHASE = 1_000_000_000;
+export const MAX_POINTS_PER_PURCHASE = LIMITS.purchasePoints;
 
 /** Rejects a malformed basket before anything is computed or stored. */
 export function validateBasket(basket: Basket): void {
   if (!/^[A-Z]{3}$/.test(basket.currency)) throw new InputError('currency must be an ISO 4217 code such as EUR', 'basket.currency');
   if (basket.lines.length === 0) throw new InputError('A basket has at least one line', 'basket.lines');
-  if (basket.lines.length > MAX_LINES) throw new InputError(`A basket has at most ${MAX_LINES} lines`, 'basket.lines');
+  checkListLength(basket.lines, 'basket.lines', LIMITS.basketLines);
   const seen = new Set<string>();
+  const code = LIMITS.codeLength;
   basket.lines.forEach((line, i) => {
     const field = `basket.lines.${i}`;
-    if (!line.lineId || line.lineId.length > 64) throw new InputError('lineId must be 1 to 64 characters', `${field}.lineId`);
+    if (!line.lineId || line.lineId.length > code) throw new InputError(`lineId must be 1 to ${code} characters`, `${field}.lineId`);
     if (seen.has(line.lineId)) throw new InputError(`lineId ${line.lineId} appears twice`, `${field}.lineId`);
     seen.add(line.lineId);
-    if (!line.sku || line.sku.length > 64) throw new InputError('sku must be 1 to 64 characters', `${field}.sku`);
-    if (!line.category || line.category.length > 64) throw new InputError('category must be 1 to 64 characters', `${field}.category`);
-    if (!Number.isInteger(line.quantity) || line.quantity < 1 || line.quantity > 100_000) throw new InputError('quantity must be a whole number from 1', `${field}.quantity`);
+    if (!line.sku || line.sku.length > code) throw new InputError(`sku must be 1 to ${code} characters`, `${field}.sku`);
+    if (!line.category || line.category.length > code) throw new InputError(`category must be 1 to ${code} characters`, `${field}.category`);
+    if (!Number.isInteger(line.quantity) || line.quantity < 1 || line.quantity > LIMITS.lineQuantity) {
+      throw new InputError(`quantity must be a whole number from 1 to ${LIMITS.lineQuantity}`, `${field}.quantity`);
+    }
     const amount = parseDecimal(line.amount, `${field}.amount`);
     if (amount < 0n) throw new InputError('amount cannot be negative', `${field}.amount`);
-    if (amount > MAX_LINE_AMOUNT) throw new InputError('amount is larger than any real purchase line', `${field}.amount`);
-    if (amount % (SCALE / 100n) !== 0n) throw new InputError('amount has at most 2 decimals', `${field}.amount`);
+    if (amount > MAX_LINE_AMOUNT) throw new InputError(`amount is larger than any real purchase line (at most ${LIMITS.lineAmount})`, `${field}.amount`);
+    assertCurrencyScale(line.amount, basket.currency, `${field}.amount`);
   });
 }
 
@@ -98,11 +100,13 @@ export function computeEarning(rules: EarningRules, basket: Basket, context: Ear
     throw new DomainError('CURRENCY_MISMATCH', `The program earns on ${rules.currency} purchases, not ${basket.currency}`, 'basket.currency');
   }
   const totalScaled = basket.lines.reduce((sum, line) => sum + parseDecimal(line.amount, 'amount'), 0n);
-  const total = formatDecimal(totalScaled);
+  // The total and a discount are money in the basket's currency: shown at its decimals (JPY 0).
+  const digits = currencyDigits(basket.currency);
+  const total = formatDecimal(totalScaled, digits);
 
   if (rules.discountPercent !== null) {
     const discount = (totalScaled * parseDecimal(rules.discountPercent, 'discountPercent')) / (100n * SCALE);
-    return { points: 0, statusPoints: 0, lines: basket.lines.map((l) => ({ lineId: l.lineId, points: 0, explanation: ['discount program: no points'] })), notes: [`${rules.discountPercent}% discount`], total, discount: formatDecimal(discount) };
+    return { points: 0, statusPoints: 0, lines: basket.lines.map((l) => ({ lineId: l.lineId, points: 0, explanation: ['discount program: no points'] })), notes: [`${rules.discountPercent}% discount`], total, discount: formatDecimal(discount, digits) };
   }
 
   const notes: string[] = [];
@@ -116,7 +120,7 @@ export function computeEarning(rules: EarningRules, basket: Basket, context: Ear
     const amount = parseDecimal(line.amount, 'amount');
     let num = amount * BigInt(rules.basePoints);
     let den = perAmount;
-    const explanation = [`base ${rules.basePoints} per ${rules.perAmount} on ${formatDecimal(amount)}`];
+    const explanation = [`base ${rules.basePoints} per ${rules.perAmount} on ${formatDecimal(amount, digits)}`];
     for (const factor of applicableFactors(rules, basket, line, context)) {
       num *= parseDecimal(factor.factor, 'factor');
       den *= SCALE;

@@ -28,6 +28,14 @@ export function canReinstateExpiry(viewer: Viewer, programId: string): boolean {
   return isStaffOf(viewer, programId, ['ADMIN', 'AGENT']);
 }
 
+/**
+ * Recording purchases older than the program's purchaseMaxAgeDays (importing history): the
+ * program's administrators, not tills, partner feeds or agents.
+ */
+export function canImportPurchaseHistory(viewer: Viewer, programId: string): boolean {
+  return isStaffOf(viewer, programId, ['ADMIN']);
+}
+
 /** Settings, earning rules and charities: the program's administrators. */
 export function canConfigure(viewer: Viewer, programId: string): boolean {
   return isStaffOf(viewer, programId, ['ADMIN']);

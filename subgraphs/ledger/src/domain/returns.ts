@@ -1,4 +1,5 @@
 import { DomainError, InputError } from '@loyalty-graph/shared';
+import { LIMITS } from './limits';
 
 export interface PurchasedLine {
   lineId: string;
@@ -35,7 +36,9 @@ export function pointsToReturn(purchased: PurchasedLine[], earlier: ReturnedLine
     if (!line) throw new InputError(`The purchase has no line ${request.lineId}`, `lines.${i}.lineId`);
     if (seen.has(request.lineId)) throw new InputError(`Line ${request.lineId} is given twice`, `lines.${i}.lineId`);
     seen.add(request.lineId);
-    if (!Number.isInteger(request.quantity) || request.quantity < 1) throw new InputError('quantity must be a whole number from 1', `lines.${i}.quantity`);
+    if (!Number.isInteger(request.quantity) || request.quantity < 1 || request.quantity > LIMITS.lineQuantity) {
+      throw new InputError(`quantity must be a whole number from 1 to ${LIMITS.lineQuantity}`, `lines.${i}.quantity`);
+    }
     const before = returnedQty.get(line.lineId) ?? 0;
     if (before + request.quantity > line.quantity) {
       throw new DomainError('RETURN_EXCEEDS_PURCHASE', `Only ${line.quantity - before} of line ${line.lineId} can still be returned`, `lines.${i}.quantity`);

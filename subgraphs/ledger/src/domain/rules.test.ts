@@ -115,12 +115,38 @@ describe('validateRules', () => {
     expect(validateRules({ ...base, caps: [...caps.slice(0, 2), { period: 'YEAR', maxPoints: 5000 }] }).caps).toHaveLength(3);
   });
 
-  it.each([-1, 2.5])('rejects a cap of %s points', (maxPoints) => {
+  it.each([-1, 2.5, 1_000_000_001])('rejects a cap of %s points', (maxPoints) => {
     expect(fieldOf({ ...base, caps: [{ period: 'MONTH', maxPoints }] })).toBe('caps.0.maxPoints');
   });
 
   it.each(['0', '-10', '100.00000001', '150', 'ten'])('rejects discountPercent %j', (discountPercent) => {
     expect(fieldOf({ ...base, discountPercent })).toBe('discountPercent');
+  });
+});
+
+describe('bounds an integrator can read in the schema', () => {
+  it('holds lists to their documented lengths', () => {
+    const multipliers = Array.from({ length: 101 }, (_, i) => ({ dimension: 'SKU' as const, value: `sku-${i}`, factor: '2' }));
+    expect(fieldOf({ ...base, multipliers })).toBe('multipliers');
+    expect(() => validateRules({ ...base, multipliers: multipliers.slice(0, 100) })).not.toThrow();
+    expect(fieldOf({ ...base, campaigns: Array.from({ length: 51 }, () => campaign) })).toBe('campaigns');
+    const categories = Array.from({ length: 101 }, (_, i) => `c${i}`);
+    expect(fieldOf({ ...base, campaigns: [{ ...campaign, categories }] })).toBe('campaigns.0.categories');
+    expect(fieldOf({ ...base, campaigns: [{ ...campaign, channels: ['web', ''] }] })).toBe('campaigns.0.channels.1');
+  });
+
+  it('refuses amounts beyond a trillion and a minimum spend finer than the currency', () => {
+    expect(fieldOf({ ...base, perAmount: '1000000000000.01' })).toBe('perAmount');
+    expect(fieldOf({ ...base, minimumSpend: '1000000000001' })).toBe('minimumSpend');
+    expect(fieldOf({ ...base, currency: 'JPY', minimumSpend: '500.5' })).toBe('minimumSpend');
+    expect(validateRules({ ...base, currency: 'JPY', minimumSpend: '500' }).minimumSpend).toBe('500');
+  });
+
+  it('with the publishing clock, keeps campaign dates within ten years of it', () => {
+    const now = march(15);
+    expect(() => validateRules({ ...base, campaigns: [campaign] }, now)).not.toThrow();
+    const forever = { ...campaign, endsAt: new Date('9999-12-31T00:00:00Z') };
+    expect(errorOf(() => validateRules({ ...base, campaigns: [forever] }, now))).toMatchObject({ field: 'campaigns.0.endsAt' });
   });
 });
 

@@ -72,6 +72,16 @@ describe('mergeSettings', () => {
     expect(mergeSettings(DEFAULT_SETTINGS, { returnWindowDays: 365 }).returnWindowDays).toBe(365);
   });
 
+  it('accepts purchases up to 90 days old by default, configurable from 1 day to 10 years', () => {
+    expect(DEFAULT_SETTINGS.purchaseMaxAgeDays).toBe(90);
+    expect(mergeSettings(DEFAULT_SETTINGS, { purchaseMaxAgeDays: 1 }).purchaseMaxAgeDays).toBe(1);
+    expect(mergeSettings(DEFAULT_SETTINGS, { purchaseMaxAgeDays: 3_650 }).purchaseMaxAgeDays).toBe(3_650);
+  });
+
+  it.each([0, 3_651, 1.5])('refuses purchaseMaxAgeDays %s', (purchaseMaxAgeDays) => {
+    expect(fieldOf(() => mergeSettings(DEFAULT_SETTINGS, { purchaseMaxAgeDays }))).toBe('purchaseMaxAgeDays');
+  });
+
   it.each([0, 43_201, 0.5])('refuses holdTtlMinutes %s', (holdTtlMinutes) => {
     expect(fieldOf(() => mergeSettings(DEFAULT_SETTINGS, { holdTtlMinutes }))).toBe('holdTtlMinutes');
   });

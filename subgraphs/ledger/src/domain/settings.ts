@@ -1,4 +1,5 @@
 import { InputError } from '@loyalty-graph/shared';
+import { LIMITS } from './limits';
 
 export type ClawbackPolicy = 'NEGATIVE_BALANCE' | 'WRITE_OFF';
 export type ExpiryPolicy = 'NEVER' | 'ROLLING_MONTHS' | 'END_OF_NEXT_YEAR';
@@ -13,6 +14,12 @@ export interface LedgerSettings {
   monthlyTransferLimit: number;
   /** Most points a member may donate per calendar month (0: donations off). */
   monthlyDonationLimit: number;
+  /**
+   * The oldest purchase tills, partner feeds and agents may record, in days before now. Late
+   * uploads from offline tills and partner files arrive within weeks; anything older is a wrong
+   * date or a replayed file. The program's admins import older history (up to ten years).
+   */
+  purchaseMaxAgeDays: number;
 }
 
 /** What a program gets until an admin configures its ledger. */
@@ -24,6 +31,7 @@ export const DEFAULT_SETTINGS: LedgerSettings = {
   holdTtlMinutes: 60,
   monthlyTransferLimit: 10_000,
   monthlyDonationLimit: 100_000,
+  purchaseMaxAgeDays: 90,
 };
 
 export function mergeSettings(current: LedgerSettings, change: Partial<{ [K in keyof LedgerSettings]: LedgerSettings[K] | null }>): LedgerSettings {
@@ -35,9 +43,14 @@ export function mergeSettings(current: LedgerSettings, change: Partial<{ [K in k
     holdTtlMinutes: change.holdTtlMinutes ?? current.holdTtlMinutes,
     monthlyTransferLimit: change.monthlyTransferLimit ?? current.monthlyTransferLimit,
     monthlyDonationLimit: change.monthlyDonationLimit ?? current.monthlyDonationLimit,
+    purchaseMaxAgeDays: change.purchaseMaxAgeDays ?? current.purchaseMaxAgeDays,
   };
   for (const field of ['monthlyTransferLimit', 'monthlyDonationLimit'] as const) {
     if (!Number.isInteger(next[field]) || next[field] < 0 || next[field] > 100_000_000) throw new InputError(`${field} must be 0 to 100000000`, field);
+  }
+  const maxAge = LIMITS.purchaseMaxAgeDaysCeiling;
+  if (!Number.isInteger(next.purchaseMaxAgeDays) || next.purchaseMaxAgeDays < 1 || next.purchaseMaxAgeDays > maxAge) {
+    throw new InputError(`purchaseMaxAgeDays must be 1 to ${maxAge}`, 'purchaseMaxAgeDays');
   }
   if (!Number.isInteger(next.returnWindowDays) || next.returnWindowDays < 0 || next.returnWindowDays > 365) throw new InputError('returnWindowDays must be 0 to 365', 'returnWindowDays');
   if (!Number.isInteger(next.holdTtlMinutes) || next.holdTtlMinutes < 1 || next.holdTtlMinutes > 43_200) throw new InputError('holdTtlMinutes must be 1 to 43200', 'holdTtlMinutes');

@@ -10,4 +10,5 @@ export const ledgerSettingsColumns = selectList<LedgerSettings>({
   holdTtlMinutes: 's.hold_ttl_minutes',
   monthlyTransferLimit: 's.monthly_transfer_limit',
   monthlyDonationLimit: 's.monthly_donation_limit',
+  purchaseMaxAgeDays: 's.purchase_max_age_days',
 });

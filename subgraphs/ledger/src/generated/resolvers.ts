@@ -24,16 +24,21 @@ export type Scalars = {
   BigInt: { input: bigint; output: bigint; }
   /** An instant as an ISO-8601 string in UTC. */
   DateTime: { input: Date; output: Date; }
-  /** An exact decimal number as a string, e.g. "12.50". */
+  /**
+   * An exact decimal number as a string, e.g. "12.50": at most 18 integer and 8 fractional digits,
+   * never a float. It comes back with the decimals it was given ("50.50" stays "50.50").
+   */
   Decimal: { input: string; output: string; }
   link__Import: { input: unknown; output: unknown; }
 };
 
 export type AdjustPointsInput = {
+  /** 1 to 500 characters. */
   comment: Scalars['String']['input'];
+  /** Same key + same input returns the original result; a different input is a CONFLICT. 8 to 100 letters, digits or . _ : - (e.g. a UUID), unique per program. */
   idempotencyKey: Scalars['String']['input'];
   memberId: Scalars['ID']['input'];
-  /** Positive credits the member, negative debits. */
+  /** Positive credits the member, negative debits: -10,000,000 to 10,000,000, not 0. */
   points: Scalars['Int']['input'];
   reasonCode: AdjustmentReason;
 };
@@ -52,18 +57,26 @@ export type BalanceBucket =
 
 export type BasketInput = {
   channel: PurchaseChannel;
+  /** ISO 4217 code, e.g. EUR; must be the currency of the program's earning rules. */
   currency: Scalars['String']['input'];
+  /** 1 to 500 lines. */
   lines: Array<BasketLineInput>;
   partnerId?: InputMaybe<Scalars['ID']['input']>;
 };
 
 export type BasketLineInput = {
-  /** Total paid for the line (after line discounts). */
+  /**
+   * Total paid for the line (after line discounts): 0 to 1,000,000,000,000, with at most the
+   * currency's decimals (EUR 2, JPY 0, KWD 3); more is refused, never rounded.
+   */
   amount: Scalars['Decimal']['input'];
+  /** 1 to 64 characters; what CATEGORY multipliers and campaigns match. */
   category: Scalars['String']['input'];
-  /** The line's id in the source system; returns refer to it. */
+  /** The line's id in the source system; returns refer to it. 1 to 64 characters, unique in the basket. */
   lineId: Scalars['String']['input'];
+  /** 1 to 100,000. */
   quantity: Scalars['Int']['input'];
+  /** 1 to 64 characters. */
   sku: Scalars['String']['input'];
 };
 
@@ -94,18 +107,27 @@ export type ClawbackPolicy =
   /** Returned points already spent are written off by the program. */
   | 'WRITE_OFF';
 
+/** Only the fields given change. */
 export type ConfigureLedgerInput = {
   clawbackPolicy?: InputMaybe<ClawbackPolicy>;
+  /** 1 to 120; required with ROLLING_MONTHS. */
   expiryMonths?: InputMaybe<Scalars['Int']['input']>;
   expiryPolicy?: InputMaybe<ExpiryPolicy>;
+  /** 1 to 43,200 (30 days). */
   holdTtlMinutes?: InputMaybe<Scalars['Int']['input']>;
+  /** 0 to 100,000,000. */
   monthlyDonationLimit?: InputMaybe<Scalars['Int']['input']>;
+  /** 0 to 100,000,000. */
   monthlyTransferLimit?: InputMaybe<Scalars['Int']['input']>;
   programId: Scalars['ID']['input'];
+  /** 1 to 3,650 (see LedgerSettings.purchaseMaxAgeDays). */
+  purchaseMaxAgeDays?: InputMaybe<Scalars['Int']['input']>;
+  /** 0 to 365. */
   returnWindowDays?: InputMaybe<Scalars['Int']['input']>;
 };
 
 export type CreateCharityInput = {
+  /** 1 to 100 characters, unique in the program. */
   name: Scalars['String']['input'];
   programId: Scalars['ID']['input'];
 };
@@ -138,8 +160,10 @@ export type DeadLetterState =
 
 export type DonatePointsInput = {
   charityId: Scalars['ID']['input'];
+  /** Same key + same input returns the original result; a different input is a CONFLICT. 8 to 100 letters, digits or . _ : - (e.g. a UUID), unique per program. */
   idempotencyKey: Scalars['String']['input'];
   memberId: Scalars['ID']['input'];
+  /** 1 to 10,000,000, within the program's monthlyDonationLimit. */
   points: Scalars['Int']['input'];
 };
 
@@ -164,22 +188,30 @@ export type EarningCampaign = {
 };
 
 export type EarningCampaignInput = {
+  /** At most 100 categories of 1 to 64 characters; none: every category. */
   categories?: InputMaybe<Array<Scalars['String']['input']>>;
+  /** At most 100 channels of 1 to 64 characters; none: every channel. */
   channels?: InputMaybe<Array<Scalars['String']['input']>>;
+  /** After startsAt, within 3,650 days of now. */
   endsAt: Scalars['DateTime']['input'];
+  /** Above 0 and at most 100. */
   factor: Scalars['Decimal']['input'];
+  /** 1 to 100 characters. */
   name: Scalars['String']['input'];
+  /** Within 3,650 days of now. */
   startsAt: Scalars['DateTime']['input'];
 };
 
 /** At most this many points per member per calendar period (UTC). */
 export type EarningCap = {
   __typename?: 'EarningCap';
+  /** 0 to 1,000,000,000. */
   maxPoints: Scalars['Int']['output'];
   period: CapPeriod;
 };
 
 export type EarningCapInput = {
+  /** 0 to 1,000,000,000. */
   maxPoints: Scalars['Int']['input'];
   period: CapPeriod;
 };
@@ -194,7 +226,9 @@ export type EarningMultiplier = {
 
 export type EarningMultiplierInput = {
   dimension: MultiplierDimension;
+  /** Above 0 and at most 100. */
   factor: Scalars['Decimal']['input'];
+  /** 1 to 64 characters; one multiplier per dimension and value. */
   value: Scalars['String']['input'];
 };
 
@@ -212,7 +246,7 @@ export type EarningRuleSet = {
   discountPercent: Maybe<Scalars['Decimal']['output']>;
   effectiveFrom: Scalars['DateTime']['output'];
   id: Scalars['ID']['output'];
-  /** Baskets below this total earn nothing. */
+  /** Baskets below this total earn nothing; at the currency's decimals. */
   minimumSpend: Maybe<Scalars['Decimal']['output']>;
   multipliers: Array<EarningMultiplier>;
   perAmount: Scalars['Decimal']['output'];
@@ -255,6 +289,7 @@ export type ExpiryPolicy =
 
 export type HoldActionInput = {
   holdId: Scalars['ID']['input'];
+  /** Same key + same input returns the original result; a different input is a CONFLICT. 8 to 100 letters, digits or . _ : - (e.g. a UUID), unique per program. */
   idempotencyKey: Scalars['String']['input'];
 };
 
@@ -265,10 +300,12 @@ export type HoldPayload = {
 };
 
 export type HoldPointsInput = {
+  /** Same key + same input returns the original result; a different input is a CONFLICT. 8 to 100 letters, digits or . _ : - (e.g. a UUID), unique per program. */
   idempotencyKey: Scalars['String']['input'];
   memberId: Scalars['ID']['input'];
+  /** 1 to 100,000,000. */
   points: Scalars['Int']['input'];
-  /** What the hold is for, e.g. a reward order id. */
+  /** What the hold is for, e.g. a reward order id: 1 to 128 characters. */
   reference: Scalars['String']['input'];
 };
 
@@ -386,6 +423,12 @@ export type LedgerSettings = {
   monthlyDonationLimit: Scalars['Int']['output'];
   /** Most points a member may send to other members per calendar month (0: transfers are off). */
   monthlyTransferLimit: Scalars['Int']['output'];
+  /**
+   * The oldest purchase (by occurredAt) that tills, partner feeds and agents may record, in days
+   * before now; older ones are refused with PURCHASE_TOO_OLD. The program's admins may record
+   * purchases up to 3,650 days old (importing history). Default 90.
+   */
+  purchaseMaxAgeDays: Scalars['Int']['output'];
   /** Days purchase points stay pending before they post (0 posts at once). */
   returnWindowDays: Scalars['Int']['output'];
 };
@@ -412,7 +455,11 @@ export type MemberStatementArgs = {
   first?: InputMaybe<Scalars['Int']['input']>;
 };
 
-/** A member's balances. available = posted − held; pending points are never spendable. */
+/**
+ * A member's balances. available = posted − held; pending points are never spendable. Every
+ * balance stays within ±2,147,483,647 points (an Int): a movement that would leave that range is
+ * refused with the userError BALANCE_LIMIT_EXCEEDED.
+ */
 export type MemberPoints = {
   __typename?: 'MemberPoints';
   /** Spendable now. */
@@ -434,6 +481,10 @@ export type MemberPoints = {
 /** A sum of money: an exact decimal amount and its ISO 4217 currency. */
 export type Money = {
   __typename?: 'Money';
+  /**
+   * Always with the currency's ISO 4217 decimals (EUR "50.50", JPY "1500", KWD "1.250"); a
+   * rate such as a point's value may carry more when they are not zeros ("0.005").
+   */
   amount: Scalars['Decimal']['output'];
   /** ISO 4217 code, e.g. EUR. */
   currency: Scalars['String']['output'];
@@ -441,6 +492,7 @@ export type Money = {
 
 /** A sum of money as input: an exact decimal amount and its ISO 4217 currency. */
 export type MoneyInput = {
+  /** Each field that takes money says how many decimals it accepts. */
   amount: Scalars['Decimal']['input'];
   /** ISO 4217 code, e.g. EUR. */
   currency: Scalars['String']['input'];
@@ -613,15 +665,23 @@ export type ProgramPointsTotals = {
 };
 
 export type PublishEarningRulesInput = {
+  /** 0 to 10,000 points per perAmount. */
   basePoints: Scalars['Int']['input'];
+  /** At most 50. */
   campaigns?: InputMaybe<Array<EarningCampaignInput>>;
+  /** At most one per period. */
   caps?: InputMaybe<Array<EarningCapInput>>;
+  /** ISO 4217 code, e.g. EUR: baskets in other currencies are refused. */
   currency: Scalars['String']['input'];
+  /** Above 0 and at most 100 (DISCOUNT programs). */
   discountPercent?: InputMaybe<Scalars['Decimal']['input']>;
-  /** Applies to purchases from this instant on; defaults to now. History is kept. */
+  /** Applies to purchases from this instant on; defaults to now, within 3,650 days of now. History is kept. */
   effectiveFrom?: InputMaybe<Scalars['DateTime']['input']>;
+  /** 0 to 1,000,000,000,000, with at most the currency's decimals. */
   minimumSpend?: InputMaybe<Scalars['Decimal']['input']>;
+  /** At most 100. */
   multipliers?: InputMaybe<Array<EarningMultiplierInput>>;
+  /** 0.01 to 1,000,000,000,000. */
   perAmount: Scalars['Decimal']['input'];
   programId: Scalars['ID']['input'];
   rounding: RoundingRule;
@@ -643,6 +703,7 @@ export type Purchase = {
   ruleSetVersion: Maybe<Scalars['Int']['output']>;
   source: Scalars['String']['output'];
   statusPoints: Scalars['Int']['output'];
+  /** The basket's total, at its currency's decimals ("50.50" EUR, "1500" JPY). */
   total: Money;
 };
 
@@ -708,7 +769,7 @@ export type QueryQuotePurchaseArgs = {
 export type QuotePurchaseInput = {
   basket: BasketInput;
   memberId: Scalars['ID']['input'];
-  /** When the purchase happens; defaults to now (decides rules and campaigns). */
+  /** When the purchase happens; defaults to now (decides rules and campaigns). Within 3,650 days of now either way. */
   occurredAt?: InputMaybe<Scalars['DateTime']['input']>;
 };
 
@@ -720,12 +781,18 @@ export type QuotePurchasePayload = {
 
 export type RecordPurchaseInput = {
   basket: BasketInput;
+  /** The purchase's id in that system: 1 to 128 characters, unique per source. */
   externalId: Scalars['String']['input'];
-  /** Same key + same input returns the original result; a different input is a CONFLICT. */
+  /** Same key + same input returns the original result; a different input is a CONFLICT. 8 to 100 letters, digits or . _ : - (e.g. a UUID), unique per program. */
   idempotencyKey: Scalars['String']['input'];
   memberId: Scalars['ID']['input'];
+  /**
+   * When the purchase happened; defaults to now. At most 5 minutes ahead of the ledger's clock
+   * (BAD_USER_INPUT); not older than the program's purchaseMaxAgeDays (PURCHASE_TOO_OLD), except
+   * for the program's admins, and never older than 3,650 days (BAD_USER_INPUT).
+   */
   occurredAt?: InputMaybe<Scalars['DateTime']['input']>;
-  /** The system the purchase comes from (a store system, a partner) and its id there. */
+  /** The system the purchase comes from (a store system, a partner): 1 to 64 characters. */
   source: Scalars['String']['input'];
 };
 
@@ -737,10 +804,12 @@ export type RecordPurchasePayload = {
 };
 
 export type RecordReturnInput = {
+  /** Same key + same input returns the original result; a different input is a CONFLICT. 8 to 100 letters, digits or . _ : - (e.g. a UUID), unique per program. */
   idempotencyKey: Scalars['String']['input'];
-  /** The returned lines; omit for a full return of everything not yet returned. */
+  /** The returned lines (at most 500); omit for a full return of everything not yet returned. */
   lines?: InputMaybe<Array<ReturnLineInput>>;
   purchaseId: Scalars['ID']['input'];
+  /** Up to 500 characters. */
   reason?: InputMaybe<Scalars['String']['input']>;
 };
 
@@ -751,9 +820,11 @@ export type RecordReturnPayload = {
 };
 
 export type ReinstateExpiredPointsInput = {
+  /** 1 to 500 characters. */
   comment: Scalars['String']['input'];
   /** The EXPIRY entry to reverse. */
   expiryEntryId: Scalars['ID']['input'];
+  /** Same key + same input returns the original result; a different input is a CONFLICT. 8 to 100 letters, digits or . _ : - (e.g. a UUID), unique per program. */
   idempotencyKey: Scalars['String']['input'];
 };
 
@@ -774,8 +845,9 @@ export type ReplayDeadLetterPayload = {
 };
 
 export type ReturnLineInput = {
+  /** A lineId of the purchase, once per return. */
   lineId: Scalars['String']['input'];
-  /** How many of the line's items come back. */
+  /** How many of the line's items come back: 1 to what is left of the line. */
   quantity: Scalars['Int']['input'];
 };
 
@@ -832,9 +904,11 @@ export type SubgraphOperations = {
 
 export type TransferPointsInput = {
   fromMemberId: Scalars['ID']['input'];
+  /** Same key + same input returns the original result; a different input is a CONFLICT. 8 to 100 letters, digits or . _ : - (e.g. a UUID), unique per program. */
   idempotencyKey: Scalars['String']['input'];
-  /** Shown on both statements. */
+  /** Shown on both statements: up to 200 characters. */
   message?: InputMaybe<Scalars['String']['input']>;
+  /** 1 to 10,000,000, within the program's monthlyTransferLimit. */
   points: Scalars['Int']['input'];
   toMemberId: Scalars['ID']['input'];
 };
@@ -1297,6 +1371,7 @@ export type LedgerSettingsResolvers<ContextType = RequestContext, ParentType ext
   holdTtlMinutes?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   monthlyDonationLimit?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   monthlyTransferLimit?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  purchaseMaxAgeDays?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   returnWindowDays?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
 };
 

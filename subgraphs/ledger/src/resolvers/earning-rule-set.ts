@@ -1,3 +1,4 @@
+import { formatMoneyAmount } from '@loyalty-graph/shared';
 import type { EarningRuleSetResolvers } from '../generated/resolvers';
 
 /** Published rules are stored as one JSON document per version. */
@@ -6,7 +7,9 @@ export const EarningRuleSet: EarningRuleSetResolvers = {
   basePoints: (set) => set.rules.basePoints,
   perAmount: (set) => set.rules.perAmount,
   rounding: (set) => set.rules.rounding,
-  minimumSpend: (set) => set.rules.minimumSpend,
+  // An amount of money (rates such as perAmount stay as written): at the currency's decimals,
+  // also for versions published before the Decimal scalar kept the scale ("20" → "20.00").
+  minimumSpend: (set) => (set.rules.minimumSpend === null ? null : formatMoneyAmount(set.rules.minimumSpend, set.rules.currency)),
   multipliers: (set) => set.rules.multipliers,
   campaigns: (set) => set.rules.campaigns.map((c) => ({ ...c, startsAt: new Date(c.startsAt), endsAt: new Date(c.endsAt) })),
   caps: (set) => set.rules.caps,

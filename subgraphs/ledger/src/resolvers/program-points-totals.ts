@@ -1,3 +1,4 @@
+import { currencyDigits } from '@loyalty-graph/shared';
 import type { ProgramPointsTotalsResolvers } from '../generated/resolvers';
 import { formatDecimal, parseDecimal } from '../domain/decimal';
 
@@ -12,7 +13,8 @@ export interface TotalsWithValue {
 
 export const ProgramPointsTotals: ProgramPointsTotalsResolvers = {
   outstandingLiability: (totals) => ({
-    amount: formatDecimal(totals.outstanding * parseDecimal(totals.pointValue.amount, 'pointValue')),
+    // A sum owed, so at the currency's decimals (rounded half up), even when a point is worth 0.005.
+    amount: formatDecimal(totals.outstanding * parseDecimal(totals.pointValue.amount, 'pointValue'), currencyDigits(totals.pointValue.currency)),
     currency: totals.pointValue.currency,
   }),
 };

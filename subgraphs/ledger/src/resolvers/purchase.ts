@@ -1,4 +1,4 @@
-import { forbidden } from '@loyalty-graph/shared';
+import { forbidden, formatMoneyAmount } from '@loyalty-graph/shared';
 import type { PurchaseResolvers } from '../generated/resolvers';
 import { canReadMemberRecord } from '../domain/policy';
 
@@ -10,7 +10,8 @@ export const Purchase: PurchaseResolvers = {
     return purchase;
   },
   member: (purchase) => ({ id: purchase.memberId }),
-  total: (purchase) => ({ amount: purchase.total, currency: purchase.currency }),
+  // numeric(20,4) pads every total to four decimals: shown at the currency's own.
+  total: (purchase) => ({ amount: formatMoneyAmount(purchase.total, purchase.currency), currency: purchase.currency }),
   channel: (purchase) => purchase.channel as never,
   pendingPoints: (purchase) => (purchase.postedAt ? 0 : purchase.points - purchase.returnedPoints),
 };

@@ -1,7 +1,8 @@
-import { DomainError, InputError, type Clock, type Viewer } from '@loyalty-graph/shared';
+import { DomainError, type Clock, type Viewer } from '@loyalty-graph/shared';
 import { idempotent } from '@loyalty-graph/shared/db';
 import type { DataSource } from 'typeorm';
 import { adjustmentLines } from '../domain/journal';
+import { checkPoints, checkText, LIMITS } from '../domain/limits';
 import type { MemberDirectory } from '@loyalty-graph/shared/member-snapshots';
 import { memberForWrite } from './members';
 import { expiryFor } from '../domain/settings';
@@ -21,9 +22,8 @@ export class AdjustmentService {
   ) {}
 
   async adjust(viewer: Viewer, input: { idempotencyKey: string; memberId: string; points: number; reasonCode: AdjustmentReason; comment: string }): Promise<{ entryId: string }> {
-    if (!Number.isInteger(input.points) || input.points === 0 || Math.abs(input.points) > 10_000_000) throw new InputError('points must be a non-zero whole number', 'points');
-    const comment = input.comment.trim();
-    if (!comment || comment.length > 500) throw new InputError('comment must be 1 to 500 characters', 'comment');
+    checkPoints(input.points, 'points', -LIMITS.adjustmentPoints, LIMITS.adjustmentPoints, true);
+    const comment = checkText(input.comment, 'comment', LIMITS.commentLength);
     const member = await memberForWrite(this.directory, viewer, input.memberId, { mustBeActive: false });
     const { idempotencyKey, ...request } = input;
     const { result } = await idempotent(

@@ -1,7 +1,8 @@
-import { DomainError, forbidden, InputError, type Clock, type Viewer } from '@loyalty-graph/shared';
+import { DomainError, forbidden, type Clock, type Viewer } from '@loyalty-graph/shared';
 import { idempotent, isUniqueViolation, withRetries } from '@loyalty-graph/shared/db';
 import type { DataSource } from 'typeorm';
 import { expiryLines, reinstatementLines } from '../domain/journal';
+import { checkText, LIMITS } from '../domain/limits';
 import { entryColumns, type JournalEntryRow } from '../entities';
 import { canReinstateExpiry } from '../domain/policy';
 import { expiryFor } from '../domain/settings';
@@ -64,8 +65,7 @@ export class ExpiryService {
   }
 
   async reinstate(viewer: Viewer, input: { idempotencyKey: string; expiryEntryId: string; comment: string }): Promise<{ entryId: string }> {
-    const comment = input.comment.trim();
-    if (!comment || comment.length > 500) throw new InputError('comment must be 1 to 500 characters', 'comment');
+    const comment = checkText(input.comment, 'comment', LIMITS.commentLength);
     const [expiry] = (await this.db.query(`SELECT ${entryColumns} FROM journal_entries e WHERE e.id = $1`, [input.expiryEntryId])) as JournalEntryRow[];
     if (!expiry || expiry.kind !== 'EXPIRY') throw new DomainError('EXPIRY_NOT_FOUND', 'No such expiry entry', 'expiryEntryId');
     // An expiry entry always names its member and takes their points: −memberAmount is what expired.

@@ -1,7 +1,8 @@
-import { DomainError, forbidden, InputError, type Clock, type Viewer } from '@loyalty-graph/shared';
+import { DomainError, forbidden, type Clock, type Viewer } from '@loyalty-graph/shared';
 import { idempotent, withRetries } from '@loyalty-graph/shared/db';
 import type { DataSource, EntityManager } from 'typeorm';
 import { captureLines, holdLines, releaseLines } from '../domain/journal';
+import { checkPoints, checkText, LIMITS } from '../domain/limits';
 import { holdColumns, type HoldRow } from '../entities';
 import { canOperate } from '../domain/policy';
 import type { MemberDirectory } from '@loyalty-graph/shared/member-snapshots';
@@ -24,8 +25,8 @@ export class HoldService {
   ) {}
 
   async hold(viewer: Viewer, input: { idempotencyKey: string; memberId: string; points: number; reference: string }): Promise<{ holdId: string }> {
-    if (!Number.isInteger(input.points) || input.points < 1 || input.points > 100_000_000) throw new InputError('points must be a whole number from 1', 'points');
-    if (!input.reference.trim() || input.reference.length > 128) throw new InputError('reference must be 1 to 128 characters', 'reference');
+    checkPoints(input.points, 'points', 1, LIMITS.holdPoints);
+    checkText(input.reference, 'reference', LIMITS.holdReferenceLength);
     const member = await memberForWrite(this.directory, viewer, input.memberId, { mustBeActive: false });
     const { idempotencyKey, ...request } = input;
     const { result } = await idempotent(

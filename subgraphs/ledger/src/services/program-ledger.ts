@@ -6,6 +6,7 @@ import { canConfigure } from '../domain/policy';
 import { validateRules, type RulesInput } from '../domain/rules';
 import { DEFAULT_SETTINGS, mergeSettings, type LedgerSettings } from '../domain/settings';
 import { periodStart } from '../domain/earning';
+import { checkRuleDate } from '../domain/purchase-date';
 
 type Queryable = Pick<EntityManager, 'query'>;
 
@@ -55,8 +56,8 @@ export class ProgramLedgerService {
       const next = mergeSettings(await this.settings(programId, tx), change);
       await tx.query(
         `UPDATE ledger_settings SET return_window_days = $2, clawback_policy = $3, expiry_policy = $4, expiry_months = $5, hold_ttl_minutes = $6,
-           monthly_transfer_limit = $7, monthly_donation_limit = $8, updated_at = $9 WHERE program_id = $1`,
-        [programId, next.returnWindowDays, next.clawbackPolicy, next.expiryPolicy, next.expiryMonths, next.holdTtlMinutes, next.monthlyTransferLimit, next.monthlyDonationLimit, this.clock.now()],
+           monthly_transfer_limit = $7, monthly_donation_limit = $8, purchase_max_age_days = $9, updated_at = $10 WHERE program_id = $1`,
+        [programId, next.returnWindowDays, next.clawbackPolicy, next.expiryPolicy, next.expiryMonths, next.holdTtlMinutes, next.monthlyTransferLimit, next.monthlyDonationLimit, next.purchaseMaxAgeDays, this.clock.now()],
       );
       return next;
     });
@@ -64,9 +65,10 @@ export class ProgramLedgerService {
 
   async publishRules(viewer: Viewer, programId: string, input: RulesInput & { effectiveFrom?: Date | null }): Promise<RuleSetRow> {
     if (!canConfigure(viewer, programId)) throw forbidden('Only the program’s administrators publish earning rules');
-    const rules = validateRules(input);
     const now = this.clock.now();
+    const rules = validateRules(input, now);
     const effectiveFrom = input.effectiveFrom ?? now;
+    checkRuleDate(effectiveFrom, now, 'effectiveFrom');
     this.configCache.delete(programId);
     return this.db.transaction(async (tx) => {
       // Versions are numbered per program; the advisory lock serialises concurrent publishers.
@@ -105,12 +107,13 @@ export class ProgramLedgerService {
   private async earnedInPeriods(q: Queryable, memberId: string, periods: CapPeriod[], at: Date): Promise<Record<CapPeriod, number>> {
     const earned: Record<CapPeriod, number> = { DAY: 0, MONTH: 0, YEAR: 0 };
     for (const period of periods) {
-      const [row] = (await q.query(`SELECT coalesce(sum(points), 0)::int AS points FROM purchases WHERE member_id = $1 AND occurred_at >= $2 AND occurred_at <= $3`, [
+      // bigint: returned purchases still count their points here, so the sum may pass any balance.
+      const [row] = (await q.query(`SELECT coalesce(sum(points), 0)::bigint AS points FROM purchases WHERE member_id = $1 AND occurred_at >= $2 AND occurred_at <= $3`, [
         memberId,
         periodStart(period, at),
         at,
-      ])) as { points: number }[];
-      earned[period] = row!.points;
+      ])) as { points: string }[];
+      earned[period] = Number(row!.points);
     }
     return earned;
   }

@@ -5,7 +5,9 @@ import type { DataSource } from 'typeorm';
 import { validateBasket, type Basket, type EarnedLine } from '../domain/earning';
 import { purchaseColumns, type PurchaseRow, type StoredLine } from '../entities';
 import { accrualLines, postingLines } from '../domain/journal';
-import { canReadMemberPoints } from '../domain/policy';
+import { canImportPurchaseHistory, canReadMemberPoints } from '../domain/policy';
+import { checkPurchaseDate, checkRuleDate } from '../domain/purchase-date';
+import { LIMITS } from '../domain/limits';
 import { expiryFor, postsAt } from '../domain/settings';
 import { lots } from './lots';
 import type { MemberDirectory, MemberSnapshot } from '@loyalty-graph/shared/member-snapshots';
@@ -35,15 +37,20 @@ export class PurchaseService {
     const [member] = await this.directory([memberId]);
     if (!member) throw new DomainError('MEMBER_NOT_FOUND', 'No such member', 'memberId');
     if (!canReadMemberPoints(viewer, memberId, member.programId)) throw forbidden('You can quote only for yourself or within your program');
+    const now = this.clock.now();
+    // A dry run may look ahead (next month's campaign) or back, but not beyond any rule's dates.
+    if (occurredAt) checkRuleDate(occurredAt, now, 'occurredAt');
     const config = await this.programs.config(member.programId);
-    const { earning, ruleSet } = await this.programs.earn(this.db, config, memberId, member.tierId, basket, occurredAt ?? this.clock.now());
+    const { earning, ruleSet } = await this.programs.earn(this.db, config, memberId, member.tierId, basket, occurredAt ?? now);
     return { ...earning, ruleSetVersion: ruleSet.version, currency: basket.currency };
   }
 
   async record(viewer: Viewer, input: RecordPurchaseInput): Promise<{ purchaseId: string; entryId: string | null }> {
     validateBasket(input.basket);
-    if (!input.source || input.source.length > 64) throw new DomainError('INVALID_SOURCE', 'source must be 1 to 64 characters', 'source');
-    if (!input.externalId || input.externalId.length > 128) throw new DomainError('INVALID_EXTERNAL_ID', 'externalId must be 1 to 128 characters', 'externalId');
+    if (!input.source || input.source.length > LIMITS.sourceLength) throw new DomainError('INVALID_SOURCE', `source must be 1 to ${LIMITS.sourceLength} characters`, 'source');
+    if (!input.externalId || input.externalId.length > LIMITS.externalIdLength) {
+      throw new DomainError('INVALID_EXTERNAL_ID', `externalId must be 1 to ${LIMITS.externalIdLength} characters`, 'externalId');
+    }
     const member = await memberForWrite(this.directory, viewer, input.memberId, { mustBeActive: false });
     const { idempotencyKey, ...request } = input;
     const { result } = await this.recordOnce(viewer, member, idempotencyKey, request);
@@ -72,6 +79,9 @@ export class PurchaseService {
         const occurredAt = input.occurredAt ?? now;
         assertActive(member);
         const { settings } = config;
+        // Inside the idempotent call: a retry of a purchase recorded in time replays its result
+        // even after the purchase has grown too old to be recorded afresh.
+        checkPurchaseDate(occurredAt, now, settings.purchaseMaxAgeDays, canImportPurchaseHistory(viewer, member.programId));
         // Lock the member first: caps depend on what they earned so far, and only under the lock
         // is that sum final (two concurrent purchases must not both fit under one cap).
         const accounts = await store.lockMemberAccounts(tx, member.programId, member.id);

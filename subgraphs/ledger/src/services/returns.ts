@@ -2,6 +2,7 @@ import { DomainError, forbidden, type Clock, type Viewer } from '@loyalty-graph/
 import { idempotent } from '@loyalty-graph/shared/db';
 import type { DataSource, EntityManager } from 'typeorm';
 import { returnLines, type ReturnSplit } from '../domain/journal';
+import { checkListLength, LIMITS, optionalText } from '../domain/limits';
 import { purchaseColumns, type PurchaseRow } from '../entities';
 import { canOperate } from '../domain/policy';
 import { pointsToReturn, type ReturnedLine } from '../domain/returns';
@@ -23,10 +24,13 @@ export class ReturnService {
   ) {}
 
   async record(viewer: Viewer, input: { idempotencyKey: string; purchaseId: string; lines?: { lineId: string; quantity: number }[] | null; reason?: string | null }): Promise<{ returnId: string }> {
+    checkListLength(input.lines, 'lines', LIMITS.basketLines);
+    const reason = optionalText(input.reason, 'reason', LIMITS.commentLength);
     const [found] = (await this.db.query(`SELECT program_id AS "programId" FROM purchases WHERE id = $1`, [input.purchaseId])) as { programId: string }[];
     if (!found) throw new DomainError('PURCHASE_NOT_FOUND', 'No such purchase', 'purchaseId');
     if (!canOperate(viewer, found.programId)) throw forbidden('You can record returns only in your own program');
-    const { idempotencyKey, ...request } = input;
+    const { idempotencyKey, ...rest } = input;
+    const request = { ...rest, reason };
     const { result } = await idempotent(
       this.db,
       { programId: found.programId, key: idempotencyKey, operation: 'recordReturn', input: request },

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { DomainError } from '@loyalty-graph/shared';
 import { ledgerEvents, type LedgerEvents } from '@loyalty-graph/shared/contracts';
 import { emit, type EmittedEvent, type EventTypeOf, type PayloadOf } from '@loyalty-graph/shared/events';
 import type { EntityManager } from 'typeorm';
@@ -23,6 +24,14 @@ export interface EntryRecord {
 export type LedgerEventDraft = { [K in EventTypeOf<LedgerEvents>]: { type: K; payload: Omit<PayloadOf<LedgerEvents, K>, 'entryId'> } }[EventTypeOf<LedgerEvents>];
 
 export { returning } from '@loyalty-graph/shared/db';
+
+/** A member's balances stay within GraphQL's Int (accounts_balance_in_range holds them there). */
+export const MAX_BALANCE = 2_147_483_647;
+
+function isCheckViolation(error: unknown, constraint: string): boolean {
+  const driverError = (error as { driverError?: { code?: string; constraint?: string } }).driverError ?? (error as { code?: string; constraint?: string });
+  return driverError?.code === '23514' && driverError.constraint === constraint;
+}
 
 /**
  * Program accounts never change once created; remembered per process. A plain Map, not a
@@ -156,11 +165,20 @@ export const store = {
       [id, entry.programId, entry.kind, entry.memberId, entry.memberAmount, entry.description ?? null, entry.reasonCode ?? null, entry.createdBy, entry.correctsEntryId ?? null, entry.purchaseId ?? null, entry.holdId ?? null, entry.createdAt],
     );
     if (lines.length) {
-      await tx.query(
-        `INSERT INTO journal_lines (entry_id, account_id, bucket, amount, entry_kind)
-         SELECT $1, account_id, bucket, amount, $5 FROM unnest($2::uuid[], $3::text[], $4::bigint[]) AS t(account_id, bucket, amount)`,
-        [id, lines.map((l) => l.accountId), lines.map((l) => l.bucket), lines.map((l) => l.amount), entry.kind],
-      );
+      await tx
+        .query(
+          `INSERT INTO journal_lines (entry_id, account_id, bucket, amount, entry_kind)
+           SELECT $1, account_id, bucket, amount, $5 FROM unnest($2::uuid[], $3::text[], $4::bigint[]) AS t(account_id, bucket, amount)`,
+          [id, lines.map((l) => l.accountId), lines.map((l) => l.bucket), lines.map((l) => l.amount), entry.kind],
+        )
+        .catch((error: unknown) => {
+          // The balance trigger ran into accounts_balance_in_range: the caller asked for a movement
+          // no member balance can hold. The transaction is aborted; the DomainError rolls it back.
+          if (isCheckViolation(error, 'accounts_balance_in_range')) {
+            throw new DomainError('BALANCE_LIMIT_EXCEEDED', `A member's points stay within ${MAX_BALANCE.toLocaleString('en-US')}; this movement would leave that range`, 'points');
+          }
+          throw error;
+        });
     }
     // Every ledger event names its entry: the audit checks that each entry was announced.
     await emit(tx, ledgerEvents, events.map((event) => ({ type: event.type, payload: { ...event.payload, entryId: id } }) as EmittedEvent<LedgerEvents>), entry.createdAt);

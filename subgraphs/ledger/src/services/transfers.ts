@@ -3,6 +3,7 @@ import { idempotent, isUniqueViolation } from '@loyalty-graph/shared/db';
 import type { DataSource, EntityManager } from 'typeorm';
 import { periodStart } from '../domain/earning';
 import { donationLines, transferLines } from '../domain/journal';
+import { checkPoints, checkText, LIMITS, optionalText } from '../domain/limits';
 import { charityColumns, type CharityRow } from '../entities';
 import { canConfigure, canSpendFor } from '../domain/policy';
 import type { MemberDirectory } from '@loyalty-graph/shared/member-snapshots';
@@ -16,9 +17,6 @@ const charityFields = charityColumns.omit('donatedPoints');
 /** A charity just added has received nothing. */
 const newCharityColumns = charityColumns.with({ donatedPoints: `'0'` });
 
-function checkPoints(points: number): void {
-  if (!Number.isInteger(points) || points < 1 || points > 10_000_000) throw new InputError('points must be a whole number from 1', 'points');
-}
 
 /** Gifting between members and donations to the program's charities, within monthly limits. */
 export class TransferService {
@@ -30,13 +28,14 @@ export class TransferService {
   ) {}
 
   async transfer(viewer: Viewer, input: { idempotencyKey: string; fromMemberId: string; toMemberId: string; points: number; message?: string | null }): Promise<{ entryId: string }> {
-    checkPoints(input.points);
+    checkPoints(input.points, 'points', 1, LIMITS.transferPoints);
+    // Refused rather than cut: a message shown on two statements must read as it was written.
+    const message = optionalText(input.message, 'message', LIMITS.transferMessageLength);
     if (input.fromMemberId === input.toMemberId) throw new InputError('A member cannot send points to themself', 'toMemberId');
     const [from, to] = await this.directory([input.fromMemberId, input.toMemberId]);
     if (!from) throw new DomainError('MEMBER_NOT_FOUND', 'No such sender', 'fromMemberId');
     if (!canSpendFor(viewer, from.id, from.programId)) throw forbidden('You can send only your own points');
     if (!to || to.programId !== from.programId) throw new DomainError('MEMBER_NOT_FOUND', 'No such member in the sender’s program', 'toMemberId');
-    const message = input.message?.trim().slice(0, 200) || null;
     const { idempotencyKey, ...request } = input;
     const { result } = await idempotent(
       this.db,
@@ -68,7 +67,7 @@ export class TransferService {
   }
 
   async donate(viewer: Viewer, input: { idempotencyKey: string; memberId: string; charityId: string; points: number }): Promise<{ entryId: string }> {
-    checkPoints(input.points);
+    checkPoints(input.points, 'points', 1, LIMITS.transferPoints);
     const [member] = await this.directory([input.memberId]);
     if (!member) throw new DomainError('MEMBER_NOT_FOUND', 'No such member', 'memberId');
     if (!canSpendFor(viewer, member.id, member.programId)) throw forbidden('You can donate only your own points');
@@ -102,8 +101,7 @@ export class TransferService {
 
   async createCharity(viewer: Viewer, programId: string, name: string): Promise<CharityRow> {
     if (!canConfigure(viewer, programId)) throw forbidden('Only the program’s administrators add charities');
-    const trimmed = name.trim();
-    if (!trimmed || trimmed.length > 100) throw new InputError('name must be 1 to 100 characters', 'name');
+    const trimmed = checkText(name, 'name', LIMITS.charityNameLength);
     try {
       const [row] = (await this.db.query(
         `INSERT INTO charities AS c (program_id, name, created_at) VALUES ($1, $2, $3) RETURNING ${newCharityColumns}`,

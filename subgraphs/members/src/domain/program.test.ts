@@ -45,6 +45,18 @@ describe('pointValue', () => {
     expect(error).toBeInstanceOf(InputError);
     expect((error as InputError).field).toBe('input.pointValue.amount');
   });
+
+  it('accepts a rate finer than the currency (a point worth half a cent) up to a million', () => {
+    expect(pointValue('0.005', 'EUR').amount).toBe('0.005');
+    expect(pointValue('1000000', 'JPY').amount).toBe('1000000');
+  });
+
+  it('refuses a value no point has, before the database would overflow on it', () => {
+    const error = errorOf(() => pointValue('1000000.01', 'EUR'));
+    expect(error).toBeInstanceOf(InputError);
+    expect((error as InputError).message).toContain('at most 1000000');
+    expect(() => pointValue('123456789012345678', 'EUR')).toThrow(InputError);
+  });
 });
 
 describe('programName', () => {

@@ -1,6 +1,7 @@
 import { DomainError, InputError } from '@loyalty-graph/shared';
 import type { ProgramStatus } from '../entities/program';
 import { requiredText } from './text';
+import { LIMITS } from './limits';
 
 const PROGRAM_TRANSITIONS: Record<ProgramStatus, readonly ProgramStatus[]> = {
   DRAFT: ['ACTIVE', 'CLOSED'],
@@ -26,6 +27,8 @@ export function pointsCurrencyName(value: string, field = 'pointsCurrencyName'):
 export function pointValue(amount: string, currency: string, field = 'pointValue'): { amount: string; currency: string } {
   if (!/^[A-Z]{3}$/.test(currency)) throw new InputError('currency must be an ISO 4217 code such as EUR', `${field}.currency`);
   if (amount.startsWith('-')) throw new InputError('a point cannot have a negative value', `${field}.amount`);
+  // A rate, not a payment: finer than the currency's cents is normal (a point worth 0.005 EUR).
+  if (Number(amount) > LIMITS.pointValue) throw new InputError(`a point is worth at most ${LIMITS.pointValue} ${currency}`, `${field}.amount`);
   return { amount, currency };
 }
 

@@ -17,6 +17,8 @@ describe('validateTierFields', () => {
   it('rejects a blank name and a negative threshold', () => {
     expect((errorOf(() => validateTierFields({ name: '  ' })) as InputError).field).toBe('name');
     expect((errorOf(() => validateTierFields({ qualifyingThreshold: -1 })) as InputError).field).toBe('qualifyingThreshold');
+    expect((errorOf(() => validateTierFields({ qualifyingThreshold: 1_000_000_001 })) as InputError).field).toBe('qualifyingThreshold');
+    expect(validateTierFields({ qualifyingThreshold: 1_000_000_000 }).qualifyingThreshold).toBe(1_000_000_000);
   });
 
   it('accepts UPPER_SNAKE_CASE benefit codes with trimmed descriptions', () => {

@@ -1,6 +1,7 @@
 import { DomainError, InputError } from '@loyalty-graph/shared';
 import type { TierBenefit } from '../entities/tier';
 import { requiredText } from './text';
+import { LIMITS } from './limits';
 
 export interface TierShape {
   id?: string;
@@ -17,7 +18,10 @@ export function validateTierFields(input: { name?: string | null; rank?: number 
     out.rank = input.rank;
   }
   if (input.qualifyingThreshold != null) {
-    if (input.qualifyingThreshold < 0) throw new InputError('qualifyingThreshold cannot be negative', 'qualifyingThreshold');
+    const max = LIMITS.qualifyingThreshold;
+    if (!Number.isInteger(input.qualifyingThreshold) || input.qualifyingThreshold < 0 || input.qualifyingThreshold > max) {
+      throw new InputError(`qualifyingThreshold must be a whole number from 0 to ${max}`, 'qualifyingThreshold');
+    }
     out.qualifyingThreshold = input.qualifyingThreshold;
   }
   if (input.benefits != null) {

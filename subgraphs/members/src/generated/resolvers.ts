@@ -32,7 +32,10 @@ export type Scalars = {
   BigInt: { input: bigint; output: bigint; }
   /** An instant as an ISO-8601 string in UTC. */
   DateTime: { input: Date; output: Date; }
-  /** An exact decimal number as a string, e.g. "12.50". */
+  /**
+   * An exact decimal number as a string, e.g. "12.50": at most 18 integer and 8 fractional digits,
+   * never a float. It comes back with the decimals it was given ("50.50" stays "50.50").
+   */
   Decimal: { input: string; output: string; }
   link__Import: { input: unknown; output: unknown; }
 };
@@ -44,23 +47,29 @@ export type AddMemberIdentifierInput = {
 
 export type AssignMemberTierInput = {
   memberId: Scalars['ID']['input'];
+  /** 1 to 500 characters, kept in the tier history. */
   reason: Scalars['String']['input'];
   /** Null removes the member's tier. */
   tierId?: InputMaybe<Scalars['ID']['input']>;
-  /** Until when the assignment binds automatic changes (the program's manualMode); null: until changed. */
+  /**
+   * Until when the assignment binds automatic changes (the program's manualMode): in the future and
+   * within 3,650 days of now; null: until changed.
+   */
   until?: InputMaybe<Scalars['DateTime']['input']>;
 };
 
 export type ChangeMemberStatusInput = {
   memberId: Scalars['ID']['input'];
-  /** Required: why the status changes (shown to agents on the hotline). */
+  /** Required: why the status changes (shown to agents on the hotline), 1 to 500 characters. */
   reason: Scalars['String']['input'];
   status: MemberStatus;
 };
 
 export type ConfigureReferralsInput = {
   programId: Scalars['ID']['input'];
+  /** 0 to 1,000,000 points. */
   refereeBonus: Scalars['Int']['input'];
+  /** 0 to 1,000,000 points. */
   referrerBonus: Scalars['Int']['input'];
   /** Null turns referral bonuses off. */
   trigger?: InputMaybe<ReferralTrigger>;
@@ -71,6 +80,7 @@ export type ConfigureTierRulesInput = {
   /** 0 to 365. */
   graceDays?: InputMaybe<Scalars['Int']['input']>;
   manualMode?: InputMaybe<ManualTierMode>;
+  /** The start of one period, any year: periods repeat both ways from it (2000-07-01 means periods start on 1 July). */
   periodAnchor?: InputMaybe<Scalars['DateTime']['input']>;
   /** 1 to 36. */
   periodMonths?: InputMaybe<Scalars['Int']['input']>;
@@ -124,14 +134,21 @@ export type ConsentSource =
   | 'PARTNER';
 
 export type CreateMemberGroupInput = {
+  /** 1 to 100 characters. */
   name: Scalars['String']['input'];
   programId: Scalars['ID']['input'];
   type: MemberGroupType;
 };
 
 export type CreateProgramInput = {
+  /** 1 to 100 characters. */
   name: Scalars['String']['input'];
+  /**
+   * What one point is worth: 0 to 1,000,000 in an ISO 4217 currency, up to 8 decimals (a rate,
+   * so finer than the currency's cents is allowed, e.g. 0.005 EUR).
+   */
   pointValue: MoneyInput;
+  /** 1 to 30 characters. */
   pointsCurrencyName: Scalars['String']['input'];
   /** Defaults to DRAFT. */
   status?: InputMaybe<ProgramStatus>;
@@ -139,10 +156,14 @@ export type CreateProgramInput = {
 };
 
 export type CreateTierInput = {
+  /** At most 20. */
   benefits?: InputMaybe<Array<TierBenefitInput>>;
+  /** 1 to 50 characters. */
   name: Scalars['String']['input'];
   programId: Scalars['ID']['input'];
+  /** 0 to 1,000,000,000 status points; never below a lower-ranked tier's. */
   qualifyingThreshold: Scalars['Int']['input'];
+  /** 0 to 1000, unique in the program; higher is better. */
   rank: Scalars['Int']['input'];
 };
 
@@ -173,13 +194,13 @@ export type DeadLetterState =
   | 'REPLAYED';
 
 export type EnrollMemberInput = {
-  /** Optional: enrolment never requires marketing consent. */
+  /** Optional: enrolment never requires marketing consent. One decision per channel and purpose. */
   consents?: InputMaybe<Array<ConsentInput>>;
-  /** At least one identifier; each must be free in the program. */
+  /** 1 to 10 identifiers; each must be free in the program. */
   identifiers: Array<IdentifierInput>;
   profile?: InputMaybe<MemberProfileInput>;
   programId: Scalars['ID']['input'];
-  /** The referral code of the member who invited this one. */
+  /** The referral code of the member who invited this one: 6 to 16 letters or digits. */
   referralCode?: InputMaybe<Scalars['String']['input']>;
 };
 
@@ -216,6 +237,7 @@ export type GroupMembershipInput = {
 
 export type IdentifierInput = {
   type: IdentifierType;
+  /** At most 320 characters: an email of up to 254, a phone in international format, a card of 6 to 32 letters or digits. */
   value: Scalars['String']['input'];
 };
 
@@ -363,10 +385,13 @@ export type MemberPayload = {
 };
 
 export type MemberProfileInput = {
-  /** ISO date, e.g. 1990-04-01. */
+  /** ISO date, e.g. 1990-04-01: from 1900 and not in the future. */
   birthDate?: InputMaybe<Scalars['String']['input']>;
+  /** Up to 100 characters. */
   firstName?: InputMaybe<Scalars['String']['input']>;
+  /** Up to 100 characters. */
   lastName?: InputMaybe<Scalars['String']['input']>;
+  /** BCP 47 language tag, e.g. pl or en-GB: up to 35 characters. */
   preferredLanguage?: InputMaybe<Scalars['String']['input']>;
 };
 
@@ -390,6 +415,10 @@ export type MemberStatusChange = {
 /** A sum of money: an exact decimal amount and its ISO 4217 currency. */
 export type Money = {
   __typename?: 'Money';
+  /**
+   * Always with the currency's ISO 4217 decimals (EUR "50.50", JPY "1500", KWD "1.250"); a
+   * rate such as a point's value may carry more when they are not zeros ("0.005").
+   */
   amount: Scalars['Decimal']['output'];
   /** ISO 4217 code, e.g. EUR. */
   currency: Scalars['String']['output'];
@@ -397,6 +426,7 @@ export type Money = {
 
 /** A sum of money as input: an exact decimal amount and its ISO 4217 currency. */
 export type MoneyInput = {
+  /** Each field that takes money says how many decimals it accepts. */
   amount: Scalars['Decimal']['input'];
   /** ISO 4217 code, e.g. EUR. */
   currency: Scalars['String']['input'];
@@ -745,6 +775,7 @@ export type ScheduledJob = {
 };
 
 export type SetConsentsInput = {
+  /** At least one; one decision per channel and purpose (at most 12). */
   consents: Array<ConsentInput>;
   memberId: Scalars['ID']['input'];
   source: ConsentSource;
@@ -786,7 +817,9 @@ export type TierBenefit = {
 };
 
 export type TierBenefitInput = {
+  /** UPPER_SNAKE_CASE, 2 to 50 characters, e.g. PRIORITY_HOTLINE. */
   code: Scalars['String']['input'];
+  /** 1 to 300 characters. */
   description: Scalars['String']['input'];
 };
 
@@ -869,17 +902,24 @@ export type UpdateMemberProfileInput = {
 
 export type UpdateProgramInput = {
   id: Scalars['ID']['input'];
+  /** 1 to 100 characters. */
   name?: InputMaybe<Scalars['String']['input']>;
+  /** As in CreateProgramInput. */
   pointValue?: InputMaybe<MoneyInput>;
+  /** 1 to 30 characters. */
   pointsCurrencyName?: InputMaybe<Scalars['String']['input']>;
   status?: InputMaybe<ProgramStatus>;
 };
 
 export type UpdateTierInput = {
+  /** At most 20; replaces the tier's benefits. */
   benefits?: InputMaybe<Array<TierBenefitInput>>;
   id: Scalars['ID']['input'];
+  /** 1 to 50 characters. */
   name?: InputMaybe<Scalars['String']['input']>;
+  /** 0 to 1,000,000,000 status points. */
   qualifyingThreshold?: InputMaybe<Scalars['Int']['input']>;
+  /** 0 to 1000, unique in the program. */
   rank?: InputMaybe<Scalars['Int']['input']>;
 };
 

@@ -14,7 +14,7 @@ import { validateProfile, type ProfileInput } from '../domain/profile';
 import { acceptsEnrolment } from '../domain/program';
 import { newReferralCode } from '../domain/referral';
 import { periodAt } from '../domain/tier-qualification';
-import { writeConsents, type ConsentInput } from './consents';
+import { assertDistinctConsents, writeConsents, type ConsentInput } from './consents';
 import { inMemberTransaction } from './members';
 import type { ProgramSettingsService } from './program-settings';
 import type { ReferralService } from './referrals';
@@ -48,6 +48,8 @@ export class EnrolmentService {
     const now = this.clock.now();
     const profile = validateProfile(input.profile ?? {}, now);
     const identifiers = validateIdentifiers(input.identifiers);
+    // One decision per channel and purpose, as setConsents: this also bounds the list (12 pairs).
+    if (input.consents) assertDistinctConsents(input.consents);
 
     return inMemberTransaction(this.db, async (tx) => {
       // FOR SHARE: a program being closed at this moment cannot slip an enrolment in.

@@ -9,6 +9,7 @@ import { MemberIdentifierEntity } from '../entities/member-identifier';
 import { MemberStatusChangeEntity } from '../entities/member-status-change';
 import { TierEntity } from '../entities/tier';
 import { MAX_IDENTIFIERS, normalizeIdentifier, type IdentifierInput } from '../domain/identifiers';
+import { checkDateRange } from '../domain/limits';
 import { assertStatusTransition } from '../domain/member-status';
 import { canAssignTier, canChangeStatus, canEditMember } from '../domain/policy';
 import { validateProfile, type ProfileInput } from '../domain/profile';
@@ -86,7 +87,8 @@ export class MemberService {
    */
   async assignTier(viewer: Viewer, memberId: string, tierId: string | null, reason: string, until: Date | null = null): Promise<MemberEntity> {
     const why = requiredText(reason, 'reason', 500);
-    if (until && until <= this.clock.now()) throw new InputError('until must be in the future', 'until');
+    // null binds until changed; a date binds until then, and year 9999 is not a date anyone meant.
+    if (until) checkDateRange(until, this.clock.now(), 'until', true);
     return inMemberTransaction(this.db, async (tx) => {
       const member = await this.lockForEdit(tx, viewer, memberId);
       if (!canAssignTier(viewer, member)) throw forbidden('Members cannot set their own tier');
