@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { createLogger, envFields, exitOnError, onShutdown, parseEnv, parseServiceList } from '@loyalty-graph/shared';
 import { createAuthenticator } from './auth';
+import { limitsEnv, limitsFromEnv } from './limits';
 import { startGateway } from './server';
 
 const Env = z
@@ -20,6 +21,7 @@ const Env = z
     JWKS_URL: z.url().optional(),
     /** Opt in to @apollo/gateway's usage metrics sent to Apollo (off by default). */
     APOLLO_TELEMETRY: z.enum(['on', 'off']).default('off'),
+    ...limitsEnv,
   })
   .refine((env) => env.SUBGRAPHS || env.SUPERGRAPH_PATH, { message: 'set SUBGRAPHS (development) or SUPERGRAPH_PATH (production)' })
   .refine((env) => env.JWT_SECRET || env.JWKS_URL, { message: 'set JWKS_URL (production) or JWT_SECRET (development)' });
@@ -38,6 +40,7 @@ async function main(): Promise<void> {
       logger,
       development: !production,
       apolloTelemetry: env.APOLLO_TELEMETRY === 'on',
+      limits: limitsFromEnv(env),
     },
     env.PORT,
   );

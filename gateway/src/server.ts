@@ -5,10 +5,13 @@ import { ApolloGateway, IntrospectAndCompose, RemoteGraphQLDataSource } from '@a
 import { createViewerSigner, depthLimit, errorLoggingPlugin, maskInternalError, REQUEST_ID_HEADER, serveGraphQL, serviceViewer, VIEWER_HEADER, type Logger, type RunningGraphQLServer, type Viewer } from '@loyalty-graph/shared';
 import type { Authenticate } from './auth';
 import { createHttpFetcher } from './http-fetcher';
+import { createLimits, type LimitsOptions } from './limits';
 
 export interface GatewayContext extends BaseContext {
   viewer: Viewer;
   requestId: string;
+  /** The address an anonymous caller's budget is keyed by. */
+  clientAddress?: string;
 }
 
 export interface GatewayOptions {
@@ -26,6 +29,8 @@ export interface GatewayOptions {
    * (AWS, GCP, Azure) to describe the host first. Off unless an operator opts in.
    */
   apolloTelemetry?: boolean;
+  /** Cost, budgets and trusted documents (docs/limits.md); on with defaults when absent. */
+  limits?: LimitsOptions;
 }
 
 /** Shown in Apollo Sandbox on first visit: the till's lookup. */
@@ -66,6 +71,7 @@ export async function startGateway(options: GatewayOptions, port: number): Promi
     buildService: ({ url }) => new SubgraphDataSource({ url, fetcher }),
   });
 
+  const limits = createLimits(options.limits ?? {}, options.logger);
   let loaded = false;
   const apollo = new ApolloServer<GatewayContext>({
     gateway,
@@ -74,13 +80,18 @@ export async function startGateway(options: GatewayOptions, port: number): Promi
     // Defaults, stated so nobody turns them off by accident: CSRF prevention on, no batching.
     csrfPrevention: true,
     allowBatchedHttpRequests: false,
-    formatError: maskInternalError,
+    formatError: limits.formatError(maskInternalError, !options.development),
+    // No "Did you mean …" suggestions in production (graphql-js names schema fields in them).
+    hideSchemaDetailsFromClientErrors: !options.development,
+    parseOptions: limits.parseOptions,
+    ...(limits.persistedQueries ? { persistedQueries: limits.persistedQueries } : {}),
     validationRules: [depthLimit()],
     plugins: [
       errorLoggingPlugin(options.logger),
       options.development
         ? ApolloServerPluginLandingPageLocalDefault({ embed: true, document: EXAMPLE_OPERATION })
         : ApolloServerPluginLandingPageDisabled(),
+      limits.plugin,
       { serverWillStart: async () => void (loaded = true) },
     ],
   });
@@ -90,7 +101,7 @@ export async function startGateway(options: GatewayOptions, port: number): Promi
     port,
     host: options.development ? '127.0.0.1' : '0.0.0.0',
     ready: async () => loaded,
-    context: async ({ req, requestId }) => ({ viewer: await options.authenticate(req.headers.authorization), requestId }),
+    context: async ({ req, requestId }) => ({ viewer: await options.authenticate(req.headers.authorization), requestId, clientAddress: limits.clientAddress(req) }),
   });
   options.logger.info('gateway listening', { url: server.url });
   return server;

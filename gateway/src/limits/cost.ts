@@ -1,0 +1,204 @@
+import {
+  getNamedType,
+  getNullableType,
+  isCompositeType,
+  isListType,
+  isObjectType,
+  isInterfaceType,
+  Kind,
+  valueFromASTUntyped,
+  type DocumentNode,
+  type FieldNode,
+  type FragmentDefinitionNode,
+  type GraphQLCompositeType,
+  type GraphQLField,
+  type GraphQLSchema,
+  type OperationDefinitionNode,
+  type SelectionSetNode,
+} from 'graphql';
+import type { CostWeights } from './weights';
+
+/**
+ * The calculated cost of one operation, before execution: pure, no I/O, no HTTP (unit tested on
+ * its own). Fragments are expanded where they are spread, so a fragment used twice counts twice,
+ * like the fields it stands for; every aliased field counts on its own, since each alias is
+ * another execution of its resolver.
+ */
+export interface OperationAnalysis {
+  cost: number;
+  /** Aliased fields, fragments expanded. */
+  aliases: number;
+  /** Directive uses, fragments expanded, on the operation itself included. */
+  directives: number;
+  /** The variables the cost depends on (page sizes): a cached analysis is reused only for the same values. */
+  variables: string[];
+}
+
+interface Totals {
+  cost: number;
+  aliases: number;
+  directives: number;
+}
+
+const ZERO: Totals = Object.freeze({ cost: 0, aliases: 0, directives: 0 });
+
+export function analyzeOperation(
+  schema: GraphQLSchema,
+  document: DocumentNode,
+  operation: OperationDefinitionNode,
+  variables: Readonly<Record<string, unknown>> | undefined,
+  weights: CostWeights,
+): OperationAnalysis {
+  const fragments = new Map<string, FragmentDefinitionNode>();
+  for (const definition of document.definitions) {
+    if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments.set(definition.name.value, definition);
+  }
+  const variableDefaults = new Map<string, unknown>();
+  for (const definition of operation.variableDefinitions ?? []) {
+    if (definition.defaultValue) variableDefaults.set(definition.variable.name.value, valueFromASTUntyped(definition.defaultValue));
+  }
+  const usedVariables = new Set<string>();
+  // A fragment spread many times (or fragments spreading each other twice, level after level)
+  // would make a naive walk exponential: each fragment is priced once per type and list context.
+  const fragmentTotals = new Map<string, Totals>();
+
+  const pageSize = (field: FieldNode, definition: GraphQLField<unknown, unknown>): number | null => {
+    if (!definition.args.some((a) => a.name === weights.pagination.argument)) return null;
+    const argument = field.arguments?.find((a) => a.name.value === weights.pagination.argument);
+    if (!argument) return weights.pagination.defaultSize;
+    let value: unknown;
+    if (argument.value.kind === Kind.VARIABLE) {
+      const name = argument.value.name.value;
+      usedVariables.add(name);
+      value = variables?.[name] ?? variableDefaults.get(name);
+    } else {
+      value = valueFromASTUntyped(argument.value);
+    }
+    if (typeof value !== 'number' || !Number.isFinite(value)) return weights.pagination.defaultSize;
+    // Out of range is the subgraph's to refuse; priced at the ceiling it can never exceed.
+    return Math.min(Math.max(Math.ceil(value), 1), weights.pagination.maxSize);
+  };
+
+  const listSize = (parent: GraphQLCompositeType, field: string): number =>
+    weights.listSizes[`${parent.name}.${field}`] ?? weights.listSizes[`*.${field}`] ?? weights.assumedListSize;
+
+  /**
+   * `sliced` is the page size a paginated parent (a connection field with `first`) passes to the
+   * lists directly inside it (`edges`, `nodes`).
+   */
+  const walk = (selectionSet: SelectionSetNode, parent: GraphQLCompositeType, sliced: number | null, seen: readonly string[]): Totals => {
+    let cost = 0;
+    let aliases = 0;
+    let directives = 0;
+    for (const selection of selectionSet.selections) {
+      directives += selection.directives?.length ?? 0;
+      if (selection.kind === Kind.FIELD) {
+        if (selection.alias) aliases += 1;
+        const name = selection.name.value;
+        if (name === '__typename') continue;
+        if (name === '__schema' || name === '__type') {
+          cost += weights.introspection;
+          continue;
+        }
+        const definition = isObjectType(parent) || isInterfaceType(parent) ? parent.getFields()[name] : undefined;
+        if (!definition) continue; // unknown fields are refused by validation; never priced
+        const type = getNamedType(definition.type);
+        if (!isCompositeType(type)) {
+          cost += weights.leaf;
+          continue;
+        }
+        const isList = isListType(getNullableType(definition.type));
+        const page = pageSize(selection, definition);
+        const size = isList ? (page ?? sliced ?? listSize(parent, name)) : 1;
+        // A connection field passes its page size to the lists inside; a paginated list uses it itself.
+        const inner = selection.selectionSet ? walk(selection.selectionSet, type, isList ? null : page, seen) : ZERO;
+        cost += size * (weights.object + inner.cost);
+        aliases += inner.aliases;
+        directives += inner.directives;
+      } else if (selection.kind === Kind.INLINE_FRAGMENT) {
+        const condition = selection.typeCondition ? schema.getType(selection.typeCondition.name.value) : parent;
+        if (!condition || !isCompositeType(condition)) continue;
+        const inner = walk(selection.selectionSet, condition, sliced, seen);
+        cost += inner.cost;
+        aliases += inner.aliases;
+        directives += inner.directives;
+      } else {
+        const name = selection.name.value;
+        const fragment = fragments.get(name);
+        if (!fragment || seen.includes(name)) continue; // unknown or cyclic: refused by validation
+        const condition = schema.getType(fragment.typeCondition.name.value);
+        if (!condition || !isCompositeType(condition)) continue;
+        const key = `${name}|${sliced ?? ''}`;
+        let inner = fragmentTotals.get(key);
+        if (!inner) {
+          const own = walk(fragment.selectionSet, condition, sliced, [...seen, name]);
+          inner = { ...own, directives: own.directives + (fragment.directives?.length ?? 0) };
+          fragmentTotals.set(key, inner);
+        }
+        cost += inner.cost;
+        aliases += inner.aliases;
+        directives += inner.directives;
+      }
+    }
+    return { cost, aliases, directives };
+  };
+
+  const root = operation.operation === 'mutation' ? schema.getMutationType() : operation.operation === 'subscription' ? schema.getSubscriptionType() : schema.getQueryType();
+  if (!root) return { cost: 0, aliases: 0, directives: operation.directives?.length ?? 0, variables: [] };
+  const totals = walk(operation.selectionSet, root, null, []);
+  let cost = totals.cost;
+  if (operation.operation === 'mutation') cost += weights.mutation * countRootFields(operation.selectionSet, fragments, []);
+  return {
+    cost,
+    aliases: totals.aliases,
+    directives: totals.directives + (operation.directives?.length ?? 0),
+    variables: [...usedVariables].sort(),
+  };
+}
+
+/** Root fields of a mutation, fragments expanded: each one is its own transaction. */
+function countRootFields(selectionSet: SelectionSetNode, fragments: Map<string, FragmentDefinitionNode>, seen: readonly string[]): number {
+  let count = 0;
+  for (const selection of selectionSet.selections) {
+    if (selection.kind === Kind.FIELD) {
+      if (!selection.name.value.startsWith('__')) count += 1;
+    } else if (selection.kind === Kind.INLINE_FRAGMENT) {
+      count += countRootFields(selection.selectionSet, fragments, seen);
+    } else {
+      const fragment = fragments.get(selection.name.value);
+      if (fragment && !seen.includes(fragment.name.value)) count += countRootFields(fragment.selectionSet, fragments, [...seen, fragment.name.value]);
+    }
+  }
+  return count;
+}
+
+/**
+ * Analyses are cached per parsed document (Apollo Server keeps one parsed document per query
+ * string, so a repeated operation is priced once) and per values of the variables that set page
+ * sizes. Most operations read none, and are priced once per document.
+ */
+export class CostCache {
+  private readonly byDocument = new WeakMap<DocumentNode, Map<string, { variables: string[]; byValues: Map<string, OperationAnalysis> }>>();
+
+  constructor(private readonly weights: CostWeights) {}
+
+  analyze(schema: GraphQLSchema, document: DocumentNode, operation: OperationDefinitionNode, variables: Readonly<Record<string, unknown>> | undefined): OperationAnalysis {
+    let byOperation = this.byDocument.get(document);
+    if (!byOperation) this.byDocument.set(document, (byOperation = new Map()));
+    const operationKey = operation.name?.value ?? '';
+    const entry = byOperation.get(operationKey);
+    if (entry) {
+      const valuesKey = entry.variables.length ? JSON.stringify(entry.variables.map((v) => variables?.[v] ?? null)) : '';
+      const hit = entry.byValues.get(valuesKey);
+      if (hit) return hit;
+    }
+    const analysis = analyzeOperation(schema, document, operation, variables, this.weights);
+    const valuesKey = analysis.variables.length ? JSON.stringify(analysis.variables.map((v) => variables?.[v] ?? null)) : '';
+    const slot = entry ?? { variables: analysis.variables, byValues: new Map<string, OperationAnalysis>() };
+    // A page size is one of a hundred values: the map stays small, but a bound keeps it so.
+    if (slot.byValues.size >= 256) slot.byValues.clear();
+    slot.byValues.set(valuesKey, analysis);
+    byOperation.set(operationKey, slot);
+    return analysis;
+  }
+}
