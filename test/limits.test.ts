@@ -1,9 +1,12 @@
 import { randomUUID } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
+import { buildSchema } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '@loyalty-graph/shared';
 import { ANY_OPERATION_SCOPE, DEFAULT_OPERATION_LIMITS, parseTrustedDocuments, RedisBudgetStore, sha256Hex, type CostExtension } from '@loyalty-graph/gateway';
 import { errorCodes, type Caller } from '@loyalty-graph/testing';
 import { createTestProgram, startSupergraph, type TestSupergraph } from '@loyalty-graph/testing/supergraph';
+import { buildManifest } from '../scripts/trusted-documents';
 
 /**
  * The gateway's limits against callers who send too much: cost per operation, aliases, tokens,
@@ -225,33 +228,35 @@ describe('a production gateway', () => {
 });
 
 describe('trusted documents', () => {
-  const DASHBOARD = `query Dashboard { me { id firstName identifiers { value } } }`;
-  const manifest = JSON.stringify({
-    format: 'apollo-persisted-query-manifest',
-    version: 1,
-    operations: [{ id: sha256Hex(DASHBOARD), name: 'Dashboard', type: 'query', body: DASHBOARD }],
-  });
+  // The example member app's operations, through the script a front-end build runs.
+  const dir = new URL('../docs/examples/member-app/', import.meta.url);
+  const manifest = buildManifest(
+    readdirSync(dir).map((name) => ({ path: name, text: readFileSync(new URL(name, dir), 'utf8') })),
+    buildSchema(readFileSync(new URL('../supergraph.graphql', import.meta.url), 'utf8')),
+  );
+  const dashboard = manifest.operations.find((o) => o.name === 'MemberDashboard')!;
 
   it('refuses a manifest whose hash is not its document', () => {
     expect(() => parseTrustedDocuments(JSON.stringify({ [sha256Hex('query { a }')]: 'query { b }' }))).toThrow(/is not the sha256/);
-    expect(parseTrustedDocuments(JSON.stringify({ [sha256Hex(DASHBOARD)]: DASHBOARD })).get(sha256Hex(DASHBOARD))).toBe(DASHBOARD);
+    expect(parseTrustedDocuments(JSON.stringify({ [dashboard.id]: dashboard.body })).get(dashboard.id)).toBe(dashboard.body);
   });
 
   it('accepts only registered operations from members and staff when enforced; staff tools stay free', async () => {
-    const enforced = await graph.addGateway({ limits: { trustedDocuments: { documents: parseTrustedDocuments(manifest), mode: 'enforce' } } });
+    const enforced = await graph.addGateway({ limits: { trustedDocuments: { documents: parseTrustedDocuments(JSON.stringify(manifest)), mode: 'enforce' } } });
     const memberToken = await graph.tokens.member({ programId, memberId, subject: `trusted-${randomUUID()}` });
-    const byHash = { extensions: { persistedQuery: { version: 1, sha256Hash: sha256Hex(DASHBOARD) } } };
+    const byHash = { extensions: { persistedQuery: { version: 1, sha256Hash: dashboard.id } }, variables: { entries: 5 } };
 
     // by hash only (APQ protocol, no registration round trip), or the registered text itself
     const hashed = await send(enforced.url, byHash, { authorization: `Bearer ${memberToken}` });
     expect(hashed.errors).toBeUndefined();
-    expect(hashed.data).toEqual({ me: { id: memberId, firstName: null, identifiers: [{ value: 'limits@example.com' }] } });
-    expect(hashed.extensions?.cost?.requestedQueryCost).toBe(11);
-    expect((await send(enforced.url, { query: DASHBOARD }, { authorization: `Bearer ${memberToken}` })).errors).toBeUndefined();
+    expect(hashed.data).toMatchObject({ me: { id: memberId, points: { available: expect.any(Number) }, statement: { nodes: expect.any(Array) } } });
+    // me 1, tier 1, tierProgress 1, points 1 + 10 expiries, statement 1 + 5 entries, pageInfo 1
+    expect(hashed.extensions?.cost?.requestedQueryCost).toBe(21);
+    expect((await send(enforced.url, { query: dashboard.body }, { authorization: `Bearer ${memberToken}` })).errors).toBeUndefined();
 
     // anything else, even one character off, is refused before it runs
     for (const caller of [enforced.withToken(memberToken), enforced.anonymous, enforced.withToken(await graph.tokens.staff({ programId, roles: ['AGENT'], subject: `agent-${randomUUID()}` }))]) {
-      const other = await caller.send(`${DASHBOARD} `);
+      const other = await caller.send(`${dashboard.body} `);
       expect(other.status).toBe(400);
       expect(errorCodes(other)).toEqual(['OPERATION_NOT_TRUSTED']);
     }
@@ -259,16 +264,16 @@ describe('trusted documents', () => {
     const unknown = await send(enforced.url, { extensions: { persistedQuery: { version: 1, sha256Hash: sha256Hex('query { me { id } }') } } }, { authorization: `Bearer ${memberToken}` });
     expect(unknown.errors?.[0]?.extensions?.['code']).toBe('PERSISTED_QUERY_NOT_FOUND');
 
-    // a staff tool (scope graph:any-operation) sends what it likes, within its budget
+    // a staff tool (scope graph:any-operation) sends what it likes, within its limits
     const tool = enforced.withToken(await graph.tokens.staff({ programId, roles: ['AGENT'], subject: `tool-${randomUUID()}`, scopes: [ANY_OPERATION_SCOPE] }));
     expect(await tool.data(`query($id: ID!) { member(id: $id) { id } }`, { id: memberId })).toEqual({ member: { id: memberId } });
     expect(errorCodes(await tool.send(aliasedAdjustments(16), { m: memberId }))).toEqual(['ALIAS_LIMIT_EXCEEDED']);
   });
 
   it('serves registered operations by hash even when not enforced', async () => {
-    const open = await graph.addGateway({ limits: { trustedDocuments: { documents: parseTrustedDocuments(manifest), mode: 'off' } } });
+    const open = await graph.addGateway({ limits: { trustedDocuments: { documents: parseTrustedDocuments(JSON.stringify(manifest)), mode: 'off' } } });
     const token = await graph.tokens.member({ programId, memberId, subject: `open-${randomUUID()}` });
-    const hashed = await send(open.url, { extensions: { persistedQuery: { version: 1, sha256Hash: sha256Hex(DASHBOARD) } } }, { authorization: `Bearer ${token}` });
+    const hashed = await send(open.url, { extensions: { persistedQuery: { version: 1, sha256Hash: dashboard.id } } }, { authorization: `Bearer ${token}` });
     expect(hashed.errors).toBeUndefined();
     expect((await open.withToken(token).send(`query { me { id } }`)).errors).toBeUndefined();
   });
