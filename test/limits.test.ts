@@ -26,8 +26,10 @@ const aliasedAdjustments = (n: number) => {
   const run = randomUUID().slice(0, 8);
   return `mutation($m: ID!) { ${Array.from({ length: n }, (_, i) => ADJUST(i, run)).join('\n')} }`;
 };
-/** me (1) + identifiers (10 assumed): 11 per request. */
+/** me (1) + identifiers (10 assumed): 11 per request; 2 actually (one identifier), 9 refunded. */
 const IDENTIFIERS = `query { me { identifiers { value } } }`;
+/** me (1) + tier (1, null in a program without tiers): 2, and 2 actually. */
+const EXACT = `query { me { id tier { name } } }`;
 
 async function posted(): Promise<number> {
   const { member: m } = await agent.data<{ member: { points: { posted: number } } }>(POINTS, { id: memberId });
@@ -59,18 +61,20 @@ describe('cost per operation', () => {
     const token = await graph.tokens.member({ programId, memberId, subject: `cost-${randomUUID()}` });
     const first = await send(graph.gatewayUrl, { query: IDENTIFIERS }, { authorization: `Bearer ${token}` });
     expect(first.errors).toBeUndefined();
+    // charged 11 before it ran, 9 given back once it returned one identifier
     expect(first.extensions?.cost).toEqual({
       requestedQueryCost: 11,
+      actualQueryCost: 2,
       maximumQueryCost: DEFAULT_OPERATION_LIMITS.maxCost,
-      throttleStatus: { maximumAvailable: 2000, currentlyAvailable: 1989, restoreRate: 100 },
+      throttleStatus: { maximumAvailable: 2000, currentlyAvailable: 1998, restoreRate: 100 },
     });
     const second = await send(graph.gatewayUrl, { query: IDENTIFIERS }, { authorization: `Bearer ${token}` });
-    expect(second.extensions?.cost?.throttleStatus.currentlyAvailable).toBeLessThan(1989 + 11);
-    expect(second.extensions?.cost?.throttleStatus.currentlyAvailable).toBeGreaterThanOrEqual(1978);
-    // a failed operation still reports what it cost
+    expect(second.extensions?.cost?.throttleStatus.currentlyAvailable).toBeGreaterThanOrEqual(1996);
+    expect(second.extensions?.cost?.throttleStatus.currentlyAvailable).toBeLessThan(2000);
+    // a refused field still reports what it cost
     const refused = await send(graph.gatewayUrl, { query: `{ me { id } }` });
     expect(refused.errors?.map((e) => e.extensions?.['code'])).toEqual(['UNAUTHENTICATED']);
-    expect(refused.extensions?.cost).toMatchObject({ requestedQueryCost: 1, throttleStatus: { maximumAvailable: 1000 } });
+    expect(refused.extensions?.cost).toMatchObject({ requestedQueryCost: 1, actualQueryCost: 1, throttleStatus: { maximumAvailable: 1000 } });
   });
 
   it('refuses 1,000 aliased adjustPoints before any of them runs', async () => {
@@ -129,29 +133,30 @@ describe('cost per operation', () => {
 
 describe('budgets per caller', () => {
   it('refuses with 429 and Retry-After once the budget is spent, and serves again after that time', async () => {
-    const tight = await graph.addGateway({ limits: { budgets: { member: { capacity: 30, restoreRate: 10 } } } });
+    const tight = await graph.addGateway({ limits: { budgets: { member: { capacity: 6, restoreRate: 2 } } } });
     const token = await graph.tokens.member({ programId, memberId, subject: `budget-${randomUUID()}` });
     const headers = { authorization: `Bearer ${token}` };
     const other = await graph.tokens.member({ programId, memberId, subject: `budget-other-${randomUUID()}` });
 
-    expect((await send(tight.url, { query: IDENTIFIERS }, headers)).extensions?.cost?.throttleStatus).toMatchObject({ maximumAvailable: 30, restoreRate: 10 });
-    await send(tight.url, { query: IDENTIFIERS }, headers);
-    const refused = await send(tight.url, { query: IDENTIFIERS }, headers);
+    expect((await send(tight.url, { query: EXACT }, headers)).extensions?.cost?.throttleStatus).toMatchObject({ maximumAvailable: 6, restoreRate: 2 });
+    await send(tight.url, { query: EXACT }, headers);
+    await send(tight.url, { query: EXACT }, headers);
+    const refused = await send(tight.url, { query: EXACT }, headers);
     expect(refused.status).toBe(429);
     expect(refused.errors?.[0]?.extensions?.['code']).toBe('RATE_LIMITED');
     const retryAfterMs = refused.errors?.[0]?.extensions?.['retryAfterMs'] as number;
-    // 8 points left at most, 11 needed, 10 a second
+    // under 2 points left, 2 needed, 2 a second
     expect(retryAfterMs).toBeGreaterThan(0);
-    expect(retryAfterMs).toBeLessThanOrEqual(1100);
+    expect(retryAfterMs).toBeLessThanOrEqual(1000);
     expect(Number(refused.headers.get('retry-after'))).toBe(Math.max(1, Math.ceil(retryAfterMs / 1000)));
-    expect(refused.extensions?.cost?.requestedQueryCost).toBe(11);
+    expect(refused.extensions?.cost?.requestedQueryCost).toBe(2);
     expect(refused.data).toBeUndefined();
 
     // another member's budget is their own
-    expect((await send(tight.url, { query: IDENTIFIERS }, { authorization: `Bearer ${other}` })).status).toBe(200);
+    expect((await send(tight.url, { query: EXACT }, { authorization: `Bearer ${other}` })).status).toBe(200);
 
     await new Promise((resolve) => setTimeout(resolve, retryAfterMs + 50));
-    const recovered = await send(tight.url, { query: IDENTIFIERS }, headers);
+    const recovered = await send(tight.url, { query: EXACT }, headers);
     expect(recovered.status).toBe(200);
     expect(recovered.errors).toBeUndefined();
   });
@@ -183,24 +188,37 @@ describe('budgets per caller', () => {
       return;
     }
     const prefix = `lg:test:${randomUUID()}:`;
-    const budgets = { member: { capacity: 30, restoreRate: 0.5 } };
+    const budgets = { member: { capacity: 6, restoreRate: 0.1 } };
     const a = await graph.addGateway({ limits: { budgets, store: new RedisBudgetStore(url, logger, prefix) } });
     const b = await graph.addGateway({ limits: { budgets, store: new RedisBudgetStore(url, logger, prefix) } });
     const headers = { authorization: `Bearer ${await graph.tokens.member({ programId, memberId, subject: `replicas-${randomUUID()}` })}` };
-    const first = await send(a.url, { query: IDENTIFIERS }, headers);
-    expect(first.extensions?.cost?.throttleStatus.currentlyAvailable).toBe(19);
-    const second = await send(b.url, { query: IDENTIFIERS }, headers);
+    const first = await send(a.url, { query: EXACT }, headers);
+    expect(first.extensions?.cost?.throttleStatus.currentlyAvailable).toBe(4);
+    const second = await send(b.url, { query: EXACT }, headers);
     expect(second.status).toBe(200);
-    expect(second.extensions?.cost?.throttleStatus.currentlyAvailable).toBe(8);
-    // the third, on either replica, finds the budget the other two spent
-    const third = await send(a.url, { query: IDENTIFIERS }, headers);
-    expect(third.status).toBe(429);
-    expect((await send(b.url, { query: IDENTIFIERS }, headers)).status).toBe(429);
-    // replicas started concurrently cannot overspend: ten at once, at most the budget passes
+    expect(second.extensions?.cost?.throttleStatus.currentlyAvailable).toBe(2);
+    expect((await send(a.url, { query: EXACT }, headers)).status).toBe(200);
+    // the fourth, on either replica, finds the budget the other three spent
+    expect((await send(b.url, { query: EXACT }, headers)).status).toBe(429);
+    expect((await send(a.url, { query: EXACT }, headers)).status).toBe(429);
+    // replicas taking at once cannot overspend: ten at once, exactly the budget passes
     const headers2 = { authorization: `Bearer ${await graph.tokens.member({ programId, memberId, subject: `race-${randomUUID()}` })}` };
-    const statuses = await Promise.all(Array.from({ length: 10 }, (_, i) => send(i % 2 ? a.url : b.url, { query: IDENTIFIERS }, headers2).then((r) => r.status)));
-    expect(statuses.filter((s) => s === 200)).toHaveLength(2);
-    expect(statuses.filter((s) => s === 429)).toHaveLength(8);
+    const statuses = await Promise.all(Array.from({ length: 10 }, (_, i) => send(i % 2 ? a.url : b.url, { query: EXACT }, headers2).then((r) => r.status)));
+    expect(statuses.filter((s) => s === 200)).toHaveLength(3);
+    expect(statuses.filter((s) => s === 429)).toHaveLength(7);
+  });
+
+  it('lets operations through, still priced, when Redis does not answer', async () => {
+    const logger = createLogger('gateway', 'silent');
+    // Nothing listens on port 1: every budget check fails, the graph must not.
+    const down = await graph.addGateway({ limits: { store: new RedisBudgetStore('redis://127.0.0.1:1', logger) } });
+    const token = await graph.tokens.member({ programId, memberId, subject: `down-${randomUUID()}` });
+    const response = await send(down.url, { query: EXACT }, { authorization: `Bearer ${token}` });
+    expect(response.status).toBe(200);
+    expect(response.errors).toBeUndefined();
+    expect(response.extensions?.cost?.requestedQueryCost).toBe(2);
+    // the per-operation ceiling holds without the store
+    expect((await send(down.url, { query: aliasedAdjustments(16), variables: { m: memberId } }, { authorization: `Bearer ${token}` })).errors?.[0]?.extensions?.['code']).toBe('ALIAS_LIMIT_EXCEEDED');
   });
 });
 
@@ -224,6 +242,9 @@ describe('a production gateway', () => {
     }
     // The development gateway still helps its developers.
     expect((await member.send(`{ me { fristName } }`)).errors?.[0]?.message).toContain('Did you mean "firstName"');
+    const developmentVariable = await member.send(`query($s: MemberStatus) { members(programId: "x", status: $s) { nodes { id } } }`, { s: 'ACTIV' });
+    expect(developmentVariable.errors?.[0]?.message).toContain('Did you mean the enum value "ACTIVE"?');
+    expect(variable.errors?.[0]?.message).toBe(developmentVariable.errors?.[0]?.message.replace(' Did you mean the enum value "ACTIVE"?', ''));
   });
 });
 

@@ -16,6 +16,10 @@ export interface BudgetDecision {
 export interface BudgetStore {
   /** Takes `cost` points from the bucket `key` if it holds them, atomically. */
   take(key: string, cost: number, policy: BudgetPolicy): Promise<BudgetDecision>;
+  /** Gives back what an operation was charged beyond its actual cost (never above capacity). */
+  refund(key: string, points: number, policy: BudgetPolicy): Promise<void>;
+  /** Resolves when the store can answer (a remote one is connected). */
+  ping?(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -47,6 +51,14 @@ export class MemoryBudgetStore implements BudgetStore {
     if (!bucket && this.buckets.size >= this.maxBuckets) this.sweep(now, policy);
     this.buckets.set(key, { tokens: tokens - cost, at: now });
     return { allowed: true, available: tokens - cost, retryAfterMs: 0 };
+  }
+
+  async refund(key: string, points: number, policy: BudgetPolicy): Promise<void> {
+    const bucket = this.buckets.get(key);
+    if (!bucket) return; // already full and swept
+    const now = this.now();
+    const tokens = bucket.tokens + ((now - bucket.at) / 1000) * policy.restoreRate + points;
+    this.buckets.set(key, { tokens: Math.min(policy.capacity, tokens), at: now });
   }
 
   private sweep(now: number, policy: BudgetPolicy): void {

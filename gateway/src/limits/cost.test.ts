@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { buildSchema, getOperationAST, parse } from 'graphql';
 import { describe, expect, it } from 'vitest';
-import { analyzeOperation, CostCache } from './cost';
+import { actualCost, analyzeOperation, CostCache } from './cost';
 import { DEFAULT_WEIGHTS } from './weights';
 
 // The committed supergraph: its types and arguments are the ones the gateway prices.
@@ -103,5 +103,38 @@ describe('the cost cache', () => {
     expect(cache.analyze(schema, document, operation, { n: 5, status: 'SUSPENDED' })).toBe(first);
     expect(cache.analyze(schema, document, operation, { n: 50 }).cost).toBe(51);
     expect(cache.analyze(schema, document, operation, { n: 5 })).toBe(first);
+  });
+});
+
+describe('the actual cost, from the data returned', () => {
+  const actual = (query: string, data: Record<string, unknown> | null) => {
+    const document = parse(query);
+    return actualCost(schema, document, getOperationAST(document)!, data, DEFAULT_WEIGHTS);
+  };
+
+  it('counts the items a page really held, not the page size', () => {
+    const query = `{ members(programId: "p", first: 100) { nodes { id tier { name } } pageInfo { hasNextPage } } }`;
+    const data = { members: { nodes: [{ id: '1', tier: { name: 'Gold' } }, { id: '2', tier: null }, { id: '3', tier: null }], pageInfo: { hasNextPage: false } } };
+    expect(analyze(query).cost).toBe(1 + 100 * 2 + 1);
+    // members 1 + 3 × (member 1 + tier 1, found or null) + pageInfo 1
+    expect(actual(query, data)).toBe(1 + 3 * 2 + 1);
+  });
+
+  it('charges a null object as looked for, and nothing for a skipped one or no data at all', () => {
+    expect(actual(`{ me { id } }`, { me: null })).toBe(1);
+    expect(actual(`query($x: Boolean!) { me @skip(if: $x) { id } }`, {})).toBe(0);
+    expect(actual(`{ me { id } }`, null)).toBe(0);
+  });
+
+  it('counts a field selected twice under one key once, as GraphQL ran it, and each alias on its own', () => {
+    const query = `{ me { tier { name } ...F } other: me { id } } fragment F on Member { tier { rank } }`;
+    expect(analyze(query).cost).toBe(1 + 1 + 1 + 1);
+    expect(actual(query, { me: { tier: { name: 'Gold', rank: 3 } }, other: { id: '1' } })).toBe(1 + 1 + 1);
+  });
+
+  it('charges every mutation that ran its weight', () => {
+    const query = `mutation { a: ${ADJUST} b: ${ADJUST} }`;
+    const ran = { entry: { id: 'e' }, userErrors: [] };
+    expect(actual(query, { a: ran, b: ran })).toBe(2 * (DEFAULT_WEIGHTS.mutation + 1 + 1));
   });
 });

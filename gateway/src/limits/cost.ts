@@ -202,3 +202,91 @@ export class CostCache {
     return analysis;
   }
 }
+
+/**
+ * What an operation actually cost, from the data it returned (Shopify's actualQueryCost): the same
+ * weights, but lists count the items they returned. A page of 100 members that held 3 costs 3
+ * members; an object field that came back null (not found, refused) still costs 1, it was looked for. Fields selected several times under one response key (in
+ * the operation and in fragments) are one field here, as GraphQL executed them.
+ */
+export function actualCost(
+  schema: GraphQLSchema,
+  document: DocumentNode,
+  operation: OperationDefinitionNode,
+  data: Readonly<Record<string, unknown>> | null | undefined,
+  weights: CostWeights,
+): number {
+  if (!data) return 0;
+  const fragments = new Map<string, FragmentDefinitionNode>();
+  for (const definition of document.definitions) {
+    if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments.set(definition.name.value, definition);
+  }
+
+  /** GraphQL's CollectFields: response key → the field nodes selected under it. */
+  const collect = (selectionSets: readonly SelectionSetNode[], parent: GraphQLCompositeType, typename: unknown, into = new Map<string, FieldNode[]>(), seen = new Set<string>()) => {
+    const applies = (condition: string | undefined) => {
+      if (!condition || condition === parent.name) return true;
+      // On an abstract parent, the object's own type decides (when __typename was selected).
+      return typeof typename === 'string' ? typename === condition || isSubtype(condition, typename) : true;
+    };
+    for (const selectionSet of selectionSets) {
+      for (const selection of selectionSet.selections) {
+        if (selection.kind === Kind.FIELD) {
+          const key = selection.alias?.value ?? selection.name.value;
+          const nodes = into.get(key);
+          if (nodes) nodes.push(selection);
+          else into.set(key, [selection]);
+        } else if (selection.kind === Kind.INLINE_FRAGMENT) {
+          if (applies(selection.typeCondition?.name.value)) collect([selection.selectionSet], parent, typename, into, seen);
+        } else {
+          const fragment = fragments.get(selection.name.value);
+          if (!fragment || seen.has(fragment.name.value) || !applies(fragment.typeCondition.name.value)) continue;
+          seen.add(fragment.name.value);
+          collect([fragment.selectionSet], parent, typename, into, seen);
+        }
+      }
+    }
+    return into;
+  };
+  const isSubtype = (abstract: string, object: string) => {
+    const type = schema.getType(abstract);
+    const concrete = schema.getType(object);
+    return !!type && !!concrete && isCompositeType(type) && isObjectType(concrete) && !isObjectType(type) && schema.isSubType(type as never, concrete);
+  };
+
+  const objectCost = (value: Readonly<Record<string, unknown>>, selectionSets: readonly SelectionSetNode[], type: GraphQLCompositeType): number => {
+    let cost = 0;
+    for (const [key, nodes] of collect(selectionSets, type, value['__typename'])) {
+      const name = nodes[0]!.name.value;
+      if (name.startsWith('__')) {
+        if (name === '__schema' || name === '__type') cost += weights.introspection;
+        continue;
+      }
+      const definition = isObjectType(type) || isInterfaceType(type) ? type.getFields()[name] : undefined;
+      if (!definition) continue;
+      const named = getNamedType(definition.type);
+      if (!isCompositeType(named)) continue;
+      const inner = nodes.flatMap((n) => (n.selectionSet ? [n.selectionSet] : []));
+      cost += valueCost(value[key], inner, named);
+    }
+    return cost;
+  };
+  const valueCost = (value: unknown, selectionSets: readonly SelectionSetNode[], type: GraphQLCompositeType): number => {
+    if (value === undefined) return 0; // skipped, never resolved
+    // A null object was still looked for (and refused, or not found): it costs what an object does.
+    if (value === null || typeof value !== 'object') return weights.object;
+    if (Array.isArray(value)) return value.reduce((sum: number, item: unknown) => sum + valueCost(item, selectionSets, type), 0);
+    return weights.object + objectCost(value as Record<string, unknown>, selectionSets, type);
+  };
+
+  const root = operation.operation === 'mutation' ? schema.getMutationType() : operation.operation === 'subscription' ? schema.getSubscriptionType() : schema.getQueryType();
+  if (!root) return 0;
+  let cost = objectCost(data, [operation.selectionSet], root);
+  if (operation.operation === 'mutation') {
+    // A mutation that ran (its key is in the data, even null: it was attempted) pays its weight.
+    for (const [key, nodes] of collect([operation.selectionSet], root, undefined)) {
+      if (!nodes[0]!.name.value.startsWith('__') && key in data) cost += weights.mutation;
+    }
+  }
+  return cost;
+}

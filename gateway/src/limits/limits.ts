@@ -3,7 +3,7 @@ import { HeaderMap, type ApolloServerPlugin, type BaseContext } from '@apollo/se
 import { GraphQLError, type GraphQLFormattedError } from 'graphql';
 import type { Logger, Viewer } from '@loyalty-graph/shared';
 import { MemoryBudgetStore, type BudgetStore } from './budget';
-import { CostCache } from './cost';
+import { actualCost, CostCache } from './cost';
 import { RedisBudgetStore } from './redis-budget';
 import { trustedDocumentsCache, type TrustedDocuments } from './trusted-documents';
 import {
@@ -61,6 +61,8 @@ interface LimitsContext extends BaseContext {
 /** Shopify's shape: what the operation was priced at, and the caller's bucket after it. */
 export interface CostExtension {
   requestedQueryCost: number;
+  /** From the data returned (lists by their real length); absent when the operation did not run. */
+  actualQueryCost?: number;
   maximumQueryCost: number;
   throttleStatus: { maximumAvailable: number; currentlyAvailable: number; restoreRate: number };
 }
@@ -78,17 +80,23 @@ export interface GatewayLimits {
 export function createLimits(options: LimitsOptions, logger: Logger): GatewayLimits {
   const operationLimits = { ...DEFAULT_OPERATION_LIMITS, ...options.operation };
   const budgets = { ...DEFAULT_BUDGETS, ...options.budgets };
-  const costs = new CostCache(options.weights ?? DEFAULT_WEIGHTS);
+  const weights = options.weights ?? DEFAULT_WEIGHTS;
+  const costs = new CostCache(weights);
   const store: BudgetStore = options.store ?? (options.redisUrl ? new RedisBudgetStore(options.redisUrl, logger) : new MemoryBudgetStore());
   const trusted = options.trustedDocuments;
   const hops = options.trustedProxyHops ?? 0;
 
   const plugin: ApolloServerPlugin<LimitsContext> = {
     async serverWillStart() {
+      // Serve once the budget store answers, so the first requests are counted; a store that does
+      // not answer is reported, and requests pass (as when it fails later) rather than the start.
+      await store.ping?.().catch((error: unknown) => logger.warn('budget store not reachable at start; operations pass uncounted until it is', { error: error instanceof Error ? error.message : String(error) }));
       return { serverWillStop: () => store.close() };
     },
     async requestDidStart({ contextValue }) {
       let cost: CostExtension | undefined;
+      let allowed: { key: string; policy: BudgetPolicy } | undefined;
+      let charged: typeof allowed;
       return {
         async didResolveOperation(request) {
           // No operation (several and no operationName): Apollo answers that itself.
@@ -111,7 +119,8 @@ export function createLimits(options: LimitsOptions, logger: Logger): GatewayLim
           if (analysis.cost > maximum) {
             throw limitError(LimitCode.COST_LIMIT_EXCEEDED, `The operation costs ${analysis.cost}; at most ${maximum} is allowed (ask for smaller pages or fewer fields)`, 400, { cost: analysis.cost, maximum });
           }
-          const decision = await store.take(budgetKey(kind, viewer, contextValue.clientAddress), analysis.cost, policy);
+          const key = budgetKey(kind, viewer, contextValue.clientAddress);
+          const decision = await store.take(key, analysis.cost, policy);
           cost = {
             requestedQueryCost: analysis.cost,
             maximumQueryCost: maximum,
@@ -121,10 +130,27 @@ export function createLimits(options: LimitsOptions, logger: Logger): GatewayLim
             const seconds = Math.max(1, Math.ceil(decision.retryAfterMs / 1000));
             throw limitError(LimitCode.RATE_LIMITED, `Too many requests: this operation costs ${analysis.cost} and ${Math.floor(decision.available)} of your budget is left; retry in ${seconds} s`, 429, { cost: analysis.cost, retryAfterMs: decision.retryAfterMs }, new HeaderMap([['retry-after', String(seconds)]]));
           }
+          allowed = { key, policy };
         },
-        async willSendResponse({ response }) {
+        async executionDidStart() {
+          charged = allowed;
+        },
+        async willSendResponse(request) {
+          const { response } = request;
           if (!cost || response.body.kind !== 'single') return;
           const result = response.body.singleResult;
+          if (charged && request.document && request.operation) {
+            // Shopify's refund: the caller pays for what the operation did, not for the worst case.
+            const actual = actualCost(request.schema, request.document, request.operation, result.data, weights);
+            const refund = cost.requestedQueryCost - actual;
+            cost.actualQueryCost = actual;
+            if (refund > 0) {
+              const { key, policy } = charged;
+              cost.throttleStatus.currentlyAvailable = Math.min(policy.capacity, cost.throttleStatus.currentlyAvailable + refund);
+              // Not awaited: the response need not wait for the budget store.
+              void store.refund(key, refund, policy);
+            }
+          }
           result.extensions = { ...result.extensions, cost };
         },
       };

@@ -34,8 +34,26 @@ redis.call('PEXPIRE', KEYS[1], math.ceil((capacity - tokens) / rate * 1000) + 10
 return {allowed, tostring(tokens)}
 `;
 
+/** Gives points back to a bucket that still exists (one that expired is full anyway). */
+const REFUND = `
+local capacity = tonumber(ARGV[1])
+local rate = tonumber(ARGV[2])
+local points = tonumber(ARGV[3])
+local bucket = redis.call('HMGET', KEYS[1], 'tokens', 'at')
+local tokens = tonumber(bucket[1])
+local at = tonumber(bucket[2])
+if tokens == nil or at == nil then return 0 end
+local time = redis.call('TIME')
+local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+tokens = math.min(capacity, tokens + math.max(0, now - at) * rate / 1000 + points)
+redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'at', tostring(now))
+redis.call('PEXPIRE', KEYS[1], math.ceil((capacity - tokens) / rate * 1000) + 1000)
+return 1
+`;
+
 interface BudgetCommands {
   takeBudget(key: string, capacity: number, restoreRate: number, cost: number): Promise<[number, string]>;
+  refundBudget(key: string, capacity: number, restoreRate: number, points: number): Promise<number>;
 }
 
 /**
@@ -53,18 +71,18 @@ export class RedisBudgetStore implements BudgetStore {
     private readonly prefix = 'lg:budget:',
   ) {
     const redis = new Redis(url, {
-      // Fail fast instead of queueing requests behind a lost connection.
-      enableOfflineQueue: false,
-      maxRetriesPerRequest: 1,
+      // While (re)connecting, a command waits at most this long, then the operation is let through:
+      // an unreachable Redis slows requests by a quarter second, it does not stop them.
       commandTimeout: 250,
-      lazyConnect: false,
+      maxRetriesPerRequest: 1,
     });
     redis.on('error', (error: unknown) => this.warn('budget store unreachable', error));
     redis.defineCommand('takeBudget', { numberOfKeys: 1, lua: TAKE });
+    redis.defineCommand('refundBudget', { numberOfKeys: 1, lua: REFUND });
     this.redis = redis as Redis & BudgetCommands;
   }
 
-  /** Resolves once connected, rejects if Redis cannot be reached (used by tests and at start). */
+  /** Resolves once connected, rejects if Redis cannot be reached in time (tests; the gateway's start). */
   async ping(timeoutMs = 2000): Promise<void> {
     if (this.redis.status !== 'ready') {
       await new Promise<void>((resolve, reject) => {
@@ -86,6 +104,14 @@ export class RedisBudgetStore implements BudgetStore {
     } catch (error) {
       this.warn('budget store failed; operation let through', error);
       return { allowed: true, available: policy.capacity, retryAfterMs: 0 };
+    }
+  }
+
+  async refund(key: string, points: number, policy: BudgetPolicy): Promise<void> {
+    try {
+      await this.redis.refundBudget(this.prefix + key, policy.capacity, policy.restoreRate, points);
+    } catch (error) {
+      this.warn('budget store failed; refund lost', error);
     }
   }
 
