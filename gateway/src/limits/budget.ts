@@ -33,7 +33,8 @@ export function retryAfterMs(available: number, cost: number, policy: BudgetPoli
  * the map grows (an attacker cycling addresses cannot grow it without bound).
  */
 export class MemoryBudgetStore implements BudgetStore {
-  private readonly buckets = new Map<string, { tokens: number; at: number }>();
+  /** tokens at `at`; `fullAt`: when the bucket is full again, and can be forgotten. */
+  private readonly buckets = new Map<string, { tokens: number; at: number; fullAt: number }>();
 
   constructor(
     private readonly now: () => number = Date.now,
@@ -45,11 +46,11 @@ export class MemoryBudgetStore implements BudgetStore {
     const bucket = this.buckets.get(key);
     const tokens = bucket ? Math.min(policy.capacity, bucket.tokens + ((now - bucket.at) / 1000) * policy.restoreRate) : policy.capacity;
     if (tokens < cost) {
-      this.buckets.set(key, { tokens, at: now });
+      this.set(key, tokens, now, policy);
       return { allowed: false, available: tokens, retryAfterMs: retryAfterMs(tokens, cost, policy) };
     }
-    if (!bucket && this.buckets.size >= this.maxBuckets) this.sweep(now, policy);
-    this.buckets.set(key, { tokens: tokens - cost, at: now });
+    if (!bucket && this.buckets.size >= this.maxBuckets) this.sweep(now);
+    this.set(key, tokens - cost, now, policy);
     return { allowed: true, available: tokens - cost, retryAfterMs: 0 };
   }
 
@@ -58,14 +59,16 @@ export class MemoryBudgetStore implements BudgetStore {
     if (!bucket) return; // already full and swept
     const now = this.now();
     const tokens = bucket.tokens + ((now - bucket.at) / 1000) * policy.restoreRate + points;
-    this.buckets.set(key, { tokens: Math.min(policy.capacity, tokens), at: now });
+    this.set(key, Math.min(policy.capacity, tokens), now, policy);
   }
 
-  private sweep(now: number, policy: BudgetPolicy): void {
-    // The slowest refill of any kind bounds how long a bucket can stay below full.
-    for (const [key, bucket] of this.buckets) {
-      if (bucket.tokens + ((now - bucket.at) / 1000) * policy.restoreRate >= policy.capacity) this.buckets.delete(key);
-    }
+  private set(key: string, tokens: number, now: number, policy: BudgetPolicy): void {
+    this.buckets.set(key, { tokens, at: now, fullAt: now + ((policy.capacity - tokens) / policy.restoreRate) * 1000 });
+  }
+
+  private sweep(now: number): void {
+    for (const [key, bucket] of this.buckets) if (bucket.fullAt <= now) this.buckets.delete(key);
+    // Still full of spent buckets: an attack on many keys. Forgetting them all is the bound.
     if (this.buckets.size >= this.maxBuckets) this.buckets.clear();
   }
 
