@@ -206,8 +206,10 @@ export class CostCache {
 /**
  * What an operation actually cost, from the data it returned (Shopify's actualQueryCost): the same
  * weights, but lists count the items they returned. A page of 100 members that held 3 costs 3
- * members; an object field that came back null (not found, refused) still costs 1, it was looked for. Fields selected several times under one response key (in
- * the operation and in fragments) are one field here, as GraphQL executed them.
+ * members; an object field that came back null (not found, refused) still costs 1, it was looked for.
+ * Fields selected several times under one response key (in the operation and in fragments) are one
+ * field here, as GraphQL executed them. The walk follows a plan built once per operation (the
+ * fields of each selection, merged by response key), so pricing a response touches only its data.
  */
 export function actualCost(
   schema: GraphQLSchema,
@@ -217,76 +219,123 @@ export function actualCost(
   weights: CostWeights,
 ): number {
   if (!data) return 0;
+  let plan = plans.get(operation);
+  if (!plan) {
+    const root = operation.operation === 'mutation' ? schema.getMutationType() : operation.operation === 'subscription' ? schema.getSubscriptionType() : schema.getQueryType();
+    if (!root) return 0;
+    plan = new SelectionPlan(schema, fragmentsOf(document), [operation.selectionSet], root);
+    plans.set(operation, plan);
+  }
+  let cost = plan.cost(data, weights);
+  if (operation.operation === 'mutation') {
+    // A mutation that ran (its key is in the data, even null: it was attempted) pays its weight.
+    for (const field of plan.fields(undefined)) if (!field.meta && field.key in data) cost += weights.mutation;
+  }
+  return cost;
+}
+
+const plans = new WeakMap<OperationDefinitionNode, SelectionPlan>();
+
+function fragmentsOf(document: DocumentNode): Map<string, FragmentDefinitionNode> {
   const fragments = new Map<string, FragmentDefinitionNode>();
   for (const definition of document.definitions) {
     if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments.set(definition.name.value, definition);
   }
+  return fragments;
+}
 
-  /** GraphQL's CollectFields: response key → the field nodes selected under it. */
-  const collect = (selectionSets: readonly SelectionSetNode[], parent: GraphQLCompositeType, typename: unknown, into = new Map<string, FieldNode[]>(), seen = new Set<string>()) => {
-    const applies = (condition: string | undefined) => {
-      if (!condition || condition === parent.name) return true;
-      // On an abstract parent, the object's own type decides (when __typename was selected).
-      return typeof typename === 'string' ? typename === condition || isSubtype(condition, typename) : true;
-    };
-    for (const selectionSet of selectionSets) {
-      for (const selection of selectionSet.selections) {
-        if (selection.kind === Kind.FIELD) {
-          const key = selection.alias?.value ?? selection.name.value;
-          const nodes = into.get(key);
-          if (nodes) nodes.push(selection);
-          else into.set(key, [selection]);
-        } else if (selection.kind === Kind.INLINE_FRAGMENT) {
-          if (applies(selection.typeCondition?.name.value)) collect([selection.selectionSet], parent, typename, into, seen);
-        } else {
-          const fragment = fragments.get(selection.name.value);
-          if (!fragment || seen.has(fragment.name.value) || !applies(fragment.typeCondition.name.value)) continue;
-          seen.add(fragment.name.value);
-          collect([fragment.selectionSet], parent, typename, into, seen);
-        }
-      }
-    }
-    return into;
-  };
-  const isSubtype = (abstract: string, object: string) => {
-    const type = schema.getType(abstract);
-    const concrete = schema.getType(object);
-    return !!type && !!concrete && isCompositeType(type) && isObjectType(concrete) && !isObjectType(type) && schema.isSubType(type as never, concrete);
-  };
+interface PlannedField {
+  key: string;
+  /** __typename, __schema, __type */
+  meta: boolean;
+  introspection: boolean;
+  /** The object selection inside; null for scalars and enums. */
+  child: SelectionPlan | null;
+}
 
-  const objectCost = (value: Readonly<Record<string, unknown>>, selectionSets: readonly SelectionSetNode[], type: GraphQLCompositeType): number => {
+/** The fields of some merged selection sets on one parent type, by response key (GraphQL's CollectFields). */
+class SelectionPlan {
+  /** By __typename on abstract parents (fragments on a member type apply to it only); '' otherwise. */
+  private readonly byTypename = new Map<string, PlannedField[]>();
+
+  constructor(
+    private readonly schema: GraphQLSchema,
+    private readonly fragments: Map<string, FragmentDefinitionNode>,
+    private readonly selectionSets: readonly SelectionSetNode[],
+    private readonly parent: GraphQLCompositeType,
+  ) {}
+
+  cost(value: Readonly<Record<string, unknown>>, weights: CostWeights): number {
     let cost = 0;
-    for (const [key, nodes] of collect(selectionSets, type, value['__typename'])) {
-      const name = nodes[0]!.name.value;
-      if (name.startsWith('__')) {
-        if (name === '__schema' || name === '__type') cost += weights.introspection;
-        continue;
+    for (const field of this.fields(value['__typename'])) {
+      if (field.meta) {
+        if (field.introspection) cost += weights.introspection;
+      } else if (field.child) {
+        cost += field.child.valueCost(value[field.key], weights);
       }
-      const definition = isObjectType(type) || isInterfaceType(type) ? type.getFields()[name] : undefined;
-      if (!definition) continue;
-      const named = getNamedType(definition.type);
-      if (!isCompositeType(named)) continue;
-      const inner = nodes.flatMap((n) => (n.selectionSet ? [n.selectionSet] : []));
-      cost += valueCost(value[key], inner, named);
     }
     return cost;
-  };
-  const valueCost = (value: unknown, selectionSets: readonly SelectionSetNode[], type: GraphQLCompositeType): number => {
+  }
+
+  private valueCost(value: unknown, weights: CostWeights): number {
     if (value === undefined) return 0; // skipped, never resolved
     // A null object was still looked for (and refused, or not found): it costs what an object does.
     if (value === null || typeof value !== 'object') return weights.object;
-    if (Array.isArray(value)) return value.reduce((sum: number, item: unknown) => sum + valueCost(item, selectionSets, type), 0);
-    return weights.object + objectCost(value as Record<string, unknown>, selectionSets, type);
-  };
-
-  const root = operation.operation === 'mutation' ? schema.getMutationType() : operation.operation === 'subscription' ? schema.getSubscriptionType() : schema.getQueryType();
-  if (!root) return 0;
-  let cost = objectCost(data, [operation.selectionSet], root);
-  if (operation.operation === 'mutation') {
-    // A mutation that ran (its key is in the data, even null: it was attempted) pays its weight.
-    for (const [key, nodes] of collect([operation.selectionSet], root, undefined)) {
-      if (!nodes[0]!.name.value.startsWith('__') && key in data) cost += weights.mutation;
+    if (Array.isArray(value)) {
+      let sum = 0;
+      for (const item of value) sum += this.valueCost(item, weights);
+      return sum;
     }
+    return weights.object + this.cost(value as Record<string, unknown>, weights);
   }
-  return cost;
+
+  fields(typename: unknown): PlannedField[] {
+    const abstract = !isObjectType(this.parent);
+    const planKey = abstract && typeof typename === 'string' ? typename : '';
+    let fields = this.byTypename.get(planKey);
+    if (fields) return fields;
+    const byKey = new Map<string, FieldNode[]>();
+    const applies = (condition: string | undefined) => {
+      if (!condition || condition === this.parent.name || !abstract || !planKey) return true;
+      const type = this.schema.getType(condition);
+      const concrete = this.schema.getType(planKey);
+      if (!type || !concrete || !isObjectType(concrete)) return true;
+      return type === concrete || (!isObjectType(type) && isCompositeType(type) && this.schema.isSubType(type as never, concrete));
+    };
+    const seen = new Set<string>();
+    const collect = (selectionSet: SelectionSetNode) => {
+      for (const selection of selectionSet.selections) {
+        if (selection.kind === Kind.FIELD) {
+          const key = selection.alias?.value ?? selection.name.value;
+          const nodes = byKey.get(key);
+          if (nodes) nodes.push(selection);
+          else byKey.set(key, [selection]);
+        } else if (selection.kind === Kind.INLINE_FRAGMENT) {
+          if (applies(selection.typeCondition?.name.value)) collect(selection.selectionSet);
+        } else {
+          const fragment = this.fragments.get(selection.name.value);
+          if (!fragment || seen.has(fragment.name.value) || !applies(fragment.typeCondition.name.value)) continue;
+          seen.add(fragment.name.value);
+          collect(fragment.selectionSet);
+        }
+      }
+    };
+    for (const selectionSet of this.selectionSets) collect(selectionSet);
+    fields = [];
+    for (const [key, nodes] of byKey) {
+      const name = nodes[0]!.name.value;
+      if (name.startsWith('__')) {
+        fields.push({ key, meta: true, introspection: name === '__schema' || name === '__type', child: null });
+        continue;
+      }
+      const definition = isObjectType(this.parent) || isInterfaceType(this.parent) ? this.parent.getFields()[name] : undefined;
+      if (!definition) continue;
+      const type = getNamedType(definition.type);
+      const child = isCompositeType(type) ? new SelectionPlan(this.schema, this.fragments, nodes.flatMap((n) => (n.selectionSet ? [n.selectionSet] : [])), type) : null;
+      fields.push({ key, meta: false, introspection: false, child });
+    }
+    // On an abstract parent each concrete type gets its own plan: a bounded set (the schema's types).
+    this.byTypename.set(planKey, fields);
+    return fields;
+  }
 }
