@@ -10,6 +10,7 @@ import { startEmbeddedPostgres, type RunningPostgres } from '@loyalty-graph/test
 import { composeSupergraph, SUBGRAPHS } from '@loyalty-graph/supergraph';
 import { freePort } from '../packages/testing/src/global-setup';
 import { buildServices } from '../scripts/build';
+import { BENCH_GATEWAY_BUDGETS } from './lib';
 import { generateSecret, spawnService, type ServiceProcess } from '../scripts/lib/services';
 
 export interface BenchStack {
@@ -66,10 +67,7 @@ export async function startStack(options: { members: number; postgresSettings?: 
   writeFileSync(supergraphPath, composeSupergraph(SUBGRAPHS.map((m) => ({ name: m.name, typeDefs: m.typeDefs, url: urls[m.name]! }))));
   const gatewayPort = await freePort();
   const gatewayUrl = `http://127.0.0.1:${gatewayPort}/graphql`;
-  // Limits stay on (every operation is priced and charged to its caller's budget), but the
-  // budgets are wide: a benchmark is one caller sending thousands of operations a second.
-  const budgets = { RATE_LIMIT_ANONYMOUS: '1000000000/1000000000', RATE_LIMIT_MEMBER: '1000000000/1000000000', RATE_LIMIT_STAFF: '1000000000/1000000000' };
-  const gateway = spawnService('gateway', 'gateway/dist/main.mjs', { ...env, ...budgets, PORT: String(gatewayPort), SUPERGRAPH_PATH: supergraphPath, JWT_SECRET: jwtSecret });
+  const gateway = spawnService('gateway', 'gateway/dist/main.mjs', { ...env, ...BENCH_GATEWAY_BUDGETS, PORT: String(gatewayPort), SUPERGRAPH_PATH: supergraphPath, JWT_SECRET: jwtSecret });
   services.set('gateway', gateway);
   await gateway.ready(gatewayUrl);
   // The seed announced every member; measuring starts once the ledger's member snapshots hold them all.
