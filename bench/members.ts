@@ -10,7 +10,7 @@ import { composeSupergraph, SUBGRAPHS } from '@loyalty-graph/supergraph';
 import { freePort } from '../packages/testing/src/global-setup';
 import { buildServices } from '../scripts/build';
 import { generateSecret, spawnService } from '../scripts/lib/services';
-import { load, mean, peakRssMb, type LoadResult } from './lib';
+import { BENCH_GATEWAY_BUDGETS, load, mean, peakRssMb, type LoadResult } from './lib';
 
 const CONNECTIONS = Number(process.env['BENCH_CONNECTIONS'] ?? 50);
 const SECONDS = Number(process.env['BENCH_SECONDS'] ?? 10);
@@ -54,6 +54,7 @@ export async function membersScenario(): Promise<Record<string, unknown>> {
     const gatewayUrl = `http://127.0.0.1:${gatewayPort}/graphql`;
     const gateway = spawnService('gateway', 'gateway/dist/main.mjs', {
       ...env,
+      ...BENCH_GATEWAY_BUDGETS,
       PORT: String(gatewayPort),
       SUPERGRAPH_PATH: supergraphPath,
       JWT_SECRET: jwtSecret,

@@ -10,6 +10,7 @@ import { startEmbeddedPostgres, type RunningPostgres } from '@loyalty-graph/test
 import { composeSupergraph, SUBGRAPHS } from '@loyalty-graph/supergraph';
 import { freePort } from '../packages/testing/src/global-setup';
 import { buildServices } from '../scripts/build';
+import { BENCH_GATEWAY_BUDGETS } from './lib';
 import { generateSecret, spawnService, type ServiceProcess } from '../scripts/lib/services';
 
 export interface BenchStack {
@@ -74,7 +75,7 @@ export async function startStack(options: { members: number; postgresSettings?: 
   const gatewayPort = await freePort();
   const gatewayUrl = `http://127.0.0.1:${gatewayPort}/graphql`;
   const startGateway = async () => {
-    const gateway = spawnService('gateway', 'gateway/dist/main.mjs', { ...env, PORT: String(gatewayPort), SUPERGRAPH_PATH: supergraphPath, JWT_SECRET: jwtSecret, JWT_ISSUER: 'loyalty-graph-dev', JWT_AUDIENCE: 'loyalty-graph' });
+    const gateway = spawnService('gateway', 'gateway/dist/main.mjs', { ...env, ...BENCH_GATEWAY_BUDGETS, PORT: String(gatewayPort), SUPERGRAPH_PATH: supergraphPath, JWT_SECRET: jwtSecret, JWT_ISSUER: 'loyalty-graph-dev', JWT_AUDIENCE: 'loyalty-graph' });
     services.set('gateway', gateway);
     await gateway.ready(gatewayUrl);
   };

@@ -115,7 +115,9 @@ function expectUserError(payload: MemberPayload, code: string, field: string | n
 }
 
 beforeAll(async () => {
-  graph = await startSupergraph();
+  // One operator enrols, edits and lists members back to back, dozens a second: no agent works
+  // that fast, so this file raises the staff budget (docs/limits.md) instead of waiting for it.
+  graph = await startSupergraph({ gateway: { limits: { budgets: { staff: { capacity: 100_000, restoreRate: 10_000 } } } } });
   operator = await graph.asOperator();
 });
 afterAll(() => graph?.stop());

@@ -11,6 +11,8 @@ import { ANONYMOUS, STAFF_ROLES, unauthenticated, type StaffRole, type Viewer } 
  *   programId  the program the person belongs to (absent for platform operators)
  *   memberId   the member's id, once enrolled
  *   roles      staff roles: ADMIN, AGENT, FULFILMENT, ANALYST
+ *   scope      OAuth scopes, space-separated; staff only, of which we know graph:any-operation
+ *              (staff tools may send operations outside the trusted documents, docs/limits.md)
  */
 export interface AuthOptions {
   issuer: string;
@@ -72,9 +74,16 @@ function viewerFromClaims(claims: JWTPayload): Viewer {
       if (roles.length === 0) throw unauthenticated('A staff token must carry at least one role', 401);
       // Without a program a staff member acts across programs: only platform operators (ADMIN).
       if (!programId && !roles.includes('ADMIN')) throw unauthenticated('A staff token without a program must be a platform operator (ADMIN)', 401);
-      return { ...ANONYMOUS, kind: 'STAFF', subject, programId, roles };
+      return { ...ANONYMOUS, kind: 'STAFF', subject, programId, roles, scopes: staffScopes(claims['scope']) };
     }
     default:
       throw unauthenticated('The access token has an unknown kind', 401);
   }
+}
+
+/** Scopes we act on; anything else an identity provider puts in `scope` is ignored. */
+const STAFF_SCOPES = new Set(['graph:any-operation']);
+
+function staffScopes(scope: unknown): string[] {
+  return typeof scope === 'string' ? scope.split(' ').filter((s) => STAFF_SCOPES.has(s)) : [];
 }

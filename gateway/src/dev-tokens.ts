@@ -7,7 +7,7 @@ import type { StaffRole } from '@loyalty-graph/shared';
  */
 export interface DevTokenIssuer {
   member(claims: { programId: string; subject: string; memberId?: string | null }): Promise<string>;
-  staff(claims: { programId: string | null; subject: string; roles: StaffRole[] }): Promise<string>;
+  staff(claims: { programId: string | null; subject: string; roles: StaffRole[]; scopes?: string[] }): Promise<string>;
 }
 
 export function createDevTokenIssuer(options: { secret: string; issuer: string; audience: string; ttl?: string }): DevTokenIssuer {
@@ -23,6 +23,6 @@ export function createDevTokenIssuer(options: { secret: string; issuer: string; 
       .sign(key);
   return {
     member: ({ programId, subject, memberId }) => sign(subject, { kind: 'member', programId, ...(memberId ? { memberId } : {}) }),
-    staff: ({ programId, subject, roles }) => sign(subject, { kind: 'staff', roles, ...(programId ? { programId } : {}) }),
+    staff: ({ programId, subject, roles, scopes }) => sign(subject, { kind: 'staff', roles, ...(programId ? { programId } : {}), ...(scopes?.length ? { scope: scopes.join(' ') } : {}) }),
   };
 }

@@ -1,3 +1,4 @@
 export { createAuthenticator, type Authenticate, type AuthOptions } from './auth';
 export { createDevTokenIssuer, type DevTokenIssuer } from './dev-tokens';
 export { startGateway, type GatewayOptions, type RunningGateway } from './server';
+export * from './limits';

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { corsConfigFromEnv, corsOriginsField, createLogger, envFields, exitOnError, onShutdown, parseEnv, parseServiceList } from '@loyalty-graph/shared';
 import { createAuthenticator } from './auth';
+import { limitsEnv, limitsFromEnv } from './limits';
 import { startGateway } from './server';
 
 const Env = z
@@ -24,6 +25,7 @@ const Env = z
     GATEWAY_WARM_UP: z.enum(['on', 'off']).optional(),
     /** Browser origins allowed to call, comma-separated; see corsConfigFromEnv for the defaults. */
     CORS_ORIGINS: corsOriginsField(),
+    ...limitsEnv,
   })
   .refine((env) => env.SUBGRAPHS || env.SUPERGRAPH_PATH, { message: 'set SUBGRAPHS (development) or SUPERGRAPH_PATH (production)' })
   .refine((env) => env.JWT_SECRET || env.JWKS_URL, { message: 'set JWKS_URL (production) or JWT_SECRET (development)' });
@@ -44,6 +46,7 @@ async function main(): Promise<void> {
       apolloTelemetry: env.APOLLO_TELEMETRY === 'on',
       warmUp: (env.GATEWAY_WARM_UP ?? (production ? 'on' : 'off')) === 'on',
       cors: corsConfigFromEnv(env.CORS_ORIGINS, production),
+      limits: limitsFromEnv(env),
     },
     env.PORT,
   );

@@ -6,10 +6,13 @@ import { createViewerSigner, depthLimit, errorLoggingPlugin, maskInternalError, 
 import type { Authenticate } from './auth';
 import { createHttpFetcher } from './http-fetcher';
 import { createWarmUp } from './warm-up';
+import { createLimits, type LimitsOptions } from './limits';
 
 export interface GatewayContext extends BaseContext {
   viewer: Viewer;
   requestId: string;
+  /** The address an anonymous caller's budget is keyed by. */
+  clientAddress?: string;
 }
 
 export interface GatewayOptions {
@@ -34,6 +37,8 @@ export interface GatewayOptions {
   warmUp?: boolean;
   /** Other origins whose pages may call (main.ts reads CORS_ORIGINS); none when absent. */
   cors?: CorsConfig;
+  /** Cost, budgets and trusted documents (docs/limits.md); on with defaults when absent. */
+  limits?: LimitsOptions;
 }
 
 /** Shown in Apollo Sandbox on first visit: the till's lookup. */
@@ -74,6 +79,7 @@ export async function startGateway(options: GatewayOptions, port: number): Promi
     buildService: ({ url }) => new SubgraphDataSource({ url, fetcher }),
   });
 
+  const limits = createLimits(options.limits ?? {}, options.logger);
   let loaded = false;
   const apollo = new ApolloServer<GatewayContext>({
     gateway,
@@ -82,13 +88,18 @@ export async function startGateway(options: GatewayOptions, port: number): Promi
     // Defaults, stated so nobody turns them off by accident: CSRF prevention on, no batching.
     csrfPrevention: true,
     allowBatchedHttpRequests: false,
-    formatError: maskInternalError,
+    formatError: limits.formatError(maskInternalError, !options.development),
+    // No "Did you mean …" suggestions in production (graphql-js names schema fields in them).
+    hideSchemaDetailsFromClientErrors: !options.development,
+    parseOptions: limits.parseOptions,
+    ...(limits.persistedQueries ? { persistedQueries: limits.persistedQueries } : {}),
     validationRules: [depthLimit()],
     plugins: [
       errorLoggingPlugin(options.logger),
       options.development
         ? ApolloServerPluginLandingPageLocalDefault({ embed: true, document: EXAMPLE_OPERATION })
         : ApolloServerPluginLandingPageDisabled(),
+      limits.plugin,
       { serverWillStart: async () => void (loaded = true) },
     ],
   });
@@ -102,7 +113,7 @@ export async function startGateway(options: GatewayOptions, port: number): Promi
     host: options.development ? '127.0.0.1' : '0.0.0.0',
     ready: async () => loaded && warmed,
     cors: options.cors,
-    context: async ({ req, requestId }) => ({ viewer: await authenticate(req.headers.authorization), requestId }),
+    context: async ({ req, requestId }) => ({ viewer: await authenticate(req.headers.authorization), requestId, clientAddress: limits.clientAddress(req) }),
   });
   options.logger.info('gateway listening', { url: server.url });
   // Listening already (health checks answer), ready only once warm.

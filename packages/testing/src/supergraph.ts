@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { ManualClock, createLogger, serviceViewer, type CorsConfig } from '@loyalty-graph/shared';
-import { createAuthenticator, createDevTokenIssuer, startGateway, type DevTokenIssuer } from '@loyalty-graph/gateway';
+import { createAuthenticator, createDevTokenIssuer, startGateway, type DevTokenIssuer, type LimitsOptions } from '@loyalty-graph/gateway';
 import { SUBGRAPHS } from '@loyalty-graph/supergraph';
 import { bearer, caller, type Caller } from './client';
 import { startTestSubgraph, type RunningSubgraph } from './subgraph';
@@ -32,10 +32,31 @@ export interface TestSupergraph {
   deliverEvents(): Promise<number>;
   /** Calls a subgraph directly as an internal service (e.g. seeding). */
   service(name: string): Promise<Caller>;
+  /**
+   * Another gateway replica in front of the same subgraphs, trusting the same tokens: a
+   * production-mode gateway, or a second replica sharing budgets. Stopped with the supergraph.
+   */
+  addGateway(options?: GatewayVariant): Promise<ExtraGateway>;
+  stop(): Promise<void>;
+}
+
+export interface GatewayVariant {
+  /** Cost, budgets, trusted documents; the gateway's defaults when absent. */
+  limits?: LimitsOptions;
+  /** false: production behaviour (no introspection, no suggestions, no Sandbox). */
+  development?: boolean;
+}
+
+export interface ExtraGateway {
+  url: string;
+  anonymous: Caller;
+  withToken(token: string): Caller;
   stop(): Promise<void>;
 }
 
 export interface SupergraphOptions {
+  /** The main gateway's variant (its limits: tests that hammer the graph on purpose raise them). */
+  gateway?: GatewayVariant;
   /** Browser origins the gateway lets call (CORS); none unless given, as in production. */
   cors?: CorsConfig;
 }
@@ -56,17 +77,21 @@ export async function startSupergraph(options: SupergraphOptions = {}): Promise<
   }
   const issuer = 'loyalty-graph-test';
   const audience = 'loyalty-graph';
-  const gateway = await startGateway(
-    {
-      subgraphs: running.map(({ name, url }) => ({ name, url })),
-      authenticate: createAuthenticator({ issuer, audience, secret: jwtSecret }),
-      internalSecret,
-      logger: createLogger('gateway', 'silent'),
-      development: true,
-      cors: options.cors,
-    },
-    0,
-  );
+  const launch = (variant: GatewayVariant = {}) =>
+    startGateway(
+      {
+        subgraphs: running.map(({ name, url }) => ({ name, url })),
+        authenticate: createAuthenticator({ issuer, audience, secret: jwtSecret }),
+        internalSecret,
+        logger: createLogger('gateway', 'silent'),
+        development: variant.development ?? true,
+        cors: options.cors,
+        ...(variant.limits ? { limits: variant.limits } : {}),
+      },
+      0,
+    );
+  const gateway = await launch(options.gateway);
+  const extraGateways: { stop(): Promise<void> }[] = [];
   const tokens = createDevTokenIssuer({ secret: jwtSecret, issuer, audience });
   const withToken = (token: string) => caller(gateway.url, bearer(token));
   let n = 0;
@@ -93,7 +118,15 @@ export async function startSupergraph(options: SupergraphOptions = {}): Promise<
       throw new Error('events kept flowing after 20 rounds of delivery');
     },
     service: (name) => running.find((s) => s.name === name)!.as(serviceViewer('test')),
+    async addGateway(variant) {
+      const extra = await launch(variant);
+      // A production-mode gateway listens on 0.0.0.0; tests reach it on the loopback address.
+      const url = extra.url.replace('//0.0.0.0:', '//127.0.0.1:');
+      extraGateways.push(extra);
+      return { url, anonymous: caller(url, {}), withToken: (token) => caller(url, bearer(token)), stop: () => extra.stop() };
+    },
     async stop() {
+      for (const extra of extraGateways) await extra.stop();
       await gateway.stop();
       for (const subgraph of running) await subgraph.stop();
     },
