@@ -28,6 +28,13 @@ export const membersEvents = defineContract('members', {
         .nullable()
         .optional()
         .describe('the tier the member starts in (null when the program has no entry tier); absent on events written before it was carried'),
+      subject: z
+        .string()
+        .nullable()
+        .optional()
+        .describe(
+          "the identity provider's login subject of a member who enrolled themself (unique within the program; null when staff enrolled them): how other subgraphs know who a member token's subject is (docs/identity.md); absent on events written before it was carried",
+        ),
     }),
   }),
   MemberStatusChanged: defineEvent({

@@ -91,7 +91,7 @@ export class EnrolmentService {
         await writeConsents(tx, viewer, member.id, input.consents, 'ENROLMENT', now);
       }
       const referralId = input.referralCode ? randomUUID() : null;
-      const enrolled = { programId: program.id, memberId: member.id, channel: member.enrolledVia, referralId, enrolledAt: now.toISOString(), tierId: member.tierId };
+      const enrolled = { programId: program.id, memberId: member.id, channel: member.enrolledVia, referralId, enrolledAt: now.toISOString(), tierId: member.tierId, subject: member.subject };
       // Written before a ReferralQualified of the same enrolment: per member, events keep this order.
       await emit(tx, membersEvents, [{ type: 'MemberEnrolled', payload: enrolled }], now);
       if (input.referralCode && referralId) await this.referrals.recordAtEnrolment(tx, member, settings, input.referralCode, referralId, now);
