@@ -2,11 +2,12 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import pg from 'pg';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createDevTokenIssuer, type DevTokenIssuer } from '@loyalty-graph/gateway';
+import type { DevTokenIssuer } from '@loyalty-graph/gateway';
 import { seedDemo } from '@loyalty-graph/members';
 import { systemClock } from '@loyalty-graph/shared';
 import { databaseUrl, ensureDatabase, openDatabase } from '@loyalty-graph/shared/db';
 import { startEmbeddedPostgres, type RunningPostgres } from '@loyalty-graph/testing/embedded-postgres';
+import { startTestIdentityProvider } from '@loyalty-graph/testing/jwks';
 import { composeSupergraph, SUBGRAPHS } from '@loyalty-graph/supergraph';
 import { freePort } from '../packages/testing/src/global-setup';
 import { buildServices } from '../scripts/build';
@@ -42,7 +43,8 @@ export async function startStack(options: { members: number; postgresSettings?: 
   const serverUrl = external ?? embedded!.url;
   const services = new Map<string, ServiceProcess>();
   const internalSecret = generateSecret();
-  const jwtSecret = generateSecret();
+  // Production verifies tokens only against an identity provider's key set (docs/identity.md): one on loopback.
+  const idp = await startTestIdentityProvider();
   const members = SUBGRAPHS.find((m) => m.name === 'members')!;
   await ensureDatabase(serverUrl, members.database.name);
   const membersDb = await openDatabase({ url: databaseUrl(serverUrl, members.database.name), entities: members.database.entities, migrations: members.database.migrations, applicationName: 'bench-seed' });
@@ -66,7 +68,7 @@ export async function startStack(options: { members: number; postgresSettings?: 
   writeFileSync(supergraphPath, composeSupergraph(SUBGRAPHS.map((m) => ({ name: m.name, typeDefs: m.typeDefs, url: urls[m.name]! }))));
   const gatewayPort = await freePort();
   const gatewayUrl = `http://127.0.0.1:${gatewayPort}/graphql`;
-  const gateway = spawnService('gateway', 'gateway/dist/main.mjs', { ...env, PORT: String(gatewayPort), SUPERGRAPH_PATH: supergraphPath, JWT_SECRET: jwtSecret });
+  const gateway = spawnService('gateway', 'gateway/dist/main.mjs', { ...env, PORT: String(gatewayPort), SUPERGRAPH_PATH: supergraphPath, JWKS_URL: idp.jwksUrl, JWT_ISSUER: idp.issuer, JWT_AUDIENCE: idp.audience });
   services.set('gateway', gateway);
   await gateway.ready(gatewayUrl);
   // The seed announced every member; measuring starts once the ledger's member snapshots hold them all.
@@ -85,7 +87,7 @@ export async function startStack(options: { members: number; postgresSettings?: 
     gatewayUrl,
     programId: program!.id,
     memberIds,
-    tokens: createDevTokenIssuer({ secret: jwtSecret, issuer: 'loyalty-graph-dev', audience: 'loyalty-graph' }),
+    tokens: idp,
     async stopSubgraph(name) {
       await services.get(name)?.stop();
       services.delete(name);
@@ -95,6 +97,7 @@ export async function startStack(options: { members: number; postgresSettings?: 
     pids: () => Object.fromEntries([...services].map(([name, service]) => [name, service.child.pid!])),
     async stop() {
       await stopServices();
+      await idp.stop();
       await embedded?.stop();
     },
   };
