@@ -7,8 +7,9 @@ import { claimAt, DEFAULT_CLAIMS, type ClaimNames } from './claims';
  * secret generated at start in development). No credentials → anonymous, who sees only what is
  * public. Bad credentials are an error, never a silent downgrade to anonymous.
  *
- * Claims we read (besides sub/iss/aud/exp), each under a configurable name (`claims`, from the
+ * Claims we read (besides iss/aud/exp), each under a configurable name (`claims`, from the
  * JWT_CLAIM_* variables; docs/identity.md is the contract for integrators):
+ *   sub        the person's stable login id
  *   kind       "member" | "staff"
  *   programId  the program the person belongs to (absent for platform operators)
  *   memberId   optional: the member's id; without it the subgraphs tie the subject to its member
@@ -49,8 +50,8 @@ export function createAuthenticator(options: AuthOptions): Authenticate {
         issuer: options.issuer,
         audience: options.audience,
         algorithms: options.jwksUrl ? ['RS256', 'ES256', 'EdDSA'] : ['HS256'],
-        // A token without an expiry would be valid forever.
-        requiredClaims: ['exp', 'sub'],
+        // A token without an expiry would be valid forever; the subject is checked by its configured name.
+        requiredClaims: ['exp'],
       }));
     } catch {
       throw unauthenticated('The access token is invalid or has expired', 401);
@@ -74,8 +75,8 @@ function staffRoles(value: unknown): StaffRole[] {
 }
 
 export function viewerFromClaims(claims: JWTPayload, names: ClaimNames = DEFAULT_CLAIMS): Viewer {
-  const subject = text(claims.sub);
-  if (!subject) throw unauthenticated('The access token has no subject', 401);
+  const subject = text(claimAt(claims, names.subject));
+  if (!subject) throw unauthenticated(`The access token has no subject (claim ${names.subject})`, 401);
   const programId = text(claimAt(claims, names.programId));
   switch (claimAt(claims, names.kind)) {
     case 'member':

@@ -24,7 +24,7 @@ describe('the viewer from an identity provider’s claims', () => {
   });
 
   it('Auth0: namespaced custom claims', () => {
-    const names = { kind: 'https://loyalty.example.com/kind', programId: 'https://loyalty.example.com/program_id', memberId: 'https://loyalty.example.com/member_id', roles: 'https://loyalty.example.com/roles' };
+    const names = { subject: 'sub', kind: 'https://loyalty.example.com/kind', programId: 'https://loyalty.example.com/program_id', memberId: 'https://loyalty.example.com/member_id', roles: 'https://loyalty.example.com/roles' };
     const viewer = viewerFromClaims({ sub: 'auth0|bob', 'https://loyalty.example.com/kind': 'staff', 'https://loyalty.example.com/program_id': PROGRAM, 'https://loyalty.example.com/roles': ['AGENT'] }, names);
     expect(viewer).toMatchObject({ kind: 'STAFF', subject: 'auth0|bob', programId: PROGRAM, roles: ['AGENT'] });
   });
@@ -35,10 +35,11 @@ describe('the viewer from an identity provider’s claims', () => {
     expect(viewer.roles).toEqual(['AGENT', 'ANALYST']);
   });
 
-  it('Entra ID: app roles in `roles`, optional claims under extension names', () => {
-    const names = { ...DEFAULT_CLAIMS, kind: 'extn.loyaltyKind', programId: 'extn.loyaltyProgram' };
-    const viewer = viewerFromClaims({ sub: 'AAAAAAAAAAAAAAAAAAAAAIkzqFVrSaSaFHy782bbtaQ', 'extn.loyaltyKind': 'staff', 'extn.loyaltyProgram': PROGRAM, roles: ['Admin'] }, names);
-    expect(viewer).toMatchObject({ kind: 'STAFF', programId: PROGRAM, roles: ['ADMIN'] });
+  it('Entra ID: the object id as subject, app roles in `roles`, optional claims under extension names', () => {
+    const names = { ...DEFAULT_CLAIMS, subject: 'oid', kind: 'extn.loyaltyKind', programId: 'extn.loyaltyProgram' };
+    const claims = { sub: 'AAAAAAAAAAAAAAAAAAAAAIkzqFVrSaSaFHy782bbtaQ', oid: '00000000-0000-0000-66f3-3332eca7ea81', 'extn.loyaltyKind': 'staff', 'extn.loyaltyProgram': PROGRAM, roles: ['Admin'] };
+    expect(viewerFromClaims(claims, names)).toMatchObject({ kind: 'STAFF', subject: '00000000-0000-0000-66f3-3332eca7ea81', programId: PROGRAM, roles: ['ADMIN'] });
+    expect(() => viewerFromClaims({ ...claims, oid: undefined }, names)).toThrow(/oid/);
   });
 
   it('refuses, naming the configured claim, a member token without a program and a staff token without a role of ours', () => {

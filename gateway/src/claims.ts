@@ -6,13 +6,15 @@
  * read as one key.
  */
 export interface ClaimNames {
+  /** The person's stable login id; `sub` unless the provider has a better one (Entra: `oid`). */
+  subject: string;
   kind: string;
   programId: string;
   memberId: string;
   roles: string;
 }
 
-export const DEFAULT_CLAIMS: ClaimNames = { kind: 'kind', programId: 'programId', memberId: 'memberId', roles: 'roles' };
+export const DEFAULT_CLAIMS: ClaimNames = { subject: 'sub', kind: 'kind', programId: 'programId', memberId: 'memberId', roles: 'roles' };
 
 /** The value at `path` in the claims, or undefined. */
 export function claimAt(claims: Record<string, unknown>, path: string): unknown {

@@ -29,6 +29,7 @@ export const GatewayEnv = z
     JWT_SECRET: z.string().min(32).optional(),
     JWKS_URL: z.url().optional(),
     /** Where in the token each of our claims is (a name or a dotted path, e.g. `realm_access.roles`). */
+    JWT_CLAIM_SUBJECT: z.string().min(1).default(DEFAULT_CLAIMS.subject),
     JWT_CLAIM_KIND: z.string().min(1).default(DEFAULT_CLAIMS.kind),
     JWT_CLAIM_PROGRAM_ID: z.string().min(1).default(DEFAULT_CLAIMS.programId),
     JWT_CLAIM_MEMBER_ID: z.string().min(1).default(DEFAULT_CLAIMS.memberId),
@@ -52,7 +53,7 @@ export const GatewayEnv = z
     ...env,
     JWT_ISSUER: env.JWT_ISSUER ?? DEV_ISSUER,
     JWT_AUDIENCE: env.JWT_AUDIENCE ?? DEV_AUDIENCE,
-    claims: { kind: env.JWT_CLAIM_KIND, programId: env.JWT_CLAIM_PROGRAM_ID, memberId: env.JWT_CLAIM_MEMBER_ID, roles: env.JWT_CLAIM_ROLES } satisfies ClaimNames,
+    claims: { subject: env.JWT_CLAIM_SUBJECT, kind: env.JWT_CLAIM_KIND, programId: env.JWT_CLAIM_PROGRAM_ID, memberId: env.JWT_CLAIM_MEMBER_ID, roles: env.JWT_CLAIM_ROLES } satisfies ClaimNames,
   }));
 
 export type GatewayEnv = z.infer<typeof GatewayEnv>;
