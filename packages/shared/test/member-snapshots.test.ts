@@ -4,8 +4,8 @@ import { openDatabase } from '@loyalty-graph/shared/db';
 import type { EventEnvelope } from '@loyalty-graph/shared/events';
 import { memberSnapshotConsumption, MemberSnapshots1764400000000, MemberSnapshotSubjects1764600000000, snapshotDirectory, snapshotMemberIdBySubject, type MemberDirectory, type MemberSnapshot } from '@loyalty-graph/shared/member-snapshots';
 import { createTestDatabase, type TestDatabase } from '@loyalty-graph/testing';
-import { identifyMember, snapshotIdentity, type MemberIdentity } from '@loyalty-graph/shared/subgraph';
-import { ANONYMOUS, type Viewer } from '@loyalty-graph/shared';
+import { identifyMember, rememberingFound, snapshotIdentity, type MemberIdentity } from '@loyalty-graph/shared/subgraph';
+import { ANONYMOUS, ManualClock, type Viewer } from '@loyalty-graph/shared';
 import type { DataSource } from 'typeorm';
 
 let database: TestDatabase;
@@ -176,5 +176,35 @@ describe('who a member token is (the kit\'s one rule)', () => {
     const staff: Viewer = { ...ANONYMOUS, kind: 'STAFF', programId, subject: 'idp|carol', roles: ['AGENT'] };
     expect(await identifyMember(staff, lookup, 'token')).toBe(staff);
     expect(await identifyMember(ANONYMOUS, lookup, 'token')).toBe(ANONYMOUS);
+  });
+
+  it('remembers who a subject is once found, never that a subject-only login is not enrolled, and a claim-bearing miss for a minute', async () => {
+    const clock = new ManualClock();
+    const known: Record<string, string> = {};
+    const asked: string[] = [];
+    const remembering = rememberingFound(async (who) => {
+      asked.push(who.subject);
+      return known[who.subject] ?? null;
+    }, clock);
+    const login = (subject: string, claimedMemberId: string | null = null) => ({ programId, subject, claimedMemberId });
+
+    // Not enrolled, then enrolled: the very next request knows it.
+    expect(await remembering(login('idp|gina'), 't')).toBeNull();
+    known['idp|gina'] = 'gina-id';
+    expect(await remembering(login('idp|gina'), 't')).toBe('gina-id');
+    expect(await remembering(login('idp|gina'), 't')).toBe('gina-id');
+    expect(asked).toEqual(['idp|gina', 'idp|gina']);
+
+    // A token carrying a member id whose subject enrolled as nobody: asked once a minute.
+    asked.length = 0;
+    expect(await remembering(login('idp|hank', 'hank-id'), 't')).toBeNull();
+    expect(await remembering(login('idp|hank', 'hank-id'), 't')).toBeNull();
+    expect(asked).toEqual(['idp|hank']);
+    // The same subject without a claim is never answered from that.
+    expect(await remembering(login('idp|hank'), 't')).toBeNull();
+    expect(asked).toEqual(['idp|hank', 'idp|hank']);
+    clock.advance(60_000);
+    known['idp|hank'] = 'other-id';
+    expect(await remembering(login('idp|hank', 'hank-id'), 't')).toBe('other-id');
   });
 });

@@ -107,6 +107,7 @@ export function defineSubgraph<TServices, TContext extends ViewerContext>(defini
       const identityReadThrough = membersIdentityReadThrough(peerUrl(deps.peers, 'members'));
       const memberIdentity = rememberingFound(
         definition.memberIdentity?.(services) ?? (definition.memberSnapshots ? snapshotIdentity(db, identityReadThrough) : identityReadThrough),
+        clock,
       );
       const consumptions = mergeConsumptions([...(definition.memberSnapshots ? [memberSnapshotConsumption()] : []), ...(definition.consumes?.(services) ?? [])]);
       const consumers = consumptions.map(

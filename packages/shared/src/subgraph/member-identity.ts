@@ -1,4 +1,5 @@
 import type { DataSource } from 'typeorm';
+import type { Clock } from '../clock';
 import { unauthenticated } from '../errors';
 import { snapshotMemberIdBySubject } from '../member-snapshots';
 import { REQUEST_ID_HEADER, VIEWER_HEADER, type Viewer } from '../viewer';
@@ -47,20 +48,30 @@ export async function identifyMember(viewer: Viewer, lookup: MemberIdentity, cal
 }
 
 /**
- * Remembers found members only: the subject → member tie never changes once made (a subject
- * enrols once per program and members are never re-keyed), while "not enrolled" may change the
- * next second and is therefore never remembered.
+ * Remembers found members: the subject → member tie never changes once made (a subject enrols
+ * once per program and members are never re-keyed). "Not enrolled" is remembered only for tokens
+ * that carry a member id, and only for `claimedMissMs`: for them the lookup is just the check
+ * that nothing contradicts the claim (a misconfigured identity provider, not a race), and every
+ * request of such a member would otherwise cost a query in every subgraph. For a subject-only
+ * token it is never remembered: that member may enrol the next second and must be known at once.
  */
-export function rememberingFound(lookup: MemberIdentity, maxEntries = 50_000): MemberIdentity {
+export function rememberingFound(lookup: MemberIdentity, clock: Clock, claimedMissMs = 60_000, maxEntries = 50_000): MemberIdentity {
   const found = new Map<string, string>();
+  /** Key → until when (clock ms) "not enrolled" stands, for claim-bearing tokens only. */
+  const claimedMisses = new Map<string, number>();
   return async (who, token) => {
     const key = `${who.programId}\u0000${who.subject}`;
     const hit = found.get(key);
     if (hit) return hit;
+    const now = clock.now().getTime();
+    if (who.claimedMemberId && (claimedMisses.get(key) ?? 0) > now) return null;
     const memberId = await lookup(who, token);
     if (memberId) {
       if (found.size >= maxEntries) found.clear();
       found.set(key, memberId);
+    } else if (who.claimedMemberId) {
+      if (claimedMisses.size >= maxEntries) claimedMisses.clear();
+      claimedMisses.set(key, now + claimedMissMs);
     }
     return memberId;
   };
