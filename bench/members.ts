@@ -1,11 +1,11 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createDevTokenIssuer } from '@loyalty-graph/gateway';
 import { seedDemo } from '@loyalty-graph/members';
 import { createViewerSigner, systemClock, VIEWER_HEADER } from '@loyalty-graph/shared';
 import { databaseUrl, ensureDatabase, openDatabase } from '@loyalty-graph/shared/db';
 import { startEmbeddedPostgres } from '@loyalty-graph/testing/embedded-postgres';
+import { startTestIdentityProvider } from '@loyalty-graph/testing/jwks';
 import { composeSupergraph, SUBGRAPHS } from '@loyalty-graph/supergraph';
 import { freePort } from '../packages/testing/src/global-setup';
 import { buildServices } from '../scripts/build';
@@ -32,7 +32,8 @@ export async function membersScenario(): Promise<Record<string, unknown>> {
   const embedded = external ? null : await startEmbeddedPostgres({ dataDir: mkdtempSync(join(tmpdir(), 'lg-bench-pg-')), port: await freePort(), persistent: false, durable: true });
   const serverUrl = external ?? embedded!.url;
   const internalSecret = generateSecret();
-  const jwtSecret = generateSecret();
+  // Production verifies tokens only against an identity provider's key set (docs/identity.md): one on loopback.
+  const idp = await startTestIdentityProvider();
   const members = SUBGRAPHS.find((m) => m.name === 'members')!;
   const services = [];
   try {
@@ -57,13 +58,15 @@ export async function membersScenario(): Promise<Record<string, unknown>> {
       ...BENCH_GATEWAY_BUDGETS,
       PORT: String(gatewayPort),
       SUPERGRAPH_PATH: supergraphPath,
-      JWT_SECRET: jwtSecret,
+      JWKS_URL: idp.jwksUrl,
+      JWT_ISSUER: idp.issuer,
+      JWT_AUDIENCE: idp.audience,
     });
     services.push(gateway);
     await gateway.ready(gatewayUrl);
 
     const subject = 'bench-agent';
-    const jwt = await createDevTokenIssuer({ secret: jwtSecret, issuer: 'loyalty-graph-dev', audience: 'loyalty-graph' }).staff({ programId: program!.id, roles: ['AGENT'], subject });
+    const jwt = await idp.staff({ programId: program!.id, roles: ['AGENT'], subject });
     const internal = await createViewerSigner(internalSecret)({ kind: 'STAFF', subject, programId: program!.id, memberId: null, partnerId: null, roles: ['AGENT'], scopes: [] });
     const targets = {
       gateway: { url: gatewayUrl, headers: { authorization: `Bearer ${jwt}` } },
@@ -107,6 +110,7 @@ export async function membersScenario(): Promise<Record<string, unknown>> {
     };
   } finally {
     for (const service of services.reverse()) await service.stop();
+    await idp.stop();
     await embedded?.stop();
   }
 }

@@ -2,11 +2,12 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import pg from 'pg';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createDevTokenIssuer, type DevTokenIssuer } from '@loyalty-graph/gateway';
+import type { DevTokenIssuer } from '@loyalty-graph/gateway';
 import { seedDemo } from '@loyalty-graph/members';
 import { systemClock } from '@loyalty-graph/shared';
 import { databaseUrl, ensureDatabase, openDatabase } from '@loyalty-graph/shared/db';
 import { startEmbeddedPostgres, type RunningPostgres } from '@loyalty-graph/testing/embedded-postgres';
+import { startTestIdentityProvider } from '@loyalty-graph/testing/jwks';
 import { composeSupergraph, SUBGRAPHS } from '@loyalty-graph/supergraph';
 import { freePort } from '../packages/testing/src/global-setup';
 import { buildServices } from '../scripts/build';
@@ -50,7 +51,8 @@ export async function startStack(options: { members: number; postgresSettings?: 
   const serverUrl = external ?? embedded!.url;
   const services = new Map<string, ServiceProcess>();
   const internalSecret = generateSecret();
-  const jwtSecret = generateSecret();
+  // Production verifies tokens only against an identity provider's key set (docs/identity.md): one on loopback.
+  const idp = await startTestIdentityProvider();
   const members = SUBGRAPHS.find((m) => m.name === 'members')!;
   await ensureDatabase(serverUrl, members.database.name);
   const membersDb = await openDatabase({ url: databaseUrl(serverUrl, members.database.name), entities: members.database.entities, migrations: members.database.migrations, applicationName: 'bench-seed' });
@@ -75,7 +77,7 @@ export async function startStack(options: { members: number; postgresSettings?: 
   const gatewayPort = await freePort();
   const gatewayUrl = `http://127.0.0.1:${gatewayPort}/graphql`;
   const startGateway = async () => {
-    const gateway = spawnService('gateway', 'gateway/dist/main.mjs', { ...env, ...BENCH_GATEWAY_BUDGETS, PORT: String(gatewayPort), SUPERGRAPH_PATH: supergraphPath, JWT_SECRET: jwtSecret, JWT_ISSUER: 'loyalty-graph-dev', JWT_AUDIENCE: 'loyalty-graph' });
+    const gateway = spawnService('gateway', 'gateway/dist/main.mjs', { ...env, ...BENCH_GATEWAY_BUDGETS, PORT: String(gatewayPort), SUPERGRAPH_PATH: supergraphPath, JWKS_URL: idp.jwksUrl, JWT_ISSUER: idp.issuer, JWT_AUDIENCE: idp.audience });
     services.set('gateway', gateway);
     await gateway.ready(gatewayUrl);
   };
@@ -103,7 +105,7 @@ export async function startStack(options: { members: number; postgresSettings?: 
       await startGateway();
     },
     memberIds,
-    tokens: createDevTokenIssuer({ secret: jwtSecret, issuer: 'loyalty-graph-dev', audience: 'loyalty-graph' }),
+    tokens: idp,
     async stopSubgraph(name) {
       await services.get(name)?.stop();
       services.delete(name);
@@ -113,6 +115,7 @@ export async function startStack(options: { members: number; postgresSettings?: 
     pids: () => Object.fromEntries([...services].map(([name, service]) => [name, service.child.pid!])),
     async stop() {
       await stopServices();
+      await idp.stop();
       await embedded?.stop();
     },
   };

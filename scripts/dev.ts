@@ -91,6 +91,8 @@ ${programs.map((p) => `  ${p.name.padEnd(24)}  id ${p.id}  (${p.members} members
 Paste one of these into Sandbox's Headers (valid 12 hours, new ones at every start):
   member ${demoEmail}:
     ${header(await tokens.member({ programId: first!.id, memberId: demoMemberId, subject: 'demo-member-1' }))}
+  someone signed in but not enrolled yet (enrollMember, then me { points }: docs/identity.md):
+    ${header(await tokens.member({ programId: first!.id, subject: `demo-newcomer-${Date.now()}` }))}
   agent of ${first!.name}:
     ${header(await tokens.staff({ programId: first!.id, roles: ['AGENT'], subject: 'demo-agent' }))}
   admin of ${first!.name}:

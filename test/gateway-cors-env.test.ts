@@ -18,7 +18,8 @@ function productionEnv(extra: Record<string, string>): Record<string, string> {
     NODE_ENV: 'production',
     SUPERGRAPH_PATH: join(ROOT, 'supergraph.graphql'),
     INTERNAL_TOKEN_SECRET: randomBytes(32).toString('hex'),
-    JWT_SECRET: randomBytes(32).toString('hex'),
+    // Fetched on the first token only: these tests send preflights, never a token.
+    JWKS_URL: 'https://idp.example.com/.well-known/jwks.json',
     JWT_ISSUER: 'https://idp.example.com/',
     JWT_AUDIENCE: 'loyalty-graph',
     LOG_LEVEL: 'error',

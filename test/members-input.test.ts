@@ -157,7 +157,12 @@ describe('enrolment with malformed input', () => {
   });
 });
 
-describe('identifiers already in use', () => {
+/**
+ * As staff see it: they enrol and add identifiers verified, and may be told one is taken (they can
+ * look any member of their program up anyway). What a member adding one themself sees, which
+ * never says whether it is taken, is test/identifier-verification.test.ts.
+ */
+describe('identifiers already in use, added by staff', () => {
   it('refuses an email another member of the program has, whatever its letter case, and enrols nobody', async () => {
     const programId = await createProgram();
     const agent = await graph.asStaff(programId, ['AGENT']);

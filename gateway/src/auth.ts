@@ -1,16 +1,19 @@
 import { createRemoteJWKSet, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
 import { ANONYMOUS, STAFF_ROLES, unauthenticated, type StaffRole, type Viewer } from '@loyalty-graph/shared';
+import { claimAt, DEFAULT_CLAIMS, type ClaimNames } from './claims';
 
 /**
  * Client credentials → viewer. A bearer JWT from the identity provider (JWKS in production, a
  * secret generated at start in development). No credentials → anonymous, who sees only what is
  * public. Bad credentials are an error, never a silent downgrade to anonymous.
  *
- * Claims we read (besides sub/iss/aud/exp):
+ * Claims we read (besides iss/aud/exp), each under a configurable name (`claims`, from the
+ * JWT_CLAIM_* variables; docs/identity.md is the contract for integrators):
+ *   sub        the person's stable login id
  *   kind       "member" | "staff"
  *   programId  the program the person belongs to (absent for platform operators)
- *   memberId   the member's id, once enrolled
- *   roles      staff roles: ADMIN, AGENT, FULFILMENT, ANALYST
+ *   memberId   optional: the member's id; without it the subgraphs tie the subject to its member
+ *   roles      staff roles: ADMIN, AGENT, FULFILMENT, ANALYST (case-insensitive; others ignored)
  *   scope      OAuth scopes, space-separated; staff only, of which we know graph:any-operation
  *              (staff tools may send operations outside the trusted documents, docs/limits.md)
  */
@@ -21,6 +24,8 @@ export interface AuthOptions {
   secret?: string;
   /** Production: the identity provider's key set. */
   jwksUrl?: string;
+  /** Where our claims are in the provider's tokens; the plain names by default. */
+  claims?: ClaimNames;
 }
 
 export type Authenticate = (authorization: string | undefined) => Promise<Viewer>;
@@ -31,6 +36,7 @@ export function createAuthenticator(options: AuthOptions): Authenticate {
   else if (options.secret) key = new TextEncoder().encode(options.secret);
   else throw new Error('Configure JWKS_URL (production) or JWT_SECRET (development)');
 
+  const claimNames = options.claims ?? DEFAULT_CLAIMS;
   // A client sends the same token on every request until it expires: verify it once.
   const verified = new Map<string, { viewer: Viewer; expiresAt: number }>();
 
@@ -46,13 +52,13 @@ export function createAuthenticator(options: AuthOptions): Authenticate {
         issuer: options.issuer,
         audience: options.audience,
         algorithms: options.jwksUrl ? ['RS256', 'ES256', 'EdDSA'] : ['HS256'],
-        // A token without an expiry would be valid forever.
-        requiredClaims: ['exp', 'sub'],
+        // A token without an expiry would be valid forever; the subject is checked by its configured name.
+        requiredClaims: ['exp'],
       }));
     } catch {
       throw unauthenticated('The access token is invalid or has expired', 401);
     }
-    const viewer = viewerFromClaims(payload);
+    const viewer = viewerFromClaims(payload, claimNames);
     // Remember for at most a minute, so a JWKS key rotation or revocation list applies quickly.
     const expiresAt = Math.min((payload.exp ?? 0) * 1000, Date.now() + 60_000);
     if (verified.size > 10_000) verified.clear();
@@ -61,23 +67,32 @@ export function createAuthenticator(options: AuthOptions): Authenticate {
   };
 }
 
-function viewerFromClaims(claims: JWTPayload): Viewer {
-  const subject = typeof claims.sub === 'string' ? claims.sub : null;
-  if (!subject) throw unauthenticated('The access token has no subject', 401);
-  const programId = typeof claims['programId'] === 'string' ? claims['programId'] : null;
-  switch (claims['kind']) {
+const text = (value: unknown): string | null => (typeof value === 'string' && value.length > 0 ? value : null);
+
+/** Roles as an array (Keycloak, Entra, Auth0) or one space- or comma-separated string; ours only, any case. */
+function staffRoles(value: unknown): StaffRole[] {
+  const raw = Array.isArray(value) ? value : typeof value === 'string' ? value.split(/[\s,]+/) : [];
+  const roles = raw.map((r) => (typeof r === 'string' ? r.toUpperCase() : '')).filter((r): r is StaffRole => STAFF_ROLES.includes(r as StaffRole));
+  return [...new Set(roles)];
+}
+
+export function viewerFromClaims(claims: JWTPayload, names: ClaimNames = DEFAULT_CLAIMS): Viewer {
+  const subject = text(claimAt(claims, names.subject));
+  if (!subject) throw unauthenticated(`The access token has no subject (claim ${names.subject})`, 401);
+  const programId = text(claimAt(claims, names.programId));
+  switch (claimAt(claims, names.kind)) {
     case 'member':
-      if (!programId) throw unauthenticated('A member token must name its program', 401);
-      return { ...ANONYMOUS, kind: 'MEMBER', subject, programId, memberId: typeof claims['memberId'] === 'string' ? claims['memberId'] : null };
+      if (!programId) throw unauthenticated(`A member token must name its program (claim ${names.programId})`, 401);
+      return { ...ANONYMOUS, kind: 'MEMBER', subject, programId, memberId: text(claimAt(claims, names.memberId)) };
     case 'staff': {
-      const roles = Array.isArray(claims['roles']) ? claims['roles'].filter((r): r is StaffRole => STAFF_ROLES.includes(r as StaffRole)) : [];
-      if (roles.length === 0) throw unauthenticated('A staff token must carry at least one role', 401);
+      const roles = staffRoles(claimAt(claims, names.roles));
+      if (roles.length === 0) throw unauthenticated(`A staff token must carry at least one role (claim ${names.roles})`, 401);
       // Without a program a staff member acts across programs: only platform operators (ADMIN).
       if (!programId && !roles.includes('ADMIN')) throw unauthenticated('A staff token without a program must be a platform operator (ADMIN)', 401);
       return { ...ANONYMOUS, kind: 'STAFF', subject, programId, roles, scopes: staffScopes(claims['scope']) };
     }
     default:
-      throw unauthenticated('The access token has an unknown kind', 401);
+      throw unauthenticated(`The access token has an unknown kind (claim ${names.kind}: "member" or "staff")`, 401);
   }
 }
 

@@ -1,4 +1,6 @@
-export { createAuthenticator, type Authenticate, type AuthOptions } from './auth';
+export { createAuthenticator, viewerFromClaims, type Authenticate, type AuthOptions } from './auth';
+export { claimAt, DEFAULT_CLAIMS, type ClaimNames } from './claims';
+export { GatewayEnv } from './env';
 export { createDevTokenIssuer, type DevTokenIssuer } from './dev-tokens';
 export { startGateway, type GatewayOptions, type RunningGateway } from './server';
 export * from './limits';

@@ -1,37 +1,12 @@
 import { readFileSync } from 'node:fs';
-import { z } from 'zod';
-import { corsConfigFromEnv, corsOriginsField, createLogger, envFields, exitOnError, onShutdown, parseEnv, parseServiceList } from '@loyalty-graph/shared';
+import { corsConfigFromEnv, createLogger, exitOnError, onShutdown, parseEnv, parseServiceList } from '@loyalty-graph/shared';
 import { createAuthenticator } from './auth';
-import { limitsEnv, limitsFromEnv } from './limits';
+import { GatewayEnv } from './env';
+import { limitsFromEnv } from './limits';
 import { startGateway } from './server';
 
-const Env = z
-  .object({
-    PORT: envFields.port(4000),
-    NODE_ENV: envFields.nodeEnv,
-    LOG_LEVEL: envFields.logLevel,
-    INTERNAL_TOKEN_SECRET: envFields.internalSecret,
-    /** Development: `members=http://127.0.0.1:4001/graphql,ledger=…`, composed at start. */
-    SUBGRAPHS: z.string().optional(),
-    /** Production: path to the committed supergraph.graphql. */
-    SUPERGRAPH_PATH: z.string().optional(),
-    JWT_ISSUER: z.string().default('loyalty-graph-dev'),
-    JWT_AUDIENCE: z.string().default('loyalty-graph'),
-    JWT_SECRET: z.string().min(32).optional(),
-    JWKS_URL: z.url().optional(),
-    /** Opt in to @apollo/gateway's usage metrics sent to Apollo (off by default). */
-    APOLLO_TELEMETRY: z.enum(['on', 'off']).default('off'),
-    /** Warm up before /ready answers; on by default in production (see warm-up.ts). */
-    GATEWAY_WARM_UP: z.enum(['on', 'off']).optional(),
-    /** Browser origins allowed to call, comma-separated; see corsConfigFromEnv for the defaults. */
-    CORS_ORIGINS: corsOriginsField(),
-    ...limitsEnv,
-  })
-  .refine((env) => env.SUBGRAPHS || env.SUPERGRAPH_PATH, { message: 'set SUBGRAPHS (development) or SUPERGRAPH_PATH (production)' })
-  .refine((env) => env.JWT_SECRET || env.JWKS_URL, { message: 'set JWKS_URL (production) or JWT_SECRET (development)' });
-
 async function main(): Promise<void> {
-  const env = parseEnv(Env);
+  const env = parseEnv(GatewayEnv);
   const logger = createLogger('gateway', env.LOG_LEVEL);
   const production = env.NODE_ENV === 'production';
   const gateway = await startGateway(
@@ -39,7 +14,7 @@ async function main(): Promise<void> {
       ...(production && env.SUPERGRAPH_PATH
         ? { supergraphSdl: readFileSync(env.SUPERGRAPH_PATH, 'utf8') }
         : { subgraphs: parseServiceList(env.SUBGRAPHS ?? '') }),
-      authenticate: createAuthenticator({ issuer: env.JWT_ISSUER, audience: env.JWT_AUDIENCE, secret: env.JWT_SECRET, jwksUrl: env.JWKS_URL }),
+      authenticate: createAuthenticator({ issuer: env.JWT_ISSUER, audience: env.JWT_AUDIENCE, secret: env.JWT_SECRET, jwksUrl: env.JWKS_URL, claims: env.claims }),
       internalSecret: env.INTERNAL_TOKEN_SECRET,
       logger,
       development: !production,

@@ -2,8 +2,10 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase } from '@loyalty-graph/shared/db';
 import type { EventEnvelope } from '@loyalty-graph/shared/events';
-import { memberSnapshotConsumption, MemberSnapshots1764400000000, snapshotDirectory, type MemberDirectory, type MemberSnapshot } from '@loyalty-graph/shared/member-snapshots';
+import { memberSnapshotConsumption, MemberSnapshots1764400000000, MemberSnapshotSubjects1764600000000, snapshotDirectory, snapshotMemberIdBySubject, type MemberDirectory, type MemberSnapshot } from '@loyalty-graph/shared/member-snapshots';
 import { createTestDatabase, type TestDatabase } from '@loyalty-graph/testing';
+import { identifyMember, rememberingFound, snapshotIdentity, type MemberIdentity } from '@loyalty-graph/shared/subgraph';
+import { ANONYMOUS, ManualClock, type Viewer } from '@loyalty-graph/shared';
 import type { DataSource } from 'typeorm';
 
 let database: TestDatabase;
@@ -11,7 +13,7 @@ let db: DataSource;
 
 beforeAll(async () => {
   database = await createTestDatabase('snapshots');
-  db = await openDatabase({ url: database.url, entities: [], migrations: [MemberSnapshots1764400000000], applicationName: 'snapshots-test', poolSize: 4 });
+  db = await openDatabase({ url: database.url, entities: [], migrations: [MemberSnapshots1764400000000, MemberSnapshotSubjects1764600000000], applicationName: 'snapshots-test', poolSize: 4 });
 });
 afterAll(async () => {
   await db?.destroy();
@@ -108,5 +110,101 @@ describe('the member-snapshot projection', () => {
     const id = randomUUID();
     await expect(apply('MemberEnrolled', id, 1, { ...enrolled(bronze), channel: 'CARRIER_PIGEON' })).rejects.toThrow(/channel/);
     expect(await snapshotDirectory(db, members({}).directory)([id])).toEqual([null]);
+  });
+
+  it('ties a self-enrolled login subject to its member, within its program only', async () => {
+    const id = randomUUID();
+    await apply('MemberEnrolled', id, 1, { ...enrolled(bronze), channel: 'SELF', subject: 'idp|ann' });
+    expect(await snapshotMemberIdBySubject(db, programId, 'idp|ann')).toBe(id);
+    expect(await snapshotMemberIdBySubject(db, randomUUID(), 'idp|ann')).toBeNull();
+    expect(await snapshotMemberIdBySubject(db, programId, 'idp|bob')).toBeNull();
+    // Staff enrolments carry no subject (null), and events from before the field none at all.
+    const byStaff = randomUUID();
+    await apply('MemberEnrolled', byStaff, 1, { ...enrolled(bronze), subject: null });
+    const rows = (await db.query(`SELECT subject FROM member_snapshots WHERE member_id = $1`, [byStaff])) as { subject: string | null }[];
+    expect(rows).toEqual([{ subject: null }]);
+  });
+});
+
+describe('who a member token is (the kit\'s one rule)', () => {
+  const member = (over: Partial<Viewer>): Viewer => ({ ...ANONYMOUS, kind: 'MEMBER', programId, subject: 'idp|carol', memberId: null, ...over });
+
+  /** Members as the read-through sees them: subject → id, recording what it was asked. */
+  function membersBySubject(known: Record<string, string>) {
+    const asked: string[] = [];
+    const lookup: MemberIdentity = async (who) => {
+      asked.push(who.subject);
+      return known[who.subject] ?? null;
+    };
+    return { lookup, asked };
+  }
+
+  it('fills in the member id of a subject-only token from the projection, without asking members', async () => {
+    const id = randomUUID();
+    await apply('MemberEnrolled', id, 1, { ...enrolled(bronze), channel: 'SELF', subject: 'idp|carol' });
+    const readThrough = membersBySubject({});
+    const viewer = await identifyMember(member({}), snapshotIdentity(db, readThrough.lookup), 'token');
+    expect(viewer.memberId).toBe(id);
+    expect(readThrough.asked).toEqual([]);
+  });
+
+  it('asks members about a subject the projection does not know yet (an enrolment a moment ago)', async () => {
+    const id = randomUUID();
+    const readThrough = membersBySubject({ 'idp|dave': id });
+    const identity = snapshotIdentity(db, readThrough.lookup);
+    expect((await identifyMember(member({ subject: 'idp|dave' }), identity, 'token')).memberId).toBe(id);
+    expect((await identifyMember(member({ subject: 'idp|nobody' }), identity, 'token')).memberId).toBeNull();
+    expect(readThrough.asked).toEqual(['idp|dave', 'idp|nobody']);
+  });
+
+  it('refuses a memberId claim that contradicts the member the subject enrolled as, and keeps one that agrees or that nothing contradicts', async () => {
+    const erin = randomUUID();
+    await apply('MemberEnrolled', erin, 1, { ...enrolled(bronze), channel: 'SELF', subject: 'idp|erin' });
+    const identity = snapshotIdentity(db, membersBySubject({}).lookup);
+    await expect(identifyMember(member({ subject: 'idp|erin', memberId: randomUUID() }), identity, 'token')).rejects.toMatchObject({
+      extensions: { code: 'UNAUTHENTICATED' },
+    });
+    expect((await identifyMember(member({ subject: 'idp|erin', memberId: erin }), identity, 'token')).memberId).toBe(erin);
+    const staffEnrolled = randomUUID();
+    expect((await identifyMember(member({ subject: 'idp|frank', memberId: staffEnrolled }), identity, 'token')).memberId).toBe(staffEnrolled);
+  });
+
+  it('leaves staff, services and anonymous callers as they are', async () => {
+    const lookup: MemberIdentity = async () => {
+      throw new Error('must not be asked');
+    };
+    const staff: Viewer = { ...ANONYMOUS, kind: 'STAFF', programId, subject: 'idp|carol', roles: ['AGENT'] };
+    expect(await identifyMember(staff, lookup, 'token')).toBe(staff);
+    expect(await identifyMember(ANONYMOUS, lookup, 'token')).toBe(ANONYMOUS);
+  });
+
+  it('remembers who a subject is once found, never that a subject-only login is not enrolled, and a claim-bearing miss for a minute', async () => {
+    const clock = new ManualClock();
+    const known: Record<string, string> = {};
+    const asked: string[] = [];
+    const remembering = rememberingFound(async (who) => {
+      asked.push(who.subject);
+      return known[who.subject] ?? null;
+    }, clock);
+    const login = (subject: string, claimedMemberId: string | null = null) => ({ programId, subject, claimedMemberId });
+
+    // Not enrolled, then enrolled: the very next request knows it.
+    expect(await remembering(login('idp|gina'), 't')).toBeNull();
+    known['idp|gina'] = 'gina-id';
+    expect(await remembering(login('idp|gina'), 't')).toBe('gina-id');
+    expect(await remembering(login('idp|gina'), 't')).toBe('gina-id');
+    expect(asked).toEqual(['idp|gina', 'idp|gina']);
+
+    // A token carrying a member id whose subject enrolled as nobody: asked once a minute.
+    asked.length = 0;
+    expect(await remembering(login('idp|hank', 'hank-id'), 't')).toBeNull();
+    expect(await remembering(login('idp|hank', 'hank-id'), 't')).toBeNull();
+    expect(asked).toEqual(['idp|hank']);
+    // The same subject without a claim is never answered from that.
+    expect(await remembering(login('idp|hank'), 't')).toBeNull();
+    expect(asked).toEqual(['idp|hank', 'idp|hank']);
+    clock.advance(60_000);
+    known['idp|hank'] = 'other-id';
+    expect(await remembering(login('idp|hank', 'hank-id'), 't')).toBe('other-id');
   });
 });

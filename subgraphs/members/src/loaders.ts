@@ -5,6 +5,7 @@ import { ConsentEntity } from './entities/consent';
 import { ConsentChangeEntity } from './entities/consent-change';
 import { MemberEntity } from './entities/member';
 import { GroupMembershipEntity, MemberGroupEntity } from './entities/member-group';
+import { IdentifierVerificationEntity } from './entities/identifier-verification';
 import { MemberIdentifierEntity } from './entities/member-identifier';
 import { MemberStatusChangeEntity } from './entities/member-status-change';
 import { referralColumns, type ReferralRow } from './entities/referral';
@@ -55,6 +56,10 @@ export function createLoaders(db: DataSource, settings: ProgramSettingsService) 
     ),
     identifiersByMemberId: groupedBy(
       (ids) => db.getRepository(MemberIdentifierEntity).find({ where: { memberId: In(ids) }, order: { addedAt: 'ASC', type: 'ASC' } }),
+      (row) => row.memberId,
+    ),
+    pendingIdentifiersByMemberId: groupedBy(
+      (ids) => db.getRepository(IdentifierVerificationEntity).find({ where: { memberId: In(ids) }, order: { requestedAt: 'ASC', type: 'ASC' } }),
       (row) => row.memberId,
     ),
     tierChangesByMemberId: groupedBy(

@@ -20,6 +20,8 @@ export const membersSubgraph = defineSubgraph<Services, RequestContext>({
   migrations,
   produces: membersEvents,
   services: ({ db, clock }) => createServices(db, clock),
+  // Members owns the answer to "who is this member": its own table (the kit caches what it finds).
+  memberIdentity: ({ directory }) => (who) => directory.memberIdBySubject(who.programId, who.subject),
   consumes: ({ tiers }) => [
     consume(ledgerEvents, {
       PointsAccrued: (tx, event) => tiers.onPointsAccrued(tx, event),

@@ -28,6 +28,13 @@ export const membersEvents = defineContract('members', {
         .nullable()
         .optional()
         .describe('the tier the member starts in (null when the program has no entry tier); absent on events written before it was carried'),
+      subject: z
+        .string()
+        .nullable()
+        .optional()
+        .describe(
+          "the identity provider's login subject of a member who enrolled themself (unique within the program; null when staff enrolled them): how other subgraphs know who a member token's subject is (docs/identity.md); absent on events written before it was carried",
+        ),
     }),
   }),
   MemberStatusChanged: defineEvent({
@@ -73,6 +80,35 @@ export const membersEvents = defineContract('members', {
       referrerBonus: z.number().int().nonnegative(),
       refereeBonus: z.number().int().nonnegative(),
       qualifiedAt: instant,
+    }),
+  }),
+  IdentifierVerificationRequested: defineEvent({
+    version: 1,
+    emittedWhen:
+      "a member added an email or phone themself (`addMemberIdentifier`, or enrolling themself): the program's messaging system sends `code` to `value`; the member confirms with `verifyMemberIdentifier`. Not emitted when another member already holds the identifier (see IdentifierClaimAttempted)",
+    aggregateType: 'Member',
+    aggregateId: (p) => p.memberId,
+    payload: z.object({
+      programId: id,
+      memberId: id.describe('the member who asked'),
+      type: z.enum(['EMAIL', 'PHONE']),
+      value: z.string().describe('normalised: lower-case email, E.164 phone'),
+      code: z.string().regex(/^\d{6}$/).describe('six digits, to send to `value` and to no one else; members stores only its hash'),
+      expiresAt: instant.describe('the code is refused from then on'),
+    }),
+  }),
+  IdentifierClaimAttempted: defineEvent({
+    version: 1,
+    emittedWhen:
+      "a member asked to add an email or phone that another member of the program holds: no code is sent (the request can never complete) and the holder may be told, at the identifier they hold, that someone tried (aggregate: the holder)",
+    aggregateType: 'Member',
+    aggregateId: (p) => p.holderId,
+    payload: z.object({
+      programId: id,
+      holderId: id.describe('the member who holds the identifier; who asked is not said'),
+      type: z.enum(['EMAIL', 'PHONE']),
+      value: z.string(),
+      attemptedAt: instant,
     }),
   }),
 });

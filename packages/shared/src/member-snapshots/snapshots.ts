@@ -47,6 +47,32 @@ export class MemberSnapshots1764400000000 implements MigrationInterface {
   }
 }
 
+/**
+ * The login subject of members who enrolled themselves, so a member token that carries only its
+ * subject is tied to its member here, without asking members (`snapshotIdentity`). Unique per
+ * program, as in members: one subject can never stand for two members of a program.
+ */
+export class MemberSnapshotSubjects1764600000000 implements MigrationInterface {
+  name = 'MemberSnapshotSubjects1764600000000';
+
+  async up(q: QueryRunner): Promise<void> {
+    await q.query(`ALTER TABLE member_snapshots ADD COLUMN subject text`);
+    await q.query(`CREATE UNIQUE INDEX member_snapshots_program_subject ON member_snapshots (program_id, subject) WHERE subject IS NOT NULL`);
+  }
+
+  async down(q: QueryRunner): Promise<void> {
+    await q.query(`DROP INDEX member_snapshots_program_subject`);
+    await q.query(`ALTER TABLE member_snapshots DROP COLUMN subject`);
+  }
+}
+
+/** The member a login subject enrolled as, in a program, from the projection; null when it holds none. */
+export async function snapshotMemberIdBySubject(db: DataSource, programId: string, subject: string): Promise<string | null> {
+  if (!isUuid(programId)) return null;
+  const rows = (await db.query(`SELECT member_id AS "memberId" FROM member_snapshots WHERE program_id = $1 AND subject = $2`, [programId, subject])) as { memberId: string }[];
+  return rows[0]?.memberId ?? null;
+}
+
 async function update(tx: EntityManager, event: EventEnvelope, column: 'status' | 'tier_id', value: string | null): Promise<void> {
   await tx.query(`UPDATE member_snapshots SET ${column} = $2, version = $3, updated_at = $4 WHERE member_id = $1 AND version < $3`, [
     event.aggregateId,
@@ -64,12 +90,12 @@ async function update(tx: EntityManager, event: EventEnvelope, column: 'status' 
 export function memberSnapshotConsumption(): Consumption {
   return consume(membersEvents, {
     async MemberEnrolled(tx, event) {
-      const { memberId, programId, tierId } = event.payload;
+      const { memberId, programId, tierId, subject } = event.payload;
       if (tierId === undefined) return;
       await tx.query(
-        `INSERT INTO member_snapshots (member_id, program_id, status, tier_id, version, updated_at) VALUES ($1, $2, 'ACTIVE', $3, $4, $5)
+        `INSERT INTO member_snapshots (member_id, program_id, status, tier_id, subject, version, updated_at) VALUES ($1, $2, 'ACTIVE', $3, $4, $5, $6)
          ON CONFLICT (member_id) DO NOTHING`,
-        [memberId, programId, tierId, event.aggregateVersion, event.occurredAt],
+        [memberId, programId, tierId, subject ?? null, event.aggregateVersion, event.occurredAt],
       );
     },
     MemberStatusChanged: (tx, event) => update(tx, event, 'status', event.payload.toStatus),

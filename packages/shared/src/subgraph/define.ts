@@ -6,10 +6,11 @@ import { pingDatabase } from '../db';
 import { EventConsumer, EventConsumers1764100000001, mergeConsumptions, Outbox1764100000000, OutboxFeed, processedEventsRetention, type Consumption, type EventContract } from '../events';
 import { ScheduledJobs1764000000000, Scheduler, type SubgraphJob } from '../jobs';
 import type { Logger } from '../logger';
-import { batchedDirectory, membersReadThrough, memberSnapshotConsumption, MemberSnapshots1764400000000, snapshotDirectory, type MemberDirectory } from '../member-snapshots';
+import { batchedDirectory, membersReadThrough, memberSnapshotConsumption, MemberSnapshots1764400000000, MemberSnapshotSubjects1764600000000, snapshotDirectory, type MemberDirectory } from '../member-snapshots';
 import { scalarResolvers } from '../scalars';
 import { operationsResolvers, operationsSdl } from './operations';
 import { PLATFORM_SDL } from './platform-schema';
+import { membersIdentityReadThrough, rememberingFound, snapshotIdentity, type MemberIdentity } from './member-identity';
 import { peerUrl, type SubgraphDeps, type SubgraphModule } from './service';
 
 // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
@@ -52,6 +53,12 @@ export interface SubgraphDefinition<TServices, TContext extends ViewerContext> {
    * knows members without calling the members subgraph; `members` in the service parts reads it.
    */
   memberSnapshots?: boolean;
+  /**
+   * Who a member token's subject enrolled as (member-identity.ts). Only members, which owns the
+   * answer, gives its own; every other subgraph gets the kit's: its member snapshots with
+   * read-through to members, or members alone when it keeps no snapshots.
+   */
+  memberIdentity?(services: TServices): MemberIdentity;
   /** Its services, built once and shared by every request (stateless). */
   services(parts: ServiceParts): TServices;
   /** The producers' events it applies, one `consume(contract, handlers)` per producer. */
@@ -82,7 +89,7 @@ export function defineSubgraph<TServices, TContext extends ViewerContext>(defini
     ScheduledJobs1764000000000,
     ...(definition.produces ? [Outbox1764100000000] : []),
     ...(consumesAnything ? [EventConsumers1764100000001] : []),
-    ...(definition.memberSnapshots ? [MemberSnapshots1764400000000] : []),
+    ...(definition.memberSnapshots ? [MemberSnapshots1764400000000, MemberSnapshotSubjects1764600000000] : []),
   ];
   const typeDefs = subgraphSdl(name, definition.schema, { consumes: consumesAnything });
   return {
@@ -97,6 +104,11 @@ export function defineSubgraph<TServices, TContext extends ViewerContext>(defini
         ? snapshotDirectory(db, batchedDirectory(membersReadThrough(peerUrl(deps.peers, 'members'), name, deps.internalSecret)))
         : MEMBERS_UNAVAILABLE;
       const services = definition.services({ db, clock, logger, members });
+      const identityReadThrough = membersIdentityReadThrough(peerUrl(deps.peers, 'members'));
+      const memberIdentity = rememberingFound(
+        definition.memberIdentity?.(services) ?? (definition.memberSnapshots ? snapshotIdentity(db, identityReadThrough) : identityReadThrough),
+        clock,
+      );
       const consumptions = mergeConsumptions([...(definition.memberSnapshots ? [memberSnapshotConsumption()] : []), ...(definition.consumes?.(services) ?? [])]);
       const consumers = consumptions.map(
         ({ contract, handlers, soloTypes, does }) =>
@@ -123,6 +135,7 @@ export function defineSubgraph<TServices, TContext extends ViewerContext>(defini
         internalSecret: deps.internalSecret,
         logger,
         introspection: deps.introspection,
+        memberIdentity,
         ready: () => pingDatabase(db),
         jobs,
         scheduler,

@@ -12,6 +12,7 @@ import type { Logger } from '../logger';
 import { createViewerVerifier, VIEWER_HEADER, type Viewer } from '../viewer';
 import { FEED_PATH, feedHandler, type EventConsumer, type OutboxFeed } from '../events';
 import type { Scheduler, SubgraphJob } from '../jobs';
+import { identifyMember, type MemberIdentity } from './member-identity';
 
 export interface SubgraphServerOptions<TContext extends ViewerContext> {
   name: string;
@@ -34,6 +35,8 @@ export interface SubgraphServerOptions<TContext extends ViewerContext> {
   feed?: OutboxFeed;
   /** Other subgraphs' events this one applies; they run in the service process. */
   consumers?: EventConsumer[];
+  /** Who a member token's subject enrolled as (member-identity.ts); without it, member ids are the token's own. */
+  memberIdentity?: MemberIdentity;
 }
 
 export type SubgraphServer = RunningGraphQLServer;
@@ -86,6 +89,7 @@ export async function startSubgraphServer<TContext extends ViewerContext>(
       } catch {
         throw unauthenticated('Invalid or expired internal viewer token', 401);
       }
+      if (options.memberIdentity) viewer = await identifyMember(viewer, options.memberIdentity, token);
       return options.context({ viewer, requestId });
     },
   });

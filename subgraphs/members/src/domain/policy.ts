@@ -10,14 +10,14 @@ import { memberMayChangeOwnStatus } from './member-status';
 export interface MemberRef {
   id: string;
   programId: string;
-  subject: string | null;
 }
 
+/**
+ * The subgraph kit settles the viewer's member id from the token's subject before any resolver
+ * runs (one rule for every subgraph, docs/identity.md), so ownership compares member ids only.
+ */
 export function isSelf(viewer: Viewer, member: MemberRef): boolean {
-  if (viewer.kind !== 'MEMBER' || viewer.programId !== member.programId) return false;
-  if (viewer.memberId) return viewer.memberId === member.id;
-  // Before the identity provider learns the member id, the subject ties the login to the member.
-  return viewer.subject !== null && viewer.subject === member.subject;
+  return viewer.kind === 'MEMBER' && viewer.programId === member.programId && viewer.memberId !== null && viewer.memberId === member.id;
 }
 
 export function canReadMember(viewer: Viewer, member: MemberRef): boolean {

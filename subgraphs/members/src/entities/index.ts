@@ -2,6 +2,7 @@ import { ConsentEntity } from './consent';
 import { ConsentChangeEntity } from './consent-change';
 import { MemberEntity } from './member';
 import { GroupMembershipEntity, MemberGroupEntity } from './member-group';
+import { IdentifierVerificationEntity } from './identifier-verification';
 import { MemberIdentifierEntity } from './member-identifier';
 import { MemberStatusChangeEntity } from './member-status-change';
 import { ProgramEntity } from './program';
@@ -14,6 +15,7 @@ export const entities = [
   TierEntity,
   MemberEntity,
   MemberIdentifierEntity,
+  IdentifierVerificationEntity,
   MemberStatusChangeEntity,
   TierChangeEntity,
   ConsentEntity,

@@ -7,6 +7,7 @@ import { ProgramEntity } from '../entities/program';
 import { TierEntity } from '../entities/tier';
 import { MemberEntity } from '../entities/member';
 import { MemberIdentifierEntity } from '../entities/member-identifier';
+import { IdentifierVerificationEntity } from '../entities/identifier-verification';
 import { TierChangeEntity } from '../entities/tier-change';
 import { MemberStatusChangeEntity } from '../entities/member-status-change';
 import { ConsentEntity } from '../entities/consent';
@@ -196,7 +197,11 @@ export type DeadLetterState =
 export type EnrollMemberInput = {
   /** Optional: enrolment never requires marketing consent. One decision per channel and purpose. */
   consents?: InputMaybe<Array<ConsentInput>>;
-  /** 1 to 10 identifiers; each must be free in the program. */
+  /**
+   * At least one identifier, at most 10. Staff: each is verified at once and must be free in the
+   * program (IDENTIFIER_TAKEN). A person enrolling themself: emails and phones only (a card is
+   * linked by staff: CARD_NEEDS_STAFF), each pending until confirmed with the code sent to it.
+   */
   identifiers: Array<IdentifierInput>;
   profile?: InputMaybe<MemberProfileInput>;
   programId: Scalars['ID']['input'];
@@ -282,10 +287,13 @@ export type Member = {
   /** Groups the member belongs to. */
   groups: Array<MemberGroup>;
   id: Scalars['ID']['output'];
+  /** Verified identifiers: the ones that find the member at the till. */
   identifiers: Array<MemberIdentifier>;
   lastName: Maybe<Scalars['String']['output']>;
   /** A tier an agent set by hand and how long it binds; null when none applies. */
   manualTier: Maybe<ManualTierAssignment>;
+  /** Identifiers the member added themself that wait for their code, oldest first. */
+  pendingIdentifiers: Array<PendingMemberIdentifier>;
   /** BCP 47 language tag for communication, e.g. pl or en-GB. */
   preferredLanguage: Maybe<Scalars['String']['output']>;
   program: Program;
@@ -370,7 +378,10 @@ export type MemberGroupType =
   | 'COMPANY'
   | 'HOUSEHOLD';
 
-/** A way to recognise a member at the till or on the phone; unique within the program. */
+/**
+ * A way to recognise a member at the till or on the phone; unique within the program. Verified:
+ * added by staff, or confirmed by the member with the code sent to it.
+ */
 export type MemberIdentifier = {
   __typename?: 'MemberIdentifier';
   addedAt: Scalars['DateTime']['output'];
@@ -434,6 +445,12 @@ export type MoneyInput = {
 
 export type Mutation = {
   __typename?: 'Mutation';
+  /**
+   * Add a card, email or phone. Staff add it verified (IDENTIFIER_TAKEN when another member holds
+   * it). A member adds an email or phone themself as pending and gets a code at it; the answer is
+   * the same whether or not another member holds it (then no code is sent and it never completes).
+   * At most 5 codes a day per identifier (TOO_MANY_REQUESTS).
+   */
   addMemberIdentifier: MemberPayload;
   addMemberToGroup: MemberGroupPayload;
   /** Manually set a member's tier, with a reason kept in the tier history. */
@@ -462,6 +479,12 @@ export type Mutation = {
   updateMemberProfile: MemberPayload;
   updateProgram: ProgramPayload;
   updateTier: TierPayload;
+  /**
+   * Confirm a pending identifier with the code sent to it; it then finds the member at the till.
+   * A code works for 15 minutes and 5 tries: VERIFICATION_FAILED (wrong code, or nothing to
+   * confirm), CODE_EXPIRED, TOO_MANY_ATTEMPTS.
+   */
+  verifyMemberIdentifier: MemberPayload;
 };
 
 
@@ -549,6 +572,11 @@ export type MutationUpdateTierArgs = {
   input: UpdateTierInput;
 };
 
+
+export type MutationVerifyMemberIdentifierArgs = {
+  input: VerifyMemberIdentifierInput;
+};
+
 /** A producer's outbox: events are numbered (given a feed position) once committed. */
 export type OutboxStatus = {
   __typename?: 'OutboxStatus';
@@ -565,6 +593,18 @@ export type PageInfo = {
   /** Pass as `after` to get the next page. */
   endCursor: Maybe<Scalars['String']['output']>;
   hasNextPage: Scalars['Boolean']['output'];
+};
+
+/**
+ * An email or phone the member added themself, waiting for the six-digit code sent to it
+ * (`verifyMemberIdentifier`). It does not find the member at the till until confirmed.
+ */
+export type PendingMemberIdentifier = {
+  __typename?: 'PendingMemberIdentifier';
+  /** When the code sent for it stops working; asking again (`addMemberIdentifier`) sends a new one. */
+  expiresAt: Scalars['DateTime']['output'];
+  type: IdentifierType;
+  value: Scalars['String']['output'];
 };
 
 /** A loyalty program: the tenant every member, account, rule and reward belongs to. */
@@ -643,7 +683,8 @@ export type Query = {
   member: Maybe<Member>;
   /**
    * Recognise a member at the start of a purchase by card number, email or phone (one indexed
-   * lookup); returns null when nobody in the program has that identifier.
+   * lookup); returns null when nobody in the program has that identifier verified (an identifier a
+   * member added themself counts once they confirmed it with its code).
    */
   memberByIdentifier: Maybe<Member>;
   memberGroup: Maybe<MemberGroup>;
@@ -933,6 +974,14 @@ export type UserError = {
   message: Scalars['String']['output'];
 };
 
+export type VerifyMemberIdentifierInput = {
+  /** The six digits sent to the identifier. */
+  code: Scalars['String']['input'];
+  /** The pending identifier, typed as when it was added (it is normalised the same way). */
+  identifier: IdentifierInput;
+  memberId: Scalars['ID']['input'];
+};
+
 
 
 export type ResolverTypeWrapper<T> = Promise<T> | T;
@@ -1087,6 +1136,7 @@ export type ResolversTypes = {
   Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
   OutboxStatus: ResolverTypeWrapper<OutboxStatus>;
   PageInfo: ResolverTypeWrapper<PageInfo>;
+  PendingMemberIdentifier: ResolverTypeWrapper<IdentifierVerificationEntity>;
   Program: ResolverTypeWrapper<ProgramEntity>;
   ProgramConnection: ResolverTypeWrapper<Omit<ProgramConnection, 'edges' | 'nodes'> & { edges: Array<ResolversTypes['ProgramEdge']>, nodes: Array<ResolversTypes['Program']> }>;
   ProgramEdge: ResolverTypeWrapper<Omit<ProgramEdge, 'node'> & { node: ResolversTypes['Program'] }>;
@@ -1119,6 +1169,7 @@ export type ResolversTypes = {
   UpdateProgramInput: UpdateProgramInput;
   UpdateTierInput: UpdateTierInput;
   UserError: ResolverTypeWrapper<UserError>;
+  VerifyMemberIdentifierInput: VerifyMemberIdentifierInput;
   link__Import: ResolverTypeWrapper<Scalars['link__Import']['output']>;
   String: ResolverTypeWrapper<Scalars['String']['output']>;
   Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
@@ -1164,6 +1215,7 @@ export type ResolversParentTypes = {
   Mutation: Record<PropertyKey, never>;
   OutboxStatus: OutboxStatus;
   PageInfo: PageInfo;
+  PendingMemberIdentifier: IdentifierVerificationEntity;
   Program: ProgramEntity;
   ProgramConnection: Omit<ProgramConnection, 'edges' | 'nodes'> & { edges: Array<ResolversParentTypes['ProgramEdge']>, nodes: Array<ResolversParentTypes['Program']> };
   ProgramEdge: Omit<ProgramEdge, 'node'> & { node: ResolversParentTypes['Program'] };
@@ -1189,6 +1241,7 @@ export type ResolversParentTypes = {
   UpdateProgramInput: UpdateProgramInput;
   UpdateTierInput: UpdateTierInput;
   UserError: UserError;
+  VerifyMemberIdentifierInput: VerifyMemberIdentifierInput;
   link__Import: Scalars['link__Import']['output'];
   String: Scalars['String']['output'];
   Boolean: Scalars['Boolean']['output'];
@@ -1295,6 +1348,7 @@ export type MemberResolvers<ContextType = RequestContext, ParentType extends Res
   identifiers?: Resolver<Array<ResolversTypes['MemberIdentifier']>, ParentType, ContextType>;
   lastName?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   manualTier?: Resolver<Maybe<ResolversTypes['ManualTierAssignment']>, ParentType, ContextType>;
+  pendingIdentifiers?: Resolver<Array<ResolversTypes['PendingMemberIdentifier']>, ParentType, ContextType>;
   preferredLanguage?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   program?: Resolver<ResolversTypes['Program'], ParentType, ContextType>;
   referralCode?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
@@ -1388,6 +1442,7 @@ export type MutationResolvers<ContextType = RequestContext, ParentType extends R
   updateMemberProfile?: Resolver<ResolversTypes['MemberPayload'], ParentType, ContextType, RequireFields<MutationUpdateMemberProfileArgs, 'input'>>;
   updateProgram?: Resolver<ResolversTypes['ProgramPayload'], ParentType, ContextType, RequireFields<MutationUpdateProgramArgs, 'input'>>;
   updateTier?: Resolver<ResolversTypes['TierPayload'], ParentType, ContextType, RequireFields<MutationUpdateTierArgs, 'input'>>;
+  verifyMemberIdentifier?: Resolver<ResolversTypes['MemberPayload'], ParentType, ContextType, RequireFields<MutationVerifyMemberIdentifierArgs, 'input'>>;
 };
 
 export type OutboxStatusResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['OutboxStatus'] = ResolversParentTypes['OutboxStatus']> = {
@@ -1399,6 +1454,12 @@ export type OutboxStatusResolvers<ContextType = RequestContext, ParentType exten
 export type PageInfoResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['PageInfo'] = ResolversParentTypes['PageInfo']> = {
   endCursor?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   hasNextPage?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+};
+
+export type PendingMemberIdentifierResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['PendingMemberIdentifier'] = ResolversParentTypes['PendingMemberIdentifier']> = {
+  expiresAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  type?: Resolver<ResolversTypes['IdentifierType'], ParentType, ContextType>;
+  value?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
 };
 
 export type ProgramResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['Program'] = ResolversParentTypes['Program'], FederationReferenceType extends FederationReferenceTypes['Program'] = FederationReferenceTypes['Program']> = {
@@ -1573,6 +1634,7 @@ export type Resolvers<ContextType = RequestContext> = {
   Mutation?: MutationResolvers<ContextType>;
   OutboxStatus?: OutboxStatusResolvers<ContextType>;
   PageInfo?: PageInfoResolvers<ContextType>;
+  PendingMemberIdentifier?: PendingMemberIdentifierResolvers<ContextType>;
   Program?: ProgramResolvers<ContextType>;
   ProgramConnection?: ProgramConnectionResolvers<ContextType>;
   ProgramEdge?: ProgramEdgeResolvers<ContextType>;

@@ -12,6 +12,7 @@ export const Member: MemberResolvers = {
   },
   program: async (member, _args, { loaders }) => (await loaders.programById.load(member.programId))!,
   identifiers: (member, _args, { loaders }) => loaders.identifiersByMemberId.load(member.id),
+  pendingIdentifiers: (member, _args, { loaders }) => loaders.pendingIdentifiersByMemberId.load(member.id),
   tier: (member, _args, { loaders }) => (member.tierId ? loaders.tierById.load(member.tierId) : null),
   async tierProgress(member, _args, { loaders, clock }) {
     const { tiers: rules } = await loaders.settingsByProgramId.load(member.programId);

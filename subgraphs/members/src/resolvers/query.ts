@@ -3,10 +3,8 @@ import type { QueryResolvers } from '../generated/resolvers';
 import { canManageMembers, canReadMember, canReadProgram } from '../domain/policy';
 
 export const Query: QueryResolvers = {
-  async me(_parent, _args, { viewer, loaders, services }) {
-    if (viewer.memberId) return loaders.memberById.load(viewer.memberId);
-    return services.directory.memberBySubject(viewer);
-  },
+  // The kit has already tied the token's subject to its member (docs/identity.md).
+  me: (_parent, _args, { viewer, loaders }) => (viewer.memberId ? loaders.memberById.load(viewer.memberId) : null),
   async program(_parent, { id }, { viewer, loaders }) {
     if (!canReadProgram(viewer, id)) throw forbidden('You can only see your own program');
     return loaders.programById.load(id);

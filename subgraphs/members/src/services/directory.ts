@@ -1,4 +1,4 @@
-import { decodeInstantIdCursor, encodeCursor, forbidden, pageSize, toConnection, type Connection, type PageArgs, type Viewer } from '@loyalty-graph/shared';
+import { decodeInstantIdCursor, isUuid, encodeCursor, forbidden, pageSize, toConnection, type Connection, type PageArgs, type Viewer } from '@loyalty-graph/shared';
 import type { DataSource } from 'typeorm';
 import { MemberEntity, type MemberStatus } from '../entities/member';
 import { GroupMembershipEntity, MemberGroupEntity } from '../entities/member-group';
@@ -80,9 +80,13 @@ export class DirectoryService {
     return toConnection(entities, limit, (m) => encodeCursor([joinedAt.get(m.id)!.toISOString(), m.id]));
   }
 
-  /** A member signed in before their identity provider knows their member id. */
-  async memberBySubject(viewer: Viewer): Promise<MemberEntity | null> {
-    if (viewer.kind !== 'MEMBER' || !viewer.subject || !viewer.programId) return null;
-    return this.db.getRepository(MemberEntity).findOneBy({ programId: viewer.programId, subject: viewer.subject });
+  /**
+   * The member a login subject enrolled as in a program (one probe of the unique (program_id,
+   * subject) index): the subgraph kit's member identity for members (docs/identity.md).
+   */
+  async memberIdBySubject(programId: string, subject: string): Promise<string | null> {
+    if (!isUuid(programId)) return null;
+    const rows = (await this.db.query(`SELECT id FROM members WHERE program_id = $1 AND subject = $2`, [programId, subject])) as { id: string }[];
+    return rows[0]?.id ?? null;
   }
 }

@@ -8,6 +8,7 @@ import { MemberIdentifierEntity } from '../entities/member-identifier';
 import { MemberStatusChangeEntity } from '../entities/member-status-change';
 import { ProgramEntity } from '../entities/program';
 import { TierEntity } from '../entities/tier';
+import { assertSelfServiceType } from '../domain/identifier-verification';
 import { validateIdentifiers, type IdentifierInput } from '../domain/identifiers';
 import { canEnrol } from '../domain/policy';
 import { validateProfile, type ProfileInput } from '../domain/profile';
@@ -15,6 +16,7 @@ import { acceptsEnrolment } from '../domain/program';
 import { newReferralCode } from '../domain/referral';
 import { periodAt } from '../domain/tier-qualification';
 import { assertDistinctConsents, writeConsents, type ConsentInput } from './consents';
+import { requestVerification } from './identifier-verification';
 import { inMemberTransaction } from './members';
 import type { ProgramSettingsService } from './program-settings';
 import type { ReferralService } from './referrals';
@@ -50,6 +52,8 @@ export class EnrolmentService {
     const identifiers = validateIdentifiers(input.identifiers);
     // One decision per channel and purpose, as setConsents: this also bounds the list (12 pairs).
     if (input.consents) assertDistinctConsents(input.consents);
+    // Before anything is written: a card cannot receive a code (domain/identifier-verification.ts).
+    if (selfEnrolment) identifiers.forEach((identifier, i) => assertSelfServiceType(identifier.type, `identifiers.${i}.type`));
 
     return inMemberTransaction(this.db, async (tx) => {
       // FOR SHARE: a program being closed at this moment cannot slip an enrolment in.
@@ -78,9 +82,13 @@ export class EnrolmentService {
         enrolledAt: now,
         updatedAt: now,
       });
-      await tx.getRepository(MemberIdentifierEntity).insert(
-        identifiers.map((identifier) => ({ ...identifier, memberId: member.id, programId: program.id, addedAt: now })),
-      );
+      // Staff enrol with identifiers they have seen (verified at once); a person enrolling themself
+      // confirms each with a code, sent after MemberEnrolled (below).
+      if (!selfEnrolment) {
+        await tx.getRepository(MemberIdentifierEntity).insert(
+          identifiers.map((identifier) => ({ ...identifier, memberId: member.id, programId: program.id, addedAt: now })),
+        );
+      }
       await tx.getRepository(MemberStatusChangeEntity).insert({
         memberId: member.id,
         fromStatus: null,
@@ -93,9 +101,12 @@ export class EnrolmentService {
         await writeConsents(tx, viewer, member.id, input.consents, 'ENROLMENT', now);
       }
       const referralId = input.referralCode ? randomUUID() : null;
-      const enrolled = { programId: program.id, memberId: member.id, channel: member.enrolledVia, referralId, enrolledAt: now.toISOString(), tierId: member.tierId };
+      const enrolled = { programId: program.id, memberId: member.id, channel: member.enrolledVia, referralId, enrolledAt: now.toISOString(), tierId: member.tierId, subject: member.subject };
       // Written before a ReferralQualified of the same enrolment: per member, events keep this order.
       await emit(tx, membersEvents, [{ type: 'MemberEnrolled', payload: enrolled }], now);
+      if (selfEnrolment) {
+        for (const [i, identifier] of identifiers.entries()) await requestVerification(tx, member, identifier, now, `identifiers.${i}`);
+      }
       if (input.referralCode && referralId) await this.referrals.recordAtEnrolment(tx, member, settings, input.referralCode, referralId, now);
       return member;
     });

@@ -5,16 +5,18 @@ import { emit } from '@loyalty-graph/shared/events';
 import type { DataSource, EntityManager } from 'typeorm';
 import type { ConsentSource } from '../entities/consent';
 import { MemberEntity, type MemberStatus } from '../entities/member';
+import { IdentifierVerificationEntity } from '../entities/identifier-verification';
 import { MemberIdentifierEntity } from '../entities/member-identifier';
 import { MemberStatusChangeEntity } from '../entities/member-status-change';
 import { TierEntity } from '../entities/tier';
 import { MAX_IDENTIFIERS, normalizeIdentifier, type IdentifierInput } from '../domain/identifiers';
 import { checkDateRange } from '../domain/limits';
 import { assertStatusTransition } from '../domain/member-status';
-import { canAssignTier, canChangeStatus, canEditMember } from '../domain/policy';
+import { canAssignTier, canChangeStatus, canEditMember, isSelf } from '../domain/policy';
 import { validateProfile, type ProfileInput } from '../domain/profile';
 import { requiredText } from '../domain/text';
 import { assertConsentSource, assertDistinctConsents, writeConsents, type ConsentInput } from './consents';
+import { confirmVerification, requestVerification } from './identifier-verification';
 import { recordTierChange } from './tier-changes';
 
 /** Everything that changes a member after enrolment (services/enrolment.ts). Every change is one transaction. */
@@ -33,15 +35,41 @@ export class MemberService {
     });
   }
 
+  /**
+   * Staff add an identifier as verified: they see the member's card or ID at the desk, and they
+   * can look up any member of their program anyway, so IDENTIFIER_TAKEN tells them nothing new.
+   * A member adding one themself asks for a code instead (services/identifier-verification.ts),
+   * and is answered the same whether or not someone else holds it.
+   */
   async addIdentifier(viewer: Viewer, memberId: string, input: IdentifierInput): Promise<MemberEntity> {
     const value = normalizeIdentifier(input.type, input.value, 'identifier.value');
     return inMemberTransaction(this.db, async (tx) => {
       const member = await this.lockForEdit(tx, viewer, memberId);
+      const now = this.clock.now();
+      if (isSelf(viewer, member)) {
+        await requestVerification(tx, member, { type: input.type, value }, now);
+        return member;
+      }
       const count = await tx.getRepository(MemberIdentifierEntity).countBy({ memberId });
       if (count >= MAX_IDENTIFIERS) throw new DomainError('TOO_MANY_IDENTIFIERS', `A member has at most ${MAX_IDENTIFIERS} identifiers`, 'identifier');
-      await tx.getRepository(MemberIdentifierEntity).insert({ memberId, programId: member.programId, type: input.type, value, addedAt: this.clock.now() });
+      await tx.getRepository(MemberIdentifierEntity).insert({ memberId, programId: member.programId, type: input.type, value, addedAt: now });
+      // A code the member was waiting for is no longer needed.
+      await tx.getRepository(IdentifierVerificationEntity).delete({ memberId, type: input.type, value });
       return member;
     });
+  }
+
+  /** The member confirms an identifier they added with the code sent to it; it then finds them at the till. */
+  async verifyIdentifier(viewer: Viewer, memberId: string, input: IdentifierInput, code: string): Promise<MemberEntity> {
+    const value = normalizeIdentifier(input.type, input.value, 'identifier.value');
+    if (!/^\s*\d{6}\s*$/.test(code)) throw new InputError('The code is the six digits sent to the identifier', 'code');
+    const { member, failure } = await inMemberTransaction(this.db, async (tx) => {
+      const member = await this.lockForEdit(tx, viewer, memberId);
+      return { member, failure: await confirmVerification(tx, member, { type: input.type, value }, code, this.clock.now()) };
+    });
+    // After the commit: a wrong code has counted against the tries.
+    if (failure) throw failure;
+    return member;
   }
 
   async removeIdentifier(viewer: Viewer, memberId: string, input: IdentifierInput): Promise<MemberEntity> {
