@@ -1,0 +1,209 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createGatewayRuntime, type GatewayPlugin, type GatewayRuntime } from '@graphql-hive/gateway';
+import { unifiedGraphHandler, useQueryPlan } from '@graphql-hive/router-runtime';
+import { SignJWT } from 'jose';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loyaltyGraphHiveConfig } from '@loyalty-graph/gateway/hive-plugin';
+import { createViewerSigner, VIEWER_HEADER } from '@loyalty-graph/shared';
+import { committedSupergraph, routeSupergraph } from '@loyalty-graph/supergraph';
+import { bearer, caller, errorCodes, sendOperation, type Caller, type GraphQLResponse } from '@loyalty-graph/testing';
+import { createTestProgram, startSupergraph, type TestProgram, type TestSupergraph } from '@loyalty-graph/testing/supergraph';
+
+/**
+ * The committed supergraph on Hive Gateway (the scale-out path), in front of the same subgraphs
+ * and databases as our gateway, with our authentication as a Hive Gateway plugin
+ * (gateway/src/hive-plugin.ts): the caller's JWT becomes our signed x-lg-viewer. Run with Hive's
+ * JavaScript query planner and with the Rust one (@graphql-hive/router-runtime).
+ */
+
+let graph: TestSupergraph;
+let programA: TestProgram;
+let programB: TestProgram;
+let memberId: string;
+
+const PURCHASE = `mutation($input: RecordPurchaseInput!) {
+  recordPurchase(input: $input) { purchase { id points pendingPoints } userErrors { code field message } }
+}`;
+/** Two subgraphs in one answer: the member from members, their points from the ledger. */
+const ME = `{ me { id status identifiers { type value } points { pending available } } }`;
+const MEMBER = `query($id: ID!) { member(id: $id) { id points { pending } } }`;
+
+beforeAll(async () => {
+  graph = await startSupergraph();
+  programA = await createTestProgram(graph, { name: 'Hive A' });
+  programB = await createTestProgram(graph, { name: 'Hive B' });
+  const { enrollMember } = await programA.agent.data<{ enrollMember: { member: { id: string } } }>(
+    `mutation($p: ID!) { enrollMember(input: { programId: $p, identifiers: [{ type: EMAIL, value: "hive@example.com" }] }) { member { id } } }`,
+    { p: programA.programId },
+  );
+  memberId = enrollMember.member.id;
+});
+afterAll(() => graph?.stop());
+
+interface RunningHive {
+  url: string;
+  /** The Rust planner's plans, newest last (proof it planned; empty with the JS planner). */
+  plans: unknown[];
+  stop(): Promise<void>;
+}
+
+/** Hive Gateway on a free port, serving the committed supergraph routed to the test subgraphs. */
+async function startHiveGateway(planner: 'js' | 'rust'): Promise<RunningHive> {
+  const supergraph = routeSupergraph(committedSupergraph(), Object.fromEntries(Object.values(graph.subgraphs).map((s) => [s.name, s.url])));
+  const ours = loyaltyGraphHiveConfig({
+    INTERNAL_TOKEN_SECRET: graph.internalSecret,
+    JWT_SECRET: graph.jwt.secret,
+    JWT_ISSUER: graph.jwt.issuer,
+    JWT_AUDIENCE: graph.jwt.audience,
+  });
+  const plans: unknown[] = [];
+  const runtime: GatewayRuntime = createGatewayRuntime({
+    supergraph,
+    ...ours,
+    ...(planner === 'rust' ? { unifiedGraphHandler, plugins: () => [...ours.plugins(), queryPlans(plans)] } : {}),
+    logging: false,
+  });
+  const server: Server = createServer(runtime);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}/graphql`,
+    plans,
+    async stop() {
+      await runtime.dispose();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+/**
+ * Records the Rust planner's plans. router-runtime's typings bundle their own copy of Hive's
+ * Logger class, so its plugin type is not assignable to gateway-runtime's although it is one.
+ */
+function queryPlans(plans: unknown[]): GatewayPlugin {
+  return useQueryPlan({ onQueryPlan: (plan) => void plans.push(plan) }) as unknown as GatewayPlugin;
+}
+
+describe.each(['js', 'rust'] as const)('Hive Gateway with the %s query planner', (planner) => {
+  let hive: RunningHive;
+  let agentA: Caller;
+  let agentB: Caller;
+  let member: Caller;
+  beforeAll(async () => {
+    hive = await startHiveGateway(planner);
+    agentA = caller(hive.url, bearer(await graph.tokens.staff({ programId: programA.programId, roles: ['AGENT'], subject: `hive-agent-a-${planner}` })));
+    agentB = caller(hive.url, bearer(await graph.tokens.staff({ programId: programB.programId, roles: ['AGENT'], subject: `hive-agent-b-${planner}` })));
+    member = caller(hive.url, bearer(await graph.tokens.member({ programId: programA.programId, memberId, subject: `hive-member-${planner}` })));
+  });
+  afterAll(() => hive?.stop());
+
+  it("records an agent's purchase and shows it in the member's own view across both subgraphs", async () => {
+    const before = (await member.data<{ me: { points: { pending: number } } }>(ME)).me.points.pending;
+    const response = await agentA.send<{ recordPurchase: { purchase: { id: string; points: number; pendingPoints: number } | null; userErrors: unknown[] } }>(PURCHASE, {
+      input: {
+        idempotencyKey: `hive-${planner}-1`,
+        memberId,
+        source: 'till-hive',
+        externalId: `R-hive-${planner}`,
+        basket: { currency: 'EUR', channel: 'STORE', lines: [{ lineId: '1', sku: 'DIESEL', category: 'fuel', quantity: 1, amount: '42.50' }] },
+      },
+    });
+    expect(response.status).toBe(200);
+    expect(response.errors).toBeUndefined();
+    // 1 point per 1.00 EUR, rounded down (the test program's rules): the ledger really ran.
+    expect(response.data?.recordPurchase).toMatchObject({ purchase: { points: 42, pendingPoints: 42 }, userErrors: [] });
+    expect(response.data?.recordPurchase.purchase?.id).toMatch(/\S/);
+
+    const { me } = await member.data<{ me: { id: string; status: string; identifiers: { type: string; value: string }[]; points: { pending: number; available: number } } }>(ME);
+    expect(me).toMatchObject({ id: memberId, status: 'ACTIVE', identifiers: [{ type: 'EMAIL', value: 'hive@example.com' }] });
+    expect(me.points.pending).toBe(before + 42);
+    if (planner === 'rust') {
+      // Planned by the Rust planner: a fetch from members, then the ledger's points.
+      expect(hive.plans.at(-1)).toMatchObject({
+        kind: 'QueryPlan',
+        node: { kind: 'Sequence', nodes: [{ kind: 'Fetch', serviceName: 'members' }, { kind: 'Flatten', node: { kind: 'Fetch', serviceName: 'ledger' } }] },
+      });
+    } else {
+      expect(hive.plans).toEqual([]);
+    }
+    // The same answer our own gateway gives for the same member.
+    const ours = await (await graph.asMember(programA.programId, memberId)).data<{ me: unknown }>(ME);
+    expect(me).toEqual(ours.me);
+  });
+
+  it("refuses another program's agent reading the member (FORBIDDEN), while the member's own agent may", async () => {
+    const refused = await agentB.send<{ member: unknown }>(MEMBER, { id: memberId });
+    expect(errorCodes(refused)).toContain('FORBIDDEN');
+    expect(refused.data?.member ?? null).toBeNull();
+    const allowed = await agentA.data<{ member: { id: string; points: { pending: number } } }>(MEMBER, { id: memberId });
+    expect(allowed.member.id).toBe(memberId);
+    expect(allowed.member.points.pending).toBeGreaterThanOrEqual(42);
+  });
+
+  it('treats a caller without a token as anonymous, as our gateway does: asked to sign in', async () => {
+    const response = await sendOperation<{ me: unknown }>(hive.url, ME);
+    expect(response.data?.me ?? null).toBeNull();
+    expect(errorCodes(response)).toEqual(['UNAUTHENTICATED']);
+    // The subgraph's own refusal of the anonymous viewer, not "missing internal token".
+    expect(refusals(response)).toEqual(refusals(await graph.anonymous.send(ME)));
+  });
+
+  it('refuses an invalid, expired or malformed token with 401 UNAUTHENTICATED', async () => {
+    const key = new TextEncoder().encode('a-secret-nobody-configured-0123456789');
+    const forged = await new SignJWT({ kind: 'staff', roles: ['ADMIN'] }).setProtectedHeader({ alg: 'HS256' }).setSubject('mallory').setIssuer(graph.jwt.issuer).setAudience(graph.jwt.audience).setExpirationTime('5m').sign(key);
+    const expired = await new SignJWT({ kind: 'member', programId: programA.programId, memberId })
+      .setProtectedHeader({ alg: 'HS256' })
+      .setSubject('late')
+      .setIssuer(graph.jwt.issuer)
+      .setAudience(graph.jwt.audience)
+      .setExpirationTime(Math.floor(Date.now() / 1000) - 60)
+      .sign(new TextEncoder().encode(graph.jwt.secret));
+    for (const authorization of [`Bearer ${forged}`, `Bearer ${expired}`, 'Bearer not-a-jwt', 'Basic abc']) {
+      const response = await sendOperation(hive.url, ME, {}, { authorization });
+      expect(response.status, authorization).toBe(401);
+      expect(errorCodes(response), authorization).toEqual(['UNAUTHENTICATED']);
+      expect(response.data ?? null).toBeNull();
+    }
+  });
+
+  it('does not let anyone map the schema (introspection off, as our gateway in production)', async () => {
+    const response = await member.send('{ __schema { types { name } } }');
+    expect(response.data ?? null).toBeNull();
+    expect(response.errors?.[0]?.message).toMatch(/introspection/i);
+  });
+
+  it("never forwards a caller's own x-lg-viewer, even one signed with the real secret", async () => {
+    const admin = await createViewerSigner(graph.internalSecret)({ kind: 'STAFF', subject: 'forger', programId: programA.programId, memberId: null, partnerId: null, roles: ['ADMIN'], scopes: [] });
+    const response = await sendOperation<{ member: unknown }>(hive.url, MEMBER, { id: memberId }, { [VIEWER_HEADER]: admin });
+    expect(response.data?.member ?? null).toBeNull();
+    // Answered as the anonymous caller it is.
+    expect(refusals(response)).toEqual(refusals(await graph.anonymous.send(MEMBER, { id: memberId })));
+    expect(errorCodes(response)).toEqual(['UNAUTHENTICATED']);
+  });
+
+  it("keeps a caller's request id, replaces an unsafe one, and hands it to the subgraphs", async () => {
+    const kept = await sendOperation(hive.url, '{ __typename }', {}, { 'x-request-id': 'support-ticket-42' });
+    expect(kept.headers.get('x-request-id')).toBe('support-ticket-42');
+    const replaced = await sendOperation(hive.url, '{ __typename }', {}, { 'x-request-id': 'bad id\twith tab' });
+    expect(replaced.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+
+    // A subgraph reports an internal failure with the request id it logged it under.
+    await graph.subgraphs['members']!.db.query('ALTER TABLE programs RENAME TO programs_gone_hive');
+    try {
+      const operator = bearer(await graph.tokens.staff({ programId: null, roles: ['ADMIN'], subject: `hive-operator-${planner}` }));
+      const failed = await sendOperation(hive.url, '{ programs { nodes { id } } }', {}, { ...operator, 'x-request-id': `hive-${planner}-failure` });
+      expect(errorCodes(failed)).toContain('INTERNAL_SERVER_ERROR');
+      expect(failed.errors?.map((e) => e.extensions?.['requestId'])).toContain(`hive-${planner}-failure`);
+      expect(JSON.stringify(failed.errors)).not.toMatch(/programs_gone|relation|QueryFailed/i);
+    } finally {
+      await graph.subgraphs['members']!.db.query('ALTER TABLE programs_gone_hive RENAME TO programs');
+    }
+  });
+});
+
+/** What a refusal tells the caller, without gateway-specific extensions (Hive adds serviceName). */
+function refusals(response: GraphQLResponse<unknown>) {
+  return (response.errors ?? []).map((e) => ({ code: e.extensions?.['code'], message: e.message, path: e.path }));
+}
