@@ -174,6 +174,30 @@ describe.each(['js', 'rust'] as const)('Hive Gateway with the %s query planner',
     expect(response.errors?.[0]?.message).toMatch(/introspection/i);
   });
 
+  it('refuses operations nested deeper than our limit, with the same error as our gateway', async () => {
+    let selection = 'id';
+    for (let i = 0; i < 7; i++) selection = `tiers { program { ${selection} } }`;
+    const deep = `{ programs { nodes { ${selection} } } }`;
+    const operator = bearer(await graph.tokens.staff({ programId: null, roles: ['ADMIN'], subject: `hive-deep-${planner}` }));
+    const response = await sendOperation(hive.url, deep, {}, operator);
+    expect(response.data ?? null).toBeNull();
+    expect(errorCodes(response)).toEqual(['GRAPHQL_VALIDATION_FAILED']);
+    expect(response.errors?.[0]?.message).toMatch(/at most 12/);
+    // Refused by the gateway before planning: the subgraphs have the same limit, but a refusal
+    // passed on from one names it (serviceName).
+    expect(response.errors?.[0]?.extensions?.['serviceName']).toBeUndefined();
+  });
+
+  it('blocks a simple cross-site GET request (CSRF prevention), not one with a preflight header', async () => {
+    const query = `${hive.url}?query=${encodeURIComponent('{ __typename }')}`;
+    const blocked = await fetch(query);
+    expect(blocked.status).toBe(403);
+    expect(await blocked.text()).toMatch(/CSRF/);
+    const allowed = await fetch(query, { headers: { 'apollo-require-preflight': 'true' } });
+    expect(allowed.status).toBe(200);
+    expect(await allowed.json()).toEqual({ data: { __typename: 'Query' } });
+  });
+
   it("never forwards a caller's own x-lg-viewer, even one signed with the real secret", async () => {
     const admin = await createViewerSigner(graph.internalSecret)({ kind: 'STAFF', subject: 'forger', programId: programA.programId, memberId: null, partnerId: null, roles: ['ADMIN'], scopes: [] });
     const response = await sendOperation<{ member: unknown }>(hive.url, MEMBER, { id: memberId }, { [VIEWER_HEADER]: admin });

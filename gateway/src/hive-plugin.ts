@@ -18,7 +18,7 @@
 import { randomUUID } from 'node:crypto';
 import type { GatewayPlugin } from '@graphql-hive/gateway-runtime';
 import { z } from 'zod';
-import { createViewerSigner, envFields, parseEnv, REQUEST_ID_HEADER, VIEWER_HEADER, type Viewer } from '@loyalty-graph/shared';
+import { createViewerSigner, depthLimit, envFields, parseEnv, REQUEST_ID_HEADER, VIEWER_HEADER, type Viewer } from '@loyalty-graph/shared';
 import { createAuthenticator, type Authenticate } from './auth';
 
 export interface HiveViewerOptions {
@@ -70,6 +70,10 @@ export function useLoyaltyGraphViewer(options: HiveViewerOptions): GatewayPlugin
       headers.set(REQUEST_ID_HEADER, state.requestId);
       setOptions({ ...init, headers: Object.fromEntries(headers) });
     },
+    // Our gateway's depth limit: the graph has cycles (Program → tiers → program …).
+    onValidate({ addValidationRule }) {
+      addValidationRule(depthLimit());
+    },
     onResponse({ request, response }) {
       const state = requests.get(request);
       if (state) response.headers.set(REQUEST_ID_HEADER, state.requestId);
@@ -102,9 +106,12 @@ export function loyaltyGraphHiveConfig(env: Record<string, string | undefined>) 
     plugins: () => [useLoyaltyGraphViewer({ authenticate, internalSecret: parsed.INTERNAL_TOKEN_SECRET })],
     // The plugin sets x-request-id itself, with our rule for a caller's value.
     requestId: false,
+    // Apollo Server's rule and header names, so clients written for our gateway work unchanged:
+    // a request a browser sends without a CORS preflight must carry one of these headers.
+    csrfPrevention: { requestHeaders: ['x-apollo-operation-name', 'apollo-require-preflight'] },
     // As our gateway in production: no schema map for anonymous callers.
     disableIntrospection: {},
     landingPage: false,
     graphiql: false,
-  } as const;
+  };
 }
