@@ -15,20 +15,9 @@
  * Used from a Hive Gateway config file (`gateway/hive/gateway.config.ts`):
  *   export const gatewayConfig = defineConfig(loyaltyGraphHiveConfig(process.env));
  */
-import { randomUUID } from 'node:crypto';
 import type { GatewayPlugin } from '@graphql-hive/gateway-runtime';
-import { z } from 'zod';
-import { createViewerSigner, depthLimit, envFields, parseEnv, REQUEST_ID_HEADER, VIEWER_HEADER, type Viewer } from '@loyalty-graph/shared';
-import { createAuthenticator, type Authenticate } from './auth';
-
-export interface HiveViewerOptions {
-  authenticate: Authenticate;
-  /** INTERNAL_TOKEN_SECRET, shared with the subgraphs. */
-  internalSecret: string;
-}
-
-/** The same rule as our own server's: a caller's request id is kept only when it is harmless. */
-const ACCEPTED_REQUEST_ID = /^[\w.:-]{1,100}$/;
+import { createViewerSigner, depthLimit, REQUEST_ID_HEADER, requestIdFrom, VIEWER_HEADER, type Viewer } from '@loyalty-graph/shared';
+import { edgeFromEnv, type EdgeAuth } from './edge';
 
 interface RequestState {
   requestId: string;
@@ -36,15 +25,14 @@ interface RequestState {
 }
 
 /** The Hive Gateway plugin: authenticates each request and signs the viewer for the subgraphs. */
-export function useLoyaltyGraphViewer(options: HiveViewerOptions): GatewayPlugin {
+export function useLoyaltyGraphViewer(options: EdgeAuth): GatewayPlugin {
   const sign = createViewerSigner(options.internalSecret);
   // Keyed by the incoming Request, which every hook below can reach; gone with the request.
   const requests = new WeakMap<Request, RequestState>();
   const stateOf = (request: Request): RequestState => {
     let state = requests.get(request);
     if (!state) {
-      const id = request.headers.get(REQUEST_ID_HEADER);
-      state = { requestId: id && ACCEPTED_REQUEST_ID.test(id) ? id : randomUUID() };
+      state = { requestId: requestIdFrom(request.headers.get(REQUEST_ID_HEADER)) };
       requests.set(request, state);
     }
     return state;
@@ -81,18 +69,6 @@ export function useLoyaltyGraphViewer(options: HiveViewerOptions): GatewayPlugin
   };
 }
 
-const HiveEnv = z
-  .object({
-    INTERNAL_TOKEN_SECRET: envFields.internalSecret,
-    // No defaults: a gateway that guesses its issuer or audience accepts someone else's tokens.
-    JWT_ISSUER: z.string().min(1),
-    JWT_AUDIENCE: z.string().min(1),
-    JWKS_URL: z.url().optional(),
-    /** Development and tests only: HS256 tokens signed with this secret. */
-    JWT_SECRET: z.string().min(32).optional(),
-  })
-  .refine((env) => env.JWKS_URL || env.JWT_SECRET, { message: 'set JWKS_URL (production) or JWT_SECRET (development)' });
-
 /**
  * The part of a Hive Gateway config that makes it one of ours, from the same environment our
  * gateway reads (INTERNAL_TOKEN_SECRET, JWKS_URL or JWT_SECRET, JWT_ISSUER, JWT_AUDIENCE).
@@ -100,10 +76,9 @@ const HiveEnv = z
  * query planner, `unifiedGraphHandler` from @graphql-hive/router-runtime.
  */
 export function loyaltyGraphHiveConfig(env: Record<string, string | undefined>) {
-  const parsed = parseEnv(HiveEnv, env);
-  const authenticate = createAuthenticator({ issuer: parsed.JWT_ISSUER, audience: parsed.JWT_AUDIENCE, secret: parsed.JWT_SECRET, jwksUrl: parsed.JWKS_URL });
+  const edge = edgeFromEnv(env);
   return {
-    plugins: () => [useLoyaltyGraphViewer({ authenticate, internalSecret: parsed.INTERNAL_TOKEN_SECRET })],
+    plugins: () => [useLoyaltyGraphViewer(edge)],
     // The plugin sets x-request-id itself, with our rule for a caller's value.
     requestId: false,
     // Apollo Server's rule and header names, so clients written for our gateway work unchanged:
