@@ -5,6 +5,7 @@ import { unifiedGraphHandler, useQueryPlan } from '@graphql-hive/router-runtime'
 import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loyaltyGraphHiveConfig } from '@loyalty-graph/gateway/hive-plugin';
+import { createRouterCoprocessor, edgeFromEnv } from '@loyalty-graph/gateway';
 import { createViewerSigner, VIEWER_HEADER } from '@loyalty-graph/shared';
 import { committedSupergraph, routeSupergraph } from '@loyalty-graph/supergraph';
 import { bearer, caller, errorCodes, sendOperation, type Caller, type GraphQLResponse } from '@loyalty-graph/testing';
@@ -231,3 +232,26 @@ describe.each(['js', 'rust'] as const)('Hive Gateway with the %s query planner',
 function refusals(response: GraphQLResponse<unknown>) {
   return (response.errors ?? []).map((e) => ({ code: e.extensions?.['code'], message: e.message, path: e.path }));
 }
+
+describe('Apollo Router coprocessor in front of the same subgraphs', () => {
+  // Apollo Router cannot run here; this does its part by hand: the RouterRequest call, then the
+  // subgraph request with the headers the router.yaml propagates (x-lg-viewer, x-request-id).
+  it("gives the subgraphs a viewer they accept as the caller, and nothing for a bad token", async () => {
+    const coprocessor = createRouterCoprocessor(
+      edgeFromEnv({ INTERNAL_TOKEN_SECRET: graph.internalSecret, JWT_SECRET: graph.jwt.secret, JWT_ISSUER: graph.jwt.issuer, JWT_AUDIENCE: graph.jwt.audience }),
+    );
+    const token = await graph.tokens.member({ programId: programA.programId, memberId, subject: 'router-member' });
+    const reply = await coprocessor({ version: 1, stage: 'RouterRequest', control: 'continue', id: 'r-1', headers: { authorization: [`Bearer ${token}`], 'x-request-id': ['router-1'] } });
+    expect(reply.control).toBe('continue');
+    const propagated = { [VIEWER_HEADER]: reply.headers![VIEWER_HEADER]![0]!, 'x-request-id': reply.headers!['x-request-id']![0]! };
+    const members = graph.subgraphs['members']!;
+    const response = await sendOperation<{ me: { id: string } }>(members.url, '{ me { id } }', {}, propagated);
+    expect(response.errors).toBeUndefined();
+    expect(response.data?.me.id).toBe(memberId);
+    expect(response.headers.get('x-request-id')).toBe('router-1');
+
+    const refused = await coprocessor({ version: 1, stage: 'RouterRequest', control: 'continue', id: 'r-2', headers: { authorization: ['Bearer forged'] } });
+    expect(refused.control).toEqual({ break: 401 });
+    expect(refused.headers?.[VIEWER_HEADER]).toBeUndefined();
+  });
+});
