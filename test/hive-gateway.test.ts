@@ -199,6 +199,15 @@ describe.each(['js', 'rust'] as const)('Hive Gateway with the %s query planner',
     expect(await allowed.json()).toEqual({ data: { __typename: 'Query' } });
   });
 
+  it('refuses batched requests, as our gateway does', async () => {
+    const response = await fetch(hive.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify([{ query: '{ __typename }' }, { query: '{ __typename }' }]),
+    });
+    expect(response.status).toBe(400);
+  });
+
   it("never forwards a caller's own x-lg-viewer, even one signed with the real secret", async () => {
     const admin = await createViewerSigner(graph.internalSecret)({ kind: 'STAFF', subject: 'forger', programId: programA.programId, memberId: null, partnerId: null, roles: ['ADMIN'], scopes: [] });
     const response = await sendOperation<{ member: unknown }>(hive.url, MEMBER, { id: memberId }, { [VIEWER_HEADER]: admin });
