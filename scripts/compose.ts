@@ -5,7 +5,7 @@
  *
  * `pnpm compose --url members=http://members.internal:4001/graphql --url ledger=… [--out FILE]`
  * composes with a deployment's own routing URLs (every subgraph needs one) and writes FILE, or
- * stdout without --out. It never writes the committed supergraph.graphql: that file keeps the
+ * stdout without --out (`pnpm -s compose …`, so pnpm's own banner stays out of the output). It never writes the committed supergraph.graphql: that file keeps the
  * 127.0.0.1 ports the tests, `pnpm dev` and the staleness check rely on.
  */
 import { writeFileSync } from 'node:fs';

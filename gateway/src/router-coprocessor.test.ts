@@ -86,6 +86,14 @@ describe('Apollo Router coprocessor, RouterRequest stage', () => {
   });
 });
 
+describe('the edge environment', () => {
+  it('refuses to start without an explicit issuer and audience, listing both', () => {
+    expect(() => edgeFromEnv({ INTERNAL_TOKEN_SECRET: internalSecret, JWT_SECRET: jwtSecret })).toThrow(/JWT_ISSUER[\s\S]*JWT_AUDIENCE/);
+    expect(() => edgeFromEnv({ ...env, JWT_SECRET: undefined })).toThrow(/JWKS_URL/);
+    expect(() => edgeFromEnv({ ...env, INTERNAL_TOKEN_SECRET: 'short' })).toThrow(/INTERNAL_TOKEN_SECRET/);
+  });
+});
+
 describe('Apollo Router coprocessor over HTTP', () => {
   let server: Server;
   let url: string;
