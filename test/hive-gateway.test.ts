@@ -1,5 +1,9 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer as createNetServer, type AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createGatewayRuntime, type GatewayPlugin, type GatewayRuntime } from '@graphql-hive/gateway';
 import { unifiedGraphHandler, useQueryPlan } from '@graphql-hive/router-runtime';
 import { SignJWT } from 'jose';
@@ -14,9 +18,12 @@ import { createTestProgram, startSupergraph, type TestProgram, type TestSupergra
 /**
  * The committed supergraph on Hive Gateway (the scale-out path), in front of the same subgraphs
  * and databases as our gateway, with our authentication as a Hive Gateway plugin
- * (gateway/src/hive-plugin.ts): the caller's JWT becomes our signed x-lg-viewer. Run with Hive's
- * JavaScript query planner and with the Rust one (@graphql-hive/router-runtime).
+ * (gateway/src/hive-plugin.ts): the caller's JWT becomes our signed x-lg-viewer. Run in process
+ * with Hive's JavaScript query planner and with the Rust one (@graphql-hive/router-runtime), and
+ * as operators run it: the hive-gateway CLI with gateway/hive/gateway.config.ts and the Rust planner.
  */
+
+const ROOT = new URL('..', import.meta.url).pathname;
 
 let graph: TestSupergraph;
 let programA: TestProgram;
@@ -50,14 +57,16 @@ interface RunningHive {
 }
 
 /** Hive Gateway on a free port, serving the committed supergraph routed to the test subgraphs. */
-async function startHiveGateway(planner: 'js' | 'rust'): Promise<RunningHive> {
+async function startHiveGateway(planner: 'js' | 'rust' | 'cli'): Promise<RunningHive> {
   const supergraph = routeSupergraph(committedSupergraph(), Object.fromEntries(Object.values(graph.subgraphs).map((s) => [s.name, s.url])));
-  const ours = loyaltyGraphHiveConfig({
+  const env = {
     INTERNAL_TOKEN_SECRET: graph.internalSecret,
     JWT_SECRET: graph.jwt.secret,
     JWT_ISSUER: graph.jwt.issuer,
     JWT_AUDIENCE: graph.jwt.audience,
-  });
+  };
+  if (planner === 'cli') return startHiveCli(supergraph, env);
+  const ours = loyaltyGraphHiveConfig(env);
   const plans: unknown[] = [];
   const runtime: GatewayRuntime = createGatewayRuntime({
     supergraph,
@@ -79,6 +88,49 @@ async function startHiveGateway(planner: 'js' | 'rust'): Promise<RunningHive> {
   };
 }
 
+/** `hive-gateway supergraph <file> -c gateway/hive/gateway.config.ts --hive-router-runtime`, as the docs run it. */
+async function startHiveCli(supergraph: string, env: Record<string, string>): Promise<RunningHive> {
+  const dir = mkdtempSync(join(tmpdir(), 'hive-cli-'));
+  const file = join(dir, 'supergraph.graphql');
+  writeFileSync(file, supergraph);
+  const port = await freePort();
+  const cli = spawn(join(ROOT, 'node_modules/.bin/hive-gateway'), ['supergraph', file, '-c', 'gateway/hive/gateway.config.ts', '-p', String(port), '-h', '127.0.0.1', '--hive-router-runtime'], {
+    cwd: ROOT,
+    env: { ...process.env, ...env, NODE_ENV: 'production' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  cli.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  cli.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const url = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    if (cli.exitCode !== null) throw new Error(`hive-gateway exited with ${cli.exitCode}:\n${output}`);
+    const ready = await fetch(`${url}/readiness`).then((r) => r.ok, () => false);
+    if (ready) break;
+    if (Date.now() > deadline) throw new Error(`hive-gateway did not become ready:\n${output}`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  return {
+    url: `${url}/graphql`,
+    plans: [],
+    async stop() {
+      const exited = new Promise((resolve) => cli.once('exit', resolve));
+      cli.kill('SIGTERM');
+      await exited;
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+async function freePort(): Promise<number> {
+  const server = createNetServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
 /**
  * Records the Rust planner's plans. router-runtime's typings bundle their own copy of Hive's
  * Logger class, so its plugin type is not assignable to gateway-runtime's although it is one.
@@ -87,7 +139,7 @@ function queryPlans(plans: unknown[]): GatewayPlugin {
   return useQueryPlan({ onQueryPlan: (plan) => void plans.push(plan) }) as unknown as GatewayPlugin;
 }
 
-describe.each(['js', 'rust'] as const)('Hive Gateway with the %s query planner', (planner) => {
+describe.each(['js', 'rust', 'cli'] as const)('Hive Gateway (%s)', (planner) => {
   let hive: RunningHive;
   let agentA: Caller;
   let agentB: Caller;
