@@ -42,8 +42,8 @@ export const REQUEST_ID_HEADER = 'x-request-id';
 
 /**
  * The request id to log and forward under: the caller's own when it is harmless (it ends up in
- * log lines and support tickets), a fresh UUID otherwise. The gateway in front of the subgraphs
- * decides it once (ours, Hive Gateway's plugin, the Apollo Router coprocessor).
+ * log lines and support tickets), a fresh UUID otherwise. Used by the Hive Gateway plugin and the
+ * Apollo Router coprocessor; our own server applies the same rule in http.ts.
  */
 export function requestIdFrom(header: unknown): string {
   return typeof header === 'string' && /^[\w.:-]{1,100}$/.test(header) ? header : randomUUID();
