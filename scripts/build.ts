@@ -36,10 +36,17 @@ export function bundleOptions(service: string): BuildOptions {
   };
 }
 
+/** Further entry points shipped beside a service: the Apollo Router coprocessor (docs/deployment.md). */
+export const EXTRA_BUNDLES = [{ entry: 'gateway/src/coprocessor-main.ts', outfile: 'gateway/dist/coprocessor.mjs' }];
+
 export async function buildServices(): Promise<void> {
   for (const service of SERVICES) {
     await build(bundleOptions(service));
     console.log(`built ${service}/dist/main.mjs`);
+  }
+  for (const { entry, outfile } of EXTRA_BUNDLES) {
+    await build({ ...bundleOptions('gateway'), entryPoints: [join(ROOT, entry)], outfile: join(ROOT, outfile) });
+    console.log(`built ${outfile}`);
   }
 }
 

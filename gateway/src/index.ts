@@ -4,3 +4,5 @@ export { GatewayEnv } from './env';
 export { createDevTokenIssuer, type DevTokenIssuer } from './dev-tokens';
 export { startGateway, type GatewayOptions, type RunningGateway } from './server';
 export * from './limits';
+export { edgeFromEnv, type EdgeAuth } from './edge';
+export { createRouterCoprocessor, startRouterCoprocessor, type CoprocessorRequest, type CoprocessorResponse } from './router-coprocessor';

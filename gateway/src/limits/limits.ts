@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import { HeaderMap, type ApolloServerPlugin, type BaseContext } from '@apollo/server';
-import { GraphQLError, type GraphQLFormattedError } from 'graphql';
+import { GraphQLError, type GraphQLErrorExtensions, type GraphQLFormattedError } from 'graphql';
 import type { Logger, Viewer } from '@loyalty-graph/shared';
 import { MemoryBudgetStore, type BudgetStore } from './budget';
 import { actualCost, CostCache } from './cost';
@@ -173,7 +173,10 @@ export function createLimits(options: LimitsOptions, logger: Logger): GatewayLim
 }
 
 function limitError(code: string, message: string, status: number, details: Record<string, number>, headers?: HeaderMap): GraphQLError {
-  return new GraphQLError(message, { extensions: { code, ...details, http: { status, ...(headers ? { headers } : {}) } } });
+  // Apollo Server reads `http.headers` as its HeaderMap; Hive's typings (in this workspace for the
+  // Hive plugin) declare a plain record there, hence the cast.
+  const extensions = { code, ...details, http: { status, ...(headers ? { headers } : {}) } } as unknown as GraphQLErrorExtensions;
+  return new GraphQLError(message, { extensions });
 }
 
 /** Limit errors pass with their details; the parser's token limit becomes our documented code. */

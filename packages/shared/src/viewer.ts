@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { SignJWT, jwtVerify } from 'jose';
 
 /** Who is calling. Built by the gateway from the client's credentials; subgraphs only ever see this. */
@@ -38,6 +39,15 @@ export function serviceViewer(name: string): Viewer {
 /** The header that carries the internal viewer token from the gateway to subgraphs. */
 export const VIEWER_HEADER = 'x-lg-viewer';
 export const REQUEST_ID_HEADER = 'x-request-id';
+
+/**
+ * The request id to log and forward under: the caller's own when it is harmless (it ends up in
+ * log lines and support tickets), a fresh UUID otherwise. Used by the Hive Gateway plugin and the
+ * Apollo Router coprocessor; our own server applies the same rule in http.ts.
+ */
+export function requestIdFrom(header: unknown): string {
+  return typeof header === 'string' && /^[\w.:-]{1,100}$/.test(header) ? header : randomUUID();
+}
 
 const ISSUER = 'loyalty-graph/gateway';
 const AUDIENCE = 'loyalty-graph/subgraph';

@@ -36,3 +36,5 @@ export function composeSupergraph(
 export function committedSupergraph(): string {
   return readFileSync(SUPERGRAPH_PATH, 'utf8');
 }
+
+export { checkRoutingUrls, routeSupergraph } from './routing';

@@ -17,6 +17,8 @@ export interface TestSupergraph {
   tokens: DevTokenIssuer;
   /** The development JWT secret the gateway trusts (for tests that craft unusual tokens). */
   jwt: { secret: string; issuer: string; audience: string };
+  /** INTERNAL_TOKEN_SECRET shared by the gateway and the subgraphs (for another gateway in front of them). */
+  internalSecret: string;
   anonymous: Caller;
   /** A caller presenting the given access token. */
   withToken(token: string): Caller;
@@ -102,6 +104,7 @@ export async function startSupergraph(options: SupergraphOptions = {}): Promise<
     clock,
     tokens,
     jwt: { secret: jwtSecret, issuer, audience },
+    internalSecret,
     anonymous: caller(gateway.url, {}),
     withToken,
     asMember: async (programId, memberId, sub) => withToken(await tokens.member({ programId, memberId, subject: sub ?? subject('member') })),

@@ -73,6 +73,11 @@ const SubgraphEnv = z.object({
   HOST: z.string().default('127.0.0.1'),
   /** The PostgreSQL server; the subgraph creates and migrates its own database on it. */
   DATABASE_URL: envFields.databaseUrl,
+  /**
+   * Prepended to the subgraph's database name (`members` → `staging_members`), so several
+   * deployments can share one PostgreSQL server. The database in DATABASE_URL is not used.
+   */
+  DATABASE_PREFIX: z.string().regex(/^([a-z_][a-z0-9_]{0,40})?$/, 'lower-case letters, digits and _').default(''),
   INTERNAL_TOKEN_SECRET: envFields.internalSecret,
   LOG_LEVEL: envFields.logLevel,
   NODE_ENV: envFields.nodeEnv,
@@ -98,9 +103,10 @@ async function connectJetStream(url: string, producer: string, prefix: string) {
 export async function runSubgraph<TContext extends ViewerContext>(module: SubgraphModule<TContext>): Promise<void> {
   const env = parseEnv(SubgraphEnv);
   const logger = createLogger(module.name, env.LOG_LEVEL);
-  await ensureDatabase(env.DATABASE_URL, module.database.name);
+  const database = `${env.DATABASE_PREFIX}${module.database.name}`;
+  await ensureDatabase(env.DATABASE_URL, database);
   const db = await openDatabase({
-    url: databaseUrl(env.DATABASE_URL, module.database.name),
+    url: databaseUrl(env.DATABASE_URL, database),
     entities: module.database.entities,
     migrations: module.database.migrations,
     applicationName: module.name,

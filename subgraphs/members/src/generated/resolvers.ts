@@ -198,7 +198,7 @@ export type EnrollMemberInput = {
   /** Optional: enrolment never requires marketing consent. One decision per channel and purpose. */
   consents?: InputMaybe<Array<ConsentInput>>;
   /**
-   * At least one identifier, at most 10. Staff: each is verified at once and must be free in the
+   * 1 to 10 identifiers. Staff: each is verified at once and must be free in the
    * program (IDENTIFIER_TAKEN). A person enrolling themself: emails and phones only (a card is
    * linked by staff: CARD_NEEDS_STAFF), each pending until confirmed with the code sent to it.
    */

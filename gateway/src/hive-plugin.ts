@@ -1,0 +1,92 @@
+/**
+ * Hive Gateway in front of our subgraphs, with our authentication: the scale-out path, where
+ * GraphQL Hive's gateway (`hive-gateway supergraph supergraph.graphql`) replaces
+ * `gateway/dist/main.mjs`. Subgraphs trust nothing but our signed internal viewer token, so Hive
+ * Gateway must do exactly what our gateway does per request:
+ *
+ *   Authorization: Bearer <JWT>  →  createAuthenticator (the same code and claims as ours)
+ *                                →  Viewer  →  createViewerSigner  →  x-lg-viewer on every
+ *                                   subgraph request, with the caller's x-request-id
+ *
+ * A missing token is the anonymous viewer; a bad one is HTTP 401 UNAUTHENTICATED before anything
+ * runs. Hive Gateway forwards no client header to subgraphs unless told to (`propagateHeaders`),
+ * and this plugin overwrites x-lg-viewer anyway, so a caller cannot forge one.
+ *
+ * Used from a Hive Gateway config file (`gateway/hive/gateway.config.ts`):
+ *   export const gatewayConfig = defineConfig(loyaltyGraphHiveConfig(process.env));
+ */
+import type { GatewayPlugin } from '@graphql-hive/gateway-runtime';
+import { createViewerSigner, depthLimit, REQUEST_ID_HEADER, requestIdFrom, VIEWER_HEADER, type Viewer } from '@loyalty-graph/shared';
+import { edgeFromEnv, type EdgeAuth } from './edge';
+
+interface RequestState {
+  requestId: string;
+  viewer?: Viewer;
+}
+
+/** The Hive Gateway plugin: authenticates each request and signs the viewer for the subgraphs. */
+export function useLoyaltyGraphViewer(options: EdgeAuth): GatewayPlugin {
+  const sign = createViewerSigner(options.internalSecret);
+  // Keyed by the incoming Request, which every hook below can reach; gone with the request.
+  const requests = new WeakMap<Request, RequestState>();
+  const stateOf = (request: Request): RequestState => {
+    let state = requests.get(request);
+    if (!state) {
+      state = { requestId: requestIdFrom(request.headers.get(REQUEST_ID_HEADER)) };
+      requests.set(request, state);
+    }
+    return state;
+  };
+
+  return {
+    onRequest({ request }) {
+      stateOf(request);
+    },
+    // Before parsing and validation, like our gateway's context: a bad token is refused first.
+    async onParams({ request }) {
+      // Throws UNAUTHENTICATED with http.status 401, which Yoga turns into the HTTP status.
+      stateOf(request).viewer = await options.authenticate(request.headers.get('authorization') ?? undefined);
+    },
+    async onFetch({ context, executionRequest, options: init, setOptions }) {
+      // Only subgraph calls made for a client's request carry a viewer; anything else the
+      // gateway fetches (a supergraph from a CDN, say) must never see an internal token.
+      if (!executionRequest || !('request' in context)) return;
+      const state = requests.get(context.request);
+      if (!state?.viewer) return;
+      const headers = new Headers(init.headers as HeadersInit | undefined);
+      headers.set(VIEWER_HEADER, await sign(state.viewer));
+      headers.set(REQUEST_ID_HEADER, state.requestId);
+      setOptions({ ...init, headers: Object.fromEntries(headers) });
+    },
+    // Our gateway's depth limit: the graph has cycles (Program → tiers → program …).
+    onValidate({ addValidationRule }) {
+      addValidationRule(depthLimit());
+    },
+    onResponse({ request, response }) {
+      const state = requests.get(request);
+      if (state) response.headers.set(REQUEST_ID_HEADER, state.requestId);
+    },
+  };
+}
+
+/**
+ * The part of a Hive Gateway config that makes it one of ours, from the same environment our
+ * gateway reads (INTERNAL_TOKEN_SECRET, JWKS_URL or JWT_SECRET, JWT_ISSUER, JWT_AUDIENCE).
+ * Spread into `defineConfig`; add the supergraph (file or CLI argument) and, for the Rust
+ * query planner, `unifiedGraphHandler` from @graphql-hive/router-runtime.
+ */
+export function loyaltyGraphHiveConfig(env: Record<string, string | undefined>) {
+  const edge = edgeFromEnv(env);
+  return {
+    plugins: () => [useLoyaltyGraphViewer(edge)],
+    // The plugin sets x-request-id itself, with our rule for a caller's value.
+    requestId: false,
+    // Apollo Server's rule and header names, so clients written for our gateway work unchanged:
+    // a request a browser sends without a CORS preflight must carry one of these headers.
+    csrfPrevention: { requestHeaders: ['x-apollo-operation-name', 'apollo-require-preflight'] },
+    // As our gateway in production: no schema map for anonymous callers.
+    disableIntrospection: {},
+    landingPage: false,
+    graphiql: false,
+  };
+}
