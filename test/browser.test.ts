@@ -201,7 +201,11 @@ describe('a browser app on its own origin', () => {
       const result = await call(page, ME);
       expect(result.refused).toBeUndefined();
       expect(result.status).toBe(200);
-      expect(result.body).toEqual({ data: { me: { id: memberId, firstName: 'Ada', points: { pending: 42 } } } });
+      const body = result.body as { data?: unknown; errors?: unknown; extensions?: { cost?: { requestedQueryCost?: unknown } } };
+      expect(body.errors).toBeUndefined();
+      expect(body.data).toEqual({ me: { id: memberId, firstName: 'Ada', points: { pending: 42 } } });
+      // The page can read what the operation cost it (docs/limits.md).
+      expect(body.extensions?.cost?.requestedQueryCost).toEqual(expect.any(Number));
       // Exposed, so a front-end can quote it to support.
       expect(result.requestId).toMatch(/^[\w.:-]+$/);
       await page.close();
