@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { envFields, parseEnv } from '@loyalty-graph/shared';
 import { createAuthenticator, type Authenticate } from './auth';
+import { claimEnv, claimsFromEnv } from './env';
 
 /**
  * What any edge in front of our subgraphs needs to speak for a caller: our authentication (the
@@ -23,14 +24,15 @@ const EdgeEnv = z
     JWKS_URL: z.url().optional(),
     /** Development and tests only: HS256 tokens signed with this secret. */
     JWT_SECRET: z.string().min(32).optional(),
+    ...claimEnv,
   })
   .refine((env) => env.JWKS_URL || env.JWT_SECRET, { message: 'set JWKS_URL (production) or JWT_SECRET (development)' });
 
-/** Reads INTERNAL_TOKEN_SECRET, JWT_ISSUER, JWT_AUDIENCE and JWKS_URL (or JWT_SECRET); lists every problem. */
+/** Reads INTERNAL_TOKEN_SECRET, JWT_ISSUER, JWT_AUDIENCE, JWKS_URL (or JWT_SECRET) and the JWT_CLAIM_* names as the gateway does; lists every problem. */
 export function edgeFromEnv(env: Record<string, string | undefined>): EdgeAuth {
   const parsed = parseEnv(EdgeEnv, env);
   return {
-    authenticate: createAuthenticator({ issuer: parsed.JWT_ISSUER, audience: parsed.JWT_AUDIENCE, secret: parsed.JWT_SECRET, jwksUrl: parsed.JWKS_URL }),
+    authenticate: createAuthenticator({ issuer: parsed.JWT_ISSUER, audience: parsed.JWT_AUDIENCE, secret: parsed.JWT_SECRET, jwksUrl: parsed.JWKS_URL, claims: claimsFromEnv(parsed) }),
     internalSecret: parsed.INTERNAL_TOKEN_SECRET,
   };
 }

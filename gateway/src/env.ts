@@ -13,6 +13,23 @@ export const DEV_AUDIENCE = 'loyalty-graph';
  * instead of the provider's key set would make the gateway an issuer itself, so without an
  * explicit JWT_ISSUER, JWT_AUDIENCE and JWKS_URL it refuses to start (docs/identity.md).
  */
+/**
+ * Where in the token each of our claims is (a name or a dotted path, e.g. `realm_access.roles`).
+ * Shared with every edge that authenticates for us (the Hive plugin, the Router coprocessor), so a
+ * deployment maps its identity provider once and every edge reads tokens alike.
+ */
+export const claimEnv = {
+  JWT_CLAIM_SUBJECT: z.string().min(1).default(DEFAULT_CLAIMS.subject),
+  JWT_CLAIM_KIND: z.string().min(1).default(DEFAULT_CLAIMS.kind),
+  JWT_CLAIM_PROGRAM_ID: z.string().min(1).default(DEFAULT_CLAIMS.programId),
+  JWT_CLAIM_MEMBER_ID: z.string().min(1).default(DEFAULT_CLAIMS.memberId),
+  JWT_CLAIM_ROLES: z.string().min(1).default(DEFAULT_CLAIMS.roles),
+};
+
+export function claimsFromEnv(env: { [K in keyof typeof claimEnv]: string }): ClaimNames {
+  return { subject: env.JWT_CLAIM_SUBJECT, kind: env.JWT_CLAIM_KIND, programId: env.JWT_CLAIM_PROGRAM_ID, memberId: env.JWT_CLAIM_MEMBER_ID, roles: env.JWT_CLAIM_ROLES };
+}
+
 export const GatewayEnv = z
   .object({
     PORT: envFields.port(4000),
@@ -29,12 +46,7 @@ export const GatewayEnv = z
     JWT_AUDIENCE: z.string().min(1).optional(),
     JWT_SECRET: z.string().min(32).optional(),
     JWKS_URL: z.url().optional(),
-    /** Where in the token each of our claims is (a name or a dotted path, e.g. `realm_access.roles`). */
-    JWT_CLAIM_SUBJECT: z.string().min(1).default(DEFAULT_CLAIMS.subject),
-    JWT_CLAIM_KIND: z.string().min(1).default(DEFAULT_CLAIMS.kind),
-    JWT_CLAIM_PROGRAM_ID: z.string().min(1).default(DEFAULT_CLAIMS.programId),
-    JWT_CLAIM_MEMBER_ID: z.string().min(1).default(DEFAULT_CLAIMS.memberId),
-    JWT_CLAIM_ROLES: z.string().min(1).default(DEFAULT_CLAIMS.roles),
+    ...claimEnv,
     /** Opt in to @apollo/gateway's usage metrics sent to Apollo (off by default). */
     APOLLO_TELEMETRY: z.enum(['on', 'off']).default('off'),
     /** Warm up before /ready answers; on by default in production (see warm-up.ts). */
@@ -59,7 +71,7 @@ export const GatewayEnv = z
     ...env,
     JWT_ISSUER: env.JWT_ISSUER ?? DEV_ISSUER,
     JWT_AUDIENCE: env.JWT_AUDIENCE ?? DEV_AUDIENCE,
-    claims: { subject: env.JWT_CLAIM_SUBJECT, kind: env.JWT_CLAIM_KIND, programId: env.JWT_CLAIM_PROGRAM_ID, memberId: env.JWT_CLAIM_MEMBER_ID, roles: env.JWT_CLAIM_ROLES } satisfies ClaimNames,
+    claims: claimsFromEnv(env),
   }));
 
 export type GatewayEnv = z.infer<typeof GatewayEnv>;
