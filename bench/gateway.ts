@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { createViewerSigner, VIEWER_HEADER, type Viewer } from '@loyalty-graph/shared';
-import { cpuSeconds, load, type LoadResult } from './lib';
+import { cpuSeconds, load, processTree, type LoadResult } from './lib';
 import { graphql, startStack, type BenchStack } from './stack';
 
 const CONNECTIONS = Number(process.env['BENCH_CONNECTIONS'] ?? 32);
@@ -44,6 +44,8 @@ export type ExtraTargets = (stack: BenchStack, internalSecret: string) => Promis
 interface Scenario {
   name: string;
   caller: BenchCaller;
+  /** Several callers in turn, each with their own token (members each open their own dashboard). */
+  callers?: BenchCaller[];
   /** Request bodies: rotated over, or made fresh per request (unique idempotency keys). */
   bodies: string[];
   body?: () => string;
@@ -69,9 +71,15 @@ export async function gatewayScenario(extra?: ExtraTargets): Promise<Record<stri
 
     const agentViewer: Viewer = { kind: 'STAFF', subject: 'bench-agent', programId, memberId: null, partnerId: null, roles: ['AGENT'], scopes: [] };
     const agent: BenchCaller = { viewer: agentViewer, jwt: await stack.tokens.staff({ programId, roles: ['AGENT'], subject: 'bench-agent' }) };
-    const memberId = stack.memberIds[0]!;
-    const memberViewer: Viewer = { kind: 'MEMBER', subject: 'bench-member', programId, memberId, partnerId: null, roles: [], scopes: [] };
-    const member: BenchCaller = { viewer: memberViewer, jwt: await stack.tokens.member({ programId, memberId, subject: 'bench-member' }) };
+    // 500 different members: one member asked 32 times at once would measure a gateway's
+    // de-duplication of identical subgraph calls (Hive Gateway has it), not a dashboard.
+    const members: BenchCaller[] = await Promise.all(
+      stack.memberIds.slice(0, 500).map(async (id, i) => ({
+        viewer: { kind: 'MEMBER', subject: `bench-member-${i}`, programId, memberId: id, partnerId: null, roles: [], scopes: [] } satisfies Viewer,
+        jwt: await stack.tokens.member({ programId, memberId: id, subject: `bench-member-${i}` }),
+      })),
+    );
+    const member = members[0]!;
 
     const sign = createViewerSigner(stack.internalSecret);
     const subgraphTarget = (name: string, scenarios: string[]): GatewayTarget => ({
@@ -103,6 +111,7 @@ export async function gatewayScenario(extra?: ExtraTargets): Promise<Record<stri
       {
         name: 'dashboard',
         caller: member,
+        callers: members,
         bodies: [JSON.stringify({ query: DASHBOARD })],
         check: (data) => {
           const me = data['me'] as { id?: string; points?: { available?: number } | null } | null;
@@ -197,9 +206,10 @@ interface Round extends Measured {
 
 async function measure(target: GatewayTarget, scenario: Scenario, seconds: number, rate?: number): Promise<Measured> {
   const headers = await target.headers(scenario.caller);
-  const before = target.pid ? cpuSeconds({ gateway: target.pid })['gateway']! : 0;
-  const result = await load({ url: target.url, headers, bodies: scenario.bodies, ...(scenario.body ? { body: scenario.body } : {}), connections: CONNECTIONS, seconds, ...(rate ? { rate } : {}) });
-  const after = target.pid ? cpuSeconds({ gateway: target.pid })['gateway']! : 0;
+  const headersPerBody = scenario.callers ? await Promise.all(scenario.callers.map((c) => target.headers(c))) : undefined;
+  const before = target.pid ? treeCpuSeconds(target.pid) : 0;
+  const result = await load({ url: target.url, headers, bodies: scenario.bodies, ...(scenario.body ? { body: scenario.body } : {}), connections: CONNECTIONS, seconds, ...(rate ? { rate } : {}), ...(headersPerBody ? { headersPerBody } : {}) });
+  const after = target.pid ? treeCpuSeconds(target.pid) : 0;
   return { ...result, cpuMsPerRequest: target.pid ? Number((((after - before) * 1000) / Math.max(1, result.requests)).toFixed(3)) : null };
 }
 
@@ -226,6 +236,13 @@ async function coldPenalty(stack: BenchStack, scenario: Scenario, ours: GatewayT
     cpuMsPerRequestBySecondAfterIdle: afterIdle,
     afterIdleToWarmRatio: Number((afterIdle[0]! / slices[slices.length - 1]!).toFixed(2)),
   };
+}
+
+/** CPU seconds of a gateway process and any workers it forked. */
+function treeCpuSeconds(pid: number): number {
+  const pids = Object.fromEntries(processTree(pid).map((p) => [String(p), p]));
+  const seconds = cpuSeconds(pids);
+  return Object.keys(pids).reduce((sum, p) => sum + (seconds[p] ?? 0), 0);
 }
 
 function median(values: number[]): number {

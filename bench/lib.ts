@@ -20,6 +20,8 @@ export async function load(options: {
   seconds: number;
   /** A steady rate over all connections (requests per second) instead of as fast as possible. */
   rate?: number;
+  /** Per-request headers, rotated with the bodies (callers who each present their own token). */
+  headersPerBody?: Record<string, string>[];
 }): Promise<LoadResult> {
   let next = 0;
   const result = await autocannon({
@@ -32,7 +34,11 @@ export async function load(options: {
     requests: [
       {
         // Either rotate over fixed bodies or make a fresh one per request (unique idempotency keys).
-        setupRequest: (request) => ({ ...request, body: options.body ? options.body() : options.bodies[next++ % options.bodies.length] }),
+        setupRequest: (request) => {
+          const i = next++;
+          const headers = options.headersPerBody ? { ...request.headers, ...options.headersPerBody[i % options.headersPerBody.length] } : request.headers;
+          return { ...request, headers, body: options.body ? options.body() : options.bodies[i % options.bodies.length] };
+        },
       },
     ],
   });
@@ -97,3 +103,19 @@ export const BENCH_GATEWAY_BUDGETS: Record<string, string> = {
   RATE_LIMIT_MEMBER: '1000000000/1000000000',
   RATE_LIMIT_STAFF: '1000000000/1000000000',
 };
+
+/** A process and all its descendants (a CLI that forks its workers is charged for all of them). */
+export function processTree(pid: number): number[] {
+  const tree = [pid];
+  for (let i = 0; i < tree.length; i++) {
+    try {
+      for (const task of readdirSync(`/proc/${tree[i]}/task`)) {
+        const children = readFileSync(`/proc/${tree[i]}/task/${task}/children`, 'utf8').trim();
+        if (children) tree.push(...children.split(/\s+/).map(Number));
+      }
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return tree;
+}

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { ROOT } from '../scripts/lib/services';
 import { eventsScenario } from './events';
 import { gatewayScenario } from './gateway';
+import { hiveTargets } from './hive';
 import { ledgerScenario } from './ledger';
 import { membersScenario } from './members';
 
@@ -16,7 +17,7 @@ const SCENARIOS: Record<string, () => Promise<Record<string, unknown>>> = {
   members: membersScenario,
   ledger: ledgerScenario,
   events: eventsScenario,
-  gateway: () => gatewayScenario(),
+  gateway: () => gatewayScenario(hiveTargets),
 };
 
 async function main(): Promise<void> {

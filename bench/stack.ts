@@ -23,6 +23,9 @@ export interface BenchStack {
   /** Each subgraph's URL, by name, and the secret of the internal viewer token they trust. */
   subgraphUrls: Record<string, string>;
   internalSecret: string;
+  /** The composed supergraph routing to this stack's subgraphs, and the identity provider the gateway trusts. */
+  supergraphPath: string;
+  identityProvider: { jwksUrl: string; issuer: string; audience: string };
   /** Stops the gateway and starts it again on the same port (a deploy; the cold-start figures). */
   restartGateway(): Promise<void>;
   /** The demo program's members, in id order. */
@@ -100,6 +103,8 @@ export async function startStack(options: { members: number; postgresSettings?: 
     emailDomain: program!.emailDomain,
     subgraphUrls: urls,
     internalSecret,
+    supergraphPath,
+    identityProvider: { jwksUrl: idp.jwksUrl, issuer: idp.issuer, audience: idp.audience },
     async restartGateway() {
       await services.get('gateway')?.stop();
       await startGateway();

@@ -186,6 +186,28 @@ describe.each(['js', 'rust', 'cli'] as const)('Hive Gateway (%s)', (planner) => 
     expect(me).toEqual(ours.me);
   });
 
+  it('answers many members asking at once each with their own data, never another’s', async () => {
+    // Hive Gateway de-duplicates identical in-flight subgraph requests by default, keyed without
+    // the viewer our plugin signs: every member's `me` is the same text, so one member's answer
+    // went to all waiting members. The config turns it off; this proves it stays off.
+    const others = await Promise.all(
+      Array.from({ length: 24 }, async (_, i) => {
+        const { enrollMember } = await programA.agent.data<{ enrollMember: { member: { id: string } } }>(
+          `mutation($p: ID!, $e: String!) { enrollMember(input: { programId: $p, identifiers: [{ type: EMAIL, value: $e }] }) { member { id } } }`,
+          { p: programA.programId, e: `hive-crowd-${planner}-${i}@example.com` },
+        );
+        return { id: enrollMember.member.id, caller: caller(hive.url, bearer(await graph.tokens.member({ programId: programA.programId, memberId: enrollMember.member.id, subject: `hive-crowd-${planner}-${i}` }))) };
+      }),
+    );
+    for (let round = 0; round < 3; round++) {
+      const answers = await Promise.all(others.map((m) => m.caller.send<{ me: { id: string; points: { pending: number } | null } }>(ME)));
+      answers.forEach((answer, i) => {
+        expect(answer.errors, `member ${i}`).toBeUndefined();
+        expect(answer.data?.me.id).toBe(others[i]!.id);
+      });
+    }
+  });
+
   it("refuses another program's agent reading the member (FORBIDDEN), while the member's own agent may", async () => {
     const refused = await agentB.send<{ member: unknown }>(MEMBER, { id: memberId });
     expect(errorCodes(refused)).toContain('FORBIDDEN');

@@ -1,3 +1,4 @@
+import { z } from 'zod';
 /**
  * Where the gateway finds our claims in an identity provider's token (docs/identity.md). Each is a
  * claim name or a dotted path into nested objects: `realm_access.roles` (Keycloak), or a namespaced
@@ -29,4 +30,21 @@ export function claimAt(claims: Record<string, unknown>, path: string): unknown 
     return claimAt(inner as Record<string, unknown>, segments.slice(i).join('.'));
   }
   return undefined;
+}
+
+/**
+ * Where in the token each of our claims is (a name or a dotted path, e.g. `realm_access.roles`).
+ * Shared with every edge that authenticates for us (the Hive plugin, the Router coprocessor), so a
+ * deployment maps its identity provider once and every edge reads tokens alike.
+ */
+export const claimEnv = {
+  JWT_CLAIM_SUBJECT: z.string().min(1).default(DEFAULT_CLAIMS.subject),
+  JWT_CLAIM_KIND: z.string().min(1).default(DEFAULT_CLAIMS.kind),
+  JWT_CLAIM_PROGRAM_ID: z.string().min(1).default(DEFAULT_CLAIMS.programId),
+  JWT_CLAIM_MEMBER_ID: z.string().min(1).default(DEFAULT_CLAIMS.memberId),
+  JWT_CLAIM_ROLES: z.string().min(1).default(DEFAULT_CLAIMS.roles),
+};
+
+export function claimsFromEnv(env: { [K in keyof typeof claimEnv]: string }): ClaimNames {
+  return { subject: env.JWT_CLAIM_SUBJECT, kind: env.JWT_CLAIM_KIND, programId: env.JWT_CLAIM_PROGRAM_ID, memberId: env.JWT_CLAIM_MEMBER_ID, roles: env.JWT_CLAIM_ROLES };
 }

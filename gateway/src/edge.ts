@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { envFields, parseEnv } from '@loyalty-graph/shared';
 import { createAuthenticator, type Authenticate } from './auth';
-import { claimEnv, claimsFromEnv } from './env';
+import { claimEnv, claimsFromEnv } from './claims';
 
 /**
  * What any edge in front of our subgraphs needs to speak for a caller: our authentication (the

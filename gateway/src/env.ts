@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { corsOriginsField, envFields } from '@loyalty-graph/shared';
-import { DEFAULT_CLAIMS, type ClaimNames } from './claims';
+import { claimEnv, claimsFromEnv } from './claims';
 import { limitsEnv } from './limits';
 
 /** What development uses when JWT_ISSUER / JWT_AUDIENCE are not set (the dev token issuer signs with these). */
@@ -13,23 +13,6 @@ export const DEV_AUDIENCE = 'loyalty-graph';
  * instead of the provider's key set would make the gateway an issuer itself, so without an
  * explicit JWT_ISSUER, JWT_AUDIENCE and JWKS_URL it refuses to start (docs/identity.md).
  */
-/**
- * Where in the token each of our claims is (a name or a dotted path, e.g. `realm_access.roles`).
- * Shared with every edge that authenticates for us (the Hive plugin, the Router coprocessor), so a
- * deployment maps its identity provider once and every edge reads tokens alike.
- */
-export const claimEnv = {
-  JWT_CLAIM_SUBJECT: z.string().min(1).default(DEFAULT_CLAIMS.subject),
-  JWT_CLAIM_KIND: z.string().min(1).default(DEFAULT_CLAIMS.kind),
-  JWT_CLAIM_PROGRAM_ID: z.string().min(1).default(DEFAULT_CLAIMS.programId),
-  JWT_CLAIM_MEMBER_ID: z.string().min(1).default(DEFAULT_CLAIMS.memberId),
-  JWT_CLAIM_ROLES: z.string().min(1).default(DEFAULT_CLAIMS.roles),
-};
-
-export function claimsFromEnv(env: { [K in keyof typeof claimEnv]: string }): ClaimNames {
-  return { subject: env.JWT_CLAIM_SUBJECT, kind: env.JWT_CLAIM_KIND, programId: env.JWT_CLAIM_PROGRAM_ID, memberId: env.JWT_CLAIM_MEMBER_ID, roles: env.JWT_CLAIM_ROLES };
-}
-
 export const GatewayEnv = z
   .object({
     PORT: envFields.port(4000),

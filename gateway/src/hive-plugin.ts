@@ -79,6 +79,11 @@ export function loyaltyGraphHiveConfig(env: Record<string, string | undefined>) 
   const edge = edgeFromEnv(env);
   return {
     plugins: () => [useLoyaltyGraphViewer(edge)],
+    // Hive Gateway shares one subgraph answer among identical requests in flight, keyed on the
+    // request without the viewer this plugin signs onto it: every member's `{ me { … } }` is the
+    // same text, so members asking at once got one another's profile. Every subgraph answer here
+    // depends on who asks; nothing may be shared.
+    transportEntries: { '*.http': { options: { deduplicateInflightRequests: false } } },
     // The plugin sets x-request-id itself, with our rule for a caller's value.
     requestId: false,
     // Apollo Server's rule and header names, so clients written for our gateway work unchanged:
