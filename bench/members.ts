@@ -64,12 +64,19 @@ export async function membersScenario(): Promise<Record<string, unknown>> {
     });
     services.push(gateway);
     await gateway.ready(gatewayUrl);
+    // The same gateway with its limits off, in the same run: what pricing and budgets cost.
+    const bareGatewayPort = await freePort();
+    const bareGatewayUrl = `http://127.0.0.1:${bareGatewayPort}/graphql`;
+    const bareGateway = spawnService('gateway-bare', 'gateway/dist/main.mjs', { ...env, GATEWAY_LIMITS: 'off', PORT: String(bareGatewayPort), SUPERGRAPH_PATH: supergraphPath, JWKS_URL: idp.jwksUrl, JWT_ISSUER: idp.issuer, JWT_AUDIENCE: idp.audience }, { quiet: true });
+    services.push(bareGateway);
+    await bareGateway.ready(bareGatewayUrl);
 
     const subject = 'bench-agent';
     const jwt = await idp.staff({ programId: program!.id, roles: ['AGENT'], subject });
     const internal = await createViewerSigner(internalSecret)({ kind: 'STAFF', subject, programId: program!.id, memberId: null, partnerId: null, roles: ['AGENT'], scopes: [] });
     const targets = {
       gateway: { url: gatewayUrl, headers: { authorization: `Bearer ${jwt}` } },
+      gatewayWithoutLimits: { url: bareGatewayUrl, headers: { authorization: `Bearer ${jwt}` } },
       direct: { url: subgraphUrl, headers: { [VIEWER_HEADER]: internal } },
     };
     const bodies = Array.from({ length: program!.members }, (_, i) => JSON.stringify({ query: QUERY, variables: { programId: program!.id, value: `member${i + 1}@${program!.emailDomain}` } }));
@@ -84,16 +91,23 @@ export async function membersScenario(): Promise<Record<string, unknown>> {
     console.log(`warming up, then ${ROUNDS} alternating rounds of ${SECONDS}s at ${CONNECTIONS} connections`);
     await load({ ...targets.direct, bodies, connections: CONNECTIONS, seconds: 3 });
     await load({ ...targets.gateway, bodies, connections: CONNECTIONS, seconds: 3 });
-    const rounds: { direct: LoadResult; gateway: LoadResult }[] = [];
+    await load({ ...targets.gatewayWithoutLimits, bodies, connections: CONNECTIONS, seconds: 3 });
+    const rounds: { direct: LoadResult; gateway: LoadResult; gatewayWithoutLimits: LoadResult }[] = [];
     for (let round = 0; round < ROUNDS; round++) {
       const direct = await load({ ...targets.direct, bodies, connections: CONNECTIONS, seconds: SECONDS });
-      const viaGateway = await load({ ...targets.gateway, bodies, connections: CONNECTIONS, seconds: SECONDS });
-      rounds.push({ direct, gateway: viaGateway });
-      console.log(`round ${round + 1}: direct ${direct.requestsPerSecond} req/s (p99 ${direct.latencyP99Ms} ms), gateway ${viaGateway.requestsPerSecond} req/s (p99 ${viaGateway.latencyP99Ms} ms)`);
+      // Alternate which gateway goes first, so neither always follows the subgraph's own round.
+      const pair = round % 2 === 0 ? (['gateway', 'gatewayWithoutLimits'] as const) : (['gatewayWithoutLimits', 'gateway'] as const);
+      const measured: Partial<Record<(typeof pair)[number], LoadResult>> = {};
+      for (const name of pair) measured[name] = await load({ ...targets[name], bodies, connections: CONNECTIONS, seconds: SECONDS });
+      const viaGateway = measured.gateway!;
+      const bare = measured.gatewayWithoutLimits!;
+      rounds.push({ direct, gateway: viaGateway, gatewayWithoutLimits: bare });
+      console.log(`round ${round + 1}: direct ${direct.requestsPerSecond} req/s (p99 ${direct.latencyP99Ms} ms), gateway ${viaGateway.requestsPerSecond} req/s (p99 ${viaGateway.latencyP99Ms} ms), gateway with limits off ${bare.requestsPerSecond} req/s`);
     }
-    const failures = rounds.reduce((n, r) => n + r.direct.errors + r.direct.non2xx + r.gateway.errors + r.gateway.non2xx, 0);
+    const failures = rounds.reduce((n, r) => n + r.direct.errors + r.direct.non2xx + r.gateway.errors + r.gateway.non2xx + r.gatewayWithoutLimits.errors + r.gatewayWithoutLimits.non2xx, 0);
     const directRps = mean(rounds.map((r) => r.direct.requestsPerSecond));
     const gatewayRps = mean(rounds.map((r) => r.gateway.requestsPerSecond));
+    const bareRps = mean(rounds.map((r) => r.gatewayWithoutLimits.requestsPerSecond));
     const gatewayPeakRssMb = peakRssMb(gateway.child.pid!);
     return {
       query: 'memberByIdentifier (EMAIL), rotating over the demo program members',
@@ -102,10 +116,13 @@ export async function membersScenario(): Promise<Record<string, unknown>> {
       rounds,
       direct: { requestsPerSecond: directRps, latencyP99Ms: mean(rounds.map((r) => r.direct.latencyP99Ms)) },
       gateway: { requestsPerSecond: gatewayRps, latencyP99Ms: mean(rounds.map((r) => r.gateway.latencyP99Ms)), peakRssMb: gatewayPeakRssMb },
+      gatewayWithoutLimits: { requestsPerSecond: bareRps },
       gatewayToDirectRatio: Number((gatewayRps / directRps).toFixed(3)),
+      /** What pricing every operation and charging its caller's budget costs in throughput. */
+      limitsThroughputCost: Number((1 - gatewayRps / bareRps).toFixed(3)),
       failedRequests: failures,
-      aims: { ratioAtLeast: 0.6, gatewayRssUnderMb: 256 },
-      aimsMet: gatewayRps / directRps >= 0.6 && gatewayPeakRssMb < 256 && failures === 0,
+      aims: { ratioAtLeast: 0.6, gatewayRssUnderMb: 256, limitsThroughputCostUnder: 0.05 },
+      aimsMet: gatewayRps / directRps >= 0.6 && gatewayPeakRssMb < 256 && failures === 0 && 1 - gatewayRps / bareRps < 0.05,
       note: 'Load generator, gateway, subgraph and PostgreSQL share the same 2 cores.',
     };
   } finally {

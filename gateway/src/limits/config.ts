@@ -34,6 +34,8 @@ export const limitsEnv = {
   TRUSTED_DOCUMENTS_PATH: z.string().optional(),
   /** `enforce`: anonymous callers, members and staff may send only the manifest's operations. */
   TRUSTED_DOCUMENTS: z.enum(['off', 'enforce']).default('off'),
+  /** `off` only to measure what the limits cost (the benchmarks' baseline); the gateway warns at start. */
+  GATEWAY_LIMITS: z.enum(['on', 'off']).default('on'),
 };
 
 type LimitsEnv = z.infer<z.ZodObject<typeof limitsEnv>>;
@@ -51,6 +53,7 @@ export function limitsFromEnv(env: LimitsEnv): LimitsOptions {
   if (env.LIMIT_MAX_DIRECTIVES) operation['maxDirectives'] = env.LIMIT_MAX_DIRECTIVES;
   if (env.LIMIT_MAX_TOKENS) operation['maxTokens'] = env.LIMIT_MAX_TOKENS;
   return {
+    ...(env.GATEWAY_LIMITS === 'off' ? { off: true } : {}),
     operation,
     budgets,
     trustedProxyHops: env.RATE_LIMIT_TRUSTED_PROXY_HOPS,

@@ -51,6 +51,11 @@ export interface LimitsOptions {
    * the socket's address is the client's, and X-Forwarded-For, which anyone can send, is ignored.
    */
   trustedProxyHops?: number;
+  /**
+   * Off: no pricing, no budgets, no trusted documents (suggestions still go in production). Only
+   * for measuring what the limits themselves cost (`pnpm bench members`); never in production.
+   */
+  off?: boolean;
 }
 
 interface LimitsContext extends BaseContext {
@@ -85,6 +90,7 @@ export function createLimits(options: LimitsOptions, logger: Logger): GatewayLim
   const store: BudgetStore = options.store ?? (options.redisUrl ? new RedisBudgetStore(options.redisUrl, logger) : new MemoryBudgetStore());
   const trusted = options.trustedDocuments;
   const hops = options.trustedProxyHops ?? 0;
+  if (options.off) logger.warn('GATEWAY_LIMITS=off: operations are neither priced nor limited (for measurements only)');
 
   const plugin: ApolloServerPlugin<LimitsContext> = {
     async serverWillStart() {
@@ -94,6 +100,7 @@ export function createLimits(options: LimitsOptions, logger: Logger): GatewayLim
       return { serverWillStop: () => store.close() };
     },
     async requestDidStart({ contextValue }) {
+      if (options.off) return {};
       let cost: CostExtension | undefined;
       let allowed: { key: string; policy: BudgetPolicy } | undefined;
       let charged: typeof allowed;
