@@ -2,9 +2,11 @@ import { ApolloServer, type BaseContext } from '@apollo/server';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
 import { ApolloGateway, IntrospectAndCompose, RemoteGraphQLDataSource } from '@apollo/gateway';
-import { createViewerSigner, depthLimit, errorLoggingPlugin, maskInternalError, REQUEST_ID_HEADER, serveGraphQL, serviceViewer, VIEWER_HEADER, type Logger, type RunningGraphQLServer, type Viewer } from '@loyalty-graph/shared';
+import { controlCharacterPlugin, createViewerSigner, depthLimit, errorLoggingPlugin, maskInternalError, REQUEST_ID_HEADER, serveGraphQL, serviceViewer, variableErrorFieldPlugin, VIEWER_HEADER, type Logger, type RunningGraphQLServer, type Viewer } from '@loyalty-graph/shared';
 import type { Authenticate } from './auth';
 import { createHttpFetcher } from './http-fetcher';
+import { operationResolutionPlugin } from './operation-resolution';
+import { answerSubgraphFailure } from './subgraph-failures';
 
 export interface GatewayContext extends BaseContext {
   viewer: Viewer;
@@ -26,6 +28,8 @@ export interface GatewayOptions {
    * (AWS, GCP, Azure) to describe the host first. Off unless an operator opts in.
    */
   apolloTelemetry?: boolean;
+  /** How long a subgraph may stay silent before its part of the answer is SUBGRAPH_TIMEOUT (default 30 s). */
+  subgraphTimeoutMs?: number;
 }
 
 /** Shown in Apollo Sandbox on first visit: the till's lookup. */
@@ -44,9 +48,20 @@ export type RunningGateway = RunningGraphQLServer;
 
 export async function startGateway(options: GatewayOptions, port: number): Promise<RunningGateway> {
   const sign = createViewerSigner(options.internalSecret);
-  const fetcher = createHttpFetcher();
+  const fetcher = createHttpFetcher(options.subgraphTimeoutMs ? { timeoutMs: options.subgraphTimeoutMs } : {});
 
   class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> {
+    constructor(
+      readonly service: string,
+      config: ConstructorParameters<typeof RemoteGraphQLDataSource<GatewayContext>>[0],
+    ) {
+      super(config);
+    }
+
+    override process(options: Parameters<RemoteGraphQLDataSource<GatewayContext>['process']>[0]) {
+      return answerSubgraphFailure(this.service, options, () => super.process(options));
+    }
+
     override async willSendRequest({ request, context, kind }: Parameters<NonNullable<RemoteGraphQLDataSource<GatewayContext>['willSendRequest']>>[0]) {
       // Only headers we set reach subgraphs: a client's own x-lg-viewer is never forwarded.
       // The kind enum is not exported by @apollo/gateway; its values are stable strings.
@@ -63,7 +78,7 @@ export async function startGateway(options: GatewayOptions, port: number): Promi
     ...(options.supergraphSdl
       ? { supergraphSdl: options.supergraphSdl }
       : { supergraphSdl: new IntrospectAndCompose({ subgraphs: options.subgraphs ?? [] }) }),
-    buildService: ({ url }) => new SubgraphDataSource({ url, fetcher }),
+    buildService: ({ name, url }) => new SubgraphDataSource(name, { url, fetcher }),
   });
 
   let loaded = false;
@@ -78,6 +93,9 @@ export async function startGateway(options: GatewayOptions, port: number): Promi
     validationRules: [depthLimit()],
     plugins: [
       errorLoggingPlugin(options.logger),
+      operationResolutionPlugin(),
+      controlCharacterPlugin(),
+      variableErrorFieldPlugin(),
       options.development
         ? ApolloServerPluginLandingPageLocalDefault({ embed: true, document: EXAMPLE_OPERATION })
         : ApolloServerPluginLandingPageDisabled(),

@@ -1,7 +1,7 @@
 import { unwrapResolverError } from '@apollo/server/errors';
 import type { ApolloServerPlugin, BaseContext } from '@apollo/server';
 import type { GraphQLFormattedError } from 'graphql';
-import { ErrorCode, PUBLIC_ERROR_CODES } from './errors';
+import { ErrorCode, PUBLIC_ERROR_CODES, PUBLIC_ERROR_EXTENSIONS } from './errors';
 import type { Logger } from './logger';
 
 interface RequestIdContext extends BaseContext {
@@ -16,11 +16,14 @@ interface RequestIdContext extends BaseContext {
 export function maskInternalError(formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError {
   const code = formatted.extensions?.['code'];
   if (typeof code === 'string' && PUBLIC_ERROR_CODES.has(code)) {
-    // Strip anything but the code and the field hint; stack traces never leave the service.
-    const { code: _c, field, ...rest } = formatted.extensions ?? {};
-    void _c;
-    void rest;
-    return { ...formatted, extensions: { code, ...(field ? { field } : {}) } };
+    // Strip anything but the code and the public hints (field, service, retryable); stack traces
+    // and a subgraph's serviceName never leave the service.
+    const extensions: Record<string, unknown> = { code };
+    for (const key of PUBLIC_ERROR_EXTENSIONS) {
+      const value = formatted.extensions?.[key];
+      if (value !== undefined && value !== null && value !== '') extensions[key] = value;
+    }
+    return { ...formatted, extensions };
   }
   void error;
   return { message: 'Internal server error', locations: formatted.locations, path: formatted.path, extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR } };
@@ -34,6 +37,11 @@ export function errorLoggingPlugin(logger: Logger): ApolloServerPlugin<RequestId
         async didEncounterErrors({ errors, operationName }) {
           for (const error of errors) {
             const code = error.extensions?.['code'];
+            if (code === ErrorCode.SUBGRAPH_UNAVAILABLE || code === ErrorCode.SUBGRAPH_TIMEOUT) {
+              // Public (the caller learns which part is missing), but operators must hear of it.
+              logger.warn('subgraph failed', { requestId: contextValue.requestId, operationName, code, service: error.extensions?.['service'], path: error.path });
+              continue;
+            }
             if (typeof code === 'string' && PUBLIC_ERROR_CODES.has(code)) continue;
             logger.error('request failed', {
               requestId: contextValue.requestId,

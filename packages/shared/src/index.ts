@@ -4,6 +4,7 @@
  */
 export * from './access';
 export * from './clock';
+export * from './control-characters';
 export * from './depth-limit';
 export * from './env';
 export * from './error-masking';
@@ -16,4 +17,5 @@ export * from './process';
 export * from './payload';
 export * from './scalars';
 export * from './ttl-cache';
+export * from './variable-errors';
 export * from './viewer';
