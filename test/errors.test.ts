@@ -80,6 +80,22 @@ describe('errors a caller can act on', () => {
       expect(response.errors![0]!.message).toMatch(/not a valid DateTime/);
     });
 
+    it('refuses a malformed Decimal literal at the gateway, before planning, with the subgraph’s message', async () => {
+      const response = await agent.send(`query($m: ID!) { quotePurchase(input: { memberId: $m, basket: { currency: "EUR", channel: STORE, lines: [{ lineId: "1", sku: "s", category: "c", quantity: 1, amount: "1e5" }] } }) { __typename } }`, { m: memberId });
+      expect(response.status).toBe(400);
+      expect(errorCodes(response)).toEqual(['GRAPHQL_VALIDATION_FAILED']);
+      expect(response.errors![0]!.message).toMatch(/Decimal must be a string like "12.50"/);
+    });
+
+    it('refuses 26 nested brackets at a Decimal at once (the query planner takes 2^depth steps over them: 10 s of CPU before)', async () => {
+      const nested = `${'['.repeat(26)}"1"${']'.repeat(26)}`;
+      const started = Date.now();
+      const response = await graph.anonymous.send(`mutation { publishEarningRules(input: { programId: "${programId}", currency: "EUR", basePoints: 1, perAmount: "1", rounding: FLOOR, discountPercent: ${nested} }) { __typename } }`);
+      expect(Date.now() - started).toBeLessThan(1_000);
+      expect(response.status).toBe(400);
+      expect(errorCodes(response)).toEqual(['GRAPHQL_VALIDATION_FAILED']);
+    });
+
     it('names a variable of the wrong type where it is used', async () => {
       const response = await agent.send(`query($p: ID!, $n: Int) { members(programId: $p, first: $n) { nodes { id } } }`, { p: programId, n: 'ten' });
       expect(response.status).toBe(400);
@@ -93,6 +109,16 @@ describe('errors a caller can act on', () => {
       const response = await agent.send(RECORD_PURCHASE, { i: withoutMember });
       expect(errorCodes(response)).toEqual(['BAD_USER_INPUT']);
       expect(response.errors![0]!.extensions?.['field']).toBe('memberId');
+    });
+
+    it('answers BAD_USER_INPUT when PostgreSQL refuses a value for its range (a Decimal the column cannot hold)', async () => {
+      const operator = await graph.asOperator();
+      // The Decimal scalar takes 18 integer digits; a program's point value is stored as numeric(18,8).
+      const response = await operator.send(
+        `mutation { createProgram(input: { name: "Huge", type: RECOGNITION, pointsCurrencyName: "points", pointValue: { amount: "999999999999999999.99", currency: "EUR" }, status: ACTIVE }) { program { id } } }`,
+      );
+      expect(errorCodes(response)).toEqual(['BAD_USER_INPUT']);
+      expect(response.errors![0]!.message).toBe('A number is larger than this field can store');
     });
 
     it('still masks what is not the caller’s fault', async () => {
@@ -189,6 +215,16 @@ describe('errors a caller can act on', () => {
       const response = await agent.send(RECORD_PURCHASE, { i: purchase(memberId, { line: { sku: 'sku\u00071' } }) });
       expect(response.status).toBe(400);
       expect(response.errors![0]!.extensions).toEqual({ code: 'BAD_USER_INPUT', field: 'basket.lines.0.sku' });
+    });
+
+    it('refuses half a surrogate pair (not text; PostgreSQL refused it in a purchase’s lines: an internal error)', async () => {
+      const response = await agent.send(RECORD_PURCHASE, { i: purchase(memberId, { line: { category: 'fuel\udfff' } }) });
+      expect(response.status).toBe(400);
+      expect(response.errors![0]!.extensions).toEqual({ code: 'BAD_USER_INPUT', field: 'basket.lines.0.category' });
+      expect(response.errors![0]!.message).toMatch(/U\+DFFF/);
+      // A whole pair (an emoji) is text like any other.
+      const emoji = await agent.send(RECORD_PURCHASE, { i: purchase(memberId, { line: { category: 'fuel \ud83d\ude00' } }) });
+      expect(errorCodes(emoji)).toEqual([]);
     });
 
     it('accepts tab and line breaks in free text', async () => {

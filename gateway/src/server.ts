@@ -2,7 +2,7 @@ import { ApolloServer, type BaseContext } from '@apollo/server';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
 import { ApolloGateway, IntrospectAndCompose, RemoteGraphQLDataSource } from '@apollo/gateway';
-import { controlCharacterPlugin, createViewerSigner, depthLimit, errorLoggingPlugin, maskInternalError, REQUEST_ID_HEADER, serveGraphQL, serviceViewer, variableErrorFieldPlugin, VIEWER_HEADER, type Logger, type RunningGraphQLServer, type Viewer } from '@loyalty-graph/shared';
+import { controlCharacterPlugin, createViewerSigner, customScalarLiterals, depthLimit, errorLoggingPlugin, maskInternalError, REQUEST_ID_HEADER, serveGraphQL, serviceViewer, variableErrorFieldPlugin, VIEWER_HEADER, type Logger, type RunningGraphQLServer, type Viewer } from '@loyalty-graph/shared';
 import type { Authenticate } from './auth';
 import { createHttpFetcher } from './http-fetcher';
 import { operationResolutionPlugin } from './operation-resolution';
@@ -90,7 +90,7 @@ export async function startGateway(options: GatewayOptions, port: number): Promi
     csrfPrevention: true,
     allowBatchedHttpRequests: false,
     formatError: maskInternalError,
-    validationRules: [depthLimit()],
+    validationRules: [depthLimit(), customScalarLiterals()],
     plugins: [
       errorLoggingPlugin(options.logger),
       operationResolutionPlugin(),

@@ -17,6 +17,12 @@ describe('forbiddenControlCharacter', () => {
     }
   });
 
+  it('finds a lone surrogate, but not a pair', () => {
+    expect(forbiddenControlCharacter('a\udfffb')).toBe('\udfff');
+    expect(forbiddenControlCharacter('a\ud800')).toBe('\ud800');
+    expect(forbiddenControlCharacter('\ud83d\ude00')).toBeNull();
+  });
+
   it('leaves printable text and non-ASCII letters alone', () => {
     expect(forbiddenControlCharacter('Zoë Ørsted-Łukasz 😀 \u00a0 ~\u007f')).toBeNull();
   });
@@ -62,5 +68,6 @@ describe('controlCharacterError', () => {
     const error = controlCharacterError({ field: 'profile.firstName', character: '\u0000' });
     expect(error.extensions).toEqual({ code: 'BAD_USER_INPUT', field: 'profile.firstName', http: { status: 400 } });
     expect(error.message).toMatch(/profile\.firstName .*U\+0000/);
+    expect(controlCharacterError({ field: 'sku', character: '\udfff' }).message).toMatch(/sku contains half of a UTF-16 surrogate pair \(U\+DFFF\)/);
   });
 });

@@ -12,10 +12,19 @@ import { ErrorCode } from './errors';
 // eslint-disable-next-line no-control-regex -- matching control characters is the point
 const FORBIDDEN = /[\u0000-\u0008\u000B\u000C\u000E-\u001F]/;
 
-/** The first forbidden control character in `text`, or null. */
+/** Half of a surrogate pair without its other half. */
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
+/**
+ * The first forbidden control character in `text`, or a lone UTF-16 surrogate (half of an emoji,
+ * "\udfff" in JSON): not a character at all, it cannot be encoded as UTF-8, and PostgreSQL refuses
+ * it in jsonb (a purchase's lines), which used to surface as an internal error. Null when the
+ * text is fine.
+ */
 export function forbiddenControlCharacter(text: string): string | null {
   const match = FORBIDDEN.exec(text);
-  return match ? match[0] : null;
+  if (match) return match[0];
+  return LONE_SURROGATE.exec(text)?.[0] ?? null;
 }
 
 export interface ControlCharacterFinding {
@@ -116,7 +125,8 @@ function join(path: string, key: string): string {
 /** The error a caller gets: BAD_USER_INPUT naming the field, HTTP 400 (nothing ran). */
 export function controlCharacterError({ field, character }: ControlCharacterFinding): GraphQLError {
   const codePoint = `U+${character.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`;
-  return new GraphQLError(`${field} contains a control character (${codePoint}); only tab, line feed and carriage return are allowed in text`, {
+  const what = !LONE_SURROGATE.test(character) ? `a control character (${codePoint})` : `half of a UTF-16 surrogate pair (${codePoint}), which is not text`;
+  return new GraphQLError(`${field} contains ${what}; only tab, line feed and carriage return are allowed in text`, {
     extensions: { code: ErrorCode.BAD_USER_INPUT, field, http: { status: 400 } },
   });
 }

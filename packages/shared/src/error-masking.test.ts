@@ -1,3 +1,4 @@
+import { GraphQLError } from 'graphql';
 import { describe, expect, it } from 'vitest';
 import { maskInternalError } from './error-masking';
 
@@ -27,6 +28,20 @@ describe('maskInternalError', () => {
         path: undefined,
         extensions: { code: 'INTERNAL_SERVER_ERROR' },
       });
+    }
+  });
+
+  it('turns a value PostgreSQL refuses for its range into BAD_USER_INPUT, and nothing else from the database', () => {
+    const queryFailed = (code: string) => Object.assign(new Error('numeric field overflow'), { driverError: { code } });
+    const formatted = { message: 'numeric field overflow', path: ['createProgram'] };
+    expect(maskInternalError(formatted, new GraphQLError('numeric field overflow', { originalError: queryFailed('22003') }))).toEqual({
+      message: 'A number is larger than this field can store',
+      locations: undefined,
+      path: ['createProgram'],
+      extensions: { code: 'BAD_USER_INPUT' },
+    });
+    for (const code of ['42P01', '23505', '40001']) {
+      expect(maskInternalError(formatted, new GraphQLError('x', { originalError: queryFailed(code) })).extensions).toEqual({ code: 'INTERNAL_SERVER_ERROR' });
     }
   });
 });

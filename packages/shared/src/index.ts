@@ -14,6 +14,7 @@ export * from './ids';
 export * from './logger';
 export * from './pagination';
 export * from './process';
+export * from './scalar-literals';
 export * from './payload';
 export * from './scalars';
 export * from './ttl-cache';
