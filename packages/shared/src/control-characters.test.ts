@@ -2,11 +2,14 @@ import { parse, type OperationDefinitionNode } from 'graphql';
 import { describe, expect, it } from 'vitest';
 import { controlCharacterError, findControlCharacter, forbiddenControlCharacter } from './control-characters';
 
+/** Checked both ways: the full walk, and with the document's text (the fast path must agree). */
 function find(query: string, variables?: Record<string, unknown>, operationName?: string) {
   const document = parse(query);
   const operations = document.definitions.filter((d): d is OperationDefinitionNode => d.kind === 'OperationDefinition');
   const operation = operationName ? operations.find((o) => o.name?.value === operationName)! : operations[0]!;
-  return findControlCharacter(document, operation, variables);
+  const walked = findControlCharacter(document, operation, variables);
+  expect(findControlCharacter(document, operation, variables, query)).toEqual(walked);
+  return walked;
 }
 
 describe('forbiddenControlCharacter', () => {
@@ -36,6 +39,10 @@ describe('findControlCharacter', () => {
   it('names fields inside input objects and lists, without the top-level input', () => {
     expect(find('mutation { enroll(input: { identifiers: [{ value: "ok" }, { value: "x\\u0001" }] }) { id } }')).toEqual({ field: 'identifiers.1.value', character: '\u0001' });
     expect(find('mutation { tag(tags: ["a", "b\\u001F"]) }')).toEqual({ field: 'tags.1', character: '\u001F' });
+  });
+
+  it('finds a raw control character inside a literal (graphql-js accepts it between quotes)', () => {
+    expect(find('{ member(id: "a\u0000b") { id } }')).toEqual({ field: 'id', character: '\u0000' });
   });
 
   it('follows variables into their values, wherever they are used', () => {
