@@ -71,12 +71,14 @@ describe('errors a caller can act on', () => {
       expect(response.errors![0]!.message).toMatch(/ISO-8601/);
     });
 
-    it('refuses a malformed DateTime literal with the subgraph’s validation message', async () => {
+    it('refuses a malformed DateTime literal with the subgraph’s message and the field', async () => {
       const response = await agent.send(
         `mutation { recordPurchase(input: { idempotencyKey: "literal-key-1", memberId: "${memberId}", source: "till", externalId: "x1",
           basket: { currency: "EUR", channel: STORE, lines: [] }, occurredAt: "2026-02-30T10:00:00Z" }) { purchase { id } } }`,
       );
+      expect(response.status).toBe(400);
       expect(errorCodes(response)).toEqual(['GRAPHQL_VALIDATION_FAILED']);
+      expect(response.errors![0]!.extensions?.['field']).toBe('occurredAt');
       expect(response.errors![0]!.message).toMatch(/not a valid DateTime/);
     });
 
@@ -84,6 +86,7 @@ describe('errors a caller can act on', () => {
       const response = await agent.send(`query($m: ID!) { quotePurchase(input: { memberId: $m, basket: { currency: "EUR", channel: STORE, lines: [{ lineId: "1", sku: "s", category: "c", quantity: 1, amount: "1e5" }] } }) { __typename } }`, { m: memberId });
       expect(response.status).toBe(400);
       expect(errorCodes(response)).toEqual(['GRAPHQL_VALIDATION_FAILED']);
+      expect(response.errors![0]!.extensions?.['field']).toBe('basket.lines.0.amount');
       expect(response.errors![0]!.message).toMatch(/Decimal must be a string like "12.50"/);
     });
 

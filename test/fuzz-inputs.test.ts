@@ -382,3 +382,54 @@ describe('every argument and input field, fuzzed through the gateway', () => {
     expect(answer.program.id).toBe(ids.programId);
   }, 120_000);
 });
+
+describe('any HTTP request, fuzzed at the gateway', () => {
+  let graph: TestSupergraph;
+  beforeAll(async () => {
+    graph = await startSupergraph();
+  });
+  afterAll(() => graph?.stop());
+
+  it('answers every malformed request with a 4xx or a GraphQL answer, never a 5xx or INTERNAL_SERVER_ERROR', async () => {
+    const token = await graph.tokens.staff({ programId: null, roles: ['ADMIN'], subject: 'http-fuzz' });
+    const operation = fc.oneof(
+      fc.string(),
+      fc.constantFrom('{ __typename }', 'query A { __typename } query B { __typename }', 'mutation { __typename }', 'subscription { x }', '{ programs { nodes { id } } }', '{ me { id points { available } } }', '{', '}'.repeat(1000), '{ __schema { types { name } } }', `{ ${'a: __typename '.repeat(500)} }`),
+    );
+    const body = fc.oneof(
+      fc.record({ query: operation, variables: fc.option(fc.jsonValue()), operationName: fc.option(fc.string()), extensions: fc.option(fc.jsonValue()) }, { requiredKeys: [] }).map((b) => JSON.stringify(b)),
+      fc.jsonValue().map((v) => JSON.stringify(v)),
+      fc.string(),
+      fc.uint8Array({ maxLength: 200 }).map((bytes) => Buffer.from(bytes).toString('latin1')),
+    );
+    const request = fc.record({
+      method: fc.constantFrom('GET', 'POST', 'POST', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS'),
+      contentType: fc.constantFrom('application/json', 'application/json; charset=utf-8', 'application/graphql-response+json', 'text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', ''),
+      accept: fc.constantFrom('application/json', 'application/graphql-response+json', 'text/html', 'multipart/mixed', '*/*', ''),
+      authorization: fc.oneof(fc.constant(''), fc.constant(`Bearer ${token}`), fc.string().map((t) => `Bearer ${t}`), fc.string()),
+      preflight: fc.boolean(),
+      body,
+      search: fc.oneof(fc.constant(''), operation.map((q) => `?query=${encodeURIComponent(q)}`), fc.string().map((q) => `?${encodeURIComponent(q)}=${encodeURIComponent(q)}&variables=${encodeURIComponent(q)}`)),
+    });
+    const cases = fc.sample(request, { seed: SEED, numRuns: 75 * RUNS_PER_POSITION });
+    const failures: string[] = [];
+    for (const c of cases) {
+      const headers: Record<string, string> = {};
+      if (c.contentType) headers['content-type'] = c.contentType;
+      if (c.accept) headers['accept'] = c.accept;
+      if (c.preflight) headers['apollo-require-preflight'] = 'true';
+      // fetch refuses header values it cannot send; such a request never leaves the client.
+      if (c.authorization && /^[\t\x20-\x7e]*$/.test(c.authorization)) headers['authorization'] = c.authorization;
+      const withBody = !['GET', 'HEAD', 'OPTIONS'].includes(c.method);
+      try {
+        const response = await fetch(`${graph.gatewayUrl}${c.search}`, { method: c.method, headers, ...(withBody ? { body: c.body } : {}) });
+        const text = await response.text();
+        if (response.status >= 500 || text.includes('INTERNAL_SERVER_ERROR')) failures.push(`${JSON.stringify(c).slice(0, 300)} → ${response.status} ${text.slice(0, 200)}`);
+      } catch (error) {
+        failures.push(`${JSON.stringify(c).slice(0, 300)} → ${String(error)} ${String((error as Error).cause ?? '')}`);
+      }
+    }
+    expect(failures, `${failures.length} of ${cases.length} requests failed`).toEqual([]);
+    expect((await fetch(new URL('/ready', graph.gatewayUrl))).status).toBe(200);
+  }, 120_000);
+});

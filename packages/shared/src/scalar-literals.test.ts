@@ -31,4 +31,11 @@ describe('customScalarLiterals', () => {
     expect(errors(`{ quote(opaque: { a: { b: 1 } }) }`)).toEqual(['Opaque cannot be a list or an object']);
     expect(errors(`{ quote(at: [[["2026-01-01T00:00:00Z"]]]) }`)).toHaveLength(1);
   });
+
+  it('names the field, as the argument path', () => {
+    const fields = (query: string) => validate(schema, parse(query), [customScalarLiterals()]).map((e) => e.extensions['field']);
+    expect(fields('{ quote(amount: "x") }')).toEqual(['amount']);
+    expect(fields('{ quote(line: { amount: "1", tags: ["1", "2", "nope"] }) }')).toEqual(['line.tags.2']);
+    expect(fields('{ quote(at: ["2026-01-01T00:00:00Z", [1]]) }')).toEqual(['at.1']);
+  });
 });

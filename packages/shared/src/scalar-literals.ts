@@ -1,4 +1,4 @@
-import { GraphQLError, getNullableType, isScalarType, isSpecifiedScalarType, Kind, type ASTVisitor, type GraphQLScalarType, type ValueNode, type ValidationContext } from 'graphql';
+import { GraphQLError, getNullableType, isScalarType, isSpecifiedScalarType, Kind, type ASTNode, type ASTVisitor, type GraphQLScalarType, type ValueNode, type ValidationContext } from 'graphql';
 import { scalarResolvers } from './scalars';
 
 const KNOWN: Record<string, GraphQLScalarType> = scalarResolvers;
@@ -17,7 +17,18 @@ const KNOWN: Record<string, GraphQLScalarType> = scalarResolvers;
  */
 export function customScalarLiterals() {
   return (context: ValidationContext): ASTVisitor => {
-    const check = (node: ValueNode): false | undefined => {
+    const check = (
+      node: ValueNode,
+      _key: unknown,
+      parent: ASTNode | readonly ASTNode[] | undefined,
+      path: readonly (string | number)[],
+      ancestors: readonly (ASTNode | readonly ASTNode[])[],
+    ): false | undefined => {
+      const report = (message: string) => {
+        // graphql-js leaves the parent out of `ancestors`; with it, container i holds key path[i].
+        const field = parent ? argumentPath(path, [...ancestors, parent]) : null;
+        context.reportError(new GraphQLError(message, { nodes: [node], extensions: field ? { field } : {} }));
+      };
       // TypeInfo has already moved to the item type when a list is entered: its position is the parent.
       const type = node.kind === Kind.LIST ? context.getParentInputType() : context.getInputType();
       if (!type) return undefined;
@@ -28,12 +39,12 @@ export function customScalarLiterals() {
         try {
           known.parseLiteral(node, undefined);
         } catch (error) {
-          context.reportError(new GraphQLError(error instanceof Error ? error.message : `Not a valid ${nullable.name}`, { nodes: [node] }));
+          report(error instanceof Error ? error.message : `Not a valid ${nullable.name}`);
         }
         return false;
       }
       if (node.kind === Kind.LIST || node.kind === Kind.OBJECT) {
-        context.reportError(new GraphQLError(`${nullable.name} cannot be a list or an object`, { nodes: [node] }));
+        report(`${nullable.name} cannot be a list or an object`);
         return false;
       }
       return undefined;
@@ -48,4 +59,33 @@ export function customScalarLiterals() {
       EnumValue: check,
     };
   };
+}
+
+/**
+ * The argument path of the value being visited ("basket.lines.0.amount"; a top-level `input` is
+ * left out, as everywhere else), from the visitor's ancestors: the last Argument, then every
+ * object field and list index below it.
+ */
+function argumentPath(path: readonly (string | number)[], ancestors: readonly (ASTNode | readonly ASTNode[])[]): string | null {
+  let start = -1;
+  for (let i = ancestors.length - 1; i >= 0; i--) {
+    const ancestor = ancestors[i]!;
+    if (!Array.isArray(ancestor) && (ancestor as ASTNode).kind === Kind.ARGUMENT) {
+      start = i;
+      break;
+    }
+  }
+  if (start < 0) return null;
+  const argument = ancestors[start] as { name: { value: string } };
+  const segments: string[] = argument.name.value === 'input' ? [] : [argument.name.value];
+  for (let i = start + 1; i < ancestors.length; i++) {
+    const ancestor = ancestors[i]!;
+    if (Array.isArray(ancestor)) {
+      const owner = ancestors[i - 1];
+      if (owner && !Array.isArray(owner) && (owner as ASTNode).kind === Kind.LIST) segments.push(String(path[i]));
+    } else if ((ancestor as ASTNode).kind === Kind.OBJECT_FIELD) {
+      segments.push((ancestor as { name: { value: string } }).name.value);
+    }
+  }
+  return segments.join('.') || argument.name.value;
 }
