@@ -145,6 +145,10 @@ describe('errors a caller can act on', () => {
       ['no query', { variables: {} }, 400, 'BAD_REQUEST'],
       ['variables that are not an object', { query: '{ __typename }', variables: 5 }, 400, 'BAD_REQUEST'],
       ['a batch (batching is off)', [{ query: '{ __typename }' }], 400, 'BAD_REQUEST'],
+      ['a subscription (the graph has none)', { query: 'subscription { x }' }, 400, 'GRAPHQL_VALIDATION_FAILED'],
+      ['a query that is not a string', { query: 5 }, 400, 'BAD_REQUEST'],
+      ['an operationName that is not a string', { query: '{ __typename }', operationName: 5 }, 400, 'BAD_REQUEST'],
+      ['a JSON null', null, 400, 'BAD_REQUEST'],
       ['a syntax error', { query: '{ __typename ' }, 400, 'GRAPHQL_PARSE_FAILED'],
       ['an unknown field', { query: '{ nothingHere }' }, 400, 'GRAPHQL_VALIDATION_FAILED'],
     ])('%s', async (_what, body, status, code) => {
@@ -171,6 +175,19 @@ describe('errors a caller can act on', () => {
         expect(response.status).toBe(400);
         expect(response.body.errors?.[0]?.extensions?.['code']).toBe('BAD_REQUEST');
       }
+    });
+
+    it('refuses an empty body, and GET variables that are not JSON, with 400 BAD_REQUEST', async () => {
+      const empty = await post(graph.gatewayUrl, '');
+      expect([empty.status, empty.body.errors?.[0]?.extensions?.['code']]).toEqual([400, 'BAD_REQUEST']);
+      const url = `${graph.gatewayUrl}?query=${encodeURIComponent('{ __typename }')}&variables=%7Bbad`;
+      const response = await fetch(url, { headers: { 'apollo-require-preflight': 'true' } });
+      expect(response.status).toBe(400);
+    });
+
+    it('answers 406 to a client that accepts neither JSON media type', async () => {
+      const response = await post(graph.gatewayUrl, JSON.stringify({ query: '{ __typename }' }), { 'content-type': 'application/json', accept: 'application/xml' });
+      expect(response.status).toBe(406);
     });
 
     it('refuses a mutation over GET with 405 and Allow: POST', async () => {

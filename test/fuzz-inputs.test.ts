@@ -392,26 +392,45 @@ describe('any HTTP request, fuzzed at the gateway', () => {
 
   it('answers every malformed request with a 4xx or a GraphQL answer, never a 5xx or INTERNAL_SERVER_ERROR', async () => {
     const token = await graph.tokens.staff({ programId: null, roles: ['ADMIN'], subject: 'http-fuzz' });
-    const operation = fc.oneof(
-      fc.string(),
-      fc.constantFrom('{ __typename }', 'query A { __typename } query B { __typename }', 'mutation { __typename }', 'subscription { x }', '{ programs { nodes { id } } }', '{ me { id points { available } } }', '{', '}'.repeat(1000), '{ __schema { types { name } } }', `{ ${'a: __typename '.repeat(500)} }`),
-    );
+    const operations = [
+      '{ __typename }',
+      'query A { __typename } query B { __typename }',
+      'mutation { __typename }',
+      'subscription { x }',
+      '{ programs { nodes { id } } }',
+      '{ me { id points { available } } }',
+      '{',
+      '}'.repeat(1000),
+      '{ __schema { types { name } } }',
+      `{ ${'a: __typename '.repeat(500)} }`,
+      'query($v: Int!) { programs(first: $v) { nodes { id } } }',
+      'fragment F on Query { __typename } { ...F ...F }',
+      'fragment F on Query { ...F } { ...F }',
+      '{ __typename @skip(if: true) @include(if: false) }',
+      '{ __typename @deprecated }',
+      '{ programs { nodes { ... on Member { id } } } }',
+    ];
+    const operation = fc.oneof(fc.string(), fc.constantFrom(...operations));
     const body = fc.oneof(
-      fc.record({ query: operation, variables: fc.option(fc.jsonValue()), operationName: fc.option(fc.string()), extensions: fc.option(fc.jsonValue()) }, { requiredKeys: [] }).map((b) => JSON.stringify(b)),
+      // Mostly well-formed GraphQL-over-HTTP bodies, so the pipeline behind the parser is reached.
+      { arbitrary: fc.record({ query: operation, variables: fc.option(fc.jsonValue()), operationName: fc.option(fc.constantFrom('A', 'B', 'C')) }, { requiredKeys: ['query'] }).map((b) => JSON.stringify(b)), weight: 4 },
+      fc.record({ query: fc.oneof(operation, fc.jsonValue()), variables: fc.jsonValue(), operationName: fc.jsonValue(), extensions: fc.jsonValue() }, { requiredKeys: [] }).map((b) => JSON.stringify(b)),
       fc.jsonValue().map((v) => JSON.stringify(v)),
       fc.string(),
       fc.uint8Array({ maxLength: 200 }).map((bytes) => Buffer.from(bytes).toString('latin1')),
     );
     const request = fc.record({
-      method: fc.constantFrom('GET', 'POST', 'POST', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS'),
-      contentType: fc.constantFrom('application/json', 'application/json; charset=utf-8', 'application/graphql-response+json', 'text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', ''),
+      method: fc.constantFrom('GET', 'POST', 'POST', 'POST', 'POST', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS'),
+      contentType: fc.constantFrom('application/json', 'application/json', 'application/json', 'application/json; charset=utf-8', 'application/graphql-response+json', 'text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', ''),
       accept: fc.constantFrom('application/json', 'application/graphql-response+json', 'text/html', 'multipart/mixed', '*/*', ''),
       authorization: fc.oneof(fc.constant(''), fc.constant(`Bearer ${token}`), fc.string().map((t) => `Bearer ${t}`), fc.string()),
       preflight: fc.boolean(),
       body,
       search: fc.oneof(fc.constant(''), operation.map((q) => `?query=${encodeURIComponent(q)}`), fc.string().map((q) => `?${encodeURIComponent(q)}=${encodeURIComponent(q)}&variables=${encodeURIComponent(q)}`)),
     });
-    const cases = fc.sample(request, { seed: SEED, numRuns: 75 * RUNS_PER_POSITION });
+    // Every listed operation as a clean POST (anonymous and with a token), then random requests.
+    const clean = (query: string, authorization: string) => ({ method: 'POST', contentType: 'application/json', accept: '', authorization, preflight: false, body: JSON.stringify({ query }), search: '' });
+    const cases = [...operations.flatMap((q) => [clean(q, ''), clean(q, `Bearer ${token}`)]), ...fc.sample(request, { seed: SEED, numRuns: 75 * RUNS_PER_POSITION })];
     const failures: string[] = [];
     for (const c of cases) {
       const headers: Record<string, string> = {};

@@ -1,6 +1,6 @@
 import type { ApolloServerPlugin, BaseContext } from '@apollo/server';
 import { ErrorCode } from '@loyalty-graph/shared';
-import { GraphQLError, Kind } from 'graphql';
+import { GraphQLError, Kind, type ASTVisitor, type ValidationContext } from 'graphql';
 
 /**
  * A document with several operations and no `operationName`, or an `operationName` it does not
@@ -26,4 +26,20 @@ export function operationResolutionPlugin<TContext extends BaseContext>(): Apoll
       };
     },
   };
+}
+
+/**
+ * Refuses an operation of a type the graph has no root for (a subscription: the graph has none),
+ * as graphql-js 17's KnownOperationTypesRule does. graphql-js 16 leaves it to execution, where
+ * @apollo/gateway throws and the caller got a 500 INTERNAL_SERVER_ERROR; as a validation error it
+ * is a 400 GRAPHQL_VALIDATION_FAILED.
+ */
+export function knownOperationTypes() {
+  return (context: ValidationContext): ASTVisitor => ({
+    OperationDefinition(node) {
+      const schema = context.getSchema();
+      const root = node.operation === 'query' ? schema.getQueryType() : node.operation === 'mutation' ? schema.getMutationType() : schema.getSubscriptionType();
+      if (!root) context.reportError(new GraphQLError(`This graph does not support ${node.operation} operations`, { nodes: [node] }));
+    },
+  });
 }

@@ -5,7 +5,7 @@ import { ApolloGateway, IntrospectAndCompose, RemoteGraphQLDataSource } from '@a
 import { controlCharacterPlugin, createViewerSigner, customScalarLiterals, depthLimit, errorLoggingPlugin, maskInternalError, REQUEST_ID_HEADER, serveGraphQL, serviceViewer, variableErrorFieldPlugin, VIEWER_HEADER, type Logger, type RunningGraphQLServer, type Viewer } from '@loyalty-graph/shared';
 import type { Authenticate } from './auth';
 import { createHttpFetcher } from './http-fetcher';
-import { operationResolutionPlugin } from './operation-resolution';
+import { knownOperationTypes, operationResolutionPlugin } from './operation-resolution';
 import { answerSubgraphFailure } from './subgraph-failures';
 
 export interface GatewayContext extends BaseContext {
@@ -90,7 +90,7 @@ export async function startGateway(options: GatewayOptions, port: number): Promi
     csrfPrevention: true,
     allowBatchedHttpRequests: false,
     formatError: maskInternalError,
-    validationRules: [depthLimit(), customScalarLiterals()],
+    validationRules: [depthLimit(), customScalarLiterals(), knownOperationTypes()],
     plugins: [
       errorLoggingPlugin(options.logger),
       operationResolutionPlugin(),
