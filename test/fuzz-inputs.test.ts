@@ -66,6 +66,8 @@ interface Case {
 interface Ids {
   programId: string;
   memberId: string;
+  /** Entities that exist, so an id argument named after them reaches the code behind the lookup. */
+  existing: Record<'tier' | 'group' | 'charity' | 'purchase' | 'hold' | 'entry', string>;
 }
 
 // ---- valid values: everything around the bad one is well formed, so the bad one is what is judged ----
@@ -83,8 +85,14 @@ function validValue(type: GraphQLInputType, name: string, ids: Ids, depth = 0): 
     return value;
   }
   switch (type.name) {
-    case 'ID':
-      return /program/i.test(name) ? ids.programId : /member/i.test(name) ? ids.memberId : randomUUID();
+    case 'ID': {
+      // By name: holdId, memberGroup's id, correctsEntryId … (an `id` argument goes by its field's name).
+      const entity = (Object.keys(ids.existing) as (keyof Ids['existing'])[]).find((kind) => name.toLowerCase().includes(kind));
+      if (entity) return ids.existing[entity];
+      if (/program/i.test(name)) return ids.programId;
+      if (/member/i.test(name)) return ids.memberId;
+      return randomUUID();
+    }
     case 'Int':
       return 1;
     case 'Float':
@@ -271,7 +279,7 @@ function requestOf({ position, value, literal: inline }: Case, ids: Ids): { quer
     field.args
       .map((argument) => {
         const isTarget = fuzzed && argument === position.argument;
-        const valid = validValue(argument.type, argument.name, ids);
+        const valid = validValue(argument.type, argument.name === 'id' ? field.name : argument.name, ids);
         if (!isTarget && !isNonNullType(argument.type)) return null;
         const sent = isTarget ? withBadValue(valid, position.path, value) : valid;
         if (isTarget && inline) return `${argument.name}: ${literal(sent, argument.type)}`;
@@ -312,7 +320,34 @@ describe('every argument and input field, fuzzed through the gateway', () => {
       `mutation($p: ID!) { enrollMember(input: { programId: $p, identifiers: [{ type: EMAIL, value: "fuzzed@example.com" }] }) { member { id } } }`,
       { p: programId },
     );
-    ids = { programId, memberId: enrollMember.member.id };
+    const memberId = enrollMember.member.id;
+    const admin = await graph.asStaff(programId, ['ADMIN']);
+    const made = async <T>(query: string, variables: Record<string, unknown>, pick: (data: T) => string | undefined) => {
+      const id = pick(await admin.data<T>(query, variables));
+      if (!id) throw new Error(`fuzz setup: ${query} made nothing`);
+      return id;
+    };
+    type Made<K extends string, F extends string> = Record<K, { [key in F]: { id: string } | null }>;
+    const key = () => `fuzz-setup-${randomUUID()}`;
+    await admin.data(`mutation($i: AdjustPointsInput!) { adjustPoints(input: $i) { userErrors { code } } }`, {
+      i: { idempotencyKey: key(), memberId, points: 10_000, reasonCode: 'GOODWILL', comment: 'fuzz' },
+    });
+    const existing = {
+      tier: await made<Made<'createTier', 'tier'>>(`mutation($p: ID!) { createTier(input: { programId: $p, name: "Fuzz", rank: 9, qualifyingThreshold: 900000 }) { tier { id } } }`, { p: programId }, (d) => d.createTier.tier?.id),
+      group: await made<Made<'createMemberGroup', 'group'>>(`mutation($p: ID!) { createMemberGroup(input: { programId: $p, type: AFFINITY, name: "Fuzz" }) { group { id } } }`, { p: programId }, (d) => d.createMemberGroup.group?.id),
+      charity: await made<Made<'createCharity', 'charity'>>(`mutation($p: ID!) { createCharity(input: { programId: $p, name: "Fuzz" }) { charity { id } } }`, { p: programId }, (d) => d.createCharity.charity?.id),
+      purchase: await made<Made<'recordPurchase', 'purchase'>>(
+        `mutation($i: RecordPurchaseInput!) { recordPurchase(input: $i) { purchase { id } } }`,
+        { i: { idempotencyKey: key(), memberId, source: 'till', externalId: 'fuzz-1', basket: { currency: 'EUR', channel: 'STORE', lines: [{ lineId: '1', sku: 's', category: 'c', quantity: 1, amount: '100.00' }] } } },
+        (d) => d.recordPurchase.purchase?.id,
+      ),
+      hold: await made<Made<'holdPoints', 'hold'>>(`mutation($i: HoldPointsInput!) { holdPoints(input: $i) { hold { id } } }`, { i: { idempotencyKey: key(), memberId, points: 10, reference: 'fuzz' } }, (d) => d.holdPoints.hold?.id),
+      entry: '',
+    };
+    existing.entry = (await admin.data<{ adjustPoints: { entry: { id: string } } }>(`mutation($i: AdjustPointsInput!) { adjustPoints(input: $i) { entry { id } } }`, {
+      i: { idempotencyKey: key(), memberId, points: 5, reasonCode: 'GOODWILL', comment: 'fuzz' },
+    })).adjustPoints.entry.id;
+    ids = { programId, memberId, existing };
     const introspection = await graph.anonymous.data<IntrospectionQuery>(getIntrospectionQuery());
     schema = buildClientSchema(introspection);
     const token = async (role: Role) => {
