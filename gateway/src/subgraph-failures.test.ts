@@ -30,8 +30,11 @@ describe('answerSubgraphFailure', () => {
   });
 
   it('answers 502–504 from a proxy in front of a subgraph as SUBGRAPH_UNAVAILABLE', async () => {
-    const answer = await answerSubgraphFailure('ledger', query, failing(httpError(503, '<html>')));
-    expect(answer.errors?.[0]?.extensions?.['code']).toBe('SUBGRAPH_UNAVAILABLE');
+    const answer = await answerSubgraphFailure('ledger', mutation, failing(httpError(503, '<html>')));
+    expect(answer.errors?.[0]?.extensions).toEqual({ code: 'SUBGRAPH_UNAVAILABLE', service: 'ledger', retryable: true });
+    // After a 504 the subgraph may have run the mutation.
+    const gatewayTimeout = await answerSubgraphFailure('ledger', mutation, failing(httpError(504, '<html>')));
+    expect(gatewayTimeout.errors?.[0]?.extensions).toEqual({ code: 'SUBGRAPH_UNAVAILABLE', service: 'ledger', retryable: false });
   });
 
   it('passes a 400 answer’s GraphQL errors on as the subgraph’s own (they keep code and field)', async () => {

@@ -35,7 +35,10 @@ export async function answerSubgraphFailure(service: string, options: ProcessOpt
   } catch (error) {
     if ((options.kind as string) !== 'incoming operation') throw error;
     const response = responseOf(error);
-    if (response && response.status >= 502 && response.status <= 504) return unavailable(ErrorCode.SUBGRAPH_UNAVAILABLE, service, options, true);
+    // A proxy's 503 means the subgraph was not asked; after a 502 or 504 it may have been.
+    if (response && response.status >= 502 && response.status <= 504) {
+      return unavailable(ErrorCode.SUBGRAPH_UNAVAILABLE, service, options, response.status === 503 || !isMutation(options));
+    }
     // 401/403 from a subgraph mean the gateway's own token was refused: our fault, not the caller's.
     if (response && response.status >= 400 && response.status < 500 && response.status !== 401 && response.status !== 403 && isGraphQLErrorList(response.body)) {
       return { errors: response.body.errors };
