@@ -2,10 +2,10 @@ import { ApolloServer, type BaseContext } from '@apollo/server';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
 import { ApolloGateway, IntrospectAndCompose, RemoteGraphQLDataSource } from '@apollo/gateway';
-import { controlCharacterPlugin, createViewerSigner, customScalarLiterals, depthLimit, errorLoggingPlugin, maskInternalError, REQUEST_ID_HEADER, serveGraphQL, serviceViewer, variableErrorFieldPlugin, VIEWER_HEADER, type Logger, type RunningGraphQLServer, type Viewer } from '@loyalty-graph/shared';
+import { createViewerSigner, depthLimit, errorLoggingPlugin, maskInternalError, REQUEST_ID_HEADER, serveGraphQL, serviceViewer, VIEWER_HEADER, type Logger, type RunningGraphQLServer, type Viewer } from '@loyalty-graph/shared';
 import type { Authenticate } from './auth';
 import { createHttpFetcher } from './http-fetcher';
-import { knownOperationTypes, operationResolutionPlugin } from './operation-resolution';
+import { edgeErrorPlugins, edgeValidationRules } from './edge-errors';
 import { answerSubgraphFailure } from './subgraph-failures';
 
 export interface GatewayContext extends BaseContext {
@@ -90,12 +90,10 @@ export async function startGateway(options: GatewayOptions, port: number): Promi
     csrfPrevention: true,
     allowBatchedHttpRequests: false,
     formatError: maskInternalError,
-    validationRules: [depthLimit(), customScalarLiterals(), knownOperationTypes()],
+    validationRules: [depthLimit(), ...edgeValidationRules()],
     plugins: [
       errorLoggingPlugin(options.logger),
-      operationResolutionPlugin(),
-      controlCharacterPlugin(),
-      variableErrorFieldPlugin(),
+      ...edgeErrorPlugins<GatewayContext>(),
       options.development
         ? ApolloServerPluginLandingPageLocalDefault({ embed: true, document: EXAMPLE_OPERATION })
         : ApolloServerPluginLandingPageDisabled(),
