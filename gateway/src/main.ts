@@ -20,6 +20,8 @@ const Env = z
     JWKS_URL: z.url().optional(),
     /** Opt in to @apollo/gateway's usage metrics sent to Apollo (off by default). */
     APOLLO_TELEMETRY: z.enum(['on', 'off']).default('off'),
+    /** How long a subgraph may stay silent before its part of an answer is SUBGRAPH_TIMEOUT. */
+    SUBGRAPH_TIMEOUT_MS: z.coerce.number().int().min(100).default(30_000),
   })
   .refine((env) => env.SUBGRAPHS || env.SUPERGRAPH_PATH, { message: 'set SUBGRAPHS (development) or SUPERGRAPH_PATH (production)' })
   .refine((env) => env.JWT_SECRET || env.JWKS_URL, { message: 'set JWKS_URL (production) or JWT_SECRET (development)' });
@@ -38,6 +40,7 @@ async function main(): Promise<void> {
       logger,
       development: !production,
       apolloTelemetry: env.APOLLO_TELEMETRY === 'on',
+      subgraphTimeoutMs: env.SUBGRAPH_TIMEOUT_MS,
     },
     env.PORT,
   );
