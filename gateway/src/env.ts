@@ -32,6 +32,8 @@ export const GatewayEnv = z
     ...claimEnv,
     /** Opt in to @apollo/gateway's usage metrics sent to Apollo (off by default). */
     APOLLO_TELEMETRY: z.enum(['on', 'off']).default('off'),
+    /** How long a subgraph may stay silent before its part of an answer is SUBGRAPH_TIMEOUT. */
+    SUBGRAPH_TIMEOUT_MS: z.coerce.number().int().min(100).default(30_000),
     /** Warm up before /ready answers; on by default in production (see warm-up.ts). */
     GATEWAY_WARM_UP: z.enum(['on', 'off']).optional(),
     /** Browser origins allowed to call, comma-separated; see corsConfigFromEnv for the defaults. */

@@ -1,5 +1,6 @@
 import { Agent, request as httpRequest } from 'node:http';
 import type { RemoteGraphQLDataSource } from '@apollo/gateway';
+import { SUBGRAPH_TIMEOUT_CODE } from './subgraph-failures';
 
 type Fetcher = NonNullable<ConstructorParameters<typeof RemoteGraphQLDataSource>[0]>['fetcher'];
 
@@ -52,7 +53,8 @@ export function createHttpFetcher(options: { maxSockets?: number; timeoutMs?: nu
           });
         },
       );
-      req.on('timeout', () => req.destroy(new Error(`subgraph request timed out after ${timeoutMs} ms`)));
+      // The code tells answerSubgraphFailure (subgraph-failures.ts) to answer SUBGRAPH_TIMEOUT.
+      req.on('timeout', () => req.destroy(Object.assign(new Error(`subgraph request timed out after ${timeoutMs} ms`), { code: SUBGRAPH_TIMEOUT_CODE })));
       req.on('error', reject);
       req.end(body);
     });

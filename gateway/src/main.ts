@@ -22,6 +22,7 @@ async function main(): Promise<void> {
       warmUp: (env.GATEWAY_WARM_UP ?? (production ? 'on' : 'off')) === 'on',
       cors: corsConfigFromEnv(env.CORS_ORIGINS, production),
       limits: limitsFromEnv(env),
+      subgraphTimeoutMs: env.SUBGRAPH_TIMEOUT_MS,
     },
     env.PORT,
   );

@@ -7,6 +7,8 @@ import type { Authenticate } from './auth';
 import { createHttpFetcher } from './http-fetcher';
 import { createWarmUp } from './warm-up';
 import { createLimits, type LimitsOptions } from './limits';
+import { edgeErrorPlugins, edgeValidationRules } from './edge-errors';
+import { answerSubgraphFailure } from './subgraph-failures';
 
 export interface GatewayContext extends BaseContext {
   viewer: Viewer;
@@ -39,6 +41,8 @@ export interface GatewayOptions {
   cors?: CorsConfig;
   /** Cost, budgets and trusted documents (docs/limits.md); on with defaults when absent. */
   limits?: LimitsOptions;
+  /** How long a subgraph may stay silent before its part of the answer is SUBGRAPH_TIMEOUT (default 30 s). */
+  subgraphTimeoutMs?: number;
 }
 
 /** Shown in Apollo Sandbox on first visit: the till's lookup. */
@@ -57,9 +61,20 @@ export type RunningGateway = RunningGraphQLServer;
 
 export async function startGateway(options: GatewayOptions, port: number): Promise<RunningGateway> {
   const sign = createViewerSigner(options.internalSecret);
-  const fetcher = createHttpFetcher();
+  const fetcher = createHttpFetcher(options.subgraphTimeoutMs ? { timeoutMs: options.subgraphTimeoutMs } : {});
 
   class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> {
+    constructor(
+      readonly service: string,
+      config: ConstructorParameters<typeof RemoteGraphQLDataSource<GatewayContext>>[0],
+    ) {
+      super(config);
+    }
+
+    override process(options: Parameters<RemoteGraphQLDataSource<GatewayContext>['process']>[0]) {
+      return answerSubgraphFailure(this.service, options, () => super.process(options));
+    }
+
     override async willSendRequest({ request, context, kind }: Parameters<NonNullable<RemoteGraphQLDataSource<GatewayContext>['willSendRequest']>>[0]) {
       // Only headers we set reach subgraphs: a client's own x-lg-viewer is never forwarded.
       // The kind enum is not exported by @apollo/gateway; its values are stable strings.
@@ -76,7 +91,7 @@ export async function startGateway(options: GatewayOptions, port: number): Promi
     ...(options.supergraphSdl
       ? { supergraphSdl: options.supergraphSdl }
       : { supergraphSdl: new IntrospectAndCompose({ subgraphs: options.subgraphs ?? [] }) }),
-    buildService: ({ url }) => new SubgraphDataSource({ url, fetcher }),
+    buildService: ({ name, url }) => new SubgraphDataSource(name, { url, fetcher }),
   });
 
   const limits = createLimits(options.limits ?? {}, options.logger);
@@ -93,9 +108,10 @@ export async function startGateway(options: GatewayOptions, port: number): Promi
     hideSchemaDetailsFromClientErrors: !options.development,
     parseOptions: limits.parseOptions,
     ...(limits.persistedQueries ? { persistedQueries: limits.persistedQueries } : {}),
-    validationRules: [depthLimit()],
+    validationRules: [depthLimit(), ...edgeValidationRules()],
     plugins: [
       errorLoggingPlugin(options.logger),
+      ...edgeErrorPlugins<GatewayContext>(),
       options.development
         ? ApolloServerPluginLandingPageLocalDefault({ embed: true, document: EXAMPLE_OPERATION })
         : ApolloServerPluginLandingPageDisabled(),

@@ -10,6 +10,19 @@ export const ErrorCode = {
   BAD_USER_INPUT: 'BAD_USER_INPUT',
   NOT_FOUND: 'NOT_FOUND',
   CONFLICT: 'CONFLICT',
+  /** A request-level failure (bad JSON, wrong method, batching): HTTP 400/405, nothing ran. */
+  BAD_REQUEST: 'BAD_REQUEST',
+  /** Several operations and no `operationName`, or an `operationName` the document does not hold: HTTP 400. */
+  OPERATION_RESOLUTION_FAILURE: 'OPERATION_RESOLUTION_FAILURE',
+  /** The request body is over the size limit: HTTP 413, nothing ran. */
+  PAYLOAD_TOO_LARGE: 'PAYLOAD_TOO_LARGE',
+  /**
+   * A subgraph could not be reached (refused, reset, 502–504): the part of the answer it owns is
+   * null, the rest is answered. Carries `service` and `retryable`.
+   */
+  SUBGRAPH_UNAVAILABLE: 'SUBGRAPH_UNAVAILABLE',
+  /** A subgraph did not answer in time; like SUBGRAPH_UNAVAILABLE, with `service` and `retryable`. */
+  SUBGRAPH_TIMEOUT: 'SUBGRAPH_TIMEOUT',
   INTERNAL_SERVER_ERROR: 'INTERNAL_SERVER_ERROR',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
@@ -21,10 +34,13 @@ export const PUBLIC_ERROR_CODES: ReadonlySet<string> = new Set([
   ErrorCode.BAD_USER_INPUT,
   ErrorCode.NOT_FOUND,
   ErrorCode.CONFLICT,
+  ErrorCode.BAD_REQUEST,
+  ErrorCode.OPERATION_RESOLUTION_FAILURE,
+  ErrorCode.PAYLOAD_TOO_LARGE,
+  ErrorCode.SUBGRAPH_UNAVAILABLE,
+  ErrorCode.SUBGRAPH_TIMEOUT,
   'GRAPHQL_PARSE_FAILED',
   'GRAPHQL_VALIDATION_FAILED',
-  'BAD_REQUEST',
-  'OPERATION_RESOLUTION_FAILURE',
   'PERSISTED_QUERY_NOT_FOUND',
   'PERSISTED_QUERY_NOT_SUPPORTED',
   // The gateway's limits (docs/limits.md).
@@ -35,6 +51,13 @@ export const PUBLIC_ERROR_CODES: ReadonlySet<string> = new Set([
   'RATE_LIMITED',
   'OPERATION_NOT_TRUSTED',
 ]);
+
+/**
+ * The extensions a public error keeps when it leaves a service (everything else, stack traces
+ * included, is dropped): the field a form can point at, and for a failed subgraph which one it
+ * was and whether sending the same request again is safe.
+ */
+export const PUBLIC_ERROR_EXTENSIONS: readonly string[] = ['field', 'service', 'retryable'];
 
 /**
  * Field-level errors carry no HTTP status: one forbidden field must not turn a partly successful

@@ -4,10 +4,8 @@ import type { AddressInfo } from 'node:net';
 import { HeaderMap, type ApolloServer, type BaseContext } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { handleCors, type CorsConfig } from './cors';
+import { readBody, refuseTooLarge } from './request-body';
 import { REQUEST_ID_HEADER } from './viewer';
-
-/** Requests larger than this are refused before parsing: GraphQL operations are small. */
-const MAX_BODY_BYTES = 1024 * 1024;
 
 export interface HttpRequestInfo {
   req: IncomingMessage;
@@ -70,7 +68,7 @@ async function handle<TContext extends BaseContext>(
   let body: unknown = undefined;
   if (req.method === 'POST') {
     const raw = await readBody(req);
-    if (raw === null) return json(res, 413, { errors: [{ message: 'Request body too large' }] });
+    if (raw === null) return refuseTooLarge(req, res);
     if ((headers.get('content-type') ?? '').includes('application/json')) {
       try {
         body = raw.length ? JSON.parse(raw) : undefined;
@@ -94,24 +92,6 @@ async function handle<TContext extends BaseContext>(
   }
   for await (const chunk of result.body.asyncIterator) res.write(chunk);
   res.end();
-}
-
-function readBody(req: IncomingMessage): Promise<string | null> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > MAX_BODY_BYTES) {
-        resolve(null);
-        req.destroy();
-        return;
-      }
-      chunks.push(chunk);
-    });
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
-  });
 }
 
 function json(res: ServerResponse, status: number, payload: unknown): void {

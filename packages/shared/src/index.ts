@@ -5,6 +5,7 @@
 export * from './access';
 export * from './clock';
 export * from './cors';
+export * from './control-characters';
 export * from './depth-limit';
 export * from './env';
 export * from './error-masking';
@@ -15,7 +16,9 @@ export * from './logger';
 export * from './money';
 export * from './pagination';
 export * from './process';
+export * from './scalar-literals';
 export * from './payload';
 export * from './scalars';
 export * from './ttl-cache';
+export * from './variable-errors';
 export * from './viewer';

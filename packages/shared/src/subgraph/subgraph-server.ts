@@ -3,6 +3,8 @@ import { ApolloServerPluginInlineTraceDisabled, ApolloServerPluginLandingPageDis
 import { buildSubgraphSchema, type GraphQLResolverMap } from '@apollo/subgraph';
 import { parse, type DocumentNode } from 'graphql';
 import { applyAccessControl, type ViewerContext } from '../access';
+import { controlCharacterPlugin } from '../control-characters';
+import { variableErrorFieldPlugin } from '../variable-errors';
 import { depthLimit } from '../depth-limit';
 import { applyIdValidation } from '../ids';
 import { unauthenticated } from '../errors';
@@ -64,6 +66,9 @@ export async function startSubgraphServer<TContext extends ViewerContext>(
     validationRules: [depthLimit()],
     plugins: [
       errorLoggingPlugin(options.logger),
+      // Every subgraph refuses control characters in any string argument, whoever calls it.
+      controlCharacterPlugin(),
+      variableErrorFieldPlugin(),
       ApolloServerPluginLandingPageDisabled(),
       // Inline traces are for Apollo Studio, which we do not use; they cost time on every request.
       ApolloServerPluginInlineTraceDisabled(),
