@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { errorCodes, type Caller } from '@loyalty-graph/testing';
 import { createTestProgram, startSupergraph, type TestProgram, type TestSupergraph } from '@loyalty-graph/testing/supergraph';
@@ -114,6 +115,8 @@ describe('a member whose token carries only their login subject', () => {
     for (const query of [ME, POINTS_OF]) {
       const response = await contradicting.send(query, { id: victimId });
       expect(errorCodes(response), JSON.stringify(response.errors)).toContain('UNAUTHENTICATED');
+      // The caller (or their identity provider's admin) learns what is wrong with the token.
+      expect(response.errors!.map((e) => e.message)).toContain('The access token names a member other than the one its subject enrolled as in this program');
       expect(JSON.stringify(response.data ?? null)).not.toContain('"posted"');
     }
     // The token that agrees with the enrolment is fine.
@@ -127,5 +130,27 @@ describe('a member whose token carries only their login subject', () => {
     await graph.deliverEvents();
     const member = await graph.asMember(program.programId, memberId, 'idp|desk-member');
     expect((await member.data<Me>(ME)).me!.id).toBe(memberId);
+  });
+});
+
+// Last: it stops members for the rest of this file.
+describe('with members down', () => {
+  it('answers a login the ledger has not seen yet, and a purchase for a member it does not know, with a retryable SUBGRAPH_UNAVAILABLE', async () => {
+    const member = await graph.asMember(program.programId, null, 'idp|late-comer');
+    const memberId = await selfEnrol(member, program.programId);
+    // Members' events are not delivered: the ledger knows neither the login nor the member.
+    await graph.subgraphs['members']!.stop();
+
+    // A ledger field alone: the ledger must ask members who this login is, and cannot.
+    const entry = await member.send<{ journalEntry: unknown }>(`query($id: ID!) { journalEntry(id: $id) { id } }`, { id: randomUUID() });
+    expect(errorCodes(entry), JSON.stringify(entry.errors)).toEqual(['SUBGRAPH_UNAVAILABLE']);
+    expect(entry.errors![0]!.extensions).toMatchObject({ retryable: true });
+
+    const purchase = await program.agent.send(`mutation($input: RecordPurchaseInput!) { recordPurchase(input: $input) { purchase { id } userErrors { code } } }`, {
+      input: { idempotencyKey: `down-${memberId}`, memberId, source: 'till', externalId: `down-${memberId}`, basket: { currency: 'EUR', channel: 'STORE', lines: [{ lineId: '1', sku: 'A', category: 'food', quantity: 1, amount: '10.00' }] } },
+    });
+    const unavailable = (purchase.errors ?? []).find((e) => e.extensions?.['code'] === 'SUBGRAPH_UNAVAILABLE');
+    expect(unavailable?.extensions, JSON.stringify(purchase.errors)).toMatchObject({ service: 'members', retryable: true });
+    expect(errorCodes(purchase)).not.toContain('INTERNAL_SERVER_ERROR');
   });
 });

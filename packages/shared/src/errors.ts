@@ -81,6 +81,17 @@ export function notFound(what: string): GraphQLError {
   return new GraphQLError(`${what} not found`, { extensions: { code: ErrorCode.NOT_FOUND } });
 }
 
+/**
+ * Another subgraph this one needs for the request did not answer (members, asked who a member is).
+ * Nothing has been written: the caller may send the same request again. `httpStatus` 503 when it
+ * happens before execution (building the context), so the gateway reports the part as unavailable.
+ */
+export function peerUnavailable(service: string, httpStatus?: number): GraphQLError {
+  return new GraphQLError(`The ${service} service is unavailable; nothing was changed. Retry later.`, {
+    extensions: { code: ErrorCode.SUBGRAPH_UNAVAILABLE, service, retryable: true, ...(httpStatus ? { http: { status: httpStatus } } : {}) },
+  });
+}
+
 export function conflict(message: string): GraphQLError {
   return new GraphQLError(message, { extensions: { code: ErrorCode.CONFLICT } });
 }

@@ -1,3 +1,4 @@
+import { peerUnavailable } from '../errors';
 import { createViewerSigner, serviceViewer, VIEWER_HEADER } from '../viewer';
 import type { MemberDirectory, MemberSnapshot } from './snapshots';
 
@@ -17,7 +18,11 @@ export function membersReadThrough(url: () => string, caller: string, internalSe
       method: 'POST',
       headers: { 'content-type': 'application/json', [VIEWER_HEADER]: await sign(serviceViewer(caller)) },
       body: JSON.stringify({ query: QUERY, variables: { representations: ids.map((id) => ({ __typename: 'Member', id })) } }),
+    }).catch(() => {
+      // Down or unreachable: the caller's request can be retried as it is (nothing written yet).
+      throw peerUnavailable('members');
     });
+    if (response.status >= 500) throw peerUnavailable('members');
     const body = (await response.json()) as {
       data?: { _entities: ({ id: string; status: MemberSnapshot['status']; program: { id: string }; tier: { id: string } | null } | null)[] };
       errors?: { message: string }[];

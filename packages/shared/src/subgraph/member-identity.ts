@@ -1,6 +1,6 @@
 import type { DataSource } from 'typeorm';
 import type { Clock } from '../clock';
-import { unauthenticated } from '../errors';
+import { peerUnavailable, unauthenticated } from '../errors';
 import { snapshotMemberIdBySubject } from '../member-snapshots';
 import { REQUEST_ID_HEADER, VIEWER_HEADER, type Viewer } from '../viewer';
 
@@ -41,7 +41,10 @@ export async function identifyMember(viewer: Viewer, lookup: MemberIdentity, cal
   if (viewer.kind !== 'MEMBER' || !viewer.programId || !viewer.subject) return viewer;
   const enrolledAs = await lookup({ programId: viewer.programId, subject: viewer.subject, claimedMemberId: viewer.memberId }, callerToken);
   if (viewer.memberId && enrolledAs && enrolledAs !== viewer.memberId) {
-    throw unauthenticated('The access token names a member other than the one its subject enrolled as in this program', 401);
+    // 400, not 401: between gateway and subgraph a 401 means the gateway's internal token was
+    // refused (the gateway masks that as its own fault). This is the caller's token contradicting
+    // itself, and a 4xx GraphQL answer reaches the caller with its code and message.
+    throw unauthenticated('The access token names a member other than the one its subject enrolled as in this program', 400);
   }
   const memberId = viewer.memberId ?? enrolledAs;
   return memberId === viewer.memberId ? viewer : { ...viewer, memberId };
@@ -87,7 +90,12 @@ export function membersIdentityReadThrough(url: () => string): MemberIdentity {
       method: 'POST',
       headers: { 'content-type': 'application/json', [VIEWER_HEADER]: token, [REQUEST_ID_HEADER]: 'member-identity' },
       body: JSON.stringify({ query: '{ me { id } }' }),
+    }).catch(() => {
+      // Asked while building the request's context: 503 tells the gateway this part is unavailable
+      // and may be retried, rather than an internal error.
+      throw peerUnavailable('members', 503);
     });
+    if (response.status >= 500) throw peerUnavailable('members', 503);
     const body = (await response.json()) as { data?: { me: { id: string } | null }; errors?: { message: string }[] };
     if (!body.data) throw new Error(`members subgraph answered ${response.status}: ${JSON.stringify(body.errors)}`);
     return body.data.me?.id ?? null;
