@@ -214,28 +214,37 @@ async function measure(target: GatewayTarget, scenario: Scenario, seconds: numbe
 }
 
 /**
- * Restarts our gateway and measures CPU per request over its first seconds after /ready, in one-
- * second slices: without a penalty the first slice costs what the tenth does.
+ * Restarts our gateway without and with its warm-up (alternating, twice each) and measures CPU per
+ * request over its first seconds after /ready, in one-second slices at the steady rate: with no
+ * penalty the first slice costs what the sixth does. Slices of equal length compare like with
+ * like (each load opens its connections anew). Then, warmed, it idles and is measured again.
  */
 async function coldPenalty(stack: BenchStack, scenario: Scenario, ours: GatewayTarget): Promise<Record<string, unknown>> {
-  await stack.restartGateway();
-  ours.pid = stack.pids()['gateway'];
-  const slices: number[] = [];
-  for (let i = 0; i < 6; i++) slices.push((await measure(ours, scenario, 1, RATE)).cpuMsPerRequest!);
-  console.log(`cold start (${scenario.name}, CPU ms per request in the first six seconds after /ready): ${slices.join(', ')}`);
-  // Then idle, as a gateway does at night: V8 may have thrown compiled code away meanwhile.
+  const slicesOf: Record<string, number[][]> = { withoutWarmUp: [], withWarmUp: [] };
+  for (let repeat = 0; repeat < 2; repeat++) {
+    for (const [name, env] of [['withoutWarmUp', { GATEWAY_WARM_UP: 'off' }], ['withWarmUp', {}]] as const) {
+      await stack.restartGateway(env);
+      ours.pid = stack.pids()['gateway'];
+      const slices: number[] = [];
+      for (let i = 0; i < 6; i++) slices.push((await measure(ours, scenario, 1, RATE)).cpuMsPerRequest!);
+      slicesOf[name]!.push(slices);
+      console.log(`after a restart ${name === 'withWarmUp' ? 'with' : 'without'} warm-up (${scenario.name}, CPU ms per request, second by second after /ready): ${slices.join(', ')}`);
+    }
+  }
+  // Then idle, as a gateway does at night, and measure again.
   await new Promise((resolve) => setTimeout(resolve, IDLE_SECONDS * 1000));
   const afterIdle: number[] = [];
   for (let i = 0; i < 3; i++) afterIdle.push((await measure(ours, scenario, 1, RATE)).cpuMsPerRequest!);
   console.log(`after ${IDLE_SECONDS}s idle: ${afterIdle.join(', ')}`);
-  return {
-    scenario: scenario.name,
-    cpuMsPerRequestBySecondAfterReady: slices,
-    firstToLastRatio: Number((slices[0]! / slices[slices.length - 1]!).toFixed(2)),
-    idleSeconds: IDLE_SECONDS,
-    cpuMsPerRequestBySecondAfterIdle: afterIdle,
-    afterIdleToWarmRatio: Number((afterIdle[0]! / slices[slices.length - 1]!).toFixed(2)),
-  };
+  const bySecond = (runs: number[][]) => runs[0]!.map((_, i) => median(runs.map((r) => r[i]!)));
+  const summary = Object.fromEntries(
+    Object.entries(slicesOf).map(([name, runs]) => {
+      const seconds = bySecond(runs);
+      return [name, { cpuMsPerRequestBySecondAfterReady: seconds, firstToSixthRatio: Number((seconds[0]! / seconds[5]!).toFixed(2)), runs }];
+    }),
+  );
+  const warmSixth = (summary['withWarmUp'] as { cpuMsPerRequestBySecondAfterReady: number[] }).cpuMsPerRequestBySecondAfterReady[5]!;
+  return { scenario: scenario.name, ...summary, idleSeconds: IDLE_SECONDS, cpuMsPerRequestBySecondAfterIdle: afterIdle, afterIdleToWarmRatio: Number((afterIdle[0]! / warmSixth).toFixed(2)) };
 }
 
 /** CPU seconds of a gateway process and any workers it forked. */

@@ -27,7 +27,7 @@ export interface BenchStack {
   supergraphPath: string;
   identityProvider: { jwksUrl: string; issuer: string; audience: string };
   /** Stops the gateway and starts it again on the same port (a deploy; the cold-start figures). */
-  restartGateway(): Promise<void>;
+  restartGateway(extraEnv?: Record<string, string>): Promise<void>;
   /** The demo program's members, in id order. */
   memberIds: string[];
   tokens: DevTokenIssuer;
@@ -79,8 +79,8 @@ export async function startStack(options: { members: number; postgresSettings?: 
   writeFileSync(supergraphPath, composeSupergraph(SUBGRAPHS.map((m) => ({ name: m.name, typeDefs: m.typeDefs, url: urls[m.name]! }))));
   const gatewayPort = await freePort();
   const gatewayUrl = `http://127.0.0.1:${gatewayPort}/graphql`;
-  const startGateway = async () => {
-    const gateway = spawnService('gateway', 'gateway/dist/main.mjs', { ...env, ...BENCH_GATEWAY_BUDGETS, PORT: String(gatewayPort), SUPERGRAPH_PATH: supergraphPath, JWKS_URL: idp.jwksUrl, JWT_ISSUER: idp.issuer, JWT_AUDIENCE: idp.audience });
+  const startGateway = async (extraEnv: Record<string, string> = {}) => {
+    const gateway = spawnService('gateway', 'gateway/dist/main.mjs', { ...env, ...BENCH_GATEWAY_BUDGETS, ...extraEnv, PORT: String(gatewayPort), SUPERGRAPH_PATH: supergraphPath, JWKS_URL: idp.jwksUrl, JWT_ISSUER: idp.issuer, JWT_AUDIENCE: idp.audience });
     services.set('gateway', gateway);
     await gateway.ready(gatewayUrl);
   };
@@ -105,9 +105,9 @@ export async function startStack(options: { members: number; postgresSettings?: 
     internalSecret,
     supergraphPath,
     identityProvider: { jwksUrl: idp.jwksUrl, issuer: idp.issuer, audience: idp.audience },
-    async restartGateway() {
+    async restartGateway(extraEnv) {
       await services.get('gateway')?.stop();
-      await startGateway();
+      await startGateway(extraEnv);
     },
     memberIds,
     tokens: idp,

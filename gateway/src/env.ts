@@ -36,6 +36,8 @@ export const GatewayEnv = z
     SUBGRAPH_TIMEOUT_MS: z.coerce.number().int().min(100).default(30_000),
     /** Warm up before /ready answers; on by default in production (see warm-up.ts). */
     GATEWAY_WARM_UP: z.enum(['on', 'off']).optional(),
+    /** At most this long (ms) warming up; it stops earlier once a batch costs no less than the one before. */
+    GATEWAY_WARM_UP_MS: z.coerce.number().int().min(100).max(60_000).default(3_000),
     /** Browser origins allowed to call, comma-separated; see corsConfigFromEnv for the defaults. */
     CORS_ORIGINS: corsOriginsField(),
     ...limitsEnv,

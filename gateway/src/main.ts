@@ -19,7 +19,7 @@ async function main(): Promise<void> {
       logger,
       development: !production,
       apolloTelemetry: env.APOLLO_TELEMETRY === 'on',
-      warmUp: (env.GATEWAY_WARM_UP ?? (production ? 'on' : 'off')) === 'on',
+      warmUp: (env.GATEWAY_WARM_UP ?? (production ? 'on' : 'off')) === 'on' ? { maxMs: env.GATEWAY_WARM_UP_MS } : false,
       cors: corsConfigFromEnv(env.CORS_ORIGINS, production),
       limits: limitsFromEnv(env),
       subgraphTimeoutMs: env.SUBGRAPH_TIMEOUT_MS,

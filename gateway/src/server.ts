@@ -36,7 +36,7 @@ export interface GatewayOptions {
    * Warm up before /ready answers (production): the first seconds after a start would otherwise
    * cost about twice the CPU per request (see warm-up.ts). Off in tests, which start many gateways.
    */
-  warmUp?: boolean;
+  warmUp?: boolean | { maxMs: number };
   /** Other origins whose pages may call (main.ts reads CORS_ORIGINS); none when absent. */
   cors?: CorsConfig;
   /** Cost, budgets and trusted documents (docs/limits.md); on with defaults when absent. */
@@ -120,7 +120,7 @@ export async function startGateway(options: GatewayOptions, port: number): Promi
     ],
   });
 
-  const warmUp = options.warmUp ? createWarmUp(options.logger) : null;
+  const warmUp = options.warmUp ? createWarmUp(options.logger, typeof options.warmUp === 'object' ? options.warmUp : {}) : null;
   const authenticate = warmUp ? warmUp.authenticate(options.authenticate) : options.authenticate;
   let warmed = !warmUp;
   const server = await serveGraphQL<GatewayContext>({
