@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { seedDemo } from '@loyalty-graph/members';
-import { createViewerSigner, systemClock, VIEWER_HEADER } from '@loyalty-graph/shared';
+import { createViewerSigner, systemClock, VIEWER_HEADER, type Viewer } from '@loyalty-graph/shared';
 import { databaseUrl, ensureDatabase, openDatabase } from '@loyalty-graph/shared/db';
 import { startEmbeddedPostgres } from '@loyalty-graph/testing/embedded-postgres';
 import { startTestIdentityProvider } from '@loyalty-graph/testing/jwks';
@@ -73,7 +73,10 @@ export async function membersScenario(): Promise<Record<string, unknown>> {
 
     const subject = 'bench-agent';
     const jwt = await idp.staff({ programId: program!.id, roles: ['AGENT'], subject });
-    const internal = await createViewerSigner(internalSecret)({ kind: 'STAFF', subject, programId: program!.id, memberId: null, partnerId: null, roles: ['AGENT'], scopes: [] });
+    // The internal token lives a minute: signed again before every direct round (the signer reuses it while fresh).
+    const signInternal = createViewerSigner(internalSecret);
+    const agentViewer = { kind: 'STAFF', subject, programId: program!.id, memberId: null, partnerId: null, roles: ['AGENT'], scopes: [] } satisfies Viewer;
+    const internal = await signInternal(agentViewer);
     const targets = {
       gateway: { url: gatewayUrl, headers: { authorization: `Bearer ${jwt}` } },
       gatewayWithoutLimits: { url: bareGatewayUrl, headers: { authorization: `Bearer ${jwt}` } },
@@ -94,6 +97,7 @@ export async function membersScenario(): Promise<Record<string, unknown>> {
     await load({ ...targets.gatewayWithoutLimits, bodies, connections: CONNECTIONS, seconds: 3 });
     const rounds: { direct: LoadResult; gateway: LoadResult; gatewayWithoutLimits: LoadResult }[] = [];
     for (let round = 0; round < ROUNDS; round++) {
+      targets.direct.headers = { [VIEWER_HEADER]: await signInternal(agentViewer) };
       const direct = await load({ ...targets.direct, bodies, connections: CONNECTIONS, seconds: SECONDS });
       // Alternate which gateway goes first, so neither always follows the subgraph's own round.
       const pair = round % 2 === 0 ? (['gateway', 'gatewayWithoutLimits'] as const) : (['gatewayWithoutLimits', 'gateway'] as const);
