@@ -174,7 +174,10 @@ export function createLimits(options: LimitsOptions, logger: Logger): GatewayLim
     clientAddress: (req) => clientAddress(req, hops),
     formatError: (next, hideSuggestions) => (formatted, error) => {
       const result = formatLimitError(formatted, operationLimits.maxTokens) ?? next(formatted, error);
-      return hideSuggestions && result.message.includes('Did you mean') ? { ...result, message: withoutSuggestions(result.message) } : result;
+      if (!hideSuggestions) return result;
+      // Apollo's wording names the server software and how to turn introspection on: neither is the caller's business.
+      if (result.message.startsWith('GraphQL introspection is not allowed')) return { ...result, message: 'GraphQL introspection is not allowed on this server.' };
+      return result.message.includes('Did you mean') ? { ...result, message: withoutSuggestions(result.message) } : result;
     },
   };
 }
