@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import { HeaderMap, type ApolloServerPlugin, type BaseContext } from '@apollo/server';
-import { GraphQLError, type GraphQLErrorExtensions, type GraphQLFormattedError } from 'graphql';
+import { GraphQLError, type DocumentNode, type GraphQLErrorExtensions, type GraphQLFormattedError, type GraphQLSchema, type OperationDefinitionNode } from 'graphql';
 import type { Logger, Viewer } from '@loyalty-graph/shared';
 import { MemoryBudgetStore, type BudgetStore } from './budget';
 import { actualCost, CostCache } from './cost';
@@ -72,8 +72,35 @@ export interface CostExtension {
   throttleStatus: { maximumAvailable: number; currentlyAvailable: number; restoreRate: number };
 }
 
+interface Charge {
+  key: string;
+  policy: BudgetPolicy;
+}
+
+/** What `admit` needs to know of an operation, whichever gateway runs it. */
+export interface OperationToAdmit {
+  viewer: Viewer;
+  clientAddress: string | undefined;
+  schema: GraphQLSchema;
+  document: DocumentNode;
+  operation: OperationDefinitionNode;
+  variables: Readonly<Record<string, unknown>> | undefined;
+  /** sha256 of the document text, for trusted documents. */
+  queryHash: string | undefined;
+}
+
+/** The price and the charge of an admitted operation (none for the gateway's own warm-up). */
+export interface Admitted {
+  cost?: CostExtension;
+  allowed?: Charge;
+}
+
 export interface GatewayLimits {
   plugin: ApolloServerPlugin<LimitsContext>;
+  /** Prices and charges an operation, or throws the limit it breaks (a GraphQLError with its HTTP status). */
+  admit(op: OperationToAdmit): Promise<Admitted>;
+  /** After execution: the actual cost, and the refund of what the operation did not use. */
+  settle(cost: CostExtension, charged: Charge, schema: GraphQLSchema, document: DocumentNode, operation: OperationDefinitionNode, data: Readonly<Record<string, unknown>> | null | undefined): void;
   parseOptions: { maxTokens: number };
   /** Apollo's APQ options: the manifest's operations are served by hash at once. */
   persistedQueries: { cache: ReturnType<typeof trustedDocumentsCache> } | undefined;
@@ -92,6 +119,60 @@ export function createLimits(options: LimitsOptions, logger: Logger): GatewayLim
   const hops = options.trustedProxyHops ?? 0;
   if (options.off) logger.warn('GATEWAY_LIMITS=off: operations are neither priced nor limited (for measurements only)');
 
+  /**
+   * Prices an operation and charges its caller, or throws the limit it breaks. Shared by our
+   * Apollo plugin and the Hive Gateway plugin (hive-plugin.ts), so both edges enforce one model.
+   */
+  const admit = async (op: OperationToAdmit): Promise<Admitted> => {
+    const { viewer } = op;
+    if (trusted?.mode === 'enforce' && mustBeTrusted(viewer) && !trusted.documents.has(op.queryHash ?? '')) {
+      throw limitError(LimitCode.OPERATION_NOT_TRUSTED, 'This operation is not registered for this application: send a registered operation (docs/limits.md, trusted documents)', 400, {});
+    }
+    const analysis = costs.analyze(op.schema, op.document, op.operation, op.variables);
+    if (analysis.aliases > operationLimits.maxAliases) {
+      throw limitError(LimitCode.ALIAS_LIMIT_EXCEEDED, `The operation uses ${analysis.aliases} aliases; at most ${operationLimits.maxAliases} are allowed`, 400, { count: analysis.aliases, maximum: operationLimits.maxAliases });
+    }
+    if (analysis.directives > operationLimits.maxDirectives) {
+      throw limitError(LimitCode.DIRECTIVE_LIMIT_EXCEEDED, `The operation uses ${analysis.directives} directives; at most ${operationLimits.maxDirectives} are allowed`, 400, { count: analysis.directives, maximum: operationLimits.maxDirectives });
+    }
+    const kind = callerKind(viewer);
+    const policy = budgets[kind];
+    // An operation dearer than the whole bucket could never run: refuse it for good, not "retry later".
+    const maximum = Math.min(operationLimits.maxCost, policy.capacity);
+    if (analysis.cost > maximum) {
+      throw limitError(LimitCode.COST_LIMIT_EXCEEDED, `The operation costs ${analysis.cost}; at most ${maximum} is allowed (ask for smaller pages or fewer fields)`, 400, { cost: analysis.cost, maximum });
+    }
+    // A SERVICE viewer never comes from a client's credentials; at the gateway it is only its
+    // own warm-up (warm-up.ts), which must not spend a shared budget on the replicas' behalf.
+    if (viewer.kind === 'SERVICE') return {};
+    const key = budgetKey(kind, viewer, op.clientAddress);
+    const decision = await store.take(key, analysis.cost, policy);
+    const cost: CostExtension = {
+      requestedQueryCost: analysis.cost,
+      maximumQueryCost: maximum,
+      throttleStatus: { maximumAvailable: policy.capacity, currentlyAvailable: Math.floor(decision.available), restoreRate: policy.restoreRate },
+    };
+    if (!decision.allowed) {
+      const seconds = Math.max(1, Math.ceil(decision.retryAfterMs / 1000));
+      const refusal = limitError(LimitCode.RATE_LIMITED, `Too many requests: this operation costs ${analysis.cost} and ${Math.floor(decision.available)} of your budget is left; retry in ${seconds} s`, 429, { cost: analysis.cost, retryAfterMs: decision.retryAfterMs }, new HeaderMap([['retry-after', String(seconds)]]));
+      // The refusal still reports the price and the bucket, as every response does.
+      throw Object.assign(refusal, { cost });
+    }
+    return { cost, allowed: { key, policy } };
+  };
+
+  /** Shopify's refund: the caller pays for what the operation did, not for the worst case. */
+  const settle = (cost: CostExtension, charged: Charge, schema: GraphQLSchema, document: DocumentNode, operation: OperationDefinitionNode, data: Readonly<Record<string, unknown>> | null | undefined): void => {
+    const actual = actualCost(schema, document, operation, data, weights);
+    const refund = cost.requestedQueryCost - actual;
+    cost.actualQueryCost = actual;
+    if (refund > 0) {
+      cost.throttleStatus.currentlyAvailable = Math.min(charged.policy.capacity, cost.throttleStatus.currentlyAvailable + refund);
+      // Not awaited: the response need not wait for the budget store.
+      void store.refund(charged.key, refund, charged.policy);
+    }
+  };
+
   const plugin: ApolloServerPlugin<LimitsContext> = {
     async serverWillStart() {
       // Serve once the budget store answers, so the first requests are counted; a store that does
@@ -102,45 +183,26 @@ export function createLimits(options: LimitsOptions, logger: Logger): GatewayLim
     async requestDidStart({ contextValue }) {
       if (options.off) return {};
       let cost: CostExtension | undefined;
-      let allowed: { key: string; policy: BudgetPolicy } | undefined;
-      let charged: typeof allowed;
+      let allowed: Charge | undefined;
+      let charged: Charge | undefined;
       return {
         async didResolveOperation(request) {
           // No operation (several and no operationName): Apollo answers that itself.
           if (!request.operation) return;
-          const viewer = contextValue.viewer;
-          if (trusted?.mode === 'enforce' && mustBeTrusted(viewer) && !trusted.documents.has(request.queryHash)) {
-            throw limitError(LimitCode.OPERATION_NOT_TRUSTED, 'This operation is not registered for this application: send a registered operation (docs/limits.md, trusted documents)', 400, {});
+          try {
+            ({ cost, allowed } = await admit({
+              viewer: contextValue.viewer,
+              clientAddress: contextValue.clientAddress,
+              schema: request.schema,
+              document: request.document,
+              operation: request.operation,
+              variables: request.request.variables,
+              queryHash: request.queryHash,
+            }));
+          } catch (error) {
+            cost = costOfRefusal(error);
+            throw error;
           }
-          const analysis = costs.analyze(request.schema, request.document, request.operation, request.request.variables);
-          if (analysis.aliases > operationLimits.maxAliases) {
-            throw limitError(LimitCode.ALIAS_LIMIT_EXCEEDED, `The operation uses ${analysis.aliases} aliases; at most ${operationLimits.maxAliases} are allowed`, 400, { count: analysis.aliases, maximum: operationLimits.maxAliases });
-          }
-          if (analysis.directives > operationLimits.maxDirectives) {
-            throw limitError(LimitCode.DIRECTIVE_LIMIT_EXCEEDED, `The operation uses ${analysis.directives} directives; at most ${operationLimits.maxDirectives} are allowed`, 400, { count: analysis.directives, maximum: operationLimits.maxDirectives });
-          }
-          const kind = callerKind(viewer);
-          const policy = budgets[kind];
-          // An operation dearer than the whole bucket could never run: refuse it for good, not "retry later".
-          const maximum = Math.min(operationLimits.maxCost, policy.capacity);
-          if (analysis.cost > maximum) {
-            throw limitError(LimitCode.COST_LIMIT_EXCEEDED, `The operation costs ${analysis.cost}; at most ${maximum} is allowed (ask for smaller pages or fewer fields)`, 400, { cost: analysis.cost, maximum });
-          }
-          // A SERVICE viewer never comes from a client's credentials; at the gateway it is only its
-          // own warm-up (warm-up.ts), which must not spend a shared budget on the replicas' behalf.
-          if (viewer.kind === 'SERVICE') return;
-          const key = budgetKey(kind, viewer, contextValue.clientAddress);
-          const decision = await store.take(key, analysis.cost, policy);
-          cost = {
-            requestedQueryCost: analysis.cost,
-            maximumQueryCost: maximum,
-            throttleStatus: { maximumAvailable: policy.capacity, currentlyAvailable: Math.floor(decision.available), restoreRate: policy.restoreRate },
-          };
-          if (!decision.allowed) {
-            const seconds = Math.max(1, Math.ceil(decision.retryAfterMs / 1000));
-            throw limitError(LimitCode.RATE_LIMITED, `Too many requests: this operation costs ${analysis.cost} and ${Math.floor(decision.available)} of your budget is left; retry in ${seconds} s`, 429, { cost: analysis.cost, retryAfterMs: decision.retryAfterMs }, new HeaderMap([['retry-after', String(seconds)]]));
-          }
-          allowed = { key, policy };
         },
         async executionDidStart() {
           charged = allowed;
@@ -149,18 +211,7 @@ export function createLimits(options: LimitsOptions, logger: Logger): GatewayLim
           const { response } = request;
           if (!cost || response.body.kind !== 'single') return;
           const result = response.body.singleResult;
-          if (charged && request.document && request.operation) {
-            // Shopify's refund: the caller pays for what the operation did, not for the worst case.
-            const actual = actualCost(request.schema, request.document, request.operation, result.data, weights);
-            const refund = cost.requestedQueryCost - actual;
-            cost.actualQueryCost = actual;
-            if (refund > 0) {
-              const { key, policy } = charged;
-              cost.throttleStatus.currentlyAvailable = Math.min(policy.capacity, cost.throttleStatus.currentlyAvailable + refund);
-              // Not awaited: the response need not wait for the budget store.
-              void store.refund(key, refund, policy);
-            }
-          }
+          if (charged && request.document && request.operation) settle(cost, charged, request.schema, request.document, request.operation, result.data);
           result.extensions = { ...result.extensions, cost };
         },
       };
@@ -169,6 +220,8 @@ export function createLimits(options: LimitsOptions, logger: Logger): GatewayLim
 
   return {
     plugin,
+    admit: (op) => (options.off ? Promise.resolve({}) : admit(op)),
+    settle,
     parseOptions: { maxTokens: operationLimits.maxTokens },
     persistedQueries: trusted ? { cache: trustedDocumentsCache(trusted.documents) } : undefined,
     clientAddress: (req) => clientAddress(req, hops),
@@ -180,6 +233,11 @@ export function createLimits(options: LimitsOptions, logger: Logger): GatewayLim
       return result.message.includes('Did you mean') ? { ...result, message: withoutSuggestions(result.message) } : result;
     },
   };
+}
+
+/** The price a RATE_LIMITED refusal carries (see `admit`). */
+export function costOfRefusal(error: unknown): CostExtension | undefined {
+  return (error as { cost?: CostExtension } | null)?.cost;
 }
 
 function limitError(code: string, message: string, status: number, details: Record<string, number>, headers?: HeaderMap): GraphQLError {
