@@ -208,6 +208,20 @@ describe.each(['js', 'rust', 'cli'] as const)('Hive Gateway (%s)', (planner) => 
     }
   });
 
+  it('prices every operation as our gateway does and refuses what our limits refuse', async () => {
+    const viaHive = await member.send<{ me: unknown }>(ME);
+    const ours = await (await graph.asMember(programA.programId, memberId)).send<{ me: unknown }>(ME);
+    const costOf = (r: { extensions?: Record<string, unknown> }) => (r.extensions?.['cost'] as { requestedQueryCost?: number } | undefined)?.requestedQueryCost;
+    expect(costOf(viaHive)).toBeGreaterThan(0);
+    expect(costOf(viaHive)).toBe(costOf(ours));
+
+    const aliases = `{ ${Array.from({ length: 16 }, (_, i) => `a${i}: me { id }`).join(' ')} }`;
+    const refused = await member.send(aliases);
+    expect(refused.status).toBe(400);
+    expect(errorCodes(refused)).toEqual(['ALIAS_LIMIT_EXCEEDED']);
+    expect(refused.data ?? null).toBeNull();
+  });
+
   it("refuses another program's agent reading the member (FORBIDDEN), while the member's own agent may", async () => {
     const refused = await agentB.send<{ member: unknown }>(MEMBER, { id: memberId });
     expect(errorCodes(refused)).toContain('FORBIDDEN');
@@ -270,7 +284,7 @@ describe.each(['js', 'rust', 'cli'] as const)('Hive Gateway (%s)', (planner) => 
     expect(await blocked.text()).toMatch(/CSRF/);
     const allowed = await fetch(query, { headers: { 'apollo-require-preflight': 'true' } });
     expect(allowed.status).toBe(200);
-    expect(await allowed.json()).toEqual({ data: { __typename: 'Query' } });
+    expect(((await allowed.json()) as { data?: unknown }).data).toEqual({ __typename: 'Query' });
   });
 
   it('refuses batched requests, as our gateway does', async () => {

@@ -15,9 +15,16 @@
  * Used from a Hive Gateway config file (`gateway/hive/gateway.config.ts`):
  *   export const gatewayConfig = defineConfig(loyaltyGraphHiveConfig(process.env));
  */
+import type { IncomingMessage } from 'node:http';
 import type { GatewayPlugin } from '@graphql-hive/gateway-runtime';
-import { createViewerSigner, depthLimit, REQUEST_ID_HEADER, requestIdFrom, VIEWER_HEADER, type Viewer } from '@loyalty-graph/shared';
+import { getOperationAST, GraphQLError, type ExecutionResult } from 'graphql';
+import { z } from 'zod';
+import { createLogger, createViewerSigner, depthLimit, parseEnv, REQUEST_ID_HEADER, requestIdFrom, VIEWER_HEADER, type Viewer } from '@loyalty-graph/shared';
 import { edgeFromEnv, type EdgeAuth } from './edge';
+// Files, not the folder: Hive's config loader refuses directory imports.
+import { limitsEnv, limitsFromEnv } from './limits/config';
+import { costOfRefusal, createLimits, type GatewayLimits } from './limits/limits';
+import { DEFAULT_OPERATION_LIMITS } from './limits/weights';
 
 interface RequestState {
   requestId: string;
@@ -25,7 +32,8 @@ interface RequestState {
 }
 
 /** The Hive Gateway plugin: authenticates each request and signs the viewer for the subgraphs. */
-export function useLoyaltyGraphViewer(options: EdgeAuth): GatewayPlugin {
+export function useLoyaltyGraphViewer(options: EdgeAuth & { limits?: GatewayLimits }): GatewayPlugin {
+  const limits = options.limits;
   const sign = createViewerSigner(options.internalSecret);
   // Keyed by the incoming Request, which every hook below can reach; gone with the request.
   const requests = new WeakMap<Request, RequestState>();
@@ -62,6 +70,43 @@ export function useLoyaltyGraphViewer(options: EdgeAuth): GatewayPlugin {
     onValidate({ addValidationRule }) {
       addValidationRule(depthLimit());
     },
+    // Our gateway's demand control (docs/limits.md): the same price, limits and budgets, kept in
+    // the same store (RATE_LIMIT_REDIS_URL), so Hive and our gateway can even serve side by side.
+    async onExecute({ args, setResultAndStopExecution }) {
+      if (!limits) return;
+      const request = (args.contextValue as { request?: Request }).request;
+      const state = request ? requests.get(request) : undefined;
+      const operation = getOperationAST(args.document, args.operationName);
+      if (!state?.viewer || !operation) return;
+      let admitted: Awaited<ReturnType<GatewayLimits['admit']>>;
+      try {
+        const req = (args.contextValue as { req?: IncomingMessage }).req;
+        admitted = await limits.admit({
+          viewer: state.viewer,
+          clientAddress: req ? limits.clientAddress(req) : undefined,
+          schema: args.schema,
+          document: args.document,
+          operation,
+          variables: args.variableValues ?? undefined,
+          queryHash: undefined,
+        });
+      } catch (error) {
+        if (!(error instanceof GraphQLError)) throw error;
+        const cost = costOfRefusal(error);
+        setResultAndStopExecution({ errors: [forYoga(error)], ...(cost ? { extensions: { cost } } : {}) });
+        return;
+      }
+      const { cost, allowed } = admitted;
+      if (!cost) return;
+      return {
+        onExecuteDone({ result, setResult }) {
+          if (Symbol.asyncIterator in result) return;
+          const single = result as ExecutionResult;
+          if (allowed) limits.settle(cost, allowed, args.schema, args.document, operation, single.data as Record<string, unknown> | null | undefined);
+          setResult({ ...single, extensions: { ...single.extensions, cost } });
+        },
+      };
+    },
     onResponse({ request, response }) {
       const state = requests.get(request);
       if (state) response.headers.set(REQUEST_ID_HEADER, state.requestId);
@@ -77,8 +122,16 @@ export function useLoyaltyGraphViewer(options: EdgeAuth): GatewayPlugin {
  */
 export function loyaltyGraphHiveConfig(env: Record<string, string | undefined>) {
   const edge = edgeFromEnv(env);
+  // The same RATE_LIMIT_* / LIMIT_* / TRUSTED_DOCUMENTS_PATH settings as our gateway (docs/limits.md).
+  // Trusted documents are not enforced here: Hive Gateway has its own persisted-documents feature.
+  const limitSettings = limitsFromEnv(parseEnv(z.object(limitsEnv), env));
+  const limits = createLimits({ ...limitSettings, trustedDocuments: undefined }, createLogger('hive-gateway', (env['LOG_LEVEL'] as 'info' | undefined) ?? 'info'));
   return {
-    plugins: () => [useLoyaltyGraphViewer(edge)],
+    plugins: () => [useLoyaltyGraphViewer({ ...edge, limits })],
+    // Parser limits as our gateway's (tokens before parsing; aliases, directives, cost after).
+    maxTokens: limitSettings.operation?.maxTokens ?? DEFAULT_OPERATION_LIMITS.maxTokens,
+    // As our gateway in production: no "Did you mean …" (the CLI's option; in-process runtimes ignore it).
+    blockFieldSuggestions: true,
     // Hive Gateway shares one subgraph answer among identical requests in flight, keyed on the
     // request without the viewer this plugin signs onto it: every member's `{ me { … } }` is the
     // same text, so members asking at once got one another's profile. Every subgraph answer here
@@ -94,4 +147,14 @@ export function loyaltyGraphHiveConfig(env: Record<string, string | undefined>) 
     landingPage: false,
     graphiql: false,
   };
+}
+
+/**
+ * Apollo Server reads an error's HTTP headers from a HeaderMap, Yoga (under Hive Gateway) from a
+ * plain object: the same refusal, with its status and Retry-After, in Yoga's shape.
+ */
+function forYoga(error: GraphQLError): GraphQLError {
+  const http = error.extensions['http'] as { status?: number; headers?: Map<string, string> } | undefined;
+  const headers = http?.headers ? Object.fromEntries(http.headers) : undefined;
+  return new GraphQLError(error.message, { extensions: { ...error.extensions, http: { status: http?.status ?? 400, ...(headers ? { headers } : {}) } } });
 }

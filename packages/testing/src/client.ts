@@ -4,6 +4,8 @@ export interface GraphQLResponse<T = Record<string, unknown>> {
   status: number;
   data?: T | null;
   errors?: GraphQLFormattedError[];
+  /** The gateway reports each operation's cost here (`extensions.cost`, docs/limits.md). */
+  extensions?: Record<string, unknown>;
   headers: Headers;
 }
 
