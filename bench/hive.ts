@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { freePort } from '../packages/testing/src/global-setup';
 import { ROOT } from '../scripts/lib/services';
 import type { ExtraTargets, GatewayTarget } from './gateway';
+import { BENCH_GATEWAY_BUDGETS } from './lib';
 
 /**
  * Hive Gateway on the same supergraph and subgraphs, run as operators run it (docs/deployment.md):
@@ -28,6 +29,8 @@ export const hiveTargets: ExtraTargets = async (stack) => {
         JWT_ISSUER: stack.identityProvider.issuer,
         JWT_AUDIENCE: stack.identityProvider.audience,
         LOG_LEVEL: 'warn',
+        // Our limits run in Hive too (the plugin): as wide as our gateway's in the benchmarks.
+        ...BENCH_GATEWAY_BUDGETS,
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
