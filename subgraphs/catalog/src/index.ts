@@ -1,0 +1,2 @@
+export { catalogSubgraph, schema } from './server';
+export type { RequestContext } from './context';
