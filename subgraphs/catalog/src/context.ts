@@ -4,12 +4,14 @@ import type { PlatformParts } from '@loyalty-graph/shared/subgraph';
 import type { DataSource } from 'typeorm';
 import { createLoaders, type Loaders } from './loaders';
 import { CatalogService } from './services/catalogs';
+import { MemberCatalogService } from './services/member-catalogs';
 import { RewardService } from './services/rewards';
 
 /** The use cases (validation, policy, one transaction each), built once and shared by every request. */
 export interface Services {
   rewards: RewardService;
   catalogs: CatalogService;
+  memberCatalogs: MemberCatalogService;
 }
 
 export interface RequestContext extends ViewerContext {
@@ -22,7 +24,7 @@ export interface RequestContext extends ViewerContext {
 
 /** Services are stateless and shared by every request. */
 export function createServices(db: DataSource, clock: Clock, members: MemberDirectory): Services {
-  return { rewards: new RewardService(db, clock), catalogs: new CatalogService(db, clock, members) };
+  return { rewards: new RewardService(db, clock), catalogs: new CatalogService(db, clock), memberCatalogs: new MemberCatalogService(db, clock, members) };
 }
 
 /** Loaders are created per request. */

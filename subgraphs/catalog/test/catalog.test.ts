@@ -1,12 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ANONYMOUS, serviceViewer, type Viewer, type ViewerContext } from '@loyalty-graph/shared';
 import type { SubgraphModule } from '@loyalty-graph/shared/subgraph';
-import { errorCodes, startTestSubgraph, type Caller, type RunningSubgraph } from '@loyalty-graph/testing';
+import { errorCodes, startTestSubgraph, type Caller } from '@loyalty-graph/testing';
+import { seedDemoCatalog } from '../src/seed';
 import { catalogSubgraph } from '../src/server';
 
 /** The catalog subgraph on its own, against real PostgreSQL, called the way the gateway calls it. */
 
-let sub: RunningSubgraph;
+let sub: Awaited<ReturnType<typeof startTestSubgraph>>;
 let service: Caller;
 let admin: Caller;
 
@@ -88,7 +89,7 @@ describe('stock', () => {
     expect(versions.map((v) => v.version)).toEqual(Array.from({ length: 13 }, (_, i) => i + 1));
   });
 
-  it('refuses a receipt for unlimited or retired rewards in userErrors', async () => {
+  it('refuses a receipt for unlimited or retired rewards, or beyond the counter’s range, in userErrors', async () => {
     const unlimited = await createReward(null);
     const refused = await admin.data<{ receiveRewardStock: RewardPayload }>(RECEIVE, { input: { idempotencyKey: key(), rewardId: unlimited.id, units: 1 } });
     expect(refused.receiveRewardStock).toEqual({ reward: null, userErrors: [{ code: 'STOCK_UNLIMITED', field: 'rewardId' }] });
@@ -96,6 +97,10 @@ describe('stock', () => {
     await admin.data(RETIRE, { input: { rewardId: limited.id } });
     const retired = await admin.data<{ receiveRewardStock: RewardPayload }>(RECEIVE, { input: { idempotencyKey: key(), rewardId: limited.id, units: 1 } });
     expect(retired.receiveRewardStock.userErrors).toEqual([{ code: 'REWARD_RETIRED', field: 'rewardId' }]);
+    const full = await createReward(10);
+    await sub.db.query(`UPDATE rewards SET stock_received = 2147483000 WHERE id = $1`, [full.id]);
+    const overflow = await admin.data<{ receiveRewardStock: RewardPayload }>(RECEIVE, { input: { idempotencyKey: key(), rewardId: full.id, units: 1_000 } });
+    expect(overflow.receiveRewardStock.userErrors).toEqual([{ code: 'STOCK_LIMIT_EXCEEDED', field: 'units' }]);
   });
 });
 
@@ -193,5 +198,18 @@ describe('Member.eligibleRewards as the gateway asks for it', () => {
       const refused = await (await sub.as(viewer)).send(MEMBER_ENTITIES, { representations: representation(500) });
       expect(errorCodes(refused)).toEqual(['FORBIDDEN']);
     }
+  });
+});
+
+describe('seedDemoCatalog', () => {
+  it('seeds one reward of every type and two catalogs once: a second run adds nothing', async () => {
+    const programId = '00000000-0000-4000-8000-0000000000e1';
+    const program = { id: programId, locale: 'da' as const, tiers: { Bronze: '00000000-0000-4000-8000-0000000000e2', Gold: '00000000-0000-4000-8000-0000000000e3' } };
+    expect(await seedDemoCatalog(sub.db, sub.clock, program)).toEqual({ rewards: 5, seeded: true });
+    expect(await seedDemoCatalog(sub.db, sub.clock, program)).toEqual({ rewards: 5, seeded: false });
+    const types = (await sub.db.query(`SELECT type FROM rewards WHERE program_id = $1 ORDER BY type`, [programId])) as { type: string }[];
+    expect(types.map((t) => t.type)).toEqual(['CHARITY', 'EXPERIENCE', 'E_VOUCHER', 'PARTNER_SERVICE', 'PHYSICAL']);
+    const catalogs = (await sub.db.query(`SELECT c.name, count(cr.*)::int AS n FROM catalogs c LEFT JOIN catalog_rewards cr ON cr.catalog_id = c.id WHERE c.program_id = $1 GROUP BY c.name, c.seq ORDER BY c.seq`, [programId])) as { name: string; n: number }[];
+    expect(catalogs).toEqual([{ name: 'Gold club', n: 2 }, { name: 'All members', n: 5 }]);
   });
 });

@@ -208,7 +208,8 @@ export type Mutation = {
   createReward: RewardPayload;
   /**
    * Add received units to a reward's stock (a new version). An unlimited reward refuses with
-   * STOCK_UNLIMITED; a retired one with REWARD_RETIRED.
+   * STOCK_UNLIMITED; a retired one with REWARD_RETIRED; received stock beyond 2,147,483,647 units
+   * with STOCK_LIMIT_EXCEEDED.
    */
   receiveRewardStock: RewardPayload;
   /** Apply a dead-lettered event of the catalog subgraph again (after a fix), then those parked behind it (platform operators). */

@@ -23,7 +23,7 @@ function catalogsOf(member: MemberRef, context: RequestContext): Promise<MemberC
   let found = perRequest.get(member.id);
   if (!found) {
     // No points in the ledger yet (null) is nothing to spend.
-    found = context.services.catalogs.forMember(context.viewer, member.id, member.points?.available ?? 0);
+    found = context.services.memberCatalogs.forMember(context.viewer, member.id, member.points?.available ?? 0);
     perRequest.set(member.id, found);
   }
   return found;

@@ -6,6 +6,9 @@ import { checkInt, checkUuid, LIMITS } from '../domain/limits';
 import { canManageCatalog } from '../domain/policy';
 import { checkRewardDetails, type RewardDetails, type RewardDetailsInput } from '../domain/rewards';
 
+/** PostgreSQL int: the stock counters' ceiling (checked in SQL, so a caller never meets an overflow error). */
+const MAX_COUNTER = 2_147_483_647;
+
 const REWARD_TYPES: readonly RewardType[] = ['PHYSICAL', 'E_VOUCHER', 'EXPERIENCE', 'PARTNER_SERVICE', 'CHARITY'];
 
 /** Creating, changing, retiring and restocking rewards; every change writes its version in the same transaction. */
@@ -73,13 +76,14 @@ export class RewardService {
         // One atomic increment: concurrent receipts and orders never overwrite each other's counts.
         const updated = (await tx.query(
           `UPDATE rewards SET stock_received = stock_received + $2, version = version + 1, updated_at = $3
-           WHERE id = $1 AND status = 'ACTIVE' AND stock_received IS NOT NULL RETURNING id`,
+           WHERE id = $1 AND status = 'ACTIVE' AND stock_received IS NOT NULL AND stock_received::bigint + $2 <= ${MAX_COUNTER} RETURNING id`,
           [rewardId, units, now],
         )) as [{ id: string }[], number];
         if (updated[1] === 0) {
           const [current] = (await tx.query(`SELECT status, stock_received FROM rewards WHERE id = $1`, [rewardId])) as { status: string; stock_received: number | null }[];
           if (current?.status === 'RETIRED') throw new DomainError('REWARD_RETIRED', 'A retired reward receives no stock', 'rewardId');
-          throw new DomainError('STOCK_UNLIMITED', 'This reward’s stock is unlimited', 'rewardId');
+          if (current?.stock_received === null) throw new DomainError('STOCK_UNLIMITED', 'This reward’s stock is unlimited', 'rewardId');
+          throw new DomainError('STOCK_LIMIT_EXCEEDED', `Received stock stays at most ${MAX_COUNTER.toLocaleString('en-US')} units`, 'units');
         }
         await recordVersion(tx, rewardId, 'STOCK_RECEIVED', viewer, now);
         return { rewardId };
