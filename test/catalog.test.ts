@@ -134,3 +134,14 @@ describe('refusals', () => {
     expect(errorCodes(res)).toContain('FORBIDDEN');
   });
 });
+
+describe('while the ledger is down', () => {
+  // Last in this file: it stops the ledger.
+  it('answers the member’s other fields, with the catalog fields null and SUBGRAPH_UNAVAILABLE, never a guess at their points', async () => {
+    await graph.subgraphs['ledger']!.stop();
+    const res = await member.send<{ me: { id: string; eligibleRewards: unknown; catalogs: unknown } | null }>(`{ me { id eligibleRewards { reward { id } orderable } catalogs { catalog { name } } } }`);
+    expect(res.data?.me).toEqual({ id: memberId, eligibleRewards: null, catalogs: null });
+    expect(errorCodes(res)).toContain('SUBGRAPH_UNAVAILABLE');
+    expect(errorCodes(res)).not.toContain('INTERNAL_SERVER_ERROR');
+  });
+});

@@ -155,14 +155,16 @@ export type Member = {
   __typename?: 'Member';
   /**
    * The catalogs this member is in the audience of (their tier is listed, or the catalog has no
-   * audience), each with its rewards and whether the member can order them now.
+   * audience), each with its rewards and whether the member can order them now. Null (with a
+   * SUBGRAPH_UNAVAILABLE error) while the ledger cannot say the member's points.
    */
-  catalogs: Array<MemberCatalog>;
+  catalogs: Maybe<Array<MemberCatalog>>;
   /**
    * Every reward in this member's catalogs (each once, in catalog order), with whether they can
-   * order it now and, when not, why.
+   * order it now and, when not, why. Null (with a SUBGRAPH_UNAVAILABLE error) while the ledger
+   * cannot say the member's points.
    */
-  eligibleRewards: Array<RewardEligibility>;
+  eligibleRewards: Maybe<Array<RewardEligibility>>;
   id: Scalars['ID']['output'];
   points: Maybe<MemberPoints>;
 };
@@ -924,8 +926,8 @@ export type ExperienceDetailsResolvers<ContextType = RequestContext, ParentType 
 
 export type MemberResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['Member'] = ResolversParentTypes['Member'], FederationReferenceType extends FederationReferenceTypes['Member'] = FederationReferenceTypes['Member']> = {
   __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['Member']> | FederationReferenceType, FederationReferenceType, ContextType>;
-  catalogs?: Resolver<Array<ResolversTypes['MemberCatalog']>, ParentType, ContextType>;
-  eligibleRewards?: Resolver<Array<ResolversTypes['RewardEligibility']>, ParentType, ContextType>;
+  catalogs?: Resolver<Maybe<Array<ResolversTypes['MemberCatalog']>>, ParentType, ContextType>;
+  eligibleRewards?: Resolver<Maybe<Array<ResolversTypes['RewardEligibility']>>, ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
 };
 
