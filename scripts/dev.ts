@@ -2,12 +2,13 @@
  * `pnpm dev`: the whole graph on this machine.
  *   1. PostgreSQL: DATABASE_URL if set, else an embedded server kept in .pgdata/
  *   2. every subgraph as its own process (each creates and migrates its database)
- *   3. demo data (two programs, tiers, a few thousand members), once
+ *   3. demo data (two programs, tiers, a few thousand members, rewards and catalogs), once
  *   4. the gateway on http://localhost:4000 with Apollo Sandbox
  *   5. ready-to-paste Authorization headers for a member, an agent, an admin and an operator
  * Ctrl-C stops the gateway, the subgraphs, then the database.
  */
 import { createDevTokenIssuer } from '@loyalty-graph/gateway';
+import { seedDemoCatalog } from '@loyalty-graph/catalog';
 import { memberIdByEmail, seedDemo } from '@loyalty-graph/members';
 import { systemClock } from '@loyalty-graph/shared';
 import { databaseUrl, openDatabase } from '@loyalty-graph/shared/db';
@@ -61,7 +62,11 @@ async function main(): Promise<void> {
     const [first, second] = programs;
     const demoEmail = `member1@${first!.emailDomain}`;
     const demoMemberId = await memberIdByEmail(membersDb, first!.id, demoEmail);
+    const tiersOf = async (programId: string) =>
+      Object.fromEntries(((await membersDb.query(`SELECT id, name FROM tiers WHERE program_id = $1`, [programId])) as { id: string; name: string }[]).map((t) => [t.name, t.id]));
+    const catalogPrograms = await Promise.all(programs.map(async (p, i) => ({ id: p.id, locale: i === 0 ? ('da' as const) : ('pl' as const), tiers: await tiersOf(p.id) })));
     await membersDb.destroy();
+    await seedCatalogs(database.url, catalogPrograms);
 
     const gateway = spawnService('gateway', 'gateway/src/main.ts', {
       ...common,
@@ -78,6 +83,9 @@ async function main(): Promise<void> {
     await publishDemoEarningRules(`http://127.0.0.1:${GATEWAY_PORT}/graphql`, programs.map((p) => p.id), (programId) =>
       tokens.staff({ programId, roles: ['ADMIN'], subject: 'demo-admin' }),
     );
+    if (demoMemberId) {
+      await giveDemoPoints(`http://127.0.0.1:${GATEWAY_PORT}/graphql`, demoMemberId, await tokens.staff({ programId: first!.id, roles: ['ADMIN'], subject: 'demo-admin' }));
+    }
     const header = (token: string) => `{"Authorization": "Bearer ${token}"}`;
     console.log(`
 Loyalty Graph is running.
@@ -103,12 +111,46 @@ Paste one of these into Sandbox's Headers (valid 12 hours, new ones at every sta
     ${header(await tokens.staff({ programId: null, roles: ['ADMIN'], subject: 'demo-operator' }))}
 
 Try: variables {"programId": "${first!.id}", "email": "${demoEmail}"} with the example operation.
+As the member: { me { points { available } eligibleRewards { reward { name(locale: "en") type points } orderable reasons } } }
 Ctrl-C stops everything.
 `);
   } catch (error) {
     process.stderr.write(`pnpm dev failed: ${error instanceof Error ? error.message : String(error)}\n`);
     await stop(1);
   }
+}
+
+/** Demo rewards (one of every type) and catalogs for each program, once, through the catalog's own code. */
+async function seedCatalogs(serverUrl: string, programs: Parameters<typeof seedDemoCatalog>[2][]): Promise<void> {
+  const catalogModule = SUBGRAPHS.find((m) => m.name === 'catalog')!;
+  const catalogDb = await openDatabase({
+    url: databaseUrl(serverUrl, catalogModule.database.name),
+    entities: catalogModule.database.entities,
+    migrations: catalogModule.database.migrations,
+    applicationName: 'dev-seed',
+  });
+  try {
+    for (const program of programs) await seedDemoCatalog(catalogDb, systemClock, program);
+  } finally {
+    await catalogDb.destroy();
+  }
+}
+
+/**
+ * 1,000 points for the demo member, once (a fixed idempotency key), so some rewards are orderable
+ * and some say NOT_ENOUGH_POINTS. Through the graph, as the program's admin would.
+ */
+async function giveDemoPoints(url: string, memberId: string, adminToken: string): Promise<void> {
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${adminToken}` },
+    body: JSON.stringify({
+      query: `mutation($i: AdjustPointsInput!) { adjustPoints(input: $i) { userErrors { code message } } }`,
+      variables: { i: { idempotencyKey: 'demo-member-1-welcome-points', memberId, points: 1_000, reasonCode: 'GOODWILL', comment: 'Demo welcome points' } },
+    }),
+  });
+  const body = (await response.json()) as { data?: { adjustPoints: { userErrors: unknown[] } }; errors?: unknown };
+  if (body.errors || body.data?.adjustPoints.userErrors.length) throw new Error(`demo points: ${JSON.stringify(body.errors ?? body.data?.adjustPoints.userErrors)}`);
 }
 
 /** Gives each demo program earning rules once, through the graph as its admin would. */

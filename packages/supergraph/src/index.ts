@@ -3,6 +3,7 @@ import { composeServices } from '@apollo/composition';
 import { parse } from 'graphql';
 import type { ViewerContext } from '@loyalty-graph/shared';
 import type { SubgraphModule } from '@loyalty-graph/shared/subgraph';
+import { catalogSubgraph } from '@loyalty-graph/catalog';
 import { ledgerSubgraph } from '@loyalty-graph/ledger';
 import { membersSubgraph } from '@loyalty-graph/members';
 
@@ -14,6 +15,7 @@ export const SUBGRAPHS: SubgraphModule<ViewerContext>[] = [
   // Order matters: a subgraph starts after the ones it calls (the ledger asks members).
   membersSubgraph as unknown as SubgraphModule<ViewerContext>,
   ledgerSubgraph as unknown as SubgraphModule<ViewerContext>,
+  catalogSubgraph as unknown as SubgraphModule<ViewerContext>,
 ];
 
 /** Where the committed supergraph lives (production gateways load it instead of composing). */

@@ -1,0 +1,33 @@
+import type { Clock, ViewerContext } from '@loyalty-graph/shared';
+import type { MemberDirectory } from '@loyalty-graph/shared/member-snapshots';
+import type { PlatformParts } from '@loyalty-graph/shared/subgraph';
+import type { DataSource } from 'typeorm';
+import { createLoaders, type Loaders } from './loaders';
+import { CatalogService } from './services/catalogs';
+import { MemberCatalogService } from './services/member-catalogs';
+import { RewardService } from './services/rewards';
+
+/** The use cases (validation, policy, one transaction each), built once and shared by every request. */
+export interface Services {
+  rewards: RewardService;
+  catalogs: CatalogService;
+  memberCatalogs: MemberCatalogService;
+}
+
+export interface RequestContext extends ViewerContext {
+  loaders: Loaders;
+  services: Services;
+  db: DataSource;
+  /** The injected clock: resolvers read time from it, never from the machine. */
+  clock: Clock;
+}
+
+/** Services are stateless and shared by every request. */
+export function createServices(db: DataSource, clock: Clock, members: MemberDirectory): Services {
+  return { rewards: new RewardService(db, clock), catalogs: new CatalogService(db, clock), memberCatalogs: new MemberCatalogService(db, clock, members) };
+}
+
+/** Loaders are created per request. */
+export function createContext(base: ViewerContext, services: Services, { db, clock }: PlatformParts): RequestContext {
+  return { ...base, loaders: createLoaders(db), services, db, clock };
+}

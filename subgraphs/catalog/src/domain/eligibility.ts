@@ -1,0 +1,67 @@
+import type { RewardRow } from '../entities';
+
+/** Why a member cannot order a reward now (the schema's NotOrderableReason, in its order). */
+export type NotOrderableReason = 'NOT_ENOUGH_POINTS' | 'TIER' | 'GROUP' | 'OUT_OF_STOCK' | 'NOT_AVAILABLE_NOW' | 'RETIRED';
+
+/** What eligibility needs to know about a reward. */
+export type RewardFacts = Pick<RewardRow, 'status' | 'points' | 'availableFrom' | 'availableUntil' | 'stockReceived' | 'stockReserved' | 'stockSold' | 'tierIds' | 'memberGroupIds'>;
+
+export interface MemberFacts {
+  tierId: string | null;
+  /** Their available points in the ledger. */
+  availablePoints: number;
+  /**
+   * The member groups they are in; null while unknown (members' events do not carry group
+   * membership yet): a group is then never taken as confirmed.
+   */
+  groupIds: readonly string[] | null;
+}
+
+export interface RewardEligibilityValue {
+  reward: RewardRow;
+  orderable: boolean;
+  reasons: NotOrderableReason[];
+}
+
+/** Units that can still be ordered; null when the stock is unlimited. */
+export function availableStock(reward: Pick<RewardRow, 'stockReceived' | 'stockReserved' | 'stockSold'>): number | null {
+  return reward.stockReceived === null ? null : reward.stockReceived - reward.stockReserved - reward.stockSold;
+}
+
+/**
+ * Whether the member belongs to an audience of tiers and groups: nobody listed is everyone;
+ * otherwise their tier is listed or one of their (known) groups is.
+ */
+export function inAudience(audience: { tierIds: readonly string[]; memberGroupIds: readonly string[] }, member: Pick<MemberFacts, 'tierId' | 'groupIds'>): boolean {
+  if (audience.tierIds.length === 0 && audience.memberGroupIds.length === 0) return true;
+  if (member.tierId !== null && audience.tierIds.includes(member.tierId)) return true;
+  return (member.groupIds ?? []).some((group) => audience.memberGroupIds.includes(group));
+}
+
+/** Whether now lies in the window: from is inclusive, until exclusive. */
+export function availableAt(reward: Pick<RewardRow, 'availableFrom' | 'availableUntil'>, now: Date): boolean {
+  if (reward.availableFrom && now.getTime() < Date.parse(reward.availableFrom)) return false;
+  if (reward.availableUntil && now.getTime() >= Date.parse(reward.availableUntil)) return false;
+  return true;
+}
+
+/** Every reason this member cannot order the reward now; empty when they can. */
+export function notOrderableReasons(reward: RewardFacts, member: MemberFacts, now: Date): NotOrderableReason[] {
+  const reasons: NotOrderableReason[] = [];
+  if (member.availablePoints < reward.points) reasons.push('NOT_ENOUGH_POINTS');
+  if (!inAudience(reward, member)) {
+    // Name what was listed: a reward for tiers says TIER, one for groups says GROUP.
+    if (reward.tierIds.length > 0) reasons.push('TIER');
+    if (reward.memberGroupIds.length > 0) reasons.push('GROUP');
+  }
+  const stock = availableStock(reward);
+  if (stock !== null && stock <= 0) reasons.push('OUT_OF_STOCK');
+  if (!availableAt(reward, now)) reasons.push('NOT_AVAILABLE_NOW');
+  if (reward.status === 'RETIRED') reasons.push('RETIRED');
+  return reasons;
+}
+
+export function eligibility(reward: RewardRow, member: MemberFacts, now: Date): RewardEligibilityValue {
+  const reasons = notOrderableReasons(reward, member, now);
+  return { reward, orderable: reasons.length === 0, reasons };
+}

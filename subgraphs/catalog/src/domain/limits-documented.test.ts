@@ -1,0 +1,61 @@
+import { readFileSync } from 'node:fs';
+import { Kind, parse, type DocumentNode } from 'graphql';
+import { describe, expect, it } from 'vitest';
+import { LIMITS } from './limits';
+
+/**
+ * Every limit a caller can hit is written in the schema next to the field it limits: change a
+ * bound in LIMITS without changing the docs and this fails.
+ */
+const schema = parse(readFileSync(new URL('../../schema.graphql', import.meta.url), 'utf8'));
+const shown = (n: number) => n.toLocaleString('en-US');
+
+function inputFieldDescriptions(document: DocumentNode): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const definition of document.definitions) {
+    if (definition.kind === Kind.INPUT_OBJECT_TYPE_DEFINITION) {
+      for (const field of definition.fields ?? []) out.set(`${definition.name.value}.${field.name.value}`, field.description?.value ?? '');
+    }
+  }
+  return out;
+}
+
+const fields = inputFieldDescriptions(schema);
+
+const documented: [string, (string | number)[]][] = [
+  ['RewardTranslationInput.locale', [`${LIMITS.localeMinLength} to ${LIMITS.localeMaxLength}`]],
+  ['RewardTranslationInput.name', [`1 to ${LIMITS.nameLength}`]],
+  ['RewardTranslationInput.description', [LIMITS.descriptionLength]],
+  ['RewardLimitInput.count', [`1 to ${shown(LIMITS.limitCount)}`]],
+  ['RewardLimitInput.days', [`1 to ${shown(LIMITS.limitDays)}`]],
+  ['ExperienceInput.startsAt', [LIMITS.dateRangeDays]],
+  ['ExperienceInput.place', [`1 to ${LIMITS.placeLength}`]],
+  ['ExperienceInput.seats', [`1 to ${shown(LIMITS.seats)}`]],
+  ['RewardDetailsInput.translations', [`1 to ${LIMITS.translations}`]],
+  ['RewardDetailsInput.points', [`1 to ${shown(LIMITS.rewardPoints)}`]],
+  ['RewardDetailsInput.cash', [LIMITS.cashAmount, "currency's decimals"]],
+  ['RewardDetailsInput.availableFrom', [LIMITS.dateRangeDays]],
+  ['RewardDetailsInput.availableUntil', [LIMITS.dateRangeDays]],
+  ['RewardDetailsInput.tierIds', [LIMITS.audienceIds]],
+  ['RewardDetailsInput.memberGroupIds', [LIMITS.audienceIds]],
+  ['CreateRewardInput.stock', [`0 to ${shown(LIMITS.stockUnits)}`]],
+  ['ReceiveRewardStockInput.units', [`1 to ${shown(LIMITS.stockUnits)}`]],
+  ['CreateCatalogInput.name', [`1 to ${LIMITS.catalogNameLength}`]],
+  ['CreateCatalogInput.tierIds', [LIMITS.audienceIds]],
+  ['CreateCatalogInput.memberGroupIds', [LIMITS.audienceIds]],
+  ['SetCatalogRewardsInput.rewardIds', [LIMITS.catalogRewards]],
+];
+
+describe('the catalog schema documents its limits', () => {
+  it.each(documented)('%s says %j', (field, limits) => {
+    const description = fields.get(field);
+    expect(description, `${field} is not an input field of the schema`).toBeDefined();
+    for (const limit of limits) expect(description).toContain(typeof limit === 'number' ? shown(limit) : limit);
+  });
+
+  it('says what an idempotency key looks like wherever one is asked for', () => {
+    const keys = [...fields].filter(([name]) => name.endsWith('.idempotencyKey'));
+    expect(keys.length).toBe(3);
+    for (const [name, description] of keys) expect(description, name).toContain('8 to 100 letters, digits or . _ : -');
+  });
+});

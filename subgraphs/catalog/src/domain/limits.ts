@@ -1,0 +1,72 @@
+import { InputError } from '@loyalty-graph/shared';
+
+/**
+ * Every bound a caller of catalog can hit, in one place. Each is repeated in schema.graphql next
+ * to the field it limits (limits-documented.test.ts holds the two together). Bounds are about
+ * plausibility; counters stay far below PostgreSQL's int (2,147,483,647).
+ */
+export const LIMITS = {
+  nameLength: 200,
+  descriptionLength: 2_000,
+  /** A program in several countries has a handful of languages; 20 leaves room. */
+  translations: 20,
+  localeMinLength: 2,
+  localeMaxLength: 35,
+  /** The same ceiling as one ledger hold: a reward costing more could never be ordered. */
+  rewardPoints: 100_000_000,
+  cashAmount: 1_000_000_000,
+  /** Units in stock at creation and per receipt; 200 receipts stay below an int. */
+  stockUnits: 10_000_000,
+  limitCount: 1_000,
+  limitDays: 3_650,
+  /** Tier ids or member group ids on one reward or catalog. */
+  audienceIds: 50,
+  placeLength: 200,
+  seats: 1_000_000,
+  /** Dates (availability, an experience's start) lie at most this far from now either way. */
+  dateRangeDays: 3_650,
+  catalogNameLength: 100,
+  catalogRewards: 500,
+} as const;
+
+/** A whole number from `min` to `max`, or a BAD_USER_INPUT naming the field and the range. */
+export function checkInt(value: number, field: string, min: number, max: number): number {
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new InputError(`${field.split('.').pop()} must be a whole number from ${min.toLocaleString('en-US')} to ${max.toLocaleString('en-US')}`, field);
+  }
+  return value;
+}
+
+/** Trimmed text of 1 to `max` characters. */
+export function checkText(value: string, field: string, max: number): string {
+  const text = value.trim();
+  if (!text || text.length > max) throw new InputError(`${field.split('.').pop()} must be 1 to ${max} characters`, field);
+  return text;
+}
+
+/** Trimmed text of up to `max` characters; null when absent or blank. */
+export function optionalText(value: string | null | undefined, field: string, max: number): string | null {
+  if (value === null || value === undefined || !value.trim()) return null;
+  return checkText(value, field, max);
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export function checkUuid(value: string, field: string): string {
+  if (!UUID.test(value)) throw new InputError(`${field.split('.').pop()} must be a UUID`, field);
+  return value.toLowerCase();
+}
+
+/** Up to LIMITS.audienceIds distinct UUIDs (duplicates dropped, order kept). */
+export function checkAudienceIds(values: readonly string[] | null | undefined, field: string): string[] {
+  const ids = values ?? [];
+  if (ids.length > LIMITS.audienceIds) throw new InputError(`${field} may list at most ${LIMITS.audienceIds} ids`, field);
+  return [...new Set(ids.map((id, i) => checkUuid(id, `${field}.${i}`)))];
+}
+
+/** A date within LIMITS.dateRangeDays of now. */
+export function checkDate(value: Date, field: string, now: Date): Date {
+  const range = LIMITS.dateRangeDays * 86_400_000;
+  if (Math.abs(value.getTime() - now.getTime()) > range) throw new InputError(`${field.split('.').pop()} must be within ${LIMITS.dateRangeDays} days of now`, field);
+  return value;
+}

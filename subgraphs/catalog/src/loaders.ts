@@ -1,0 +1,28 @@
+import { groupedBy, rowsById } from '@loyalty-graph/shared/db';
+import type { DataSource } from 'typeorm';
+import { catalogColumns, rewardColumns, rewardVersionColumns, type CatalogRow, type RewardRow, type RewardVersionRow } from './entities';
+
+/**
+ * Built per request (never shared between users: a loader's cache is per viewer). One SQL
+ * statement per batch, values in key order, null for misses (malformed ids included).
+ */
+export function createLoaders(db: DataSource) {
+  return {
+    rewardById: rowsById<RewardRow>(db, `SELECT ${rewardColumns} FROM rewards r WHERE r.id = ANY($1::uuid[])`),
+    catalogById: rowsById<CatalogRow>(db, `SELECT ${catalogColumns} FROM catalogs c WHERE c.id = ANY($1::uuid[])`),
+    catalogsByProgram: groupedBy<CatalogRow>(
+      (ids) => db.query(`SELECT ${catalogColumns} FROM catalogs c WHERE c.program_id = ANY($1::uuid[]) ORDER BY c.seq`, [ids]),
+      (row) => row.programId,
+    ),
+    rewardsByCatalog: groupedBy<RewardRow & { catalogId: string }>(
+      (ids) => db.query(`SELECT cr.catalog_id AS "catalogId", ${rewardColumns} FROM catalog_rewards cr JOIN rewards r ON r.id = cr.reward_id WHERE cr.catalog_id = ANY($1::uuid[]) ORDER BY cr.position`, [ids]),
+      (row) => row.catalogId,
+    ),
+    versionsByReward: groupedBy<RewardVersionRow>(
+      (ids) => db.query(`SELECT ${rewardVersionColumns} FROM reward_versions v WHERE v.reward_id = ANY($1::uuid[]) ORDER BY v.version DESC`, [ids]),
+      (row) => row.rewardId,
+    ),
+  };
+}
+
+export type Loaders = ReturnType<typeof createLoaders>;

@@ -1,0 +1,21 @@
+import { forbidden } from '@loyalty-graph/shared';
+import type { ProgramResolvers } from '../generated/resolvers';
+import { canReadCatalog } from '../domain/policy';
+import { programRewards } from '../services/reads';
+
+/** Programs are owned by members; catalog contributes their rewards and catalogs. */
+export interface ProgramRef {
+  id: string;
+}
+
+export const Program: ProgramResolvers = {
+  __resolveReference: (ref) => ({ id: ref.id }),
+  rewards(program, args, { viewer, db }) {
+    if (!canReadCatalog(viewer, program.id)) throw forbidden('You can only see your own program');
+    return programRewards(db, program.id, args);
+  },
+  catalogs(program, _args, { viewer, loaders }) {
+    if (!canReadCatalog(viewer, program.id)) throw forbidden('You can only see your own program');
+    return loaders.catalogsByProgram.load(program.id);
+  },
+};

@@ -1,0 +1,41 @@
+import { forbidden, type Clock, type Viewer } from '@loyalty-graph/shared';
+import type { MemberDirectory } from '@loyalty-graph/shared/member-snapshots';
+import type { DataSource } from 'typeorm';
+import { catalogColumns, rewardColumns, type CatalogRow, type RewardRow } from '../entities';
+import { eligibility, inAudience, type MemberFacts } from '../domain/eligibility';
+import { canReadMemberCatalogs } from '../domain/policy';
+import type { MemberCatalogValue } from './catalogs';
+
+/** What one member sees in the program's catalogs: their tier from the member snapshots, their points from the caller. */
+export class MemberCatalogService {
+  constructor(
+    private readonly db: DataSource,
+    private readonly clock: Clock,
+    private readonly members: MemberDirectory,
+  ) {}
+
+  /**
+   * The catalogs this member is in the audience of, each with its rewards and whether the member
+   * can order them now. `availablePoints` comes from the ledger through the gateway (@requires).
+   */
+  async forMember(viewer: Viewer, memberId: string, availablePoints: number): Promise<MemberCatalogValue[]> {
+    const [member] = await this.members([memberId]);
+    if (!member) return [];
+    if (!canReadMemberCatalogs(viewer, member.id, member.programId)) throw forbidden('You can only see your own rewards');
+    // Group membership is not in members' events yet: unknown, so never taken as confirmed.
+    const facts: MemberFacts = { tierId: member.tierId, availablePoints, groupIds: null };
+    const catalogs = ((await this.db.query(`SELECT ${catalogColumns} FROM catalogs c WHERE c.program_id = $1 ORDER BY c.seq`, [member.programId])) as CatalogRow[]).filter((c) =>
+      inAudience(c, facts),
+    );
+    if (!catalogs.length) return [];
+    const rows = (await this.db.query(
+      `SELECT cr.catalog_id AS "catalogId", ${rewardColumns} FROM catalog_rewards cr JOIN rewards r ON r.id = cr.reward_id WHERE cr.catalog_id = ANY($1::uuid[]) ORDER BY cr.position`,
+      [catalogs.map((c) => c.id)],
+    )) as (RewardRow & { catalogId: string })[];
+    const now = this.clock.now();
+    return catalogs.map((catalog) => ({
+      catalog,
+      rewards: rows.filter((row) => row.catalogId === catalog.id).map(({ catalogId: _, ...reward }) => eligibility(reward, facts, now)),
+    }));
+  }
+}
