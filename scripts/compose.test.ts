@@ -9,7 +9,12 @@ import { committedSupergraph, composeSupergraph, routeSupergraph, SUBGRAPHS, SUP
 import { composeCommand } from './compose';
 import { ROOT } from './lib/services';
 
-const PRODUCTION = ['members=http://members.internal:4001/graphql', 'ledger=https://ledger.internal/graphql'];
+/** Every subgraph at a production address (one https without a port, the others http with theirs). */
+const PRODUCTION_URLS: Record<string, string> = Object.fromEntries(
+  SUBGRAPHS.map((m) => [m.name, m.name === 'ledger' ? 'https://ledger.internal/graphql' : `http://${m.name}.internal:${m.defaultPort}/graphql`]),
+);
+const PRODUCTION = Object.entries(PRODUCTION_URLS).map(([name, url]) => `${name}=${url}`);
+const EXCEPT_MEMBERS = PRODUCTION.filter((e) => !e.startsWith('members='));
 const urlArgs = (entries: string[]) => entries.flatMap((e) => ['--url', e]);
 const routingUrls = (sdl: string) => Object.fromEntries([...sdl.matchAll(/@join__graph\(name: "([^"]+)", url: "([^"]*)"\)/g)].map((m) => [m[1], m[2]]));
 const scratch = mkdtempSync(join(tmpdir(), 'compose-'));
@@ -25,7 +30,7 @@ describe('pnpm compose', () => {
   it('with --url composes the same schema routed to the given URLs, to stdout unless --out is given', () => {
     const { sdl, out } = composeCommand(urlArgs(PRODUCTION), ROOT);
     expect(out).toBeNull();
-    expect(routingUrls(sdl)).toEqual({ members: 'http://members.internal:4001/graphql', ledger: 'https://ledger.internal/graphql' });
+    expect(routingUrls(sdl)).toEqual(PRODUCTION_URLS);
     // Only the routing differs from the committed file.
     expect(sdl.replace(/url: "[^"]*"/g, '')).toBe(committedSupergraph().replace(/url: "[^"]*"/g, ''));
     expect(composeCommand([...urlArgs(PRODUCTION), '--out', 'deploy/supergraph.graphql'], '/srv/app').out).toBe('/srv/app/deploy/supergraph.graphql');
@@ -36,11 +41,11 @@ describe('pnpm compose', () => {
   });
 
   it('refuses a missing subgraph, an unknown one, a duplicate and a URL that is not http(s)', () => {
-    expect(() => composeCommand(urlArgs([PRODUCTION[0]!]), ROOT)).toThrow(/no URL for ledger/);
+    expect(() => composeCommand(urlArgs(PRODUCTION.filter((e) => !e.startsWith('ledger='))), ROOT)).toThrow(/no URL for ledger/);
     expect(() => composeCommand(urlArgs([...PRODUCTION, 'catalogue=http://x/graphql']), ROOT)).toThrow(/"catalogue" is not a subgraph/);
     expect(() => composeCommand(urlArgs([...PRODUCTION, PRODUCTION[0]!]), ROOT)).toThrow(/"members" is given twice/);
-    expect(() => composeCommand(urlArgs(['members=members:4001', PRODUCTION[1]!]), ROOT)).toThrow(/not an absolute http\(s\) URL/);
-    expect(() => composeCommand(urlArgs(['members', PRODUCTION[1]!]), ROOT)).toThrow(/not <subgraph>=<url>/);
+    expect(() => composeCommand(urlArgs(['members=members:4001', ...EXCEPT_MEMBERS]), ROOT)).toThrow(/not an absolute http\(s\) URL/);
+    expect(() => composeCommand(urlArgs(['members', ...EXCEPT_MEMBERS]), ROOT)).toThrow(/not <subgraph>=<url>/);
     expect(() => composeCommand(['--port', '1'], ROOT)).toThrow();
   });
 
@@ -57,8 +62,8 @@ describe('pnpm compose', () => {
 
 describe('routeSupergraph', () => {
   it('rewrites the committed supergraph exactly as composing with those URLs would', () => {
-    const urls = { members: 'http://10.0.0.5:4001/graphql', ledger: 'http://10.0.0.6:4002/graphql' };
-    expect(routeSupergraph(committedSupergraph(), urls)).toBe(composeSupergraph(SUBGRAPHS.map((m) => ({ name: m.name, typeDefs: m.typeDefs, url: urls[m.name as keyof typeof urls] }))));
+    const urls: Record<string, string> = Object.fromEntries(SUBGRAPHS.map((m, i) => [m.name, `http://10.0.0.${5 + i}:${m.defaultPort}/graphql`]));
+    expect(routeSupergraph(committedSupergraph(), urls)).toBe(composeSupergraph(SUBGRAPHS.map((m) => ({ name: m.name, typeDefs: m.typeDefs, url: urls[m.name]! }))));
   });
 
   it('refuses a subgraph the supergraph does not have', () => {
