@@ -22,3 +22,4 @@ export * from './scalars';
 export * from './ttl-cache';
 export * from './variable-errors';
 export * from './viewer';
+export * from './text-input';

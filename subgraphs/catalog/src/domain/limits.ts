@@ -37,18 +37,8 @@ export function checkInt(value: number, field: string, min: number, max: number)
   return value;
 }
 
-/** Trimmed text of 1 to `max` characters. */
-export function checkText(value: string, field: string, max: number): string {
-  const text = value.trim();
-  if (!text || text.length > max) throw new InputError(`${field.split('.').pop()} must be 1 to ${max} characters`, field);
-  return text;
-}
-
-/** Trimmed text of up to `max` characters; null when absent or blank. */
-export function optionalText(value: string | null | undefined, field: string, max: number): string | null {
-  if (value === null || value === undefined || !value.trim()) return null;
-  return checkText(value, field, max);
-}
+/** Free text: one rule for every subgraph (@loyalty-graph/shared text-input.ts). */
+export { checkText, optionalText } from '@loyalty-graph/shared';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 

@@ -68,17 +68,8 @@ export function checkPoints(value: number, field: string, min: number, max: numb
   }
 }
 
-/** Trimmed text of 1 to `max` characters (or null when optional and blank). */
-export function checkText(value: string, field: string, max: number): string {
-  const text = value.trim();
-  if (!text || text.length > max) throw new InputError(`${field.split('.').pop()} must be 1 to ${max} characters`, field);
-  return text;
-}
-
-export function optionalText(value: string | null | undefined, field: string, max: number): string | null {
-  if (value === null || value === undefined || !value.trim()) return null;
-  return checkText(value, field, max);
-}
+/** Free text: one rule for every subgraph (@loyalty-graph/shared text-input.ts). */
+export { checkText, optionalText } from '@loyalty-graph/shared';
 
 /** A list of at most `max` items. */
 export function checkListLength(list: readonly unknown[] | null | undefined, field: string, max: number): void {
