@@ -1,3 +1,4 @@
 /** The event contracts, one module per producer: what each subgraph tells the others. */
+export * from './catalog';
 export * from './ledger';
 export * from './members';

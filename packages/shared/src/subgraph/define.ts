@@ -11,6 +11,7 @@ import { scalarResolvers } from '../scalars';
 import { operationsResolvers, operationsSdl } from './operations';
 import { PLATFORM_SDL } from './platform-schema';
 import { membersIdentityReadThrough, rememberingFound, snapshotIdentity, type MemberIdentity } from './member-identity';
+import { createPeerClient, type PeerClient } from './peer-client';
 import { peerUrl, type SubgraphDeps, type SubgraphModule } from './service';
 
 // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
@@ -25,6 +26,8 @@ export interface ServiceParts {
   logger: Logger;
   /** Facts about members (program, status, tier) from the member-snapshot projection; see `memberSnapshots`. */
   members: MemberDirectory;
+  /** A direct client for another subgraph, calling as this subgraph's service viewer. */
+  peer(name: string): PeerClient;
 }
 
 /**
@@ -103,7 +106,8 @@ export function defineSubgraph<TServices, TContext extends ViewerContext>(defini
       const members = definition.memberSnapshots
         ? snapshotDirectory(db, batchedDirectory(membersReadThrough(peerUrl(deps.peers, 'members'), name, deps.internalSecret)))
         : MEMBERS_UNAVAILABLE;
-      const services = definition.services({ db, clock, logger, members });
+      const peer = (peerName: string) => createPeerClient(peerName, peerUrl(deps.peers, peerName), name, deps.internalSecret);
+      const services = definition.services({ db, clock, logger, members, peer });
       const identityReadThrough = membersIdentityReadThrough(peerUrl(deps.peers, 'members'));
       const memberIdentity = rememberingFound(
         definition.memberIdentity?.(services) ?? (definition.memberSnapshots ? snapshotIdentity(db, identityReadThrough) : identityReadThrough),

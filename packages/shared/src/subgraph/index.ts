@@ -3,6 +3,7 @@ export * from './define';
 export * from './lifecycle';
 export * from './member-identity';
 export * from './operations';
+export * from './peer-client';
 export * from './platform-schema';
 export * from './service';
 export * from './subgraph-server';
