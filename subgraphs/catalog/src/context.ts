@@ -6,12 +6,20 @@ import { createLoaders, type Loaders } from './loaders';
 import { CatalogService } from './services/catalogs';
 import { MemberCatalogService } from './services/member-catalogs';
 import { RewardService } from './services/rewards';
+import type { PeerClient } from '@loyalty-graph/shared/subgraph';
+import { LedgerClient } from './services/ledger-client';
+import { OrderChangeService } from './services/order-changes';
+import { DEFAULT_ORDER_OPTIONS, OrderService, type OrderServiceOptions } from './services/orders';
 
 /** The use cases (validation, policy, one transaction each), built once and shared by every request. */
 export interface Services {
   rewards: RewardService;
   catalogs: CatalogService;
   memberCatalogs: MemberCatalogService;
+  orders: OrderService;
+  orderChanges: OrderChangeService;
+  /** Members' facts (program, status, tier) from the member snapshots. */
+  members: MemberDirectory;
 }
 
 export interface RequestContext extends ViewerContext {
@@ -23,8 +31,16 @@ export interface RequestContext extends ViewerContext {
 }
 
 /** Services are stateless and shared by every request. */
-export function createServices(db: DataSource, clock: Clock, members: MemberDirectory): Services {
-  return { rewards: new RewardService(db, clock), catalogs: new CatalogService(db, clock), memberCatalogs: new MemberCatalogService(db, clock, members) };
+export function createServices(db: DataSource, clock: Clock, members: MemberDirectory, ledger: PeerClient, orderOptions: OrderServiceOptions = DEFAULT_ORDER_OPTIONS): Services {
+  const orders = new OrderService(db, clock, members, new LedgerClient(ledger), null, orderOptions);
+  return {
+    rewards: new RewardService(db, clock),
+    catalogs: new CatalogService(db, clock),
+    memberCatalogs: new MemberCatalogService(db, clock, members),
+    orders,
+    orderChanges: new OrderChangeService(db, clock, orders),
+    members,
+  };
 }
 
 /** Loaders are created per request. */

@@ -1,6 +1,21 @@
 import { groupedBy, rowsById } from '@loyalty-graph/shared/db';
 import type { DataSource } from 'typeorm';
-import { catalogColumns, rewardColumns, rewardVersionColumns, type CatalogRow, type RewardRow, type RewardVersionRow } from './entities';
+import {
+  catalogColumns,
+  rewardColumns,
+  rewardOrderChangeColumns,
+  rewardOrderColumns,
+  rewardOrderLineColumns,
+  rewardVersionColumns,
+  shipmentColumns,
+  type CatalogRow,
+  type RewardOrderChangeRow,
+  type RewardOrderLineRow,
+  type RewardOrderRow,
+  type RewardRow,
+  type RewardVersionRow,
+  type ShipmentRow,
+} from './entities';
 
 /**
  * Built per request (never shared between users: a loader's cache is per viewer). One SQL
@@ -22,6 +37,16 @@ export function createLoaders(db: DataSource) {
       (ids) => db.query(`SELECT ${rewardVersionColumns} FROM reward_versions v WHERE v.reward_id = ANY($1::uuid[]) ORDER BY v.version DESC`, [ids]),
       (row) => row.rewardId,
     ),
+    orderById: rowsById<RewardOrderRow>(db, `SELECT ${rewardOrderColumns} FROM reward_orders o WHERE o.id = ANY($1::uuid[])`),
+    linesByOrder: groupedBy<RewardOrderLineRow>(
+      (ids) => db.query(`SELECT ${rewardOrderLineColumns} FROM reward_order_lines l JOIN reward_orders o ON o.id = l.order_id WHERE l.order_id = ANY($1::uuid[]) ORDER BY l.line_no`, [ids]),
+      (row) => row.orderId,
+    ),
+    changesByOrder: groupedBy<RewardOrderChangeRow>(
+      (ids) => db.query(`SELECT ${rewardOrderChangeColumns} FROM reward_order_changes c WHERE c.order_id = ANY($1::uuid[]) ORDER BY c.seq`, [ids]),
+      (row) => row.orderId,
+    ),
+    shipmentByOrder: rowsById<ShipmentRow & { id: string }>(db, `SELECT ${shipmentColumns}, s.order_id AS id FROM shipments s WHERE s.order_id = ANY($1::uuid[])`),
   };
 }
 

@@ -11,13 +11,16 @@ export type RewardOrderStatus = (typeof REWARD_ORDER_STATUSES)[number];
 const orderStatus = z.enum(REWARD_ORDER_STATUSES);
 const rewardType = z.enum(['PHYSICAL', 'E_VOUCHER', 'EXPERIENCE', 'PARTNER_SERVICE', 'CHARITY']);
 
-/** An event about one reward order (the aggregate), so a consumer sees an order's changes in order. */
+/**
+ * An event about one reward order. The aggregate is the member (as for every producer), so a
+ * consumer sees a member's orders, and each order's changes, in the order they happened.
+ */
 function orderEvent<TShape extends z.ZodRawShape>(emittedWhen: string, shape: TShape) {
   return defineEvent({
     version: 1,
     emittedWhen,
-    aggregateType: 'RewardOrder',
-    aggregateId: (p) => (p as { orderId: string }).orderId,
+    aggregateType: 'Member',
+    aggregateId: (p) => (p as { memberId: string }).memberId,
     payload: z.object({ programId: id, orderId: id, memberId: id, ...shape }),
   });
 }
@@ -59,15 +62,15 @@ export const catalogEvents = defineContract('catalog', {
   ComplaintOpened: defineEvent({
     version: 1,
     emittedWhen: 'a member or an agent opened a complaint about an order',
-    aggregateType: 'Complaint',
-    aggregateId: (p) => p.complaintId,
+    aggregateType: 'Member',
+    aggregateId: (p) => p.memberId,
     payload: z.object({ programId: id, complaintId: id, orderId: id, memberId: id, lineId: id.nullable(), reason: z.string(), dueAt: instant, openedAt: instant }),
   }),
   ComplaintResolved: defineEvent({
     version: 1,
     emittedWhen: 'an agent resolved or rejected a complaint',
-    aggregateType: 'Complaint',
-    aggregateId: (p) => p.complaintId,
+    aggregateType: 'Member',
+    aggregateId: (p) => p.memberId,
     payload: z.object({
       programId: id,
       complaintId: id,

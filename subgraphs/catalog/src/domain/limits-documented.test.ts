@@ -44,6 +44,12 @@ const documented: [string, (string | number)[]][] = [
   ['CreateCatalogInput.tierIds', [LIMITS.audienceIds]],
   ['CreateCatalogInput.memberGroupIds', [LIMITS.audienceIds]],
   ['SetCatalogRewardsInput.rewardIds', [LIMITS.catalogRewards]],
+  ['PlaceRewardOrderInput.lines', [`1 to ${LIMITS.orderLines}`]],
+  ['RewardOrderLineInput.quantity', [`1 to ${LIMITS.orderQuantity}`]],
+  ['RewardOrderUnitsInput.quantity', ['1 up to']],
+  ['CancelRewardOrderInput.reason', [LIMITS.reasonLength]],
+  ['RewardOrderIdsInput.orderIds', [`1 to ${LIMITS.bulkOrders}`]],
+  ['ShipRewardOrdersInput.shipments', [`1 to ${LIMITS.bulkOrders}`]],
 ];
 
 describe('the catalog schema documents its limits', () => {
@@ -55,7 +61,7 @@ describe('the catalog schema documents its limits', () => {
 
   it('says what an idempotency key looks like wherever one is asked for', () => {
     const keys = [...fields].filter(([name]) => name.endsWith('.idempotencyKey'));
-    expect(keys.length).toBe(3);
+    expect(keys.length).toBe(5);
     for (const [name, description] of keys) expect(description, name).toContain('8 to 100 letters, digits or . _ : -');
   });
 });

@@ -27,6 +27,13 @@ export const LIMITS = {
   dateRangeDays: 3_650,
   catalogNameLength: 100,
   catalogRewards: 500,
+  /** Lines in one reward order; a basket, not a bulk import. */
+  orderLines: 20,
+  /** Units of one line. */
+  orderQuantity: 100,
+  reasonLength: 500,
+  /** Orders packed, shipped or delivered in one call: a day's parcels. */
+  bulkOrders: 500,
 } as const;
 
 /** A whole number from `min` to `max`, or a BAD_USER_INPUT naming the field and the range. */

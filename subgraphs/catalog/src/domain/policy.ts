@@ -20,3 +20,20 @@ export function canReadMemberCatalogs(viewer: Viewer, memberId: string, programI
   if (viewer.kind === 'MEMBER') return viewer.memberId === memberId && viewer.programId === programId;
   return canReadCatalog(viewer, programId);
 }
+
+/** Placing an order: a member for themself; the program's agents and admins for any of its members. */
+export function canOrderFor(viewer: Viewer, memberId: string, programId: string): boolean {
+  if (viewer.kind === 'MEMBER') return viewer.memberId === memberId && viewer.programId === programId;
+  return isStaffOf(viewer, programId, ['AGENT', 'ADMIN']);
+}
+
+/** Reading an order: its member, and the program's agents, admins and fulfilment staff. */
+export function canReadOrder(viewer: Viewer, order: { memberId: string; programId: string }): boolean {
+  if (viewer.kind === 'MEMBER') return viewer.memberId === order.memberId && viewer.programId === order.programId;
+  return viewer.kind === 'SERVICE' || isStaffOf(viewer, order.programId, ['AGENT', 'ADMIN', 'FULFILMENT']);
+}
+
+/** Packing, shipping and delivering: fulfilment staff (and admins) of the program. */
+export function canFulfil(viewer: Viewer, programId: string): boolean {
+  return isStaffOf(viewer, programId, ['FULFILMENT', 'ADMIN']);
+}

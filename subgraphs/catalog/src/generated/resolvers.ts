@@ -3,11 +3,12 @@
 import { GraphQLResolveInfo, GraphQLScalarType, GraphQLScalarTypeConfig } from 'graphql';
 import { JobState } from '@loyalty-graph/shared/jobs';
 import { SubgraphOperations as SubgraphOperationsModel, DeadLetterView, ConsumerStatusView } from '@loyalty-graph/shared/subgraph';
-import { RewardRow, CatalogRow, RewardVersionRow } from '../entities';
+import { RewardRow, CatalogRow, RewardVersionRow, RewardOrderRow, RewardOrderLineRow, RewardOrderChangeRow, ShipmentRow } from '../entities';
 import { MemberRef } from '../resolvers/member';
 import { ProgramRef } from '../resolvers/program';
 import { RewardEligibilityValue } from '../domain/eligibility';
 import { MemberCatalogValue } from '../services/catalogs';
+import { StockDiscrepancyValue } from '../services/stock-check';
 import { RequestContext } from '../context';
 export type Maybe<T> = T | null;
 export type InputMaybe<T> = T | null | undefined;
@@ -30,6 +31,16 @@ export type Scalars = {
    */
   Decimal: { input: string; output: string; }
   link__Import: { input: unknown; output: unknown; }
+};
+
+export type CancelRewardOrderInput = {
+  /** Makes a retry safe: 8 to 100 letters, digits or . _ : - (unique per order). */
+  idempotencyKey: Scalars['String']['input'];
+  /** Units to cancel; omitted: everything not yet cancelled (partial cancellation of a multi-line order names lines). */
+  lines?: InputMaybe<Array<RewardOrderUnitsInput>>;
+  orderId: Scalars['ID']['input'];
+  /** Up to 500 characters. */
+  reason?: InputMaybe<Scalars['String']['input']>;
 };
 
 /**
@@ -58,6 +69,14 @@ export type CatalogPayload = {
   __typename?: 'CatalogPayload';
   catalog: Maybe<Catalog>;
   userErrors: Array<UserError>;
+};
+
+export type ConfirmRewardOrderPaymentInput = {
+  /** Exactly the order's cash part. */
+  amount: MoneyInput;
+  orderId: Scalars['ID']['input'];
+  /** The payment provider's reference: 1 to 128 characters. Confirming again with the same reference changes nothing. */
+  providerReference: Scalars['String']['input'];
 };
 
 export type CreateCatalogInput = {
@@ -167,6 +186,14 @@ export type Member = {
   eligibleRewards: Maybe<Array<RewardEligibility>>;
   id: Scalars['ID']['output'];
   points: Maybe<MemberPoints>;
+  /** This member's reward orders, newest first. */
+  rewardOrders: RewardOrderConnection;
+};
+
+
+export type MemberRewardOrdersArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  first?: InputMaybe<Scalars['Int']['input']>;
 };
 
 /** A catalog as one member sees it. */
@@ -204,10 +231,37 @@ export type MoneyInput = {
 
 export type Mutation = {
   __typename?: 'Mutation';
+  /**
+   * Cancel units not yet shipped (CONFIRMED or PACKED orders; members only their own CONFIRMED
+   * ones): their points go back into the ledger lots they came from, stock is restored, and the
+   * cash part's share is announced for the payment side to refund. E-vouchers, charity and
+   * partner services cannot be cancelled (NOT_CANCELLABLE).
+   */
+  cancelRewardOrder: RewardOrderPayload;
+  /**
+   * The payment provider confirmed an order's cash part (a service call): the points are taken and
+   * the order confirmed. Refused with PAYMENT_AMOUNT_MISMATCH, NO_CASH_PART,
+   * ORDER_NOT_AWAITING_PAYMENT; another reference for a paid order is a CONFLICT.
+   */
+  confirmRewardOrderPayment: RewardOrderPayload;
   /** Create a catalog (empty). The same idempotencyKey returns the same catalog. */
   createCatalog: CatalogPayload;
   /** Create a reward (version 1). The same idempotencyKey returns the same reward. */
   createReward: RewardPayload;
+  /** Mark SHIPPED orders DELIVERED. */
+  deliverRewardOrders: RewardOrdersPayload;
+  /** Mark CONFIRMED orders PACKED (a day's orders at once). */
+  packRewardOrders: RewardOrdersPayload;
+  /**
+   * Order rewards: reserves the stock, holds the points and takes them, in one call. Returns the
+   * order CONFIRMED (DELIVERED for e-vouchers, charity and partner services, with their codes),
+   * PLACED while a cash part awaits confirmRewardOrderPayment, or CANCELLED with a userError
+   * (NOT_ENOUGH_POINTS). Refusals before anything is reserved: OUT_OF_STOCK, LIMIT_REACHED, TIER,
+   * GROUP, RETIRED, NOT_AVAILABLE_NOW, REWARD_NOT_FOUND, MIXED_CURRENCIES,
+   * SHIPPING_ADDRESS_REQUIRED, MEMBER_NOT_ACTIVE. When the ledger does not answer: a
+   * SUBGRAPH_UNAVAILABLE error, and the order completes or cancels by itself; the same key shows it.
+   */
+  placeRewardOrder: RewardOrderPayload;
   /**
    * Add received units to a reward's stock (a new version). An unlimited reward refuses with
    * STOCK_UNLIMITED; a retired one with REWARD_RETIRED; received stock beyond 2,147,483,647 units
@@ -218,10 +272,24 @@ export type Mutation = {
   replayCatalogDeadLetter: ReplayDeadLetterPayload;
   /** Retire a reward (a new version): no longer orderable, still readable. Retiring it again changes nothing. */
   retireReward: RewardPayload;
+  /** Record goods sent back (SHIPPED or DELIVERED orders): points and cash refunded as for a cancellation; stock is not restored. */
+  returnRewardOrder: RewardOrderPayload;
   /** Replace a catalog's rewards with this ordered list. An id that is not a reward of its program: REWARD_NOT_FOUND. */
   setCatalogRewards: CatalogPayload;
+  /** Ship PACKED orders with their carrier and tracking number (a day's parcels at once). */
+  shipRewardOrders: RewardOrdersPayload;
   /** Replace a reward's details (a new version). A retired reward refuses with REWARD_RETIRED. */
   updateReward: RewardPayload;
+};
+
+
+export type MutationCancelRewardOrderArgs = {
+  input: CancelRewardOrderInput;
+};
+
+
+export type MutationConfirmRewardOrderPaymentArgs = {
+  input: ConfirmRewardOrderPaymentInput;
 };
 
 
@@ -232,6 +300,21 @@ export type MutationCreateCatalogArgs = {
 
 export type MutationCreateRewardArgs = {
   input: CreateRewardInput;
+};
+
+
+export type MutationDeliverRewardOrdersArgs = {
+  input: RewardOrderIdsInput;
+};
+
+
+export type MutationPackRewardOrdersArgs = {
+  input: RewardOrderIdsInput;
+};
+
+
+export type MutationPlaceRewardOrderArgs = {
+  input: PlaceRewardOrderInput;
 };
 
 
@@ -250,8 +333,18 @@ export type MutationRetireRewardArgs = {
 };
 
 
+export type MutationReturnRewardOrderArgs = {
+  input: CancelRewardOrderInput;
+};
+
+
 export type MutationSetCatalogRewardsArgs = {
   input: SetCatalogRewardsInput;
+};
+
+
+export type MutationShipRewardOrdersArgs = {
+  input: ShipRewardOrdersInput;
 };
 
 
@@ -296,13 +389,38 @@ export type PageInfo = {
   hasNextPage: Scalars['Boolean']['output'];
 };
 
+export type PlaceRewardOrderInput = {
+  /** Makes a retry safe: 8 to 100 letters, digits or . _ : - (unique per program). The same key returns the same order. */
+  idempotencyKey: Scalars['String']['input'];
+  /** 1 to 20 lines; lines of the same reward are added up for stock and limits. */
+  lines: Array<RewardOrderLineInput>;
+  /** The member ordering (a member orders only for themself). */
+  memberId: Scalars['ID']['input'];
+  /** Required when a line is a PHYSICAL reward. */
+  shippingAddress?: InputMaybe<ShippingAddressInput>;
+};
+
 export type Program = {
   __typename?: 'Program';
   /** The program's catalogs, oldest first. */
   catalogs: Array<Catalog>;
   id: Scalars['ID']['output'];
+  /**
+   * The program's reward orders, oldest first (a work queue): fulfilment staff list a day's
+   * CONFIRMED orders to pack, PACKED ones to ship.
+   */
+  rewardOrders: RewardOrderConnection;
   /** The program's rewards, newest first; every status unless `status` is given. */
   rewards: RewardConnection;
+};
+
+
+export type ProgramRewardOrdersArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+  placedFrom?: InputMaybe<Scalars['DateTime']['input']>;
+  placedUntil?: InputMaybe<Scalars['DateTime']['input']>;
+  status?: InputMaybe<RewardOrderStatus>;
 };
 
 
@@ -320,6 +438,14 @@ export type Query = {
   catalogOperations: SubgraphOperations;
   /** A reward by id; null when there is none. Staff of its program and internal services. */
   reward: Maybe<Reward>;
+  /** A reward order by id; null when there is none or it is not yours to see. */
+  rewardOrder: Maybe<RewardOrder>;
+  /**
+   * Operators' check of the stock invariant (received = available + reserved + sold, nothing
+   * negative, reserved and sold equal to the open and sold reservations): every reward of the
+   * program that breaks it. Empty when stock is sound.
+   */
+  rewardStockCheck: Array<StockDiscrepancy>;
 };
 
 
@@ -330,6 +456,16 @@ export type QueryCatalogArgs = {
 
 export type QueryRewardArgs = {
   id: Scalars['ID']['input'];
+};
+
+
+export type QueryRewardOrderArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
+export type QueryRewardStockCheckArgs = {
+  programId: Scalars['ID']['input'];
 };
 
 export type ReceiveRewardStockInput = {
@@ -483,7 +619,7 @@ export type RewardEligibility = {
   reward: Reward;
 };
 
-/** At most `count` orders per member in any `days` days. */
+/** At most `count` units per member in any `days` days (cancelled units do not count). */
 export type RewardLimit = {
   __typename?: 'RewardLimit';
   count: Scalars['Int']['output'];
@@ -495,6 +631,137 @@ export type RewardLimitInput = {
   count: Scalars['Int']['input'];
   /** The period in days: 1 to 3,650. */
   days: Scalars['Int']['input'];
+};
+
+/**
+ * A member's order of rewards. Placing one reserves stock, holds the points in the ledger and,
+ * once they are taken, confirms it, all in one call; it survives crashes of either side (a
+ * recovery job completes or cancels it).
+ */
+export type RewardOrder = {
+  __typename?: 'RewardOrder';
+  /** The cash part of all its lines; null when points only. */
+  cash: Maybe<Money>;
+  /** The cash part to be refunded so far by the payment side; null when points only. */
+  cashRefunded: Maybe<Money>;
+  createdAt: Scalars['DateTime']['output'];
+  /** Why it was cancelled without being completed (NOT_ENOUGH_POINTS, RESERVATION_EXPIRED, PAYMENT_NOT_CONFIRMED…); null otherwise. */
+  failureCode: Maybe<Scalars['String']['output']>;
+  /** Every change of state: who, when, why; oldest first. */
+  history: Array<RewardOrderChange>;
+  /** Its id (a UUID). */
+  id: Scalars['ID']['output'];
+  /** Its lines, in the order given. */
+  lines: Array<RewardOrderLine>;
+  member: Member;
+  /** The payment provider's reference, once the cash part was paid. */
+  paymentReference: Maybe<Scalars['String']['output']>;
+  /** The price in points of all its lines. */
+  points: Scalars['Int']['output'];
+  /** Points given back so far (cancellations, returns, complaints). */
+  pointsRefunded: Scalars['Int']['output'];
+  program: Program;
+  /** Until then an unconfirmed order keeps its stock and points; afterwards it is cancelled. */
+  reservationExpiresAt: Scalars['DateTime']['output'];
+  /** The parcel, once shipped. */
+  shipment: Maybe<Shipment>;
+  /** Where physical rewards go (a snapshot taken when ordering); null without physical rewards. */
+  shippingAddress: Maybe<ShippingAddress>;
+  status: RewardOrderStatus;
+  updatedAt: Scalars['DateTime']['output'];
+};
+
+export type RewardOrderChange = {
+  __typename?: 'RewardOrderChange';
+  changedAt: Scalars['DateTime']['output'];
+  /** Who: a member, staff subject, or `recovery`. */
+  changedBy: Scalars['String']['output'];
+  /** Null for the first (placing it). */
+  from: Maybe<RewardOrderStatus>;
+  reason: Maybe<Scalars['String']['output']>;
+  to: RewardOrderStatus;
+};
+
+export type RewardOrderConnection = {
+  __typename?: 'RewardOrderConnection';
+  edges: Array<RewardOrderEdge>;
+  nodes: Array<RewardOrder>;
+  pageInfo: PageInfo;
+};
+
+export type RewardOrderEdge = {
+  __typename?: 'RewardOrderEdge';
+  cursor: Scalars['String']['output'];
+  node: RewardOrder;
+};
+
+export type RewardOrderIdsInput = {
+  /** 1 to 500 order ids (a day's orders). */
+  orderIds: Array<Scalars['ID']['input']>;
+};
+
+export type RewardOrderLine = {
+  __typename?: 'RewardOrderLine';
+  /** An EXPERIENCE's booking reference; null for other types. */
+  bookingReference: Maybe<Scalars['String']['output']>;
+  /** Units cancelled before they left. */
+  cancelled: Scalars['Int']['output'];
+  /** Cash per unit as ordered; null when points only. */
+  cashEach: Maybe<Money>;
+  id: Scalars['ID']['output'];
+  /** 1 for the first line. */
+  lineNo: Scalars['Int']['output'];
+  /** Points per unit as ordered (0 for a replacement). */
+  pointsEach: Scalars['Int']['output'];
+  quantity: Scalars['Int']['output'];
+  /** Units sent back after delivery. */
+  returned: Scalars['Int']['output'];
+  reward: Reward;
+  /** The reward's version when it was ordered (see Reward.history). */
+  rewardVersion: Scalars['Int']['output'];
+};
+
+export type RewardOrderLineInput = {
+  /** 1 to 100. */
+  quantity: Scalars['Int']['input'];
+  rewardId: Scalars['ID']['input'];
+};
+
+export type RewardOrderPayload = {
+  __typename?: 'RewardOrderPayload';
+  order: Maybe<RewardOrder>;
+  userErrors: Array<UserError>;
+};
+
+/**
+ * Where a reward order stands. Forward only: PLACED → CONFIRMED → PACKED → SHIPPED → DELIVERED;
+ * CANCELLED before it leaves (or when it could not be completed), RETURNED after it arrived.
+ */
+export type RewardOrderStatus =
+  /** Cancelled; `failureCode` says why when it could not be completed. */
+  | 'CANCELLED'
+  /** Points taken and stock sold: fulfilment packs it next. */
+  | 'CONFIRMED'
+  /** Delivered. E-vouchers, charity and partner services are delivered at once. */
+  | 'DELIVERED'
+  | 'PACKED'
+  /** Stock reserved; points held, or the cash part awaited. Confirmed or cancelled by itself. */
+  | 'PLACED'
+  /** Sent back after delivery. */
+  | 'RETURNED'
+  | 'SHIPPED';
+
+export type RewardOrderUnitsInput = {
+  lineId: Scalars['ID']['input'];
+  /** 1 up to the line's units not yet cancelled or returned. */
+  quantity: Scalars['Int']['input'];
+};
+
+export type RewardOrdersPayload = {
+  __typename?: 'RewardOrdersPayload';
+  /** The orders moved (those refused are in userErrors, with field `orderIds.<index>`). */
+  orders: Array<RewardOrder>;
+  userErrors: Array<UserError>;
 };
 
 export type RewardPayload = {
@@ -590,6 +857,70 @@ export type SetCatalogRewardsInput = {
   catalogId: Scalars['ID']['input'];
   /** The catalog's whole list, in display order: up to 500 rewards of its program, each once. */
   rewardIds: Array<Scalars['ID']['input']>;
+};
+
+export type ShipRewardOrderInput = {
+  /** 1 to 100 characters. */
+  carrier: Scalars['String']['input'];
+  orderId: Scalars['ID']['input'];
+  /** 1 to 100 characters. */
+  trackingNumber: Scalars['String']['input'];
+  /** An https URL, up to 500 characters. */
+  trackingUrl?: InputMaybe<Scalars['String']['input']>;
+};
+
+export type ShipRewardOrdersInput = {
+  /** 1 to 500 parcels. */
+  shipments: Array<ShipRewardOrderInput>;
+};
+
+/** A physical order's parcel. */
+export type Shipment = {
+  __typename?: 'Shipment';
+  carrier: Scalars['String']['output'];
+  /** Null until delivered. */
+  deliveredAt: Maybe<Scalars['DateTime']['output']>;
+  shippedAt: Scalars['DateTime']['output'];
+  trackingNumber: Scalars['String']['output'];
+  /** Where the member can follow it; null when the carrier has none. */
+  trackingUrl: Maybe<Scalars['String']['output']>;
+};
+
+export type ShippingAddress = {
+  __typename?: 'ShippingAddress';
+  city: Scalars['String']['output'];
+  /** ISO 3166-1 alpha-2. */
+  country: Scalars['String']['output'];
+  line1: Scalars['String']['output'];
+  line2: Maybe<Scalars['String']['output']>;
+  name: Scalars['String']['output'];
+  phone: Maybe<Scalars['String']['output']>;
+  postalCode: Scalars['String']['output'];
+};
+
+export type ShippingAddressInput = {
+  /** 1 to 100 characters. */
+  city: Scalars['String']['input'];
+  /** ISO 3166-1 alpha-2, e.g. PL, DK. */
+  country: Scalars['String']['input'];
+  /** 1 to 200 characters. */
+  line1: Scalars['String']['input'];
+  /** Up to 200 characters. */
+  line2?: InputMaybe<Scalars['String']['input']>;
+  /** 1 to 200 characters. */
+  name: Scalars['String']['input'];
+  /** Up to 40 characters. */
+  phone?: InputMaybe<Scalars['String']['input']>;
+  /** 1 to 20 characters. */
+  postalCode: Scalars['String']['input'];
+};
+
+/** One reward's stock counters that do not add up (none when the invariant holds). */
+export type StockDiscrepancy = {
+  __typename?: 'StockDiscrepancy';
+  /** What is wrong, e.g. `reserved 3 but open reservations hold 2`. */
+  problem: Scalars['String']['output'];
+  reward: Reward;
 };
 
 /** One subgraph's event delivery and scheduled jobs. */
@@ -704,6 +1035,7 @@ export type FederationTypes = {
   Member: Member;
   Program: Program;
   Reward: Reward;
+  RewardOrder: RewardOrder;
 };
 
 /** Mapping of federation reference types */
@@ -724,6 +1056,9 @@ export type FederationReferenceTypes = {
   Reward:
     ( { __typename: 'Reward' }
     & GraphQLRecursivePick<FederationTypes['Reward'], {"id":true}> );
+  RewardOrder:
+    ( { __typename: 'RewardOrder' }
+    & GraphQLRecursivePick<FederationTypes['RewardOrder'], {"id":true}> );
 };
 
 
@@ -731,9 +1066,11 @@ export type FederationReferenceTypes = {
 /** Mapping between all available schema types and the resolvers types */
 export type ResolversTypes = {
   BigInt: ResolverTypeWrapper<Scalars['BigInt']['output']>;
-  Catalog: ResolverTypeWrapper<CatalogRow>;
+  CancelRewardOrderInput: CancelRewardOrderInput;
   ID: ResolverTypeWrapper<Scalars['ID']['output']>;
+  Catalog: ResolverTypeWrapper<CatalogRow>;
   CatalogPayload: ResolverTypeWrapper<Omit<CatalogPayload, 'catalog'> & { catalog?: Maybe<ResolversTypes['Catalog']> }>;
+  ConfirmRewardOrderPaymentInput: ConfirmRewardOrderPaymentInput;
   CreateCatalogInput: CreateCatalogInput;
   CreateRewardInput: CreateRewardInput;
   Int: ResolverTypeWrapper<Scalars['Int']['output']>;
@@ -754,6 +1091,7 @@ export type ResolversTypes = {
   NotOrderableReason: NotOrderableReason;
   OutboxStatus: ResolverTypeWrapper<OutboxStatus>;
   PageInfo: ResolverTypeWrapper<PageInfo>;
+  PlaceRewardOrderInput: PlaceRewardOrderInput;
   Program: ResolverTypeWrapper<ProgramRef>;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
   ReceiveRewardStockInput: ReceiveRewardStockInput;
@@ -768,6 +1106,17 @@ export type ResolversTypes = {
   RewardEligibility: ResolverTypeWrapper<RewardEligibilityValue>;
   RewardLimit: ResolverTypeWrapper<RewardLimit>;
   RewardLimitInput: RewardLimitInput;
+  RewardOrder: ResolverTypeWrapper<RewardOrderRow>;
+  RewardOrderChange: ResolverTypeWrapper<RewardOrderChangeRow>;
+  RewardOrderConnection: ResolverTypeWrapper<Omit<RewardOrderConnection, 'edges' | 'nodes'> & { edges: Array<ResolversTypes['RewardOrderEdge']>, nodes: Array<ResolversTypes['RewardOrder']> }>;
+  RewardOrderEdge: ResolverTypeWrapper<Omit<RewardOrderEdge, 'node'> & { node: ResolversTypes['RewardOrder'] }>;
+  RewardOrderIdsInput: RewardOrderIdsInput;
+  RewardOrderLine: ResolverTypeWrapper<RewardOrderLineRow>;
+  RewardOrderLineInput: RewardOrderLineInput;
+  RewardOrderPayload: ResolverTypeWrapper<Omit<RewardOrderPayload, 'order'> & { order?: Maybe<ResolversTypes['RewardOrder']> }>;
+  RewardOrderStatus: RewardOrderStatus;
+  RewardOrderUnitsInput: RewardOrderUnitsInput;
+  RewardOrdersPayload: ResolverTypeWrapper<Omit<RewardOrdersPayload, 'orders'> & { orders: Array<ResolversTypes['RewardOrder']> }>;
   RewardPayload: ResolverTypeWrapper<Omit<RewardPayload, 'reward'> & { reward?: Maybe<ResolversTypes['Reward']> }>;
   RewardStatus: RewardStatus;
   RewardStock: ResolverTypeWrapper<RewardStock>;
@@ -777,6 +1126,12 @@ export type ResolversTypes = {
   RewardVersion: ResolverTypeWrapper<RewardVersionRow>;
   ScheduledJob: ResolverTypeWrapper<JobState>;
   SetCatalogRewardsInput: SetCatalogRewardsInput;
+  ShipRewardOrderInput: ShipRewardOrderInput;
+  ShipRewardOrdersInput: ShipRewardOrdersInput;
+  Shipment: ResolverTypeWrapper<ShipmentRow>;
+  ShippingAddress: ResolverTypeWrapper<ShippingAddress>;
+  ShippingAddressInput: ShippingAddressInput;
+  StockDiscrepancy: ResolverTypeWrapper<StockDiscrepancyValue>;
   SubgraphOperations: ResolverTypeWrapper<SubgraphOperationsModel>;
   UpdateRewardInput: UpdateRewardInput;
   UserError: ResolverTypeWrapper<UserError>;
@@ -788,9 +1143,11 @@ export type ResolversTypes = {
 /** Mapping between all available schema types and the resolvers parents */
 export type ResolversParentTypes = {
   BigInt: Scalars['BigInt']['output'];
-  Catalog: CatalogRow;
+  CancelRewardOrderInput: CancelRewardOrderInput;
   ID: Scalars['ID']['output'];
+  Catalog: CatalogRow;
   CatalogPayload: Omit<CatalogPayload, 'catalog'> & { catalog?: Maybe<ResolversParentTypes['Catalog']> };
+  ConfirmRewardOrderPaymentInput: ConfirmRewardOrderPaymentInput;
   CreateCatalogInput: CreateCatalogInput;
   CreateRewardInput: CreateRewardInput;
   Int: Scalars['Int']['output'];
@@ -808,6 +1165,7 @@ export type ResolversParentTypes = {
   Mutation: Record<PropertyKey, never>;
   OutboxStatus: OutboxStatus;
   PageInfo: PageInfo;
+  PlaceRewardOrderInput: PlaceRewardOrderInput;
   Program: ProgramRef;
   Query: Record<PropertyKey, never>;
   ReceiveRewardStockInput: ReceiveRewardStockInput;
@@ -821,6 +1179,16 @@ export type ResolversParentTypes = {
   RewardEligibility: RewardEligibilityValue;
   RewardLimit: RewardLimit;
   RewardLimitInput: RewardLimitInput;
+  RewardOrder: RewardOrderRow;
+  RewardOrderChange: RewardOrderChangeRow;
+  RewardOrderConnection: Omit<RewardOrderConnection, 'edges' | 'nodes'> & { edges: Array<ResolversParentTypes['RewardOrderEdge']>, nodes: Array<ResolversParentTypes['RewardOrder']> };
+  RewardOrderEdge: Omit<RewardOrderEdge, 'node'> & { node: ResolversParentTypes['RewardOrder'] };
+  RewardOrderIdsInput: RewardOrderIdsInput;
+  RewardOrderLine: RewardOrderLineRow;
+  RewardOrderLineInput: RewardOrderLineInput;
+  RewardOrderPayload: Omit<RewardOrderPayload, 'order'> & { order?: Maybe<ResolversParentTypes['RewardOrder']> };
+  RewardOrderUnitsInput: RewardOrderUnitsInput;
+  RewardOrdersPayload: Omit<RewardOrdersPayload, 'orders'> & { orders: Array<ResolversParentTypes['RewardOrder']> };
   RewardPayload: Omit<RewardPayload, 'reward'> & { reward?: Maybe<ResolversParentTypes['Reward']> };
   RewardStock: RewardStock;
   RewardTranslation: RewardTranslation;
@@ -828,6 +1196,12 @@ export type ResolversParentTypes = {
   RewardVersion: RewardVersionRow;
   ScheduledJob: JobState;
   SetCatalogRewardsInput: SetCatalogRewardsInput;
+  ShipRewardOrderInput: ShipRewardOrderInput;
+  ShipRewardOrdersInput: ShipRewardOrdersInput;
+  Shipment: ShipmentRow;
+  ShippingAddress: ShippingAddress;
+  ShippingAddressInput: ShippingAddressInput;
+  StockDiscrepancy: StockDiscrepancyValue;
   SubgraphOperations: SubgraphOperationsModel;
   UpdateRewardInput: UpdateRewardInput;
   UserError: UserError;
@@ -929,6 +1303,7 @@ export type MemberResolvers<ContextType = RequestContext, ParentType extends Res
   catalogs?: Resolver<Maybe<Array<ResolversTypes['MemberCatalog']>>, ParentType, ContextType>;
   eligibleRewards?: Resolver<Maybe<Array<ResolversTypes['RewardEligibility']>>, ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  rewardOrders?: Resolver<ResolversTypes['RewardOrderConnection'], ParentType, ContextType, Partial<MemberRewardOrdersArgs>>;
 };
 
 export type MemberCatalogResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['MemberCatalog'] = ResolversParentTypes['MemberCatalog']> = {
@@ -942,12 +1317,19 @@ export type MoneyResolvers<ContextType = RequestContext, ParentType extends Reso
 };
 
 export type MutationResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = {
+  cancelRewardOrder?: Resolver<ResolversTypes['RewardOrderPayload'], ParentType, ContextType, RequireFields<MutationCancelRewardOrderArgs, 'input'>>;
+  confirmRewardOrderPayment?: Resolver<ResolversTypes['RewardOrderPayload'], ParentType, ContextType, RequireFields<MutationConfirmRewardOrderPaymentArgs, 'input'>>;
   createCatalog?: Resolver<ResolversTypes['CatalogPayload'], ParentType, ContextType, RequireFields<MutationCreateCatalogArgs, 'input'>>;
   createReward?: Resolver<ResolversTypes['RewardPayload'], ParentType, ContextType, RequireFields<MutationCreateRewardArgs, 'input'>>;
+  deliverRewardOrders?: Resolver<ResolversTypes['RewardOrdersPayload'], ParentType, ContextType, RequireFields<MutationDeliverRewardOrdersArgs, 'input'>>;
+  packRewardOrders?: Resolver<ResolversTypes['RewardOrdersPayload'], ParentType, ContextType, RequireFields<MutationPackRewardOrdersArgs, 'input'>>;
+  placeRewardOrder?: Resolver<ResolversTypes['RewardOrderPayload'], ParentType, ContextType, RequireFields<MutationPlaceRewardOrderArgs, 'input'>>;
   receiveRewardStock?: Resolver<ResolversTypes['RewardPayload'], ParentType, ContextType, RequireFields<MutationReceiveRewardStockArgs, 'input'>>;
   replayCatalogDeadLetter?: Resolver<ResolversTypes['ReplayDeadLetterPayload'], ParentType, ContextType, RequireFields<MutationReplayCatalogDeadLetterArgs, 'input'>>;
   retireReward?: Resolver<ResolversTypes['RewardPayload'], ParentType, ContextType, RequireFields<MutationRetireRewardArgs, 'input'>>;
+  returnRewardOrder?: Resolver<ResolversTypes['RewardOrderPayload'], ParentType, ContextType, RequireFields<MutationReturnRewardOrderArgs, 'input'>>;
   setCatalogRewards?: Resolver<ResolversTypes['CatalogPayload'], ParentType, ContextType, RequireFields<MutationSetCatalogRewardsArgs, 'input'>>;
+  shipRewardOrders?: Resolver<ResolversTypes['RewardOrdersPayload'], ParentType, ContextType, RequireFields<MutationShipRewardOrdersArgs, 'input'>>;
   updateReward?: Resolver<ResolversTypes['RewardPayload'], ParentType, ContextType, RequireFields<MutationUpdateRewardArgs, 'input'>>;
 };
 
@@ -966,6 +1348,7 @@ export type ProgramResolvers<ContextType = RequestContext, ParentType extends Re
   __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['Program']> | FederationReferenceType, FederationReferenceType, ContextType>;
   catalogs?: Resolver<Array<ResolversTypes['Catalog']>, ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  rewardOrders?: Resolver<ResolversTypes['RewardOrderConnection'], ParentType, ContextType, Partial<ProgramRewardOrdersArgs>>;
   rewards?: Resolver<ResolversTypes['RewardConnection'], ParentType, ContextType, Partial<ProgramRewardsArgs>>;
 };
 
@@ -973,6 +1356,8 @@ export type QueryResolvers<ContextType = RequestContext, ParentType extends Reso
   catalog?: Resolver<Maybe<ResolversTypes['Catalog']>, ParentType, ContextType, RequireFields<QueryCatalogArgs, 'id'>>;
   catalogOperations?: Resolver<ResolversTypes['SubgraphOperations'], ParentType, ContextType>;
   reward?: Resolver<Maybe<ResolversTypes['Reward']>, ParentType, ContextType, RequireFields<QueryRewardArgs, 'id'>>;
+  rewardOrder?: Resolver<Maybe<ResolversTypes['RewardOrder']>, ParentType, ContextType, RequireFields<QueryRewardOrderArgs, 'id'>>;
+  rewardStockCheck?: Resolver<Array<ResolversTypes['StockDiscrepancy']>, ParentType, ContextType, RequireFields<QueryRewardStockCheckArgs, 'programId'>>;
 };
 
 export type ReplayDeadLetterPayloadResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['ReplayDeadLetterPayload'] = ResolversParentTypes['ReplayDeadLetterPayload']> = {
@@ -1029,6 +1414,69 @@ export type RewardLimitResolvers<ContextType = RequestContext, ParentType extend
   days?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
 };
 
+export type RewardOrderResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['RewardOrder'] = ResolversParentTypes['RewardOrder'], FederationReferenceType extends FederationReferenceTypes['RewardOrder'] = FederationReferenceTypes['RewardOrder']> = {
+  __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['RewardOrder']> | FederationReferenceType, FederationReferenceType, ContextType>;
+  cash?: Resolver<Maybe<ResolversTypes['Money']>, ParentType, ContextType>;
+  cashRefunded?: Resolver<Maybe<ResolversTypes['Money']>, ParentType, ContextType>;
+  createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  failureCode?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  history?: Resolver<Array<ResolversTypes['RewardOrderChange']>, ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  lines?: Resolver<Array<ResolversTypes['RewardOrderLine']>, ParentType, ContextType>;
+  member?: Resolver<ResolversTypes['Member'], ParentType, ContextType>;
+  paymentReference?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  points?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  pointsRefunded?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  program?: Resolver<ResolversTypes['Program'], ParentType, ContextType>;
+  reservationExpiresAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  shipment?: Resolver<Maybe<ResolversTypes['Shipment']>, ParentType, ContextType>;
+  shippingAddress?: Resolver<Maybe<ResolversTypes['ShippingAddress']>, ParentType, ContextType>;
+  status?: Resolver<ResolversTypes['RewardOrderStatus'], ParentType, ContextType>;
+  updatedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+};
+
+export type RewardOrderChangeResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['RewardOrderChange'] = ResolversParentTypes['RewardOrderChange']> = {
+  changedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  changedBy?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  from?: Resolver<Maybe<ResolversTypes['RewardOrderStatus']>, ParentType, ContextType>;
+  reason?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  to?: Resolver<ResolversTypes['RewardOrderStatus'], ParentType, ContextType>;
+};
+
+export type RewardOrderConnectionResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['RewardOrderConnection'] = ResolversParentTypes['RewardOrderConnection']> = {
+  edges?: Resolver<Array<ResolversTypes['RewardOrderEdge']>, ParentType, ContextType>;
+  nodes?: Resolver<Array<ResolversTypes['RewardOrder']>, ParentType, ContextType>;
+  pageInfo?: Resolver<ResolversTypes['PageInfo'], ParentType, ContextType>;
+};
+
+export type RewardOrderEdgeResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['RewardOrderEdge'] = ResolversParentTypes['RewardOrderEdge']> = {
+  cursor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  node?: Resolver<ResolversTypes['RewardOrder'], ParentType, ContextType>;
+};
+
+export type RewardOrderLineResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['RewardOrderLine'] = ResolversParentTypes['RewardOrderLine']> = {
+  bookingReference?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  cancelled?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  cashEach?: Resolver<Maybe<ResolversTypes['Money']>, ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  lineNo?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  pointsEach?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  quantity?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  returned?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  reward?: Resolver<ResolversTypes['Reward'], ParentType, ContextType>;
+  rewardVersion?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+};
+
+export type RewardOrderPayloadResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['RewardOrderPayload'] = ResolversParentTypes['RewardOrderPayload']> = {
+  order?: Resolver<Maybe<ResolversTypes['RewardOrder']>, ParentType, ContextType>;
+  userErrors?: Resolver<Array<ResolversTypes['UserError']>, ParentType, ContextType>;
+};
+
+export type RewardOrdersPayloadResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['RewardOrdersPayload'] = ResolversParentTypes['RewardOrdersPayload']> = {
+  orders?: Resolver<Array<ResolversTypes['RewardOrder']>, ParentType, ContextType>;
+  userErrors?: Resolver<Array<ResolversTypes['UserError']>, ParentType, ContextType>;
+};
+
 export type RewardPayloadResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['RewardPayload'] = ResolversParentTypes['RewardPayload']> = {
   reward?: Resolver<Maybe<ResolversTypes['Reward']>, ParentType, ContextType>;
   userErrors?: Resolver<Array<ResolversTypes['UserError']>, ParentType, ContextType>;
@@ -1064,6 +1512,29 @@ export type ScheduledJobResolvers<ContextType = RequestContext, ParentType exten
   lastStartedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
   name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   nextRunAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+};
+
+export type ShipmentResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['Shipment'] = ResolversParentTypes['Shipment']> = {
+  carrier?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  deliveredAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  shippedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  trackingNumber?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  trackingUrl?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+};
+
+export type ShippingAddressResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['ShippingAddress'] = ResolversParentTypes['ShippingAddress']> = {
+  city?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  country?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  line1?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  line2?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  phone?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  postalCode?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+};
+
+export type StockDiscrepancyResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['StockDiscrepancy'] = ResolversParentTypes['StockDiscrepancy']> = {
+  problem?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  reward?: Resolver<ResolversTypes['Reward'], ParentType, ContextType>;
 };
 
 export type SubgraphOperationsResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['SubgraphOperations'] = ResolversParentTypes['SubgraphOperations']> = {
@@ -1107,11 +1578,21 @@ export type Resolvers<ContextType = RequestContext> = {
   RewardEdge?: RewardEdgeResolvers<ContextType>;
   RewardEligibility?: RewardEligibilityResolvers<ContextType>;
   RewardLimit?: RewardLimitResolvers<ContextType>;
+  RewardOrder?: RewardOrderResolvers<ContextType>;
+  RewardOrderChange?: RewardOrderChangeResolvers<ContextType>;
+  RewardOrderConnection?: RewardOrderConnectionResolvers<ContextType>;
+  RewardOrderEdge?: RewardOrderEdgeResolvers<ContextType>;
+  RewardOrderLine?: RewardOrderLineResolvers<ContextType>;
+  RewardOrderPayload?: RewardOrderPayloadResolvers<ContextType>;
+  RewardOrdersPayload?: RewardOrdersPayloadResolvers<ContextType>;
   RewardPayload?: RewardPayloadResolvers<ContextType>;
   RewardStock?: RewardStockResolvers<ContextType>;
   RewardTranslation?: RewardTranslationResolvers<ContextType>;
   RewardVersion?: RewardVersionResolvers<ContextType>;
   ScheduledJob?: ScheduledJobResolvers<ContextType>;
+  Shipment?: ShipmentResolvers<ContextType>;
+  ShippingAddress?: ShippingAddressResolvers<ContextType>;
+  StockDiscrepancy?: StockDiscrepancyResolvers<ContextType>;
   SubgraphOperations?: SubgraphOperationsResolvers<ContextType>;
   UserError?: UserErrorResolvers<ContextType>;
   link__Import?: GraphQLScalarType;

@@ -36,6 +36,9 @@ export class RewardOrders1796200000000 implements MigrationInterface {
         lease_until timestamptz NOT NULL,
         failure_code text,
         failure_message text,
+        -- Where physical rewards go, as the member gave it when ordering (a snapshot: a later
+        -- change of their profile does not move a parcel already on its way).
+        shipping_address jsonb,
         -- A replacement sent for a complaint: ordered at no points.
         replaces_complaint_id uuid,
         placed_by text NOT NULL,
@@ -78,6 +81,37 @@ export class RewardOrders1796200000000 implements MigrationInterface {
         status text NOT NULL CHECK (status IN ('OPEN', 'SOLD', 'RELEASED')),
         PRIMARY KEY (order_id, reward_id)
       )`);
+    // A refund (cancellation, return, complaint) is its own small saga: the row commits with the
+    // units it gives back, then the ledger is asked (key: refund:<id>) and the row marked DONE.
+    // Recovery re-asks for PENDING rows, so a crash in between never loses the points.
+    await q.query(`
+      CREATE TABLE reward_order_refunds (
+        id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+        order_id uuid NOT NULL REFERENCES reward_orders (id),
+        idempotency_key text NOT NULL,
+        request_hash text NOT NULL,
+        kind text NOT NULL CHECK (kind IN ('CANCELLATION', 'RETURN', 'COMPLAINT')),
+        lines jsonb NOT NULL,
+        points int NOT NULL CHECK (points >= 0),
+        cash_amount numeric(18, 4),
+        reason text,
+        status text NOT NULL CHECK (status IN ('PENDING', 'DONE')),
+        requested_by text NOT NULL,
+        created_at timestamptz NOT NULL,
+        done_at timestamptz,
+        UNIQUE (order_id, idempotency_key)
+      )`);
+    await q.query(`CREATE INDEX reward_order_refunds_pending ON reward_order_refunds (created_at) WHERE status = 'PENDING'`);
+    await q.query(`
+      CREATE TABLE shipments (
+        order_id uuid PRIMARY KEY REFERENCES reward_orders (id),
+        carrier text NOT NULL,
+        tracking_number text NOT NULL,
+        tracking_url text,
+        shipped_at timestamptz NOT NULL,
+        shipped_by text NOT NULL,
+        delivered_at timestamptz
+      )`);
     // Append-only: who moved the order, when and why (the member follows it).
     await q.query(`
       CREATE TABLE reward_order_changes (
@@ -98,6 +132,8 @@ export class RewardOrders1796200000000 implements MigrationInterface {
   async down(q: QueryRunner): Promise<void> {
     await q.query(`DROP TABLE reward_order_changes`);
     await q.query(`DROP FUNCTION reward_order_changes_append_only`);
+    await q.query(`DROP TABLE shipments`);
+    await q.query(`DROP TABLE reward_order_refunds`);
     await q.query(`DROP TABLE stock_reservations`);
     await q.query(`DROP TABLE reward_order_lines`);
     await q.query(`DROP TABLE reward_orders`);

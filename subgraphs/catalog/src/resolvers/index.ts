@@ -2,6 +2,7 @@ import type { Resolvers } from '../generated/resolvers';
 import { Catalog } from './catalog';
 import { Member } from './member';
 import { Mutation } from './mutation';
+import { RewardOrder, RewardOrderLine } from './order';
 import { Program } from './program';
 import { Query } from './query';
 import { Reward, RewardVersion } from './reward';
@@ -18,4 +19,6 @@ export const resolvers: Resolvers = {
   Reward,
   RewardVersion,
   Catalog,
+  RewardOrder,
+  RewardOrderLine,
 };

@@ -2,6 +2,9 @@ import type { RequestContext } from '../context';
 import type { MemberResolvers } from '../generated/resolvers';
 import type { MemberCatalogValue } from '../services/catalogs';
 import { eligibleRewards } from '../services/catalogs';
+import { memberOrders } from '../services/reads';
+import { canReadMemberCatalogs } from '../domain/policy';
+import { forbidden } from '@loyalty-graph/shared';
 
 export type { MemberCatalogValue } from '../services/catalogs';
 
@@ -33,4 +36,9 @@ export const Member: MemberResolvers = {
   __resolveReference: (ref) => ref,
   catalogs: (member, _args, context) => catalogsOf(member, context),
   eligibleRewards: async (member, _args, context) => eligibleRewards(await catalogsOf(member, context)),
+  async rewardOrders(member, args, { viewer, db, services }) {
+    const [facts] = await services.members([member.id]);
+    if (!facts || !canReadMemberCatalogs(viewer, member.id, facts.programId)) throw forbidden('You can see only your own orders, or your program’s');
+    return memberOrders(db, member.id, args);
+  },
 };

@@ -1,7 +1,8 @@
 import { forbidden } from '@loyalty-graph/shared';
 import type { ProgramResolvers } from '../generated/resolvers';
 import { canReadCatalog } from '../domain/policy';
-import { programRewards } from '../services/reads';
+import { programOrders, programRewards } from '../services/reads';
+import { isStaffOf } from '@loyalty-graph/shared';
 
 /** Programs are owned by members; catalog contributes their rewards and catalogs. */
 export interface ProgramRef {
@@ -17,5 +18,9 @@ export const Program: ProgramResolvers = {
   catalogs(program, _args, { viewer, loaders }) {
     if (!canReadCatalog(viewer, program.id)) throw forbidden('You can only see your own program');
     return loaders.catalogsByProgram.load(program.id);
+  },
+  rewardOrders(program, args, { viewer, db }) {
+    if (!isStaffOf(viewer, program.id, ['ADMIN', 'AGENT', 'FULFILMENT'])) throw forbidden('You can only see your own program');
+    return programOrders(db, program.id, args);
   },
 };

@@ -1,6 +1,9 @@
 import { forbidden } from '@loyalty-graph/shared';
 import type { QueryResolvers } from '../generated/resolvers';
-import { canReadCatalog } from '../domain/policy';
+import { canManageCatalog, canReadCatalog, canReadOrder } from '../domain/policy';
+import { checkUuid } from '../domain/limits';
+import { stockDiscrepancies } from '../services/stock-check';
+import { rethrowInput } from '@loyalty-graph/shared';
 
 export const Query: QueryResolvers = {
   async reward(_parent, { id }, { viewer, loaders }) {
@@ -12,5 +15,15 @@ export const Query: QueryResolvers = {
     const found = await loaders.catalogById.load(id);
     if (found && !canReadCatalog(viewer, found.programId)) throw forbidden('You can only see your own program');
     return found;
+  },
+  async rewardOrder(_parent, { id }, { viewer, loaders }) {
+    const found = await loaders.orderById.load(id);
+    // Someone else's order is as absent as a missing one: ids are not probed.
+    return found && canReadOrder(viewer, found) ? found : null;
+  },
+  async rewardStockCheck(_parent, { programId }, { viewer, db }) {
+    const id = await rethrowInput(async () => checkUuid(programId, 'programId'));
+    if (!canManageCatalog(viewer, id)) throw forbidden('Only the program’s administrators check its stock');
+    return stockDiscrepancies(db, id);
   },
 };

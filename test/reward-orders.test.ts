@@ -1,0 +1,299 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { errorCodes, type Caller } from '@loyalty-graph/testing';
+import { startSupergraph, type TestSupergraph } from '@loyalty-graph/testing/supergraph';
+import { tierProgram, type TierProgram } from './support/tier-program';
+
+/**
+ * Reward orders through the gateway, against real PostgreSQL in every subgraph: the saga (stock
+ * reserved, points held and taken in the ledger), its refusals, payment of a cash part, the races
+ * that oversell in other engines, fulfilment, and who may do what.
+ */
+let graph: TestSupergraph;
+let p: TierProgram;
+let memberId: string;
+let member: Caller;
+let fulfilment: Caller;
+
+const ADDRESS = { name: 'Ola Nordmann', line1: 'Storgata 1', postalCode: '00-950', city: 'Warszawa', country: 'pl' };
+const ORDER_FIELDS = `id status points pointsRefunded failureCode cash { amount currency } paymentReference
+  lines { id lineNo quantity pointsEach cancelled returned bookingReference reward { id } }
+  history { from to changedBy reason } shippingAddress { city country } shipment { carrier trackingNumber trackingUrl }`;
+const PLACE = `mutation($input: PlaceRewardOrderInput!) { placeRewardOrder(input: $input) { order { ${ORDER_FIELDS} } userErrors { code field message } } }`;
+
+type Order = {
+  id: string;
+  status: string;
+  points: number;
+  pointsRefunded: number;
+  failureCode: string | null;
+  cash: { amount: string; currency: string } | null;
+  paymentReference: string | null;
+  lines: { id: string; lineNo: number; quantity: number; pointsEach: number; cancelled: number; returned: number; bookingReference: string | null; reward: { id: string } }[];
+  history: { from: string | null; to: string; changedBy: string; reason: string | null }[];
+  shippingAddress: { city: string; country: string } | null;
+  shipment: { carrier: string; trackingNumber: string; trackingUrl: string | null } | null;
+};
+type OrderPayload = { order: Order | null; userErrors: { code: string; field: string | null; message: string }[] };
+
+let n = 0;
+const key = (label: string) => `order-${label}-${++n}`;
+
+async function createReward(type: string, points: number, stock: number | null, over: Record<string, unknown> = {}): Promise<string> {
+  const { createReward } = await p.admin.data<{ createReward: { reward: { id: string } | null; userErrors: unknown[] } }>(
+    `mutation($input: CreateRewardInput!) { createReward(input: $input) { reward { id } userErrors { code field message } } }`,
+    { input: { idempotencyKey: key('reward'), programId: p.id, type, stock, details: { defaultLocale: 'pl', translations: [{ locale: 'pl', name: `Nagroda ${n}` }], points, ...over } } },
+  );
+  expect(createReward.userErrors).toEqual([]);
+  return createReward.reward!.id;
+}
+
+async function give(to: string, points: number): Promise<void> {
+  const { adjustPoints } = await p.agent.data<{ adjustPoints: { userErrors: unknown[] } }>(
+    `mutation($i: AdjustPointsInput!) { adjustPoints(input: $i) { userErrors { code } } }`,
+    { i: { idempotencyKey: key('points'), memberId: to, points, reasonCode: 'GOODWILL', comment: 'test points' } },
+  );
+  expect(adjustPoints.userErrors).toEqual([]);
+}
+
+async function stock(rewardId: string): Promise<{ received: number; reserved: number; sold: number; available: number }> {
+  const { reward } = await p.admin.data<{ reward: { stock: { received: number; reserved: number; sold: number; available: number } } }>(
+    `query($id: ID!) { reward(id: $id) { stock { received reserved sold available } } }`,
+    { id: rewardId },
+  );
+  return reward.stock;
+}
+
+async function stockCheck(): Promise<unknown[]> {
+  const { rewardStockCheck } = await p.admin.data<{ rewardStockCheck: { reward: { id: string }; problem: string }[] }>(
+    `query($p: ID!) { rewardStockCheck(programId: $p) { reward { id } problem } }`,
+    { p: p.id },
+  );
+  return rewardStockCheck;
+}
+
+/** Holds the ledger still has open: after every order settles there must be none. */
+async function openHolds(): Promise<number> {
+  const [row] = (await graph.subgraphs['ledger']!.db.query(`SELECT count(*)::int AS n FROM holds WHERE status = 'OPEN'`)) as { n: number }[];
+  return row!.n;
+}
+
+async function place(as: Caller, input: Record<string, unknown>): Promise<OrderPayload> {
+  return (await as.data<{ placeRewardOrder: OrderPayload }>(PLACE, { input })).placeRewardOrder;
+}
+
+beforeAll(async () => {
+  graph = await startSupergraph({ gateway: { limits: { budgets: { staff: { capacity: 1_000_000, restoreRate: 100_000 }, member: { capacity: 100_000, restoreRate: 10_000 } } } } });
+  graph.clock.set(new Date('2026-05-01T10:00:00Z'));
+  p = await tierProgram(graph, 'Orders program', {});
+  memberId = await p.enroll('orders@example.com');
+  await graph.deliverEvents();
+  await give(memberId, 10_000);
+  member = await graph.asMember(p.id, memberId);
+  fulfilment = await graph.asStaff(p.id, ['FULFILMENT']);
+});
+afterAll(() => graph?.stop());
+
+describe('placeRewardOrder', () => {
+  it('reserves, holds and takes the points in one call: CONFIRMED, points spent, the unit sold; the same key returns the same order', async () => {
+    const mug = await createReward('PHYSICAL', 500, 5);
+    const before = await p.points(memberId);
+    const input = { idempotencyKey: key('mug'), memberId, lines: [{ rewardId: mug, quantity: 2 }], shippingAddress: ADDRESS };
+    const placed = await place(member, input);
+    expect(placed.userErrors).toEqual([]);
+    expect(placed.order).toMatchObject({ status: 'CONFIRMED', points: 1_000, shippingAddress: { city: 'Warszawa', country: 'PL' } });
+    expect(placed.order!.history.map((h) => [h.from, h.to])).toEqual([
+      [null, 'PLACED'],
+      ['PLACED', 'CONFIRMED'],
+    ]);
+    expect((await p.points(memberId)).available).toBe(before.available - 1_000);
+    expect(await stock(mug)).toEqual({ received: 5, reserved: 0, sold: 2, available: 3 });
+
+    const again = await place(member, input);
+    expect(again.order!.id).toBe(placed.order!.id);
+    expect((await p.points(memberId)).available).toBe(before.available - 1_000);
+    expect(errorCodes(await member.send(PLACE, { input: { ...input, lines: [{ rewardId: mug, quantity: 1 }] } }))).toEqual(['CONFLICT']);
+    expect(await stockCheck()).toEqual([]);
+    expect(await openHolds()).toBe(0);
+  });
+
+  it('is cancelled with NOT_ENOUGH_POINTS when the ledger refuses the hold, giving the stock back; the same key says so again', async () => {
+    const car = await createReward('PHYSICAL', 1_000_000, 3);
+    const input = { idempotencyKey: key('car'), memberId, lines: [{ rewardId: car, quantity: 1 }], shippingAddress: ADDRESS };
+    const placed = await place(member, input);
+    expect(placed.userErrors.map((e) => e.code)).toEqual(['NOT_ENOUGH_POINTS']);
+    expect(placed.order).toMatchObject({ status: 'CANCELLED', failureCode: 'NOT_ENOUGH_POINTS' });
+    expect(await stock(car)).toEqual({ received: 3, reserved: 0, sold: 0, available: 3 });
+    const again = await place(member, input);
+    expect(again.order!.id).toBe(placed.order!.id);
+    expect(again.userErrors.map((e) => e.code)).toEqual(['NOT_ENOUGH_POINTS']);
+    expect(await openHolds()).toBe(0);
+  });
+
+  it('refuses before reserving anything: out of stock (lines of one reward added up), a tier it is not for, a retired reward, no address for goods', async () => {
+    const lamp = await createReward('PHYSICAL', 10, 3);
+    const split = await place(member, { idempotencyKey: key('split'), memberId, lines: [{ rewardId: lamp, quantity: 2 }, { rewardId: lamp, quantity: 2 }], shippingAddress: ADDRESS });
+    expect(split.userErrors.map((e) => e.code)).toEqual(['OUT_OF_STOCK']);
+    expect(split.order).toBeNull();
+    expect(await stock(lamp)).toEqual({ received: 3, reserved: 0, sold: 0, available: 3 });
+
+    const gold = await createReward('PHYSICAL', 10, null, { tierIds: [p.tiers.Gold] });
+    expect((await place(member, { idempotencyKey: key('gold'), memberId, lines: [{ rewardId: gold, quantity: 1 }], shippingAddress: ADDRESS })).userErrors[0]).toMatchObject({ code: 'TIER', field: 'lines.0.rewardId' });
+
+    await p.admin.data(`mutation($id: ID!) { retireReward(input: { rewardId: $id }) { userErrors { code } } }`, { id: lamp });
+    expect((await place(member, { idempotencyKey: key('retired'), memberId, lines: [{ rewardId: lamp, quantity: 1 }], shippingAddress: ADDRESS })).userErrors[0]!.code).toBe('RETIRED');
+
+    const kettle = await createReward('PHYSICAL', 10, null);
+    expect((await place(member, { idempotencyKey: key('noaddress'), memberId, lines: [{ rewardId: kettle, quantity: 1 }] })).userErrors[0]!.code).toBe('SHIPPING_ADDRESS_REQUIRED');
+  });
+
+  it('delivers digital rewards at once and gives an experience a booking reference', async () => {
+    const concert = await createReward('EXPERIENCE', 100, 10, { experience: { startsAt: '2026-07-01T18:00:00Z', place: 'Kraków', seats: 10 } });
+    const spa = await createReward('PARTNER_SERVICE', 100, null, { partnerId: '00000000-0000-4000-8000-0000000000aa' });
+    const { order } = await place(member, { idempotencyKey: key('digital'), memberId, lines: [{ rewardId: spa, quantity: 1 }] });
+    expect(order).toMatchObject({ status: 'DELIVERED' });
+    expect(order!.history.map((h) => h.to)).toEqual(['PLACED', 'CONFIRMED', 'DELIVERED']);
+    const booked = await place(member, { idempotencyKey: key('concert'), memberId, lines: [{ rewardId: concert, quantity: 2 }] });
+    expect(booked.order!.status).toBe('CONFIRMED');
+    expect(booked.order!.lines[0]!.bookingReference).toMatch(/^BK-[0-9A-F]{8}-1$/);
+  });
+
+  it('refuses malformed input as BAD_USER_INPUT naming the field', async () => {
+    const res = await member.send(PLACE, { input: { idempotencyKey: key('bad'), memberId, lines: [{ rewardId: 'nope', quantity: 1 }] } });
+    expect(errorCodes(res)).toEqual(['BAD_USER_INPUT']);
+    expect(res.errors![0]!.extensions!['field']).toBe('lines.0.rewardId');
+    const zero = await member.send(PLACE, { input: { idempotencyKey: key('bad'), memberId, lines: [] } });
+    expect(errorCodes(zero)).toEqual(['BAD_USER_INPUT']);
+  });
+});
+
+describe('points plus cash', () => {
+  it('waits in PLACED for the payment; the payment service confirms it and the points are taken', async () => {
+    const bike = await createReward('PHYSICAL', 300, 2, { cash: { amount: '49.5', currency: 'PLN' } });
+    const before = (await p.points(memberId)).available;
+    const placed = await place(member, { idempotencyKey: key('bike'), memberId, lines: [{ rewardId: bike, quantity: 2 }], shippingAddress: ADDRESS });
+    expect(placed.order).toMatchObject({ status: 'PLACED', cash: { amount: '99.00', currency: 'PLN' } });
+    expect((await p.points(memberId)).available).toBe(before - 600);
+
+    const payments = await graph.service('catalog');
+    const CONFIRM = `mutation($input: ConfirmRewardOrderPaymentInput!) { confirmRewardOrderPayment(input: $input) { order { status paymentReference } userErrors { code field } } }`;
+    const wrong = await payments.data<{ confirmRewardOrderPayment: OrderPayload }>(CONFIRM, { input: { orderId: placed.order!.id, providerReference: 'psp-1', amount: { amount: '98.99', currency: 'PLN' } } });
+    expect(wrong.confirmRewardOrderPayment.userErrors.map((e) => e.code)).toEqual(['PAYMENT_AMOUNT_MISMATCH']);
+    expect(errorCodes(await member.send(CONFIRM, { input: { orderId: placed.order!.id, providerReference: 'psp-1', amount: { amount: '99.00', currency: 'PLN' } } }))).toEqual(['FORBIDDEN']);
+    const paid = await payments.data<{ confirmRewardOrderPayment: OrderPayload }>(CONFIRM, { input: { orderId: placed.order!.id, providerReference: 'psp-1', amount: { amount: '99', currency: 'PLN' } } });
+    expect(paid.confirmRewardOrderPayment.order).toMatchObject({ status: 'CONFIRMED', paymentReference: 'psp-1' });
+    expect((await p.points(memberId)).available).toBe(before - 600);
+    expect(await stock(bike)).toMatchObject({ reserved: 0, sold: 2 });
+    expect(await openHolds()).toBe(0);
+  });
+
+  it('is cancelled, its hold released and its stock freed, when the payment does not come in time', async () => {
+    const tent = await createReward('PHYSICAL', 200, 1, { cash: { amount: '10', currency: 'EUR' } });
+    const before = (await p.points(memberId)).available;
+    const placed = await place(member, { idempotencyKey: key('tent'), memberId, lines: [{ rewardId: tent, quantity: 1 }], shippingAddress: ADDRESS });
+    expect(placed.order!.status).toBe('PLACED');
+    expect(await stock(tent)).toMatchObject({ reserved: 1, available: 0 });
+    graph.clock.advance(16 * 60_000);
+    await graph.subgraphs['catalog']!.runJobs();
+    const { rewardOrder } = await member.data<{ rewardOrder: Order }>(`query($id: ID!) { rewardOrder(id: $id) { ${ORDER_FIELDS} } }`, { id: placed.order!.id });
+    expect(rewardOrder).toMatchObject({ status: 'CANCELLED', failureCode: 'PAYMENT_NOT_CONFIRMED' });
+    expect(rewardOrder.history.at(-1)).toMatchObject({ from: 'PLACED', to: 'CANCELLED', changedBy: 'recovery' });
+    expect(await stock(tent)).toEqual({ received: 1, reserved: 0, sold: 0, available: 1 });
+    expect((await p.points(memberId)).available).toBe(before);
+    expect(await openHolds()).toBe(0);
+  });
+});
+
+describe('races that oversell elsewhere', () => {
+  it('64 concurrent orders on the last 10 units: exactly 10 succeed, every time, and the invariant holds', async () => {
+    const buyers = await Promise.all(Array.from({ length: 16 }, (_, i) => p.enroll(`racer${i}@example.com`)));
+    await graph.deliverEvents();
+    await Promise.all(buyers.map((b) => give(b, 10_000)));
+    const rounds = 5;
+    for (let round = 0; round < rounds; round++) {
+      const last = await createReward('PHYSICAL', 10, 10);
+      const results = await Promise.all(
+        Array.from({ length: 64 }, (_, i) => place(p.agent, { idempotencyKey: key(`race${round}`), memberId: buyers[i % buyers.length], lines: [{ rewardId: last, quantity: 1 }], shippingAddress: ADDRESS })),
+      );
+      const confirmed = results.filter((r) => r.order?.status === 'CONFIRMED');
+      expect(confirmed).toHaveLength(10);
+      expect(results.filter((r) => r.order === null).every((r) => r.userErrors[0]!.code === 'OUT_OF_STOCK')).toBe(true);
+      expect(await stock(last)).toEqual({ received: 10, reserved: 0, sold: 10, available: 0 });
+    }
+    expect(await stockCheck()).toEqual([]);
+    expect(await openHolds()).toBe(0);
+  });
+
+  it('20 parallel orders by one member with a limit of 1 per 30 days: exactly 1 succeeds', async () => {
+    const once = await createReward('PHYSICAL', 10, 100, { perMemberLimit: { count: 1, days: 30 } });
+    const results = await Promise.all(Array.from({ length: 20 }, () => place(member, { idempotencyKey: key('limit'), memberId, lines: [{ rewardId: once, quantity: 1 }], shippingAddress: ADDRESS })));
+    expect(results.filter((r) => r.order?.status === 'CONFIRMED')).toHaveLength(1);
+    expect(results.filter((r) => r.userErrors[0]?.code === 'LIMIT_REACHED')).toHaveLength(19);
+    expect(await stock(once)).toMatchObject({ sold: 1, reserved: 0 });
+    graph.clock.advance(31 * 86_400_000);
+    expect((await place(member, { idempotencyKey: key('limit'), memberId, lines: [{ rewardId: once, quantity: 1 }], shippingAddress: ADDRESS })).order!.status).toBe('CONFIRMED');
+  });
+});
+
+describe('fulfilment', () => {
+  it('packs a day’s orders in bulk, ships them with tracking, delivers them; the member follows every step', async () => {
+    const box = await createReward('PHYSICAL', 10, 10);
+    const ids: string[] = [];
+    for (let i = 0; i < 3; i++) ids.push((await place(member, { idempotencyKey: key('box'), memberId, lines: [{ rewardId: box, quantity: 1 }], shippingAddress: ADDRESS })).order!.id);
+    const { program } = await fulfilment.data<{ program: { rewardOrders: { nodes: { id: string }[] } } }>(
+      `query($p: ID!) { program(id: $p) { rewardOrders(status: CONFIRMED, first: 100) { nodes { id } } } }`,
+      { p: p.id },
+    );
+    expect(program.rewardOrders.nodes.map((o) => o.id)).toEqual(expect.arrayContaining(ids));
+
+    const PACK = `mutation($input: RewardOrderIdsInput!) { packRewardOrders(input: $input) { orders { id status } userErrors { code field } } }`;
+    const packed = await fulfilment.data<{ packRewardOrders: { orders: { id: string; status: string }[]; userErrors: { code: string; field: string }[] } }>(PACK, { input: { orderIds: [...ids, ids[0]] } });
+    expect(packed.packRewardOrders.orders.map((o) => o.status)).toEqual(['PACKED', 'PACKED', 'PACKED']);
+    expect(packed.packRewardOrders.userErrors).toEqual([{ code: 'INVALID_ORDER_TRANSITION', field: 'orderIds.3' }]);
+
+    const SHIP = `mutation($input: ShipRewardOrdersInput!) { shipRewardOrders(input: $input) { orders { id status } userErrors { code field } } }`;
+    const shipped = await fulfilment.data<{ shipRewardOrders: { orders: { status: string }[] } }>(SHIP, {
+      input: { shipments: ids.map((orderId, i) => ({ orderId, carrier: 'InPost', trackingNumber: `TRK${i}`, trackingUrl: `https://track.example/TRK${i}` })) },
+    });
+    expect(shipped.shipRewardOrders.orders.map((o) => o.status)).toEqual(['SHIPPED', 'SHIPPED', 'SHIPPED']);
+    const DELIVER = `mutation($input: RewardOrderIdsInput!) { deliverRewardOrders(input: $input) { orders { status } userErrors { code } } }`;
+    await fulfilment.data(DELIVER, { input: { orderIds: ids } });
+
+    const { me } = await member.data<{ me: { rewardOrders: { nodes: Order[] } } }>(`{ me { rewardOrders(first: 3) { nodes { ${ORDER_FIELDS} } } } }`);
+    const seen = me.rewardOrders.nodes.find((o) => o.id === ids[0])!;
+    expect(seen.status).toBe('DELIVERED');
+    expect(seen.shipment).toEqual({ carrier: 'InPost', trackingNumber: 'TRK0', trackingUrl: 'https://track.example/TRK0' });
+    expect(seen.history.map((h) => h.to)).toEqual(['PLACED', 'CONFIRMED', 'PACKED', 'SHIPPED', 'DELIVERED']);
+  });
+
+  it('refuses a member, an agent and another program’s fulfilment moving orders, and an http tracking URL', async () => {
+    const box = await createReward('PHYSICAL', 10, 10);
+    const { order } = await place(member, { idempotencyKey: key('refuse'), memberId, lines: [{ rewardId: box, quantity: 1 }], shippingAddress: ADDRESS });
+    const PACK = `mutation($input: RewardOrderIdsInput!) { packRewardOrders(input: $input) { orders { id } userErrors { code field } } }`;
+    expect(errorCodes(await member.send(PACK, { input: { orderIds: [order!.id] } }))).toEqual(['FORBIDDEN']);
+    expect(errorCodes(await p.agent.send(PACK, { input: { orderIds: [order!.id] } }))).toEqual(['FORBIDDEN']);
+    const other = await graph.asStaff('00000000-0000-4000-8000-00000000ffff', ['FULFILMENT']);
+    const foreign = await other.data<{ packRewardOrders: { orders: unknown[]; userErrors: { code: string }[] } }>(PACK, { input: { orderIds: [order!.id] } });
+    expect(foreign.packRewardOrders).toEqual({ orders: [], userErrors: [{ code: 'FORBIDDEN', field: 'orderIds.0' }] });
+    const SHIP = `mutation($input: ShipRewardOrdersInput!) { shipRewardOrders(input: $input) { orders { id } } }`;
+    const bad = await fulfilment.send(SHIP, { input: { shipments: [{ orderId: order!.id, carrier: 'DHL', trackingNumber: '1', trackingUrl: 'http://track.example/1' }] } });
+    expect(errorCodes(bad)).toEqual(['BAD_USER_INPUT']);
+    expect(bad.errors![0]!.extensions!['field']).toBe('shipments.0.trackingUrl');
+  });
+});
+
+describe('who may order and read', () => {
+  it('refuses a member ordering for someone else, anonymous callers and fulfilment staff; hides others’ orders', async () => {
+    const other = await p.enroll('someone-else@example.com');
+    await graph.deliverEvents();
+    const cup = await createReward('PHYSICAL', 10, null);
+    const input = { idempotencyKey: key('who'), memberId: other, lines: [{ rewardId: cup, quantity: 1 }], shippingAddress: ADDRESS };
+    expect(errorCodes(await member.send(PLACE, { input }))).toEqual(['FORBIDDEN']);
+    expect(errorCodes(await graph.anonymous.send(PLACE, { input }))).toEqual(['UNAUTHENTICATED']);
+    expect(errorCodes(await fulfilment.send(PLACE, { input }))).toEqual(['FORBIDDEN']);
+    await give(other, 100);
+    const { order } = await place(p.agent, input);
+    expect(order!.status).toBe('CONFIRMED');
+    const { rewardOrder } = await member.data<{ rewardOrder: Order | null }>(`query($id: ID!) { rewardOrder(id: $id) { id } }`, { id: order!.id });
+    expect(rewardOrder).toBeNull();
+  });
+});
