@@ -156,6 +156,18 @@ export async function checkInvariants(db: Queryable, acknowledged: Acknowledged 
          OR count(*) FILTER (WHERE e.kind = 'RELEASE') <> CASE WHEN h.status IN ('RELEASED', 'EXPIRED') THEN 1 ELSE 0 END`,
   );
 
+  // Refunds: a hold's refunded_points is what its REFUND entries gave back, only a captured hold
+  // has any, and its slices account for every refunded point (each slice at most once, by CHECK).
+  await check(
+    'hold refunds differ from their entries',
+    `SELECT h.id, h.status, h.points, h.refunded_points, coalesce(e.refunded, 0)::int AS in_entries, coalesce(s.refunded, 0)::int AS in_slices
+     FROM holds h
+     LEFT JOIN (SELECT hold_id, sum(member_amount) AS refunded FROM journal_entries WHERE kind = 'REFUND' GROUP BY hold_id) e ON e.hold_id = h.id
+     LEFT JOIN (SELECT hold_id, sum(refunded) AS refunded FROM hold_lots GROUP BY hold_id) s ON s.hold_id = h.id
+     WHERE h.refunded_points <> coalesce(e.refunded, 0) OR h.refunded_points <> coalesce(s.refunded, 0)
+        OR h.refunded_points > h.points OR (h.refunded_points > 0 AND h.status <> 'CAPTURED')`,
+  );
+
   // Everything a client was told succeeded is there.
   await check('acknowledged purchase missing', `SELECT id FROM unnest($1::uuid[]) AS t(id) WHERE NOT EXISTS (SELECT 1 FROM purchases p WHERE p.id = t.id)`, [acknowledged.purchaseIds ?? []]);
   await check('acknowledged entry missing', `SELECT id FROM unnest($1::uuid[]) AS t(id) WHERE NOT EXISTS (SELECT 1 FROM journal_entries e WHERE e.id = t.id)`, [acknowledged.entryIds ?? []]);

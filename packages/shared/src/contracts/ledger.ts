@@ -44,6 +44,10 @@ export const ledgerEvents = defineContract(
     PointsHeld: memberEvent('points were reserved (`holdPoints`)', { holdId: id, points }),
     PointsRedeemed: memberEvent('a hold was captured (points spent)', { holdId: id, points, status: z.literal('CAPTURED') }),
     HoldReleased: memberEvent('a hold was released or expired', { holdId: id, points, status: z.enum(['RELEASED', 'EXPIRED']) }),
+    PointsRefunded: memberEvent(
+      'captured points were given back (`refundCapturedPoints`, e.g. a cancelled reward order); points that came back into lots past their date follow as `PointsExpired`',
+      { holdId: id, points, reason: z.string() },
+    ),
     PointsAdjusted: memberEvent('an agent corrected a balance', { points: points.describe('±'), reasonCode: z.string() }),
     PointsExpired: memberEvent('the expiry job moved points to breakage', { points }),
     PointsReinstated: memberEvent('an agent reinstated an expiry', { points, expiryEntryId: id }),

@@ -9,6 +9,7 @@ import {
   expiryLines,
   holdLines,
   postingLines,
+  refundLines,
   reinstatementLines,
   releaseLines,
   returnLines,
@@ -125,6 +126,19 @@ describe('journal builders', () => {
     expect(effect(lines, program.redemption)).toEqual({ POSTED: 30, PENDING: 0, HELD: 0 });
   });
 
+  it('refunds captured points: the capture’s spend reversed, redemption back to the member, no reservation again', () => {
+    const lines = refundLines(m1, program, 30);
+    expect(effect(lines, m1.reward)).toEqual({ POSTED: 30, PENDING: 0, HELD: 0 });
+    expect(effect(lines, program.redemption)).toEqual({ POSTED: -30, PENDING: 0, HELD: 0 });
+    expect(lines).toHaveLength(2);
+    // Capture then a full refund: the member's posted balance and redemption are as before the
+    // capture; only the reservation stays ended (a capture and a refund are not a release).
+    const both = [...holdLines(m1, program, 30), ...captureLines(m1, program, 30), ...refundLines(m1, program, 30)];
+    expect(effect(both, m1.reward)).toEqual({ POSTED: 0, PENDING: 0, HELD: 0 });
+    expect(effect(both, program.redemption)).toEqual({ POSTED: 0, PENDING: 0, HELD: 0 });
+    expect(effect(both, program.holds)).toEqual({ POSTED: 0, PENDING: 0, HELD: 0 });
+  });
+
   it('releases a hold: only the reservation ends', () => {
     const lines = releaseLines(m1, program, 30);
     expect(effect(lines, m1.reward)).toEqual({ POSTED: 0, PENDING: 0, HELD: -30 });
@@ -156,6 +170,7 @@ describe('journal builders', () => {
           holdLines(m1, program, p),
           captureLines(m1, program, p),
           releaseLines(m1, program, p),
+          refundLines(m1, program, p),
           adjustmentLines(m1, program, p),
         ];
         for (const lines of entries) {
@@ -200,6 +215,8 @@ interface Model {
   clawedBeyondAvailable: Record<MemberId, number>;
   purchases: Purchase[];
   holds: { member: MemberId; points: number }[];
+  /** Captured holds and what refunds gave back of each (holds.refunded_points). */
+  captured: { member: MemberId; points: number; refunded: number }[];
   expiries: { member: MemberId; points: number; reinstated: boolean }[];
   donated: Record<CharityId, number>;
   redeemed: number;
@@ -214,6 +231,7 @@ function emptyModel(): Model {
     clawedBeyondAvailable: zero(),
     purchases: [],
     holds: [],
+    captured: [],
     expiries: [],
     donated: { 'charity:food': 0, 'charity:trees': 0 },
     redeemed: 0,
@@ -259,6 +277,7 @@ const unreturned = (p: Purchase) => p.points - p.returnedPoints;
 const unreturnedStatus = (p: Purchase) => p.statusPoints - p.returnedStatusPoints;
 const pendingPurchases = (model: Readonly<Model>) => model.purchases.filter((p) => !p.posted);
 const returnablePurchases = (model: Readonly<Model>) => model.purchases.filter((p) => unreturned(p) > 0);
+const refundable = (model: Readonly<Model>) => model.captured.filter((h) => h.refunded < h.points);
 const openExpiries = (model: Readonly<Model>) => model.expiries.filter((e) => !e.reinstated);
 
 const balance = (posted: number, pending = 0, held = 0): Record<Bucket, number> => ({ POSTED: posted, PENDING: pending, HELD: held });
@@ -376,10 +395,32 @@ class Capture implements Command {
     const [hold, index] = pick(model.holds, this.seed);
     ledger.apply(captureLines(memberAccounts(hold.member), program, hold.points));
     model.holds.splice(index, 1);
+    model.captured.push({ ...hold, refunded: 0 });
     model.redeemed += hold.points;
     checkInvariants(model, ledger);
   }
   toString = () => `capture(#${this.seed})`;
+}
+
+/** services/holds refund: part or all of what a captured hold has not yet given back, never more. */
+class Refund implements Command {
+  constructor(
+    readonly seed: number,
+    readonly amountSeed: number,
+  ) {}
+  check = (model: Readonly<Model>) => refundable(model).length > 0;
+  run(model: Model, ledger: Ledger): void {
+    const [hold] = pick(refundable(model), this.seed);
+    const points = upTo(hold.points - hold.refunded, this.amountSeed);
+    const before = ledger.available(hold.member);
+    ledger.apply(refundLines(memberAccounts(hold.member), program, points));
+    expect(ledger.available(hold.member)).toBe(before + points);
+    hold.refunded += points;
+    model.redeemed -= points;
+    model.available[hold.member] += points;
+    checkInvariants(model, ledger);
+  }
+  toString = () => `refund(#${this.seed}, #${this.amountSeed})`;
 }
 
 class Release implements Command {
@@ -542,6 +583,7 @@ describe('ledger operations in any order (model-based)', () => {
       fc.tuple(member, seed).map(([m, s]) => new Hold(m, s)),
       seed.map((s) => new Capture(s)),
       seed.map((s) => new Release(s)),
+      fc.tuple(seed, seed).map(([s, a]) => new Refund(s, a)),
       fc.tuple(member, fc.integer({ min: -5_000, max: 5_000 })).map(([m, p]) => new Adjust(m, p)),
       fc.tuple(fc.uniqueArray(member, { minLength: 2, maxLength: 2 }), seed).map(([[from, to], s]) => new Transfer(from!, to!, s)),
       fc.tuple(member, fc.constantFrom(...CHARITIES), seed).map(([m, c, s]) => new Donate(m, c, s)),

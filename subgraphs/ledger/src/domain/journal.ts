@@ -4,7 +4,7 @@
  * and enforced again by the database at commit.
  */
 export type Bucket = 'POSTED' | 'PENDING' | 'HELD';
-export type EntryKind = 'ACCRUAL' | 'POSTING' | 'RETURN' | 'HOLD' | 'CAPTURE' | 'RELEASE' | 'ADJUSTMENT' | 'EXPIRY' | 'REINSTATEMENT' | 'TRANSFER' | 'DONATION' | 'BONUS';
+export type EntryKind = 'ACCRUAL' | 'POSTING' | 'RETURN' | 'HOLD' | 'CAPTURE' | 'RELEASE' | 'ADJUSTMENT' | 'EXPIRY' | 'REINSTATEMENT' | 'TRANSFER' | 'DONATION' | 'BONUS' | 'REFUND';
 
 export interface Line {
   accountId: string;
@@ -78,6 +78,18 @@ export function captureLines(member: MemberAccounts, program: ProgramAccounts, p
     { accountId: program.holds, bucket: 'HELD', amount: points },
     { accountId: member.reward, bucket: 'POSTED', amount: -points },
     { accountId: program.redemption, bucket: 'POSTED', amount: points },
+  ]);
+}
+
+/**
+ * Give captured points back (a reward order cancelled after it was paid): the mirror of the
+ * capture's spend, redemption → member. The capture's HELD lines are not mirrored: the
+ * reservation ended with the capture and a refund does not start a new one.
+ */
+export function refundLines(member: MemberAccounts, program: ProgramAccounts, points: number): Line[] {
+  return balanced([
+    { accountId: program.redemption, bucket: 'POSTED', amount: -points },
+    { accountId: member.reward, bucket: 'POSTED', amount: points },
   ]);
 }
 

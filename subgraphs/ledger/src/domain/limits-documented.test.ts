@@ -35,6 +35,8 @@ const documented: [string, (string | number)[]][] = [
   ['QuotePurchaseInput.occurredAt', [LIMITS.ruleDateRangeDays]],
   ['HoldPointsInput.points', [LIMITS.holdPoints]],
   ['HoldPointsInput.reference', [LIMITS.holdReferenceLength]],
+  ['RefundCapturedPointsInput.points', [LIMITS.holdPoints, 'REFUND_EXCEEDS_CAPTURE']],
+  ['RefundCapturedPointsInput.reason', [LIMITS.refundReasonLength]],
   ['AdjustPointsInput.points', [`-${shown(LIMITS.adjustmentPoints)} to ${shown(LIMITS.adjustmentPoints)}`, 'not 0']],
   ['AdjustPointsInput.comment', [LIMITS.commentLength]],
   ['TransferPointsInput.points', [LIMITS.transferPoints]],

@@ -22,6 +22,8 @@ export const LIMITS = {
   sourceLength: 64,
   externalIdLength: 128,
   holdReferenceLength: 128,
+  /** Why captured points are refunded (a cancelled order's reason): as long as a hold's reference. */
+  refundReasonLength: 128,
   /** Free-text comments: adjustments, reinstatements, return reasons. */
   commentLength: 500,
   transferMessageLength: 200,

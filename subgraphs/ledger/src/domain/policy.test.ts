@@ -2,6 +2,7 @@ import { ANONYMOUS, type StaffRole, type Viewer } from '@loyalty-graph/shared';
 import { describe, expect, it } from 'vitest';
 import {
   canConfigure,
+  canDonateFor,
   canOperate,
   canReadAccount,
   canReadCharities,
@@ -52,6 +53,18 @@ describe('canSpendFor', () => {
 
   it('is not for services, analysts, other programs’ staff, partners or anonymous callers', () => {
     for (const viewer of [service, staff(['ANALYST']), staff(['AGENT'], 'p2'), partner, ANONYMOUS]) expect(canSpendFor(viewer, 'm1', 'p1')).toBe(false);
+  });
+});
+
+describe('canDonateFor', () => {
+  it('adds internal services (the catalog’s CHARITY rewards) to whoever may spend the member’s points', () => {
+    for (const viewer of [member(), staff(['AGENT']), staff(['ADMIN']), operator, service]) expect(canDonateFor(viewer, 'm1', 'p1')).toBe(true);
+  });
+
+  it('is not for other members, analysts, other programs’ staff, partners or anonymous callers', () => {
+    for (const viewer of [member({ memberId: 'm2' }), member({ programId: 'p2' }), staff(['ANALYST']), staff(['AGENT'], 'p2'), partner, ANONYMOUS]) {
+      expect(canDonateFor(viewer, 'm1', 'p1')).toBe(false);
+    }
   });
 });
 

@@ -23,6 +23,16 @@ export function canSpendFor(viewer: Viewer, memberId: string, programId: string)
   return isStaffOf(viewer, programId, ['AGENT', 'ADMIN']);
 }
 
+/**
+ * Donating: whoever may spend the member's points (canSpendFor), and internal services: the
+ * catalog's CHARITY rewards are donations it makes for the member who ordered them, after its own
+ * check that the order is theirs. The program's monthly donation limit applies to all of them.
+ * Transfers stay canSpendFor: no service sends one member's points to another.
+ */
+export function canDonateFor(viewer: Viewer, memberId: string, programId: string): boolean {
+  return viewer.kind === 'SERVICE' || canSpendFor(viewer, memberId, programId);
+}
+
 /** Reinstating expired points is a person's decision: the program's agents and admins, never a service. */
 export function canReinstateExpiry(viewer: Viewer, programId: string): boolean {
   return isStaffOf(viewer, programId, ['ADMIN', 'AGENT']);

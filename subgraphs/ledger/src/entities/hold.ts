@@ -9,6 +9,8 @@ export interface HoldRow {
   points: number;
   reference: string;
   status: HoldStatus;
+  /** Of a captured hold's points, how many refunds gave back (0 to points). */
+  refundedPoints: number;
   expiresAt: Date;
   createdAt: Date;
 }
@@ -20,6 +22,7 @@ export const holdColumns = selectList<HoldRow>({
   points: 'h.points',
   reference: 'h.reference',
   status: 'h.status',
+  refundedPoints: 'h.refunded_points',
   expiresAt: 'h.expires_at',
   createdAt: 'h.created_at',
 });

@@ -159,9 +159,11 @@ export type DeadLetterState =
   | 'REPLAYED';
 
 export type DonatePointsInput = {
+  /** One of the member's program's charities. */
   charityId: Scalars['ID']['input'];
   /** Same key + same input returns the original result; a different input is a CONFLICT. 8 to 100 letters, digits or . _ : - (e.g. a UUID), unique per program. */
   idempotencyKey: Scalars['String']['input'];
+  /** The donor: a member's own id, or, for staff and services, the member they donate for. */
   memberId: Scalars['ID']['input'];
   /** 1 to 10,000,000, within the program's monthlyDonationLimit. */
   points: Scalars['Int']['input'];
@@ -356,6 +358,8 @@ export type JournalEntryKind =
   | 'HOLD'
   /** A purchase's pending points posted when its return window closed. */
   | 'POSTING'
+  /** Captured points given back (refundCapturedPoints): the reverse of a capture's spend, linked to its hold and its CAPTURE entry. */
+  | 'REFUND'
   /** Expired points given back by an agent. */
   | 'REINSTATEMENT'
   | 'RELEASE'
@@ -513,7 +517,11 @@ export type Mutation = {
   captureHold: HoldPayload;
   configureLedger: LedgerSettingsPayload;
   createCharity: CharityPayload;
-  /** Give points to one of the program's charities (members give their own). */
+  /**
+   * Give points to one of the program's charities: members give their own; the program's agents and
+   * admins, and internal services (the catalog's CHARITY rewards), give a member's on their behalf.
+   * The program's monthlyDonationLimit applies whoever asks.
+   */
   donatePoints: JournalEntryPayload;
   /** Reserve points (e.g. for a reward order); released by itself after the program's hold TTL. */
   holdPoints: HoldPayload;
@@ -526,6 +534,13 @@ export type Mutation = {
    * already spent is clawed back or written off per the program's clawback policy.
    */
   recordReturn: RecordReturnPayload;
+  /**
+   * Give back points a captured hold spent (a reward order cancelled after it was paid), all at once
+   * or in parts, never more in total than the capture. They return to the lots they were taken
+   * from, latest-expiring first, keeping their expiry dates: points whose date passed meanwhile
+   * expire at once. After a clawback left the balance negative, they first repay that.
+   */
+  refundCapturedPoints: RefundPayload;
   /** Give back points that expired (once per expiry), as a new entry linked to it. */
   reinstateExpiredPoints: JournalEntryPayload;
   /** Give held points back. */
@@ -582,6 +597,11 @@ export type MutationRecordReturnArgs = {
 };
 
 
+export type MutationRefundCapturedPointsArgs = {
+  input: RefundCapturedPointsInput;
+};
+
+
 export type MutationReinstateExpiredPointsArgs = {
   input: ReinstateExpiredPointsInput;
 };
@@ -625,14 +645,22 @@ export type PointsExpiry = {
   points: Scalars['Int']['output'];
 };
 
+/**
+ * Points reserved for a reward order, then captured (spent) or released. Resolvable by reference
+ * (`_entities`) for internal services, the member and the program's staff: a reward order's saga
+ * learns its hold's status and what was refunded from here.
+ */
 export type PointsHold = {
   __typename?: 'PointsHold';
   createdAt: Scalars['DateTime']['output'];
   expiresAt: Scalars['DateTime']['output'];
   id: Scalars['ID']['output'];
   member: Member;
+  /** The points held; once CAPTURED, the points spent. */
   points: Scalars['Int']['output'];
   reference: Scalars['String']['output'];
+  /** Of a CAPTURED hold's points, how many refunds gave back so far: 0 to points (0 for any other status). */
+  refundedPoints: Scalars['Int']['output'];
   status: HoldStatus;
 };
 
@@ -816,6 +844,28 @@ export type RecordReturnInput = {
 export type RecordReturnPayload = {
   __typename?: 'RecordReturnPayload';
   return: Maybe<PurchaseReturn>;
+  userErrors: Array<UserError>;
+};
+
+export type RefundCapturedPointsInput = {
+  /** A CAPTURED hold (anything else is refused with HOLD_NOT_CAPTURED). */
+  holdId: Scalars['ID']['input'];
+  /** Same key + same input returns the original result; a different input is a CONFLICT. 8 to 100 letters, digits or . _ : - (e.g. a UUID), unique per program. */
+  idempotencyKey: Scalars['String']['input'];
+  /**
+   * 1 to 100,000,000, and at most what the hold captured less what earlier refunds gave back (more is
+   * refused with REFUND_EXCEEDS_CAPTURE).
+   */
+  points: Scalars['Int']['input'];
+  /** Why, shown on the member's statement (e.g. the reward order was cancelled): 1 to 128 characters. */
+  reason: Scalars['String']['input'];
+};
+
+/** A refund of captured points: the hold (its refundedPoints now includes this refund) and the REFUND entry. */
+export type RefundPayload = {
+  __typename?: 'RefundPayload';
+  entry: Maybe<JournalEntry>;
+  hold: Maybe<PointsHold>;
   userErrors: Array<UserError>;
 };
 
@@ -1110,6 +1160,8 @@ export type ResolversTypes = {
   RecordPurchasePayload: ResolverTypeWrapper<Omit<RecordPurchasePayload, 'entry' | 'purchase'> & { entry?: Maybe<ResolversTypes['JournalEntry']>, purchase?: Maybe<ResolversTypes['Purchase']> }>;
   RecordReturnInput: RecordReturnInput;
   RecordReturnPayload: ResolverTypeWrapper<Omit<RecordReturnPayload, 'return'> & { return?: Maybe<ResolversTypes['PurchaseReturn']> }>;
+  RefundCapturedPointsInput: RefundCapturedPointsInput;
+  RefundPayload: ResolverTypeWrapper<Omit<RefundPayload, 'entry' | 'hold'> & { entry?: Maybe<ResolversTypes['JournalEntry']>, hold?: Maybe<ResolversTypes['PointsHold']> }>;
   ReinstateExpiredPointsInput: ReinstateExpiredPointsInput;
   ReplayDeadLetterInput: ReplayDeadLetterInput;
   ReplayDeadLetterPayload: ResolverTypeWrapper<Omit<ReplayDeadLetterPayload, 'failed'> & { failed?: Maybe<ResolversTypes['DeadLetter']> }>;
@@ -1184,6 +1236,8 @@ export type ResolversParentTypes = {
   RecordPurchasePayload: Omit<RecordPurchasePayload, 'entry' | 'purchase'> & { entry?: Maybe<ResolversParentTypes['JournalEntry']>, purchase?: Maybe<ResolversParentTypes['Purchase']> };
   RecordReturnInput: RecordReturnInput;
   RecordReturnPayload: Omit<RecordReturnPayload, 'return'> & { return?: Maybe<ResolversParentTypes['PurchaseReturn']> };
+  RefundCapturedPointsInput: RefundCapturedPointsInput;
+  RefundPayload: Omit<RefundPayload, 'entry' | 'hold'> & { entry?: Maybe<ResolversParentTypes['JournalEntry']>, hold?: Maybe<ResolversParentTypes['PointsHold']> };
   ReinstateExpiredPointsInput: ReinstateExpiredPointsInput;
   ReplayDeadLetterInput: ReplayDeadLetterInput;
   ReplayDeadLetterPayload: Omit<ReplayDeadLetterPayload, 'failed'> & { failed?: Maybe<ResolversParentTypes['DeadLetter']> };
@@ -1412,6 +1466,7 @@ export type MutationResolvers<ContextType = RequestContext, ParentType extends R
   publishEarningRules?: Resolver<ResolversTypes['EarningRuleSetPayload'], ParentType, ContextType, RequireFields<MutationPublishEarningRulesArgs, 'input'>>;
   recordPurchase?: Resolver<ResolversTypes['RecordPurchasePayload'], ParentType, ContextType, RequireFields<MutationRecordPurchaseArgs, 'input'>>;
   recordReturn?: Resolver<ResolversTypes['RecordReturnPayload'], ParentType, ContextType, RequireFields<MutationRecordReturnArgs, 'input'>>;
+  refundCapturedPoints?: Resolver<ResolversTypes['RefundPayload'], ParentType, ContextType, RequireFields<MutationRefundCapturedPointsArgs, 'input'>>;
   reinstateExpiredPoints?: Resolver<ResolversTypes['JournalEntryPayload'], ParentType, ContextType, RequireFields<MutationReinstateExpiredPointsArgs, 'input'>>;
   releaseHold?: Resolver<ResolversTypes['HoldPayload'], ParentType, ContextType, RequireFields<MutationReleaseHoldArgs, 'input'>>;
   replayLedgerDeadLetter?: Resolver<ResolversTypes['ReplayDeadLetterPayload'], ParentType, ContextType, RequireFields<MutationReplayLedgerDeadLetterArgs, 'input'>>;
@@ -1442,6 +1497,7 @@ export type PointsHoldResolvers<ContextType = RequestContext, ParentType extends
   member?: Resolver<ResolversTypes['Member'], ParentType, ContextType>;
   points?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   reference?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  refundedPoints?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   status?: Resolver<ResolversTypes['HoldStatus'], ParentType, ContextType>;
 };
 
@@ -1522,6 +1578,12 @@ export type RecordPurchasePayloadResolvers<ContextType = RequestContext, ParentT
 
 export type RecordReturnPayloadResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['RecordReturnPayload'] = ResolversParentTypes['RecordReturnPayload']> = {
   return?: Resolver<Maybe<ResolversTypes['PurchaseReturn']>, ParentType, ContextType>;
+  userErrors?: Resolver<Array<ResolversTypes['UserError']>, ParentType, ContextType>;
+};
+
+export type RefundPayloadResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['RefundPayload'] = ResolversParentTypes['RefundPayload']> = {
+  entry?: Resolver<Maybe<ResolversTypes['JournalEntry']>, ParentType, ContextType>;
+  hold?: Resolver<Maybe<ResolversTypes['PointsHold']>, ParentType, ContextType>;
   userErrors?: Resolver<Array<ResolversTypes['UserError']>, ParentType, ContextType>;
 };
 
@@ -1609,6 +1671,7 @@ export type Resolvers<ContextType = RequestContext> = {
   QuotePurchasePayload?: QuotePurchasePayloadResolvers<ContextType>;
   RecordPurchasePayload?: RecordPurchasePayloadResolvers<ContextType>;
   RecordReturnPayload?: RecordReturnPayloadResolvers<ContextType>;
+  RefundPayload?: RefundPayloadResolvers<ContextType>;
   ReplayDeadLetterPayload?: ReplayDeadLetterPayloadResolvers<ContextType>;
   ScheduledJob?: ScheduledJobResolvers<ContextType>;
   StatementConnection?: StatementConnectionResolvers<ContextType>;

@@ -2,6 +2,7 @@ import { LedgerCore1763900000000 } from './1763900000000-ledger-core';
 import { ReferralBonuses1764300000000 } from './1764300000000-referral-bonuses';
 import { EntryIdFromPayload1764500000000 } from './1764500000000-entry-id-from-payload';
 import { PlausiblePurchases1764900000000 } from './1764900000000-plausible-purchases';
+import { HoldRefunds1765100000000 } from './1765100000000-hold-refunds';
 
 /**
  * Listed explicitly so bundling and tests never depend on directory scanning. The subgraph kit adds
@@ -9,4 +10,4 @@ import { PlausiblePurchases1764900000000 } from './1764900000000-plausible-purch
  * The shared IdempotencyKeys migration is not listed: the ledger's idempotency_keys table came first,
  * with LedgerCore, and has the same shape (test/idempotency-keys.test.ts holds them to it).
  */
-export const migrations = [LedgerCore1763900000000, ReferralBonuses1764300000000, EntryIdFromPayload1764500000000, PlausiblePurchases1764900000000];
+export const migrations = [LedgerCore1763900000000, ReferralBonuses1764300000000, EntryIdFromPayload1764500000000, PlausiblePurchases1764900000000, HoldRefunds1765100000000];

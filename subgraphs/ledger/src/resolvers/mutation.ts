@@ -24,6 +24,11 @@ export const Mutation: MutationResolvers = {
     loaded('hold', () => services.holds.capture(viewer, input), (r) => loaders.holdById.load(r.holdId)),
   releaseHold: (_p, { input }, { viewer, services, loaders }) =>
     loaded('hold', () => services.holds.release(viewer, input), (r) => loaders.holdById.load(r.holdId)),
+  async refundCapturedPoints(_p, { input }, { viewer, services, loaders }) {
+    const { result, userErrors } = await toPayload('result', () => services.holds.refund(viewer, input));
+    if (!result) return { hold: null, entry: null, userErrors };
+    return { hold: await loaders.holdById.load(result.holdId), entry: await loaders.entryById.load(result.entryId), userErrors: [] };
+  },
   adjustPoints: (_p, { input }, { viewer, services, loaders }) =>
     loaded('entry', () => services.adjustments.adjust(viewer, input), (r) => loaders.entryById.load(r.entryId)),
   recordReturn: (_p, { input }, { viewer, services, loaders }) =>

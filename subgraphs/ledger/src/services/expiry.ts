@@ -1,7 +1,7 @@
 import { DomainError, forbidden, type Clock, type Viewer } from '@loyalty-graph/shared';
 import { idempotent, isUniqueViolation, withRetries } from '@loyalty-graph/shared/db';
-import type { DataSource } from 'typeorm';
-import { expiryLines, reinstatementLines } from '../domain/journal';
+import type { DataSource, EntityManager } from 'typeorm';
+import { expiryLines, reinstatementLines, type MemberAccounts, type ProgramAccounts } from '../domain/journal';
 import { checkText, LIMITS } from '../domain/limits';
 import { entryColumns, type JournalEntryRow } from '../entities';
 import { canReinstateExpiry } from '../domain/policy';
@@ -9,6 +9,37 @@ import { expiryFor } from '../domain/settings';
 import { lots } from './lots';
 import type { ProgramLedgerService } from './program-ledger';
 import { returning, store } from './store';
+
+/**
+ * Moves what the member's due lots still hold (expires_at ≤ now) to breakage: one EXPIRY entry
+ * and its PointsExpired event. `lotIds` narrows it to those lots (a refund that put points back
+ * into lots whose date passed meanwhile). The caller holds the member's account lock. Returns
+ * the points expired (0: nothing was due, nothing posted).
+ */
+export async function expireLots(
+  tx: EntityManager,
+  member: { programId: string; memberId: string },
+  accounts: MemberAccounts,
+  program: ProgramAccounts,
+  now: Date,
+  lotIds: string[] | null = null,
+): Promise<number> {
+  const rows = await returning<{ points: number }>(
+    tx,
+    `WITH due AS (SELECT id, remaining FROM point_lots WHERE account_id = $1 AND remaining > 0 AND expires_at <= $2 AND ($3::uuid[] IS NULL OR id = ANY($3::uuid[])) FOR UPDATE)
+     UPDATE point_lots l SET remaining = 0 FROM due WHERE l.id = due.id RETURNING due.remaining AS points`,
+    [accounts.reward, now, lotIds],
+  );
+  const points = rows.reduce((sum, row) => sum + row.points, 0);
+  if (points === 0) return 0;
+  await store.post(
+    tx,
+    { programId: member.programId, kind: 'EXPIRY', memberId: member.memberId, memberAmount: -points, description: `${points} points expired`, createdBy: 'system', createdAt: now },
+    expiryLines(accounts, program, points),
+    [{ type: 'PointsExpired', payload: { programId: member.programId, memberId: member.memberId, points } }],
+  );
+  return points;
+}
 
 /** Points expire to breakage when their lot's date passes; an agent can reinstate an expiry. */
 export class ExpiryService {
@@ -21,7 +52,8 @@ export class ExpiryService {
   /**
    * Posts one EXPIRY entry per member whose lots reached their date. Safe to run twice or on
    * several replicas: the member's accounts are locked first, and lots already at zero expire
-   * nothing.
+   * nothing. A lot that points came back to after its date (a refund) is due again; the refund
+   * expires it itself, in its own transaction, and this would otherwise.
    */
   async expireDue(limit = 200): Promise<number> {
     const now = this.clock.now();
@@ -39,21 +71,7 @@ export class ExpiryService {
         this.db.transaction(async (tx) => {
           const program = await store.programAccounts(tx, account.programId);
           const accounts = await store.lockMemberAccounts(tx, account.programId, account.memberId);
-          const rows = await returning<{ points: number; expiresAt: Date }>(
-            tx,
-            `WITH due AS (SELECT id, remaining FROM point_lots WHERE account_id = $1 AND remaining > 0 AND expires_at <= $2 FOR UPDATE)
-             UPDATE point_lots l SET remaining = 0 FROM due WHERE l.id = due.id RETURNING due.remaining AS points, l.expires_at AS "expiresAt"`,
-            [accounts.reward, now],
-          );
-          const points = rows.reduce((sum, row) => sum + row.points, 0);
-          if (points === 0) return 0;
-          await store.post(
-            tx,
-            { programId: account.programId, kind: 'EXPIRY', memberId: account.memberId, memberAmount: -points, description: `${points} points expired`, createdBy: 'system', createdAt: now },
-            expiryLines(accounts, program, points),
-            [{ type: 'PointsExpired', payload: { programId: account.programId, memberId: account.memberId, points } }],
-          );
-          return 1;
+          return (await expireLots(tx, { programId: account.programId, memberId: account.memberId }, accounts, program, now)) > 0 ? 1 : 0;
         }),
       ).catch((error: unknown) => {
         failures.push(error);

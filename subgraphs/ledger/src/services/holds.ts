@@ -1,13 +1,15 @@
 import { DomainError, forbidden, type Clock, type Viewer } from '@loyalty-graph/shared';
 import { idempotent, withRetries } from '@loyalty-graph/shared/db';
 import type { DataSource, EntityManager } from 'typeorm';
-import { captureLines, holdLines, releaseLines } from '../domain/journal';
+import { captureLines, holdLines, refundLines, releaseLines } from '../domain/journal';
 import { checkPoints, checkText, LIMITS } from '../domain/limits';
 import { holdColumns, type HoldRow } from '../entities';
 import { canOperate } from '../domain/policy';
+import { byLatestExpiry, firstPoints, refundSlices, roomInLots, type HoldSlice } from '../domain/refunds';
 import type { MemberDirectory } from '@loyalty-graph/shared/member-snapshots';
 import { assertActive, memberForWrite } from './members';
 import type { ProgramLedgerService } from './program-ledger';
+import { expireLots } from './expiry';
 import { lots } from './lots';
 import { store } from './store';
 
@@ -73,6 +75,78 @@ export class HoldService {
 
   release(viewer: Viewer, input: { idempotencyKey: string; holdId: string }) {
     return this.close(viewer, input, 'RELEASED');
+  }
+
+  /**
+   * Gives back captured points (a reward order cancelled after it was paid), all at once or in
+   * parts, never more in total than the capture: the hold's refunded_points is raised under its
+   * row lock and PostgreSQL holds it to the hold's points, however many refunds run at once.
+   * The points go back to the lots the hold took them from, latest-expiring first (as a
+   * release), each slice at most once (hold_lots.refunded); points that land in a lot whose date
+   * passed meanwhile expire in the same transaction, so ordering and cancelling never extends an
+   * expiry. After a clawback left the balance negative, refunded points first repay that.
+   */
+  async refund(viewer: Viewer, input: { idempotencyKey: string; holdId: string; points: number; reason: string }): Promise<{ holdId: string; entryId: string }> {
+    checkPoints(input.points, 'points', 1, LIMITS.holdPoints);
+    const reason = checkText(input.reason, 'reason', LIMITS.refundReasonLength);
+    const [found] = (await this.db.query(`SELECT ${holdColumns} FROM holds h WHERE h.id = $1`, [input.holdId])) as HoldRow[];
+    if (!found) throw new DomainError('HOLD_NOT_FOUND', 'No such hold', 'holdId');
+    if (!canOperate(viewer, found.programId)) throw forbidden('You can refund holds only in your own program');
+    const { idempotencyKey, ...request } = input;
+    const { result } = await idempotent(
+      this.db,
+      { programId: found.programId, key: idempotencyKey, operation: 'refundCapturedPoints', input: request },
+      async (tx) => {
+        const [hold] = (await tx.query(`SELECT ${holdColumns} FROM holds h WHERE h.id = $1 FOR UPDATE`, [input.holdId])) as HoldRow[];
+        if (hold!.status !== 'CAPTURED') {
+          throw new DomainError('HOLD_NOT_CAPTURED', `The hold is ${hold!.status}: only captured points can be refunded`, 'holdId');
+        }
+        if (hold!.refundedPoints + input.points > hold!.points) {
+          const left = hold!.points - hold!.refundedPoints;
+          throw new DomainError('REFUND_EXCEEDS_CAPTURE', `${left} of the hold's ${hold!.points} captured points are left to refund, ${input.points} asked`, 'points');
+        }
+        const now = this.clock.now();
+        const member = { programId: hold!.programId, memberId: hold!.memberId };
+        const program = await store.programAccounts(tx, hold!.programId);
+        const accounts = await store.lockMemberAccounts(tx, hold!.programId, hold!.memberId);
+        // The database's word on the total (holds_refund_within_capture), whatever the check above says.
+        await tx.query(`UPDATE holds SET refunded_points = refunded_points + $2 WHERE id = $1`, [hold!.id, input.points]);
+        const [capture] = (await tx.query(`SELECT id FROM journal_entries WHERE hold_id = $1 AND kind = 'CAPTURE'`, [hold!.id])) as { id: string }[];
+        const entryId = await store.post(
+          tx,
+          {
+            programId: hold!.programId,
+            kind: 'REFUND',
+            memberId: hold!.memberId,
+            memberAmount: input.points,
+            description: `Refund for ${hold!.reference}: ${reason}`,
+            createdBy: viewer.subject,
+            correctsEntryId: capture?.id ?? null,
+            holdId: hold!.id,
+            createdAt: now,
+          },
+          refundLines(accounts, program, input.points),
+          [{ type: 'PointsRefunded', payload: { ...member, holdId: hold!.id, points: input.points, reason } }],
+        );
+        const slices = (await tx.query(
+          `SELECT h.lot_id AS "lotId", h.points, h.refunded, l.expires_at AS "expiresAt" FROM hold_lots h JOIN point_lots l ON l.id = h.lot_id WHERE h.hold_id = $1`,
+          [hold!.id],
+        )) as HoldSlice[];
+        const refunded = refundSlices(slices, input.points);
+        await tx.query(`UPDATE hold_lots h SET refunded = h.refunded + t.points FROM unnest($2::uuid[], $3::int[]) AS t(lot_id, points) WHERE h.hold_id = $1 AND h.lot_id = t.lot_id`, [
+          hold!.id,
+          refunded.map((r) => r.lotId),
+          refunded.map((r) => r.points),
+        ]);
+        const restored = firstPoints(refunded, roomInLots(await store.available(tx, accounts.reward), input.points));
+        await lots.restore(tx, restored);
+        const expired = restored.filter((r) => r.expiresAt !== null && r.expiresAt <= now).map((r) => r.lotId);
+        if (expired.length) await expireLots(tx, member, accounts, program, now, expired);
+        return { holdId: hold!.id, entryId };
+      },
+      this.clock,
+    );
+    return result;
   }
 
   /**
@@ -149,19 +223,10 @@ export class HoldService {
       // after a clawback left it negative, released points first repay that (like any credit),
       // keeping lots = available. The latest-expiring slices come back first.
       const taken = (await tx.query(
-        `SELECT h.lot_id AS "lotId", h.points, l.expires_at AS "expiresAt" FROM hold_lots h JOIN point_lots l ON l.id = h.lot_id
-         WHERE h.hold_id = $1 ORDER BY l.expires_at DESC NULLS FIRST`,
+        `SELECT h.lot_id AS "lotId", h.points, l.expires_at AS "expiresAt" FROM hold_lots h JOIN point_lots l ON l.id = h.lot_id WHERE h.hold_id = $1`,
         [hold.id],
       )) as { lotId: string; points: number; expiresAt: Date | null }[];
-      const after = await store.available(tx, accounts.reward);
-      const before = after - hold.points;
-      let room = Math.max(0, after) - Math.max(0, before);
-      const restored: { lotId: string; points: number }[] = [];
-      for (const slice of taken) {
-        const points = Math.min(slice.points, room);
-        if (points > 0) restored.push({ lotId: slice.lotId, points });
-        room -= points;
-      }
+      const restored = firstPoints(byLatestExpiry(taken), roomInLots(await store.available(tx, accounts.reward), hold.points));
       await lots.restore(tx, restored);
     }
     await tx.query(`UPDATE holds SET status = $2, closed_at = $3 WHERE id = $1`, [hold.id, to, now]);

@@ -5,7 +5,7 @@ import { periodStart } from '../domain/earning';
 import { donationLines, transferLines } from '../domain/journal';
 import { checkPoints, checkText, LIMITS, optionalText } from '../domain/limits';
 import { charityColumns, type CharityRow } from '../entities';
-import { canConfigure, canSpendFor } from '../domain/policy';
+import { canConfigure, canDonateFor, canSpendFor } from '../domain/policy';
 import type { MemberDirectory } from '@loyalty-graph/shared/member-snapshots';
 import { assertActive } from './members';
 import { lots } from './lots';
@@ -70,7 +70,7 @@ export class TransferService {
     checkPoints(input.points, 'points', 1, LIMITS.transferPoints);
     const [member] = await this.directory([input.memberId]);
     if (!member) throw new DomainError('MEMBER_NOT_FOUND', 'No such member', 'memberId');
-    if (!canSpendFor(viewer, member.id, member.programId)) throw forbidden('You can donate only your own points');
+    if (!canDonateFor(viewer, member.id, member.programId)) throw forbidden('You can donate only your own points');
     const [charity] = (await this.db.query(`SELECT ${charityFields} FROM charities c WHERE c.id = $1 AND c.program_id = $2`, [input.charityId, member.programId])) as Omit<CharityRow, 'donatedPoints'>[];
     if (!charity) throw new DomainError('CHARITY_NOT_FOUND', 'No such charity in the member’s program', 'charityId');
     const { idempotencyKey, ...request } = input;
