@@ -6,12 +6,15 @@ import { createLoaders, type Loaders } from './loaders';
 import { CatalogService } from './services/catalogs';
 import { MemberCatalogService } from './services/member-catalogs';
 import { RewardService } from './services/rewards';
+import { VoucherService } from './services/vouchers';
+import type { VoucherCipher } from './domain/voucher-codes';
 
 /** The use cases (validation, policy, one transaction each), built once and shared by every request. */
 export interface Services {
   rewards: RewardService;
   catalogs: CatalogService;
   memberCatalogs: MemberCatalogService;
+  vouchers: VoucherService;
 }
 
 export interface RequestContext extends ViewerContext {
@@ -23,8 +26,13 @@ export interface RequestContext extends ViewerContext {
 }
 
 /** Services are stateless and shared by every request. */
-export function createServices(db: DataSource, clock: Clock, members: MemberDirectory): Services {
-  return { rewards: new RewardService(db, clock), catalogs: new CatalogService(db, clock), memberCatalogs: new MemberCatalogService(db, clock, members) };
+export function createServices(db: DataSource, clock: Clock, members: MemberDirectory, codes: VoucherCipher): Services {
+  return {
+    rewards: new RewardService(db, clock),
+    catalogs: new CatalogService(db, clock),
+    memberCatalogs: new MemberCatalogService(db, clock, members),
+    vouchers: new VoucherService(db, clock, codes),
+  };
 }
 
 /** Loaders are created per request. */

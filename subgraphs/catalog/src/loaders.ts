@@ -1,6 +1,8 @@
 import { groupedBy, rowsById } from '@loyalty-graph/shared/db';
+import DataLoader from 'dataloader';
 import type { DataSource } from 'typeorm';
 import { catalogColumns, rewardColumns, rewardVersionColumns, type CatalogRow, type RewardRow, type RewardVersionRow } from './entities';
+import { voucherPoolCounts, type VoucherPoolCounts } from './services/vouchers';
 
 /**
  * Built per request (never shared between users: a loader's cache is per viewer). One SQL
@@ -22,6 +24,7 @@ export function createLoaders(db: DataSource) {
       (ids) => db.query(`SELECT ${rewardVersionColumns} FROM reward_versions v WHERE v.reward_id = ANY($1::uuid[]) ORDER BY v.version DESC`, [ids]),
       (row) => row.rewardId,
     ),
+    voucherPoolByReward: new DataLoader<string, VoucherPoolCounts>((ids) => voucherPoolCounts(db, ids)),
   };
 }
 

@@ -44,6 +44,7 @@ const documented: [string, (string | number)[]][] = [
   ['CreateCatalogInput.tierIds', [LIMITS.audienceIds]],
   ['CreateCatalogInput.memberGroupIds', [LIMITS.audienceIds]],
   ['SetCatalogRewardsInput.rewardIds', [LIMITS.catalogRewards]],
+  ['ImportVoucherCodesInput.codes', [`1 to ${shown(LIMITS.voucherCodesPerImport)}`, `${LIMITS.voucherCodeMinLength} to ${LIMITS.voucherCodeMaxLength}`]],
 ];
 
 describe('the catalog schema documents its limits', () => {
@@ -55,7 +56,7 @@ describe('the catalog schema documents its limits', () => {
 
   it('says what an idempotency key looks like wherever one is asked for', () => {
     const keys = [...fields].filter(([name]) => name.endsWith('.idempotencyKey'));
-    expect(keys.length).toBe(3);
+    expect(keys.length).toBe(4);
     for (const [name, description] of keys) expect(description, name).toContain('8 to 100 letters, digits or . _ : -');
   });
 });

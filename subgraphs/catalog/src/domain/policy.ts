@@ -20,3 +20,12 @@ export function canReadMemberCatalogs(viewer: Viewer, memberId: string, programI
   if (viewer.kind === 'MEMBER') return viewer.memberId === memberId && viewer.programId === programId;
   return canReadCatalog(viewer, programId);
 }
+
+/**
+ * A voucher code in full: only the member it was issued to. Codes are bearer value, so staff
+ * (support, admins, operators) and services see the masked code only: whoever can read a code can
+ * spend it, and a support screen is no place for that.
+ */
+export function canSeeWholeCode(viewer: Viewer, code: { memberId: string; programId: string }): boolean {
+  return viewer.kind === 'MEMBER' && viewer.memberId === code.memberId && viewer.programId === code.programId;
+}
