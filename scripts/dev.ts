@@ -7,13 +7,16 @@
  *   5. ready-to-paste Authorization headers for a member, an agent, an admin and an operator
  * Ctrl-C stops the gateway, the subgraphs, then the database.
  */
+import { randomBytes } from 'node:crypto';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { createDevTokenIssuer } from '@loyalty-graph/gateway';
-import { seedDemoCatalog } from '@loyalty-graph/catalog';
+import { parseCodeKey, seedDemoCatalog, VoucherCipher } from '@loyalty-graph/catalog';
 import { memberIdByEmail, seedDemo } from '@loyalty-graph/members';
 import { systemClock } from '@loyalty-graph/shared';
 import { databaseUrl, openDatabase } from '@loyalty-graph/shared/db';
 import { SUBGRAPHS } from '@loyalty-graph/supergraph';
-import { generateSecret, spawnService, startDatabase, type ServiceProcess } from './lib/services';
+import { generateSecret, ROOT, spawnService, startDatabase, type ServiceProcess } from './lib/services';
 
 const GATEWAY_PORT = Number(process.env['PORT'] ?? 4000);
 const JWT_ISSUER = 'loyalty-graph-dev';
@@ -23,6 +26,7 @@ async function main(): Promise<void> {
   const database = await startDatabase();
   const internalSecret = generateSecret();
   const jwtSecret = generateSecret();
+  const codeKey = devCodeKey();
   const services: ServiceProcess[] = [];
 
   let stopping = false;
@@ -46,7 +50,13 @@ async function main(): Promise<void> {
     const subgraphs = urls.map(({ module, url }) => ({
       module,
       url,
-      process: spawnService(module.name, `subgraphs/${module.name}/src/main.ts`, { ...common, PORT: String(module.defaultPort), SUBGRAPH_URLS: peers }),
+      process: spawnService(module.name, `subgraphs/${module.name}/src/main.ts`, {
+        ...common,
+        PORT: String(module.defaultPort),
+        SUBGRAPH_URLS: peers,
+        // Only the catalog holds voucher codes, so only it gets their key.
+        ...(module.name === 'catalog' ? { CATALOG_CODE_KEY: codeKey } : {}),
+      }),
     }));
     services.push(...subgraphs.map((s) => s.process));
     await Promise.all(subgraphs.map((s) => s.process.ready(s.url)));
@@ -66,7 +76,7 @@ async function main(): Promise<void> {
       Object.fromEntries(((await membersDb.query(`SELECT id, name FROM tiers WHERE program_id = $1`, [programId])) as { id: string; name: string }[]).map((t) => [t.name, t.id]));
     const catalogPrograms = await Promise.all(programs.map(async (p, i) => ({ id: p.id, locale: i === 0 ? ('da' as const) : ('pl' as const), tiers: await tiersOf(p.id) })));
     await membersDb.destroy();
-    await seedCatalogs(database.url, catalogPrograms);
+    await seedCatalogs(database.url, catalogPrograms, codeKey);
 
     const gateway = spawnService('gateway', 'gateway/src/main.ts', {
       ...common,
@@ -121,7 +131,7 @@ Ctrl-C stops everything.
 }
 
 /** Demo rewards (one of every type) and catalogs for each program, once, through the catalog's own code. */
-async function seedCatalogs(serverUrl: string, programs: Parameters<typeof seedDemoCatalog>[2][]): Promise<void> {
+async function seedCatalogs(serverUrl: string, programs: Parameters<typeof seedDemoCatalog>[2][], codeKey: string): Promise<void> {
   const catalogModule = SUBGRAPHS.find((m) => m.name === 'catalog')!;
   const catalogDb = await openDatabase({
     url: databaseUrl(serverUrl, catalogModule.database.name),
@@ -130,10 +140,25 @@ async function seedCatalogs(serverUrl: string, programs: Parameters<typeof seedD
     applicationName: 'dev-seed',
   });
   try {
-    for (const program of programs) await seedDemoCatalog(catalogDb, systemClock, program);
+    const codes = new VoucherCipher(parseCodeKey(codeKey));
+    for (const program of programs) await seedDemoCatalog(catalogDb, systemClock, program, codes);
   } finally {
     await catalogDb.destroy();
   }
+}
+
+/**
+ * The catalog's voucher code key (CATALOG_CODE_KEY), unlike the other secrets kept between starts:
+ * codes encrypted with a key that is gone are unreadable, and the demo codes live as long as
+ * .pgdata. Kept next to it in .catalog-code-key, readable by this user only, never committed
+ * (.gitignore). Deleting it makes the existing demo codes unreadable: delete .pgdata with it.
+ */
+function devCodeKey(): string {
+  const file = join(ROOT, '.catalog-code-key');
+  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
+  const key = randomBytes(32).toString('base64');
+  writeFileSync(file, `${key}\n`, { mode: 0o600, flag: 'wx' });
+  return key;
 }
 
 /**

@@ -79,7 +79,7 @@ describe('a member’s catalogs and eligible rewards', () => {
     expect(me.eligibleRewards.map((e) => [e.reward.id, e.orderable, e.reasons])).toEqual([
       [ids.mug, true, []],
       [ids.flight, false, ['NOT_ENOUGH_POINTS']],
-      [ids.lounge, false, ['TIER']],
+      [ids.lounge, false, ['TIER', 'OUT_OF_STOCK']],
       [ids.donation, false, ['OUT_OF_STOCK']],
       [ids.spa, false, ['NOT_AVAILABLE_NOW']],
       [ids.old, false, ['RETIRED']],

@@ -234,6 +234,156 @@ describe('races that oversell elsewhere', () => {
   });
 });
 
+const IMPORT = `mutation($input: ImportVoucherCodesInput!) { importVoucherCodes(input: $input) { imported rejected { index reason } userErrors { code } } }`;
+
+async function voucherWithCodes(codes: string[], points = 10): Promise<string> {
+  const reward = await createReward('E_VOUCHER', points, null);
+  const { importVoucherCodes } = await p.admin.data<{ importVoucherCodes: { imported: number } }>(IMPORT, { input: { idempotencyKey: key('codes'), rewardId: reward, codes } });
+  expect(importVoucherCodes.imported).toBe(codes.length);
+  return reward;
+}
+
+describe('e-vouchers', () => {
+  const WITH_CODES = `mutation($input: PlaceRewardOrderInput!) { placeRewardOrder(input: $input) { order { id status lines { voucherCodes { masked code } } } userErrors { code } } }`;
+  type CodesPayload = { order: { id: string; status: string; lines: { voucherCodes: { masked: string; code: string | null }[] }[] } | null; userErrors: { code: string }[] };
+
+  it('are delivered at once with their code, whole for the member and masked for staff', async () => {
+    const reward = await voucherWithCodes(['CINEMA-0001-AAAA', 'CINEMA-0002-BBBB', 'CINEMA-0003-CCCC']);
+    const { placeRewardOrder } = await member.data<{ placeRewardOrder: CodesPayload }>(WITH_CODES, { input: { idempotencyKey: key('cinema'), memberId, lines: [{ rewardId: reward, quantity: 2 }] } });
+    expect(placeRewardOrder.order!.status).toBe('DELIVERED');
+    const codes = placeRewardOrder.order!.lines[0]!.voucherCodes;
+    expect(codes).toHaveLength(2);
+    expect(new Set(codes.map((c) => c.code)).size).toBe(2);
+    expect(codes.every((c) => c.code!.startsWith('CINEMA-'))).toBe(true);
+    const { rewardOrder } = await p.agent.data<{ rewardOrder: CodesPayload['order'] }>(`query($id: ID!) { rewardOrder(id: $id) { lines { voucherCodes { masked code } } } }`, { id: placeRewardOrder.order!.id });
+    expect(rewardOrder!.lines[0]!.voucherCodes.map((c) => c.code)).toEqual([null, null]);
+    expect(rewardOrder!.lines[0]!.voucherCodes[0]!.masked).toMatch(/^•+[A-Z]{4}$/);
+    // E-vouchers are used once issued: nothing to cancel.
+    const cancel = await member.data<{ cancelRewardOrder: OrderPayload }>(CANCEL, { input: { idempotencyKey: key('cancel'), orderId: placeRewardOrder.order!.id } });
+    expect(cancel.cancelRewardOrder.userErrors.map((e) => e.code)).toEqual(['NOT_CANCELLABLE']);
+  });
+
+  it('1,000 concurrent orders on a 500-code pool: 500 succeed, no code twice; a retry returns the same code', async () => {
+    const codes = Array.from({ length: 500 }, (_, i) => `POOL-${String(i).padStart(4, '0')}-${(i * 7919).toString(36).toUpperCase()}`);
+    const reward = await voucherWithCodes(codes, 1);
+    const buyers = await Promise.all(Array.from({ length: 10 }, (_, i) => p.enroll(`pool${i}@example.com`)));
+    await graph.deliverEvents();
+    await Promise.all(buyers.map((b) => give(b, 1_000)));
+    const inputs = Array.from({ length: 1_000 }, (_, i) => ({ idempotencyKey: key('pool'), memberId: buyers[i % buyers.length], lines: [{ rewardId: reward, quantity: 1 }] }));
+    const results = await Promise.all(inputs.map((input) => p.agent.data<{ placeRewardOrder: CodesPayload }>(WITH_CODES, { input }).then((r) => r.placeRewardOrder)));
+    const delivered = results.filter((r) => r.order?.status === 'DELIVERED');
+    expect(delivered).toHaveLength(500);
+    expect(results.filter((r) => r.order === null).every((r) => r.userErrors[0]!.code === 'OUT_OF_STOCK')).toBe(true);
+    const [row] = (await graph.subgraphs['catalog']!.db.query(
+      `SELECT count(*)::int AS assigned, count(DISTINCT order_line_id)::int AS lines FROM voucher_codes WHERE reward_id = $1 AND status = 'ASSIGNED'`,
+      [reward],
+    )) as { assigned: number; lines: number }[];
+    expect(row).toEqual({ assigned: 500, lines: 500 });
+    // A retry of a delivered order (same key) returns the same order and so the same code.
+    const first = results.findIndex((r) => r.order?.status === 'DELIVERED');
+    const again = await p.agent.data<{ placeRewardOrder: CodesPayload }>(WITH_CODES, { input: inputs[first] });
+    expect(again.placeRewardOrder.order!.id).toBe(results[first]!.order!.id);
+    expect(again.placeRewardOrder.order!.lines[0]!.voucherCodes.map((c) => c.masked)).toEqual(results[first]!.order!.lines[0]!.voucherCodes.map((c) => c.masked));
+    expect(await stock(reward)).toEqual({ received: 500, reserved: 0, sold: 500, available: 0 });
+    expect(await stockCheck()).toEqual([]);
+    expect(await openHolds()).toBe(0);
+  });
+});
+
+const CANCEL = `mutation($input: CancelRewardOrderInput!) { cancelRewardOrder(input: $input) { order { ${ORDER_FIELDS} } userErrors { code field message } } }`;
+const RETURN = `mutation($input: CancelRewardOrderInput!) { returnRewardOrder(input: $input) { order { ${ORDER_FIELDS} } userErrors { code field message } } }`;
+
+/** The member's open point lots in the ledger: what expires when (points by expiry date). */
+async function lots(of: string): Promise<{ expiresAt: Date | null; remaining: number }[]> {
+  return (await graph.subgraphs['ledger']!.db.query(
+    `SELECT l.expires_at AS "expiresAt", sum(l.remaining)::int AS remaining FROM point_lots l JOIN accounts a ON a.id = l.account_id
+     WHERE a.owner_id = $1 AND a.kind = 'MEMBER_REWARD' AND l.remaining > 0 GROUP BY l.expires_at ORDER BY l.expires_at NULLS LAST`,
+    [of],
+  )) as { expiresAt: Date | null; remaining: number }[];
+}
+
+describe('cancellation and return', () => {
+  it('a partial cancellation of a multi-line order gives back those units’ points into their original lots, and the stock', async () => {
+    const buyer = await p.enroll('canceller@example.com');
+    await graph.deliverEvents();
+    await give(buyer, 300);
+    graph.clock.advance(86_400_000);
+    await give(buyer, 300);
+    const lotsBefore = await lots(buyer);
+    const pen = await createReward('PHYSICAL', 100, 10);
+    const pad = await createReward('PHYSICAL', 50, 10, { cash: { amount: '2.50', currency: 'EUR' } });
+    const buyerCaller = await graph.asMember(p.id, buyer);
+    const placed = await place(buyerCaller, { idempotencyKey: key('multi'), memberId: buyer, lines: [{ rewardId: pen, quantity: 3 }, { rewardId: pad, quantity: 2 }], shippingAddress: ADDRESS });
+    expect(placed.order!.status).toBe('PLACED');
+    await (await graph.service('catalog')).data(`mutation($input: ConfirmRewardOrderPaymentInput!) { confirmRewardOrderPayment(input: $input) { userErrors { code } } }`, {
+      input: { orderId: placed.order!.id, providerReference: 'psp-multi', amount: { amount: '5.00', currency: 'EUR' } },
+    });
+    expect((await p.points(buyer)).available).toBe(600 - 400);
+
+    const [penLine, padLine] = placed.order!.lines;
+    const input = { idempotencyKey: key('cancel'), orderId: placed.order!.id, lines: [{ lineId: penLine!.id, quantity: 2 }, { lineId: padLine!.id, quantity: 1 }], reason: 'Changed my mind' };
+    const cancelled = await buyerCaller.data<{ cancelRewardOrder: OrderPayload }>(CANCEL, { input });
+    expect(cancelled.cancelRewardOrder.userErrors).toEqual([]);
+    expect(cancelled.cancelRewardOrder.order).toMatchObject({ status: 'CONFIRMED', pointsRefunded: 250 });
+    expect(cancelled.cancelRewardOrder.order!.lines.map((l) => l.cancelled)).toEqual([2, 1]);
+    expect((await p.points(buyer)).available).toBe(200 + 250);
+    expect(await stock(pen)).toMatchObject({ sold: 1, available: 9 });
+    // The same key again changes nothing; more units than are left are refused.
+    await buyerCaller.data(CANCEL, { input });
+    expect((await p.points(buyer)).available).toBe(450);
+    const tooMany = await buyerCaller.data<{ cancelRewardOrder: OrderPayload }>(CANCEL, { input: { idempotencyKey: key('cancel'), orderId: placed.order!.id, lines: [{ lineId: penLine!.id, quantity: 2 }] } });
+    expect(tooMany.cancelRewardOrder.userErrors[0]).toMatchObject({ code: 'TOO_MANY_UNITS', field: 'lines.0.quantity' });
+    const { rewardOrder } = await buyerCaller.data<{ rewardOrder: { cashRefunded: { amount: string } } }>(`query($id: ID!) { rewardOrder(id: $id) { cashRefunded { amount } } }`, { id: placed.order!.id });
+    expect(rewardOrder.cashRefunded.amount).toBe('2.50');
+
+    // Cancelling the rest empties the order: CANCELLED, every point back in the lot it came from.
+    const rest = await buyerCaller.data<{ cancelRewardOrder: OrderPayload }>(CANCEL, { input: { idempotencyKey: key('cancel'), orderId: placed.order!.id } });
+    expect(rest.cancelRewardOrder.order).toMatchObject({ status: 'CANCELLED', pointsRefunded: 400 });
+    expect(await lots(buyer)).toEqual(lotsBefore);
+    expect(await stockCheck()).toEqual([]);
+  });
+
+  it('refunds into a lot that expired meanwhile expire at once: ordering and cancelling does not escape expiry', async () => {
+    await p.admin.data(`mutation($p: ID!) { configureLedger(input: { programId: $p, expiryPolicy: ROLLING_MONTHS, expiryMonths: 1 }) { settings { expiryPolicy } } }`, { p: p.id });
+    const buyer = await p.enroll('escaper@example.com');
+    await graph.deliverEvents();
+    await give(buyer, 100);
+    const buyerCaller = await graph.asMember(p.id, buyer);
+    const pen = await createReward('PHYSICAL', 100, 10);
+    const placed = await place(buyerCaller, { idempotencyKey: key('escape'), memberId: buyer, lines: [{ rewardId: pen, quantity: 1 }], shippingAddress: ADDRESS });
+    expect((await p.points(buyer)).available).toBe(0);
+    graph.clock.advance(32 * 86_400_000);
+    const cancelled = await p.agent.data<{ cancelRewardOrder: OrderPayload }>(CANCEL, { input: { idempotencyKey: key('cancel'), orderId: placed.order!.id, reason: 'late' } });
+    expect(cancelled.cancelRewardOrder.order!.status).toBe('CANCELLED');
+    expect((await p.points(buyer)).available).toBe(0);
+    await p.admin.data(`mutation($p: ID!) { configureLedger(input: { programId: $p, expiryPolicy: NEVER }) { settings { expiryPolicy } } }`, { p: p.id });
+  });
+
+  it('a member cannot cancel once packing started, nor return; fulfilment records a return and the points come back', async () => {
+    const buyer = await p.enroll('returner@example.com');
+    await graph.deliverEvents();
+    await give(buyer, 500);
+    const buyerCaller = await graph.asMember(p.id, buyer);
+    const chair = await createReward('PHYSICAL', 200, 5);
+    const { order } = await place(buyerCaller, { idempotencyKey: key('chair'), memberId: buyer, lines: [{ rewardId: chair, quantity: 1 }], shippingAddress: ADDRESS });
+    await fulfilment.data(`mutation($input: RewardOrderIdsInput!) { packRewardOrders(input: $input) { userErrors { code } } }`, { input: { orderIds: [order!.id] } });
+    const late = await buyerCaller.data<{ cancelRewardOrder: OrderPayload }>(CANCEL, { input: { idempotencyKey: key('cancel'), orderId: order!.id } });
+    expect(late.cancelRewardOrder.userErrors.map((e) => e.code)).toEqual(['NOT_CANCELLABLE']);
+    expect(errorCodes(await buyerCaller.send(RETURN, { input: { idempotencyKey: key('ret'), orderId: order!.id } }))).toEqual(['FORBIDDEN']);
+    const early = await fulfilment.data<{ returnRewardOrder: OrderPayload }>(RETURN, { input: { idempotencyKey: key('ret'), orderId: order!.id } });
+    expect(early.returnRewardOrder.userErrors.map((e) => e.code)).toEqual(['NOT_CANCELLABLE']);
+    await fulfilment.data(`mutation($input: ShipRewardOrdersInput!) { shipRewardOrders(input: $input) { userErrors { code } } }`, {
+      input: { shipments: [{ orderId: order!.id, carrier: 'DPD', trackingNumber: 'R1' }] },
+    });
+    const returned = await fulfilment.data<{ returnRewardOrder: OrderPayload }>(RETURN, { input: { idempotencyKey: key('ret'), orderId: order!.id, reason: 'Damaged box' } });
+    expect(returned.returnRewardOrder.order).toMatchObject({ status: 'RETURNED', pointsRefunded: 200 });
+    expect(returned.returnRewardOrder.order!.history.at(-1)).toMatchObject({ from: 'SHIPPED', to: 'RETURNED', reason: 'Damaged box' });
+    expect((await p.points(buyer)).available).toBe(500);
+    // Returned goods are not restocked by themselves.
+    expect(await stock(chair)).toMatchObject({ sold: 1, available: 4 });
+  });
+});
+
 describe('fulfilment', () => {
   it('packs a day’s orders in bulk, ships them with tracking, delivers them; the member follows every step', async () => {
     const box = await createReward('PHYSICAL', 10, 10);

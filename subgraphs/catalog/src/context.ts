@@ -10,6 +10,8 @@ import type { PeerClient } from '@loyalty-graph/shared/subgraph';
 import { LedgerClient } from './services/ledger-client';
 import { OrderChangeService } from './services/order-changes';
 import { DEFAULT_ORDER_OPTIONS, OrderService, type OrderServiceOptions } from './services/orders';
+import { VoucherService } from './services/vouchers';
+import type { VoucherCipher } from './domain/voucher-codes';
 
 /** The use cases (validation, policy, one transaction each), built once and shared by every request. */
 export interface Services {
@@ -20,6 +22,7 @@ export interface Services {
   orderChanges: OrderChangeService;
   /** Members' facts (program, status, tier) from the member snapshots. */
   members: MemberDirectory;
+  vouchers: VoucherService;
 }
 
 export interface RequestContext extends ViewerContext {
@@ -31,8 +34,16 @@ export interface RequestContext extends ViewerContext {
 }
 
 /** Services are stateless and shared by every request. */
-export function createServices(db: DataSource, clock: Clock, members: MemberDirectory, ledger: PeerClient, orderOptions: OrderServiceOptions = DEFAULT_ORDER_OPTIONS): Services {
-  const orders = new OrderService(db, clock, members, new LedgerClient(ledger), null, orderOptions);
+export function createServices(
+  db: DataSource,
+  clock: Clock,
+  members: MemberDirectory,
+  ledger: PeerClient,
+  codes: VoucherCipher,
+  orderOptions: OrderServiceOptions = DEFAULT_ORDER_OPTIONS,
+): Services {
+  const vouchers = new VoucherService(db, clock, codes);
+  const orders = new OrderService(db, clock, members, new LedgerClient(ledger), vouchers, orderOptions);
   return {
     rewards: new RewardService(db, clock),
     catalogs: new CatalogService(db, clock),
@@ -40,6 +51,7 @@ export function createServices(db: DataSource, clock: Clock, members: MemberDire
     orders,
     orderChanges: new OrderChangeService(db, clock, orders),
     members,
+    vouchers,
   };
 }
 

@@ -1,3 +1,5 @@
 export { catalogSubgraph, schema } from './server';
 export type { RequestContext } from './context';
 export { DEMO_PARTNER_ID, seedDemoCatalog, type DemoCatalogProgram } from './seed';
+export { parseCodeKey, VoucherCipher } from './domain/voucher-codes';
+export { VoucherService, type ClaimCodesInput, type VoucherCodeView, type OwnedVoucherCode } from './services/vouchers';

@@ -1,4 +1,5 @@
 import { groupedBy, rowsById } from '@loyalty-graph/shared/db';
+import DataLoader from 'dataloader';
 import type { DataSource } from 'typeorm';
 import {
   catalogColumns,
@@ -16,6 +17,7 @@ import {
   type RewardVersionRow,
   type ShipmentRow,
 } from './entities';
+import { voucherPoolCounts, type VoucherPoolCounts } from './services/vouchers';
 
 /**
  * Built per request (never shared between users: a loader's cache is per viewer). One SQL
@@ -47,6 +49,7 @@ export function createLoaders(db: DataSource) {
       (row) => row.orderId,
     ),
     shipmentByOrder: rowsById<ShipmentRow & { id: string }>(db, `SELECT ${shipmentColumns}, s.order_id AS id FROM shipments s WHERE s.order_id = ANY($1::uuid[])`),
+    voucherPoolByReward: new DataLoader<string, VoucherPoolCounts>((ids) => voucherPoolCounts(db, ids)),
   };
 }
 

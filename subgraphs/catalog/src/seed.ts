@@ -1,9 +1,12 @@
-import { ANONYMOUS, type Clock, type Viewer } from '@loyalty-graph/shared';
+import { randomBytes } from 'node:crypto';
+import { ANONYMOUS, createLogger, type Clock, type Viewer } from '@loyalty-graph/shared';
 import type { DataSource } from 'typeorm';
 import type { RewardType } from './entities';
 import type { RewardDetailsInput } from './domain/rewards';
 import { CatalogService } from './services/catalogs';
 import { RewardService } from './services/rewards';
+import { VoucherService, voucherCipherFromEnv } from './services/vouchers';
+import type { VoucherCipher } from './domain/voucher-codes';
 
 /** Demo rewards and catalogs for `pnpm dev`: one program's, given its tiers and its default locale. */
 export interface DemoCatalogProgram {
@@ -26,6 +29,8 @@ interface DemoReward {
   key: string;
   type: RewardType;
   stock: number | null;
+  /** An E_VOUCHER's pool: this many generated codes (its stock). */
+  codes?: number;
   names: Names;
   details: Omit<RewardDetailsInput, 'defaultLocale' | 'translations'>;
 }
@@ -44,7 +49,8 @@ function demoRewards(program: DemoCatalogProgram, now: Date): DemoReward[] {
     {
       key: 'car-wash',
       type: 'E_VOUCHER',
-      stock: null,
+      stock: 0,
+      codes: 50,
       names: { en: ['Car wash voucher', 'One premium wash'], da: ['Bilvask-værdikort', 'En premium-vask'], pl: ['Bon na myjnię', 'Jedno mycie premium'], ru: ['Купон на автомойку', 'Одна премиум-мойка'] },
       details: { points: 150 },
     },
@@ -73,17 +79,24 @@ function demoRewards(program: DemoCatalogProgram, now: Date): DemoReward[] {
 }
 
 /**
- * Seeds a program's demo rewards (one of every type) and two catalogs (everyone; Gold members),
+ * Seeds a program's demo rewards (one of every type, the E_VOUCHER with a pool of 50 codes) and two catalogs (everyone; Gold members),
  * through the catalog's own services, as an operator. Idempotent: a program that already has the
  * demo catalog filled is left as it is, and every creation carries a fixed idempotency key, so a start
  * interrupted half way finishes on the next without duplicates.
  */
-export async function seedDemoCatalog(db: DataSource, clock: Clock, program: DemoCatalogProgram): Promise<{ rewards: number; seeded: boolean }> {
+export async function seedDemoCatalog(
+  db: DataSource,
+  clock: Clock,
+  program: DemoCatalogProgram,
+  // The subgraph's key: `pnpm dev` passes the one it keeps; in one process (tests) the env's is the subgraph's too.
+  codeCipher: VoucherCipher = voucherCipherFromEnv(process.env, createLogger('catalog-seed')),
+): Promise<{ rewards: number; seeded: boolean }> {
   const [done] = (await db.query(`SELECT 1 FROM catalogs c JOIN catalog_rewards cr ON cr.catalog_id = c.id WHERE c.program_id = $1 AND c.name = 'All members' LIMIT 1`, [program.id])) as unknown[];
   const rewardCount = async () => ((await db.query(`SELECT count(*)::int AS n FROM rewards WHERE program_id = $1`, [program.id])) as { n: number }[])[0]!.n;
   if (done) return { rewards: await rewardCount(), seeded: false };
   const rewards = new RewardService(db, clock);
   const catalogs = new CatalogService(db, clock);
+  const vouchers = new VoucherService(db, clock, codeCipher);
   const ids: Record<string, string> = {};
   for (const reward of demoRewards(program, clock.now())) {
     const translations = [program.locale, 'en' as const].map((locale) => ({ locale, name: reward.names[locale][0], description: reward.names[locale][1] }));
@@ -95,6 +108,13 @@ export async function seedDemoCatalog(db: DataSource, clock: Clock, program: Dem
       details: { defaultLocale: program.locale, translations, ...reward.details },
     });
     ids[reward.key] = created.rewardId;
+    // Random codes, so a pool is imported only while it is empty: the import and its (fixed) key
+    // commit together, so a pool with codes is a finished import and a second run adds none.
+    const [filled] = (await db.query(`SELECT 1 FROM voucher_codes WHERE reward_id = $1 LIMIT 1`, [created.rewardId])) as unknown[];
+    if (reward.codes && !filled) {
+      const codes = Array.from({ length: reward.codes }, () => `DEMO-${randomBytes(6).toString('hex').toUpperCase()}`);
+      await vouchers.importCodes(SEED_VIEWER, { idempotencyKey: `demo-seed-codes-${reward.key}`, rewardId: created.rewardId, codes });
+    }
   }
   const gold = await catalogs.create(SEED_VIEWER, { idempotencyKey: 'demo-seed-catalog-gold', programId: program.id, name: 'Gold club', tierIds: [program.tiers['Gold']!] });
   await catalogs.setRewards(SEED_VIEWER, { catalogId: gold.catalogId, rewardIds: [ids['track-day']!, ids['hotel-night']!] });

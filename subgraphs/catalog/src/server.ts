@@ -5,6 +5,7 @@ import { createContext, createServices, type RequestContext, type Services } fro
 import { DEFAULT_ORDER_OPTIONS, type OrderServiceOptions } from './services/orders';
 import { migrations } from './migrations';
 import { resolvers } from './resolvers';
+import { voucherCipherFromEnv } from './services/vouchers';
 
 /** This subgraph's own types, read relative to this module (never the working directory). */
 export const schema = readFileSync(new URL('../schema.graphql', import.meta.url), 'utf8');
@@ -25,8 +26,9 @@ export function createCatalogSubgraph(orders: Partial<OrderServiceOptions> = {})
     produces: catalogEvents,
     // A member's tier comes from members' events: answering what they can order needs no call to members.
     memberSnapshots: true,
-    // Points are held and taken in the ledger by direct service calls (the order saga).
-    services: ({ db, clock, members, peer }) => createServices(db, clock, members, peer('ledger'), orderOptions),
+    // Points are held and taken in the ledger by direct service calls (the order saga). The voucher
+    // codes' key (CATALOG_CODE_KEY) is read here, at start: production refuses to start without it.
+    services: ({ db, clock, members, peer, logger }) => createServices(db, clock, members, peer('ledger'), voucherCipherFromEnv(process.env, logger), orderOptions),
     jobs: ({ orders }) => [
       // Completes or undoes orders whose driver went quiet, releases expired reservations, and
       // finishes refunds the ledger did not confirm. Safe on several replicas (each order is leased).

@@ -202,7 +202,7 @@ describe('Member.eligibleRewards as the gateway asks for it', () => {
 });
 
 describe('seedDemoCatalog', () => {
-  it('seeds one reward of every type and two catalogs once: a second run adds nothing', async () => {
+  it('seeds one reward of every type (the E_VOUCHER with 50 codes) and two catalogs once: a second run adds nothing', async () => {
     const programId = '00000000-0000-4000-8000-0000000000e1';
     const program = { id: programId, locale: 'da' as const, tiers: { Bronze: '00000000-0000-4000-8000-0000000000e2', Gold: '00000000-0000-4000-8000-0000000000e3' } };
     expect(await seedDemoCatalog(sub.db, sub.clock, program)).toEqual({ rewards: 5, seeded: true });
@@ -211,5 +211,10 @@ describe('seedDemoCatalog', () => {
     expect(types.map((t) => t.type)).toEqual(['CHARITY', 'EXPERIENCE', 'E_VOUCHER', 'PARTNER_SERVICE', 'PHYSICAL']);
     const catalogs = (await sub.db.query(`SELECT c.name, count(cr.*)::int AS n FROM catalogs c LEFT JOIN catalog_rewards cr ON cr.catalog_id = c.id WHERE c.program_id = $1 GROUP BY c.name, c.seq ORDER BY c.seq`, [programId])) as { name: string; n: number }[];
     expect(catalogs).toEqual([{ name: 'Gold club', n: 2 }, { name: 'All members', n: 5 }]);
+    const pool = (await sub.db.query(
+      `SELECT r.stock_received AS received, count(v.*)::int AS codes, count(DISTINCT v.code_hash)::int AS distinct FROM rewards r JOIN voucher_codes v ON v.reward_id = r.id WHERE r.program_id = $1 GROUP BY r.id`,
+      [programId],
+    )) as unknown[];
+    expect(pool).toEqual([{ received: 50, codes: 50, distinct: 50 }]);
   });
 });

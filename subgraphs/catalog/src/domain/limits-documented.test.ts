@@ -50,6 +50,7 @@ const documented: [string, (string | number)[]][] = [
   ['CancelRewardOrderInput.reason', [LIMITS.reasonLength]],
   ['RewardOrderIdsInput.orderIds', [`1 to ${LIMITS.bulkOrders}`]],
   ['ShipRewardOrdersInput.shipments', [`1 to ${LIMITS.bulkOrders}`]],
+  ['ImportVoucherCodesInput.codes', [`1 to ${shown(LIMITS.voucherCodesPerImport)}`, `${LIMITS.voucherCodeMinLength} to ${LIMITS.voucherCodeMaxLength}`]],
 ];
 
 describe('the catalog schema documents its limits', () => {
@@ -61,7 +62,7 @@ describe('the catalog schema documents its limits', () => {
 
   it('says what an idempotency key looks like wherever one is asked for', () => {
     const keys = [...fields].filter(([name]) => name.endsWith('.idempotencyKey'));
-    expect(keys.length).toBe(5);
+    expect(keys.length).toBe(6);
     for (const [name, description] of keys) expect(description, name).toContain('8 to 100 letters, digits or . _ : -');
   });
 });

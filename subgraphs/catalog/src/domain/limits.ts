@@ -34,6 +34,11 @@ export const LIMITS = {
   reasonLength: 500,
   /** Orders packed, shipped or delivered in one call: a day's parcels. */
   bulkOrders: 500,
+  /** Codes per importVoucherCodes call: a supplier's file; bigger ones are split (one transaction each). */
+  voucherCodesPerImport: 10_000,
+  /** A voucher code's length after trimming: shorter is guessable, longer is not a code. */
+  voucherCodeMinLength: 4,
+  voucherCodeMaxLength: 64,
 } as const;
 
 /** A whole number from `min` to `max`, or a BAD_USER_INPUT naming the field and the range. */

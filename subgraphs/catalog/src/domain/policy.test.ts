@@ -1,6 +1,6 @@
 import { ANONYMOUS, type StaffRole, type Viewer } from '@loyalty-graph/shared';
 import { describe, expect, it } from 'vitest';
-import { canManageCatalog, canReadCatalog, canReadMemberCatalogs } from './policy';
+import { canManageCatalog, canReadCatalog, canReadMemberCatalogs, canSeeWholeCode } from './policy';
 
 const staff = (roles: StaffRole[], programId: string | null = 'p1'): Viewer => ({ ...ANONYMOUS, kind: 'STAFF', programId, roles, subject: 's' });
 const service: Viewer = { ...ANONYMOUS, kind: 'SERVICE', subject: 'orders' };
@@ -34,5 +34,14 @@ describe('canReadMemberCatalogs', () => {
 
   it('refuses another member, a member of another program and other programs’ staff', () => {
     for (const viewer of [member('m2'), member('m1', 'p2'), staff(['AGENT'], 'p2'), staff(['FULFILMENT']), ANONYMOUS]) expect(canReadMemberCatalogs(viewer, 'm1', 'p1')).toBe(false);
+  });
+});
+
+describe('canSeeWholeCode', () => {
+  it('is for the member the code was issued to only: never staff, services, another member or another program', () => {
+    expect(canSeeWholeCode(member(), { memberId: 'm1', programId: 'p1' })).toBe(true);
+    for (const viewer of [member('m2'), member('m1', 'p2'), staff(['ADMIN']), staff(['AGENT']), staff(['ADMIN'], null), service, partner, ANONYMOUS]) {
+      expect(canSeeWholeCode(viewer, { memberId: 'm1', programId: 'p1' })).toBe(false);
+    }
   });
 });

@@ -37,3 +37,12 @@ export function canReadOrder(viewer: Viewer, order: { memberId: string; programI
 export function canFulfil(viewer: Viewer, programId: string): boolean {
   return isStaffOf(viewer, programId, ['FULFILMENT', 'ADMIN']);
 }
+
+/**
+ * A voucher code in full: only the member it was issued to. Codes are bearer value, so staff
+ * (support, admins, operators) and services see the masked code only: whoever can read a code can
+ * spend it, and a support screen is no place for that.
+ */
+export function canSeeWholeCode(viewer: Viewer, code: { memberId: string; programId: string }): boolean {
+  return viewer.kind === 'MEMBER' && viewer.memberId === code.memberId && viewer.programId === code.programId;
+}

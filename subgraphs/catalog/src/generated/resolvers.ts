@@ -9,6 +9,7 @@ import { ProgramRef } from '../resolvers/program';
 import { RewardEligibilityValue } from '../domain/eligibility';
 import { MemberCatalogValue } from '../services/catalogs';
 import { StockDiscrepancyValue } from '../services/stock-check';
+import { VoucherCodeView, VoucherPoolCounts } from '../services/vouchers';
 import { RequestContext } from '../context';
 export type Maybe<T> = T | null;
 export type InputMaybe<T> = T | null | undefined;
@@ -96,7 +97,10 @@ export type CreateRewardInput = {
   /** Makes a retry safe: 8 to 100 letters, digits or . _ : - (unique per program). */
   idempotencyKey: Scalars['String']['input'];
   programId: Scalars['ID']['input'];
-  /** Units in stock at creation: 0 to 10,000,000; null or omitted: unlimited. */
+  /**
+   * Units in stock at creation: 0 to 10,000,000; null or omitted: unlimited. An E_VOUCHER's stock is
+   * its codes: omit it (or give 0) and import them with importVoucherCodes.
+   */
   stock?: InputMaybe<Scalars['Int']['input']>;
   type: RewardType;
 };
@@ -164,6 +168,49 @@ export type ExperienceInput = {
   seats: Scalars['Int']['input'];
   /** Within 3,650 days of now. */
   startsAt: Scalars['DateTime']['input'];
+};
+
+/** Why importVoucherCodes did not take a code. */
+export type ImportRejectReason =
+  /** The program already has this code (case ignored) in this or another reward's pool. */
+  | 'ALREADY_IN_POOL'
+  /** The same code (case ignored) is earlier in this import; the earlier one is taken. */
+  | 'DUPLICATE_IN_FILE'
+  /** Not 4 to 64 printable ASCII characters after trimming. */
+  | 'INVALID';
+
+/** A code importVoucherCodes did not take. */
+export type ImportRejectedCode = {
+  __typename?: 'ImportRejectedCode';
+  /** Its position in `codes` (0 for the first). */
+  index: Scalars['Int']['output'];
+  /** The code masked like VoucherCode.masked; null when INVALID. */
+  masked: Maybe<Scalars['String']['output']>;
+  /** Why it was not taken. */
+  reason: ImportRejectReason;
+};
+
+export type ImportVoucherCodesInput = {
+  /**
+   * 1 to 10,000 codes. Each is trimmed and must then be 4 to 64 printable ASCII characters; it is
+   * issued exactly as given, but two codes differing only in case count as the same code.
+   */
+  codes: Array<Scalars['String']['input']>;
+  /** Makes a retry safe: 8 to 100 letters, digits or . _ : - (unique per program). */
+  idempotencyKey: Scalars['String']['input'];
+  /** An E_VOUCHER reward of the caller's program. */
+  rewardId: Scalars['ID']['input'];
+};
+
+export type ImportVoucherCodesPayload = {
+  __typename?: 'ImportVoucherCodesPayload';
+  /** Codes added to the pool (and units to `stock.received`); 0 with userErrors. */
+  imported: Scalars['Int']['output'];
+  /** Every code not taken, by its index, in index order; empty with userErrors. */
+  rejected: Array<ImportRejectedCode>;
+  /** The reward with its new stock; null with userErrors. */
+  reward: Maybe<Reward>;
+  userErrors: Array<UserError>;
 };
 
 export type JobOutcome =
@@ -250,6 +297,13 @@ export type Mutation = {
   createReward: RewardPayload;
   /** Mark SHIPPED orders DELIVERED. */
   deliverRewardOrders: RewardOrdersPayload;
+  /**
+   * Add codes to an E_VOUCHER reward's pool, each one unit of received stock (a new version), in one
+   * transaction. Codes refused (invalid, twice in the file, already in the program's pools) are
+   * reported by index; the rest are imported. Another type refuses with NOT_E_VOUCHER, a retired
+   * reward with REWARD_RETIRED. The same idempotencyKey returns the same report.
+   */
+  importVoucherCodes: ImportVoucherCodesPayload;
   /** Mark CONFIRMED orders PACKED (a day's orders at once). */
   packRewardOrders: RewardOrdersPayload;
   /**
@@ -265,7 +319,8 @@ export type Mutation = {
   /**
    * Add received units to a reward's stock (a new version). An unlimited reward refuses with
    * STOCK_UNLIMITED; a retired one with REWARD_RETIRED; received stock beyond 2,147,483,647 units
-   * with STOCK_LIMIT_EXCEEDED.
+   * with STOCK_LIMIT_EXCEEDED; an E_VOUCHER (whose stock is its codes: importVoucherCodes) with
+   * STOCK_FROM_CODES.
    */
   receiveRewardStock: RewardPayload;
   /** Apply a dead-lettered event of the catalog subgraph again (after a fix), then those parked behind it (platform operators). */
@@ -305,6 +360,11 @@ export type MutationCreateRewardArgs = {
 
 export type MutationDeliverRewardOrdersArgs = {
   input: RewardOrderIdsInput;
+};
+
+
+export type MutationImportVoucherCodesArgs = {
+  input: ImportVoucherCodesInput;
 };
 
 
@@ -542,6 +602,8 @@ export type Reward = {
   updatedAt: Scalars['DateTime']['output'];
   /** Its current version: 1 when created, one more on every change. */
   version: Scalars['Int']['output'];
+  /** The pool of codes of an E_VOUCHER (its stock is its codes); null for other types. */
+  voucherPool: Maybe<VoucherPool>;
 };
 
 
@@ -719,6 +781,11 @@ export type RewardOrderLine = {
   reward: Reward;
   /** The reward's version when it was ordered (see Reward.history). */
   rewardVersion: Scalars['Int']['output'];
+  /**
+   * An E_VOUCHER line's codes, one per unit, issued when the order was confirmed. The code itself
+   * only for the member who owns it; everyone else sees it masked.
+   */
+  voucherCodes: Array<VoucherCode>;
 };
 
 export type RewardOrderLineInput = {
@@ -951,6 +1018,36 @@ export type UserError = {
   message: Scalars['String']['output'];
 };
 
+/**
+ * A voucher code issued to a member. Codes are bearer value (whoever reads one can spend it): stored
+ * encrypted, shown whole only to the member it was issued to, masked for everyone else.
+ */
+export type VoucherCode = {
+  __typename?: 'VoucherCode';
+  /** When it was issued. */
+  assignedAt: Scalars['DateTime']['output'];
+  /** The whole code, for the member it was issued to; null for anyone else (staff see `masked` only). */
+  code: Maybe<Scalars['String']['output']>;
+  /** Its id (a UUID). */
+  id: Scalars['ID']['output'];
+  /** The code with all but its tail hidden, such as ••••••AB12 (at most 4 characters, never more than half the code). */
+  masked: Scalars['String']['output'];
+};
+
+/**
+ * An E_VOUCHER's codes. Every imported code is one unit of received stock, so `total` equals the
+ * reward's `stock.received`.
+ */
+export type VoucherPool = {
+  __typename?: 'VoucherPool';
+  /** Codes issued to members, one per ordered unit. */
+  assigned: Scalars['Int']['output'];
+  /** Codes not issued yet. */
+  available: Scalars['Int']['output'];
+  /** Codes imported. */
+  total: Scalars['Int']['output'];
+};
+
 
 
 export type ResolverTypeWrapper<T> = Promise<T> | T;
@@ -1081,6 +1178,10 @@ export type ResolversTypes = {
   EventConsumerStatus: ResolverTypeWrapper<ConsumerStatusView>;
   ExperienceDetails: ResolverTypeWrapper<ExperienceDetails>;
   ExperienceInput: ExperienceInput;
+  ImportRejectReason: ImportRejectReason;
+  ImportRejectedCode: ResolverTypeWrapper<ImportRejectedCode>;
+  ImportVoucherCodesInput: ImportVoucherCodesInput;
+  ImportVoucherCodesPayload: ResolverTypeWrapper<Omit<ImportVoucherCodesPayload, 'reward'> & { reward?: Maybe<ResolversTypes['Reward']> }>;
   JobOutcome: JobOutcome;
   Member: ResolverTypeWrapper<MemberRef>;
   MemberCatalog: ResolverTypeWrapper<MemberCatalogValue>;
@@ -1135,6 +1236,8 @@ export type ResolversTypes = {
   SubgraphOperations: ResolverTypeWrapper<SubgraphOperationsModel>;
   UpdateRewardInput: UpdateRewardInput;
   UserError: ResolverTypeWrapper<UserError>;
+  VoucherCode: ResolverTypeWrapper<VoucherCodeView>;
+  VoucherPool: ResolverTypeWrapper<VoucherPoolCounts>;
   link__Import: ResolverTypeWrapper<Scalars['link__Import']['output']>;
   String: ResolverTypeWrapper<Scalars['String']['output']>;
   Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
@@ -1157,6 +1260,9 @@ export type ResolversParentTypes = {
   EventConsumerStatus: ConsumerStatusView;
   ExperienceDetails: ExperienceDetails;
   ExperienceInput: ExperienceInput;
+  ImportRejectedCode: ImportRejectedCode;
+  ImportVoucherCodesInput: ImportVoucherCodesInput;
+  ImportVoucherCodesPayload: Omit<ImportVoucherCodesPayload, 'reward'> & { reward?: Maybe<ResolversParentTypes['Reward']> };
   Member: MemberRef;
   MemberCatalog: MemberCatalogValue;
   MemberPoints: MemberPoints;
@@ -1205,6 +1311,8 @@ export type ResolversParentTypes = {
   SubgraphOperations: SubgraphOperationsModel;
   UpdateRewardInput: UpdateRewardInput;
   UserError: UserError;
+  VoucherCode: VoucherCodeView;
+  VoucherPool: VoucherPoolCounts;
   link__Import: Scalars['link__Import']['output'];
   String: Scalars['String']['output'];
   Boolean: Scalars['Boolean']['output'];
@@ -1298,6 +1406,19 @@ export type ExperienceDetailsResolvers<ContextType = RequestContext, ParentType 
   startsAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
 };
 
+export type ImportRejectedCodeResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['ImportRejectedCode'] = ResolversParentTypes['ImportRejectedCode']> = {
+  index?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  masked?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  reason?: Resolver<ResolversTypes['ImportRejectReason'], ParentType, ContextType>;
+};
+
+export type ImportVoucherCodesPayloadResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['ImportVoucherCodesPayload'] = ResolversParentTypes['ImportVoucherCodesPayload']> = {
+  imported?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  rejected?: Resolver<Array<ResolversTypes['ImportRejectedCode']>, ParentType, ContextType>;
+  reward?: Resolver<Maybe<ResolversTypes['Reward']>, ParentType, ContextType>;
+  userErrors?: Resolver<Array<ResolversTypes['UserError']>, ParentType, ContextType>;
+};
+
 export type MemberResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['Member'] = ResolversParentTypes['Member'], FederationReferenceType extends FederationReferenceTypes['Member'] = FederationReferenceTypes['Member']> = {
   __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['Member']> | FederationReferenceType, FederationReferenceType, ContextType>;
   catalogs?: Resolver<Maybe<Array<ResolversTypes['MemberCatalog']>>, ParentType, ContextType>;
@@ -1322,6 +1443,7 @@ export type MutationResolvers<ContextType = RequestContext, ParentType extends R
   createCatalog?: Resolver<ResolversTypes['CatalogPayload'], ParentType, ContextType, RequireFields<MutationCreateCatalogArgs, 'input'>>;
   createReward?: Resolver<ResolversTypes['RewardPayload'], ParentType, ContextType, RequireFields<MutationCreateRewardArgs, 'input'>>;
   deliverRewardOrders?: Resolver<ResolversTypes['RewardOrdersPayload'], ParentType, ContextType, RequireFields<MutationDeliverRewardOrdersArgs, 'input'>>;
+  importVoucherCodes?: Resolver<ResolversTypes['ImportVoucherCodesPayload'], ParentType, ContextType, RequireFields<MutationImportVoucherCodesArgs, 'input'>>;
   packRewardOrders?: Resolver<ResolversTypes['RewardOrdersPayload'], ParentType, ContextType, RequireFields<MutationPackRewardOrdersArgs, 'input'>>;
   placeRewardOrder?: Resolver<ResolversTypes['RewardOrderPayload'], ParentType, ContextType, RequireFields<MutationPlaceRewardOrderArgs, 'input'>>;
   receiveRewardStock?: Resolver<ResolversTypes['RewardPayload'], ParentType, ContextType, RequireFields<MutationReceiveRewardStockArgs, 'input'>>;
@@ -1390,6 +1512,7 @@ export type RewardResolvers<ContextType = RequestContext, ParentType extends Res
   type?: Resolver<ResolversTypes['RewardType'], ParentType, ContextType>;
   updatedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   version?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  voucherPool?: Resolver<Maybe<ResolversTypes['VoucherPool']>, ParentType, ContextType>;
 };
 
 export type RewardConnectionResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['RewardConnection'] = ResolversParentTypes['RewardConnection']> = {
@@ -1465,6 +1588,7 @@ export type RewardOrderLineResolvers<ContextType = RequestContext, ParentType ex
   returned?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   reward?: Resolver<ResolversTypes['Reward'], ParentType, ContextType>;
   rewardVersion?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  voucherCodes?: Resolver<Array<ResolversTypes['VoucherCode']>, ParentType, ContextType>;
 };
 
 export type RewardOrderPayloadResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['RewardOrderPayload'] = ResolversParentTypes['RewardOrderPayload']> = {
@@ -1551,6 +1675,19 @@ export type UserErrorResolvers<ContextType = RequestContext, ParentType extends 
   message?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
 };
 
+export type VoucherCodeResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['VoucherCode'] = ResolversParentTypes['VoucherCode']> = {
+  assignedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  code?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  masked?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+};
+
+export type VoucherPoolResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['VoucherPool'] = ResolversParentTypes['VoucherPool']> = {
+  assigned?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  available?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  total?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+};
+
 export interface Link__ImportScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes['link__Import'], any> {
   name: 'link__Import';
 }
@@ -1564,6 +1701,8 @@ export type Resolvers<ContextType = RequestContext> = {
   Decimal?: GraphQLScalarType;
   EventConsumerStatus?: EventConsumerStatusResolvers<ContextType>;
   ExperienceDetails?: ExperienceDetailsResolvers<ContextType>;
+  ImportRejectedCode?: ImportRejectedCodeResolvers<ContextType>;
+  ImportVoucherCodesPayload?: ImportVoucherCodesPayloadResolvers<ContextType>;
   Member?: MemberResolvers<ContextType>;
   MemberCatalog?: MemberCatalogResolvers<ContextType>;
   Money?: MoneyResolvers<ContextType>;
@@ -1595,6 +1734,8 @@ export type Resolvers<ContextType = RequestContext> = {
   StockDiscrepancy?: StockDiscrepancyResolvers<ContextType>;
   SubgraphOperations?: SubgraphOperationsResolvers<ContextType>;
   UserError?: UserErrorResolvers<ContextType>;
+  VoucherCode?: VoucherCodeResolvers<ContextType>;
+  VoucherPool?: VoucherPoolResolvers<ContextType>;
   link__Import?: GraphQLScalarType;
 };
 

@@ -16,6 +16,10 @@ export const Mutation: MutationResolvers = {
   retireReward: (_p, { input }, { viewer, services, loaders }) => loaded('reward', () => services.rewards.retire(viewer, input.rewardId), (r) => loaders.rewardById.load(r.rewardId)),
   receiveRewardStock: (_p, { input }, { viewer, services, loaders }) =>
     loaded('reward', () => services.rewards.receiveStock(viewer, input), (r) => loaders.rewardById.load(r.rewardId)),
+  async importVoucherCodes(_p, { input }, { viewer, services, loaders }) {
+    const { result, userErrors } = await toPayload('result', () => services.vouchers.importCodes(viewer, input));
+    return { reward: result ? await loaders.rewardById.load(result.rewardId) : null, imported: result?.imported ?? 0, rejected: result?.rejected ?? [], userErrors };
+  },
   createCatalog: (_p, { input }, { viewer, services, loaders }) => loaded('catalog', () => services.catalogs.create(viewer, input), (r) => loaders.catalogById.load(r.catalogId)),
   setCatalogRewards: (_p, { input }, { viewer, services, loaders }) =>
     loaded('catalog', () => services.catalogs.setRewards(viewer, input), (r) => loaders.catalogById.load(r.catalogId)),

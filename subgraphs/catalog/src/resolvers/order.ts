@@ -2,6 +2,8 @@ import { formatMoneyAmount, forbidden } from '@loyalty-graph/shared';
 import type { RewardOrderLineResolvers, RewardOrderResolvers } from '../generated/resolvers';
 import { canReadOrder } from '../domain/policy';
 import { moneyText } from '../services/orders';
+import DataLoader from 'dataloader';
+import type { VoucherCodeView } from '../services/vouchers';
 
 const money = (amount: string | null, currency: string | null) => (amount !== null && currency !== null ? { amount: moneyText(amount, currency), currency } : null);
 
@@ -20,7 +22,21 @@ export const RewardOrder: RewardOrderResolvers = {
   shipment: (order, _args, { loaders }) => loaders.shipmentByOrder.load(order.id),
 };
 
+/** One batch per request for every line's codes (the viewer decides what is shown, so never shared). */
+const codeLoaders = new WeakMap<object, DataLoader<string, VoucherCodeView[]>>();
+
 export const RewardOrderLine: RewardOrderLineResolvers = {
+  voucherCodes(line, _args, context) {
+    let loader = codeLoaders.get(context);
+    if (!loader) {
+      loader = new DataLoader(async (ids) => {
+        const found = await context.services.vouchers.codesForLines(ids, context.viewer);
+        return ids.map((id) => found.get(id) ?? []);
+      });
+      codeLoaders.set(context, loader);
+    }
+    return loader.load(line.id);
+  },
   async reward(line, _args, { loaders }) {
     return (await loaders.rewardById.load(line.rewardId))!;
   },

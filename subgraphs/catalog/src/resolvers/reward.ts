@@ -26,6 +26,10 @@ export const Reward: RewardResolvers = {
     if (!canReadCatalog(viewer, reward.programId)) throw forbidden('Only the program’s staff see a reward’s history');
     return loaders.versionsByReward.load(reward.id);
   },
+  voucherPool(reward, _args, { viewer, loaders }) {
+    if (!canReadCatalog(viewer, reward.programId)) throw forbidden('Only the program’s staff see a reward’s codes');
+    return reward.type === 'E_VOUCHER' ? loaders.voucherPoolByReward.load(reward.id) : null;
+  },
   createdAt: (reward) => new Date(reward.createdAt),
   updatedAt: (reward) => new Date(reward.updatedAt),
 };

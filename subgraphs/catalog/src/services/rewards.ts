@@ -7,7 +7,7 @@ import { canManageCatalog } from '../domain/policy';
 import { checkRewardDetails, type RewardDetails, type RewardDetailsInput } from '../domain/rewards';
 
 /** PostgreSQL int: the stock counters' ceiling (checked in SQL, so a caller never meets an overflow error). */
-const MAX_COUNTER = 2_147_483_647;
+export const MAX_COUNTER = 2_147_483_647;
 
 const REWARD_TYPES: readonly RewardType[] = ['PHYSICAL', 'E_VOUCHER', 'EXPERIENCE', 'PARTNER_SERVICE', 'CHARITY'];
 
@@ -24,7 +24,12 @@ export class RewardService {
     if (!REWARD_TYPES.includes(input.type)) throw new InputError('type is not a reward type', 'type');
     const now = this.clock.now();
     const details = checkRewardDetails(input.type, input.details, now);
-    const stock = input.stock === null || input.stock === undefined ? null : checkInt(input.stock, 'stock', 0, LIMITS.stockUnits);
+    let stock = input.stock === null || input.stock === undefined ? null : checkInt(input.stock, 'stock', 0, LIMITS.stockUnits);
+    // An E_VOUCHER's stock is the codes in its pool: it starts at 0 and grows only by importVoucherCodes.
+    if (input.type === 'E_VOUCHER') {
+      if (stock) throw new InputError('an E_VOUCHER’s stock is its codes: omit stock (or give 0) and import codes', 'stock');
+      stock = 0;
+    }
     const { idempotencyKey, ...request } = input;
     const { result } = await idempotent(
       this.db,
@@ -67,6 +72,8 @@ export class RewardService {
     const rewardId = checkUuid(input.rewardId, 'rewardId');
     const units = checkInt(input.units, 'units', 1, LIMITS.stockUnits);
     const reward = await this.manageable(viewer, rewardId);
+    // Units without codes would be sold and then have no code to issue: codes bring their own stock.
+    if (reward.type === 'E_VOUCHER') throw new DomainError('STOCK_FROM_CODES', 'An E_VOUCHER’s stock is its codes: import them with importVoucherCodes', 'rewardId');
     const { idempotencyKey, ...request } = input;
     const { result } = await idempotent(
       this.db,
@@ -143,7 +150,7 @@ function detailValues(d: RewardDetails): unknown[] {
 }
 
 /** The reward's row as it is now in this transaction, written as its version. */
-async function recordVersion(tx: EntityManager, rewardId: string, change: RewardChange, viewer: Viewer, now: Date): Promise<void> {
+export async function recordVersion(tx: EntityManager, rewardId: string, change: RewardChange, viewer: Viewer, now: Date): Promise<void> {
   await tx.query(
     `INSERT INTO reward_versions (reward_id, version, change, changed_by, changed_at, snapshot)
      SELECT r.id, r.version, $2, $3, $4, to_jsonb(s) FROM rewards r, LATERAL (SELECT ${rewardColumns}) s WHERE r.id = $1`,
