@@ -229,7 +229,17 @@ describe('races that oversell elsewhere', () => {
     expect(results.filter((r) => r.order?.status === 'CONFIRMED')).toHaveLength(1);
     expect(results.filter((r) => r.userErrors[0]?.code === 'LIMIT_REACHED')).toHaveLength(19);
     expect(await stock(once)).toMatchObject({ sold: 1, reserved: 0 });
+    // The member's catalog says so before they try again.
+    const { createCatalog } = await p.admin.data<{ createCatalog: { catalog: { id: string } } }>(
+      `mutation($input: CreateCatalogInput!) { createCatalog(input: $input) { catalog { id } } }`,
+      { input: { idempotencyKey: key('catalog'), programId: p.id, name: 'Once a month' } },
+    );
+    await p.admin.data(`mutation($input: SetCatalogRewardsInput!) { setCatalogRewards(input: $input) { userErrors { code } } }`, { input: { catalogId: createCatalog.catalog.id, rewardIds: [once] } });
+    const reasons = async () =>
+      (await member.data<{ me: { eligibleRewards: { reward: { id: string }; reasons: string[] }[] } }>(`{ me { eligibleRewards { reward { id } reasons } } }`)).me.eligibleRewards.find((e) => e.reward.id === once)!.reasons;
+    expect(await reasons()).toEqual(['LIMIT_REACHED']);
     graph.clock.advance(31 * 86_400_000);
+    expect(await reasons()).toEqual([]);
     expect((await place(member, { idempotencyKey: key('limit'), memberId, lines: [{ rewardId: once, quantity: 1 }], shippingAddress: ADDRESS })).order!.status).toBe('CONFIRMED');
   });
 });

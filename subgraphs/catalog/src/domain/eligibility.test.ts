@@ -3,6 +3,8 @@ import { availableAt, availableStock, inAudience, notOrderableReasons, type Memb
 
 const NOW = new Date('2026-06-15T12:00:00.000Z');
 const reward = (over: Partial<RewardFacts> = {}): RewardFacts => ({
+  id: 'r1',
+  limitCount: null,
   status: 'ACTIVE',
   points: 500,
   availableFrom: null,
@@ -87,5 +89,13 @@ describe('availableStock and inAudience', () => {
   it('treats an audience with nobody listed as everyone', () => {
     expect(inAudience({ tierIds: [], memberGroupIds: [] }, { tierId: null, groupIds: null })).toBe(true);
     expect(inAudience({ tierIds: ['gold'], memberGroupIds: [] }, { tierId: null, groupIds: null })).toBe(false);
+  });
+
+  it('says LIMIT_REACHED once the member ordered the limit within the window, not before', () => {
+    const limited = reward({ limitCount: 2 });
+    const member = (units: number): MemberFacts => ({ tierId: null, availablePoints: 1_000, groupIds: null, orderedUnits: new Map([['r1', units]]) });
+    expect(notOrderableReasons(limited, member(1), NOW)).toEqual([]);
+    expect(notOrderableReasons(limited, member(2), NOW)).toEqual(['LIMIT_REACHED']);
+    expect(notOrderableReasons(reward(), member(5), NOW)).toEqual([]);
   });
 });

@@ -1,10 +1,10 @@
 import type { RewardRow } from '../entities';
 
 /** Why a member cannot order a reward now (the schema's NotOrderableReason, in its order). */
-export type NotOrderableReason = 'NOT_ENOUGH_POINTS' | 'TIER' | 'GROUP' | 'OUT_OF_STOCK' | 'NOT_AVAILABLE_NOW' | 'RETIRED';
+export type NotOrderableReason = 'NOT_ENOUGH_POINTS' | 'TIER' | 'GROUP' | 'LIMIT_REACHED' | 'OUT_OF_STOCK' | 'NOT_AVAILABLE_NOW' | 'RETIRED';
 
 /** What eligibility needs to know about a reward. */
-export type RewardFacts = Pick<RewardRow, 'status' | 'points' | 'availableFrom' | 'availableUntil' | 'stockReceived' | 'stockReserved' | 'stockSold' | 'tierIds' | 'memberGroupIds'>;
+export type RewardFacts = Pick<RewardRow, 'id' | 'limitCount' | 'status' | 'points' | 'availableFrom' | 'availableUntil' | 'stockReceived' | 'stockReserved' | 'stockSold' | 'tierIds' | 'memberGroupIds'>;
 
 export interface MemberFacts {
   tierId: string | null;
@@ -15,6 +15,8 @@ export interface MemberFacts {
    * membership yet): a group is then never taken as confirmed.
    */
   groupIds: readonly string[] | null;
+  /** Units of each reward with a per-member limit they ordered within its window (absent: none). */
+  orderedUnits?: ReadonlyMap<string, number>;
 }
 
 export interface RewardEligibilityValue {
@@ -54,6 +56,7 @@ export function notOrderableReasons(reward: RewardFacts, member: MemberFacts, no
     if (reward.tierIds.length > 0) reasons.push('TIER');
     if (reward.memberGroupIds.length > 0) reasons.push('GROUP');
   }
+  if (reward.limitCount !== null && (member.orderedUnits?.get(reward.id) ?? 0) >= reward.limitCount) reasons.push('LIMIT_REACHED');
   const stock = availableStock(reward);
   if (stock !== null && stock <= 0) reasons.push('OUT_OF_STOCK');
   if (!availableAt(reward, now)) reasons.push('NOT_AVAILABLE_NOW');

@@ -420,6 +420,8 @@ export type NotOrderableReason =
    * to groups only is not orderable by members outside its tiers.
    */
   | 'GROUP'
+  /** The member already ordered as many units as the reward's per-member limit allows in its window. */
+  | 'LIMIT_REACHED'
   /** Now is outside the reward's availability window. */
   | 'NOT_AVAILABLE_NOW'
   /** The member's available points are fewer than the reward's price. */

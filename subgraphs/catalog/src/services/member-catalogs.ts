@@ -5,6 +5,7 @@ import { catalogColumns, rewardColumns, type CatalogRow, type RewardRow } from '
 import { eligibility, inAudience, type MemberFacts } from '../domain/eligibility';
 import { canReadMemberCatalogs } from '../domain/policy';
 import type { MemberCatalogValue } from './catalogs';
+import { unitsOrderedInWindow } from './order-limits';
 
 /** What one member sees in the program's catalogs: their tier from the member snapshots, their points from the caller. */
 export class MemberCatalogService {
@@ -33,6 +34,8 @@ export class MemberCatalogService {
       [catalogs.map((c) => c.id)],
     )) as (RewardRow & { catalogId: string })[];
     const now = this.clock.now();
+    const limited = [...new Set(rows.filter((r) => r.limitCount !== null).map((r) => r.id))];
+    if (limited.length) facts.orderedUnits = await unitsOrderedInWindow(this.db.manager, member.id, limited, now);
     return catalogs.map((catalog) => ({
       catalog,
       rewards: rows.filter((row) => row.catalogId === catalog.id).map(({ catalogId: _, ...reward }) => eligibility(reward, facts, now)),

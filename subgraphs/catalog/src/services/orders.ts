@@ -13,6 +13,7 @@ import { checkUuid } from '../domain/limits';
 import { canOrderFor } from '../domain/policy';
 import { checkShippingAddress, type ShippingAddress } from '../domain/shipping';
 import { refused, type LedgerClient } from './ledger-client';
+import { unitsOrderedInWindow } from './order-limits';
 
 /** The steps a failpoint can stop at (tests kill the process there to prove recovery). */
 export type SagaPoint = 'after-reserve' | 'after-hold' | 'after-capture' | 'after-release' | 'after-refund-recorded' | 'after-refund';
@@ -150,7 +151,7 @@ export class OrderService {
             [orderId, i + 1, reward.id, reward.version, reward.type, line.quantity, pointsEach, cashEach, reward.type === 'EXPERIENCE' ? bookingReference(orderId, i + 1) : null],
           );
         }
-        if (!free) await this.checkMemberLimits(tx, memberId, lines, rewards, orderId, now);
+        if (!free) await this.checkMemberLimits(tx, memberId, lines, rewards, now);
         await this.reserve(tx, orderId, demandByReward(lines), rewards);
         const cashAmount = cash ? fromMinor4(cash.amount) : null;
         await tx.query(`UPDATE reward_orders SET points = $2, cash_amount = $3, cash_currency = $4 WHERE id = $1`, [orderId, points, cashAmount, cash?.currency ?? null]);
@@ -543,17 +544,15 @@ export class OrderService {
    * Per-member limits, counted in units over the rolling window. The advisory lock serialises
    * orders of one member for one reward, so twenty at once cannot all see "none ordered yet".
    */
-  private async checkMemberLimits(tx: EntityManager, memberId: string, lines: readonly OrderLineInput[], rewards: Map<string, RewardRow>, orderId: string, now: Date): Promise<void> {
-    for (const [rewardId, wanted] of [...demandByReward(lines)].sort(([a], [b]) => a.localeCompare(b))) {
+  private async checkMemberLimits(tx: EntityManager, memberId: string, lines: readonly OrderLineInput[], rewards: Map<string, RewardRow>, now: Date): Promise<void> {
+    const limited = [...demandByReward(lines)].filter(([rewardId]) => rewards.get(rewardId)!.limitCount !== null).sort(([a], [b]) => a.localeCompare(b));
+    if (!limited.length) return;
+    for (const [rewardId] of limited) await tx.query(`SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`, [`reward-limit:${memberId}:${rewardId}`]);
+    // This order's own lines are already written: count the others only.
+    const ordered = await unitsOrderedInWindow(tx, memberId, limited.map(([id]) => id), now);
+    for (const [rewardId, wanted] of limited) {
       const reward = rewards.get(rewardId)!;
-      if (reward.limitCount === null || reward.limitDays === null) continue;
-      await tx.query(`SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`, [`reward-limit:${memberId}:${rewardId}`]);
-      const [row] = (await tx.query(
-        `SELECT coalesce(sum(l.quantity - l.cancelled), 0)::int AS n FROM reward_order_lines l JOIN reward_orders o ON o.id = l.order_id
-         WHERE o.member_id = $1 AND l.reward_id = $2 AND o.id <> $3 AND o.saga_step <> 'UNDONE' AND o.replaces_complaint_id IS NULL AND o.created_at > $4`,
-        [memberId, rewardId, orderId, new Date(now.getTime() - reward.limitDays * 86_400_000)],
-      )) as { n: number }[];
-      checkMemberLimit({ count: reward.limitCount, days: reward.limitDays }, row!.n, wanted);
+      checkMemberLimit({ count: reward.limitCount!, days: reward.limitDays! }, (ordered.get(rewardId) ?? 0) - wanted, wanted);
     }
   }
 
