@@ -166,6 +166,31 @@ describe('placeRewardOrder', () => {
   });
 });
 
+describe('charity', () => {
+  it('donates through the ledger: DELIVERED at once, the charity receives the points; alone, and only with a charity', async () => {
+    await p.admin.data(`mutation($p: ID!) { configureLedger(input: { programId: $p, monthlyDonationLimit: 100000 }) { settings { monthlyDonationLimit } } }`, { p: p.id });
+    const { createCharity } = await p.admin.data<{ createCharity: { charity: { id: string } } }>(
+      `mutation($p: ID!) { createCharity(input: { programId: $p, name: "Forests of Mazury" }) { charity { id } userErrors { code } } }`,
+      { p: p.id },
+    );
+    const tree = await createReward('CHARITY', 250, null, { charityId: createCharity.charity.id });
+    const before = (await p.points(memberId)).available;
+    const { order, userErrors } = await place(member, { idempotencyKey: key('tree'), memberId, lines: [{ rewardId: tree, quantity: 2 }] });
+    expect(userErrors).toEqual([]);
+    expect(order).toMatchObject({ status: 'DELIVERED', points: 500 });
+    expect((await p.points(memberId)).available).toBe(before - 500);
+    const { program } = await p.admin.data<{ program: { charities: { id: string; donatedPoints: string }[] } }>(`query($p: ID!) { program(id: $p) { charities { id donatedPoints } } }`, { p: p.id });
+    expect(program.charities.find((c) => c.id === createCharity.charity.id)!.donatedPoints).toBe('500');
+    expect(await openHolds()).toBe(0);
+
+    const mug = await createReward('PHYSICAL', 10, null);
+    const mixed = await place(member, { idempotencyKey: key('mixed'), memberId, lines: [{ rewardId: tree, quantity: 1 }, { rewardId: mug, quantity: 1 }], shippingAddress: ADDRESS });
+    expect(mixed.userErrors.map((e) => e.code)).toEqual(['CHARITY_ORDERED_ALONE']);
+    const unnamed = await createReward('CHARITY', 10, null);
+    expect((await place(member, { idempotencyKey: key('unnamed'), memberId, lines: [{ rewardId: unnamed, quantity: 1 }] })).userErrors.map((e) => e.code)).toEqual(['CHARITY_NOT_SET']);
+  });
+});
+
 describe('points plus cash', () => {
   it('waits in PLACED for the payment; the payment service confirms it and the points are taken', async () => {
     const bike = await createReward('PHYSICAL', 300, 2, { cash: { amount: '49.5', currency: 'PLN' } });

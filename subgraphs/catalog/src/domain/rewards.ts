@@ -14,6 +14,7 @@ export interface RewardDetailsInput {
   memberGroupIds?: readonly string[] | null;
   experience?: { startsAt: Date; place: string; seats: number } | null;
   partnerId?: string | null;
+  charityId?: string | null;
 }
 
 /** What a reward's details are once checked: the columns createReward and updateReward write. */
@@ -31,6 +32,7 @@ export interface RewardDetails {
   memberGroupIds: string[];
   experience: Experience | null;
   partnerId: string | null;
+  charityId: string | null;
 }
 
 const LOCALE = /^[A-Za-z]{2,8}(-[A-Za-z0-9]{1,8})*$/;
@@ -109,6 +111,13 @@ export function checkRewardDetails(type: RewardType, input: RewardDetailsInput, 
     throw new InputError('only a PARTNER_SERVICE has a partnerId', 'details.partnerId');
   }
 
+  // Optional at creation (the charity may be set up in the ledger later); an order needs it.
+  let charityId: string | null = null;
+  if (input.charityId) {
+    if (type !== 'CHARITY') throw new InputError('only a CHARITY has a charityId', 'details.charityId');
+    charityId = checkUuid(input.charityId, 'details.charityId');
+  }
+
   return {
     defaultLocale,
     translations,
@@ -123,6 +132,7 @@ export function checkRewardDetails(type: RewardType, input: RewardDetailsInput, 
     memberGroupIds: checkAudienceIds(input.memberGroupIds, 'details.memberGroupIds'),
     experience,
     partnerId,
+    charityId,
   };
 }
 

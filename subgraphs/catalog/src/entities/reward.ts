@@ -41,6 +41,8 @@ export interface RewardRow {
   memberGroupIds: string[];
   experience: Experience | null;
   partnerId: string | null;
+  /** The ledger charity a CHARITY reward's points are donated to. */
+  charityId: string | null;
   version: number;
   createdAt: string;
   updatedAt: string;
@@ -69,6 +71,7 @@ export const rewardColumns = selectList<RewardRow>({
   memberGroupIds: 'r.member_group_ids::text[]',
   experience: 'r.experience',
   partnerId: 'r.partner_id',
+  charityId: 'r.charity_id::text',
   version: 'r.version',
   createdAt: instant('r.created_at'),
   updatedAt: instant('r.updated_at'),

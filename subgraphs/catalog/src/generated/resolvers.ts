@@ -570,6 +570,8 @@ export type Reward = {
   availableUntil: Maybe<Scalars['DateTime']['output']>;
   /** The cash part of a points-plus-cash price, at its currency's decimals; null when points only. */
   cash: Maybe<Money>;
+  /** The ledger charity a CHARITY reward's points are donated to; null for other types (and for a CHARITY not yet given one, which cannot be ordered). */
+  charityId: Maybe<Scalars['ID']['output']>;
   createdAt: Scalars['DateTime']['output'];
   /** The locale of its name and description when a caller asks for one it lacks. */
   defaultLocale: Scalars['String']['output'];
@@ -650,6 +652,8 @@ export type RewardDetailsInput = {
   availableUntil?: InputMaybe<Scalars['DateTime']['input']>;
   /** A cash part: more than 0 and at most 1,000,000,000, with at most the currency's decimals. */
   cash?: InputMaybe<MoneyInput>;
+  /** For CHARITY only: the ledger charity (a UUID) that receives the points; needed before it can be ordered. */
+  charityId?: InputMaybe<Scalars['ID']['input']>;
   /** The locale `name` falls back to; one of the translations' locales. */
   defaultLocale: Scalars['String']['input'];
   /** Required for EXPERIENCE, refused for other types. */
@@ -1495,6 +1499,7 @@ export type RewardResolvers<ContextType = RequestContext, ParentType extends Res
   availableFrom?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
   availableUntil?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
   cash?: Resolver<Maybe<ResolversTypes['Money']>, ParentType, ContextType>;
+  charityId?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
   createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   defaultLocale?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   description?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType, Partial<RewardDescriptionArgs>>;

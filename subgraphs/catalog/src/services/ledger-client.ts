@@ -16,6 +16,7 @@ const HOLD = `mutation Hold($input: HoldPointsInput!) { holdPoints(input: $input
 const CAPTURE = `mutation Capture($input: HoldActionInput!) { captureHold(input: $input) { hold { id status } userErrors { code message } } }`;
 const RELEASE = `mutation Release($input: HoldActionInput!) { releaseHold(input: $input) { hold { id status } userErrors { code message } } }`;
 const REFUND = `mutation Refund($input: RefundCapturedPointsInput!) { refundCapturedPoints(input: $input) { hold { id status } userErrors { code message } } }`;
+const DONATE = `mutation Donate($input: DonatePointsInput!) { donatePoints(input: $input) { entry { id } userErrors { code message } } }`;
 const STATUS = `query HoldStatus($representations: [_Any!]!) { _entities(representations: $representations) { ... on PointsHold { id status } } }`;
 
 /**
@@ -41,6 +42,13 @@ export class LedgerClient {
   /** Gives captured points back into the lots they were taken from. */
   async refund(input: { idempotencyKey: string; holdId: string; points: number; reason: string }): Promise<Outcome> {
     return outcome((await this.ledger.request<{ refundCapturedPoints: HoldPayload }>(REFUND, { input })).refundCapturedPoints);
+  }
+
+  /** A CHARITY order's points, donated through the ledger (its monthly limit applies). */
+  async donate(input: { idempotencyKey: string; memberId: string; charityId: string; points: number }): Promise<{ entryId: string } | { refused: LedgerRefusal }> {
+    const { donatePoints } = await this.ledger.request<{ donatePoints: { entry: { id: string } | null; userErrors: { code: string; message: string }[] } }>(DONATE, { input });
+    const refusal = donatePoints.userErrors[0];
+    return refusal ? { refused: { code: refusal.code, message: refusal.message } } : { entryId: donatePoints.entry!.id };
   }
 
   async status(holdId: string): Promise<HoldStatus> {

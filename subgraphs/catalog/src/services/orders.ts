@@ -16,7 +16,7 @@ import { refused, type LedgerClient } from './ledger-client';
 import { unitsOrderedInWindow } from './order-limits';
 
 /** The steps a failpoint can stop at (tests kill the process there to prove recovery). */
-export type SagaPoint = 'after-reserve' | 'after-hold' | 'after-capture' | 'after-release' | 'after-refund-recorded' | 'after-refund';
+export type SagaPoint = 'after-reserve' | 'after-donate' | 'after-hold' | 'after-capture' | 'after-release' | 'after-refund-recorded' | 'after-refund';
 
 /** Issues what a confirmed line delivers at once: voucher codes (the voucher pool's claim). */
 export interface CodeIssuer {
@@ -49,11 +49,13 @@ interface OrderRow {
   failureCode: string | null;
   failureMessage: string | null;
   requestHash: string;
+  donationCharityId: string | null;
 }
 
 const ORDER = `o.id, o.program_id AS "programId", o.member_id AS "memberId", o.status, o.saga_step AS "sagaStep", o.hold_id AS "holdId", o.points,
   o.cash_amount::text AS "cashAmount", o.cash_currency AS "cashCurrency", o.payment_reference AS "paymentReference",
-  o.reservation_expires_at AS "reservationExpiresAt", o.failure_code AS "failureCode", o.failure_message AS "failureMessage", o.request_hash AS "requestHash"`;
+  o.reservation_expires_at AS "reservationExpiresAt", o.failure_code AS "failureCode", o.failure_message AS "failureMessage", o.request_hash AS "requestHash",
+  o.donation_charity_id AS "donationCharityId"`;
 
 const DIGITAL = new Set(['E_VOUCHER', 'CHARITY', 'PARTNER_SERVICE']);
 
@@ -62,6 +64,7 @@ const keys = {
   hold: (orderId: string) => `order:${orderId}:hold`,
   capture: (orderId: string) => `order:${orderId}:capture`,
   release: (orderId: string) => `order:${orderId}:release`,
+  donate: (orderId: string) => `order:${orderId}:donate`,
   refund: (refundId: string) => `refund:${refundId}`,
 };
 
@@ -132,6 +135,14 @@ export class OrderService {
         const orderId = claimed.id;
         const rewards = await this.rewardsFor(tx, member.programId, lines);
         const free = replacing !== null;
+        // A donation is not goods: it is ordered on its own, and goes to the ledger's charity.
+        const charity = lines.map((l) => rewards.get(l.rewardId)!).find((r) => r.type === 'CHARITY');
+        if (charity) {
+          if (lines.length > 1) throw new DomainError('CHARITY_ORDERED_ALONE', 'A donation is ordered on its own, not with other rewards', 'lines');
+          if (!charity.charityId) throw new DomainError('CHARITY_NOT_SET', 'This donation has no charity yet', 'lines.0.rewardId');
+          if (free) throw new DomainError('NOT_REPLACEABLE', 'A donation cannot be replaced', 'lines');
+          await tx.query(`UPDATE reward_orders SET donation_charity_id = $2 WHERE id = $1`, [orderId, charity.charityId]);
+        }
         let points = 0;
         let cash = null as { amount: bigint; currency: string } | null;
         for (const [i, line] of lines.entries()) {
@@ -289,6 +300,19 @@ export class OrderService {
           case 'UNDONE':
             return this.result(order);
           case 'RESERVED': {
+            if (order.donationCharityId !== null) {
+              // Replaying the donation with its key finds an earlier one instead of giving twice;
+              // there is no way to look without giving, so a donation order only ever goes forward.
+              const donated = await this.ledger.donate({ idempotencyKey: keys.donate(orderId), memberId: order.memberId, charityId: order.donationCharityId, points: order.points });
+              if ('refused' in donated) {
+                await this.undo(order, by, donated.refused.code === 'INSUFFICIENT_POINTS' ? 'NOT_ENOUGH_POINTS' : donated.refused.code, donated.refused.message, { noHold: true });
+                continue;
+              }
+              await this.options.failpoint?.('after-donate');
+              await this.db.query(`UPDATE reward_orders SET donation_entry_id = $2 WHERE id = $1 AND saga_step = 'RESERVED'`, [orderId, donated.entryId]);
+              await this.confirm(orderId, by);
+              continue;
+            }
             if (expired) {
               await this.undo(order, by, 'RESERVATION_EXPIRED', 'The order was not completed in time');
               continue;

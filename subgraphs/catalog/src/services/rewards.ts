@@ -124,10 +124,10 @@ export class RewardService {
 }
 
 const DETAIL_COLUMNS =
-  'default_locale, translations, points, cash_amount, cash_currency, available_from, available_until, limit_count, limit_days, tier_ids, member_group_ids, experience, partner_id';
+  'default_locale, translations, points, cash_amount, cash_currency, available_from, available_until, limit_count, limit_days, tier_ids, member_group_ids, experience, partner_id, charity_id';
 
 function detailPlaceholders(first: number): string {
-  const casts = ['', '::jsonb', '', '', '', '', '', '', '', '::uuid[]', '::uuid[]', '::jsonb', ''];
+  const casts = ['', '::jsonb', '', '', '', '', '', '', '', '::uuid[]', '::uuid[]', '::jsonb', '', '::uuid'];
   return casts.map((cast, i) => `$${first + i}${cast}`).join(', ');
 }
 
@@ -146,6 +146,7 @@ function detailValues(d: RewardDetails): unknown[] {
     d.memberGroupIds,
     d.experience ? JSON.stringify(d.experience) : null,
     d.partnerId,
+    d.charityId,
   ];
 }
 
