@@ -74,9 +74,8 @@ async function main(): Promise<void> {
     const demoMemberId = await memberIdByEmail(membersDb, first!.id, demoEmail);
     const tiersOf = async (programId: string) =>
       Object.fromEntries(((await membersDb.query(`SELECT id, name FROM tiers WHERE program_id = $1`, [programId])) as { id: string; name: string }[]).map((t) => [t.name, t.id]));
-    const catalogPrograms = await Promise.all(programs.map(async (p, i) => ({ id: p.id, locale: i === 0 ? ('da' as const) : ('pl' as const), tiers: await tiersOf(p.id) })));
+    const catalogPrograms: Parameters<typeof seedDemoCatalog>[2][] = await Promise.all(programs.map(async (p, i) => ({ id: p.id, locale: i === 0 ? ('da' as const) : ('pl' as const), tiers: await tiersOf(p.id) })));
     await membersDb.destroy();
-    await seedCatalogs(database.url, catalogPrograms, codeKey);
 
     const gateway = spawnService('gateway', 'gateway/src/main.ts', {
       ...common,
@@ -90,6 +89,11 @@ async function main(): Promise<void> {
     await gateway.ready(`http://127.0.0.1:${GATEWAY_PORT}`);
 
     const tokens = createDevTokenIssuer({ secret: jwtSecret, issuer: JWT_ISSUER, audience: JWT_AUDIENCE });
+    // The CHARITY reward donates to a ledger charity: made through the graph first, then the catalog seeded with it.
+    for (const program of catalogPrograms) {
+      program.charityId = await demoCharity(`http://127.0.0.1:${GATEWAY_PORT}/graphql`, program.id, await tokens.staff({ programId: program.id, roles: ['ADMIN'], subject: 'demo-admin' }));
+    }
+    await seedCatalogs(database.url, catalogPrograms, codeKey);
     await publishDemoEarningRules(`http://127.0.0.1:${GATEWAY_PORT}/graphql`, programs.map((p) => p.id), (programId) =>
       tokens.staff({ programId, roles: ['ADMIN'], subject: 'demo-admin' }),
     );
@@ -115,13 +119,18 @@ Paste one of these into Sandbox's Headers (valid 12 hours, new ones at every sta
     ${header(await tokens.staff({ programId: first!.id, roles: ['AGENT'], subject: 'demo-agent' }))}
   admin of ${first!.name}:
     ${header(await tokens.staff({ programId: first!.id, roles: ['ADMIN'], subject: 'demo-admin' }))}
+  fulfilment of ${first!.name} (packs and ships reward orders):
+    ${header(await tokens.staff({ programId: first!.id, roles: ['FULFILMENT'], subject: 'demo-fulfilment' }))}
   agent of ${second!.name}:
     ${header(await tokens.staff({ programId: second!.id, roles: ['AGENT'], subject: 'demo-agent-2' }))}
   platform operator (creates programs):
     ${header(await tokens.staff({ programId: null, roles: ['ADMIN'], subject: 'demo-operator' }))}
 
 Try: variables {"programId": "${first!.id}", "email": "${demoEmail}"} with the example operation.
-As the member: { me { points { available } eligibleRewards { reward { name(locale: "en") type points } orderable reasons } } }
+As the member: { me { id points { available } eligibleRewards { reward { id name(locale: "en") type points } orderable reasons } } }
+Then order one: mutation { placeRewardOrder(input: { idempotencyKey: "my-first-order", memberId: "<me.id>", lines: [{ rewardId: "<reward.id>", quantity: 1 }],
+  shippingAddress: { name: "Demo Member", line1: "Vestergade 1", postalCode: "1456", city: "København", country: "DK" } }) {
+  order { status points lines { voucherCodes { code } bookingReference } } userErrors { code message } } }
 Ctrl-C stops everything.
 `);
   } catch (error) {
@@ -176,6 +185,27 @@ async function giveDemoPoints(url: string, memberId: string, adminToken: string)
   });
   const body = (await response.json()) as { data?: { adjustPoints: { userErrors: unknown[] } }; errors?: unknown };
   if (body.errors || body.data?.adjustPoints.userErrors.length) throw new Error(`demo points: ${JSON.stringify(body.errors ?? body.data?.adjustPoints.userErrors)}`);
+}
+
+/** The demo program's charity in the ledger (created once, by name), with donations switched on. */
+async function demoCharity(url: string, programId: string, adminToken: string): Promise<string> {
+  const send = async <T>(query: string, variables: Record<string, unknown>): Promise<T> => {
+    const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${adminToken}` }, body: JSON.stringify({ query, variables }) });
+    const body = (await response.json()) as { data?: T; errors?: unknown };
+    if (body.errors || !body.data) throw new Error(`demo charity: ${JSON.stringify(body.errors)}`);
+    return body.data;
+  };
+  const name = 'Plant a Tree Foundation';
+  const { program } = await send<{ program: { charities: { id: string; name: string }[] } }>(`query($p: ID!) { program(id: $p) { charities { id name } } }`, { p: programId });
+  const found = program.charities.find((c) => c.name === name);
+  if (found) return found.id;
+  await send(`mutation($p: ID!) { configureLedger(input: { programId: $p, monthlyDonationLimit: 10000 }) { settings { monthlyDonationLimit } } }`, { p: programId });
+  const { createCharity } = await send<{ createCharity: { charity: { id: string } | null; userErrors: unknown[] } }>(
+    `mutation($p: ID!, $n: String!) { createCharity(input: { programId: $p, name: $n }) { charity { id } userErrors { code message } } }`,
+    { p: programId, n: name },
+  );
+  if (!createCharity.charity) throw new Error(`demo charity: ${JSON.stringify(createCharity.userErrors)}`);
+  return createCharity.charity.id;
 }
 
 /** Gives each demo program earning rules once, through the graph as its admin would. */

@@ -15,6 +15,8 @@ export interface DemoCatalogProgram {
   locale: 'da' | 'pl' | 'ru';
   /** Tier ids by name (the demo ladder: Bronze, Silver, Gold). */
   tiers: Record<string, string>;
+  /** The ledger charity the CHARITY reward donates to (created by `pnpm dev` through the graph). */
+  charityId?: string;
 }
 
 /** The demo partner of PARTNER_SERVICE rewards, until the partners subgraph has real ones. */
@@ -73,7 +75,7 @@ function demoRewards(program: DemoCatalogProgram, now: Date): DemoReward[] {
       type: 'CHARITY',
       stock: null,
       names: { en: ['Plant a tree', 'Your points plant a tree'], da: ['Plant et træ', 'Dine point planter et træ'], pl: ['Posadź drzewo', 'Twoje punkty sadzą drzewo'], ru: ['Посадить дерево', 'Ваши баллы сажают дерево'] },
-      details: { points: 100 },
+      details: { points: 100, ...(program.charityId ? { charityId: program.charityId } : {}) },
     },
   ];
 }

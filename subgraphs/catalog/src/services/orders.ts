@@ -16,7 +16,7 @@ import { refused, type LedgerClient } from './ledger-client';
 import { unitsOrderedInWindow } from './order-limits';
 
 /** The steps a failpoint can stop at (tests kill the process there to prove recovery). */
-export type SagaPoint = 'after-reserve' | 'after-donate' | 'after-hold' | 'after-capture' | 'after-release' | 'after-refund-recorded' | 'after-refund';
+export type SagaPoint = 'after-reserve' | 'after-donate' | 'after-hold' | 'after-capture' | 'after-release' | 'after-refund';
 
 /** Issues what a confirmed line delivers at once: voucher codes (the voucher pool's claim). */
 export interface CodeIssuer {
