@@ -12,6 +12,8 @@ export interface RunningSubgraph {
   name: string;
   url: string;
   db: DataSource;
+  /** Its database (another instance of the subgraph, or a child process, can share it). */
+  database: TestDatabase;
   /** Every SQL statement this subgraph sent (reset it before the part you measure). */
   statements: StatementCounter;
   /** Calls the subgraph directly, as the gateway would, with the given viewer. */
@@ -25,14 +27,20 @@ export interface RunningSubgraph {
   stop(): Promise<void>;
 }
 
-/** One subgraph on a free port with its own fresh database and a clock the test controls. */
+/**
+ * One subgraph on a free port with its own fresh database and a clock the test controls. With
+ * `database`, a second instance (a replica) of a subgraph already running on that database: it
+ * shares its rows, and stopping it leaves the database to its owner. Fault tests use one to call
+ * peers through a proxy they break.
+ */
 export async function startTestSubgraph(
   module: SubgraphModule<ViewerContext>,
-  options: { internalSecret?: string; clock?: ManualClock; peers?: Record<string, string> } = {},
-): Promise<RunningSubgraph & { clock: ManualClock; internalSecret: string; database: TestDatabase }> {
+  options: { internalSecret?: string; clock?: ManualClock; peers?: Record<string, string>; database?: TestDatabase } = {},
+): Promise<RunningSubgraph & { clock: ManualClock; internalSecret: string }> {
   const internalSecret = options.internalSecret ?? randomBytes(32).toString('hex');
   const clock = options.clock ?? new ManualClock();
-  const database = await createTestDatabase(module.name);
+  const shared = options.database !== undefined;
+  const database = options.database ?? (await createTestDatabase(module.name));
   const statements = new StatementCounter();
   const db = await openDatabase({ url: database.url, entities: module.database.entities, migrations: module.database.migrations, applicationName: module.name, logger: statements });
   const logger = createLogger(module.name, process.env['TEST_LOG_LEVEL'] === 'debug' ? 'debug' : 'silent');
@@ -61,7 +69,7 @@ export async function startTestSubgraph(
     // supergraph's stop comes afterwards.
     stop: once(async () => {
       await stop();
-      await database.drop();
+      if (!shared) await database.drop();
     }),
   };
 }

@@ -1,4 +1,6 @@
-export { catalogSubgraph, schema } from './server';
+export { catalogSubgraph, createCatalogSubgraph, schema } from './server';
+export type { SagaPoint } from './services/orders';
+export { stockDiscrepancies } from './services/stock-check';
 export type { RequestContext } from './context';
 export { DEMO_PARTNER_ID, seedDemoCatalog, type DemoCatalogProgram } from './seed';
 export { parseCodeKey, VoucherCipher } from './domain/voucher-codes';

@@ -173,6 +173,10 @@ export class OrderChangeService {
         this.checkMayGiveBack(viewer, order, kind);
         const previous = await this.previous(tx, orderId, input.idempotencyKey, hash);
         if (previous) return previous;
+        // A member may change their mind until fulfilment starts; afterwards the hotline decides.
+        // Checked after the key: a member retrying a cancellation that went through (the order is
+        // CANCELLED now) gets that cancellation back, not NOT_CANCELLABLE.
+        if (viewer.kind === 'MEMBER' && order.status !== 'CONFIRMED') throw new DomainError('NOT_CANCELLABLE', 'Packing has started: ask the hotline to cancel', 'orderId');
         const phase = cancellableIn(order.status);
         if (order.sagaStep !== 'DONE' || phase === null || (kind === 'CANCELLATION') !== (phase === 'CANCEL')) {
           throw new DomainError(
@@ -222,8 +226,6 @@ export class OrderChangeService {
   private checkMayGiveBack(viewer: Viewer, order: OrderFacts, kind: 'CANCELLATION' | 'RETURN'): void {
     if (viewer.kind === 'MEMBER') {
       if (kind === 'RETURN' || !canReadOrder(viewer, order)) throw forbidden('Members cancel only their own orders; returns are recorded by staff');
-      // A member may change their mind until fulfilment starts; afterwards the hotline decides.
-      if (order.status !== 'CONFIRMED') throw new DomainError('NOT_CANCELLABLE', 'Packing has started: ask the hotline to cancel', 'orderId');
       return;
     }
     const roles = kind === 'CANCELLATION' ? (['AGENT', 'ADMIN'] as const) : (['AGENT', 'ADMIN', 'FULFILMENT'] as const);
