@@ -7,6 +7,7 @@ import { writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { ROOT } from '../scripts/lib/services';
+import { catalogScenario } from './catalog';
 import { eventsScenario } from './events';
 import { gatewayScenario } from './gateway';
 import { hiveTargets } from './hive';
@@ -18,6 +19,7 @@ const SCENARIOS: Record<string, () => Promise<Record<string, unknown>>> = {
   ledger: ledgerScenario,
   events: eventsScenario,
   gateway: () => gatewayScenario(hiveTargets),
+  catalog: catalogScenario,
 };
 
 async function main(): Promise<void> {

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import pg from 'pg';
 import { tmpdir } from 'node:os';
@@ -65,7 +66,9 @@ export async function startStack(options: { members: number; postgresSettings?: 
 
   // With EVENT_TRANSPORT=nats, this run's streams are its own (the database is new, so must they be).
   const nats: Record<string, string> = process.env['EVENT_TRANSPORT'] === 'nats' ? { NATS_STREAM_PREFIX: `BENCH${Date.now()}` } : {};
-  const env: Record<string, string> = { DATABASE_URL: serverUrl, INTERNAL_TOKEN_SECRET: internalSecret, NODE_ENV: 'production', LOG_LEVEL: 'warn', ...nats };
+  // Production refuses to start the catalog without its voucher codes' key: a fresh one per run, like the internal secret.
+  const codeKey = randomBytes(32).toString('base64');
+  const env: Record<string, string> = { DATABASE_URL: serverUrl, INTERNAL_TOKEN_SECRET: internalSecret, CATALOG_CODE_KEY: codeKey, NODE_ENV: 'production', LOG_LEVEL: 'warn', ...nats };
   const urls: Record<string, string> = {};
   for (const module of SUBGRAPHS) urls[module.name] = `http://127.0.0.1:${await freePort()}/graphql`;
   const peers = Object.entries(urls).map(([name, url]) => `${name}=${url}`).join(',');
