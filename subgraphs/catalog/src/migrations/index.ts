@@ -2,9 +2,10 @@ import { IdempotencyKeys1764600000000 } from '@loyalty-graph/shared/db';
 import { RewardsAndCatalogs1796100000000 } from './1796100000000-rewards-and-catalogs';
 import { RewardOrders1796200000000 } from './1796200000000-reward-orders';
 import { VoucherCodes1796300000000 } from './1796300000000-voucher-codes';
+import { Complaints1796400000000 } from './1796400000000-complaints';
 
 /**
  * Listed explicitly so bundling and tests never depend on directory scanning. The subgraph kit adds
  * the platform's (jobs, outbox, consumers, member snapshots) and TypeORM runs them all in timestamp order.
  */
-export const migrations = [IdempotencyKeys1764600000000, RewardsAndCatalogs1796100000000, RewardOrders1796200000000, VoucherCodes1796300000000];
+export const migrations = [IdempotencyKeys1764600000000, RewardsAndCatalogs1796100000000, RewardOrders1796200000000, VoucherCodes1796300000000, Complaints1796400000000];
