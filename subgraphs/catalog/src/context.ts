@@ -11,6 +11,7 @@ import { LedgerClient } from './services/ledger-client';
 import { OrderChangeService } from './services/order-changes';
 import { DEFAULT_ORDER_OPTIONS, OrderService, type OrderServiceOptions } from './services/orders';
 import { VoucherService } from './services/vouchers';
+import { ComplaintService } from './services/complaints';
 import type { VoucherCipher } from './domain/voucher-codes';
 
 /** The use cases (validation, policy, one transaction each), built once and shared by every request. */
@@ -23,6 +24,7 @@ export interface Services {
   /** Members' facts (program, status, tier) from the member snapshots. */
   members: MemberDirectory;
   vouchers: VoucherService;
+  complaints: ComplaintService;
 }
 
 export interface RequestContext extends ViewerContext {
@@ -44,14 +46,16 @@ export function createServices(
 ): Services {
   const vouchers = new VoucherService(db, clock, codes);
   const orders = new OrderService(db, clock, members, new LedgerClient(ledger), vouchers, orderOptions);
+  const orderChanges = new OrderChangeService(db, clock, orders);
   return {
     rewards: new RewardService(db, clock),
     catalogs: new CatalogService(db, clock),
     memberCatalogs: new MemberCatalogService(db, clock, members),
     orders,
-    orderChanges: new OrderChangeService(db, clock, orders),
+    orderChanges,
     members,
     vouchers,
+    complaints: new ComplaintService(db, clock, orders, orderChanges, { leaseSeconds: orderOptions.leaseSeconds }),
   };
 }
 

@@ -3,6 +3,10 @@ import DataLoader from 'dataloader';
 import type { DataSource } from 'typeorm';
 import {
   catalogColumns,
+  complaintChangeColumns,
+  complaintColumns,
+  type ComplaintChangeRow,
+  type ComplaintRow,
   rewardColumns,
   rewardOrderChangeColumns,
   rewardOrderColumns,
@@ -49,6 +53,15 @@ export function createLoaders(db: DataSource) {
       (row) => row.orderId,
     ),
     shipmentByOrder: rowsById<ShipmentRow & { id: string }>(db, `SELECT ${shipmentColumns}, s.order_id AS id FROM shipments s WHERE s.order_id = ANY($1::uuid[])`),
+    complaintById: rowsById<ComplaintRow>(db, `SELECT ${complaintColumns} FROM complaints c WHERE c.id = ANY($1::uuid[])`),
+    complaintsByOrder: groupedBy<ComplaintRow>(
+      (ids) => db.query(`SELECT ${complaintColumns} FROM complaints c WHERE c.order_id = ANY($1::uuid[]) ORDER BY c.seq`, [ids]),
+      (row) => row.orderId,
+    ),
+    changesByComplaint: groupedBy<ComplaintChangeRow>(
+      (ids) => db.query(`SELECT ${complaintChangeColumns} FROM complaint_changes h WHERE h.complaint_id = ANY($1::uuid[]) ORDER BY h.seq`, [ids]),
+      (row) => row.complaintId,
+    ),
     voucherPoolByReward: new DataLoader<string, VoucherPoolCounts>((ids) => voucherPoolCounts(db, ids)),
   };
 }

@@ -29,10 +29,13 @@ export function createCatalogSubgraph(orders: Partial<OrderServiceOptions> = {})
     // Points are held and taken in the ledger by direct service calls (the order saga). The voucher
     // codes' key (CATALOG_CODE_KEY) is read here, at start: production refuses to start without it.
     services: ({ db, clock, members, peer, logger }) => createServices(db, clock, members, peer('ledger'), voucherCipherFromEnv(process.env, logger), orderOptions),
-    jobs: ({ orders }) => [
+    jobs: ({ orders, complaints }) => [
       // Completes or undoes orders whose driver went quiet, releases expired reservations, and
       // finishes refunds the ledger did not confirm. Safe on several replicas (each order is leased).
       { name: 'reward-order-recovery', intervalMs: 5_000, run: () => orders.recover() },
+      // Finishes complaint resolutions whose request died between the claim and the close (the
+      // replacement or refund carries a key derived from the complaint, so finishing twice is one effect).
+      { name: 'complaint-recovery', intervalMs: 5_000, run: () => complaints.recover() },
     ],
     context: createContext,
   });

@@ -50,6 +50,13 @@ const documented: [string, (string | number)[]][] = [
   ['CancelRewardOrderInput.reason', [LIMITS.reasonLength]],
   ['RewardOrderIdsInput.orderIds', [`1 to ${LIMITS.bulkOrders}`]],
   ['ShipRewardOrdersInput.shipments', [`1 to ${LIMITS.bulkOrders}`]],
+  ['OpenComplaintInput.description', [`1 to ${shown(LIMITS.complaintDescriptionLength)}`]],
+  ['AskMemberAboutComplaintInput.note', [`1 to ${shown(LIMITS.complaintNoteLength)}`]],
+  ['ReplyToComplaintInput.note', [`1 to ${shown(LIMITS.complaintNoteLength)}`]],
+  ['ResolveComplaintInput.points', [`1 to ${shown(LIMITS.rewardPoints)}`]],
+  ['ResolveComplaintInput.note', [`1 to ${LIMITS.reasonLength}`]],
+  ['RejectComplaintInput.reason', [`1 to ${LIMITS.reasonLength}`]],
+  ['ConfigureComplaintsInput.deadlineDays', [`1 to ${LIMITS.complaintDeadlineDays}`]],
   ['ImportVoucherCodesInput.codes', [`1 to ${shown(LIMITS.voucherCodesPerImport)}`, `${LIMITS.voucherCodeMinLength} to ${LIMITS.voucherCodeMaxLength}`]],
 ];
 
@@ -62,7 +69,7 @@ describe('the catalog schema documents its limits', () => {
 
   it('says what an idempotency key looks like wherever one is asked for', () => {
     const keys = [...fields].filter(([name]) => name.endsWith('.idempotencyKey'));
-    expect(keys.length).toBe(6);
+    expect(keys.length).toBe(8);
     for (const [name, description] of keys) expect(description, name).toContain('8 to 100 letters, digits or . _ : -');
   });
 });

@@ -39,6 +39,12 @@ export const LIMITS = {
   /** A voucher code's length after trimming: shorter is guessable, longer is not a code. */
   voucherCodeMinLength: 4,
   voucherCodeMaxLength: 64,
+  /** What went wrong, in the member's words: a few paragraphs. */
+  complaintDescriptionLength: 2_000,
+  /** A question to the member, or their answer. */
+  complaintNoteLength: 2_000,
+  /** A program's complaint deadline: a day at least, a year at most. */
+  complaintDeadlineDays: 365,
 } as const;
 
 /** A whole number from `min` to `max`, or a BAD_USER_INPUT naming the field and the range. */

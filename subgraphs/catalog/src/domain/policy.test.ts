@@ -1,6 +1,6 @@
 import { ANONYMOUS, type StaffRole, type Viewer } from '@loyalty-graph/shared';
 import { describe, expect, it } from 'vitest';
-import { canManageCatalog, canReadCatalog, canReadMemberCatalogs, canSeeWholeCode } from './policy';
+import { canHandleComplaints, canManageCatalog, canReadCatalog, canReadComplaint, canReadMemberCatalogs, canSeeWholeCode } from './policy';
 
 const staff = (roles: StaffRole[], programId: string | null = 'p1'): Viewer => ({ ...ANONYMOUS, kind: 'STAFF', programId, roles, subject: 's' });
 const service: Viewer = { ...ANONYMOUS, kind: 'SERVICE', subject: 'orders' };
@@ -43,5 +43,18 @@ describe('canSeeWholeCode', () => {
     for (const viewer of [member('m2'), member('m1', 'p2'), staff(['ADMIN']), staff(['AGENT']), staff(['ADMIN'], null), service, partner, ANONYMOUS]) {
       expect(canSeeWholeCode(viewer, { memberId: 'm1', programId: 'p1' })).toBe(false);
     }
+  });
+});
+
+describe('complaints', () => {
+  it('are worked by the program’s agents and admins (and platform operators) only', () => {
+    for (const viewer of [staff(['AGENT']), staff(['ADMIN']), staff(['ADMIN'], null)]) expect(canHandleComplaints(viewer, 'p1')).toBe(true);
+    for (const viewer of [staff(['AGENT'], 'p2'), staff(['FULFILMENT']), staff(['ANALYST']), service, member(), partner, ANONYMOUS]) expect(canHandleComplaints(viewer, 'p1')).toBe(false);
+  });
+
+  it('are read by their member, the program’s agents and admins and services; not by fulfilment, other members or other programs', () => {
+    const complaint = { memberId: 'm1', programId: 'p1' };
+    for (const viewer of [member(), staff(['AGENT']), staff(['ADMIN']), service]) expect(canReadComplaint(viewer, complaint)).toBe(true);
+    for (const viewer of [member('m2'), member('m1', 'p2'), staff(['FULFILMENT']), staff(['AGENT'], 'p2'), partner, ANONYMOUS]) expect(canReadComplaint(viewer, complaint)).toBe(false);
   });
 });

@@ -46,3 +46,17 @@ export function canFulfil(viewer: Viewer, programId: string): boolean {
 export function canSeeWholeCode(viewer: Viewer, code: { memberId: string; programId: string }): boolean {
   return viewer.kind === 'MEMBER' && viewer.memberId === code.memberId && viewer.programId === code.programId;
 }
+
+/** Working complaints (starting, asking, resolving, rejecting): the program's agents and admins. */
+export function canHandleComplaints(viewer: Viewer, programId: string): boolean {
+  return isStaffOf(viewer, programId, ['AGENT', 'ADMIN']);
+}
+
+/**
+ * Reading a complaint (with its whole history): its member, the program's agents and admins, and
+ * services. Not fulfilment: they pack and ship, complaints are the hotline's.
+ */
+export function canReadComplaint(viewer: Viewer, complaint: { memberId: string; programId: string }): boolean {
+  if (viewer.kind === 'MEMBER') return viewer.memberId === complaint.memberId && viewer.programId === complaint.programId;
+  return viewer.kind === 'SERVICE' || canHandleComplaints(viewer, complaint.programId);
+}

@@ -1,3 +1,4 @@
 export * from './catalog';
 export * from './reward';
 export * from './order';
+export * from './complaint';

@@ -18,6 +18,8 @@ export interface RewardOrderRow {
   shippingAddress: ShippingAddress | null;
   failureCode: string | null;
   reservationExpiresAt: Date;
+  /** Set on a replacement sent for a complaint. */
+  replacesComplaintId: string | null;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -37,6 +39,7 @@ export const rewardOrderColumns = selectList<RewardOrderRow>({
   shippingAddress: 'o.shipping_address',
   failureCode: 'o.failure_code',
   reservationExpiresAt: 'o.reservation_expires_at',
+  replacesComplaintId: 'o.replaces_complaint_id',
   createdAt: 'o.created_at',
   updatedAt: 'o.updated_at',
 });

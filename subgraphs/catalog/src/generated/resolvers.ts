@@ -3,7 +3,7 @@
 import { GraphQLResolveInfo, GraphQLScalarType, GraphQLScalarTypeConfig } from 'graphql';
 import { JobState } from '@loyalty-graph/shared/jobs';
 import { SubgraphOperations as SubgraphOperationsModel, DeadLetterView, ConsumerStatusView } from '@loyalty-graph/shared/subgraph';
-import { RewardRow, CatalogRow, RewardVersionRow, RewardOrderRow, RewardOrderLineRow, RewardOrderChangeRow, ShipmentRow } from '../entities';
+import { RewardRow, CatalogRow, RewardVersionRow, RewardOrderRow, RewardOrderLineRow, RewardOrderChangeRow, ShipmentRow, ComplaintRow, ComplaintChangeRow } from '../entities';
 import { MemberRef } from '../resolvers/member';
 import { ProgramRef } from '../resolvers/program';
 import { RewardEligibilityValue } from '../domain/eligibility';
@@ -32,6 +32,12 @@ export type Scalars = {
    */
   Decimal: { input: string; output: string; }
   link__Import: { input: unknown; output: unknown; }
+};
+
+export type AskMemberAboutComplaintInput = {
+  complaintId: Scalars['ID']['input'];
+  /** The question the member reads: 1 to 2,000 characters. */
+  note: Scalars['String']['input'];
 };
 
 export type CancelRewardOrderInput = {
@@ -69,6 +75,144 @@ export type Catalog = {
 export type CatalogPayload = {
   __typename?: 'CatalogPayload';
   catalog: Maybe<Catalog>;
+  userErrors: Array<UserError>;
+};
+
+/**
+ * A member's complaint about a confirmed reward order or one of its lines, worked by the program's
+ * agents against a deadline. Its member sees all of it, history included.
+ */
+export type Complaint = {
+  __typename?: 'Complaint';
+  createdAt: Scalars['DateTime']['output'];
+  /** What went wrong, as the member (or the agent for them) wrote it. */
+  description: Scalars['String']['output'];
+  /**
+   * When an agent must have closed it: the program's deadline days after it was opened, moved
+   * forward by the time spent waiting for the member.
+   */
+  dueAt: Scalars['DateTime']['output'];
+  /** Every change of state, oldest first: who, when, and their note (a question, an answer, the resolution). */
+  history: Array<ComplaintChange>;
+  /** Its id (a UUID). */
+  id: Scalars['ID']['output'];
+  /** The line complained about; null when the whole order is. */
+  line: Maybe<RewardOrderLine>;
+  member: Member;
+  /** Who opened it: the member's or the agent's subject. */
+  openedBy: Scalars['String']['output'];
+  /** The order complained about. */
+  order: RewardOrder;
+  /** True when it is open, not waiting for the member, and dueAt has passed. */
+  overdue: Scalars['Boolean']['output'];
+  /** Points given back by a POINTS_REFUND resolution; 0 otherwise. */
+  pointsRefunded: Scalars['Int']['output'];
+  program: Program;
+  reason: ComplaintReason;
+  /** The free replacement order of a REPLACEMENT resolution; null otherwise. */
+  replacementOrder: Maybe<RewardOrder>;
+  /** How it was closed; null while open. */
+  resolution: Maybe<ComplaintResolution>;
+  /** What the member is told: the agent's note on a resolution, the reason of a rejection; null while open. */
+  resolutionNote: Maybe<Scalars['String']['output']>;
+  /** When it was resolved or rejected; null while open. */
+  resolvedAt: Maybe<Scalars['DateTime']['output']>;
+  status: ComplaintStatus;
+  updatedAt: Scalars['DateTime']['output'];
+};
+
+export type ComplaintChange = {
+  __typename?: 'ComplaintChange';
+  changedAt: Scalars['DateTime']['output'];
+  /** Who: the member's or a staff subject, or `recovery`. */
+  changedBy: Scalars['String']['output'];
+  /** Null for the first (opening it). */
+  from: Maybe<ComplaintStatus>;
+  /** The question asked, the member's answer, or the resolution's note or rejection's reason; null otherwise. */
+  note: Maybe<Scalars['String']['output']>;
+  to: ComplaintStatus;
+};
+
+export type ComplaintConnection = {
+  __typename?: 'ComplaintConnection';
+  edges: Array<ComplaintEdge>;
+  nodes: Array<Complaint>;
+  pageInfo: PageInfo;
+};
+
+export type ComplaintEdge = {
+  __typename?: 'ComplaintEdge';
+  cursor: Scalars['String']['output'];
+  node: Complaint;
+};
+
+export type ComplaintPayload = {
+  __typename?: 'ComplaintPayload';
+  complaint: Maybe<Complaint>;
+  userErrors: Array<UserError>;
+};
+
+/** What a complaint is about. */
+export type ComplaintReason =
+  /** It arrived damaged. */
+  | 'DAMAGED'
+  /** It arrived late. */
+  | 'LATE'
+  /** It did not arrive (or a part of it did not). */
+  | 'MISSING'
+  /** Anything else; the description says what. */
+  | 'OTHER'
+  /** Something other than what was ordered arrived. */
+  | 'WRONG_ITEM';
+
+/** How an agent resolves a complaint in the member's favour (a rejection is rejectComplaint). */
+export type ComplaintRemedy =
+  /** Give points back through the ledger, at most what the order took and has not given back. */
+  | 'POINTS_REFUND'
+  /** Send the complained line (or every line) again, at no points, to the order's address. */
+  | 'REPLACEMENT';
+
+/** How a complaint was closed. */
+export type ComplaintResolution =
+  /** Points given back into the member's ledger lots (see pointsRefunded). */
+  | 'POINTS_REFUND'
+  /** Rejected; resolutionNote is the reason the member reads. */
+  | 'REJECTION'
+  /** A new order of the same goods at no points (see replacementOrder). */
+  | 'REPLACEMENT';
+
+/** A program's complaint handling. */
+export type ComplaintSettings = {
+  __typename?: 'ComplaintSettings';
+  /** Days an agent has to close a complaint (the clock stops while waiting for the member): 1 to 365, default 14. */
+  deadlineDays: Scalars['Int']['output'];
+};
+
+/**
+ * Where a complaint stands. OPEN → IN_PROGRESS ⇄ WAITING_FOR_MEMBER, and from any of those to
+ * RESOLVED or REJECTED, which are final (a member unhappy with either opens a new complaint).
+ */
+export type ComplaintStatus =
+  /** An agent is working on it. */
+  | 'IN_PROGRESS'
+  /** Opened; no agent has taken it on yet. */
+  | 'OPEN'
+  /** Closed without remedy; resolutionNote says why. */
+  | 'REJECTED'
+  /** Settled in the member's favour (see resolution). */
+  | 'RESOLVED'
+  /** An agent asked the member something; the deadline's clock is stopped until they reply. */
+  | 'WAITING_FOR_MEMBER';
+
+export type ConfigureComplaintsInput = {
+  /** Days an agent has to close a complaint: 1 to 365. Applies to complaints opened from now on. */
+  deadlineDays: Scalars['Int']['input'];
+  programId: Scalars['ID']['input'];
+};
+
+export type ConfigureComplaintsPayload = {
+  __typename?: 'ConfigureComplaintsPayload';
+  settings: Maybe<ComplaintSettings>;
   userErrors: Array<UserError>;
 };
 
@@ -225,6 +369,8 @@ export type Member = {
    * SUBGRAPH_UNAVAILABLE error) while the ledger cannot say the member's points.
    */
   catalogs: Maybe<Array<MemberCatalog>>;
+  /** This member's complaints, newest first, each with its whole history. */
+  complaints: ComplaintConnection;
   /**
    * Every reward in this member's catalogs (each once, in catalog order), with whether they can
    * order it now and, when not, why. Null (with a SUBGRAPH_UNAVAILABLE error) while the ledger
@@ -235,6 +381,12 @@ export type Member = {
   points: Maybe<MemberPoints>;
   /** This member's reward orders, newest first. */
   rewardOrders: RewardOrderConnection;
+};
+
+
+export type MemberComplaintsArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  first?: InputMaybe<Scalars['Int']['input']>;
 };
 
 
@@ -278,6 +430,8 @@ export type MoneyInput = {
 
 export type Mutation = {
   __typename?: 'Mutation';
+  /** An agent asks the member something: WAITING_FOR_MEMBER, and the deadline's clock stops. */
+  askMemberAboutComplaint: ComplaintPayload;
   /**
    * Cancel units not yet shipped (CONFIRMED or PACKED orders; members only their own CONFIRMED
    * ones): their points go back into the ledger lots they came from, stock is restored, and the
@@ -285,6 +439,8 @@ export type Mutation = {
    * partner services cannot be cancelled (NOT_CANCELLABLE).
    */
   cancelRewardOrder: RewardOrderPayload;
+  /** Set the program's complaint deadline (ADMIN). */
+  configureComplaints: ConfigureComplaintsPayload;
   /**
    * The payment provider confirmed an order's cash part (a service call): the points are taken and
    * the order confirmed. Refused with PAYMENT_AMOUNT_MISMATCH, NO_CASH_PART,
@@ -304,6 +460,12 @@ export type Mutation = {
    * reward with REWARD_RETIRED. The same idempotencyKey returns the same report.
    */
   importVoucherCodes: ImportVoucherCodesPayload;
+  /**
+   * Complain about a confirmed order or one of its lines: a member about their own, an agent for
+   * any member of the program. Due the program's deadline days from now. Refused with
+   * ORDER_NOT_CONFIRMED, LINE_NOT_FOUND, ORDER_NOT_FOUND (staff).
+   */
+  openComplaint: ComplaintPayload;
   /** Mark CONFIRMED orders PACKED (a day's orders at once). */
   packRewardOrders: RewardOrdersPayload;
   /**
@@ -323,8 +485,22 @@ export type Mutation = {
    * STOCK_FROM_CODES.
    */
   receiveRewardStock: RewardPayload;
+  /** Reject a complaint with the reason the member reads. A closed one refuses with COMPLAINT_CLOSED (rejecting again with the same reason changes nothing). */
+  rejectComplaint: ComplaintPayload;
   /** Apply a dead-lettered event of the catalog subgraph again (after a fix), then those parked behind it (platform operators). */
   replayCatalogDeadLetter: ReplayDeadLetterPayload;
+  /**
+   * The member answers an agent's question (or an agent records their answer): IN_PROGRESS, and the
+   * deadline moves forward by the time waited. Refused with COMPLAINT_NOT_WAITING when nobody asked.
+   */
+  replyToComplaint: ComplaintPayload;
+  /**
+   * Resolve a complaint in the member's favour: REPLACEMENT places a free order (CONFIRMED, stock
+   * sold, no points, no limits) of the complained line or every line to the order's address;
+   * POINTS_REFUND gives points back through the ledger (REFUND_EXCEEDS_ORDER beyond what the order
+   * took). A closed complaint, or one another agent is resolving, refuses with COMPLAINT_CLOSED.
+   */
+  resolveComplaint: ComplaintPayload;
   /** Retire a reward (a new version): no longer orderable, still readable. Retiring it again changes nothing. */
   retireReward: RewardPayload;
   /** Record goods sent back (SHIPPED or DELIVERED orders): points and cash refunded as for a cancellation; stock is not restored. */
@@ -333,13 +509,25 @@ export type Mutation = {
   setCatalogRewards: CatalogPayload;
   /** Ship PACKED orders with their carrier and tracking number (a day's parcels at once). */
   shipRewardOrders: RewardOrdersPayload;
+  /** An agent takes a complaint on (OPEN), or resumes one WAITING_FOR_MEMBER: IN_PROGRESS. */
+  startComplaint: ComplaintPayload;
   /** Replace a reward's details (a new version). A retired reward refuses with REWARD_RETIRED. */
   updateReward: RewardPayload;
 };
 
 
+export type MutationAskMemberAboutComplaintArgs = {
+  input: AskMemberAboutComplaintInput;
+};
+
+
 export type MutationCancelRewardOrderArgs = {
   input: CancelRewardOrderInput;
+};
+
+
+export type MutationConfigureComplaintsArgs = {
+  input: ConfigureComplaintsInput;
 };
 
 
@@ -368,6 +556,11 @@ export type MutationImportVoucherCodesArgs = {
 };
 
 
+export type MutationOpenComplaintArgs = {
+  input: OpenComplaintInput;
+};
+
+
 export type MutationPackRewardOrdersArgs = {
   input: RewardOrderIdsInput;
 };
@@ -383,8 +576,23 @@ export type MutationReceiveRewardStockArgs = {
 };
 
 
+export type MutationRejectComplaintArgs = {
+  input: RejectComplaintInput;
+};
+
+
 export type MutationReplayCatalogDeadLetterArgs = {
   input: ReplayDeadLetterInput;
+};
+
+
+export type MutationReplyToComplaintArgs = {
+  input: ReplyToComplaintInput;
+};
+
+
+export type MutationResolveComplaintArgs = {
+  input: ResolveComplaintInput;
 };
 
 
@@ -405,6 +613,11 @@ export type MutationSetCatalogRewardsArgs = {
 
 export type MutationShipRewardOrdersArgs = {
   input: ShipRewardOrdersInput;
+};
+
+
+export type MutationStartComplaintArgs = {
+  input: StartComplaintInput;
 };
 
 
@@ -432,6 +645,18 @@ export type NotOrderableReason =
   | 'RETIRED'
   /** The reward is for tiers the member is not in. */
   | 'TIER';
+
+export type OpenComplaintInput = {
+  /** What went wrong: 1 to 2,000 characters. */
+  description: Scalars['String']['input'];
+  /** Makes a retry safe: 8 to 100 letters, digits or . _ : - (unique per program). The same key returns the same complaint. */
+  idempotencyKey: Scalars['String']['input'];
+  /** The line complained about; omitted: the whole order. */
+  lineId?: InputMaybe<Scalars['ID']['input']>;
+  /** A confirmed order (one cancelled before confirmation took nothing: ORDER_NOT_CONFIRMED). */
+  orderId: Scalars['ID']['input'];
+  reason: ComplaintReason;
+};
 
 /** A producer's outbox: events are numbered (given a feed position) once committed. */
 export type OutboxStatus = {
@@ -466,6 +691,13 @@ export type Program = {
   __typename?: 'Program';
   /** The program's catalogs, oldest first. */
   catalogs: Array<Catalog>;
+  /** How the program's complaints are handled (the deadline). */
+  complaintSettings: ComplaintSettings;
+  /**
+   * The program's complaints, the one due first on top (the agents' queue; a complaint waiting for
+   * the member sorts by the deadline it had when the clock stopped).
+   */
+  complaints: ComplaintConnection;
   id: Scalars['ID']['output'];
   /**
    * The program's reward orders, oldest first (a work queue): fulfilment staff list a day's
@@ -474,6 +706,14 @@ export type Program = {
   rewardOrders: RewardOrderConnection;
   /** The program's rewards, newest first; every status unless `status` is given. */
   rewards: RewardConnection;
+};
+
+
+export type ProgramComplaintsArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+  overdue?: InputMaybe<Scalars['Boolean']['input']>;
+  status?: InputMaybe<ComplaintStatus>;
 };
 
 
@@ -498,6 +738,8 @@ export type Query = {
   catalog: Maybe<Catalog>;
   /** The catalog subgraph's event delivery and jobs (platform operators). */
   catalogOperations: SubgraphOperations;
+  /** A complaint by id; null when there is none or it is not yours to see (its member, the program's agents and admins). */
+  complaint: Maybe<Complaint>;
   /** A reward by id; null when there is none. Staff of its program and internal services. */
   reward: Maybe<Reward>;
   /** A reward order by id; null when there is none or it is not yours to see. */
@@ -512,6 +754,11 @@ export type Query = {
 
 
 export type QueryCatalogArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
+export type QueryComplaintArgs = {
   id: Scalars['ID']['input'];
 };
 
@@ -538,6 +785,12 @@ export type ReceiveRewardStockInput = {
   units: Scalars['Int']['input'];
 };
 
+export type RejectComplaintInput = {
+  complaintId: Scalars['ID']['input'];
+  /** The reason the member reads: 1 to 500 characters. */
+  reason: Scalars['String']['input'];
+};
+
 /** What an operator's replay of a dead letter asks for. */
 export type ReplayDeadLetterInput = {
   /** Give up on the event instead (it must never apply); the events parked behind it are then replayed. */
@@ -552,6 +805,23 @@ export type ReplayDeadLetterPayload = {
   /** Events applied, the dead letter included. */
   replayed: Scalars['Int']['output'];
   userErrors: Array<UserError>;
+};
+
+export type ReplyToComplaintInput = {
+  complaintId: Scalars['ID']['input'];
+  /** The member's answer: 1 to 2,000 characters. */
+  note: Scalars['String']['input'];
+};
+
+export type ResolveComplaintInput = {
+  complaintId: Scalars['ID']['input'];
+  /** Makes a retry safe: 8 to 100 letters, digits or . _ : - (unique per complaint). The same key returns the same resolution. */
+  idempotencyKey: Scalars['String']['input'];
+  /** What the member is told: 1 to 500 characters. */
+  note: Scalars['String']['input'];
+  /** Points to give back: required for POINTS_REFUND (1 to 100,000,000, at most what the order took and has not given back), refused for REPLACEMENT. */
+  points?: InputMaybe<Scalars['Int']['input']>;
+  resolution: ComplaintRemedy;
 };
 
 export type RetireRewardInput = {
@@ -712,6 +982,8 @@ export type RewardOrder = {
   cash: Maybe<Money>;
   /** The cash part to be refunded so far by the payment side; null when points only. */
   cashRefunded: Maybe<Money>;
+  /** Complaints about it, oldest first (its member, and the program's agents and admins). */
+  complaints: Array<Complaint>;
   createdAt: Scalars['DateTime']['output'];
   /** Why it was cancelled without being completed (NOT_ENOUGH_POINTS, RESERVATION_EXPIRED, PAYMENT_NOT_CONFIRMED…); null otherwise. */
   failureCode: Maybe<Scalars['String']['output']>;
@@ -729,6 +1001,8 @@ export type RewardOrder = {
   /** Points given back so far (cancellations, returns, complaints). */
   pointsRefunded: Scalars['Int']['output'];
   program: Program;
+  /** The complaint this order replaces goods for (a replacement is ordered at no points); null otherwise. */
+  replacesComplaint: Maybe<Complaint>;
   /** Until then an unconfirmed order keeps its stock and points; afterwards it is cancelled. */
   reservationExpiresAt: Scalars['DateTime']['output'];
   /** The parcel, once shipped. */
@@ -988,6 +1262,10 @@ export type ShippingAddressInput = {
   postalCode: Scalars['String']['input'];
 };
 
+export type StartComplaintInput = {
+  complaintId: Scalars['ID']['input'];
+};
+
 /** One reward's stock counters that do not add up (none when the invariant holds). */
 export type StockDiscrepancy = {
   __typename?: 'StockDiscrepancy';
@@ -1168,15 +1446,28 @@ export type FederationReferenceTypes = {
 
 /** Mapping between all available schema types and the resolvers types */
 export type ResolversTypes = {
+  AskMemberAboutComplaintInput: AskMemberAboutComplaintInput;
+  ID: ResolverTypeWrapper<Scalars['ID']['output']>;
   BigInt: ResolverTypeWrapper<Scalars['BigInt']['output']>;
   CancelRewardOrderInput: CancelRewardOrderInput;
-  ID: ResolverTypeWrapper<Scalars['ID']['output']>;
   Catalog: ResolverTypeWrapper<CatalogRow>;
   CatalogPayload: ResolverTypeWrapper<Omit<CatalogPayload, 'catalog'> & { catalog?: Maybe<ResolversTypes['Catalog']> }>;
+  Complaint: ResolverTypeWrapper<ComplaintRow>;
+  Int: ResolverTypeWrapper<Scalars['Int']['output']>;
+  ComplaintChange: ResolverTypeWrapper<ComplaintChangeRow>;
+  ComplaintConnection: ResolverTypeWrapper<Omit<ComplaintConnection, 'edges' | 'nodes'> & { edges: Array<ResolversTypes['ComplaintEdge']>, nodes: Array<ResolversTypes['Complaint']> }>;
+  ComplaintEdge: ResolverTypeWrapper<Omit<ComplaintEdge, 'node'> & { node: ResolversTypes['Complaint'] }>;
+  ComplaintPayload: ResolverTypeWrapper<Omit<ComplaintPayload, 'complaint'> & { complaint?: Maybe<ResolversTypes['Complaint']> }>;
+  ComplaintReason: ComplaintReason;
+  ComplaintRemedy: ComplaintRemedy;
+  ComplaintResolution: ComplaintResolution;
+  ComplaintSettings: ResolverTypeWrapper<ComplaintSettings>;
+  ComplaintStatus: ComplaintStatus;
+  ConfigureComplaintsInput: ConfigureComplaintsInput;
+  ConfigureComplaintsPayload: ResolverTypeWrapper<ConfigureComplaintsPayload>;
   ConfirmRewardOrderPaymentInput: ConfirmRewardOrderPaymentInput;
   CreateCatalogInput: CreateCatalogInput;
   CreateRewardInput: CreateRewardInput;
-  Int: ResolverTypeWrapper<Scalars['Int']['output']>;
   DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
   DeadLetter: ResolverTypeWrapper<DeadLetterView>;
   DeadLetterState: DeadLetterState;
@@ -1196,14 +1487,18 @@ export type ResolversTypes = {
   MoneyInput: MoneyInput;
   Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
   NotOrderableReason: NotOrderableReason;
+  OpenComplaintInput: OpenComplaintInput;
   OutboxStatus: ResolverTypeWrapper<OutboxStatus>;
   PageInfo: ResolverTypeWrapper<PageInfo>;
   PlaceRewardOrderInput: PlaceRewardOrderInput;
   Program: ResolverTypeWrapper<ProgramRef>;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
   ReceiveRewardStockInput: ReceiveRewardStockInput;
+  RejectComplaintInput: RejectComplaintInput;
   ReplayDeadLetterInput: ReplayDeadLetterInput;
   ReplayDeadLetterPayload: ResolverTypeWrapper<Omit<ReplayDeadLetterPayload, 'failed'> & { failed?: Maybe<ResolversTypes['DeadLetter']> }>;
+  ReplyToComplaintInput: ReplyToComplaintInput;
+  ResolveComplaintInput: ResolveComplaintInput;
   RetireRewardInput: RetireRewardInput;
   Reward: ResolverTypeWrapper<RewardRow>;
   RewardChange: RewardChange;
@@ -1238,6 +1533,7 @@ export type ResolversTypes = {
   Shipment: ResolverTypeWrapper<ShipmentRow>;
   ShippingAddress: ResolverTypeWrapper<ShippingAddress>;
   ShippingAddressInput: ShippingAddressInput;
+  StartComplaintInput: StartComplaintInput;
   StockDiscrepancy: ResolverTypeWrapper<StockDiscrepancyValue>;
   SubgraphOperations: ResolverTypeWrapper<SubgraphOperationsModel>;
   UpdateRewardInput: UpdateRewardInput;
@@ -1251,15 +1547,24 @@ export type ResolversTypes = {
 
 /** Mapping between all available schema types and the resolvers parents */
 export type ResolversParentTypes = {
+  AskMemberAboutComplaintInput: AskMemberAboutComplaintInput;
+  ID: Scalars['ID']['output'];
   BigInt: Scalars['BigInt']['output'];
   CancelRewardOrderInput: CancelRewardOrderInput;
-  ID: Scalars['ID']['output'];
   Catalog: CatalogRow;
   CatalogPayload: Omit<CatalogPayload, 'catalog'> & { catalog?: Maybe<ResolversParentTypes['Catalog']> };
+  Complaint: ComplaintRow;
+  Int: Scalars['Int']['output'];
+  ComplaintChange: ComplaintChangeRow;
+  ComplaintConnection: Omit<ComplaintConnection, 'edges' | 'nodes'> & { edges: Array<ResolversParentTypes['ComplaintEdge']>, nodes: Array<ResolversParentTypes['Complaint']> };
+  ComplaintEdge: Omit<ComplaintEdge, 'node'> & { node: ResolversParentTypes['Complaint'] };
+  ComplaintPayload: Omit<ComplaintPayload, 'complaint'> & { complaint?: Maybe<ResolversParentTypes['Complaint']> };
+  ComplaintSettings: ComplaintSettings;
+  ConfigureComplaintsInput: ConfigureComplaintsInput;
+  ConfigureComplaintsPayload: ConfigureComplaintsPayload;
   ConfirmRewardOrderPaymentInput: ConfirmRewardOrderPaymentInput;
   CreateCatalogInput: CreateCatalogInput;
   CreateRewardInput: CreateRewardInput;
-  Int: Scalars['Int']['output'];
   DateTime: Scalars['DateTime']['output'];
   DeadLetter: DeadLetterView;
   Decimal: Scalars['Decimal']['output'];
@@ -1275,14 +1580,18 @@ export type ResolversParentTypes = {
   Money: Money;
   MoneyInput: MoneyInput;
   Mutation: Record<PropertyKey, never>;
+  OpenComplaintInput: OpenComplaintInput;
   OutboxStatus: OutboxStatus;
   PageInfo: PageInfo;
   PlaceRewardOrderInput: PlaceRewardOrderInput;
   Program: ProgramRef;
   Query: Record<PropertyKey, never>;
   ReceiveRewardStockInput: ReceiveRewardStockInput;
+  RejectComplaintInput: RejectComplaintInput;
   ReplayDeadLetterInput: ReplayDeadLetterInput;
   ReplayDeadLetterPayload: Omit<ReplayDeadLetterPayload, 'failed'> & { failed?: Maybe<ResolversParentTypes['DeadLetter']> };
+  ReplyToComplaintInput: ReplyToComplaintInput;
+  ResolveComplaintInput: ResolveComplaintInput;
   RetireRewardInput: RetireRewardInput;
   Reward: RewardRow;
   RewardConnection: Omit<RewardConnection, 'edges' | 'nodes'> & { edges: Array<ResolversParentTypes['RewardEdge']>, nodes: Array<ResolversParentTypes['Reward']> };
@@ -1313,6 +1622,7 @@ export type ResolversParentTypes = {
   Shipment: ShipmentRow;
   ShippingAddress: ShippingAddress;
   ShippingAddressInput: ShippingAddressInput;
+  StartComplaintInput: StartComplaintInput;
   StockDiscrepancy: StockDiscrepancyValue;
   SubgraphOperations: SubgraphOperationsModel;
   UpdateRewardInput: UpdateRewardInput;
@@ -1368,6 +1678,61 @@ export type CatalogResolvers<ContextType = RequestContext, ParentType extends Re
 
 export type CatalogPayloadResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['CatalogPayload'] = ResolversParentTypes['CatalogPayload']> = {
   catalog?: Resolver<Maybe<ResolversTypes['Catalog']>, ParentType, ContextType>;
+  userErrors?: Resolver<Array<ResolversTypes['UserError']>, ParentType, ContextType>;
+};
+
+export type ComplaintResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['Complaint'] = ResolversParentTypes['Complaint']> = {
+  createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  description?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  dueAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  history?: Resolver<Array<ResolversTypes['ComplaintChange']>, ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  line?: Resolver<Maybe<ResolversTypes['RewardOrderLine']>, ParentType, ContextType>;
+  member?: Resolver<ResolversTypes['Member'], ParentType, ContextType>;
+  openedBy?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  order?: Resolver<ResolversTypes['RewardOrder'], ParentType, ContextType>;
+  overdue?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  pointsRefunded?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  program?: Resolver<ResolversTypes['Program'], ParentType, ContextType>;
+  reason?: Resolver<ResolversTypes['ComplaintReason'], ParentType, ContextType>;
+  replacementOrder?: Resolver<Maybe<ResolversTypes['RewardOrder']>, ParentType, ContextType>;
+  resolution?: Resolver<Maybe<ResolversTypes['ComplaintResolution']>, ParentType, ContextType>;
+  resolutionNote?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  resolvedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  status?: Resolver<ResolversTypes['ComplaintStatus'], ParentType, ContextType>;
+  updatedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+};
+
+export type ComplaintChangeResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['ComplaintChange'] = ResolversParentTypes['ComplaintChange']> = {
+  changedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  changedBy?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  from?: Resolver<Maybe<ResolversTypes['ComplaintStatus']>, ParentType, ContextType>;
+  note?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  to?: Resolver<ResolversTypes['ComplaintStatus'], ParentType, ContextType>;
+};
+
+export type ComplaintConnectionResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['ComplaintConnection'] = ResolversParentTypes['ComplaintConnection']> = {
+  edges?: Resolver<Array<ResolversTypes['ComplaintEdge']>, ParentType, ContextType>;
+  nodes?: Resolver<Array<ResolversTypes['Complaint']>, ParentType, ContextType>;
+  pageInfo?: Resolver<ResolversTypes['PageInfo'], ParentType, ContextType>;
+};
+
+export type ComplaintEdgeResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['ComplaintEdge'] = ResolversParentTypes['ComplaintEdge']> = {
+  cursor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  node?: Resolver<ResolversTypes['Complaint'], ParentType, ContextType>;
+};
+
+export type ComplaintPayloadResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['ComplaintPayload'] = ResolversParentTypes['ComplaintPayload']> = {
+  complaint?: Resolver<Maybe<ResolversTypes['Complaint']>, ParentType, ContextType>;
+  userErrors?: Resolver<Array<ResolversTypes['UserError']>, ParentType, ContextType>;
+};
+
+export type ComplaintSettingsResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['ComplaintSettings'] = ResolversParentTypes['ComplaintSettings']> = {
+  deadlineDays?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+};
+
+export type ConfigureComplaintsPayloadResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['ConfigureComplaintsPayload'] = ResolversParentTypes['ConfigureComplaintsPayload']> = {
+  settings?: Resolver<Maybe<ResolversTypes['ComplaintSettings']>, ParentType, ContextType>;
   userErrors?: Resolver<Array<ResolversTypes['UserError']>, ParentType, ContextType>;
 };
 
@@ -1428,6 +1793,7 @@ export type ImportVoucherCodesPayloadResolvers<ContextType = RequestContext, Par
 export type MemberResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['Member'] = ResolversParentTypes['Member'], FederationReferenceType extends FederationReferenceTypes['Member'] = FederationReferenceTypes['Member']> = {
   __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['Member']> | FederationReferenceType, FederationReferenceType, ContextType>;
   catalogs?: Resolver<Maybe<Array<ResolversTypes['MemberCatalog']>>, ParentType, ContextType>;
+  complaints?: Resolver<ResolversTypes['ComplaintConnection'], ParentType, ContextType, Partial<MemberComplaintsArgs>>;
   eligibleRewards?: Resolver<Maybe<Array<ResolversTypes['RewardEligibility']>>, ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   rewardOrders?: Resolver<ResolversTypes['RewardOrderConnection'], ParentType, ContextType, Partial<MemberRewardOrdersArgs>>;
@@ -1444,20 +1810,27 @@ export type MoneyResolvers<ContextType = RequestContext, ParentType extends Reso
 };
 
 export type MutationResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = {
+  askMemberAboutComplaint?: Resolver<ResolversTypes['ComplaintPayload'], ParentType, ContextType, RequireFields<MutationAskMemberAboutComplaintArgs, 'input'>>;
   cancelRewardOrder?: Resolver<ResolversTypes['RewardOrderPayload'], ParentType, ContextType, RequireFields<MutationCancelRewardOrderArgs, 'input'>>;
+  configureComplaints?: Resolver<ResolversTypes['ConfigureComplaintsPayload'], ParentType, ContextType, RequireFields<MutationConfigureComplaintsArgs, 'input'>>;
   confirmRewardOrderPayment?: Resolver<ResolversTypes['RewardOrderPayload'], ParentType, ContextType, RequireFields<MutationConfirmRewardOrderPaymentArgs, 'input'>>;
   createCatalog?: Resolver<ResolversTypes['CatalogPayload'], ParentType, ContextType, RequireFields<MutationCreateCatalogArgs, 'input'>>;
   createReward?: Resolver<ResolversTypes['RewardPayload'], ParentType, ContextType, RequireFields<MutationCreateRewardArgs, 'input'>>;
   deliverRewardOrders?: Resolver<ResolversTypes['RewardOrdersPayload'], ParentType, ContextType, RequireFields<MutationDeliverRewardOrdersArgs, 'input'>>;
   importVoucherCodes?: Resolver<ResolversTypes['ImportVoucherCodesPayload'], ParentType, ContextType, RequireFields<MutationImportVoucherCodesArgs, 'input'>>;
+  openComplaint?: Resolver<ResolversTypes['ComplaintPayload'], ParentType, ContextType, RequireFields<MutationOpenComplaintArgs, 'input'>>;
   packRewardOrders?: Resolver<ResolversTypes['RewardOrdersPayload'], ParentType, ContextType, RequireFields<MutationPackRewardOrdersArgs, 'input'>>;
   placeRewardOrder?: Resolver<ResolversTypes['RewardOrderPayload'], ParentType, ContextType, RequireFields<MutationPlaceRewardOrderArgs, 'input'>>;
   receiveRewardStock?: Resolver<ResolversTypes['RewardPayload'], ParentType, ContextType, RequireFields<MutationReceiveRewardStockArgs, 'input'>>;
+  rejectComplaint?: Resolver<ResolversTypes['ComplaintPayload'], ParentType, ContextType, RequireFields<MutationRejectComplaintArgs, 'input'>>;
   replayCatalogDeadLetter?: Resolver<ResolversTypes['ReplayDeadLetterPayload'], ParentType, ContextType, RequireFields<MutationReplayCatalogDeadLetterArgs, 'input'>>;
+  replyToComplaint?: Resolver<ResolversTypes['ComplaintPayload'], ParentType, ContextType, RequireFields<MutationReplyToComplaintArgs, 'input'>>;
+  resolveComplaint?: Resolver<ResolversTypes['ComplaintPayload'], ParentType, ContextType, RequireFields<MutationResolveComplaintArgs, 'input'>>;
   retireReward?: Resolver<ResolversTypes['RewardPayload'], ParentType, ContextType, RequireFields<MutationRetireRewardArgs, 'input'>>;
   returnRewardOrder?: Resolver<ResolversTypes['RewardOrderPayload'], ParentType, ContextType, RequireFields<MutationReturnRewardOrderArgs, 'input'>>;
   setCatalogRewards?: Resolver<ResolversTypes['CatalogPayload'], ParentType, ContextType, RequireFields<MutationSetCatalogRewardsArgs, 'input'>>;
   shipRewardOrders?: Resolver<ResolversTypes['RewardOrdersPayload'], ParentType, ContextType, RequireFields<MutationShipRewardOrdersArgs, 'input'>>;
+  startComplaint?: Resolver<ResolversTypes['ComplaintPayload'], ParentType, ContextType, RequireFields<MutationStartComplaintArgs, 'input'>>;
   updateReward?: Resolver<ResolversTypes['RewardPayload'], ParentType, ContextType, RequireFields<MutationUpdateRewardArgs, 'input'>>;
 };
 
@@ -1475,6 +1848,8 @@ export type PageInfoResolvers<ContextType = RequestContext, ParentType extends R
 export type ProgramResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['Program'] = ResolversParentTypes['Program'], FederationReferenceType extends FederationReferenceTypes['Program'] = FederationReferenceTypes['Program']> = {
   __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['Program']> | FederationReferenceType, FederationReferenceType, ContextType>;
   catalogs?: Resolver<Array<ResolversTypes['Catalog']>, ParentType, ContextType>;
+  complaintSettings?: Resolver<ResolversTypes['ComplaintSettings'], ParentType, ContextType>;
+  complaints?: Resolver<ResolversTypes['ComplaintConnection'], ParentType, ContextType, Partial<ProgramComplaintsArgs>>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   rewardOrders?: Resolver<ResolversTypes['RewardOrderConnection'], ParentType, ContextType, Partial<ProgramRewardOrdersArgs>>;
   rewards?: Resolver<ResolversTypes['RewardConnection'], ParentType, ContextType, Partial<ProgramRewardsArgs>>;
@@ -1483,6 +1858,7 @@ export type ProgramResolvers<ContextType = RequestContext, ParentType extends Re
 export type QueryResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = {
   catalog?: Resolver<Maybe<ResolversTypes['Catalog']>, ParentType, ContextType, RequireFields<QueryCatalogArgs, 'id'>>;
   catalogOperations?: Resolver<ResolversTypes['SubgraphOperations'], ParentType, ContextType>;
+  complaint?: Resolver<Maybe<ResolversTypes['Complaint']>, ParentType, ContextType, RequireFields<QueryComplaintArgs, 'id'>>;
   reward?: Resolver<Maybe<ResolversTypes['Reward']>, ParentType, ContextType, RequireFields<QueryRewardArgs, 'id'>>;
   rewardOrder?: Resolver<Maybe<ResolversTypes['RewardOrder']>, ParentType, ContextType, RequireFields<QueryRewardOrderArgs, 'id'>>;
   rewardStockCheck?: Resolver<Array<ResolversTypes['StockDiscrepancy']>, ParentType, ContextType, RequireFields<QueryRewardStockCheckArgs, 'programId'>>;
@@ -1548,6 +1924,7 @@ export type RewardOrderResolvers<ContextType = RequestContext, ParentType extend
   __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['RewardOrder']> | FederationReferenceType, FederationReferenceType, ContextType>;
   cash?: Resolver<Maybe<ResolversTypes['Money']>, ParentType, ContextType>;
   cashRefunded?: Resolver<Maybe<ResolversTypes['Money']>, ParentType, ContextType>;
+  complaints?: Resolver<Array<ResolversTypes['Complaint']>, ParentType, ContextType>;
   createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   failureCode?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   history?: Resolver<Array<ResolversTypes['RewardOrderChange']>, ParentType, ContextType>;
@@ -1558,6 +1935,7 @@ export type RewardOrderResolvers<ContextType = RequestContext, ParentType extend
   points?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   pointsRefunded?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   program?: Resolver<ResolversTypes['Program'], ParentType, ContextType>;
+  replacesComplaint?: Resolver<Maybe<ResolversTypes['Complaint']>, ParentType, ContextType>;
   reservationExpiresAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   shipment?: Resolver<Maybe<ResolversTypes['Shipment']>, ParentType, ContextType>;
   shippingAddress?: Resolver<Maybe<ResolversTypes['ShippingAddress']>, ParentType, ContextType>;
@@ -1703,6 +2081,13 @@ export type Resolvers<ContextType = RequestContext> = {
   BigInt?: GraphQLScalarType;
   Catalog?: CatalogResolvers<ContextType>;
   CatalogPayload?: CatalogPayloadResolvers<ContextType>;
+  Complaint?: ComplaintResolvers<ContextType>;
+  ComplaintChange?: ComplaintChangeResolvers<ContextType>;
+  ComplaintConnection?: ComplaintConnectionResolvers<ContextType>;
+  ComplaintEdge?: ComplaintEdgeResolvers<ContextType>;
+  ComplaintPayload?: ComplaintPayloadResolvers<ContextType>;
+  ComplaintSettings?: ComplaintSettingsResolvers<ContextType>;
+  ConfigureComplaintsPayload?: ConfigureComplaintsPayloadResolvers<ContextType>;
   DateTime?: GraphQLScalarType;
   DeadLetter?: DeadLetterResolvers<ContextType>;
   Decimal?: GraphQLScalarType;

@@ -1,5 +1,6 @@
 import type { Resolvers } from '../generated/resolvers';
 import { Catalog } from './catalog';
+import { Complaint } from './complaint';
 import { Member } from './member';
 import { Mutation } from './mutation';
 import { RewardOrder, RewardOrderLine } from './order';
@@ -21,4 +22,5 @@ export const resolvers: Resolvers = {
   Catalog,
   RewardOrder,
   RewardOrderLine,
+  Complaint,
 };

@@ -2,9 +2,9 @@ import type { RequestContext } from '../context';
 import type { MemberResolvers } from '../generated/resolvers';
 import type { MemberCatalogValue } from '../services/catalogs';
 import { eligibleRewards } from '../services/catalogs';
-import { memberOrders } from '../services/reads';
+import { memberComplaints, memberOrders } from '../services/reads';
 import { canReadMemberCatalogs } from '../domain/policy';
-import { forbidden } from '@loyalty-graph/shared';
+import { forbidden, rethrowInput } from '@loyalty-graph/shared';
 
 export type { MemberCatalogValue } from '../services/catalogs';
 
@@ -40,5 +40,10 @@ export const Member: MemberResolvers = {
     const [facts] = await services.members([member.id]);
     if (!facts || !canReadMemberCatalogs(viewer, member.id, facts.programId)) throw forbidden('You can see only your own orders, or your program’s');
     return memberOrders(db, member.id, args);
+  },
+  async complaints(member, args, { viewer, db, services }) {
+    const [facts] = await services.members([member.id]);
+    if (!facts || !canReadMemberCatalogs(viewer, member.id, facts.programId)) throw forbidden('You can see only your own complaints, or your program’s');
+    return rethrowInput(() => memberComplaints(db, member.id, args));
   },
 };

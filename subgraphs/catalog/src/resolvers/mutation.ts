@@ -36,6 +36,21 @@ export const Mutation: MutationResolvers = {
     loaded('order', () => services.orderChanges.giveBackReturned(viewer, input), (r) => loaders.orderById.load(r.orderId)),
   packRewardOrders: async (_p, { input }, { viewer, services, loaders }) => ordersPayload(await rethrow(() => services.orderChanges.pack(viewer, input.orderIds)), loaders),
   shipRewardOrders: async (_p, { input }, { viewer, services, loaders }) => ordersPayload(await rethrow(() => services.orderChanges.ship(viewer, input.shipments)), loaders),
+  configureComplaints: async (_p, { input }, { viewer, services }) => {
+    const { result, userErrors } = await toPayload('result', () => services.complaints.configure(viewer, input));
+    return { settings: result ? { deadlineDays: result.deadlineDays } : null, userErrors };
+  },
+  openComplaint: (_p, { input }, { viewer, services, loaders }) => loaded('complaint', () => services.complaints.open(viewer, input), (r) => loaders.complaintById.load(r.complaintId)),
+  startComplaint: (_p, { input }, { viewer, services, loaders }) =>
+    loaded('complaint', () => services.complaints.start(viewer, input.complaintId), (r) => loaders.complaintById.load(r.complaintId)),
+  askMemberAboutComplaint: (_p, { input }, { viewer, services, loaders }) =>
+    loaded('complaint', () => services.complaints.askMember(viewer, input), (r) => loaders.complaintById.load(r.complaintId)),
+  replyToComplaint: (_p, { input }, { viewer, services, loaders }) =>
+    loaded('complaint', () => services.complaints.reply(viewer, input), (r) => loaders.complaintById.load(r.complaintId)),
+  resolveComplaint: (_p, { input }, { viewer, services, loaders }) =>
+    loaded('complaint', () => services.complaints.resolve(viewer, input), (r) => loaders.complaintById.load(r.complaintId)),
+  rejectComplaint: (_p, { input }, { viewer, services, loaders }) =>
+    loaded('complaint', () => services.complaints.reject(viewer, input), (r) => loaders.complaintById.load(r.complaintId)),
   deliverRewardOrders: async (_p, { input }, { viewer, services, loaders }) => ordersPayload(await rethrow(() => services.orderChanges.deliver(viewer, input.orderIds)), loaders),
 };
 

@@ -1,6 +1,6 @@
 import { formatMoneyAmount, forbidden } from '@loyalty-graph/shared';
 import type { RewardOrderLineResolvers, RewardOrderResolvers } from '../generated/resolvers';
-import { canReadOrder } from '../domain/policy';
+import { canReadComplaint, canReadOrder } from '../domain/policy';
 import { moneyText } from '../services/orders';
 import DataLoader from 'dataloader';
 import type { VoucherCodeView } from '../services/vouchers';
@@ -20,6 +20,16 @@ export const RewardOrder: RewardOrderResolvers = {
   lines: (order, _args, { loaders }) => loaders.linesByOrder.load(order.id),
   history: (order, _args, { loaders }) => loaders.changesByOrder.load(order.id),
   shipment: (order, _args, { loaders }) => loaders.shipmentByOrder.load(order.id),
+  async complaints(order, _args, { viewer, loaders }) {
+    // Fulfilment reads orders but not complaints: they are the hotline's.
+    if (!canReadComplaint(viewer, order)) throw forbidden('Complaints are read by their member and the program’s agents');
+    return loaders.complaintsByOrder.load(order.id);
+  },
+  async replacesComplaint(order, _args, { viewer, loaders }) {
+    if (order.replacesComplaintId === null) return null;
+    if (!canReadComplaint(viewer, order)) throw forbidden('Complaints are read by their member and the program’s agents');
+    return loaders.complaintById.load(order.replacesComplaintId);
+  },
 };
 
 /** One batch per request for every line's codes (the viewer decides what is shown, so never shared). */

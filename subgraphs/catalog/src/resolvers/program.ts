@@ -1,7 +1,8 @@
 import { forbidden } from '@loyalty-graph/shared';
 import type { ProgramResolvers } from '../generated/resolvers';
 import { canReadCatalog } from '../domain/policy';
-import { programOrders, programRewards } from '../services/reads';
+import { programComplaints, programOrders, programRewards } from '../services/reads';
+import { canHandleComplaints } from '../domain/policy';
 import { isStaffOf } from '@loyalty-graph/shared';
 
 /** Programs are owned by members; catalog contributes their rewards and catalogs. */
@@ -22,5 +23,13 @@ export const Program: ProgramResolvers = {
   rewardOrders(program, args, { viewer, db }) {
     if (!isStaffOf(viewer, program.id, ['ADMIN', 'AGENT', 'FULFILMENT'])) throw forbidden('You can only see your own program');
     return programOrders(db, program.id, args);
+  },
+  complaints(program, args, { viewer, db, clock }) {
+    if (!canHandleComplaints(viewer, program.id)) throw forbidden('You can only see your own program');
+    return programComplaints(db, program.id, args, clock.now());
+  },
+  async complaintSettings(program, _args, { viewer, services }) {
+    if (!canHandleComplaints(viewer, program.id)) throw forbidden('You can only see your own program');
+    return { deadlineDays: await services.complaints.deadlineDays(program.id) };
   },
 };

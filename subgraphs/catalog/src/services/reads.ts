@@ -1,6 +1,6 @@
 import { badUserInput, type Connection, decodeCursor, decodeInstantIdCursor, encodeCursor, pageSize, toConnection } from '@loyalty-graph/shared';
 import type { DataSource } from 'typeorm';
-import { rewardColumns, rewardOrderColumns, type RewardOrderRow, type RewardRow, type RewardStatus } from '../entities';
+import { complaintColumns, rewardColumns, rewardOrderColumns, type ComplaintRow, type RewardOrderRow, type RewardRow, type RewardStatus } from '../entities';
 
 /** A program's rewards, newest first, keyset-paged by (created_at, id). */
 export async function programRewards(db: DataSource, programId: string, args: { status?: RewardStatus | null; first?: number | null; after?: string | null }): Promise<Connection<RewardRow>> {
@@ -51,4 +51,40 @@ export async function programOrders(
     [programId, args.status ?? null, args.placedFrom ?? null, args.placedUntil ?? null, after, limit + 1],
   )) as RewardOrderRow[];
   return toConnection(rows, limit, (row) => encodeCursor([row.seq]));
+}
+
+/** A member's complaints, newest first. */
+export async function memberComplaints(db: DataSource, memberId: string, args: { first?: number | null; after?: string | null }): Promise<Connection<ComplaintRow>> {
+  const limit = pageSize(args.first);
+  const after = seqCursor(args.after);
+  const rows = (await db.query(
+    `SELECT ${complaintColumns} FROM complaints c WHERE c.member_id = $1 AND ($2::bigint IS NULL OR c.seq < $2) ORDER BY c.seq DESC LIMIT $3`,
+    [memberId, after, limit + 1],
+  )) as ComplaintRow[];
+  return toConnection(rows, limit, (row) => encodeCursor([row.seq]));
+}
+
+/**
+ * A program's complaints, the one due first on top (the agents' queue), keyset-paged by (due_at,
+ * id). `overdue` true: only those overdue now (open, deadline reached, not waiting for the
+ * member, as domain/complaints.ts isOverdue); false: only those that are not.
+ */
+export async function programComplaints(
+  db: DataSource,
+  programId: string,
+  args: { status?: string | null; overdue?: boolean | null; first?: number | null; after?: string | null },
+  now: Date,
+): Promise<Connection<ComplaintRow>> {
+  const limit = pageSize(args.first);
+  const after = decodeInstantIdCursor(args.after);
+  const overdue = `(c.status NOT IN ('RESOLVED', 'REJECTED') AND c.paused_at IS NULL AND c.due_at <= $3)`;
+  const rows = (await db.query(
+    `SELECT ${complaintColumns} FROM complaints c
+     WHERE c.program_id = $1 AND ($2::text IS NULL OR c.status = $2)
+       AND ($4::boolean IS NULL OR ${overdue} = $4)
+       AND ($5::timestamptz IS NULL OR (c.due_at, c.id) > ($5::timestamptz, $6::uuid))
+     ORDER BY c.due_at, c.id LIMIT $7`,
+    [programId, args.status ?? null, now, args.overdue ?? null, after?.[0] ?? null, after?.[1] ?? null, limit + 1],
+  )) as ComplaintRow[];
+  return toConnection(rows, limit, (row) => encodeCursor([row.dueAt.toISOString(), row.id]));
 }
