@@ -98,7 +98,13 @@ export async function catalogScenario(): Promise<Record<string, unknown>> {
 
     const memberHeaders = await Promise.all(orderers.map(async (memberId, i) => ({ authorization: `Bearer ${await tokens.member({ programId, memberId, subject: `bench-member-${i}` })}` })));
     const sign = createViewerSigner(stack.internalSecret);
-    const asCatalog = { [VIEWER_HEADER]: await sign(serviceViewer('catalog')) };
+    // Internal viewer tokens are short-lived (as the kit signs them per call): re-signed every 20 s
+    // so a long run never sends an expired one.
+    let asCatalog = { [VIEWER_HEADER]: await sign(serviceViewer('catalog')) };
+    const resign = setInterval(() => {
+      void sign(serviceViewer('catalog')).then((token) => (asCatalog = { [VIEWER_HEADER]: token }));
+    }, 20_000);
+    resign.unref();
 
     dbs.ledger = new pg.Pool({ connectionString: databaseUrl(stack.serverUrl, 'ledger'), max: 2 });
     const catalogModule = SUBGRAPHS.find((m) => m.name === 'catalog')!;
