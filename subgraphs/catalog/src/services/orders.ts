@@ -105,11 +105,8 @@ export class OrderService {
     }
     const address = input.shippingAddress ? checkShippingAddress(input.shippingAddress, 'shippingAddress') : null;
     const hash = requestHash('placeRewardOrder', { memberId, lines, address, replacing });
-    const existing = await this.byKey(member.programId, input.idempotencyKey);
-    if (existing) return this.resume(existing, hash);
-    if (member.status !== 'ACTIVE') throw new DomainError('MEMBER_NOT_ACTIVE', `The member is ${member.status.toLowerCase()}`, 'memberId');
-
     const now = this.clock.now();
+    const reservationExpiresAt = new Date(now.getTime() + this.options.reservationMinutes * 60_000);
     const placed = await withRetries(() =>
       this.db.transaction(async (tx) => {
         const [claimed] = (await tx.query(
@@ -122,7 +119,7 @@ export class OrderService {
             memberId,
             input.idempotencyKey,
             hash,
-            new Date(now.getTime() + this.options.reservationMinutes * 60_000),
+            reservationExpiresAt,
             new Date(now.getTime() + this.options.leaseSeconds * 1000),
             address ? JSON.stringify(address) : null,
             replacing?.complaintId ?? null,
@@ -130,8 +127,10 @@ export class OrderService {
             now,
           ],
         )) as { id: string }[];
-        // The same key at the same moment: the other request placed it; follow that order.
+        // The key was used before (a retry), or at the same moment: follow that order. Claiming
+        // first means a retry finds its order even if the reward was retired since.
         if (!claimed) return null;
+        if (member.status !== 'ACTIVE') throw new DomainError('MEMBER_NOT_ACTIVE', `The member is ${member.status.toLowerCase()}`, 'memberId');
         const orderId = claimed.id;
         const rewards = await this.rewardsFor(tx, member.programId, lines);
         const free = replacing !== null;
@@ -145,6 +144,7 @@ export class OrderService {
         }
         let points = 0;
         let cash = null as { amount: bigint; currency: string } | null;
+        const rows: unknown[][] = [];
         for (const [i, line] of lines.entries()) {
           const reward = rewards.get(line.rewardId)!;
           if (!free) this.checkOrderable(reward, member, now, `lines.${i}.rewardId`);
@@ -156,23 +156,22 @@ export class OrderService {
             if (cash && cash.currency !== reward.cashCurrency) throw new DomainError('MIXED_CURRENCIES', 'Every cash price in one order must be in the same currency', `lines.${i}.rewardId`);
             cash = { amount: (cash?.amount ?? 0n) + toMinor4(cashEach) * BigInt(line.quantity), currency: reward.cashCurrency! };
           }
-          await tx.query(
-            `INSERT INTO reward_order_lines (order_id, line_no, reward_id, reward_version, reward_type, quantity, points_each, cash_each, booking_reference)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-            [orderId, i + 1, reward.id, reward.version, reward.type, line.quantity, pointsEach, cashEach, reward.type === 'EXPERIENCE' ? bookingReference(orderId, i + 1) : null],
-          );
+          rows.push([i + 1, reward.id, reward.version, reward.type, line.quantity, pointsEach, cashEach, reward.type === 'EXPERIENCE' ? bookingReference(orderId, i + 1) : null]);
         }
+        // Every line in one statement.
+        const column = (k: number) => rows.map((r) => r[k]);
+        const lineRows = (await tx.query(
+          `INSERT INTO reward_order_lines (order_id, line_no, reward_id, reward_version, reward_type, quantity, points_each, cash_each, booking_reference)
+           SELECT $1, * FROM unnest($2::int[], $3::uuid[], $4::int[], $5::text[], $6::int[], $7::int[], $8::numeric[], $9::text[])
+           RETURNING id AS "lineId", reward_id AS "rewardId", quantity, points_each * quantity AS points, line_no AS "lineNo"`,
+          [orderId, column(0), column(1), column(2), column(3), column(4), column(5), column(6), column(7)],
+        )) as { lineId: string; rewardId: string; quantity: number; points: number; lineNo: number }[];
+        lineRows.sort((a, b) => a.lineNo - b.lineNo);
         if (!free) await this.checkMemberLimits(tx, memberId, lines, rewards, now);
         await this.reserve(tx, orderId, demandByReward(lines), rewards);
         const cashAmount = cash ? fromMinor4(cash.amount) : null;
         await tx.query(`UPDATE reward_orders SET points = $2, cash_amount = $3, cash_currency = $4 WHERE id = $1`, [orderId, points, cashAmount, cash?.currency ?? null]);
         await this.recordChange(tx, orderId, null, 'PLACED', viewer.subject ?? viewer.kind, replacing ? 'Replacement for a complaint' : null, now);
-        const lineRows = (await tx.query(`SELECT id AS "lineId", reward_id AS "rewardId", quantity, points_each * quantity AS points FROM reward_order_lines WHERE order_id = $1 ORDER BY line_no`, [orderId])) as {
-          lineId: string;
-          rewardId: string;
-          quantity: number;
-          points: number;
-        }[];
         await emit(
           tx,
           catalogEvents,
@@ -185,19 +184,37 @@ export class OrderService {
                 memberId,
                 points,
                 cash: cash ? { amount: moneyText(cashAmount!, cash.currency), currency: cash.currency } : null,
-                lines: lineRows,
+                lines: lineRows.map(({ lineNo: _, ...line }) => line),
                 placedAt: now.toISOString(),
               },
             },
           ],
           now,
         );
-        return orderId;
+        const row: OrderRow = {
+          id: orderId,
+          programId: member.programId,
+          memberId,
+          status: 'PLACED',
+          sagaStep: 'RESERVED',
+          holdId: null,
+          points,
+          cashAmount,
+          cashCurrency: cash?.currency ?? null,
+          paymentReference: null,
+          reservationExpiresAt,
+          failureCode: null,
+          failureMessage: null,
+          requestHash: hash,
+          donationCharityId: charity?.charityId ?? null,
+        };
+        return row;
       }),
     );
     if (!placed) return this.resume((await this.byKey(member.programId, input.idempotencyKey))!, hash);
     await this.options.failpoint?.('after-reserve');
-    return this.drive(placed, viewer.subject ?? viewer.kind);
+    // The order as this transaction wrote it: the saga starts without reading it back.
+    return this.drive(placed.id, viewer.subject ?? viewer.kind, {}, placed);
   }
 
   /** The payment provider confirmed the cash part: take the points and confirm the order. */
@@ -290,10 +307,12 @@ export class OrderService {
    * only from the step it read (a compare-and-set), so a slow driver and recovery never both
    * move it; their ledger calls share keys, so whichever comes second gets the first's result.
    */
-  private async drive(orderId: string, by: string, mode: { recovering?: boolean } = {}): Promise<{ orderId: string; failure: UserError | null }> {
+  private async drive(orderId: string, by: string, mode: { recovering?: boolean } = {}, known?: OrderRow): Promise<{ orderId: string; failure: UserError | null }> {
     try {
+      let first = known;
       for (let guard = 0; guard < 10; guard++) {
-        const order = (await this.load(this.db.manager, orderId))!;
+        const order = first ?? (await this.load(this.db.manager, orderId))!;
+        first = undefined;
         const expired = order.reservationExpiresAt <= this.clock.now();
         switch (order.sagaStep) {
           case 'DONE':
@@ -327,7 +346,13 @@ export class OrderService {
               continue;
             }
             await this.options.failpoint?.('after-hold');
-            await this.advanceStep(orderId, 'RESERVED', 'HELD', held.holdId);
+            if (order.cashAmount !== null) {
+              await this.advanceStep(orderId, 'RESERVED', 'PAYING', held.holdId);
+              continue;
+            }
+            // Points only: on to the capture at once. The hold is recorded with the confirmation,
+            // not in a write of its own: after a crash in between, replaying the keyed hold finds it.
+            if ((await this.captureAndConfirm({ ...order, holdId: held.holdId }, by)) === 'DONE') return { orderId, failure: null };
             continue;
           }
           case 'HELD': {
@@ -365,7 +390,7 @@ export class OrderService {
     }
   }
 
-  private async captureAndConfirm(order: OrderRow, by: string): Promise<void> {
+  private async captureAndConfirm(order: OrderRow, by: string): Promise<'DONE' | 'UNDONE'> {
     if (order.holdId !== null) {
       const captured = await this.ledger.capture(keys.capture(order.id), order.holdId);
       if (refused(captured)) {
@@ -373,20 +398,20 @@ export class OrderService {
         const status = await this.ledger.status(order.holdId);
         if (status !== 'CAPTURED') {
           await this.undo(order, by, captured.refused.code === 'HOLD_EXPIRED' ? 'RESERVATION_EXPIRED' : captured.refused.code, captured.refused.message);
-          return;
+          return 'UNDONE';
         }
       }
       await this.options.failpoint?.('after-capture');
     }
-    await this.confirm(order.id, by);
+    return this.confirm(order.id, by, order.holdId);
   }
 
   /** The points are taken: sell the reserved stock, issue codes, and confirm (digital rewards are delivered at once). */
-  private async confirm(orderId: string, by: string): Promise<void> {
-    await withRetries(() =>
+  private async confirm(orderId: string, by: string, holdId: string | null = null): Promise<'DONE' | 'UNDONE'> {
+    return withRetries(() =>
       this.db.transaction(async (tx) => {
         const order = (await this.load(tx, orderId, true))!;
-        if (order.sagaStep === 'DONE' || order.sagaStep === 'UNDONE') return;
+        if (order.sagaStep === 'DONE' || order.sagaStep === 'UNDONE') return order.sagaStep;
         const now = this.clock.now();
         const reservations = (await tx.query(`SELECT reward_id AS "rewardId", units FROM stock_reservations WHERE order_id = $1 AND status = 'OPEN' ORDER BY reward_id`, [orderId])) as {
           rewardId: string;
@@ -407,7 +432,12 @@ export class OrderService {
           }
         }
         const delivered = lines.every((l) => DIGITAL.has(l.rewardType));
-        await tx.query(`UPDATE reward_orders SET saga_step = 'DONE', status = $2, updated_at = $3 WHERE id = $1`, [orderId, delivered ? 'DELIVERED' : 'CONFIRMED', now]);
+        await tx.query(`UPDATE reward_orders SET saga_step = 'DONE', status = $2, updated_at = $3, hold_id = coalesce($4, hold_id) WHERE id = $1`, [
+          orderId,
+          delivered ? 'DELIVERED' : 'CONFIRMED',
+          now,
+          holdId,
+        ]);
         await this.recordChange(tx, orderId, 'PLACED', 'CONFIRMED', by, null, now);
         if (delivered) await this.recordChange(tx, orderId, 'CONFIRMED', 'DELIVERED', by, 'Delivered at once', now);
         const currency = order.cashCurrency;
@@ -436,6 +466,7 @@ export class OrderService {
           ],
           now,
         );
+        return 'DONE' as const;
       }),
     );
   }
@@ -459,8 +490,7 @@ export class OrderService {
         if (refused(released)) {
           const status = await this.ledger.status(holdId);
           if (status === 'CAPTURED') {
-            await this.advanceStep(order.id, order.sagaStep, 'HELD', holdId).catch(() => undefined);
-            await this.confirm(order.id, by);
+            await this.confirm(order.id, by, holdId);
             return;
           }
         }
