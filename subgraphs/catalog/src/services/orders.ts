@@ -9,7 +9,7 @@ import type { DataSource, EntityManager } from 'typeorm';
 import { rewardColumns, type RewardRow } from '../entities';
 import { availableAt, inAudience } from '../domain/eligibility';
 import { checkLines, checkMemberLimit, demandByReward, type OrderLineInput, type RewardOrderStatus } from '../domain/orders';
-import { checkUuid } from '../domain/limits';
+import { checkUuid, LIMITS } from '../domain/limits';
 import { canOrderFor } from '../domain/policy';
 import { checkShippingAddress, type ShippingAddress } from '../domain/shipping';
 import { refused, type LedgerClient } from './ledger-client';
@@ -109,16 +109,39 @@ export class OrderService {
     const reservationExpiresAt = new Date(now.getTime() + this.options.reservationMinutes * 60_000);
     const placed = await withRetries(() =>
       this.db.transaction(async (tx) => {
+        // Prices first (reading only), so the order is written whole in one statement.
+        const rewards = await this.rewardsFor(tx, member.programId, lines);
+        const free = replacing !== null;
+        let points = 0;
+        let cash = null as { amount: bigint; currency: string } | null;
+        let mixedAt: number | null = null;
+        for (const [i, line] of lines.entries()) {
+          const reward = rewards.get(line.rewardId)!;
+          if (free) continue;
+          points += reward.points * line.quantity;
+          if (reward.cashAmount === null) continue;
+          if (cash && cash.currency !== reward.cashCurrency) mixedAt ??= i;
+          else cash = { amount: (cash?.amount ?? 0n) + toMinor4(reward.cashAmount) * BigInt(line.quantity), currency: reward.cashCurrency! };
+        }
+        // One hold can take at most this many points (the ledger's bound).
+        if (points > LIMITS.rewardPoints) throw new DomainError('ORDER_TOO_LARGE', `An order costs at most ${LIMITS.rewardPoints.toLocaleString('en-US')} points`, 'lines');
+        const cashAmount = cash ? fromMinor4(cash.amount) : null;
+        // A donation is not goods: it is ordered on its own, and goes to the ledger's charity.
+        const charity = lines.map((l) => rewards.get(l.rewardId)!).find((r) => r.type === 'CHARITY');
         const [claimed] = (await tx.query(
-          `INSERT INTO reward_orders (program_id, member_id, idempotency_key, request_hash, status, saga_step, points, reservation_expires_at, lease_until,
-             shipping_address, replaces_complaint_id, placed_by, created_at, updated_at)
-           VALUES ($1, $2, $3, $4, 'PLACED', 'RESERVED', 0, $5, $6, $7, $8, $9, $10, $10)
+          `INSERT INTO reward_orders (program_id, member_id, idempotency_key, request_hash, status, saga_step, points, cash_amount, cash_currency, donation_charity_id,
+             reservation_expires_at, lease_until, shipping_address, replaces_complaint_id, placed_by, created_at, updated_at)
+           VALUES ($1, $2, $3, $4, 'PLACED', 'RESERVED', $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14)
            ON CONFLICT (program_id, idempotency_key) DO NOTHING RETURNING id`,
           [
             member.programId,
             memberId,
             input.idempotencyKey,
             hash,
+            points,
+            cashAmount,
+            cash?.currency ?? null,
+            charity?.charityId ?? null,
             reservationExpiresAt,
             new Date(now.getTime() + this.options.leaseSeconds * 1000),
             address ? JSON.stringify(address) : null,
@@ -128,35 +151,22 @@ export class OrderService {
           ],
         )) as { id: string }[];
         // The key was used before (a retry), or at the same moment: follow that order. Claiming
-        // first means a retry finds its order even if the reward was retired since.
+        // before the checks means a retry finds its order even if the reward was retired since.
         if (!claimed) return null;
         if (member.status !== 'ACTIVE') throw new DomainError('MEMBER_NOT_ACTIVE', `The member is ${member.status.toLowerCase()}`, 'memberId');
         const orderId = claimed.id;
-        const rewards = await this.rewardsFor(tx, member.programId, lines);
-        const free = replacing !== null;
-        // A donation is not goods: it is ordered on its own, and goes to the ledger's charity.
-        const charity = lines.map((l) => rewards.get(l.rewardId)!).find((r) => r.type === 'CHARITY');
         if (charity) {
           if (lines.length > 1) throw new DomainError('CHARITY_ORDERED_ALONE', 'A donation is ordered on its own, not with other rewards', 'lines');
           if (!charity.charityId) throw new DomainError('CHARITY_NOT_SET', 'This donation has no charity yet', 'lines.0.rewardId');
           if (free) throw new DomainError('NOT_REPLACEABLE', 'A donation cannot be replaced', 'lines');
-          await tx.query(`UPDATE reward_orders SET donation_charity_id = $2 WHERE id = $1`, [orderId, charity.charityId]);
         }
-        let points = 0;
-        let cash = null as { amount: bigint; currency: string } | null;
+        if (mixedAt !== null) throw new DomainError('MIXED_CURRENCIES', 'Every cash price in one order must be in the same currency', `lines.${mixedAt}.rewardId`);
         const rows: unknown[][] = [];
         for (const [i, line] of lines.entries()) {
           const reward = rewards.get(line.rewardId)!;
           if (!free) this.checkOrderable(reward, member, now, `lines.${i}.rewardId`);
           if (reward.type === 'PHYSICAL' && !address) throw new DomainError('SHIPPING_ADDRESS_REQUIRED', 'Physical rewards need a shipping address', 'shippingAddress');
-          const pointsEach = free ? 0 : reward.points;
-          const cashEach = free ? null : reward.cashAmount;
-          points += pointsEach * line.quantity;
-          if (cashEach !== null) {
-            if (cash && cash.currency !== reward.cashCurrency) throw new DomainError('MIXED_CURRENCIES', 'Every cash price in one order must be in the same currency', `lines.${i}.rewardId`);
-            cash = { amount: (cash?.amount ?? 0n) + toMinor4(cashEach) * BigInt(line.quantity), currency: reward.cashCurrency! };
-          }
-          rows.push([i + 1, reward.id, reward.version, reward.type, line.quantity, pointsEach, cashEach, reward.type === 'EXPERIENCE' ? bookingReference(orderId, i + 1) : null]);
+          rows.push([i + 1, reward.id, reward.version, reward.type, line.quantity, free ? 0 : reward.points, free ? null : reward.cashAmount, reward.type === 'EXPERIENCE' ? bookingReference(orderId, i + 1) : null]);
         }
         // Every line in one statement.
         const column = (k: number) => rows.map((r) => r[k]);
@@ -169,8 +179,6 @@ export class OrderService {
         lineRows.sort((a, b) => a.lineNo - b.lineNo);
         if (!free) await this.checkMemberLimits(tx, memberId, lines, rewards, now);
         await this.reserve(tx, orderId, demandByReward(lines), rewards);
-        const cashAmount = cash ? fromMinor4(cash.amount) : null;
-        await tx.query(`UPDATE reward_orders SET points = $2, cash_amount = $3, cash_currency = $4 WHERE id = $1`, [orderId, points, cashAmount, cash?.currency ?? null]);
         await this.recordChange(tx, orderId, null, 'PLACED', viewer.subject ?? viewer.kind, replacing ? 'Replacement for a complaint' : null, now);
         await emit(
           tx,
@@ -413,14 +421,12 @@ export class OrderService {
         const order = (await this.load(tx, orderId, true))!;
         if (order.sagaStep === 'DONE' || order.sagaStep === 'UNDONE') return order.sagaStep;
         const now = this.clock.now();
-        const reservations = (await tx.query(`SELECT reward_id AS "rewardId", units FROM stock_reservations WHERE order_id = $1 AND status = 'OPEN' ORDER BY reward_id`, [orderId])) as {
-          rewardId: string;
-          units: number;
-        }[];
-        for (const r of reservations) {
-          await tx.query(`UPDATE rewards SET stock_reserved = stock_reserved - $2, stock_sold = stock_sold + $2 WHERE id = $1`, [r.rewardId, r.units]);
-        }
-        await tx.query(`UPDATE stock_reservations SET status = 'SOLD' WHERE order_id = $1 AND status = 'OPEN'`, [orderId]);
+        // The reservations become sales and their units move from reserved to sold, in one statement.
+        await tx.query(
+          `WITH sold AS (UPDATE stock_reservations SET status = 'SOLD' WHERE order_id = $1 AND status = 'OPEN' RETURNING reward_id, units)
+           UPDATE rewards r SET stock_reserved = r.stock_reserved - s.units, stock_sold = r.stock_sold + s.units FROM sold s WHERE r.id = s.reward_id`,
+          [orderId],
+        );
         const lines = (await tx.query(
           `SELECT l.id, l.reward_id AS "rewardId", l.reward_type AS "rewardType", l.quantity, l.points_each AS "pointsEach", l.cash_each::text AS "cashEach", r.partner_id AS "partnerId"
            FROM reward_order_lines l JOIN rewards r ON r.id = l.reward_id WHERE l.order_id = $1 ORDER BY l.line_no`,
@@ -618,13 +624,13 @@ export class OrderService {
   private async reserve(tx: EntityManager, orderId: string, demand: Map<string, number>, rewards: Map<string, RewardRow>): Promise<void> {
     for (const [rewardId, units] of [...demand].sort(([a], [b]) => a.localeCompare(b))) {
       if (rewards.get(rewardId)!.stockReceived === null) continue;
-      // TypeORM answers an UPDATE with [rows, affected].
-      const [, reserved] = (await tx.query(`UPDATE rewards SET stock_reserved = stock_reserved + $2 WHERE id = $1 AND stock_received - stock_reserved - stock_sold >= $2`, [
-        rewardId,
-        units,
-      ])) as [unknown[], number];
-      if (reserved === 0) throw new DomainError('OUT_OF_STOCK', `Fewer than ${units} unit${units === 1 ? '' : 's'} left`, 'lines');
-      await tx.query(`INSERT INTO stock_reservations (order_id, reward_id, units, status) VALUES ($1, $2, $3, 'OPEN')`, [orderId, rewardId, units]);
+      // The increment and the reservation row in one statement: no row when the units are not free.
+      const reserved = (await tx.query(
+        `WITH r AS (UPDATE rewards SET stock_reserved = stock_reserved + $2 WHERE id = $1 AND stock_received - stock_reserved - stock_sold >= $2 RETURNING id)
+         INSERT INTO stock_reservations (order_id, reward_id, units, status) SELECT $3, id, $2, 'OPEN' FROM r RETURNING reward_id`,
+        [rewardId, units, orderId],
+      )) as unknown[];
+      if (reserved.length === 0) throw new DomainError('OUT_OF_STOCK', `Fewer than ${units} unit${units === 1 ? '' : 's'} left`, 'lines');
     }
   }
 
