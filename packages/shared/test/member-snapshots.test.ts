@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase } from '@loyalty-graph/shared/db';
 import type { EventEnvelope } from '@loyalty-graph/shared/events';
-import { memberSnapshotConsumption, MemberSnapshots1764400000000, MemberSnapshotSubjects1764600000000, snapshotDirectory, snapshotMemberIdBySubject, type MemberDirectory, type MemberSnapshot } from '@loyalty-graph/shared/member-snapshots';
+import { memberSnapshotConsumption, MemberSnapshotGroups1796700000000, MemberSnapshots1764400000000, MemberSnapshotSubjects1764600000000, snapshotDirectory, snapshotMemberIdBySubject, type MemberDirectory, type MemberSnapshot } from '@loyalty-graph/shared/member-snapshots';
 import { createTestDatabase, type TestDatabase } from '@loyalty-graph/testing';
 import { identifyMember, rememberingFound, snapshotIdentity, type MemberIdentity } from '@loyalty-graph/shared/subgraph';
 import { ANONYMOUS, ManualClock, type Viewer } from '@loyalty-graph/shared';
@@ -13,7 +13,7 @@ let db: DataSource;
 
 beforeAll(async () => {
   database = await createTestDatabase('snapshots');
-  db = await openDatabase({ url: database.url, entities: [], migrations: [MemberSnapshots1764400000000, MemberSnapshotSubjects1764600000000], applicationName: 'snapshots-test', poolSize: 4 });
+  db = await openDatabase({ url: database.url, entities: [], migrations: [MemberSnapshots1764400000000, MemberSnapshotSubjects1764600000000, MemberSnapshotGroups1796700000000], applicationName: 'snapshots-test', poolSize: 4 });
 });
 afterAll(async () => {
   await db?.destroy();
@@ -22,6 +22,7 @@ afterAll(async () => {
 
 const programId = randomUUID();
 const [bronze, silver] = [randomUUID(), randomUUID()];
+const [teamA, teamB] = [randomUUID(), randomUUID()].sort() as [string, string];
 const { handlers } = memberSnapshotConsumption();
 
 /** Applies a members event as the consumer would: in a transaction, through the contract's parsing. */
@@ -43,6 +44,7 @@ async function apply(type: string, memberId: string, aggregateVersion: number, p
 
 const enrolled = (tierId: string | null | undefined) => ({ channel: 'AGENT', referralId: null, enrolledAt: new Date().toISOString(), ...(tierId === undefined ? {} : { tierId }) });
 const statusChange = (fromStatus: string, toStatus: string) => ({ fromStatus, toStatus, reason: 'test', changedAt: new Date().toISOString() });
+const groupChange = (groupId: string, groupIds: string[]) => ({ groupId, groupIds, at: new Date().toISOString() });
 const tierChange = (fromTierId: string | null, toTierId: string | null) => ({ fromTierId, toTierId, direction: 'UP', reason: 'QUALIFIED', changedAt: new Date().toISOString() });
 
 /** A read-through that records what it was asked and answers from a map. */
@@ -61,11 +63,11 @@ describe('the member-snapshot projection', () => {
     await apply('MemberEnrolled', id, 1, enrolled(bronze));
     const readThrough = members({});
     const directory = snapshotDirectory(db, readThrough.directory);
-    expect(await directory([id])).toEqual([{ id, programId, status: 'ACTIVE', tierId: bronze }]);
+    expect(await directory([id])).toEqual([{ id, programId, status: 'ACTIVE', tierId: bronze, groupIds: [] }]);
 
     await apply('MemberStatusChanged', id, 2, statusChange('ACTIVE', 'SUSPENDED'));
     await apply('TierChanged', id, 3, tierChange(bronze, silver));
-    expect(await directory([id])).toEqual([{ id, programId, status: 'SUSPENDED', tierId: silver }]);
+    expect(await directory([id])).toEqual([{ id, programId, status: 'SUSPENDED', tierId: silver, groupIds: [] }]);
     expect(readThrough.asked).toEqual([]);
   });
 
@@ -79,7 +81,44 @@ describe('the member-snapshot projection', () => {
     await apply('MemberStatusChanged', id, 2, statusChange('ACTIVE', 'SUSPENDED'));
     await apply('TierChanged', id, 3, tierChange(bronze, silver));
     await apply('TierChanged', id, 2, tierChange(silver, bronze));
-    expect(await snapshotDirectory(db, members({}).directory)([id])).toEqual([{ id, programId, status: 'SUSPENDED', tierId: silver }]);
+    expect(await snapshotDirectory(db, members({}).directory)([id])).toEqual([{ id, programId, status: 'SUSPENDED', tierId: silver, groupIds: [] }]);
+  });
+
+  it('keeps the groups a member joins and leaves, each event carrying the whole set', async () => {
+    const id = randomUUID();
+    await apply('MemberEnrolled', id, 1, enrolled(bronze));
+    const directory = snapshotDirectory(db, members({}).directory);
+    await apply('MemberJoinedGroup', id, 2, groupChange(teamA, [teamA]));
+    await apply('MemberJoinedGroup', id, 3, groupChange(teamB, [teamA, teamB]));
+    expect(await directory([id])).toEqual([{ id, programId, status: 'ACTIVE', tierId: bronze, groupIds: [teamA, teamB] }]);
+    await apply('MemberLeftGroup', id, 4, groupChange(teamA, [teamB]));
+    expect((await directory([id]))[0]?.groupIds).toEqual([teamB]);
+    // Replayed older group events (a rewind that did not empty the table) change nothing.
+    await apply('MemberJoinedGroup', id, 2, groupChange(teamA, [teamA]));
+    await apply('MemberJoinedGroup', id, 3, groupChange(teamB, [teamA, teamB]));
+    expect((await directory([id]))[0]?.groupIds).toEqual([teamB]);
+    await apply('MemberLeftGroup', id, 5, groupChange(teamB, []));
+    expect((await directory([id]))[0]).toEqual({ id, programId, status: 'ACTIVE', tierId: bronze, groupIds: [] });
+  });
+
+  it('holds the groups of a row from before group events as unknown until the member\'s next group event says them all', async () => {
+    const id = randomUUID();
+    await apply('MemberEnrolled', id, 1, enrolled(bronze));
+    // A row the projection made before it kept groups.
+    await db.query(`UPDATE member_snapshots SET group_ids = NULL WHERE member_id = $1`, [id]);
+    const directory = snapshotDirectory(db, members({}).directory);
+    await apply('TierChanged', id, 2, tierChange(bronze, silver));
+    expect(await directory([id])).toEqual([{ id, programId, status: 'ACTIVE', tierId: silver, groupIds: null }]);
+    // The member was in teamA already (never announced); joining teamB announces both.
+    await apply('MemberJoinedGroup', id, 3, groupChange(teamB, [teamA, teamB]));
+    expect((await directory([id]))[0]?.groupIds).toEqual([teamA, teamB]);
+  });
+
+  it('refuses a group event whose payload does not match the contract', async () => {
+    const id = randomUUID();
+    await apply('MemberEnrolled', id, 1, enrolled(bronze));
+    await expect(apply('MemberJoinedGroup', id, 2, groupChange(teamA, ['not-a-uuid']))).rejects.toThrow(/groupIds/);
+    expect((await snapshotDirectory(db, members({}).directory)([id]))[0]?.groupIds).toEqual([]);
   });
 
   it('reads through members it does not hold (just enrolled, or from before the projection), in one call, without storing them', async () => {
@@ -90,15 +129,15 @@ describe('the member-snapshot projection', () => {
     await apply('MemberEnrolled', legacy, 1, enrolled(undefined));
     await apply('MemberStatusChanged', legacy, 2, statusChange('ACTIVE', 'SUSPENDED'));
     const readThrough = members({
-      [fresh]: { id: fresh, programId, status: 'ACTIVE', tierId: bronze },
-      [legacy]: { id: legacy, programId, status: 'SUSPENDED', tierId: silver },
+      [fresh]: { id: fresh, programId, status: 'ACTIVE', tierId: bronze, groupIds: [teamA] },
+      [legacy]: { id: legacy, programId, status: 'SUSPENDED', tierId: silver, groupIds: [] },
     });
     const directory = snapshotDirectory(db, readThrough.directory);
     expect(await directory([fresh, legacy, unknown, fresh, 'not-a-uuid'])).toEqual([
-      { id: fresh, programId, status: 'ACTIVE', tierId: bronze },
-      { id: legacy, programId, status: 'SUSPENDED', tierId: silver },
+      { id: fresh, programId, status: 'ACTIVE', tierId: bronze, groupIds: [teamA] },
+      { id: legacy, programId, status: 'SUSPENDED', tierId: silver, groupIds: [] },
       null,
-      { id: fresh, programId, status: 'ACTIVE', tierId: bronze },
+      { id: fresh, programId, status: 'ACTIVE', tierId: bronze, groupIds: [teamA] },
       null,
     ]);
     expect(readThrough.asked).toEqual([[fresh, legacy, unknown]]);

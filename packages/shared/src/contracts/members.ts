@@ -66,6 +66,34 @@ export const membersEvents = defineContract('members', {
       changedAt: instant,
     }),
   }),
+  MemberJoinedGroup: defineEvent({
+    version: 1,
+    emittedWhen: 'a member was added to a member group (`addMemberToGroup`); not emitted when they were in it already',
+    aggregateType: 'Member',
+    aggregateId: (p) => p.memberId,
+    payload: z.object({
+      programId: id,
+      memberId: id,
+      groupId: id.describe('the group they joined'),
+      groupIds: z
+        .array(id)
+        .describe("every group the member is in after the change, this one included (sorted): a consumer can take the whole set and need not have seen the member's earlier group events"),
+      at: instant,
+    }),
+  }),
+  MemberLeftGroup: defineEvent({
+    version: 1,
+    emittedWhen: 'a member was removed from a member group (`removeMemberFromGroup`); not emitted when they were not in it',
+    aggregateType: 'Member',
+    aggregateId: (p) => p.memberId,
+    payload: z.object({
+      programId: id,
+      memberId: id,
+      groupId: id.describe('the group they left'),
+      groupIds: z.array(id).describe('every group the member is still in after the change (sorted; empty when none)'),
+      at: instant,
+    }),
+  }),
   ReferralQualified: defineEvent({
     version: 1,
     emittedWhen:

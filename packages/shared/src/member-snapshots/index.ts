@@ -1,3 +1,3 @@
-/** A member-snapshot projection (program, status, tier) any subgraph mounts through the subgraph kit. */
+/** A member-snapshot projection (program, status, tier, groups) any subgraph mounts through the subgraph kit. */
 export * from './members-client';
 export * from './snapshots';

@@ -7,17 +7,24 @@ import type { EventEnvelope } from '../events/envelope';
 
 /**
  * What a subgraph other than members knows about a member: enough to decide whether they may earn
- * or spend, in which program, and at which tier. Kept from members' events in the subgraph's own
- * database (a projection), so the subgraph keeps working while members is down.
+ * or spend, in which program, at which tier and in which member groups. Kept from members' events
+ * in the subgraph's own database (a projection), so the subgraph keeps working while members is
+ * down.
  */
 export interface MemberSnapshot {
   id: string;
   programId: string;
   status: 'ACTIVE' | 'SUSPENDED' | 'CLOSED';
   tierId: string | null;
+  /**
+   * The member groups they are in (sorted); null while not known: a row from before group events
+   * whose member has not joined or left a group since (see MemberSnapshotGroups1796700000000). A
+   * consumer never takes null as membership of any group.
+   */
+  groupIds: string[] | null;
 }
 
-const snapshotColumns = selectList<MemberSnapshot>({ id: 'member_id', programId: 'program_id', status: 'status', tierId: 'tier_id' });
+const snapshotColumns = selectList<MemberSnapshot>({ id: 'member_id', programId: 'program_id', status: 'status', tierId: 'tier_id', groupIds: 'group_ids::text[]' });
 
 /** Ids → snapshots in the same order, null for members nobody knows. */
 export type MemberDirectory = (ids: readonly string[]) => Promise<(MemberSnapshot | null)[]>;
@@ -66,6 +73,29 @@ export class MemberSnapshotSubjects1764600000000 implements MigrationInterface {
   }
 }
 
+/**
+ * The member's groups, from MemberJoinedGroup and MemberLeftGroup (each carries the whole set
+ * after the change). A member enrolled from now on starts with none (known, empty); the rows
+ * already there are null, unknown, because members' groups were never announced before: they
+ * become known at the member's next group change, or at once when the members subgraph's
+ * MemberGroupsAnnounced1796700000001 migration announces the memberships it holds (delivered as
+ * ordinary events at the member's next versions, so no replay is needed). Rebuilding an emptied
+ * projection from the start of the feed (`consumer.rewind(0, { forget: true })`, docs/events.md)
+ * also ends with every row's groups known. A rewind that does not empty the table changes
+ * nothing here (the rows' versions are ahead of what it redelivers).
+ */
+export class MemberSnapshotGroups1796700000000 implements MigrationInterface {
+  name = 'MemberSnapshotGroups1796700000000';
+
+  async up(q: QueryRunner): Promise<void> {
+    await q.query(`ALTER TABLE member_snapshots ADD COLUMN group_ids uuid[]`);
+  }
+
+  async down(q: QueryRunner): Promise<void> {
+    await q.query(`ALTER TABLE member_snapshots DROP COLUMN group_ids`);
+  }
+}
+
 /** The member a login subject enrolled as, in a program, from the projection; null when it holds none. */
 export async function snapshotMemberIdBySubject(db: DataSource, programId: string, subject: string): Promise<string | null> {
   if (!isUuid(programId)) return null;
@@ -73,7 +103,7 @@ export async function snapshotMemberIdBySubject(db: DataSource, programId: strin
   return rows[0]?.memberId ?? null;
 }
 
-async function update(tx: EntityManager, event: EventEnvelope, column: 'status' | 'tier_id', value: string | null): Promise<void> {
+async function update(tx: EntityManager, event: EventEnvelope, column: 'status' | 'tier_id' | 'group_ids', value: string | string[] | null): Promise<void> {
   await tx.query(`UPDATE member_snapshots SET ${column} = $2, version = $3, updated_at = $4 WHERE member_id = $1 AND version < $3`, [
     event.aggregateId,
     value,
@@ -83,9 +113,10 @@ async function update(tx: EntityManager, event: EventEnvelope, column: 'status' 
 }
 
 /**
- * The handlers that keep the projection. A row starts with the member's enrolment; status and
- * tier changes update it. Members enrolled before MemberEnrolled carried the entry tier have no
- * row (their first tier is unknown here) and are read through (see `snapshotDirectory`).
+ * The handlers that keep the projection. A row starts with the member's enrolment; status, tier
+ * and group changes update it (an event older than the row's version changes nothing). Members
+ * enrolled before MemberEnrolled carried the entry tier have no row (their first tier is unknown
+ * here) and are read through (see `snapshotDirectory`).
  */
 export function memberSnapshotConsumption(): Consumption {
   return consume(membersEvents, {
@@ -93,14 +124,17 @@ export function memberSnapshotConsumption(): Consumption {
       const { memberId, programId, tierId, subject } = event.payload;
       if (tierId === undefined) return;
       await tx.query(
-        `INSERT INTO member_snapshots (member_id, program_id, status, tier_id, subject, version, updated_at) VALUES ($1, $2, 'ACTIVE', $3, $4, $5, $6)
+        // A member starts in no group: groups are joined after enrolment, each with its event.
+        `INSERT INTO member_snapshots (member_id, program_id, status, tier_id, subject, group_ids, version, updated_at) VALUES ($1, $2, 'ACTIVE', $3, $4, '{}', $5, $6)
          ON CONFLICT (member_id) DO NOTHING`,
         [memberId, programId, tierId, subject ?? null, event.aggregateVersion, event.occurredAt],
       );
     },
     MemberStatusChanged: (tx, event) => update(tx, event, 'status', event.payload.toStatus),
     TierChanged: (tx, event) => update(tx, event, 'tier_id', event.payload.toTierId),
-  }, { does: 'keeps the member-snapshot projection (program, status, tier: who may earn and spend, at which tier)' });
+    MemberJoinedGroup: (tx, event) => update(tx, event, 'group_ids', event.payload.groupIds),
+    MemberLeftGroup: (tx, event) => update(tx, event, 'group_ids', event.payload.groupIds),
+  }, { does: 'keeps the member-snapshot projection (program, status, tier, groups: who may earn and spend, at which tier, in which audiences)' });
 }
 
 /**

@@ -6,7 +6,7 @@ import { pingDatabase } from '../db';
 import { EventConsumer, EventConsumers1764100000001, mergeConsumptions, Outbox1764100000000, OutboxFeed, processedEventsRetention, type Consumption, type EventContract } from '../events';
 import { ScheduledJobs1764000000000, Scheduler, type SubgraphJob } from '../jobs';
 import type { Logger } from '../logger';
-import { batchedDirectory, membersReadThrough, memberSnapshotConsumption, MemberSnapshots1764400000000, MemberSnapshotSubjects1764600000000, snapshotDirectory, type MemberDirectory } from '../member-snapshots';
+import { batchedDirectory, membersReadThrough, memberSnapshotConsumption, MemberSnapshotGroups1796700000000, MemberSnapshots1764400000000, MemberSnapshotSubjects1764600000000, snapshotDirectory, type MemberDirectory } from '../member-snapshots';
 import { scalarResolvers } from '../scalars';
 import { operationsResolvers, operationsSdl } from './operations';
 import { PLATFORM_SDL } from './platform-schema';
@@ -24,7 +24,7 @@ export interface ServiceParts {
   db: DataSource;
   clock: Clock;
   logger: Logger;
-  /** Facts about members (program, status, tier) from the member-snapshot projection; see `memberSnapshots`. */
+  /** Facts about members (program, status, tier, groups) from the member-snapshot projection; see `memberSnapshots`. */
   members: MemberDirectory;
   /** A direct client for another subgraph, calling as this subgraph's service viewer. */
   peer(name: string): PeerClient;
@@ -52,7 +52,7 @@ export interface SubgraphDefinition<TServices, TContext extends ViewerContext> {
   /** The contract of the events it produces: it then writes an outbox and serves a feed. */
   produces?: EventContract;
   /**
-   * Keeps a projection of members' facts (program, status, tier) in its own database, so it
+   * Keeps a projection of members' facts (program, status, tier, groups) in its own database, so it
    * knows members without calling the members subgraph; `members` in the service parts reads it.
    */
   memberSnapshots?: boolean;
@@ -92,7 +92,7 @@ export function defineSubgraph<TServices, TContext extends ViewerContext>(defini
     ScheduledJobs1764000000000,
     ...(definition.produces ? [Outbox1764100000000] : []),
     ...(consumesAnything ? [EventConsumers1764100000001] : []),
-    ...(definition.memberSnapshots ? [MemberSnapshots1764400000000, MemberSnapshotSubjects1764600000000] : []),
+    ...(definition.memberSnapshots ? [MemberSnapshots1764400000000, MemberSnapshotSubjects1764600000000, MemberSnapshotGroups1796700000000] : []),
   ];
   const typeDefs = subgraphSdl(name, definition.schema, { consumes: consumesAnything });
   return {

@@ -11,8 +11,9 @@ export interface MemberFacts {
   /** Their available points in the ledger. */
   availablePoints: number;
   /**
-   * The member groups they are in; null while unknown (members' events do not carry group
-   * membership yet): a group is then never taken as confirmed.
+   * The member groups they are in (members' MemberJoinedGroup/MemberLeftGroup, kept in the member
+   * snapshots); null while unknown (a snapshot from before group events whose member has not been
+   * announced since): a group is then never taken as confirmed.
    */
   groupIds: readonly string[] | null;
   /** Units of each reward with a per-member limit they ordered within its window (absent: none). */

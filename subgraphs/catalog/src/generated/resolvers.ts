@@ -60,8 +60,9 @@ export type Catalog = {
   /** Its id (a UUID). */
   id: Scalars['ID']['output'];
   /**
-   * Member groups whose members see it. Not yet enforced for members: catalog does not know group
-   * membership (members' events do not carry it), so a catalog for groups only is shown to no member.
+   * Member groups whose members see it (with tierIds: members of a listed tier or of a listed
+   * group). Membership comes from members' group events; a member whose groups catalog has never
+   * been told counts as in none.
    */
   memberGroupIds: Array<Scalars['ID']['output']>;
   name: Scalars['String']['output'];
@@ -628,9 +629,9 @@ export type MutationUpdateRewardArgs = {
 /** Why a member cannot order a reward now. */
 export type NotOrderableReason =
   /**
-   * The reward is for member groups, and the member is not known to be in one of them. Group
-   * membership is not yet carried by members' events, so catalog cannot confirm it: a reward limited
-   * to groups only is not orderable by members outside its tiers.
+   * The reward is for member groups, and the member is not in one of them (nor in one of its tiers).
+   * Membership comes from members' group events (a change is seen here within about a second); a
+   * member whose groups catalog has never been told counts as in none.
    */
   | 'GROUP'
   /** The member already ordered as many units as the reward's per-member limit allows in its window. */

@@ -7,7 +7,7 @@ import { canReadMemberCatalogs } from '../domain/policy';
 import type { MemberCatalogValue } from './catalogs';
 import { unitsOrderedInWindow } from './order-limits';
 
-/** What one member sees in the program's catalogs: their tier from the member snapshots, their points from the caller. */
+/** What one member sees in the program's catalogs: their tier and groups from the member snapshots, their points from the caller. */
 export class MemberCatalogService {
   constructor(
     private readonly db: DataSource,
@@ -23,8 +23,8 @@ export class MemberCatalogService {
     const [member] = await this.members([memberId]);
     if (!member) return [];
     if (!canReadMemberCatalogs(viewer, member.id, member.programId)) throw forbidden('You can only see your own rewards');
-    // Group membership is not in members' events yet: unknown, so never taken as confirmed.
-    const facts: MemberFacts = { tierId: member.tierId, availablePoints, groupIds: null };
+    // Groups from members' group events (null while unknown: then no group is taken as confirmed).
+    const facts: MemberFacts = { tierId: member.tierId, availablePoints, groupIds: member.groupIds };
     const catalogs = ((await this.db.query(`SELECT ${catalogColumns} FROM catalogs c WHERE c.program_id = $1 ORDER BY c.seq`, [member.programId])) as CatalogRow[]).filter((c) =>
       inAudience(c, facts),
     );

@@ -7,7 +7,7 @@ import type { MemberDirectory } from '@loyalty-graph/shared/member-snapshots';
 import { isPeerUnavailable } from '@loyalty-graph/shared/subgraph';
 import type { DataSource, EntityManager } from 'typeorm';
 import { rewardColumns, type RewardRow } from '../entities';
-import { availableAt, inAudience } from '../domain/eligibility';
+import { availableAt, inAudience, type MemberFacts } from '../domain/eligibility';
 import { checkLines, checkMemberLimit, demandByReward, type OrderLineInput, type RewardOrderStatus } from '../domain/orders';
 import { checkUuid, LIMITS } from '../domain/limits';
 import { canOrderFor } from '../domain/policy';
@@ -592,10 +592,10 @@ export class OrderService {
     return byId;
   }
 
-  private checkOrderable(reward: RewardRow, member: { tierId: string | null }, now: Date, field: string): void {
+  private checkOrderable(reward: RewardRow, member: Pick<MemberFacts, 'tierId' | 'groupIds'>, now: Date, field: string): void {
     if (reward.status === 'RETIRED') throw new DomainError('RETIRED', 'The reward has been retired', field);
     if (!availableAt(reward, now)) throw new DomainError('NOT_AVAILABLE_NOW', 'The reward cannot be ordered now', field);
-    if (!inAudience(reward, { tierId: member.tierId, groupIds: null })) {
+    if (!inAudience(reward, member)) {
       throw new DomainError(reward.tierIds.length > 0 ? 'TIER' : 'GROUP', 'The reward is not for the member’s tier or groups', field);
     }
   }
