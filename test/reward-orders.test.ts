@@ -183,6 +183,18 @@ describe('charity', () => {
     expect(program.charities.find((c) => c.id === createCharity.charity.id)!.donatedPoints).toBe('500');
     expect(await openHolds()).toBe(0);
 
+    // A donation is given: a complaint cannot take it back.
+    const { openComplaint } = await member.data<{ openComplaint: { complaint: { id: string } } }>(
+      `mutation($input: OpenComplaintInput!) { openComplaint(input: $input) { complaint { id } userErrors { code } } }`,
+      { input: { idempotencyKey: key('complaint'), orderId: order!.id, reason: 'OTHER', description: 'I want my points back' } },
+    );
+    const { resolveComplaint } = await p.agent.data<{ resolveComplaint: { userErrors: { code: string }[] } }>(
+      `mutation($input: ResolveComplaintInput!) { resolveComplaint(input: $input) { userErrors { code } } }`,
+      { input: { idempotencyKey: key('resolve'), complaintId: openComplaint.complaint.id, resolution: 'POINTS_REFUND', points: 100, note: 'Sorry' } },
+    );
+    expect(resolveComplaint.userErrors.map((e) => e.code)).toEqual(['NOT_REFUNDABLE']);
+    expect((await p.points(memberId)).available).toBe(before - 500);
+
     const mug = await createReward('PHYSICAL', 10, null);
     const mixed = await place(member, { idempotencyKey: key('mixed'), memberId, lines: [{ rewardId: tree, quantity: 1 }, { rewardId: mug, quantity: 1 }], shippingAddress: ADDRESS });
     expect(mixed.userErrors.map((e) => e.code)).toEqual(['CHARITY_ORDERED_ALONE']);

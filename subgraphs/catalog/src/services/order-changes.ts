@@ -20,6 +20,7 @@ interface OrderFacts {
   cashCurrency: string | null;
   cashRefunded: string;
   paymentReference: string | null;
+  holdId: string | null;
 }
 
 interface LineFacts {
@@ -34,7 +35,8 @@ interface LineFacts {
 }
 
 const FACTS = `o.id, o.program_id AS "programId", o.member_id AS "memberId", o.status, o.saga_step AS "sagaStep", o.points, o.points_refunded AS "pointsRefunded",
-  o.cash_amount::text AS "cashAmount", o.cash_currency AS "cashCurrency", o.cash_refunded::text AS "cashRefunded", o.payment_reference AS "paymentReference"`;
+  o.cash_amount::text AS "cashAmount", o.cash_currency AS "cashCurrency", o.cash_refunded::text AS "cashRefunded", o.payment_reference AS "paymentReference",
+  o.hold_id AS "holdId"`;
 
 /** Rewards that are used up when delivered: nothing to send back, nothing to cancel. */
 const NOT_CANCELLABLE = new Set(['E_VOUCHER', 'CHARITY', 'PARTNER_SERVICE']);
@@ -75,6 +77,8 @@ export class OrderChangeService {
         const previous = await this.previous(tx, orderId, input.idempotencyKey, requestHash('refundPoints', { points, reason }));
         if (previous) return previous;
         if (order.sagaStep !== 'DONE') throw new DomainError('ORDER_NOT_CONFIRMED', 'Only a confirmed order’s points can be refunded', 'orderId');
+        // A donation's points went to the charity, not through a hold: there is nothing to give back.
+        if (order.holdId === null) throw new DomainError('NOT_REFUNDABLE', 'This order’s points cannot be refunded (a donation, or an order at no points)', 'orderId');
         if (order.pointsRefunded + points > order.points) {
           throw new DomainError('REFUND_EXCEEDS_ORDER', `At most ${order.points - order.pointsRefunded} more points can be refunded for this order`, 'points');
         }
