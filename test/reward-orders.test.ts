@@ -223,6 +223,27 @@ describe('points plus cash', () => {
     expect(await openHolds()).toBe(0);
   });
 
+  it('is cancelled with its cash owed back when the payment arrives after the points hold expired', async () => {
+    await p.admin.data(`mutation($p: ID!) { configureLedger(input: { programId: $p, holdTtlMinutes: 1 }) { settings { holdTtlMinutes } } }`, { p: p.id });
+    const lamp = await createReward('PHYSICAL', 100, 1, { cash: { amount: '7', currency: 'EUR' } });
+    const before = (await p.points(memberId)).available;
+    const placed = await place(member, { idempotencyKey: key('late-pay'), memberId, lines: [{ rewardId: lamp, quantity: 1 }], shippingAddress: ADDRESS });
+    graph.clock.advance(2 * 60_000);
+    const payments = await graph.service('catalog');
+    const { confirmRewardOrderPayment } = await payments.data<{ confirmRewardOrderPayment: { order: { status: string; failureCode: string; cashRefunded: { amount: string } } } }>(
+      `mutation($input: ConfirmRewardOrderPaymentInput!) { confirmRewardOrderPayment(input: $input) { order { status failureCode cashRefunded { amount } } userErrors { code } } }`,
+      { input: { orderId: placed.order!.id, providerReference: 'psp-late', amount: { amount: '7.00', currency: 'EUR' } } },
+    );
+    expect(confirmRewardOrderPayment.order).toEqual({ status: 'CANCELLED', failureCode: 'RESERVATION_EXPIRED', cashRefunded: { amount: '7.00' } });
+    const events = (await graph.subgraphs['catalog']!.db.query(`SELECT payload FROM outbox WHERE event_type = 'RewardOrderCancelled' AND payload->>'orderId' = $1`, [placed.order!.id])) as {
+      payload: { cashRefunded: { amount: string }; paymentReference: string };
+    }[];
+    expect(events.map((e) => [e.payload.cashRefunded.amount, e.payload.paymentReference])).toEqual([['7.00', 'psp-late']]);
+    expect((await p.points(memberId)).available).toBe(before);
+    expect(await stock(lamp)).toMatchObject({ reserved: 0, sold: 0, available: 1 });
+    await p.admin.data(`mutation($p: ID!) { configureLedger(input: { programId: $p, holdTtlMinutes: 60 }) { settings { holdTtlMinutes } } }`, { p: p.id });
+  });
+
   it('is cancelled, its hold released and its stock freed, when the payment does not come in time', async () => {
     const tent = await createReward('PHYSICAL', 200, 1, { cash: { amount: '10', currency: 'EUR' } });
     const before = (await p.points(memberId)).available;

@@ -514,7 +514,10 @@ export class OrderService {
         }[];
         for (const r of reservations) await tx.query(`UPDATE rewards SET stock_reserved = stock_reserved - $2 WHERE id = $1`, [r.rewardId, r.units]);
         await tx.query(`UPDATE stock_reservations SET status = 'RELEASED' WHERE order_id = $1 AND status = 'OPEN'`, [order.id]);
-        await tx.query(`UPDATE reward_orders SET saga_step = 'UNDONE', status = 'CANCELLED', failure_code = $2, failure_message = $3, updated_at = $4 WHERE id = $1`, [order.id, code, message, now]);
+        await tx.query(`UPDATE reward_orders SET saga_step = 'UNDONE', status = 'CANCELLED', failure_code = $2, failure_message = $3, updated_at = $4,
+             -- A cash part already paid is owed back in full (announced below).
+             cash_refunded = CASE WHEN payment_reference IS NOT NULL THEN coalesce(cash_amount, 0) ELSE cash_refunded END
+           WHERE id = $1`, [order.id, code, message, now]);
         await this.recordChange(tx, order.id, 'PLACED', 'CANCELLED', by, message, now);
         // A cash part already paid (its confirmation came after the hold expired) goes back through the payment side.
         const paid = locked.paymentReference !== null && locked.cashAmount !== null;
