@@ -4,7 +4,8 @@
  *   2. every subgraph as its own process (each creates and migrates its database)
  *   3. demo data (two programs, tiers, a few thousand members, rewards and catalogs), once
  *   4. the gateway on http://localhost:4000 with Apollo Sandbox
- *   5. ready-to-paste Authorization headers for a member, an agent, an admin and an operator
+ *   5. ready-to-paste Authorization headers for a member, an agent, an admin and an operator, and
+ *      an X-Api-Key for the demo partner (a new key at every start, never stored in the clear)
  * Ctrl-C stops the gateway, the subgraphs, then the database.
  */
 import { randomBytes } from 'node:crypto';
@@ -13,6 +14,7 @@ import { join } from 'node:path';
 import { createDevTokenIssuer } from '@loyalty-graph/gateway';
 import { parseCodeKey, seedDemoCatalog, VoucherCipher } from '@loyalty-graph/catalog';
 import { memberIdByEmail, seedDemo } from '@loyalty-graph/members';
+import { seedDemoPartner, type DemoPartner } from '@loyalty-graph/partners';
 import { systemClock } from '@loyalty-graph/shared';
 import { databaseUrl, openDatabase } from '@loyalty-graph/shared/db';
 import { SUBGRAPHS } from '@loyalty-graph/supergraph';
@@ -94,6 +96,7 @@ async function main(): Promise<void> {
       program.charityId = await demoCharity(`http://127.0.0.1:${GATEWAY_PORT}/graphql`, program.id, await tokens.staff({ programId: program.id, roles: ['ADMIN'], subject: 'demo-admin' }));
     }
     await seedCatalogs(database.url, catalogPrograms, codeKey);
+    const partners = await seedPartners(database.url, programs.map((p) => p.id));
     await publishDemoEarningRules(`http://127.0.0.1:${GATEWAY_PORT}/graphql`, programs.map((p) => p.id), (programId) =>
       tokens.staff({ programId, roles: ['ADMIN'], subject: 'demo-admin' }),
     );
@@ -125,6 +128,9 @@ Paste one of these into Sandbox's Headers (valid 12 hours, new ones at every sta
     ${header(await tokens.staff({ programId: second!.id, roles: ['AGENT'], subject: 'demo-agent-2' }))}
   platform operator (creates programs):
     ${header(await tokens.staff({ programId: null, roles: ['ADMIN'], subject: 'demo-operator' }))}
+  partner Nordic Fuel of ${first!.name} (a partner API key; the gateway accepts it once partner
+  authentication lands, docs: subgraphs/partners/README.md):
+    {"X-Api-Key": "${partners[0]!.apiKey}"}
 
 Try: variables {"programId": "${first!.id}", "email": "${demoEmail}"} with the example operation.
 As the member: { me { id points { available } eligibleRewards { reward { id name(locale: "en") type points } orderable reasons } } }
@@ -153,6 +159,24 @@ async function seedCatalogs(serverUrl: string, programs: Parameters<typeof seedD
     for (const program of programs) await seedDemoCatalog(catalogDb, systemClock, program, codes);
   } finally {
     await catalogDb.destroy();
+  }
+}
+
+/** The demo partner of each program (with an agreement and an API client), and a fresh key for each. */
+async function seedPartners(serverUrl: string, programIds: string[]): Promise<DemoPartner[]> {
+  const partnersModule = SUBGRAPHS.find((m) => m.name === 'partners')!;
+  const partnersDb = await openDatabase({
+    url: databaseUrl(serverUrl, partnersModule.database.name),
+    entities: partnersModule.database.entities,
+    migrations: partnersModule.database.migrations,
+    applicationName: 'dev-seed',
+  });
+  try {
+    const partners: DemoPartner[] = [];
+    for (const programId of programIds) partners.push(await seedDemoPartner(partnersDb, systemClock, programId));
+    return partners;
+  } finally {
+    await partnersDb.destroy();
   }
 }
 

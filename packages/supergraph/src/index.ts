@@ -6,6 +6,7 @@ import type { SubgraphModule } from '@loyalty-graph/shared/subgraph';
 import { catalogSubgraph } from '@loyalty-graph/catalog';
 import { ledgerSubgraph } from '@loyalty-graph/ledger';
 import { membersSubgraph } from '@loyalty-graph/members';
+import { partnersSubgraph } from '@loyalty-graph/partners';
 
 /**
  * The subgraphs the graph is composed of, in one place: `pnpm dev`, `pnpm compose`, the tests and
@@ -16,6 +17,7 @@ export const SUBGRAPHS: SubgraphModule<ViewerContext>[] = [
   membersSubgraph as unknown as SubgraphModule<ViewerContext>,
   ledgerSubgraph as unknown as SubgraphModule<ViewerContext>,
   catalogSubgraph as unknown as SubgraphModule<ViewerContext>,
+  partnersSubgraph as unknown as SubgraphModule<ViewerContext>,
 ];
 
 /** Where the committed supergraph lives (production gateways load it instead of composing). */

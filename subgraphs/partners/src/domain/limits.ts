@@ -1,0 +1,54 @@
+import { InputError } from '@loyalty-graph/shared';
+
+/**
+ * Every bound a caller of partners can hit, in one place. Each is repeated in schema.graphql next
+ * to the field it limits (limits-documented.test.ts holds the two together).
+ */
+export const LIMITS = {
+  partnerNameLength: 100,
+  /** People to talk to at one partner: a handful of roles (accounts, operations, marketing…). */
+  contacts: 10,
+  contactNameLength: 100,
+  contactRoleLength: 100,
+  /** RFC 5321's longest address. */
+  emailLength: 254,
+  phoneMinLength: 3,
+  phoneMaxLength: 30,
+  /** A price per point is a rate: the same bound and precision as a program's point value. */
+  pricePerPoint: 1_000_000,
+  pricePerPointDecimals: 8,
+  feeAmount: 1_000_000_000,
+  /** Prepaid points or a credit limit: below PostgreSQL's int. */
+  points: 2_000_000_000,
+  /** Dates (an agreement's start, a client's expiry) lie at most this far ahead. */
+  dateRangeDays: 3_650,
+  clientNameLength: 100,
+  rateLimitPerMinute: 100_000,
+  /** A week: long enough to roll a new key out to every till, short enough not to forget the old one. */
+  overlapMinutes: 10_080,
+} as const;
+
+/** A whole number from `min` to `max`, or a BAD_USER_INPUT naming the field and the range. */
+export function checkInt(value: number, field: string, min: number, max: number): number {
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new InputError(`${field.split('.').pop()} must be a whole number from ${min.toLocaleString('en-US')} to ${max.toLocaleString('en-US')}`, field);
+  }
+  return value;
+}
+
+/** Free text: one rule for every subgraph (@loyalty-graph/shared text-input.ts). */
+export { checkText, optionalText } from '@loyalty-graph/shared';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export function checkUuid(value: string, field: string): string {
+  if (!UUID.test(value)) throw new InputError(`${field.split('.').pop()} must be a UUID`, field);
+  return value.toLowerCase();
+}
+
+/** A date after now and within LIMITS.dateRangeDays of it. */
+export function checkFutureDate(value: Date, field: string, now: Date): Date {
+  if (value.getTime() <= now.getTime()) throw new InputError(`${field.split('.').pop()} must be in the future`, field);
+  if (value.getTime() - now.getTime() > LIMITS.dateRangeDays * 86_400_000) throw new InputError(`${field.split('.').pop()} must be within ${LIMITS.dateRangeDays.toLocaleString('en-US')} days of now`, field);
+  return value;
+}

@@ -1,0 +1,22 @@
+import { isStaffOf, type Viewer } from '@loyalty-graph/shared';
+
+/**
+ * Ownership rules, on top of the @access directive (the coarse gate per field): staff act only
+ * within their program (platform operators, ADMINs of no program, in every program); internal
+ * services are trusted. Partners themselves (PARTNER viewers) read nothing here yet.
+ */
+
+/** Partners and their agreements: the program's admins and agents, and services. */
+export function canReadPartners(viewer: Viewer, programId: string): boolean {
+  return viewer.kind === 'SERVICE' || isStaffOf(viewer, programId, ['ADMIN', 'AGENT']);
+}
+
+/** Creating and changing partners, agreements and API clients: the program's admins and operators. */
+export function canManagePartners(viewer: Viewer, programId: string): boolean {
+  return isStaffOf(viewer, programId, ['ADMIN']);
+}
+
+/** API clients (names, scopes, key display parts): admins only; agents have no use for them. */
+export function canReadApiClients(viewer: Viewer, programId: string): boolean {
+  return isStaffOf(viewer, programId, ['ADMIN']);
+}

@@ -1,0 +1,30 @@
+import { groupedBy, rowsById } from '@loyalty-graph/shared/db';
+import type { DataSource } from 'typeorm';
+import { agreementColumns, apiClientColumns, apiKeyColumns, partnerColumns, type AgreementRow, type ApiClientRow, type ApiKeyRow, type PartnerRow } from './entities';
+
+/**
+ * Built per request (never shared between users: a loader's cache is per viewer). One SQL
+ * statement per batch, values in key order, null for misses (malformed ids included).
+ */
+export function createLoaders(db: DataSource) {
+  return {
+    partnerById: rowsById<PartnerRow>(db, `SELECT ${partnerColumns} FROM partners p WHERE p.id = ANY($1::uuid[])`),
+    partnersByProgram: groupedBy<PartnerRow>((ids) => db.query(`SELECT ${partnerColumns} FROM partners p WHERE p.program_id = ANY($1::uuid[]) ORDER BY lower(p.name)`, [ids]), (row) => row.programId),
+    agreementById: rowsById<AgreementRow>(db, `SELECT ${agreementColumns} FROM partner_agreements a WHERE a.id = ANY($1::uuid[])`),
+    agreementsByPartner: groupedBy<AgreementRow>(
+      (ids) => db.query(`SELECT ${agreementColumns} FROM partner_agreements a WHERE a.partner_id = ANY($1::uuid[]) ORDER BY a.version DESC`, [ids]),
+      (row) => row.partnerId,
+    ),
+    apiClientById: rowsById<ApiClientRow>(db, `SELECT ${apiClientColumns} FROM partner_api_clients c WHERE c.id = ANY($1::uuid[])`),
+    apiClientsByPartner: groupedBy<ApiClientRow>(
+      (ids) => db.query(`SELECT ${apiClientColumns} FROM partner_api_clients c WHERE c.partner_id = ANY($1::uuid[]) ORDER BY c.created_at DESC, c.id`, [ids]),
+      (row) => row.partnerId,
+    ),
+    apiKeysByClient: groupedBy<ApiKeyRow>(
+      (ids) => db.query(`SELECT ${apiKeyColumns} FROM partner_api_keys k WHERE k.client_id = ANY($1::uuid[]) ORDER BY k.created_at DESC, k.expires_at DESC NULLS FIRST, k.id`, [ids]),
+      (row) => row.clientId,
+    ),
+  };
+}
+
+export type Loaders = ReturnType<typeof createLoaders>;

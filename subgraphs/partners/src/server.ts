@@ -1,0 +1,22 @@
+import { readFileSync } from 'node:fs';
+import { defineSubgraph } from '@loyalty-graph/shared/subgraph';
+import { createContext, createServices, type RequestContext, type Services } from './context';
+import { migrations } from './migrations';
+import { resolvers } from './resolvers';
+
+/** This subgraph's own types, read relative to this module (never the working directory). */
+export const schema = readFileSync(new URL('../schema.graphql', import.meta.url), 'utf8');
+
+/**
+ * Partners of a program, their versioned agreements, and their API clients (whose keys the
+ * gateway resolves through `apiKeyGrant`). Building it does no I/O. No events or jobs yet.
+ */
+export const partnersSubgraph = defineSubgraph<Services, RequestContext>({
+  name: 'partners',
+  port: 4004,
+  schema,
+  resolvers,
+  migrations,
+  services: ({ db, clock }) => createServices(db, clock),
+  context: createContext,
+});
