@@ -17,6 +17,7 @@ let partners: PartnersStandIn;
 let programId: string;
 let memberId: string;
 let elsewhereMemberId: string;
+let agent: Caller;
 /** The gateway's grant cache reads this clock. */
 let now = Date.now();
 const PARTNER_A = randomUUID();
@@ -37,6 +38,8 @@ const purchase = (over: { memberId?: string; partnerId?: string; idempotencyKey?
     basket: { currency: 'EUR', channel: 'PARTNER', ...(over.partnerId ? { partnerId: over.partnerId } : {}), lines: [{ lineId: '1', sku: 'COFFEE', category: 'food', quantity: 1, amount: '25.00' }] },
   },
 });
+const enroll = async (by: Caller, p: string, email: string) =>
+  (await by.data<{ enrollMember: { member: { id: string } } }>(`mutation($p: ID!, $e: String!) { enrollMember(input: { programId: $p, identifiers: [{ type: EMAIL, value: $e }] }) { member { id } } }`, { p, e: email })).enrollMember.member.id;
 const withKey = (key: string): Caller => caller(graph.gatewayUrl, { 'x-api-key': key });
 const issue = (partnerId: string, scopes: string[], more: { rateLimitPerMinute?: number; programId?: string } = {}) =>
   partners.issue({ clientId: randomUUID(), partnerId, programId: more.programId ?? programId, scopes, ...(more.rateLimitPerMinute ? { rateLimitPerMinute: more.rateLimitPerMinute } : {}) });
@@ -49,8 +52,7 @@ beforeAll(async () => {
   keys.resolve = createPartnerKeyResolver({ url: partners.url, internalSecret: graph.internalSecret });
   const program = await createTestProgram(graph);
   programId = program.programId;
-  const enroll = async (agent: Caller, p: string, email: string) =>
-    (await agent.data<{ enrollMember: { member: { id: string } } }>(`mutation($p: ID!, $e: String!) { enrollMember(input: { programId: $p, identifiers: [{ type: EMAIL, value: $e }] }) { member { id } } }`, { p, e: email })).enrollMember.member.id;
+  agent = program.agent;
   memberId = await enroll(program.agent, programId, 'partner-shopper@example.com');
   const elsewhere = await createTestProgram(graph, { name: 'Elsewhere' });
   elsewhereMemberId = await enroll(elsewhere.agent, elsewhere.programId, 'elsewhere@example.com');
@@ -75,7 +77,6 @@ describe('a partner key', () => {
     const { recordPurchase } = await withKey(key).data<Recorded>(RECORD, purchase({ partnerId: PARTNER_A }));
     expect(recordPurchase.entry?.lines).toEqual([{ amount: -25, account: { kind: 'PARTNER_FUNDING', ownerId: PARTNER_A } }]);
     // the member's points are there, for the program's staff to see
-    const agent = await graph.asStaff(programId, ['AGENT']);
     const { member } = await agent.data<{ member: { points: { pending: number } } }>(`query($id: ID!) { member(id: $id) { points { pending } } }`, { id: memberId });
     expect(member.points.pending).toBeGreaterThanOrEqual(75);
   });
@@ -107,6 +108,20 @@ describe('a partner key', () => {
     const replay = await withKey(issue(PARTNER_B, ['purchases:write'])).send<Recorded>(RECORD, purchase({ idempotencyKey, externalId }));
     expect(replay.data?.recordPurchase?.purchase ?? null).toBeNull();
     expect([...errorCodes(replay), ...(replay.data?.recordPurchase?.userErrors.map((e) => e.code) ?? [])]).toEqual(['CONFLICT']);
+  });
+});
+
+describe('a partner recording the same purchase at once', () => {
+  it('records it once: ten concurrent requests under one idempotency key answer one purchase, and the member earns once', async () => {
+    const shopper = await enroll(agent, programId, `concurrent-${randomUUID()}@example.com`);
+    await graph.deliverEvents();
+    const client = withKey(issue(PARTNER_B, ['purchases:write']));
+    const body = purchase({ memberId: shopper });
+    const answers = await Promise.all(Array.from({ length: 10 }, () => client.data<Recorded>(RECORD, body)));
+    expect(new Set(answers.map((a) => a.recordPurchase.purchase?.id)).size).toBe(1);
+    for (const answer of answers) expect(answer.recordPurchase.entry?.lines).toEqual([{ amount: -25, account: { kind: 'PARTNER_FUNDING', ownerId: PARTNER_B } }]);
+    const { member } = await agent.data<{ member: { points: { pending: number } } }>(`query($id: ID!) { member(id: $id) { points { pending } } }`, { id: shopper });
+    expect(member.points.pending).toBe(25);
   });
 });
 

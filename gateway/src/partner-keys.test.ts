@@ -4,6 +4,7 @@ import { ANONYMOUS, type Viewer } from '@loyalty-graph/shared';
 import { createRequestAuthenticator, type Authenticate } from './auth';
 import { cachePartnerGrants, createPartnerKeyResolver, partnerBudget, type PartnerGrant, type ResolvePartnerKey } from './partner-keys';
 import { startPartnersStandIn, type PartnersStandIn } from './partners-stand-in';
+import { partnersSubgraphUrl } from './server';
 
 const KEY = 'lgp_Ab12Cd34_' + 'x'.repeat(43);
 const OTHER_KEY = 'lgp_Zz99Yy88_' + 'y'.repeat(43);
@@ -185,5 +186,18 @@ describe('createPartnerKeyResolver against a stand-in partners subgraph', () => 
     // a gateway with the wrong secret is refused by the subgraph: still "cannot tell", never "no such key"
     await expect(createPartnerKeyResolver({ url: partners.url, internalSecret: randomBytes(32).toString('hex') })(KEY)).rejects.toMatchObject(unavailable);
     await expect(createPartnerKeyResolver({ url: 'http://127.0.0.1:9/graphql', internalSecret })(KEY)).rejects.toMatchObject(unavailable);
+  });
+});
+
+describe('partnersSubgraphUrl: where the default resolver asks', () => {
+  it('is the partners entry of the development list, or its routing URL in the supergraph, or none', () => {
+    expect(partnersSubgraphUrl({ subgraphs: [{ name: 'members', url: 'http://m/graphql' }, { name: 'partners', url: 'http://p:4004/graphql' }] })).toBe('http://p:4004/graphql');
+    const supergraph = `enum join__Graph {
+  LEDGER @join__graph(name: "ledger", url: "http://127.0.0.1:4002/graphql")
+  PARTNERS @join__graph(name: "partners", url: "https://partners.internal/graphql")
+}`;
+    expect(partnersSubgraphUrl({ supergraphSdl: supergraph })).toBe('https://partners.internal/graphql');
+    expect(partnersSubgraphUrl({ supergraphSdl: supergraph.replace(/\n {2}PARTNERS.*\n/, '\n') })).toBeNull();
+    expect(partnersSubgraphUrl({ subgraphs: [{ name: 'members', url: 'http://m/graphql' }] })).toBeNull();
   });
 });

@@ -149,7 +149,12 @@ export async function startGateway(options: GatewayOptions, port: number): Promi
     cors: options.cors,
     context: async ({ req, requestId }) => {
       // Every value of each header (headersDistinct): a credential sent twice is refused, not picked.
-      const caller = await authenticate({ authorization: req.headersDistinct['authorization'], apiKey: req.headersDistinct['x-api-key'] });
+      const caller = await authenticate({ authorization: req.headersDistinct['authorization'], apiKey: req.headersDistinct['x-api-key'] }).catch((error: unknown) => {
+        // Refused before any plugin runs, so no plugin logs it: operators must hear that the
+        // partners subgraph cannot resolve keys (never which key: keys are not logged).
+        if ((error as { extensions?: { code?: unknown } }).extensions?.code === 'SUBGRAPH_UNAVAILABLE') options.logger.warn('partner key lookup failed', { requestId, service: 'partners' });
+        throw error;
+      });
       return { ...caller, requestId, clientAddress: limits.clientAddress(req) };
     },
   });
