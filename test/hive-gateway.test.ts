@@ -14,6 +14,8 @@ import { createViewerSigner, VIEWER_HEADER } from '@loyalty-graph/shared';
 import { committedSupergraph, routeSupergraph } from '@loyalty-graph/supergraph';
 import { bearer, caller, errorCodes, sendOperation, type Caller, type GraphQLResponse } from '@loyalty-graph/testing';
 import { createTestProgram, startSupergraph, type TestProgram, type TestSupergraph } from '@loyalty-graph/testing/supergraph';
+// The partners subgraph is not on this branch yet: a stand-in answers its apiKeyGrant contract.
+import { startPartnersStandIn, type PartnersStandIn } from '../gateway/src/partners-stand-in';
 
 /**
  * The committed supergraph on Hive Gateway (the scale-out path), in front of the same subgraphs
@@ -29,6 +31,7 @@ let graph: TestSupergraph;
 let programA: TestProgram;
 let programB: TestProgram;
 let memberId: string;
+let partners: PartnersStandIn;
 
 const PURCHASE = `mutation($input: RecordPurchaseInput!) {
   recordPurchase(input: $input) { purchase { id points pendingPoints } userErrors { code field message } }
@@ -36,6 +39,7 @@ const PURCHASE = `mutation($input: RecordPurchaseInput!) {
 /** Two subgraphs in one answer: the member from members, their points from the ledger. */
 const ME = `{ me { id status identifiers { type value } points { pending available } } }`;
 const MEMBER = `query($id: ID!) { member(id: $id) { id points { pending } } }`;
+const PARTNER_ID = '5b2f1d0e-7c1a-4e0b-9f3d-2a6c8e4b1d77';
 
 beforeAll(async () => {
   graph = await startSupergraph();
@@ -46,8 +50,12 @@ beforeAll(async () => {
     { p: programA.programId },
   );
   memberId = enrollMember.member.id;
+  partners = await startPartnersStandIn(graph.internalSecret);
 });
-afterAll(() => graph?.stop());
+afterAll(async () => {
+  await graph?.stop();
+  await partners?.stop();
+});
 
 interface RunningHive {
   url: string;
@@ -64,6 +72,7 @@ async function startHiveGateway(planner: 'js' | 'rust' | 'cli'): Promise<Running
     JWT_SECRET: graph.jwt.secret,
     JWT_ISSUER: graph.jwt.issuer,
     JWT_AUDIENCE: graph.jwt.audience,
+    PARTNERS_URL: partners.url,
   };
   if (planner === 'cli') return startHiveCli(supergraph, env);
   const ours = loyaltyGraphHiveConfig(env);
@@ -229,6 +238,23 @@ describe.each(['js', 'rust', 'cli'] as const)('Hive Gateway (%s)', (planner) => 
     const allowed = await agentA.data<{ member: { id: string; points: { pending: number } } }>(MEMBER, { id: memberId });
     expect(allowed.member.id).toBe(memberId);
     expect(allowed.member.points.pending).toBeGreaterThanOrEqual(42);
+  });
+
+  it('takes a partner key: a purchase funded by its partner, the client’s own budget answered 429 with RateLimit headers', async () => {
+    const key = partners.issue({ clientId: `hive-client-${planner}`, partnerId: PARTNER_ID, programId: programA.programId, scopes: ['purchases:write'], rateLimitPerMinute: 20 });
+    const input = () => ({ input: { idempotencyKey: `hive-partner-${planner}-${Math.random().toString(36).slice(2)}`, memberId, source: 'partner-till', externalId: `hive-${planner}-${Math.random()}`, basket: { currency: 'EUR', channel: 'PARTNER', lines: [{ lineId: '1', sku: 'X', category: 'food', quantity: 1, amount: '10.00' }] } } });
+    const FUNDED = `mutation($input: RecordPurchaseInput!) { recordPurchase(input: $input) { entry { lines { amount account { kind ownerId } } } userErrors { code } } }`;
+    const partner = caller(hive.url, { 'x-api-key': key });
+    const recorded = await partner.data<{ recordPurchase: { entry: { lines: unknown[] } } }>(FUNDED, input());
+    expect(recorded.recordPurchase.entry.lines).toEqual([{ amount: -10, account: { kind: 'PARTNER_FUNDING', ownerId: PARTNER_ID } }]);
+    const refused = await partner.send(FUNDED, input());
+    expect(refused.status).toBe(429);
+    expect(errorCodes(refused)).toEqual(['RATE_LIMITED']);
+    expect(refused.headers.get('ratelimit-policy')).toBe('"partner";q=20;w=60');
+    expect(refused.headers.get('ratelimit')).toMatch(/^"partner";r=\d+;t=\d+$/);
+    const unknown = await sendOperation(hive.url, FUNDED, input(), { 'x-api-key': `lgp_Unknown1_${'u'.repeat(43)}` });
+    expect(unknown.status).toBe(401);
+    expect(errorCodes(unknown)).toEqual(['UNAUTHENTICATED']);
   });
 
   it('treats a caller without a token as anonymous, as our gateway does: asked to sign in', async () => {

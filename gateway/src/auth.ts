@@ -1,6 +1,8 @@
 import { createRemoteJWKSet, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
 import { ANONYMOUS, STAFF_ROLES, unauthenticated, type StaffRole, type Viewer } from '@loyalty-graph/shared';
 import { claimAt, DEFAULT_CLAIMS, type ClaimNames } from './claims';
+import type { BudgetPolicy } from './limits/weights';
+import { PARTNER_KEY_PATTERN, partnerBudget, partnerViewer, type ResolvePartnerKey } from './partner-keys';
 
 /**
  * Client credentials → viewer. A bearer JWT from the identity provider (JWKS in production, a
@@ -101,4 +103,72 @@ const STAFF_SCOPES = new Set(['graph:any-operation']);
 
 function staffScopes(scope: unknown): string[] {
   return typeof scope === 'string' ? scope.split(' ').filter((s) => STAFF_SCOPES.has(s)) : [];
+}
+
+/** A request's credential headers, each as sent (an array when the header came more than once). */
+export interface Credentials {
+  authorization?: string | readonly string[] | null;
+  /** `X-Api-Key`. */
+  apiKey?: string | readonly string[] | null;
+}
+
+/** Who is calling, and for a partner client with a budget of its own, that budget. */
+export interface AuthenticatedCaller {
+  viewer: Viewer;
+  budget?: BudgetPolicy;
+}
+
+export type AuthenticateRequest = (credentials: Credentials) => Promise<AuthenticatedCaller>;
+
+export interface RequestAuthOptions {
+  /** Bearer JWTs (members, staff). */
+  authenticate: Authenticate;
+  /**
+   * Partner API keys → grants, cached (`cachePartnerGrants`). Absent: this deployment has no
+   * partners subgraph, so no key is valid.
+   */
+  partnerKeys?: ResolvePartnerKey | null;
+}
+
+const INVALID_KEY = 'The API key is invalid, expired or revoked';
+
+/**
+ * The one place every edge (our gateway, the Hive Gateway plugin, the Apollo Router coprocessor)
+ * turns a request's headers into a caller:
+ *
+ *   X-Api-Key: lgp_…               a partner key (ARCHITECTURE.md's convention)
+ *   Authorization: Bearer lgp_…    the same, for OAuth-style clients that can only send a bearer
+ *                                  credential; told from a JWT by the prefix (a JWT starts `eyJ`)
+ *   Authorization: Bearer <JWT>    a member or staff token (`authenticate`)
+ *   nothing                        anonymous
+ *
+ * Both headers at once is refused (400): they may name two different callers, and whichever we
+ * picked, a proxy or library that adds one header behind the client's back would silently decide
+ * whose budget, scopes and data the request gets. A header sent twice is refused (401) for the
+ * same reason. A key that is not shaped like one is refused without asking the partners subgraph.
+ */
+export function createRequestAuthenticator(options: RequestAuthOptions): AuthenticateRequest {
+  const partnerKey = async (key: string): Promise<AuthenticatedCaller> => {
+    if (!PARTNER_KEY_PATTERN.test(key) || !options.partnerKeys) throw unauthenticated(INVALID_KEY, 401);
+    const grant = await options.partnerKeys(key);
+    if (!grant) throw unauthenticated(INVALID_KEY, 401);
+    const budget = partnerBudget(grant);
+    return budget ? { viewer: partnerViewer(grant), budget } : { viewer: partnerViewer(grant) };
+  };
+  return async (credentials) => {
+    const authorization = single(credentials.authorization, 'Authorization');
+    const apiKey = single(credentials.apiKey, 'X-Api-Key');
+    if (authorization !== undefined && apiKey !== undefined) throw unauthenticated('Send one credential: an X-Api-Key or an Authorization header, not both', 400);
+    if (apiKey !== undefined) return partnerKey(apiKey.trim());
+    const bearerKey = authorization === undefined ? null : /^Bearer\s+(lgp_\S*)\s*$/i.exec(authorization);
+    if (bearerKey) return partnerKey(bearerKey[1]!);
+    return { viewer: await options.authenticate(authorization) };
+  };
+}
+
+function single(value: string | readonly string[] | null | undefined, name: string): string | undefined {
+  if (value === null || value === undefined) return undefined;
+  if (typeof value === 'string') return value;
+  if (value.length > 1) throw unauthenticated(`Send one ${name} header`, 401);
+  return value[0];
 }

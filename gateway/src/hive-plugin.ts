@@ -4,7 +4,8 @@
  * `gateway/dist/main.mjs`. Subgraphs trust nothing but our signed internal viewer token, so Hive
  * Gateway must do exactly what our gateway does per request:
  *
- *   Authorization: Bearer <JWT>  →  createAuthenticator (the same code and claims as ours)
+ *   Authorization: Bearer <JWT>  →  createRequestAuthenticator (the same code and claims as ours;
+ *   or X-Api-Key / Bearer lgp_…     partner keys through the partners subgraph, edge.ts)
  *                                →  Viewer  →  createViewerSigner  →  x-lg-viewer on every
  *                                   subgraph request, with the caller's x-request-id
  *
@@ -20,7 +21,9 @@ import type { GatewayPlugin } from '@graphql-hive/gateway-runtime';
 import { getOperationAST, GraphQLError, type ExecutionResult } from 'graphql';
 import { z } from 'zod';
 import { createLogger, createViewerSigner, depthLimit, parseEnv, REQUEST_ID_HEADER, requestIdFrom, VIEWER_HEADER, type Viewer } from '@loyalty-graph/shared';
+import { createRequestAuthenticator } from './auth';
 import { edgeFromEnv, type EdgeAuth } from './edge';
+import type { BudgetPolicy } from './limits/weights';
 // Files, not the folder: Hive's config loader refuses directory imports.
 import { limitsEnv, limitsFromEnv } from './limits/config';
 import { costOfRefusal, createLimits, type GatewayLimits } from './limits/limits';
@@ -29,12 +32,15 @@ import { DEFAULT_OPERATION_LIMITS } from './limits/weights';
 interface RequestState {
   requestId: string;
   viewer?: Viewer;
+  /** A partner client's own budget (its grant's rateLimitPerMinute). */
+  budget?: BudgetPolicy;
 }
 
 /** The Hive Gateway plugin: authenticates each request and signs the viewer for the subgraphs. */
 export function useLoyaltyGraphViewer(options: EdgeAuth & { limits?: GatewayLimits }): GatewayPlugin {
   const limits = options.limits;
   const sign = createViewerSigner(options.internalSecret);
+  const authenticate = createRequestAuthenticator({ authenticate: options.authenticate, partnerKeys: options.partnerKeys ?? null });
   // Keyed by the incoming Request, which every hook below can reach; gone with the request.
   const requests = new WeakMap<Request, RequestState>();
   const stateOf = (request: Request): RequestState => {
@@ -52,8 +58,12 @@ export function useLoyaltyGraphViewer(options: EdgeAuth & { limits?: GatewayLimi
     },
     // Before parsing and validation, like our gateway's context: a bad token is refused first.
     async onParams({ request }) {
-      // Throws UNAUTHENTICATED with http.status 401, which Yoga turns into the HTTP status.
-      stateOf(request).viewer = await options.authenticate(request.headers.get('authorization') ?? undefined);
+      // Throws UNAUTHENTICATED with http.status 401 (400, 503), which Yoga turns into the HTTP status.
+      // Fetch's Headers join a repeated header with ", ", which no JWT or key contains: refused as malformed.
+      const caller = await authenticate({ authorization: request.headers.get('authorization'), apiKey: request.headers.get('x-api-key') });
+      const state = stateOf(request);
+      state.viewer = caller.viewer;
+      if (caller.budget) state.budget = caller.budget;
     },
     async onFetch({ context, executionRequest, options: init, setOptions }) {
       // Only subgraph calls made for a client's request carry a viewer; anything else the
@@ -89,6 +99,7 @@ export function useLoyaltyGraphViewer(options: EdgeAuth & { limits?: GatewayLimi
           operation,
           variables: args.variableValues ?? undefined,
           queryHash: undefined,
+          budget: state.budget,
         });
       } catch (error) {
         if (!(error instanceof GraphQLError)) throw error;
@@ -116,7 +127,7 @@ export function useLoyaltyGraphViewer(options: EdgeAuth & { limits?: GatewayLimi
 
 /**
  * The part of a Hive Gateway config that makes it one of ours, from the same environment our
- * gateway reads (INTERNAL_TOKEN_SECRET, JWKS_URL or JWT_SECRET, JWT_ISSUER, JWT_AUDIENCE).
+ * gateway reads (INTERNAL_TOKEN_SECRET, JWKS_URL or JWT_SECRET, JWT_ISSUER, JWT_AUDIENCE, PARTNERS_URL).
  * Spread into `defineConfig`; add the supergraph (file or CLI argument) and, for the Rust
  * query planner, `unifiedGraphHandler` from @graphql-hive/router-runtime.
  */

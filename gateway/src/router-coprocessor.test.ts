@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ANONYMOUS, createViewerVerifier, VIEWER_HEADER } from '@loyalty-graph/shared';
 import { createDevTokenIssuer } from './dev-tokens';
 import { edgeFromEnv } from './edge';
+import { startPartnersStandIn, type PartnersStandIn } from './partners-stand-in';
 import { createRouterCoprocessor, startRouterCoprocessor, type CoprocessorRequest } from './router-coprocessor';
 
 /**
@@ -116,5 +117,44 @@ describe('Apollo Router coprocessor over HTTP', () => {
   it('fails the call (so the router fails the request, closed) on a malformed or foreign payload', async () => {
     expect((await post('{ not json')).status).toBe(400);
     expect((await post(JSON.stringify({ ...routerRequest({}), stage: 'RouterResponse' }))).status).toBe(400);
+  });
+});
+
+describe('Apollo Router coprocessor, partner API keys (PARTNERS_URL)', () => {
+  let partners: PartnersStandIn;
+  let handlePartners: ReturnType<typeof createRouterCoprocessor>;
+  beforeAll(async () => {
+    partners = await startPartnersStandIn(internalSecret);
+    handlePartners = createRouterCoprocessor(edgeFromEnv({ ...env, PARTNERS_URL: partners.url }));
+  });
+  afterAll(() => partners?.stop());
+
+  it('signs the PARTNER viewer a key grants, from X-Api-Key or a bearer credential', async () => {
+    const key = partners.issue({ clientId: 'client-7', partnerId: 'partner-7', programId: 'p-1', scopes: ['purchases:write'] });
+    for (const headers of [{ 'x-api-key': [key] }, { authorization: [`Bearer ${key}`] }] as Record<string, string[]>[]) {
+      const reply = await handlePartners(routerRequest(headers));
+      expect(reply.control).toBe('continue');
+      expect(await verify(reply.headers![VIEWER_HEADER]![0]!)).toEqual({ ...ANONYMOUS, kind: 'PARTNER', subject: 'client-7', programId: 'p-1', partnerId: 'partner-7', scopes: ['purchases:write'] });
+    }
+  });
+
+  it('breaks with 401 for an unknown key, 400 for a key and a token, 503 when the partners subgraph is down', async () => {
+    const key = partners.issue({ clientId: 'client-8', partnerId: 'partner-8', programId: 'p-1', scopes: [] });
+    const token = await tokens.member({ programId: 'p-1', memberId: 'm-1', subject: 'alice' });
+    expect(await handlePartners(routerRequest({ 'x-api-key': [`lgp_Unknown1_${'u'.repeat(43)}`] }))).toMatchObject({ control: { break: 401 } });
+    expect(await handlePartners(routerRequest({ 'x-api-key': [key], authorization: [`Bearer ${token}`] }))).toMatchObject({ control: { break: 400 } });
+    partners.failing = true;
+    try {
+      const down = await handlePartners(routerRequest({ 'x-api-key': [partners.issue({ clientId: 'client-9', partnerId: 'partner-8', programId: 'p-1', scopes: [] })] }));
+      expect(down.control).toEqual({ break: 503 });
+      expect(JSON.parse(down.body!)).toEqual({ errors: [{ message: expect.any(String), extensions: { code: 'SUBGRAPH_UNAVAILABLE', service: 'partners', retryable: true } }] });
+    } finally {
+      partners.failing = false;
+    }
+  });
+
+  it('refuses every key when no partners subgraph is configured', async () => {
+    const key = partners.issue({ clientId: 'client-10', partnerId: 'partner-8', programId: 'p-1', scopes: [] });
+    expect(await handle(routerRequest({ 'x-api-key': [key] }))).toMatchObject({ control: { break: 401 } });
   });
 });

@@ -1,7 +1,7 @@
 /**
  * Apollo Router in front of our subgraphs: an external coprocessor (Apollo's JSON protocol,
  * version 1) at the RouterRequest stage that does what our gateway does per request, with our
- * code: verify the caller's JWT (createAuthenticator) and put our signed viewer (x-lg-viewer,
+ * code: verify the caller's JWT or partner key (createRequestAuthenticator) and put our signed viewer (x-lg-viewer,
  * createViewerSigner) and the request id on the request, which the router then propagates to
  * every subgraph (docs/deployment.md has the router.yaml). Apollo Router cannot run here, so the
  * contract is tested against the protocol as its source defines it (Externalizable, Control).
@@ -14,6 +14,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { GraphQLError } from 'graphql';
 import { createViewerSigner, REQUEST_ID_HEADER, requestIdFrom, VIEWER_HEADER } from '@loyalty-graph/shared';
+import { createRequestAuthenticator } from './auth';
 import type { EdgeAuth } from './edge';
 
 /** The only protocol version Apollo Router speaks (EXTERNALIZABLE_VERSION). */
@@ -50,6 +51,7 @@ export class CoprocessorProtocolError extends Error {
 /** The RouterRequest handler: one verified caller in, the headers the subgraphs trust out. */
 export function createRouterCoprocessor(options: EdgeAuth) {
   const sign = createViewerSigner(options.internalSecret);
+  const authenticate = createRequestAuthenticator({ authenticate: options.authenticate, partnerKeys: options.partnerKeys ?? null });
   return async function handle(payload: CoprocessorRequest): Promise<CoprocessorResponse> {
     if (payload.version !== PROTOCOL_VERSION) throw new CoprocessorProtocolError(`unsupported protocol version ${String(payload.version)}`);
     if (payload.stage !== 'RouterRequest') throw new CoprocessorProtocolError(`configure this coprocessor for the RouterRequest stage only, not ${String(payload.stage)}`);
@@ -57,20 +59,21 @@ export function createRouterCoprocessor(options: EdgeAuth) {
     if (!payload.headers) throw new CoprocessorProtocolError('the RouterRequest payload has no headers');
     const reply = { version: PROTOCOL_VERSION as typeof PROTOCOL_VERSION, stage: 'RouterRequest' as const, ...(payload.id === undefined ? {} : { id: payload.id }) };
 
-    const authorization = payload.headers['authorization'] ?? [];
     const requestId = requestIdFrom(payload.headers[REQUEST_ID_HEADER]?.[0]);
     let viewer;
     try {
-      // Two Authorization headers are ambiguous: which one would the subgraphs' viewer be?
-      if (authorization.length > 1) throw new GraphQLError('Send one Authorization header', { extensions: { code: 'UNAUTHENTICATED' } });
-      viewer = await options.authenticate(authorization[0]);
+      // Two Authorization (or X-Api-Key) headers are ambiguous: which would the subgraphs' viewer be? Refused.
+      // (Partner budgets are the router's own rate limiting here: this coprocessor only authenticates.)
+      ({ viewer } = await authenticate({ authorization: payload.headers['authorization'], apiKey: payload.headers['x-api-key'] }));
     } catch (error) {
       if (!(error instanceof GraphQLError)) throw error;
+      const status = (error.extensions['http'] as { status?: number } | undefined)?.status ?? 401;
       return {
         ...reply,
-        control: { break: 401 },
+        control: { break: status },
         headers: { 'content-type': ['application/json'], [REQUEST_ID_HEADER]: [requestId] },
-        body: JSON.stringify({ errors: [{ message: error.message, extensions: { code: error.extensions['code'] ?? 'UNAUTHENTICATED' } }] }),
+        // A partners subgraph that cannot answer is 503 SUBGRAPH_UNAVAILABLE, retryable: said so.
+        body: JSON.stringify({ errors: [{ message: error.message, extensions: { code: error.extensions['code'] ?? 'UNAUTHENTICATED', ...(error.extensions['retryable'] ? { service: error.extensions['service'], retryable: true } : {}) } }] }),
       };
     }
     // The client's headers go on unchanged except ours: whatever x-lg-viewer it sent is replaced.

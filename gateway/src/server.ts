@@ -3,7 +3,9 @@ import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/dis
 import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
 import { ApolloGateway, IntrospectAndCompose, RemoteGraphQLDataSource } from '@apollo/gateway';
 import { createViewerSigner, depthLimit, errorLoggingPlugin, maskInternalError, REQUEST_ID_HEADER, serveGraphQL, serviceViewer, VIEWER_HEADER, type CorsConfig, type Logger, type RunningGraphQLServer, type Viewer } from '@loyalty-graph/shared';
-import type { Authenticate } from './auth';
+import { createRequestAuthenticator, type Authenticate } from './auth';
+import type { BudgetPolicy } from './limits/weights';
+import { cachePartnerGrants, createPartnerKeyResolver, type GrantCacheOptions, type ResolvePartnerKey } from './partner-keys';
 import { createHttpFetcher } from './http-fetcher';
 import { createWarmUp } from './warm-up';
 import { createLimits, type LimitsOptions } from './limits';
@@ -15,6 +17,8 @@ export interface GatewayContext extends BaseContext {
   requestId: string;
   /** The address an anonymous caller's budget is keyed by. */
   clientAddress?: string;
+  /** A partner client's own budget (its grant's rateLimitPerMinute), instead of the partner default. */
+  budget?: BudgetPolicy;
 }
 
 export interface GatewayOptions {
@@ -22,7 +26,16 @@ export interface GatewayOptions {
   subgraphs?: { name: string; url: string }[];
   /** Production: the committed, composed supergraph. */
   supergraphSdl?: string;
+  /** Bearer JWTs of members and staff. */
   authenticate: Authenticate;
+  /**
+   * Partner API keys → grants. Default: `apiKeyGrant` on the `partners` subgraph, found in
+   * `subgraphs` or the supergraph's routing URLs; without one, no key is valid. Tests inject a
+   * stand-in. Whatever resolves, the gateway caches it (`partnerKeyCache`).
+   */
+  resolvePartnerKey?: ResolvePartnerKey;
+  /** At most 5 s (revocation applies within that); tests give a clock. */
+  partnerKeyCache?: GrantCacheOptions;
   internalSecret: string;
   logger: Logger;
   /** Sandbox and introspection: development only. */
@@ -121,7 +134,12 @@ export async function startGateway(options: GatewayOptions, port: number): Promi
   });
 
   const warmUp = options.warmUp ? createWarmUp(options.logger, typeof options.warmUp === 'object' ? options.warmUp : {}) : null;
-  const authenticate = warmUp ? warmUp.authenticate(options.authenticate) : options.authenticate;
+  const partnersUrl = partnersSubgraphUrl(options);
+  const resolvePartnerKey = options.resolvePartnerKey ?? (partnersUrl ? createPartnerKeyResolver({ url: partnersUrl, internalSecret: options.internalSecret }) : null);
+  const authenticate = createRequestAuthenticator({
+    authenticate: warmUp ? warmUp.authenticate(options.authenticate) : options.authenticate,
+    partnerKeys: resolvePartnerKey ? cachePartnerGrants(resolvePartnerKey, options.partnerKeyCache) : null,
+  });
   let warmed = !warmUp;
   const server = await serveGraphQL<GatewayContext>({
     apollo,
@@ -129,10 +147,30 @@ export async function startGateway(options: GatewayOptions, port: number): Promi
     host: options.development ? '127.0.0.1' : '0.0.0.0',
     ready: async () => loaded && warmed,
     cors: options.cors,
-    context: async ({ req, requestId }) => ({ viewer: await authenticate(req.headers.authorization), requestId, clientAddress: limits.clientAddress(req) }),
+    context: async ({ req, requestId }) => {
+      // Every value of each header (headersDistinct): a credential sent twice is refused, not picked.
+      const caller = await authenticate({ authorization: req.headersDistinct['authorization'], apiKey: req.headersDistinct['x-api-key'] }).catch((error: unknown) => {
+        // Refused before any plugin runs, so no plugin logs it: operators must hear that the
+        // partners subgraph cannot resolve keys (never which key: keys are not logged).
+        if ((error as { extensions?: { code?: unknown } }).extensions?.code === 'SUBGRAPH_UNAVAILABLE') options.logger.warn('partner key lookup failed', { requestId, service: 'partners' });
+        throw error;
+      });
+      return { ...caller, requestId, clientAddress: limits.clientAddress(req) };
+    },
   });
   options.logger.info('gateway listening', { url: server.url });
   // Listening already (health checks answer), ready only once warm.
   if (warmUp) void warmUp.run(server.url.replace('0.0.0.0', '127.0.0.1')).finally(() => (warmed = true));
   return server;
+}
+
+/**
+ * Where the partners subgraph answers `apiKeyGrant`: its entry in the development subgraph list,
+ * or its routing URL in the supergraph (`join__graph(name: "partners", url: …)`).
+ */
+export function partnersSubgraphUrl(options: Pick<GatewayOptions, 'subgraphs' | 'supergraphSdl'>): string | null {
+  const listed = options.subgraphs?.find((s) => s.name === 'partners');
+  if (listed) return listed.url;
+  const routed = options.supergraphSdl ? /@join__graph\(\s*name:\s*"partners"\s*,\s*url:\s*"([^"]+)"/.exec(options.supergraphSdl) : null;
+  return routed?.[1] ?? null;
 }

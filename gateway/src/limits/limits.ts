@@ -61,6 +61,7 @@ export interface LimitsOptions {
 interface LimitsContext extends BaseContext {
   viewer: Viewer;
   clientAddress?: string;
+  budget?: BudgetPolicy;
 }
 
 /** Shopify's shape: what the operation was priced at, and the caller's bucket after it. */
@@ -87,6 +88,11 @@ export interface OperationToAdmit {
   variables: Readonly<Record<string, unknown>> | undefined;
   /** sha256 of the document text, for trusted documents. */
   queryHash: string | undefined;
+  /**
+   * The caller's own budget, instead of its kind's: a partner API client with a
+   * rateLimitPerMinute (the operator's setting per client, from its grant).
+   */
+  budget?: BudgetPolicy | undefined;
 }
 
 /** The price and the charge of an admitted operation (none for the gateway's own warm-up). */
@@ -136,7 +142,7 @@ export function createLimits(options: LimitsOptions, logger: Logger): GatewayLim
       throw limitError(LimitCode.DIRECTIVE_LIMIT_EXCEEDED, `The operation uses ${analysis.directives} directives; at most ${operationLimits.maxDirectives} are allowed`, 400, { count: analysis.directives, maximum: operationLimits.maxDirectives });
     }
     const kind = callerKind(viewer);
-    const policy = budgets[kind];
+    const policy = op.budget ?? budgets[kind];
     // An operation dearer than the whole bucket could never run: refuse it for good, not "retry later".
     const maximum = Math.min(operationLimits.maxCost, policy.capacity);
     if (analysis.cost > maximum) {
@@ -154,7 +160,8 @@ export function createLimits(options: LimitsOptions, logger: Logger): GatewayLim
     };
     if (!decision.allowed) {
       const seconds = Math.max(1, Math.ceil(decision.retryAfterMs / 1000));
-      const refusal = limitError(LimitCode.RATE_LIMITED, `Too many requests: this operation costs ${analysis.cost} and ${Math.floor(decision.available)} of your budget is left; retry in ${seconds} s`, 429, { cost: analysis.cost, retryAfterMs: decision.retryAfterMs }, new HeaderMap([['retry-after', String(seconds)]]));
+      const headers = new HeaderMap([['retry-after', String(seconds)], ...rateLimitHeaders(kind, policy, decision.available)]);
+      const refusal = limitError(LimitCode.RATE_LIMITED, `Too many requests: this operation costs ${analysis.cost} and ${Math.floor(decision.available)} of your budget is left; retry in ${seconds} s`, 429, { cost: analysis.cost, retryAfterMs: decision.retryAfterMs }, headers);
       // The refusal still reports the price and the bucket, as every response does.
       throw Object.assign(refusal, { cost });
     }
@@ -198,6 +205,7 @@ export function createLimits(options: LimitsOptions, logger: Logger): GatewayLim
               operation: request.operation,
               variables: request.request.variables,
               queryHash: request.queryHash,
+              budget: contextValue.budget,
             }));
           } catch (error) {
             cost = costOfRefusal(error);
@@ -238,6 +246,22 @@ export function createLimits(options: LimitsOptions, logger: Logger): GatewayLim
 /** The price a RATE_LIMITED refusal carries (see `admit`). */
 export function costOfRefusal(error: unknown): CostExtension | undefined {
   return (error as { cost?: CostExtension } | null)?.cost;
+}
+
+/**
+ * The IETF RateLimit headers (draft-ietf-httpapi-ratelimit-headers): the policy as a quota `q` of
+ * cost points over a window `w` (the seconds an empty bucket takes to fill), and the caller's
+ * state as `r` points remaining and `t` seconds until the bucket is full again. Named after the
+ * caller kind, so a client can tell which budget it is on. Retry-After says when *this* operation fits.
+ */
+export function rateLimitHeaders(name: string, policy: BudgetPolicy, available: number): [string, string][] {
+  const remaining = Math.max(0, Math.floor(available));
+  const window = Math.max(1, Math.ceil(policy.capacity / policy.restoreRate));
+  const reset = Math.max(0, Math.ceil((policy.capacity - available) / policy.restoreRate));
+  return [
+    ['ratelimit-policy', `"${name}";q=${policy.capacity};w=${window}`],
+    ['ratelimit', `"${name}";r=${remaining};t=${reset}`],
+  ];
 }
 
 function limitError(code: string, message: string, status: number, details: Record<string, number>, headers?: HeaderMap): GraphQLError {
@@ -287,7 +311,9 @@ function callerKind(viewer: Viewer): CallerKind {
 
 function budgetKey(kind: CallerKind, viewer: Viewer, address: string | undefined): string {
   if (kind === 'anonymous') return `anonymous:${address ?? 'unknown'}`;
-  if (kind === 'partner') return `partner:${viewer.partnerId ?? viewer.subject}`;
+  // Per API client (the viewer's subject), not per partner: each client has its own setting, and
+  // one partner's busy batch import must not starve its till integration.
+  if (kind === 'partner') return `partner:${viewer.subject}`;
   return `${kind}:${viewer.subject}`;
 }
 

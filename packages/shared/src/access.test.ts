@@ -65,6 +65,51 @@ describe('allows', () => {
   });
 });
 
+describe('scopes', () => {
+  const partner = (scopes: string[]): Viewer => ({ ...ANONYMOUS, kind: 'PARTNER', subject: 'client-1', programId: 'p1', partnerId: 'partner-1', scopes });
+  const schema = schemaOf(`
+    type Query { x: String @access(allow: ["PUBLIC"]) }
+    type Mutation {
+      record: String @access(allow: ["PARTNER", "AGENT"], scopes: ["purchases:write"])
+      settle: String @access(allow: ["PARTNER"], scopes: ["purchases:read", "settlement:read"])
+    }
+  `);
+  const rootValue = { record: 'recorded', settle: 'settled' };
+  const run = (source: string, viewer: Viewer) => graphql({ schema, source, rootValue, contextValue: { viewer, requestId: 'r1' } });
+
+  it('let a partner in only with every listed scope', () => {
+    expect(allows(partner(['purchases:write']), ['PARTNER'], ['purchases:write'])).toBe(true);
+    expect(allows(partner(['purchases:read']), ['PARTNER'], ['purchases:write'])).toBe(false);
+    expect(allows(partner([]), ['PARTNER'], ['purchases:write'])).toBe(false);
+    expect(allows(partner(['purchases:read', 'settlement:read']), ['PARTNER'], ['purchases:read', 'settlement:read'])).toBe(true);
+    expect(allows(partner(['settlement:read']), ['PARTNER'], ['purchases:read', 'settlement:read'])).toBe(false);
+    // scopes never let in a kind the field does not allow
+    expect(allows(partner(['purchases:write']), ['AGENT'], ['purchases:write'])).toBe(false);
+  });
+
+  it('do not restrict other kinds of caller', () => {
+    expect(allows(staff(['AGENT']), ['PARTNER', 'AGENT'], ['purchases:write'])).toBe(true);
+    expect(allows(staff(['ANALYST']), ['PARTNER', 'AGENT'], ['purchases:write'])).toBe(false);
+  });
+
+  it('are enforced on the field: FORBIDDEN naming the missing scope, and the field runs with it', async () => {
+    const refused = await run('mutation { record }', partner(['purchases:read']));
+    expect(refused.data).toEqual({ record: null });
+    expect(refused.errors?.[0]?.extensions['code']).toBe('FORBIDDEN');
+    expect(refused.errors?.[0]?.message).toBe('This API key lacks the scope purchases:write');
+    const twoMissing = await run('mutation { settle }', partner([]));
+    expect(twoMissing.errors?.[0]?.message).toBe('This API key lacks the scope purchases:read, settlement:read');
+    expect(await run('mutation { record }', partner(['purchases:write']))).toEqual({ data: { record: 'recorded' } });
+    expect(await run('mutation { record }', staff(['AGENT']))).toEqual({ data: { record: 'recorded' } });
+    expect((await run('mutation { record }', ANONYMOUS)).errors?.[0]?.extensions['code']).toBe('UNAUTHENTICATED');
+  });
+
+  it('refuse to build with a scope nobody can hold, or scopes on a field partners cannot call', () => {
+    expect(() => schemaOf('type Query { x: String @access(allow: ["PARTNER"], scopes: ["purchases:writ"]) }')).toThrow(/unknown scope/);
+    expect(() => schemaOf('type Query { x: String @access(allow: ["AGENT"], scopes: ["purchases:write"]) }')).toThrow(/scopes restrict partners only/);
+  });
+});
+
 describe('isStaffOf', () => {
   it('accepts staff with one of the roles in their own program, and operators anywhere', () => {
     expect(isStaffOf(staff(['AGENT']), 'p1', ['ADMIN', 'AGENT'])).toBe(true);

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { ManualClock, createLogger, serviceViewer, type CorsConfig } from '@loyalty-graph/shared';
-import { createAuthenticator, createDevTokenIssuer, startGateway, type DevTokenIssuer, type LimitsOptions } from '@loyalty-graph/gateway';
+import { createAuthenticator, createDevTokenIssuer, startGateway, type DevTokenIssuer, type GrantCacheOptions, type LimitsOptions, type ResolvePartnerKey } from '@loyalty-graph/gateway';
 import { SUBGRAPHS } from '@loyalty-graph/supergraph';
 import { bearer, caller, type Caller } from './client';
 import { startTestSubgraph, type RunningSubgraph } from './subgraph';
@@ -47,6 +47,10 @@ export interface GatewayVariant {
   limits?: LimitsOptions;
   /** false: production behaviour (no introspection, no suggestions, no Sandbox). */
   development?: boolean;
+  /** Partner API keys → grants (a stand-in partners subgraph, until the real one is in the supergraph). */
+  resolvePartnerKey?: ResolvePartnerKey;
+  /** The gateway's grant cache (a clock the test moves). */
+  partnerKeyCache?: GrantCacheOptions;
 }
 
 export interface ExtraGateway {
@@ -89,6 +93,8 @@ export async function startSupergraph(options: SupergraphOptions = {}): Promise<
         development: variant.development ?? true,
         cors: options.cors,
         ...(variant.limits ? { limits: variant.limits } : {}),
+        ...(variant.resolvePartnerKey ? { resolvePartnerKey: variant.resolvePartnerKey } : {}),
+        ...(variant.partnerKeyCache ? { partnerKeyCache: variant.partnerKeyCache } : {}),
       },
       0,
     );

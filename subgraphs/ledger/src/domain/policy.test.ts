@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import {
   canConfigure,
   canDonateFor,
+  canFundPurchase,
   canOperate,
   canReadAccount,
   canReadCharities,
@@ -11,8 +12,11 @@ import {
   canReadMemberRecord,
   canReadMemberPoints,
   canReadProgramLedger,
+  canReadPurchase,
+  canRecordPurchase,
   canReinstateExpiry,
   canSeeLineAccount,
+  canSeeMembersOf,
   canSeeWhoActed,
   canSpendFor,
   seesEveryLine,
@@ -176,5 +180,60 @@ describe('canReadMemberRecord', () => {
     const record = { memberId: 'm1', programId: 'p1' };
     for (const viewer of [service, operator, member(), staff(['AGENT'])]) expect(canReadMemberRecord(viewer, record)).toBe(true);
     for (const viewer of [ANONYMOUS, partner, member({ memberId: 'm2' }), staff(['AGENT'], 'p2'), staff(['FULFILMENT'])]) expect(canReadMemberRecord(viewer, record)).toBe(false);
+  });
+});
+
+describe('partners and purchases', () => {
+  const writer = (over: Partial<Viewer> = {}): Viewer => ({ ...partner, scopes: ['purchases:write'], ...over });
+  const purchase = { memberId: 'm1', programId: 'p1', partnerId: 'pa1' };
+
+  it('lets a partner key with purchases:write record in its own program, besides those who operate', () => {
+    expect(canRecordPurchase(writer(), 'p1')).toBe(true);
+    for (const viewer of [staff(['AGENT']), staff(['ADMIN']), operator, service]) expect(canRecordPurchase(viewer, 'p1')).toBe(true);
+  });
+
+  it('refuses a partner key without the scope, or in another program, and whoever may not operate', () => {
+    for (const viewer of [partner, writer({ scopes: ['purchases:read'] }), writer({ programId: 'p2' }), member(), staff(['ANALYST']), ANONYMOUS]) {
+      expect(canRecordPurchase(viewer, 'p1')).toBe(false);
+    }
+  });
+
+  it('hides other programs’ members from a partner only', () => {
+    expect(canSeeMembersOf(writer(), 'p1')).toBe(true);
+    expect(canSeeMembersOf(writer(), 'p2')).toBe(false);
+    expect(canSeeMembersOf(staff(['AGENT']), 'p2')).toBe(true);
+  });
+
+  it('makes a partner fund its own purchases: never another partner’s, never the program’s', () => {
+    expect(canFundPurchase(writer(), 'pa1')).toBe(true);
+    expect(canFundPurchase(writer(), 'pa2')).toBe(false);
+    expect(canFundPurchase(writer(), null)).toBe(false);
+    for (const partnerId of ['pa2', null]) expect(canFundPurchase(staff(['AGENT']), partnerId)).toBe(true);
+  });
+
+  it('lets a partner read back its own purchases with purchases:read or purchases:write', () => {
+    expect(canReadPurchase(writer(), purchase)).toBe(true);
+    expect(canReadPurchase(writer({ scopes: ['purchases:read'] }), purchase)).toBe(true);
+    // and the rest as before: like the member's points
+    for (const viewer of [service, member(), staff(['AGENT'])]) expect(canReadPurchase(viewer, purchase)).toBe(true);
+  });
+
+  it('hides from a partner other partners’ purchases, the program’s own, other programs’, and all without a purchases scope', () => {
+    expect(canReadPurchase(writer(), { ...purchase, partnerId: 'pa2' })).toBe(false);
+    expect(canReadPurchase(writer(), { ...purchase, partnerId: null })).toBe(false);
+    expect(canReadPurchase(writer({ programId: 'p2' }), purchase)).toBe(false);
+    expect(canReadPurchase(writer({ scopes: ['settlement:read'] }), purchase)).toBe(false);
+  });
+
+  it('shows a partner only its own funding line of an entry, and by reference only its own funding account', () => {
+    expect(seesEveryLine(writer())).toBe(false);
+    expect(canSeeLineAccount(writer(), { kind: 'MEMBER_REWARD', ownerId: 'm1' })).toBe(false);
+    expect(canSeeLineAccount(writer(), { kind: 'PARTNER_FUNDING', ownerId: 'pa1' })).toBe(true);
+    expect(canSeeLineAccount(writer(), { kind: 'PARTNER_FUNDING', ownerId: 'pa2' })).toBe(false);
+    expect(canSeeLineAccount(writer(), { kind: 'STATUS_ISSUANCE', ownerId: null })).toBe(false);
+    expect(canSeeLineAccount(writer(), null)).toBe(false);
+    expect(canReadAccount(writer(), { programId: 'p1', kind: 'PARTNER_FUNDING', ownerId: 'pa1' })).toBe(true);
+    expect(canReadAccount(writer(), { programId: 'p1', kind: 'PARTNER_FUNDING', ownerId: 'pa2' })).toBe(false);
+    expect(canReadAccount(writer(), { programId: 'p1', kind: 'ISSUANCE', ownerId: null })).toBe(false);
   });
 });

@@ -1,4 +1,4 @@
-import { isOperator, isStaffOf, type Viewer } from '@loyalty-graph/shared';
+import { hasScopes, isOperator, isStaffOf, type Viewer } from '@loyalty-graph/shared';
 
 /**
  * Who may see or do what in the ledger, on top of the @access directive (the coarse gate, per
@@ -15,6 +15,33 @@ export function canReadMemberPoints(viewer: Viewer, memberId: string, programId:
 /** Recording purchases and moving points: staff of the program or an internal service. */
 export function canOperate(viewer: Viewer, programId: string): boolean {
   return viewer.kind === 'SERVICE' || isStaffOf(viewer, programId, ['ADMIN', 'AGENT']);
+}
+
+/**
+ * Recording a purchase: whoever may operate, and a partner's API client in its own program with
+ * `purchases:write` (the @access scope, checked again here so the rule stands on its own).
+ */
+export function canRecordPurchase(viewer: Viewer, programId: string): boolean {
+  if (viewer.kind === 'PARTNER') return viewer.programId === programId && hasScopes(viewer, ['purchases:write']);
+  return canOperate(viewer, programId);
+}
+
+/**
+ * Whether the viewer may learn that a member of this program exists. A partner is bound to its
+ * program: a member of another program is "no such member" to it, exactly like an unknown id, so
+ * a partner cannot probe other programs' member ids.
+ */
+export function canSeeMembersOf(viewer: Viewer, programId: string): boolean {
+  return viewer.kind !== 'PARTNER' || viewer.programId === programId;
+}
+
+/**
+ * Who funds a purchase's points. A partner records only purchases it funds itself (its own
+ * PARTNER_FUNDING account, settled with it later): never another partner's, never the program's.
+ * Staff and services name any partner, or none (the program funds).
+ */
+export function canFundPurchase(viewer: Viewer, partnerId: string | null): boolean {
+  return viewer.kind !== 'PARTNER' || (partnerId !== null && partnerId === viewer.partnerId);
 }
 
 /** A member may send or donate their own points; the program's agents and admins may do it for any member. */
@@ -71,13 +98,18 @@ export function canReadEntry(viewer: Viewer, entry: { memberId: string | null; p
   return viewer.kind === 'STAFF' && viewer.programId === entry.programId;
 }
 
-/** Staff and services see every line of an entry; a member sees only their own side (`canSeeLineAccount`). */
+/**
+ * Staff and services see every line of an entry; a member sees only their own side, a partner
+ * (reading back the accrual of a purchase it recorded) only its own funding line: the member's
+ * accounts and the program's books are not its business (`canSeeLineAccount`).
+ */
 export function seesEveryLine(viewer: Viewer): boolean {
-  return viewer.kind !== 'MEMBER';
+  return viewer.kind !== 'MEMBER' && viewer.kind !== 'PARTNER';
 }
 
 /** A line on another member's account (a transfer's other side) stays private to that member. */
 export function canSeeLineAccount(viewer: Viewer, account: { kind: string; ownerId: string | null } | null): boolean {
+  if (viewer.kind === 'PARTNER') return account?.kind === 'PARTNER_FUNDING' && account.ownerId === viewer.partnerId;
   return seesEveryLine(viewer) || !account?.kind.startsWith('MEMBER_') || account.ownerId === viewer.memberId;
 }
 
@@ -97,10 +129,24 @@ export function canReadAccount(viewer: Viewer, account: { programId: string; kin
   if (viewer.programId !== account.programId) return false;
   if (viewer.kind === 'STAFF') return true;
   if (viewer.kind === 'MEMBER') return !account.kind.startsWith('MEMBER_') || (viewer.memberId !== null && account.ownerId === viewer.memberId);
+  // A partner sees its own funding account, nothing else of the program's books.
+  if (viewer.kind === 'PARTNER') return account.kind === 'PARTNER_FUNDING' && account.ownerId === viewer.partnerId;
   return false;
 }
 
 /** A purchase or a hold resolved by reference is read like its member's points. */
 export function canReadMemberRecord(viewer: Viewer, record: { memberId: string; programId: string }): boolean {
   return canReadMemberPoints(viewer, record.memberId, record.programId);
+}
+
+/**
+ * A purchase resolved by reference: read like its member's points, and by the partner it was
+ * recorded for (funded by), through a key with `purchases:read` or `purchases:write` (what it
+ * wrote, it may read back). Never another partner's purchase, nor one of another program.
+ */
+export function canReadPurchase(viewer: Viewer, purchase: { memberId: string; programId: string; partnerId: string | null }): boolean {
+  if (viewer.kind === 'PARTNER') {
+    return viewer.programId === purchase.programId && purchase.partnerId !== null && purchase.partnerId === viewer.partnerId && (hasScopes(viewer, ['purchases:read']) || hasScopes(viewer, ['purchases:write']));
+  }
+  return canReadMemberRecord(viewer, purchase);
 }

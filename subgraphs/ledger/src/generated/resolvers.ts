@@ -61,6 +61,11 @@ export type BasketInput = {
   currency: Scalars['String']['input'];
   /** 1 to 500 lines. */
   lines: Array<BasketLineInput>;
+  /**
+   * The partner the purchase was made at, who funds its points (its PARTNER_FUNDING account);
+   * absent: the program funds them. A partner's API key may give only its own id (FORBIDDEN
+   * otherwise) and gets it when it leaves this out.
+   */
   partnerId?: InputMaybe<Scalars['ID']['input']>;
 };
 
@@ -527,7 +532,12 @@ export type Mutation = {
   holdPoints: HoldPayload;
   /** Publish a new version of the earning rules (history is kept). */
   publishEarningRules: EarningRuleSetPayload;
-  /** Accrue points for a purchase, identified by (source, externalId). Points stay pending for the return window. */
+  /**
+   * Accrue points for a purchase, identified by (source, externalId). Points stay pending for the return window.
+   * Partner API clients with the scope purchases:write record purchases made at them, funded by
+   * themselves (basket.partnerId is theirs, or left out); members of other programs are MEMBER_NOT_FOUND to them,
+   * and the answer's journal entry shows them only their own funding line.
+   */
   recordPurchase: RecordPurchasePayload;
   /**
    * Take back the points of returned goods: pending points first, then posted ones; what the member
@@ -1256,6 +1266,7 @@ export type ResolversParentTypes = {
 
 export type AccessDirectiveArgs = {
   allow: Array<Scalars['String']['input']>;
+  scopes?: Maybe<Array<Scalars['String']['input']>>;
 };
 
 export type AccessDirectiveResolver<Result, Parent, ContextType = RequestContext, Args = AccessDirectiveArgs> = DirectiveResolverFn<Result, Parent, ContextType, Args>;

@@ -1,12 +1,12 @@
 import { forbidden, formatMoneyAmount } from '@loyalty-graph/shared';
 import type { PurchaseResolvers } from '../generated/resolvers';
-import { canReadMemberRecord } from '../domain/policy';
+import { canReadPurchase } from '../domain/policy';
 
 export const Purchase: PurchaseResolvers = {
-  // Another subgraph's reference to a purchase is read like the member's points.
+  // Another subgraph's reference to a purchase is read like the member's points (or by its partner).
   async __resolveReference({ id }, { viewer, loaders }) {
     const purchase = await loaders.purchaseById.load(id);
-    if (purchase && !canReadMemberRecord(viewer, purchase)) throw forbidden();
+    if (purchase && !canReadPurchase(viewer, purchase)) throw forbidden();
     return purchase;
   },
   member: (purchase) => ({ id: purchase.memberId }),

@@ -1,12 +1,20 @@
 import { DomainError, forbidden, type Viewer } from '@loyalty-graph/shared';
 import type { MemberDirectory, MemberSnapshot } from '@loyalty-graph/shared/member-snapshots';
-import { canOperate } from '../domain/policy';
+import { canOperate, canSeeMembersOf } from '../domain/policy';
 
-/** Looks a member up in the members subgraph and checks the viewer may move their points. */
-export async function memberForWrite(directory: MemberDirectory, viewer: Viewer, memberId: string, options: { mustBeActive: boolean }): Promise<MemberSnapshot> {
+/**
+ * Looks a member up in the members subgraph and checks the viewer may move their points
+ * (`may`: canOperate unless the write has its own rule, as recording a purchase does).
+ */
+export async function memberForWrite(
+  directory: MemberDirectory,
+  viewer: Viewer,
+  memberId: string,
+  options: { mustBeActive: boolean; may?: (viewer: Viewer, programId: string) => boolean },
+): Promise<MemberSnapshot> {
   const [member] = await directory([memberId]);
-  if (!member) throw new DomainError('MEMBER_NOT_FOUND', 'No such member', 'memberId');
-  if (!canOperate(viewer, member.programId)) throw forbidden('You can move points only in your own program');
+  if (!member || !canSeeMembersOf(viewer, member.programId)) throw new DomainError('MEMBER_NOT_FOUND', 'No such member', 'memberId');
+  if (!(options.may ?? canOperate)(viewer, member.programId)) throw forbidden('You can move points only in your own program');
   if (options.mustBeActive) assertActive(member);
   return member;
 }

@@ -5,7 +5,7 @@ import type { DataSource } from 'typeorm';
 import { validateBasket, type Basket, type EarnedLine } from '../domain/earning';
 import { purchaseColumns, type PurchaseRow, type StoredLine } from '../entities';
 import { accrualLines, postingLines } from '../domain/journal';
-import { canImportPurchaseHistory, canReadMemberPoints } from '../domain/policy';
+import { canFundPurchase, canImportPurchaseHistory, canReadMemberPoints, canRecordPurchase } from '../domain/policy';
 import { checkPurchaseDate, checkRuleDate } from '../domain/purchase-date';
 import { LIMITS } from '../domain/limits';
 import { expiryFor, postsAt } from '../domain/settings';
@@ -51,8 +51,14 @@ export class PurchaseService {
     if (!input.externalId || input.externalId.length > LIMITS.externalIdLength) {
       throw new DomainError('INVALID_EXTERNAL_ID', `externalId must be 1 to ${LIMITS.externalIdLength} characters`, 'externalId');
     }
-    const member = await memberForWrite(this.directory, viewer, input.memberId, { mustBeActive: false });
-    const { idempotencyKey, ...request } = input;
+    const member = await memberForWrite(this.directory, viewer, input.memberId, { mustBeActive: false, may: canRecordPurchase });
+    // A partner's purchase is funded by that partner: its own id when the basket names none.
+    // Set before the idempotency key is checked, so the stored input says who funded it (another
+    // partner replaying this key sends a different input: CONFLICT, never this purchase).
+    const partnerId = viewer.kind === 'PARTNER' ? (input.basket.partnerId ?? viewer.partnerId) : (input.basket.partnerId ?? null);
+    if (!canFundPurchase(viewer, partnerId)) throw forbidden('A partner records only purchases it funds itself: leave basket.partnerId out or give your own');
+    const { idempotencyKey, ...rest } = input;
+    const request = viewer.kind === 'PARTNER' ? { ...rest, basket: { ...rest.basket, partnerId } } : rest;
     const { result } = await this.recordOnce(viewer, member, idempotencyKey, request);
     return result;
   }
