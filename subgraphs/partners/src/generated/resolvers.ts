@@ -799,6 +799,7 @@ export type ResolversParentTypes = {
 
 export type AccessDirectiveArgs = {
   allow: Array<Scalars['String']['input']>;
+  scopes?: Maybe<Array<Scalars['String']['input']>>;
 };
 
 export type AccessDirectiveResolver<Result, Parent, ContextType = RequestContext, Args = AccessDirectiveArgs> = DirectiveResolverFn<Result, Parent, ContextType, Args>;
