@@ -128,8 +128,8 @@ Paste one of these into Sandbox's Headers (valid 12 hours, new ones at every sta
     ${header(await tokens.staff({ programId: second!.id, roles: ['AGENT'], subject: 'demo-agent-2' }))}
   platform operator (creates programs):
     ${header(await tokens.staff({ programId: null, roles: ['ADMIN'], subject: 'demo-operator' }))}
-  partner Nordic Fuel of ${first!.name} (a partner API key; the gateway accepts it once partner
-  authentication lands, docs: subgraphs/partners/README.md):
+  partner Nordic Fuel of ${first!.name} (an API key: recordPurchase funded by the partner, and its
+  purchases read back; docs/identity.md "Partner API keys"):
     {"X-Api-Key": "${partners[0]!.apiKey}"}
 
 Try: variables {"programId": "${first!.id}", "email": "${demoEmail}"} with the example operation.

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { errorCodes, type Caller } from '@loyalty-graph/testing';
+import { caller, errorCodes, type Caller } from '@loyalty-graph/testing';
 import { createTestProgram, startSupergraph, type TestProgram, type TestSupergraph } from '@loyalty-graph/testing/supergraph';
 
 /**
@@ -71,5 +71,45 @@ describe('partners through the gateway', () => {
     expect(errorCodes(await other.agent.send(`query($id: ID!) { partner(id: $id) { name } }`, { id: partnerId }))).toEqual(['FORBIDDEN']);
     const clients = await other.admin.send(CREATE_CLIENT, { input: { idempotencyKey: 'e2e-client-refused', partnerId, name: 'x', scopes: ['OFFERS_WRITE'] } });
     expect(errorCodes(clients)).toEqual(['FORBIDDEN']);
+  });
+});
+
+describe('a key made by the partners subgraph, used at the gateway', () => {
+  const RECORD = `mutation($input: RecordPurchaseInput!) { recordPurchase(input: $input) { purchase { id points } entry { lines { amount account { kind ownerId } } } userErrors { code field } } }`;
+  type Recorded = { recordPurchase: { purchase: { points: number } | null; entry: { lines: { amount: number; account: { kind: string; ownerId: string | null } }[] } | null; userErrors: unknown[] } };
+  let n = 0;
+  const purchase = (memberId: string) => ({
+    input: {
+      idempotencyKey: `e2e-partner-purchase-${++n}`,
+      memberId,
+      occurredAt: graph.clock.now().toISOString(),
+      source: 'TILL',
+      externalId: `till-${n}`,
+      basket: { currency: 'EUR', channel: 'PARTNER', lines: [{ lineId: '1', sku: 'FUEL', category: 'fuel', quantity: 1, amount: '40.00' }] },
+    },
+  });
+
+  it('records a purchase funded by the partner; a rotated key works through its overlap; a revoked client stops within 5 seconds', async () => {
+    const { enrollMember } = await p.agent.data<{ enrollMember: { member: { id: string } } }>(
+      `mutation($p: ID!) { enrollMember(input: { programId: $p, identifiers: [{ type: EMAIL, value: "driver@example.com" }] }) { member { id } } }`,
+      { p: p.programId },
+    );
+    await graph.deliverEvents();
+    const withKey = (key: string) => caller(graph.gatewayUrl, { 'x-api-key': key });
+    const { recordPurchase } = await withKey(apiKey).data<Recorded>(RECORD, purchase(enrollMember.member.id));
+    expect(recordPurchase.userErrors).toEqual([]);
+    expect(recordPurchase.entry!.lines.filter((l) => l.account.kind === 'PARTNER_FUNDING')).toEqual([{ amount: -recordPurchase.purchase!.points, account: { kind: 'PARTNER_FUNDING', ownerId: partnerId } }]);
+
+    const { rotatePartnerApiKey } = await p.admin.data<{ rotatePartnerApiKey: { key: string } }>(
+      `mutation($input: RotatePartnerApiKeyInput!) { rotatePartnerApiKey(input: $input) { key userErrors { code } } }`,
+      { input: { idempotencyKey: 'e2e-rotate-1', clientId, overlapMinutes: 10 } },
+    );
+    const next = rotatePartnerApiKey.key;
+    for (const key of [apiKey, next]) expect((await withKey(key).data<Recorded>(RECORD, purchase(enrollMember.member.id))).recordPurchase.userErrors).toEqual([]);
+
+    await p.admin.data(`mutation($input: RevokePartnerApiClientInput!) { revokePartnerApiClient(input: $input) { userErrors { code } } }`, { input: { clientId } });
+    // The gateway keeps a grant for at most 5 seconds (docs/identity.md): then every replica refuses it.
+    await new Promise((resolve) => setTimeout(resolve, 5_100));
+    for (const key of [apiKey, next]) expect(errorCodes(await withKey(key).send(RECORD, purchase(enrollMember.member.id)))).toEqual(['UNAUTHENTICATED']);
   });
 });
