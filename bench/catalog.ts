@@ -5,6 +5,7 @@ import { createViewerSigner, serviceViewer, VIEWER_HEADER } from '@loyalty-graph
 import { databaseUrl, openDatabase } from '@loyalty-graph/shared/db';
 import { SUBGRAPHS } from '@loyalty-graph/supergraph';
 import { stockDiscrepancies } from '../subgraphs/catalog/src/services/stock-check';
+import { failed, median, sumCounts } from './lib';
 import { consumerCaughtUp, graphql, startStack } from './stack';
 
 /** The catalog's database as the services open it (TypeORM; the stock check takes it). */
@@ -313,15 +314,6 @@ async function run(url: string, steps: Step[], connections: number, seconds: num
   };
 }
 
-/** The failure an answer carries before its payload is read: an HTTP status, an unreadable body, or GraphQL error codes. */
-function failed(status: number, body: Record<string, unknown> | null): string | null {
-  const errors = body?.['errors'] as { extensions?: { code?: string } }[] | undefined;
-  if (errors?.length) return errors.map((e) => e.extensions?.code ?? 'UNKNOWN').join(',');
-  if (status !== 200) return `HTTP ${status}`;
-  if (!body?.['data']) return 'no data';
-  return null;
-}
-
 async function postedPoints(ledger: pg.Pool, memberIds: string[]): Promise<Map<string, bigint>> {
   const rows = (await ledger.query(`SELECT owner_id AS "memberId", posted::text, held::text FROM accounts WHERE kind = 'MEMBER_REWARD' AND owner_id = ANY($1::uuid[])`, [memberIds])).rows as {
     memberId: string;
@@ -399,16 +391,4 @@ async function verify(catalog: DataSource, ledger: pg.Pool, programId: string, o
     capturedOrderHolds: holds!.capturedForOrders,
     capturedHoldsMismatch: holds!.capturedForOrders - done!.withPoints,
   };
-}
-
-function sumCounts(counts: Record<string, number>[]): Record<string, number> {
-  const total: Record<string, number> = {};
-  for (const c of counts) for (const [code, n] of Object.entries(c)) total[code] = (total[code] ?? 0) + n;
-  return total;
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid]! : Number(((sorted[mid - 1]! + sorted[mid]!) / 2).toFixed(3));
 }

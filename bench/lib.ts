@@ -102,6 +102,9 @@ export const BENCH_GATEWAY_BUDGETS: Record<string, string> = {
   RATE_LIMIT_ANONYMOUS: '1000000000/1000000000',
   RATE_LIMIT_MEMBER: '1000000000/1000000000',
   RATE_LIMIT_STAFF: '1000000000/1000000000',
+  // Partner clients without their own rateLimitPerMinute (whose maximum, 100,000 cost points a
+  // minute, is about 120 purchases a second: far below what one benchmark client sends).
+  RATE_LIMIT_PARTNER: '1000000000/1000000000',
 };
 
 /** A process and all its descendants (a CLI that forks its workers is charged for all of them). */
@@ -118,4 +121,26 @@ export function processTree(pid: number): number[] {
     }
   }
   return tree;
+}
+
+/** The failure an answer carries before its payload is read: an HTTP status, an unreadable body, or GraphQL error codes. */
+export function failed(status: number, body: Record<string, unknown> | null): string | null {
+  const errors = body?.['errors'] as { extensions?: { code?: string } }[] | undefined;
+  if (errors?.length) return errors.map((e) => e.extensions?.code ?? 'UNKNOWN').join(',');
+  if (status !== 200) return `HTTP ${status}`;
+  if (!body?.['data']) return 'no data';
+  return null;
+}
+
+/** Counts by code, added up over runs. */
+export function sumCounts(counts: Record<string, number>[]): Record<string, number> {
+  const total: Record<string, number> = {};
+  for (const c of counts) for (const [code, n] of Object.entries(c)) total[code] = (total[code] ?? 0) + n;
+  return total;
+}
+
+export function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid]! : Number(((sorted[mid - 1]! + sorted[mid]!) / 2).toFixed(3));
 }

@@ -13,6 +13,7 @@ import { gatewayScenario } from './gateway';
 import { hiveTargets } from './hive';
 import { ledgerScenario } from './ledger';
 import { membersScenario } from './members';
+import { partnersScenario } from './partners';
 
 const SCENARIOS: Record<string, () => Promise<Record<string, unknown>>> = {
   members: membersScenario,
@@ -20,6 +21,7 @@ const SCENARIOS: Record<string, () => Promise<Record<string, unknown>>> = {
   events: eventsScenario,
   gateway: () => gatewayScenario(hiveTargets),
   catalog: catalogScenario,
+  partners: partnersScenario,
 };
 
 async function main(): Promise<void> {
