@@ -209,6 +209,20 @@ describe('recordPurchases', () => {
     expect([...stored.values()].every((n) => n === 1)).toBe(true);
   });
 
+  it('is open to the program’s agents, with the source they name (never a partner’s)', async () => {
+    const transactionId = `store-${randomUUID()}`;
+    const lines = [{ transactionId, member: { type: 'EMAIL', value: 'TILL.SHOPPER@example.com' }, basket: basket() }];
+    const { recordPurchases } = await p.agent.data<RecordedMany>(RECORD_MANY, { input: { source: 'store-9', lines } });
+    expect(recordPurchases.lines.map((l) => [l.status, l.error])).toEqual([['RECORDED', null]]);
+    const [row] = (await graph.subgraphs['ledger']!.db.query(`SELECT source, member_id FROM purchases WHERE external_id = $1`, [transactionId])) as { source: string; member_id: string }[];
+    expect(row).toEqual({ source: 'store-9', member_id: shopperId });
+    for (const source of [null, `partner:${partnerAId}`]) {
+      const response = await p.agent.send(RECORD_MANY, { input: { source, lines } });
+      expect(errorCodes(response)).toEqual(['BAD_USER_INPUT']);
+      expect(response.errors?.[0]?.extensions?.['field']).toBe('source');
+    }
+  });
+
   it('refuses a key without purchases:write, and 0 or 1,001 lines', async () => {
     const line = { transactionId: randomUUID(), memberId: shopperId, basket: basket() };
     expect(errorCodes(await readOnly.send(RECORD_MANY, { input: { lines: [line] } }))).toEqual(['FORBIDDEN']);
