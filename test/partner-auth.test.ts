@@ -101,13 +101,14 @@ describe('a partner key', () => {
     expect(unknown.recordPurchase).toEqual(elsewhere.recordPurchase);
   });
 
-  it('cannot replay another partner’s purchase by its idempotency key', async () => {
+  it('cannot replay another partner’s purchase by its idempotency key or transaction id: the same ones record its own', async () => {
     const idempotencyKey = randomUUID();
     const externalId = randomUUID();
-    await withKey(issue(PARTNER_A, ['purchases:write'])).data<Recorded>(RECORD, purchase({ idempotencyKey, externalId }));
-    const replay = await withKey(issue(PARTNER_B, ['purchases:write'])).send<Recorded>(RECORD, purchase({ idempotencyKey, externalId }));
-    expect(replay.data?.recordPurchase?.purchase ?? null).toBeNull();
-    expect([...errorCodes(replay), ...(replay.data?.recordPurchase?.userErrors.map((e) => e.code) ?? [])]).toEqual(['CONFLICT']);
+    const original = await withKey(issue(PARTNER_A, ['purchases:write'])).data<Recorded>(RECORD, purchase({ idempotencyKey, externalId }));
+    const other = await withKey(issue(PARTNER_B, ['purchases:write'])).data<Recorded>(RECORD, purchase({ idempotencyKey, externalId }));
+    expect(other.recordPurchase.userErrors).toEqual([]);
+    expect(other.recordPurchase.purchase?.id).not.toBe(original.recordPurchase.purchase?.id);
+    expect(other.recordPurchase.entry?.lines).toEqual([{ amount: -25, account: { kind: 'PARTNER_FUNDING', ownerId: PARTNER_B } }]);
   });
 });
 

@@ -7,6 +7,7 @@ import { createLoaders, type Loaders } from './loaders';
 import { AdjustmentService } from './services/adjustments';
 import { BalanceService } from './services/balances';
 import { HoldService } from './services/holds';
+import type { MemberIdentifiers } from './services/identification';
 import { ProgramLedgerService } from './services/program-ledger';
 import { ExpiryService } from './services/expiry';
 import { PurchaseService } from './services/purchases';
@@ -36,11 +37,12 @@ export interface RequestContext extends ViewerContext {
   clock: Clock;
 }
 
-export function createServices(db: DataSource, clock: Clock, directory: MemberDirectory): Services {
+/** `identify`: members' card/email/phone lookup (the members subgraph, called as a peer). */
+export function createServices(db: DataSource, clock: Clock, directory: MemberDirectory, identify: MemberIdentifiers): Services {
   const programs = new ProgramLedgerService(db, clock);
   return {
     programs,
-    purchases: new PurchaseService(db, clock, directory, programs),
+    purchases: new PurchaseService(db, clock, directory, programs, identify),
     holds: new HoldService(db, clock, directory, programs),
     adjustments: new AdjustmentService(db, clock, directory, programs),
     balances: new BalanceService(db),

@@ -5,6 +5,7 @@ import { defineSubgraph } from '@loyalty-graph/shared/subgraph';
 import { createContext, createServices, type RequestContext, type Services } from './context';
 import { migrations } from './migrations';
 import { resolvers } from './resolvers';
+import { membersByIdentifier } from './services/identification';
 
 /** This subgraph's own types, read relative to this module (never the working directory). */
 export const schema = readFileSync(new URL('../schema.graphql', import.meta.url), 'utf8');
@@ -17,9 +18,10 @@ export const ledgerSubgraph = defineSubgraph<Services, RequestContext>({
   resolvers,
   migrations,
   produces: ledgerEvents,
-  // Who a member is (program, status, tier) comes from members' events: a purchase needs no call to members.
+  // Who a member is (program, status, tier) comes from members' events: a purchase needs no call to
+  // members. Only a purchase naming its member by card, email or phone asks members, as a peer.
   memberSnapshots: true,
-  services: ({ db, clock, members }) => createServices(db, clock, members),
+  services: ({ db, clock, members, peer }) => createServices(db, clock, members, membersByIdentifier(peer('members'))),
   consumes: ({ bonuses }) => [
     // A bonus locks two members' accounts (in id order); one bonus per transaction keeps that the only order.
     consume(membersEvents, { ReferralQualified: (tx, event) => bonuses.onReferralQualified(tx, event) }, { solo: true, does: 'credits the bonuses (a `BONUS` journal entry per member), once per referral and role' }),

@@ -97,7 +97,8 @@ async function run(db: DataSource, admin: pg.Client, dbName: string, profile: Ha
   // The members subgraph is not under test here: the ledger's port to it answers from memory.
   const directory: MemberDirectory = async (ids) => ids.map((id) => byId.get(id) ?? null);
   const clock: Clock = systemClock;
-  const services = createServices(db, clock, directory);
+  // Operations here name members by id; an identifier would find nobody, as for a stranger's card.
+  const services = createServices(db, clock, directory, async (_programId, identifiers) => identifiers.map(() => null));
   const staff: Viewer = { ...ANONYMOUS, kind: 'STAFF', subject: 'harness-admin', programId, roles: ['ADMIN', 'AGENT'] };
   await services.programs.publishRules(staff, programId, { currency: 'EUR', basePoints: 1, perAmount: '1.00', rounding: 'FLOOR' });
   await services.programs.configure(staff, programId, { returnWindowDays: 0, monthlyTransferLimit: 100_000_000 });

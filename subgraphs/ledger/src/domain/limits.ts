@@ -21,6 +21,10 @@ export const LIMITS = {
   codeLength: 64,
   sourceLength: 64,
   externalIdLength: 128,
+  /** Purchases in one recordPurchases call: a partner's batch, answered synchronously. */
+  bulkPurchaseLines: 1_000,
+  /** A card, email or phone as typed at the till (members' own bound). */
+  identifierLength: 320,
   holdReferenceLength: 128,
   /** Why captured points are refunded (a cancelled order's reason): as long as a hold's reference. */
   refundReasonLength: 128,

@@ -465,6 +465,26 @@ export type MemberStatementArgs = {
 };
 
 /**
+ * A member as recognised at the till. Resolved by the members subgraph with its own rules; an
+ * identifier nobody in the program has verified (or one that is not valid for its type) is
+ * MEMBER_NOT_FOUND, the same answer as a member of another program.
+ */
+export type MemberIdentifierInput = {
+  type: MemberIdentifierType;
+  /** The card number, email or phone as typed: at most 320 characters. */
+  value: Scalars['String']['input'];
+};
+
+/** How the member was recognised at the till. */
+export type MemberIdentifierType =
+  /** A loyalty card number (6–32 letters or digits; spaces and case do not matter). */
+  | 'CARD'
+  /** An email address (case and surrounding spaces do not matter). */
+  | 'EMAIL'
+  /** A phone number in international format (+48 501 234 567, 0048501234567 and +48501234567 are one). */
+  | 'PHONE';
+
+/**
  * A member's balances. available = posted − held; pending points are never spendable. Every
  * balance stays within ±2,147,483,647 points (an Int): a movement that would leave that range is
  * refused with the userError BALANCE_LIMIT_EXCEEDED.
@@ -540,6 +560,15 @@ export type Mutation = {
    */
   recordPurchase: RecordPurchasePayload;
   /**
+   * Records up to 1,000 purchases in one synchronous call (a partner's end-of-day batch): members
+   * recognised by id or identifier (one lookup in members for the whole call), each line exactly once
+   * by its transaction id under retries and concurrent calls, a report per line in input order. A
+   * partner funds its purchases (as recordPurchase). When members is unavailable, lines naming a
+   * member by identifier are REJECTED with SUBGRAPH_UNAVAILABLE (retry the call: recorded lines come
+   * back ALREADY_RECORDED).
+   */
+  recordPurchases: RecordPurchasesPayload;
+  /**
    * Take back the points of returned goods: pending points first, then posted ones; what the member
    * already spent is clawed back or written off per the program's clawback policy.
    */
@@ -599,6 +628,11 @@ export type MutationPublishEarningRulesArgs = {
 
 export type MutationRecordPurchaseArgs = {
   input: RecordPurchaseInput;
+};
+
+
+export type MutationRecordPurchasesArgs = {
+  input: RecordPurchasesInput;
 };
 
 
@@ -752,6 +786,15 @@ export type PurchaseChannel =
   | 'PHONE'
   | 'STORE';
 
+/** What became of one line of recordPurchases. */
+export type PurchaseLineStatus =
+  /** Recorded before (an earlier or concurrent call with the same transaction id and content): the original purchase. */
+  | 'ALREADY_RECORDED'
+  /** Recorded by this call. */
+  | 'RECORDED'
+  /** Not recorded; `error` says why. Nothing of it was written. */
+  | 'REJECTED';
+
 /** What a basket earns (or, in a DISCOUNT program, the discount it gets), without side effects. */
 export type PurchaseQuote = {
   __typename?: 'PurchaseQuote';
@@ -819,25 +862,91 @@ export type QuotePurchasePayload = {
 
 export type RecordPurchaseInput = {
   basket: BasketInput;
-  /** The purchase's id in that system: 1 to 128 characters, unique per source. */
+  /**
+   * The purchase's id in that system: 1 to 128 characters, unique per source. A partner's
+   * transaction id, unique per partner: two partners may use the same one.
+   */
   externalId: Scalars['String']['input'];
-  /** Same key + same input returns the original result; a different input is a CONFLICT. 8 to 100 letters, digits or . _ : - (e.g. a UUID), unique per program. */
+  /**
+   * Same key + same input returns the original result; a different input is a CONFLICT.
+   * 8 to 100 letters, digits or . _ : - (e.g. a UUID), unique per program. For a partner the
+   * transaction id (externalId) is what makes the purchase once: its retry with the same content
+   * returns the original purchase whatever key it carries.
+   */
   idempotencyKey: Scalars['String']['input'];
-  memberId: Scalars['ID']['input'];
+  /** The member as recognised at the till, by card, email or phone; instead of memberId. */
+  member?: InputMaybe<MemberIdentifierInput>;
+  /** The member, by id; or give `member` instead (exactly one of the two, BAD_USER_INPUT otherwise). */
+  memberId?: InputMaybe<Scalars['ID']['input']>;
   /**
    * When the purchase happened; defaults to now. At most 5 minutes ahead of the ledger's clock
    * (BAD_USER_INPUT); not older than the program's purchaseMaxAgeDays (PURCHASE_TOO_OLD), except
    * for the program's admins, and never older than 3,650 days (BAD_USER_INPUT).
    */
   occurredAt?: InputMaybe<Scalars['DateTime']['input']>;
-  /** The system the purchase comes from (a store system, a partner): 1 to 64 characters. */
+  /**
+   * The system the purchase comes from (a store system, a partner): 1 to 64 characters. A partner's
+   * purchases always have the source `partner:<its id>`, whatever it sends.
+   */
   source: Scalars['String']['input'];
+};
+
+export type RecordPurchaseLineInput = {
+  basket: BasketInput;
+  /** The member as recognised at the till, by card, email or phone. */
+  member?: InputMaybe<MemberIdentifierInput>;
+  /** The member by id; or `member` (exactly one of the two). */
+  memberId?: InputMaybe<Scalars['ID']['input']>;
+  /** As RecordPurchaseInput.occurredAt; defaults to now. */
+  occurredAt?: InputMaybe<Scalars['DateTime']['input']>;
+  /**
+   * The purchase's id in the partner's (or the source's) system: 1 to 128 characters. Exactly once
+   * per transaction id: a line already recorded with the same content is ALREADY_RECORDED with the
+   * original purchase; with different content it is REJECTED (PURCHASE_ALREADY_RECORDED). A
+   * transaction id given twice in one call: the later lines are REJECTED (DUPLICATE_TRANSACTION_ID).
+   */
+  transactionId: Scalars['String']['input'];
+};
+
+export type RecordPurchaseLineReport = {
+  __typename?: 'RecordPurchaseLineReport';
+  /** Why the line was REJECTED (field is a dotted path, e.g. lines.3.basket.lines.0.amount); null otherwise. */
+  error: Maybe<UserError>;
+  /** The line's position in the input, from 0. */
+  index: Scalars['Int']['output'];
+  /** The purchase, unless REJECTED. */
+  purchase: Maybe<Purchase>;
+  status: PurchaseLineStatus;
+  transactionId: Scalars['String']['output'];
 };
 
 export type RecordPurchasePayload = {
   __typename?: 'RecordPurchasePayload';
   entry: Maybe<JournalEntry>;
   purchase: Maybe<Purchase>;
+  userErrors: Array<UserError>;
+};
+
+export type RecordPurchasesInput = {
+  /**
+   * The purchases, 1 to 1,000 (BAD_USER_INPUT otherwise). Each line is recorded on its own: one
+   * refused line does not stop the others.
+   */
+  lines: Array<RecordPurchaseLineInput>;
+  /**
+   * Staff only: the system the purchases come from (1 to 64 characters). A partner's source is
+   * always `partner:<its id>`; it leaves this out.
+   */
+  source?: InputMaybe<Scalars['String']['input']>;
+};
+
+export type RecordPurchasesPayload = {
+  __typename?: 'RecordPurchasesPayload';
+  alreadyRecorded: Scalars['Int']['output'];
+  /** One report per input line, in input order. */
+  lines: Array<RecordPurchaseLineReport>;
+  recorded: Scalars['Int']['output'];
+  rejected: Scalars['Int']['output'];
   userErrors: Array<UserError>;
 };
 
@@ -1147,6 +1256,8 @@ export type ResolversTypes = {
   LedgerSettings: ResolverTypeWrapper<LedgerSettingsModel>;
   LedgerSettingsPayload: ResolverTypeWrapper<Omit<LedgerSettingsPayload, 'settings'> & { settings?: Maybe<ResolversTypes['LedgerSettings']> }>;
   Member: ResolverTypeWrapper<MemberRef>;
+  MemberIdentifierInput: MemberIdentifierInput;
+  MemberIdentifierType: MemberIdentifierType;
   MemberPoints: ResolverTypeWrapper<MemberBalanceRow>;
   Money: ResolverTypeWrapper<Money>;
   MoneyInput: MoneyInput;
@@ -1161,13 +1272,18 @@ export type ResolversTypes = {
   PublishEarningRulesInput: PublishEarningRulesInput;
   Purchase: ResolverTypeWrapper<PurchaseRow>;
   PurchaseChannel: PurchaseChannel;
+  PurchaseLineStatus: PurchaseLineStatus;
   PurchaseQuote: ResolverTypeWrapper<PurchaseQuote>;
   PurchaseReturn: ResolverTypeWrapper<ReturnRow>;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
   QuotePurchaseInput: QuotePurchaseInput;
   QuotePurchasePayload: ResolverTypeWrapper<QuotePurchasePayload>;
   RecordPurchaseInput: RecordPurchaseInput;
+  RecordPurchaseLineInput: RecordPurchaseLineInput;
+  RecordPurchaseLineReport: ResolverTypeWrapper<Omit<RecordPurchaseLineReport, 'purchase'> & { purchase?: Maybe<ResolversTypes['Purchase']> }>;
   RecordPurchasePayload: ResolverTypeWrapper<Omit<RecordPurchasePayload, 'entry' | 'purchase'> & { entry?: Maybe<ResolversTypes['JournalEntry']>, purchase?: Maybe<ResolversTypes['Purchase']> }>;
+  RecordPurchasesInput: RecordPurchasesInput;
+  RecordPurchasesPayload: ResolverTypeWrapper<Omit<RecordPurchasesPayload, 'lines'> & { lines: Array<ResolversTypes['RecordPurchaseLineReport']> }>;
   RecordReturnInput: RecordReturnInput;
   RecordReturnPayload: ResolverTypeWrapper<Omit<RecordReturnPayload, 'return'> & { return?: Maybe<ResolversTypes['PurchaseReturn']> }>;
   RefundCapturedPointsInput: RefundCapturedPointsInput;
@@ -1225,6 +1341,7 @@ export type ResolversParentTypes = {
   LedgerSettings: LedgerSettingsModel;
   LedgerSettingsPayload: Omit<LedgerSettingsPayload, 'settings'> & { settings?: Maybe<ResolversParentTypes['LedgerSettings']> };
   Member: MemberRef;
+  MemberIdentifierInput: MemberIdentifierInput;
   MemberPoints: MemberBalanceRow;
   Money: Money;
   MoneyInput: MoneyInput;
@@ -1243,7 +1360,11 @@ export type ResolversParentTypes = {
   QuotePurchaseInput: QuotePurchaseInput;
   QuotePurchasePayload: QuotePurchasePayload;
   RecordPurchaseInput: RecordPurchaseInput;
+  RecordPurchaseLineInput: RecordPurchaseLineInput;
+  RecordPurchaseLineReport: Omit<RecordPurchaseLineReport, 'purchase'> & { purchase?: Maybe<ResolversParentTypes['Purchase']> };
   RecordPurchasePayload: Omit<RecordPurchasePayload, 'entry' | 'purchase'> & { entry?: Maybe<ResolversParentTypes['JournalEntry']>, purchase?: Maybe<ResolversParentTypes['Purchase']> };
+  RecordPurchasesInput: RecordPurchasesInput;
+  RecordPurchasesPayload: Omit<RecordPurchasesPayload, 'lines'> & { lines: Array<ResolversParentTypes['RecordPurchaseLineReport']> };
   RecordReturnInput: RecordReturnInput;
   RecordReturnPayload: Omit<RecordReturnPayload, 'return'> & { return?: Maybe<ResolversParentTypes['PurchaseReturn']> };
   RefundCapturedPointsInput: RefundCapturedPointsInput;
@@ -1476,6 +1597,7 @@ export type MutationResolvers<ContextType = RequestContext, ParentType extends R
   holdPoints?: Resolver<ResolversTypes['HoldPayload'], ParentType, ContextType, RequireFields<MutationHoldPointsArgs, 'input'>>;
   publishEarningRules?: Resolver<ResolversTypes['EarningRuleSetPayload'], ParentType, ContextType, RequireFields<MutationPublishEarningRulesArgs, 'input'>>;
   recordPurchase?: Resolver<ResolversTypes['RecordPurchasePayload'], ParentType, ContextType, RequireFields<MutationRecordPurchaseArgs, 'input'>>;
+  recordPurchases?: Resolver<ResolversTypes['RecordPurchasesPayload'], ParentType, ContextType, RequireFields<MutationRecordPurchasesArgs, 'input'>>;
   recordReturn?: Resolver<ResolversTypes['RecordReturnPayload'], ParentType, ContextType, RequireFields<MutationRecordReturnArgs, 'input'>>;
   refundCapturedPoints?: Resolver<ResolversTypes['RefundPayload'], ParentType, ContextType, RequireFields<MutationRefundCapturedPointsArgs, 'input'>>;
   reinstateExpiredPoints?: Resolver<ResolversTypes['JournalEntryPayload'], ParentType, ContextType, RequireFields<MutationReinstateExpiredPointsArgs, 'input'>>;
@@ -1581,9 +1703,25 @@ export type QuotePurchasePayloadResolvers<ContextType = RequestContext, ParentTy
   userErrors?: Resolver<Array<ResolversTypes['UserError']>, ParentType, ContextType>;
 };
 
+export type RecordPurchaseLineReportResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['RecordPurchaseLineReport'] = ResolversParentTypes['RecordPurchaseLineReport']> = {
+  error?: Resolver<Maybe<ResolversTypes['UserError']>, ParentType, ContextType>;
+  index?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  purchase?: Resolver<Maybe<ResolversTypes['Purchase']>, ParentType, ContextType>;
+  status?: Resolver<ResolversTypes['PurchaseLineStatus'], ParentType, ContextType>;
+  transactionId?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+};
+
 export type RecordPurchasePayloadResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['RecordPurchasePayload'] = ResolversParentTypes['RecordPurchasePayload']> = {
   entry?: Resolver<Maybe<ResolversTypes['JournalEntry']>, ParentType, ContextType>;
   purchase?: Resolver<Maybe<ResolversTypes['Purchase']>, ParentType, ContextType>;
+  userErrors?: Resolver<Array<ResolversTypes['UserError']>, ParentType, ContextType>;
+};
+
+export type RecordPurchasesPayloadResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['RecordPurchasesPayload'] = ResolversParentTypes['RecordPurchasesPayload']> = {
+  alreadyRecorded?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  lines?: Resolver<Array<ResolversTypes['RecordPurchaseLineReport']>, ParentType, ContextType>;
+  recorded?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  rejected?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   userErrors?: Resolver<Array<ResolversTypes['UserError']>, ParentType, ContextType>;
 };
 
@@ -1680,7 +1818,9 @@ export type Resolvers<ContextType = RequestContext> = {
   PurchaseReturn?: PurchaseReturnResolvers<ContextType>;
   Query?: QueryResolvers<ContextType>;
   QuotePurchasePayload?: QuotePurchasePayloadResolvers<ContextType>;
+  RecordPurchaseLineReport?: RecordPurchaseLineReportResolvers<ContextType>;
   RecordPurchasePayload?: RecordPurchasePayloadResolvers<ContextType>;
+  RecordPurchasesPayload?: RecordPurchasesPayloadResolvers<ContextType>;
   RecordReturnPayload?: RecordReturnPayloadResolvers<ContextType>;
   RefundPayload?: RefundPayloadResolvers<ContextType>;
   ReplayDeadLetterPayload?: ReplayDeadLetterPayloadResolvers<ContextType>;

@@ -1,4 +1,4 @@
-import { toPayload } from '@loyalty-graph/shared';
+import { rethrowInput, toPayload } from '@loyalty-graph/shared';
 import type { MutationResolvers } from '../generated/resolvers';
 
 /** Runs a write and loads what it made for the payload; business refusals become userErrors. */
@@ -15,6 +15,18 @@ export const Mutation: MutationResolvers = {
     return {
       purchase: await loaders.purchaseById.load(result.purchaseId),
       entry: result.entryId ? await loaders.entryById.load(result.entryId) : null,
+      userErrors: [],
+    };
+  },
+  async recordPurchases(_p, { input }, { viewer, services, loaders }) {
+    const reports = await rethrowInput(() => services.purchases.recordMany(viewer, input));
+    const purchases = await Promise.all(reports.map((r) => (r.purchaseId ? loaders.purchaseById.load(r.purchaseId) : null)));
+    const count = (status: string) => reports.filter((r) => r.status === status).length;
+    return {
+      lines: reports.map((r, i) => ({ index: r.index, transactionId: r.transactionId, status: r.status, purchase: purchases[i] ?? null, error: r.error })),
+      recorded: count('RECORDED'),
+      alreadyRecorded: count('ALREADY_RECORDED'),
+      rejected: count('REJECTED'),
       userErrors: [],
     };
   },

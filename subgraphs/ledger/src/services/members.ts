@@ -10,10 +10,19 @@ export async function memberForWrite(
   directory: MemberDirectory,
   viewer: Viewer,
   memberId: string,
-  options: { mustBeActive: boolean; may?: (viewer: Viewer, programId: string) => boolean },
+  options: { mustBeActive: boolean; may?: (viewer: Viewer, programId: string) => boolean; field?: string },
 ): Promise<MemberSnapshot> {
   const [member] = await directory([memberId]);
-  if (!member || !canSeeMembersOf(viewer, member.programId)) throw new DomainError('MEMBER_NOT_FOUND', 'No such member', 'memberId');
+  return checkMemberForWrite(member ?? null, viewer, options);
+}
+
+/** memberForWrite's checks on a member already looked up (a bulk call looks all its members up at once). */
+export function checkMemberForWrite(
+  member: MemberSnapshot | null,
+  viewer: Viewer,
+  options: { mustBeActive: boolean; may?: (viewer: Viewer, programId: string) => boolean; field?: string },
+): MemberSnapshot {
+  if (!member || !canSeeMembersOf(viewer, member.programId)) throw new DomainError('MEMBER_NOT_FOUND', 'No such member', options.field ?? 'memberId');
   if (!(options.may ?? canOperate)(viewer, member.programId)) throw forbidden('You can move points only in your own program');
   if (options.mustBeActive) assertActive(member);
   return member;

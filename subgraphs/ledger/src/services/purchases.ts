@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { DomainError, forbidden, type Clock, type Viewer } from '@loyalty-graph/shared';
-import { idempotent, isUniqueViolation, withRetries } from '@loyalty-graph/shared/db';
+import { GraphQLError } from 'graphql';
+import { DomainError, forbidden, InputError, type Clock, type UserError, type Viewer } from '@loyalty-graph/shared';
+import { idempotent, isUniqueViolation, validateKey, withRetries } from '@loyalty-graph/shared/db';
+import { isPeerUnavailable } from '@loyalty-graph/shared/subgraph';
 import type { DataSource } from 'typeorm';
 import { validateBasket, type Basket, type EarnedLine } from '../domain/earning';
 import { purchaseColumns, type PurchaseRow, type StoredLine } from '../entities';
@@ -11,18 +13,59 @@ import { LIMITS } from '../domain/limits';
 import { expiryFor, postsAt } from '../domain/settings';
 import { lots } from './lots';
 import type { MemberDirectory, MemberSnapshot } from '@loyalty-graph/shared/member-snapshots';
-import { assertActive, memberForWrite } from './members';
+import { bulkSource, checkLineCount, checkMemberChoice, duplicateTransactions, isPartnerSource, partnerSource, transactionKey, type MemberChoice, type MemberIdentifier } from '../domain/ingestion';
+import type { MemberIdentifiers } from './identification';
+import { assertActive, checkMemberForWrite, memberForWrite } from './members';
 import type { ProgramLedgerService } from './program-ledger';
 import { store } from './store';
 
-export interface RecordPurchaseInput {
+export interface RecordPurchaseInput extends MemberChoice {
   idempotencyKey: string;
+  source: string;
+  externalId: string;
+  basket: Basket;
+  occurredAt?: Date | null;
+}
+
+/** A line of recordPurchases: a purchase named by the caller's transaction id. */
+export interface RecordPurchaseLine extends MemberChoice {
+  transactionId: string;
+  basket: Basket;
+  occurredAt?: Date | null;
+}
+
+export interface RecordPurchasesInput {
+  lines: RecordPurchaseLine[];
+  source?: string | null;
+}
+
+export type PurchaseLineStatus = 'RECORDED' | 'ALREADY_RECORDED' | 'REJECTED';
+
+export interface PurchaseLineReport {
+  index: number;
+  transactionId: string;
+  status: PurchaseLineStatus;
+  purchaseId: string | null;
+  error: UserError | null;
+}
+
+/**
+ * What is stored with the idempotency key and hashed: the purchase itself, with its member
+ * resolved, so naming the member by id or by card (one at a time or in bulk) is the same request.
+ */
+interface PurchaseRequest {
   memberId: string;
   source: string;
   externalId: string;
   basket: Basket;
   occurredAt?: Date | null;
 }
+
+/**
+ * Lines of one bulk call recorded at once, each in its own transaction: a line's failure rolls
+ * back only that line, and the pool (10 connections) keeps room for other requests.
+ */
+const BULK_CONCURRENCY = 6;
 
 /** Accrual: quote a basket, record a purchase, post pending points when the return window closes. */
 export class PurchaseService {
@@ -31,6 +74,7 @@ export class PurchaseService {
     private readonly clock: Clock,
     private readonly directory: MemberDirectory,
     private readonly programs: ProgramLedgerService,
+    private readonly identifiers: MemberIdentifiers,
   ) {}
 
   async quote(viewer: Viewer, memberId: string, basket: Basket, occurredAt: Date | null | undefined) {
@@ -47,23 +91,124 @@ export class PurchaseService {
 
   async record(viewer: Viewer, input: RecordPurchaseInput): Promise<{ purchaseId: string; entryId: string | null }> {
     validateBasket(input.basket);
-    if (!input.source || input.source.length > LIMITS.sourceLength) throw new DomainError('INVALID_SOURCE', `source must be 1 to ${LIMITS.sourceLength} characters`, 'source');
+    const choice = checkMemberChoice(input);
+    validateKey(input.idempotencyKey);
+    // A partner's purchases live in its own source: its transaction ids are its own namespace.
+    const partner = viewer.kind === 'PARTNER';
+    if (partner && !viewer.partnerId) throw forbidden('This key names no partner');
+    const source = partner ? partnerSource(viewer.partnerId!) : input.source;
+    if (!source || source.length > LIMITS.sourceLength) throw new DomainError('INVALID_SOURCE', `source must be 1 to ${LIMITS.sourceLength} characters`, 'source');
+    if (!partner && isPartnerSource(source)) throw new DomainError('INVALID_SOURCE', 'Sources starting with partner: are partners’ own', 'source');
     if (!input.externalId || input.externalId.length > LIMITS.externalIdLength) {
       throw new DomainError('INVALID_EXTERNAL_ID', `externalId must be 1 to ${LIMITS.externalIdLength} characters`, 'externalId');
     }
-    const member = await memberForWrite(this.directory, viewer, input.memberId, { mustBeActive: false, may: canRecordPurchase });
+    let memberId: string;
+    if ('memberId' in choice) memberId = choice.memberId;
+    else {
+      const [found] = await this.identify(viewer, [choice.identifier]);
+      if (!found) throw new DomainError('MEMBER_NOT_FOUND', 'No such member', 'member');
+      memberId = found;
+    }
+    const member = await memberForWrite(this.directory, viewer, memberId, { mustBeActive: false, may: canRecordPurchase, field: 'memberId' in choice ? 'memberId' : 'member' });
     // A partner's purchase is funded by that partner: its own id when the basket names none.
-    // Set before the idempotency key is checked, so the stored input says who funded it (another
-    // partner replaying this key sends a different input: CONFLICT, never this purchase).
-    const partnerId = viewer.kind === 'PARTNER' ? (input.basket.partnerId ?? viewer.partnerId) : (input.basket.partnerId ?? null);
+    // Set before the idempotency key is checked, so the stored input says who funded it.
+    const partnerId = partner ? (input.basket.partnerId ?? viewer.partnerId) : (input.basket.partnerId ?? null);
     if (!canFundPurchase(viewer, partnerId)) throw forbidden('A partner records only purchases it funds itself: leave basket.partnerId out or give your own');
-    const { idempotencyKey, ...rest } = input;
-    const request = viewer.kind === 'PARTNER' ? { ...rest, basket: { ...rest.basket, partnerId } } : rest;
-    const { result } = await this.recordOnce(viewer, member, idempotencyKey, request);
+    const request: PurchaseRequest = { memberId: member.id, source, externalId: input.externalId, basket: partner ? { ...input.basket, partnerId } : input.basket, occurredAt: input.occurredAt };
+    // For a partner the transaction id is the key (exactly once per transaction id, however sent);
+    // staff keep their own keys.
+    const key = partner ? transactionKey(source, input.externalId) : input.idempotencyKey;
+    const { result } = await this.recordOnce(viewer, member, key, request, partner);
     return result;
   }
 
-  private async recordOnce(viewer: Viewer, member: MemberSnapshot, idempotencyKey: string, input: Omit<RecordPurchaseInput, 'idempotencyKey'>) {
+  /**
+   * Up to 1,000 purchases, each exactly once by its transaction id: members named by identifier are
+   * found in one call to members, snapshots in one read, then each line is recorded in its own
+   * transaction under a key derived from (source, transaction id), so a retried or concurrent call
+   * replays what is already there. A line's refusal is its report, never the call's.
+   */
+  async recordMany(viewer: Viewer, input: RecordPurchasesInput): Promise<PurchaseLineReport[]> {
+    checkLineCount(input.lines.length);
+    if (viewer.kind === 'PARTNER' && input.source != null) throw new InputError('A partner’s purchases come from its own source: leave source out', 'source');
+    if (!canRecordPurchase(viewer, viewer.programId ?? '')) throw forbidden('You can record purchases only in your own program');
+    const source = bulkSource(viewer, input.source);
+    const reports: PurchaseLineReport[] = input.lines.map((line, index) => ({ index, transactionId: line.transactionId, status: 'REJECTED', purchaseId: null, error: null }));
+    const duplicates = duplicateTransactions(input.lines.map((line) => line.transactionId));
+    const choices = input.lines.map((line, i) => {
+      try {
+        const first = duplicates.get(i);
+        if (first !== undefined) throw new DomainError('DUPLICATE_TRANSACTION_ID', `Line ${first} of this call has the same transaction id`, 'transactionId');
+        if (!line.transactionId || line.transactionId.length > LIMITS.externalIdLength) {
+          throw new DomainError('INVALID_EXTERNAL_ID', `transactionId must be 1 to ${LIMITS.externalIdLength} characters`, 'transactionId');
+        }
+        validateBasket(line.basket);
+        return checkMemberChoice(line);
+      } catch (error) {
+        reports[i]!.error = lineError(error, i);
+        return null;
+      }
+    });
+
+    // Who the identifiers are: one request to members for the whole call.
+    const memberIds = choices.map((c) => (c && 'memberId' in c ? c.memberId : null));
+    const byIdentifier = choices.flatMap((c, i) => (c && 'identifier' in c ? [{ i, identifier: c.identifier }] : []));
+    if (byIdentifier.length > 0) {
+      try {
+        const found = await this.identify(viewer, byIdentifier.map((l) => l.identifier));
+        byIdentifier.forEach(({ i }, n) => {
+          if (found[n]) memberIds[i] = found[n];
+          else reports[i]!.error = { code: 'MEMBER_NOT_FOUND', field: `lines.${i}.member`, message: 'No such member' };
+        });
+      } catch (error) {
+        if (!isPeerUnavailable(error)) throw error;
+        for (const { i } of byIdentifier) reports[i]!.error = unavailable(i, 'member');
+      }
+    }
+
+    // Who the members are (program, status, tier): one read of the snapshots.
+    const pending = reports.filter((r) => !r.error).map((r) => r.index);
+    const wanted = [...new Set(pending.map((i) => memberIds[i]!))];
+    const snapshots = new Map<string, MemberSnapshot>();
+    try {
+      for (const snapshot of await this.directory(wanted)) if (snapshot) snapshots.set(snapshot.id, snapshot);
+    } catch (error) {
+      // A member missing from the projection is read through from members: down, nothing is known.
+      if (!isPeerUnavailable(error)) throw error;
+      for (const i of pending) reports[i]!.error = unavailable(i, choices[i] && 'identifier' in choices[i] ? 'member' : 'memberId');
+      return reports;
+    }
+
+    let unexpected: unknown = null;
+    await eachAtMost(pending, BULK_CONCURRENCY, async (i) => {
+      const line = input.lines[i]!;
+      const field = choices[i] && 'identifier' in choices[i] ? 'member' : 'memberId';
+      try {
+        const member = checkMemberForWrite(snapshots.get(memberIds[i]!) ?? null, viewer, { mustBeActive: false, may: canRecordPurchase, field });
+        const partnerId = viewer.kind === 'PARTNER' ? (line.basket.partnerId ?? viewer.partnerId) : (line.basket.partnerId ?? null);
+        if (!canFundPurchase(viewer, partnerId)) throw forbidden('A partner records only purchases it funds itself: leave basket.partnerId out or give your own');
+        const basket = viewer.kind === 'PARTNER' ? { ...line.basket, partnerId } : line.basket;
+        const request: PurchaseRequest = { memberId: member.id, source, externalId: line.transactionId, basket, occurredAt: line.occurredAt };
+        const { result, replayed } = await this.recordOnce(viewer, member, transactionKey(source, line.transactionId), request, true);
+        Object.assign(reports[i]!, { status: replayed ? 'ALREADY_RECORDED' : 'RECORDED', purchaseId: result.purchaseId, error: null });
+      } catch (error) {
+        const refusal = lineError(error, i);
+        if (refusal) reports[i]!.error = refusal;
+        else unexpected ??= error;
+      }
+    });
+    // A failure of ours (the database gone): the call fails; what was recorded replays on retry.
+    if (unexpected) throw unexpected;
+    return reports;
+  }
+
+  /** Member ids for identifiers typed at the till, looked up in the caller's own program only. */
+  private identify(viewer: Viewer, identifiers: MemberIdentifier[]): Promise<(string | null)[]> {
+    if (!viewer.programId) throw new InputError('Members are recognised by card, email or phone only within your own program: give memberId', 'member');
+    return this.identifiers(viewer.programId, identifiers);
+  }
+
+  private async recordOnce(viewer: Viewer, member: MemberSnapshot, idempotencyKey: string, input: PurchaseRequest, byTransaction: boolean) {
     try {
       return await this.idempotentRecord(viewer, member, idempotencyKey, input);
     } catch (error) {
@@ -71,11 +216,16 @@ export class PurchaseService {
       if (isUniqueViolation(error, 'purchases_unique_source')) {
         throw new DomainError('PURCHASE_ALREADY_RECORDED', `Purchase ${input.source}/${input.externalId} is already recorded`, 'externalId');
       }
+      // Keyed by the transaction id, a different request under it is the same transaction sent
+      // again with other content: the caller's business mistake, not a key clash.
+      if (byTransaction && error instanceof GraphQLError && error.extensions['code'] === 'CONFLICT') {
+        throw new DomainError('PURCHASE_ALREADY_RECORDED', `Transaction ${input.externalId} is already recorded with different content (member, date or basket)`, 'externalId');
+      }
       throw error;
     }
   }
 
-  private async idempotentRecord(viewer: Viewer, member: MemberSnapshot, idempotencyKey: string, input: Omit<RecordPurchaseInput, 'idempotencyKey'>) {
+  private async idempotentRecord(viewer: Viewer, member: MemberSnapshot, idempotencyKey: string, input: PurchaseRequest) {
     const config = await this.programs.config(member.programId);
     return idempotent(
       this.db,
@@ -160,4 +310,32 @@ export class PurchaseService {
 
 function storedLines(basket: Basket, earned: EarnedLine[]): StoredLine[] {
   return basket.lines.map((line, i) => ({ ...earned[i]!, sku: line.sku, category: line.category, quantity: line.quantity, amount: line.amount }));
+}
+
+/** A line's refusal as its report's error, the field prefixed with the line; null for a failure of ours. */
+function lineError(error: unknown, i: number): UserError | null {
+  const at = (field: string | null | undefined) => `lines.${i}${field ? `.${field === 'externalId' ? 'transactionId' : field}` : ''}`;
+  if (error instanceof DomainError) return { code: error.code, field: at(error.field), message: error.message };
+  if (error instanceof InputError) return { code: 'BAD_USER_INPUT', field: at(error.field), message: error.message };
+  if (error instanceof GraphQLError) {
+    const code = error.extensions['code'];
+    if (code === 'FORBIDDEN' || code === 'BAD_USER_INPUT' || code === 'SUBGRAPH_UNAVAILABLE') {
+      const field = typeof error.extensions['field'] === 'string' ? error.extensions['field'] : null;
+      return { code, field: at(field), message: error.message };
+    }
+  }
+  return null;
+}
+
+function unavailable(i: number, field: string): UserError {
+  return { code: 'SUBGRAPH_UNAVAILABLE', field: `lines.${i}.${field}`, message: 'The members service is unavailable: this line was not recorded. Retry the call (recorded lines come back ALREADY_RECORDED).' };
+}
+
+/** Runs `work` on every item, at most `limit` at a time. */
+async function eachAtMost<T>(items: T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) await work(items[next++]!);
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
 }

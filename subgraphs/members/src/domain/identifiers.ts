@@ -37,6 +37,9 @@ export interface IdentifierInput {
   value: string;
 }
 
+/** Identifiers looked up in one call (memberIdsByIdentifiers): a partner's bulk purchase call at most. */
+export const MAX_IDENTIFIER_LOOKUPS = 1000;
+
 /** A member has at most this many identifiers. */
 export const MAX_IDENTIFIERS = 10;
 

@@ -689,6 +689,13 @@ export type Query = {
   memberByIdentifier: Maybe<Member>;
   memberGroup: Maybe<MemberGroup>;
   memberGroups: MemberGroupConnection;
+  /**
+   * The till's lookup for many identifiers at once (a partner's bulk purchase import, through the
+   * ledger): for each identifier, in input order, the id of the member of the program who has it
+   * verified, or null when nobody has, or when the value is not a valid identifier of its type.
+   * Normalised as memberByIdentifier does; one statement whatever the count. Services only.
+   */
+  memberIdsByIdentifiers: Array<Maybe<Scalars['ID']['output']>>;
   /** Members of a program, newest enrolment first, optionally by status. */
   members: MemberConnection;
   /** The members subgraph's event delivery and jobs (platform operators). */
@@ -720,6 +727,12 @@ export type QueryMemberGroupArgs = {
 export type QueryMemberGroupsArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
   first?: InputMaybe<Scalars['Int']['input']>;
+  programId: Scalars['ID']['input'];
+};
+
+
+export type QueryMemberIdsByIdentifiersArgs = {
+  identifiers: Array<IdentifierInput>;
   programId: Scalars['ID']['input'];
 };
 
@@ -1505,6 +1518,7 @@ export type QueryResolvers<ContextType = RequestContext, ParentType extends Reso
   memberByIdentifier?: Resolver<Maybe<ResolversTypes['Member']>, ParentType, ContextType, RequireFields<QueryMemberByIdentifierArgs, 'programId' | 'type' | 'value'>>;
   memberGroup?: Resolver<Maybe<ResolversTypes['MemberGroup']>, ParentType, ContextType, RequireFields<QueryMemberGroupArgs, 'id'>>;
   memberGroups?: Resolver<ResolversTypes['MemberGroupConnection'], ParentType, ContextType, RequireFields<QueryMemberGroupsArgs, 'programId'>>;
+  memberIdsByIdentifiers?: Resolver<Array<Maybe<ResolversTypes['ID']>>, ParentType, ContextType, RequireFields<QueryMemberIdsByIdentifiersArgs, 'identifiers' | 'programId'>>;
   members?: Resolver<ResolversTypes['MemberConnection'], ParentType, ContextType, RequireFields<QueryMembersArgs, 'programId'>>;
   membersOperations?: Resolver<ResolversTypes['SubgraphOperations'], ParentType, ContextType>;
   program?: Resolver<Maybe<ResolversTypes['Program']>, ParentType, ContextType, RequireFields<QueryProgramArgs, 'id'>>;

@@ -23,6 +23,8 @@ export const Query: QueryResolvers = {
     if (found.tier) loaders.tierById.prime(found.tier.id, found.tier);
     return found.member;
   },
+  memberIdsByIdentifiers: (_parent, { programId, identifiers }, { viewer, services }) =>
+    rethrowInput(() => services.directory.memberIdsByIdentifiers(viewer, programId, identifiers)),
   async memberGroup(_parent, { id }, { viewer, loaders }) {
     const group = await loaders.groupById.load(id);
     if (group && !canManageMembers(viewer, group.programId)) throw forbidden('You cannot see this group');

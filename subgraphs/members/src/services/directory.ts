@@ -1,11 +1,11 @@
-import { decodeInstantIdCursor, isUuid, encodeCursor, forbidden, pageSize, toConnection, type Connection, type PageArgs, type Viewer } from '@loyalty-graph/shared';
+import { decodeInstantIdCursor, InputError, isUuid, encodeCursor, forbidden, pageSize, toConnection, type Connection, type PageArgs, type Viewer } from '@loyalty-graph/shared';
 import type { DataSource } from 'typeorm';
 import { MemberEntity, type MemberStatus } from '../entities/member';
 import { GroupMembershipEntity, MemberGroupEntity } from '../entities/member-group';
 import { MemberIdentifierEntity, type IdentifierType } from '../entities/member-identifier';
 import { ProgramEntity } from '../entities/program';
 import { TierEntity } from '../entities/tier';
-import { normalizeIdentifier } from '../domain/identifiers';
+import { MAX_IDENTIFIER_LOOKUPS, normalizeIdentifier } from '../domain/identifiers';
 import { canListEveryProgram, canManageMembers } from '../domain/policy';
 
 /** Read side: lists with keyset pagination and the till's identifier lookup. */
@@ -30,6 +30,35 @@ export class DirectoryService {
     if (!found) return null;
     const { tier = null, ...member } = found;
     return { member: Object.assign(new MemberEntity(), member), tier };
+  }
+
+  /**
+   * The till's lookup in bulk: the member id for each identifier, in input order; null for an
+   * identifier nobody in the program has, or one that is not valid for its type (the caller
+   * reports either as "no such member", never which). One statement: the identifiers are joined
+   * against the (program, type, value) unique index as arrays.
+   */
+  async memberIdsByIdentifiers(viewer: Viewer, programId: string, identifiers: { type: IdentifierType; value: string }[]): Promise<(string | null)[]> {
+    if (!canManageMembers(viewer, programId)) throw forbidden('You can look up members only in your own program');
+    if (identifiers.length > MAX_IDENTIFIER_LOOKUPS) throw new InputError(`At most ${MAX_IDENTIFIER_LOOKUPS} identifiers`, 'identifiers');
+    const keys = identifiers.map(({ type, value }) => {
+      try {
+        return { type, value: normalizeIdentifier(type, value) };
+      } catch (error) {
+        if (error instanceof InputError) return null;
+        throw error;
+      }
+    });
+    const valid = keys.filter((k): k is { type: IdentifierType; value: string } => k !== null);
+    if (valid.length === 0) return keys.map(() => null);
+    const rows = (await this.db.query(
+      `SELECT i.type, i.value, i.member_id FROM member_identifiers i
+       JOIN unnest($2::text[], $3::text[]) AS wanted(type, value) ON i.type = wanted.type AND i.value = wanted.value
+       WHERE i.program_id = $1`,
+      [programId, valid.map((k) => k.type), valid.map((k) => k.value)],
+    )) as { type: string; value: string; member_id: string }[];
+    const found = new Map(rows.map((r) => [`${r.type}\u0000${r.value}`, r.member_id]));
+    return keys.map((k) => (k ? (found.get(`${k.type}\u0000${k.value}`) ?? null) : null));
   }
 
   /** Newest enrolment first. */
