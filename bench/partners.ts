@@ -13,6 +13,10 @@ const MEMBERS = Number(process.env['BENCH_PARTNER_MEMBERS'] ?? 200);
 
 /** Every request's source: the targets are told apart by their externalIds' prefixes. */
 const SOURCE = 'bench-partners';
+/** Bulk import: calls of this many lines (the synchronous maximum), at 1 and 2 calls at once. */
+const BULK_LINES = Number(process.env['BENCH_BULK_LINES'] ?? 1_000);
+const BULK_CALLS = Number(process.env['BENCH_BULK_CALLS'] ?? 4);
+const BULK = `mutation Bulk($input: RecordPurchasesInput!) { recordPurchases(input: $input) { recorded alreadyRecorded rejected userErrors { code } } }`;
 const RECORD = `mutation Record($input: RecordPurchaseInput!) { recordPurchase(input: $input) { purchase { id points } userErrors { code } } }`;
 const CREATE_PARTNER = `mutation($input: CreatePartnerInput!) { createPartner(input: $input) { partner { id } userErrors { code field message } } }`;
 const PUBLISH_AGREEMENT = `mutation($input: PublishPartnerAgreementInput!) { publishPartnerAgreement(input: $input) { agreement { version } userErrors { code field message } } }`;
@@ -60,8 +64,10 @@ interface Target {
  * exactly once, each with one accrual, funded by the partner, and the partner's funding account
  * must have given exactly the points of its purchases.
  *
- * Parts 2 and 3 of issue 11 (a partner's bulk purchase import; webhook delivery) are not here
- * yet: they go beside `recordPurchase` in the result, marked below.
+ * Then the partner's synchronous bulk import (`recordPurchases`, 1,000 lines a call, members named
+ * by id) at 1 and 2 calls at once: lines per second over the wall time, and afterwards every line
+ * stored exactly once under its transaction id. Webhook delivery (the rest of issue 11) is not
+ * here yet: it goes beside the others in the result, marked below.
  */
 export async function partnersScenario(): Promise<Record<string, unknown>> {
   const stack = await startStack({ members: MEMBERS });
@@ -147,6 +153,9 @@ export async function partnersScenario(): Promise<Record<string, unknown>> {
       }
     }
 
+    const bulkImport = await measureBulk(gatewayUrl, targets[0]!.headers, memberIds, ledger, partnerId, () => caughtUp(events.members!, events.ledger!, 120_000));
+    console.log(`bulk import: ${JSON.stringify(bulkImport)}`);
+
     const verification = await verify(ledger, programId, partnerId, targets);
     console.log(`verification: ${JSON.stringify(verification)}`);
     const audit = await auditLedger(ledger);
@@ -184,10 +193,13 @@ export async function partnersScenario(): Promise<Record<string, unknown>> {
       rounds: ROUNDS,
       setup: { members: memberIds.length, partner: 'one, with a published agreement', apiClient: 'scope PURCHASES_WRITE, no rateLimitPerMinute (partner budget raised for the benchmark)' },
       recordPurchase,
-      // Issue 11's other parts go here, each with its own figures and verification:
-      // bulkImport (a partner's file of purchases) and webhooks (delivery to a partner's endpoint).
-      aim: 'recordPurchase with a partner API key ≥ 90% of the same with a staff JWT, at 16 and 64 connections; 0 lost, 0 doubled, partner-funded totals equal',
-      aimMet: Object.values(keyToJwt).every((r) => r >= 0.9) && correct,
+      bulkImport,
+      // Issue 11's webhook delivery goes here with its own figures and verification.
+      aim: 'recordPurchase with a partner API key ≥ 90% of the same with a staff JWT, at 16 and 64 connections; 0 lost, 0 doubled, partner-funded totals equal; bulk import ≥ 1,000 lines/s',
+      aimMet: {
+        keyToJwt: Object.values(keyToJwt).every((r) => r >= 0.9) && correct,
+        bulkImport: Object.values(bulkImport.linesPerSecond).every((r) => r >= 1_000) && bulkImport.verification.missing === 0 && bulkImport.verification.doubled === 0,
+      },
       note:
         'Medians of alternating rounds. Units per second: purchases answered with their id; latency per answered purchase. Both targets go through the gateway with its limits on and make the same partner-funded accrual over the same members. Load generator, gateway, subgraphs and PostgreSQL share the same cores.',
     };
@@ -335,4 +347,56 @@ async function auditLedger(ledger: pg.Pool): Promise<{ violations: string[] }> {
   const { checkInvariants } = await import('../subgraphs/ledger/src/audit');
   const violations = await checkInvariants({ query: async (sql: string, params?: unknown[]) => (await ledger.query(sql, params)).rows });
   return { violations: violations.slice(0, 10) };
+}
+
+/**
+ * `BULK_CALLS` calls of `BULK_LINES` lines with the partner's key, one at a time and then two at
+ * once; every line a fresh transaction id. Lines per second over the wall time of each series;
+ * afterwards the ledger holds each line exactly once under the partner's source.
+ */
+async function measureBulk(url: string, headers: Record<string, string>, memberIds: string[], ledger: pg.Pool, partnerId: string, settle: () => Promise<unknown>) {
+  const ids: string[] = [];
+  const call = async () => {
+    const lines = Array.from({ length: BULK_LINES }, (_, i) => {
+      const transactionId = `bulk-${randomUUID()}`;
+      ids.push(transactionId);
+      return {
+        transactionId,
+        memberId: memberIds[i % memberIds.length],
+        basket: { currency: 'EUR', channel: 'PARTNER', lines: [{ lineId: '1', sku: 'DIESEL', category: 'fuel', quantity: 1, amount: '42.50' }] },
+      };
+    });
+    const answer = (await graphql(url, headers, BULK, { input: { lines } })) as { recordPurchases: { recorded: number; alreadyRecorded: number; rejected: number; userErrors: unknown[] } };
+    return answer.recordPurchases;
+  };
+  const linesPerSecond: Record<string, number> = {};
+  const outcome = { recorded: 0, alreadyRecorded: 0, rejected: 0 };
+  for (const parallel of [1, 2]) {
+    await settle();
+    const started = performance.now();
+    for (let done = 0; done < BULK_CALLS; done += parallel) {
+      const answers = await Promise.all(Array.from({ length: Math.min(parallel, BULK_CALLS - done) }, call));
+      for (const a of answers) {
+        outcome.recorded += a.recorded;
+        outcome.alreadyRecorded += a.alreadyRecorded;
+        outcome.rejected += a.rejected;
+      }
+    }
+    const lines = BULK_CALLS * BULK_LINES;
+    linesPerSecond[String(parallel)] = Math.round(lines / ((performance.now() - started) / 1000));
+    console.log(`bulk import, ${parallel} call(s) at once: ${linesPerSecond[String(parallel)]} lines/s`);
+  }
+  const [row] = (
+    await ledger.query(
+      `SELECT count(*)::int AS stored, count(DISTINCT external_id)::int AS distinct FROM purchases WHERE source = $1 AND external_id = ANY($2::text[])`,
+      [`partner:${partnerId}`, ids],
+    )
+  ).rows as { stored: number; distinct: number }[];
+  return {
+    linesPerCall: BULK_LINES,
+    calls: BULK_CALLS,
+    linesPerSecond,
+    outcome,
+    verification: { sent: ids.length, stored: row!.stored, missing: ids.length - row!.distinct, doubled: row!.stored - row!.distinct },
+  };
 }
