@@ -285,8 +285,10 @@ async function verify(ledger: pg.Pool, programId: string, partnerId: string, tar
     await ledger.query(
       `SELECT p.id, p.external_id AS "externalId", p.points, p.partner_id AS "partnerId",
               (SELECT count(*)::int FROM journal_entries e WHERE e.purchase_id = p.id AND e.kind = 'ACCRUAL') AS accruals
-       FROM purchases p WHERE p.program_id = $1 AND p.source = $2`,
-      [programId, SOURCE],
+       FROM purchases p WHERE p.program_id = $1 AND p.source = ANY($2::text[])`,
+      // A partner's own purchases are recorded under its source (`partner:<id>`, whatever it sends):
+      // transaction ids are the partner's, one namespace per partner.
+      [programId, [SOURCE, `partner:${partnerId}`]],
     )
   ).rows as { id: string; externalId: string; points: number; partnerId: string | null; accruals: number }[];
   const byId = new Map(stored.map((row) => [row.id, row]));
