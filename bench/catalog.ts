@@ -5,7 +5,7 @@ import { createViewerSigner, serviceViewer, VIEWER_HEADER } from '@loyalty-graph
 import { databaseUrl, openDatabase } from '@loyalty-graph/shared/db';
 import { SUBGRAPHS } from '@loyalty-graph/supergraph';
 import { stockDiscrepancies } from '../subgraphs/catalog/src/services/stock-check';
-import { failed, median, sumCounts } from './lib';
+import { failed, medianSummary, sumCounts } from './lib';
 import { consumerCaughtUp, graphql, startStack } from './stack';
 
 /** The catalog's database as the services open it (TypeORM; the stock check takes it). */
@@ -212,24 +212,8 @@ export async function catalogScenario(): Promise<Record<string, unknown>> {
     const verification = await verify(dbs.catalog, dbs.ledger, programId, orderers, postedBefore, sellOutRewards);
     console.log(`verification: ${JSON.stringify(verification)}`);
 
-    const summary = Object.fromEntries(
-      Object.entries(results).map(([target, byConnections]) => [
-        target,
-        Object.fromEntries(
-          Object.entries(byConnections).map(([connections, runs]) => [
-            connections,
-            {
-              unitsPerSecond: median(runs.map((r) => r.unitsPerSecond)),
-              latencyP50Ms: median(runs.map((r) => r.latencyP50Ms)),
-              latencyP99Ms: median(runs.map((r) => r.latencyP99Ms)),
-              requestsPerSecond: median(runs.map((r) => r.requestsPerSecond)),
-              errors: sumCounts(runs.map((r) => r.errors)),
-            },
-          ]),
-        ),
-      ]),
-    );
-    const rate = (target: string, connections: number) => (summary[target] as Record<string, { unitsPerSecond: number }>)[String(connections)]!.unitsPerSecond;
+    const summary = medianSummary(results, 'unitsPerSecond');
+    const rate = (target: string, connections: number) => summary[target]![String(connections)]!.unitsPerSecond;
     const orderToHoldCapture = Object.fromEntries(CONNECTIONS.map((c) => [String(c), Number((rate('placeRewardOrder', c) / Math.max(1, rate('holdCapture', c))).toFixed(3))]));
     const hotToWide = Object.fromEntries(CONNECTIONS.map((c) => [String(c), Number((rate('hotRewards', c) / Math.max(1, rate('placeRewardOrder', c))).toFixed(3))]));
     return {

@@ -144,3 +144,26 @@ export function median(values: number[]): number {
   const mid = Math.floor(sorted.length / 2);
   return sorted.length % 2 ? sorted[mid]! : Number(((sorted[mid - 1]! + sorted[mid]!) / 2).toFixed(3));
 }
+
+/** One timed run of a target, as the alternating-rounds scenarios record it. */
+export interface TimedRun {
+  latencyP50Ms: number;
+  latencyP99Ms: number;
+  requestsPerSecond: number;
+  errors: Record<string, number>;
+}
+
+/**
+ * The medians of each target's runs per connection count (`rate` names the run's own unit rate,
+ * e.g. orders or purchases per second), with every error summed: what a scenario reports.
+ */
+export function medianSummary<K extends string, R extends TimedRun & Record<K, number>>(results: Record<string, Record<string, R[]>>, rate: K) {
+  const summarise = (runs: R[]) => ({
+    [rate]: median(runs.map((r) => r[rate])),
+    latencyP50Ms: median(runs.map((r) => r.latencyP50Ms)),
+    latencyP99Ms: median(runs.map((r) => r.latencyP99Ms)),
+    requestsPerSecond: median(runs.map((r) => r.requestsPerSecond)),
+    errors: sumCounts(runs.map((r) => r.errors)),
+  }) as Record<K, number> & TimedRun;
+  return Object.fromEntries(Object.entries(results).map(([target, byConnections]) => [target, Object.fromEntries(Object.entries(byConnections).map(([c, runs]) => [c, summarise(runs)]))]));
+}

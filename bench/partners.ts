@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import autocannon from 'autocannon';
 import pg from 'pg';
 import { databaseUrl } from '@loyalty-graph/shared/db';
-import { failed, median, sumCounts } from './lib';
+import { failed, medianSummary } from './lib';
 import { caughtUp, graphql, startStack } from './stack';
 
 const CONNECTIONS = (process.env['BENCH_CONNECTIONS'] ?? '16,64').split(',').map(Number);
@@ -160,24 +160,8 @@ export async function partnersScenario(): Promise<Record<string, unknown>> {
     console.log(`verification: ${JSON.stringify(verification)}`);
     const audit = await auditLedger(ledger);
 
-    const summary = Object.fromEntries(
-      Object.entries(results).map(([target, byConnections]) => [
-        target,
-        Object.fromEntries(
-          Object.entries(byConnections).map(([connections, runs]) => [
-            connections,
-            {
-              purchasesPerSecond: median(runs.map((r) => r.purchasesPerSecond)),
-              latencyP50Ms: median(runs.map((r) => r.latencyP50Ms)),
-              latencyP99Ms: median(runs.map((r) => r.latencyP99Ms)),
-              requestsPerSecond: median(runs.map((r) => r.requestsPerSecond)),
-              errors: sumCounts(runs.map((r) => r.errors)),
-            },
-          ]),
-        ),
-      ]),
-    );
-    const rate = (target: string, connections: number) => (summary[target] as Record<string, { purchasesPerSecond: number }>)[String(connections)]!.purchasesPerSecond;
+    const summary = medianSummary(results, 'purchasesPerSecond');
+    const rate = (target: string, connections: number) => summary[target]![String(connections)]!.purchasesPerSecond;
     const keyToJwt = Object.fromEntries(CONNECTIONS.map((c) => [String(c), Number((rate('apiKey', c) / Math.max(1, rate('staffJwt', c))).toFixed(3))]));
     const recordPurchase = {
       summary,

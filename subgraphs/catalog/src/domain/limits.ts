@@ -1,4 +1,4 @@
-import { InputError } from '@loyalty-graph/shared';
+import { checkInt, checkText, checkUuid, InputError, optionalText } from '@loyalty-graph/shared';
 
 /**
  * Every bound a caller of catalog can hit, in one place. Each is repeated in schema.graphql next
@@ -47,23 +47,8 @@ export const LIMITS = {
   complaintDeadlineDays: 365,
 } as const;
 
-/** A whole number from `min` to `max`, or a BAD_USER_INPUT naming the field and the range. */
-export function checkInt(value: number, field: string, min: number, max: number): number {
-  if (!Number.isInteger(value) || value < min || value > max) {
-    throw new InputError(`${field.split('.').pop()} must be a whole number from ${min.toLocaleString('en-US')} to ${max.toLocaleString('en-US')}`, field);
-  }
-  return value;
-}
-
-/** Free text: one rule for every subgraph (@loyalty-graph/shared text-input.ts). */
-export { checkText, optionalText } from '@loyalty-graph/shared';
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-export function checkUuid(value: string, field: string): string {
-  if (!UUID.test(value)) throw new InputError(`${field.split('.').pop()} must be a UUID`, field);
-  return value.toLowerCase();
-}
+/** Input checks: one rule for every subgraph (@loyalty-graph/shared text-input.ts). */
+export { checkInt, checkText, checkUuid, optionalText };
 
 /** Up to LIMITS.audienceIds distinct UUIDs (duplicates dropped, order kept). */
 export function checkAudienceIds(values: readonly string[] | null | undefined, field: string): string[] {

@@ -1,5 +1,4 @@
-import { readFileSync } from 'node:fs';
-import { Kind, parse, type DocumentNode } from 'graphql';
+import { inputFieldDescriptions } from '@loyalty-graph/testing/schema-docs';
 import { describe, expect, it } from 'vitest';
 import { LIMITS } from './limits';
 
@@ -7,20 +6,8 @@ import { LIMITS } from './limits';
  * Every limit a caller can hit is written in the schema next to the field it limits: change a
  * bound in LIMITS without changing the docs and this fails.
  */
-const schema = parse(readFileSync(new URL('../../schema.graphql', import.meta.url), 'utf8'));
 const shown = (n: number) => n.toLocaleString('en-US');
-
-function inputFieldDescriptions(document: DocumentNode): Map<string, string> {
-  const out = new Map<string, string>();
-  for (const definition of document.definitions) {
-    if (definition.kind === Kind.INPUT_OBJECT_TYPE_DEFINITION) {
-      for (const field of definition.fields ?? []) out.set(`${definition.name.value}.${field.name.value}`, field.description?.value ?? '');
-    }
-  }
-  return out;
-}
-
-const fields = inputFieldDescriptions(schema);
+const fields = inputFieldDescriptions(new URL('../../schema.graphql', import.meta.url));
 
 const documented: [string, (string | number)[]][] = [
   ['BasketInput.lines', [LIMITS.basketLines]],
