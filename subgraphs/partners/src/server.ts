@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { defineSubgraph } from '@loyalty-graph/shared/subgraph';
+import { partnersEvents } from '@loyalty-graph/shared/contracts';
 import { createContext, createServices, type RequestContext, type Services } from './context';
 import { migrations } from './migrations';
 import { resolvers } from './resolvers';
@@ -9,7 +10,7 @@ export const schema = readFileSync(new URL('../schema.graphql', import.meta.url)
 
 /**
  * Partners of a program, their versioned agreements, and their API clients (whose keys the
- * gateway resolves through `apiKeyGrant`). Building it does no I/O. No events or jobs yet.
+ * gateway resolves through `apiKeyGrant`). Building it does no I/O.
  */
 export const partnersSubgraph = defineSubgraph<Services, RequestContext>({
   name: 'partners',
@@ -17,6 +18,8 @@ export const partnersSubgraph = defineSubgraph<Services, RequestContext>({
   schema,
   resolvers,
   migrations,
+  // Funding terms (for the ledger's limits on partner-funded issuance) and settlement.
+  produces: partnersEvents,
   services: ({ db, clock }) => createServices(db, clock),
   context: createContext,
 });

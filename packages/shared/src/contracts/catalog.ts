@@ -57,6 +57,10 @@ export const catalogEvents = defineContract('catalog', {
     points: points.describe('points taken for the line'),
     cash: money.nullable().describe('cash paid for the line; null when none'),
     partnerId: z.string().nullable().describe('the partner providing a PARTNER_SERVICE reward; null otherwise'),
+    holdId: id
+      .nullable()
+      .optional()
+      .describe("the ledger hold whose capture took the points (the ledger's journal entry of the redemption); null for an order without points; absent on events written before it was carried"),
     redeemedAt: instant,
   }),
   ComplaintOpened: defineEvent({

@@ -2,3 +2,4 @@
 export * from './catalog';
 export * from './ledger';
 export * from './members';
+export * from './partners';

@@ -28,6 +28,12 @@ export const ledgerEvents = defineContract(
       statusPoints: points,
       pending: z.boolean().describe('still in the return window'),
       occurredAt: z.iso.datetime({ offset: true }),
+      partnerId: id
+        .nullable()
+        .optional()
+        .describe('the partner that funds the points (its PARTNER_FUNDING account); null when the program funds them; absent on events written before it was carried'),
+      source: z.string().optional().describe("the purchase's source (`partner:<id>` for a partner's own); absent on events written before it was carried"),
+      externalId: z.string().optional().describe("the purchase's id in its source (a partner's transaction id); absent on events written before it was carried"),
     }),
     PointsPosted: memberEvent("a purchase's return window closed and its pending points posted", { purchaseId: id, points, statusPoints: points }),
     PointsReturned: memberEvent('goods were returned (`recordReturn`)', {
@@ -40,6 +46,10 @@ export const ledgerEvents = defineContract(
       statusFromPending: points,
       statusFromPosted: points,
       clawbackPolicy: z.enum(['NEGATIVE_BALANCE', 'WRITE_OFF']),
+      partnerId: id
+        .nullable()
+        .optional()
+        .describe('the partner that funded the returned purchase (its PARTNER_FUNDING account takes the points back); null when the program funded it; absent on events written before it was carried'),
     }),
     PointsHeld: memberEvent('points were reserved (`holdPoints`)', { holdId: id, points }),
     PointsRedeemed: memberEvent('a hold was captured (points spent)', { holdId: id, points, status: z.literal('CAPTURED') }),

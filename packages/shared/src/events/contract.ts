@@ -18,8 +18,8 @@ export interface EventDefinition<TPayload extends z.ZodObject = z.ZodObject> {
   version: number;
   /** When the producer emits it, in words (the catalogue in docs/events.md). */
   emittedWhen: string;
-  /** What the aggregate id is (events are ordered per aggregate). */
-  aggregateType: 'Member';
+  /** What the aggregate id is (events are ordered per aggregate): a member, or a partner for partners' own facts. */
+  aggregateType: 'Member' | 'Partner';
   payload: TPayload;
   /** The aggregate the event belongs to, taken from the payload so emitters cannot get it wrong. */
   aggregateId(payload: z.output<TPayload>): string;

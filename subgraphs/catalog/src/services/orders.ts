@@ -464,6 +464,7 @@ export class OrderService {
                 points: line.pointsEach * line.quantity,
                 cash: line.cashEach !== null && currency ? { amount: moneyText(fromMinor4(toMinor4(line.cashEach) * BigInt(line.quantity)), currency), currency } : null,
                 partnerId: line.partnerId,
+                holdId: holdId ?? order.holdId,
                 redeemedAt: now.toISOString(),
               },
             })),

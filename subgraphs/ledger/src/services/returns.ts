@@ -85,7 +85,7 @@ export class ReturnService {
           createdAt: now,
         },
         returnLines(accounts, program, split),
-        [{ type: 'PointsReturned', payload: { programId: purchase!.programId, memberId: purchase!.memberId, purchaseId: purchase!.id, points, statusPoints, ...split, clawbackPolicy: settings.clawbackPolicy } }],
+        [{ type: 'PointsReturned', payload: { programId: purchase!.programId, memberId: purchase!.memberId, purchaseId: purchase!.id, points, statusPoints, ...split, clawbackPolicy: settings.clawbackPolicy, partnerId: purchase!.partnerId ?? null } }],
       );
       await tx.query(`SELECT set_config('ledger.clawback', 'off', true)`);
     }
