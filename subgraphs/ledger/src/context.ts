@@ -56,5 +56,5 @@ export function createServices(db: DataSource, clock: Clock, directory: MemberDi
 
 /** Services are stateless and shared; loaders are created per request. */
 export function createContext(base: ViewerContext, services: Services, { db, scheduler, clock }: PlatformParts): RequestContext {
-  return { ...base, services, scheduler, clock, loaders: createLoaders(db, services.members, services.balances) };
+  return { ...base, services, scheduler, clock, loaders: createLoaders(db, services.members, services.balances, clock) };
 }

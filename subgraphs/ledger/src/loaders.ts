@@ -1,5 +1,6 @@
 import DataLoader from 'dataloader';
 import { groupedBy, rowsById } from '@loyalty-graph/shared/db';
+import type { Clock } from '@loyalty-graph/shared';
 import type { DataSource } from 'typeorm';
 import type { MemberDirectory, MemberSnapshot } from '@loyalty-graph/shared/member-snapshots';
 import {
@@ -20,10 +21,27 @@ import {
 } from './entities';
 import type { BalanceService } from './services/balances';
 import { lots } from './services/lots';
+import { partnerFunding } from './services/partner-funding';
+import type { FundingState } from './domain/partner-funding';
 
 /** Built per request: a loader's cache must never outlive one viewer's request. */
-export function createLoaders(db: DataSource, directory: MemberDirectory, balances: BalanceService) {
+export function createLoaders(db: DataSource, directory: MemberDirectory, balances: BalanceService, clock: Clock) {
   return {
+    /** Keyed by `programId/partnerId`: the funding figures are the program's, per partner; one read per program in the batch. */
+    partnerFunding: new DataLoader<string, FundingState>(async (keys) => {
+      const now = clock.now();
+      const byProgram = new Map<string, string[]>();
+      for (const key of keys) {
+        const [programId, partnerId] = key.split('/') as [string, string];
+        byProgram.set(programId, [...(byProgram.get(programId) ?? []), partnerId]);
+      }
+      const states = new Map<string, FundingState>();
+      for (const [programId, partnerIds] of byProgram) {
+        const found = await partnerFunding.states(db, programId, partnerIds, now);
+        partnerIds.forEach((partnerId, i) => states.set(`${programId}/${partnerId}`, found[i]!));
+      }
+      return keys.map((key) => states.get(key)!);
+    }),
     memberSnapshot: new DataLoader<string, MemberSnapshot | null>((ids) => directory(ids)),
     balanceByMemberId: new DataLoader((ids: readonly string[]) => balances.balances(ids)),
     entryById: rowsById<JournalEntryRow>(db, `SELECT ${entryColumns} FROM journal_entries e WHERE e.id = ANY($1::uuid[])`),

@@ -1,11 +1,12 @@
 import { readFileSync } from 'node:fs';
-import { ledgerEvents, membersEvents } from '@loyalty-graph/shared/contracts';
+import { ledgerEvents, membersEvents, partnersEvents } from '@loyalty-graph/shared/contracts';
 import { consume } from '@loyalty-graph/shared/events';
 import { defineSubgraph } from '@loyalty-graph/shared/subgraph';
 import { createContext, createServices, type RequestContext, type Services } from './context';
 import { migrations } from './migrations';
 import { resolvers } from './resolvers';
 import { membersByIdentifier } from './services/identification';
+import { partnerFunding } from './services/partner-funding';
 
 /** This subgraph's own types, read relative to this module (never the working directory). */
 export const schema = readFileSync(new URL('../schema.graphql', import.meta.url), 'utf8');
@@ -25,6 +26,16 @@ export const ledgerSubgraph = defineSubgraph<Services, RequestContext>({
   consumes: ({ bonuses }) => [
     // A bonus locks two members' accounts (in id order); one bonus per transaction keeps that the only order.
     consume(membersEvents, { ReferralQualified: (tx, event) => bonuses.onReferralQualified(tx, event) }, { solo: true, does: 'credits the bonuses (a `BONUS` journal entry per member), once per referral and role' }),
+    // Partners' funding terms, kept in the ledger's own tables: every partner-funded accrual checks them.
+    consume(
+      partnersEvents,
+      {
+        PartnerFundingTermsChanged: (tx, event) => partnerFunding.onTermsChanged(tx, event),
+        PartnerPrepaidPointsAdded: (tx, event) => partnerFunding.onPrepaidPointsAdded(tx, event),
+        PartnerPointsSettled: (tx, event) => partnerFunding.onPointsSettled(tx, event),
+      },
+      { does: 'keeps partners’ funding terms, prepaid top-ups and settled points, which limit the accruals a partner funds (PARTNER_FUNDING_EXHAUSTED)' },
+    ),
   ],
   jobs: ({ purchases, holds, expiry }) => [
     { name: 'post-pending-points', intervalMs: 10_000, run: () => purchases.postDue() },

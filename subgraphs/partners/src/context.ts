@@ -5,12 +5,14 @@ import { createLoaders, type Loaders } from './loaders';
 import { AgreementService } from './services/agreements';
 import { ApiClientService } from './services/api-clients';
 import { PartnerService } from './services/partners';
+import { PrepaidService } from './services/prepaid';
 
 /** The use cases (validation, policy, one transaction each), built once and shared by every request. */
 export interface Services {
   partners: PartnerService;
   agreements: AgreementService;
   apiClients: ApiClientService;
+  prepaid: PrepaidService;
 }
 
 export interface RequestContext extends ViewerContext {
@@ -22,7 +24,7 @@ export interface RequestContext extends ViewerContext {
 
 /** Services are stateless and shared by every request. */
 export function createServices(db: DataSource, clock: Clock): Services {
-  return { partners: new PartnerService(db, clock), agreements: new AgreementService(db, clock), apiClients: new ApiClientService(db, clock) };
+  return { partners: new PartnerService(db, clock), agreements: new AgreementService(db, clock), apiClients: new ApiClientService(db, clock), prepaid: new PrepaidService(db, clock) };
 }
 
 /** Loaders are created per request. */

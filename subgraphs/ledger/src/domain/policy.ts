@@ -150,3 +150,12 @@ export function canReadPurchase(viewer: Viewer, purchase: { memberId: string; pr
   }
   return canReadMemberRecord(viewer, purchase);
 }
+
+/**
+ * A partner's funding (its limits, what it issued): the program's admins and agents, operators,
+ * services, and the partner itself: its own figures, which its settlement statements also show.
+ */
+export function canReadPartnerFunding(viewer: Viewer, programId: string, partnerId: string): boolean {
+  if (viewer.kind === 'PARTNER') return viewer.partnerId === partnerId && viewer.programId === programId;
+  return viewer.kind === 'SERVICE' || isStaffOf(viewer, programId, ['ADMIN', 'AGENT']);
+}

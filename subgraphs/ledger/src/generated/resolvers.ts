@@ -8,6 +8,8 @@ import { ProgramRef } from '../resolvers/program';
 import { MemberBalanceRow, JournalEntryRow, JournalLineRow, AccountRow, PurchaseRow, HoldRow, RuleSetRow, ReturnRow, CharityRow } from '../entities';
 import { TotalsWithValue } from '../resolvers/program-points-totals';
 import { LedgerSettings as LedgerSettingsModel } from '../domain/settings';
+import { PartnerRef } from '../resolvers/partner';
+import { FundingState } from '../domain/partner-funding';
 import { RequestContext } from '../context';
 export type Maybe<T> = T | null;
 export type InputMaybe<T> = T | null | undefined;
@@ -683,6 +685,55 @@ export type PageInfo = {
   hasNextPage: Scalars['Boolean']['output'];
 };
 
+export type Partner = {
+  __typename?: 'Partner';
+  /**
+   * How the partner funds the points issued at it now, and how much of its prepaid blocks or credit
+   * limit is left. The program's admins and agents, platform operators, and the partner itself
+   * (an API key with settlement:read).
+   */
+  funding: PartnerFunding;
+  id: Scalars['ID']['output'];
+  program: Program;
+};
+
+/**
+ * A partner's funding of the points issued at it, as the ledger enforces it at every accrual the
+ * partner funds: an accrual that would take `remainingPoints` below zero is refused
+ * (PARTNER_FUNDING_EXHAUSTED) and nothing of the purchase is recorded.
+ */
+export type PartnerFunding = {
+  __typename?: 'PartnerFunding';
+  /** The credit limit in force; null unless the mode is CREDIT. */
+  creditLimitPoints: Maybe<Scalars['Int']['output']>;
+  /** Which limit applies now. */
+  mode: PartnerFundingMode;
+  /**
+   * Net points issued at the partner (accruals, pending included, minus returns): since its first
+   * prepaid terms took effect in PREPAID mode, ever otherwise.
+   */
+  netIssuedPoints: Scalars['BigInt']['output'];
+  /** Every prepaid block in effect: each agreement version's prepaidPoints once it took effect, plus the top-ups. */
+  prepaidPoints: Scalars['BigInt']['output'];
+  /**
+   * Points the partner may still fund: PREPAID prepaidPoints − netIssuedPoints; CREDIT
+   * creditLimitPoints − (netIssuedPoints − settledPoints); null when UNLIMITED. Below zero when
+   * the terms were lowered under what was already issued.
+   */
+  remainingPoints: Maybe<Scalars['BigInt']['output']>;
+  /** Points paid for through settlement (paid statements); they give credit back in CREDIT mode. */
+  settledPoints: Scalars['BigInt']['output'];
+};
+
+/** How a partner funds the points issued at it, from its agreement in force. */
+export type PartnerFundingMode =
+  /** Issuance stops when the points issued and not yet settled reach the limit: the agreement in force has creditLimitPoints. */
+  | 'CREDIT'
+  /** Issuance stops when the prepaid blocks are used up: the agreement in force has prepaidPoints. */
+  | 'PREPAID'
+  /** No limit: the agreement in force has neither prepaid points nor a credit limit (or there is none yet). */
+  | 'UNLIMITED';
+
 export type PointsExpiry = {
   __typename?: 'PointsExpiry';
   expiresAt: Scalars['DateTime']['output'];
@@ -833,6 +884,8 @@ export type Query = {
   ledgerJobs: Array<ScheduledJob>;
   /** The ledger subgraph's event delivery and jobs (platform operators). */
   ledgerOperations: SubgraphOperations;
+  /** The calling partner's own funding (PartnerFunding): an API key with settlement:read. */
+  partnerFunding: PartnerFunding;
   /** A dry run: what this basket would earn for the member now. No side effects. */
   quotePurchase: QuotePurchasePayload;
 };
@@ -1176,6 +1229,7 @@ export type FederationTypes = {
   JournalEntry: JournalEntry;
   LedgerAccount: LedgerAccount;
   Member: Member;
+  Partner: Partner;
   PointsHold: PointsHold;
   Program: Program;
   Purchase: Purchase;
@@ -1195,6 +1249,11 @@ export type FederationReferenceTypes = {
   Member:
     ( { __typename: 'Member' }
     & GraphQLRecursivePick<FederationTypes['Member'], {"id":true}> );
+  Partner:
+    ( { __typename: 'Partner' }
+    & GraphQLRecursivePick<FederationTypes['Partner'], {"id":true}>
+    & ( Record<PropertyKey, never>
+        | GraphQLRecursivePick<FederationTypes['Partner'], {"program":{"id":true}}> ) );
   PointsHold:
     ( { __typename: 'PointsHold' }
     & GraphQLRecursivePick<FederationTypes['PointsHold'], {"id":true}> );
@@ -1265,6 +1324,9 @@ export type ResolversTypes = {
   Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
   OutboxStatus: ResolverTypeWrapper<OutboxStatus>;
   PageInfo: ResolverTypeWrapper<PageInfo>;
+  Partner: ResolverTypeWrapper<PartnerRef>;
+  PartnerFunding: ResolverTypeWrapper<FundingState>;
+  PartnerFundingMode: PartnerFundingMode;
   PointsExpiry: ResolverTypeWrapper<PointsExpiry>;
   PointsHold: ResolverTypeWrapper<HoldRow>;
   Program: ResolverTypeWrapper<ProgramRef>;
@@ -1348,6 +1410,8 @@ export type ResolversParentTypes = {
   Mutation: Record<PropertyKey, never>;
   OutboxStatus: OutboxStatus;
   PageInfo: PageInfo;
+  Partner: PartnerRef;
+  PartnerFunding: FundingState;
   PointsExpiry: PointsExpiry;
   PointsHold: HoldRow;
   Program: ProgramRef;
@@ -1617,6 +1681,21 @@ export type PageInfoResolvers<ContextType = RequestContext, ParentType extends R
   hasNextPage?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
 };
 
+export type PartnerResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['Partner'] = ResolversParentTypes['Partner'], FederationReferenceType extends FederationReferenceTypes['Partner'] = FederationReferenceTypes['Partner']> = {
+  __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['Partner']> | FederationReferenceType, FederationReferenceType, ContextType>;
+  funding?: Resolver<ResolversTypes['PartnerFunding'], ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+};
+
+export type PartnerFundingResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['PartnerFunding'] = ResolversParentTypes['PartnerFunding']> = {
+  creditLimitPoints?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+  mode?: Resolver<ResolversTypes['PartnerFundingMode'], ParentType, ContextType>;
+  netIssuedPoints?: Resolver<ResolversTypes['BigInt'], ParentType, ContextType>;
+  prepaidPoints?: Resolver<ResolversTypes['BigInt'], ParentType, ContextType>;
+  remainingPoints?: Resolver<Maybe<ResolversTypes['BigInt']>, ParentType, ContextType>;
+  settledPoints?: Resolver<ResolversTypes['BigInt'], ParentType, ContextType>;
+};
+
 export type PointsExpiryResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['PointsExpiry'] = ResolversParentTypes['PointsExpiry']> = {
   expiresAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   points?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
@@ -1695,6 +1774,7 @@ export type QueryResolvers<ContextType = RequestContext, ParentType extends Reso
   journalEntry?: Resolver<Maybe<ResolversTypes['JournalEntry']>, ParentType, ContextType, RequireFields<QueryJournalEntryArgs, 'id'>>;
   ledgerJobs?: Resolver<Array<ResolversTypes['ScheduledJob']>, ParentType, ContextType>;
   ledgerOperations?: Resolver<ResolversTypes['SubgraphOperations'], ParentType, ContextType>;
+  partnerFunding?: Resolver<ResolversTypes['PartnerFunding'], ParentType, ContextType>;
   quotePurchase?: Resolver<ResolversTypes['QuotePurchasePayload'], ParentType, ContextType, RequireFields<QueryQuotePurchaseArgs, 'input'>>;
 };
 
@@ -1809,6 +1889,8 @@ export type Resolvers<ContextType = RequestContext> = {
   Mutation?: MutationResolvers<ContextType>;
   OutboxStatus?: OutboxStatusResolvers<ContextType>;
   PageInfo?: PageInfoResolvers<ContextType>;
+  Partner?: PartnerResolvers<ContextType>;
+  PartnerFunding?: PartnerFundingResolvers<ContextType>;
   PointsExpiry?: PointsExpiryResolvers<ContextType>;
   PointsHold?: PointsHoldResolvers<ContextType>;
   Program?: ProgramResolvers<ContextType>;

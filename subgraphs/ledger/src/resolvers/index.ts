@@ -7,6 +7,8 @@ import { LedgerAccount } from './ledger-account';
 import { Member } from './member';
 import { MemberPoints } from './member-points';
 import { Mutation } from './mutation';
+import { Partner } from './partner';
+import { PartnerFunding } from './partner-funding';
 import { PointsHold } from './points-hold';
 import { Program } from './program';
 import { ProgramPointsTotals } from './program-points-totals';
@@ -33,4 +35,6 @@ export const resolvers: Resolvers = {
   EarningRuleSet,
   PurchaseReturn,
   Charity,
+  Partner,
+  PartnerFunding,
 };

@@ -3,6 +3,10 @@ import type { QueryResolvers } from '../generated/resolvers';
 import { canReadEntry, canReadLedgerJobs } from '../domain/policy';
 
 export const Query: QueryResolvers = {
+  async partnerFunding(_parent, _args, { viewer, loaders }) {
+    if (viewer.kind !== 'PARTNER' || !viewer.partnerId || !viewer.programId) throw forbidden('Only a partner’s own API key asks for its funding');
+    return loaders.partnerFunding.load(`${viewer.programId}/${viewer.partnerId}`);
+  },
   async ledgerJobs(_parent, _args, { viewer, scheduler }) {
     if (!canReadLedgerJobs(viewer)) throw forbidden('Only platform operators see the ledger’s jobs');
     return scheduler.states();

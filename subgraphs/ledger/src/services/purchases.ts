@@ -12,6 +12,7 @@ import { checkPurchaseDate, checkRuleDate } from '../domain/purchase-date';
 import { LIMITS } from '../domain/limits';
 import { expiryFor, postsAt } from '../domain/settings';
 import { lots } from './lots';
+import { partnerFunding } from './partner-funding';
 import type { MemberDirectory, MemberSnapshot } from '@loyalty-graph/shared/member-snapshots';
 import { bulkSource, checkLineCount, checkMemberChoice, duplicateTransactions, isPartnerSource, partnerSource, transactionKey, type MemberChoice, type MemberIdentifier } from '../domain/ingestion';
 import type { MemberIdentifiers } from './identification';
@@ -247,6 +248,7 @@ export class PurchaseService {
         const purchaseId = randomUUID();
         let entryId: string | null = null;
         if (earning.points > 0 || earning.statusPoints > 0) {
+          await partnerFunding.check(tx, member.programId, input.basket.partnerId ?? null, earning.points, now);
           const program = await store.fundedBy(tx, member.programId, input.basket.partnerId ?? null);
           entryId = await store.post(
             tx,

@@ -29,6 +29,8 @@ const documented: [string, (string | number)[]][] = [
   ['CreatePartnerApiClientInput.expiresAt', [shown(LIMITS.dateRangeDays)]],
   ['CreatePartnerApiClientInput.rateLimitPerMinute', [`1 to ${shown(LIMITS.rateLimitPerMinute)}`]],
   ['RotatePartnerApiKeyInput.overlapMinutes', [`0 to ${shown(LIMITS.overlapMinutes)}`]],
+  ['AddPartnerPrepaidPointsInput.points', [`1 to ${shown(LIMITS.points)}`]],
+  ['AddPartnerPrepaidPointsInput.reference', [`1 to ${LIMITS.referenceLength}`]],
 ];
 
 describe('the partners schema documents its limits', () => {
@@ -40,7 +42,7 @@ describe('the partners schema documents its limits', () => {
 
   it('says what an idempotency key looks like wherever one is asked for', () => {
     const keys = [...fields].filter(([name]) => name.endsWith('.idempotencyKey'));
-    expect(keys.length).toBe(4);
+    expect(keys.length).toBe(5);
     for (const [name, description] of keys) expect(description, name).toContain('8 to 100 letters, digits or . _ : -');
   });
 });

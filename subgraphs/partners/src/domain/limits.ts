@@ -23,6 +23,8 @@ export const LIMITS = {
   /** Dates (an agreement's start, a client's expiry) lie at most this far ahead. */
   dateRangeDays: 3_650,
   clientNameLength: 100,
+  /** A prepaid block's reference: an invoice or order number. */
+  referenceLength: 100,
   rateLimitPerMinute: 100_000,
   /** A week: long enough to roll a new key out to every till, short enough not to forget the old one. */
   overlapMinutes: 10_080,

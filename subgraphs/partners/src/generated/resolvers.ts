@@ -6,6 +6,7 @@ import { SubgraphOperations as SubgraphOperationsModel, DeadLetterView, Consumer
 import { PartnerRow, AgreementRow, ApiClientRow, ApiKeyRow } from '../entities';
 import { ProgramRef } from '../resolvers/program';
 import { ApiKeyGrantValue } from '../domain/api-keys';
+import { PrepaidBlock } from '../services/prepaid';
 import { RequestContext } from '../context';
 export type Maybe<T> = T | null;
 export type InputMaybe<T> = T | null | undefined;
@@ -28,6 +29,24 @@ export type Scalars = {
    */
   Decimal: { input: string; output: string; }
   link__Import: { input: unknown; output: unknown; }
+};
+
+export type AddPartnerPrepaidPointsInput = {
+  /** Makes a retry safe: 8 to 100 letters, digits or . _ : - (unique per program). */
+  idempotencyKey: Scalars['String']['input'];
+  /** The partner that bought the points (not ENDED). */
+  partnerId: Scalars['ID']['input'];
+  /** 1 to 2,000,000,000 points. */
+  points: Scalars['Int']['input'];
+  /** What the block was bought with (an invoice number): 1 to 100 characters, unique per partner. */
+  reference: Scalars['String']['input'];
+};
+
+/** The new block, or why not (PARTNER_NOT_FOUND, PARTNER_ENDED, PREPAID_REFERENCE_USED). */
+export type AddPartnerPrepaidPointsPayload = {
+  __typename?: 'AddPartnerPrepaidPointsPayload';
+  prepaidBlock: Maybe<PartnerPrepaidBlock>;
+  userErrors: Array<UserError>;
 };
 
 /**
@@ -163,6 +182,11 @@ export type MoneyInput = {
 
 export type Mutation = {
   __typename?: 'Mutation';
+  /**
+   * Adds a prepaid block of points (a top-up) for a partner: the ledger adds it to the partner's
+   * prepaid balance. The program's admins and platform operators.
+   */
+  addPartnerPrepaidPoints: AddPartnerPrepaidPointsPayload;
   /** Adds a partner to a program, ACTIVE. The program's admins and platform operators. */
   createPartner: PartnerPayload;
   /** Creates an API client for a partner with its first key (shown once). The program's admins and platform operators. */
@@ -175,6 +199,11 @@ export type Mutation = {
   rotatePartnerApiKey: RotatePartnerApiKeyPayload;
   /** Changes a partner's name, category, status or contacts. The program's admins and platform operators. */
   updatePartner: PartnerPayload;
+};
+
+
+export type MutationAddPartnerPrepaidPointsArgs = {
+  input: AddPartnerPrepaidPointsInput;
 };
 
 
@@ -276,8 +305,10 @@ export type PartnerAgreement = {
   /** When it was published. */
   createdAt: Scalars['DateTime']['output'];
   /**
-   * Points the partner may issue on credit before settling: issuance stops at the limit. Stored
-   * only: issuance does not check it yet (purchase ingestion will).
+   * Points the partner may issue on credit before settling: from `effectiveFrom` the partner is in
+   * CREDIT mode, and the ledger refuses a partner-funded accrual that would take the points issued
+   * and not yet settled beyond this limit (PARTNER_FUNDING_EXHAUSTED). Neither this nor
+   * prepaidPoints: issuance at the partner is unlimited.
    */
   creditLimitPoints: Maybe<Scalars['Int']['output']>;
   /** The ISO 4217 currency of every amount in it. */
@@ -293,8 +324,10 @@ export type PartnerAgreement = {
   /** What the partner pays the operator per point issued at it. */
   issuePricePerPoint: Money;
   /**
-   * A block of points the partner paid for in advance: issuance at it stops when used up. Stored
-   * only: issuance does not check it yet (purchase ingestion will).
+   * A block of points the partner paid for in advance: from `effectiveFrom` the partner is in PREPAID
+   * mode and this block is added to its prepaid balance (top-ups with addPartnerPrepaidPoints add
+   * more). The ledger refuses a partner-funded accrual that would take the points issued at the
+   * partner since its first prepaid terms beyond the blocks (PARTNER_FUNDING_EXHAUSTED).
    */
   prepaidPoints: Maybe<Scalars['Int']['output']>;
   /** What the operator pays the partner per point redeemed there. */
@@ -416,6 +449,24 @@ export type PartnerPayload = {
   __typename?: 'PartnerPayload';
   partner: Maybe<Partner>;
   userErrors: Array<UserError>;
+};
+
+/**
+ * A further block of points a partner paid for in advance. Added to its prepaid balance at once;
+ * it counts while the partner is in PREPAID mode (its agreement in force has prepaidPoints).
+ */
+export type PartnerPrepaidBlock = {
+  __typename?: 'PartnerPrepaidBlock';
+  /** When it was added. */
+  addedAt: Scalars['DateTime']['output'];
+  /** Its id (a UUID). */
+  id: Scalars['ID']['output'];
+  /** The partner that bought it. */
+  partner: Partner;
+  /** How many points it adds. */
+  points: Scalars['Int']['output'];
+  /** What it was bought with (an invoice number), unique per partner. */
+  reference: Scalars['String']['output'];
 };
 
 /**
@@ -701,9 +752,11 @@ export type FederationReferenceTypes = {
 
 /** Mapping between all available schema types and the resolvers types */
 export type ResolversTypes = {
-  ApiKeyGrant: ResolverTypeWrapper<ApiKeyGrantValue>;
+  AddPartnerPrepaidPointsInput: AddPartnerPrepaidPointsInput;
   ID: ResolverTypeWrapper<Scalars['ID']['output']>;
   Int: ResolverTypeWrapper<Scalars['Int']['output']>;
+  AddPartnerPrepaidPointsPayload: ResolverTypeWrapper<Omit<AddPartnerPrepaidPointsPayload, 'prepaidBlock'> & { prepaidBlock?: Maybe<ResolversTypes['PartnerPrepaidBlock']> }>;
+  ApiKeyGrant: ResolverTypeWrapper<ApiKeyGrantValue>;
   BigInt: ResolverTypeWrapper<Scalars['BigInt']['output']>;
   CreatePartnerApiClientInput: CreatePartnerApiClientInput;
   CreatePartnerApiClientPayload: ResolverTypeWrapper<Omit<CreatePartnerApiClientPayload, 'client'> & { client?: Maybe<ResolversTypes['PartnerApiClient']> }>;
@@ -731,6 +784,7 @@ export type ResolversTypes = {
   PartnerContact: ResolverTypeWrapper<PartnerContact>;
   PartnerContactInput: PartnerContactInput;
   PartnerPayload: ResolverTypeWrapper<Omit<PartnerPayload, 'partner'> & { partner?: Maybe<ResolversTypes['Partner']> }>;
+  PartnerPrepaidBlock: ResolverTypeWrapper<PrepaidBlock>;
   PartnerScope: PartnerScope;
   PartnerStatus: PartnerStatus;
   Program: ResolverTypeWrapper<ProgramRef>;
@@ -753,9 +807,11 @@ export type ResolversTypes = {
 
 /** Mapping between all available schema types and the resolvers parents */
 export type ResolversParentTypes = {
-  ApiKeyGrant: ApiKeyGrantValue;
+  AddPartnerPrepaidPointsInput: AddPartnerPrepaidPointsInput;
   ID: Scalars['ID']['output'];
   Int: Scalars['Int']['output'];
+  AddPartnerPrepaidPointsPayload: Omit<AddPartnerPrepaidPointsPayload, 'prepaidBlock'> & { prepaidBlock?: Maybe<ResolversParentTypes['PartnerPrepaidBlock']> };
+  ApiKeyGrant: ApiKeyGrantValue;
   BigInt: Scalars['BigInt']['output'];
   CreatePartnerApiClientInput: CreatePartnerApiClientInput;
   CreatePartnerApiClientPayload: Omit<CreatePartnerApiClientPayload, 'client'> & { client?: Maybe<ResolversParentTypes['PartnerApiClient']> };
@@ -780,6 +836,7 @@ export type ResolversParentTypes = {
   PartnerContact: PartnerContact;
   PartnerContactInput: PartnerContactInput;
   PartnerPayload: Omit<PartnerPayload, 'partner'> & { partner?: Maybe<ResolversParentTypes['Partner']> };
+  PartnerPrepaidBlock: PrepaidBlock;
   Program: ProgramRef;
   PublishPartnerAgreementInput: PublishPartnerAgreementInput;
   Query: Record<PropertyKey, never>;
@@ -824,6 +881,11 @@ export type OverrideDirectiveResolver<Result, Parent, ContextType = RequestConte
 export type ShareableDirectiveArgs = { };
 
 export type ShareableDirectiveResolver<Result, Parent, ContextType = RequestContext, Args = ShareableDirectiveArgs> = DirectiveResolverFn<Result, Parent, ContextType, Args>;
+
+export type AddPartnerPrepaidPointsPayloadResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['AddPartnerPrepaidPointsPayload'] = ResolversParentTypes['AddPartnerPrepaidPointsPayload']> = {
+  prepaidBlock?: Resolver<Maybe<ResolversTypes['PartnerPrepaidBlock']>, ParentType, ContextType>;
+  userErrors?: Resolver<Array<ResolversTypes['UserError']>, ParentType, ContextType>;
+};
 
 export type ApiKeyGrantResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['ApiKeyGrant'] = ResolversParentTypes['ApiKeyGrant']> = {
   clientId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
@@ -885,6 +947,7 @@ export type MoneyResolvers<ContextType = RequestContext, ParentType extends Reso
 };
 
 export type MutationResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = {
+  addPartnerPrepaidPoints?: Resolver<ResolversTypes['AddPartnerPrepaidPointsPayload'], ParentType, ContextType, RequireFields<MutationAddPartnerPrepaidPointsArgs, 'input'>>;
   createPartner?: Resolver<ResolversTypes['PartnerPayload'], ParentType, ContextType, RequireFields<MutationCreatePartnerArgs, 'input'>>;
   createPartnerApiClient?: Resolver<ResolversTypes['CreatePartnerApiClientPayload'], ParentType, ContextType, RequireFields<MutationCreatePartnerApiClientArgs, 'input'>>;
   publishPartnerAgreement?: Resolver<ResolversTypes['PartnerAgreementPayload'], ParentType, ContextType, RequireFields<MutationPublishPartnerAgreementArgs, 'input'>>;
@@ -981,6 +1044,14 @@ export type PartnerPayloadResolvers<ContextType = RequestContext, ParentType ext
   userErrors?: Resolver<Array<ResolversTypes['UserError']>, ParentType, ContextType>;
 };
 
+export type PartnerPrepaidBlockResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['PartnerPrepaidBlock'] = ResolversParentTypes['PartnerPrepaidBlock']> = {
+  addedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  partner?: Resolver<ResolversTypes['Partner'], ParentType, ContextType>;
+  points?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  reference?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+};
+
 export type ProgramResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['Program'] = ResolversParentTypes['Program'], FederationReferenceType extends FederationReferenceTypes['Program'] = FederationReferenceTypes['Program']> = {
   __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['Program']> | FederationReferenceType, FederationReferenceType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
@@ -1035,6 +1106,7 @@ export interface Link__ImportScalarConfig extends GraphQLScalarTypeConfig<Resolv
 }
 
 export type Resolvers<ContextType = RequestContext> = {
+  AddPartnerPrepaidPointsPayload?: AddPartnerPrepaidPointsPayloadResolvers<ContextType>;
   ApiKeyGrant?: ApiKeyGrantResolvers<ContextType>;
   BigInt?: GraphQLScalarType;
   CreatePartnerApiClientPayload?: CreatePartnerApiClientPayloadResolvers<ContextType>;
@@ -1055,6 +1127,7 @@ export type Resolvers<ContextType = RequestContext> = {
   PartnerApiKey?: PartnerApiKeyResolvers<ContextType>;
   PartnerContact?: PartnerContactResolvers<ContextType>;
   PartnerPayload?: PartnerPayloadResolvers<ContextType>;
+  PartnerPrepaidBlock?: PartnerPrepaidBlockResolvers<ContextType>;
   Program?: ProgramResolvers<ContextType>;
   Query?: QueryResolvers<ContextType>;
   ReplayDeadLetterPayload?: ReplayDeadLetterPayloadResolvers<ContextType>;

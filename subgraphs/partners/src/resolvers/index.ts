@@ -2,6 +2,7 @@ import type { Resolvers } from '../generated/resolvers';
 import { Mutation } from './mutation';
 import { Partner, PartnerAgreement } from './partner';
 import { PartnerApiClient } from './partner-api-client';
+import { PartnerPrepaidBlock } from './partner-prepaid-block';
 import { Program } from './program';
 import { Query } from './query';
 
@@ -16,4 +17,5 @@ export const resolvers: Resolvers = {
   Partner,
   PartnerAgreement,
   PartnerApiClient,
+  PartnerPrepaidBlock,
 };

@@ -23,6 +23,10 @@ export const Mutation: MutationResolvers = {
     loaded('agreement', () => services.agreements.publish(viewer, input), (r) => loaders.agreementById.load(r.agreementId)),
   createPartnerApiClient: (_p, { input }, { viewer, services, loaders }) => withKey(() => services.apiClients.create(viewer, input), loaders),
   rotatePartnerApiKey: (_p, { input }, { viewer, services, loaders }) => withKey(() => services.apiClients.rotate(viewer, input), loaders),
+  addPartnerPrepaidPoints: async (_p, { input }, { viewer, services }) => {
+    const { result, userErrors } = await toPayload('result', () => services.prepaid.add(viewer, input));
+    return { prepaidBlock: result, userErrors };
+  },
   revokePartnerApiClient: (_p, { input }, { viewer, services, loaders }) =>
     loaded('client', () => services.apiClients.revoke(viewer, input), (r) => loaders.apiClientById.load(r.clientId)),
 };

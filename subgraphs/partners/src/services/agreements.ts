@@ -1,5 +1,7 @@
 import { type Clock, type Viewer } from '@loyalty-graph/shared';
+import { partnersEvents } from '@loyalty-graph/shared/contracts';
 import { idempotent } from '@loyalty-graph/shared/db';
+import { emit } from '@loyalty-graph/shared/events';
 import type { DataSource } from 'typeorm';
 import { checkAgreement, type AgreementInput } from '../domain/agreements';
 import { managedPartner } from './partners';
@@ -48,6 +50,27 @@ export class AgreementService {
             now,
           ],
         )) as { id: string }[];
+        // In the version's transaction: the ledger, which enforces the funding terms, learns of
+        // every version that commits and of none that does not.
+        await emit(
+          tx,
+          partnersEvents,
+          [
+            {
+              type: 'PartnerFundingTermsChanged',
+              payload: {
+                programId: partner.programId,
+                partnerId: partner.id,
+                agreementId: row!.id,
+                version: (latest?.version ?? 0) + 1,
+                effectiveFrom: terms.effectiveFrom.toISOString(),
+                prepaidPoints: terms.prepaidPoints,
+                creditLimitPoints: terms.creditLimitPoints,
+              },
+            },
+          ],
+          now,
+        );
         return { agreementId: row!.id };
       },
       this.clock,
