@@ -244,3 +244,49 @@ describe('racing at the limit', () => {
     expect(await stored(partnerId)).toEqual({ purchases: 71, points: 497, orphanKeys: 0 });
   });
 });
+
+describe('bulk calls are priced by their lines at the gateway', () => {
+  const COUNTS_ONLY = `mutation($input: RecordPurchasesInput!) { recordPurchases(input: $input) { recorded rejected } }`;
+  const lines = (count: number) => Array.from({ length: count }, (_, i) => ({ transactionId: `priced-${randomUUID()}`, memberId: members[i % members.length]!, basket: basket(1) }));
+  interface Cost {
+    requestedQueryCost: number;
+    actualQueryCost: number;
+    maximumQueryCost: number;
+    throttleStatus: { maximumAvailable: number; currentlyAvailable: number };
+  }
+
+  it('a partner pays per line, and a full 1,000-line call fits its budget once, taking half of it', async () => {
+    const till = await keyFor(await partner('Bulk Fuel'));
+    const ten = await till.send<{ recordPurchases: { recorded: number } }>(RECORD_MANY, { input: { lines: lines(10) } });
+    // payload 1 + mutation 10, per line: 2 for its work + report line, purchase and error 1 each
+    expect(ten.extensions?.['cost']).toMatchObject({ requestedQueryCost: 11 + 10 * 5, actualQueryCost: 11 + 10 * 5, maximumQueryCost: 6000 });
+    expect(ten.data?.recordPurchases.recorded).toBe(10);
+
+    const full = await till.send<{ recordPurchases: { recorded: number } }>(RECORD_MANY, { input: { lines: lines(1000) } });
+    expect(full.errors).toBeUndefined();
+    expect(full.data?.recordPurchases.recorded).toBe(1000);
+    const cost = full.extensions?.['cost'] as Cost;
+    expect(cost).toMatchObject({ requestedQueryCost: 11 + 1000 * 5, actualQueryCost: 11 + 1000 * 5, maximumQueryCost: 6000, throttleStatus: { maximumAvailable: 10_000 } });
+    // Charged before it ran, nothing given back (the lines did their work): under half the bucket is left.
+    expect(cost.throttleStatus.currentlyAvailable).toBeLessThanOrEqual(10_000 - 5011);
+  });
+
+  it('a client with a small rateLimitPerMinute cannot send a call its budget could never pay, and waits after a large one', async () => {
+    const partnerId = await partner('Small Kiosk');
+    const { createPartnerApiClient } = await p.admin.data<{ createPartnerApiClient: { key: string } }>(CREATE_CLIENT, {
+      input: { idempotencyKey: `funding-client-${randomUUID()}`, partnerId, name: 'Kiosk', scopes: ['PURCHASES_WRITE'], rateLimitPerMinute: 300 },
+    });
+    const kiosk = caller(graph.gatewayUrl, { 'x-api-key': createPartnerApiClient.key });
+
+    const tooBig = await kiosk.send(COUNTS_ONLY, { input: { lines: lines(1000) } });
+    expect(tooBig.status).toBe(400);
+    expect(tooBig.errors?.[0]?.extensions).toEqual({ code: 'COST_LIMIT_EXCEEDED', cost: 11 + 1000 * 2, maximum: 300 });
+
+    const hundred = await kiosk.send<{ recordPurchases: { recorded: number } }>(COUNTS_ONLY, { input: { lines: lines(100) } });
+    expect(hundred.data?.recordPurchases.recorded).toBe(100);
+    expect((hundred.extensions?.['cost'] as Cost).requestedQueryCost).toBe(211);
+    const again = await kiosk.send(COUNTS_ONLY, { input: { lines: lines(100) } });
+    expect(again.status).toBe(429);
+    expect(errorCodes(again)).toEqual(['RATE_LIMITED']);
+  });
+});

@@ -16,10 +16,10 @@ describe('limits from the environment', () => {
 
   it('reads budgets as capacity/restoreRate, the operation limits, Redis and proxies', () => {
     const options = limitsFromEnv(
-      parseEnv(Env, { RATE_LIMIT_MEMBER: '500/2.5', RATE_LIMIT_ANONYMOUS: '100/10', LIMIT_MAX_COST: '800', LIMIT_MAX_ALIASES: '5', RATE_LIMIT_REDIS_URL: 'redis://cache:6379', RATE_LIMIT_TRUSTED_PROXY_HOPS: '1' }),
+      parseEnv(Env, { RATE_LIMIT_MEMBER: '500/2.5', RATE_LIMIT_ANONYMOUS: '100/10', LIMIT_MAX_COST: '800', LIMIT_MAX_BULK_COST: '4000', LIMIT_MAX_ALIASES: '5', RATE_LIMIT_REDIS_URL: 'redis://cache:6379', RATE_LIMIT_TRUSTED_PROXY_HOPS: '1' }),
     );
     expect(options).toEqual({
-      operation: { maxCost: 800, maxAliases: 5 },
+      operation: { maxCost: 800, maxBulkCost: 4000, maxAliases: 5 },
       budgets: { member: { capacity: 500, restoreRate: 2.5 }, anonymous: { capacity: 100, restoreRate: 10 } },
       trustedProxyHops: 1,
       redisUrl: 'redis://cache:6379',

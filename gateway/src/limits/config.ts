@@ -19,6 +19,8 @@ const budget = z
 /** The gateway's limit settings (docs/limits.md); every one optional, defaults in weights.ts. */
 export const limitsEnv = {
   LIMIT_MAX_COST: count,
+  /** The ceiling of a bulk call (recordPurchases), instead of LIMIT_MAX_COST. */
+  LIMIT_MAX_BULK_COST: count,
   LIMIT_MAX_ALIASES: count,
   LIMIT_MAX_DIRECTIVES: count,
   LIMIT_MAX_TOKENS: count,
@@ -49,6 +51,7 @@ export function limitsFromEnv(env: LimitsEnv): LimitsOptions {
   if (env.RATE_LIMIT_PARTNER) budgets['partner'] = env.RATE_LIMIT_PARTNER;
   const operation: Record<string, number> = {};
   if (env.LIMIT_MAX_COST) operation['maxCost'] = env.LIMIT_MAX_COST;
+  if (env.LIMIT_MAX_BULK_COST) operation['maxBulkCost'] = env.LIMIT_MAX_BULK_COST;
   if (env.LIMIT_MAX_ALIASES) operation['maxAliases'] = env.LIMIT_MAX_ALIASES;
   if (env.LIMIT_MAX_DIRECTIVES) operation['maxDirectives'] = env.LIMIT_MAX_DIRECTIVES;
   if (env.LIMIT_MAX_TOKENS) operation['maxTokens'] = env.LIMIT_MAX_TOKENS;

@@ -91,6 +91,60 @@ describe('the cost of an operation', () => {
   });
 });
 
+describe('the cost of a bulk call (recordPurchases), by its lines', () => {
+  const bulk = DEFAULT_WEIGHTS.bulk['Mutation.recordPurchases']!;
+  const REPORT = `lines { index status purchase { id } error { code field } } recorded rejected`;
+  const line = (n: number) => ({ transactionId: `t${n}`, memberId: 'm', basket: {} });
+  const lines = (count: number) => Array.from({ length: count }, (_, n) => line(n));
+  // payload 1 + mutation 10, then per line: its work + the report line (1) with purchase (1) and error (1)
+  const priced = (count: number) => 1 + DEFAULT_WEIGHTS.mutation + count * (bulk.perItem + 3);
+
+  it('grows with the number of lines, from the input variable', () => {
+    const query = `mutation($input: RecordPurchasesInput!) { recordPurchases(input: $input) { ${REPORT} } }`;
+    expect(analyze(query, { input: { lines: lines(1) } })).toMatchObject({ cost: priced(1), sized: bulk.perItem, bulk: true, variables: ['input/lines#length'] });
+    expect(analyze(query, { input: { lines: lines(10) } }).cost).toBe(priced(10));
+    expect(analyze(query, { input: { lines: lines(1000) } })).toMatchObject({ cost: priced(1000), sized: 1000 * bulk.perItem });
+  });
+
+  it('reads the lines from a variable inside a literal input, or from literals', () => {
+    expect(analyze(`mutation($lines: [RecordPurchaseLineInput!]!) { recordPurchases(input: { lines: $lines }) { ${REPORT} } }`, { lines: lines(7) }).cost).toBe(priced(7));
+    const literal = `mutation { recordPurchases(input: { lines: [${lines(3).map((l) => `{ transactionId: "${l.transactionId}", memberId: "m", basket: { currency: "EUR", channel: PARTNER, lines: [] } }`).join(' ')}] }) { ${REPORT} } }`;
+    expect(analyze(literal).cost).toBe(priced(3));
+  });
+
+  it('prices a call beyond the most lines accepted at that most (the subgraph refuses it), and an unreadable list at it too', () => {
+    const query = `mutation($input: RecordPurchasesInput!) { recordPurchases(input: $input) { recorded } }`;
+    const full = 1 + DEFAULT_WEIGHTS.mutation + bulk.maxItems * bulk.perItem;
+    expect(analyze(query, { input: { lines: lines(5000) } }).cost).toBe(full);
+    expect(analyze(query, { input: {} }).cost).toBe(full);
+    // Only the counts read: the work is still priced per line.
+    expect(analyze(query, { input: { lines: lines(10) } }).cost).toBe(1 + DEFAULT_WEIGHTS.mutation + 10 * bulk.perItem);
+  });
+
+  it('sizes the report inside fragments by the lines too', () => {
+    const query = `mutation($input: RecordPurchasesInput!) { recordPurchases(input: $input) { ...Report } } fragment Report on RecordPurchasesPayload { ${REPORT} }`;
+    expect(analyze(query, { input: { lines: lines(20) } }).cost).toBe(priced(20));
+  });
+
+  it('is cached by the number of lines, not their content', () => {
+    const cache = new CostCache(DEFAULT_WEIGHTS);
+    const document = parse(`mutation($input: RecordPurchasesInput!) { recordPurchases(input: $input) { recorded } }`);
+    const operation = getOperationAST(document)!;
+    const ten = cache.analyze(schema, document, operation, { input: { lines: lines(10) } });
+    expect(cache.analyze(schema, document, operation, { input: { lines: lines(10).map((l) => ({ ...l, memberId: 'other' })) } })).toBe(ten);
+    expect(cache.analyze(schema, document, operation, { input: { lines: lines(11) } }).cost).toBe(ten.cost + bulk.perItem);
+  });
+
+  it('keeps the lines’ work in the actual cost, whatever the report says', () => {
+    const query = `mutation($input: RecordPurchasesInput!) { recordPurchases(input: $input) { ${REPORT} } }`;
+    const document = parse(query);
+    const data = { recordPurchases: { lines: [{ index: 0, status: 'RECORDED', purchase: { id: 'p' }, error: null }], recorded: 1, rejected: 0 } };
+    // The report's objects are counted from the data; the sized part is added by the gateway (limits.ts).
+    expect(actualCost(schema, document, getOperationAST(document)!, data, DEFAULT_WEIGHTS)).toBe(1 + DEFAULT_WEIGHTS.mutation + 3);
+    expect(analyze(query, { input: { lines: lines(1) } }).sized).toBe(bulk.perItem);
+  });
+});
+
 describe('the cost cache', () => {
   it('reuses an analysis per document, and re-prices when a page-size variable changes', () => {
     const cache = new CostCache(DEFAULT_WEIGHTS);

@@ -15,8 +15,9 @@ import {
   type GraphQLSchema,
   type OperationDefinitionNode,
   type SelectionSetNode,
+  type ValueNode,
 } from 'graphql';
-import type { CostWeights } from './weights';
+import type { BulkWeight, CostWeights } from './weights';
 
 /**
  * The calculated cost of one operation, before execution: pure, no I/O, no HTTP (unit tested on
@@ -30,8 +31,18 @@ export interface OperationAnalysis {
   aliases: number;
   /** Directive uses, fragments expanded, on the operation itself included. */
   directives: number;
-  /** The variables the cost depends on (page sizes): a cached analysis is reused only for the same values. */
+  /**
+   * The variables the cost depends on: a page size (`n`), or the length of a list inside one
+   * (`input/lines#length`). A cached analysis is reused only for the same values.
+   */
   variables: string[];
+  /**
+   * The part of the cost that input sizes set (a bulk field's items × its per-item weight): work
+   * done whatever the answer, so the actual cost keeps it.
+   */
+  sized: number;
+  /** Whether a bulk field is in it (its ceiling is then `maxBulkCost`). */
+  bulk: boolean;
 }
 
 interface Totals {
@@ -61,6 +72,30 @@ export function analyzeOperation(
   // A fragment spread many times (or fragments spreading each other twice, level after level)
   // would make a naive walk exponential: each fragment is priced once per type and list context.
   const fragmentTotals = new Map<string, Totals>();
+  let sized = 0;
+  let bulk = false;
+
+  /** The length of the list at `path` in a field's arguments (literal or variable at any level); null when it is not a list. */
+  const lengthAt = (value: ValueNode, path: readonly string[]): number | null => {
+    if (value.kind === Kind.VARIABLE) {
+      const name = value.name.value;
+      const key = `${[name, ...path].join('/')}#length`;
+      usedVariables.add(key);
+      return variableLength(variables, key) ?? variableLength(Object.fromEntries(variableDefaults), key);
+    }
+    if (path.length === 0) return value.kind === Kind.LIST ? value.values.length : null;
+    if (value.kind !== Kind.OBJECT) return null;
+    const field = value.fields.find((f) => f.name.value === path[0]);
+    return field ? lengthAt(field.value, path.slice(1)) : null;
+  };
+
+  /** A bulk field's items, capped at what it accepts; unknown (not a list) priced at the cap, erring on the expensive side. */
+  const bulkItems = (field: FieldNode, weight: BulkWeight): number => {
+    const [argumentName, ...path] = weight.path;
+    const argument = field.arguments?.find((a) => a.name.value === argumentName);
+    const length = argument ? lengthAt(argument.value, path) : null;
+    return Math.min(length ?? weight.maxItems, weight.maxItems);
+  };
 
   const pageSize = (field: FieldNode, definition: GraphQLField<unknown, unknown>): number | null => {
     if (!definition.args.some((a) => a.name === weights.pagination.argument)) return null;
@@ -79,14 +114,15 @@ export function analyzeOperation(
     return Math.min(Math.max(Math.ceil(value), 1), weights.pagination.maxSize);
   };
 
-  const listSize = (parent: GraphQLCompositeType, field: string): number =>
-    weights.listSizes[`${parent.name}.${field}`] ?? weights.listSizes[`*.${field}`] ?? weights.assumedListSize;
+  /** `reports`: report lists sized by a bulk field's input, for the selection inside that field. */
+  const listSize = (parent: GraphQLCompositeType, field: string, reports: ReadonlyMap<string, number> | null): number =>
+    reports?.get(`${parent.name}.${field}`) ?? weights.listSizes[`${parent.name}.${field}`] ?? weights.listSizes[`*.${field}`] ?? weights.assumedListSize;
 
   /**
    * `sliced` is the page size a paginated parent (a connection field with `first`) passes to the
    * lists directly inside it (`edges`, `nodes`).
    */
-  const walk = (selectionSet: SelectionSetNode, parent: GraphQLCompositeType, sliced: number | null, seen: readonly string[]): Totals => {
+  const walk = (selectionSet: SelectionSetNode, parent: GraphQLCompositeType, sliced: number | null, seen: readonly string[], reports: ReadonlyMap<string, number> | null = null): Totals => {
     let cost = 0;
     let aliases = 0;
     let directives = 0;
@@ -109,16 +145,26 @@ export function analyzeOperation(
         }
         const isList = isListType(getNullableType(definition.type));
         const page = pageSize(selection, definition);
-        const size = isList ? (page ?? sliced ?? listSize(parent, name)) : 1;
+        const size = isList ? (page ?? sliced ?? listSize(parent, name, reports)) : 1;
+        // A bulk field: its items' work, and its report lists sized by them.
+        const bulkWeight = weights.bulk[`${parent.name}.${name}`];
+        let innerReports = reports;
+        if (bulkWeight) {
+          const items = bulkItems(selection, bulkWeight);
+          bulk = true;
+          sized += items * bulkWeight.perItem;
+          cost += items * bulkWeight.perItem;
+          innerReports = new Map(bulkWeight.reports.map((report) => [report, items]));
+        }
         // A connection field passes its page size to the lists inside; a paginated list uses it itself.
-        const inner = selection.selectionSet ? walk(selection.selectionSet, type, isList ? null : page, seen) : ZERO;
+        const inner = selection.selectionSet ? walk(selection.selectionSet, type, isList ? null : page, seen, innerReports) : ZERO;
         cost += size * (weights.object + inner.cost);
         aliases += inner.aliases;
         directives += inner.directives;
       } else if (selection.kind === Kind.INLINE_FRAGMENT) {
         const condition = selection.typeCondition ? schema.getType(selection.typeCondition.name.value) : parent;
         if (!condition || !isCompositeType(condition)) continue;
-        const inner = walk(selection.selectionSet, condition, sliced, seen);
+        const inner = walk(selection.selectionSet, condition, sliced, seen, reports);
         cost += inner.cost;
         aliases += inner.aliases;
         directives += inner.directives;
@@ -128,10 +174,11 @@ export function analyzeOperation(
         if (!fragment || seen.includes(name)) continue; // unknown or cyclic: refused by validation
         const condition = schema.getType(fragment.typeCondition.name.value);
         if (!condition || !isCompositeType(condition)) continue;
-        const key = `${name}|${sliced ?? ''}`;
+        // A fragment inside a bulk field may hold its report list: its sizes are part of the key.
+        const key = `${name}|${sliced ?? ''}|${reports ? JSON.stringify([...reports]) : ''}`;
         let inner = fragmentTotals.get(key);
         if (!inner) {
-          const own = walk(fragment.selectionSet, condition, sliced, [...seen, name]);
+          const own = walk(fragment.selectionSet, condition, sliced, [...seen, name], reports);
           inner = { ...own, directives: own.directives + (fragment.directives?.length ?? 0) };
           fragmentTotals.set(key, inner);
         }
@@ -144,7 +191,7 @@ export function analyzeOperation(
   };
 
   const root = operation.operation === 'mutation' ? schema.getMutationType() : operation.operation === 'subscription' ? schema.getSubscriptionType() : schema.getQueryType();
-  if (!root) return { cost: 0, aliases: 0, directives: operation.directives?.length ?? 0, variables: [] };
+  if (!root) return { cost: 0, aliases: 0, directives: operation.directives?.length ?? 0, variables: [], sized: 0, bulk: false };
   const totals = walk(operation.selectionSet, root, null, []);
   let cost = totals.cost;
   if (operation.operation === 'mutation') cost += weights.mutation * countRootFields(operation.selectionSet, fragments, []);
@@ -153,7 +200,25 @@ export function analyzeOperation(
     aliases: totals.aliases,
     directives: totals.directives + (operation.directives?.length ?? 0),
     variables: [...usedVariables].sort(),
+    sized,
+    bulk,
   };
+}
+
+/**
+ * A variable's value for the cache key and the price: `n` is the variable itself,
+ * `input/lines#length` the length of the list at that path inside it (null when not a list).
+ */
+function variableValue(variables: Readonly<Record<string, unknown>> | undefined, key: string): unknown {
+  if (!key.endsWith('#length')) return variables?.[key] ?? null;
+  return variableLength(variables, key);
+}
+
+function variableLength(variables: Readonly<Record<string, unknown>> | undefined, key: string): number | null {
+  const [name, ...path] = key.slice(0, -'#length'.length).split('/');
+  let value: unknown = variables?.[name!];
+  for (const step of path) value = value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>)[step] : undefined;
+  return Array.isArray(value) ? value.length : null;
 }
 
 /** Root fields of a mutation, fragments expanded: each one is its own transaction. */
@@ -188,14 +253,14 @@ export class CostCache {
     const operationKey = operation.name?.value ?? '';
     const entry = byOperation.get(operationKey);
     if (entry) {
-      const valuesKey = entry.variables.length ? JSON.stringify(entry.variables.map((v) => variables?.[v] ?? null)) : '';
+      const valuesKey = entry.variables.length ? JSON.stringify(entry.variables.map((v) => variableValue(variables, v))) : '';
       const hit = entry.byValues.get(valuesKey);
       if (hit) return hit;
     }
     const analysis = analyzeOperation(schema, document, operation, variables, this.weights);
-    const valuesKey = analysis.variables.length ? JSON.stringify(analysis.variables.map((v) => variables?.[v] ?? null)) : '';
+    const valuesKey = analysis.variables.length ? JSON.stringify(analysis.variables.map((v) => variableValue(variables, v))) : '';
     const slot = entry ?? { variables: analysis.variables, byValues: new Map<string, OperationAnalysis>() };
-    // A page size is one of a hundred values: the map stays small, but a bound keeps it so.
+    // A page size is one of a hundred values, a bulk call's length one of a thousand: a bound keeps the map small.
     if (slot.byValues.size >= 256) slot.byValues.clear();
     slot.byValues.set(valuesKey, analysis);
     byOperation.set(operationKey, slot);

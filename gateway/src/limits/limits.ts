@@ -76,6 +76,8 @@ export interface CostExtension {
 interface Charge {
   key: string;
   policy: BudgetPolicy;
+  /** What input sizes cost (a bulk call's lines): work done whatever the answer, never refunded. */
+  sized: number;
 }
 
 /** What `admit` needs to know of an operation, whichever gateway runs it. */
@@ -144,9 +146,11 @@ export function createLimits(options: LimitsOptions, logger: Logger): GatewayLim
     const kind = callerKind(viewer);
     const policy = op.budget ?? budgets[kind];
     // An operation dearer than the whole bucket could never run: refuse it for good, not "retry later".
-    const maximum = Math.min(operationLimits.maxCost, policy.capacity);
+    // A bulk call has a ceiling of its own (a full one must fit), still within the bucket.
+    const maximum = Math.min(analysis.bulk ? operationLimits.maxBulkCost : operationLimits.maxCost, policy.capacity);
     if (analysis.cost > maximum) {
-      throw limitError(LimitCode.COST_LIMIT_EXCEEDED, `The operation costs ${analysis.cost}; at most ${maximum} is allowed (ask for smaller pages or fewer fields)`, 400, { cost: analysis.cost, maximum });
+      const advice = analysis.bulk ? 'send fewer lines per call, or read less of the report' : 'ask for smaller pages or fewer fields';
+      throw limitError(LimitCode.COST_LIMIT_EXCEEDED, `The operation costs ${analysis.cost}; at most ${maximum} is allowed (${advice})`, 400, { cost: analysis.cost, maximum });
     }
     // A SERVICE viewer never comes from a client's credentials; at the gateway it is only its
     // own warm-up (warm-up.ts), which must not spend a shared budget on the replicas' behalf.
@@ -165,12 +169,12 @@ export function createLimits(options: LimitsOptions, logger: Logger): GatewayLim
       // The refusal still reports the price and the bucket, as every response does.
       throw Object.assign(refusal, { cost });
     }
-    return { cost, allowed: { key, policy } };
+    return { cost, allowed: { key, policy, sized: analysis.sized } };
   };
 
   /** Shopify's refund: the caller pays for what the operation did, not for the worst case. */
   const settle = (cost: CostExtension, charged: Charge, schema: GraphQLSchema, document: DocumentNode, operation: OperationDefinitionNode, data: Readonly<Record<string, unknown>> | null | undefined): void => {
-    const actual = actualCost(schema, document, operation, data, weights);
+    const actual = actualCost(schema, document, operation, data, weights) + charged.sized;
     const refund = cost.requestedQueryCost - actual;
     cost.actualQueryCost = actual;
     if (refund > 0) {

@@ -27,6 +27,22 @@ export interface CostWeights {
   assumedListSize: number;
   /** Assumed lengths by `Type.field`, or `*.field` for a field of any type. */
   listSizes: Readonly<Record<string, number>>;
+  /** Bulk fields by `Type.field`: priced by the length of a list in their arguments. */
+  bulk: Readonly<Record<string, BulkWeight>>;
+}
+
+/**
+ * A field that does work per item of an input list (`recordPurchases`: a transaction per line).
+ * Each item adds `perItem` whatever the field returns; the field's report lists (`reports`, by
+ * `Type.field`: one report line per input line) are sized by the same length instead of assumed.
+ */
+export interface BulkWeight {
+  /** Where the list is: the argument, then input fields (`['input', 'lines']`). */
+  path: readonly string[];
+  perItem: number;
+  /** The most items the field accepts: a longer list is the subgraph's to refuse, priced at this. */
+  maxItems: number;
+  reports: readonly string[];
 }
 
 export const DEFAULT_WEIGHTS: CostWeights = Object.freeze({
@@ -45,6 +61,12 @@ export const DEFAULT_WEIGHTS: CostWeights = Object.freeze({
     'Member.referrals': 20,
     'SubgraphOperations.deadLetters': 100,
   }),
+  bulk: Object.freeze({
+    // A line is a transaction (key, member lock, journal entry, outbox, purchase): a fifth of a
+    // mutation's 10, since the call's request, authentication, member look-up and snapshot read are
+    // shared by its lines. A full call with its report costs about 5,000: half a partner's bucket.
+    'Mutation.recordPurchases': Object.freeze({ path: ['input', 'lines'], perItem: 2, maxItems: 1000, reports: ['RecordPurchasesPayload.lines'] }),
+  }),
 });
 
 /**
@@ -53,6 +75,11 @@ export const DEFAULT_WEIGHTS: CostWeights = Object.freeze({
  */
 export interface OperationLimits {
   maxCost: number;
+  /**
+   * The ceiling of an operation with a bulk field instead of `maxCost`: a full 1,000-line
+   * `recordPurchases` must fit. Still never more than the caller's whole budget.
+   */
+  maxBulkCost: number;
   maxAliases: number;
   maxDirectives: number;
   /** Lexical tokens in the document, enforced by the parser before anything else. */
@@ -61,6 +88,7 @@ export interface OperationLimits {
 
 export const DEFAULT_OPERATION_LIMITS: OperationLimits = Object.freeze({
   maxCost: 2000,
+  maxBulkCost: 6000,
   maxAliases: 15,
   maxDirectives: 50,
   maxTokens: 2000,
