@@ -75,7 +75,9 @@ async function storedCount(partnerId: string, transactionIds: string[]): Promise
 }
 
 beforeAll(async () => {
-  graph = await startSupergraph();
+  // Two full bulk calls at once (about 5,000 cost points each, docs/limits.md) would take more than
+  // a partner's default bucket: this file is about ingestion, so partners get room for them.
+  graph = await startSupergraph({ gateway: { limits: { budgets: { partner: { capacity: 50_000, restoreRate: 5_000 } } } } });
   p = await createTestProgram(graph, { name: 'Ingestion program' });
   const a = await partnerWithKey('Corner Café', ['PURCHASES_WRITE']);
   const b = await partnerWithKey('Fuel Stop', ['PURCHASES_WRITE']);
