@@ -46,7 +46,10 @@ describe('event delivery for operators', () => {
     const before = await operator.data<Operations>(OPERATIONS);
     expect(before.membersOperations.jobs.map((j) => j.name)).toEqual(['close-tier-periods', 'prune-processed-events']);
     expect(before.membersOperations.consumers).toMatchObject([{ name: 'members.ledger-events', producer: 'ledger' }]);
-    expect(before.ledgerOperations.consumers).toMatchObject([{ name: 'ledger.members-events', producer: 'members' }]);
+    expect(before.ledgerOperations.consumers).toMatchObject([
+      { name: 'ledger.members-events', producer: 'members' },
+      { name: 'ledger.partners-events', producer: 'partners' },
+    ]);
 
     // A malformed event from the ledger (its date cannot be read), as a bug in a producer would write it.
     await graph.subgraphs['ledger']!.db.query(
