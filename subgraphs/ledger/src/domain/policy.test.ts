@@ -11,6 +11,7 @@ import {
   canReadLedgerJobs,
   canReadMemberRecord,
   canReadMemberPoints,
+  canReadPartnerFunding,
   canReadProgramLedger,
   canReadPurchase,
   canRecordPurchase,
@@ -235,5 +236,20 @@ describe('partners and purchases', () => {
     expect(canReadAccount(writer(), { programId: 'p1', kind: 'PARTNER_FUNDING', ownerId: 'pa1' })).toBe(true);
     expect(canReadAccount(writer(), { programId: 'p1', kind: 'PARTNER_FUNDING', ownerId: 'pa2' })).toBe(false);
     expect(canReadAccount(writer(), { programId: 'p1', kind: 'ISSUANCE', ownerId: null })).toBe(false);
+  });
+});
+
+describe('a partner’s funding', () => {
+  it('the program’s admins and agents, operators and services; the partner itself; no one else', () => {
+    expect(canReadPartnerFunding(staff(['ADMIN']), 'p1', 'pa1')).toBe(true);
+    expect(canReadPartnerFunding(staff(['AGENT']), 'p1', 'pa1')).toBe(true);
+    expect(canReadPartnerFunding(operator, 'p1', 'pa1')).toBe(true);
+    expect(canReadPartnerFunding(service, 'p1', 'pa1')).toBe(true);
+    expect(canReadPartnerFunding(partner, 'p1', 'pa1')).toBe(true);
+    expect(canReadPartnerFunding(staff(['ANALYST']), 'p1', 'pa1')).toBe(false);
+    expect(canReadPartnerFunding(staff(['ADMIN'], 'p2'), 'p1', 'pa1')).toBe(false);
+    expect(canReadPartnerFunding(partner, 'p1', 'pa2')).toBe(false);
+    expect(canReadPartnerFunding({ ...partner, programId: 'p2' }, 'p1', 'pa1')).toBe(false);
+    expect(canReadPartnerFunding(member(), 'p1', 'pa1')).toBe(false);
   });
 });

@@ -558,7 +558,9 @@ export type Mutation = {
    * Accrue points for a purchase, identified by (source, externalId). Points stay pending for the return window.
    * Partner API clients with the scope purchases:write record purchases made at them, funded by
    * themselves (basket.partnerId is theirs, or left out); members of other programs are MEMBER_NOT_FOUND to them,
-   * and the answer's journal entry shows them only their own funding line.
+   * and the answer's journal entry shows them only their own funding line. A partner-funded purchase
+   * its partner's prepaid points or credit limit cannot cover is the userError
+   * PARTNER_FUNDING_EXHAUSTED and is not recorded (send the same transaction again once there is room).
    */
   recordPurchase: RecordPurchasePayload;
   /**
@@ -567,7 +569,9 @@ export type Mutation = {
    * by its transaction id under retries and concurrent calls, a report per line in input order. A
    * partner funds its purchases (as recordPurchase). When members is unavailable, lines naming a
    * member by identifier are REJECTED with SUBGRAPH_UNAVAILABLE (retry the call: recorded lines come
-   * back ALREADY_RECORDED).
+   * back ALREADY_RECORDED). A line its partner's funding cannot cover is REJECTED with
+   * PARTNER_FUNDING_EXHAUSTED and not recorded. At the gateway the call costs 2 per line plus its
+   * report (docs/limits.md).
    */
   recordPurchases: RecordPurchasesPayload;
   /**
