@@ -93,10 +93,10 @@ async function stored(partnerId: string): Promise<{ purchases: number; points: n
 }
 
 /** What settlement will send when a statement is paid: emitted by hand into partners' outbox. */
-async function settle(partnerId: string, points: number): Promise<void> {
+async function settle(partnerId: string, points: number, statementId: string = randomUUID()): Promise<void> {
   const now = graph.clock.now();
   await graph.subgraphs['partners']!.db.transaction((tx) =>
-    emit(tx, partnersEvents, [{ type: 'PartnerPointsSettled', payload: { programId: p.programId, partnerId, statementId: randomUUID(), points, settledAt: now.toISOString() } }], now),
+    emit(tx, partnersEvents, [{ type: 'PartnerPointsSettled', payload: { programId: p.programId, partnerId, statementId, points, settledAt: now.toISOString() } }], now),
   );
   await graph.deliverEvents();
 }
@@ -216,8 +216,12 @@ describe('a CREDIT partner', () => {
     expect((await p.agent.data<Recorded>(RECORD, staff(80))).recordPurchase.userErrors).toEqual([]);
     expect((await p.agent.data<Recorded>(RECORD, staff(30))).recordPurchase.userErrors.map((e) => e.code)).toEqual(['PARTNER_FUNDING_EXHAUSTED']);
 
-    await settle(partnerId, 60);
+    const statementId = randomUUID();
+    await settle(partnerId, 60, statementId);
     expect(await funding(partnerId)).toEqual({ mode: 'CREDIT', prepaidPoints: '0', netIssuedPoints: '80', settledPoints: '60', creditLimitPoints: 100, remainingPoints: '80' });
+    // The same statement announced again (a producer's retry) settles nothing more.
+    await settle(partnerId, 60, statementId);
+    expect((await funding(partnerId)).settledPoints).toBe('60');
     expect((await p.agent.data<Recorded>(RECORD, staff(30))).recordPurchase.userErrors).toEqual([]);
   });
 });
