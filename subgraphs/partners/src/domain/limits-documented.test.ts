@@ -29,6 +29,7 @@ const documented: [string, (string | number)[]][] = [
   ['CreatePartnerApiClientInput.expiresAt', [shown(LIMITS.dateRangeDays)]],
   ['CreatePartnerApiClientInput.rateLimitPerMinute', [`1 to ${shown(LIMITS.rateLimitPerMinute)}`]],
   ['RotatePartnerApiKeyInput.overlapMinutes', [`0 to ${shown(LIMITS.overlapMinutes)}`]],
+  ['MarkSettlementStatementPaidInput.reference', [`1 to ${LIMITS.paymentReferenceLength}`]],
 ];
 
 describe('the partners schema documents its limits', () => {

@@ -44,7 +44,7 @@ export interface HoldUse {
 }
 
 export interface ReconciliationProblem {
-  code: 'MISSING_ITEM' | 'POINTS_MISMATCH' | 'UNKNOWN_ENTRY' | 'NOT_FILED' | 'HOLD_NOT_FOUND' | 'HOLD_NOT_CAPTURED' | 'HOLD_POINTS_MISMATCH' | 'REVERSAL_EXCEEDS_REFUND';
+  code: 'CURRENCY_CHANGED' | 'MISSING_ITEM' | 'POINTS_MISMATCH' | 'UNKNOWN_ENTRY' | 'NOT_FILED' | 'HOLD_NOT_FOUND' | 'HOLD_NOT_CAPTURED' | 'HOLD_POINTS_MISMATCH' | 'REVERSAL_EXCEEDS_REFUND';
   /** The ledger entry or hold concerned. */
   reference: string;
   message: string;

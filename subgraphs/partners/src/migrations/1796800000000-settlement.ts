@@ -65,12 +65,13 @@ export class Settlement1796800000000 implements MigrationInterface {
       CREATE TABLE settlement_redeemed_lines (
         order_line_id uuid PRIMARY KEY,
         order_id uuid NOT NULL,
-        hold_id uuid NOT NULL,
+        -- Null on events written before RewardRedeemed carried it (and for orders without points).
+        hold_id uuid,
         partner_id uuid,
         quantity int NOT NULL CHECK (quantity > 0),
         points int NOT NULL CHECK (points >= 0)
       )`);
-    await q.query(`CREATE INDEX settlement_redeemed_lines_hold ON settlement_redeemed_lines (hold_id)`);
+    await q.query(`CREATE INDEX settlement_redeemed_lines_hold ON settlement_redeemed_lines (hold_id) WHERE hold_id IS NOT NULL`);
 
     await q.query(`
       CREATE TABLE settlement_statements (

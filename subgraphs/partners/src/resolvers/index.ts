@@ -4,6 +4,7 @@ import { Partner, PartnerAgreement } from './partner';
 import { PartnerApiClient } from './partner-api-client';
 import { Program } from './program';
 import { Query } from './query';
+import { SettlementItem, SettlementLine, SettlementPayment, SettlementStatement } from './settlement-statement';
 
 /**
  * Joined with explicit keys: spreading resolver maps silently drops duplicates. The platform's
@@ -16,4 +17,8 @@ export const resolvers: Resolvers = {
   Partner,
   PartnerAgreement,
   PartnerApiClient,
+  SettlementStatement,
+  SettlementLine,
+  SettlementItem,
+  SettlementPayment,
 };
