@@ -278,4 +278,23 @@ describe('settlement statements', () => {
     const failed = await p.admin.data<{ currentSettlementStatement: { reconciliationFailure: { problems: { code: string }[] } | null; } }>(FAILURE, { id: fuel });
     expect(failed.currentSettlementStatement.reconciliationFailure?.problems.map((x) => x.code)).toEqual(['POINTS_MISMATCH']);
   });
+
+  it('close once and record a payment once when runs and requests race', async () => {
+    // The hotel's next week is due; four runs at once (as on several replicas) close it once.
+    const before = await current(hotel);
+    graph.clock.set(new Date(WEEK_END.getTime() + 28 * 24 * HOUR + HOUR + 60_000));
+    const runs = await Promise.all([closeJob(), closeJob(), closeJob(), closeJob()]);
+    expect(runs.reduce((a, b) => a + (b ?? 0), 0)).toBe(1);
+    const partners = graph.subgraphs['partners']!.db;
+    const rows = (await partners.query(`SELECT id FROM settlement_statements WHERE partner_id = $1 AND period_start = $2`, [hotel, before.periodStart])) as unknown[];
+    expect(rows).toHaveLength(1);
+    const closedEvents = (await partners.query(`SELECT 1 FROM outbox WHERE event_type = 'SettlementStatementClosed' AND payload->>'statementId' = $1`, [before.id])) as unknown[];
+    expect(closedEvents).toHaveLength(1);
+
+    // Ten payment requests at once, with different references: one payment, one event.
+    const answers = await Promise.all(Array.from({ length: 10 }, (_, i) => p.admin.data<{ markSettlementStatementPaid: { userErrors: unknown[] } }>(PAY, { input: { statementId: before.id, reference: `ref-${i}` } })));
+    expect(answers.every((a) => a.markSettlementStatementPaid.userErrors.length === 0)).toBe(true);
+    expect(await partners.query(`SELECT 1 FROM settlement_payments WHERE statement_id = $1`, [before.id])).toHaveLength(1);
+    expect(await partners.query(`SELECT 1 FROM outbox WHERE event_type = 'PartnerPointsSettled' AND payload->>'statementId' = $1`, [before.id])).toHaveLength(1);
+  });
 });

@@ -26,7 +26,8 @@ export function settlementGraceMs(env: Record<string, string | undefined>): numb
 /** A partner idle for years closes one empty period after another; a run stops at this many each. */
 const MAX_PERIODS_PER_RUN = 100;
 
-type Outcome = 'CLOSED' | 'NOT_DUE' | 'FAILED';
+/** CLOSED_ELSEWHERE: another run or replica closed the period first (not counted, the next period follows). */
+type Outcome = 'CLOSED' | 'CLOSED_ELSEWHERE' | 'NOT_DUE' | 'FAILED';
 interface Partner {
   id: string;
   programId: string;
@@ -65,7 +66,11 @@ export class SettlementCloser {
     let closed = 0;
     for (const partner of partners) {
       try {
-        for (let i = 0; i < MAX_PERIODS_PER_RUN && (await this.closeNext(partner)) === 'CLOSED'; i++) closed++;
+        for (let i = 0; i < MAX_PERIODS_PER_RUN; i++) {
+          const outcome = await this.closeNext(partner);
+          if (outcome === 'CLOSED') closed++;
+          else if (outcome !== 'CLOSED_ELSEWHERE') break;
+        }
       } catch (error) {
         // One partner's trouble (the ledger down) must not keep the others' periods open.
         this.logger.error('settlement close failed', { partnerId: partner.id, error });
@@ -107,7 +112,7 @@ export class SettlementCloser {
         await tx.query(`SELECT pg_advisory_xact_lock(hashtext($1))`, [`settlement:${partner.id}`]);
         // Another run (or replica) closed it meanwhile: nothing to do here, the next period follows.
         const latest = await lastClosed(tx, partner.id);
-        if ((latest?.periodEnd.getTime() ?? null) !== (last?.periodEnd.getTime() ?? null)) return { outcome: 'CLOSED' as const };
+        if ((latest?.periodEnd.getTime() ?? null) !== (last?.periodEnd.getTime() ?? null)) return { outcome: 'CLOSED_ELSEWHERE' as const };
         const candidates = (await tx.query(
           `SELECT id, kind, points, occurred_at AS "occurredAt", hold_id AS "holdId" FROM settlement_items
            WHERE partner_id = $1 AND statement_id IS NULL AND occurred_at < $2 ORDER BY occurred_at, id FOR UPDATE`,
