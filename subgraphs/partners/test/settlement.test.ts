@@ -240,6 +240,9 @@ describe('settlement statements', () => {
     expect(agent.settlementStatement.id).toBe(first.id);
     expect(errorCodes(await p.agent.send(RECONCILE, { id: first.id }))).toEqual(['FORBIDDEN']);
     expect(errorCodes(await p.admin.send(`query { settlementStatement(id: "nope") { id } }`))).toEqual(['BAD_USER_INPUT']);
+    // The ledger's reconciliation queries answer internal services only.
+    expect(errorCodes(await p.admin.send(`query($p: ID!, $id: ID!) { partnerFundingEntries(programId: $p, partnerId: $id, postedBefore: "2030-01-01T00:00:00Z") { nodes { entryId } } }`, { p: p.programId, id: fuel }))).toEqual(['FORBIDDEN']);
+    expect(errorCodes(await fuelReader.send(`query($id: ID!) { pointsHolds(ids: [$id]) { id } }`, { id: fuel }))).toEqual(['FORBIDDEN']);
   });
 
   it('stay open, loudly, when the ledger holds an entry no item settles, and close once it arrives', async () => {
@@ -284,7 +287,7 @@ describe('settlement statements', () => {
     const before = await current(hotel);
     graph.clock.set(new Date(WEEK_END.getTime() + 28 * 24 * HOUR + HOUR + 60_000));
     const runs = await Promise.all([closeJob(), closeJob(), closeJob(), closeJob()]);
-    expect(runs.reduce((a, b) => a + (b ?? 0), 0)).toBe(1);
+    expect(runs.reduce((total, ran) => (total ?? 0) + (ran ?? 0), 0)).toBe(1);
     const partners = graph.subgraphs['partners']!.db;
     const rows = (await partners.query(`SELECT id FROM settlement_statements WHERE partner_id = $1 AND period_start = $2`, [hotel, before.periodStart])) as unknown[];
     expect(rows).toHaveLength(1);
