@@ -75,6 +75,13 @@ describe('settlement facts from events', () => {
     expect(await items()).toHaveLength(before);
   });
 
+  it('skip facts naming a partner of another program', async () => {
+    const [partner] = (await sub.db.query(`INSERT INTO partners (program_id, name, category, status, created_at, updated_at) VALUES ($1, 'Elsewhere', 'OTHER', 'ACTIVE', now(), now()) RETURNING id`, [randomUUID()])) as { id: string }[];
+    const event = envelope('ledger', 'PointsAccrued', accrued({ partnerId: partner!.id }));
+    await apply(event);
+    expect(await items(`partner_id = $1`, [partner!.id])).toEqual([]);
+  });
+
   it('store a return as negative points at the time it happened', async () => {
     const entryId = randomUUID();
     const payload = { programId: PROGRAM, memberId: randomUUID(), purchaseId: randomUUID(), points: 30, statusPoints: 30, fromPending: 30, fromPosted: 0, writtenOff: 0, statusFromPending: 30, statusFromPosted: 0, clawbackPolicy: 'NEGATIVE_BALANCE', partnerId: PARTNER, entryId };

@@ -137,8 +137,12 @@ export class SettlementFacts {
 
   private async insert(tx: EntityManager, item: NewItem): Promise<void> {
     await tx.query(
+      // A partner of another program is not this program's to settle with (the ledger's funding
+      // account is per program, so reconciliation would never find the entry): such a fact is skipped.
       `INSERT INTO settlement_items (program_id, partner_id, kind, source_key, points, occurred_at, received_at, event_id, ledger_entry_id, hold_id, purchase_id, order_id, order_line_id)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) ON CONFLICT (source_key) DO NOTHING`,
+       SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13
+       WHERE NOT EXISTS (SELECT 1 FROM partners WHERE id = $2 AND program_id <> $1)
+       ON CONFLICT (source_key) DO NOTHING`,
       [
         item.programId,
         item.partnerId,
