@@ -3,16 +3,15 @@ import { partnersEvents } from '@loyalty-graph/shared/contracts';
 import { withRetries } from '@loyalty-graph/shared/db';
 import { emit } from '@loyalty-graph/shared/events';
 import type { DataSource } from 'typeorm';
-import { toCsv } from '../domain/csv';
 import { checkUuid, LIMITS, optionalText } from '../domain/limits';
-import { firstPeriod, periodStartingAt, statementId } from '../domain/periods';
 import { canManageSettlement, canReadSettlement } from '../domain/policy';
 import { reconcile, type EntryItem, type ReconciliationProblem } from '../domain/reconciliation';
-import { buildStatement, type StatementLine } from '../domain/settlement';
+import type { StatementLine } from '../domain/settlement';
 import { partnerColumns, paymentColumns, settlementItemColumns, statementColumns, type PartnerRow, type PaymentRow, type SettlementItemRow, type StatementRow } from '../entities';
 import { holdUses } from './settlement-close';
 import type { SettlementLedger } from './settlement-ledger';
-import { closedPeriods, lastClosed, originalPeriod, priceTerms } from './settlement-terms';
+import { statementCsv } from './settlement-csv';
+import { openPeriodId, provisionalStatement } from './settlement-provisional';
 
 /** A statement as the API shows it: a closed one (stored, immutable) or the open period's, provisional. */
 export interface StatementModel {
@@ -84,7 +83,7 @@ export class SettlementService {
 
   /** The open period's statement as it stands now; null for a partner without an agreement. */
   async current(viewer: Viewer, partnerId: string): Promise<StatementModel | null> {
-    return this.provisional(await this.readablePartner(viewer, partnerId));
+    return provisionalStatement(this.db, await this.readablePartner(viewer, partnerId));
   }
 
   /** A statement by id: a closed one, or the open period's (provisional) one. */
@@ -110,37 +109,12 @@ export class SettlementService {
     return toConnection(rows.map((i) => ({ ...i, currency: statement.currency })), limit, cursorOf);
   }
 
-  /** Every item as CSV (columns in the schema's `SettlementStatement.csv`), lines first. */
+  /** Every line, then every item, as CSV (columns in the schema's `SettlementStatement.csv`). */
   async csv(statement: StatementModel): Promise<string> {
     const items =
       statement.provisionalItems ??
       ((await this.db.query(`SELECT ${settlementItemColumns} FROM settlement_items i WHERE i.statement_id = $1 ORDER BY i.occurred_at, i.id`, [statement.id])) as SettlementItemRow[]);
-    const header = ['record', 'statement_id', 'kind', 'adjusted_kind', 'adjustment', 'original_period_start', 'occurred_at', 'points', 'transactions', 'price_per_point', 'amount', 'currency', 'agreement_version', 'item_id', 'ledger_entry_id', 'hold_id', 'purchase_id', 'order_id', 'order_line_id'];
-    const iso = (d: Date | null) => d?.toISOString() ?? null;
-    return toCsv(header, [
-      ...statement.lines.map((l) => ['LINE', statement.id, l.kind, l.adjustedKind, null, null, null, l.points, l.transactions, null, l.amount, statement.currency, null, null, null, null, null, null, null]),
-      ...items.map((i) => [
-        'ITEM',
-        statement.id,
-        i.kind,
-        null,
-        i.adjustment,
-        iso(i.originalPeriodStart),
-        iso(i.occurredAt),
-        i.points,
-        null,
-        i.pricePerPoint,
-        i.amount,
-        statement.currency,
-        i.agreementVersion,
-        i.id,
-        i.ledgerEntryId,
-        i.holdId,
-        i.purchaseId,
-        i.orderId,
-        i.orderLineId,
-      ]),
-    ]);
+    return statementCsv(statement, items);
   }
 
   /** The latest failed close of a provisional statement's period; null when none (or closed). */
@@ -236,49 +210,10 @@ export class SettlementService {
     // tens of partners, not thousands).
     const candidates = (await this.db.query(`SELECT ${partnerColumns} FROM partners p WHERE EXISTS (SELECT 1 FROM partner_agreements a WHERE a.partner_id = p.id) ORDER BY p.id`)) as PartnerRow[];
     for (const partner of candidates) {
-      const open = await this.openPeriodId(partner.id);
-      if (open === id) return this.provisional(partner);
+      const open = await openPeriodId(this.db, partner.id);
+      if (open === id) return provisionalStatement(this.db, partner);
     }
     return null;
-  }
-
-  private async openPeriodId(partnerId: string): Promise<string | null> {
-    const agreements = await priceTerms(this.db, partnerId);
-    if (agreements.length === 0) return null;
-    const last = await lastClosed(this.db, partnerId);
-    return statementId(partnerId, (last ? periodStartingAt(agreements, last.periodEnd) : firstPeriod(agreements)).start);
-  }
-
-  private async provisional(partner: PartnerRow): Promise<StatementModel | null> {
-    const agreements = await priceTerms(this.db, partner.id);
-    if (agreements.length === 0) return null;
-    const last = await lastClosed(this.db, partner.id);
-    const period = last ? periodStartingAt(agreements, last.periodEnd) : firstPeriod(agreements);
-    const items = (await this.db.query(`SELECT ${settlementItemColumns} FROM settlement_items i WHERE i.partner_id = $1 AND i.statement_id IS NULL AND i.occurred_at < $2 ORDER BY i.occurred_at, i.id`, [
-      partner.id,
-      period.end,
-    ])) as SettlementItemRow[];
-    const payments = (await this.db.query(`SELECT amount::text AS amount FROM settlement_payments WHERE partner_id = $1 AND counted_in_statement_id IS NULL`, [partner.id])) as { amount: string }[];
-    const built = buildStatement({ period, agreements, items, openingBalance: last?.closingBalance ?? '0', payments: payments.map((p) => p.amount) });
-    const periods = await closedPeriods(this.db, partner.id);
-    const priced = items.map((item) => {
-      const price = built.items.get(item.id)!;
-      return { ...item, adjustment: price.adjustment, originalPeriodStart: price.adjustment ? originalPeriod(periods, item.occurredAt) : null, agreementVersion: price.agreementVersion, pricePerPoint: price.pricePerPoint, amount: price.amount };
-    });
-    const { items: _priced, ...totals } = built;
-    void _priced;
-    return {
-      id: statementId(partner.id, period.start),
-      programId: partner.programId,
-      partnerId: partner.id,
-      status: 'PROVISIONAL',
-      periodStart: period.start,
-      periodEnd: period.end,
-      ...totals,
-      itemCount: items.length,
-      closedAt: null,
-      provisionalItems: priced,
-    };
   }
 
   private async readablePartner(viewer: Viewer, partnerId: string): Promise<PartnerRow> {
