@@ -7,6 +7,7 @@ import { createLoaders, type Loaders } from './loaders';
 import { AdjustmentService } from './services/adjustments';
 import { BalanceService } from './services/balances';
 import { HoldService } from './services/holds';
+import { PartnerFundingService } from './services/partner-funding-entries';
 import type { MemberIdentifiers } from './services/identification';
 import { ProgramLedgerService } from './services/program-ledger';
 import { ExpiryService } from './services/expiry';
@@ -25,6 +26,8 @@ export interface Services {
   expiry: ExpiryService;
   transfers: TransferService;
   bonuses: ReferralBonusService;
+  /** Partner-funded entries and holds, for settlement's reconciliation (services only). */
+  partnerFunding: PartnerFundingService;
   /** Who members are (program, status, tier), from the member-snapshot projection. */
   members: MemberDirectory;
 }
@@ -50,6 +53,7 @@ export function createServices(db: DataSource, clock: Clock, directory: MemberDi
     expiry: new ExpiryService(db, clock, programs),
     transfers: new TransferService(db, clock, directory, programs),
     bonuses: new ReferralBonusService(clock, programs),
+    partnerFunding: new PartnerFundingService(db),
     members: directory,
   };
 }

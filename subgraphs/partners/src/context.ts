@@ -1,11 +1,15 @@
-import type { Clock, ViewerContext } from '@loyalty-graph/shared';
-import type { PlatformParts } from '@loyalty-graph/shared/subgraph';
+import type { Clock, Logger, ViewerContext } from '@loyalty-graph/shared';
+import type { PeerClient, PlatformParts } from '@loyalty-graph/shared/subgraph';
 import type { DataSource } from 'typeorm';
 import { createLoaders, type Loaders } from './loaders';
 import { AgreementService } from './services/agreements';
 import { ApiClientService } from './services/api-clients';
 import { PartnerService } from './services/partners';
 import { PrepaidService } from './services/prepaid';
+import { SettlementService } from './services/settlement';
+import { SettlementCloser } from './services/settlement-close';
+import { SettlementFacts } from './services/settlement-facts';
+import { settlementLedger } from './services/settlement-ledger';
 
 /** The use cases (validation, policy, one transaction each), built once and shared by every request. */
 export interface Services {
@@ -13,6 +17,21 @@ export interface Services {
   agreements: AgreementService;
   apiClients: ApiClientService;
   prepaid: PrepaidService;
+  /** Settlement: statements, payments, reconciliation on demand. */
+  settlement: SettlementService;
+  /** The settlement-close job's work. */
+  settlementClose: SettlementCloser;
+  /** The event handlers that turn ledger and catalog facts into settlement items. */
+  settlementFacts: SettlementFacts;
+}
+
+/** What settlement needs besides the database and the clock. */
+export interface SettlementParts {
+  logger: Logger;
+  /** The ledger, called directly as a service (reconciliation). */
+  ledger: PeerClient;
+  /** How long after a period's end it closes (SETTLEMENT_GRACE_MINUTES). */
+  graceMs: number;
 }
 
 export interface RequestContext extends ViewerContext {
@@ -23,8 +42,17 @@ export interface RequestContext extends ViewerContext {
 }
 
 /** Services are stateless and shared by every request. */
-export function createServices(db: DataSource, clock: Clock): Services {
-  return { partners: new PartnerService(db, clock), agreements: new AgreementService(db, clock), apiClients: new ApiClientService(db, clock), prepaid: new PrepaidService(db, clock) };
+export function createServices(db: DataSource, clock: Clock, settlement: SettlementParts): Services {
+  const ledger = settlementLedger(settlement.ledger);
+  return {
+    partners: new PartnerService(db, clock),
+    agreements: new AgreementService(db, clock),
+    apiClients: new ApiClientService(db, clock),
+    prepaid: new PrepaidService(db, clock),
+    settlement: new SettlementService(db, clock, ledger),
+    settlementClose: new SettlementCloser(db, clock, settlement.logger, ledger, settlement.graceMs),
+    settlementFacts: new SettlementFacts(clock),
+  };
 }
 
 /** Loaders are created per request. */

@@ -3,6 +3,7 @@ import { defineSubgraph } from '@loyalty-graph/shared/subgraph';
 import { partnersEvents } from '@loyalty-graph/shared/contracts';
 import { createContext, createServices, type RequestContext, type Services } from './context';
 import { migrations } from './migrations';
+import { settlementGraceMs } from './services/settlement-close';
 import { resolvers } from './resolvers';
 
 /** This subgraph's own types, read relative to this module (never the working directory). */
@@ -20,6 +21,14 @@ export const partnersSubgraph = defineSubgraph<Services, RequestContext>({
   migrations,
   // Funding terms (for the ledger's limits on partner-funded issuance) and settlement.
   produces: partnersEvents,
-  services: ({ db, clock }) => createServices(db, clock),
+  // Settlement reconciles with the ledger by direct service calls; its grace is read at start.
+  services: ({ db, clock, logger, peer }) => createServices(db, clock, { logger, ledger: peer('ledger'), graceMs: settlementGraceMs(process.env) }),
+  // Settlement's facts: partner-funded accruals and returns (ledger), partner redemptions (catalog).
+  consumes: ({ settlementFacts }) => settlementFacts.consumptions(),
+  jobs: ({ settlementClose }) => [
+    // Closes each partner's settlement period once its end + the grace passed, after reconciling it
+    // with the ledger. Safe twice and on several replicas (an advisory lock per partner, ids per period).
+    { name: 'settlement-close', intervalMs: 5 * 60_000, run: () => settlementClose.closeDue() },
+  ],
   context: createContext,
 });

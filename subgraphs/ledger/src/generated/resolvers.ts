@@ -729,6 +729,51 @@ export type PartnerFunding = {
   settledPoints: Scalars['BigInt']['output'];
 };
 
+/**
+ * One journal entry that moved points on a partner's PARTNER_FUNDING account: what settlement
+ * reconciles its statements against.
+ */
+export type PartnerFundingEntry = {
+  __typename?: 'PartnerFundingEntry';
+  /** The journal entry's id. */
+  entryId: Scalars['ID']['output'];
+  /** ACCRUAL or RETURN. */
+  kind: PartnerFundingEntryKind;
+  /** Points the partner funded: positive for an accrual, negative for a return (pending and posted alike). */
+  points: Scalars['Int']['output'];
+  /** When the entry was posted (its createdAt). */
+  postedAt: Scalars['DateTime']['output'];
+  /** The purchase it belongs to. */
+  purchaseId: Maybe<Scalars['ID']['output']>;
+};
+
+/** A page of a partner's funding entries, oldest first (journal order). */
+export type PartnerFundingEntryConnection = {
+  __typename?: 'PartnerFundingEntryConnection';
+  /** The entries with their cursors. */
+  edges: Array<PartnerFundingEntryEdge>;
+  /** The entries. */
+  nodes: Array<PartnerFundingEntry>;
+  /** Whether there is a next page, and its cursor. */
+  pageInfo: PageInfo;
+};
+
+/** An edge of PartnerFundingEntryConnection. */
+export type PartnerFundingEntryEdge = {
+  __typename?: 'PartnerFundingEntryEdge';
+  /** Opaque: pass it as `after` for the entries following this one. */
+  cursor: Scalars['String']['output'];
+  /** The entry. */
+  node: PartnerFundingEntry;
+};
+
+/** Whether a partner-funded journal entry gave points (a purchase) or took them back (a return). */
+export type PartnerFundingEntryKind =
+  /** A purchase at the partner earned points the partner funds. */
+  | 'ACCRUAL'
+  /** Goods were returned: the points went back to the partner's funding account. */
+  | 'RETURN';
+
 /** How a partner funds the points issued at it, from its agreement in force. */
 export type PartnerFundingMode =
   /** Issuance stops when the points issued and not yet settled reach the limit: the agreement in force has creditLimitPoints. */
@@ -890,6 +935,18 @@ export type Query = {
   ledgerOperations: SubgraphOperations;
   /** The calling partner's own funding (PartnerFunding): an API key with settlement:read. */
   partnerFunding: PartnerFunding;
+  /**
+   * Every ACCRUAL and RETURN entry on a partner's PARTNER_FUNDING account posted before a time, in
+   * journal order: the partners subgraph reconciles settlement statements against it. Internal
+   * services only; up to 1,000 per page (20 by default).
+   */
+  partnerFundingEntries: PartnerFundingEntryConnection;
+  /**
+   * Holds by id, in the order asked, null for unknown ids: a CAPTURED hold's points are what it
+   * spent, `refundedPoints` what refunds gave back. Settlement checks partner redemptions with it.
+   * Internal services only; 1 to 1,000 ids.
+   */
+  pointsHolds: Array<Maybe<PointsHold>>;
   /** A dry run: what this basket would earn for the member now. No side effects. */
   quotePurchase: QuotePurchasePayload;
 };
@@ -897,6 +954,20 @@ export type Query = {
 
 export type QueryJournalEntryArgs = {
   id: Scalars['ID']['input'];
+};
+
+
+export type QueryPartnerFundingEntriesArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+  partnerId: Scalars['ID']['input'];
+  postedBefore: Scalars['DateTime']['input'];
+  programId: Scalars['ID']['input'];
+};
+
+
+export type QueryPointsHoldsArgs = {
+  ids: Array<Scalars['ID']['input']>;
 };
 
 
@@ -1330,6 +1401,10 @@ export type ResolversTypes = {
   PageInfo: ResolverTypeWrapper<PageInfo>;
   Partner: ResolverTypeWrapper<PartnerRef>;
   PartnerFunding: ResolverTypeWrapper<FundingState>;
+  PartnerFundingEntry: ResolverTypeWrapper<PartnerFundingEntry>;
+  PartnerFundingEntryConnection: ResolverTypeWrapper<PartnerFundingEntryConnection>;
+  PartnerFundingEntryEdge: ResolverTypeWrapper<PartnerFundingEntryEdge>;
+  PartnerFundingEntryKind: PartnerFundingEntryKind;
   PartnerFundingMode: PartnerFundingMode;
   PointsExpiry: ResolverTypeWrapper<PointsExpiry>;
   PointsHold: ResolverTypeWrapper<HoldRow>;
@@ -1416,6 +1491,9 @@ export type ResolversParentTypes = {
   PageInfo: PageInfo;
   Partner: PartnerRef;
   PartnerFunding: FundingState;
+  PartnerFundingEntry: PartnerFundingEntry;
+  PartnerFundingEntryConnection: PartnerFundingEntryConnection;
+  PartnerFundingEntryEdge: PartnerFundingEntryEdge;
   PointsExpiry: PointsExpiry;
   PointsHold: HoldRow;
   Program: ProgramRef;
@@ -1700,6 +1778,25 @@ export type PartnerFundingResolvers<ContextType = RequestContext, ParentType ext
   settledPoints?: Resolver<ResolversTypes['BigInt'], ParentType, ContextType>;
 };
 
+export type PartnerFundingEntryResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['PartnerFundingEntry'] = ResolversParentTypes['PartnerFundingEntry']> = {
+  entryId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  kind?: Resolver<ResolversTypes['PartnerFundingEntryKind'], ParentType, ContextType>;
+  points?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  postedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  purchaseId?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
+};
+
+export type PartnerFundingEntryConnectionResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['PartnerFundingEntryConnection'] = ResolversParentTypes['PartnerFundingEntryConnection']> = {
+  edges?: Resolver<Array<ResolversTypes['PartnerFundingEntryEdge']>, ParentType, ContextType>;
+  nodes?: Resolver<Array<ResolversTypes['PartnerFundingEntry']>, ParentType, ContextType>;
+  pageInfo?: Resolver<ResolversTypes['PageInfo'], ParentType, ContextType>;
+};
+
+export type PartnerFundingEntryEdgeResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['PartnerFundingEntryEdge'] = ResolversParentTypes['PartnerFundingEntryEdge']> = {
+  cursor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  node?: Resolver<ResolversTypes['PartnerFundingEntry'], ParentType, ContextType>;
+};
+
 export type PointsExpiryResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['PointsExpiry'] = ResolversParentTypes['PointsExpiry']> = {
   expiresAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   points?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
@@ -1779,6 +1876,8 @@ export type QueryResolvers<ContextType = RequestContext, ParentType extends Reso
   ledgerJobs?: Resolver<Array<ResolversTypes['ScheduledJob']>, ParentType, ContextType>;
   ledgerOperations?: Resolver<ResolversTypes['SubgraphOperations'], ParentType, ContextType>;
   partnerFunding?: Resolver<ResolversTypes['PartnerFunding'], ParentType, ContextType>;
+  partnerFundingEntries?: Resolver<ResolversTypes['PartnerFundingEntryConnection'], ParentType, ContextType, RequireFields<QueryPartnerFundingEntriesArgs, 'partnerId' | 'postedBefore' | 'programId'>>;
+  pointsHolds?: Resolver<Array<Maybe<ResolversTypes['PointsHold']>>, ParentType, ContextType, RequireFields<QueryPointsHoldsArgs, 'ids'>>;
   quotePurchase?: Resolver<ResolversTypes['QuotePurchasePayload'], ParentType, ContextType, RequireFields<QueryQuotePurchaseArgs, 'input'>>;
 };
 
@@ -1895,6 +1994,9 @@ export type Resolvers<ContextType = RequestContext> = {
   PageInfo?: PageInfoResolvers<ContextType>;
   Partner?: PartnerResolvers<ContextType>;
   PartnerFunding?: PartnerFundingResolvers<ContextType>;
+  PartnerFundingEntry?: PartnerFundingEntryResolvers<ContextType>;
+  PartnerFundingEntryConnection?: PartnerFundingEntryConnectionResolvers<ContextType>;
+  PartnerFundingEntryEdge?: PartnerFundingEntryEdgeResolvers<ContextType>;
   PointsExpiry?: PointsExpiryResolvers<ContextType>;
   PointsHold?: PointsHoldResolvers<ContextType>;
   Program?: ProgramResolvers<ContextType>;

@@ -22,4 +22,7 @@ export const Query: QueryResolvers = {
     const { discount, currency, ...quote } = payload.quote;
     return { quote: { ...quote, discount: discount === null ? null : { amount: discount, currency } }, userErrors: [] };
   },
+  // @access lets internal services only (settlement's reconciliation); nothing else to check.
+  partnerFundingEntries: (_parent, args, { services }) => services.partnerFunding.entries(args),
+  pointsHolds: (_parent, { ids }, { services }) => services.partnerFunding.holds(ids),
 };

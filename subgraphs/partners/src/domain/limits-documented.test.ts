@@ -31,6 +31,7 @@ const documented: [string, (string | number)[]][] = [
   ['RotatePartnerApiKeyInput.overlapMinutes', [`0 to ${shown(LIMITS.overlapMinutes)}`]],
   ['AddPartnerPrepaidPointsInput.points', [`1 to ${shown(LIMITS.points)}`]],
   ['AddPartnerPrepaidPointsInput.reference', [`1 to ${LIMITS.referenceLength}`]],
+  ['MarkSettlementStatementPaidInput.reference', [`1 to ${LIMITS.paymentReferenceLength}`]],
 ];
 
 describe('the partners schema documents its limits', () => {

@@ -28,6 +28,8 @@ export const LIMITS = {
   rateLimitPerMinute: 100_000,
   /** A week: long enough to roll a new key out to every till, short enough not to forget the old one. */
   overlapMinutes: 10_080,
+  /** What a settlement payment was made with (a bank transfer's reference). */
+  paymentReferenceLength: 200,
 } as const;
 
 /** Input checks: one rule for every subgraph (@loyalty-graph/shared text-input.ts). */

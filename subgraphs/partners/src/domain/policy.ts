@@ -1,4 +1,4 @@
-import { isStaffOf, type Viewer } from '@loyalty-graph/shared';
+import { hasScopes, isStaffOf, type Viewer } from '@loyalty-graph/shared';
 
 /**
  * Ownership rules, on top of the @access directive (the coarse gate per field): staff act only
@@ -18,5 +18,19 @@ export function canManagePartners(viewer: Viewer, programId: string): boolean {
 
 /** API clients (names, scopes, key display parts): admins only; agents have no use for them. */
 export function canReadApiClients(viewer: Viewer, programId: string): boolean {
+  return isStaffOf(viewer, programId, ['ADMIN']);
+}
+
+/**
+ * Settlement statements: the program's admins and agents (and operators), and the partner itself
+ * through a key with `settlement:read` — its own statements only, never another partner's.
+ */
+export function canReadSettlement(viewer: Viewer, statement: { programId: string; partnerId: string }): boolean {
+  if (viewer.kind === 'PARTNER') return viewer.programId === statement.programId && viewer.partnerId === statement.partnerId && hasScopes(viewer, ['settlement:read']);
+  return isStaffOf(viewer, statement.programId, ['ADMIN', 'AGENT']);
+}
+
+/** Reconciliation problems and payments: the program's admins and operators. */
+export function canManageSettlement(viewer: Viewer, programId: string): boolean {
   return isStaffOf(viewer, programId, ['ADMIN']);
 }

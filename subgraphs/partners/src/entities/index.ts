@@ -103,3 +103,4 @@ export const apiKeyColumns = selectList<ApiKeyRow>({
   expiresAt: 'k.expires_at',
   revokedAt: 'k.revoked_at',
 });
+export * from './settlement';

@@ -3,10 +3,11 @@
 import { GraphQLResolveInfo, GraphQLScalarType, GraphQLScalarTypeConfig } from 'graphql';
 import { JobState } from '@loyalty-graph/shared/jobs';
 import { SubgraphOperations as SubgraphOperationsModel, DeadLetterView, ConsumerStatusView } from '@loyalty-graph/shared/subgraph';
-import { PartnerRow, AgreementRow, ApiClientRow, ApiKeyRow } from '../entities';
+import { PartnerRow, AgreementRow, ApiClientRow, ApiKeyRow, PaymentRow } from '../entities';
 import { ProgramRef } from '../resolvers/program';
 import { ApiKeyGrantValue } from '../domain/api-keys';
 import { PrepaidBlock } from '../services/prepaid';
+import { StatementModel, ItemModel, ReconciliationReport, ReconciliationFailure, LineModel } from '../services/settlement';
 import { RequestContext } from '../context';
 export type Maybe<T> = T | null;
 export type InputMaybe<T> = T | null | undefined;
@@ -160,6 +161,13 @@ export type JobOutcome =
   | 'FAILED'
   | 'OK';
 
+export type MarkSettlementStatementPaidInput = {
+  /** What it was paid with (a bank transfer's reference): 1 to 200 characters. */
+  reference?: InputMaybe<Scalars['String']['input']>;
+  /** A CLOSED statement. Marking it paid again changes nothing (the first payment stands). */
+  statementId: Scalars['ID']['input'];
+};
+
 /** A sum of money: an exact decimal amount and its ISO 4217 currency. */
 export type Money = {
   __typename?: 'Money';
@@ -191,8 +199,18 @@ export type Mutation = {
   createPartner: PartnerPayload;
   /** Creates an API client for a partner with its first key (shown once). The program's admins and platform operators. */
   createPartnerApiClient: CreatePartnerApiClientPayload;
+  /**
+   * Records that a closed statement's net amount was paid (by whoever owed it), once: a replay
+   * returns the statement and records nothing more. Announces PartnerPointsSettled (its net issued
+   * points no longer count against the partner's credit limit); the next statement to close counts
+   * the payment. STATEMENT_NOT_CLOSED for an open period, STATEMENT_NOT_FOUND. The program's admins
+   * and platform operators.
+   */
+  markSettlementStatementPaid: SettlementStatementPayload;
   /** Publishes a new version of a partner's agreement. The program's admins and platform operators. */
   publishPartnerAgreement: PartnerAgreementPayload;
+  /** Apply a dead-lettered event of the partners subgraph again (after a fix), then those parked behind it (platform operators). */
+  replayPartnersDeadLetter: ReplayDeadLetterPayload;
   /** Revokes an API client: every key of it stops working. The program's admins and platform operators. */
   revokePartnerApiClient: PartnerApiClientPayload;
   /** Gives an API client a new key (shown once); the current one works on for the overlap. The program's admins and platform operators. */
@@ -217,8 +235,18 @@ export type MutationCreatePartnerApiClientArgs = {
 };
 
 
+export type MutationMarkSettlementStatementPaidArgs = {
+  input: MarkSettlementStatementPaidInput;
+};
+
+
 export type MutationPublishPartnerAgreementArgs = {
   input: PublishPartnerAgreementInput;
+};
+
+
+export type MutationReplayPartnersDeadLetterArgs = {
+  input: ReplayDeadLetterInput;
 };
 
 
@@ -275,12 +303,16 @@ export type Partner = {
   contacts: Array<PartnerContact>;
   /** When it was created. */
   createdAt: Scalars['DateTime']['output'];
+  /** Its open period's statement as it stands now (PROVISIONAL); null before its first agreement. The program's admins and agents. */
+  currentStatement: Maybe<SettlementStatement>;
   /** Its id (a UUID). */
   id: Scalars['ID']['output'];
   /** Its name, unique in the program. */
   name: Scalars['String']['output'];
   /** The program it takes part in. */
   program: Program;
+  /** Its closed settlement statements, newest first (1 to 100 per page, 20 by default). The program's admins and agents. */
+  statements: SettlementStatementConnection;
   /** Whether it takes part now. */
   status: PartnerStatus;
   /** When its name, category, status or contacts last changed. */
@@ -294,6 +326,16 @@ export type Partner = {
  */
 export type PartnerAgreementArgs = {
   at?: InputMaybe<Scalars['DateTime']['input']>;
+};
+
+
+/**
+ * A business taking part in a program (a fuel station chain, a hotel group, a bank): where members
+ * earn and spend points, and who settles money with the program's operator.
+ */
+export type PartnerStatementsArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  first?: InputMaybe<Scalars['Int']['input']>;
 };
 
 /**
@@ -537,10 +579,30 @@ export type Query = {
    * its rotation overlap or its client's expiry, or its partner is not ACTIVE. Internal services only.
    */
   apiKeyGrant: Maybe<ApiKeyGrant>;
+  /** A partner's open period as it stands now (PROVISIONAL); null before its first agreement. Same callers as settlementStatements. */
+  currentSettlementStatement: Maybe<SettlementStatement>;
   /** A partner by id; null when there is none. The program's admins and agents, and internal services. */
   partner: Maybe<Partner>;
   /** The partners subgraph's event delivery and jobs (platform operators). */
   partnersOperations: SubgraphOperations;
+  /**
+   * Checks a statement against the ledger now, closing nothing: every partner-funded ledger entry
+   * posted before its end in exactly one item with equal points, every hold of its redemptions
+   * captured for exactly its lines. Null when there is no such statement. The program's admins and
+   * platform operators.
+   */
+  settlementReconciliation: Maybe<SettlementReconciliation>;
+  /**
+   * A settlement statement by id: a closed one or an open period's (provisional). The program's
+   * admins and agents, and the partner itself with settlement:read (its own only: FORBIDDEN for
+   * another's). Null when there is none.
+   */
+  settlementStatement: Maybe<SettlementStatement>;
+  /**
+   * A partner's closed statements, newest first (1 to 100 per page, 20 by default). The program's
+   * admins and agents, and the partner itself with settlement:read (FORBIDDEN for another's).
+   */
+  settlementStatements: SettlementStatementConnection;
 };
 
 
@@ -549,8 +611,30 @@ export type QueryApiKeyGrantArgs = {
 };
 
 
+export type QueryCurrentSettlementStatementArgs = {
+  partnerId: Scalars['ID']['input'];
+};
+
+
 export type QueryPartnerArgs = {
   id: Scalars['ID']['input'];
+};
+
+
+export type QuerySettlementReconciliationArgs = {
+  statementId: Scalars['ID']['input'];
+};
+
+
+export type QuerySettlementStatementArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
+export type QuerySettlementStatementsArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+  partnerId: Scalars['ID']['input'];
 };
 
 /** What an operator's replay of a dead letter asks for. */
@@ -612,11 +696,290 @@ export type ScheduledJob = {
   nextRunAt: Scalars['DateTime']['output'];
 };
 
+/** One fact a statement settles, with the ledger records it comes from. */
+export type SettlementItem = {
+  __typename?: 'SettlementItem';
+  /** Whether it is a late item: its business time lies in an earlier, closed period. */
+  adjustment: Scalars['Boolean']['output'];
+  /** The agreement version in force at its business time (the first version for an item before it). */
+  agreementVersion: Scalars['Int']['output'];
+  /** Its exact amount (points × price, up to 8 decimals, unrounded), signed like the statement's. */
+  amount: Money;
+  /** The ledger hold whose capture took the points (REDEEMED, REDEMPTION_REVERSED). */
+  holdId: Maybe<Scalars['ID']['output']>;
+  /** Its id (a UUID). */
+  id: Scalars['ID']['output'];
+  /** What it is. */
+  kind: SettlementItemKind;
+  /** The ledger's journal entry (ISSUED, RETURNED). */
+  ledgerEntryId: Maybe<Scalars['ID']['output']>;
+  /** Its business time: the purchase's time for ISSUED, the event's time for the others. */
+  occurredAt: Scalars['DateTime']['output'];
+  /** The catalog's reward order (REDEEMED, REDEMPTION_REVERSED). */
+  orderId: Maybe<Scalars['ID']['output']>;
+  /** The reward order line (REDEEMED, REDEMPTION_REVERSED). */
+  orderLineId: Maybe<Scalars['ID']['output']>;
+  /** For an adjustment, the start of the closed period its business time lies in; null otherwise (or before the first period). */
+  originalPeriodStart: Maybe<Scalars['DateTime']['output']>;
+  /** Signed points (see SettlementItemKind). */
+  points: Scalars['Int']['output'];
+  /** The price per point applied (issue or redemption price of `agreementVersion`). */
+  pricePerPoint: Money;
+  /** The ledger purchase (ISSUED, RETURNED). */
+  purchaseId: Maybe<Scalars['ID']['output']>;
+};
+
+/** A page of a statement's items, by business time. */
+export type SettlementItemConnection = {
+  __typename?: 'SettlementItemConnection';
+  /** The items with their cursors. */
+  edges: Array<SettlementItemEdge>;
+  /** The items. */
+  nodes: Array<SettlementItem>;
+  /** Whether there is a next page, and its cursor. */
+  pageInfo: PageInfo;
+};
+
+/** An edge of SettlementItemConnection. */
+export type SettlementItemEdge = {
+  __typename?: 'SettlementItemEdge';
+  /** Opaque: pass it as `after` for the items following this one. */
+  cursor: Scalars['String']['output'];
+  /** The item. */
+  node: SettlementItem;
+};
+
+/**
+ * What a settlement item or line is. Points are signed: ISSUED and REDEEMED positive, RETURNED and
+ * REDEMPTION_REVERSED negative. Amounts are what the partner owes the operator (negative: what the
+ * operator owes the partner).
+ */
+export type SettlementItemKind =
+  /** Points issued at the partner (a purchase it funds): points × the issue price. */
+  | 'ISSUED'
+  /** Points members spent on the partner's rewards: −points × the redemption price (the operator pays the partner). */
+  | 'REDEEMED'
+  /** Cancelled or returned units of such a redemption, pro rata by quantity: the redemption's amount reversed. */
+  | 'REDEMPTION_REVERSED'
+  /** Points of a returned purchase clawed back into the partner's funding: points (negative) × the issue price. */
+  | 'RETURNED';
+
+/** One line of a statement: a sum of its items of one kind, or a fee. */
+export type SettlementLine = {
+  __typename?: 'SettlementLine';
+  /** For ADJUSTMENT lines, the kind of the late items; null otherwise. */
+  adjustedKind: Maybe<SettlementItemKind>;
+  /**
+   * The exact sum of its items' amounts rounded once, half to even, to the currency's minor units.
+   * Positive: the partner owes the operator.
+   */
+  amount: Money;
+  /** What it sums. */
+  kind: SettlementLineKind;
+  /** The points of its items (0 for fees). */
+  points: Scalars['Int']['output'];
+  /** How many items it sums (fees: the transactions charged; FEE_FIXED: 1). */
+  transactions: Scalars['Int']['output'];
+};
+
+/** What a line of a settlement statement sums. */
+export type SettlementLineKind =
+  /**
+   * Late items: their business time lies in an earlier period, already closed when they arrived. One
+   * line per kind of late item (`adjustedKind`), priced like that kind at its own time; the closed
+   * statement is never changed.
+   */
+  | 'ADJUSTMENT'
+  /** The fixed fee per period (of the agreement version in force at the period's start). */
+  | 'FEE_FIXED'
+  /** The fee per transaction: one per purchase (ISSUED) and per redemption (REDEEMED), late ones included. */
+  | 'FEE_PER_TRANSACTION'
+  /** Points issued at the partner in the period. */
+  | 'ISSUED'
+  /** Redemptions of the partner's rewards in the period. */
+  | 'REDEEMED'
+  /** Cancelled units of such redemptions in the period. */
+  | 'REDEMPTION_REVERSED'
+  /** Clawbacks of returned purchases in the period. */
+  | 'RETURNED';
+
+/** A recorded payment of a closed statement's net amount. */
+export type SettlementPayment = {
+  __typename?: 'SettlementPayment';
+  /** The amount settled: the statement's net amount (negative: the operator paid the partner). */
+  amount: Money;
+  /** The later statement that counts it in its payments; null until that one closes. */
+  countedIn: Maybe<SettlementStatement>;
+  /** When it was recorded. */
+  paidAt: Scalars['DateTime']['output'];
+  /** The statement's net issued points, no longer counted against the partner's credit limit. */
+  points: Scalars['Int']['output'];
+  /** What it was paid with (a bank transfer's reference), when given. */
+  reference: Maybe<Scalars['String']['output']>;
+};
+
 /** How often a partner's settlement statement closes. */
 export type SettlementPeriod =
   | 'MONTHLY'
   | 'QUARTERLY'
   | 'WEEKLY';
+
+/** A statement checked against the ledger now. */
+export type SettlementReconciliation = {
+  __typename?: 'SettlementReconciliation';
+  /** When. */
+  checkedAt: Scalars['DateTime']['output'];
+  /** How many partner-funded ledger entries were compared. */
+  ledgerEntries: Scalars['Int']['output'];
+  /** What differs (empty when reconciled). */
+  problems: Array<SettlementReconciliationProblem>;
+  /** True when nothing differs. */
+  reconciled: Scalars['Boolean']['output'];
+  /** The statement checked. */
+  statement: SettlementStatement;
+};
+
+/** Why a period could not close: it stays open and the settlement-close job tries again every run. */
+export type SettlementReconciliationFailure = {
+  __typename?: 'SettlementReconciliationFailure';
+  /** How many attempts failed. */
+  attempts: Scalars['Int']['output'];
+  /** The latest failed attempt. */
+  failedAt: Scalars['DateTime']['output'];
+  /** The first failed attempt. */
+  firstFailedAt: Scalars['DateTime']['output'];
+  /** The differences found at the latest attempt (up to 1,000). */
+  problems: Array<SettlementReconciliationProblem>;
+};
+
+/** One difference between settlement and the ledger. */
+export type SettlementReconciliationProblem = {
+  __typename?: 'SettlementReconciliationProblem';
+  /**
+   * MISSING_ITEM (a partner-funded ledger entry posted before the period's end is in no item),
+   * POINTS_MISMATCH, UNKNOWN_ENTRY (a filed item names no such entry), NOT_FILED,
+   * HOLD_NOT_FOUND, HOLD_NOT_CAPTURED, HOLD_POINTS_MISMATCH (a hold captured other points than its
+   * order lines), REVERSAL_EXCEEDS_REFUND, CURRENCY_CHANGED.
+   */
+  code: Scalars['String']['output'];
+  /** What differs, in words. */
+  message: Scalars['String']['output'];
+  /** The ledger entry or hold concerned (or the statement). */
+  reference: Scalars['String']['output'];
+};
+
+/**
+ * A partner's settlement for one period (UTC: WEEKLY from Monday, MONTHLY from the 1st, QUARTERLY
+ * from January, April, July, October; the kind in force at the period's start). Once CLOSED it is
+ * never changed: items arriving late become ADJUSTMENT lines of a later statement.
+ *
+ * - `netAmount` = the sum of the lines: positive, the partner owes the operator; negative, the
+ *   operator owes the partner.
+ * - `closingBalance` = `openingBalance` + `netAmount` − `payments`, where `openingBalance` is the
+ *   previous statement's `closingBalance` (0 for the first) and `payments` the net amounts of earlier
+ *   statements marked paid before this one closed (each counted once): what is still owed overall,
+ *   positive by the partner.
+ */
+export type SettlementStatement = {
+  __typename?: 'SettlementStatement';
+  /** When it closed; null while PROVISIONAL. */
+  closedAt: Maybe<Scalars['DateTime']['output']>;
+  /** openingBalance + netAmount − payments. */
+  closingBalance: Money;
+  /**
+   * Every line, then every item, as CSV (RFC 4180: CRLF, quoted where needed; a text cell starting
+   * with = + - @ is prefixed with ' so spreadsheets never run it as a formula). Columns: record (LINE
+   * or ITEM), statement_id, kind, adjusted_kind, adjustment, original_period_start, occurred_at,
+   * points, transactions, price_per_point, amount, currency, agreement_version, item_id,
+   * ledger_entry_id, hold_id, purchase_id, order_id, order_line_id.
+   */
+  csv: Scalars['String']['output'];
+  /** The currency of every amount (the agreement's in force at the period's start). */
+  currency: Scalars['String']['output'];
+  /** Its id (a UUID), the same while PROVISIONAL and once CLOSED. */
+  id: Scalars['ID']['output'];
+  /** How many items it settles. */
+  itemCount: Scalars['Int']['output'];
+  /** Its items by business time, with their ledger references (1 to 100 per page, 20 by default). */
+  items: SettlementItemConnection;
+  /** The lines: ISSUED, RETURNED, REDEEMED, REDEMPTION_REVERSED, any ADJUSTMENT lines, FEE_FIXED, FEE_PER_TRANSACTION. */
+  lines: Array<SettlementLine>;
+  /** The sum of the lines: positive, the partner owes the operator; negative, the operator owes the partner. */
+  netAmount: Money;
+  /** Points issued at the partner net of returns (ISSUED + RETURNED, adjustments included): what a payment settles. */
+  netIssuedPoints: Scalars['Int']['output'];
+  /** The previous statement's closing balance; 0 for the first. */
+  openingBalance: Money;
+  /** The partner it settles with. */
+  partner: Partner;
+  /** Its payment, once marked paid; null otherwise. */
+  payment: Maybe<SettlementPayment>;
+  /** Earlier statements' net amounts paid before this one closed (see the type's description). */
+  payments: Money;
+  /** The period's end (exclusive). */
+  periodEnd: Scalars['DateTime']['output'];
+  /** The period's start (inclusive). */
+  periodStart: Scalars['DateTime']['output'];
+  /**
+   * Why the period could not close yet (PROVISIONAL only): the latest reconciliation failure, null
+   * when there is none. The program's admins and operators.
+   */
+  reconciliationFailure: Maybe<SettlementReconciliationFailure>;
+  /** PROVISIONAL (the open period) or CLOSED. */
+  status: SettlementStatementStatus;
+};
+
+
+/**
+ * A partner's settlement for one period (UTC: WEEKLY from Monday, MONTHLY from the 1st, QUARTERLY
+ * from January, April, July, October; the kind in force at the period's start). Once CLOSED it is
+ * never changed: items arriving late become ADJUSTMENT lines of a later statement.
+ *
+ * - `netAmount` = the sum of the lines: positive, the partner owes the operator; negative, the
+ *   operator owes the partner.
+ * - `closingBalance` = `openingBalance` + `netAmount` − `payments`, where `openingBalance` is the
+ *   previous statement's `closingBalance` (0 for the first) and `payments` the net amounts of earlier
+ *   statements marked paid before this one closed (each counted once): what is still owed overall,
+ *   positive by the partner.
+ */
+export type SettlementStatementItemsArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+};
+
+/** A page of closed statements, newest first. */
+export type SettlementStatementConnection = {
+  __typename?: 'SettlementStatementConnection';
+  /** The statements with their cursors. */
+  edges: Array<SettlementStatementEdge>;
+  /** The statements. */
+  nodes: Array<SettlementStatement>;
+  /** Whether there is a next page, and its cursor. */
+  pageInfo: PageInfo;
+};
+
+/** An edge of SettlementStatementConnection. */
+export type SettlementStatementEdge = {
+  __typename?: 'SettlementStatementEdge';
+  /** Opaque: pass it as `after` for the statements following this one. */
+  cursor: Scalars['String']['output'];
+  /** The statement. */
+  node: SettlementStatement;
+};
+
+/** The statement with its payment, or why not. */
+export type SettlementStatementPayload = {
+  __typename?: 'SettlementStatementPayload';
+  statement: Maybe<SettlementStatement>;
+  userErrors: Array<UserError>;
+};
+
+/** Whether a statement is final. */
+export type SettlementStatementStatus =
+  /** Closed by the settlement-close job after reconciling with the ledger: never changed again. */
+  | 'CLOSED'
+  /** The open period as it stands now: items may still arrive, nothing is final. */
+  | 'PROVISIONAL';
 
 /** One subgraph's event delivery and scheduled jobs. */
 export type SubgraphOperations = {
@@ -767,6 +1130,7 @@ export type ResolversTypes = {
   Decimal: ResolverTypeWrapper<Scalars['Decimal']['output']>;
   EventConsumerStatus: ResolverTypeWrapper<ConsumerStatusView>;
   JobOutcome: JobOutcome;
+  MarkSettlementStatementPaidInput: MarkSettlementStatementPaidInput;
   Money: ResolverTypeWrapper<Money>;
   MoneyInput: MoneyInput;
   Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
@@ -796,7 +1160,22 @@ export type ResolversTypes = {
   RotatePartnerApiKeyInput: RotatePartnerApiKeyInput;
   RotatePartnerApiKeyPayload: ResolverTypeWrapper<Omit<RotatePartnerApiKeyPayload, 'client'> & { client?: Maybe<ResolversTypes['PartnerApiClient']> }>;
   ScheduledJob: ResolverTypeWrapper<JobState>;
+  SettlementItem: ResolverTypeWrapper<ItemModel>;
+  SettlementItemConnection: ResolverTypeWrapper<Omit<SettlementItemConnection, 'edges' | 'nodes'> & { edges: Array<ResolversTypes['SettlementItemEdge']>, nodes: Array<ResolversTypes['SettlementItem']> }>;
+  SettlementItemEdge: ResolverTypeWrapper<Omit<SettlementItemEdge, 'node'> & { node: ResolversTypes['SettlementItem'] }>;
+  SettlementItemKind: SettlementItemKind;
+  SettlementLine: ResolverTypeWrapper<LineModel>;
+  SettlementLineKind: SettlementLineKind;
+  SettlementPayment: ResolverTypeWrapper<PaymentRow>;
   SettlementPeriod: SettlementPeriod;
+  SettlementReconciliation: ResolverTypeWrapper<ReconciliationReport>;
+  SettlementReconciliationFailure: ResolverTypeWrapper<ReconciliationFailure>;
+  SettlementReconciliationProblem: ResolverTypeWrapper<SettlementReconciliationProblem>;
+  SettlementStatement: ResolverTypeWrapper<StatementModel>;
+  SettlementStatementConnection: ResolverTypeWrapper<Omit<SettlementStatementConnection, 'edges' | 'nodes'> & { edges: Array<ResolversTypes['SettlementStatementEdge']>, nodes: Array<ResolversTypes['SettlementStatement']> }>;
+  SettlementStatementEdge: ResolverTypeWrapper<Omit<SettlementStatementEdge, 'node'> & { node: ResolversTypes['SettlementStatement'] }>;
+  SettlementStatementPayload: ResolverTypeWrapper<Omit<SettlementStatementPayload, 'statement'> & { statement?: Maybe<ResolversTypes['SettlementStatement']> }>;
+  SettlementStatementStatus: SettlementStatementStatus;
   SubgraphOperations: ResolverTypeWrapper<SubgraphOperationsModel>;
   UpdatePartnerInput: UpdatePartnerInput;
   UserError: ResolverTypeWrapper<UserError>;
@@ -820,6 +1199,7 @@ export type ResolversParentTypes = {
   DeadLetter: DeadLetterView;
   Decimal: Scalars['Decimal']['output'];
   EventConsumerStatus: ConsumerStatusView;
+  MarkSettlementStatementPaidInput: MarkSettlementStatementPaidInput;
   Money: Money;
   MoneyInput: MoneyInput;
   Mutation: Record<PropertyKey, never>;
@@ -846,6 +1226,18 @@ export type ResolversParentTypes = {
   RotatePartnerApiKeyInput: RotatePartnerApiKeyInput;
   RotatePartnerApiKeyPayload: Omit<RotatePartnerApiKeyPayload, 'client'> & { client?: Maybe<ResolversParentTypes['PartnerApiClient']> };
   ScheduledJob: JobState;
+  SettlementItem: ItemModel;
+  SettlementItemConnection: Omit<SettlementItemConnection, 'edges' | 'nodes'> & { edges: Array<ResolversParentTypes['SettlementItemEdge']>, nodes: Array<ResolversParentTypes['SettlementItem']> };
+  SettlementItemEdge: Omit<SettlementItemEdge, 'node'> & { node: ResolversParentTypes['SettlementItem'] };
+  SettlementLine: LineModel;
+  SettlementPayment: PaymentRow;
+  SettlementReconciliation: ReconciliationReport;
+  SettlementReconciliationFailure: ReconciliationFailure;
+  SettlementReconciliationProblem: SettlementReconciliationProblem;
+  SettlementStatement: StatementModel;
+  SettlementStatementConnection: Omit<SettlementStatementConnection, 'edges' | 'nodes'> & { edges: Array<ResolversParentTypes['SettlementStatementEdge']>, nodes: Array<ResolversParentTypes['SettlementStatement']> };
+  SettlementStatementEdge: Omit<SettlementStatementEdge, 'node'> & { node: ResolversParentTypes['SettlementStatement'] };
+  SettlementStatementPayload: Omit<SettlementStatementPayload, 'statement'> & { statement?: Maybe<ResolversParentTypes['SettlementStatement']> };
   SubgraphOperations: SubgraphOperationsModel;
   UpdatePartnerInput: UpdatePartnerInput;
   UserError: UserError;
@@ -950,7 +1342,9 @@ export type MutationResolvers<ContextType = RequestContext, ParentType extends R
   addPartnerPrepaidPoints?: Resolver<ResolversTypes['AddPartnerPrepaidPointsPayload'], ParentType, ContextType, RequireFields<MutationAddPartnerPrepaidPointsArgs, 'input'>>;
   createPartner?: Resolver<ResolversTypes['PartnerPayload'], ParentType, ContextType, RequireFields<MutationCreatePartnerArgs, 'input'>>;
   createPartnerApiClient?: Resolver<ResolversTypes['CreatePartnerApiClientPayload'], ParentType, ContextType, RequireFields<MutationCreatePartnerApiClientArgs, 'input'>>;
+  markSettlementStatementPaid?: Resolver<ResolversTypes['SettlementStatementPayload'], ParentType, ContextType, RequireFields<MutationMarkSettlementStatementPaidArgs, 'input'>>;
   publishPartnerAgreement?: Resolver<ResolversTypes['PartnerAgreementPayload'], ParentType, ContextType, RequireFields<MutationPublishPartnerAgreementArgs, 'input'>>;
+  replayPartnersDeadLetter?: Resolver<ResolversTypes['ReplayDeadLetterPayload'], ParentType, ContextType, RequireFields<MutationReplayPartnersDeadLetterArgs, 'input'>>;
   revokePartnerApiClient?: Resolver<ResolversTypes['PartnerApiClientPayload'], ParentType, ContextType, RequireFields<MutationRevokePartnerApiClientArgs, 'input'>>;
   rotatePartnerApiKey?: Resolver<ResolversTypes['RotatePartnerApiKeyPayload'], ParentType, ContextType, RequireFields<MutationRotatePartnerApiKeyArgs, 'input'>>;
   updatePartner?: Resolver<ResolversTypes['PartnerPayload'], ParentType, ContextType, RequireFields<MutationUpdatePartnerArgs, 'input'>>;
@@ -975,9 +1369,11 @@ export type PartnerResolvers<ContextType = RequestContext, ParentType extends Re
   category?: Resolver<ResolversTypes['PartnerCategory'], ParentType, ContextType>;
   contacts?: Resolver<Array<ResolversTypes['PartnerContact']>, ParentType, ContextType>;
   createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  currentStatement?: Resolver<Maybe<ResolversTypes['SettlementStatement']>, ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   program?: Resolver<ResolversTypes['Program'], ParentType, ContextType>;
+  statements?: Resolver<ResolversTypes['SettlementStatementConnection'], ParentType, ContextType, Partial<PartnerStatementsArgs>>;
   status?: Resolver<ResolversTypes['PartnerStatus'], ParentType, ContextType>;
   updatedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
 };
@@ -1060,8 +1456,12 @@ export type ProgramResolvers<ContextType = RequestContext, ParentType extends Re
 
 export type QueryResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = {
   apiKeyGrant?: Resolver<Maybe<ResolversTypes['ApiKeyGrant']>, ParentType, ContextType, RequireFields<QueryApiKeyGrantArgs, 'key'>>;
+  currentSettlementStatement?: Resolver<Maybe<ResolversTypes['SettlementStatement']>, ParentType, ContextType, RequireFields<QueryCurrentSettlementStatementArgs, 'partnerId'>>;
   partner?: Resolver<Maybe<ResolversTypes['Partner']>, ParentType, ContextType, RequireFields<QueryPartnerArgs, 'id'>>;
   partnersOperations?: Resolver<ResolversTypes['SubgraphOperations'], ParentType, ContextType>;
+  settlementReconciliation?: Resolver<Maybe<ResolversTypes['SettlementReconciliation']>, ParentType, ContextType, RequireFields<QuerySettlementReconciliationArgs, 'statementId'>>;
+  settlementStatement?: Resolver<Maybe<ResolversTypes['SettlementStatement']>, ParentType, ContextType, RequireFields<QuerySettlementStatementArgs, 'id'>>;
+  settlementStatements?: Resolver<ResolversTypes['SettlementStatementConnection'], ParentType, ContextType, RequireFields<QuerySettlementStatementsArgs, 'partnerId'>>;
 };
 
 export type ReplayDeadLetterPayloadResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['ReplayDeadLetterPayload'] = ResolversParentTypes['ReplayDeadLetterPayload']> = {
@@ -1085,6 +1485,108 @@ export type ScheduledJobResolvers<ContextType = RequestContext, ParentType exten
   lastStartedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
   name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   nextRunAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+};
+
+export type SettlementItemResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['SettlementItem'] = ResolversParentTypes['SettlementItem']> = {
+  adjustment?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  agreementVersion?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  amount?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
+  holdId?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  kind?: Resolver<ResolversTypes['SettlementItemKind'], ParentType, ContextType>;
+  ledgerEntryId?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
+  occurredAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  orderId?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
+  orderLineId?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
+  originalPeriodStart?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  points?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  pricePerPoint?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
+  purchaseId?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
+};
+
+export type SettlementItemConnectionResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['SettlementItemConnection'] = ResolversParentTypes['SettlementItemConnection']> = {
+  edges?: Resolver<Array<ResolversTypes['SettlementItemEdge']>, ParentType, ContextType>;
+  nodes?: Resolver<Array<ResolversTypes['SettlementItem']>, ParentType, ContextType>;
+  pageInfo?: Resolver<ResolversTypes['PageInfo'], ParentType, ContextType>;
+};
+
+export type SettlementItemEdgeResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['SettlementItemEdge'] = ResolversParentTypes['SettlementItemEdge']> = {
+  cursor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  node?: Resolver<ResolversTypes['SettlementItem'], ParentType, ContextType>;
+};
+
+export type SettlementLineResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['SettlementLine'] = ResolversParentTypes['SettlementLine']> = {
+  adjustedKind?: Resolver<Maybe<ResolversTypes['SettlementItemKind']>, ParentType, ContextType>;
+  amount?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
+  kind?: Resolver<ResolversTypes['SettlementLineKind'], ParentType, ContextType>;
+  points?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  transactions?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+};
+
+export type SettlementPaymentResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['SettlementPayment'] = ResolversParentTypes['SettlementPayment']> = {
+  amount?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
+  countedIn?: Resolver<Maybe<ResolversTypes['SettlementStatement']>, ParentType, ContextType>;
+  paidAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  points?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  reference?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+};
+
+export type SettlementReconciliationResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['SettlementReconciliation'] = ResolversParentTypes['SettlementReconciliation']> = {
+  checkedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  ledgerEntries?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  problems?: Resolver<Array<ResolversTypes['SettlementReconciliationProblem']>, ParentType, ContextType>;
+  reconciled?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  statement?: Resolver<ResolversTypes['SettlementStatement'], ParentType, ContextType>;
+};
+
+export type SettlementReconciliationFailureResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['SettlementReconciliationFailure'] = ResolversParentTypes['SettlementReconciliationFailure']> = {
+  attempts?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  failedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  firstFailedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  problems?: Resolver<Array<ResolversTypes['SettlementReconciliationProblem']>, ParentType, ContextType>;
+};
+
+export type SettlementReconciliationProblemResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['SettlementReconciliationProblem'] = ResolversParentTypes['SettlementReconciliationProblem']> = {
+  code?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  message?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  reference?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+};
+
+export type SettlementStatementResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['SettlementStatement'] = ResolversParentTypes['SettlementStatement']> = {
+  closedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  closingBalance?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
+  csv?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  currency?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  itemCount?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  items?: Resolver<ResolversTypes['SettlementItemConnection'], ParentType, ContextType, Partial<SettlementStatementItemsArgs>>;
+  lines?: Resolver<Array<ResolversTypes['SettlementLine']>, ParentType, ContextType>;
+  netAmount?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
+  netIssuedPoints?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  openingBalance?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
+  partner?: Resolver<ResolversTypes['Partner'], ParentType, ContextType>;
+  payment?: Resolver<Maybe<ResolversTypes['SettlementPayment']>, ParentType, ContextType>;
+  payments?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
+  periodEnd?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  periodStart?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  reconciliationFailure?: Resolver<Maybe<ResolversTypes['SettlementReconciliationFailure']>, ParentType, ContextType>;
+  status?: Resolver<ResolversTypes['SettlementStatementStatus'], ParentType, ContextType>;
+};
+
+export type SettlementStatementConnectionResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['SettlementStatementConnection'] = ResolversParentTypes['SettlementStatementConnection']> = {
+  edges?: Resolver<Array<ResolversTypes['SettlementStatementEdge']>, ParentType, ContextType>;
+  nodes?: Resolver<Array<ResolversTypes['SettlementStatement']>, ParentType, ContextType>;
+  pageInfo?: Resolver<ResolversTypes['PageInfo'], ParentType, ContextType>;
+};
+
+export type SettlementStatementEdgeResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['SettlementStatementEdge'] = ResolversParentTypes['SettlementStatementEdge']> = {
+  cursor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  node?: Resolver<ResolversTypes['SettlementStatement'], ParentType, ContextType>;
+};
+
+export type SettlementStatementPayloadResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['SettlementStatementPayload'] = ResolversParentTypes['SettlementStatementPayload']> = {
+  statement?: Resolver<Maybe<ResolversTypes['SettlementStatement']>, ParentType, ContextType>;
+  userErrors?: Resolver<Array<ResolversTypes['UserError']>, ParentType, ContextType>;
 };
 
 export type SubgraphOperationsResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['SubgraphOperations'] = ResolversParentTypes['SubgraphOperations']> = {
@@ -1133,6 +1635,18 @@ export type Resolvers<ContextType = RequestContext> = {
   ReplayDeadLetterPayload?: ReplayDeadLetterPayloadResolvers<ContextType>;
   RotatePartnerApiKeyPayload?: RotatePartnerApiKeyPayloadResolvers<ContextType>;
   ScheduledJob?: ScheduledJobResolvers<ContextType>;
+  SettlementItem?: SettlementItemResolvers<ContextType>;
+  SettlementItemConnection?: SettlementItemConnectionResolvers<ContextType>;
+  SettlementItemEdge?: SettlementItemEdgeResolvers<ContextType>;
+  SettlementLine?: SettlementLineResolvers<ContextType>;
+  SettlementPayment?: SettlementPaymentResolvers<ContextType>;
+  SettlementReconciliation?: SettlementReconciliationResolvers<ContextType>;
+  SettlementReconciliationFailure?: SettlementReconciliationFailureResolvers<ContextType>;
+  SettlementReconciliationProblem?: SettlementReconciliationProblemResolvers<ContextType>;
+  SettlementStatement?: SettlementStatementResolvers<ContextType>;
+  SettlementStatementConnection?: SettlementStatementConnectionResolvers<ContextType>;
+  SettlementStatementEdge?: SettlementStatementEdgeResolvers<ContextType>;
+  SettlementStatementPayload?: SettlementStatementPayloadResolvers<ContextType>;
   SubgraphOperations?: SubgraphOperationsResolvers<ContextType>;
   UserError?: UserErrorResolvers<ContextType>;
   link__Import?: GraphQLScalarType;

@@ -5,6 +5,7 @@ import { PartnerApiClient } from './partner-api-client';
 import { PartnerPrepaidBlock } from './partner-prepaid-block';
 import { Program } from './program';
 import { Query } from './query';
+import { SettlementItem, SettlementLine, SettlementPayment, SettlementStatement } from './settlement-statement';
 
 /**
  * Joined with explicit keys: spreading resolver maps silently drops duplicates. The platform's
@@ -18,4 +19,8 @@ export const resolvers: Resolvers = {
   PartnerAgreement,
   PartnerApiClient,
   PartnerPrepaidBlock,
+  SettlementStatement,
+  SettlementLine,
+  SettlementItem,
+  SettlementPayment,
 };

@@ -29,4 +29,6 @@ export const Mutation: MutationResolvers = {
   },
   revokePartnerApiClient: (_p, { input }, { viewer, services, loaders }) =>
     loaded('client', () => services.apiClients.revoke(viewer, input), (r) => loaders.apiClientById.load(r.clientId)),
+  markSettlementStatementPaid: (_p, { input }, { viewer, services }) =>
+    loaded('statement', () => services.settlement.markPaid(viewer, input), (r) => services.settlement.byId(r.statementId)),
 };

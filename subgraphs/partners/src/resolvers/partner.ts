@@ -1,4 +1,4 @@
-import { forbidden, formatMoneyAmount } from '@loyalty-graph/shared';
+import { forbidden, formatMoneyAmount, rethrowInput } from '@loyalty-graph/shared';
 import type { PartnerAgreementResolvers, PartnerResolvers } from '../generated/resolvers';
 import { agreementInForce, effectiveUntil } from '../domain/agreements';
 import { canReadApiClients, canReadPartners } from '../domain/policy';
@@ -20,6 +20,9 @@ export const Partner: PartnerResolvers = {
     if (!canReadApiClients(viewer, partner.programId)) throw forbidden('Only the program’s administrators see its API clients');
     return loaders.apiClientsByPartner.load(partner.id);
   },
+  // The partner was checked for this viewer already; the service checks again (one rule for every entry).
+  statements: (partner, args, { viewer, services }) => rethrowInput(() => services.settlement.statements(viewer, partner.id, args)),
+  currentStatement: (partner, _args, { viewer, services }) => services.settlement.current(viewer, partner.id),
 };
 
 const money = (amount: string, currency: string) => ({ amount: formatMoneyAmount(amount, currency), currency });
