@@ -1,16 +1,31 @@
-import type { Clock, ViewerContext } from '@loyalty-graph/shared';
+import type { Clock, Logger, ViewerContext } from '@loyalty-graph/shared';
 import type { PlatformParts } from '@loyalty-graph/shared/subgraph';
 import type { DataSource } from 'typeorm';
 import { createLoaders, type Loaders } from './loaders';
 import { AgreementService } from './services/agreements';
 import { ApiClientService } from './services/api-clients';
 import { PartnerService } from './services/partners';
+import { WebhookDeliverer } from './services/webhook-delivery';
+import { WebhookEndpointService } from './services/webhook-endpoints';
+import { WebhookInbox } from './services/webhook-inbox';
+import type { WebhookSettings } from './services/webhook-settings';
 
 /** The use cases (validation, policy, one transaction each), built once and shared by every request. */
 export interface Services {
   partners: PartnerService;
   agreements: AgreementService;
   apiClients: ApiClientService;
+  webhookEndpoints: WebhookEndpointService;
+  /** Makes webhook messages from events (the consumers' handlers). */
+  webhookInbox: WebhookInbox;
+  /** Sends them (the webhook-delivery job). */
+  webhookDeliverer: WebhookDeliverer;
+}
+
+/** What the webhooks need besides the database and the clock. */
+export interface WebhookParts {
+  settings: WebhookSettings;
+  logger: Logger;
 }
 
 export interface RequestContext extends ViewerContext {
@@ -21,8 +36,15 @@ export interface RequestContext extends ViewerContext {
 }
 
 /** Services are stateless and shared by every request. */
-export function createServices(db: DataSource, clock: Clock): Services {
-  return { partners: new PartnerService(db, clock), agreements: new AgreementService(db, clock), apiClients: new ApiClientService(db, clock) };
+export function createServices(db: DataSource, clock: Clock, webhooks: WebhookParts): Services {
+  return {
+    partners: new PartnerService(db, clock),
+    agreements: new AgreementService(db, clock),
+    apiClients: new ApiClientService(db, clock),
+    webhookEndpoints: new WebhookEndpointService(db, clock, webhooks.settings, webhooks.logger),
+    webhookInbox: new WebhookInbox(clock),
+    webhookDeliverer: new WebhookDeliverer(db, clock, webhooks.settings, webhooks.logger),
+  };
 }
 
 /** Loaders are created per request. */

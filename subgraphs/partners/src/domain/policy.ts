@@ -1,4 +1,4 @@
-import { isStaffOf, type Viewer } from '@loyalty-graph/shared';
+import { hasScopes, isStaffOf, type Viewer } from '@loyalty-graph/shared';
 
 /**
  * Ownership rules, on top of the @access directive (the coarse gate per field): staff act only
@@ -19,4 +19,13 @@ export function canManagePartners(viewer: Viewer, programId: string): boolean {
 /** API clients (names, scopes, key display parts): admins only; agents have no use for them. */
 export function canReadApiClients(viewer: Viewer, programId: string): boolean {
   return isStaffOf(viewer, programId, ['ADMIN']);
+}
+
+/**
+ * Webhook endpoints, their messages and attempts: the partner itself through an API key with
+ * `webhooks:manage` (its own endpoints only), and the program's admins and operators.
+ */
+export function canManageWebhooks(viewer: Viewer, partner: { id: string; programId: string }): boolean {
+  if (viewer.kind === 'PARTNER') return viewer.partnerId === partner.id && viewer.programId === partner.programId && hasScopes(viewer, ['webhooks:manage']);
+  return isStaffOf(viewer, partner.programId, ['ADMIN']);
 }
