@@ -31,9 +31,9 @@ export function createLoaders(db: DataSource) {
       (ids) => db.query(`SELECT ${webhookEndpointColumns} FROM webhook_endpoints e JOIN partners p ON p.id = e.partner_id WHERE e.partner_id = ANY($1::uuid[]) ORDER BY e.created_at, e.id`, [ids]),
       (row) => row.partnerId,
     ),
-    // Message ids are text (msg_…), so not through rowsById's uuid[] cast.
-    webhookMessageById: new DataLoader<string, WebhookMessageRow | null>(async (ids) =>
-      inKeyOrder(ids, (await db.query(`SELECT ${webhookMessageColumns} FROM webhook_messages m WHERE m.id = ANY($1::text[])`, [[...ids]])) as WebhookMessageRow[], (row) => row.id),
+    webhookMessageById: rowsById<WebhookMessageRow>(db, `SELECT ${webhookMessageColumns} FROM webhook_messages m WHERE m.id = ANY($1::uuid[])`),
+    webhookMessageByWebhookId: new DataLoader<string, WebhookMessageRow | null>(async (ids) =>
+      inKeyOrder(ids, (await db.query(`SELECT ${webhookMessageColumns} FROM webhook_messages m WHERE m.webhook_id = ANY($1::text[])`, [[...ids]])) as WebhookMessageRow[], (row) => row.webhookId),
     ),
   };
 }

@@ -39,6 +39,8 @@ export type WebhookMessageStatus = 'PENDING' | 'DELIVERED' | 'FAILED';
 /** A row of `webhook_messages`. */
 export interface WebhookMessageRow {
   id: string;
+  /** msg_…: the webhook-id header. */
+  webhookId: string;
   endpointId: string;
   eventType: string;
   body: string;
@@ -52,6 +54,7 @@ export interface WebhookMessageRow {
 
 export const webhookMessageColumns = selectList<WebhookMessageRow>({
   id: 'm.id',
+  webhookId: 'm.webhook_id',
   endpointId: 'm.endpoint_id',
   eventType: 'm.event_type',
   body: 'm.body',

@@ -582,7 +582,7 @@ export type Query = {
   webhookEndpoint: Maybe<WebhookEndpoint>;
   /** A partner's webhook endpoints, oldest first (at most 10). A partner (webhooks:manage) its own (partnerId may be omitted); the program's admins and operators any. */
   webhookEndpoints: Array<WebhookEndpoint>;
-  /** A webhook message by id (msg_…); null when there is none. Its partner (webhooks:manage) and the program's admins and operators. */
+  /** A webhook message by its webhook-id (msg_…); null when there is none. Its partner (webhooks:manage) and the program's admins and operators. */
   webhookMessage: Maybe<WebhookMessage>;
 };
 
@@ -608,7 +608,7 @@ export type QueryWebhookEndpointsArgs = {
 
 
 export type QueryWebhookMessageArgs = {
-  id: Scalars['ID']['input'];
+  webhookId: Scalars['String']['input'];
 };
 
 /** What an operator's replay of a dead letter asks for. */
@@ -628,8 +628,8 @@ export type ReplayDeadLetterPayload = {
 };
 
 export type ReplayWebhookMessageInput = {
-  /** The message (msg_…) to send again, under the same webhook-id, whatever its state. */
-  messageId: Scalars['ID']['input'];
+  /** The message to send again (its webhook-id, msg_…), under the same webhook-id, whatever its state. */
+  webhookId: Scalars['String']['input'];
 };
 
 /** The message, PENDING again, or why not. */
@@ -889,7 +889,7 @@ export type WebhookMessage = {
   endpoint: WebhookEndpoint;
   /** Its event type. */
   eventType: WebhookEventType;
-  /** Its id, msg_… (the webhook-id header): receivers use it to ignore a message they already handled. */
+  /** Its id (a UUID). */
   id: Scalars['ID']['output'];
   /** When it was last tried; null before the first try. */
   lastAttemptAt: Maybe<Scalars['DateTime']['output']>;
@@ -899,6 +899,8 @@ export type WebhookMessage = {
   status: WebhookMessageStatus;
   /** Tries made since it was made or last replayed. */
   tries: Scalars['Int']['output'];
+  /** msg_… (the webhook-id header): the same at every attempt and replay; receivers use it to ignore a message they already handled. */
+  webhookId: Scalars['String']['output'];
 };
 
 
@@ -1378,7 +1380,7 @@ export type QueryResolvers<ContextType = RequestContext, ParentType extends Reso
   partnersOperations?: Resolver<ResolversTypes['SubgraphOperations'], ParentType, ContextType>;
   webhookEndpoint?: Resolver<Maybe<ResolversTypes['WebhookEndpoint']>, ParentType, ContextType, RequireFields<QueryWebhookEndpointArgs, 'id'>>;
   webhookEndpoints?: Resolver<Array<ResolversTypes['WebhookEndpoint']>, ParentType, ContextType, Partial<QueryWebhookEndpointsArgs>>;
-  webhookMessage?: Resolver<Maybe<ResolversTypes['WebhookMessage']>, ParentType, ContextType, RequireFields<QueryWebhookMessageArgs, 'id'>>;
+  webhookMessage?: Resolver<Maybe<ResolversTypes['WebhookMessage']>, ParentType, ContextType, RequireFields<QueryWebhookMessageArgs, 'webhookId'>>;
 };
 
 export type ReplayDeadLetterPayloadResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['ReplayDeadLetterPayload'] = ResolversParentTypes['ReplayDeadLetterPayload']> = {
@@ -1487,6 +1489,7 @@ export type WebhookMessageResolvers<ContextType = RequestContext, ParentType ext
   nextAttemptAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
   status?: Resolver<ResolversTypes['WebhookMessageStatus'], ParentType, ContextType>;
   tries?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  webhookId?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
 };
 
 export type WebhookMessageConnectionResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['WebhookMessageConnection'] = ResolversParentTypes['WebhookMessageConnection']> = {

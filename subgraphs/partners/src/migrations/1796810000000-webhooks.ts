@@ -30,10 +30,12 @@ export class Webhooks1796810000000 implements MigrationInterface {
       )`);
     await q.query(`CREATE INDEX webhook_endpoints_partner ON webhook_endpoints (partner_id, created_at)`);
 
+    // webhook_id is the msg_… id receivers see; id is the graph's (every id in the graph is a UUID).
     // seq orders a member's messages to one endpoint (the order their events were consumed in).
     await q.query(`
       CREATE TABLE webhook_messages (
-        id text PRIMARY KEY CHECK (id ~ '^msg_[0-9a-f]{32}$'),
+        id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+        webhook_id text NOT NULL UNIQUE CHECK (webhook_id ~ '^msg_[0-9a-f]{32}$'),
         seq bigserial NOT NULL UNIQUE,
         endpoint_id uuid NOT NULL REFERENCES webhook_endpoints (id) ON DELETE CASCADE,
         event_id uuid NOT NULL,
@@ -58,7 +60,7 @@ export class Webhooks1796810000000 implements MigrationInterface {
     await q.query(`
       CREATE TABLE webhook_attempts (
         id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
-        message_id text NOT NULL REFERENCES webhook_messages (id) ON DELETE CASCADE,
+        message_id uuid NOT NULL REFERENCES webhook_messages (id) ON DELETE CASCADE,
         attempted_at timestamptz NOT NULL,
         status_code int,
         duration_ms int NOT NULL,

@@ -15,8 +15,8 @@ export const WebhookQuery: Pick<QueryResolvers, 'webhookEndpoints' | 'webhookEnd
   async webhookEndpoint(_p, { id }, { viewer, loaders, services }) {
     return services.webhookEndpoints.visible(viewer, await loaders.webhookEndpointById.load(id));
   },
-  async webhookMessage(_p, { id }, { viewer, loaders, services }) {
-    const message = await loaders.webhookMessageById.load(id);
+  async webhookMessage(_p, { webhookId }, { viewer, loaders, services }) {
+    const message = await loaders.webhookMessageByWebhookId.load(webhookId);
     if (!message) return null;
     await services.webhookEndpoints.visible(viewer, await loaders.webhookEndpointById.load(message.endpointId));
     return message;

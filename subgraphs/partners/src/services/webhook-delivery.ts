@@ -30,6 +30,7 @@ export interface DeliveryOptions {
 
 interface Claimed {
   id: string;
+  webhookId: string;
   endpointId: string;
   url: string;
   body: string;
@@ -93,7 +94,7 @@ export class WebhookDeliverer {
        UPDATE webhook_messages m SET leased_until = $3
        FROM due, webhook_endpoints e
        WHERE m.id = due.id AND e.id = m.endpoint_id
-       RETURNING m.id, m.endpoint_id AS "endpointId", e.url, m.body, m.tries, e.secret,
+       RETURNING m.id, m.webhook_id AS "webhookId", m.endpoint_id AS "endpointId", e.url, m.body, m.tries, e.secret,
          CASE WHEN e.previous_secret_expires_at > $1 THEN e.previous_secret END AS "previousSecret"`,
       [now, this.options.batchSize, new Date(now.getTime() + this.options.leaseMs)],
     )) as [Claimed[], number];
@@ -108,9 +109,9 @@ export class WebhookDeliverer {
     const headers = {
       'content-type': 'application/json',
       'user-agent': 'LoyaltyGraph-Webhooks/1',
-      'webhook-id': message.id,
+      'webhook-id': message.webhookId,
       'webhook-timestamp': String(timestamp),
-      'webhook-signature': signatureHeader(secrets, message.id, timestamp, message.body),
+      'webhook-signature': signatureHeader(secrets, message.webhookId, timestamp, message.body),
     };
     const outcome = await post(message.url, headers, message.body, this.settings.timeoutMs, this.settings.production);
     await this.record(message, attemptedAt, outcome);
@@ -137,7 +138,7 @@ export class WebhookDeliverer {
         await tx.query(`UPDATE webhook_endpoints SET failing_since = NULL WHERE id = $1 AND failing_since IS NOT NULL`, [message.endpointId]);
         return;
       }
-      if (delay === null) this.logger.warn('webhook message dead-lettered after its last try', { messageId: message.id, endpointId: message.endpointId, tries });
+      if (delay === null) this.logger.warn('webhook message dead-lettered after its last try', { webhookId: message.webhookId, endpointId: message.endpointId, tries });
       const [[endpoint]] = (await tx.query(
         `UPDATE webhook_endpoints SET failing_since = COALESCE(failing_since, $2) WHERE id = $1 RETURNING failing_since AS "failingSince", enabled, partner_id AS "partnerId"`,
         [message.endpointId, attemptedAt],

@@ -119,10 +119,10 @@ export class WebhookEndpointService {
    * Sends a message again (delivered, dead or pending: at once, its tries counted afresh) under the
    * same webhook-id. Replaying twice before it went out is one delivery.
    */
-  async replayMessage(viewer: Viewer, input: { messageId: string }): Promise<{ messageId: string }> {
-    const id = input.messageId.trim();
-    const [found] = (await this.db.query(`SELECT endpoint_id AS "endpointId" FROM webhook_messages WHERE id = $1`, [id])) as { endpointId: string }[];
-    if (!found) throw new DomainError('MESSAGE_NOT_FOUND', 'There is no such webhook message', 'messageId');
+  async replayMessage(viewer: Viewer, input: { webhookId: string }): Promise<{ messageId: string }> {
+    const [found] = (await this.db.query(`SELECT id, endpoint_id AS "endpointId" FROM webhook_messages WHERE webhook_id = $1`, [input.webhookId.trim()])) as { id: string; endpointId: string }[];
+    if (!found) throw new DomainError('MESSAGE_NOT_FOUND', 'There is no such webhook message', 'webhookId');
+    const id = found.id;
     return this.locked(viewer, found.endpointId, async (tx, _endpoint, now) => {
       await tx.query(`UPDATE webhook_messages SET status = 'PENDING', tries = 0, next_attempt_at = $2, leased_until = NULL WHERE id = $1`, [id, now]);
       return { messageId: id };

@@ -28,8 +28,8 @@ export class WebhookInbox {
     const now = this.clock.now();
     // The message id is messageId(endpoint, event) (domain/webhooks.ts), computed here in SQL.
     const rows = (await tx.query(
-      `INSERT INTO webhook_messages (id, endpoint_id, event_id, event_type, ordering_key, body, status, next_attempt_at, created_at)
-       SELECT 'msg_' || left(encode(sha256(convert_to(e.id::text || ':' || $3::text, 'UTF8')), 'hex'), 32), e.id, $3, $4, $5, $6, 'PENDING', $7, $7
+      `INSERT INTO webhook_messages (webhook_id, endpoint_id, event_id, event_type, ordering_key, body, status, next_attempt_at, created_at)
+       SELECT 'msg_' || left(encode(sha256(convert_to(e.id::text || ':' || $3::text, 'UTF8')), 'hex'), 32), e.id, $3::uuid, $4, $5, $6, 'PENDING', $7, $7
        FROM webhook_endpoints e JOIN partners p ON p.id = e.partner_id
        WHERE e.partner_id = $1 AND p.program_id = $2 AND e.enabled AND $4 = ANY (e.event_types)
        ORDER BY e.id
