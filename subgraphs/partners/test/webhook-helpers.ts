@@ -18,9 +18,9 @@ export interface Received {
  * A real HTTP receiver on a free port, as a partner runs one: it answers 204, or 500 with an error
  * page, or hangs (never answers) until the test switches it back. Records every request it got.
  */
-export async function startReceiver(): Promise<{ url: string; received: Received[]; mode: ReceiverMode; stop(): Promise<void> }> {
+export async function startReceiver(): Promise<{ url: string; received: Received[]; mode: ReceiverMode; delayMs: number; stop(): Promise<void> }> {
   const received: Received[] = [];
-  const state = { mode: 'ok' as ReceiverMode };
+  const state = { mode: 'ok' as ReceiverMode, delayMs: 0 };
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
@@ -33,8 +33,11 @@ export async function startReceiver(): Promise<{ url: string; received: Received
         res.end(`<html><body>Internal Server Error ${'x'.repeat(1_000)}</body></html>`);
         return;
       }
-      res.writeHead(204);
-      res.end();
+      // A slow receiver keeps a batch in flight (the chaos test kills the deliverer then).
+      setTimeout(() => {
+        res.writeHead(204);
+        res.end();
+      }, state.delayMs);
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -47,6 +50,12 @@ export async function startReceiver(): Promise<{ url: string; received: Received
     },
     set mode(mode: ReceiverMode) {
       state.mode = mode;
+    },
+    get delayMs() {
+      return state.delayMs;
+    },
+    set delayMs(ms: number) {
+      state.delayMs = ms;
     },
     stop: () =>
       new Promise<void>((resolve) => {
