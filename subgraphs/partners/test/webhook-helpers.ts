@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { Webhook } from 'standardwebhooks';
 import { feedHandler, FEED_PATH, type EventEnvelope, type EventSource, type FeedBatch, type ReadOptions } from '@loyalty-graph/shared/events';
 
 /** What a receiver does with the next request. */
@@ -118,4 +119,12 @@ export class MemoryFeed implements EventSource {
     const { port } = server.address() as AddressInfo;
     return { url: `http://127.0.0.1:${port}/graphql`, stop: () => new Promise<void>((resolve) => server.close(() => resolve())) };
   }
+}
+
+/**
+ * Whether a delivery carries a valid v1 signature by `secret`, computed by the standardwebhooks
+ * library (an independent implementation of the convention), at the delivery's own timestamp.
+ */
+export function signedBy(secret: string, r: Pick<Received, 'id' | 'timestamp' | 'signature' | 'body'>): boolean {
+  return r.signature.split(' ').includes(new Webhook(secret).sign(r.id, new Date(Number(r.timestamp) * 1000), r.body));
 }

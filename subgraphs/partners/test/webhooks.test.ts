@@ -10,7 +10,7 @@ import { messageId, RETRY_DELAYS_MS } from '../src/domain/webhooks';
 import { partnersSubgraph } from '../src/server';
 import { WebhookDeliverer } from '../src/services/webhook-delivery';
 import { webhookSettingsFromEnv } from '../src/services/webhook-settings';
-import { MemoryFeed, startReceiver } from './webhook-helpers';
+import { MemoryFeed, signedBy, startReceiver } from './webhook-helpers';
 
 /**
  * Webhooks end to end inside the partners subgraph, against real PostgreSQL and a real HTTP
@@ -101,9 +101,6 @@ const redemption = (partnerId: string, memberId: string) =>
     redeemedAt: sub.clock.now().toISOString(),
   });
 
-/** Whether `signature` holds a valid v1 signature of the delivery by `secret` (the standardwebhooks library signs independently). */
-const signedBy = (secret: string, r: { id: string; timestamp: string; signature: string; body: string }) =>
-  r.signature.split(' ').includes(new Webhook(secret).sign(r.id, new Date(Number(r.timestamp) * 1000), r.body));
 
 beforeAll(async () => {
   process.env['PARTNERS_WEBHOOK_TIMEOUT_MS'] = '300';
