@@ -6,6 +6,7 @@ import { partnersEvents } from '@loyalty-graph/shared/contracts';
 import { emit } from '@loyalty-graph/shared/events';
 import type { SubgraphModule } from '@loyalty-graph/shared/subgraph';
 import { errorCodes, startTestSubgraph, type Caller } from '@loyalty-graph/testing';
+import { WebhookSecretCipher } from '../src/domain/webhook-cipher';
 import { messageId, RETRY_DELAYS_MS } from '../src/domain/webhooks';
 import { partnersSubgraph } from '../src/server';
 import { WebhookDeliverer } from '../src/services/webhook-delivery';
@@ -390,6 +391,18 @@ describe('webhook delivery', () => {
     await deliver();
     expect(receiver.received).toHaveLength(2);
     expect((await admin.data<{ webhookEndpoint: null }>(`query($id: ID!) { webhookEndpoint(id: $id) { id } }`, { id: endpoint.id })).webhookEndpoint).toBeNull();
+  });
+
+  it('a secret that no longer decrypts (the operator’s key changed) is a failed attempt saying so, never a silent stall', async () => {
+    const partnerId = await createPartner();
+    const { endpoint } = await createEndpoint(partnerId, ['PURCHASE_RECORDED']);
+    await sub.db.query(`UPDATE webhook_endpoints SET secret = $2 WHERE id = $1`, [endpoint.id, WebhookSecretCipher.random().encrypt('whsec_x', endpoint.id)]);
+    accrual(partnerId, randomUUID());
+    await consume();
+    await deliver();
+    expect(receiver.received).toHaveLength(0);
+    const [message] = await messagesOf(endpoint.id, 'PENDING');
+    expect(message!.attempts.nodes).toEqual([expect.objectContaining({ succeeded: false, statusCode: null, error: expect.stringMatching(/cannot be decrypted.*rotate the secret/) })]);
   });
 
   it('two deliverers at once (replicas) never send one message twice: claims skip what the other holds', async () => {

@@ -1,3 +1,4 @@
+import { inputFieldDescriptions } from '@loyalty-graph/testing/schema-docs';
 import { Webhook } from 'standardwebhooks';
 import { describe, expect, it } from 'vitest';
 import { WebhookSecretCipher, parseWebhookKey } from './webhook-cipher';
@@ -15,6 +16,8 @@ import {
   secretKey,
   shouldDisable,
   signatureHeader,
+  WEBHOOK_EVENT_TYPES,
+  WEBHOOK_LIMITS,
 } from './webhooks';
 
 const ENDPOINT = '0b5d7a8e-2f44-4c59-9a43-5d2d1c7f4a10';
@@ -130,4 +133,19 @@ describe('secrets at rest', () => {
 it('response snippets keep at most 500 characters', () => {
   expect(responseSnippet('ok')).toBe('ok');
   expect(responseSnippet('x'.repeat(2_000))).toHaveLength(501);
+});
+
+describe('the schema documents the webhook limits', () => {
+  const fields = inputFieldDescriptions(new URL('../../schema.graphql', import.meta.url));
+  const shown = (n: number) => n.toLocaleString('en-US');
+  it.each([
+    ['CreateWebhookEndpointInput.url', shown(WEBHOOK_LIMITS.urlLength)],
+    ['UpdateWebhookEndpointInput.url', shown(WEBHOOK_LIMITS.urlLength)],
+    ['CreateWebhookEndpointInput.description', shown(WEBHOOK_LIMITS.descriptionLength)],
+    ['UpdateWebhookEndpointInput.description', shown(WEBHOOK_LIMITS.descriptionLength)],
+    ['CreateWebhookEndpointInput.eventTypes', `1 to ${Object.keys(WEBHOOK_EVENT_TYPES).length}`],
+    ['RotateWebhookSecretInput.overlapMinutes', `0 to ${shown(WEBHOOK_LIMITS.overlapMinutes)}`],
+  ])('%s says %s', (field, limit) => {
+    expect(fields.get(field)).toContain(limit);
+  });
 });

@@ -103,8 +103,19 @@ export class WebhookDeliverer {
 
   private async deliver(message: Claimed): Promise<void> {
     const { cipher } = this.settings;
-    const secrets = [cipher.decrypt(message.secret, message.endpointId), ...(message.previousSecret ? [cipher.decrypt(message.previousSecret, message.endpointId)] : [])];
     const attemptedAt = this.clock.now();
+    let secrets: string[];
+    try {
+      secrets = [cipher.decrypt(message.secret, message.endpointId), ...(message.previousSecret ? [cipher.decrypt(message.previousSecret, message.endpointId)] : [])];
+    } catch {
+      // Encrypted under another PARTNERS_WEBHOOK_KEY: nothing can be signed until the secret is
+      // rotated. A failed attempt that says so (visible to the partner and operators), never a
+      // silent loop of claims.
+      this.logger.error('webhook secret cannot be decrypted: was PARTNERS_WEBHOOK_KEY changed? Rotate the endpoint’s secret', { endpointId: message.endpointId });
+      const error = 'the endpoint’s signing secret cannot be decrypted (the operator’s key changed): rotate the secret';
+      await this.record(message, attemptedAt, { statusCode: null, durationMs: 0, error, responseSnippet: null, succeeded: false });
+      return;
+    }
     const timestamp = Math.floor(attemptedAt.getTime() / 1000);
     const headers = {
       'content-type': 'application/json',

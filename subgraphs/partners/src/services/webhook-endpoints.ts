@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { DomainError, forbidden, InputError, type Clock, type Logger, type Viewer } from '@loyalty-graph/shared';
 import { withRetries } from '@loyalty-graph/shared/db';
 import type { DataSource, EntityManager } from 'typeorm';
@@ -49,7 +50,8 @@ export class WebhookEndpointService {
           throw new DomainError('TOO_MANY_ENDPOINTS', `A partner has at most ${WEBHOOK_LIMITS.endpointsPerPartner} webhook endpoints`, 'partnerId');
         }
         const now = this.clock.now();
-        const [row] = (await tx.query(`SELECT gen_random_uuid() AS id`)) as [{ id: string }];
+        // The id is drawn here: the secret's ciphertext is bound to it (additional data).
+        const row = { id: randomUUID() };
         await tx.query(
           `INSERT INTO webhook_endpoints (id, partner_id, url, description, event_types, enabled, secret, created_at, updated_at) VALUES ($1, $2, $3, $4, $5::text[], true, $6, $7, $7)`,
           [row.id, partner.id, url, description, eventTypes, this.settings.cipher.encrypt(secret, row.id), now],
