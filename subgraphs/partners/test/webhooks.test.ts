@@ -9,7 +9,7 @@ import { errorCodes, startTestSubgraph, type Caller } from '@loyalty-graph/testi
 import { WebhookSecretCipher } from '../src/domain/webhook-cipher';
 import { messageId, RETRY_DELAYS_MS } from '../src/domain/webhooks';
 import { partnersSubgraph } from '../src/server';
-import { WebhookDeliverer } from '../src/services/webhook-delivery';
+import { post, WebhookDeliverer } from '../src/services/webhook-delivery';
 import { webhookSettingsFromEnv } from '../src/services/webhook-settings';
 import { MemoryFeed, signedBy, startReceiver } from './webhook-helpers';
 
@@ -403,6 +403,17 @@ describe('webhook delivery', () => {
     expect(receiver.received).toHaveLength(0);
     const [message] = await messagesOf(endpoint.id, 'PENDING');
     expect(message!.attempts.nodes).toEqual([expect.objectContaining({ succeeded: false, statusCode: null, error: expect.stringMatching(/cannot be decrypted.*rotate the secret/) })]);
+  });
+
+  it('in production, refuses to connect to a name that resolves to a private or loopback address, or to such an address itself (SSRF)', async () => {
+    const port = new URL(receiver.url).port;
+    for (const url of [`http://localhost:${port}/hooks`, `http://127.0.0.1:${port}/hooks`, `http://[::1]:${port}/hooks`]) {
+      const outcome = await post(url, { 'content-type': 'application/json' }, '{}', 1_000, true);
+      expect(outcome, url).toMatchObject({ succeeded: false, statusCode: null, error: expect.stringMatching(/refused: .*(non-public|not a public)/) });
+    }
+    expect(receiver.received).toHaveLength(0);
+    // The same receiver outside production answers.
+    expect(await post(`http://localhost:${port}/hooks`, { 'content-type': 'application/json' }, '{}', 1_000, false)).toMatchObject({ succeeded: true, statusCode: 204 });
   });
 
   it('two deliverers at once (replicas) never send one message twice: claims skip what the other holds', async () => {

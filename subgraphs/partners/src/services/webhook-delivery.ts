@@ -1,7 +1,7 @@
 import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import type { LookupFunction } from 'node:net';
+import { isIP, type LookupFunction } from 'node:net';
 import type { Clock, Logger } from '@loyalty-graph/shared';
 import type { DataSource } from 'typeorm';
 import { isPublicAddress, responseSnippet, retryDelayMs, shouldDisable, signatureHeader } from '../domain/webhooks';
@@ -172,6 +172,11 @@ export function post(url: string, headers: Record<string, string>, body: string,
   const started = performance.now();
   const target = new URL(url);
   const send = target.protocol === 'https:' ? httpsRequest : httpRequest;
+  // An address in the URL itself is never looked up (no hook runs): checked here.
+  const literal = target.hostname.replace(/^\[|\]$/g, '');
+  if (production && isIP(literal) && !isPublicAddress(literal)) {
+    return Promise.resolve({ statusCode: null, durationMs: 0, error: `refused: ${literal} is not a public address`, responseSnippet: null, succeeded: false });
+  }
   return new Promise((resolve) => {
     let settled = false;
     const done = (outcome: Omit<AttemptOutcome, 'durationMs'>) => {

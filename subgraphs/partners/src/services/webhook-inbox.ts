@@ -53,7 +53,7 @@ export class WebhookInbox {
 
   /** The consumers: one per producer whose events become webhooks. */
   consumptions(): Consumption[] {
-    const does = 'makes webhook messages for partners subscribed to them';
+    const does = "a webhook message for each of the partner's enabled endpoints subscribed to it";
     return [
       consume(
         ledgerEvents,
@@ -72,7 +72,7 @@ export class WebhookInbox {
             });
           },
         },
-        { does: `purchases recorded for a partner (PointsAccrued with its partnerId) ${does}` },
+        { does: `a purchase recorded for a partner (its partnerId, or a partner:<id> source) becomes purchase.recorded: ${does}` },
       ),
       consume(
         catalogEvents,
@@ -90,7 +90,7 @@ export class WebhookInbox {
             });
           },
         },
-        { does: `redemptions of a partner's rewards ${does}` },
+        { does: `a redemption of a partner's reward becomes points.redeemed: ${does}` },
       ),
       consume(
         membersEvents,
@@ -118,7 +118,7 @@ export class WebhookInbox {
             });
           },
         },
-        { does: `enrolments through a partner and tier changes of members sharing with a partner ${does}` },
+        { does: `an enrolment through a partner becomes member.enrolled, a tier change of a member sharing data with a partner member.tier_changed (not until consent is wired): ${does}` },
       ),
       consume(
         partnersEvents,
@@ -135,7 +135,7 @@ export class WebhookInbox {
             });
           },
         },
-        { does: `closed settlement statements ${does}` },
+        { does: `a closed settlement statement becomes statement.closed: ${does}` },
       ),
     ];
   }
