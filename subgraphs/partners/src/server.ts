@@ -29,6 +29,8 @@ export const partnersSubgraph = defineSubgraph<Services, RequestContext>({
     // Sends due webhook messages: claims with SKIP LOCKED and a lease, so replicas share the work
     // and a deliverer that dies leaves nothing behind (services/webhook-delivery.ts).
     { name: 'webhook-delivery', intervalMs: 1_000, run: () => webhookDeliverer.run() },
+    // Delivered and dead messages are kept 30 days (visible, replayable), then forgotten.
+    { name: 'webhook-retention', intervalMs: 3_600_000, run: () => webhookDeliverer.prune() },
   ],
   context: createContext,
 });

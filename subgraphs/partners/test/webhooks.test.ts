@@ -416,6 +416,25 @@ describe('webhook delivery', () => {
     expect(await post(`http://localhost:${port}/hooks`, { 'content-type': 'application/json' }, '{}', 1_000, false)).toMatchObject({ succeeded: true, statusCode: 204 });
   });
 
+  it('forgets delivered and dead messages after 30 days (the retention job); pending ones stay', async () => {
+    const partnerId = await createPartner();
+    const { endpoint } = await createEndpoint(partnerId, ['PURCHASE_RECORDED']);
+    accrual(partnerId, randomUUID());
+    await consume();
+    await deliver();
+    receiver.mode = 'fail';
+    accrual(partnerId, randomUUID());
+    await consume();
+    await deliver();
+    expect((await messagesOf(endpoint.id)).map((m) => m.status).sort()).toEqual(['DELIVERED', 'PENDING']);
+    // Disabled, so the pending one is not retried into a dead letter while the clock jumps.
+    await admin.data(UPDATE, { input: { endpointId: endpoint.id, enabled: false } });
+    sub.clock.advance(31 * 24 * HOUR);
+    const { 'webhook-retention': pruned } = await sub.runJobs();
+    expect(pruned).toBeGreaterThanOrEqual(1);
+    expect((await messagesOf(endpoint.id)).map((m) => m.status)).toEqual(['PENDING']);
+  });
+
   it('two deliverers at once (replicas) never send one message twice: claims skip what the other holds', async () => {
     const partnerId = await createPartner();
     const { endpoint } = await createEndpoint(partnerId, ['PURCHASE_RECORDED']);

@@ -40,6 +40,8 @@ interface Claimed {
 }
 
 const MAX_RESPONSE_BYTES = 4_096;
+/** How long delivered and dead messages stay visible (and replayable). */
+export const MESSAGE_RETENTION_DAYS = 30;
 
 /**
  * Delivers pending webhook messages (the `webhook-delivery` job, or a loop of `runOnce`).
@@ -72,6 +74,24 @@ export class WebhookDeliverer {
       if (made === 0) break;
     }
     return attempts;
+  }
+
+  /**
+   * Forgets messages delivered or dead for longer than MESSAGE_RETENTION_DAYS, with their attempts
+   * (the webhook-retention job), in slices of short transactions. Pending ones stay whatever their
+   * age. Returns how many went.
+   */
+  async prune(slice = 5_000): Promise<number> {
+    const before = new Date(this.clock.now().getTime() - MESSAGE_RETENTION_DAYS * 86_400_000);
+    let pruned = 0;
+    for (;;) {
+      const [rows] = (await this.db.query(
+        `DELETE FROM webhook_messages WHERE id IN (SELECT id FROM webhook_messages WHERE status <> 'PENDING' AND created_at < $1 LIMIT $2) RETURNING id`,
+        [before, slice],
+      )) as [unknown[], number];
+      pruned += rows.length;
+      if (rows.length < slice) return pruned;
+    }
   }
 
   /** Claims one batch and attempts each message in it (concurrently); returns how many. */
