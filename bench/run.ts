@@ -14,6 +14,7 @@ import { hiveTargets } from './hive';
 import { ledgerScenario } from './ledger';
 import { membersScenario } from './members';
 import { partnersScenario } from './partners';
+import { webhooksScenario } from './webhooks';
 
 const SCENARIOS: Record<string, () => Promise<Record<string, unknown>>> = {
   members: membersScenario,
@@ -22,6 +23,7 @@ const SCENARIOS: Record<string, () => Promise<Record<string, unknown>>> = {
   gateway: () => gatewayScenario(hiveTargets),
   catalog: catalogScenario,
   partners: partnersScenario,
+  webhooks: webhooksScenario,
 };
 
 async function main(): Promise<void> {

@@ -68,7 +68,9 @@ export async function startStack(options: { members: number; postgresSettings?: 
   const nats: Record<string, string> = process.env['EVENT_TRANSPORT'] === 'nats' ? { NATS_STREAM_PREFIX: `BENCH${Date.now()}` } : {};
   // Production refuses to start the catalog without its voucher codes' key: a fresh one per run, like the internal secret.
   const codeKey = randomBytes(32).toString('base64');
-  const env: Record<string, string> = { DATABASE_URL: serverUrl, INTERNAL_TOKEN_SECRET: internalSecret, CATALOG_CODE_KEY: codeKey, NODE_ENV: 'production', LOG_LEVEL: 'warn', ...nats };
+  // Likewise partners without its webhook secrets' key.
+  const webhookKey = randomBytes(32).toString('base64');
+  const env: Record<string, string> = { DATABASE_URL: serverUrl, INTERNAL_TOKEN_SECRET: internalSecret, CATALOG_CODE_KEY: codeKey, PARTNERS_WEBHOOK_KEY: webhookKey, NODE_ENV: 'production', LOG_LEVEL: 'warn', ...nats };
   const urls: Record<string, string> = {};
   for (const module of SUBGRAPHS) urls[module.name] = `http://127.0.0.1:${await freePort()}/graphql`;
   const peers = Object.entries(urls).map(([name, url]) => `${name}=${url}`).join(',');

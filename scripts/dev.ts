@@ -29,6 +29,7 @@ async function main(): Promise<void> {
   const internalSecret = generateSecret();
   const jwtSecret = generateSecret();
   const codeKey = devCodeKey();
+  const webhookKey = devWebhookKey();
   const services: ServiceProcess[] = [];
 
   let stopping = false;
@@ -58,6 +59,8 @@ async function main(): Promise<void> {
         SUBGRAPH_URLS: peers,
         // Only the catalog holds voucher codes, so only it gets their key.
         ...(module.name === 'catalog' ? { CATALOG_CODE_KEY: codeKey } : {}),
+        // Only partners holds webhook secrets, so only it gets their key.
+        ...(module.name === 'partners' ? { PARTNERS_WEBHOOK_KEY: webhookKey } : {}),
       }),
     }));
     services.push(...subgraphs.map((s) => s.process));
@@ -188,6 +191,19 @@ async function seedPartners(serverUrl: string, programIds: string[]): Promise<De
  */
 function devCodeKey(): string {
   const file = join(ROOT, '.catalog-code-key');
+  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
+  const key = randomBytes(32).toString('base64');
+  writeFileSync(file, `${key}\n`, { mode: 0o600, flag: 'wx' });
+  return key;
+}
+
+/**
+ * The partners' webhook secrets key (PARTNERS_WEBHOOK_KEY), kept between starts like the catalog's
+ * code key: endpoints made in the demo database keep signing after a restart. In
+ * .partners-webhook-key, readable by this user only, never committed (.gitignore).
+ */
+function devWebhookKey(): string {
+  const file = join(ROOT, '.partners-webhook-key');
   if (existsSync(file)) return readFileSync(file, 'utf8').trim();
   const key = randomBytes(32).toString('base64');
   writeFileSync(file, `${key}\n`, { mode: 0o600, flag: 'wx' });

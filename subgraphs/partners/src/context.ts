@@ -10,6 +10,10 @@ import { SettlementService } from './services/settlement';
 import { SettlementCloser } from './services/settlement-close';
 import { SettlementFacts } from './services/settlement-facts';
 import { settlementLedger } from './services/settlement-ledger';
+import { WebhookDeliverer } from './services/webhook-delivery';
+import { WebhookEndpointService } from './services/webhook-endpoints';
+import { WebhookInbox } from './services/webhook-inbox';
+import type { WebhookSettings } from './services/webhook-settings';
 
 /** The use cases (validation, policy, one transaction each), built once and shared by every request. */
 export interface Services {
@@ -23,6 +27,11 @@ export interface Services {
   settlementClose: SettlementCloser;
   /** The event handlers that turn ledger and catalog facts into settlement items. */
   settlementFacts: SettlementFacts;
+  webhookEndpoints: WebhookEndpointService;
+  /** Makes webhook messages from events (the consumers' handlers). */
+  webhookInbox: WebhookInbox;
+  /** Sends them (the webhook-delivery job). */
+  webhookDeliverer: WebhookDeliverer;
 }
 
 /** What settlement needs besides the database and the clock. */
@@ -34,6 +43,12 @@ export interface SettlementParts {
   graceMs: number;
 }
 
+/** What the webhooks need besides the database and the clock. */
+export interface WebhookParts {
+  settings: WebhookSettings;
+  logger: Logger;
+}
+
 export interface RequestContext extends ViewerContext {
   loaders: Loaders;
   services: Services;
@@ -42,7 +57,7 @@ export interface RequestContext extends ViewerContext {
 }
 
 /** Services are stateless and shared by every request. */
-export function createServices(db: DataSource, clock: Clock, settlement: SettlementParts): Services {
+export function createServices(db: DataSource, clock: Clock, settlement: SettlementParts, webhooks: WebhookParts): Services {
   const ledger = settlementLedger(settlement.ledger);
   return {
     partners: new PartnerService(db, clock),
@@ -52,6 +67,9 @@ export function createServices(db: DataSource, clock: Clock, settlement: Settlem
     settlement: new SettlementService(db, clock, ledger),
     settlementClose: new SettlementCloser(db, clock, settlement.logger, ledger, settlement.graceMs),
     settlementFacts: new SettlementFacts(clock),
+    webhookEndpoints: new WebhookEndpointService(db, clock, webhooks.settings, webhooks.logger),
+    webhookInbox: new WebhookInbox(clock),
+    webhookDeliverer: new WebhookDeliverer(db, clock, webhooks.settings, webhooks.logger),
   };
 }
 

@@ -1,5 +1,7 @@
-import { groupedBy, rowsById } from '@loyalty-graph/shared/db';
+import DataLoader from 'dataloader';
+import { groupedBy, inKeyOrder, rowsById } from '@loyalty-graph/shared/db';
 import type { DataSource } from 'typeorm';
+import { webhookEndpointColumns, webhookMessageColumns, type WebhookEndpointRow, type WebhookMessageRow } from './entities/webhooks';
 import { agreementColumns, apiClientColumns, apiKeyColumns, partnerColumns, type AgreementRow, type ApiClientRow, type ApiKeyRow, type PartnerRow } from './entities';
 
 /**
@@ -23,6 +25,15 @@ export function createLoaders(db: DataSource) {
     apiKeysByClient: groupedBy<ApiKeyRow>(
       (ids) => db.query(`SELECT ${apiKeyColumns} FROM partner_api_keys k WHERE k.client_id = ANY($1::uuid[]) ORDER BY k.created_at DESC, k.expires_at DESC NULLS FIRST, k.id`, [ids]),
       (row) => row.clientId,
+    ),
+    webhookEndpointById: rowsById<WebhookEndpointRow>(db, `SELECT ${webhookEndpointColumns} FROM webhook_endpoints e JOIN partners p ON p.id = e.partner_id WHERE e.id = ANY($1::uuid[])`),
+    webhookEndpointsByPartner: groupedBy<WebhookEndpointRow>(
+      (ids) => db.query(`SELECT ${webhookEndpointColumns} FROM webhook_endpoints e JOIN partners p ON p.id = e.partner_id WHERE e.partner_id = ANY($1::uuid[]) ORDER BY e.created_at, e.id`, [ids]),
+      (row) => row.partnerId,
+    ),
+    webhookMessageById: rowsById<WebhookMessageRow>(db, `SELECT ${webhookMessageColumns} FROM webhook_messages m WHERE m.id = ANY($1::uuid[])`),
+    webhookMessageByWebhookId: new DataLoader<string, WebhookMessageRow | null>(async (ids) =>
+      inKeyOrder(ids, (await db.query(`SELECT ${webhookMessageColumns} FROM webhook_messages m WHERE m.webhook_id = ANY($1::text[])`, [[...ids]])) as WebhookMessageRow[], (row) => row.webhookId),
     ),
   };
 }

@@ -35,6 +35,10 @@ export const membersEvents = defineContract('members', {
         .describe(
           "the identity provider's login subject of a member who enrolled themself (unique within the program; null when staff enrolled them): how other subgraphs know who a member token's subject is (docs/identity.md); absent on events written before it was carried",
         ),
+      partnerId: id
+        .nullable()
+        .optional()
+        .describe('the partner a member enrolled through (channel PARTNER); null otherwise; absent on events written before it was carried'),
     }),
   }),
   MemberStatusChanged: defineEvent({

@@ -34,3 +34,12 @@ export function canReadSettlement(viewer: Viewer, statement: { programId: string
 export function canManageSettlement(viewer: Viewer, programId: string): boolean {
   return isStaffOf(viewer, programId, ['ADMIN']);
 }
+
+/**
+ * Webhook endpoints, their messages and attempts: the partner itself through an API key with
+ * `webhooks:manage` (its own endpoints only), and the program's admins and operators.
+ */
+export function canManageWebhooks(viewer: Viewer, partner: { id: string; programId: string }): boolean {
+  if (viewer.kind === 'PARTNER') return viewer.partnerId === partner.id && viewer.programId === partner.programId && hasScopes(viewer, ['webhooks:manage']);
+  return isStaffOf(viewer, partner.programId, ['ADMIN']);
+}

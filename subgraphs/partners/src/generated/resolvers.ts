@@ -8,6 +8,7 @@ import { ProgramRef } from '../resolvers/program';
 import { ApiKeyGrantValue } from '../domain/api-keys';
 import { PrepaidBlock } from '../services/prepaid';
 import { StatementModel, ItemModel, ReconciliationReport, ReconciliationFailure, LineModel } from '../services/settlement';
+import { WebhookEndpointRow, WebhookMessageRow, WebhookAttemptRow } from '../entities/webhooks';
 import { RequestContext } from '../context';
 export type Maybe<T> = T | null;
 export type InputMaybe<T> = T | null | undefined;
@@ -111,6 +112,32 @@ export type CreatePartnerInput = {
   programId: Scalars['ID']['input'];
 };
 
+export type CreateWebhookEndpointInput = {
+  /** Up to 200 characters. */
+  description?: InputMaybe<Scalars['String']['input']>;
+  /** 1 to 5 event types, each once. */
+  eventTypes: Array<WebhookEventType>;
+  /** The partner; the calling partner's own when absent (staff must give it). */
+  partnerId?: InputMaybe<Scalars['ID']['input']>;
+  /**
+   * Where to POST, up to 2,000 characters: https (http only to localhost or 127.0.0.1, or outside
+   * production). In production, hosts on private, loopback or link-local addresses are refused.
+   */
+  url: Scalars['String']['input'];
+};
+
+/**
+ * The new endpoint and its signing secret (whsec_…). The secret is shown here only, once: it is
+ * stored encrypted for signing and never shown again (rotate to get a new one).
+ */
+export type CreateWebhookEndpointPayload = {
+  __typename?: 'CreateWebhookEndpointPayload';
+  endpoint: Maybe<WebhookEndpoint>;
+  /** The signing secret (whsec_ + base64 of 32 bytes), shown only in this answer. */
+  secret: Maybe<Scalars['String']['output']>;
+  userErrors: Array<UserError>;
+};
+
 /** An event a consumer could not apply, kept whole for inspection and replay. */
 export type DeadLetter = {
   __typename?: 'DeadLetter';
@@ -136,6 +163,18 @@ export type DeadLetterState =
   /** Waiting behind a failed event of the same aggregate. */
   | 'PARKED'
   | 'REPLAYED';
+
+export type DeleteWebhookEndpointInput = {
+  /** The endpoint to delete, with its messages and their attempts. */
+  endpointId: Scalars['ID']['input'];
+};
+
+/** The deleted endpoint's id, or why not. */
+export type DeleteWebhookEndpointPayload = {
+  __typename?: 'DeleteWebhookEndpointPayload';
+  deletedEndpointId: Maybe<Scalars['ID']['output']>;
+  userErrors: Array<UserError>;
+};
 
 /** A consumer of another subgraph's events. */
 export type EventConsumerStatus = {
@@ -199,6 +238,10 @@ export type Mutation = {
   createPartner: PartnerPayload;
   /** Creates an API client for a partner with its first key (shown once). The program's admins and platform operators. */
   createPartnerApiClient: CreatePartnerApiClientPayload;
+  /** Subscribes a URL to event types; the signing secret is shown once. The partner itself (webhooks:manage), the program's admins and operators. */
+  createWebhookEndpoint: CreateWebhookEndpointPayload;
+  /** Deletes an endpoint with its messages: nothing more is sent to it. The partner itself (webhooks:manage), the program's admins and operators. */
+  deleteWebhookEndpoint: DeleteWebhookEndpointPayload;
   /**
    * Records that a closed statement's net amount was paid (by whoever owed it), once: a replay
    * returns the statement and records nothing more. Announces PartnerPointsSettled (its net issued
@@ -211,12 +254,20 @@ export type Mutation = {
   publishPartnerAgreement: PartnerAgreementPayload;
   /** Apply a dead-lettered event of the partners subgraph again (after a fix), then those parked behind it (platform operators). */
   replayPartnersDeadLetter: ReplayDeadLetterPayload;
+  /** Sends one message again under the same webhook-id (replaying it twice before it goes out is one delivery). The partner itself (webhooks:manage), the program's admins and operators. */
+  replayWebhookMessage: ReplayWebhookMessagePayload;
+  /** Sends every message of an endpoint made since a time again, each under its own webhook-id. The partner itself (webhooks:manage), the program's admins and operators. */
+  replayWebhookMessages: ReplayWebhookMessagesPayload;
   /** Revokes an API client: every key of it stops working. The program's admins and platform operators. */
   revokePartnerApiClient: PartnerApiClientPayload;
   /** Gives an API client a new key (shown once); the current one works on for the overlap. The program's admins and platform operators. */
   rotatePartnerApiKey: RotatePartnerApiKeyPayload;
+  /** Gives an endpoint a new signing secret (shown once); the current one signs on during the overlap. The partner itself (webhooks:manage), the program's admins and operators. */
+  rotateWebhookSecret: RotateWebhookSecretPayload;
   /** Changes a partner's name, category, status or contacts. The program's admins and platform operators. */
   updatePartner: PartnerPayload;
+  /** Changes an endpoint's URL, description or event types, or disables / enables it. The partner itself (webhooks:manage), the program's admins and operators. */
+  updateWebhookEndpoint: WebhookEndpointPayload;
 };
 
 
@@ -235,6 +286,16 @@ export type MutationCreatePartnerApiClientArgs = {
 };
 
 
+export type MutationCreateWebhookEndpointArgs = {
+  input: CreateWebhookEndpointInput;
+};
+
+
+export type MutationDeleteWebhookEndpointArgs = {
+  input: DeleteWebhookEndpointInput;
+};
+
+
 export type MutationMarkSettlementStatementPaidArgs = {
   input: MarkSettlementStatementPaidInput;
 };
@@ -250,6 +311,16 @@ export type MutationReplayPartnersDeadLetterArgs = {
 };
 
 
+export type MutationReplayWebhookMessageArgs = {
+  input: ReplayWebhookMessageInput;
+};
+
+
+export type MutationReplayWebhookMessagesArgs = {
+  input: ReplayWebhookMessagesInput;
+};
+
+
 export type MutationRevokePartnerApiClientArgs = {
   input: RevokePartnerApiClientInput;
 };
@@ -260,8 +331,18 @@ export type MutationRotatePartnerApiKeyArgs = {
 };
 
 
+export type MutationRotateWebhookSecretArgs = {
+  input: RotateWebhookSecretInput;
+};
+
+
 export type MutationUpdatePartnerArgs = {
   input: UpdatePartnerInput;
+};
+
+
+export type MutationUpdateWebhookEndpointArgs = {
+  input: UpdateWebhookEndpointInput;
 };
 
 /** A producer's outbox: events are numbered (given a feed position) once committed. */
@@ -603,6 +684,12 @@ export type Query = {
    * admins and agents, and the partner itself with settlement:read (FORBIDDEN for another's).
    */
   settlementStatements: SettlementStatementConnection;
+  /** A webhook endpoint by id; null when there is none. Its partner (webhooks:manage) and the program's admins and operators. */
+  webhookEndpoint: Maybe<WebhookEndpoint>;
+  /** A partner's webhook endpoints, oldest first (at most 10). A partner (webhooks:manage) its own (partnerId may be omitted); the program's admins and operators any. */
+  webhookEndpoints: Array<WebhookEndpoint>;
+  /** A webhook message by its webhook-id (msg_…); null when there is none. Its partner (webhooks:manage) and the program's admins and operators. */
+  webhookMessage: Maybe<WebhookMessage>;
 };
 
 
@@ -637,6 +724,21 @@ export type QuerySettlementStatementsArgs = {
   partnerId: Scalars['ID']['input'];
 };
 
+
+export type QueryWebhookEndpointArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
+export type QueryWebhookEndpointsArgs = {
+  partnerId?: InputMaybe<Scalars['ID']['input']>;
+};
+
+
+export type QueryWebhookMessageArgs = {
+  webhookId: Scalars['String']['input'];
+};
+
 /** What an operator's replay of a dead letter asks for. */
 export type ReplayDeadLetterInput = {
   /** Give up on the event instead (it must never apply); the events parked behind it are then replayed. */
@@ -650,6 +752,32 @@ export type ReplayDeadLetterPayload = {
   failed: Maybe<DeadLetter>;
   /** Events applied, the dead letter included. */
   replayed: Scalars['Int']['output'];
+  userErrors: Array<UserError>;
+};
+
+export type ReplayWebhookMessageInput = {
+  /** The message to send again (its webhook-id, msg_…), under the same webhook-id, whatever its state. */
+  webhookId: Scalars['String']['input'];
+};
+
+/** The message, PENDING again, or why not. */
+export type ReplayWebhookMessagePayload = {
+  __typename?: 'ReplayWebhookMessagePayload';
+  message: Maybe<WebhookMessage>;
+  userErrors: Array<UserError>;
+};
+
+export type ReplayWebhookMessagesInput = {
+  /** The endpoint whose messages to send again. */
+  endpointId: Scalars['ID']['input'];
+  /** Every message made at or after this time (not in the future) is sent again, oldest first, under its own webhook-id. */
+  since: Scalars['DateTime']['input'];
+};
+
+/** How many messages are PENDING again, or why not. */
+export type ReplayWebhookMessagesPayload = {
+  __typename?: 'ReplayWebhookMessagesPayload';
+  replayed: Maybe<Scalars['Int']['output']>;
   userErrors: Array<UserError>;
 };
 
@@ -679,6 +807,25 @@ export type RotatePartnerApiKeyPayload = {
   client: Maybe<PartnerApiClient>;
   /** The new secret key (lgp_…), shown only in this answer; null on a replay. */
   key: Maybe<Scalars['String']['output']>;
+  userErrors: Array<UserError>;
+};
+
+export type RotateWebhookSecretInput = {
+  /** The endpoint whose secret to replace. */
+  endpointId: Scalars['ID']['input'];
+  /**
+   * 0 to 10,080 minutes (a week) during which deliveries carry a signature with the current secret
+   * next to the new one's. A secret already on its way out from an earlier rotation stops at once.
+   */
+  overlapMinutes: Scalars['Int']['input'];
+};
+
+/** The endpoint and its new secret, shown here only, once. */
+export type RotateWebhookSecretPayload = {
+  __typename?: 'RotateWebhookSecretPayload';
+  endpoint: Maybe<WebhookEndpoint>;
+  /** The new signing secret (whsec_…), shown only in this answer. */
+  secret: Maybe<Scalars['String']['output']>;
   userErrors: Array<UserError>;
 };
 
@@ -1007,6 +1154,19 @@ export type UpdatePartnerInput = {
   status?: InputMaybe<PartnerStatus>;
 };
 
+export type UpdateWebhookEndpointInput = {
+  /** Up to 200 characters; unchanged when absent, removed when blank. */
+  description?: InputMaybe<Scalars['String']['input']>;
+  /** false disables it (nothing new is made or sent); true enables it again and its pending messages go out. Unchanged when absent. */
+  enabled?: InputMaybe<Scalars['Boolean']['input']>;
+  /** The endpoint to change. */
+  endpointId: Scalars['ID']['input'];
+  /** 1 to 5 event types, each once; unchanged when absent. */
+  eventTypes?: InputMaybe<Array<WebhookEventType>>;
+  /** Up to 2,000 characters, the same rules as at creation; unchanged when absent. */
+  url?: InputMaybe<Scalars['String']['input']>;
+};
+
 /** An expected business failure: the request was valid, the answer is no. */
 export type UserError = {
   __typename?: 'UserError';
@@ -1016,6 +1176,168 @@ export type UserError = {
   field: Maybe<Scalars['String']['output']>;
   message: Scalars['String']['output'];
 };
+
+/** One HTTP attempt to deliver a message. */
+export type WebhookAttempt = {
+  __typename?: 'WebhookAttempt';
+  /** When it was made. */
+  attemptedAt: Scalars['DateTime']['output'];
+  /** How long it took, in milliseconds. */
+  durationMs: Scalars['Int']['output'];
+  /** Why it failed (HTTP status, timeout, connection error); null when it succeeded. */
+  error: Maybe<Scalars['String']['output']>;
+  /** The start of the receiver's answer (up to 500 characters). */
+  responseSnippet: Maybe<Scalars['String']['output']>;
+  /** The receiver's HTTP status; null when no answer came (timeout, refused connection). */
+  statusCode: Maybe<Scalars['Int']['output']>;
+  /** Whether a 2xx answer came. */
+  succeeded: Scalars['Boolean']['output'];
+};
+
+export type WebhookAttemptConnection = {
+  __typename?: 'WebhookAttemptConnection';
+  edges: Array<WebhookAttemptEdge>;
+  nodes: Array<WebhookAttempt>;
+  pageInfo: PageInfo;
+};
+
+export type WebhookAttemptEdge = {
+  __typename?: 'WebhookAttemptEdge';
+  cursor: Scalars['String']['output'];
+  node: WebhookAttempt;
+};
+
+/**
+ * A URL of the partner's that receives signed webhook messages for the event types it subscribes to.
+ * Deliveries carry the Standard Webhooks headers webhook-id, webhook-timestamp and webhook-signature
+ * (docs/webhooks.md says how to verify them).
+ */
+export type WebhookEndpoint = {
+  __typename?: 'WebhookEndpoint';
+  /** When it was created. */
+  createdAt: Scalars['DateTime']['output'];
+  /** What it is for, in the partner's words. */
+  description: Maybe<Scalars['String']['output']>;
+  /** When it was disabled (by its manager, or automatically after every delivery failed for 5 days); null while enabled. */
+  disabledAt: Maybe<Scalars['DateTime']['output']>;
+  /** Why it was disabled; null while enabled. This is how the partner is told its endpoint was switched off. */
+  disabledReason: Maybe<Scalars['String']['output']>;
+  /** Whether messages are made for it and sent; a disabled endpoint receives nothing new until enabled again. */
+  enabled: Scalars['Boolean']['output'];
+  /** What it receives. */
+  eventTypes: Array<WebhookEventType>;
+  /** Since when every delivery attempt to it has failed; null when the last one succeeded. */
+  failingSince: Maybe<Scalars['DateTime']['output']>;
+  /** Its id (a UUID). */
+  id: Scalars['ID']['output'];
+  /** Its messages, newest first. */
+  messages: WebhookMessageConnection;
+  /** The partner it belongs to. */
+  partner: Partner;
+  /** Until when the previous secret still signs next to the current one (a rotation's overlap); null when none. */
+  previousSecretExpiresAt: Maybe<Scalars['DateTime']['output']>;
+  /** When it last changed. */
+  updatedAt: Scalars['DateTime']['output'];
+  /** Where messages are POSTed. */
+  url: Scalars['String']['output'];
+};
+
+
+/**
+ * A URL of the partner's that receives signed webhook messages for the event types it subscribes to.
+ * Deliveries carry the Standard Webhooks headers webhook-id, webhook-timestamp and webhook-signature
+ * (docs/webhooks.md says how to verify them).
+ */
+export type WebhookEndpointMessagesArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+  status?: InputMaybe<WebhookMessageStatus>;
+};
+
+/** The endpoint, or why not. */
+export type WebhookEndpointPayload = {
+  __typename?: 'WebhookEndpointPayload';
+  endpoint: Maybe<WebhookEndpoint>;
+  userErrors: Array<UserError>;
+};
+
+/**
+ * The events a partner can subscribe an endpoint to. Each message's body is
+ * `{"type": "<type>", "timestamp": "<when it happened>", "data": {…}}`; the type string is in brackets.
+ */
+export type WebhookEventType =
+  /** A member enrolled through the partner [member.enrolled]: data {memberId, enrolledAt}. */
+  | 'MEMBER_ENROLLED'
+  /**
+   * A member who consented to share their data with the partner changed tier [member.tier_changed]:
+   * data {memberId, fromTierId, toTierId, direction, changedAt}. Not delivered yet: the consent check
+   * is being wired (README).
+   */
+  | 'MEMBER_TIER_CHANGED'
+  /** Points were redeemed for one of the partner's rewards [points.redeemed]: data {orderId, lineId, rewardId, memberId, quantity, points, redeemedAt}. */
+  | 'POINTS_REDEEMED'
+  /** A purchase was recorded for the partner [purchase.recorded]: data {purchaseId, transactionId (the partner's own id), memberId, points, pending, occurredAt}. */
+  | 'PURCHASE_RECORDED'
+  /** The partner's settlement statement for a period closed [statement.closed]: data {statementId, periodStart, periodEnd, currency, netAmount, closedAt}. */
+  | 'STATEMENT_CLOSED';
+
+/** One event sent to one endpoint: the same id (webhook-id) at every attempt and replay. */
+export type WebhookMessage = {
+  __typename?: 'WebhookMessage';
+  /** Its delivery attempts, newest first. */
+  attempts: WebhookAttemptConnection;
+  /** The JSON body sent, exactly as signed. */
+  body: Scalars['String']['output'];
+  /** When it was made (when its event was consumed). */
+  createdAt: Scalars['DateTime']['output'];
+  /** When a 2xx answer was received; null before. */
+  deliveredAt: Maybe<Scalars['DateTime']['output']>;
+  /** The endpoint it is for. */
+  endpoint: WebhookEndpoint;
+  /** Its event type. */
+  eventType: WebhookEventType;
+  /** Its id (a UUID). */
+  id: Scalars['ID']['output'];
+  /** When it was last tried; null before the first try. */
+  lastAttemptAt: Maybe<Scalars['DateTime']['output']>;
+  /** When it is next tried; null unless PENDING. */
+  nextAttemptAt: Maybe<Scalars['DateTime']['output']>;
+  /** Where it stands. */
+  status: WebhookMessageStatus;
+  /** Tries made since it was made or last replayed. */
+  tries: Scalars['Int']['output'];
+  /** msg_… (the webhook-id header): the same at every attempt and replay; receivers use it to ignore a message they already handled. */
+  webhookId: Scalars['String']['output'];
+};
+
+
+/** One event sent to one endpoint: the same id (webhook-id) at every attempt and replay. */
+export type WebhookMessageAttemptsArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+};
+
+export type WebhookMessageConnection = {
+  __typename?: 'WebhookMessageConnection';
+  edges: Array<WebhookMessageEdge>;
+  nodes: Array<WebhookMessage>;
+  pageInfo: PageInfo;
+};
+
+export type WebhookMessageEdge = {
+  __typename?: 'WebhookMessageEdge';
+  cursor: Scalars['String']['output'];
+  node: WebhookMessage;
+};
+
+/** Where a webhook message stands. */
+export type WebhookMessageStatus =
+  /** A 2xx answer was received. */
+  | 'DELIVERED'
+  /** Dead: its last try (about three days after the first) failed. Replay it to send it again. */
+  | 'FAILED'
+  /** Waiting for its next attempt (or for the member's earlier message to go first). */
+  | 'PENDING';
 
 
 
@@ -1124,10 +1446,14 @@ export type ResolversTypes = {
   CreatePartnerApiClientInput: CreatePartnerApiClientInput;
   CreatePartnerApiClientPayload: ResolverTypeWrapper<Omit<CreatePartnerApiClientPayload, 'client'> & { client?: Maybe<ResolversTypes['PartnerApiClient']> }>;
   CreatePartnerInput: CreatePartnerInput;
+  CreateWebhookEndpointInput: CreateWebhookEndpointInput;
+  CreateWebhookEndpointPayload: ResolverTypeWrapper<Omit<CreateWebhookEndpointPayload, 'endpoint'> & { endpoint?: Maybe<ResolversTypes['WebhookEndpoint']> }>;
   DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
   DeadLetter: ResolverTypeWrapper<DeadLetterView>;
   DeadLetterState: DeadLetterState;
   Decimal: ResolverTypeWrapper<Scalars['Decimal']['output']>;
+  DeleteWebhookEndpointInput: DeleteWebhookEndpointInput;
+  DeleteWebhookEndpointPayload: ResolverTypeWrapper<DeleteWebhookEndpointPayload>;
   EventConsumerStatus: ResolverTypeWrapper<ConsumerStatusView>;
   JobOutcome: JobOutcome;
   MarkSettlementStatementPaidInput: MarkSettlementStatementPaidInput;
@@ -1156,9 +1482,15 @@ export type ResolversTypes = {
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
   ReplayDeadLetterInput: ReplayDeadLetterInput;
   ReplayDeadLetterPayload: ResolverTypeWrapper<Omit<ReplayDeadLetterPayload, 'failed'> & { failed?: Maybe<ResolversTypes['DeadLetter']> }>;
+  ReplayWebhookMessageInput: ReplayWebhookMessageInput;
+  ReplayWebhookMessagePayload: ResolverTypeWrapper<Omit<ReplayWebhookMessagePayload, 'message'> & { message?: Maybe<ResolversTypes['WebhookMessage']> }>;
+  ReplayWebhookMessagesInput: ReplayWebhookMessagesInput;
+  ReplayWebhookMessagesPayload: ResolverTypeWrapper<ReplayWebhookMessagesPayload>;
   RevokePartnerApiClientInput: RevokePartnerApiClientInput;
   RotatePartnerApiKeyInput: RotatePartnerApiKeyInput;
   RotatePartnerApiKeyPayload: ResolverTypeWrapper<Omit<RotatePartnerApiKeyPayload, 'client'> & { client?: Maybe<ResolversTypes['PartnerApiClient']> }>;
+  RotateWebhookSecretInput: RotateWebhookSecretInput;
+  RotateWebhookSecretPayload: ResolverTypeWrapper<Omit<RotateWebhookSecretPayload, 'endpoint'> & { endpoint?: Maybe<ResolversTypes['WebhookEndpoint']> }>;
   ScheduledJob: ResolverTypeWrapper<JobState>;
   SettlementItem: ResolverTypeWrapper<ItemModel>;
   SettlementItemConnection: ResolverTypeWrapper<Omit<SettlementItemConnection, 'edges' | 'nodes'> & { edges: Array<ResolversTypes['SettlementItemEdge']>, nodes: Array<ResolversTypes['SettlementItem']> }>;
@@ -1178,7 +1510,18 @@ export type ResolversTypes = {
   SettlementStatementStatus: SettlementStatementStatus;
   SubgraphOperations: ResolverTypeWrapper<SubgraphOperationsModel>;
   UpdatePartnerInput: UpdatePartnerInput;
+  UpdateWebhookEndpointInput: UpdateWebhookEndpointInput;
   UserError: ResolverTypeWrapper<UserError>;
+  WebhookAttempt: ResolverTypeWrapper<WebhookAttemptRow>;
+  WebhookAttemptConnection: ResolverTypeWrapper<Omit<WebhookAttemptConnection, 'edges' | 'nodes'> & { edges: Array<ResolversTypes['WebhookAttemptEdge']>, nodes: Array<ResolversTypes['WebhookAttempt']> }>;
+  WebhookAttemptEdge: ResolverTypeWrapper<Omit<WebhookAttemptEdge, 'node'> & { node: ResolversTypes['WebhookAttempt'] }>;
+  WebhookEndpoint: ResolverTypeWrapper<WebhookEndpointRow>;
+  WebhookEndpointPayload: ResolverTypeWrapper<Omit<WebhookEndpointPayload, 'endpoint'> & { endpoint?: Maybe<ResolversTypes['WebhookEndpoint']> }>;
+  WebhookEventType: WebhookEventType;
+  WebhookMessage: ResolverTypeWrapper<WebhookMessageRow>;
+  WebhookMessageConnection: ResolverTypeWrapper<Omit<WebhookMessageConnection, 'edges' | 'nodes'> & { edges: Array<ResolversTypes['WebhookMessageEdge']>, nodes: Array<ResolversTypes['WebhookMessage']> }>;
+  WebhookMessageEdge: ResolverTypeWrapper<Omit<WebhookMessageEdge, 'node'> & { node: ResolversTypes['WebhookMessage'] }>;
+  WebhookMessageStatus: WebhookMessageStatus;
   link__Import: ResolverTypeWrapper<Scalars['link__Import']['output']>;
   String: ResolverTypeWrapper<Scalars['String']['output']>;
   Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
@@ -1195,9 +1538,13 @@ export type ResolversParentTypes = {
   CreatePartnerApiClientInput: CreatePartnerApiClientInput;
   CreatePartnerApiClientPayload: Omit<CreatePartnerApiClientPayload, 'client'> & { client?: Maybe<ResolversParentTypes['PartnerApiClient']> };
   CreatePartnerInput: CreatePartnerInput;
+  CreateWebhookEndpointInput: CreateWebhookEndpointInput;
+  CreateWebhookEndpointPayload: Omit<CreateWebhookEndpointPayload, 'endpoint'> & { endpoint?: Maybe<ResolversParentTypes['WebhookEndpoint']> };
   DateTime: Scalars['DateTime']['output'];
   DeadLetter: DeadLetterView;
   Decimal: Scalars['Decimal']['output'];
+  DeleteWebhookEndpointInput: DeleteWebhookEndpointInput;
+  DeleteWebhookEndpointPayload: DeleteWebhookEndpointPayload;
   EventConsumerStatus: ConsumerStatusView;
   MarkSettlementStatementPaidInput: MarkSettlementStatementPaidInput;
   Money: Money;
@@ -1222,9 +1569,15 @@ export type ResolversParentTypes = {
   Query: Record<PropertyKey, never>;
   ReplayDeadLetterInput: ReplayDeadLetterInput;
   ReplayDeadLetterPayload: Omit<ReplayDeadLetterPayload, 'failed'> & { failed?: Maybe<ResolversParentTypes['DeadLetter']> };
+  ReplayWebhookMessageInput: ReplayWebhookMessageInput;
+  ReplayWebhookMessagePayload: Omit<ReplayWebhookMessagePayload, 'message'> & { message?: Maybe<ResolversParentTypes['WebhookMessage']> };
+  ReplayWebhookMessagesInput: ReplayWebhookMessagesInput;
+  ReplayWebhookMessagesPayload: ReplayWebhookMessagesPayload;
   RevokePartnerApiClientInput: RevokePartnerApiClientInput;
   RotatePartnerApiKeyInput: RotatePartnerApiKeyInput;
   RotatePartnerApiKeyPayload: Omit<RotatePartnerApiKeyPayload, 'client'> & { client?: Maybe<ResolversParentTypes['PartnerApiClient']> };
+  RotateWebhookSecretInput: RotateWebhookSecretInput;
+  RotateWebhookSecretPayload: Omit<RotateWebhookSecretPayload, 'endpoint'> & { endpoint?: Maybe<ResolversParentTypes['WebhookEndpoint']> };
   ScheduledJob: JobState;
   SettlementItem: ItemModel;
   SettlementItemConnection: Omit<SettlementItemConnection, 'edges' | 'nodes'> & { edges: Array<ResolversParentTypes['SettlementItemEdge']>, nodes: Array<ResolversParentTypes['SettlementItem']> };
@@ -1240,7 +1593,16 @@ export type ResolversParentTypes = {
   SettlementStatementPayload: Omit<SettlementStatementPayload, 'statement'> & { statement?: Maybe<ResolversParentTypes['SettlementStatement']> };
   SubgraphOperations: SubgraphOperationsModel;
   UpdatePartnerInput: UpdatePartnerInput;
+  UpdateWebhookEndpointInput: UpdateWebhookEndpointInput;
   UserError: UserError;
+  WebhookAttempt: WebhookAttemptRow;
+  WebhookAttemptConnection: Omit<WebhookAttemptConnection, 'edges' | 'nodes'> & { edges: Array<ResolversParentTypes['WebhookAttemptEdge']>, nodes: Array<ResolversParentTypes['WebhookAttempt']> };
+  WebhookAttemptEdge: Omit<WebhookAttemptEdge, 'node'> & { node: ResolversParentTypes['WebhookAttempt'] };
+  WebhookEndpoint: WebhookEndpointRow;
+  WebhookEndpointPayload: Omit<WebhookEndpointPayload, 'endpoint'> & { endpoint?: Maybe<ResolversParentTypes['WebhookEndpoint']> };
+  WebhookMessage: WebhookMessageRow;
+  WebhookMessageConnection: Omit<WebhookMessageConnection, 'edges' | 'nodes'> & { edges: Array<ResolversParentTypes['WebhookMessageEdge']>, nodes: Array<ResolversParentTypes['WebhookMessage']> };
+  WebhookMessageEdge: Omit<WebhookMessageEdge, 'node'> & { node: ResolversParentTypes['WebhookMessage'] };
   link__Import: Scalars['link__Import']['output'];
   String: Scalars['String']['output'];
   Boolean: Scalars['Boolean']['output'];
@@ -1298,6 +1660,12 @@ export type CreatePartnerApiClientPayloadResolvers<ContextType = RequestContext,
   userErrors?: Resolver<Array<ResolversTypes['UserError']>, ParentType, ContextType>;
 };
 
+export type CreateWebhookEndpointPayloadResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['CreateWebhookEndpointPayload'] = ResolversParentTypes['CreateWebhookEndpointPayload']> = {
+  endpoint?: Resolver<Maybe<ResolversTypes['WebhookEndpoint']>, ParentType, ContextType>;
+  secret?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  userErrors?: Resolver<Array<ResolversTypes['UserError']>, ParentType, ContextType>;
+};
+
 export interface DateTimeScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes['DateTime'], any> {
   name: 'DateTime';
 }
@@ -1321,6 +1689,11 @@ export interface DecimalScalarConfig extends GraphQLScalarTypeConfig<ResolversTy
   name: 'Decimal';
 }
 
+export type DeleteWebhookEndpointPayloadResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['DeleteWebhookEndpointPayload'] = ResolversParentTypes['DeleteWebhookEndpointPayload']> = {
+  deletedEndpointId?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
+  userErrors?: Resolver<Array<ResolversTypes['UserError']>, ParentType, ContextType>;
+};
+
 export type EventConsumerStatusResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['EventConsumerStatus'] = ResolversParentTypes['EventConsumerStatus']> = {
   deadLetters?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   head?: Resolver<ResolversTypes['BigInt'], ParentType, ContextType>;
@@ -1342,12 +1715,18 @@ export type MutationResolvers<ContextType = RequestContext, ParentType extends R
   addPartnerPrepaidPoints?: Resolver<ResolversTypes['AddPartnerPrepaidPointsPayload'], ParentType, ContextType, RequireFields<MutationAddPartnerPrepaidPointsArgs, 'input'>>;
   createPartner?: Resolver<ResolversTypes['PartnerPayload'], ParentType, ContextType, RequireFields<MutationCreatePartnerArgs, 'input'>>;
   createPartnerApiClient?: Resolver<ResolversTypes['CreatePartnerApiClientPayload'], ParentType, ContextType, RequireFields<MutationCreatePartnerApiClientArgs, 'input'>>;
+  createWebhookEndpoint?: Resolver<ResolversTypes['CreateWebhookEndpointPayload'], ParentType, ContextType, RequireFields<MutationCreateWebhookEndpointArgs, 'input'>>;
+  deleteWebhookEndpoint?: Resolver<ResolversTypes['DeleteWebhookEndpointPayload'], ParentType, ContextType, RequireFields<MutationDeleteWebhookEndpointArgs, 'input'>>;
   markSettlementStatementPaid?: Resolver<ResolversTypes['SettlementStatementPayload'], ParentType, ContextType, RequireFields<MutationMarkSettlementStatementPaidArgs, 'input'>>;
   publishPartnerAgreement?: Resolver<ResolversTypes['PartnerAgreementPayload'], ParentType, ContextType, RequireFields<MutationPublishPartnerAgreementArgs, 'input'>>;
   replayPartnersDeadLetter?: Resolver<ResolversTypes['ReplayDeadLetterPayload'], ParentType, ContextType, RequireFields<MutationReplayPartnersDeadLetterArgs, 'input'>>;
+  replayWebhookMessage?: Resolver<ResolversTypes['ReplayWebhookMessagePayload'], ParentType, ContextType, RequireFields<MutationReplayWebhookMessageArgs, 'input'>>;
+  replayWebhookMessages?: Resolver<ResolversTypes['ReplayWebhookMessagesPayload'], ParentType, ContextType, RequireFields<MutationReplayWebhookMessagesArgs, 'input'>>;
   revokePartnerApiClient?: Resolver<ResolversTypes['PartnerApiClientPayload'], ParentType, ContextType, RequireFields<MutationRevokePartnerApiClientArgs, 'input'>>;
   rotatePartnerApiKey?: Resolver<ResolversTypes['RotatePartnerApiKeyPayload'], ParentType, ContextType, RequireFields<MutationRotatePartnerApiKeyArgs, 'input'>>;
+  rotateWebhookSecret?: Resolver<ResolversTypes['RotateWebhookSecretPayload'], ParentType, ContextType, RequireFields<MutationRotateWebhookSecretArgs, 'input'>>;
   updatePartner?: Resolver<ResolversTypes['PartnerPayload'], ParentType, ContextType, RequireFields<MutationUpdatePartnerArgs, 'input'>>;
+  updateWebhookEndpoint?: Resolver<ResolversTypes['WebhookEndpointPayload'], ParentType, ContextType, RequireFields<MutationUpdateWebhookEndpointArgs, 'input'>>;
 };
 
 export type OutboxStatusResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['OutboxStatus'] = ResolversParentTypes['OutboxStatus']> = {
@@ -1462,6 +1841,9 @@ export type QueryResolvers<ContextType = RequestContext, ParentType extends Reso
   settlementReconciliation?: Resolver<Maybe<ResolversTypes['SettlementReconciliation']>, ParentType, ContextType, RequireFields<QuerySettlementReconciliationArgs, 'statementId'>>;
   settlementStatement?: Resolver<Maybe<ResolversTypes['SettlementStatement']>, ParentType, ContextType, RequireFields<QuerySettlementStatementArgs, 'id'>>;
   settlementStatements?: Resolver<ResolversTypes['SettlementStatementConnection'], ParentType, ContextType, RequireFields<QuerySettlementStatementsArgs, 'partnerId'>>;
+  webhookEndpoint?: Resolver<Maybe<ResolversTypes['WebhookEndpoint']>, ParentType, ContextType, RequireFields<QueryWebhookEndpointArgs, 'id'>>;
+  webhookEndpoints?: Resolver<Array<ResolversTypes['WebhookEndpoint']>, ParentType, ContextType, Partial<QueryWebhookEndpointsArgs>>;
+  webhookMessage?: Resolver<Maybe<ResolversTypes['WebhookMessage']>, ParentType, ContextType, RequireFields<QueryWebhookMessageArgs, 'webhookId'>>;
 };
 
 export type ReplayDeadLetterPayloadResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['ReplayDeadLetterPayload'] = ResolversParentTypes['ReplayDeadLetterPayload']> = {
@@ -1470,9 +1852,25 @@ export type ReplayDeadLetterPayloadResolvers<ContextType = RequestContext, Paren
   userErrors?: Resolver<Array<ResolversTypes['UserError']>, ParentType, ContextType>;
 };
 
+export type ReplayWebhookMessagePayloadResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['ReplayWebhookMessagePayload'] = ResolversParentTypes['ReplayWebhookMessagePayload']> = {
+  message?: Resolver<Maybe<ResolversTypes['WebhookMessage']>, ParentType, ContextType>;
+  userErrors?: Resolver<Array<ResolversTypes['UserError']>, ParentType, ContextType>;
+};
+
+export type ReplayWebhookMessagesPayloadResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['ReplayWebhookMessagesPayload'] = ResolversParentTypes['ReplayWebhookMessagesPayload']> = {
+  replayed?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+  userErrors?: Resolver<Array<ResolversTypes['UserError']>, ParentType, ContextType>;
+};
+
 export type RotatePartnerApiKeyPayloadResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['RotatePartnerApiKeyPayload'] = ResolversParentTypes['RotatePartnerApiKeyPayload']> = {
   client?: Resolver<Maybe<ResolversTypes['PartnerApiClient']>, ParentType, ContextType>;
   key?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  userErrors?: Resolver<Array<ResolversTypes['UserError']>, ParentType, ContextType>;
+};
+
+export type RotateWebhookSecretPayloadResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['RotateWebhookSecretPayload'] = ResolversParentTypes['RotateWebhookSecretPayload']> = {
+  endpoint?: Resolver<Maybe<ResolversTypes['WebhookEndpoint']>, ParentType, ContextType>;
+  secret?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   userErrors?: Resolver<Array<ResolversTypes['UserError']>, ParentType, ContextType>;
 };
 
@@ -1603,6 +2001,73 @@ export type UserErrorResolvers<ContextType = RequestContext, ParentType extends 
   message?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
 };
 
+export type WebhookAttemptResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['WebhookAttempt'] = ResolversParentTypes['WebhookAttempt']> = {
+  attemptedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  durationMs?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  error?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  responseSnippet?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  statusCode?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+  succeeded?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+};
+
+export type WebhookAttemptConnectionResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['WebhookAttemptConnection'] = ResolversParentTypes['WebhookAttemptConnection']> = {
+  edges?: Resolver<Array<ResolversTypes['WebhookAttemptEdge']>, ParentType, ContextType>;
+  nodes?: Resolver<Array<ResolversTypes['WebhookAttempt']>, ParentType, ContextType>;
+  pageInfo?: Resolver<ResolversTypes['PageInfo'], ParentType, ContextType>;
+};
+
+export type WebhookAttemptEdgeResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['WebhookAttemptEdge'] = ResolversParentTypes['WebhookAttemptEdge']> = {
+  cursor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  node?: Resolver<ResolversTypes['WebhookAttempt'], ParentType, ContextType>;
+};
+
+export type WebhookEndpointResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['WebhookEndpoint'] = ResolversParentTypes['WebhookEndpoint']> = {
+  createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  description?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  disabledAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  disabledReason?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  enabled?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  eventTypes?: Resolver<Array<ResolversTypes['WebhookEventType']>, ParentType, ContextType>;
+  failingSince?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  messages?: Resolver<ResolversTypes['WebhookMessageConnection'], ParentType, ContextType, Partial<WebhookEndpointMessagesArgs>>;
+  partner?: Resolver<ResolversTypes['Partner'], ParentType, ContextType>;
+  previousSecretExpiresAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  updatedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  url?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+};
+
+export type WebhookEndpointPayloadResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['WebhookEndpointPayload'] = ResolversParentTypes['WebhookEndpointPayload']> = {
+  endpoint?: Resolver<Maybe<ResolversTypes['WebhookEndpoint']>, ParentType, ContextType>;
+  userErrors?: Resolver<Array<ResolversTypes['UserError']>, ParentType, ContextType>;
+};
+
+export type WebhookMessageResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['WebhookMessage'] = ResolversParentTypes['WebhookMessage']> = {
+  attempts?: Resolver<ResolversTypes['WebhookAttemptConnection'], ParentType, ContextType, Partial<WebhookMessageAttemptsArgs>>;
+  body?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  deliveredAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  endpoint?: Resolver<ResolversTypes['WebhookEndpoint'], ParentType, ContextType>;
+  eventType?: Resolver<ResolversTypes['WebhookEventType'], ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  lastAttemptAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  nextAttemptAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  status?: Resolver<ResolversTypes['WebhookMessageStatus'], ParentType, ContextType>;
+  tries?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  webhookId?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+};
+
+export type WebhookMessageConnectionResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['WebhookMessageConnection'] = ResolversParentTypes['WebhookMessageConnection']> = {
+  edges?: Resolver<Array<ResolversTypes['WebhookMessageEdge']>, ParentType, ContextType>;
+  nodes?: Resolver<Array<ResolversTypes['WebhookMessage']>, ParentType, ContextType>;
+  pageInfo?: Resolver<ResolversTypes['PageInfo'], ParentType, ContextType>;
+};
+
+export type WebhookMessageEdgeResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['WebhookMessageEdge'] = ResolversParentTypes['WebhookMessageEdge']> = {
+  cursor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  node?: Resolver<ResolversTypes['WebhookMessage'], ParentType, ContextType>;
+};
+
 export interface Link__ImportScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes['link__Import'], any> {
   name: 'link__Import';
 }
@@ -1612,9 +2077,11 @@ export type Resolvers<ContextType = RequestContext> = {
   ApiKeyGrant?: ApiKeyGrantResolvers<ContextType>;
   BigInt?: GraphQLScalarType;
   CreatePartnerApiClientPayload?: CreatePartnerApiClientPayloadResolvers<ContextType>;
+  CreateWebhookEndpointPayload?: CreateWebhookEndpointPayloadResolvers<ContextType>;
   DateTime?: GraphQLScalarType;
   DeadLetter?: DeadLetterResolvers<ContextType>;
   Decimal?: GraphQLScalarType;
+  DeleteWebhookEndpointPayload?: DeleteWebhookEndpointPayloadResolvers<ContextType>;
   EventConsumerStatus?: EventConsumerStatusResolvers<ContextType>;
   Money?: MoneyResolvers<ContextType>;
   Mutation?: MutationResolvers<ContextType>;
@@ -1633,7 +2100,10 @@ export type Resolvers<ContextType = RequestContext> = {
   Program?: ProgramResolvers<ContextType>;
   Query?: QueryResolvers<ContextType>;
   ReplayDeadLetterPayload?: ReplayDeadLetterPayloadResolvers<ContextType>;
+  ReplayWebhookMessagePayload?: ReplayWebhookMessagePayloadResolvers<ContextType>;
+  ReplayWebhookMessagesPayload?: ReplayWebhookMessagesPayloadResolvers<ContextType>;
   RotatePartnerApiKeyPayload?: RotatePartnerApiKeyPayloadResolvers<ContextType>;
+  RotateWebhookSecretPayload?: RotateWebhookSecretPayloadResolvers<ContextType>;
   ScheduledJob?: ScheduledJobResolvers<ContextType>;
   SettlementItem?: SettlementItemResolvers<ContextType>;
   SettlementItemConnection?: SettlementItemConnectionResolvers<ContextType>;
@@ -1649,6 +2119,14 @@ export type Resolvers<ContextType = RequestContext> = {
   SettlementStatementPayload?: SettlementStatementPayloadResolvers<ContextType>;
   SubgraphOperations?: SubgraphOperationsResolvers<ContextType>;
   UserError?: UserErrorResolvers<ContextType>;
+  WebhookAttempt?: WebhookAttemptResolvers<ContextType>;
+  WebhookAttemptConnection?: WebhookAttemptConnectionResolvers<ContextType>;
+  WebhookAttemptEdge?: WebhookAttemptEdgeResolvers<ContextType>;
+  WebhookEndpoint?: WebhookEndpointResolvers<ContextType>;
+  WebhookEndpointPayload?: WebhookEndpointPayloadResolvers<ContextType>;
+  WebhookMessage?: WebhookMessageResolvers<ContextType>;
+  WebhookMessageConnection?: WebhookMessageConnectionResolvers<ContextType>;
+  WebhookMessageEdge?: WebhookMessageEdgeResolvers<ContextType>;
   link__Import?: GraphQLScalarType;
 };
 

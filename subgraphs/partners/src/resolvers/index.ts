@@ -6,14 +6,18 @@ import { PartnerPrepaidBlock } from './partner-prepaid-block';
 import { Program } from './program';
 import { Query } from './query';
 import { SettlementItem, SettlementLine, SettlementPayment, SettlementStatement } from './settlement-statement';
+import { WebhookEndpoint, WebhookMessage } from './webhook-endpoint';
+import { WebhookMutation } from './webhook-mutations';
+import { WebhookQuery } from './webhook-queries';
 
 /**
  * Joined with explicit keys: spreading resolver maps silently drops duplicates. The platform's
  * (scalars, the operators' fields) are joined by the subgraph kit, which refuses a clash.
  */
 export const resolvers: Resolvers = {
-  Query,
-  Mutation,
+  // The webhook fields live in their own files; `disjoint` refuses a field resolved in both.
+  Query: disjoint('Query', Query, WebhookQuery),
+  Mutation: disjoint('Mutation', Mutation, WebhookMutation),
   Program,
   Partner,
   PartnerAgreement,
@@ -23,4 +27,13 @@ export const resolvers: Resolvers = {
   SettlementLine,
   SettlementItem,
   SettlementPayment,
+  WebhookEndpoint,
+  WebhookMessage,
 };
+
+/** Two resolver maps of one type as one; a field in both is an error at start, never a silent winner. */
+function disjoint<T extends object>(type: string, a: T, b: T): T {
+  const clash = Object.keys(b).find((field) => field in a);
+  if (clash) throw new Error(`${type}.${clash} is resolved twice`);
+  return Object.assign({}, a, b);
+}
