@@ -1,12 +1,16 @@
+import type { Clock } from '@loyalty-graph/shared';
 import { groupedBy, rowsById } from '@loyalty-graph/shared/db';
+import type { MemberDirectory } from '@loyalty-graph/shared/member-snapshots';
+import DataLoader from 'dataloader';
 import type { DataSource } from 'typeorm';
-import { agreementColumns, apiClientColumns, apiKeyColumns, partnerColumns, type AgreementRow, type ApiClientRow, type ApiKeyRow, type PartnerRow } from './entities';
+import { agreementColumns, apiClientColumns, apiKeyColumns, offerColumns, partnerColumns, type AgreementRow, type ApiClientRow, type ApiKeyRow, type OfferRow, type PartnerRow } from './entities';
+import { offersForMembers } from './services/member-offers';
 
 /**
  * Built per request (never shared between users: a loader's cache is per viewer). One SQL
  * statement per batch, values in key order, null for misses (malformed ids included).
  */
-export function createLoaders(db: DataSource) {
+export function createLoaders(db: DataSource, members: MemberDirectory, clock: Clock) {
   return {
     partnerById: rowsById<PartnerRow>(db, `SELECT ${partnerColumns} FROM partners p WHERE p.id = ANY($1::uuid[])`),
     partnersByProgram: groupedBy<PartnerRow>((ids) => db.query(`SELECT ${partnerColumns} FROM partners p WHERE p.program_id = ANY($1::uuid[]) ORDER BY lower(p.name)`, [ids]), (row) => row.programId),
@@ -24,6 +28,9 @@ export function createLoaders(db: DataSource) {
       (ids) => db.query(`SELECT ${apiKeyColumns} FROM partner_api_keys k WHERE k.client_id = ANY($1::uuid[]) ORDER BY k.created_at DESC, k.expires_at DESC NULLS FIRST, k.id`, [ids]),
       (row) => row.clientId,
     ),
+    offerById: rowsById<OfferRow>(db, `SELECT ${offerColumns} FROM offers o WHERE o.id = ANY($1::uuid[])`),
+    /** Member.offers for every member of the request at once (one time for the whole batch). */
+    offersByMember: new DataLoader((ids: readonly string[]) => offersForMembers(db, members, ids, clock.now())),
   };
 }
 

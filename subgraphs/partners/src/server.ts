@@ -20,6 +20,9 @@ export const partnersSubgraph = defineSubgraph<Services, RequestContext>({
   migrations,
   // Funding terms (for the ledger's limits on partner-funded issuance) and settlement.
   produces: partnersEvents,
-  services: ({ db, clock }) => createServices(db, clock),
+  // A member's tier, status and partner-marketing consent come from members' events: Member.offers
+  // needs no call to members.
+  memberSnapshots: true,
+  services: ({ db, clock, members }) => createServices(db, clock, members),
   context: createContext,
 });

@@ -29,6 +29,17 @@ const documented: [string, (string | number)[]][] = [
   ['CreatePartnerApiClientInput.expiresAt', [shown(LIMITS.dateRangeDays)]],
   ['CreatePartnerApiClientInput.rateLimitPerMinute', [`1 to ${shown(LIMITS.rateLimitPerMinute)}`]],
   ['RotatePartnerApiKeyInput.overlapMinutes', [`0 to ${shown(LIMITS.overlapMinutes)}`]],
+  ['CreateOfferInput.title', [`1 to ${LIMITS.offerTitleLength}`]],
+  ['CreateOfferInput.description', [`1 to ${shown(LIMITS.offerDescriptionLength)}`]],
+  ['CreateOfferInput.tierIds', [`Up to ${LIMITS.offerTargets}`]],
+  ['CreateOfferInput.segmentIds', [`Up to ${LIMITS.offerTargets}`]],
+  ['CreateOfferInput.validUntil', [shown(LIMITS.dateRangeDays)]],
+  ['CreateOfferInput.visibleUntil', [shown(LIMITS.dateRangeDays)]],
+  ['UpdateOfferInput.title', [`1 to ${LIMITS.offerTitleLength}`]],
+  ['UpdateOfferInput.description', [`1 to ${shown(LIMITS.offerDescriptionLength)}`]],
+  ['UpdateOfferInput.tierIds', [`Up to ${LIMITS.offerTargets}`]],
+  ['UpdateOfferInput.segmentIds', [`Up to ${LIMITS.offerTargets}`]],
+  ['UpdateOfferInput.validUntil', [shown(LIMITS.dateRangeDays)]],
 ];
 
 describe('the partners schema documents its limits', () => {
@@ -40,7 +51,7 @@ describe('the partners schema documents its limits', () => {
 
   it('says what an idempotency key looks like wherever one is asked for', () => {
     const keys = [...fields].filter(([name]) => name.endsWith('.idempotencyKey'));
-    expect(keys.length).toBe(4);
+    expect(keys.length).toBe(5);
     for (const [name, description] of keys) expect(description, name).toContain('8 to 100 letters, digits or . _ : -');
   });
 });

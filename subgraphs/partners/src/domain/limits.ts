@@ -26,6 +26,12 @@ export const LIMITS = {
   rateLimitPerMinute: 100_000,
   /** A week: long enough to roll a new key out to every till, short enough not to forget the old one. */
   overlapMinutes: 10_080,
+  offerTitleLength: 120,
+  offerDescriptionLength: 2_000,
+  /** Tiers or segments an offer targets: a program has a handful of tiers; segments are named groups. */
+  offerTargets: 20,
+  /** Offers one member is shown at once (Member.offers): more than an app screen can hold. */
+  memberOffers: 100,
 } as const;
 
 /** Input checks: one rule for every subgraph (@loyalty-graph/shared text-input.ts). */

@@ -3,9 +3,11 @@
 import { GraphQLResolveInfo, GraphQLScalarType, GraphQLScalarTypeConfig } from 'graphql';
 import { JobState } from '@loyalty-graph/shared/jobs';
 import { SubgraphOperations as SubgraphOperationsModel, DeadLetterView, ConsumerStatusView } from '@loyalty-graph/shared/subgraph';
-import { PartnerRow, AgreementRow, ApiClientRow, ApiKeyRow } from '../entities';
+import { PartnerRow, AgreementRow, ApiClientRow, ApiKeyRow, OfferRow } from '../entities';
 import { ProgramRef } from '../resolvers/program';
 import { ApiKeyGrantValue } from '../domain/api-keys';
+import { MemberOfferValue } from '../services/member-offers';
+import { MemberRef } from '../resolvers/member';
 import { RequestContext } from '../context';
 export type Maybe<T> = T | null;
 export type InputMaybe<T> = T | null | undefined;
@@ -48,6 +50,39 @@ export type ApiKeyGrant = {
   rateLimitPerMinute: Maybe<Scalars['Int']['output']>;
   /** Its scopes as scope strings, e.g. purchases:write. */
   scopes: Array<Scalars['String']['output']>;
+};
+
+export type CreateOfferInput = {
+  /** 1 to 2,000 characters. */
+  description: Scalars['String']['input'];
+  /** Makes a retry safe: 8 to 100 letters, digits or . _ : - (unique per program). */
+  idempotencyKey: Scalars['String']['input'];
+  /** An offer, or early access (a pre-sale). */
+  kind: OfferKind;
+  /**
+   * The partner it is from (not ENDED); absent for the program's own offer. A partner's key always
+   * writes for its own partner: naming another is FORBIDDEN.
+   */
+  partnerId?: InputMaybe<Scalars['ID']['input']>;
+  /**
+   * The program, for its own offer (required then); otherwise the partner's program (a partner's
+   * key: its own, when given it must be).
+   */
+  programId?: InputMaybe<Scalars['ID']['input']>;
+  /** Up to 20 segment ids, each once; stored, applied once analytics provides segments (until then such an offer is shown to nobody). */
+  segmentIds?: InputMaybe<Array<Scalars['ID']['input']>>;
+  /** Up to 20 tier ids, each once; empty or absent for every tier. Not checked against the program's tiers: an unknown id matches nobody. */
+  tierIds?: InputMaybe<Array<Scalars['ID']['input']>>;
+  /** 1 to 120 characters. */
+  title: Scalars['String']['input'];
+  /** From when members can use it. */
+  validFrom: Scalars['DateTime']['input'];
+  /** After validFrom and in the future, at most 3,650 days ahead. */
+  validUntil: Scalars['DateTime']['input'];
+  /** validFrom or earlier (validFrom when absent); a PRESALE's must be earlier. */
+  visibleFrom?: InputMaybe<Scalars['DateTime']['input']>;
+  /** validUntil or later (validUntil when absent), at most 3,650 days ahead. */
+  visibleUntil?: InputMaybe<Scalars['DateTime']['input']>;
 };
 
 export type CreatePartnerApiClientInput = {
@@ -141,6 +176,45 @@ export type JobOutcome =
   | 'FAILED'
   | 'OK';
 
+export type Member = {
+  __typename?: 'Member';
+  id: Scalars['ID']['output'];
+  /**
+   * The offers and pre-sales this member is shown now (at most 100): published, inside their
+   * visibility window, for the member's tier (or every tier), while the member is ACTIVE. A
+   * partner's offers only while the partner is ACTIVE and only when the member granted
+   * PARTNER_MARKETING on some channel; the program's own offers need no consent (they are shown in
+   * the member's own app, not sent to them). Offers targeting segments are shown to nobody until
+   * analytics provides segments. Usable ones first, then pre-sales, then ended ones, each ending
+   * soonest first. The member themself and the program's agents and admins.
+   */
+  offers: Array<MemberOffer>;
+};
+
+/**
+ * An offer as a member is shown it: what it is and whether it can be used now, with no more of
+ * the partner than its name.
+ */
+export type MemberOffer = {
+  __typename?: 'MemberOffer';
+  /** Usable now, not yet (a pre-sale opens at validFrom), or ended. */
+  availability: OfferAvailability;
+  /** What it is and how to use it. */
+  description: Scalars['String']['output'];
+  /** The offer's id. */
+  id: Scalars['ID']['output'];
+  /** An offer, or early access (a pre-sale). */
+  kind: OfferKind;
+  /** The partner's name; null for the program's own offer. */
+  partnerName: Maybe<Scalars['String']['output']>;
+  /** Its headline. */
+  title: Scalars['String']['output'];
+  /** From when it can be used. */
+  validFrom: Scalars['DateTime']['output'];
+  /** Until when it can be used (exclusive). */
+  validUntil: Scalars['DateTime']['output'];
+};
+
 /** A sum of money: an exact decimal amount and its ISO 4217 currency. */
 export type Money = {
   __typename?: 'Money';
@@ -163,18 +237,36 @@ export type MoneyInput = {
 
 export type Mutation = {
   __typename?: 'Mutation';
+  /**
+   * Creates a draft offer or pre-sale. The program's admins (any of its partners', or its own), and
+   * a partner's key with offers:write (its own only).
+   */
+  createOffer: OfferPayload;
   /** Adds a partner to a program, ACTIVE. The program's admins and platform operators. */
   createPartner: PartnerPayload;
   /** Creates an API client for a partner with its first key (shown once). The program's admins and platform operators. */
   createPartnerApiClient: CreatePartnerApiClientPayload;
+  /** Publishes a draft: its members see it inside its visibility window. Who may create it. */
+  publishOffer: OfferPayload;
   /** Publishes a new version of a partner's agreement. The program's admins and platform operators. */
   publishPartnerAgreement: PartnerAgreementPayload;
+  /** Apply a dead-lettered event of the partners subgraph again (after a fix), then those parked behind it (platform operators). */
+  replayPartnersDeadLetter: ReplayDeadLetterPayload;
   /** Revokes an API client: every key of it stops working. The program's admins and platform operators. */
   revokePartnerApiClient: PartnerApiClientPayload;
   /** Gives an API client a new key (shown once); the current one works on for the overlap. The program's admins and platform operators. */
   rotatePartnerApiKey: RotatePartnerApiKeyPayload;
+  /** Changes a draft. Who may create it. */
+  updateOffer: OfferPayload;
   /** Changes a partner's name, category, status or contacts. The program's admins and platform operators. */
   updatePartner: PartnerPayload;
+  /** Withdraws an offer: no member sees it any more, for good. Who may create it. */
+  withdrawOffer: OfferPayload;
+};
+
+
+export type MutationCreateOfferArgs = {
+  input: CreateOfferInput;
 };
 
 
@@ -188,8 +280,18 @@ export type MutationCreatePartnerApiClientArgs = {
 };
 
 
+export type MutationPublishOfferArgs = {
+  input: PublishOfferInput;
+};
+
+
 export type MutationPublishPartnerAgreementArgs = {
   input: PublishPartnerAgreementInput;
+};
+
+
+export type MutationReplayPartnersDeadLetterArgs = {
+  input: ReplayDeadLetterInput;
 };
 
 
@@ -203,9 +305,119 @@ export type MutationRotatePartnerApiKeyArgs = {
 };
 
 
+export type MutationUpdateOfferArgs = {
+  input: UpdateOfferInput;
+};
+
+
 export type MutationUpdatePartnerArgs = {
   input: UpdatePartnerInput;
 };
+
+
+export type MutationWithdrawOfferArgs = {
+  input: WithdrawOfferInput;
+};
+
+/**
+ * An offer or pre-sale of a program: its own (no partner) or a partner's. Partners and the
+ * program's admins write drafts, then publish them; members see them through `Member.offers`.
+ */
+export type Offer = {
+  __typename?: 'Offer';
+  /** When it was created. */
+  createdAt: Scalars['DateTime']['output'];
+  /** What it is and how to use it. */
+  description: Scalars['String']['output'];
+  /** Its id (a UUID). */
+  id: Scalars['ID']['output'];
+  /** An offer, or early access (a pre-sale). */
+  kind: OfferKind;
+  /** The partner it is from; null for the program's own offer. */
+  partner: Maybe<Partner>;
+  /** The program it is for. */
+  program: Program;
+  /** When it was published; null while a draft. */
+  publishedAt: Maybe<Scalars['DateTime']['output']>;
+  /**
+   * The member segments it is for; empty for everyone. Stored, and applied once analytics provides
+   * segments: until then an offer that names segments is shown to nobody (never to everyone, which
+   * would hand a targeted offer to the whole program).
+   */
+  segmentIds: Array<Scalars['ID']['output']>;
+  /** Where it is in its life. */
+  status: OfferStatus;
+  /** The tiers it is for; empty for every tier. */
+  tierIds: Array<Scalars['ID']['output']>;
+  /** Its headline. */
+  title: Scalars['String']['output'];
+  /** When it last changed. */
+  updatedAt: Scalars['DateTime']['output'];
+  /** From when members can use it. */
+  validFrom: Scalars['DateTime']['output'];
+  /** Until when members can use it (exclusive). */
+  validUntil: Scalars['DateTime']['output'];
+  /** From when members see it: validFrom or earlier (a pre-sale's is earlier). */
+  visibleFrom: Scalars['DateTime']['output'];
+  /** Until when members see it (exclusive): validUntil or later. */
+  visibleUntil: Scalars['DateTime']['output'];
+  /** When it was withdrawn; null unless withdrawn. */
+  withdrawnAt: Maybe<Scalars['DateTime']['output']>;
+};
+
+/** Where a shown offer stands for the member now. */
+export type OfferAvailability =
+  /** No longer usable, still shown until visibleUntil (e.g. "sold out, thank you"). */
+  | 'ENDED'
+  /** Shown ahead (a pre-sale): usable from validFrom. */
+  | 'NOT_YET_VALID'
+  /** Usable now (between validFrom and validUntil). */
+  | 'VALID_NOW';
+
+/** A page of offers. */
+export type OfferConnection = {
+  __typename?: 'OfferConnection';
+  /** The offers with their cursors. */
+  edges: Array<OfferEdge>;
+  /** The offers of this page. */
+  nodes: Array<Offer>;
+  /** Whether there is another page, and where it starts. */
+  pageInfo: PageInfo;
+};
+
+/** One offer in a page of them. */
+export type OfferEdge = {
+  __typename?: 'OfferEdge';
+  /** Where this offer is in the list. */
+  cursor: Scalars['String']['output'];
+  /** The offer. */
+  node: Offer;
+};
+
+/** What an offer is. */
+export type OfferKind =
+  /** An offer members can use from validFrom (e.g. 10% off a car wash). */
+  | 'OFFER'
+  /** Early access: shown before it opens (visibleFrom before validFrom), usable from validFrom. */
+  | 'PRESALE';
+
+/** The offer, or why not. */
+export type OfferPayload = {
+  __typename?: 'OfferPayload';
+  /** The offer as it is now; null when refused. */
+  offer: Maybe<Offer>;
+  /** Why it was refused (business rules), e.g. OFFER_NOT_DRAFT, OFFER_ENDED, PARTNER_ENDED, OFFER_NOT_FOUND. */
+  userErrors: Array<UserError>;
+};
+
+/** Where an offer is in its life. */
+export type OfferStatus =
+  /** Being written: changed freely, shown to no member. */
+  | 'DRAFT'
+  /** Shown to the members it targets inside its visibility window; no longer changed. */
+  | 'PUBLISHED'
+  /** Taken back: shown to nobody, for good. */
+  | 'WITHDRAWN';
 
 /** A producer's outbox: events are numbered (given a feed position) once committed. */
 export type OutboxStatus = {
@@ -250,6 +462,8 @@ export type Partner = {
   id: Scalars['ID']['output'];
   /** Its name, unique in the program. */
   name: Scalars['String']['output'];
+  /** Its offers and pre-sales, newest first, drafts included. The program's admins and agents. */
+  offers: OfferConnection;
   /** The program it takes part in. */
   program: Program;
   /** Whether it takes part now. */
@@ -265,6 +479,17 @@ export type Partner = {
  */
 export type PartnerAgreementArgs = {
   at?: InputMaybe<Scalars['DateTime']['input']>;
+};
+
+
+/**
+ * A business taking part in a program (a fuel station chain, a hotel group, a bank): where members
+ * earn and spend points, and who settles money with the program's operator.
+ */
+export type PartnerOffersArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+  status?: InputMaybe<OfferStatus>;
 };
 
 /**
@@ -449,8 +674,22 @@ export type PartnerStatus =
 export type Program = {
   __typename?: 'Program';
   id: Scalars['ID']['output'];
+  /** The program's offers and pre-sales (its own and its partners'), newest first, drafts included. The program's admins and agents. */
+  offers: OfferConnection;
   /** The program's partners, by name. The program's admins and agents. */
   partners: Array<Partner>;
+};
+
+
+export type ProgramOffersArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+  status?: InputMaybe<OfferStatus>;
+};
+
+export type PublishOfferInput = {
+  /** The draft to publish (its validity must not have ended). */
+  offerId: Scalars['ID']['input'];
 };
 
 export type PublishPartnerAgreementInput = {
@@ -486,8 +725,12 @@ export type Query = {
    * its rotation overlap or its client's expiry, or its partner is not ACTIVE. Internal services only.
    */
   apiKeyGrant: Maybe<ApiKeyGrant>;
+  /** An offer by id; null when there is none the caller may see. The program's admins and agents, and its partner's key with offers:write. */
+  offer: Maybe<Offer>;
   /** A partner by id; null when there is none. The program's admins and agents, and internal services. */
   partner: Maybe<Partner>;
+  /** The calling partner's own offers, newest first, drafts included. A partner's key with offers:write. */
+  partnerOffers: OfferConnection;
   /** The partners subgraph's event delivery and jobs (platform operators). */
   partnersOperations: SubgraphOperations;
 };
@@ -498,8 +741,20 @@ export type QueryApiKeyGrantArgs = {
 };
 
 
+export type QueryOfferArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
 export type QueryPartnerArgs = {
   id: Scalars['ID']['input'];
+};
+
+
+export type QueryPartnerOffersArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+  status?: InputMaybe<OfferStatus>;
 };
 
 /** What an operator's replay of a dead letter asks for. */
@@ -580,6 +835,29 @@ export type SubgraphOperations = {
   subgraph: Scalars['String']['output'];
 };
 
+export type UpdateOfferInput = {
+  /** 1 to 2,000 characters; unchanged when absent. */
+  description?: InputMaybe<Scalars['String']['input']>;
+  /** Unchanged when absent. */
+  kind?: InputMaybe<OfferKind>;
+  /** The draft to change (only drafts change). */
+  offerId: Scalars['ID']['input'];
+  /** Up to 20 segment ids, replacing the list; unchanged when absent. */
+  segmentIds?: InputMaybe<Array<Scalars['ID']['input']>>;
+  /** Up to 20 tier ids, replacing the list (empty for every tier); unchanged when absent. */
+  tierIds?: InputMaybe<Array<Scalars['ID']['input']>>;
+  /** 1 to 120 characters; unchanged when absent. */
+  title?: InputMaybe<Scalars['String']['input']>;
+  /** Unchanged when absent; the windows are checked again as a whole, as on creation. */
+  validFrom?: InputMaybe<Scalars['DateTime']['input']>;
+  /** Unchanged when absent; after validFrom, in the future, at most 3,650 days ahead. */
+  validUntil?: InputMaybe<Scalars['DateTime']['input']>;
+  /** Unchanged when absent; validFrom or earlier (a PRESALE's earlier). */
+  visibleFrom?: InputMaybe<Scalars['DateTime']['input']>;
+  /** Unchanged when absent; validUntil or later. */
+  visibleUntil?: InputMaybe<Scalars['DateTime']['input']>;
+};
+
 export type UpdatePartnerInput = {
   /** Unchanged when absent. */
   category?: InputMaybe<PartnerCategory>;
@@ -601,6 +879,11 @@ export type UserError = {
   /** The input field it concerns, as a dotted path, when there is one. */
   field: Maybe<Scalars['String']['output']>;
   message: Scalars['String']['output'];
+};
+
+export type WithdrawOfferInput = {
+  /** The draft or published offer to withdraw, for good. */
+  offerId: Scalars['ID']['input'];
 };
 
 
@@ -683,12 +966,16 @@ export type DirectiveResolverFn<TResult = Record<PropertyKey, never>, TParent = 
 
 /** Mapping of federation types */
 export type FederationTypes = {
+  Member: Member;
   Partner: Partner;
   Program: Program;
 };
 
 /** Mapping of federation reference types */
 export type FederationReferenceTypes = {
+  Member:
+    ( { __typename: 'Member' }
+    & GraphQLRecursivePick<FederationTypes['Member'], {"id":true}> );
   Partner:
     ( { __typename: 'Partner' }
     & GraphQLRecursivePick<FederationTypes['Partner'], {"id":true}> );
@@ -705,6 +992,7 @@ export type ResolversTypes = {
   ID: ResolverTypeWrapper<Scalars['ID']['output']>;
   Int: ResolverTypeWrapper<Scalars['Int']['output']>;
   BigInt: ResolverTypeWrapper<Scalars['BigInt']['output']>;
+  CreateOfferInput: CreateOfferInput;
   CreatePartnerApiClientInput: CreatePartnerApiClientInput;
   CreatePartnerApiClientPayload: ResolverTypeWrapper<Omit<CreatePartnerApiClientPayload, 'client'> & { client?: Maybe<ResolversTypes['PartnerApiClient']> }>;
   CreatePartnerInput: CreatePartnerInput;
@@ -714,9 +1002,18 @@ export type ResolversTypes = {
   Decimal: ResolverTypeWrapper<Scalars['Decimal']['output']>;
   EventConsumerStatus: ResolverTypeWrapper<ConsumerStatusView>;
   JobOutcome: JobOutcome;
+  Member: ResolverTypeWrapper<MemberRef>;
+  MemberOffer: ResolverTypeWrapper<MemberOfferValue>;
   Money: ResolverTypeWrapper<Money>;
   MoneyInput: MoneyInput;
   Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
+  Offer: ResolverTypeWrapper<OfferRow>;
+  OfferAvailability: OfferAvailability;
+  OfferConnection: ResolverTypeWrapper<Omit<OfferConnection, 'edges' | 'nodes'> & { edges: Array<ResolversTypes['OfferEdge']>, nodes: Array<ResolversTypes['Offer']> }>;
+  OfferEdge: ResolverTypeWrapper<Omit<OfferEdge, 'node'> & { node: ResolversTypes['Offer'] }>;
+  OfferKind: OfferKind;
+  OfferPayload: ResolverTypeWrapper<Omit<OfferPayload, 'offer'> & { offer?: Maybe<ResolversTypes['Offer']> }>;
+  OfferStatus: OfferStatus;
   OutboxStatus: ResolverTypeWrapper<OutboxStatus>;
   PageInfo: ResolverTypeWrapper<PageInfo>;
   Partner: ResolverTypeWrapper<PartnerRow>;
@@ -734,6 +1031,7 @@ export type ResolversTypes = {
   PartnerScope: PartnerScope;
   PartnerStatus: PartnerStatus;
   Program: ResolverTypeWrapper<ProgramRef>;
+  PublishOfferInput: PublishOfferInput;
   PublishPartnerAgreementInput: PublishPartnerAgreementInput;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
   ReplayDeadLetterInput: ReplayDeadLetterInput;
@@ -744,8 +1042,10 @@ export type ResolversTypes = {
   ScheduledJob: ResolverTypeWrapper<JobState>;
   SettlementPeriod: SettlementPeriod;
   SubgraphOperations: ResolverTypeWrapper<SubgraphOperationsModel>;
+  UpdateOfferInput: UpdateOfferInput;
   UpdatePartnerInput: UpdatePartnerInput;
   UserError: ResolverTypeWrapper<UserError>;
+  WithdrawOfferInput: WithdrawOfferInput;
   link__Import: ResolverTypeWrapper<Scalars['link__Import']['output']>;
   String: ResolverTypeWrapper<Scalars['String']['output']>;
   Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
@@ -757,6 +1057,7 @@ export type ResolversParentTypes = {
   ID: Scalars['ID']['output'];
   Int: Scalars['Int']['output'];
   BigInt: Scalars['BigInt']['output'];
+  CreateOfferInput: CreateOfferInput;
   CreatePartnerApiClientInput: CreatePartnerApiClientInput;
   CreatePartnerApiClientPayload: Omit<CreatePartnerApiClientPayload, 'client'> & { client?: Maybe<ResolversParentTypes['PartnerApiClient']> };
   CreatePartnerInput: CreatePartnerInput;
@@ -764,9 +1065,15 @@ export type ResolversParentTypes = {
   DeadLetter: DeadLetterView;
   Decimal: Scalars['Decimal']['output'];
   EventConsumerStatus: ConsumerStatusView;
+  Member: MemberRef;
+  MemberOffer: MemberOfferValue;
   Money: Money;
   MoneyInput: MoneyInput;
   Mutation: Record<PropertyKey, never>;
+  Offer: OfferRow;
+  OfferConnection: Omit<OfferConnection, 'edges' | 'nodes'> & { edges: Array<ResolversParentTypes['OfferEdge']>, nodes: Array<ResolversParentTypes['Offer']> };
+  OfferEdge: Omit<OfferEdge, 'node'> & { node: ResolversParentTypes['Offer'] };
+  OfferPayload: Omit<OfferPayload, 'offer'> & { offer?: Maybe<ResolversParentTypes['Offer']> };
   OutboxStatus: OutboxStatus;
   PageInfo: PageInfo;
   Partner: PartnerRow;
@@ -781,6 +1088,7 @@ export type ResolversParentTypes = {
   PartnerContactInput: PartnerContactInput;
   PartnerPayload: Omit<PartnerPayload, 'partner'> & { partner?: Maybe<ResolversParentTypes['Partner']> };
   Program: ProgramRef;
+  PublishOfferInput: PublishOfferInput;
   PublishPartnerAgreementInput: PublishPartnerAgreementInput;
   Query: Record<PropertyKey, never>;
   ReplayDeadLetterInput: ReplayDeadLetterInput;
@@ -790,8 +1098,10 @@ export type ResolversParentTypes = {
   RotatePartnerApiKeyPayload: Omit<RotatePartnerApiKeyPayload, 'client'> & { client?: Maybe<ResolversParentTypes['PartnerApiClient']> };
   ScheduledJob: JobState;
   SubgraphOperations: SubgraphOperationsModel;
+  UpdateOfferInput: UpdateOfferInput;
   UpdatePartnerInput: UpdatePartnerInput;
   UserError: UserError;
+  WithdrawOfferInput: WithdrawOfferInput;
   link__Import: Scalars['link__Import']['output'];
   String: Scalars['String']['output'];
   Boolean: Scalars['Boolean']['output'];
@@ -879,18 +1189,76 @@ export type EventConsumerStatusResolvers<ContextType = RequestContext, ParentTyp
   producer?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
 };
 
+export type MemberResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['Member'] = ResolversParentTypes['Member'], FederationReferenceType extends FederationReferenceTypes['Member'] = FederationReferenceTypes['Member']> = {
+  __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['Member']> | FederationReferenceType, FederationReferenceType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  offers?: Resolver<Array<ResolversTypes['MemberOffer']>, ParentType, ContextType>;
+};
+
+export type MemberOfferResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['MemberOffer'] = ResolversParentTypes['MemberOffer']> = {
+  availability?: Resolver<ResolversTypes['OfferAvailability'], ParentType, ContextType>;
+  description?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  kind?: Resolver<ResolversTypes['OfferKind'], ParentType, ContextType>;
+  partnerName?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  title?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  validFrom?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  validUntil?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+};
+
 export type MoneyResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['Money'] = ResolversParentTypes['Money']> = {
   amount?: Resolver<ResolversTypes['Decimal'], ParentType, ContextType>;
   currency?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
 };
 
 export type MutationResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = {
+  createOffer?: Resolver<ResolversTypes['OfferPayload'], ParentType, ContextType, RequireFields<MutationCreateOfferArgs, 'input'>>;
   createPartner?: Resolver<ResolversTypes['PartnerPayload'], ParentType, ContextType, RequireFields<MutationCreatePartnerArgs, 'input'>>;
   createPartnerApiClient?: Resolver<ResolversTypes['CreatePartnerApiClientPayload'], ParentType, ContextType, RequireFields<MutationCreatePartnerApiClientArgs, 'input'>>;
+  publishOffer?: Resolver<ResolversTypes['OfferPayload'], ParentType, ContextType, RequireFields<MutationPublishOfferArgs, 'input'>>;
   publishPartnerAgreement?: Resolver<ResolversTypes['PartnerAgreementPayload'], ParentType, ContextType, RequireFields<MutationPublishPartnerAgreementArgs, 'input'>>;
+  replayPartnersDeadLetter?: Resolver<ResolversTypes['ReplayDeadLetterPayload'], ParentType, ContextType, RequireFields<MutationReplayPartnersDeadLetterArgs, 'input'>>;
   revokePartnerApiClient?: Resolver<ResolversTypes['PartnerApiClientPayload'], ParentType, ContextType, RequireFields<MutationRevokePartnerApiClientArgs, 'input'>>;
   rotatePartnerApiKey?: Resolver<ResolversTypes['RotatePartnerApiKeyPayload'], ParentType, ContextType, RequireFields<MutationRotatePartnerApiKeyArgs, 'input'>>;
+  updateOffer?: Resolver<ResolversTypes['OfferPayload'], ParentType, ContextType, RequireFields<MutationUpdateOfferArgs, 'input'>>;
   updatePartner?: Resolver<ResolversTypes['PartnerPayload'], ParentType, ContextType, RequireFields<MutationUpdatePartnerArgs, 'input'>>;
+  withdrawOffer?: Resolver<ResolversTypes['OfferPayload'], ParentType, ContextType, RequireFields<MutationWithdrawOfferArgs, 'input'>>;
+};
+
+export type OfferResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['Offer'] = ResolversParentTypes['Offer']> = {
+  createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  description?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  kind?: Resolver<ResolversTypes['OfferKind'], ParentType, ContextType>;
+  partner?: Resolver<Maybe<ResolversTypes['Partner']>, ParentType, ContextType>;
+  program?: Resolver<ResolversTypes['Program'], ParentType, ContextType>;
+  publishedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  segmentIds?: Resolver<Array<ResolversTypes['ID']>, ParentType, ContextType>;
+  status?: Resolver<ResolversTypes['OfferStatus'], ParentType, ContextType>;
+  tierIds?: Resolver<Array<ResolversTypes['ID']>, ParentType, ContextType>;
+  title?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  updatedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  validFrom?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  validUntil?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  visibleFrom?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  visibleUntil?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  withdrawnAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+};
+
+export type OfferConnectionResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['OfferConnection'] = ResolversParentTypes['OfferConnection']> = {
+  edges?: Resolver<Array<ResolversTypes['OfferEdge']>, ParentType, ContextType>;
+  nodes?: Resolver<Array<ResolversTypes['Offer']>, ParentType, ContextType>;
+  pageInfo?: Resolver<ResolversTypes['PageInfo'], ParentType, ContextType>;
+};
+
+export type OfferEdgeResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['OfferEdge'] = ResolversParentTypes['OfferEdge']> = {
+  cursor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  node?: Resolver<ResolversTypes['Offer'], ParentType, ContextType>;
+};
+
+export type OfferPayloadResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['OfferPayload'] = ResolversParentTypes['OfferPayload']> = {
+  offer?: Resolver<Maybe<ResolversTypes['Offer']>, ParentType, ContextType>;
+  userErrors?: Resolver<Array<ResolversTypes['UserError']>, ParentType, ContextType>;
 };
 
 export type OutboxStatusResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['OutboxStatus'] = ResolversParentTypes['OutboxStatus']> = {
@@ -914,6 +1282,7 @@ export type PartnerResolvers<ContextType = RequestContext, ParentType extends Re
   createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  offers?: Resolver<ResolversTypes['OfferConnection'], ParentType, ContextType, Partial<PartnerOffersArgs>>;
   program?: Resolver<ResolversTypes['Program'], ParentType, ContextType>;
   status?: Resolver<ResolversTypes['PartnerStatus'], ParentType, ContextType>;
   updatedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
@@ -984,12 +1353,15 @@ export type PartnerPayloadResolvers<ContextType = RequestContext, ParentType ext
 export type ProgramResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['Program'] = ResolversParentTypes['Program'], FederationReferenceType extends FederationReferenceTypes['Program'] = FederationReferenceTypes['Program']> = {
   __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['Program']> | FederationReferenceType, FederationReferenceType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  offers?: Resolver<ResolversTypes['OfferConnection'], ParentType, ContextType, Partial<ProgramOffersArgs>>;
   partners?: Resolver<Array<ResolversTypes['Partner']>, ParentType, ContextType>;
 };
 
 export type QueryResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = {
   apiKeyGrant?: Resolver<Maybe<ResolversTypes['ApiKeyGrant']>, ParentType, ContextType, RequireFields<QueryApiKeyGrantArgs, 'key'>>;
+  offer?: Resolver<Maybe<ResolversTypes['Offer']>, ParentType, ContextType, RequireFields<QueryOfferArgs, 'id'>>;
   partner?: Resolver<Maybe<ResolversTypes['Partner']>, ParentType, ContextType, RequireFields<QueryPartnerArgs, 'id'>>;
+  partnerOffers?: Resolver<ResolversTypes['OfferConnection'], ParentType, ContextType, Partial<QueryPartnerOffersArgs>>;
   partnersOperations?: Resolver<ResolversTypes['SubgraphOperations'], ParentType, ContextType>;
 };
 
@@ -1042,8 +1414,14 @@ export type Resolvers<ContextType = RequestContext> = {
   DeadLetter?: DeadLetterResolvers<ContextType>;
   Decimal?: GraphQLScalarType;
   EventConsumerStatus?: EventConsumerStatusResolvers<ContextType>;
+  Member?: MemberResolvers<ContextType>;
+  MemberOffer?: MemberOfferResolvers<ContextType>;
   Money?: MoneyResolvers<ContextType>;
   Mutation?: MutationResolvers<ContextType>;
+  Offer?: OfferResolvers<ContextType>;
+  OfferConnection?: OfferConnectionResolvers<ContextType>;
+  OfferEdge?: OfferEdgeResolvers<ContextType>;
+  OfferPayload?: OfferPayloadResolvers<ContextType>;
   OutboxStatus?: OutboxStatusResolvers<ContextType>;
   PageInfo?: PageInfoResolvers<ContextType>;
   Partner?: PartnerResolvers<ContextType>;

@@ -1,8 +1,9 @@
 import { IdempotencyKeys1764600000000 } from '@loyalty-graph/shared/db';
 import { Partners1796600000000 } from './1796600000000-partners';
+import { Offers1796820000000 } from './1796820000000-offers';
 
 /**
  * Listed explicitly so bundling and tests never depend on directory scanning. The subgraph kit adds
  * the platform's (jobs, outbox, consumers, member snapshots) and TypeORM runs them all in timestamp order.
  */
-export const migrations = [IdempotencyKeys1764600000000, Partners1796600000000];
+export const migrations = [IdempotencyKeys1764600000000, Partners1796600000000, Offers1796820000000];

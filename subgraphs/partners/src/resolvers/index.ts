@@ -1,5 +1,7 @@
 import type { Resolvers } from '../generated/resolvers';
+import { Member } from './member';
 import { Mutation } from './mutation';
+import { MemberOffer, Offer } from './offer';
 import { Partner, PartnerAgreement } from './partner';
 import { PartnerApiClient } from './partner-api-client';
 import { Program } from './program';
@@ -16,4 +18,7 @@ export const resolvers: Resolvers = {
   Partner,
   PartnerAgreement,
   PartnerApiClient,
+  Offer,
+  MemberOffer,
+  Member,
 };

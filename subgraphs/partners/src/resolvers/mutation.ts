@@ -23,6 +23,10 @@ export const Mutation: MutationResolvers = {
     loaded('agreement', () => services.agreements.publish(viewer, input), (r) => loaders.agreementById.load(r.agreementId)),
   createPartnerApiClient: (_p, { input }, { viewer, services, loaders }) => withKey(() => services.apiClients.create(viewer, input), loaders),
   rotatePartnerApiKey: (_p, { input }, { viewer, services, loaders }) => withKey(() => services.apiClients.rotate(viewer, input), loaders),
+  createOffer: (_p, { input }, { viewer, services, loaders }) => loaded('offer', () => services.offers.create(viewer, input), (r) => loaders.offerById.load(r.offerId)),
+  updateOffer: (_p, { input }, { viewer, services, loaders }) => loaded('offer', () => services.offers.update(viewer, input), (r) => loaders.offerById.load(r.offerId)),
+  publishOffer: (_p, { input }, { viewer, services, loaders }) => loaded('offer', () => services.offers.publish(viewer, input), (r) => loaders.offerById.load(r.offerId)),
+  withdrawOffer: (_p, { input }, { viewer, services, loaders }) => loaded('offer', () => services.offers.withdraw(viewer, input), (r) => loaders.offerById.load(r.offerId)),
   revokePartnerApiClient: (_p, { input }, { viewer, services, loaders }) =>
     loaded('client', () => services.apiClients.revoke(viewer, input), (r) => loaders.apiClientById.load(r.clientId)),
 };

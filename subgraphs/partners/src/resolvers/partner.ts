@@ -1,7 +1,8 @@
 import { forbidden, formatMoneyAmount } from '@loyalty-graph/shared';
 import type { PartnerAgreementResolvers, PartnerResolvers } from '../generated/resolvers';
 import { agreementInForce, effectiveUntil } from '../domain/agreements';
-import { canReadApiClients, canReadPartners } from '../domain/policy';
+import { canReadApiClients, canReadOffers, canReadPartners } from '../domain/policy';
+import { listOffers } from '../services/offers';
 
 export const Partner: PartnerResolvers = {
   // Through the per-request loader: N representations, one SQL statement.
@@ -19,6 +20,10 @@ export const Partner: PartnerResolvers = {
   apiClients(partner, _args, { viewer, loaders }) {
     if (!canReadApiClients(viewer, partner.programId)) throw forbidden('Only the program’s administrators see its API clients');
     return loaders.apiClientsByPartner.load(partner.id);
+  },
+  offers(partner, { status, ...page }, { viewer, db }) {
+    if (!canReadOffers(viewer, { programId: partner.programId, partnerId: partner.id })) throw forbidden('You can only see your own program');
+    return listOffers(db, { partnerId: partner.id }, status, page);
   },
 };
 
