@@ -869,7 +869,7 @@ export type ScheduledJob = {
 };
 
 export type SetConsentsInput = {
-  /** At least one; one decision per channel and purpose (at most 12). */
+  /** At least one; one decision per channel and purpose (at most 16: 4 channels × 4 purposes). */
   consents: Array<ConsentInput>;
   memberId: Scalars['ID']['input'];
   source: ConsentSource;
