@@ -188,6 +188,15 @@ describe('offers a partner publishes, as members see them', () => {
     expect(await shownIds(member.as)).not.toContain(offer);
   });
 
+  it('shows a member enrolled a moment ago (before their events arrive) the partner offers their consent allows, read through from members', async () => {
+    const offer = await published(offersKey);
+    const fresh = await enrol(p, 'just-now@example.com', TO_PARTNERS);
+    const silentFresh = await enrol(p, 'just-now-silent@example.com', []);
+    expect(await shownIds(fresh.as)).toContain(offer);
+    expect(await shownIds(silentFresh.as)).not.toContain(offer);
+    await graph.deliverEvents();
+  });
+
   it('makes one offer of ten concurrent creations with one idempotency key', async () => {
     const input = offerInput({ title: 'Once only' });
     const answers = await Promise.all(Array.from({ length: 10 }, () => offersKey.data<Created>(CREATE, { input })));
