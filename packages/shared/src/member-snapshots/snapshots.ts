@@ -31,8 +31,7 @@ export interface MemberSnapshot {
   partnerMarketing: boolean;
 }
 
-/** The projection's columns as MemberSnapshot fields (table alias-free: `FROM member_snapshots`). */
-export const snapshotColumns = selectList<MemberSnapshot>({
+const snapshotColumns = selectList<MemberSnapshot>({
   id: 'member_id',
   programId: 'program_id',
   status: 'status',
