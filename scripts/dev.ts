@@ -134,7 +134,7 @@ Paste one of these into Sandbox's Headers (valid 12 hours, new ones at every sta
     {"X-Api-Key": "${partners[0]!.apiKey}"}
 
 Try: variables {"programId": "${first!.id}", "email": "${demoEmail}"} with the example operation.
-As the member, Nordic Fuel's offer (member1 consents to partner marketing): { me { offers { title partnerName availability validUntil } } }
+As the member, Nordic Fuel's offer (member1 consents to partner marketing): { me { offers { nodes { title partnerName availability validUntil } } } }
 As the partner (X-Api-Key above): { partnerMemberLookup(identifier: { type: EMAIL, value: "${demoEmail}" }) { memberId canEarn tierName } }
 As the member: { me { id points { available } eligibleRewards { reward { id name(locale: "en") type points } orderable reasons } } }
 Then order one: mutation { placeRewardOrder(input: { idempotencyKey: "my-first-order", memberId: "<me.id>", lines: [{ rewardId: "<reward.id>", quantity: 1 }],

@@ -26,7 +26,7 @@ const CREATE = `mutation($input: CreateOfferInput!) { createOffer(input: $input)
 const PUBLISH = `mutation($id: ID!) { publishOffer(input: { offerId: $id }) { offer { id status publishedAt } userErrors { code field } } }`;
 const WITHDRAW = `mutation($id: ID!) { withdrawOffer(input: { offerId: $id }) { offer { status } userErrors { code field } } }`;
 const UPDATE = `mutation($input: UpdateOfferInput!) { updateOffer(input: $input) { offer { title } userErrors { code field } } }`;
-const MY_OFFERS = `{ me { offers { id title kind partnerName availability validFrom } } }`;
+const MY_OFFERS = `{ me { offers(first: 100) { nodes { id title kind partnerName availability validFrom } } } }`;
 const LOOKUP = `query($type: IdentifierType!, $value: String!) { partnerMemberLookup(identifier: { type: $type, value: $value }) { memberId canEarn tierName } }`;
 
 type Created = { createOffer: { offer: { id: string; status: string; kind: string; partner: { id: string } | null } | null; userErrors: { code: string; field: string }[] } };
@@ -52,7 +52,7 @@ async function published(by: Caller, over: Record<string, unknown> = {}): Promis
   return createOffer.offer!.id;
 }
 
-const shownTo = async (who: Caller) => (await who.data<{ me: { offers: Shown[] } }>(MY_OFFERS)).me.offers;
+const shownTo = async (who: Caller) => (await who.data<{ me: { offers: { nodes: Shown[] } } }>(MY_OFFERS)).me.offers.nodes;
 const shownIds = async (who: Caller) => (await shownTo(who)).map((o) => o.id);
 
 async function key(program: TestProgram, partner: string, scopes: string[]): Promise<Caller> {
@@ -139,8 +139,8 @@ describe('offers a partner publishes, as members see them', () => {
     expect(silent).toContain(own);
     expect(silent).not.toContain(draft);
     // Agents see what a member is shown (helping them on the phone); a closed member is shown nothing.
-    const { member } = await p.agent.data<{ member: { offers: { id: string }[] } }>(`query($id: ID!) { member(id: $id) { offers { id } } }`, { id: members.consenting.id });
-    expect(member.offers.map((o) => o.id)).toEqual(expect.arrayContaining([draft, own]));
+    const { member } = await p.agent.data<{ member: { offers: { nodes: { id: string }[] } } }>(`query($id: ID!) { member(id: $id) { offers { nodes { id } } } }`, { id: members.consenting.id });
+    expect(member.offers.nodes.map((o) => o.id)).toEqual(expect.arrayContaining([draft, own]));
     expect(await shownIds(members.closed.as)).toEqual([]);
   });
 
@@ -244,7 +244,7 @@ describe('offer refusals', () => {
   });
 
   it('shows a member’s offers to no other member, no other program’s staff and no partner', async () => {
-    const OFFERS_OF = `query($id: ID!) { member(id: $id) { offers { id } } }`;
+    const OFFERS_OF = `query($id: ID!) { member(id: $id) { offers { nodes { id } } } }`;
     for (const who of [members.silent.as, other.agent, offersKey]) expect(errorCodes(await who.send(OFFERS_OF, { id: members.consenting.id }))).toEqual(['FORBIDDEN']);
   });
 });

@@ -26,7 +26,7 @@ const staff = (roles: ('ADMIN' | 'AGENT')[]): Viewer => ({ ...ANONYMOUS, kind: '
 const CREATE = `mutation($input: CreateOfferInput!) { createOffer(input: $input) { offer { id status } userErrors { code field } } }`;
 const PUBLISH = `mutation($id: ID!) { publishOffer(input: { offerId: $id }) { offer { status } userErrors { code } } }`;
 const WITHDRAW = `mutation($id: ID!) { withdrawOffer(input: { offerId: $id }) { offer { status } userErrors { code } } }`;
-const OFFERS = `query($representations: [_Any!]!) { _entities(representations: $representations) { ... on Member { id offers { id availability partnerName } } } }`;
+const OFFERS = `query($representations: [_Any!]!) { _entities(representations: $representations) { ... on Member { id offers(first: 100) { nodes { id availability partnerName } } } } }`;
 
 let n = 0;
 async function published(by: Caller, over: Record<string, unknown> = {}): Promise<string> {
@@ -75,17 +75,43 @@ describe('Member.offers', () => {
 
     sub.statements.reset();
     const agent = await sub.as(staff(['AGENT']));
-    const { _entities } = await agent.data<{ _entities: { id: string; offers: { id: string; availability: string; partnerName: string | null }[] }[] }>(OFFERS, {
+    const { _entities } = await agent.data<{ _entities: { id: string; offers: { nodes: { id: string; availability: string; partnerName: string | null }[] } }[] }>(OFFERS, {
       representations: ids.map((id) => ({ __typename: 'Member', id })),
     });
     expect(sub.statements.dataStatements()).toHaveLength(1);
 
-    const shown = new Map(_entities.map((m) => [m.id, m.offers.map((o) => o.id).filter((id) => [forAll, forGold, own].includes(id)).sort()]));
+    const shown = new Map(_entities.map((m) => [m.id, m.offers.nodes.map((o) => o.id).filter((id) => [forAll, forGold, own].includes(id)).sort()]));
     expect(shown.get(golden)).toEqual([forAll, forGold, own].sort());
     expect(shown.get(silent)).toEqual([own]);
     expect(shown.get(suspended)).toEqual([]);
     for (const id of others) expect(shown.get(id)).toEqual([forAll, own].sort());
-    expect(_entities[0]!.offers.find((o) => o.id === forAll)).toEqual({ id: forAll, availability: 'VALID_NOW', partnerName: 'Nordic Fuel' });
+    expect(_entities[0]!.offers.nodes.find((o) => o.id === forAll)).toEqual({ id: forAll, availability: 'VALID_NOW', partnerName: 'Nordic Fuel' });
+  });
+
+  it('pages a member’s offers with cursors, usable ones first, and refuses a cursor it did not make', async () => {
+    const member = await snapshot({ tierId: null });
+    await published(partnerKey, { validUntil: days(3) });
+    await published(partnerKey, { kind: 'PRESALE', visibleFrom: T0.toISOString(), validFrom: days(1), validUntil: days(2) });
+    await published(admin, { programId: PROGRAM, validUntil: days(40) });
+    const agent = await sub.as(staff(['AGENT']));
+    const PAGE = `query($r: [_Any!]!, $after: String) { _entities(representations: $r) { ... on Member { offers(first: 2, after: $after) { nodes { id availability } pageInfo { hasNextPage endCursor } } } } }`;
+    type Page = { _entities: { offers: { nodes: { id: string; availability: string }[]; pageInfo: { hasNextPage: boolean; endCursor: string | null } } }[] };
+    const seen: { id: string; availability: string }[] = [];
+    let after: string | null = null;
+    for (let page = 0; page < 50; page++) {
+      const { _entities }: Page = await agent.data<Page>(PAGE, { r: [{ __typename: 'Member', id: member }], after });
+      seen.push(..._entities[0]!.offers.nodes);
+      if (!_entities[0]!.offers.pageInfo.hasNextPage) break;
+      after = _entities[0]!.offers.pageInfo.endCursor;
+    }
+    // Every offer this member is shown, once each, usable ones before pre-sales.
+    expect(new Set(seen.map((o) => o.id)).size).toBe(seen.length);
+    const { _entities: all } = await agent.data<{ _entities: { offers: { nodes: { id: string }[] } }[] }>(OFFERS, { representations: [{ __typename: 'Member', id: member }] });
+    expect(seen.map((o) => o.id).sort()).toEqual(all[0]!.offers.nodes.map((o) => o.id).sort());
+    expect(seen.length).toBeGreaterThan(2);
+    const ranks = seen.map((o) => ['VALID_NOW', 'NOT_YET_VALID', 'ENDED'].indexOf(o.availability));
+    expect(ranks).toEqual([...ranks].sort((a, b) => a - b));
+    expect(errorCodes(await agent.send(PAGE, { r: [{ __typename: 'Member', id: member }], after: 'bm90LWEtY3Vyc29y' }))).toEqual(['BAD_USER_INPUT']);
   });
 
   it('shows a member nothing of another program and refuses another program’s staff', async () => {

@@ -30,8 +30,6 @@ export const LIMITS = {
   offerDescriptionLength: 2_000,
   /** Tiers or segments an offer targets: a program has a handful of tiers; segments are named groups. */
   offerTargets: 20,
-  /** Offers one member is shown at once (Member.offers): more than an app screen can hold. */
-  memberOffers: 100,
 } as const;
 
 /** Input checks: one rule for every subgraph (@loyalty-graph/shared text-input.ts). */

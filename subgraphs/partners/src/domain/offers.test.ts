@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { assertOfferTransition, checkTargets, checkWindows, offerRelevance, type MemberFacts, type OfferFacts } from './offers';
+import { assertOfferTransition, checkTargets, checkWindows, offerRelevance, pageOfShown, shownOfferKey, type MemberFacts, type OfferFacts, type ShownOffer } from './offers';
 
 const NOW = new Date('2026-06-10T12:00:00Z');
 const at = (iso: string) => new Date(iso);
@@ -113,5 +113,29 @@ describe('offer targets and transitions', () => {
     expect(() => assertOfferTransition('PUBLISHED', 'PUBLISHED')).toThrow(/draft/);
     expect(() => assertOfferTransition('DRAFT', 'WITHDRAWN')).not.toThrow();
     expect(() => assertOfferTransition('WITHDRAWN', 'WITHDRAWN')).toThrow(/already/);
+  });
+});
+
+describe('the order and pages of a member’s offers', () => {
+  const shown = (id: string, availability: ShownOffer['availability'], until: string): ShownOffer => ({ offer: { id, validUntil: at(until) }, availability });
+  const list = [
+    shown('e', 'ENDED', '2026-06-09T00:00:00Z'),
+    shown('p', 'NOT_YET_VALID', '2026-06-20T00:00:00Z'),
+    shown('b', 'VALID_NOW', '2026-06-30T00:00:00Z'),
+    shown('a', 'VALID_NOW', '2026-06-30T00:00:00Z'),
+    shown('c', 'VALID_NOW', '2026-06-15T00:00:00Z'),
+  ];
+
+  it('puts usable offers first (ending soonest first, then by id), then pre-sales, then ended ones', () => {
+    expect(pageOfShown(list, null, 10).map((s) => s.offer.id)).toEqual(['c', 'a', 'b', 'p', 'e']);
+  });
+
+  it('pages from after the last one seen, one extra to tell another page exists, even when that one has gone since', () => {
+    const first = pageOfShown(list, null, 2);
+    expect(first.map((s) => s.offer.id)).toEqual(['c', 'a', 'b']);
+    const after = shownOfferKey(first[1]!);
+    expect(pageOfShown(list, after, 2).map((s) => s.offer.id)).toEqual(['b', 'p', 'e']);
+    // 'a' withdrawn between pages: the next page still starts right after it.
+    expect(pageOfShown(list.filter((s) => s.offer.id !== 'a'), after, 2).map((s) => s.offer.id)).toEqual(['b', 'p', 'e']);
   });
 });

@@ -67,6 +67,35 @@ export function offerRelevance(
   return now < offer.validFrom ? 'NOT_YET_VALID' : now < offer.validUntil ? 'VALID_NOW' : 'ENDED';
 }
 
+/** An offer shown to a member, for ordering and paging. */
+export interface ShownOffer {
+  offer: { id: string; validUntil: Date };
+  availability: OfferAvailability;
+}
+
+const RANK: Record<OfferAvailability, number> = { VALID_NOW: 0, NOT_YET_VALID: 1, ENDED: 2 };
+
+/** The keyset of a shown offer in the member's list: usable now first, then pre-sales, then ended ones; within each, ending soonest first; then id. */
+export function shownOfferKey(shown: ShownOffer): [number, number, string] {
+  return [RANK[shown.availability], shown.offer.validUntil.getTime(), shown.offer.id];
+}
+
+function compareKeys(a: readonly [number, number, string], b: readonly [number, number, string]): number {
+  return a[0] - b[0] || a[1] - b[1] || (a[2] < b[2] ? -1 : a[2] > b[2] ? 1 : 0);
+}
+
+/**
+ * The member's list in its order, from after `after` (the keyset of the last one the caller saw;
+ * an offer withdrawn between pages does not move the others), at most `limit + 1` (the extra one
+ * only says another page exists).
+ */
+export function pageOfShown<T extends ShownOffer>(shown: readonly T[], after: readonly [number, number, string] | null, limit: number): T[] {
+  return [...shown]
+    .sort((a, b) => compareKeys(shownOfferKey(a), shownOfferKey(b)))
+    .filter((s) => !after || compareKeys(shownOfferKey(s), after) > 0)
+    .slice(0, limit + 1);
+}
+
 /**
  * The windows of a new or changed offer. Visibility defaults to validity and must cover it:
  * visible from validFrom or earlier (a pre-sale is seen before it opens, and must be: a PRESALE

@@ -180,15 +180,21 @@ export type Member = {
   __typename?: 'Member';
   id: Scalars['ID']['output'];
   /**
-   * The offers and pre-sales this member is shown now (at most 100): published, inside their
-   * visibility window, for the member's tier (or every tier), while the member is ACTIVE. A
-   * partner's offers only while the partner is ACTIVE and only when the member granted
-   * PARTNER_MARKETING on some channel; the program's own offers need no consent (they are shown in
-   * the member's own app, not sent to them). Offers targeting segments are shown to nobody until
-   * analytics provides segments. Usable ones first, then pre-sales, then ended ones, each ending
-   * soonest first. The member themself and the program's agents and admins.
+   * The offers and pre-sales this member is shown now: published, inside their visibility window,
+   * for the member's tier (or every tier), while the member is ACTIVE. A partner's offers only
+   * while the partner is ACTIVE and only when the member granted PARTNER_MARKETING on some channel;
+   * the program's own offers need no consent (they are shown in the member's own app, not sent to
+   * them). Offers targeting segments are shown to nobody until analytics provides segments. Usable
+   * ones first, then pre-sales, then ended ones, each ending soonest first. The member themself
+   * and the program's agents and admins.
    */
-  offers: Array<MemberOffer>;
+  offers: MemberOfferConnection;
+};
+
+
+export type MemberOffersArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  first?: InputMaybe<Scalars['Int']['input']>;
 };
 
 /**
@@ -213,6 +219,26 @@ export type MemberOffer = {
   validFrom: Scalars['DateTime']['output'];
   /** Until when it can be used (exclusive). */
   validUntil: Scalars['DateTime']['output'];
+};
+
+/** A page of a member's offers. */
+export type MemberOfferConnection = {
+  __typename?: 'MemberOfferConnection';
+  /** The offers with their cursors. */
+  edges: Array<MemberOfferEdge>;
+  /** The offers of this page. */
+  nodes: Array<MemberOffer>;
+  /** Whether there is another page, and where it starts. */
+  pageInfo: PageInfo;
+};
+
+/** One offer in a page of a member's offers. */
+export type MemberOfferEdge = {
+  __typename?: 'MemberOfferEdge';
+  /** Where this offer is in the list. */
+  cursor: Scalars['String']['output'];
+  /** The offer as the member is shown it. */
+  node: MemberOffer;
 };
 
 /** A sum of money: an exact decimal amount and its ISO 4217 currency. */
@@ -1004,6 +1030,8 @@ export type ResolversTypes = {
   JobOutcome: JobOutcome;
   Member: ResolverTypeWrapper<MemberRef>;
   MemberOffer: ResolverTypeWrapper<MemberOfferValue>;
+  MemberOfferConnection: ResolverTypeWrapper<Omit<MemberOfferConnection, 'edges' | 'nodes'> & { edges: Array<ResolversTypes['MemberOfferEdge']>, nodes: Array<ResolversTypes['MemberOffer']> }>;
+  MemberOfferEdge: ResolverTypeWrapper<Omit<MemberOfferEdge, 'node'> & { node: ResolversTypes['MemberOffer'] }>;
   Money: ResolverTypeWrapper<Money>;
   MoneyInput: MoneyInput;
   Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
@@ -1067,6 +1095,8 @@ export type ResolversParentTypes = {
   EventConsumerStatus: ConsumerStatusView;
   Member: MemberRef;
   MemberOffer: MemberOfferValue;
+  MemberOfferConnection: Omit<MemberOfferConnection, 'edges' | 'nodes'> & { edges: Array<ResolversParentTypes['MemberOfferEdge']>, nodes: Array<ResolversParentTypes['MemberOffer']> };
+  MemberOfferEdge: Omit<MemberOfferEdge, 'node'> & { node: ResolversParentTypes['MemberOffer'] };
   Money: Money;
   MoneyInput: MoneyInput;
   Mutation: Record<PropertyKey, never>;
@@ -1192,7 +1222,7 @@ export type EventConsumerStatusResolvers<ContextType = RequestContext, ParentTyp
 export type MemberResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['Member'] = ResolversParentTypes['Member'], FederationReferenceType extends FederationReferenceTypes['Member'] = FederationReferenceTypes['Member']> = {
   __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['Member']> | FederationReferenceType, FederationReferenceType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
-  offers?: Resolver<Array<ResolversTypes['MemberOffer']>, ParentType, ContextType>;
+  offers?: Resolver<ResolversTypes['MemberOfferConnection'], ParentType, ContextType, Partial<MemberOffersArgs>>;
 };
 
 export type MemberOfferResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['MemberOffer'] = ResolversParentTypes['MemberOffer']> = {
@@ -1204,6 +1234,17 @@ export type MemberOfferResolvers<ContextType = RequestContext, ParentType extend
   title?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   validFrom?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   validUntil?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+};
+
+export type MemberOfferConnectionResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['MemberOfferConnection'] = ResolversParentTypes['MemberOfferConnection']> = {
+  edges?: Resolver<Array<ResolversTypes['MemberOfferEdge']>, ParentType, ContextType>;
+  nodes?: Resolver<Array<ResolversTypes['MemberOffer']>, ParentType, ContextType>;
+  pageInfo?: Resolver<ResolversTypes['PageInfo'], ParentType, ContextType>;
+};
+
+export type MemberOfferEdgeResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['MemberOfferEdge'] = ResolversParentTypes['MemberOfferEdge']> = {
+  cursor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  node?: Resolver<ResolversTypes['MemberOffer'], ParentType, ContextType>;
 };
 
 export type MoneyResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['Money'] = ResolversParentTypes['Money']> = {
@@ -1416,6 +1457,8 @@ export type Resolvers<ContextType = RequestContext> = {
   EventConsumerStatus?: EventConsumerStatusResolvers<ContextType>;
   Member?: MemberResolvers<ContextType>;
   MemberOffer?: MemberOfferResolvers<ContextType>;
+  MemberOfferConnection?: MemberOfferConnectionResolvers<ContextType>;
+  MemberOfferEdge?: MemberOfferEdgeResolvers<ContextType>;
   Money?: MoneyResolvers<ContextType>;
   Mutation?: MutationResolvers<ContextType>;
   Offer?: OfferResolvers<ContextType>;

@@ -2,7 +2,6 @@ import type { DataSource } from 'typeorm';
 import { isUuid } from '@loyalty-graph/shared';
 import type { MemberDirectory } from '@loyalty-graph/shared/member-snapshots';
 import { offerColumns, type OfferRow } from '../entities';
-import { LIMITS } from '../domain/limits';
 import { offerRelevance, type MemberFacts, type OfferAvailability } from '../domain/offers';
 import type { PartnerStatus } from '../domain/partners';
 
@@ -20,8 +19,6 @@ export interface MemberOffers {
 }
 
 type Candidate = OfferRow & { partnerName: string | null; partnerStatus: PartnerStatus | null };
-
-const ORDER: Record<OfferAvailability, number> = { VALID_NOW: 0, NOT_YET_VALID: 1, ENDED: 2 };
 
 /** Only what could pass offerRelevance: published and inside visibility now (the partial index offers_visible). */
 const CANDIDATES = `o.status = 'PUBLISHED' AND o.visible_from <= $2 AND o.visible_until > $2`;
@@ -72,14 +69,11 @@ export async function offersForMembers(db: DataSource, members: MemberDirectory,
   return ids.map((id) => {
     const member = facts.get(id) ?? null;
     if (!member) return { member: null, offers: [] };
-    const offers = (candidates.get(id) ?? [])
-      .flatMap(({ partnerName, partnerStatus, ...offer }) => {
-        const availability = offerRelevance(offer, member, partnerStatus, now);
-        return availability ? [{ offer, availability, partnerName }] : [];
-      })
-      // Usable now first, then pre-sales, then ended ones; within each, ending soonest first.
-      .sort((a, b) => ORDER[a.availability] - ORDER[b.availability] || a.offer.validUntil.getTime() - b.offer.validUntil.getTime() || (a.offer.id < b.offer.id ? -1 : 1))
-      .slice(0, LIMITS.memberOffers);
+    // In no order: the resolver pages them (pageOfShown).
+    const offers = (candidates.get(id) ?? []).flatMap(({ partnerName, partnerStatus, ...offer }) => {
+      const availability = offerRelevance(offer, member, partnerStatus, now);
+      return availability ? [{ offer, availability, partnerName }] : [];
+    });
     return { member, offers };
   });
 }
