@@ -217,12 +217,22 @@ describe('offers a partner publishes, as members see them', () => {
 });
 
 describe('offer refusals', () => {
-  it('changes drafts only and publishes once', async () => {
-    const offer = await published(offersKey);
-    const { updateOffer } = await offersKey.data<{ updateOffer: { userErrors: { code: string }[] } }>(UPDATE, { input: { offerId: offer, title: 'Changed' } });
+  it('changes drafts only; a retried publish changes nothing', async () => {
+    const { createOffer } = await offersKey.data<Created>(CREATE, { input: offerInput({ title: 'Draft title' }) });
+    const draft = createOffer.offer!.id;
+    const { updateOffer: edited } = await offersKey.data<{ updateOffer: { offer: { title: string }; userErrors: unknown[] } }>(UPDATE, { input: { offerId: draft, title: 'Better title' } });
+    expect(edited).toEqual({ offer: { title: 'Better title' }, userErrors: [] });
+    const first = await offersKey.data<{ publishOffer: { offer: { publishedAt: string } } }>(PUBLISH, { id: draft });
+    const { updateOffer } = await offersKey.data<{ updateOffer: { userErrors: { code: string }[] } }>(UPDATE, { input: { offerId: draft, title: 'Changed' } });
     expect(updateOffer.userErrors.map((e) => e.code)).toEqual(['OFFER_NOT_DRAFT']);
-    const again = await offersKey.data<{ publishOffer: { userErrors: { code: string }[] } }>(PUBLISH, { id: offer });
-    expect(again.publishOffer.userErrors.map((e) => e.code)).toEqual(['OFFER_NOT_DRAFT']);
+    // A minute later, as a retry would come: the offer keeps its first publication.
+    graph.clock.set(new Date(NOW.getTime() + 60_000));
+    try {
+      const again = await offersKey.data<{ publishOffer: { offer: { publishedAt: string }; userErrors: unknown[] } }>(PUBLISH, { id: draft });
+      expect(again.publishOffer).toMatchObject({ offer: { publishedAt: first.publishOffer.offer.publishedAt }, userErrors: [] });
+    } finally {
+      graph.clock.set(NOW);
+    }
   });
 
   it('refuses a pre-sale that is not visible before it is valid (BAD_USER_INPUT)', async () => {

@@ -132,7 +132,18 @@ describe('writing offers', () => {
     expect(row).toEqual({ status: 'WITHDRAWN', withdrawn: true });
     // Withdrawn is for good: publishing it now is refused as a business rule, not changed.
     const again = await partnerKey.data<{ publishOffer: { userErrors: { code: string }[] } }>(PUBLISH, { id });
-    expect(again.publishOffer.userErrors.map((e) => e.code)).toEqual(['OFFER_NOT_DRAFT']);
+    expect(again.publishOffer.userErrors.map((e) => e.code)).toEqual(['OFFER_WITHDRAWN']);
+    // A retried withdrawal answers like the first and keeps its time.
+    const [{ at }] = (await sub.db.query(`SELECT withdrawn_at AS at FROM offers WHERE id = $1`, [id])) as [{ at: Date }];
+    sub.clock.set(new Date(T0.getTime() + 60_000));
+    try {
+      const retried = await partnerKey.data<{ withdrawOffer: { offer: { status: string }; userErrors: unknown[] } }>(WITHDRAW, { id });
+      expect(retried.withdrawOffer).toEqual({ offer: { status: 'WITHDRAWN' }, userErrors: [] });
+    } finally {
+      sub.clock.set(T0);
+    }
+    const [{ at: still }] = (await sub.db.query(`SELECT withdrawn_at AS at FROM offers WHERE id = $1`, [id])) as [{ at: Date }];
+    expect(still).toEqual(at);
   });
 
   it('refuses the same idempotency key for a different offer (CONFLICT); the admin naming the same partner replays it', async () => {

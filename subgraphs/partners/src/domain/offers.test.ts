@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { assertOfferTransition, checkTargets, checkWindows, offerRelevance, pageOfShown, shownOfferKey, type MemberFacts, type OfferFacts, type ShownOffer } from './offers';
+import { offerTransition, checkTargets, checkWindows, offerRelevance, pageOfShown, shownOfferKey, type MemberFacts, type OfferFacts, type ShownOffer } from './offers';
 
 const NOW = new Date('2026-06-10T12:00:00Z');
 const at = (iso: string) => new Date(iso);
@@ -107,12 +107,15 @@ describe('offer targets and transitions', () => {
     expect(() => checkTargets(Array.from({ length: 21 }, (_, i) => `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`), 'tierIds')).toThrow(/at most 20/);
   });
 
-  it('edits and publishes drafts only; withdraws anything not withdrawn', () => {
-    expect(() => assertOfferTransition('DRAFT', 'EDIT')).not.toThrow();
-    expect(() => assertOfferTransition('PUBLISHED', 'EDIT')).toThrow(/draft/);
-    expect(() => assertOfferTransition('PUBLISHED', 'PUBLISHED')).toThrow(/draft/);
-    expect(() => assertOfferTransition('DRAFT', 'WITHDRAWN')).not.toThrow();
-    expect(() => assertOfferTransition('WITHDRAWN', 'WITHDRAWN')).toThrow(/already/);
+  it('edits drafts only, publishes drafts, withdraws drafts and published offers; a repeat changes nothing; withdrawn is final', () => {
+    expect(offerTransition('DRAFT', 'EDIT')).toBe('APPLY');
+    expect(() => offerTransition('PUBLISHED', 'EDIT')).toThrow(/draft/);
+    expect(offerTransition('DRAFT', 'PUBLISHED')).toBe('APPLY');
+    expect(offerTransition('PUBLISHED', 'PUBLISHED')).toBe('UNCHANGED');
+    expect(() => offerTransition('WITHDRAWN', 'PUBLISHED')).toThrow(/for good/);
+    expect(offerTransition('DRAFT', 'WITHDRAWN')).toBe('APPLY');
+    expect(offerTransition('PUBLISHED', 'WITHDRAWN')).toBe('APPLY');
+    expect(offerTransition('WITHDRAWN', 'WITHDRAWN')).toBe('UNCHANGED');
   });
 });
 

@@ -133,9 +133,17 @@ export function checkOfferTexts(input: { title: string; description: string }): 
   return { title: checkText(input.title, 'title', LIMITS.offerTitleLength), description: checkText(input.description, 'description', LIMITS.offerDescriptionLength) };
 }
 
-/** Drafts are edited and published; a published offer is only withdrawn; withdrawn is final. */
-export function assertOfferTransition(from: OfferStatus, to: 'EDIT' | 'PUBLISHED' | 'WITHDRAWN'): void {
-  if (to === 'EDIT' && from !== 'DRAFT') throw new DomainError('OFFER_NOT_DRAFT', 'Only a draft offer can be changed: withdraw it and create a new one', 'offerId');
-  if (to === 'PUBLISHED' && from !== 'DRAFT') throw new DomainError('OFFER_NOT_DRAFT', `The offer is ${from}: only a draft is published`, 'offerId');
-  if (to === 'WITHDRAWN' && from === 'WITHDRAWN') throw new DomainError('OFFER_WITHDRAWN', 'The offer is withdrawn already', 'offerId');
+/**
+ * Drafts are edited and published; a published offer is only withdrawn; withdrawn is final.
+ * Asking for the state an offer is already in changes nothing and is no error ('UNCHANGED'), so a
+ * retried publish or withdrawal answers like the first (as revoking an API client twice does).
+ */
+export function offerTransition(from: OfferStatus, to: 'EDIT' | 'PUBLISHED' | 'WITHDRAWN'): 'APPLY' | 'UNCHANGED' {
+  if (to === 'EDIT') {
+    if (from !== 'DRAFT') throw new DomainError('OFFER_NOT_DRAFT', 'Only a draft offer can be changed: withdraw it and create a new one', 'offerId');
+    return 'APPLY';
+  }
+  if (from === to) return 'UNCHANGED';
+  if (from === 'WITHDRAWN') throw new DomainError('OFFER_WITHDRAWN', 'The offer is withdrawn, for good: create a new one', 'offerId');
+  return 'APPLY';
 }

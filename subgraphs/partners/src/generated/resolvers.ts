@@ -432,7 +432,7 @@ export type OfferPayload = {
   __typename?: 'OfferPayload';
   /** The offer as it is now; null when refused. */
   offer: Maybe<Offer>;
-  /** Why it was refused (business rules), e.g. OFFER_NOT_DRAFT, OFFER_ENDED, PARTNER_ENDED, OFFER_NOT_FOUND. */
+  /** Why it was refused (business rules), e.g. OFFER_NOT_DRAFT, OFFER_WITHDRAWN, OFFER_ENDED, PARTNER_ENDED, OFFER_NOT_FOUND. */
   userErrors: Array<UserError>;
 };
 
@@ -714,7 +714,7 @@ export type ProgramOffersArgs = {
 };
 
 export type PublishOfferInput = {
-  /** The draft to publish (its validity must not have ended). */
+  /** The draft to publish (its validity must not have ended). Publishing a published offer again changes nothing. */
   offerId: Scalars['ID']['input'];
 };
 
@@ -908,7 +908,7 @@ export type UserError = {
 };
 
 export type WithdrawOfferInput = {
-  /** The draft or published offer to withdraw, for good. */
+  /** The draft or published offer to withdraw, for good. Withdrawing twice changes nothing. */
   offerId: Scalars['ID']['input'];
 };
 

@@ -3,7 +3,7 @@ import { idempotent, withRetries } from '@loyalty-graph/shared/db';
 import type { DataSource, EntityManager } from 'typeorm';
 import { offerColumns, partnerColumns, type OfferRow, type PartnerRow } from '../entities';
 import { checkUuid } from '../domain/limits';
-import { assertOfferTransition, checkOfferTexts, checkTargets, checkWindows, type OfferKind, type OfferStatus } from '../domain/offers';
+import { checkOfferTexts, offerTransition, checkTargets, checkWindows, type OfferKind, type OfferStatus } from '../domain/offers';
 import { canReadOffers, canWriteOffer } from '../domain/policy';
 
 export interface CreateOfferInput {
@@ -77,7 +77,7 @@ export class OfferService {
   /** A draft's fields; absent ones are unchanged, and the windows are checked again as a whole. */
   update(viewer: Viewer, input: UpdateOfferInput): Promise<{ offerId: string }> {
     return this.change(viewer, input.offerId, async (tx, offer) => {
-      assertOfferTransition(offer.status, 'EDIT');
+      offerTransition(offer.status, 'EDIT');
       const kind = input.kind ?? offer.kind;
       const { title, description } = checkOfferTexts({ title: input.title ?? offer.title, description: input.description ?? offer.description });
       const tierIds = input.tierIds == null ? offer.tierIds : checkTargets(input.tierIds, 'tierIds');
@@ -100,20 +100,20 @@ export class OfferService {
     });
   }
 
-  /** Members see it from its visibleFrom on. Publishing twice is refused (OFFER_NOT_DRAFT), never a second change. */
+  /** Members see it from its visibleFrom on. Publishing a published offer again changes nothing (a retry). */
   publish(viewer: Viewer, input: { offerId: string }): Promise<{ offerId: string }> {
     return this.change(viewer, input.offerId, async (tx, offer) => {
-      assertOfferTransition(offer.status, 'PUBLISHED');
+      if (offerTransition(offer.status, 'PUBLISHED') === 'UNCHANGED') return;
       const now = this.clock.now();
       if (offer.validUntil <= now) throw new DomainError('OFFER_ENDED', 'The offer’s validity has ended: change its dates first', 'offerId');
       await tx.query(`UPDATE offers SET status = 'PUBLISHED', published_at = $2, updated_at = $2 WHERE id = $1`, [offer.id, now]);
     });
   }
 
-  /** Members stop seeing it at once; for good (a withdrawn offer is not published again). */
+  /** Members stop seeing it at once; for good (a withdrawn offer is not published again). Withdrawing twice keeps the first time. */
   withdraw(viewer: Viewer, input: { offerId: string }): Promise<{ offerId: string }> {
     return this.change(viewer, input.offerId, async (tx, offer) => {
-      assertOfferTransition(offer.status, 'WITHDRAWN');
+      if (offerTransition(offer.status, 'WITHDRAWN') === 'UNCHANGED') return;
       const now = this.clock.now();
       await tx.query(`UPDATE offers SET status = 'WITHDRAWN', withdrawn_at = $2, updated_at = $2 WHERE id = $1`, [offer.id, now]);
     });
