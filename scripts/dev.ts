@@ -105,6 +105,7 @@ async function main(): Promise<void> {
     );
     if (demoMemberId) {
       await giveDemoPoints(`http://127.0.0.1:${GATEWAY_PORT}/graphql`, demoMemberId, await tokens.staff({ programId: first!.id, roles: ['ADMIN'], subject: 'demo-admin' }));
+      await giveDemoConsents(`http://127.0.0.1:${GATEWAY_PORT}/graphql`, demoMemberId, await tokens.staff({ programId: first!.id, roles: ['ADMIN'], subject: 'demo-admin' }));
     }
     const header = (token: string) => `{"Authorization": "Bearer ${token}"}`;
     console.log(`
@@ -136,6 +137,8 @@ Paste one of these into Sandbox's Headers (valid 12 hours, new ones at every sta
     {"X-Api-Key": "${partners[0]!.apiKey}"}
 
 Try: variables {"programId": "${first!.id}", "email": "${demoEmail}"} with the example operation.
+As the member, Nordic Fuel's offer (member1 consents to partner marketing): { me { offers { nodes { title partnerName availability validUntil } } } }
+As the partner (X-Api-Key above): { partnerMemberLookup(identifier: { type: EMAIL, value: "${demoEmail}" }) { memberId canEarn tierName } }
 As the member: { me { id points { available } eligibleRewards { reward { id name(locale: "en") type points } orderable reasons } } }
 Then order one: mutation { placeRewardOrder(input: { idempotencyKey: "my-first-order", memberId: "<me.id>", lines: [{ rewardId: "<reward.id>", quantity: 1 }],
   shippingAddress: { name: "Demo Member", line1: "Vestergade 1", postalCode: "1456", city: "København", country: "DK" } }) {
@@ -225,6 +228,24 @@ async function giveDemoPoints(url: string, memberId: string, adminToken: string)
   });
   const body = (await response.json()) as { data?: { adjustPoints: { userErrors: unknown[] } }; errors?: unknown };
   if (body.errors || body.data?.adjustPoints.userErrors.length) throw new Error(`demo points: ${JSON.stringify(body.errors ?? body.data?.adjustPoints.userErrors)}`);
+}
+
+/**
+ * The demo member consents to partner marketing and sharing (push), so `me { offers }` shows the
+ * demo partner's offer and the partner's key finds them. Setting what is already set changes
+ * nothing (no event), so every start may do it.
+ */
+async function giveDemoConsents(url: string, memberId: string, adminToken: string): Promise<void> {
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${adminToken}` },
+    body: JSON.stringify({
+      query: `mutation($i: SetConsentsInput!) { setConsents(input: $i) { userErrors { code message } } }`,
+      variables: { i: { memberId, source: 'HOTLINE', consents: [{ channel: 'PUSH', purpose: 'PARTNER_MARKETING', granted: true }, { channel: 'PUSH', purpose: 'PARTNER_SHARING', granted: true }] } },
+    }),
+  });
+  const body = (await response.json()) as { data?: { setConsents: { userErrors: unknown[] } }; errors?: unknown };
+  if (body.errors || body.data?.setConsents.userErrors.length) throw new Error(`demo consents: ${JSON.stringify(body.errors ?? body.data?.setConsents.userErrors)}`);
 }
 
 /** The demo program's charity in the ledger (created once, by name), with donations switched on. */

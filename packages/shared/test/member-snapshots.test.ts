@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase } from '@loyalty-graph/shared/db';
 import type { EventEnvelope } from '@loyalty-graph/shared/events';
-import { memberSnapshotConsumption, MemberSnapshotGroups1796700000000, MemberSnapshots1764400000000, MemberSnapshotSubjects1764600000000, snapshotDirectory, snapshotMemberIdBySubject, type MemberDirectory, type MemberSnapshot } from '@loyalty-graph/shared/member-snapshots';
+import { memberSnapshotConsumption, MemberSnapshotConsents1796820000000, MemberSnapshotGroups1796700000000, MemberSnapshots1764400000000, MemberSnapshotSubjects1764600000000, snapshotDirectory, snapshotMemberIdBySubject, type MemberDirectory, type MemberSnapshot } from '@loyalty-graph/shared/member-snapshots';
 import { createTestDatabase, type TestDatabase } from '@loyalty-graph/testing';
 import { identifyMember, rememberingFound, snapshotIdentity, type MemberIdentity } from '@loyalty-graph/shared/subgraph';
 import { ANONYMOUS, ManualClock, type Viewer } from '@loyalty-graph/shared';
@@ -13,7 +13,7 @@ let db: DataSource;
 
 beforeAll(async () => {
   database = await createTestDatabase('snapshots');
-  db = await openDatabase({ url: database.url, entities: [], migrations: [MemberSnapshots1764400000000, MemberSnapshotSubjects1764600000000, MemberSnapshotGroups1796700000000], applicationName: 'snapshots-test', poolSize: 4 });
+  db = await openDatabase({ url: database.url, entities: [], migrations: [MemberSnapshots1764400000000, MemberSnapshotSubjects1764600000000, MemberSnapshotGroups1796700000000, MemberSnapshotConsents1796820000000], applicationName: 'snapshots-test', poolSize: 4 });
 });
 afterAll(async () => {
   await db?.destroy();
@@ -45,6 +45,9 @@ async function apply(type: string, memberId: string, aggregateVersion: number, p
 const enrolled = (tierId: string | null | undefined) => ({ channel: 'AGENT', referralId: null, enrolledAt: new Date().toISOString(), ...(tierId === undefined ? {} : { tierId }) });
 const statusChange = (fromStatus: string, toStatus: string) => ({ fromStatus, toStatus, reason: 'test', changedAt: new Date().toISOString() });
 const groupChange = (groupId: string, groupIds: string[]) => ({ groupId, groupIds, at: new Date().toISOString() });
+/** What a snapshot says before any ConsentsChanged: nothing shared with or marketed by partners. */
+const NO_CONSENT = { sharesWithPartners: false, partnerMarketing: false };
+const consents = (...list: [channel: string, purpose: string, granted: boolean][]) => ({ consents: list.map(([channel, purpose, granted]) => ({ channel, purpose, granted })), changedAt: new Date().toISOString() });
 const tierChange = (fromTierId: string | null, toTierId: string | null) => ({ fromTierId, toTierId, direction: 'UP', reason: 'QUALIFIED', changedAt: new Date().toISOString() });
 
 /** A read-through that records what it was asked and answers from a map. */
@@ -63,11 +66,11 @@ describe('the member-snapshot projection', () => {
     await apply('MemberEnrolled', id, 1, enrolled(bronze));
     const readThrough = members({});
     const directory = snapshotDirectory(db, readThrough.directory);
-    expect(await directory([id])).toEqual([{ id, programId, status: 'ACTIVE', tierId: bronze, groupIds: [] }]);
+    expect(await directory([id])).toEqual([{ id, programId, status: 'ACTIVE', tierId: bronze, groupIds: [], ...NO_CONSENT }]);
 
     await apply('MemberStatusChanged', id, 2, statusChange('ACTIVE', 'SUSPENDED'));
     await apply('TierChanged', id, 3, tierChange(bronze, silver));
-    expect(await directory([id])).toEqual([{ id, programId, status: 'SUSPENDED', tierId: silver, groupIds: [] }]);
+    expect(await directory([id])).toEqual([{ id, programId, status: 'SUSPENDED', tierId: silver, groupIds: [], ...NO_CONSENT }]);
     expect(readThrough.asked).toEqual([]);
   });
 
@@ -81,7 +84,7 @@ describe('the member-snapshot projection', () => {
     await apply('MemberStatusChanged', id, 2, statusChange('ACTIVE', 'SUSPENDED'));
     await apply('TierChanged', id, 3, tierChange(bronze, silver));
     await apply('TierChanged', id, 2, tierChange(silver, bronze));
-    expect(await snapshotDirectory(db, members({}).directory)([id])).toEqual([{ id, programId, status: 'SUSPENDED', tierId: silver, groupIds: [] }]);
+    expect(await snapshotDirectory(db, members({}).directory)([id])).toEqual([{ id, programId, status: 'SUSPENDED', tierId: silver, groupIds: [], ...NO_CONSENT }]);
   });
 
   it('keeps the groups a member joins and leaves, each event carrying the whole set', async () => {
@@ -90,7 +93,7 @@ describe('the member-snapshot projection', () => {
     const directory = snapshotDirectory(db, members({}).directory);
     await apply('MemberJoinedGroup', id, 2, groupChange(teamA, [teamA]));
     await apply('MemberJoinedGroup', id, 3, groupChange(teamB, [teamA, teamB]));
-    expect(await directory([id])).toEqual([{ id, programId, status: 'ACTIVE', tierId: bronze, groupIds: [teamA, teamB] }]);
+    expect(await directory([id])).toEqual([{ id, programId, status: 'ACTIVE', tierId: bronze, groupIds: [teamA, teamB], ...NO_CONSENT }]);
     await apply('MemberLeftGroup', id, 4, groupChange(teamA, [teamB]));
     expect((await directory([id]))[0]?.groupIds).toEqual([teamB]);
     // Replayed older group events (a rewind that did not empty the table) change nothing.
@@ -98,7 +101,7 @@ describe('the member-snapshot projection', () => {
     await apply('MemberJoinedGroup', id, 3, groupChange(teamB, [teamA, teamB]));
     expect((await directory([id]))[0]?.groupIds).toEqual([teamB]);
     await apply('MemberLeftGroup', id, 5, groupChange(teamB, []));
-    expect((await directory([id]))[0]).toEqual({ id, programId, status: 'ACTIVE', tierId: bronze, groupIds: [] });
+    expect((await directory([id]))[0]).toEqual({ id, programId, status: 'ACTIVE', tierId: bronze, groupIds: [], ...NO_CONSENT });
   });
 
   it('holds the groups of a row from before group events as unknown until the member\'s next group event says them all', async () => {
@@ -108,10 +111,25 @@ describe('the member-snapshot projection', () => {
     await db.query(`UPDATE member_snapshots SET group_ids = NULL WHERE member_id = $1`, [id]);
     const directory = snapshotDirectory(db, members({}).directory);
     await apply('TierChanged', id, 2, tierChange(bronze, silver));
-    expect(await directory([id])).toEqual([{ id, programId, status: 'ACTIVE', tierId: silver, groupIds: null }]);
+    expect(await directory([id])).toEqual([{ id, programId, status: 'ACTIVE', tierId: silver, groupIds: null, ...NO_CONSENT }]);
     // The member was in teamA already (never announced); joining teamB announces both.
     await apply('MemberJoinedGroup', id, 3, groupChange(teamB, [teamA, teamB]));
     expect((await directory([id]))[0]?.groupIds).toEqual([teamA, teamB]);
+  });
+
+  it('keeps the consents to partners from ConsentsChanged: any channel counts, false until known, older events change nothing', async () => {
+    const id = randomUUID();
+    await apply('MemberEnrolled', id, 1, enrolled(bronze));
+    const directory = snapshotDirectory(db, members({}).directory);
+    expect((await directory([id]))[0]).toEqual({ id, programId, status: 'ACTIVE', tierId: bronze, groupIds: [], sharesWithPartners: false, partnerMarketing: false });
+    await apply('ConsentsChanged', id, 2, consents(['EMAIL', 'PARTNER_SHARING', false], ['PUSH', 'PARTNER_SHARING', true], ['EMAIL', 'MARKETING', true]));
+    expect((await directory([id]))[0]).toMatchObject({ sharesWithPartners: true, partnerMarketing: false });
+    await apply('ConsentsChanged', id, 3, consents(['PUSH', 'PARTNER_SHARING', false], ['SMS', 'PARTNER_MARKETING', true]));
+    expect((await directory([id]))[0]).toMatchObject({ sharesWithPartners: false, partnerMarketing: true });
+    // A redelivered older set (a rewind that did not empty the table) does not bring back what was withdrawn.
+    await apply('ConsentsChanged', id, 2, consents(['PUSH', 'PARTNER_SHARING', true]));
+    expect((await directory([id]))[0]).toMatchObject({ sharesWithPartners: false, partnerMarketing: true });
+    await expect(apply('ConsentsChanged', id, 4, consents(['EMAIL', 'GOSSIP', true]))).rejects.toThrow(/purpose/);
   });
 
   it('refuses a group event whose payload does not match the contract', async () => {
@@ -129,15 +147,15 @@ describe('the member-snapshot projection', () => {
     await apply('MemberEnrolled', legacy, 1, enrolled(undefined));
     await apply('MemberStatusChanged', legacy, 2, statusChange('ACTIVE', 'SUSPENDED'));
     const readThrough = members({
-      [fresh]: { id: fresh, programId, status: 'ACTIVE', tierId: bronze, groupIds: [teamA] },
-      [legacy]: { id: legacy, programId, status: 'SUSPENDED', tierId: silver, groupIds: [] },
+      [fresh]: { id: fresh, programId, status: 'ACTIVE', tierId: bronze, groupIds: [teamA], ...NO_CONSENT },
+      [legacy]: { id: legacy, programId, status: 'SUSPENDED', tierId: silver, groupIds: [], ...NO_CONSENT },
     });
     const directory = snapshotDirectory(db, readThrough.directory);
     expect(await directory([fresh, legacy, unknown, fresh, 'not-a-uuid'])).toEqual([
-      { id: fresh, programId, status: 'ACTIVE', tierId: bronze, groupIds: [teamA] },
-      { id: legacy, programId, status: 'SUSPENDED', tierId: silver, groupIds: [] },
+      { id: fresh, programId, status: 'ACTIVE', tierId: bronze, groupIds: [teamA], ...NO_CONSENT },
+      { id: legacy, programId, status: 'SUSPENDED', tierId: silver, groupIds: [], ...NO_CONSENT },
       null,
-      { id: fresh, programId, status: 'ACTIVE', tierId: bronze, groupIds: [teamA] },
+      { id: fresh, programId, status: 'ACTIVE', tierId: bronze, groupIds: [teamA], ...NO_CONSENT },
       null,
     ]);
     expect(readThrough.asked).toEqual([[fresh, legacy, unknown]]);

@@ -92,7 +92,7 @@ export async function runHarness(serverUrl: string, profile: HarnessProfile): Pr
 
 async function run(db: DataSource, admin: pg.Client, dbName: string, profile: HarnessProfile): Promise<HarnessReport> {
   const programId = randomUUID();
-  const members: MemberSnapshot[] = Array.from({ length: profile.accounts }, () => ({ id: randomUUID(), programId, status: 'ACTIVE', tierId: null, groupIds: [] }));
+  const members: MemberSnapshot[] = Array.from({ length: profile.accounts }, () => ({ id: randomUUID(), programId, status: 'ACTIVE', tierId: null, groupIds: [], sharesWithPartners: false, partnerMarketing: false }));
   const byId = new Map(members.map((m) => [m.id, m]));
   // The members subgraph is not under test here: the ledger's port to it answers from memory.
   const directory: MemberDirectory = async (ids) => ids.map((id) => byId.get(id) ?? null);

@@ -158,7 +158,7 @@ describe('group membership events', () => {
     await change(ADD, first, member);
     const lonely = await enrol();
     const [found, none] = await membersReadThrough(() => sub.url, 'catalog', sub.internalSecret)([member, lonely]);
-    expect(found).toEqual({ id: member, programId, status: 'ACTIVE', tierId: null, groupIds: [first, second].sort() });
+    expect(found).toEqual({ id: member, programId, status: 'ACTIVE', tierId: null, groupIds: [first, second].sort(), sharesWithPartners: false, partnerMarketing: false });
     expect(none?.groupIds).toEqual([]);
   });
 

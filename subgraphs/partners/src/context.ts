@@ -1,9 +1,11 @@
 import type { Clock, Logger, ViewerContext } from '@loyalty-graph/shared';
+import type { MemberDirectory } from '@loyalty-graph/shared/member-snapshots';
 import type { PeerClient, PlatformParts } from '@loyalty-graph/shared/subgraph';
 import type { DataSource } from 'typeorm';
 import { createLoaders, type Loaders } from './loaders';
 import { AgreementService } from './services/agreements';
 import { ApiClientService } from './services/api-clients';
+import { OfferService } from './services/offers';
 import { PartnerService } from './services/partners';
 import { PrepaidService } from './services/prepaid';
 import { SettlementService } from './services/settlement';
@@ -21,6 +23,9 @@ export interface Services {
   agreements: AgreementService;
   apiClients: ApiClientService;
   prepaid: PrepaidService;
+  offers: OfferService;
+  /** Members' facts (program, status, tier, consents) from this subgraph's member snapshots. */
+  members: MemberDirectory;
   /** Settlement: statements, payments, reconciliation on demand. */
   settlement: SettlementService;
   /** The settlement-close job's work. */
@@ -54,16 +59,20 @@ export interface RequestContext extends ViewerContext {
   services: Services;
   /** The injected clock: resolvers read time from it, never from the machine. */
   clock: Clock;
+  /** For the keyset-paginated lists (one statement a page). */
+  db: DataSource;
 }
 
 /** Services are stateless and shared by every request. */
-export function createServices(db: DataSource, clock: Clock, settlement: SettlementParts, webhooks: WebhookParts): Services {
+export function createServices(db: DataSource, clock: Clock, members: MemberDirectory, settlement: SettlementParts, webhooks: WebhookParts): Services {
   const ledger = settlementLedger(settlement.ledger);
   return {
     partners: new PartnerService(db, clock),
     agreements: new AgreementService(db, clock),
     apiClients: new ApiClientService(db, clock),
     prepaid: new PrepaidService(db, clock),
+    offers: new OfferService(db, clock),
+    members,
     settlement: new SettlementService(db, clock, ledger),
     settlementClose: new SettlementCloser(db, clock, settlement.logger, ledger, settlement.graceMs),
     settlementFacts: new SettlementFacts(clock),
@@ -75,5 +84,5 @@ export function createServices(db: DataSource, clock: Clock, settlement: Settlem
 
 /** Loaders are created per request. */
 export function createContext(base: ViewerContext, services: Services, { db, clock }: PlatformParts): RequestContext {
-  return { ...base, loaders: createLoaders(db), services, clock };
+  return { ...base, loaders: createLoaders(db, services.members, clock), services, clock, db };
 }

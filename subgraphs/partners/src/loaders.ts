@@ -1,14 +1,17 @@
-import DataLoader from 'dataloader';
+import type { Clock } from '@loyalty-graph/shared';
 import { groupedBy, inKeyOrder, rowsById } from '@loyalty-graph/shared/db';
+import type { MemberDirectory } from '@loyalty-graph/shared/member-snapshots';
+import DataLoader from 'dataloader';
 import type { DataSource } from 'typeorm';
 import { webhookEndpointColumns, webhookMessageColumns, type WebhookEndpointRow, type WebhookMessageRow } from './entities/webhooks';
-import { agreementColumns, apiClientColumns, apiKeyColumns, partnerColumns, type AgreementRow, type ApiClientRow, type ApiKeyRow, type PartnerRow } from './entities';
+import { agreementColumns, apiClientColumns, apiKeyColumns, offerColumns, partnerColumns, type AgreementRow, type ApiClientRow, type ApiKeyRow, type OfferRow, type PartnerRow } from './entities';
+import { offersForMembers } from './services/member-offers';
 
 /**
  * Built per request (never shared between users: a loader's cache is per viewer). One SQL
  * statement per batch, values in key order, null for misses (malformed ids included).
  */
-export function createLoaders(db: DataSource) {
+export function createLoaders(db: DataSource, members: MemberDirectory, clock: Clock) {
   return {
     partnerById: rowsById<PartnerRow>(db, `SELECT ${partnerColumns} FROM partners p WHERE p.id = ANY($1::uuid[])`),
     partnersByProgram: groupedBy<PartnerRow>((ids) => db.query(`SELECT ${partnerColumns} FROM partners p WHERE p.program_id = ANY($1::uuid[]) ORDER BY lower(p.name)`, [ids]), (row) => row.programId),
@@ -35,6 +38,9 @@ export function createLoaders(db: DataSource) {
     webhookMessageByWebhookId: new DataLoader<string, WebhookMessageRow | null>(async (ids) =>
       inKeyOrder(ids, (await db.query(`SELECT ${webhookMessageColumns} FROM webhook_messages m WHERE m.webhook_id = ANY($1::text[])`, [[...ids]])) as WebhookMessageRow[], (row) => row.webhookId),
     ),
+    offerById: rowsById<OfferRow>(db, `SELECT ${offerColumns} FROM offers o WHERE o.id = ANY($1::uuid[])`),
+    /** Member.offers for every member of the request at once (one time for the whole batch). */
+    offersByMember: new DataLoader((ids: readonly string[]) => offersForMembers(db, members, ids, clock.now())),
   };
 }
 

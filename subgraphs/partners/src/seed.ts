@@ -3,6 +3,7 @@ import { ANONYMOUS, type Clock, type Viewer } from '@loyalty-graph/shared';
 import type { DataSource } from 'typeorm';
 import { AgreementService } from './services/agreements';
 import { ApiClientService } from './services/api-clients';
+import { OfferService } from './services/offers';
 import { PartnerService } from './services/partners';
 
 /** A platform operator: the seed runs before any program admin exists. */
@@ -15,7 +16,7 @@ export interface DemoPartner {
 }
 
 /**
- * For `pnpm dev`: one fuel partner per program with an agreement and an API client, once (fixed
+ * For `pnpm dev`: one fuel partner per program with an agreement, a published offer and an API client, once (fixed
  * idempotency keys), then a new key for that client at every start. No key is committed or kept:
  * the previous start's key stops now (a rotation without overlap), and only this start's is printed.
  */
@@ -41,6 +42,22 @@ export async function seedDemoPartner(db: DataSource, clock: Clock, programId: s
       settlementPeriod: 'MONTHLY',
       creditLimitPoints: 10_000_000,
     });
+  }
+  const [offer] = (await db.query(`SELECT 1 FROM offers WHERE partner_id = $1 LIMIT 1`, [partnerId])) as unknown[];
+  if (!offer) {
+    // Once (checked above, since its dates differ at every start): valid from now for a year.
+    const offers = new OfferService(db, clock);
+    const now = clock.now();
+    const { offerId } = await offers.create(SEED_VIEWER, {
+      idempotencyKey: 'demo-seed-offer',
+      partnerId,
+      kind: 'OFFER',
+      title: 'Double points on every car wash',
+      description: 'Wash your car at any Nordic Fuel station this year and earn twice the points.',
+      validFrom: now,
+      validUntil: new Date(now.getTime() + 365 * 86_400_000),
+    });
+    await offers.publish(SEED_VIEWER, { offerId });
   }
   const { clientId } = await clients.create(SEED_VIEWER, {
     idempotencyKey: 'demo-seed-api-client',

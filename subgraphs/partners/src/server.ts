@@ -22,10 +22,13 @@ export const partnersSubgraph = defineSubgraph<Services, RequestContext>({
   migrations,
   // Funding terms (for the ledger's limits on partner-funded issuance) and settlement.
   produces: partnersEvents,
+  // A member's tier, status and partner consents come from members' events: Member.offers and the
+  // tier-change webhooks need no call to members.
+  memberSnapshots: true,
   // Settlement reconciles with the ledger by direct service calls; its grace is read at start. The
   // webhook secrets' key (PARTNERS_WEBHOOK_KEY) is read here too: production refuses to start without it.
-  services: ({ db, clock, logger, peer }) =>
-    createServices(db, clock, { logger, ledger: peer('ledger'), graceMs: settlementGraceMs(process.env) }, { settings: webhookSettingsFromEnv(process.env, logger), logger }),
+  services: ({ db, clock, logger, peer, members }) =>
+    createServices(db, clock, members, { logger, ledger: peer('ledger'), graceMs: settlementGraceMs(process.env) }, { settings: webhookSettingsFromEnv(process.env, logger), logger }),
   // Settlement's facts (partner-funded accruals and returns, partner redemptions), and the events that
   // become partners' webhooks (its own settlement statements among them, from its own feed). The kit
   // runs both handlers of an event in one transaction.

@@ -283,7 +283,7 @@ describe('apiKeyGrant', () => {
 });
 
 describe('the pnpm dev seed', () => {
-  it('makes one partner with an agreement and one client once, and a new working key at every start (the previous one stops)', async () => {
+  it('makes one partner with an agreement, one published offer and one client once, and a new working key at every start (the previous one stops)', async () => {
     const first = await seedDemoPartner(sub.db, sub.clock, OTHER_PROGRAM);
     sub.clock.set(new Date(T0.getTime() + 1000));
     try {
@@ -292,11 +292,12 @@ describe('the pnpm dev seed', () => {
       expect(second.apiKey).not.toBe(first.apiKey);
       expect(await grant(first.apiKey)).toBeNull();
       expect((await grant(second.apiKey))?.partnerId).toBe(first.partnerId);
-      const [{ agreements, clients }] = (await sub.db.query(
-        `SELECT (SELECT count(*)::int FROM partner_agreements WHERE partner_id = $1) AS agreements, (SELECT count(*)::int FROM partner_api_clients WHERE partner_id = $1) AS clients`,
+      const [{ agreements, clients, offers }] = (await sub.db.query(
+        `SELECT (SELECT count(*)::int FROM partner_agreements WHERE partner_id = $1) AS agreements, (SELECT count(*)::int FROM partner_api_clients WHERE partner_id = $1) AS clients,
+                (SELECT array_agg(status) FROM offers WHERE partner_id = $1) AS offers`,
         [first.partnerId],
-      )) as [{ agreements: number; clients: number }];
-      expect({ agreements, clients }).toEqual({ agreements: 1, clients: 1 });
+      )) as [{ agreements: number; clients: number; offers: string[] }];
+      expect({ agreements, clients, offers }).toEqual({ agreements: 1, clients: 1, offers: ['PUBLISHED'] });
     } finally {
       sub.clock.set(T0);
     }

@@ -365,7 +365,7 @@ describe('webhook delivery', () => {
     expect(signedBy(old, after)).toBe(false);
   });
 
-  it('delivers statements closed (partners’ own events), enrolments through the partner, and no tier change until consent is wired; deleting an endpoint stops it', async () => {
+  it('delivers statements closed (partners’ own events), enrolments through the partner, and tier changes of members sharing their data with partners only; deleting an endpoint stops it', async () => {
     const partnerId = await createPartner();
     const { endpoint } = await createEndpoint(partnerId, ['STATEMENT_CLOSED', 'MEMBER_ENROLLED', 'MEMBER_TIER_CHANGED']);
     const now = sub.clock.now().toISOString();
@@ -377,10 +377,21 @@ describe('webhook delivery', () => {
     feeds.members.add('MemberEnrolled', member, { programId: PROGRAM, memberId: member, channel: 'PARTNER', referralId: null, enrolledAt: now, partnerId });
     feeds.members.add('MemberEnrolled', randomUUID(), { programId: PROGRAM, memberId: randomUUID(), channel: 'AGENT', referralId: null, enrolledAt: now });
     feeds.members.add('TierChanged', member, { programId: PROGRAM, memberId: member, fromTierId: null, toTierId: randomUUID(), direction: 'UP', reason: 'QUALIFIED', changedAt: now });
+    // A member who shares their data with partners (on any channel): their tier change goes out; the
+    // first member never consented, and one who withdrew consent before the change is not told either.
+    const sharing = randomUUID();
+    const withdrawn = randomUUID();
+    for (const id of [sharing, withdrawn]) feeds.members.add('MemberEnrolled', id, { programId: PROGRAM, memberId: id, channel: 'AGENT', referralId: null, enrolledAt: now });
+    feeds.members.add('ConsentsChanged', sharing, { programId: PROGRAM, memberId: sharing, consents: [{ channel: 'EMAIL', purpose: 'PARTNER_SHARING', granted: true }], changedAt: now });
+    feeds.members.add('ConsentsChanged', withdrawn, { programId: PROGRAM, memberId: withdrawn, consents: [{ channel: 'EMAIL', purpose: 'PARTNER_SHARING', granted: true }], changedAt: now });
+    feeds.members.add('ConsentsChanged', withdrawn, { programId: PROGRAM, memberId: withdrawn, consents: [{ channel: 'EMAIL', purpose: 'PARTNER_SHARING', granted: false }], changedAt: now });
+    const toTierId = randomUUID();
+    for (const id of [sharing, withdrawn]) feeds.members.add('TierChanged', id, { programId: PROGRAM, memberId: id, fromTierId: null, toTierId, direction: 'UP', reason: 'QUALIFIED', changedAt: now });
     await consume();
     await deliver();
     const bodies = receiver.received.map((r) => JSON.parse(r.body) as { type: string; data: Record<string, unknown> });
-    expect(bodies.map((b) => b.type).sort()).toEqual(['member.enrolled', 'statement.closed']);
+    expect(bodies.map((b) => b.type).sort()).toEqual(['member.enrolled', 'member.tier_changed', 'statement.closed']);
+    expect(bodies.find((b) => b.type === 'member.tier_changed')!.data).toMatchObject({ memberId: sharing, toTierId });
     expect(bodies.find((b) => b.type === 'statement.closed')!.data).toMatchObject({ statementId, netAmount: '12.50', currency: 'EUR' });
     expect(bodies.find((b) => b.type === 'member.enrolled')!.data).toEqual({ memberId: member, enrolledAt: now });
 
@@ -389,7 +400,7 @@ describe('webhook delivery', () => {
     feeds.members.add('MemberEnrolled', randomUUID(), { programId: PROGRAM, memberId: randomUUID(), channel: 'PARTNER', referralId: null, enrolledAt: now, partnerId });
     await consume();
     await deliver();
-    expect(receiver.received).toHaveLength(2);
+    expect(receiver.received).toHaveLength(3);
     expect((await admin.data<{ webhookEndpoint: null }>(`query($id: ID!) { webhookEndpoint(id: $id) { id } }`, { id: endpoint.id })).webhookEndpoint).toBeNull();
   });
 

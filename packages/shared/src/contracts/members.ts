@@ -5,6 +5,9 @@ const id = z.uuid();
 const instant = z.iso.datetime({ offset: true });
 const memberStatus = z.enum(['ACTIVE', 'SUSPENDED', 'CLOSED']);
 
+export const CONSENT_CHANNELS = ['EMAIL', 'SMS', 'PUSH', 'POST'] as const;
+export const CONSENT_PURPOSES = ['MARKETING', 'PROFILING', 'PARTNER_SHARING', 'PARTNER_MARKETING'] as const;
+
 export const TIER_CHANGE_REASONS = ['QUALIFIED', 'PERIOD_END', 'GRACE_ENDED', 'MANUAL'] as const;
 export type TierChangeReason = (typeof TIER_CHANGE_REASONS)[number];
 
@@ -96,6 +99,21 @@ export const membersEvents = defineContract('members', {
       groupId: id.describe('the group they left'),
       groupIds: z.array(id).describe('every group the member is still in after the change (sorted; empty when none)'),
       at: instant,
+    }),
+  }),
+  ConsentsChanged: defineEvent({
+    version: 1,
+    emittedWhen:
+      "a member's consent decisions changed (`setConsents`, or enrolment with consents); not emitted when a call changed nothing. Carries the member's whole current set, so a consumer needs no earlier consent event",
+    aggregateType: 'Member',
+    aggregateId: (p) => p.memberId,
+    payload: z.object({
+      programId: id,
+      memberId: id,
+      consents: z
+        .array(z.object({ channel: z.enum(CONSENT_CHANNELS), purpose: z.enum(CONSENT_PURPOSES), granted: z.boolean() }))
+        .describe('every decision the member has on record after the change (a channel and purpose never decided is absent, which means not granted)'),
+      changedAt: instant,
     }),
   }),
   ReferralQualified: defineEvent({

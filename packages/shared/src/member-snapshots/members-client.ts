@@ -1,15 +1,15 @@
 import { peerUnavailable } from '../errors';
 import { createViewerSigner, serviceViewer, VIEWER_HEADER } from '../viewer';
-import type { MemberDirectory, MemberSnapshot } from './snapshots';
+import { consentFacts, type MemberDirectory, type MemberSnapshot } from './snapshots';
 
 const QUERY = `query MemberSnapshots($representations: [_Any!]!) {
-  _entities(representations: $representations) { ... on Member { id status program { id } tier { id } groups { id } } }
+  _entities(representations: $representations) { ... on Member { id status program { id } tier { id } groups { id } consents { purpose granted } } }
 }`;
 
 /**
  * Asks the members subgraph directly, as a service (never through the gateway), one request per
  * batch of ids; unknown ids come back as null. Members answers a service with the member's groups
- * (`Member.groups`), so a member read through has known groups. The URL is looked up on every call: members may
+ * (`Member.groups`) and consents, so a member read through has known groups and consents to partners. The URL is looked up on every call: members may
  * start after the caller, or move.
  */
 export function membersReadThrough(url: () => string, caller: string, internalSecret: string): MemberDirectory {
@@ -25,13 +25,13 @@ export function membersReadThrough(url: () => string, caller: string, internalSe
     });
     if (response.status >= 500) throw peerUnavailable('members');
     const body = (await response.json()) as {
-      data?: { _entities: ({ id: string; status: MemberSnapshot['status']; program: { id: string }; tier: { id: string } | null; groups: { id: string }[] } | null)[] };
+      data?: { _entities: ({ id: string; status: MemberSnapshot['status']; program: { id: string }; tier: { id: string } | null; groups: { id: string }[]; consents: { purpose: string; granted: boolean }[] } | null)[] };
       errors?: { message: string }[];
     };
     if (!body.data) throw new Error(`members subgraph answered ${response.status}: ${JSON.stringify(body.errors)}`);
     return body.data._entities.map((m) =>
       // Sorted like the projection's, so a member reads the same whichever way they were found.
-      m ? { id: m.id, programId: m.program.id, status: m.status, tierId: m.tier?.id ?? null, groupIds: m.groups.map((g) => g.id).sort() } : null,
+      m ? { id: m.id, programId: m.program.id, status: m.status, tierId: m.tier?.id ?? null, groupIds: m.groups.map((g) => g.id).sort(), ...consentFacts(m.consents) } : null,
     );
   };
 }

@@ -22,9 +22,30 @@ export interface MemberSnapshot {
    * consumer never takes null as membership of any group.
    */
   groupIds: string[] | null;
+  /**
+   * Granted PARTNER_SHARING (partners may see the member's data) on any channel; false until known
+   * (no ConsentsChanged seen yet): a consumer never shares on a guess.
+   */
+  sharesWithPartners: boolean;
+  /** Granted PARTNER_MARKETING (partners' offers) on any channel; false until known, like sharesWithPartners. */
+  partnerMarketing: boolean;
 }
 
-const snapshotColumns = selectList<MemberSnapshot>({ id: 'member_id', programId: 'program_id', status: 'status', tierId: 'tier_id', groupIds: 'group_ids::text[]' });
+const snapshotColumns = selectList<MemberSnapshot>({
+  id: 'member_id',
+  programId: 'program_id',
+  status: 'status',
+  tierId: 'tier_id',
+  groupIds: 'group_ids::text[]',
+  sharesWithPartners: 'shares_with_partners',
+  partnerMarketing: 'partner_marketing',
+});
+
+/** What a member's whole consent set says for the snapshot: a purpose counts when granted on any channel. */
+export function consentFacts(consents: readonly { purpose: string; granted: boolean }[]): Pick<MemberSnapshot, 'sharesWithPartners' | 'partnerMarketing'> {
+  const granted = (purpose: string) => consents.some((c) => c.purpose === purpose && c.granted);
+  return { sharesWithPartners: granted('PARTNER_SHARING'), partnerMarketing: granted('PARTNER_MARKETING') };
+}
 
 /** Ids → snapshots in the same order, null for members nobody knows. */
 export type MemberDirectory = (ids: readonly string[]) => Promise<(MemberSnapshot | null)[]>;
@@ -96,6 +117,25 @@ export class MemberSnapshotGroups1796700000000 implements MigrationInterface {
   }
 }
 
+/**
+ * The member's consents to partners, from ConsentsChanged (each carries the whole current set).
+ * Every row starts false: a member enrolled with consents has their ConsentsChanged right after
+ * MemberEnrolled, and members who decided before the event existed are announced by the members
+ * subgraph's ConsentsAnnounced1796820000001 migration (ordinary events at the member's next
+ * versions). Until then false is the safe answer: no partner sees or markets to them.
+ */
+export class MemberSnapshotConsents1796820000000 implements MigrationInterface {
+  name = 'MemberSnapshotConsents1796820000000';
+
+  async up(q: QueryRunner): Promise<void> {
+    await q.query(`ALTER TABLE member_snapshots ADD COLUMN shares_with_partners boolean NOT NULL DEFAULT false, ADD COLUMN partner_marketing boolean NOT NULL DEFAULT false`);
+  }
+
+  async down(q: QueryRunner): Promise<void> {
+    await q.query(`ALTER TABLE member_snapshots DROP COLUMN shares_with_partners, DROP COLUMN partner_marketing`);
+  }
+}
+
 /** The member a login subject enrolled as, in a program, from the projection; null when it holds none. */
 export async function snapshotMemberIdBySubject(db: DataSource, programId: string, subject: string): Promise<string | null> {
   if (!isUuid(programId)) return null;
@@ -134,7 +174,17 @@ export function memberSnapshotConsumption(): Consumption {
     TierChanged: (tx, event) => update(tx, event, 'tier_id', event.payload.toTierId),
     MemberJoinedGroup: (tx, event) => update(tx, event, 'group_ids', event.payload.groupIds),
     MemberLeftGroup: (tx, event) => update(tx, event, 'group_ids', event.payload.groupIds),
-  }, { does: 'keeps the member-snapshot projection (program, status, tier, groups: who may earn and spend, at which tier, in which audiences)' });
+    async ConsentsChanged(tx, event) {
+      const facts = consentFacts(event.payload.consents);
+      await tx.query(`UPDATE member_snapshots SET shares_with_partners = $2, partner_marketing = $3, version = $4, updated_at = $5 WHERE member_id = $1 AND version < $4`, [
+        event.aggregateId,
+        facts.sharesWithPartners,
+        facts.partnerMarketing,
+        event.aggregateVersion,
+        event.occurredAt,
+      ]);
+    },
+  }, { does: 'keeps the member-snapshot projection (program, status, tier, groups, consents to partners: who may earn and spend, at which tier, in which audiences, seen by or marketed to partners)' });
 }
 
 /**

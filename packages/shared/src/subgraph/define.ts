@@ -6,7 +6,7 @@ import { pingDatabase } from '../db';
 import { EventConsumer, EventConsumers1764100000001, mergeConsumptions, Outbox1764100000000, OutboxFeed, processedEventsRetention, type Consumption, type EventContract } from '../events';
 import { ScheduledJobs1764000000000, Scheduler, type SubgraphJob } from '../jobs';
 import type { Logger } from '../logger';
-import { batchedDirectory, membersReadThrough, memberSnapshotConsumption, MemberSnapshotGroups1796700000000, MemberSnapshots1764400000000, MemberSnapshotSubjects1764600000000, snapshotDirectory, type MemberDirectory } from '../member-snapshots';
+import { batchedDirectory, membersReadThrough, memberSnapshotConsumption, MemberSnapshotConsents1796820000000, MemberSnapshotGroups1796700000000, MemberSnapshots1764400000000, MemberSnapshotSubjects1764600000000, snapshotDirectory, type MemberDirectory } from '../member-snapshots';
 import { scalarResolvers } from '../scalars';
 import { operationsResolvers, operationsSdl } from './operations';
 import { PLATFORM_SDL } from './platform-schema';
@@ -92,7 +92,7 @@ export function defineSubgraph<TServices, TContext extends ViewerContext>(defini
     ScheduledJobs1764000000000,
     ...(definition.produces ? [Outbox1764100000000] : []),
     ...(consumesAnything ? [EventConsumers1764100000001] : []),
-    ...(definition.memberSnapshots ? [MemberSnapshots1764400000000, MemberSnapshotSubjects1764600000000, MemberSnapshotGroups1796700000000] : []),
+    ...(definition.memberSnapshots ? [MemberSnapshots1764400000000, MemberSnapshotSubjects1764600000000, MemberSnapshotGroups1796700000000, MemberSnapshotConsents1796820000000] : []),
   ];
   const typeDefs = subgraphSdl(name, definition.schema, { consumes: consumesAnything });
   return {

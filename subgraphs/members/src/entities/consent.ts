@@ -1,7 +1,7 @@
 import { Column, Entity, PrimaryColumn } from 'typeorm';
 
 export type ConsentChannel = 'EMAIL' | 'SMS' | 'PUSH' | 'POST';
-export type ConsentPurpose = 'MARKETING' | 'PROFILING' | 'PARTNER_SHARING';
+export type ConsentPurpose = 'MARKETING' | 'PROFILING' | 'PARTNER_SHARING' | 'PARTNER_MARKETING';
 export type ConsentSource = 'ENROLMENT' | 'MEMBER_PORTAL' | 'HOTLINE' | 'PARTNER' | 'IMPORT';
 
 /** The current decision per (member, channel, purpose); history lives in consent_changes. */

@@ -121,9 +121,22 @@ export type ConsentInput = {
   purpose: ConsentPurpose;
 };
 
+/** What a consent decision is about. */
 export type ConsentPurpose =
+  /** The program's own marketing sent to the member (newsletters, pushes) on the channel. */
   | 'MARKETING'
+  /**
+   * Receiving partners' offers: `Member.offers` lists a partner's offers only when granted on any
+   * channel (the program's own offers need no consent: they are shown in the member's own app, not
+   * sent). Independent of PARTNER_SHARING: seeing partners' offers shares nothing with them.
+   */
+  | 'PARTNER_MARKETING'
+  /**
+   * Partners may see the member's data: a partner with the members:lookup scope finds the member
+   * (minimised: id, whether they can earn, tier name) only when granted on any channel.
+   */
   | 'PARTNER_SHARING'
+  /** Using the member's behaviour to tailor what they are offered. */
   | 'PROFILING';
 
 /** Where a consent was given or withdrawn. */
@@ -596,6 +609,20 @@ export type PageInfo = {
 };
 
 /**
+ * What a partner may know of a member it looked up (partnerMemberLookup): enough to credit them,
+ * nothing to contact or profile them with.
+ */
+export type PartnerMemberView = {
+  __typename?: 'PartnerMemberView';
+  /** Whether they can earn points now: true for every member found (only ACTIVE members are). */
+  canEarn: Scalars['Boolean']['output'];
+  /** The member's id, to name them in recordPurchase. */
+  memberId: Scalars['ID']['output'];
+  /** Their tier's name; null when they have none. */
+  tierName: Maybe<Scalars['String']['output']>;
+};
+
+/**
  * An email or phone the member added themself, waiting for the six-digit code sent to it
  * (`verifyMemberIdentifier`). It does not find the member at the till until confirmed.
  */
@@ -700,6 +727,14 @@ export type Query = {
   members: MemberConnection;
   /** The members subgraph's event delivery and jobs (platform operators). */
   membersOperations: SubgraphOperations;
+  /**
+   * A partner's lookup of a member by a verified card, email or phone (scope members:lookup): the
+   * minimised view (id, whether they can earn, tier name; never name, contact details, address or
+   * consents), only for an ACTIVE member of the partner's own program who granted PARTNER_SHARING on
+   * some channel. Anyone else (unknown, another program's, not consenting, suspended or closed) is
+   * the same null. A malformed value is BAD_USER_INPUT.
+   */
+  partnerMemberLookup: Maybe<PartnerMemberView>;
   /** A program by id. Staff and members see only their own program. */
   program: Maybe<Program>;
   /** Programs the viewer may see: all for platform operators, their own for program staff. */
@@ -742,6 +777,11 @@ export type QueryMembersArgs = {
   first?: InputMaybe<Scalars['Int']['input']>;
   programId: Scalars['ID']['input'];
   status?: InputMaybe<MemberStatus>;
+};
+
+
+export type QueryPartnerMemberLookupArgs = {
+  identifier: IdentifierInput;
 };
 
 
@@ -829,7 +869,7 @@ export type ScheduledJob = {
 };
 
 export type SetConsentsInput = {
-  /** At least one; one decision per channel and purpose (at most 12). */
+  /** At least one; one decision per channel and purpose (at most 16: 4 channels × 4 purposes). */
   consents: Array<ConsentInput>;
   memberId: Scalars['ID']['input'];
   source: ConsentSource;
@@ -1149,6 +1189,7 @@ export type ResolversTypes = {
   Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
   OutboxStatus: ResolverTypeWrapper<OutboxStatus>;
   PageInfo: ResolverTypeWrapper<PageInfo>;
+  PartnerMemberView: ResolverTypeWrapper<PartnerMemberView>;
   PendingMemberIdentifier: ResolverTypeWrapper<IdentifierVerificationEntity>;
   Program: ResolverTypeWrapper<ProgramEntity>;
   ProgramConnection: ResolverTypeWrapper<Omit<ProgramConnection, 'edges' | 'nodes'> & { edges: Array<ResolversTypes['ProgramEdge']>, nodes: Array<ResolversTypes['Program']> }>;
@@ -1228,6 +1269,7 @@ export type ResolversParentTypes = {
   Mutation: Record<PropertyKey, never>;
   OutboxStatus: OutboxStatus;
   PageInfo: PageInfo;
+  PartnerMemberView: PartnerMemberView;
   PendingMemberIdentifier: IdentifierVerificationEntity;
   Program: ProgramEntity;
   ProgramConnection: Omit<ProgramConnection, 'edges' | 'nodes'> & { edges: Array<ResolversParentTypes['ProgramEdge']>, nodes: Array<ResolversParentTypes['Program']> };
@@ -1470,6 +1512,12 @@ export type PageInfoResolvers<ContextType = RequestContext, ParentType extends R
   hasNextPage?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
 };
 
+export type PartnerMemberViewResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['PartnerMemberView'] = ResolversParentTypes['PartnerMemberView']> = {
+  canEarn?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  memberId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  tierName?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+};
+
 export type PendingMemberIdentifierResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['PendingMemberIdentifier'] = ResolversParentTypes['PendingMemberIdentifier']> = {
   expiresAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   type?: Resolver<ResolversTypes['IdentifierType'], ParentType, ContextType>;
@@ -1521,6 +1569,7 @@ export type QueryResolvers<ContextType = RequestContext, ParentType extends Reso
   memberIdsByIdentifiers?: Resolver<Array<Maybe<ResolversTypes['ID']>>, ParentType, ContextType, RequireFields<QueryMemberIdsByIdentifiersArgs, 'identifiers' | 'programId'>>;
   members?: Resolver<ResolversTypes['MemberConnection'], ParentType, ContextType, RequireFields<QueryMembersArgs, 'programId'>>;
   membersOperations?: Resolver<ResolversTypes['SubgraphOperations'], ParentType, ContextType>;
+  partnerMemberLookup?: Resolver<Maybe<ResolversTypes['PartnerMemberView']>, ParentType, ContextType, RequireFields<QueryPartnerMemberLookupArgs, 'identifier'>>;
   program?: Resolver<Maybe<ResolversTypes['Program']>, ParentType, ContextType, RequireFields<QueryProgramArgs, 'id'>>;
   programs?: Resolver<ResolversTypes['ProgramConnection'], ParentType, ContextType, Partial<QueryProgramsArgs>>;
 };
@@ -1649,6 +1698,7 @@ export type Resolvers<ContextType = RequestContext> = {
   Mutation?: MutationResolvers<ContextType>;
   OutboxStatus?: OutboxStatusResolvers<ContextType>;
   PageInfo?: PageInfoResolvers<ContextType>;
+  PartnerMemberView?: PartnerMemberViewResolvers<ContextType>;
   PendingMemberIdentifier?: PendingMemberIdentifierResolvers<ContextType>;
   Program?: ProgramResolvers<ContextType>;
   ProgramConnection?: ProgramConnectionResolvers<ContextType>;

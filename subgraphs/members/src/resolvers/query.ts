@@ -25,6 +25,7 @@ export const Query: QueryResolvers = {
   },
   memberIdsByIdentifiers: (_parent, { programId, identifiers }, { viewer, services }) =>
     rethrowInput(() => services.directory.memberIdsByIdentifiers(viewer, programId, identifiers)),
+  partnerMemberLookup: (_parent, { identifier }, { viewer, services }) => rethrowInput(() => services.directory.partnerMemberLookup(viewer, identifier.type, identifier.value)),
   async memberGroup(_parent, { id }, { viewer, loaders }) {
     const group = await loaders.groupById.load(id);
     if (group && !canManageMembers(viewer, group.programId)) throw forbidden('You cannot see this group');

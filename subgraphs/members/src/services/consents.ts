@@ -1,4 +1,6 @@
 import { InputError, type Viewer } from '@loyalty-graph/shared';
+import { membersEvents } from '@loyalty-graph/shared/contracts';
+import { emit } from '@loyalty-graph/shared/events';
 import type { EntityManager } from 'typeorm';
 import { ConsentEntity, type ConsentChannel, type ConsentPurpose, type ConsentSource } from '../entities/consent';
 import { ConsentChangeEntity } from '../entities/consent-change';
@@ -40,9 +42,13 @@ export function assertConsentSource(viewer: Viewer, source: ConsentSource): void
 /**
  * Records consent decisions. Only decisions that change something are written, so the history
  * is a record of changes, not of form submissions. The member row is locked by the caller, so
- * the current decisions read here cannot change underneath.
+ * the current decisions read here cannot change underneath. A change is announced in the same
+ * transaction (ConsentsChanged, with the member's whole current set): other subgraphs gate
+ * partner offers and partner lookups on it, so it must never be lost nor announced without
+ * having happened.
  */
-export async function writeConsents(tx: EntityManager, viewer: Viewer, memberId: string, consents: ConsentInput[], source: ConsentSource, now: Date): Promise<void> {
+export async function writeConsents(tx: EntityManager, viewer: Viewer, member: { id: string; programId: string }, consents: ConsentInput[], source: ConsentSource, now: Date): Promise<void> {
+  const memberId = member.id;
   assertDistinctConsents(consents);
   const current = new Map((await tx.getRepository(ConsentEntity).findBy({ memberId })).map((c) => [`${c.channel}/${c.purpose}`, c.granted]));
   const changed = consents.filter((c) => current.get(`${c.channel}/${c.purpose}`) !== c.granted);
@@ -54,4 +60,12 @@ export async function writeConsents(tx: EntityManager, viewer: Viewer, memberId:
   await tx.getRepository(ConsentChangeEntity).insert(
     changed.map((c) => ({ memberId, channel: c.channel, purpose: c.purpose, granted: c.granted, source, changedBy: viewer.subject, changedAt: now })),
   );
+  for (const c of changed) current.set(`${c.channel}/${c.purpose}`, c.granted);
+  const whole = [...current.entries()]
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([key, granted]) => {
+      const [channel, purpose] = key.split('/') as [ConsentChannel, ConsentPurpose];
+      return { channel, purpose, granted };
+    });
+  await emit(tx, membersEvents, [{ type: 'ConsentsChanged', payload: { programId: member.programId, memberId, consents: whole, changedAt: now.toISOString() } }], now);
 }

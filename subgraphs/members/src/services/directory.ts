@@ -61,6 +61,26 @@ export class DirectoryService {
     return keys.map((k) => (k ? (found.get(`${k.type}\u0000${k.value}`) ?? null) : null));
   }
 
+  /**
+   * A partner's lookup (members:lookup): the minimised view of an ACTIVE member of the partner's
+   * own program who granted PARTNER_SHARING on some channel, found by a verified identifier. Every
+   * other case (nobody has it, another program's member, not consenting, suspended or closed)
+   * is the same null, decided in one statement, so the answer never tells which.
+   */
+  async partnerMemberLookup(viewer: Viewer, type: IdentifierType, raw: string): Promise<{ memberId: string; canEarn: boolean; tierName: string | null } | null> {
+    // @access lets only partner keys with members:lookup in; their program is the key's.
+    if (viewer.kind !== 'PARTNER' || !viewer.programId) throw forbidden('Partners only');
+    const value = normalizeIdentifier(type, raw);
+    const rows = (await this.db.query(
+      `SELECT m.id AS "memberId", m.status = 'ACTIVE' AS "canEarn", t.name AS "tierName"
+       FROM member_identifiers i JOIN members m ON m.id = i.member_id LEFT JOIN tiers t ON t.id = m.tier_id
+       WHERE i.program_id = $1 AND i.type = $2 AND i.value = $3 AND m.program_id = $1 AND m.status = 'ACTIVE'
+         AND EXISTS (SELECT 1 FROM consents c WHERE c.member_id = m.id AND c.purpose = 'PARTNER_SHARING' AND c.granted)`,
+      [viewer.programId, type, value],
+    )) as { memberId: string; canEarn: boolean; tierName: string | null }[];
+    return rows[0] ?? null;
+  }
+
   /** Newest enrolment first. */
   async members(viewer: Viewer, programId: string, status: MemberStatus | null | undefined, page: PageArgs): Promise<Connection<MemberEntity>> {
     if (!canManageMembers(viewer, programId)) throw forbidden('You can list members only in your own program');

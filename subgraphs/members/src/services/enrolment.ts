@@ -97,13 +97,14 @@ export class EnrolmentService {
         changedBy: viewer.subject,
         changedAt: now,
       });
-      if (input.consents?.length) {
-        await writeConsents(tx, viewer, member.id, input.consents, 'ENROLMENT', now);
-      }
       const referralId = input.referralCode ? randomUUID() : null;
       const enrolled = { programId: program.id, memberId: member.id, channel: member.enrolledVia, referralId, enrolledAt: now.toISOString(), tierId: member.tierId, subject: member.subject };
       // Written before a ReferralQualified of the same enrolment: per member, events keep this order.
       await emit(tx, membersEvents, [{ type: 'MemberEnrolled', payload: enrolled }], now);
+      // After MemberEnrolled: its ConsentsChanged must reach consumers after the row it updates exists.
+      if (input.consents?.length) {
+        await writeConsents(tx, viewer, { id: member.id, programId: program.id }, input.consents, 'ENROLMENT', now);
+      }
       if (selfEnrolment) {
         for (const [i, identifier] of identifiers.entries()) await requestVerification(tx, member, identifier, now, `identifiers.${i}`);
       }

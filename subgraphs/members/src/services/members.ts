@@ -154,7 +154,7 @@ export class MemberService {
     assertConsentSource(viewer, source);
     return inMemberTransaction(this.db, async (tx) => {
       const member = await this.lockForEdit(tx, viewer, memberId);
-      await writeConsents(tx, viewer, memberId, consents, source, this.clock.now());
+      await writeConsents(tx, viewer, member, consents, source, this.clock.now());
       return member;
     });
   }

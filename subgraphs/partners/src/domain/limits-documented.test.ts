@@ -32,6 +32,17 @@ const documented: [string, (string | number)[]][] = [
   ['AddPartnerPrepaidPointsInput.points', [`1 to ${shown(LIMITS.points)}`]],
   ['AddPartnerPrepaidPointsInput.reference', [`1 to ${LIMITS.referenceLength}`]],
   ['MarkSettlementStatementPaidInput.reference', [`1 to ${LIMITS.paymentReferenceLength}`]],
+  ['CreateOfferInput.title', [`1 to ${LIMITS.offerTitleLength}`]],
+  ['CreateOfferInput.description', [`1 to ${shown(LIMITS.offerDescriptionLength)}`]],
+  ['CreateOfferInput.tierIds', [`Up to ${LIMITS.offerTargets}`]],
+  ['CreateOfferInput.segmentIds', [`Up to ${LIMITS.offerTargets}`]],
+  ['CreateOfferInput.validUntil', [shown(LIMITS.dateRangeDays)]],
+  ['CreateOfferInput.visibleUntil', [shown(LIMITS.dateRangeDays)]],
+  ['UpdateOfferInput.title', [`1 to ${LIMITS.offerTitleLength}`]],
+  ['UpdateOfferInput.description', [`1 to ${shown(LIMITS.offerDescriptionLength)}`]],
+  ['UpdateOfferInput.tierIds', [`Up to ${LIMITS.offerTargets}`]],
+  ['UpdateOfferInput.segmentIds', [`Up to ${LIMITS.offerTargets}`]],
+  ['UpdateOfferInput.validUntil', [shown(LIMITS.dateRangeDays)]],
 ];
 
 describe('the partners schema documents its limits', () => {

@@ -30,6 +30,10 @@ export const LIMITS = {
   overlapMinutes: 10_080,
   /** What a settlement payment was made with (a bank transfer's reference). */
   paymentReferenceLength: 200,
+  offerTitleLength: 120,
+  offerDescriptionLength: 2_000,
+  /** Tiers or segments an offer targets: a program has a handful of tiers; segments are named groups. */
+  offerTargets: 20,
 } as const;
 
 /** Input checks: one rule for every subgraph (@loyalty-graph/shared text-input.ts). */

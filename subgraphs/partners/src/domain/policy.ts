@@ -43,3 +43,24 @@ export function canManageWebhooks(viewer: Viewer, partner: { id: string; program
   if (viewer.kind === 'PARTNER') return viewer.partnerId === partner.id && viewer.programId === partner.programId && hasScopes(viewer, ['webhooks:manage']);
   return isStaffOf(viewer, partner.programId, ['ADMIN']);
 }
+
+/**
+ * Writing an offer: the program's admins for any of its partners or the program's own offers; a
+ * partner's key with offers:write for that partner only (never another's, never the program's).
+ */
+export function canWriteOffer(viewer: Viewer, offer: { programId: string; partnerId: string | null }): boolean {
+  if (viewer.kind === 'PARTNER') return offer.partnerId !== null && viewer.partnerId === offer.partnerId && viewer.programId === offer.programId && hasScopes(viewer, ['offers:write']);
+  return isStaffOf(viewer, offer.programId, ['ADMIN']);
+}
+
+/** Reading offers as written (drafts included): the program's admins and agents, and the partner itself with offers:write. */
+export function canReadOffers(viewer: Viewer, offer: { programId: string; partnerId: string | null }): boolean {
+  if (viewer.kind === 'PARTNER') return canWriteOffer(viewer, offer);
+  return isStaffOf(viewer, offer.programId, ['ADMIN', 'AGENT']);
+}
+
+/** A member's offers: the member themself, and the program's agents and admins (helping them on the phone). */
+export function canReadMemberOffers(viewer: Viewer, member: { id: string; programId: string }): boolean {
+  if (viewer.kind === 'MEMBER') return viewer.programId === member.programId && viewer.memberId === member.id;
+  return isStaffOf(viewer, member.programId, ['ADMIN', 'AGENT']);
+}

@@ -1,6 +1,7 @@
 import { selectList } from '@loyalty-graph/shared/db';
 import type { PartnerCategory, PartnerContact, PartnerStatus } from '../domain/partners';
 import type { SettlementPeriod } from '../domain/agreements';
+import type { OfferKind, OfferStatus } from '../domain/offers';
 
 /** Typed SQL rows, like catalog's: no TypeORM entities, one style of data access. */
 
@@ -104,3 +105,44 @@ export const apiKeyColumns = selectList<ApiKeyRow>({
   revokedAt: 'k.revoked_at',
 });
 export * from './settlement';
+
+/** A row of `offers`. */
+export interface OfferRow {
+  id: string;
+  programId: string;
+  partnerId: string | null;
+  kind: OfferKind;
+  status: OfferStatus;
+  title: string;
+  description: string;
+  tierIds: string[];
+  segmentIds: string[];
+  validFrom: Date;
+  validUntil: Date;
+  visibleFrom: Date;
+  visibleUntil: Date;
+  createdAt: Date;
+  updatedAt: Date;
+  publishedAt: Date | null;
+  withdrawnAt: Date | null;
+}
+
+export const offerColumns = selectList<OfferRow>({
+  id: 'o.id',
+  programId: 'o.program_id',
+  partnerId: 'o.partner_id',
+  kind: 'o.kind',
+  status: 'o.status',
+  title: 'o.title',
+  description: 'o.description',
+  tierIds: 'o.tier_ids::text[]',
+  segmentIds: 'o.segment_ids::text[]',
+  validFrom: 'o.valid_from',
+  validUntil: 'o.valid_until',
+  visibleFrom: 'o.visible_from',
+  visibleUntil: 'o.visible_until',
+  createdAt: 'o.created_at',
+  updatedAt: 'o.updated_at',
+  publishedAt: 'o.published_at',
+  withdrawnAt: 'o.withdrawn_at',
+});

@@ -3,12 +3,14 @@
 import { GraphQLResolveInfo, GraphQLScalarType, GraphQLScalarTypeConfig } from 'graphql';
 import { JobState } from '@loyalty-graph/shared/jobs';
 import { SubgraphOperations as SubgraphOperationsModel, DeadLetterView, ConsumerStatusView } from '@loyalty-graph/shared/subgraph';
-import { PartnerRow, AgreementRow, ApiClientRow, ApiKeyRow, PaymentRow } from '../entities';
+import { PartnerRow, AgreementRow, ApiClientRow, ApiKeyRow, PaymentRow, OfferRow } from '../entities';
 import { ProgramRef } from '../resolvers/program';
 import { ApiKeyGrantValue } from '../domain/api-keys';
 import { PrepaidBlock } from '../services/prepaid';
 import { StatementModel, ItemModel, ReconciliationReport, ReconciliationFailure, LineModel } from '../services/settlement';
 import { WebhookEndpointRow, WebhookMessageRow, WebhookAttemptRow } from '../entities/webhooks';
+import { MemberOfferValue } from '../services/member-offers';
+import { MemberRef } from '../resolvers/member';
 import { RequestContext } from '../context';
 export type Maybe<T> = T | null;
 export type InputMaybe<T> = T | null | undefined;
@@ -69,6 +71,39 @@ export type ApiKeyGrant = {
   rateLimitPerMinute: Maybe<Scalars['Int']['output']>;
   /** Its scopes as scope strings, e.g. purchases:write. */
   scopes: Array<Scalars['String']['output']>;
+};
+
+export type CreateOfferInput = {
+  /** 1 to 2,000 characters. */
+  description: Scalars['String']['input'];
+  /** Makes a retry safe: 8 to 100 letters, digits or . _ : - (unique per program). */
+  idempotencyKey: Scalars['String']['input'];
+  /** An offer, or early access (a pre-sale). */
+  kind: OfferKind;
+  /**
+   * The partner it is from (not ENDED); absent for the program's own offer. A partner's key always
+   * writes for its own partner: naming another is FORBIDDEN.
+   */
+  partnerId?: InputMaybe<Scalars['ID']['input']>;
+  /**
+   * The program, for its own offer (required then); otherwise the partner's program (a partner's
+   * key: its own, when given it must be).
+   */
+  programId?: InputMaybe<Scalars['ID']['input']>;
+  /** Up to 20 segment ids, each once; stored, applied once analytics provides segments (until then such an offer is shown to nobody). */
+  segmentIds?: InputMaybe<Array<Scalars['ID']['input']>>;
+  /** Up to 20 tier ids, each once; empty or absent for every tier. Not checked against the program's tiers: an unknown id matches nobody. */
+  tierIds?: InputMaybe<Array<Scalars['ID']['input']>>;
+  /** 1 to 120 characters. */
+  title: Scalars['String']['input'];
+  /** From when members can use it. */
+  validFrom: Scalars['DateTime']['input'];
+  /** After validFrom and in the future, at most 3,650 days ahead. */
+  validUntil: Scalars['DateTime']['input'];
+  /** validFrom or earlier (validFrom when absent); a PRESALE's must be earlier. */
+  visibleFrom?: InputMaybe<Scalars['DateTime']['input']>;
+  /** validUntil or later (validUntil when absent), at most 3,650 days ahead. */
+  visibleUntil?: InputMaybe<Scalars['DateTime']['input']>;
 };
 
 export type CreatePartnerApiClientInput = {
@@ -207,6 +242,71 @@ export type MarkSettlementStatementPaidInput = {
   statementId: Scalars['ID']['input'];
 };
 
+export type Member = {
+  __typename?: 'Member';
+  id: Scalars['ID']['output'];
+  /**
+   * The offers and pre-sales this member is shown now: published, inside their visibility window,
+   * for the member's tier (or every tier), while the member is ACTIVE. A partner's offers only
+   * while the partner is ACTIVE and only when the member granted PARTNER_MARKETING on some channel;
+   * the program's own offers need no consent (they are shown in the member's own app, not sent to
+   * them). Offers targeting segments are shown to nobody until analytics provides segments. Usable
+   * ones first, then pre-sales, then ended ones, each ending soonest first. The member themself
+   * and the program's agents and admins.
+   */
+  offers: MemberOfferConnection;
+};
+
+
+export type MemberOffersArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+};
+
+/**
+ * An offer as a member is shown it: what it is and whether it can be used now, with no more of
+ * the partner than its name.
+ */
+export type MemberOffer = {
+  __typename?: 'MemberOffer';
+  /** Usable now, not yet (a pre-sale opens at validFrom), or ended. */
+  availability: OfferAvailability;
+  /** What it is and how to use it. */
+  description: Scalars['String']['output'];
+  /** The offer's id. */
+  id: Scalars['ID']['output'];
+  /** An offer, or early access (a pre-sale). */
+  kind: OfferKind;
+  /** The partner's name; null for the program's own offer. */
+  partnerName: Maybe<Scalars['String']['output']>;
+  /** Its headline. */
+  title: Scalars['String']['output'];
+  /** From when it can be used. */
+  validFrom: Scalars['DateTime']['output'];
+  /** Until when it can be used (exclusive). */
+  validUntil: Scalars['DateTime']['output'];
+};
+
+/** A page of a member's offers. */
+export type MemberOfferConnection = {
+  __typename?: 'MemberOfferConnection';
+  /** The offers with their cursors. */
+  edges: Array<MemberOfferEdge>;
+  /** The offers of this page. */
+  nodes: Array<MemberOffer>;
+  /** Whether there is another page, and where it starts. */
+  pageInfo: PageInfo;
+};
+
+/** One offer in a page of a member's offers. */
+export type MemberOfferEdge = {
+  __typename?: 'MemberOfferEdge';
+  /** Where this offer is in the list. */
+  cursor: Scalars['String']['output'];
+  /** The offer as the member is shown it. */
+  node: MemberOffer;
+};
+
 /** A sum of money: an exact decimal amount and its ISO 4217 currency. */
 export type Money = {
   __typename?: 'Money';
@@ -234,6 +334,11 @@ export type Mutation = {
    * prepaid balance. The program's admins and platform operators.
    */
   addPartnerPrepaidPoints: AddPartnerPrepaidPointsPayload;
+  /**
+   * Creates a draft offer or pre-sale. The program's admins (any of its partners', or its own), and
+   * a partner's key with offers:write (its own only).
+   */
+  createOffer: OfferPayload;
   /** Adds a partner to a program, ACTIVE. The program's admins and platform operators. */
   createPartner: PartnerPayload;
   /** Creates an API client for a partner with its first key (shown once). The program's admins and platform operators. */
@@ -250,6 +355,8 @@ export type Mutation = {
    * and platform operators.
    */
   markSettlementStatementPaid: SettlementStatementPayload;
+  /** Publishes a draft: its members see it inside its visibility window. Who may create it. */
+  publishOffer: OfferPayload;
   /** Publishes a new version of a partner's agreement. The program's admins and platform operators. */
   publishPartnerAgreement: PartnerAgreementPayload;
   /** Apply a dead-lettered event of the partners subgraph again (after a fix), then those parked behind it (platform operators). */
@@ -264,15 +371,24 @@ export type Mutation = {
   rotatePartnerApiKey: RotatePartnerApiKeyPayload;
   /** Gives an endpoint a new signing secret (shown once); the current one signs on during the overlap. The partner itself (webhooks:manage), the program's admins and operators. */
   rotateWebhookSecret: RotateWebhookSecretPayload;
+  /** Changes a draft. Who may create it. */
+  updateOffer: OfferPayload;
   /** Changes a partner's name, category, status or contacts. The program's admins and platform operators. */
   updatePartner: PartnerPayload;
   /** Changes an endpoint's URL, description or event types, or disables / enables it. The partner itself (webhooks:manage), the program's admins and operators. */
   updateWebhookEndpoint: WebhookEndpointPayload;
+  /** Withdraws an offer: no member sees it any more, for good. Who may create it. */
+  withdrawOffer: OfferPayload;
 };
 
 
 export type MutationAddPartnerPrepaidPointsArgs = {
   input: AddPartnerPrepaidPointsInput;
+};
+
+
+export type MutationCreateOfferArgs = {
+  input: CreateOfferInput;
 };
 
 
@@ -298,6 +414,11 @@ export type MutationDeleteWebhookEndpointArgs = {
 
 export type MutationMarkSettlementStatementPaidArgs = {
   input: MarkSettlementStatementPaidInput;
+};
+
+
+export type MutationPublishOfferArgs = {
+  input: PublishOfferInput;
 };
 
 
@@ -336,6 +457,11 @@ export type MutationRotateWebhookSecretArgs = {
 };
 
 
+export type MutationUpdateOfferArgs = {
+  input: UpdateOfferInput;
+};
+
+
 export type MutationUpdatePartnerArgs = {
   input: UpdatePartnerInput;
 };
@@ -344,6 +470,111 @@ export type MutationUpdatePartnerArgs = {
 export type MutationUpdateWebhookEndpointArgs = {
   input: UpdateWebhookEndpointInput;
 };
+
+
+export type MutationWithdrawOfferArgs = {
+  input: WithdrawOfferInput;
+};
+
+/**
+ * An offer or pre-sale of a program: its own (no partner) or a partner's. Partners and the
+ * program's admins write drafts, then publish them; members see them through `Member.offers`.
+ */
+export type Offer = {
+  __typename?: 'Offer';
+  /** When it was created. */
+  createdAt: Scalars['DateTime']['output'];
+  /** What it is and how to use it. */
+  description: Scalars['String']['output'];
+  /** Its id (a UUID). */
+  id: Scalars['ID']['output'];
+  /** An offer, or early access (a pre-sale). */
+  kind: OfferKind;
+  /** The partner it is from; null for the program's own offer. */
+  partner: Maybe<Partner>;
+  /** The program it is for. */
+  program: Program;
+  /** When it was published; null while a draft. */
+  publishedAt: Maybe<Scalars['DateTime']['output']>;
+  /**
+   * The member segments it is for; empty for everyone. Stored, and applied once analytics provides
+   * segments: until then an offer that names segments is shown to nobody (never to everyone, which
+   * would hand a targeted offer to the whole program).
+   */
+  segmentIds: Array<Scalars['ID']['output']>;
+  /** Where it is in its life. */
+  status: OfferStatus;
+  /** The tiers it is for; empty for every tier. */
+  tierIds: Array<Scalars['ID']['output']>;
+  /** Its headline. */
+  title: Scalars['String']['output'];
+  /** When it last changed. */
+  updatedAt: Scalars['DateTime']['output'];
+  /** From when members can use it. */
+  validFrom: Scalars['DateTime']['output'];
+  /** Until when members can use it (exclusive). */
+  validUntil: Scalars['DateTime']['output'];
+  /** From when members see it: validFrom or earlier (a pre-sale's is earlier). */
+  visibleFrom: Scalars['DateTime']['output'];
+  /** Until when members see it (exclusive): validUntil or later. */
+  visibleUntil: Scalars['DateTime']['output'];
+  /** When it was withdrawn; null unless withdrawn. */
+  withdrawnAt: Maybe<Scalars['DateTime']['output']>;
+};
+
+/** Where a shown offer stands for the member now. */
+export type OfferAvailability =
+  /** No longer usable, still shown until visibleUntil (e.g. "sold out, thank you"). */
+  | 'ENDED'
+  /** Shown ahead (a pre-sale): usable from validFrom. */
+  | 'NOT_YET_VALID'
+  /** Usable now (between validFrom and validUntil). */
+  | 'VALID_NOW';
+
+/** A page of offers. */
+export type OfferConnection = {
+  __typename?: 'OfferConnection';
+  /** The offers with their cursors. */
+  edges: Array<OfferEdge>;
+  /** The offers of this page. */
+  nodes: Array<Offer>;
+  /** Whether there is another page, and where it starts. */
+  pageInfo: PageInfo;
+};
+
+/** One offer in a page of them. */
+export type OfferEdge = {
+  __typename?: 'OfferEdge';
+  /** Where this offer is in the list. */
+  cursor: Scalars['String']['output'];
+  /** The offer. */
+  node: Offer;
+};
+
+/** What an offer is. */
+export type OfferKind =
+  /** An offer members can use from validFrom (e.g. 10% off a car wash). */
+  | 'OFFER'
+  /** Early access: shown before it opens (visibleFrom before validFrom), usable from validFrom. */
+  | 'PRESALE';
+
+/** The offer, or why not. */
+export type OfferPayload = {
+  __typename?: 'OfferPayload';
+  /** The offer as it is now; null when refused. */
+  offer: Maybe<Offer>;
+  /** Why it was refused (business rules), e.g. OFFER_NOT_DRAFT, OFFER_WITHDRAWN, OFFER_ENDED, PARTNER_ENDED, OFFER_NOT_FOUND. */
+  userErrors: Array<UserError>;
+};
+
+/** Where an offer is in its life. */
+export type OfferStatus =
+  /** Being written: changed freely, shown to no member. */
+  | 'DRAFT'
+  /** Shown to the members it targets inside its visibility window; no longer changed. */
+  | 'PUBLISHED'
+  /** Taken back: shown to nobody, for good. */
+  | 'WITHDRAWN';
 
 /** A producer's outbox: events are numbered (given a feed position) once committed. */
 export type OutboxStatus = {
@@ -390,6 +621,8 @@ export type Partner = {
   id: Scalars['ID']['output'];
   /** Its name, unique in the program. */
   name: Scalars['String']['output'];
+  /** Its offers and pre-sales, newest first, drafts included. The program's admins and agents. */
+  offers: OfferConnection;
   /** The program it takes part in. */
   program: Program;
   /** Its closed settlement statements, newest first (1 to 100 per page, 20 by default). The program's admins and agents. */
@@ -407,6 +640,17 @@ export type Partner = {
  */
 export type PartnerAgreementArgs = {
   at?: InputMaybe<Scalars['DateTime']['input']>;
+};
+
+
+/**
+ * A business taking part in a program (a fuel station chain, a hotel group, a bank): where members
+ * earn and spend points, and who settles money with the program's operator.
+ */
+export type PartnerOffersArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+  status?: InputMaybe<OfferStatus>;
 };
 
 
@@ -623,8 +867,22 @@ export type PartnerStatus =
 export type Program = {
   __typename?: 'Program';
   id: Scalars['ID']['output'];
+  /** The program's offers and pre-sales (its own and its partners'), newest first, drafts included. The program's admins and agents. */
+  offers: OfferConnection;
   /** The program's partners, by name. The program's admins and agents. */
   partners: Array<Partner>;
+};
+
+
+export type ProgramOffersArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+  status?: InputMaybe<OfferStatus>;
+};
+
+export type PublishOfferInput = {
+  /** The draft to publish (its validity must not have ended). Publishing a published offer again changes nothing. */
+  offerId: Scalars['ID']['input'];
 };
 
 export type PublishPartnerAgreementInput = {
@@ -662,8 +920,12 @@ export type Query = {
   apiKeyGrant: Maybe<ApiKeyGrant>;
   /** A partner's open period as it stands now (PROVISIONAL); null before its first agreement. Same callers as settlementStatements. */
   currentSettlementStatement: Maybe<SettlementStatement>;
+  /** An offer by id; null when there is none the caller may see. The program's admins and agents, and its partner's key with offers:write. */
+  offer: Maybe<Offer>;
   /** A partner by id; null when there is none. The program's admins and agents, and internal services. */
   partner: Maybe<Partner>;
+  /** The calling partner's own offers, newest first, drafts included. A partner's key with offers:write. */
+  partnerOffers: OfferConnection;
   /** The partners subgraph's event delivery and jobs (platform operators). */
   partnersOperations: SubgraphOperations;
   /**
@@ -703,8 +965,20 @@ export type QueryCurrentSettlementStatementArgs = {
 };
 
 
+export type QueryOfferArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
 export type QueryPartnerArgs = {
   id: Scalars['ID']['input'];
+};
+
+
+export type QueryPartnerOffersArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+  status?: InputMaybe<OfferStatus>;
 };
 
 
@@ -1141,6 +1415,29 @@ export type SubgraphOperations = {
   subgraph: Scalars['String']['output'];
 };
 
+export type UpdateOfferInput = {
+  /** 1 to 2,000 characters; unchanged when absent. */
+  description?: InputMaybe<Scalars['String']['input']>;
+  /** Unchanged when absent. */
+  kind?: InputMaybe<OfferKind>;
+  /** The draft to change (only drafts change). */
+  offerId: Scalars['ID']['input'];
+  /** Up to 20 segment ids, replacing the list; unchanged when absent. */
+  segmentIds?: InputMaybe<Array<Scalars['ID']['input']>>;
+  /** Up to 20 tier ids, replacing the list (empty for every tier); unchanged when absent. */
+  tierIds?: InputMaybe<Array<Scalars['ID']['input']>>;
+  /** 1 to 120 characters; unchanged when absent. */
+  title?: InputMaybe<Scalars['String']['input']>;
+  /** Unchanged when absent; the windows are checked again as a whole, as on creation. */
+  validFrom?: InputMaybe<Scalars['DateTime']['input']>;
+  /** Unchanged when absent; after validFrom, in the future, at most 3,650 days ahead. */
+  validUntil?: InputMaybe<Scalars['DateTime']['input']>;
+  /** Unchanged when absent; validFrom or earlier (a PRESALE's earlier). */
+  visibleFrom?: InputMaybe<Scalars['DateTime']['input']>;
+  /** Unchanged when absent; validUntil or later. */
+  visibleUntil?: InputMaybe<Scalars['DateTime']['input']>;
+};
+
 export type UpdatePartnerInput = {
   /** Unchanged when absent. */
   category?: InputMaybe<PartnerCategory>;
@@ -1269,9 +1566,9 @@ export type WebhookEventType =
   /** A member enrolled through the partner [member.enrolled]: data {memberId, enrolledAt}. */
   | 'MEMBER_ENROLLED'
   /**
-   * A member who consented to share their data with the partner changed tier [member.tier_changed]:
-   * data {memberId, fromTierId, toTierId, direction, changedAt}. Not delivered yet: the consent check
-   * is being wired (README).
+   * A member who consented to share their data with partners (PARTNER_SHARING, on any channel)
+   * changed tier [member.tier_changed]: data {memberId, fromTierId, toTierId, direction, changedAt}.
+   * Members who did not consent, or withdrew before the change, are never announced.
    */
   | 'MEMBER_TIER_CHANGED'
   /** Points were redeemed for one of the partner's rewards [points.redeemed]: data {orderId, lineId, rewardId, memberId, quantity, points, redeemedAt}. */
@@ -1338,6 +1635,11 @@ export type WebhookMessageStatus =
   | 'FAILED'
   /** Waiting for its next attempt (or for the member's earlier message to go first). */
   | 'PENDING';
+
+export type WithdrawOfferInput = {
+  /** The draft or published offer to withdraw, for good. Withdrawing twice changes nothing. */
+  offerId: Scalars['ID']['input'];
+};
 
 
 
@@ -1419,12 +1721,16 @@ export type DirectiveResolverFn<TResult = Record<PropertyKey, never>, TParent = 
 
 /** Mapping of federation types */
 export type FederationTypes = {
+  Member: Member;
   Partner: Partner;
   Program: Program;
 };
 
 /** Mapping of federation reference types */
 export type FederationReferenceTypes = {
+  Member:
+    ( { __typename: 'Member' }
+    & GraphQLRecursivePick<FederationTypes['Member'], {"id":true}> );
   Partner:
     ( { __typename: 'Partner' }
     & GraphQLRecursivePick<FederationTypes['Partner'], {"id":true}> );
@@ -1443,6 +1749,7 @@ export type ResolversTypes = {
   AddPartnerPrepaidPointsPayload: ResolverTypeWrapper<Omit<AddPartnerPrepaidPointsPayload, 'prepaidBlock'> & { prepaidBlock?: Maybe<ResolversTypes['PartnerPrepaidBlock']> }>;
   ApiKeyGrant: ResolverTypeWrapper<ApiKeyGrantValue>;
   BigInt: ResolverTypeWrapper<Scalars['BigInt']['output']>;
+  CreateOfferInput: CreateOfferInput;
   CreatePartnerApiClientInput: CreatePartnerApiClientInput;
   CreatePartnerApiClientPayload: ResolverTypeWrapper<Omit<CreatePartnerApiClientPayload, 'client'> & { client?: Maybe<ResolversTypes['PartnerApiClient']> }>;
   CreatePartnerInput: CreatePartnerInput;
@@ -1457,9 +1764,20 @@ export type ResolversTypes = {
   EventConsumerStatus: ResolverTypeWrapper<ConsumerStatusView>;
   JobOutcome: JobOutcome;
   MarkSettlementStatementPaidInput: MarkSettlementStatementPaidInput;
+  Member: ResolverTypeWrapper<MemberRef>;
+  MemberOffer: ResolverTypeWrapper<MemberOfferValue>;
+  MemberOfferConnection: ResolverTypeWrapper<Omit<MemberOfferConnection, 'edges' | 'nodes'> & { edges: Array<ResolversTypes['MemberOfferEdge']>, nodes: Array<ResolversTypes['MemberOffer']> }>;
+  MemberOfferEdge: ResolverTypeWrapper<Omit<MemberOfferEdge, 'node'> & { node: ResolversTypes['MemberOffer'] }>;
   Money: ResolverTypeWrapper<Money>;
   MoneyInput: MoneyInput;
   Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
+  Offer: ResolverTypeWrapper<OfferRow>;
+  OfferAvailability: OfferAvailability;
+  OfferConnection: ResolverTypeWrapper<Omit<OfferConnection, 'edges' | 'nodes'> & { edges: Array<ResolversTypes['OfferEdge']>, nodes: Array<ResolversTypes['Offer']> }>;
+  OfferEdge: ResolverTypeWrapper<Omit<OfferEdge, 'node'> & { node: ResolversTypes['Offer'] }>;
+  OfferKind: OfferKind;
+  OfferPayload: ResolverTypeWrapper<Omit<OfferPayload, 'offer'> & { offer?: Maybe<ResolversTypes['Offer']> }>;
+  OfferStatus: OfferStatus;
   OutboxStatus: ResolverTypeWrapper<OutboxStatus>;
   PageInfo: ResolverTypeWrapper<PageInfo>;
   Partner: ResolverTypeWrapper<PartnerRow>;
@@ -1478,6 +1796,7 @@ export type ResolversTypes = {
   PartnerScope: PartnerScope;
   PartnerStatus: PartnerStatus;
   Program: ResolverTypeWrapper<ProgramRef>;
+  PublishOfferInput: PublishOfferInput;
   PublishPartnerAgreementInput: PublishPartnerAgreementInput;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
   ReplayDeadLetterInput: ReplayDeadLetterInput;
@@ -1509,6 +1828,7 @@ export type ResolversTypes = {
   SettlementStatementPayload: ResolverTypeWrapper<Omit<SettlementStatementPayload, 'statement'> & { statement?: Maybe<ResolversTypes['SettlementStatement']> }>;
   SettlementStatementStatus: SettlementStatementStatus;
   SubgraphOperations: ResolverTypeWrapper<SubgraphOperationsModel>;
+  UpdateOfferInput: UpdateOfferInput;
   UpdatePartnerInput: UpdatePartnerInput;
   UpdateWebhookEndpointInput: UpdateWebhookEndpointInput;
   UserError: ResolverTypeWrapper<UserError>;
@@ -1522,6 +1842,7 @@ export type ResolversTypes = {
   WebhookMessageConnection: ResolverTypeWrapper<Omit<WebhookMessageConnection, 'edges' | 'nodes'> & { edges: Array<ResolversTypes['WebhookMessageEdge']>, nodes: Array<ResolversTypes['WebhookMessage']> }>;
   WebhookMessageEdge: ResolverTypeWrapper<Omit<WebhookMessageEdge, 'node'> & { node: ResolversTypes['WebhookMessage'] }>;
   WebhookMessageStatus: WebhookMessageStatus;
+  WithdrawOfferInput: WithdrawOfferInput;
   link__Import: ResolverTypeWrapper<Scalars['link__Import']['output']>;
   String: ResolverTypeWrapper<Scalars['String']['output']>;
   Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
@@ -1535,6 +1856,7 @@ export type ResolversParentTypes = {
   AddPartnerPrepaidPointsPayload: Omit<AddPartnerPrepaidPointsPayload, 'prepaidBlock'> & { prepaidBlock?: Maybe<ResolversParentTypes['PartnerPrepaidBlock']> };
   ApiKeyGrant: ApiKeyGrantValue;
   BigInt: Scalars['BigInt']['output'];
+  CreateOfferInput: CreateOfferInput;
   CreatePartnerApiClientInput: CreatePartnerApiClientInput;
   CreatePartnerApiClientPayload: Omit<CreatePartnerApiClientPayload, 'client'> & { client?: Maybe<ResolversParentTypes['PartnerApiClient']> };
   CreatePartnerInput: CreatePartnerInput;
@@ -1547,9 +1869,17 @@ export type ResolversParentTypes = {
   DeleteWebhookEndpointPayload: DeleteWebhookEndpointPayload;
   EventConsumerStatus: ConsumerStatusView;
   MarkSettlementStatementPaidInput: MarkSettlementStatementPaidInput;
+  Member: MemberRef;
+  MemberOffer: MemberOfferValue;
+  MemberOfferConnection: Omit<MemberOfferConnection, 'edges' | 'nodes'> & { edges: Array<ResolversParentTypes['MemberOfferEdge']>, nodes: Array<ResolversParentTypes['MemberOffer']> };
+  MemberOfferEdge: Omit<MemberOfferEdge, 'node'> & { node: ResolversParentTypes['MemberOffer'] };
   Money: Money;
   MoneyInput: MoneyInput;
   Mutation: Record<PropertyKey, never>;
+  Offer: OfferRow;
+  OfferConnection: Omit<OfferConnection, 'edges' | 'nodes'> & { edges: Array<ResolversParentTypes['OfferEdge']>, nodes: Array<ResolversParentTypes['Offer']> };
+  OfferEdge: Omit<OfferEdge, 'node'> & { node: ResolversParentTypes['Offer'] };
+  OfferPayload: Omit<OfferPayload, 'offer'> & { offer?: Maybe<ResolversParentTypes['Offer']> };
   OutboxStatus: OutboxStatus;
   PageInfo: PageInfo;
   Partner: PartnerRow;
@@ -1565,6 +1895,7 @@ export type ResolversParentTypes = {
   PartnerPayload: Omit<PartnerPayload, 'partner'> & { partner?: Maybe<ResolversParentTypes['Partner']> };
   PartnerPrepaidBlock: PrepaidBlock;
   Program: ProgramRef;
+  PublishOfferInput: PublishOfferInput;
   PublishPartnerAgreementInput: PublishPartnerAgreementInput;
   Query: Record<PropertyKey, never>;
   ReplayDeadLetterInput: ReplayDeadLetterInput;
@@ -1592,6 +1923,7 @@ export type ResolversParentTypes = {
   SettlementStatementEdge: Omit<SettlementStatementEdge, 'node'> & { node: ResolversParentTypes['SettlementStatement'] };
   SettlementStatementPayload: Omit<SettlementStatementPayload, 'statement'> & { statement?: Maybe<ResolversParentTypes['SettlementStatement']> };
   SubgraphOperations: SubgraphOperationsModel;
+  UpdateOfferInput: UpdateOfferInput;
   UpdatePartnerInput: UpdatePartnerInput;
   UpdateWebhookEndpointInput: UpdateWebhookEndpointInput;
   UserError: UserError;
@@ -1603,6 +1935,7 @@ export type ResolversParentTypes = {
   WebhookMessage: WebhookMessageRow;
   WebhookMessageConnection: Omit<WebhookMessageConnection, 'edges' | 'nodes'> & { edges: Array<ResolversParentTypes['WebhookMessageEdge']>, nodes: Array<ResolversParentTypes['WebhookMessage']> };
   WebhookMessageEdge: Omit<WebhookMessageEdge, 'node'> & { node: ResolversParentTypes['WebhookMessage'] };
+  WithdrawOfferInput: WithdrawOfferInput;
   link__Import: Scalars['link__Import']['output'];
   String: Scalars['String']['output'];
   Boolean: Scalars['Boolean']['output'];
@@ -1706,6 +2039,34 @@ export type EventConsumerStatusResolvers<ContextType = RequestContext, ParentTyp
   producer?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
 };
 
+export type MemberResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['Member'] = ResolversParentTypes['Member'], FederationReferenceType extends FederationReferenceTypes['Member'] = FederationReferenceTypes['Member']> = {
+  __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['Member']> | FederationReferenceType, FederationReferenceType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  offers?: Resolver<ResolversTypes['MemberOfferConnection'], ParentType, ContextType, Partial<MemberOffersArgs>>;
+};
+
+export type MemberOfferResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['MemberOffer'] = ResolversParentTypes['MemberOffer']> = {
+  availability?: Resolver<ResolversTypes['OfferAvailability'], ParentType, ContextType>;
+  description?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  kind?: Resolver<ResolversTypes['OfferKind'], ParentType, ContextType>;
+  partnerName?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  title?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  validFrom?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  validUntil?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+};
+
+export type MemberOfferConnectionResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['MemberOfferConnection'] = ResolversParentTypes['MemberOfferConnection']> = {
+  edges?: Resolver<Array<ResolversTypes['MemberOfferEdge']>, ParentType, ContextType>;
+  nodes?: Resolver<Array<ResolversTypes['MemberOffer']>, ParentType, ContextType>;
+  pageInfo?: Resolver<ResolversTypes['PageInfo'], ParentType, ContextType>;
+};
+
+export type MemberOfferEdgeResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['MemberOfferEdge'] = ResolversParentTypes['MemberOfferEdge']> = {
+  cursor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  node?: Resolver<ResolversTypes['MemberOffer'], ParentType, ContextType>;
+};
+
 export type MoneyResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['Money'] = ResolversParentTypes['Money']> = {
   amount?: Resolver<ResolversTypes['Decimal'], ParentType, ContextType>;
   currency?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
@@ -1713,11 +2074,13 @@ export type MoneyResolvers<ContextType = RequestContext, ParentType extends Reso
 
 export type MutationResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = {
   addPartnerPrepaidPoints?: Resolver<ResolversTypes['AddPartnerPrepaidPointsPayload'], ParentType, ContextType, RequireFields<MutationAddPartnerPrepaidPointsArgs, 'input'>>;
+  createOffer?: Resolver<ResolversTypes['OfferPayload'], ParentType, ContextType, RequireFields<MutationCreateOfferArgs, 'input'>>;
   createPartner?: Resolver<ResolversTypes['PartnerPayload'], ParentType, ContextType, RequireFields<MutationCreatePartnerArgs, 'input'>>;
   createPartnerApiClient?: Resolver<ResolversTypes['CreatePartnerApiClientPayload'], ParentType, ContextType, RequireFields<MutationCreatePartnerApiClientArgs, 'input'>>;
   createWebhookEndpoint?: Resolver<ResolversTypes['CreateWebhookEndpointPayload'], ParentType, ContextType, RequireFields<MutationCreateWebhookEndpointArgs, 'input'>>;
   deleteWebhookEndpoint?: Resolver<ResolversTypes['DeleteWebhookEndpointPayload'], ParentType, ContextType, RequireFields<MutationDeleteWebhookEndpointArgs, 'input'>>;
   markSettlementStatementPaid?: Resolver<ResolversTypes['SettlementStatementPayload'], ParentType, ContextType, RequireFields<MutationMarkSettlementStatementPaidArgs, 'input'>>;
+  publishOffer?: Resolver<ResolversTypes['OfferPayload'], ParentType, ContextType, RequireFields<MutationPublishOfferArgs, 'input'>>;
   publishPartnerAgreement?: Resolver<ResolversTypes['PartnerAgreementPayload'], ParentType, ContextType, RequireFields<MutationPublishPartnerAgreementArgs, 'input'>>;
   replayPartnersDeadLetter?: Resolver<ResolversTypes['ReplayDeadLetterPayload'], ParentType, ContextType, RequireFields<MutationReplayPartnersDeadLetterArgs, 'input'>>;
   replayWebhookMessage?: Resolver<ResolversTypes['ReplayWebhookMessagePayload'], ParentType, ContextType, RequireFields<MutationReplayWebhookMessageArgs, 'input'>>;
@@ -1725,8 +2088,46 @@ export type MutationResolvers<ContextType = RequestContext, ParentType extends R
   revokePartnerApiClient?: Resolver<ResolversTypes['PartnerApiClientPayload'], ParentType, ContextType, RequireFields<MutationRevokePartnerApiClientArgs, 'input'>>;
   rotatePartnerApiKey?: Resolver<ResolversTypes['RotatePartnerApiKeyPayload'], ParentType, ContextType, RequireFields<MutationRotatePartnerApiKeyArgs, 'input'>>;
   rotateWebhookSecret?: Resolver<ResolversTypes['RotateWebhookSecretPayload'], ParentType, ContextType, RequireFields<MutationRotateWebhookSecretArgs, 'input'>>;
+  updateOffer?: Resolver<ResolversTypes['OfferPayload'], ParentType, ContextType, RequireFields<MutationUpdateOfferArgs, 'input'>>;
   updatePartner?: Resolver<ResolversTypes['PartnerPayload'], ParentType, ContextType, RequireFields<MutationUpdatePartnerArgs, 'input'>>;
   updateWebhookEndpoint?: Resolver<ResolversTypes['WebhookEndpointPayload'], ParentType, ContextType, RequireFields<MutationUpdateWebhookEndpointArgs, 'input'>>;
+  withdrawOffer?: Resolver<ResolversTypes['OfferPayload'], ParentType, ContextType, RequireFields<MutationWithdrawOfferArgs, 'input'>>;
+};
+
+export type OfferResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['Offer'] = ResolversParentTypes['Offer']> = {
+  createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  description?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  kind?: Resolver<ResolversTypes['OfferKind'], ParentType, ContextType>;
+  partner?: Resolver<Maybe<ResolversTypes['Partner']>, ParentType, ContextType>;
+  program?: Resolver<ResolversTypes['Program'], ParentType, ContextType>;
+  publishedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  segmentIds?: Resolver<Array<ResolversTypes['ID']>, ParentType, ContextType>;
+  status?: Resolver<ResolversTypes['OfferStatus'], ParentType, ContextType>;
+  tierIds?: Resolver<Array<ResolversTypes['ID']>, ParentType, ContextType>;
+  title?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  updatedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  validFrom?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  validUntil?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  visibleFrom?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  visibleUntil?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  withdrawnAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+};
+
+export type OfferConnectionResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['OfferConnection'] = ResolversParentTypes['OfferConnection']> = {
+  edges?: Resolver<Array<ResolversTypes['OfferEdge']>, ParentType, ContextType>;
+  nodes?: Resolver<Array<ResolversTypes['Offer']>, ParentType, ContextType>;
+  pageInfo?: Resolver<ResolversTypes['PageInfo'], ParentType, ContextType>;
+};
+
+export type OfferEdgeResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['OfferEdge'] = ResolversParentTypes['OfferEdge']> = {
+  cursor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  node?: Resolver<ResolversTypes['Offer'], ParentType, ContextType>;
+};
+
+export type OfferPayloadResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['OfferPayload'] = ResolversParentTypes['OfferPayload']> = {
+  offer?: Resolver<Maybe<ResolversTypes['Offer']>, ParentType, ContextType>;
+  userErrors?: Resolver<Array<ResolversTypes['UserError']>, ParentType, ContextType>;
 };
 
 export type OutboxStatusResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['OutboxStatus'] = ResolversParentTypes['OutboxStatus']> = {
@@ -1751,6 +2152,7 @@ export type PartnerResolvers<ContextType = RequestContext, ParentType extends Re
   currentStatement?: Resolver<Maybe<ResolversTypes['SettlementStatement']>, ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  offers?: Resolver<ResolversTypes['OfferConnection'], ParentType, ContextType, Partial<PartnerOffersArgs>>;
   program?: Resolver<ResolversTypes['Program'], ParentType, ContextType>;
   statements?: Resolver<ResolversTypes['SettlementStatementConnection'], ParentType, ContextType, Partial<PartnerStatementsArgs>>;
   status?: Resolver<ResolversTypes['PartnerStatus'], ParentType, ContextType>;
@@ -1830,13 +2232,16 @@ export type PartnerPrepaidBlockResolvers<ContextType = RequestContext, ParentTyp
 export type ProgramResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['Program'] = ResolversParentTypes['Program'], FederationReferenceType extends FederationReferenceTypes['Program'] = FederationReferenceTypes['Program']> = {
   __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['Program']> | FederationReferenceType, FederationReferenceType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  offers?: Resolver<ResolversTypes['OfferConnection'], ParentType, ContextType, Partial<ProgramOffersArgs>>;
   partners?: Resolver<Array<ResolversTypes['Partner']>, ParentType, ContextType>;
 };
 
 export type QueryResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = {
   apiKeyGrant?: Resolver<Maybe<ResolversTypes['ApiKeyGrant']>, ParentType, ContextType, RequireFields<QueryApiKeyGrantArgs, 'key'>>;
   currentSettlementStatement?: Resolver<Maybe<ResolversTypes['SettlementStatement']>, ParentType, ContextType, RequireFields<QueryCurrentSettlementStatementArgs, 'partnerId'>>;
+  offer?: Resolver<Maybe<ResolversTypes['Offer']>, ParentType, ContextType, RequireFields<QueryOfferArgs, 'id'>>;
   partner?: Resolver<Maybe<ResolversTypes['Partner']>, ParentType, ContextType, RequireFields<QueryPartnerArgs, 'id'>>;
+  partnerOffers?: Resolver<ResolversTypes['OfferConnection'], ParentType, ContextType, Partial<QueryPartnerOffersArgs>>;
   partnersOperations?: Resolver<ResolversTypes['SubgraphOperations'], ParentType, ContextType>;
   settlementReconciliation?: Resolver<Maybe<ResolversTypes['SettlementReconciliation']>, ParentType, ContextType, RequireFields<QuerySettlementReconciliationArgs, 'statementId'>>;
   settlementStatement?: Resolver<Maybe<ResolversTypes['SettlementStatement']>, ParentType, ContextType, RequireFields<QuerySettlementStatementArgs, 'id'>>;
@@ -2083,8 +2488,16 @@ export type Resolvers<ContextType = RequestContext> = {
   Decimal?: GraphQLScalarType;
   DeleteWebhookEndpointPayload?: DeleteWebhookEndpointPayloadResolvers<ContextType>;
   EventConsumerStatus?: EventConsumerStatusResolvers<ContextType>;
+  Member?: MemberResolvers<ContextType>;
+  MemberOffer?: MemberOfferResolvers<ContextType>;
+  MemberOfferConnection?: MemberOfferConnectionResolvers<ContextType>;
+  MemberOfferEdge?: MemberOfferEdgeResolvers<ContextType>;
   Money?: MoneyResolvers<ContextType>;
   Mutation?: MutationResolvers<ContextType>;
+  Offer?: OfferResolvers<ContextType>;
+  OfferConnection?: OfferConnectionResolvers<ContextType>;
+  OfferEdge?: OfferEdgeResolvers<ContextType>;
+  OfferPayload?: OfferPayloadResolvers<ContextType>;
   OutboxStatus?: OutboxStatusResolvers<ContextType>;
   PageInfo?: PageInfoResolvers<ContextType>;
   Partner?: PartnerResolvers<ContextType>;

@@ -1,5 +1,7 @@
 import type { Resolvers } from '../generated/resolvers';
+import { Member } from './member';
 import { Mutation } from './mutation';
+import { MemberOffer, Offer } from './offer';
 import { Partner, PartnerAgreement } from './partner';
 import { PartnerApiClient } from './partner-api-client';
 import { PartnerPrepaidBlock } from './partner-prepaid-block';
@@ -29,6 +31,9 @@ export const resolvers: Resolvers = {
   SettlementPayment,
   WebhookEndpoint,
   WebhookMessage,
+  Offer,
+  MemberOffer,
+  Member,
 };
 
 /** Two resolver maps of one type as one; a field in both is an error at start, never a silent winner. */

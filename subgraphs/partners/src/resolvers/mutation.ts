@@ -27,6 +27,10 @@ export const Mutation: MutationResolvers = {
     const { result, userErrors } = await toPayload('result', () => services.prepaid.add(viewer, input));
     return { prepaidBlock: result, userErrors };
   },
+  createOffer: (_p, { input }, { viewer, services, loaders }) => loaded('offer', () => services.offers.create(viewer, input), (r) => loaders.offerById.load(r.offerId)),
+  updateOffer: (_p, { input }, { viewer, services, loaders }) => loaded('offer', () => services.offers.update(viewer, input), (r) => loaders.offerById.load(r.offerId)),
+  publishOffer: (_p, { input }, { viewer, services, loaders }) => loaded('offer', () => services.offers.publish(viewer, input), (r) => loaders.offerById.load(r.offerId)),
+  withdrawOffer: (_p, { input }, { viewer, services, loaders }) => loaded('offer', () => services.offers.withdraw(viewer, input), (r) => loaders.offerById.load(r.offerId)),
   revokePartnerApiClient: (_p, { input }, { viewer, services, loaders }) =>
     loaded('client', () => services.apiClients.revoke(viewer, input), (r) => loaders.apiClientById.load(r.clientId)),
   markSettlementStatementPaid: (_p, { input }, { viewer, services }) =>

@@ -1,7 +1,8 @@
 import { forbidden, formatMoneyAmount, rethrowInput } from '@loyalty-graph/shared';
 import type { PartnerAgreementResolvers, PartnerResolvers } from '../generated/resolvers';
 import { agreementInForce, effectiveUntil } from '../domain/agreements';
-import { canReadApiClients, canReadPartners } from '../domain/policy';
+import { canReadApiClients, canReadOffers, canReadPartners } from '../domain/policy';
+import { listOffers } from '../services/offers';
 
 export const Partner: PartnerResolvers = {
   // Through the per-request loader: N representations, one SQL statement.
@@ -23,6 +24,10 @@ export const Partner: PartnerResolvers = {
   // The partner was checked for this viewer already; the service checks again (one rule for every entry).
   statements: (partner, args, { viewer, services }) => rethrowInput(() => services.settlement.statements(viewer, partner.id, args)),
   currentStatement: (partner, _args, { viewer, services }) => services.settlement.current(viewer, partner.id),
+  offers(partner, { status, ...page }, { viewer, db }) {
+    if (!canReadOffers(viewer, { programId: partner.programId, partnerId: partner.id })) throw forbidden('You can only see your own program');
+    return listOffers(db, { partnerId: partner.id }, status, page);
+  },
 };
 
 const money = (amount: string, currency: string) => ({ amount: formatMoneyAmount(amount, currency), currency });

@@ -1,6 +1,7 @@
 import { forbidden } from '@loyalty-graph/shared';
 import type { ProgramResolvers } from '../generated/resolvers';
-import { canReadPartners } from '../domain/policy';
+import { canReadOffers, canReadPartners } from '../domain/policy';
+import { listOffers } from '../services/offers';
 
 /** Programs are owned by members; partners contributes their partners. */
 export interface ProgramRef {
@@ -12,5 +13,9 @@ export const Program: ProgramResolvers = {
   partners(program, _args, { viewer, loaders }) {
     if (!canReadPartners(viewer, program.id)) throw forbidden('You can only see your own program');
     return loaders.partnersByProgram.load(program.id);
+  },
+  offers(program, { status, ...page }, { viewer, db }) {
+    if (!canReadOffers(viewer, { programId: program.id, partnerId: null })) throw forbidden('You can only see your own program');
+    return listOffers(db, { programId: program.id }, status, page);
   },
 };

@@ -46,9 +46,8 @@ export class WebhookInbox {
       `SELECT DISTINCT e.partner_id AS id FROM webhook_endpoints e JOIN partners p ON p.id = e.partner_id WHERE p.program_id = $1 AND e.enabled AND $2 = ANY (e.event_types)`,
       [outgoing.programId, outgoing.type],
     )) as { id: string }[];
-    for (const partner of partners) {
-      if (await memberSharesWithPartner(tx, memberId, partner.id)) await this.enqueue(tx, event, { ...outgoing, partnerId: partner.id });
-    }
+    if (partners.length === 0 || !(await memberSharesWithPartners(tx, memberId))) return;
+    for (const partner of partners) await this.enqueue(tx, event, { ...outgoing, partnerId: partner.id });
   }
 
   /** The consumers: one per producer whose events become webhooks. */
@@ -118,7 +117,7 @@ export class WebhookInbox {
             });
           },
         },
-        { does: `an enrolment through a partner becomes member.enrolled, a tier change of a member sharing data with a partner member.tier_changed (not until consent is wired): ${does}` },
+        { does: `an enrolment through a partner becomes member.enrolled, a tier change of a member sharing data with partners member.tier_changed: ${does}` },
       ),
       consume(
         partnersEvents,
@@ -148,11 +147,13 @@ function partnerOfSource(source: string | undefined): string | null {
 }
 
 /**
- * Whether a member consented to share their data with a partner. NOT WIRED YET: consent is being
- * added to member snapshots in parallel (issue 11); until it lands, no tier change is delivered to
- * any partner (false is the safe answer: sharing without consent is the one thing not allowed).
- * Wire it to the snapshot's consents at merge.
+ * Whether a member consented to share their data with the program's partners (PARTNER_SHARING on
+ * any channel), as this subgraph's member snapshot knows it. Members' events arrive in order per
+ * member, and the kit applies the snapshot's handler before this consumer's in one transaction, so
+ * the answer is the consent in force when the tier changed. Unknown members share nothing: sharing
+ * without consent is the one thing not allowed.
  */
-export async function memberSharesWithPartner(_tx: EntityManager, _memberId: string, _partnerId: string): Promise<boolean> {
-  return false;
+export async function memberSharesWithPartners(tx: EntityManager, memberId: string): Promise<boolean> {
+  const [row] = (await tx.query(`SELECT shares_with_partners AS shares FROM member_snapshots WHERE member_id = $1`, [memberId])) as { shares: boolean }[];
+  return row?.shares === true;
 }
