@@ -381,7 +381,7 @@ describe('webhook delivery', () => {
     // first member never consented, and one who withdrew consent before the change is not told either.
     const sharing = randomUUID();
     const withdrawn = randomUUID();
-    for (const id of [sharing, withdrawn]) feeds.members.add('MemberEnrolled', id, { programId: PROGRAM, memberId: id, channel: 'AGENT', referralId: null, enrolledAt: now });
+    for (const id of [sharing, withdrawn]) feeds.members.add('MemberEnrolled', id, { programId: PROGRAM, memberId: id, channel: 'AGENT', referralId: null, enrolledAt: now, tierId: null });
     feeds.members.add('ConsentsChanged', sharing, { programId: PROGRAM, memberId: sharing, consents: [{ channel: 'EMAIL', purpose: 'PARTNER_SHARING', granted: true }], changedAt: now });
     feeds.members.add('ConsentsChanged', withdrawn, { programId: PROGRAM, memberId: withdrawn, consents: [{ channel: 'EMAIL', purpose: 'PARTNER_SHARING', granted: true }], changedAt: now });
     feeds.members.add('ConsentsChanged', withdrawn, { programId: PROGRAM, memberId: withdrawn, consents: [{ channel: 'EMAIL', purpose: 'PARTNER_SHARING', granted: false }], changedAt: now });
