@@ -10,6 +10,7 @@ import { HoldService } from './services/holds';
 import type { MemberIdentifiers } from './services/identification';
 import { ProgramLedgerService } from './services/program-ledger';
 import { ExpiryService } from './services/expiry';
+import { PurchaseImportService } from './services/purchase-imports';
 import { PurchaseService } from './services/purchases';
 import { ReferralBonusService } from './services/referral-bonuses';
 import { ReturnService } from './services/returns';
@@ -18,6 +19,8 @@ import { TransferService } from './services/transfers';
 export interface Services {
   programs: ProgramLedgerService;
   purchases: PurchaseService;
+  /** Large files of purchases, recorded by a job in chunks. */
+  imports: PurchaseImportService;
   holds: HoldService;
   adjustments: AdjustmentService;
   balances: BalanceService;
@@ -40,9 +43,11 @@ export interface RequestContext extends ViewerContext {
 /** `identify`: members' card/email/phone lookup (the members subgraph, called as a peer). */
 export function createServices(db: DataSource, clock: Clock, directory: MemberDirectory, identify: MemberIdentifiers): Services {
   const programs = new ProgramLedgerService(db, clock);
+  const purchases = new PurchaseService(db, clock, directory, programs, identify);
   return {
     programs,
-    purchases: new PurchaseService(db, clock, directory, programs, identify),
+    purchases,
+    imports: new PurchaseImportService(db, clock, directory, purchases),
     holds: new HoldService(db, clock, directory, programs),
     adjustments: new AdjustmentService(db, clock, directory, programs),
     balances: new BalanceService(db),

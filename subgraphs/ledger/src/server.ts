@@ -26,10 +26,12 @@ export const ledgerSubgraph = defineSubgraph<Services, RequestContext>({
     // A bonus locks two members' accounts (in id order); one bonus per transaction keeps that the only order.
     consume(membersEvents, { ReferralQualified: (tx, event) => bonuses.onReferralQualified(tx, event) }, { solo: true, does: 'credits the bonuses (a `BONUS` journal entry per member), once per referral and role' }),
   ],
-  jobs: ({ purchases, holds, expiry }) => [
+  jobs: ({ purchases, holds, expiry, imports }) => [
     { name: 'post-pending-points', intervalMs: 10_000, run: () => purchases.postDue() },
     { name: 'expire-holds', intervalMs: 10_000, run: () => holds.expireDue() },
     { name: 'expire-points', intervalMs: 60_000, run: () => expiry.expireDue() },
+    // Purchase imports, chunk by chunk (each chunk leased, so replicas share a file safely).
+    { name: 'record-purchase-imports', intervalMs: 1_000, run: () => imports.work() },
   ],
   context: createContext,
 });

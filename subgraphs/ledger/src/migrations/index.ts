@@ -3,6 +3,7 @@ import { ReferralBonuses1764300000000 } from './1764300000000-referral-bonuses';
 import { EntryIdFromPayload1764500000000 } from './1764500000000-entry-id-from-payload';
 import { PlausiblePurchases1764900000000 } from './1764900000000-plausible-purchases';
 import { HoldRefunds1765100000000 } from './1765100000000-hold-refunds';
+import { PurchaseImports1796830000000 } from './1796830000000-purchase-imports';
 
 /**
  * Listed explicitly so bundling and tests never depend on directory scanning. The subgraph kit adds
@@ -10,4 +11,4 @@ import { HoldRefunds1765100000000 } from './1765100000000-hold-refunds';
  * The shared IdempotencyKeys migration is not listed: the ledger's idempotency_keys table came first,
  * with LedgerCore, and has the same shape (test/idempotency-keys.test.ts holds them to it).
  */
-export const migrations = [LedgerCore1763900000000, ReferralBonuses1764300000000, EntryIdFromPayload1764500000000, PlausiblePurchases1764900000000, HoldRefunds1765100000000];
+export const migrations = [LedgerCore1763900000000, ReferralBonuses1764300000000, EntryIdFromPayload1764500000000, PlausiblePurchases1764900000000, HoldRefunds1765100000000, PurchaseImports1796830000000];

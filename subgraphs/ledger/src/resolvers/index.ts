@@ -11,6 +11,7 @@ import { PointsHold } from './points-hold';
 import { Program } from './program';
 import { ProgramPointsTotals } from './program-points-totals';
 import { Purchase } from './purchase';
+import { PurchaseImport } from './purchase-import';
 import { PurchaseReturn } from './purchase-return';
 import { Query } from './query';
 
@@ -33,4 +34,5 @@ export const resolvers: Resolvers = {
   EarningRuleSet,
   PurchaseReturn,
   Charity,
+  PurchaseImport,
 };
