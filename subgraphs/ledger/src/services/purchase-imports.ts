@@ -277,7 +277,9 @@ export class PurchaseImportService {
   private async processChunk(chunk: ClaimedChunk): Promise<number> {
     const imp = (await this.row(chunk.importId))!;
     const viewer = (await this.viewerOf(imp.id))!;
-    const lines = (chunk.lines ?? []).map((l) => ({ ...l, occurredAt: l.occurredAt ? new Date(l.occurredAt) : null })) as RecordPurchaseLine[];
+    // A line without a date is stored as null and read back as absent, as recordPurchases gets it
+    // from GraphQL: the same purchase hashes the same however it came (its key replays it).
+    const lines = (chunk.lines ?? []).map(({ occurredAt, ...l }) => (occurredAt ? { ...l, occurredAt: new Date(occurredAt) } : l)) as RecordPurchaseLine[];
     const lineNo = (i: number) => chunk.firstLine + i;
     const outcomes = new Map<number, LineOutcome>();
     const refuse = (i: number, error: UserError) => outcomes.set(i, { status: 'REJECTED', purchaseId: null, error });
