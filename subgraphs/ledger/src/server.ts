@@ -30,8 +30,9 @@ export const ledgerSubgraph = defineSubgraph<Services, RequestContext>({
     { name: 'post-pending-points', intervalMs: 10_000, run: () => purchases.postDue() },
     { name: 'expire-holds', intervalMs: 10_000, run: () => holds.expireDue() },
     { name: 'expire-points', intervalMs: 60_000, run: () => expiry.expireDue() },
-    // Purchase imports, chunk by chunk (each chunk leased, so replicas share a file safely).
-    { name: 'record-purchase-imports', intervalMs: 1_000, run: () => imports.work() },
+    // Purchase imports, chunk by chunk (each chunk leased, so replicas share a file safely). A run
+    // stops taking chunks after 30 s, so a replica killed mid-run is taken over after a minute.
+    { name: 'record-purchase-imports', intervalMs: 1_000, leaseMs: 60_000, run: () => imports.work() },
   ],
   context: createContext,
 });

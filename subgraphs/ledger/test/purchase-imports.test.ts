@@ -359,3 +359,48 @@ describe('purchase imports', () => {
     expect(await checkInvariants(sub.db)).toEqual([]);
   }, 180_000);
 });
+
+describe('recordPurchases, batched', () => {
+  it('holds caps across the lines of one member in one call, as if recorded one by one; pending points stay pending without lots', async () => {
+    const capped = randomUUID();
+    const admin2 = await sub.as({ ...ADMIN, programId: capped });
+    const partner2 = await sub.as({ ...partner(partnerA), programId: capped });
+    await admin2.data(`mutation($input: ConfigureLedgerInput!) { configureLedger(input: $input) { userErrors { code } } }`, { input: { programId: capped, returnWindowDays: 14 } });
+    const { publishEarningRules } = await admin2.data<{ publishEarningRules: { userErrors: unknown[] } }>(
+      `mutation($input: PublishEarningRulesInput!) { publishEarningRules(input: $input) { userErrors { code message } } }`,
+      {
+        input: {
+          programId: capped,
+          currency: 'EUR',
+          basePoints: 1,
+          perAmount: '1.00',
+          rounding: 'FLOOR',
+          caps: [{ period: 'DAY', maxPoints: 25 }],
+          effectiveFrom: new Date(sub.clock.now().getTime() - DAY).toISOString(),
+        },
+      },
+    );
+    expect(publishEarningRules.userErrors).toEqual([]);
+    const [m1, m2] = [await member(capped), await member(capped)];
+    const at = new Date(sub.clock.now().getTime() - 60_000);
+    // Interleaved: the cap is per member, and each member's lines count in input order.
+    const lines = [line('cap-1', m1, '10.00', at), line('cap-2', m2, '20.00', at), line('cap-3', m1, '10.00', at), line('cap-4', m1, '10.00', at), line('cap-5', m2, '20.00', at), line('cap-6', m1, '10.00', at)];
+    const { recordPurchases } = await partner2.data<{ recordPurchases: { recorded: number } }>(RECORD_MANY, { input: { lines } });
+    expect(recordPurchases.recorded).toBe(6);
+    const rows = (await sub.db.query(`SELECT external_id AS tx, points, posted_at AS "postedAt" FROM purchases WHERE program_id = $1 ORDER BY external_id`, [capped])) as { tx: string; points: number; postedAt: Date | null }[];
+    expect(rows.map((r) => [r.tx, r.points])).toEqual([
+      ['cap-1', 10],
+      ['cap-2', 20],
+      ['cap-3', 10],
+      ['cap-4', 5],
+      ['cap-5', 5],
+      ['cap-6', 0],
+    ]);
+    expect(rows.every((r) => r.postedAt === null)).toBe(true);
+    const [lots] = (await sub.db.query(`SELECT count(*)::int AS n FROM point_lots l JOIN accounts a ON a.id = l.account_id WHERE a.program_id = $1`, [capped])) as { n: number }[];
+    expect(lots!.n).toBe(0);
+    const balances = (await sub.db.query(`SELECT owner_id AS "memberId", pending, posted FROM accounts WHERE program_id = $1 AND kind = 'MEMBER_REWARD' ORDER BY owner_id`, [capped])) as { memberId: string; pending: string; posted: string }[];
+    expect(Object.fromEntries(balances.map((b) => [b.memberId, Number(b.pending)]))).toEqual({ [m1]: 25, [m2]: 25 });
+    expect(await checkInvariants(sub.db)).toEqual([]);
+  });
+});
