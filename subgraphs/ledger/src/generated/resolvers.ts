@@ -36,16 +36,20 @@ export type Scalars = {
 export type AddPurchaseImportChunkInput = {
   /** The chunk's number, 1 to 1,000, in file order. The same chunk sent again is accepted once; other lines under a number already used are a CONFLICT. */
   chunkNo: Scalars['Int']['input'];
+  /** The import, UPLOADING (IMPORT_NOT_UPLOADING otherwise; IMPORT_NOT_FOUND for another partner's). */
   importId: Scalars['ID']['input'];
   /** 1 to 1,000 lines, as recordPurchases' lines. */
   lines: Array<RecordPurchaseLineInput>;
 };
 
+/** A chunk accepted (or accepted before: the same chunk again). */
 export type AddPurchaseImportChunkPayload = {
   __typename?: 'AddPurchaseImportChunkPayload';
   /** Lines in the chunk just accepted. */
   lineCount: Maybe<Scalars['Int']['output']>;
+  /** Null when refused. */
   purchaseImport: Maybe<PurchaseImport>;
+  /** IMPORT_NOT_FOUND, IMPORT_NOT_UPLOADING. */
   userErrors: Array<UserError>;
 };
 
@@ -103,6 +107,7 @@ export type BasketLineInput = {
 };
 
 export type CancelPurchaseImportInput = {
+  /** An import not finished yet (IMPORT_FINISHED otherwise). */
   importId: Scalars['ID']['input'];
 };
 
@@ -858,6 +863,7 @@ export type PurchaseChannel =
  */
 export type PurchaseImport = {
   __typename?: 'PurchaseImport';
+  /** When createPurchaseImport made it. */
   createdAt: Scalars['DateTime']['output'];
   /** A dry run validates every line and writes nothing but this report. */
   dryRun: Scalars['Boolean']['output'];
@@ -865,6 +871,7 @@ export type PurchaseImport = {
   expectedLines: Maybe<Scalars['Int']['output']>;
   /** Why the import FAILED (an error of ours); null otherwise. */
   failure: Maybe<Scalars['String']['output']>;
+  /** The import's id, for its chunks, start, cancel and polling. */
   id: Scalars['ID']['output'];
   progress: PurchaseImportProgress;
   /** Lines refused (or, in a dry run, that would be), in file order. At most 100 per page. */
@@ -885,9 +892,12 @@ export type PurchaseImportRejectionsArgs = {
   first?: InputMaybe<Scalars['Int']['input']>;
 };
 
+/** The import after the change; userErrors say why not. */
 export type PurchaseImportPayload = {
   __typename?: 'PurchaseImportPayload';
+  /** Null when refused. */
   purchaseImport: Maybe<PurchaseImport>;
+  /** IMPORT_NOT_FOUND, IMPORT_NOT_UPLOADING, IMPORT_INCOMPLETE, LINE_COUNT_MISMATCH, IMPORT_FINISHED. */
   userErrors: Array<UserError>;
 };
 
@@ -896,13 +906,17 @@ export type PurchaseImportProgress = {
   __typename?: 'PurchaseImportProgress';
   /** Recorded before with the same content (an earlier import, call or chunk sent twice). */
   alreadyRecorded: Scalars['Int']['output'];
+  /** When it completed or was cancelled; null before. */
   finishedAt: Maybe<Scalars['DateTime']['output']>;
   /** Lines processed per second since the job started on it (until it finished); null before. */
   linesPerSecond: Maybe<Scalars['Float']['output']>;
+  /** Lines with a verdict so far (committed with their purchases: what a crash cannot undo). */
   processed: Scalars['Int']['output'];
   /** Recorded by this import (in a dry run: would be recorded). */
   recorded: Scalars['Int']['output'];
+  /** Refused lines (or, in a dry run, lines that would be): see rejections. */
   rejected: Scalars['Int']['output'];
+  /** When the job took its first chunk; null before. */
   startedAt: Maybe<Scalars['DateTime']['output']>;
   /** Lines in the file (0 until started). */
   total: Scalars['Int']['output'];
@@ -917,19 +931,25 @@ export type PurchaseImportRejection = {
   field: Maybe<Scalars['String']['output']>;
   /** The line's number in the file, from 1 (chunks in order of their numbers). */
   lineNumber: Scalars['Int']['output'];
+  /** What is wrong, for a person. */
   message: Scalars['String']['output'];
+  /** The line's transaction id as sent (empty when it had none). */
   transactionId: Scalars['String']['output'];
 };
 
+/** A page of an import's report. */
 export type PurchaseImportRejectionConnection = {
   __typename?: 'PurchaseImportRejectionConnection';
   edges: Array<PurchaseImportRejectionEdge>;
+  /** The edges' nodes. */
   nodes: Array<PurchaseImportRejection>;
   pageInfo: PageInfo;
 };
 
+/** A refused line and its cursor. */
 export type PurchaseImportRejectionEdge = {
   __typename?: 'PurchaseImportRejectionEdge';
+  /** Pass as `after` to continue after this line. */
   cursor: Scalars['String']['output'];
   node: PurchaseImportRejection;
 };
@@ -1216,6 +1236,7 @@ export type StartPurchaseImportInput = {
    * anything is recorded.
    */
   expectedLines: Scalars['Int']['input'];
+  /** The import, UPLOADING; starting one already started answers it as it stands. */
   importId: Scalars['ID']['input'];
 };
 

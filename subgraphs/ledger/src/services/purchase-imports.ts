@@ -15,7 +15,7 @@ import {
   numberChunks,
   type ImportStatus,
 } from '../domain/imports';
-import { bulkSource, checkMemberChoice, transactionKey } from '../domain/ingestion';
+import { bulkSource, checkMemberChoice } from '../domain/ingestion';
 import { LIMITS } from '../domain/limits';
 import { canImportPurchaseHistory } from '../domain/policy';
 import { checkPurchaseDate } from '../domain/purchase-date';
@@ -292,7 +292,7 @@ export class PurchaseImportService {
     ])) as { lineNo: number }[];
     const preRejected = new Set(duplicates.map((d) => d.lineNo - chunk.firstLine));
 
-    let prepared: PreparedLine[] = [];
+    const prepared: PreparedLine[] = [];
     try {
       const choices = lines.map((line, i) => {
         if (preRejected.has(i)) return null;
