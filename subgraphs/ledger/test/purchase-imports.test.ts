@@ -306,6 +306,26 @@ describe('purchase imports', () => {
     expect(errorCodes(await admin.send(CREATE, { input: { ...input, source: 'other-pos' } }))).toEqual(['CONFLICT']);
   });
 
+  it('waits while members is unreachable (a line names its member by card), and fails an import whose chunk keeps failing', async () => {
+    const byCard = { ...line(`card-${randomUUID()}`, members[5]!), memberId: undefined, member: { type: 'CARD', value: 'CARD-0001' } };
+    const waiting = await upload(a, [byCard]);
+    // Each run reports the failure (the scheduler logs it) and leaves the chunk for the next.
+    for (let i = 0; i < 7; i++) await expect(sub.runJobs()).rejects.toThrow(/members service is unavailable/);
+    // Members never answered (this ledger has none): the chunk is untouched and not counted as failing.
+    expect(await progressOf(waiting)).toMatchObject({ status: 'RUNNING', processed: 0 });
+    const [chunk] = (await sub.db.query(`SELECT attempts, processed_at AS "processedAt" FROM purchase_import_chunks WHERE import_id = $1`, [waiting])) as { attempts: number; processedAt: Date | null }[];
+    expect(chunk).toEqual({ attempts: 0, processedAt: null });
+    await a.data(CANCEL, { input: { importId: waiting } });
+
+    // A chunk whose stored lines are unreadable (an error of ours, not the partner's): retried, then FAILED.
+    const broken = await upload(a, [line(`broken-${randomUUID()}`, members[5]!)]);
+    await sub.db.query(`UPDATE purchase_import_chunks SET lines = '[{"transactionId": "x", "memberId": null, "basket": null}]' WHERE import_id = $1`, [broken]);
+    for (let i = 0; i < 7; i++) await sub.runJobs().catch(() => undefined);
+    const [failed] = (await sub.db.query(`SELECT status, failure FROM purchase_imports WHERE id = $1`, [broken])) as { status: string; failure: string }[];
+    expect(failed!.status).toBe('FAILED');
+    expect(failed!.failure).toContain('failed 5 times');
+  });
+
   it('resumes after a replica is SIGKILLed mid-import: another finishes, every line recorded exactly once, the audit clean', async () => {
     const runId = randomUUID().slice(0, 8);
     const lines = Array.from({ length: 8_000 }, (_, n) => line(`crash-${runId}-${n}`, members[n % members.length]!, '5.00'));

@@ -52,6 +52,8 @@ export class PurchaseImports1796830000000 implements MigrationInterface {
         first_line int,
         lines jsonb,
         leased_until timestamptz,
+        -- Claims that ended in an error of ours: at MAX the import is FAILED rather than retried forever.
+        attempts int NOT NULL DEFAULT 0,
         processed_at timestamptz,
         PRIMARY KEY (import_id, chunk_no)
       )`);

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { conflict, decodeCursor, DomainError, encodeCursor, forbidden, InputError, pageSize, type Clock, type Connection, type PageArgs, type UserError, type Viewer } from '@loyalty-graph/shared';
 import { requestHash, returning, withRetries, isConnectionLoss } from '@loyalty-graph/shared/db';
 import type { MemberDirectory, MemberSnapshot } from '@loyalty-graph/shared/member-snapshots';
+import { isPeerUnavailable } from '@loyalty-graph/shared/subgraph';
 import type { DataSource, EntityManager } from 'typeorm';
 import { validateBasket } from '../domain/earning';
 import {
@@ -67,6 +68,11 @@ export const CHUNK_LEASE_MS = 60_000;
 const IMPORT_CONCURRENCY = 2;
 /** One job run stops taking chunks after this long (the scheduler's lease is longer). */
 const RUN_BUDGET_MS = 30_000;
+/**
+ * Errors of ours one chunk may meet before its import is FAILED (a bug or bad data would otherwise
+ * be retried forever). Members being unreachable does not count: that chunk just waits.
+ */
+const MAX_CHUNK_ATTEMPTS = 5;
 
 /** A stored line: RecordPurchaseLineInput as JSON (occurredAt an ISO string). */
 type StoredImportLine = Omit<RecordPurchaseLine, 'occurredAt'> & { occurredAt?: string | null };
@@ -239,28 +245,49 @@ export class PurchaseImportService {
   async work(budgetMs = RUN_BUDGET_MS): Promise<number> {
     const until = Date.now() + budgetMs;
     let processed = 0;
+    let failure: unknown = null;
     const runner = async () => {
-      while (Date.now() < until) {
+      while (Date.now() < until && !failure) {
         const chunk = await this.claim();
         if (!chunk) return;
-        processed += await this.processChunk(chunk);
+        try {
+          processed += await this.processChunk(chunk);
+        } catch (error) {
+          // The chunk wrote nothing: it is released for a later run, or its import fails after
+          // MAX_CHUNK_ATTEMPTS errors of ours. The run stops and reports the error.
+          await this.release(chunk, error);
+          failure = error;
+        }
       }
     };
     await Promise.all(Array.from({ length: IMPORT_CONCURRENCY }, runner));
     await this.purge();
+    if (failure) throw failure;
     return processed;
+  }
+
+  private async release(chunk: ClaimedChunk, error: unknown): Promise<void> {
+    if (isPeerUnavailable(error)) {
+      await this.db.query(`UPDATE purchase_import_chunks SET leased_until = NULL, attempts = attempts - 1 WHERE import_id = $1 AND chunk_no = $2`, [chunk.importId, chunk.chunkNo]);
+      return;
+    }
+    await this.db.query(`UPDATE purchase_import_chunks SET leased_until = NULL WHERE import_id = $1 AND chunk_no = $2`, [chunk.importId, chunk.chunkNo]);
+    if (chunk.attempts >= MAX_CHUNK_ATTEMPTS) {
+      const message = `Chunk ${chunk.chunkNo} failed ${chunk.attempts} times: ${error instanceof Error ? error.message : String(error)}`.slice(0, 1000);
+      await this.db.query(`UPDATE purchase_imports SET status = 'FAILED', failure = $2, finished_at = $3 WHERE id = $1 AND status IN ('QUEUED', 'RUNNING')`, [chunk.importId, message, this.clock.now()]);
+    }
   }
 
   private async claim(): Promise<ClaimedChunk | null> {
     const now = this.clock.now();
     const [chunk] = await returning<ClaimedChunk>(
       this.db,
-      `UPDATE purchase_import_chunks c SET leased_until = $2
+      `UPDATE purchase_import_chunks c SET leased_until = $2, attempts = c.attempts + 1
        FROM (SELECT c2.import_id, c2.chunk_no FROM purchase_import_chunks c2 JOIN purchase_imports i ON i.id = c2.import_id
              WHERE i.status IN ('QUEUED', 'RUNNING') AND c2.processed_at IS NULL AND (c2.leased_until IS NULL OR c2.leased_until <= $1)
              ORDER BY i.queued_at, c2.import_id, c2.chunk_no LIMIT 1 FOR UPDATE OF c2 SKIP LOCKED) t
        WHERE c.import_id = t.import_id AND c.chunk_no = t.chunk_no
-       RETURNING c.import_id AS "importId", c.chunk_no AS "chunkNo", c.first_line AS "firstLine", c.line_count AS "lineCount", c.lines`,
+       RETURNING c.import_id AS "importId", c.chunk_no AS "chunkNo", c.first_line AS "firstLine", c.line_count AS "lineCount", c.attempts, c.lines`,
       [now, new Date(now.getTime() + CHUNK_LEASE_MS)],
     );
     if (!chunk) return null;
@@ -292,46 +319,41 @@ export class PurchaseImportService {
     ])) as { lineNo: number }[];
     const preRejected = new Set(duplicates.map((d) => d.lineNo - chunk.firstLine));
 
+    // Members unreachable, or the database: this throws, nothing of the chunk was written, and
+    // `work` releases it.
     const prepared: PreparedLine[] = [];
-    try {
-      const choices = lines.map((line, i) => {
-        if (preRejected.has(i)) return null;
-        try {
-          if (!line.transactionId || line.transactionId.length > LIMITS.externalIdLength) {
-            throw new DomainError('INVALID_EXTERNAL_ID', `transactionId must be 1 to ${LIMITS.externalIdLength} characters`, 'transactionId');
-          }
-          validateBasket(line.basket);
-          return checkMemberChoice(line);
-        } catch (error) {
-          refuse(i, refusalOrThrow(error));
-          return null;
+    const choices = lines.map((line, i) => {
+      if (preRejected.has(i)) return null;
+      try {
+        if (!line.transactionId || line.transactionId.length > LIMITS.externalIdLength) {
+          throw new DomainError('INVALID_EXTERNAL_ID', `transactionId must be 1 to ${LIMITS.externalIdLength} characters`, 'transactionId');
         }
+        validateBasket(line.basket);
+        return checkMemberChoice(line);
+      } catch (error) {
+        refuse(i, refusalOrThrow(error));
+        return null;
+      }
+    });
+    const memberIds = choices.map((c) => (c && 'memberId' in c ? c.memberId : null));
+    const byIdentifier = choices.flatMap((c, i) => (c && 'identifier' in c ? [{ i, identifier: c.identifier }] : []));
+    if (byIdentifier.length) {
+      const found = await this.purchases.identifyIn(imp.programId, byIdentifier.map((l) => l.identifier));
+      byIdentifier.forEach(({ i }, n) => {
+        if (found[n]) memberIds[i] = found[n];
+        else refuse(i, { code: 'MEMBER_NOT_FOUND', field: 'member', message: 'No such member' });
       });
-      const memberIds = choices.map((c) => (c && 'memberId' in c ? c.memberId : null));
-      const byIdentifier = choices.flatMap((c, i) => (c && 'identifier' in c ? [{ i, identifier: c.identifier }] : []));
-      if (byIdentifier.length) {
-        const found = await this.purchases.identifyIn(imp.programId, byIdentifier.map((l) => l.identifier));
-        byIdentifier.forEach(({ i }, n) => {
-          if (found[n]) memberIds[i] = found[n];
-          else refuse(i, { code: 'MEMBER_NOT_FOUND', field: 'member', message: 'No such member' });
-        });
+    }
+    const todo = lines.map((_, i) => i).filter((i) => choices[i] && !outcomes.has(i));
+    const snapshots = new Map<string, MemberSnapshot>();
+    for (const s of await this.directory([...new Set(todo.map((i) => memberIds[i]!))])) if (s) snapshots.set(s.id, s);
+    for (const i of todo) {
+      try {
+        const field = choices[i] && 'identifier' in choices[i] ? 'member' : 'memberId';
+        prepared.push(this.purchases.prepareLine(viewer, imp.source, i, lines[i]!, snapshots.get(memberIds[i]!) ?? null, field));
+      } catch (error) {
+        refuse(i, refusalOrThrow(error));
       }
-      const todo = lines.map((_, i) => i).filter((i) => choices[i] && !outcomes.has(i));
-      const snapshots = new Map<string, MemberSnapshot>();
-      for (const s of await this.directory([...new Set(todo.map((i) => memberIds[i]!))])) if (s) snapshots.set(s.id, s);
-      for (const i of todo) {
-        try {
-          const field = choices[i] && 'identifier' in choices[i] ? 'member' : 'memberId';
-          prepared.push(this.purchases.prepareLine(viewer, imp.source, i, lines[i]!, snapshots.get(memberIds[i]!) ?? null, field));
-        } catch (error) {
-          refuse(i, refusalOrThrow(error));
-        }
-      }
-    } catch (error) {
-      // Members unreachable, or the database: the chunk is left for a later run (its lease
-      // expires; nothing of it was written). The import goes on with other chunks meanwhile.
-      await this.db.query(`UPDATE purchase_import_chunks SET leased_until = NULL WHERE import_id = $1 AND chunk_no = $2`, [chunk.importId, chunk.chunkNo]);
-      throw error;
     }
     const configs = await this.purchases.configsFor(prepared);
 
@@ -457,6 +479,7 @@ interface ClaimedChunk {
   chunkNo: number;
   firstLine: number;
   lineCount: number;
+  attempts: number;
   lines: StoredImportLine[] | null;
 }
 
