@@ -214,14 +214,20 @@ describe('purchase imports', () => {
     for (const n of [20, 2_500]) lines[n] = { ...lines[n]!, transactionId: tx(n - 1) }; // the line before's id: 2 duplicates
     // 5 lines a partner's end-of-day call already recorded: ALREADY_RECORDED, not twice.
     await a.data(RECORD_MANY, { input: { lines: lines.slice(100, 105) } });
+    // And one recorded before with another amount: the file's line is refused, the first stays.
+    const earlier = { ...lines[300]!, basket: { ...lines[300]!.basket, lines: [{ ...lines[300]!.basket.lines[0]!, amount: '99.00' }] } };
+    await a.data(RECORD_MANY, { input: { lines: [earlier] } });
     const importId = await upload(a, lines);
     await runImports();
     const report = (await view(a, importId))!;
     expect(report.status).toBe('COMPLETED');
-    expect(report.progress).toMatchObject({ total: 5_000, processed: 5_000, recorded: 5_000 - 4 - 2 - 5, alreadyRecorded: 5, rejected: 6 });
-    expect((await allRejections(a, importId)).map((r) => [r.lineNumber, r.code])).toEqual([
+    expect(report.progress).toMatchObject({ total: 5_000, processed: 5_000, recorded: 5_000 - 4 - 2 - 5 - 1, alreadyRecorded: 5, rejected: 7 });
+    const rejections = await allRejections(a, importId);
+    expect(rejections.find((r) => r.lineNumber === 301)).toMatchObject({ code: 'PURCHASE_ALREADY_RECORDED', field: 'transactionId' });
+    expect(rejections.map((r) => [r.lineNumber, r.code])).toEqual([
       [11, 'MEMBER_NOT_FOUND'],
       [21, 'DUPLICATE_TRANSACTION_ID'],
+      [301, 'PURCHASE_ALREADY_RECORDED'],
       [1_000, 'MEMBER_NOT_FOUND'],
       [1_001, 'MEMBER_NOT_FOUND'],
       [2_501, 'DUPLICATE_TRANSACTION_ID'],
@@ -233,7 +239,7 @@ describe('purchase imports', () => {
     }[];
     expect(stored!.n).toBe(5_000 - 6);
     // 1 point per euro: the points are the lines' amounts, each counted once.
-    const expected = lines.filter((l, n) => ![10, 999, 1_000, 4_999, 20, 2_500].includes(n)).reduce((sum, l) => sum + Number(l.basket.lines[0]!.amount), 0);
+    const expected = lines.filter((l, n) => ![10, 999, 1_000, 4_999, 20, 2_500, 300].includes(n)).reduce((sum, l) => sum + Number(l.basket.lines[0]!.amount), 0) + 99;
     expect(stored!.points).toBe(expected);
     expect(await storedPerTransaction(`partner:${partnerA}`)).toMatchObject({ doubled: 0 });
     const [events] = (await sub.db.query(`SELECT count(*)::int AS n FROM outbox WHERE event_type = 'PointsAccrued' AND payload->>'externalId' LIKE $1`, [`big-${runId}-%`])) as { n: number }[];
@@ -307,8 +313,8 @@ describe('purchase imports', () => {
   });
 
   it('waits while members is unreachable (a line names its member by card), and fails an import whose chunk keeps failing', async () => {
-    const byCard = { ...line(`card-${randomUUID()}`, members[5]!), memberId: undefined, member: { type: 'CARD', value: 'CARD-0001' } };
-    const waiting = await upload(a, [byCard]);
+    const { memberId: _byId, ...byCard } = { ...line(`card-${randomUUID()}`, members[5]!), member: { type: 'CARD', value: 'CARD-0001' } };
+    const waiting = await upload(a, [byCard as unknown as Line]);
     // Each run reports the failure (the scheduler logs it) and leaves the chunk for the next.
     for (let i = 0; i < 7; i++) await expect(sub.runJobs()).rejects.toThrow(/members service is unavailable/);
     // Members never answered (this ledger has none): the chunk is untouched and not counted as failing.
@@ -418,6 +424,34 @@ describe('recordPurchases, batched', () => {
     expect(lots!.n).toBe(0);
     const balances = (await sub.db.query(`SELECT owner_id AS "memberId", pending, posted FROM accounts WHERE program_id = $1 AND kind = 'MEMBER_REWARD' ORDER BY owner_id`, [capped])) as { memberId: string; pending: string; posted: string }[];
     expect(Object.fromEntries(balances.map((b) => [b.memberId, Number(b.pending)]))).toEqual({ [m1]: 25, [m2]: 25 });
+    expect(await checkInvariants(sub.db)).toEqual([]);
+  });
+});
+
+describe('recordPurchases, a batch failing because of one line', () => {
+  it('is redone line by line: the line whose sale staff already recorded under their own key is refused, its neighbours recorded once', async () => {
+    const source = `pos-${randomUUID().slice(0, 8)}`;
+    const m = members[6]!;
+    const { recordPurchase } = await admin.data<{ recordPurchase: { purchase: { id: string } | null } }>(
+      `mutation($input: RecordPurchaseInput!) { recordPurchase(input: $input) { purchase { id } userErrors { code } } }`,
+      { input: { idempotencyKey: `own-key-${randomUUID()}`, source, externalId: 'E1', memberId: m, basket: line('E1', m).basket } },
+    );
+    expect(recordPurchase.purchase).not.toBeNull();
+    const bulk = `mutation($input: RecordPurchasesInput!) { recordPurchases(input: $input) { lines { transactionId status purchase { id } error { code field } } } }`;
+    const { recordPurchases } = await admin.data<{ recordPurchases: { lines: { transactionId: string; status: string; purchase: { id: string } | null; error: { code: string; field: string } | null }[] } }>(bulk, {
+      input: { source, lines: ['E0', 'E1', 'E2'].map((id) => line(id, m)) },
+    });
+    expect(recordPurchases.lines.map((l) => [l.transactionId, l.status, l.error])).toEqual([
+      ['E0', 'RECORDED', null],
+      ['E1', 'REJECTED', { code: 'PURCHASE_ALREADY_RECORDED', field: 'lines.1.transactionId' }],
+      ['E2', 'RECORDED', null],
+    ]);
+    const rows = (await sub.db.query(`SELECT external_id AS tx, id FROM purchases WHERE source = $1 ORDER BY external_id`, [source])) as { tx: string; id: string }[];
+    expect(rows.map((r) => r.tx)).toEqual(['E0', 'E1', 'E2']);
+    expect(rows.find((r) => r.tx === 'E1')!.id).toBe(recordPurchase.purchase!.id);
+    // The refused line left no key behind: sent again, it is refused again, not replayed.
+    const again = await admin.data<{ recordPurchases: { lines: { status: string }[] } }>(bulk, { input: { source, lines: ['E0', 'E1'].map((id) => line(id, m)) } });
+    expect(again.recordPurchases.lines.map((l) => l.status)).toEqual(['ALREADY_RECORDED', 'REJECTED']);
     expect(await checkInvariants(sub.db)).toEqual([]);
   });
 });

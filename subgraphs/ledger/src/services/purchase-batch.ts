@@ -173,7 +173,7 @@ export class PurchaseBatchRecorder {
         const { earning, ruleSet } = await this.programs.earn(tx, config, member.id, member.tierId, request.basket, occurredAt, earlier);
         // Per-accrual checks of a line (a partner's funding limit belongs here): a refusal here is
         // that line's outcome and its key is given back; nothing of it has been written yet.
-        this.checkAccrual(line, earning);
+        await this.checkAccrual(tx, programId, line, earning);
         earnedHere.set(member.id, [...earlier, { points: earning.points, occurredAt }]);
         const partnerId = request.basket.partnerId ?? null;
         if (!funders.has(partnerId)) funders.set(partnerId, await store.fundedBy(tx, programId, partnerId));
@@ -198,10 +198,12 @@ export class PurchaseBatchRecorder {
   }
 
   /**
-   * The single place where checks that concern one accrual run, in the batch's transaction with
-   * the member locked and the points known. Throw a DomainError to refuse the line.
+   * The single place where checks that concern one accrual run (a partner's funding limit, once
+   * per partner-funded accrual: `line.request.basket.partnerId`), in the batch's transaction with
+   * the member locked and the points known, lines in input order. Throw a DomainError to refuse
+   * the line: its key is given back and nothing of it is written; its neighbours go on.
    */
-  private checkAccrual(_line: PreparedLine, _earning: Earning): void {}
+  private async checkAccrual(_tx: EntityManager, _programId: string, _line: PreparedLine, _earning: Earning): Promise<void> {}
 
   private async write(tx: EntityManager, viewer: Viewer, programId: string, settings: ProgramConfig['settings'], records: Accrual[], now: Date): Promise<void> {
     if (!records.length) return;

@@ -377,7 +377,8 @@ export class PurchaseImportService {
                 rejections.map(([i]) => lineNo(i)),
                 rejections.map(([i]) => (lines[i]!.transactionId ?? '').slice(0, LIMITS.externalIdLength)),
                 rejections.map(([, o]) => o.error!.code),
-                rejections.map(([, o]) => o.error!.field),
+                // Fields as the line names them (the purchase's externalId is the line's transactionId).
+                rejections.map(([, o]) => (o.error!.field === 'externalId' ? 'transactionId' : o.error!.field)),
                 rejections.map(([, o]) => o.error!.message),
               ],
             );
