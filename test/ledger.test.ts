@@ -197,7 +197,7 @@ describe('scheduled jobs', () => {
     const { ledgerJobs } = await operator.data<{ ledgerJobs: { name: string; everySeconds: number; nextRunAt: string; lastOutcome: string | null }[] }>(
       `{ ledgerJobs { name everySeconds nextRunAt lastStartedAt lastOutcome lastResult } }`,
     );
-    expect(ledgerJobs.map((j) => j.name)).toEqual(['expire-holds', 'expire-points', 'post-pending-points', 'prune-processed-events']);
+    expect(ledgerJobs.map((j) => j.name)).toEqual(['expire-holds', 'expire-points', 'post-pending-points', 'prune-processed-events', 'record-purchase-imports']);
     expect(ledgerJobs.every((j) => j.lastOutcome === 'OK')).toBe(true);
     expect(errorCodes(await admin.send(`{ ledgerJobs { name } }`))).toEqual(['FORBIDDEN']);
   });

@@ -174,7 +174,7 @@ describe('a PREPAID partner', () => {
       RECORD_MANY,
       { input: { lines } },
     );
-    // Lines run concurrently: which of the two 20s gets the room is a race, never both.
+    // One of the two 20s gets the room, never both: a batch counts its own earlier lines of the partner.
     const rejected = recordPurchases.lines.filter((l) => l.status === 'REJECTED');
     expect(rejected).toHaveLength(1);
     expect(rejected[0]).toEqual({ index: rejected[0]!.index, status: 'REJECTED', purchase: null, error: { code: 'PARTNER_FUNDING_EXHAUSTED', field: `lines.${rejected[0]!.index}` } });

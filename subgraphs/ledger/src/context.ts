@@ -11,6 +11,7 @@ import { PartnerFundingService } from './services/partner-funding-entries';
 import type { MemberIdentifiers } from './services/identification';
 import { ProgramLedgerService } from './services/program-ledger';
 import { ExpiryService } from './services/expiry';
+import { PurchaseImportService } from './services/purchase-imports';
 import { PurchaseService } from './services/purchases';
 import { ReferralBonusService } from './services/referral-bonuses';
 import { ReturnService } from './services/returns';
@@ -19,6 +20,8 @@ import { TransferService } from './services/transfers';
 export interface Services {
   programs: ProgramLedgerService;
   purchases: PurchaseService;
+  /** Large files of purchases, recorded by a job in chunks. */
+  imports: PurchaseImportService;
   holds: HoldService;
   adjustments: AdjustmentService;
   balances: BalanceService;
@@ -43,9 +46,11 @@ export interface RequestContext extends ViewerContext {
 /** `identify`: members' card/email/phone lookup (the members subgraph, called as a peer). */
 export function createServices(db: DataSource, clock: Clock, directory: MemberDirectory, identify: MemberIdentifiers): Services {
   const programs = new ProgramLedgerService(db, clock);
+  const purchases = new PurchaseService(db, clock, directory, programs, identify);
   return {
     programs,
-    purchases: new PurchaseService(db, clock, directory, programs, identify),
+    purchases,
+    imports: new PurchaseImportService(db, clock, directory, purchases),
     holds: new HoldService(db, clock, directory, programs),
     adjustments: new AdjustmentService(db, clock, directory, programs),
     balances: new BalanceService(db),

@@ -37,10 +37,13 @@ export const ledgerSubgraph = defineSubgraph<Services, RequestContext>({
       { does: 'keeps partners’ funding terms, prepaid top-ups and settled points, which limit the accruals a partner funds (PARTNER_FUNDING_EXHAUSTED)' },
     ),
   ],
-  jobs: ({ purchases, holds, expiry }) => [
+  jobs: ({ purchases, holds, expiry, imports }) => [
     { name: 'post-pending-points', intervalMs: 10_000, run: () => purchases.postDue() },
     { name: 'expire-holds', intervalMs: 10_000, run: () => holds.expireDue() },
     { name: 'expire-points', intervalMs: 60_000, run: () => expiry.expireDue() },
+    // Purchase imports, chunk by chunk (each chunk leased, so replicas share a file safely). A run
+    // stops taking chunks after 30 s, so a replica killed mid-run is taken over after a minute.
+    { name: 'record-purchase-imports', intervalMs: 1_000, leaseMs: 60_000, run: () => imports.work() },
   ],
   context: createContext,
 });

@@ -7,6 +7,12 @@ import type { Logger } from '../logger';
 export interface SubgraphJob {
   name: string;
   intervalMs: number;
+  /**
+   * How long a claimed run may last before another replica may assume it died (default 5
+   * minutes). A job whose runs are bounded (a purchase import's run stops taking chunks after
+   * 30 s) says so, and a replica killed mid-run is taken over that much sooner.
+   */
+  leaseMs?: number;
   /** Does one round of work; resolves to how much it did. */
   run(): Promise<number>;
 }
@@ -62,7 +68,7 @@ export class Scheduler {
         this.db,
         `UPDATE scheduled_jobs SET last_started_at = $2, leased_until = $3
          WHERE name = $1 AND next_run_at <= $2 AND (leased_until IS NULL OR leased_until <= $2) RETURNING name`,
-        [job.name, now, new Date(now.getTime() + LEASE_MS)],
+        [job.name, now, new Date(now.getTime() + (job.leaseMs ?? LEASE_MS))],
       );
       if (claimed.length === 0) continue;
       try {

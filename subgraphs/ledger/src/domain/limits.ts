@@ -23,6 +23,10 @@ export const LIMITS = {
   externalIdLength: 128,
   /** Purchases in one recordPurchases call: a partner's batch, answered synchronously. */
   bulkPurchaseLines: 1_000,
+  /** Lines in one chunk of a purchase import: as a recordPurchases call, one request's worth. */
+  importChunkLines: 1_000,
+  /** Chunks of one import (1,000,000 lines): a year of a large partner's sales, still one job. */
+  importChunks: 1_000,
   /** A card, email or phone as typed at the till (members' own bound). */
   identifierLength: 320,
   holdReferenceLength: 128,

@@ -10,6 +10,7 @@ import { TotalsWithValue } from '../resolvers/program-points-totals';
 import { LedgerSettings as LedgerSettingsModel } from '../domain/settings';
 import { PartnerRef } from '../resolvers/partner';
 import { FundingState } from '../domain/partner-funding';
+import { PurchaseImportRow } from '../services/purchase-imports';
 import { RequestContext } from '../context';
 export type Maybe<T> = T | null;
 export type InputMaybe<T> = T | null | undefined;
@@ -32,6 +33,26 @@ export type Scalars = {
    */
   Decimal: { input: string; output: string; }
   link__Import: { input: unknown; output: unknown; }
+};
+
+export type AddPurchaseImportChunkInput = {
+  /** The chunk's number, 1 to 1,000, in file order. The same chunk sent again is accepted once; other lines under a number already used are a CONFLICT. */
+  chunkNo: Scalars['Int']['input'];
+  /** The import, UPLOADING (IMPORT_NOT_UPLOADING otherwise; IMPORT_NOT_FOUND for another partner's). */
+  importId: Scalars['ID']['input'];
+  /** 1 to 1,000 lines, as recordPurchases' lines. */
+  lines: Array<RecordPurchaseLineInput>;
+};
+
+/** A chunk accepted (or accepted before: the same chunk again). */
+export type AddPurchaseImportChunkPayload = {
+  __typename?: 'AddPurchaseImportChunkPayload';
+  /** Lines in the chunk just accepted. */
+  lineCount: Maybe<Scalars['Int']['output']>;
+  /** Null when refused. */
+  purchaseImport: Maybe<PurchaseImport>;
+  /** IMPORT_NOT_FOUND, IMPORT_NOT_UPLOADING. */
+  userErrors: Array<UserError>;
 };
 
 export type AdjustPointsInput = {
@@ -87,6 +108,11 @@ export type BasketLineInput = {
   sku: Scalars['String']['input'];
 };
 
+export type CancelPurchaseImportInput = {
+  /** An import not finished yet (IMPORT_FINISHED otherwise). */
+  importId: Scalars['ID']['input'];
+};
+
 export type CapPeriod =
   | 'DAY'
   | 'MONTH'
@@ -137,6 +163,17 @@ export type CreateCharityInput = {
   /** 1 to 100 characters, unique in the program. */
   name: Scalars['String']['input'];
   programId: Scalars['ID']['input'];
+};
+
+export type CreatePurchaseImportInput = {
+  /** Validate every line and write nothing but the report (default false). */
+  dryRun?: InputMaybe<Scalars['Boolean']['input']>;
+  /** Same key + same input returns the same import; a different input is a CONFLICT. 8 to 100 letters, digits or . _ : - (e.g. a UUID), unique per program. */
+  idempotencyKey: Scalars['String']['input'];
+  /** Platform operators only: the program. Others import into their own. */
+  programId?: InputMaybe<Scalars['ID']['input']>;
+  /** Staff only: the system the purchases come from (1 to 64 characters). A partner's source is always `partner:<its id>`; it leaves this out. */
+  source?: InputMaybe<Scalars['String']['input']>;
 };
 
 /** An event a consumer could not apply, kept whole for inspection and replay. */
@@ -538,12 +575,23 @@ export type MultiplierDimension =
 
 export type Mutation = {
   __typename?: 'Mutation';
+  /** Adds one numbered chunk of lines to an UPLOADING import (idempotent per chunk number). */
+  addPurchaseImportChunk: AddPurchaseImportChunkPayload;
   /** A manual correction by an agent, with a reason code and a comment. */
   adjustPoints: JournalEntryPayload;
+  /** Stops an import that has not finished: lines recorded before stay recorded. */
+  cancelPurchaseImport: PurchaseImportPayload;
   /** Spend held points for good. */
   captureHold: HoldPayload;
   configureLedger: LedgerSettingsPayload;
   createCharity: CharityPayload;
+  /**
+   * Starts a purchase import for a large file (more than recordPurchases' 1,000 lines): then
+   * addPurchaseImportChunk for each chunk of up to 1,000 lines, then startPurchaseImport. Chunks
+   * through GraphQL rather than a file upload: multipart requests are off at the gateway (CSRF), and
+   * numbered chunks can be resent after any failure without being counted twice.
+   */
+  createPurchaseImport: PurchaseImportPayload;
   /**
    * Give points to one of the program's charities: members give their own; the program's agents and
    * admins, and internal services (the catalog's CHARITY rewards), give a member's on their behalf.
@@ -592,13 +640,25 @@ export type Mutation = {
   releaseHold: HoldPayload;
   /** Apply a dead-lettered event of the ledger subgraph again (after a fix), then those parked behind it (platform operators). */
   replayLedgerDeadLetter: ReplayDeadLetterPayload;
+  /** Queues the import for the job once every chunk is there. Starting again answers the import as it stands. */
+  startPurchaseImport: PurchaseImportPayload;
   /** Send points to another member of the same program (members send their own). */
   transferPoints: JournalEntryPayload;
 };
 
 
+export type MutationAddPurchaseImportChunkArgs = {
+  input: AddPurchaseImportChunkInput;
+};
+
+
 export type MutationAdjustPointsArgs = {
   input: AdjustPointsInput;
+};
+
+
+export type MutationCancelPurchaseImportArgs = {
+  input: CancelPurchaseImportInput;
 };
 
 
@@ -614,6 +674,11 @@ export type MutationConfigureLedgerArgs = {
 
 export type MutationCreateCharityArgs = {
   input: CreateCharityInput;
+};
+
+
+export type MutationCreatePurchaseImportArgs = {
+  input: CreatePurchaseImportInput;
 };
 
 
@@ -664,6 +729,11 @@ export type MutationReleaseHoldArgs = {
 
 export type MutationReplayLedgerDeadLetterArgs = {
   input: ReplayDeadLetterInput;
+};
+
+
+export type MutationStartPurchaseImportArgs = {
+  input: StartPurchaseImportInput;
 };
 
 
@@ -886,6 +956,119 @@ export type PurchaseChannel =
   | 'PHONE'
   | 'STORE';
 
+/**
+ * A large file of purchases (100,000 lines and more), sent in numbered chunks through GraphQL and
+ * recorded by a background job, chunk by chunk, each line exactly once by its transaction id (as in
+ * recordPurchases). A partner sees only its own imports.
+ */
+export type PurchaseImport = {
+  __typename?: 'PurchaseImport';
+  /** When createPurchaseImport made it. */
+  createdAt: Scalars['DateTime']['output'];
+  /** A dry run validates every line and writes nothing but this report. */
+  dryRun: Scalars['Boolean']['output'];
+  /** The line count given to startPurchaseImport; null while UPLOADING. */
+  expectedLines: Maybe<Scalars['Int']['output']>;
+  /** Why the import FAILED (an error of ours); null otherwise. */
+  failure: Maybe<Scalars['String']['output']>;
+  /** The import's id, for its chunks, start, cancel and polling. */
+  id: Scalars['ID']['output'];
+  progress: PurchaseImportProgress;
+  /** Lines refused (or, in a dry run, that would be), in file order. At most 100 per page. */
+  rejections: PurchaseImportRejectionConnection;
+  /** The source the lines are recorded under: `partner:<id>` for a partner's, the one staff named otherwise. */
+  source: Scalars['String']['output'];
+  status: PurchaseImportStatus;
+};
+
+
+/**
+ * A large file of purchases (100,000 lines and more), sent in numbered chunks through GraphQL and
+ * recorded by a background job, chunk by chunk, each line exactly once by its transaction id (as in
+ * recordPurchases). A partner sees only its own imports.
+ */
+export type PurchaseImportRejectionsArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+};
+
+/** The import after the change; userErrors say why not. */
+export type PurchaseImportPayload = {
+  __typename?: 'PurchaseImportPayload';
+  /** Null when refused. */
+  purchaseImport: Maybe<PurchaseImport>;
+  /** IMPORT_NOT_FOUND, IMPORT_NOT_UPLOADING, IMPORT_INCOMPLETE, LINE_COUNT_MISMATCH, IMPORT_FINISHED. */
+  userErrors: Array<UserError>;
+};
+
+/** How far an import got. processed = recorded + alreadyRecorded + rejected. */
+export type PurchaseImportProgress = {
+  __typename?: 'PurchaseImportProgress';
+  /** Recorded before with the same content (an earlier import, call or chunk sent twice). */
+  alreadyRecorded: Scalars['Int']['output'];
+  /** When it completed or was cancelled; null before. */
+  finishedAt: Maybe<Scalars['DateTime']['output']>;
+  /** Lines processed per second since the job started on it (until it finished); null before. */
+  linesPerSecond: Maybe<Scalars['Float']['output']>;
+  /** Lines with a verdict so far (committed with their purchases: what a crash cannot undo). */
+  processed: Scalars['Int']['output'];
+  /** Recorded by this import (in a dry run: would be recorded). */
+  recorded: Scalars['Int']['output'];
+  /** Refused lines (or, in a dry run, lines that would be): see rejections. */
+  rejected: Scalars['Int']['output'];
+  /** When the job took its first chunk; null before. */
+  startedAt: Maybe<Scalars['DateTime']['output']>;
+  /** Lines in the file (0 until started). */
+  total: Scalars['Int']['output'];
+};
+
+/** One refused line of an import. */
+export type PurchaseImportRejection = {
+  __typename?: 'PurchaseImportRejection';
+  /** As in recordPurchases' line reports: MEMBER_NOT_FOUND, PURCHASE_TOO_OLD, DUPLICATE_TRANSACTION_ID, PURCHASE_ALREADY_RECORDED, BAD_USER_INPUT… */
+  code: Scalars['String']['output'];
+  /** Path within the line, e.g. basket.lines.0.amount. */
+  field: Maybe<Scalars['String']['output']>;
+  /** The line's number in the file, from 1 (chunks in order of their numbers). */
+  lineNumber: Scalars['Int']['output'];
+  /** What is wrong, for a person. */
+  message: Scalars['String']['output'];
+  /** The line's transaction id as sent (empty when it had none). */
+  transactionId: Scalars['String']['output'];
+};
+
+/** A page of an import's report. */
+export type PurchaseImportRejectionConnection = {
+  __typename?: 'PurchaseImportRejectionConnection';
+  edges: Array<PurchaseImportRejectionEdge>;
+  /** The edges' nodes. */
+  nodes: Array<PurchaseImportRejection>;
+  pageInfo: PageInfo;
+};
+
+/** A refused line and its cursor. */
+export type PurchaseImportRejectionEdge = {
+  __typename?: 'PurchaseImportRejectionEdge';
+  /** Pass as `after` to continue after this line. */
+  cursor: Scalars['String']['output'];
+  node: PurchaseImportRejection;
+};
+
+/** Where a purchase import stands. */
+export type PurchaseImportStatus =
+  /** Cancelled: chunks recorded before the cancel stay recorded, no further chunk is. */
+  | 'CANCELLED'
+  /** Every line has a verdict (recorded, already recorded or rejected). */
+  | 'COMPLETED'
+  /** Stopped by an error of ours; see failure. */
+  | 'FAILED'
+  /** Started: every chunk is there; waiting for the job. */
+  | 'QUEUED'
+  /** The job is recording (or, in a dry run, judging) its chunks. */
+  | 'RUNNING'
+  /** Created; chunks are being added. Nothing is recorded yet. */
+  | 'UPLOADING';
+
 /** What became of one line of recordPurchases. */
 export type PurchaseLineStatus =
   /** Recorded before (an earlier or concurrent call with the same transaction id and content): the original purchase. */
@@ -947,6 +1130,8 @@ export type Query = {
    * Internal services only; 1 to 1,000 ids.
    */
   pointsHolds: Array<Maybe<PointsHold>>;
+  /** A purchase import and its report (a partner: only its own; null for an unknown id or another's). */
+  purchaseImport: Maybe<PurchaseImport>;
   /** A dry run: what this basket would earn for the member now. No side effects. */
   quotePurchase: QuotePurchasePayload;
 };
@@ -968,6 +1153,11 @@ export type QueryPartnerFundingEntriesArgs = {
 
 export type QueryPointsHoldsArgs = {
   ids: Array<Scalars['ID']['input']>;
+};
+
+
+export type QueryPurchaseImportArgs = {
+  id: Scalars['ID']['input'];
 };
 
 
@@ -1167,6 +1357,17 @@ export type ScheduledJob = {
   nextRunAt: Scalars['DateTime']['output'];
 };
 
+export type StartPurchaseImportInput = {
+  /**
+   * How many lines the client sent in all: the chunks must be 1..N without a gap and hold exactly
+   * this many (IMPORT_INCOMPLETE, LINE_COUNT_MISMATCH otherwise), so a lost chunk is found before
+   * anything is recorded.
+   */
+  expectedLines: Scalars['Int']['input'];
+  /** The import, UPLOADING; starting one already started answers it as it stands. */
+  importId: Scalars['ID']['input'];
+};
+
 export type StatementConnection = {
   __typename?: 'StatementConnection';
   edges: Array<StatementEdge>;
@@ -1346,20 +1547,24 @@ export type FederationReferenceTypes = {
 
 /** Mapping between all available schema types and the resolvers types */
 export type ResolversTypes = {
-  AdjustPointsInput: AdjustPointsInput;
-  ID: ResolverTypeWrapper<Scalars['ID']['output']>;
+  AddPurchaseImportChunkInput: AddPurchaseImportChunkInput;
   Int: ResolverTypeWrapper<Scalars['Int']['output']>;
+  ID: ResolverTypeWrapper<Scalars['ID']['output']>;
+  AddPurchaseImportChunkPayload: ResolverTypeWrapper<Omit<AddPurchaseImportChunkPayload, 'purchaseImport'> & { purchaseImport?: Maybe<ResolversTypes['PurchaseImport']> }>;
+  AdjustPointsInput: AdjustPointsInput;
   AdjustmentReason: AdjustmentReason;
   BalanceBucket: BalanceBucket;
   BasketInput: BasketInput;
   BasketLineInput: BasketLineInput;
   BigInt: ResolverTypeWrapper<Scalars['BigInt']['output']>;
+  CancelPurchaseImportInput: CancelPurchaseImportInput;
   CapPeriod: CapPeriod;
   Charity: ResolverTypeWrapper<CharityRow>;
   CharityPayload: ResolverTypeWrapper<Omit<CharityPayload, 'charity'> & { charity?: Maybe<ResolversTypes['Charity']> }>;
   ClawbackPolicy: ClawbackPolicy;
   ConfigureLedgerInput: ConfigureLedgerInput;
   CreateCharityInput: CreateCharityInput;
+  CreatePurchaseImportInput: CreatePurchaseImportInput;
   DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
   DeadLetter: ResolverTypeWrapper<DeadLetterView>;
   DeadLetterState: DeadLetterState;
@@ -1413,6 +1618,14 @@ export type ResolversTypes = {
   PublishEarningRulesInput: PublishEarningRulesInput;
   Purchase: ResolverTypeWrapper<PurchaseRow>;
   PurchaseChannel: PurchaseChannel;
+  PurchaseImport: ResolverTypeWrapper<PurchaseImportRow>;
+  PurchaseImportPayload: ResolverTypeWrapper<Omit<PurchaseImportPayload, 'purchaseImport'> & { purchaseImport?: Maybe<ResolversTypes['PurchaseImport']> }>;
+  PurchaseImportProgress: ResolverTypeWrapper<PurchaseImportProgress>;
+  Float: ResolverTypeWrapper<Scalars['Float']['output']>;
+  PurchaseImportRejection: ResolverTypeWrapper<PurchaseImportRejection>;
+  PurchaseImportRejectionConnection: ResolverTypeWrapper<PurchaseImportRejectionConnection>;
+  PurchaseImportRejectionEdge: ResolverTypeWrapper<PurchaseImportRejectionEdge>;
+  PurchaseImportStatus: PurchaseImportStatus;
   PurchaseLineStatus: PurchaseLineStatus;
   PurchaseQuote: ResolverTypeWrapper<PurchaseQuote>;
   PurchaseReturn: ResolverTypeWrapper<ReturnRow>;
@@ -1435,6 +1648,7 @@ export type ResolversTypes = {
   ReturnLineInput: ReturnLineInput;
   RoundingRule: RoundingRule;
   ScheduledJob: ResolverTypeWrapper<JobState>;
+  StartPurchaseImportInput: StartPurchaseImportInput;
   StatementConnection: ResolverTypeWrapper<Omit<StatementConnection, 'edges' | 'nodes'> & { edges: Array<ResolversTypes['StatementEdge']>, nodes: Array<ResolversTypes['JournalEntry']> }>;
   StatementEdge: ResolverTypeWrapper<Omit<StatementEdge, 'node'> & { node: ResolversTypes['JournalEntry'] }>;
   StatementFilter: StatementFilter;
@@ -1448,16 +1662,20 @@ export type ResolversTypes = {
 
 /** Mapping between all available schema types and the resolvers parents */
 export type ResolversParentTypes = {
-  AdjustPointsInput: AdjustPointsInput;
-  ID: Scalars['ID']['output'];
+  AddPurchaseImportChunkInput: AddPurchaseImportChunkInput;
   Int: Scalars['Int']['output'];
+  ID: Scalars['ID']['output'];
+  AddPurchaseImportChunkPayload: Omit<AddPurchaseImportChunkPayload, 'purchaseImport'> & { purchaseImport?: Maybe<ResolversParentTypes['PurchaseImport']> };
+  AdjustPointsInput: AdjustPointsInput;
   BasketInput: BasketInput;
   BasketLineInput: BasketLineInput;
   BigInt: Scalars['BigInt']['output'];
+  CancelPurchaseImportInput: CancelPurchaseImportInput;
   Charity: CharityRow;
   CharityPayload: Omit<CharityPayload, 'charity'> & { charity?: Maybe<ResolversParentTypes['Charity']> };
   ConfigureLedgerInput: ConfigureLedgerInput;
   CreateCharityInput: CreateCharityInput;
+  CreatePurchaseImportInput: CreatePurchaseImportInput;
   DateTime: Scalars['DateTime']['output'];
   DeadLetter: DeadLetterView;
   Decimal: Scalars['Decimal']['output'];
@@ -1500,6 +1718,13 @@ export type ResolversParentTypes = {
   ProgramPointsTotals: TotalsWithValue;
   PublishEarningRulesInput: PublishEarningRulesInput;
   Purchase: PurchaseRow;
+  PurchaseImport: PurchaseImportRow;
+  PurchaseImportPayload: Omit<PurchaseImportPayload, 'purchaseImport'> & { purchaseImport?: Maybe<ResolversParentTypes['PurchaseImport']> };
+  PurchaseImportProgress: PurchaseImportProgress;
+  Float: Scalars['Float']['output'];
+  PurchaseImportRejection: PurchaseImportRejection;
+  PurchaseImportRejectionConnection: PurchaseImportRejectionConnection;
+  PurchaseImportRejectionEdge: PurchaseImportRejectionEdge;
   PurchaseQuote: PurchaseQuote;
   PurchaseReturn: ReturnRow;
   Query: Record<PropertyKey, never>;
@@ -1520,6 +1745,7 @@ export type ResolversParentTypes = {
   ReplayDeadLetterPayload: Omit<ReplayDeadLetterPayload, 'failed'> & { failed?: Maybe<ResolversParentTypes['DeadLetter']> };
   ReturnLineInput: ReturnLineInput;
   ScheduledJob: JobState;
+  StartPurchaseImportInput: StartPurchaseImportInput;
   StatementConnection: Omit<StatementConnection, 'edges' | 'nodes'> & { edges: Array<ResolversParentTypes['StatementEdge']>, nodes: Array<ResolversParentTypes['JournalEntry']> };
   StatementEdge: Omit<StatementEdge, 'node'> & { node: ResolversParentTypes['JournalEntry'] };
   StatementFilter: StatementFilter;
@@ -1558,6 +1784,12 @@ export type OverrideDirectiveResolver<Result, Parent, ContextType = RequestConte
 export type ShareableDirectiveArgs = { };
 
 export type ShareableDirectiveResolver<Result, Parent, ContextType = RequestContext, Args = ShareableDirectiveArgs> = DirectiveResolverFn<Result, Parent, ContextType, Args>;
+
+export type AddPurchaseImportChunkPayloadResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['AddPurchaseImportChunkPayload'] = ResolversParentTypes['AddPurchaseImportChunkPayload']> = {
+  lineCount?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+  purchaseImport?: Resolver<Maybe<ResolversTypes['PurchaseImport']>, ParentType, ContextType>;
+  userErrors?: Resolver<Array<ResolversTypes['UserError']>, ParentType, ContextType>;
+};
 
 export interface BigIntScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes['BigInt'], any> {
   name: 'BigInt';
@@ -1735,10 +1967,13 @@ export type MoneyResolvers<ContextType = RequestContext, ParentType extends Reso
 };
 
 export type MutationResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = {
+  addPurchaseImportChunk?: Resolver<ResolversTypes['AddPurchaseImportChunkPayload'], ParentType, ContextType, RequireFields<MutationAddPurchaseImportChunkArgs, 'input'>>;
   adjustPoints?: Resolver<ResolversTypes['JournalEntryPayload'], ParentType, ContextType, RequireFields<MutationAdjustPointsArgs, 'input'>>;
+  cancelPurchaseImport?: Resolver<ResolversTypes['PurchaseImportPayload'], ParentType, ContextType, RequireFields<MutationCancelPurchaseImportArgs, 'input'>>;
   captureHold?: Resolver<ResolversTypes['HoldPayload'], ParentType, ContextType, RequireFields<MutationCaptureHoldArgs, 'input'>>;
   configureLedger?: Resolver<ResolversTypes['LedgerSettingsPayload'], ParentType, ContextType, RequireFields<MutationConfigureLedgerArgs, 'input'>>;
   createCharity?: Resolver<ResolversTypes['CharityPayload'], ParentType, ContextType, RequireFields<MutationCreateCharityArgs, 'input'>>;
+  createPurchaseImport?: Resolver<ResolversTypes['PurchaseImportPayload'], ParentType, ContextType, RequireFields<MutationCreatePurchaseImportArgs, 'input'>>;
   donatePoints?: Resolver<ResolversTypes['JournalEntryPayload'], ParentType, ContextType, RequireFields<MutationDonatePointsArgs, 'input'>>;
   holdPoints?: Resolver<ResolversTypes['HoldPayload'], ParentType, ContextType, RequireFields<MutationHoldPointsArgs, 'input'>>;
   publishEarningRules?: Resolver<ResolversTypes['EarningRuleSetPayload'], ParentType, ContextType, RequireFields<MutationPublishEarningRulesArgs, 'input'>>;
@@ -1749,6 +1984,7 @@ export type MutationResolvers<ContextType = RequestContext, ParentType extends R
   reinstateExpiredPoints?: Resolver<ResolversTypes['JournalEntryPayload'], ParentType, ContextType, RequireFields<MutationReinstateExpiredPointsArgs, 'input'>>;
   releaseHold?: Resolver<ResolversTypes['HoldPayload'], ParentType, ContextType, RequireFields<MutationReleaseHoldArgs, 'input'>>;
   replayLedgerDeadLetter?: Resolver<ResolversTypes['ReplayDeadLetterPayload'], ParentType, ContextType, RequireFields<MutationReplayLedgerDeadLetterArgs, 'input'>>;
+  startPurchaseImport?: Resolver<ResolversTypes['PurchaseImportPayload'], ParentType, ContextType, RequireFields<MutationStartPurchaseImportArgs, 'input'>>;
   transferPoints?: Resolver<ResolversTypes['JournalEntryPayload'], ParentType, ContextType, RequireFields<MutationTransferPointsArgs, 'input'>>;
 };
 
@@ -1849,6 +2085,53 @@ export type PurchaseResolvers<ContextType = RequestContext, ParentType extends R
   total?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
 };
 
+export type PurchaseImportResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['PurchaseImport'] = ResolversParentTypes['PurchaseImport']> = {
+  createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  dryRun?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  expectedLines?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+  failure?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  progress?: Resolver<ResolversTypes['PurchaseImportProgress'], ParentType, ContextType>;
+  rejections?: Resolver<ResolversTypes['PurchaseImportRejectionConnection'], ParentType, ContextType, Partial<PurchaseImportRejectionsArgs>>;
+  source?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  status?: Resolver<ResolversTypes['PurchaseImportStatus'], ParentType, ContextType>;
+};
+
+export type PurchaseImportPayloadResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['PurchaseImportPayload'] = ResolversParentTypes['PurchaseImportPayload']> = {
+  purchaseImport?: Resolver<Maybe<ResolversTypes['PurchaseImport']>, ParentType, ContextType>;
+  userErrors?: Resolver<Array<ResolversTypes['UserError']>, ParentType, ContextType>;
+};
+
+export type PurchaseImportProgressResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['PurchaseImportProgress'] = ResolversParentTypes['PurchaseImportProgress']> = {
+  alreadyRecorded?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  finishedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  linesPerSecond?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
+  processed?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  recorded?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  rejected?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  startedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  total?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+};
+
+export type PurchaseImportRejectionResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['PurchaseImportRejection'] = ResolversParentTypes['PurchaseImportRejection']> = {
+  code?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  field?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  lineNumber?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  message?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  transactionId?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+};
+
+export type PurchaseImportRejectionConnectionResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['PurchaseImportRejectionConnection'] = ResolversParentTypes['PurchaseImportRejectionConnection']> = {
+  edges?: Resolver<Array<ResolversTypes['PurchaseImportRejectionEdge']>, ParentType, ContextType>;
+  nodes?: Resolver<Array<ResolversTypes['PurchaseImportRejection']>, ParentType, ContextType>;
+  pageInfo?: Resolver<ResolversTypes['PageInfo'], ParentType, ContextType>;
+};
+
+export type PurchaseImportRejectionEdgeResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['PurchaseImportRejectionEdge'] = ResolversParentTypes['PurchaseImportRejectionEdge']> = {
+  cursor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  node?: Resolver<ResolversTypes['PurchaseImportRejection'], ParentType, ContextType>;
+};
+
 export type PurchaseQuoteResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['PurchaseQuote'] = ResolversParentTypes['PurchaseQuote']> = {
   discount?: Resolver<Maybe<ResolversTypes['Money']>, ParentType, ContextType>;
   lines?: Resolver<Array<ResolversTypes['EarnedLine']>, ParentType, ContextType>;
@@ -1878,6 +2161,7 @@ export type QueryResolvers<ContextType = RequestContext, ParentType extends Reso
   partnerFunding?: Resolver<ResolversTypes['PartnerFunding'], ParentType, ContextType>;
   partnerFundingEntries?: Resolver<ResolversTypes['PartnerFundingEntryConnection'], ParentType, ContextType, RequireFields<QueryPartnerFundingEntriesArgs, 'partnerId' | 'postedBefore' | 'programId'>>;
   pointsHolds?: Resolver<Array<Maybe<ResolversTypes['PointsHold']>>, ParentType, ContextType, RequireFields<QueryPointsHoldsArgs, 'ids'>>;
+  purchaseImport?: Resolver<Maybe<ResolversTypes['PurchaseImport']>, ParentType, ContextType, RequireFields<QueryPurchaseImportArgs, 'id'>>;
   quotePurchase?: Resolver<ResolversTypes['QuotePurchasePayload'], ParentType, ContextType, RequireFields<QueryQuotePurchaseArgs, 'input'>>;
 };
 
@@ -1966,6 +2250,7 @@ export interface Link__ImportScalarConfig extends GraphQLScalarTypeConfig<Resolv
 }
 
 export type Resolvers<ContextType = RequestContext> = {
+  AddPurchaseImportChunkPayload?: AddPurchaseImportChunkPayloadResolvers<ContextType>;
   BigInt?: GraphQLScalarType;
   Charity?: CharityResolvers<ContextType>;
   CharityPayload?: CharityPayloadResolvers<ContextType>;
@@ -2002,6 +2287,12 @@ export type Resolvers<ContextType = RequestContext> = {
   Program?: ProgramResolvers<ContextType>;
   ProgramPointsTotals?: ProgramPointsTotalsResolvers<ContextType>;
   Purchase?: PurchaseResolvers<ContextType>;
+  PurchaseImport?: PurchaseImportResolvers<ContextType>;
+  PurchaseImportPayload?: PurchaseImportPayloadResolvers<ContextType>;
+  PurchaseImportProgress?: PurchaseImportProgressResolvers<ContextType>;
+  PurchaseImportRejection?: PurchaseImportRejectionResolvers<ContextType>;
+  PurchaseImportRejectionConnection?: PurchaseImportRejectionConnectionResolvers<ContextType>;
+  PurchaseImportRejectionEdge?: PurchaseImportRejectionEdgeResolvers<ContextType>;
   PurchaseQuote?: PurchaseQuoteResolvers<ContextType>;
   PurchaseReturn?: PurchaseReturnResolvers<ContextType>;
   Query?: QueryResolvers<ContextType>;

@@ -13,6 +13,7 @@ import { PointsHold } from './points-hold';
 import { Program } from './program';
 import { ProgramPointsTotals } from './program-points-totals';
 import { Purchase } from './purchase';
+import { PurchaseImport } from './purchase-import';
 import { PurchaseReturn } from './purchase-return';
 import { Query } from './query';
 
@@ -37,4 +38,5 @@ export const resolvers: Resolvers = {
   Charity,
   Partner,
   PartnerFunding,
+  PurchaseImport,
 };

@@ -30,6 +30,13 @@ export const Mutation: MutationResolvers = {
       userErrors: [],
     };
   },
+  createPurchaseImport: (_p, { input }, { viewer, services }) => toPayload('purchaseImport', () => services.imports.create(viewer, input)),
+  async addPurchaseImportChunk(_p, { input }, { viewer, services }) {
+    const { result, userErrors } = await toPayload('result', () => services.imports.addChunk(viewer, input));
+    return { purchaseImport: result?.import ?? null, lineCount: result?.lineCount ?? null, userErrors };
+  },
+  startPurchaseImport: (_p, { input }, { viewer, services }) => toPayload('purchaseImport', () => services.imports.start(viewer, input)),
+  cancelPurchaseImport: (_p, { input }, { viewer, services }) => toPayload('purchaseImport', () => services.imports.cancel(viewer, input.importId)),
   holdPoints: (_p, { input }, { viewer, services, loaders }) =>
     loaded('hold', () => services.holds.hold(viewer, input), (r) => loaders.holdById.load(r.holdId)),
   captureHold: (_p, { input }, { viewer, services, loaders }) =>

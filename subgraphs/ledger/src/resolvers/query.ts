@@ -11,6 +11,7 @@ export const Query: QueryResolvers = {
     if (!canReadLedgerJobs(viewer)) throw forbidden('Only platform operators see the ledger’s jobs');
     return scheduler.states();
   },
+  purchaseImport: (_parent, { id }, { viewer, services }) => services.imports.get(viewer, id),
   async journalEntry(_parent, { id }, { viewer, loaders }) {
     const entry = await loaders.entryById.load(id);
     if (entry && !canReadEntry(viewer, entry)) throw forbidden('You cannot see this entry');

@@ -22,18 +22,20 @@ export const partnerFunding = {
    * foreign keys only take KEY SHARE on it, so returns and postings do not wait), and the issued
    * points are summed after the lock, when every earlier accrual of the partner has committed.
    * Lock order: the member's accounts (taken by the caller first), then the partner's account.
+   * `acceptedInTransaction`: points of this partner accepted earlier in the same transaction and
+   * not yet in the journal (a bulk batch writes its lines together at the end).
    */
-  async check(tx: EntityManager, programId: string, partnerId: string | null, points: number, now: Date): Promise<void> {
+  async check(tx: EntityManager, programId: string, partnerId: string | null, points: number, now: Date, acceptedInTransaction = 0): Promise<void> {
     if (!partnerId || points <= 0) return;
     const terms = await readTerms(tx, programId, [partnerId]);
     if (modeOf(termsInForce(terms.get(partnerId) ?? [], now)) === 'UNLIMITED') return;
     const account = await store.ownedProgramAccount(tx, programId, 'PARTNER_FUNDING', partnerId);
     await tx.query(`SELECT 1 FROM accounts WHERE id = $1 FOR NO KEY UPDATE`, [account]);
     const [state] = await statesOf(tx, programId, [partnerId], now);
-    if (!admits(state!, points)) {
+    if (!admits(state!, points + acceptedInTransaction)) {
       throw new DomainError(
         'PARTNER_FUNDING_EXHAUSTED',
-        `The partner's ${state!.mode === 'PREPAID' ? 'prepaid points are' : 'credit limit is'} exhausted: ${Math.max(0, state!.remaining!)} points left, this purchase earns ${points}. Nothing was recorded.`,
+        `The partner's ${state!.mode === 'PREPAID' ? 'prepaid points are' : 'credit limit is'} exhausted: ${Math.max(0, state!.remaining! - acceptedInTransaction)} points left, this purchase earns ${points}. Nothing was recorded.`,
       );
     }
   },

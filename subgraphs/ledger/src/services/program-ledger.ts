@@ -97,10 +97,26 @@ export class ProgramLedgerService {
    * config is loaded by the caller before any transaction: inside one, fetching it would need a
    * second pooled connection, and a busy pool would deadlock.
    */
-  async earn(q: Queryable, config: { ruleSets: RuleSetRow[] }, memberId: string, tierId: string | null, basket: Basket, at: Date): Promise<{ earning: Earning; ruleSet: RuleSetRow }> {
+  async earn(
+    q: Queryable,
+    config: { ruleSets: RuleSetRow[] },
+    memberId: string,
+    tierId: string | null,
+    basket: Basket,
+    at: Date,
+    alsoEarned: readonly { points: number; occurredAt: Date }[] = [],
+  ): Promise<{ earning: Earning; ruleSet: RuleSetRow }> {
     const ruleSet = ruleSetInForce(config.ruleSets, at);
     if (!ruleSet) throw new DomainError('NO_EARNING_RULES', 'The program has no earning rules in force yet', 'programId');
-    const earnedInPeriod = await this.earnedInPeriods(q, memberId, ruleSet.rules.caps.map((c) => c.period), at);
+    const periods = ruleSet.rules.caps.map((c) => c.period);
+    const earnedInPeriod = await this.earnedInPeriods(q, memberId, periods, at);
+    // Purchases of the same member earlier in one batch are not in the table yet: counted here
+    // with the same window as the query (start of the period to `at`), so caps hold as if the
+    // lines had been recorded one by one, in order.
+    for (const period of periods) {
+      const start = periodStart(period, at).getTime();
+      for (const earlier of alsoEarned) if (earlier.occurredAt.getTime() >= start && earlier.occurredAt <= at) earnedInPeriod[period] += earlier.points;
+    }
     return { earning: computeEarning(ruleSet.rules, basket, { tierId, occurredAt: at, earnedInPeriod }), ruleSet };
   }
 

@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { GraphQLError } from 'graphql';
 import { DomainError, forbidden, InputError, type Clock, type UserError, type Viewer } from '@loyalty-graph/shared';
-import { idempotent, isUniqueViolation, validateKey, withRetries } from '@loyalty-graph/shared/db';
+import { idempotent, isConnectionLoss, isUniqueViolation, validateKey, withRetries } from '@loyalty-graph/shared/db';
 import { isPeerUnavailable } from '@loyalty-graph/shared/subgraph';
 import type { DataSource } from 'typeorm';
-import { validateBasket, type Basket, type EarnedLine } from '../domain/earning';
-import { purchaseColumns, type PurchaseRow, type StoredLine } from '../entities';
+import { validateBasket, type Basket } from '../domain/earning';
+import { purchaseColumns, type PurchaseRow } from '../entities';
 import { accrualLines, postingLines } from '../domain/journal';
 import { canFundPurchase, canImportPurchaseHistory, canReadMemberPoints, canRecordPurchase } from '../domain/policy';
 import { checkPurchaseDate, checkRuleDate } from '../domain/purchase-date';
@@ -17,7 +17,8 @@ import type { MemberDirectory, MemberSnapshot } from '@loyalty-graph/shared/memb
 import { bulkSource, checkLineCount, checkMemberChoice, duplicateTransactions, isPartnerSource, partnerSource, transactionKey, type MemberChoice, type MemberIdentifier } from '../domain/ingestion';
 import type { MemberIdentifiers } from './identification';
 import { assertActive, checkMemberForWrite, memberForWrite } from './members';
-import type { ProgramLedgerService } from './program-ledger';
+import type { ProgramConfig, ProgramLedgerService } from './program-ledger';
+import { BATCH_LINES, PurchaseBatchRecorder, RECORD_PURCHASE, storedLines, type LineOutcome, type PreparedLine, type PurchaseRequest } from './purchase-batch';
 import { store } from './store';
 
 export interface RecordPurchaseInput extends MemberChoice {
@@ -51,22 +52,11 @@ export interface PurchaseLineReport {
 }
 
 /**
- * What is stored with the idempotency key and hashed: the purchase itself, with its member
- * resolved, so naming the member by id or by card (one at a time or in bulk) is the same request.
+ * Batches of one bulk call recorded at once, each in its own transaction: two keep both cores
+ * busy (one computes while the other waits on PostgreSQL) and leave the pool (10 connections)
+ * room for other requests.
  */
-interface PurchaseRequest {
-  memberId: string;
-  source: string;
-  externalId: string;
-  basket: Basket;
-  occurredAt?: Date | null;
-}
-
-/**
- * Lines of one bulk call recorded at once, each in its own transaction: a line's failure rolls
- * back only that line, and the pool (10 connections) keeps room for other requests.
- */
-const BULK_CONCURRENCY = 6;
+const BULK_CONCURRENCY = 2;
 
 /** Accrual: quote a basket, record a purchase, post pending points when the return window closes. */
 export class PurchaseService {
@@ -76,7 +66,12 @@ export class PurchaseService {
     private readonly directory: MemberDirectory,
     private readonly programs: ProgramLedgerService,
     private readonly identifiers: MemberIdentifiers,
-  ) {}
+  ) {
+    this.batches = new PurchaseBatchRecorder(clock, programs);
+  }
+
+  /** The multi-row path of bulk calls and imports. */
+  readonly batches: PurchaseBatchRecorder;
 
   async quote(viewer: Viewer, memberId: string, basket: Basket, occurredAt: Date | null | undefined) {
     const [member] = await this.directory([memberId]);
@@ -180,27 +175,70 @@ export class PurchaseService {
       return reports;
     }
 
-    let unexpected: unknown = null;
-    await eachAtMost(pending, BULK_CONCURRENCY, async (i) => {
+    // The checks that need the member, then the lines in batches (a transaction each, a handful
+    // of statements per batch whatever its size).
+    const prepared: PreparedLine[] = [];
+    for (const i of pending) {
       const line = input.lines[i]!;
       const field = choices[i] && 'identifier' in choices[i] ? 'member' : 'memberId';
       try {
-        const member = checkMemberForWrite(snapshots.get(memberIds[i]!) ?? null, viewer, { mustBeActive: false, may: canRecordPurchase, field });
-        const partnerId = viewer.kind === 'PARTNER' ? (line.basket.partnerId ?? viewer.partnerId) : (line.basket.partnerId ?? null);
-        if (!canFundPurchase(viewer, partnerId)) throw forbidden('A partner records only purchases it funds itself: leave basket.partnerId out or give your own');
-        const basket = viewer.kind === 'PARTNER' ? { ...line.basket, partnerId } : line.basket;
-        const request: PurchaseRequest = { memberId: member.id, source, externalId: line.transactionId, basket, occurredAt: line.occurredAt };
-        const { result, replayed } = await this.recordOnce(viewer, member, transactionKey(source, line.transactionId), request, true);
-        Object.assign(reports[i]!, { status: replayed ? 'ALREADY_RECORDED' : 'RECORDED', purchaseId: result.purchaseId, error: null });
+        prepared.push(this.prepareLine(viewer, source, i, line, snapshots.get(memberIds[i]!) ?? null, field));
       } catch (error) {
         const refusal = lineError(error, i);
-        if (refusal) reports[i]!.error = refusal;
-        else unexpected ??= error;
+        if (!refusal) throw error;
+        reports[i]!.error = refusal;
       }
-    });
-    // A failure of ours (the database gone): the call fails; what was recorded replays on retry.
-    if (unexpected) throw unexpected;
+    }
+    for (const [index, outcome] of await this.recordPrepared(viewer, prepared)) {
+      const report = reports[index]!;
+      report.status = outcome.status;
+      report.purchaseId = outcome.purchaseId;
+      report.error = outcome.error ? lineError(new DomainError(outcome.error.code, outcome.error.message, outcome.error.field), index) : null;
+    }
     return reports;
+  }
+
+  /**
+   * A line whose member is known, checked as the single path checks it, with its request and key:
+   * exactly once per (source, transaction id) however it is sent.
+   */
+  prepareLine(viewer: Viewer, source: string, index: number, line: RecordPurchaseLine, snapshot: MemberSnapshot | null, field: string): PreparedLine {
+    const member = checkMemberForWrite(snapshot, viewer, { mustBeActive: false, may: canRecordPurchase, field });
+    const partnerId = viewer.kind === 'PARTNER' ? (line.basket.partnerId ?? viewer.partnerId) : (line.basket.partnerId ?? null);
+    if (!canFundPurchase(viewer, partnerId)) throw forbidden('A partner records only purchases it funds itself: leave basket.partnerId out or give your own');
+    const basket = viewer.kind === 'PARTNER' ? { ...line.basket, partnerId } : line.basket;
+    const request: PurchaseRequest = { memberId: member.id, source, externalId: line.transactionId, basket, occurredAt: line.occurredAt };
+    return { index, key: transactionKey(source, line.transactionId), request, member };
+  }
+
+  /**
+   * Prepared lines in batches of BATCH_LINES, each batch one transaction (retried whole on a
+   * deadlock or a lost connection: the keys make a rerun replay what committed). A failure of ours
+   * fails the call; what was recorded replays on retry.
+   */
+  private async recordPrepared(viewer: Viewer, prepared: PreparedLine[]): Promise<Map<number, LineOutcome>> {
+    const outcomes = new Map<number, LineOutcome>();
+    if (!prepared.length) return outcomes;
+    const configs = await this.configsFor(prepared);
+    const batches: PreparedLine[][] = [];
+    for (let i = 0; i < prepared.length; i += BATCH_LINES) batches.push(prepared.slice(i, i + BATCH_LINES));
+    await eachAtMost(batches, BULK_CONCURRENCY, async (batch) => {
+      const done = await withRetries(() => this.db.transaction((tx) => this.batches.record(tx, viewer, configs, batch)), isConnectionLoss);
+      for (const [index, outcome] of done) outcomes.set(index, outcome);
+    });
+    return outcomes;
+  }
+
+  /** Every program's settings and rules, read before any transaction (never a second pooled connection inside one). */
+  async configsFor(lines: PreparedLine[]): Promise<Map<string, ProgramConfig>> {
+    const configs = new Map<string, ProgramConfig>();
+    for (const programId of new Set(lines.map((l) => l.member.programId))) configs.set(programId, await this.programs.config(programId));
+    return configs;
+  }
+
+  /** Member ids for identifiers typed at the till, in a program (an import's, as its creator's). */
+  identifyIn(programId: string, identifiers: MemberIdentifier[]): Promise<(string | null)[]> {
+    return this.identifiers(programId, identifiers);
   }
 
   /** Member ids for identifiers typed at the till, looked up in the caller's own program only. */
@@ -230,7 +268,7 @@ export class PurchaseService {
     const config = await this.programs.config(member.programId);
     return idempotent(
       this.db,
-      { programId: member.programId, key: idempotencyKey, operation: 'recordPurchase', input },
+      { programId: member.programId, key: idempotencyKey, operation: RECORD_PURCHASE, input },
       async (tx) => {
         const now = this.clock.now();
         const occurredAt = input.occurredAt ?? now;
@@ -308,10 +346,6 @@ export class PurchaseService {
     }
     return posted;
   }
-}
-
-function storedLines(basket: Basket, earned: EarnedLine[]): StoredLine[] {
-  return basket.lines.map((line, i) => ({ ...earned[i]!, sku: line.sku, category: line.category, quantity: line.quantity, amount: line.amount }));
 }
 
 /** A line's refusal as its report's error, the field prefixed with the line; null for a failure of ours. */
