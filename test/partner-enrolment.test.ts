@@ -182,8 +182,8 @@ describe('a partner’s till enrolling someone (members:enroll)', () => {
 
     const members = graph.subgraphs['members']!.db;
     for (const firstName of ['Retry', 'Racer']) {
-      const [{ count }] = (await members.query(`SELECT count(*)::int AS count FROM members WHERE program_id = $1 AND first_name = $2`, [p.programId, firstName])) as { count: number }[];
-      expect(count, firstName).toBe(1);
+      const rows = (await members.query(`SELECT count(*)::int AS count FROM members WHERE program_id = $1 AND first_name = $2`, [p.programId, firstName])) as { count: number }[];
+      expect(rows[0]?.count, firstName).toBe(1);
     }
     expect(await outbox('MemberEnrolled', won[0]!.partnerMember!.memberId)).toHaveLength(1);
     // The rolled-back attempts sent no second code for the retried email.
