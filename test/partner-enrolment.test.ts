@@ -118,6 +118,24 @@ describe('a partner’s till enrolling someone (members:enroll)', () => {
     expect(await atTill('EMAIL', 'ann.till@example.com')).toBe(memberId);
   });
 
+  it('takes a friend’s referral code (an unknown one enrols nobody)', async () => {
+    const { enrollMember: friend } = await p.agent.data<{ enrollMember: { member: { id: string; referralCode: string } } }>(
+      `mutation($input: EnrollMemberInput!) { enrollMember(input: $input) { member { id referralCode } } }`,
+      { input: enrolInput() },
+    );
+    const referred = await enrol(till.as, enrolInput({ referralCode: friend.member.referralCode.toLowerCase() }));
+    expect(referred.userErrors).toEqual([]);
+    const { member } = await p.agent.data<{ member: { referredBy: { referrer: { id: string } } | null } }>(`query($id: ID!) { member(id: $id) { referredBy { referrer { id } } } }`, {
+      id: referred.partnerMember!.memberId,
+    });
+    expect(member.referredBy).toEqual({ referrer: { id: friend.member.id } });
+
+    const cardNumber = card();
+    const unknown = await enrol(till.as, enrolInput({ identifiers: [{ type: 'CARD', value: cardNumber }], referralCode: 'NOSUCHCODE' }));
+    expect(unknown).toMatchObject({ partnerMember: null, userErrors: [{ code: 'REFERRAL_CODE_NOT_FOUND' }] });
+    expect(await atTill('CARD', cardNumber)).toBeNull();
+  });
+
   it('gives the partner no Member: member and its personal fields are FORBIDDEN, the view has none, nothing personal comes back', async () => {
     const asked = await till.as.send(`mutation($input: EnrollMemberInput!) { enrollMember(input: $input) { member { id firstName identifiers { value } consents { purpose } } userErrors { code } } }`, {
       input: enrolInput({ profile: { firstName: 'Bea', lastName: 'Private' } }),
