@@ -31,7 +31,7 @@ export const ACCESS_RULES = ['PUBLIC', 'MEMBER', 'PARTNER', 'SERVICE', ...STAFF_
 export type AccessRule = (typeof ACCESS_RULES)[number];
 
 /** What an operator can grant a partner API client (the partners subgraph issues keys with these). */
-export const PARTNER_SCOPES = ['members:lookup', 'purchases:write', 'purchases:read', 'offers:write', 'settlement:read', 'webhooks:manage'] as const;
+export const PARTNER_SCOPES = ['members:lookup', 'purchases:write', 'purchases:read', 'offers:write', 'settlement:read', 'webhooks:manage', 'members:enroll'] as const;
 export type PartnerScope = (typeof PARTNER_SCOPES)[number];
 
 export const ACCESS_DIRECTIVE_SDL = 'directive @access(allow: [String!]!, scopes: [String!]) on FIELD_DEFINITION';

@@ -12,7 +12,7 @@ extend schema
 """
 Who may call a field: any of PUBLIC, MEMBER, PARTNER, SERVICE, ADMIN, AGENT, FULFILMENT, ANALYST.
 \`scopes\` (members:lookup, purchases:write, purchases:read, offers:write, settlement:read,
-webhooks:manage) restrict partner API clients only: a PARTNER passes with every listed scope; other
+webhooks:manage, members:enroll) restrict partner API clients only: a PARTNER passes with every listed scope; other
 kinds are not restricted by them. Enforced by the subgraph; ownership (a member sees only themself,
 staff only their program, a partner its own purchases) is checked on top by each subgraph's policy code.
 """

@@ -130,6 +130,15 @@ describe('canEnrol', () => {
     for (const viewer of [staff(['AGENT']), staff(['ADMIN']), operator, service]) expect(canEnrol(viewer, 'p1')).toBe(true);
     for (const viewer of [staff(['AGENT'], 'p2'), staff(['ANALYST']), partner, ANONYMOUS]) expect(canEnrol(viewer, 'p1')).toBe(false);
   });
+
+  it('lets a partner key with members:enroll enrol in its own program only', () => {
+    const enrolling: Viewer = { ...partner, scopes: ['members:enroll'] };
+    expect(canEnrol(enrolling, 'p1')).toBe(true);
+    expect(canEnrol(enrolling, 'p2')).toBe(false);
+    // Other scopes do not stand in for it, and a partner viewer without its partner is no partner.
+    expect(canEnrol({ ...partner, scopes: ['members:lookup', 'purchases:write'] }, 'p1')).toBe(false);
+    expect(canEnrol({ ...enrolling, partnerId: null }, 'p1')).toBe(false);
+  });
 });
 
 describe('canListEveryProgram', () => {

@@ -1,4 +1,4 @@
-import { isOperator, isStaffOf, type Viewer } from '@loyalty-graph/shared';
+import { hasScopes, isOperator, isStaffOf, type Viewer } from '@loyalty-graph/shared';
 import type { MemberStatus } from '../entities/member';
 import { memberMayChangeOwnStatus } from './member-status';
 
@@ -36,9 +36,13 @@ export function canAssignTier(viewer: Viewer, member: MemberRef): boolean {
   return canEditMember(viewer, member) && !isSelf(viewer, member);
 }
 
-/** A signed-in person enrols themself in the program their token names; staff enrol others in their own program. */
+/**
+ * A signed-in person enrols themself in the program their token names; staff enrol others in their
+ * own program; a partner key with members:enroll enrols people at its till, in its own program only.
+ */
 export function canEnrol(viewer: Viewer, programId: string): boolean {
   if (viewer.kind === 'MEMBER') return viewer.programId === programId;
+  if (viewer.kind === 'PARTNER') return viewer.partnerId !== null && viewer.programId === programId && hasScopes(viewer, ['members:enroll']);
   return canManageMembers(viewer, programId);
 }
 

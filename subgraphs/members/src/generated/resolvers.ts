@@ -17,6 +17,7 @@ import { ReferralRow } from '../entities/referral';
 import { TierProgress as TierProgressModel, TierRules as TierRulesModel } from '../domain/tier-qualification';
 import { ReferralRules as ReferralRulesModel } from '../domain/referral';
 import { ManualTierView } from '../resolvers/manual-tier-assignment';
+import { MemberPayloadModel } from '../resolvers/member-payload';
 import { RequestContext } from '../context';
 export type Maybe<T> = T | null;
 export type InputMaybe<T> = T | null | undefined;
@@ -208,12 +209,18 @@ export type DeadLetterState =
   | 'REPLAYED';
 
 export type EnrollMemberInput = {
-  /** Optional: enrolment never requires marketing consent. One decision per channel and purpose. */
+  /**
+   * Optional: enrolment never requires marketing consent. One decision per channel and purpose.
+   * Recorded with source ENROLMENT, or PARTNER when given at a partner's till.
+   */
   consents?: InputMaybe<Array<ConsentInput>>;
   /**
    * 1 to 10 identifiers. Staff: each is verified at once and must be free in the
    * program (IDENTIFIER_TAKEN). A person enrolling themself: emails and phones only (a card is
    * linked by staff: CARD_NEEDS_STAFF), each pending until confirmed with the code sent to it.
+   * A partner's till: at least one card (CARD_REQUIRED), the card it issued, verified at once and
+   * free in the program (IDENTIFIER_TAKEN, also what a retry of an enrolment that went through
+   * meets); emails and phones pending until the member confirms them with the code sent to them.
    */
   identifiers: Array<IdentifierInput>;
   profile?: InputMaybe<MemberProfileInput>;
@@ -224,8 +231,11 @@ export type EnrollMemberInput = {
 
 /** How a member was enrolled. */
 export type EnrolmentChannel =
+  /** The program's staff enrolled them (desk, hotline). */
   | 'AGENT'
+  /** A partner's till enrolled them, with a key holding members:enroll. */
   | 'PARTNER'
+  /** The person enrolled themself, signed in. */
   | 'SELF';
 
 /** A consumer of another subgraph's events. */
@@ -402,9 +412,17 @@ export type MemberIdentifier = {
   value: Scalars['String']['output'];
 };
 
+/** What a change of a member returns. */
 export type MemberPayload = {
   __typename?: 'MemberPayload';
+  /** The member after the change; null with userErrors. Not for partner keys (FORBIDDEN): they get partnerMember. */
   member: Maybe<Member>;
+  /**
+   * What a partner that enrolled the member may know of them (enrollMember with a partner key): id,
+   * whether they can earn, tier name; never their profile, identifiers or consents. Partner keys only.
+   */
+  partnerMember: Maybe<PartnerMemberView>;
+  /** Business failures (nothing was changed); empty on success. */
   userErrors: Array<UserError>;
 };
 
@@ -481,7 +499,13 @@ export type Mutation = {
   /** Create a program (platform operators only). */
   createProgram: ProgramPayload;
   createTier: TierPayload;
-  /** Enrol a member: a signed-in person enrols themselves, or an agent enrols someone on the hotline. */
+  /**
+   * Enrol a member: a signed-in person enrols themselves, an agent enrols someone on the hotline, or
+   * a partner's till (key with members:enroll) enrols someone in the key's own program (another
+   * program is FORBIDDEN): the member's enrolledVia is PARTNER and the partner gets partnerMember.
+   * There is no idempotency key: a partner's enrolment always carries a card, so a retry of one that
+   * went through fails with IDENTIFIER_TAKEN and enrols nobody twice.
+   */
   enrollMember: MemberPayload;
   removeMemberFromGroup: MemberGroupPayload;
   removeMemberIdentifier: MemberPayload;
@@ -1180,7 +1204,7 @@ export type ResolversTypes = {
   MemberGroupPayload: ResolverTypeWrapper<Omit<MemberGroupPayload, 'group'> & { group?: Maybe<ResolversTypes['MemberGroup']> }>;
   MemberGroupType: MemberGroupType;
   MemberIdentifier: ResolverTypeWrapper<MemberIdentifierEntity>;
-  MemberPayload: ResolverTypeWrapper<Omit<MemberPayload, 'member'> & { member?: Maybe<ResolversTypes['Member']> }>;
+  MemberPayload: ResolverTypeWrapper<MemberPayloadModel>;
   MemberProfileInput: MemberProfileInput;
   MemberStatus: MemberStatus;
   MemberStatusChange: ResolverTypeWrapper<MemberStatusChangeEntity>;
@@ -1261,7 +1285,7 @@ export type ResolversParentTypes = {
   MemberGroupEdge: Omit<MemberGroupEdge, 'node'> & { node: ResolversParentTypes['MemberGroup'] };
   MemberGroupPayload: Omit<MemberGroupPayload, 'group'> & { group?: Maybe<ResolversParentTypes['MemberGroup']> };
   MemberIdentifier: MemberIdentifierEntity;
-  MemberPayload: Omit<MemberPayload, 'member'> & { member?: Maybe<ResolversParentTypes['Member']> };
+  MemberPayload: MemberPayloadModel;
   MemberProfileInput: MemberProfileInput;
   MemberStatusChange: MemberStatusChangeEntity;
   Money: Money;
@@ -1464,6 +1488,7 @@ export type MemberIdentifierResolvers<ContextType = RequestContext, ParentType e
 
 export type MemberPayloadResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['MemberPayload'] = ResolversParentTypes['MemberPayload']> = {
   member?: Resolver<Maybe<ResolversTypes['Member']>, ParentType, ContextType>;
+  partnerMember?: Resolver<Maybe<ResolversTypes['PartnerMemberView']>, ParentType, ContextType>;
   userErrors?: Resolver<Array<ResolversTypes['UserError']>, ParentType, ContextType>;
 };
 

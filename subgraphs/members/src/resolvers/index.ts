@@ -2,6 +2,7 @@ import type { Resolvers } from '../generated/resolvers';
 import { ManualTierAssignment } from './manual-tier-assignment';
 import { Member } from './member';
 import { MemberGroup } from './member-group';
+import { MemberPayload } from './member-payload';
 import { Mutation } from './mutation';
 import { Program } from './program';
 import { Query } from './query';
@@ -25,4 +26,5 @@ export const resolvers: Resolvers = {
   TierProgress,
   ManualTierAssignment,
   Referral,
+  MemberPayload,
 };

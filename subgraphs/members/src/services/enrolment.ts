@@ -8,7 +8,7 @@ import { MemberIdentifierEntity } from '../entities/member-identifier';
 import { MemberStatusChangeEntity } from '../entities/member-status-change';
 import { ProgramEntity } from '../entities/program';
 import { TierEntity } from '../entities/tier';
-import { assertSelfServiceType } from '../domain/identifier-verification';
+import { assertEnrolmentIdentifiers, enrolmentChannel, enrolmentConsentSource, verifiedAtEnrolment } from '../domain/enrolment';
 import { validateIdentifiers, type IdentifierInput } from '../domain/identifiers';
 import { canEnrol } from '../domain/policy';
 import { validateProfile, type ProfileInput } from '../domain/profile';
@@ -30,9 +30,17 @@ export interface EnrollInput {
   referralCode?: string | null;
 }
 
+const REFUSED = {
+  SELF: 'You can only enrol in your own program',
+  AGENT: 'Staff enrol members only in their own program',
+  PARTNER: 'A partner key enrols members only in its own program',
+} as const;
+
 /**
  * Enrolment: the member, their identifiers, first status, consents and entry tier in one
  * transaction, announced as MemberEnrolled; a referral code links them to who invited them.
+ * By a person (SELF), the program's staff (AGENT) or a partner's till (PARTNER): what each may
+ * give and how far it is trusted is in domain/enrolment.ts.
  */
 export class EnrolmentService {
   constructor(
@@ -43,8 +51,9 @@ export class EnrolmentService {
   ) {}
 
   async enroll(viewer: Viewer, input: EnrollInput): Promise<MemberEntity> {
-    const selfEnrolment = viewer.kind === 'MEMBER';
-    if (!canEnrol(viewer, input.programId)) throw forbidden(selfEnrolment ? 'You can only enrol in your own program' : 'Staff enrol members only in their own program');
+    const channel = enrolmentChannel(viewer);
+    const selfEnrolment = channel === 'SELF';
+    if (!canEnrol(viewer, input.programId)) throw forbidden(REFUSED[channel]);
     if (selfEnrolment && viewer.memberId) throw new DomainError('ALREADY_ENROLLED', 'You are already a member of this program');
 
     const now = this.clock.now();
@@ -52,8 +61,8 @@ export class EnrolmentService {
     const identifiers = validateIdentifiers(input.identifiers);
     // One decision per channel and purpose, as setConsents: this also bounds the list (12 pairs).
     if (input.consents) assertDistinctConsents(input.consents);
-    // Before anything is written: a card cannot receive a code (domain/identifier-verification.ts).
-    if (selfEnrolment) identifiers.forEach((identifier, i) => assertSelfServiceType(identifier.type, `identifiers.${i}.type`));
+    // Before anything is written: a card cannot receive a code; a partner's till gives its card.
+    assertEnrolmentIdentifiers(channel, identifiers.map((identifier) => identifier.type));
 
     return inMemberTransaction(this.db, async (tx) => {
       // FOR SHARE: a program being closed at this moment cannot slip an enrolment in.
@@ -78,16 +87,16 @@ export class EnrolmentService {
         downgradeDueAt: null,
         tierPeriodStart: periodAt(settings.tiers, now).start,
         referralCode: newReferralCode(),
-        enrolledVia: selfEnrolment ? ('SELF' as const) : ('AGENT' as const),
+        enrolledVia: channel,
         enrolledAt: now,
         updatedAt: now,
       });
-      // Staff enrol with identifiers they have seen (verified at once); a person enrolling themself
-      // confirms each with a code, sent after MemberEnrolled (below).
-      if (!selfEnrolment) {
-        await tx.getRepository(MemberIdentifierEntity).insert(
-          identifiers.map((identifier) => ({ ...identifier, memberId: member.id, programId: program.id, addedAt: now })),
-        );
+      // Staff enrol with identifiers they have seen, a partner with the card it issued (verified at
+      // once; a card held by another member fails the whole enrolment as IDENTIFIER_TAKEN, which is
+      // also what a till's retry meets); the rest is confirmed with a code, sent after MemberEnrolled.
+      const verified = identifiers.filter((identifier) => verifiedAtEnrolment(channel, identifier.type));
+      if (verified.length) {
+        await tx.getRepository(MemberIdentifierEntity).insert(verified.map((identifier) => ({ ...identifier, memberId: member.id, programId: program.id, addedAt: now })));
       }
       await tx.getRepository(MemberStatusChangeEntity).insert({
         memberId: member.id,
@@ -98,15 +107,16 @@ export class EnrolmentService {
         changedAt: now,
       });
       const referralId = input.referralCode ? randomUUID() : null;
-      const enrolled = { programId: program.id, memberId: member.id, channel: member.enrolledVia, referralId, enrolledAt: now.toISOString(), tierId: member.tierId, subject: member.subject };
+      const partnerId = channel === 'PARTNER' ? viewer.partnerId : null;
+      const enrolled = { programId: program.id, memberId: member.id, channel, referralId, enrolledAt: now.toISOString(), tierId: member.tierId, subject: member.subject, partnerId };
       // Written before a ReferralQualified of the same enrolment: per member, events keep this order.
       await emit(tx, membersEvents, [{ type: 'MemberEnrolled', payload: enrolled }], now);
       // After MemberEnrolled: its ConsentsChanged must reach consumers after the row it updates exists.
       if (input.consents?.length) {
-        await writeConsents(tx, viewer, { id: member.id, programId: program.id }, input.consents, 'ENROLMENT', now);
+        await writeConsents(tx, viewer, { id: member.id, programId: program.id }, input.consents, enrolmentConsentSource(channel), now);
       }
-      if (selfEnrolment) {
-        for (const [i, identifier] of identifiers.entries()) await requestVerification(tx, member, identifier, now, `identifiers.${i}`);
+      for (const [i, identifier] of identifiers.entries()) {
+        if (!verifiedAtEnrolment(channel, identifier.type)) await requestVerification(tx, member, identifier, now, `identifiers.${i}`);
       }
       if (input.referralCode && referralId) await this.referrals.recordAtEnrolment(tx, member, settings, input.referralCode, referralId, now);
       return member;

@@ -11,6 +11,7 @@ describe('partner scopes', () => {
       OFFERS_WRITE: 'offers:write',
       SETTLEMENT_READ: 'settlement:read',
       WEBHOOKS_MANAGE: 'webhooks:manage',
+      MEMBERS_ENROLL: 'members:enroll',
     });
     for (const name of Object.keys(PARTNER_SCOPES) as (keyof typeof PARTNER_SCOPES)[]) expect(scopeName(scopeString(name))).toBe(name);
     expect(scopeName('admin:everything')).toBeNull();
@@ -18,6 +19,7 @@ describe('partner scopes', () => {
 
   it('are checked: at least one, each once, stored in the enum’s order', () => {
     expect(checkScopes(['SETTLEMENT_READ', 'MEMBERS_LOOKUP'], 'scopes')).toEqual(['members:lookup', 'settlement:read']);
+    expect(checkScopes(['MEMBERS_ENROLL', 'MEMBERS_LOOKUP'], 'scopes')).toEqual(['members:lookup', 'members:enroll']);
     expect(() => checkScopes([], 'scopes')).toThrow(InputError);
     expect(() => checkScopes(['OFFERS_WRITE', 'OFFERS_WRITE'], 'scopes')).toThrow(/listed twice/);
   });

@@ -12,6 +12,7 @@ export const PARTNER_SCOPES = {
   OFFERS_WRITE: 'offers:write',
   SETTLEMENT_READ: 'settlement:read',
   WEBHOOKS_MANAGE: 'webhooks:manage',
+  MEMBERS_ENROLL: 'members:enroll',
 } as const;
 
 export type PartnerScopeName = keyof typeof PARTNER_SCOPES;

@@ -842,6 +842,12 @@ export type PartnerPrepaidBlock = {
  * `webhooks:manage`).
  */
 export type PartnerScope =
+  /**
+   * Enrol members in the key's own program at the partner's till (members:enroll): a card is recorded
+   * at once, an email or phone waits for the member to confirm it with a code; the answer is the
+   * minimised view, never the member's profile.
+   */
+  | 'MEMBERS_ENROLL'
   /** Look up members who consented to share with the partner (members:lookup). */
   | 'MEMBERS_LOOKUP'
   /** Publish offers (offers:write). */
