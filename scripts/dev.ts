@@ -139,6 +139,8 @@ Paste one of these into Sandbox's Headers (valid 12 hours, new ones at every sta
 Try: variables {"programId": "${first!.id}", "email": "${demoEmail}"} with the example operation.
 As the member, Nordic Fuel's offer (member1 consents to partner marketing): { me { offers { nodes { title partnerName availability validUntil } } } }
 As the partner (X-Api-Key above): { partnerMemberLookup(identifier: { type: EMAIL, value: "${demoEmail}" }) { memberId canEarn tierName } }
+  its settlement so far, and its funding: { currentSettlementStatement(partnerId: "${partners[0]!.partnerId}") { periodStart periodEnd netAmount { amount currency } lines { kind points amount { amount } } csv } partnerFunding { mode remainingPoints } }
+  signed webhooks to your own receiver (docs/webhooks.md): mutation { createWebhookEndpoint(input: { url: "http://localhost:9000/hooks", eventTypes: [PURCHASE_RECORDED, MEMBER_ENROLLED] }) { endpoint { id } secret userErrors { code message } } }
 As the member: { me { id points { available } eligibleRewards { reward { id name(locale: "en") type points } orderable reasons } } }
 Then order one: mutation { placeRewardOrder(input: { idempotencyKey: "my-first-order", memberId: "<me.id>", lines: [{ rewardId: "<reward.id>", quantity: 1 }],
   shippingAddress: { name: "Demo Member", line1: "Vestergade 1", postalCode: "1456", city: "København", country: "DK" } }) {

@@ -63,7 +63,8 @@ export async function seedDemoPartner(db: DataSource, clock: Clock, programId: s
     idempotencyKey: 'demo-seed-api-client',
     partnerId,
     name: 'Demo till integration',
-    scopes: ['MEMBERS_LOOKUP', 'PURCHASES_WRITE', 'PURCHASES_READ', 'OFFERS_WRITE', 'SETTLEMENT_READ'],
+    // Every scope, so a newcomer can try each partner capability with the printed key.
+    scopes: ['MEMBERS_LOOKUP', 'MEMBERS_ENROLL', 'PURCHASES_WRITE', 'PURCHASES_READ', 'OFFERS_WRITE', 'SETTLEMENT_READ', 'WEBHOOKS_MANAGE'],
   });
   const rotated = await clients.rotate(SEED_VIEWER, { idempotencyKey: `demo-start-${randomUUID()}`, clientId, overlapMinutes: 0 });
   return { partnerId, apiKey: rotated.key! };

@@ -22,22 +22,43 @@ export const partnerFunding = {
    * foreign keys only take KEY SHARE on it, so returns and postings do not wait), and the issued
    * points are summed after the lock, when every earlier accrual of the partner has committed.
    * Lock order: the member's accounts (taken by the caller first), then the partner's account.
-   * `acceptedInTransaction`: points of this partner accepted earlier in the same transaction and
-   * not yet in the journal (a bulk batch writes its lines together at the end).
    */
-  async check(tx: EntityManager, programId: string, partnerId: string | null, points: number, now: Date, acceptedInTransaction = 0): Promise<void> {
+  async check(tx: EntityManager, programId: string, partnerId: string | null, points: number, now: Date): Promise<void> {
     if (!partnerId || points <= 0) return;
     const terms = await readTerms(tx, programId, [partnerId]);
     if (modeOf(termsInForce(terms.get(partnerId) ?? [], now)) === 'UNLIMITED') return;
     const account = await store.ownedProgramAccount(tx, programId, 'PARTNER_FUNDING', partnerId);
     await tx.query(`SELECT 1 FROM accounts WHERE id = $1 FOR NO KEY UPDATE`, [account]);
     const [state] = await statesOf(tx, programId, [partnerId], now);
-    if (!admits(state!, points + acceptedInTransaction)) {
-      throw new DomainError(
-        'PARTNER_FUNDING_EXHAUSTED',
-        `The partner's ${state!.mode === 'PREPAID' ? 'prepaid points are' : 'credit limit is'} exhausted: ${Math.max(0, state!.remaining! - acceptedInTransaction)} points left, this purchase earns ${points}. Nothing was recorded.`,
-      );
-    }
+    if (!admits(state!, points)) throw exhausted(state!, 0, points);
+  },
+
+  /**
+   * The same check for a batch of accruals in one transaction (`recordPurchases`, imports): each
+   * partner's terms are read once, and a limited partner's state once, under its lock (held to
+   * the end of the transaction, so the state can only change by this batch's own accruals, which
+   * the checker counts itself). The batch writes its lines together at the end, so a later line of
+   * a partner is judged with the earlier ones accepted. Lock order as for `check`.
+   */
+  batch(tx: EntityManager, programId: string, now: Date): (partnerId: string | null, points: number) => Promise<void> {
+    const known = new Map<string, { state: FundingState | null; accepted: number }>();
+    return async (partnerId, points) => {
+      if (!partnerId || points <= 0) return;
+      let entry = known.get(partnerId);
+      if (!entry) {
+        const terms = await readTerms(tx, programId, [partnerId]);
+        let state: FundingState | null = null;
+        if (modeOf(termsInForce(terms.get(partnerId) ?? [], now)) !== 'UNLIMITED') {
+          const account = await store.ownedProgramAccount(tx, programId, 'PARTNER_FUNDING', partnerId);
+          await tx.query(`SELECT 1 FROM accounts WHERE id = $1 FOR NO KEY UPDATE`, [account]);
+          state = (await statesOf(tx, programId, [partnerId], now))[0]!;
+        }
+        entry = { state, accepted: 0 };
+        known.set(partnerId, entry);
+      }
+      if (entry.state && !admits(entry.state, entry.accepted + points)) throw exhausted(entry.state, entry.accepted, points);
+      entry.accepted += points;
+    };
   },
 
   /** Each partner's funding now, in the order given (a partner the ledger knows nothing of is UNLIMITED with nothing issued). */
@@ -70,6 +91,13 @@ export const partnerFunding = {
     ]);
   },
 };
+
+function exhausted(state: FundingState, accepted: number, points: number): DomainError {
+  return new DomainError(
+    'PARTNER_FUNDING_EXHAUSTED',
+    `The partner's ${state.mode === 'PREPAID' ? 'prepaid points are' : 'credit limit is'} exhausted: ${Math.max(0, state.remaining! - accepted)} points left, this purchase earns ${points}. Nothing was recorded.`,
+  );
+}
 
 async function readTerms(db: Queryable, programId: string, partnerIds: readonly string[]): Promise<Map<string, FundingTerms[]>> {
   const rows = (await db.query(

@@ -167,17 +167,17 @@ export class PurchaseBatchRecorder {
     const funders = new Map<string | null, ProgramAccounts>();
     const earnedHere = new Map<string, { points: number; occurredAt: Date }[]>();
     const records: Accrual[] = [];
-    // Points each partner funds in this batch so far: not yet in the journal when a later line of
-    // the same partner is checked against its funding limit.
-    const fundedHere = new Map<string, number>();
+    // Partners' funding limits, read once per partner for the batch; it counts the batch's own
+    // accepted lines, which are not in the journal yet when a later line of the partner is judged.
+    const funding = partnerFunding.batch(tx, programId, now);
     for (const { line, occurredAt } of fresh) {
       const { member, request } = line;
       try {
         const earlier = earnedHere.get(member.id) ?? [];
         const { earning, ruleSet } = await this.programs.earn(tx, config, member.id, member.tierId, request.basket, occurredAt, earlier);
-        // Per-accrual checks of a line (a partner's funding limit belongs here): a refusal here is
-        // that line's outcome and its key is given back; nothing of it has been written yet.
-        await this.checkAccrual(tx, programId, line, earning, fundedHere, now);
+        // Per-accrual checks of a line (a partner's funding limit): a refusal here is that line's
+        // outcome and its key is given back; nothing of it has been written yet.
+        await funding(request.basket.partnerId ?? null, earning.points);
         earnedHere.set(member.id, [...earlier, { points: earning.points, occurredAt }]);
         const partnerId = request.basket.partnerId ?? null;
         if (!funders.has(partnerId)) funders.set(partnerId, await store.fundedBy(tx, programId, partnerId));
@@ -199,21 +199,6 @@ export class PurchaseBatchRecorder {
     await this.write(tx, viewer, programId, settings, records, now);
     for (const r of records) outcomes.set(r.line.index, { status: 'RECORDED', purchaseId: r.purchaseId, error: null });
     return outcomes;
-  }
-
-  /**
-   * The single place where checks that concern one accrual run (a partner's funding limit, once
-   * per partner-funded accrual: `line.request.basket.partnerId`), in the batch's transaction with
-   * the member locked and the points known, lines in input order. Throw a DomainError to refuse
-   * the line: its key is given back and nothing of it is written; its neighbours go on.
-   */
-  private async checkAccrual(tx: EntityManager, programId: string, line: PreparedLine, earning: Earning, fundedHere: Map<string, number>, now: Date): Promise<void> {
-    const partnerId = line.request.basket.partnerId ?? null;
-    if (!partnerId || earning.points <= 0) return;
-    const before = fundedHere.get(partnerId) ?? 0;
-    // A partner's prepaid block or credit limit (partner-funding.ts), counting this batch's earlier lines.
-    await partnerFunding.check(tx, programId, partnerId, earning.points, now, before);
-    fundedHere.set(partnerId, before + earning.points);
   }
 
   private async write(tx: EntityManager, viewer: Viewer, programId: string, settings: ProgramConfig['settings'], records: Accrual[], now: Date): Promise<void> {
