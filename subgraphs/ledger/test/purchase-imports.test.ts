@@ -424,6 +424,17 @@ describe('recordPurchases, batched', () => {
     expect(lots!.n).toBe(0);
     const balances = (await sub.db.query(`SELECT owner_id AS "memberId", pending, posted FROM accounts WHERE program_id = $1 AND kind = 'MEMBER_REWARD' ORDER BY owner_id`, [capped])) as { memberId: string; pending: string; posted: string }[];
     expect(Object.fromEntries(balances.map((b) => [b.memberId, Number(b.pending)]))).toEqual({ [m1]: 25, [m2]: 25 });
+
+    // A later call counts what each member earned before it (read for the whole batch at once):
+    // m1 and m2 are at their cap; m3 earned 20 in an earlier call and has 5 left.
+    const m3 = await member(capped);
+    await partner2.data(RECORD_MANY, { input: { lines: [line('cap-7', m3, '20.00', at)] } });
+    await partner2.data(RECORD_MANY, { input: { lines: [line('cap-8', m1, '10.00', at), line('cap-9', m3, '10.00', at), line('cap-10', m2, '1.00', at), line('cap-11', m3, '10.00', at)] } });
+    const later = (await sub.db.query(`SELECT external_id AS tx, points FROM purchases WHERE program_id = $1 AND external_id = ANY($2::text[]) ORDER BY external_id`, [
+      capped,
+      ['cap-7', 'cap-8', 'cap-9', 'cap-10', 'cap-11'],
+    ])) as { tx: string; points: number }[];
+    expect(Object.fromEntries(later.map((r) => [r.tx, r.points]))).toEqual({ 'cap-7': 20, 'cap-8': 0, 'cap-9': 5, 'cap-10': 0, 'cap-11': 0 });
     expect(await checkInvariants(sub.db)).toEqual([]);
   });
 });

@@ -170,11 +170,14 @@ export class PurchaseBatchRecorder {
     // Partners' funding limits, read once per partner for the batch; it counts the batch's own
     // accepted lines, which are not in the journal yet when a later line of the partner is judged.
     const funding = partnerFunding.batch(tx, programId, now);
-    for (const { line, occurredAt } of fresh) {
+    // What each member earned before this batch in each cap period, for every line in one statement
+    // (under the members' locks, taken above); the batch's own earlier lines are added by `earn`.
+    const earnedBefore = await this.programs.earnedInPeriodsOfMany(tx, config, fresh.map(({ line, occurredAt }) => ({ memberId: line.member.id, at: occurredAt })));
+    for (const [i, { line, occurredAt }] of fresh.entries()) {
       const { member, request } = line;
       try {
         const earlier = earnedHere.get(member.id) ?? [];
-        const { earning, ruleSet } = await this.programs.earn(tx, config, member.id, member.tierId, request.basket, occurredAt, earlier);
+        const { earning, ruleSet } = await this.programs.earn(tx, config, member.id, member.tierId, request.basket, occurredAt, earlier, earnedBefore[i]);
         // Per-accrual checks of a line (a partner's funding limit): a refusal here is that line's
         // outcome and its key is given back; nothing of it has been written yet.
         await funding(request.basket.partnerId ?? null, earning.points);
