@@ -1,6 +1,5 @@
 import { currencyDigits, DomainError } from '@loyalty-graph/shared';
-import { agreementInForce } from './agreements';
-import type { SettlementPeriod } from './agreements';
+import { agreementInForce, type AgreementTerms } from './agreements';
 import { formatExact, formatUnits, roundHalfEven, toUnits } from './decimal';
 import { termsAt, type Period } from './periods';
 
@@ -32,15 +31,8 @@ export type ItemKind = (typeof ITEM_KINDS)[number];
 export type LineKind = ItemKind | 'ADJUSTMENT' | 'FEE_FIXED' | 'FEE_PER_TRANSACTION';
 
 /** Agreement terms as settlement prices them (a version of `partner_agreements`). */
-export interface PriceTerms {
+export interface PriceTerms extends Omit<AgreementTerms, 'prepaidPoints' | 'creditLimitPoints'> {
   version: number;
-  effectiveFrom: Date;
-  currency: string;
-  issuePrice: string;
-  redemptionPrice: string;
-  fixedFee: string;
-  transactionFee: string;
-  settlementPeriod: SettlementPeriod;
 }
 
 export interface SettlementFact {

@@ -1,6 +1,6 @@
 import { selectList } from '@loyalty-graph/shared/db';
 import type { PartnerCategory, PartnerContact, PartnerStatus } from '../domain/partners';
-import type { SettlementPeriod } from '../domain/agreements';
+import type { AgreementTerms } from '../domain/agreements';
 import type { OfferKind, OfferStatus } from '../domain/offers';
 
 /** Typed SQL rows, like catalog's: no TypeORM entities, one style of data access. */
@@ -29,19 +29,10 @@ export const partnerColumns = selectList<PartnerRow>({
 });
 
 /** A row of `partner_agreements` (amounts as PostgreSQL's numeric text). */
-export interface AgreementRow {
+export interface AgreementRow extends AgreementTerms {
   id: string;
   partnerId: string;
   version: number;
-  effectiveFrom: Date;
-  currency: string;
-  issuePrice: string;
-  redemptionPrice: string;
-  fixedFee: string;
-  transactionFee: string;
-  settlementPeriod: SettlementPeriod;
-  prepaidPoints: number | null;
-  creditLimitPoints: number | null;
   createdAt: Date;
 }
 

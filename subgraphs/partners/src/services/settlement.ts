@@ -14,21 +14,8 @@ import { statementCsv } from './settlement-csv';
 import { openPeriodId, provisionalStatement } from './settlement-provisional';
 
 /** A statement as the API shows it: a closed one (stored, immutable) or the open period's, provisional. */
-export interface StatementModel {
-  id: string;
-  programId: string;
-  partnerId: string;
+export interface StatementModel extends Omit<StatementRow, 'closedAt'> {
   status: 'PROVISIONAL' | 'CLOSED';
-  periodStart: Date;
-  periodEnd: Date;
-  currency: string;
-  openingBalance: string;
-  netAmount: string;
-  payments: string;
-  closingBalance: string;
-  netIssuedPoints: number;
-  lines: StatementLine[];
-  itemCount: number;
   closedAt: Date | null;
   /** Provisional statements only: their items, priced now (they are filed when the period closes). */
   provisionalItems: SettlementItemRow[] | null;
