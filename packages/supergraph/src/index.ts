@@ -3,6 +3,7 @@ import { composeServices } from '@apollo/composition';
 import { parse } from 'graphql';
 import type { ViewerContext } from '@loyalty-graph/shared';
 import type { SubgraphModule } from '@loyalty-graph/shared/subgraph';
+import { analyticsSubgraph } from '@loyalty-graph/analytics';
 import { catalogSubgraph } from '@loyalty-graph/catalog';
 import { ledgerSubgraph } from '@loyalty-graph/ledger';
 import { membersSubgraph } from '@loyalty-graph/members';
@@ -18,6 +19,7 @@ export const SUBGRAPHS: SubgraphModule<ViewerContext>[] = [
   ledgerSubgraph as unknown as SubgraphModule<ViewerContext>,
   catalogSubgraph as unknown as SubgraphModule<ViewerContext>,
   partnersSubgraph as unknown as SubgraphModule<ViewerContext>,
+  analyticsSubgraph as unknown as SubgraphModule<ViewerContext>,
 ];
 
 /** Where the committed supergraph lives (production gateways load it instead of composing). */

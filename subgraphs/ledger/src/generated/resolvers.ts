@@ -895,6 +895,21 @@ export type Program = {
   pointsTotals: ProgramPointsTotals;
 };
 
+/**
+ * Points a program's journal moved to date, as Program.pointsTotals counts them: issued = what the
+ * ISSUANCE and PARTNER_FUNDING accounts gave (accruals incl. pending, bonuses) minus what returns gave
+ * back; redeemed = captures minus refunds; expired = expiries minus reinstatements.
+ */
+export type ProgramPointCounts = {
+  __typename?: 'ProgramPointCounts';
+  /** Points expired, net of reinstatements. */
+  expired: Scalars['BigInt']['output'];
+  /** Points issued, net of returns. */
+  issued: Scalars['BigInt']['output'];
+  /** Points redeemed, net of refunds. */
+  redeemed: Scalars['BigInt']['output'];
+};
+
 export type ProgramPointsTotals = {
   __typename?: 'ProgramPointsTotals';
   expired: Scalars['BigInt']['output'];
@@ -1130,6 +1145,12 @@ export type Query = {
    * Internal services only; 1 to 1,000 ids.
    */
   pointsHolds: Array<Maybe<PointsHold>>;
+  /**
+   * The program's points issued, redeemed and expired to date, exactly as Program.pointsTotals counts
+   * them (without the liability, which needs the point value). Internal services only: analytics
+   * reconciles its facts against it.
+   */
+  programPointCounts: ProgramPointCounts;
   /** A purchase import and its report (a partner: only its own; null for an unknown id or another's). */
   purchaseImport: Maybe<PurchaseImport>;
   /** A dry run: what this basket would earn for the member now. No side effects. */
@@ -1153,6 +1174,11 @@ export type QueryPartnerFundingEntriesArgs = {
 
 export type QueryPointsHoldsArgs = {
   ids: Array<Scalars['ID']['input']>;
+};
+
+
+export type QueryProgramPointCountsArgs = {
+  programId: Scalars['ID']['input'];
 };
 
 
@@ -1614,6 +1640,7 @@ export type ResolversTypes = {
   PointsExpiry: ResolverTypeWrapper<PointsExpiry>;
   PointsHold: ResolverTypeWrapper<HoldRow>;
   Program: ResolverTypeWrapper<ProgramRef>;
+  ProgramPointCounts: ResolverTypeWrapper<ProgramPointCounts>;
   ProgramPointsTotals: ResolverTypeWrapper<TotalsWithValue>;
   PublishEarningRulesInput: PublishEarningRulesInput;
   Purchase: ResolverTypeWrapper<PurchaseRow>;
@@ -1715,6 +1742,7 @@ export type ResolversParentTypes = {
   PointsExpiry: PointsExpiry;
   PointsHold: HoldRow;
   Program: ProgramRef;
+  ProgramPointCounts: ProgramPointCounts;
   ProgramPointsTotals: TotalsWithValue;
   PublishEarningRulesInput: PublishEarningRulesInput;
   Purchase: PurchaseRow;
@@ -2060,6 +2088,12 @@ export type ProgramResolvers<ContextType = RequestContext, ParentType extends Re
   pointsTotals?: Resolver<ResolversTypes['ProgramPointsTotals'], ParentType, ContextType>;
 };
 
+export type ProgramPointCountsResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['ProgramPointCounts'] = ResolversParentTypes['ProgramPointCounts']> = {
+  expired?: Resolver<ResolversTypes['BigInt'], ParentType, ContextType>;
+  issued?: Resolver<ResolversTypes['BigInt'], ParentType, ContextType>;
+  redeemed?: Resolver<ResolversTypes['BigInt'], ParentType, ContextType>;
+};
+
 export type ProgramPointsTotalsResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['ProgramPointsTotals'] = ResolversParentTypes['ProgramPointsTotals']> = {
   expired?: Resolver<ResolversTypes['BigInt'], ParentType, ContextType>;
   issued?: Resolver<ResolversTypes['BigInt'], ParentType, ContextType>;
@@ -2161,6 +2195,7 @@ export type QueryResolvers<ContextType = RequestContext, ParentType extends Reso
   partnerFunding?: Resolver<ResolversTypes['PartnerFunding'], ParentType, ContextType>;
   partnerFundingEntries?: Resolver<ResolversTypes['PartnerFundingEntryConnection'], ParentType, ContextType, RequireFields<QueryPartnerFundingEntriesArgs, 'partnerId' | 'postedBefore' | 'programId'>>;
   pointsHolds?: Resolver<Array<Maybe<ResolversTypes['PointsHold']>>, ParentType, ContextType, RequireFields<QueryPointsHoldsArgs, 'ids'>>;
+  programPointCounts?: Resolver<ResolversTypes['ProgramPointCounts'], ParentType, ContextType, RequireFields<QueryProgramPointCountsArgs, 'programId'>>;
   purchaseImport?: Resolver<Maybe<ResolversTypes['PurchaseImport']>, ParentType, ContextType, RequireFields<QueryPurchaseImportArgs, 'id'>>;
   quotePurchase?: Resolver<ResolversTypes['QuotePurchasePayload'], ParentType, ContextType, RequireFields<QueryQuotePurchaseArgs, 'input'>>;
 };
@@ -2285,6 +2320,7 @@ export type Resolvers<ContextType = RequestContext> = {
   PointsExpiry?: PointsExpiryResolvers<ContextType>;
   PointsHold?: PointsHoldResolvers<ContextType>;
   Program?: ProgramResolvers<ContextType>;
+  ProgramPointCounts?: ProgramPointCountsResolvers<ContextType>;
   ProgramPointsTotals?: ProgramPointsTotalsResolvers<ContextType>;
   Purchase?: PurchaseResolvers<ContextType>;
   PurchaseImport?: PurchaseImportResolvers<ContextType>;

@@ -26,4 +26,6 @@ export const Query: QueryResolvers = {
   // @access lets internal services only (settlement's reconciliation); nothing else to check.
   partnerFundingEntries: (_parent, args, { services }) => services.partnerFunding.entries(args),
   pointsHolds: (_parent, { ids }, { services }) => services.partnerFunding.holds(ids),
+  // SERVICE only (@access): the same sums as Program.pointsTotals, for analytics' reconciliation.
+  programPointCounts: (_parent, { programId }, { services }) => services.programs.totals(programId),
 };

@@ -1,0 +1,31 @@
+import type { Clock, ViewerContext } from '@loyalty-graph/shared';
+import type { PlatformParts } from '@loyalty-graph/shared/subgraph';
+import type { PeerClient } from '@loyalty-graph/shared/subgraph';
+import type { DataSource } from 'typeorm';
+import { Facts } from './services/facts';
+import { Kpis } from './services/kpis';
+import { Reconciler } from './services/reconciliation';
+
+/** The use cases, built once and shared by every request. */
+export interface Services {
+  /** Writes the facts from members' and the ledger's events. */
+  facts: Facts;
+  kpis: Kpis;
+  reconciler: Reconciler;
+}
+
+export interface RequestContext extends ViewerContext {
+  services: Services;
+  clock: Clock;
+}
+
+/** Services are stateless and shared by every request. */
+export function createServices(db: DataSource, ledger: PeerClient): Services {
+  const kpis = new Kpis(db);
+  return { facts: new Facts(), kpis, reconciler: new Reconciler(kpis, ledger) };
+}
+
+/** Per request: no loaders yet (every field here is one aggregate query, not N entity lookups). */
+export function createContext(base: ViewerContext, services: Services, { clock }: PlatformParts): RequestContext {
+  return { ...base, services, clock };
+}

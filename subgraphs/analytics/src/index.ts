@@ -1,0 +1,2 @@
+export { analyticsSubgraph, schema } from './server';
+export type { RequestContext } from './context';

@@ -1,0 +1,5 @@
+import { exitOnError } from '@loyalty-graph/shared';
+import { runSubgraph } from '@loyalty-graph/shared/subgraph';
+import { analyticsSubgraph } from './server';
+
+runSubgraph(analyticsSubgraph).catch(exitOnError);

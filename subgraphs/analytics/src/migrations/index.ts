@@ -1,0 +1,7 @@
+import { AnalyticsFacts1796052763248 } from './1796052763248-analytics-facts';
+
+/**
+ * Listed explicitly so bundling and tests never depend on directory scanning. The subgraph kit adds
+ * the platform's (jobs, outbox, consumers, member snapshots) and TypeORM runs them all in timestamp order.
+ */
+export const migrations = [AnalyticsFacts1796052763248];

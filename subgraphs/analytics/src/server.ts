@@ -1,0 +1,28 @@
+import { readFileSync } from 'node:fs';
+import { defineSubgraph } from '@loyalty-graph/shared/subgraph';
+import { createContext, createServices, type RequestContext, type Services } from './context';
+import { migrations } from './migrations';
+import { resolvers } from './resolvers';
+
+/** This subgraph's own types, read relative to this module (never the working directory). */
+export const schema = readFileSync(new URL('../schema.graphql', import.meta.url), 'utf8');
+
+/**
+ * Facts for analysis, learnt only from other subgraphs' events (members, ledger), and the KPIs and
+ * the reconciliation with the ledger built on them. Building it does no I/O.
+ */
+export const analyticsSubgraph = defineSubgraph<Services, RequestContext>({
+  name: 'analytics',
+  port: 4005,
+  schema,
+  resolvers,
+  migrations,
+  // Who a member token's subject is comes from members' events, as everywhere: a member's request
+  // is identified (then refused: members see no KPIs) without a call to members.
+  memberSnapshots: true,
+  // The reconciliation asks the ledger for its own totals (a SERVICE-only query).
+  services: ({ db, peer }) => createServices(db, peer('ledger')),
+  // One fact row per event, keyed by its id: safe to redeliver and to rebuild from position zero.
+  consumes: ({ facts }) => facts.consumptions(),
+  context: createContext,
+});
