@@ -169,6 +169,14 @@ describe('Program.kpis', () => {
     }
   });
 
+  it('answers an operator’s malformed program id with BAD_USER_INPUT, not a database error', async () => {
+    const operator = await sub.as(staff(['ADMIN'], null));
+    const kpisRes = await operator.send(KPIS, { reps: [{ __typename: 'Program', id: 'not-an-id' }], period: 'DAY', from: '2026-11-01T00:00:00Z', to: '2026-11-02T00:00:00Z' });
+    expect(errorCodes(kpisRes)).toEqual(['BAD_USER_INPUT']);
+    const reconcileRes = await operator.send(`query($p: ID!) { analyticsReconciliation(programId: $p) { balanced } }`, { p: 'not-an-id' });
+    expect(errorCodes(reconcileRes)).toEqual(['BAD_USER_INPUT']);
+  });
+
   it('refuses the reconciliation to analysts and other programs’ admins', async () => {
     for (const viewer of [staff(['ANALYST']), staff(['ADMIN'], OTHER_PROGRAM)]) {
       const res = await (await sub.as(viewer)).send(`query($p: ID!) { analyticsReconciliation(programId: $p) { balanced } }`, { p: PROGRAM });
