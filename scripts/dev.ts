@@ -141,6 +141,8 @@ As the member, Nordic Fuel's offer (member1 consents to partner marketing): { me
 As the partner (X-Api-Key above): { partnerMemberLookup(identifier: { type: EMAIL, value: "${demoEmail}" }) { memberId canEarn tierName } }
   its settlement so far, and its funding: { currentSettlementStatement(partnerId: "${partners[0]!.partnerId}") { periodStart periodEnd netAmount { amount currency } lines { kind points amount { amount } } csv } partnerFunding { mode remainingPoints } }
   signed webhooks to your own receiver (docs/webhooks.md): mutation { createWebhookEndpoint(input: { url: "http://localhost:9000/hooks", eventTypes: [PURCHASE_RECORDED, MEMBER_ENROLLED] }) { endpoint { id } secret userErrors { code message } } }
+As the admin, this year's KPIs by month (analytics, from the other subgraphs' events) and their check against the ledger:
+  { program(id: "${first!.id}") { kpis(period: MONTH, from: "${new Date().getUTCFullYear()}-01-01T00:00:00Z", to: "${new Date().getUTCFullYear() + 1}-01-01T00:00:00Z") { start enrolled pointsIssued pointsRedeemed purchases } } analyticsReconciliation(programId: "${first!.id}") { balanced } }
 As the member: { me { id points { available } eligibleRewards { reward { id name(locale: "en") type points } orderable reasons } } }
 Then order one: mutation { placeRewardOrder(input: { idempotencyKey: "my-first-order", memberId: "<me.id>", lines: [{ rewardId: "<reward.id>", quantity: 1 }],
   shippingAddress: { name: "Demo Member", line1: "Vestergade 1", postalCode: "1456", city: "København", country: "DK" } }) {
