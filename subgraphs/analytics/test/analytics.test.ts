@@ -4,7 +4,7 @@ import { ANONYMOUS, type Viewer, type ViewerContext } from '@loyalty-graph/share
 import type { SubgraphModule } from '@loyalty-graph/shared/subgraph';
 import { errorCodes, startTestSubgraph, type Caller } from '@loyalty-graph/testing';
 import { analyticsSubgraph } from '../src/server';
-import { MemoryFeed } from './memory-feed';
+import { MemoryFeed } from '@loyalty-graph/testing';
 
 /**
  * The analytics subgraph on its own, against real PostgreSQL: members' and the ledger's events

@@ -7,7 +7,8 @@ import type { SubgraphModule } from '@loyalty-graph/shared/subgraph';
 import { startTestSubgraph } from '@loyalty-graph/testing';
 import { messageId } from '../src/domain/webhooks';
 import { partnersSubgraph } from '../src/server';
-import { MemoryFeed, startReceiver } from './webhook-helpers';
+import { MemoryFeed } from '@loyalty-graph/testing';
+import { startReceiver } from './webhook-helpers';
 
 /**
  * The deliverer dies mid-batch (SIGKILL: no shutdown, claims left behind) and another one starts:

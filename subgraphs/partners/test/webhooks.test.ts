@@ -11,7 +11,8 @@ import { messageId, RETRY_DELAYS_MS } from '../src/domain/webhooks';
 import { partnersSubgraph } from '../src/server';
 import { post, WebhookDeliverer } from '../src/services/webhook-delivery';
 import { webhookSettingsFromEnv } from '../src/services/webhook-settings';
-import { MemoryFeed, signedBy, startReceiver } from './webhook-helpers';
+import { MemoryFeed } from '@loyalty-graph/testing';
+import { signedBy, startReceiver } from './webhook-helpers';
 
 /**
  * Webhooks end to end inside the partners subgraph, against real PostgreSQL and a real HTTP

@@ -4,9 +4,9 @@ import type { AddressInfo } from 'node:net';
 import { feedHandler, FEED_PATH, type EventEnvelope, type EventSource, type FeedBatch, type ReadOptions } from '@loyalty-graph/shared/events';
 
 /**
- * A producer's feed held in memory and served over the real feed protocol: analytics' consumers
- * read it exactly as they read members' or the ledger's, without starting those subgraphs.
- * (The same helper as subgraphs/partners/test/webhook-helpers.ts; tests do not import across subgraphs.)
+ * A producer's feed held in memory and served over the real feed protocol (`GET /events`, a
+ * service token): a subgraph's consumers read it exactly as they read a real producer's, so a test
+ * feeds them events without starting the producing subgraphs.
  */
 export class MemoryFeed implements EventSource {
   readonly events: EventEnvelope[] = [];
