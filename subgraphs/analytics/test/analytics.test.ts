@@ -47,7 +47,7 @@ function enrol(programId: string, memberId: string, when: string) {
 }
 function accrue(programId: string, memberId: string, points: number, when: string, pending = true) {
   const purchaseId = randomUUID();
-  feeds.ledger.add('PointsAccrued', memberId, { programId, memberId, purchaseId, points, statusPoints: points, pending, occurredAt: when, partnerId: null, entryId: entryId() }, at(when));
+  feeds.ledger.add('PointsAccrued', memberId, { programId, memberId, purchaseId, points, statusPoints: points, pending, occurredAt: when, partnerId: null, amount: `${points}.00`, currency: 'EUR', channel: 'STORE', entryId: entryId() }, at(when));
   return purchaseId;
 }
 function ret(programId: string, memberId: string, purchaseId: string, split: { fromPending: number; fromPosted: number; writtenOff: number }, when: string) {
@@ -186,7 +186,10 @@ describe('Program.kpis', () => {
 });
 
 describe('facts', () => {
-  const consumed = () => feeds.members.events.length + feeds.ledger.events.filter((e) => e.type !== 'PointsHeld').length;
+  // A transfer is two rows (the sender's and the receiver's); a hold is not a fact.
+  const consumed = () =>
+    feeds.members.events.length + feeds.ledger.events.filter((e) => e.type !== 'PointsHeld').length + feeds.ledger.events.filter((e) => e.type === 'PointsTransferred').length;
+  const states = () => sub.db.query(`SELECT * FROM member_state ORDER BY program_id, member_id`) as Promise<Record<string, unknown>[]>;
 
   it('are one row per event: redelivery after a rewind, and even forgetting what was processed, adds nothing', async () => {
     await drain();
@@ -198,6 +201,25 @@ describe('facts', () => {
     expect(await factCount()).toBe(consumed());
     const analyst = await sub.as(staff(['ANALYST']));
     expect(await kpis(analyst, 'WEEK', '2026-11-02T00:00:00Z', '2026-11-16T00:00:00Z')).toEqual([WEEK_1, WEEK_2]);
+  });
+
+  it("keep each member's state current: status, purchases and spend, balance as the ledger moves it (a transfer on both sides)", async () => {
+    await drain();
+    const byMember = new Map((await states()).map((row) => [row.member_id, row]));
+    expect(byMember.get(ann)).toMatchObject({
+      enrolment_channel: 'SELF',
+      status: 'ACTIVE',
+      purchases: 1,
+      spend: '100.0000',
+      // +100 accrued −30 returned +25 bonus −40 redeemed +15 refunded −10 donated −7 sent
+      points_balance: '53',
+      points_earned: '95',
+      points_redeemed: '25',
+    });
+    expect(byMember.get(ann)!.last_purchase_at).toEqual(new Date('2026-11-03T10:00:00Z'));
+    // +51 −20 expired +5 reinstated −3 adjusted +7 received
+    expect(byMember.get(bob)).toMatchObject({ status: 'SUSPENDED', purchases: 1, spend: '51.0000', points_balance: '40' });
+    expect(byMember.get(eve)).toMatchObject({ purchases: 0, points_balance: '0', enrolled_at: new Date('2026-11-09T00:00:00Z') });
   });
 
   it('are written once when two replicas deliver the same events at the same time', async () => {
@@ -220,10 +242,12 @@ describe('facts', () => {
   it('rebuilt from position zero into empty tables give the same KPIs', async () => {
     const analyst = await sub.as(staff(['ANALYST']));
     const before = await kpis(analyst, 'DAY', '2026-11-01T00:00:00Z', '2026-11-16T00:00:00Z');
-    await sub.db.query(`TRUNCATE point_facts, member_facts`);
+    const stateBefore = (await states()).map(({ updated_at: _, ...row }) => row);
+    await sub.db.query(`TRUNCATE point_facts, member_facts, member_state`);
     for (const consumer of sub.consumers) await consumer.rewind(0, { forget: true });
     await drain();
     expect(await kpis(analyst, 'DAY', '2026-11-01T00:00:00Z', '2026-11-16T00:00:00Z')).toEqual(before);
+    expect((await states()).map(({ updated_at: _, ...row }) => row)).toEqual(stateBefore);
     expect(await factCount()).toBe(consumed());
   });
 });

@@ -34,6 +34,12 @@ export const ledgerEvents = defineContract(
         .describe('the partner that funds the points (its PARTNER_FUNDING account); null when the program funds them; absent on events written before it was carried'),
       source: z.string().optional().describe("the purchase's source (`partner:<id>` for a partner's own); absent on events written before it was carried"),
       externalId: z.string().optional().describe("the purchase's id in its source (a partner's transaction id); absent on events written before it was carried"),
+      amount: z
+        .string()
+        .optional()
+        .describe("the basket's total paid (after line discounts), a decimal string at the currency's decimals; absent on events written before it was carried"),
+      currency: z.string().length(3).optional().describe("the basket's ISO 4217 currency; absent on events written before it was carried"),
+      channel: z.string().optional().describe("the basket's channel (PurchaseChannel: STORE, ONLINE, …); absent on events written before it was carried"),
     }),
     PointsPosted: memberEvent("a purchase's return window closed and its pending points posted", { purchaseId: id, points, statusPoints: points }),
     PointsReturned: memberEvent('goods were returned (`recordReturn`)', {

@@ -292,7 +292,7 @@ export class PurchaseService {
             tx,
             { programId: member.programId, kind: 'ACCRUAL', memberId: member.id, memberAmount: earning.points, description: `Purchase ${input.source}/${input.externalId}`, createdBy: viewer.subject, purchaseId, createdAt: now },
             accrualLines(accounts, program, earning.points, earning.statusPoints, pending ? 'PENDING' : 'POSTED'),
-            [{ type: 'PointsAccrued', payload: { programId: member.programId, memberId: member.id, purchaseId, points: earning.points, statusPoints: earning.statusPoints, pending, occurredAt: occurredAt.toISOString(), partnerId: input.basket.partnerId ?? null, source: input.source, externalId: input.externalId } }],
+            [{ type: 'PointsAccrued', payload: { programId: member.programId, memberId: member.id, purchaseId, points: earning.points, statusPoints: earning.statusPoints, pending, occurredAt: occurredAt.toISOString(), partnerId: input.basket.partnerId ?? null, source: input.source, externalId: input.externalId, amount: earning.total, currency: input.basket.currency, channel: input.basket.channel } }],
           );
           if (!pending) await lots.credit(tx, accounts.reward, entryId, occurredAt, [{ points: earning.points, expiresAt: expiryFor(occurredAt, settings) }]);
         }
