@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { analyticsEvents } from '@loyalty-graph/shared/contracts';
 import { defineSubgraph } from '@loyalty-graph/shared/subgraph';
 import { createContext, createServices, type RequestContext, type Services } from './context';
 import { migrations } from './migrations';
@@ -20,6 +21,8 @@ export const analyticsSubgraph = defineSubgraph<Services, RequestContext>({
   // Who a member token's subject is comes from members' events, as everywhere: a member's request
   // is identified (then refused: members see no KPIs) without a call to members.
   memberSnapshots: true,
+  // Segment membership and experiment assignments, for offers, catalogs and the ledger's earning.
+  produces: analyticsEvents,
   // The reconciliation asks the ledger for its own totals (a SERVICE-only query).
   services: ({ db, peer }) => createServices(db, peer('ledger')),
   // One fact row per event, keyed by its id: safe to redeliver and to rebuild from position zero.
