@@ -51,9 +51,21 @@ export class MemberState1796100000000 implements MigrationInterface {
       )`);
     await q.query(`CREATE INDEX member_state_tier ON member_state (program_id, tier_id)`);
     await q.query(`CREATE INDEX member_state_last_purchase ON member_state (program_id, last_purchase_at)`);
+    // Who is in which segment now (segments are analytics' own; SegmentMembershipChanged tells the
+    // others). Surveys, KPI filters and profiles read it.
+    await q.query(`
+      CREATE TABLE segment_members (
+        program_id uuid NOT NULL,
+        segment_id uuid NOT NULL,
+        member_id uuid NOT NULL,
+        since timestamptz NOT NULL,
+        PRIMARY KEY (segment_id, member_id)
+      )`);
+    await q.query(`CREATE INDEX segment_members_member ON segment_members (program_id, member_id)`);
   }
 
   async down(q: QueryRunner): Promise<void> {
+    await q.query(`DROP TABLE segment_members`);
     await q.query(`DROP TABLE member_state`);
     await q.query(`ALTER TABLE member_facts DROP COLUMN from_tier_id, DROP COLUMN to_tier_id, DROP COLUMN referral_id, DROP COLUMN referrer_id, DROP COLUMN partner_id, DROP COLUMN detail`);
     await q.query(`DELETE FROM member_facts WHERE kind NOT IN ('ENROLLED', 'STATUS_CHANGED')`);
