@@ -5,6 +5,7 @@ import type { DataSource } from 'typeorm';
 import { Facts } from './services/facts';
 import { Kpis } from './services/kpis';
 import { Reconciler } from './services/reconciliation';
+import { Surveys } from './services/surveys';
 
 /** The use cases, built once and shared by every request. */
 export interface Services {
@@ -12,6 +13,8 @@ export interface Services {
   facts: Facts;
   kpis: Kpis;
   reconciler: Reconciler;
+  /** Surveys, their audiences and answers, and NPS. */
+  surveys: Surveys;
 }
 
 export interface RequestContext extends ViewerContext {
@@ -20,9 +23,9 @@ export interface RequestContext extends ViewerContext {
 }
 
 /** Services are stateless and shared by every request. */
-export function createServices(db: DataSource, ledger: PeerClient): Services {
+export function createServices(db: DataSource, ledger: PeerClient, clock: Clock): Services {
   const kpis = new Kpis(db);
-  return { facts: new Facts(), kpis, reconciler: new Reconciler(kpis, ledger) };
+  return { facts: new Facts(), kpis, reconciler: new Reconciler(kpis, ledger), surveys: new Surveys(db, clock) };
 }
 
 /** Per request: no loaders yet (every field here is one aggregate query, not N entity lookups). */

@@ -24,8 +24,10 @@ export const analyticsSubgraph = defineSubgraph<Services, RequestContext>({
   // Segment membership and experiment assignments, for offers, catalogs and the ledger's earning.
   produces: analyticsEvents,
   // The reconciliation asks the ledger for its own totals (a SERVICE-only query).
-  services: ({ db, peer }) => createServices(db, peer('ledger')),
+  services: ({ db, peer, clock }) => createServices(db, peer('ledger'), clock),
   // One fact row per event, keyed by its id: safe to redeliver and to rebuild from position zero.
   consumes: ({ facts }) => facts.consumptions(),
+  // A survey's audience is fixed when it opens; reads and answers fix it too, this bounds the wait.
+  jobs: ({ surveys }) => [{ name: 'fix-survey-audiences', intervalMs: 60_000, run: () => surveys.fixDueAudiences() }],
   context: createContext,
 });

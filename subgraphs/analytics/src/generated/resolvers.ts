@@ -5,6 +5,7 @@ import { JobState } from '@loyalty-graph/shared/jobs';
 import { SubgraphOperations as SubgraphOperationsModel, DeadLetterView, ConsumerStatusView } from '@loyalty-graph/shared/subgraph';
 import { KpiBucket } from '../services/kpis';
 import { ReconciledFigureRow, Reconciliation } from '../services/reconciliation';
+import { SurveyRow, MemberRef, NpsResultRow } from '../services/surveys';
 import { RequestContext } from '../context';
 export type Maybe<T> = T | null;
 export type InputMaybe<T> = T | null | undefined;
@@ -48,6 +49,37 @@ export type AnalyticsReconciliation = {
   programId: Scalars['ID']['output'];
   /** Points redeemed, net of refunds. */
   redeemed: ReconciledFigure;
+};
+
+export type AnswerSurveyInput = {
+  /** Every required question, each question at most once, no unknown keys. */
+  answers: Array<SurveyAnswerInput>;
+  /** The member answering. A member answers for themself (absent or their own id); an AGENT or ADMIN must give it. */
+  memberId?: InputMaybe<Scalars['ID']['input']>;
+  /** The survey answered. */
+  surveyId: Scalars['ID']['input'];
+};
+
+export type CloseSurveyInput = {
+  /** The survey to close now. Closing a closed survey changes nothing. */
+  surveyId: Scalars['ID']['input'];
+};
+
+export type CreateSurveyInput = {
+  /** After opensAt, in the future, and at most 366 days after opensAt. */
+  closesAt: Scalars['DateTime']['input'];
+  /** Makes a retry safe: 8 to 100 letters, digits or . _ : - (unique per program). The same key with a different request is a CONFLICT. */
+  idempotencyKey: Scalars['String']['input'];
+  /** When it opens (may be now or in the past: it then opens at once). */
+  opensAt: Scalars['DateTime']['input'];
+  /** The program that asks. */
+  programId: Scalars['ID']['input'];
+  /** 1 to 20 questions, at most one NPS. */
+  questions: Array<SurveyQuestionInput>;
+  /** Send it to this segment's ACTIVE members; null or absent: every ACTIVE member of the program. */
+  segmentId?: InputMaybe<Scalars['ID']['input']>;
+  /** 1 to 200 characters. */
+  title: Scalars['String']['input'];
 };
 
 /** An event a consumer could not apply, kept whole for inspection and replay. */
@@ -113,6 +145,18 @@ export type KpiPeriod =
   /** A calendar year. */
   | 'YEAR';
 
+export type Member = {
+  __typename?: 'Member';
+  id: Scalars['ID']['output'];
+  /**
+   * The surveys this member may answer now: open (opensAt ≤ now < closesAt, not closed early), the
+   * member among the audience fixed when each opened, and not yet answered by them. Soonest closing
+   * first. Empty for a member analytics has not heard of. The member themself, and the program's
+   * AGENT and ADMIN staff.
+   */
+  surveys: Array<Survey>;
+};
+
 /** A sum of money: an exact decimal amount and its ISO 4217 currency. */
 export type Money = {
   __typename?: 'Money';
@@ -135,13 +179,81 @@ export type MoneyInput = {
 
 export type Mutation = {
   __typename?: 'Mutation';
+  /**
+   * Stores a member's answers, once per member and survey: a second answer (even sent at the same
+   * instant) is a CONFLICT. The survey must be OPEN (else BAD_USER_INPUT) and the member in its
+   * audience (else FORBIDDEN). The member themself, or the program's AGENT or ADMIN staff on their
+   * behalf (memberId required).
+   */
+  answerSurvey: SurveyResponse;
+  /** Closes a survey now: no more answers. The program's ADMIN staff and platform operators. Closing it again changes nothing. */
+  closeSurvey: Survey;
+  /**
+   * Creates a survey (it opens at opensAt, when its audience is fixed). The program's ADMIN staff
+   * and platform operators. Idempotent on idempotencyKey.
+   */
+  createSurvey: Survey;
   /** Apply a dead-lettered event of the analytics subgraph again (after a fix), then those parked behind it (platform operators). */
   replayAnalyticsDeadLetter: ReplayDeadLetterPayload;
 };
 
 
+export type MutationAnswerSurveyArgs = {
+  input: AnswerSurveyInput;
+};
+
+
+export type MutationCloseSurveyArgs = {
+  input: CloseSurveyInput;
+};
+
+
+export type MutationCreateSurveyArgs = {
+  input: CreateSurveyInput;
+};
+
+
 export type MutationReplayAnalyticsDeadLetterArgs = {
   input: ReplayDeadLetterInput;
+};
+
+/**
+ * Responses and Net Promoter Score. Each scored answer counts +1 (promoter, 9–10), 0 (passive, 7–8)
+ * or −1 (detractor, 0–6); NPS is 100 × their mean = %promoters − %detractors. Its 95 % confidence
+ * interval is NPS ± 1.96 × standardError (normal approximation), clamped to [−100, 100], where
+ * standardError = 100 × sqrt(var / scored) and var = p_promoters + p_detractors −
+ * (p_promoters − p_detractors)², the proportions over scored answers. Below 30 scored answers the
+ * approximation is unreliable and `smallSample` is true. Figures are rounded half away from zero to
+ * 2 decimals.
+ */
+export type NpsResult = {
+  __typename?: 'NpsResult';
+  /** Members asked: the fixed audience of the surveys counted (with the same filters). */
+  audience: Scalars['Int']['output'];
+  /** NPS + 1.96 × standardError, at most 100; null when nothing was scored. */
+  confidenceHigh: Maybe<Scalars['Float']['output']>;
+  /** NPS − 1.96 × standardError, at least −100; null when nothing was scored. */
+  confidenceLow: Maybe<Scalars['Float']['output']>;
+  /** Scores of 0 to 6. */
+  detractors: Scalars['Int']['output'];
+  /** 100 × (promoters − detractors) / scored, from −100 to 100; null when nothing was scored. */
+  nps: Maybe<Scalars['Float']['output']>;
+  /** Scores of 7 or 8. */
+  passives: Scalars['Int']['output'];
+  /** Whether only members who granted PROFILING are counted (a breakdown by tier or segment). */
+  profilingConsentOnly: Scalars['Boolean']['output'];
+  /** Scores of 9 or 10. */
+  promoters: Scalars['Int']['output'];
+  /** Members who answered (with or without a score). */
+  respondents: Scalars['Int']['output'];
+  /** respondents / audience, from 0 to 1, rounded to 4 decimals; null when the audience is 0. */
+  responseRate: Maybe<Scalars['Float']['output']>;
+  /** Answers with an NPS score: promoters + passives + detractors. */
+  scored: Scalars['Int']['output'];
+  /** Fewer than 30 scored answers: the interval is only indicative. */
+  smallSample: Scalars['Boolean']['output'];
+  /** 100 × sqrt(var / scored) (see the type); null when nothing was scored. */
+  standardError: Maybe<Scalars['Float']['output']>;
 };
 
 /** A producer's outbox: events are numbered (given a feed position) once committed. */
@@ -173,12 +285,36 @@ export type Program = {
    * the events by the consumers' lag (analyticsOperations). The program's ADMIN and ANALYST staff.
    */
   kpis: Array<ProgramKpiBucket>;
+  /**
+   * The program's Net Promoter Score over the surveys with an NPS question that opened in [from, to).
+   * Each scored answer counts +1 for a promoter (9–10), 0 for a passive (7–8) and −1 for a detractor
+   * (0–6); NPS = 100 × (promoters − detractors) / scored = %promoters − %detractors. Response rate =
+   * respondents / audience of those surveys (their recipients, fixed when each opened).
+   *
+   * Consent: without `tierId` and `segmentId` the figure is program-wide and includes every answer.
+   * With either, it is a breakdown by profile and includes only members who granted PROFILING on
+   * some channel (their current consents), in the numerator and the audience alike; members who
+   * did not are left out, never guessed. `tierId` is the member's tier when the survey opened;
+   * `segmentId` the segment's members now. The program's ADMIN and ANALYST staff. `to` not after
+   * `from`, or a range over 3,660 days, is BAD_USER_INPUT.
+   */
+  nps: NpsResult;
+  /** The program's surveys, newest opening first (at most 100). The program's ADMIN and ANALYST staff. */
+  surveys: Array<Survey>;
 };
 
 
 export type ProgramKpisArgs = {
   from: Scalars['DateTime']['input'];
   period: KpiPeriod;
+  to: Scalars['DateTime']['input'];
+};
+
+
+export type ProgramNpsArgs = {
+  from: Scalars['DateTime']['input'];
+  segmentId?: InputMaybe<Scalars['ID']['input']>;
+  tierId?: InputMaybe<Scalars['ID']['input']>;
   to: Scalars['DateTime']['input'];
 };
 
@@ -232,11 +368,18 @@ export type Query = {
    * now. The program's ADMIN and platform operators.
    */
   analyticsReconciliation: AnalyticsReconciliation;
+  /** A survey by id; NOT_FOUND when there is none. The program's ADMIN and ANALYST staff. */
+  survey: Survey;
 };
 
 
 export type QueryAnalyticsReconciliationArgs = {
   programId: Scalars['ID']['input'];
+};
+
+
+export type QuerySurveyArgs = {
+  id: Scalars['ID']['input'];
 };
 
 /** One figure as analytics counts it and as the ledger does. */
@@ -291,6 +434,127 @@ export type SubgraphOperations = {
   /** The events this subgraph produces; null when it produces none. */
   outbox: Maybe<OutboxStatus>;
   subgraph: Scalars['String']['output'];
+};
+
+/**
+ * A survey sent to a program's members. Its audience is fixed when it opens (the first time it is
+ * read or answered at or after opensAt): the members of `segmentId` who are ACTIVE then, or every
+ * ACTIVE member of the program when `segmentId` is null. Members who join later are not asked.
+ */
+export type Survey = {
+  __typename?: 'Survey';
+  /** The members asked, once the audience is fixed; null before it opens. */
+  audienceSize: Maybe<Scalars['Int']['output']>;
+  /** When an ADMIN closed it early; null otherwise. */
+  closedAt: Maybe<Scalars['DateTime']['output']>;
+  /** When it stops taking answers (exclusive). */
+  closesAt: Scalars['DateTime']['output'];
+  id: Scalars['ID']['output'];
+  /** When it starts taking answers. */
+  opensAt: Scalars['DateTime']['output'];
+  /** The program that asks. */
+  programId: Scalars['ID']['output'];
+  /** The questions, in the order asked. */
+  questions: Array<SurveyQuestion>;
+  /**
+   * Its responses and NPS (over its NPS question; every respondent counts, whatever their consents:
+   * this is not a breakdown by profile). The program's ADMIN and ANALYST staff.
+   */
+  results: NpsResult;
+  /** The segment it is sent to; null: every ACTIVE member. */
+  segmentId: Maybe<Scalars['ID']['output']>;
+  /** SCHEDULED, OPEN or CLOSED now. */
+  status: SurveyStatus;
+  /**
+   * Its free-text answers, newest first, without who gave them (at most `first`, 1 to 100, default
+   * 20). The program's ADMIN and ANALYST staff only: agents and members never read them.
+   */
+  textAnswers: Array<SurveyTextAnswer>;
+  /** 1 to 200 characters. */
+  title: Scalars['String']['output'];
+};
+
+
+/**
+ * A survey sent to a program's members. Its audience is fixed when it opens (the first time it is
+ * read or answered at or after opensAt): the members of `segmentId` who are ACTIVE then, or every
+ * ACTIVE member of the program when `segmentId` is null. Members who join later are not asked.
+ */
+export type SurveyTextAnswersArgs = {
+  first?: InputMaybe<Scalars['Int']['input']>;
+};
+
+/** One answer to one question. */
+export type SurveyAnswerInput = {
+  /** The question's key. */
+  key: Scalars['String']['input'];
+  /** For an NPS question: a whole number from 0 to 10. */
+  score?: InputMaybe<Scalars['Int']['input']>;
+  /** For a TEXT question: 1 to 2,000 characters (trimmed). */
+  text?: InputMaybe<Scalars['String']['input']>;
+};
+
+/** One question of a survey. */
+export type SurveyQuestion = {
+  __typename?: 'SurveyQuestion';
+  /** Identifies the question in answers: 1 to 40 lower-case letters, digits or _, unique in the survey. */
+  key: Scalars['String']['output'];
+  /** What it asks for. */
+  kind: SurveyQuestionKind;
+  /** The question as shown to the member. */
+  prompt: Scalars['String']['output'];
+  /** Whether an answer must include it. */
+  required: Scalars['Boolean']['output'];
+};
+
+/** One question of a new survey. */
+export type SurveyQuestionInput = {
+  /** 1 to 40 lower-case letters, digits or _, starting with a letter; unique in the survey. */
+  key: Scalars['String']['input'];
+  /** What it asks for; at most one NPS question per survey. */
+  kind: SurveyQuestionKind;
+  /** 1 to 500 characters. */
+  prompt: Scalars['String']['input'];
+  /** Whether an answer must include it. */
+  required: Scalars['Boolean']['input'];
+};
+
+/** What a survey question asks for. */
+export type SurveyQuestionKind =
+  /** A score from 0 (not at all likely) to 10 (extremely likely) to recommend the program; at most one per survey. */
+  | 'NPS'
+  /** Free text, 1 to 2,000 characters. Read by the program's ADMIN and ANALYST staff only. */
+  | 'TEXT';
+
+/** A stored response (its content is read through Survey.results and Survey.textAnswers). */
+export type SurveyResponse = {
+  __typename?: 'SurveyResponse';
+  /** When it was stored. */
+  answeredAt: Scalars['DateTime']['output'];
+  /** The member who answered. */
+  memberId: Scalars['ID']['output'];
+  /** The survey answered. */
+  surveyId: Scalars['ID']['output'];
+};
+
+/** Where a survey is in its life. */
+export type SurveyStatus =
+  /** After closesAt, or closed early by an ADMIN: no more answers. */
+  | 'CLOSED'
+  /** From opensAt until closesAt (exclusive): its audience answers. */
+  | 'OPEN'
+  /** Before opensAt: nobody is asked yet. */
+  | 'SCHEDULED';
+
+/** One free-text answer, without who gave it. */
+export type SurveyTextAnswer = {
+  __typename?: 'SurveyTextAnswer';
+  /** When the response was submitted. */
+  answeredAt: Scalars['DateTime']['output'];
+  /** The question it answers. */
+  questionKey: Scalars['String']['output'];
+  /** What the member wrote. */
+  text: Scalars['String']['output'];
 };
 
 /** An expected business failure: the request was valid, the answer is no. */
@@ -383,11 +647,15 @@ export type DirectiveResolverFn<TResult = Record<PropertyKey, never>, TParent = 
 
 /** Mapping of federation types */
 export type FederationTypes = {
+  Member: Member;
   Program: Program;
 };
 
 /** Mapping of federation reference types */
 export type FederationReferenceTypes = {
+  Member:
+    ( { __typename: 'Member' }
+    & GraphQLRecursivePick<FederationTypes['Member'], {"id":true}> );
   Program:
     ( { __typename: 'Program' }
     & GraphQLRecursivePick<FederationTypes['Program'], {"id":true}> );
@@ -399,7 +667,10 @@ export type FederationReferenceTypes = {
 export type ResolversTypes = {
   AnalyticsReconciliation: ResolverTypeWrapper<Reconciliation>;
   ID: ResolverTypeWrapper<Scalars['ID']['output']>;
+  AnswerSurveyInput: AnswerSurveyInput;
   BigInt: ResolverTypeWrapper<Scalars['BigInt']['output']>;
+  CloseSurveyInput: CloseSurveyInput;
+  CreateSurveyInput: CreateSurveyInput;
   DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
   DeadLetter: ResolverTypeWrapper<DeadLetterView>;
   Int: ResolverTypeWrapper<Scalars['Int']['output']>;
@@ -408,12 +679,15 @@ export type ResolversTypes = {
   EventConsumerStatus: ResolverTypeWrapper<ConsumerStatusView>;
   JobOutcome: JobOutcome;
   KpiPeriod: KpiPeriod;
+  Member: ResolverTypeWrapper<MemberRef>;
   Money: ResolverTypeWrapper<Money>;
   MoneyInput: MoneyInput;
   Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
+  NpsResult: ResolverTypeWrapper<NpsResultRow>;
+  Float: ResolverTypeWrapper<Scalars['Float']['output']>;
   OutboxStatus: ResolverTypeWrapper<OutboxStatus>;
   PageInfo: ResolverTypeWrapper<PageInfo>;
-  Program: ResolverTypeWrapper<Omit<Program, 'kpis'> & { kpis: Array<ResolversTypes['ProgramKpiBucket']> }>;
+  Program: ResolverTypeWrapper<Omit<Program, 'kpis' | 'nps' | 'surveys'> & { kpis: Array<ResolversTypes['ProgramKpiBucket']>, nps: ResolversTypes['NpsResult'], surveys: Array<ResolversTypes['Survey']> }>;
   ProgramKpiBucket: ResolverTypeWrapper<KpiBucket>;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
   ReconciledFigure: ResolverTypeWrapper<ReconciledFigureRow>;
@@ -421,6 +695,14 @@ export type ResolversTypes = {
   ReplayDeadLetterPayload: ResolverTypeWrapper<Omit<ReplayDeadLetterPayload, 'failed'> & { failed?: Maybe<ResolversTypes['DeadLetter']> }>;
   ScheduledJob: ResolverTypeWrapper<JobState>;
   SubgraphOperations: ResolverTypeWrapper<SubgraphOperationsModel>;
+  Survey: ResolverTypeWrapper<SurveyRow>;
+  SurveyAnswerInput: SurveyAnswerInput;
+  SurveyQuestion: ResolverTypeWrapper<SurveyQuestion>;
+  SurveyQuestionInput: SurveyQuestionInput;
+  SurveyQuestionKind: SurveyQuestionKind;
+  SurveyResponse: ResolverTypeWrapper<SurveyResponse>;
+  SurveyStatus: SurveyStatus;
+  SurveyTextAnswer: ResolverTypeWrapper<SurveyTextAnswer>;
   UserError: ResolverTypeWrapper<UserError>;
   link__Import: ResolverTypeWrapper<Scalars['link__Import']['output']>;
   String: ResolverTypeWrapper<Scalars['String']['output']>;
@@ -431,18 +713,24 @@ export type ResolversTypes = {
 export type ResolversParentTypes = {
   AnalyticsReconciliation: Reconciliation;
   ID: Scalars['ID']['output'];
+  AnswerSurveyInput: AnswerSurveyInput;
   BigInt: Scalars['BigInt']['output'];
+  CloseSurveyInput: CloseSurveyInput;
+  CreateSurveyInput: CreateSurveyInput;
   DateTime: Scalars['DateTime']['output'];
   DeadLetter: DeadLetterView;
   Int: Scalars['Int']['output'];
   Decimal: Scalars['Decimal']['output'];
   EventConsumerStatus: ConsumerStatusView;
+  Member: MemberRef;
   Money: Money;
   MoneyInput: MoneyInput;
   Mutation: Record<PropertyKey, never>;
+  NpsResult: NpsResultRow;
+  Float: Scalars['Float']['output'];
   OutboxStatus: OutboxStatus;
   PageInfo: PageInfo;
-  Program: Omit<Program, 'kpis'> & { kpis: Array<ResolversParentTypes['ProgramKpiBucket']> } | FederationReferenceTypes['Program'];
+  Program: Omit<Program, 'kpis' | 'nps' | 'surveys'> & { kpis: Array<ResolversParentTypes['ProgramKpiBucket']>, nps: ResolversParentTypes['NpsResult'], surveys: Array<ResolversParentTypes['Survey']> } | FederationReferenceTypes['Program'];
   ProgramKpiBucket: KpiBucket;
   Query: Record<PropertyKey, never>;
   ReconciledFigure: ReconciledFigureRow;
@@ -450,6 +738,12 @@ export type ResolversParentTypes = {
   ReplayDeadLetterPayload: Omit<ReplayDeadLetterPayload, 'failed'> & { failed?: Maybe<ResolversParentTypes['DeadLetter']> };
   ScheduledJob: JobState;
   SubgraphOperations: SubgraphOperationsModel;
+  Survey: SurveyRow;
+  SurveyAnswerInput: SurveyAnswerInput;
+  SurveyQuestion: SurveyQuestion;
+  SurveyQuestionInput: SurveyQuestionInput;
+  SurveyResponse: SurveyResponse;
+  SurveyTextAnswer: SurveyTextAnswer;
   UserError: UserError;
   link__Import: Scalars['link__Import']['output'];
   String: Scalars['String']['output'];
@@ -532,13 +826,38 @@ export type EventConsumerStatusResolvers<ContextType = RequestContext, ParentTyp
   producer?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
 };
 
+export type MemberResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['Member'] = ResolversParentTypes['Member'], FederationReferenceType extends FederationReferenceTypes['Member'] = FederationReferenceTypes['Member']> = {
+  __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['Member']> | FederationReferenceType, FederationReferenceType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  surveys?: Resolver<Array<ResolversTypes['Survey']>, ParentType, ContextType>;
+};
+
 export type MoneyResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['Money'] = ResolversParentTypes['Money']> = {
   amount?: Resolver<ResolversTypes['Decimal'], ParentType, ContextType>;
   currency?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
 };
 
 export type MutationResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = {
+  answerSurvey?: Resolver<ResolversTypes['SurveyResponse'], ParentType, ContextType, RequireFields<MutationAnswerSurveyArgs, 'input'>>;
+  closeSurvey?: Resolver<ResolversTypes['Survey'], ParentType, ContextType, RequireFields<MutationCloseSurveyArgs, 'input'>>;
+  createSurvey?: Resolver<ResolversTypes['Survey'], ParentType, ContextType, RequireFields<MutationCreateSurveyArgs, 'input'>>;
   replayAnalyticsDeadLetter?: Resolver<ResolversTypes['ReplayDeadLetterPayload'], ParentType, ContextType, RequireFields<MutationReplayAnalyticsDeadLetterArgs, 'input'>>;
+};
+
+export type NpsResultResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['NpsResult'] = ResolversParentTypes['NpsResult']> = {
+  audience?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  confidenceHigh?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
+  confidenceLow?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
+  detractors?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  nps?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
+  passives?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  profilingConsentOnly?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  promoters?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  respondents?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  responseRate?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
+  scored?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  smallSample?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  standardError?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
 };
 
 export type OutboxStatusResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['OutboxStatus'] = ResolversParentTypes['OutboxStatus']> = {
@@ -556,6 +875,8 @@ export type ProgramResolvers<ContextType = RequestContext, ParentType extends Re
   __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['Program']> | FederationReferenceType, FederationReferenceType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   kpis?: Resolver<Array<ResolversTypes['ProgramKpiBucket']>, ParentType, ContextType, RequireFields<ProgramKpisArgs, 'from' | 'period' | 'to'>>;
+  nps?: Resolver<ResolversTypes['NpsResult'], ParentType, ContextType, RequireFields<ProgramNpsArgs, 'from' | 'to'>>;
+  surveys?: Resolver<Array<ResolversTypes['Survey']>, ParentType, ContextType>;
 };
 
 export type ProgramKpiBucketResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['ProgramKpiBucket'] = ResolversParentTypes['ProgramKpiBucket']> = {
@@ -573,6 +894,7 @@ export type ProgramKpiBucketResolvers<ContextType = RequestContext, ParentType e
 export type QueryResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = {
   analyticsOperations?: Resolver<ResolversTypes['SubgraphOperations'], ParentType, ContextType>;
   analyticsReconciliation?: Resolver<ResolversTypes['AnalyticsReconciliation'], ParentType, ContextType, RequireFields<QueryAnalyticsReconciliationArgs, 'programId'>>;
+  survey?: Resolver<ResolversTypes['Survey'], ParentType, ContextType, RequireFields<QuerySurveyArgs, 'id'>>;
 };
 
 export type ReconciledFigureResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['ReconciledFigure'] = ResolversParentTypes['ReconciledFigure']> = {
@@ -606,6 +928,40 @@ export type SubgraphOperationsResolvers<ContextType = RequestContext, ParentType
   subgraph?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
 };
 
+export type SurveyResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['Survey'] = ResolversParentTypes['Survey']> = {
+  audienceSize?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+  closedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  closesAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  opensAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  programId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  questions?: Resolver<Array<ResolversTypes['SurveyQuestion']>, ParentType, ContextType>;
+  results?: Resolver<ResolversTypes['NpsResult'], ParentType, ContextType>;
+  segmentId?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
+  status?: Resolver<ResolversTypes['SurveyStatus'], ParentType, ContextType>;
+  textAnswers?: Resolver<Array<ResolversTypes['SurveyTextAnswer']>, ParentType, ContextType, Partial<SurveyTextAnswersArgs>>;
+  title?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+};
+
+export type SurveyQuestionResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['SurveyQuestion'] = ResolversParentTypes['SurveyQuestion']> = {
+  key?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  kind?: Resolver<ResolversTypes['SurveyQuestionKind'], ParentType, ContextType>;
+  prompt?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  required?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+};
+
+export type SurveyResponseResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['SurveyResponse'] = ResolversParentTypes['SurveyResponse']> = {
+  answeredAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  memberId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  surveyId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+};
+
+export type SurveyTextAnswerResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['SurveyTextAnswer'] = ResolversParentTypes['SurveyTextAnswer']> = {
+  answeredAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  questionKey?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  text?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+};
+
 export type UserErrorResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['UserError'] = ResolversParentTypes['UserError']> = {
   code?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   field?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
@@ -623,8 +979,10 @@ export type Resolvers<ContextType = RequestContext> = {
   DeadLetter?: DeadLetterResolvers<ContextType>;
   Decimal?: GraphQLScalarType;
   EventConsumerStatus?: EventConsumerStatusResolvers<ContextType>;
+  Member?: MemberResolvers<ContextType>;
   Money?: MoneyResolvers<ContextType>;
   Mutation?: MutationResolvers<ContextType>;
+  NpsResult?: NpsResultResolvers<ContextType>;
   OutboxStatus?: OutboxStatusResolvers<ContextType>;
   PageInfo?: PageInfoResolvers<ContextType>;
   Program?: ProgramResolvers<ContextType>;
@@ -634,6 +992,10 @@ export type Resolvers<ContextType = RequestContext> = {
   ReplayDeadLetterPayload?: ReplayDeadLetterPayloadResolvers<ContextType>;
   ScheduledJob?: ScheduledJobResolvers<ContextType>;
   SubgraphOperations?: SubgraphOperationsResolvers<ContextType>;
+  Survey?: SurveyResolvers<ContextType>;
+  SurveyQuestion?: SurveyQuestionResolvers<ContextType>;
+  SurveyResponse?: SurveyResponseResolvers<ContextType>;
+  SurveyTextAnswer?: SurveyTextAnswerResolvers<ContextType>;
   UserError?: UserErrorResolvers<ContextType>;
   link__Import?: GraphQLScalarType;
 };
