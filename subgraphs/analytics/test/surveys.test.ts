@@ -383,6 +383,13 @@ describe('visibility', () => {
       expect(texts.every((t) => t.questionKey === 'why' && /^Score \d+ because of reasons$/.test(t.text))).toBe(true);
     }
     expect(errorCodes(await (await agent()).send(TEXTS, { id: constructed!.id }))).toEqual(['FORBIDDEN']);
+    // The program's list of surveys: its admins and analysts, newest opening first.
+    const LIST = `query($reps: [_Any!]!) { _entities(representations: $reps) { ... on Program { surveys { title opensAt } } } }`;
+    const reps = [{ __typename: 'Program', id: PROGRAM }];
+    const listed = (await (await analyst()).data<{ _entities: { surveys: { title: string; opensAt: string }[] }[] }>(LIST, { reps }))._entities[0]!.surveys;
+    expect(listed.map((l) => l.title)).toContain('Constructed');
+    expect(listed.map((l) => l.opensAt)).toEqual([...listed.map((l) => l.opensAt)].sort().reverse());
+    for (const viewer of [staff(['AGENT']), staff(['ANALYST'], OTHER_PROGRAM)]) expect(errorCodes(await (await sub.as(viewer)).send(LIST, { reps }))).toEqual(['FORBIDDEN']);
     // A member lists an open survey but its results and free text are not theirs to read.
     const fresh = await createSurvey({ opensAt: at(5).toISOString(), title: 'Visibility' });
     const ann = await sub.as(memberViewer(silver[4]!));
