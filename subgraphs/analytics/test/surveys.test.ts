@@ -291,6 +291,8 @@ describe('NPS', () => {
   beforeAll(async () => {
     sub.clock.set(at(5));
     survey = await createSurvey({ opensAt: at(5).toISOString(), title: 'Constructed' });
+    // Opened in the same hour, with no NPS question: never part of Program.nps (its audience would double it).
+    await createSurvey({ opensAt: at(5).toISOString(), title: 'Text only', questions: [{ key: 'ideas', kind: 'TEXT', prompt: 'Any ideas?', required: true }] });
     const as = await agent();
     const all = [...gold.map((id, i) => [id, goldScores[i]!] as const), ...silver.map((id, i) => [id, silverScores[i] ?? null] as const)];
     for (const [memberId, value] of all) {

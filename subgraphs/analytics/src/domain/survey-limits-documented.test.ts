@@ -13,6 +13,7 @@ const documented: [string, string[]][] = [
   ['CreateSurveyInput.title', [`1 to ${SURVEY_LIMITS.titleLength}`]],
   ['CreateSurveyInput.questions', [`1 to ${SURVEY_LIMITS.questions}`, 'at most one NPS']],
   ['CreateSurveyInput.closesAt', [`${SURVEY_LIMITS.maxOpenDays} days`]],
+  ['CreateSurveyInput.opensAt', [`${SURVEY_LIMITS.maxOpenDays} days ahead`]],
   ['SurveyQuestionInput.prompt', [`1 to ${SURVEY_LIMITS.promptLength}`]],
   ['SurveyQuestionInput.key', ['1 to 40']],
   ['SurveyAnswerInput.text', [`1 to ${shown(SURVEY_LIMITS.textLength)}`]],

@@ -35,6 +35,8 @@ describe('checkSurveyDefinition', () => {
     expect(fieldOf(() => checkSurveyDefinition({ ...base, closesAt: opensAt }, now))).toBe('closesAt');
     expect(fieldOf(() => checkSurveyDefinition({ ...base, opensAt: new Date('2026-11-01T00:00:00Z'), closesAt: new Date('2026-11-30T11:00:00Z') }, now))).toBe('closesAt');
     expect(fieldOf(() => checkSurveyDefinition({ ...base, closesAt: new Date('2027-12-03T00:00:00Z') }, now))).toBe('closesAt');
+    expect(fieldOf(() => checkSurveyDefinition({ ...base, opensAt: new Date('2027-12-02T00:00:00Z'), closesAt: new Date('2027-12-09T00:00:00Z') }, now))).toBe('opensAt');
+    expect(checkSurveyDefinition({ ...base, opensAt: new Date('2027-11-30T00:00:00Z'), closesAt: new Date('2027-12-09T00:00:00Z') }, now).title).toBe('T');
   });
 });
 

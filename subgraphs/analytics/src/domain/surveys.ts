@@ -56,6 +56,8 @@ export function checkSurveyDefinition(
   if (questions.filter((q) => q.kind === 'NPS').length > 1) throw new InputError('A survey asks at most one NPS question', 'questions');
   if (!(input.closesAt.getTime() > input.opensAt.getTime())) throw new InputError('closesAt must be after opensAt', 'closesAt');
   if (input.closesAt.getTime() <= now.getTime()) throw new InputError('closesAt must be in the future', 'closesAt');
+  // A survey is planned for the coming year at most: further out, the audience it will get is a guess.
+  if (input.opensAt.getTime() - now.getTime() > SURVEY_LIMITS.maxOpenDays * DAY_MS) throw new InputError(`opensAt is at most ${SURVEY_LIMITS.maxOpenDays} days ahead`, 'opensAt');
   if (input.closesAt.getTime() - input.opensAt.getTime() > SURVEY_LIMITS.maxOpenDays * DAY_MS) {
     throw new InputError(`A survey is open at most ${SURVEY_LIMITS.maxOpenDays} days`, 'closesAt');
   }

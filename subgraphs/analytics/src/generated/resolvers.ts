@@ -70,7 +70,7 @@ export type CreateSurveyInput = {
   closesAt: Scalars['DateTime']['input'];
   /** Makes a retry safe: 8 to 100 letters, digits or . _ : - (unique per program). The same key with a different request is a CONFLICT. */
   idempotencyKey: Scalars['String']['input'];
-  /** When it opens (may be now or in the past: it then opens at once). */
+  /** When it opens: at most 366 days ahead; now or in the past opens it at once. */
   opensAt: Scalars['DateTime']['input'];
   /** The program that asks. */
   programId: Scalars['ID']['input'];
