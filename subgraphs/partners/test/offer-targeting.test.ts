@@ -4,7 +4,9 @@ import { ANONYMOUS, type Viewer, type ViewerContext } from '@loyalty-graph/share
 import type { EventConsumer } from '@loyalty-graph/shared/events';
 import type { SubgraphModule } from '@loyalty-graph/shared/subgraph';
 import { MemoryFeed, startTestSubgraph, type Caller } from '@loyalty-graph/testing';
+import type { MemberSnapshot } from '@loyalty-graph/shared/member-snapshots';
 import { partnersSubgraph } from '../src/server';
+import { offersForMembers } from '../src/services/member-offers';
 
 /**
  * Offers targeted by analytics, in the partners subgraph on its own against real PostgreSQL:
@@ -213,5 +215,23 @@ describe('offers in experiments', () => {
     });
     await analyticsConsumer.drain();
     expect((await shown([member], [offer])).get(member)).toEqual([offer]);
+  });
+});
+
+describe('members the snapshots do not hold yet (read through to members)', () => {
+  it('applies segments and experiments to them as to the others', async () => {
+    const SEGMENT = randomUUID();
+    const forSegment = await published({ segmentIds: [SEGMENT] });
+    const forExperiment = await published();
+    const [inside, outside] = [randomUUID(), randomUUID()];
+    segment(inside, SEGMENT, true);
+    assign(inside, randomUUID(), { offerIds: [forExperiment] });
+    await analyticsConsumer.drain();
+    // Members' answer for members enrolled a moment ago (the kit's read-through, here given directly).
+    const known = (id: string): MemberSnapshot => ({ id, programId: PROGRAM, status: 'ACTIVE', tierId: null, groupIds: [], sharesWithPartners: false, partnerMarketing: true });
+    const [a, b] = await offersForMembers(sub.db, async (ids) => ids.map(known), [inside, outside], T0);
+    const ids = (found: typeof a) => found!.offers.map((o) => o.offer.id).filter((id) => [forSegment, forExperiment].includes(id)).sort();
+    expect(ids(a)).toEqual([forSegment, forExperiment].sort());
+    expect(ids(b)).toEqual([]);
   });
 });
