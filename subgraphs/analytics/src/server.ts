@@ -26,6 +26,7 @@ export const analyticsSubgraph = defineSubgraph<Services, RequestContext>({
   // The reconciliation asks the ledger for its own totals (a SERVICE-only query).
   services: ({ db, peer }) => createServices(db, peer('ledger')),
   // One fact row per event, keyed by its id: safe to redeliver and to rebuild from position zero.
-  consumes: ({ facts }) => facts.consumptions(),
+  // The catalog's and partners' events (rewards redeemed and cancelled, settlements) are read for the costs.
+  consumes: ({ facts, moneyFacts }) => [...facts.consumptions(), ...moneyFacts.consumptions()],
   context: createContext,
 });

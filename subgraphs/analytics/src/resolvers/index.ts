@@ -1,4 +1,5 @@
 import type { Resolvers } from '../generated/resolvers';
+import { ProgramMoney } from './money';
 import { Program, ProgramKpiBucket } from './program';
 import { Query } from './query';
 
@@ -8,6 +9,13 @@ import { Query } from './query';
  */
 export const resolvers: Resolvers = {
   Query,
-  Program,
+  // The money fields (liability, breakage, deferred revenue, costs) live in their own file, named one by one.
+  Program: {
+    ...Program,
+    liability: ProgramMoney.liability,
+    breakageEstimate: ProgramMoney.breakageEstimate,
+    deferredRevenue: ProgramMoney.deferredRevenue,
+    programCosts: ProgramMoney.programCosts,
+  },
   ProgramKpiBucket,
 };
