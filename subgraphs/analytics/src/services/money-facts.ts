@@ -33,6 +33,7 @@ export class MoneyFacts {
               ...e.payload,
               kind: 'REDEEMED',
               unitCost: e.payload.unitCost ?? null,
+              // The contract types it as any string (a PARTNER_SERVICE reward's partner, "once it exists"): only an id fits the uuid column.
               partnerId: e.payload.partnerId && /^[0-9a-f-]{36}$/i.test(e.payload.partnerId) ? e.payload.partnerId : null,
               occurredAt: e.payload.redeemedAt,
             }),
