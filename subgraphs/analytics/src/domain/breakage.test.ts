@@ -47,15 +47,18 @@ describe('estimateBreakage (chain ladder over earn-month cohorts)', () => {
       m('b', '2026-01-05T00:00:00Z', 'EARN', 100),
       m('b', '2026-02-05T00:00:00Z', 'REDEEM', 10),
       m('b', '2026-03-05T00:00:00Z', 'REDEEM', 40),
+      // … and from age 2 to age 3, so f(2) = 170 / 150 would grow February past what it has left.
+      m('b', '2026-04-05T00:00:00Z', 'REDEEM', 20),
     ];
     const estimate = estimateBreakage(movements, new Date('2026-04-30T00:00:00Z'));
     const [jan, feb] = estimate.cohorts;
-    expect(jan).toMatchObject({ month: '2026-01', earned: 200, expired: 0, cumulativeRedeemed: [0, 10, 150, 150], outstanding: 50 });
+    expect(jan).toMatchObject({ month: '2026-01', earned: 200, expired: 0, cumulativeRedeemed: [0, 10, 150, 170], outstanding: 30 });
     expect(feb).toMatchObject({ month: '2026-02', earned: 100, expired: 50, cumulativeRedeemed: [0, 50, 50], outstanding: 0 });
-    // Factors would grow February, but nothing of it is left to redeem: its ultimate is what it redeemed.
+    expect(estimate.developmentFactors[2]).toBeCloseTo(170 / 150, 12);
+    // 50 × 170/150 would be 56.67, but nothing of February is left to redeem: its ultimate is what it redeemed.
     expect(feb!.ultimateRedeemed).toBe(50);
-    expect(jan!.ultimateRedeemed).toBe(150);
-    expect(estimate.ultimateRedemptionRate).toBeCloseTo(200 / 300, 12);
+    expect(jan!.ultimateRedeemed).toBe(170);
+    expect(estimate.ultimateRedemptionRate).toBeCloseTo(220 / 300, 12);
   });
 
   it('takes refunds and reinstatements back from what they undid, and returns out of their purchase’s cohort', () => {
