@@ -213,17 +213,36 @@ describe('Program.deferredRevenue', () => {
          allocatedToGoods { amount } revenueFromPoints { amount } contractLiabilityAtStart { amount } contractLiabilityAtEnd { amount } }`,
       { from: '2026-01-01T00:00:00Z', to: '2026-04-01T00:00:00Z' },
     );
-    // 400 points × URR 0.578571… → 231 expected; SSP 231.00; to points 4,000 × 231 / 4,231 = 218.39;
-    // 180 redeemed: 218.39 × 180 / 231 = 170.17 recognised; 48.22 left as the contract liability.
+    // Each month's sales are allocated with the URR known before the month, never revised:
+    // January (no history, URR 1): 1,000 × 100 / 1,100 = 90.91;
+    // February (URR at 31 January 0.3: 60 of 200 expected): 2,000 × 60 / 2,060 = 58.25;
+    // March (URR at 28 February (50 + 40 × 50/30) / 300 = 0.388889: 39 of 100): 1,000 × 39 / 1,039 = 37.54.
+    // Recognised with the URR now (0.578571…: 231 of 400 expected), 180 redeemed: 186.70 × 180 / 231 = 145.48.
     expect(deferredRevenue).toEqual({
       transactionPrice: eur('4000.00'),
       pointsIssued: '400',
       expectedRedemptionRate: '0.578571',
-      allocatedToPoints: { amount: '218.39' },
-      allocatedToGoods: { amount: '3781.61' },
-      revenueFromPoints: { amount: '170.17' },
+      allocatedToPoints: { amount: '186.70' },
+      allocatedToGoods: { amount: '3813.30' },
+      revenueFromPoints: { amount: '145.48' },
       contractLiabilityAtStart: { amount: '0.00' },
-      contractLiabilityAtEnd: { amount: '48.22' },
+      contractLiabilityAtEnd: { amount: '41.22' },
+    });
+    // February alone: its allocation, and the revenue between the two instants (the cumulative catch-up included).
+    const { deferredRevenue: february } = await field<{ deferredRevenue: unknown }>(
+      analyst,
+      COHORT_PROGRAM,
+      '1.00',
+      'deferredRevenue(from: $from, to: $to) { transactionPrice { amount } allocatedToPoints { amount } contractLiabilityAtStart { amount } contractLiabilityAtEnd { amount } }',
+      { from: '2026-02-01T00:00:00Z', to: '2026-03-01T00:00:00Z' },
+    );
+    // At 1 February: 90.91 allocated, URR 0.3 → 30 expected, 30 redeemed: all recognised, no liability.
+    // At 1 March: 149.16 allocated; URR (50 + 66.67) / 300 → 117 of 300 expected, 90 redeemed: 149.16 × 90 / 117 = 114.74; liability 34.42.
+    expect(february).toEqual({
+      transactionPrice: { amount: '2000.00' },
+      allocatedToPoints: { amount: '58.25' },
+      contractLiabilityAtStart: { amount: '0.00' },
+      contractLiabilityAtEnd: { amount: '34.42' },
     });
   });
 });

@@ -132,7 +132,7 @@ export type DeferredRevenue = {
   contractLiabilityAtEnd: Money;
   /** The contract liability for points at `from`: allocated − recognised to then. */
   contractLiabilityAtStart: Money;
-  /** The expected redemption rate used at `to` (breakageEstimate's URR, 1 without history), to 6 decimals. */
+  /** The expected redemption rate recognition uses at `to` (breakageEstimate's URR just before `to`, 1 without history), to 6 decimals. */
   expectedRedemptionRate: Scalars['Decimal']['output'];
   /** The first instant (inclusive). */
   from: Scalars['DateTime']['output'];
@@ -247,14 +247,16 @@ export type Program = {
   breakageEstimate: BreakageEstimate;
   /**
    * IFRS 15 revenue from points over [from, to) (IFRS 15.B39–B43, Illustrative Example 52). Points
-   * are a material right: the transaction price of purchases that earned points (their baskets'
-   * totals in the point value's currency) is allocated to the points by relative stand-alone selling
-   * price, toPoints = price × SSP / (price + SSP) with SSP = points × point value × expected
-   * redemption rate (breakageEstimate's URR; 1 while there is no history); revenue from points to
-   * an instant = toPoints × min(1, points redeemed (captures + donations − refunds) / points
-   * expected to be redeemed), recomputed from cumulative figures so a revised estimate is a
-   * cumulative catch-up. The period's figures are the differences between `to` and `from`. The
-   * program's ADMIN and ANALYST staff, and platform operators.
+   * are a material right. Allocation, once per UTC month of sales: the transaction price of that
+   * month's purchases that earned points (their baskets' totals in the point value's currency) goes
+   * to the points by relative stand-alone selling price, price × SSP / (price + SSP) rounded at the
+   * currency's decimals, with SSP = round(points × URR) × point value and URR breakageEstimate's
+   * ultimate redemption rate as of the end of the month before (1 while there is no history): the
+   * estimate in force at the sale, never revised. Revenue from points to an instant = Σ allocations ×
+   * min(1, points redeemed (captures + donations − refunds) / round(all those points × the URR as of
+   * the instant)), recomputed from cumulative figures so a revised estimate is a cumulative
+   * catch-up. The period's figures are the differences between `to` and `from`. The program's ADMIN
+   * and ANALYST staff, and platform operators.
    */
   deferredRevenue: DeferredRevenue;
   id: Scalars['ID']['output'];

@@ -103,8 +103,12 @@ export class Finance {
     };
   }
 
-  /** Every balance movement of the program up to asOf, in order, for the cohort method. */
   async breakage(programId: string, asOf: Date): Promise<BreakageEstimate> {
+    return estimateBreakage(await this.movements(programId, asOf), asOf);
+  }
+
+  /** Every balance movement of the program up to asOf, in order, for the cohort method. */
+  private async movements(programId: string, asOf: Date): Promise<Movement[]> {
     const rows = (await this.db.query(
       `SELECT member_id AS "memberId", occurred_at AS at, kind, points::int AS points, member_delta::int AS "memberDelta", purchase_id AS "purchaseId"
          FROM point_facts WHERE program_id = $1 AND occurred_at <= $2 AND kind <> 'POSTED'
@@ -119,28 +123,51 @@ export class Finance {
       const points = kind === 'UNEARN' || kind === 'IN' || kind === 'OUT' ? Math.abs(row.memberDelta) : row.points;
       if (points > 0) movements.push({ memberId: row.memberId, at: new Date(row.at), kind, points, purchaseId: row.purchaseId });
     }
-    return estimateBreakage(movements, asOf);
+    return movements;
   }
 
-  /** IFRS 15 figures to an instant (exclusive), cumulative since the program began. */
+  /**
+   * IFRS 15 figures to an instant (exclusive), cumulative since the program began. Each month's
+   * sales are allocated once, with the URR estimated from the history before that month (the
+   * estimate in force when they were made, re-estimated monthly): IFRS fixes an allocation at
+   * inception. Recognition uses the URR as of the instant, so a revised estimate catches up.
+   */
   private async ifrs15At(programId: string, at: Date, pointValue: PointValue) {
-    const [row] = (await this.db.query(
-      `SELECT coalesce(sum(amount) FILTER (WHERE kind = 'ACCRUED' AND currency = $3), 0)::text AS price,
-              coalesce(sum(points) FILTER (WHERE kind = 'ACCRUED' AND currency = $3), 0)::text AS points,
-              (coalesce(sum(points) FILTER (WHERE kind IN ('REDEEMED', 'DONATED')), 0) - coalesce(sum(points) FILTER (WHERE kind = 'REFUNDED'), 0))::text AS redeemed
-         FROM point_facts WHERE program_id = $1 AND occurred_at < $2`,
+    const last = new Date(at.getTime() - 1);
+    const months = (await this.db.query(
+      `SELECT (date_trunc('month', occurred_at AT TIME ZONE 'UTC') AT TIME ZONE 'UTC') AS month, sum(amount)::text AS price, sum(points)::text AS points
+         FROM point_facts WHERE program_id = $1 AND kind = 'ACCRUED' AND currency = $3 AND amount IS NOT NULL AND occurred_at < $2
+        GROUP BY 1 ORDER BY 1`,
       [programId, at, pointValue.currency],
-    )) as { price: string; points: string; redeemed: string }[];
-    const estimate = await this.breakage(programId, new Date(at.getTime() - 1));
+    )) as { month: Date; price: string; points: string }[];
+    const [row] = (await this.db.query(
+      `SELECT (coalesce(sum(points) FILTER (WHERE kind IN ('REDEEMED', 'DONATED')), 0) - coalesce(sum(points) FILTER (WHERE kind = 'REFUNDED'), 0))::text AS redeemed
+         FROM point_facts WHERE program_id = $1 AND occurred_at < $2`,
+      [programId, at],
+    )) as { redeemed: string }[];
+    const movements = await this.movements(programId, last);
     // With no history yet, expect every point to be redeemed: the most revenue deferred.
-    const rate = estimate.ultimateRedemptionRate ?? 1;
-    const points = BigInt(row!.points);
-    const expectedRedeemed = BigInt(Math.round(Number(points) * rate));
+    const rateAt = (instant: Date) => estimateBreakage(movements, instant).ultimateRedemptionRate ?? 1;
+    const expected = (points: bigint, rate: number) => BigInt(Math.round(Number(points) * rate));
     const digits = currencyDigits(pointValue.currency);
-    const price = toScaled(row!.price);
-    const allocation = allocate({ transactionPrice: price, points, pointValue: toScaled(pointValue.amount), expectedRedeemed, digits });
-    const recognised = recognise({ toPoints: allocation.toPoints, redeemed: BigInt(row!.redeemed), expectedRedeemed, digits });
-    return { price, points, rate, allocation, recognised };
+    const value = toScaled(pointValue.amount);
+    let price = 0n;
+    let points = 0n;
+    let toPoints = 0n;
+    let toGoods = 0n;
+    for (const month of months) {
+      const monthPrice = toScaled(month.price);
+      const monthPoints = BigInt(month.points);
+      const rate = rateAt(new Date(new Date(month.month).getTime() - 1));
+      const allocation = allocate({ transactionPrice: monthPrice, points: monthPoints, pointValue: value, expectedRedeemed: expected(monthPoints, rate), digits });
+      price += monthPrice;
+      points += monthPoints;
+      toPoints += allocation.toPoints;
+      toGoods += allocation.toGoods;
+    }
+    const rate = rateAt(last);
+    const recognised = recognise({ toPoints, redeemed: BigInt(row!.redeemed), expectedRedeemed: expected(points, rate), digits });
+    return { price, points, rate, allocation: { toPoints, toGoods }, recognised };
   }
 
   async deferredRevenue(programId: string, from: Date, to: Date, pointValue: PointValue): Promise<DeferredRevenue> {
