@@ -2,8 +2,11 @@ import type { Clock, ViewerContext } from '@loyalty-graph/shared';
 import type { PlatformParts } from '@loyalty-graph/shared/subgraph';
 import type { PeerClient } from '@loyalty-graph/shared/subgraph';
 import type { DataSource } from 'typeorm';
+import { Costs } from './services/costs';
 import { Facts } from './services/facts';
 import { Kpis } from './services/kpis';
+import { Finance } from './services/money';
+import { MoneyFacts } from './services/money-facts';
 import { Reconciler } from './services/reconciliation';
 import { Surveys } from './services/surveys';
 
@@ -15,6 +18,12 @@ export interface Services {
   reconciler: Reconciler;
   /** Surveys, their audiences and answers, and NPS. */
   surveys: Surveys;
+  /** Writes the facts from the catalog's and partners' events (rewards redeemed, settlements). */
+  moneyFacts: MoneyFacts;
+  /** Liability, breakage and IFRS 15 deferred revenue. */
+  finance: Finance;
+  /** Fulfilment cost and settlement net over a period (the business case calls it too). */
+  costs: Costs;
 }
 
 export interface RequestContext extends ViewerContext {
@@ -25,7 +34,8 @@ export interface RequestContext extends ViewerContext {
 /** Services are stateless and shared by every request. */
 export function createServices(db: DataSource, ledger: PeerClient, clock: Clock): Services {
   const kpis = new Kpis(db);
-  return { facts: new Facts(), kpis, reconciler: new Reconciler(kpis, ledger), surveys: new Surveys(db, clock) };
+  const finance = new Finance(db);
+  return { facts: new Facts(), kpis, reconciler: new Reconciler(kpis, ledger, finance), surveys: new Surveys(db, clock), moneyFacts: new MoneyFacts(), finance, costs: new Costs(db) };
 }
 
 /** Per request: no loaders yet (every field here is one aggregate query, not N entity lookups). */

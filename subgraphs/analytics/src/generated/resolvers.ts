@@ -45,6 +45,13 @@ export type AnalyticsReconciliation = {
   expired: ReconciledFigure;
   /** Points issued, net of returns. */
   issued: ReconciledFigure;
+  /**
+   * Points members hold (posted + pending, held points included): analytics' Σ of every fact's effect
+   * on a balance against the ledger's Σ (posted + pending) of its MEMBER_REWARD accounts. The
+   * liability (Program.liability, Program.pointsTotals.outstandingLiability) is this × the point value
+   * on both sides, rounded the same way, so it agrees exactly when this does.
+   */
+  outstanding: ReconciledFigure;
   /** The program compared. */
   programId: Scalars['ID']['output'];
   /** Points redeemed, net of refunds. */
@@ -58,6 +65,44 @@ export type AnswerSurveyInput = {
   memberId?: InputMaybe<Scalars['ID']['input']>;
   /** The survey answered. */
   surveyId: Scalars['ID']['input'];
+};
+
+/** The points earned in one UTC month and what became of them. */
+export type BreakageCohort = {
+  __typename?: 'BreakageCohort';
+  /** Whole months from the cohort's month to asOf's month. */
+  age: Scalars['Int']['output'];
+  /** Cumulative share redeemed at each age 0..age: cumulative redeemed / pointsEarned, to 6 decimals. */
+  cumulativeRedemptionRates: Array<Scalars['Decimal']['output']>;
+  /** The earn month, YYYY-MM (UTC). */
+  month: Scalars['String']['output'];
+  /** Points earned in the month: accruals and referral bonuses, minus what returns took back of them. */
+  pointsEarned: Scalars['BigInt']['output'];
+  /** Of them, expired to date (net of reinstatements): never to be redeemed. */
+  pointsExpired: Scalars['BigInt']['output'];
+  /** Of them, still held by members. */
+  pointsOutstanding: Scalars['BigInt']['output'];
+  /** Of them, redeemed to date (captures and donations, net of refunds), oldest points spent first. */
+  pointsRedeemed: Scalars['BigInt']['output'];
+  /** Projected ultimate redeemed points: pointsRedeemed × the remaining development factors, at most pointsRedeemed + pointsOutstanding (2 decimals). */
+  projectedUltimateRedeemed: Scalars['Decimal']['output'];
+};
+
+/** Breakage estimated from earn-month cohorts (Program.breakageEstimate has the method). */
+export type BreakageEstimate = {
+  __typename?: 'BreakageEstimate';
+  /** Movements up to this instant were used. */
+  asOf: Scalars['DateTime']['output'];
+  /** 1 − ultimateRedemptionRate, to 6 decimals; null when no points were earned. */
+  breakageRate: Maybe<Scalars['Decimal']['output']>;
+  /** The cohorts used, oldest first (months in which points were earned, net of returns, above 0). */
+  cohorts: Array<BreakageCohort>;
+  /** f(k) for k = 0, 1, …: Σ cumulative redeemed at age k+1 / Σ at age k over cohorts at least k+1 months old, to 6 decimals. */
+  developmentFactors: Array<Scalars['Decimal']['output']>;
+  /** The method's name: CHAIN_LADDER_FIFO (volume-weighted chain ladder over earn-month cohorts, oldest points spent first). */
+  method: Scalars['String']['output'];
+  /** Σ ultimate redeemed / Σ earned over the cohorts, to 6 decimals; null when no points were earned. */
+  ultimateRedemptionRate: Maybe<Scalars['Decimal']['output']>;
 };
 
 export type CloseSurveyInput = {
@@ -107,6 +152,31 @@ export type DeadLetterState =
   /** Waiting behind a failed event of the same aggregate. */
   | 'PARKED'
   | 'REPLAYED';
+
+/** IFRS 15 revenue from points over a period (Program.deferredRevenue has the definitions). */
+export type DeferredRevenue = {
+  __typename?: 'DeferredRevenue';
+  /** The change over the period of the price allocated to the goods: revenue for goods. */
+  allocatedToGoods: Money;
+  /** The change over the period of the price allocated to points (cumulative to `to` − cumulative to `from`). */
+  allocatedToPoints: Money;
+  /** The contract liability for points at `to`. */
+  contractLiabilityAtEnd: Money;
+  /** The contract liability for points at `from`: allocated − recognised to then. */
+  contractLiabilityAtStart: Money;
+  /** The expected redemption rate recognition uses at `to` (breakageEstimate's URR just before `to`, 1 without history), to 6 decimals. */
+  expectedRedemptionRate: Scalars['Decimal']['output'];
+  /** The first instant (inclusive). */
+  from: Scalars['DateTime']['output'];
+  /** Points those purchases earned (gross of returns). */
+  pointsIssued: Scalars['BigInt']['output'];
+  /** Revenue from points recognised in the period (cumulative to `to` − cumulative to `from`), catch-up included. */
+  revenueFromPoints: Money;
+  /** The end (exclusive). */
+  to: Scalars['DateTime']['output'];
+  /** The transaction price of purchases that earned points in the period: their baskets' totals in the point value's currency. */
+  transactionPrice: Money;
+};
 
 /** A consumer of another subgraph's events. */
 export type EventConsumerStatus = {
@@ -276,6 +346,31 @@ export type PageInfo = {
 
 export type Program = {
   __typename?: 'Program';
+  /**
+   * The share of points that will never be redeemed, estimated from earn-month cohorts with a
+   * volume-weighted chain ladder (README, Breakage and IFRS 15): each member spends their oldest
+   * points first; for each cohort the cumulative points redeemed by age in months; development
+   * factors f(k) = Σ cumulative redeemed at age k+1 / Σ at age k over the cohorts at least k+1
+   * months old (1 when none informs it); a cohort's ultimate redeemed = its redeemed to date ×
+   * Π f(k) from its age on, at most its redeemed + what it still holds (expired points are final
+   * non-redemption); ultimateRedemptionRate (URR) = Σ ultimate / Σ earned; breakageRate = 1 − URR.
+   * The program's ADMIN and ANALYST staff, and platform operators.
+   */
+  breakageEstimate: BreakageEstimate;
+  /**
+   * IFRS 15 revenue from points over [from, to) (IFRS 15.B39–B43, Illustrative Example 52). Points
+   * are a material right. Allocation, once per UTC month of sales: the transaction price of that
+   * month's purchases that earned points (their baskets' totals in the point value's currency) goes
+   * to the points by relative stand-alone selling price, price × SSP / (price + SSP) rounded at the
+   * currency's decimals, with SSP = round(points × URR) × point value and URR breakageEstimate's
+   * ultimate redemption rate as of the end of the month before (1 while there is no history): the
+   * estimate in force at the sale, never revised. Revenue from points to an instant = Σ allocations ×
+   * min(1, points redeemed (captures + donations − refunds) / round(all those points × the URR as of
+   * the instant)), recomputed from cumulative figures so a revised estimate is a cumulative
+   * catch-up. The period's figures are the differences between `to` and `from`. The program's ADMIN
+   * and ANALYST staff, and platform operators.
+   */
+  deferredRevenue: DeferredRevenue;
   id: Scalars['ID']['output'];
   /**
    * The program's KPIs per calendar bucket (UTC), learnt from members' and the ledger's events. The
@@ -285,6 +380,18 @@ export type Program = {
    * the events by the consumers' lag (analyticsOperations). The program's ADMIN and ANALYST staff.
    */
   kpis: Array<ProgramKpiBucket>;
+  /**
+   * The outstanding points liability as of an instant: outstandingPoints = Σ, over every ledger
+   * movement of the program up to and including `asOf`, of its effect on a member's balance
+   * (accrued incl. pending, bonuses, refunds, reinstatements, transfers in, positive adjustments: +;
+   * captured redemptions, expiries, donations, transfers out, negative adjustments, what returns
+   * took back: −; holds are still the member's points); pendingPoints the same for the pending part
+   * (pending accruals +, their posting and returns from pending −); postedPoints = outstanding −
+   * pending. Each in money = points × Program.pointValue, rounded half up at the currency's
+   * decimals (as the ledger's Program.pointsTotals.outstandingLiability, which it equals once the
+   * events are delivered). The program's ADMIN and ANALYST staff, and platform operators.
+   */
+  liability: ProgramLiability;
   /**
    * The program's Net Promoter Score over the surveys with an NPS question that opened in [from, to).
    * Each scored answer counts +1 for a promoter (9–10), 0 for a passive (7–8) and −1 for a detractor
@@ -299,8 +406,27 @@ export type Program = {
    * `from`, or a range over 3,660 days, is BAD_USER_INPUT.
    */
   nps: NpsResult;
+  /** Owned by members; analytics values points, revenue and costs with it. */
+  pointValue: Money;
+  /**
+   * What the program's points and rewards cost over [from, to): points issued at point value,
+   * rewards' fulfilment cost and partners' settlement. A program whose costs are in several
+   * currencies is CONFLICT (never converted). The program's ADMIN and ANALYST staff, and platform operators.
+   */
+  programCosts: ProgramCosts;
   /** The program's surveys, newest opening first (at most 100). The program's ADMIN and ANALYST staff. */
   surveys: Array<Survey>;
+};
+
+
+export type ProgramBreakageEstimateArgs = {
+  asOf?: InputMaybe<Scalars['DateTime']['input']>;
+};
+
+
+export type ProgramDeferredRevenueArgs = {
+  from: Scalars['DateTime']['input'];
+  to: Scalars['DateTime']['input'];
 };
 
 
@@ -311,11 +437,46 @@ export type ProgramKpisArgs = {
 };
 
 
+export type ProgramLiabilityArgs = {
+  asOf?: InputMaybe<Scalars['DateTime']['input']>;
+};
+
+
 export type ProgramNpsArgs = {
   from: Scalars['DateTime']['input'];
   segmentId?: InputMaybe<Scalars['ID']['input']>;
   tierId?: InputMaybe<Scalars['ID']['input']>;
   to: Scalars['DateTime']['input'];
+};
+
+
+export type ProgramProgramCostsArgs = {
+  from: Scalars['DateTime']['input'];
+  to: Scalars['DateTime']['input'];
+};
+
+/** What a program's points and rewards cost over a period. */
+export type ProgramCosts = {
+  __typename?: 'ProgramCosts';
+  /** The first instant (inclusive). */
+  from: Scalars['DateTime']['output'];
+  /**
+   * The rewards' fulfilment cost: Σ unit cost × units of reward lines redeemed in the period (the
+   * reward's unitCost when redeemed; lines without one count 0), minus unit cost × units cancelled or
+   * returned in the period. In the unit costs' currency (the point value's when there is none).
+   */
+  fulfilmentCost: Money;
+  /** Points issued in the period, net of returns, bonuses included (as ProgramKpiBucket.pointsIssued). */
+  pointsIssued: Scalars['BigInt']['output'];
+  /** pointsIssued × Program.pointValue, rounded half up at the currency's decimals. */
+  pointsIssuedValue: Money;
+  /**
+   * Σ net amounts of partners' settlement statements closed in the period: positive when partners owe
+   * the program, negative when the program owes them.
+   */
+  settlementNet: Money;
+  /** The end (exclusive). */
+  to: Scalars['DateTime']['output'];
 };
 
 /**
@@ -357,6 +518,27 @@ export type ProgramKpiBucket = {
   purchases: Scalars['Int']['output'];
   /** Its first instant. */
   start: Scalars['DateTime']['output'];
+};
+
+/** The program's outstanding points and their value at one instant. */
+export type ProgramLiability = {
+  __typename?: 'ProgramLiability';
+  /** The instant. */
+  asOf: Scalars['DateTime']['output'];
+  /** outstandingPoints × pointValue, rounded half up at the currency's decimals: the liability. */
+  outstanding: Money;
+  /** Points members hold (posted + pending), as Program.liability defines. */
+  outstandingPoints: Scalars['BigInt']['output'];
+  /** pendingPoints × pointValue, rounded the same way. */
+  pending: Money;
+  /** Outstanding points still pending (in a purchase's return window). */
+  pendingPoints: Scalars['BigInt']['output'];
+  /** The value of one point used (Program.pointValue). */
+  pointValue: Money;
+  /** postedPoints × pointValue, rounded the same way (posted + pending may differ from outstanding by a rounding unit). */
+  posted: Money;
+  /** Outstanding points already posted: outstandingPoints − pendingPoints. */
+  postedPoints: Scalars['BigInt']['output'];
 };
 
 export type Query = {
@@ -658,7 +840,15 @@ export type FederationReferenceTypes = {
     & GraphQLRecursivePick<FederationTypes['Member'], {"id":true}> );
   Program:
     ( { __typename: 'Program' }
-    & GraphQLRecursivePick<FederationTypes['Program'], {"id":true}> );
+    & GraphQLRecursivePick<FederationTypes['Program'], {"id":true}>
+    & ( Record<PropertyKey, never>
+        | GraphQLRecursivePick<FederationTypes['Program'], {"pointValue":{"amount":true,"currency":true}}>
+        | GraphQLRecursivePick<FederationTypes['Program'], {"pointValue":{"amount":true,"currency":true}}>
+        | GraphQLRecursivePick<FederationTypes['Program'], {"pointValue":{"amount":true,"currency":true}}>
+        | GraphQLRecursivePick<FederationTypes['Program'], {"pointValue":{"amount":true,"currency":true}}>
+        | GraphQLRecursivePick<FederationTypes['Program'], {"pointValue":{"amount":true,"currency":true}}>
+        | GraphQLRecursivePick<FederationTypes['Program'], {"pointValue":{"amount":true,"currency":true}}>
+        | GraphQLRecursivePick<FederationTypes['Program'], {"pointValue":{"amount":true,"currency":true}}> ) );
 };
 
 
@@ -669,13 +859,16 @@ export type ResolversTypes = {
   ID: ResolverTypeWrapper<Scalars['ID']['output']>;
   AnswerSurveyInput: AnswerSurveyInput;
   BigInt: ResolverTypeWrapper<Scalars['BigInt']['output']>;
+  BreakageCohort: ResolverTypeWrapper<BreakageCohort>;
+  Int: ResolverTypeWrapper<Scalars['Int']['output']>;
+  BreakageEstimate: ResolverTypeWrapper<BreakageEstimate>;
   CloseSurveyInput: CloseSurveyInput;
   CreateSurveyInput: CreateSurveyInput;
   DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
   DeadLetter: ResolverTypeWrapper<DeadLetterView>;
-  Int: ResolverTypeWrapper<Scalars['Int']['output']>;
   DeadLetterState: DeadLetterState;
   Decimal: ResolverTypeWrapper<Scalars['Decimal']['output']>;
+  DeferredRevenue: ResolverTypeWrapper<DeferredRevenue>;
   EventConsumerStatus: ResolverTypeWrapper<ConsumerStatusView>;
   JobOutcome: JobOutcome;
   KpiPeriod: KpiPeriod;
@@ -688,7 +881,9 @@ export type ResolversTypes = {
   OutboxStatus: ResolverTypeWrapper<OutboxStatus>;
   PageInfo: ResolverTypeWrapper<PageInfo>;
   Program: ResolverTypeWrapper<Omit<Program, 'kpis' | 'nps' | 'surveys'> & { kpis: Array<ResolversTypes['ProgramKpiBucket']>, nps: ResolversTypes['NpsResult'], surveys: Array<ResolversTypes['Survey']> }>;
+  ProgramCosts: ResolverTypeWrapper<ProgramCosts>;
   ProgramKpiBucket: ResolverTypeWrapper<KpiBucket>;
+  ProgramLiability: ResolverTypeWrapper<ProgramLiability>;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
   ReconciledFigure: ResolverTypeWrapper<ReconciledFigureRow>;
   ReplayDeadLetterInput: ReplayDeadLetterInput;
@@ -715,12 +910,15 @@ export type ResolversParentTypes = {
   ID: Scalars['ID']['output'];
   AnswerSurveyInput: AnswerSurveyInput;
   BigInt: Scalars['BigInt']['output'];
+  BreakageCohort: BreakageCohort;
+  Int: Scalars['Int']['output'];
+  BreakageEstimate: BreakageEstimate;
   CloseSurveyInput: CloseSurveyInput;
   CreateSurveyInput: CreateSurveyInput;
   DateTime: Scalars['DateTime']['output'];
   DeadLetter: DeadLetterView;
-  Int: Scalars['Int']['output'];
   Decimal: Scalars['Decimal']['output'];
+  DeferredRevenue: DeferredRevenue;
   EventConsumerStatus: ConsumerStatusView;
   Member: MemberRef;
   Money: Money;
@@ -731,7 +929,9 @@ export type ResolversParentTypes = {
   OutboxStatus: OutboxStatus;
   PageInfo: PageInfo;
   Program: Omit<Program, 'kpis' | 'nps' | 'surveys'> & { kpis: Array<ResolversParentTypes['ProgramKpiBucket']>, nps: ResolversParentTypes['NpsResult'], surveys: Array<ResolversParentTypes['Survey']> } | FederationReferenceTypes['Program'];
+  ProgramCosts: ProgramCosts;
   ProgramKpiBucket: KpiBucket;
+  ProgramLiability: ProgramLiability;
   Query: Record<PropertyKey, never>;
   ReconciledFigure: ReconciledFigureRow;
   ReplayDeadLetterInput: ReplayDeadLetterInput;
@@ -783,6 +983,7 @@ export type AnalyticsReconciliationResolvers<ContextType = RequestContext, Paren
   checkedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   expired?: Resolver<ResolversTypes['ReconciledFigure'], ParentType, ContextType>;
   issued?: Resolver<ResolversTypes['ReconciledFigure'], ParentType, ContextType>;
+  outstanding?: Resolver<ResolversTypes['ReconciledFigure'], ParentType, ContextType>;
   programId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   redeemed?: Resolver<ResolversTypes['ReconciledFigure'], ParentType, ContextType>;
 };
@@ -790,6 +991,26 @@ export type AnalyticsReconciliationResolvers<ContextType = RequestContext, Paren
 export interface BigIntScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes['BigInt'], any> {
   name: 'BigInt';
 }
+
+export type BreakageCohortResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['BreakageCohort'] = ResolversParentTypes['BreakageCohort']> = {
+  age?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  cumulativeRedemptionRates?: Resolver<Array<ResolversTypes['Decimal']>, ParentType, ContextType>;
+  month?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  pointsEarned?: Resolver<ResolversTypes['BigInt'], ParentType, ContextType>;
+  pointsExpired?: Resolver<ResolversTypes['BigInt'], ParentType, ContextType>;
+  pointsOutstanding?: Resolver<ResolversTypes['BigInt'], ParentType, ContextType>;
+  pointsRedeemed?: Resolver<ResolversTypes['BigInt'], ParentType, ContextType>;
+  projectedUltimateRedeemed?: Resolver<ResolversTypes['Decimal'], ParentType, ContextType>;
+};
+
+export type BreakageEstimateResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['BreakageEstimate'] = ResolversParentTypes['BreakageEstimate']> = {
+  asOf?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  breakageRate?: Resolver<Maybe<ResolversTypes['Decimal']>, ParentType, ContextType>;
+  cohorts?: Resolver<Array<ResolversTypes['BreakageCohort']>, ParentType, ContextType>;
+  developmentFactors?: Resolver<Array<ResolversTypes['Decimal']>, ParentType, ContextType>;
+  method?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  ultimateRedemptionRate?: Resolver<Maybe<ResolversTypes['Decimal']>, ParentType, ContextType>;
+};
 
 export interface DateTimeScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes['DateTime'], any> {
   name: 'DateTime';
@@ -813,6 +1034,19 @@ export type DeadLetterResolvers<ContextType = RequestContext, ParentType extends
 export interface DecimalScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes['Decimal'], any> {
   name: 'Decimal';
 }
+
+export type DeferredRevenueResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['DeferredRevenue'] = ResolversParentTypes['DeferredRevenue']> = {
+  allocatedToGoods?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
+  allocatedToPoints?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
+  contractLiabilityAtEnd?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
+  contractLiabilityAtStart?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
+  expectedRedemptionRate?: Resolver<ResolversTypes['Decimal'], ParentType, ContextType>;
+  from?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  pointsIssued?: Resolver<ResolversTypes['BigInt'], ParentType, ContextType>;
+  revenueFromPoints?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
+  to?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  transactionPrice?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
+};
 
 export type EventConsumerStatusResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['EventConsumerStatus'] = ResolversParentTypes['EventConsumerStatus']> = {
   deadLetters?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
@@ -873,10 +1107,23 @@ export type PageInfoResolvers<ContextType = RequestContext, ParentType extends R
 
 export type ProgramResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['Program'] = ResolversParentTypes['Program'], FederationReferenceType extends FederationReferenceTypes['Program'] = FederationReferenceTypes['Program']> = {
   __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['Program']> | FederationReferenceType, FederationReferenceType, ContextType>;
+  breakageEstimate?: Resolver<ResolversTypes['BreakageEstimate'], ParentType, ContextType, Partial<ProgramBreakageEstimateArgs>>;
+  deferredRevenue?: Resolver<ResolversTypes['DeferredRevenue'], ParentType, ContextType, RequireFields<ProgramDeferredRevenueArgs, 'from' | 'to'>>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   kpis?: Resolver<Array<ResolversTypes['ProgramKpiBucket']>, ParentType, ContextType, RequireFields<ProgramKpisArgs, 'from' | 'period' | 'to'>>;
+  liability?: Resolver<ResolversTypes['ProgramLiability'], ParentType, ContextType, Partial<ProgramLiabilityArgs>>;
   nps?: Resolver<ResolversTypes['NpsResult'], ParentType, ContextType, RequireFields<ProgramNpsArgs, 'from' | 'to'>>;
+  programCosts?: Resolver<ResolversTypes['ProgramCosts'], ParentType, ContextType, RequireFields<ProgramProgramCostsArgs, 'from' | 'to'>>;
   surveys?: Resolver<Array<ResolversTypes['Survey']>, ParentType, ContextType>;
+};
+
+export type ProgramCostsResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['ProgramCosts'] = ResolversParentTypes['ProgramCosts']> = {
+  from?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  fulfilmentCost?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
+  pointsIssued?: Resolver<ResolversTypes['BigInt'], ParentType, ContextType>;
+  pointsIssuedValue?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
+  settlementNet?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
+  to?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
 };
 
 export type ProgramKpiBucketResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['ProgramKpiBucket'] = ResolversParentTypes['ProgramKpiBucket']> = {
@@ -889,6 +1136,17 @@ export type ProgramKpiBucketResolvers<ContextType = RequestContext, ParentType e
   pointsRedeemed?: Resolver<ResolversTypes['BigInt'], ParentType, ContextType>;
   purchases?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   start?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+};
+
+export type ProgramLiabilityResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['ProgramLiability'] = ResolversParentTypes['ProgramLiability']> = {
+  asOf?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  outstanding?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
+  outstandingPoints?: Resolver<ResolversTypes['BigInt'], ParentType, ContextType>;
+  pending?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
+  pendingPoints?: Resolver<ResolversTypes['BigInt'], ParentType, ContextType>;
+  pointValue?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
+  posted?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
+  postedPoints?: Resolver<ResolversTypes['BigInt'], ParentType, ContextType>;
 };
 
 export type QueryResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = {
@@ -975,9 +1233,12 @@ export interface Link__ImportScalarConfig extends GraphQLScalarTypeConfig<Resolv
 export type Resolvers<ContextType = RequestContext> = {
   AnalyticsReconciliation?: AnalyticsReconciliationResolvers<ContextType>;
   BigInt?: GraphQLScalarType;
+  BreakageCohort?: BreakageCohortResolvers<ContextType>;
+  BreakageEstimate?: BreakageEstimateResolvers<ContextType>;
   DateTime?: GraphQLScalarType;
   DeadLetter?: DeadLetterResolvers<ContextType>;
   Decimal?: GraphQLScalarType;
+  DeferredRevenue?: DeferredRevenueResolvers<ContextType>;
   EventConsumerStatus?: EventConsumerStatusResolvers<ContextType>;
   Member?: MemberResolvers<ContextType>;
   Money?: MoneyResolvers<ContextType>;
@@ -986,7 +1247,9 @@ export type Resolvers<ContextType = RequestContext> = {
   OutboxStatus?: OutboxStatusResolvers<ContextType>;
   PageInfo?: PageInfoResolvers<ContextType>;
   Program?: ProgramResolvers<ContextType>;
+  ProgramCosts?: ProgramCostsResolvers<ContextType>;
   ProgramKpiBucket?: ProgramKpiBucketResolvers<ContextType>;
+  ProgramLiability?: ProgramLiabilityResolvers<ContextType>;
   Query?: QueryResolvers<ContextType>;
   ReconciledFigure?: ReconciledFigureResolvers<ContextType>;
   ReplayDeadLetterPayload?: ReplayDeadLetterPayloadResolvers<ContextType>;

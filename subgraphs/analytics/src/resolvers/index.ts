@@ -1,4 +1,5 @@
 import type { Resolvers } from '../generated/resolvers';
+import { ProgramMoney } from './money';
 import { Program, ProgramKpiBucket } from './program';
 import { Query } from './query';
 import { Member, ProgramSurveys, Survey, SurveyMutation, SurveyQuery } from './surveys';
@@ -9,7 +10,16 @@ import { Member, ProgramSurveys, Survey, SurveyMutation, SurveyQuery } from './s
  */
 export const resolvers: Resolvers = {
   Query: { ...Query, survey: SurveyQuery.survey },
-  Program: { ...Program, surveys: ProgramSurveys.surveys, nps: ProgramSurveys.nps },
+  // The money fields (liability, breakage, deferred revenue, costs) live in their own file, named one by one.
+  Program: {
+    ...Program,
+    surveys: ProgramSurveys.surveys,
+    nps: ProgramSurveys.nps,
+    liability: ProgramMoney.liability,
+    breakageEstimate: ProgramMoney.breakageEstimate,
+    deferredRevenue: ProgramMoney.deferredRevenue,
+    programCosts: ProgramMoney.programCosts,
+  },
   ProgramKpiBucket,
   // Surveys and NPS (issue 12).
   Mutation: { createSurvey: SurveyMutation.createSurvey, closeSurvey: SurveyMutation.closeSurvey, answerSurvey: SurveyMutation.answerSurvey },

@@ -890,6 +890,8 @@ export type Reward = {
   /** Its names and descriptions, one per locale. */
   translations: Array<RewardTranslation>;
   type: RewardType;
+  /** What one unit costs the program to fulfil (analytics' fulfilment cost); null when not set. The program's admins. */
+  unitCost: Maybe<Money>;
   updatedAt: Scalars['DateTime']['output'];
   /** Its current version: 1 when created, one more on every change. */
   version: Scalars['Int']['output'];
@@ -956,6 +958,8 @@ export type RewardDetailsInput = {
   tierIds?: InputMaybe<Array<Scalars['ID']['input']>>;
   /** 1 to 20, one per locale. */
   translations: Array<RewardTranslationInput>;
+  /** What one unit costs the program to fulfil: 0 to 1,000,000,000, with at most the currency's decimals; omitted: none. Carried on RewardRedeemed for analytics. */
+  unitCost?: InputMaybe<MoneyInput>;
 };
 
 export type RewardEdge = {
@@ -1929,6 +1933,7 @@ export type RewardResolvers<ContextType = RequestContext, ParentType extends Res
   tierIds?: Resolver<Array<ResolversTypes['ID']>, ParentType, ContextType>;
   translations?: Resolver<Array<ResolversTypes['RewardTranslation']>, ParentType, ContextType>;
   type?: Resolver<ResolversTypes['RewardType'], ParentType, ContextType>;
+  unitCost?: Resolver<Maybe<ResolversTypes['Money']>, ParentType, ContextType>;
   updatedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   version?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   voucherPool?: Resolver<Maybe<ResolversTypes['VoucherPool']>, ParentType, ContextType>;
