@@ -12,3 +12,13 @@ export function canReadProgramKpis(viewer: Viewer, programId: string): boolean {
 export function canReconcile(viewer: Viewer, programId: string): boolean {
   return isStaffOf(viewer, programId, ['ADMIN']);
 }
+
+/** Who configures the holdout and creates, starts and stops experiments: the program's ADMIN staff (and platform operators). */
+export function canManageExperiments(viewer: Viewer, programId: string): boolean {
+  return isStaffOf(viewer, programId, ['ADMIN']);
+}
+
+/** Who reads experiments, their readouts, the holdout and the business case: the program's ADMIN and ANALYST staff (and platform operators). */
+export function canReadExperiments(viewer: Viewer, programId: string): boolean {
+  return isStaffOf(viewer, programId, ['ADMIN', 'ANALYST']);
+}
