@@ -24,8 +24,10 @@ export const analyticsSubgraph = defineSubgraph<Services, RequestContext>({
   // Segment membership and experiment assignments, for offers, catalogs and the ledger's earning.
   produces: analyticsEvents,
   // The reconciliation asks the ledger for its own totals (a SERVICE-only query).
-  services: ({ db, peer }) => createServices(db, peer('ledger')),
+  services: ({ db, peer, clock }) => createServices(db, peer('ledger'), clock),
   // One fact row per event, keyed by its id: safe to redeliver and to rebuild from position zero.
-  consumes: ({ facts }) => facts.consumptions(),
+  // Experiments' handlers run after the facts' (the kit merges readings of one producer in order):
+  // a newly enrolled member's state exists when their eligibility is checked.
+  consumes: ({ facts, experiments }) => [...facts.consumptions(), ...experiments.consumptions()],
   context: createContext,
 });

@@ -33,13 +33,13 @@ export function covariance(xs: readonly number[], ys: readonly number[]): number
   return sum / (n - 1);
 }
 
-const LANCZOS = [76.18009172947146, -86.50532032941677, 24.01409824083091, -1.231739572450155, 0.1208650973866179e-2, -0.5395239384953e-5];
+const LANCZOS = [76.18009172947146, -86.50532032941677, 24.01409824083091, -1.231739572450155, 0.1208650973866179e-2, -0.5395239384953e-5]; // eslint-disable-line no-loss-of-precision -- the published coefficients, as printed
 
 /** ln Γ(x) for x > 0 (Lanczos). */
 export function logGamma(x: number): number {
   let y = x;
   const tmp = x + 5.5 - (x + 0.5) * Math.log(x + 5.5);
-  let ser = 1.000000000190015;
+  let ser = 1.000000000190015; // eslint-disable-line no-loss-of-precision -- as printed (Numerical Recipes)
   for (const c of LANCZOS) ser += c / ++y;
   return -tmp + Math.log((2.5066282746310005 * ser) / x);
 }
