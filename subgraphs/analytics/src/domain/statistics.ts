@@ -39,9 +39,9 @@ const LANCZOS = [76.18009172947146, -86.50532032941677, 24.01409824083091, -1.23
 export function logGamma(x: number): number {
   let y = x;
   const tmp = x + 5.5 - (x + 0.5) * Math.log(x + 5.5);
-  let ser = 1.000000000190015; // eslint-disable-line no-loss-of-precision -- as printed (Numerical Recipes)
+  let ser = 1.000000000190015;
   for (const c of LANCZOS) ser += c / ++y;
-  return -tmp + Math.log((2.5066282746310005 * ser) / x);
+  return -tmp + Math.log((2.5066282746310005 * ser) / x); // eslint-disable-line no-loss-of-precision -- √(2π) as printed (Numerical Recipes)
 }
 
 /** Continued fraction for the incomplete beta function (modified Lentz). */
