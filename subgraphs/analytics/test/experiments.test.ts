@@ -234,6 +234,18 @@ describe('assignment', () => {
     clock.set(new Date('2026-12-01T00:00:00Z'));
   });
 
+  it('refuses a malformed id (BAD_USER_INPUT), an unknown one (NOT_FOUND) and analysts starting or stopping (FORBIDDEN)', async () => {
+    const adminCaller = await admin(program);
+    expect(errorCodes(await adminCaller.send(START, { id: 'not-an-id' }))).toEqual(['BAD_USER_INPUT']);
+    expect(errorCodes(await adminCaller.send(STOP, { id: randomUUID() }))).toEqual(['NOT_FOUND']);
+    const draft = await createExperiment(program);
+    const analyst = await sub.as(staff(program, ['ANALYST']));
+    expect(errorCodes(await analyst.send(START, { id: draft }))).toEqual(['FORBIDDEN']);
+    expect(errorCodes(await (await sub.as(staff(randomUUID(), ['ADMIN']))).send(STOP, { id: draft }))).toEqual(['FORBIDDEN']);
+    const stopDraft = await adminCaller.data<{ stopExperiment: { userErrors: { code: string }[] } }>(STOP, { id: draft });
+    expect(stopDraft.stopExperiment.userErrors.map((e) => e.code)).toEqual(['EXPERIMENT_NOT_STARTED']);
+  });
+
   it('limits a segment experiment to the segment’s members', async () => {
     const segmentId = randomUUID();
     const inSegment = members.slice(0, 25);

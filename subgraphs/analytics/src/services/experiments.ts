@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { DomainError, forbidden, InputError, notFound, type Clock, type Viewer } from '@loyalty-graph/shared';
+import { DomainError, forbidden, InputError, isUuid, notFound, type Clock, type Viewer } from '@loyalty-graph/shared';
 import { analyticsEvents, ledgerEvents, membersEvents } from '@loyalty-graph/shared/contracts';
 import { idempotent } from '@loyalty-graph/shared/db';
 import { consume, emit, type Consumption, type EmittedEvent } from '@loyalty-graph/shared/events';
@@ -268,7 +268,7 @@ export class Experiments {
   }
 
   private async locked(tx: EntityManager, viewer: Viewer, experimentId: string): Promise<ExperimentRow> {
-    if (!/^[0-9a-f-]{36}$/i.test(experimentId)) throw new InputError('experimentId is not an id', 'experimentId');
+    if (!isUuid(experimentId)) throw new InputError('experimentId is not an id', 'experimentId');
     // Locked: a start and a stop at once apply one after the other.
     const [experiment] = (await tx.query(`SELECT ${COLUMNS} FROM experiments e WHERE e.id = $1 FOR UPDATE`, [experimentId])) as ExperimentRow[];
     if (!experiment) throw notFound('Experiment');
