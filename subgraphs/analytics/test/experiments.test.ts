@@ -246,6 +246,20 @@ describe('assignment', () => {
     expect(stopDraft.stopExperiment.userErrors.map((e) => e.code)).toEqual(['EXPERIMENT_NOT_STARTED']);
   });
 
+  it('misses nobody and assigns nobody twice when members enrol while it starts', async () => {
+    const raceProgram = randomUUID();
+    const early = enrol(raceProgram, 40);
+    await drain();
+    const id = await createExperiment(raceProgram);
+    const late = enrol(raceProgram, 40, '2026-12-01T00:00:00Z');
+    // The consumer delivers the new enrolments while the start assigns the members it knows.
+    await Promise.all([start(raceProgram, id), drain()]);
+    await drain();
+    const events = await emitted(id);
+    expect(events.map((e) => e.memberId).sort()).toEqual([...early, ...late].sort());
+    expect(await assignments(id)).toHaveLength(80);
+  });
+
   it('limits a segment experiment to the segment’s members', async () => {
     const segmentId = randomUUID();
     const inSegment = members.slice(0, 25);
