@@ -106,7 +106,17 @@ describe('an earn multiplier experiment', () => {
     expect(holdout.explanation.join(' ')).not.toMatch(/experiment/);
   });
 
-  it('shows in the readout: one purchase in each arm, the holdout member left out', async () => {
+  it('applies the same in a bulk call: each line by its own member’s assignment', async () => {
+    const line = (memberId: string) => ({ transactionId: key(), memberId, basket: { currency: 'EUR', channel: 'ONLINE', lines: [{ lineId: 'l1', quantity: 1, amount: '10.00', sku: 'SKU-1', category: 'shoes' }] } });
+    const { recordPurchases } = await p.agent.data<{ recordPurchases: { recorded: number; lines: { purchase: { points: number } }[] } }>(
+      `mutation($input: RecordPurchasesInput!) { recordPurchases(input: $input) { recorded lines { purchase { points } } } }`,
+      { input: { source: 'bulk', lines: [line(treated), line(control), line(held), line(treated)] } },
+    );
+    expect(recordPurchases.recorded).toBe(4);
+    expect(recordPurchases.lines.map((l) => l.purchase.points)).toEqual([15, 10, 10, 15]);
+  });
+
+  it('shows in the readout: the arms’ purchases per member, the holdout member left out', async () => {
     await graph.deliverEvents();
     // The window ends at now (exclusive): read a minute after the purchases.
     graph.clock.set(new Date('2026-12-01T10:01:00Z'));
@@ -116,8 +126,9 @@ describe('an earn multiplier experiment', () => {
     );
     const [c, b] = experiment.readout.variants;
     expect(c!.members + b!.members + experiment.readout.holdoutMembers).toBe(60);
-    expect(c!.purchasesPerMember).toBeCloseTo(1 / c!.members, 9);
-    expect(b!.purchasesPerMember).toBeCloseTo(1 / b!.members, 9);
+    // control: one single and one bulk purchase of one member; boost: one single and two bulk of another.
+    expect(c!.purchasesPerMember).toBeCloseTo(2 / c!.members, 9);
+    expect(b!.purchasesPerMember).toBeCloseTo(3 / b!.members, 9);
   });
 
   it('after endsAt earns the normal points again, while a late-recorded purchase from inside the window keeps the treatment', async () => {
