@@ -6,6 +6,8 @@ import { errorCodes, MemoryFeed, startTestSubgraph } from '@loyalty-graph/testin
 import { inHoldout } from '../src/domain/experiments';
 import { cuped, summarize, welch } from '../src/domain/statistics';
 import { analyticsSubgraph } from '../src/server';
+import { BusinessCases } from '../src/services/business-case';
+import { Experiments } from '../src/services/experiments';
 
 /**
  * Experiments and the holdout in the analytics subgraph alone, against real PostgreSQL, with
@@ -425,6 +427,22 @@ describe('Program.businessCase', () => {
     expect(Number(bc.netReturnLow.amount)).toBeLessThan(Number(bc.netReturn.amount));
     expect(Number(bc.spendPerMemberOutsideHoldout)).toBeCloseTo(summarize(out).mean, 2);
     expect(bc.warnings).toEqual([]);
+  });
+
+  it('adds the fulfilment cost and the settlement net a CostSource reports, unless in another currency', async () => {
+    const experiments = new Experiments(sub.db, clock);
+    const from = new Date(vars.from);
+    const to = new Date(vars.to);
+    const pointValue = { amount: '0.01', currency: 'EUR' };
+    const withCosts = new BusinessCases(sub.db, experiments, { between: async () => ({ fulfilmentCost: '12.34', settlementNet: '-2.30', currency: 'EUR' }) });
+    const bc = await withCosts.between(program, from, to, pointValue);
+    const pointsCost = Number(bc.pointsCost.amount);
+    expect(bc.cost).toEqual({ amount: (pointsCost + 12.34 - 2.3).toFixed(2), currency: 'EUR' });
+    expect(Number(bc.netReturn!.amount)).toBeCloseTo(Number(bc.incrementalRevenue!.amount) - Number(bc.cost.amount), 2);
+    const inDollars = new BusinessCases(sub.db, experiments, { between: async () => ({ fulfilmentCost: '12.34', settlementNet: '1.00', currency: 'USD' }) });
+    const mismatched = await inDollars.between(program, from, to, pointValue);
+    expect(mismatched.cost).toEqual(bc.pointsCost);
+    expect(mismatched.warnings[0]).toMatch(/USD/);
   });
 
   it('refuses agents (FORBIDDEN) and a reversed range (BAD_USER_INPUT)', async () => {
