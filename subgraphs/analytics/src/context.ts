@@ -2,11 +2,14 @@ import type { Clock, ViewerContext } from '@loyalty-graph/shared';
 import type { PlatformParts } from '@loyalty-graph/shared/subgraph';
 import type { PeerClient } from '@loyalty-graph/shared/subgraph';
 import type { DataSource } from 'typeorm';
+import { BusinessCases } from './services/business-case';
 import { Costs } from './services/costs';
+import { Experiments } from './services/experiments';
 import { Facts } from './services/facts';
 import { Kpis } from './services/kpis';
 import { Finance } from './services/money';
 import { MoneyFacts } from './services/money-facts';
+import { Readouts } from './services/readout';
 import { Reconciler } from './services/reconciliation';
 import { Surveys } from './services/surveys';
 
@@ -24,6 +27,10 @@ export interface Services {
   finance: Finance;
   /** Fulfilment cost and settlement net over a period (the business case calls it too). */
   costs: Costs;
+  /** The holdout, experiments and their assignments (and the consumer that assigns late-eligible members). */
+  experiments: Experiments;
+  readouts: Readouts;
+  businessCases: BusinessCases;
 }
 
 export interface RequestContext extends ViewerContext {
@@ -35,7 +42,21 @@ export interface RequestContext extends ViewerContext {
 export function createServices(db: DataSource, ledger: PeerClient, clock: Clock): Services {
   const kpis = new Kpis(db);
   const finance = new Finance(db);
-  return { facts: new Facts(), kpis, reconciler: new Reconciler(kpis, ledger, finance), surveys: new Surveys(db, clock), moneyFacts: new MoneyFacts(), finance, costs: new Costs(db) };
+  const costs = new Costs(db);
+  const experiments = new Experiments(db, clock);
+  return {
+    facts: new Facts(),
+    kpis,
+    reconciler: new Reconciler(kpis, ledger, finance),
+    surveys: new Surveys(db, clock),
+    moneyFacts: new MoneyFacts(),
+    finance,
+    costs,
+    experiments,
+    readouts: new Readouts(db),
+    // The business case's fulfilment cost and settlement net come from the catalog's and partners' events.
+    businessCases: new BusinessCases(db, experiments, costs),
+  };
 }
 
 /** Per request: no loaders yet (every field here is one aggregate query, not N entity lookups). */

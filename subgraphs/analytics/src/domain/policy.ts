@@ -33,3 +33,15 @@ export function canActForMember(viewer: Viewer, member: { id: string; programId:
   if (viewer.kind === 'MEMBER') return viewer.programId === member.programId && viewer.memberId === member.id;
   return isStaffOf(viewer, member.programId, ['AGENT', 'ADMIN']);
 }
+
+// --- Experiments (issue 12) ---
+
+/** Who configures the holdout and creates, starts and stops experiments: the program's ADMIN staff (and platform operators). */
+export function canManageExperiments(viewer: Viewer, programId: string): boolean {
+  return isStaffOf(viewer, programId, ['ADMIN']);
+}
+
+/** Who reads experiments, their readouts, the holdout and the business case: the program's ADMIN and ANALYST staff (and platform operators). */
+export function canReadExperiments(viewer: Viewer, programId: string): boolean {
+  return isStaffOf(viewer, programId, ['ADMIN', 'ANALYST']);
+}

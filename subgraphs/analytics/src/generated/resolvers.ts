@@ -6,6 +6,9 @@ import { SubgraphOperations as SubgraphOperationsModel, DeadLetterView, Consumer
 import { KpiBucket } from '../services/kpis';
 import { ReconciledFigureRow, Reconciliation } from '../services/reconciliation';
 import { SurveyRow, MemberRef, NpsResultRow } from '../services/surveys';
+import { ExperimentRow, Holdout } from '../services/experiments';
+import { Readout, VariantReadoutRow, MetricComparisonRow } from '../services/readout';
+import { BusinessCaseRow } from '../services/business-case';
 import { RequestContext } from '../context';
 export type Maybe<T> = T | null;
 export type InputMaybe<T> = T | null | undefined;
@@ -105,9 +108,94 @@ export type BreakageEstimate = {
   ultimateRedemptionRate: Maybe<Scalars['Decimal']['output']>;
 };
 
+/**
+ * The program's cost against its incremental revenue over [from, to), in the point value's currency.
+ * Incremental revenue compares members outside the holdout with members in it (enrolled before `to`,
+ * zeros for those who bought nothing); spend is the basket total of purchases that earned points in
+ * the range, in that currency, gross of returns.
+ */
+export type BusinessCase = {
+  __typename?: 'BusinessCase';
+  /** cost = pointsCost + fulfilmentCost + settlementNet. */
+  cost: Money;
+  /** The start of the range. */
+  from: Scalars['DateTime']['output'];
+  /** What fulfilling rewards cost in the range (the Costs service). */
+  fulfilmentCost: Money;
+  /** Members in the holdout (enrolled before `to`). */
+  holdoutMembers: Scalars['Int']['output'];
+  /** The holdout's share in percent; null when there is no holdout. */
+  holdoutShare: Maybe<Scalars['Decimal']['output']>;
+  /**
+   * incrementalRevenue = (spendPerMemberOutsideHoldout − spendPerHoldoutMember) × membersOutsideHoldout.
+   * Null without a holdout or with fewer than two members on a side.
+   */
+  incrementalRevenue: Maybe<Money>;
+  /** Upper end: the upper end of the 95 % Welch interval of the per-member difference × membersOutsideHoldout. */
+  incrementalRevenueHigh: Maybe<Money>;
+  /** Lower end: the lower end of the 95 % Welch interval of the per-member difference × membersOutsideHoldout. */
+  incrementalRevenueLow: Maybe<Money>;
+  /** Members outside the holdout (enrolled before `to`). */
+  membersOutsideHoldout: Scalars['Int']['output'];
+  /** The return: incrementalRevenue − cost. */
+  netReturn: Maybe<Money>;
+  /** incrementalRevenueHigh − cost. */
+  netReturnHigh: Maybe<Money>;
+  /** incrementalRevenueLow − cost. */
+  netReturnLow: Maybe<Money>;
+  /** The program's point value (members'). */
+  pointValue: Money;
+  /** pointsIssued × pointValue.amount, rounded half up to the currency's decimals. */
+  pointsCost: Money;
+  /** Points issued in the range, net of returns, bonuses included (as ProgramKpiBucket.pointsIssued). */
+  pointsIssued: Scalars['BigInt']['output'];
+  /** Partners' settlement net in the range (the Costs service): what the program paid partners minus what they paid it. */
+  settlementNet: Money;
+  /** Σ spend of holdout members / holdoutMembers. */
+  spendPerHoldoutMember: Maybe<Scalars['Decimal']['output']>;
+  /** Σ spend of members outside the holdout / membersOutsideHoldout. */
+  spendPerMemberOutsideHoldout: Maybe<Scalars['Decimal']['output']>;
+  /** The end of the range (exclusive). */
+  to: Scalars['DateTime']['output'];
+  /** Why a figure is missing or partial (no holdout, costs in another currency). */
+  warnings: Array<Scalars['String']['output']>;
+};
+
 export type CloseSurveyInput = {
   /** The survey to close now. Closing a closed survey changes nothing. */
   surveyId: Scalars['ID']['input'];
+};
+
+/** Sets the program's holdout share. */
+export type ConfigureHoldoutInput = {
+  /** Makes a retry safe: 8 to 100 letters, digits or . _ : - (unique per program). */
+  idempotencyKey: Scalars['String']['input'];
+  /** The program. */
+  programId: Scalars['ID']['input'];
+  /** A percentage from 0 to 20 with at most 2 decimals, e.g. "5". The first call draws the program's salt; later calls keep it. */
+  share: Scalars['Decimal']['input'];
+};
+
+/** A new experiment, created as DRAFT. */
+export type CreateExperimentInput = {
+  /** 1 to 2000 characters. */
+  hypothesis: Scalars['String']['input'];
+  /** Makes a retry safe: 8 to 100 letters, digits or . _ : - (unique per program). */
+  idempotencyKey: Scalars['String']['input'];
+  /** 1 to 100 characters. */
+  name: Scalars['String']['input'];
+  /** The horizon: after startsAt, at most 366 days later. */
+  plannedEndAt: Scalars['DateTime']['input'];
+  /** What it is designed to move. */
+  primaryMetric: ExperimentMetric;
+  /** The program. */
+  programId: Scalars['ID']['input'];
+  /** Only members of this segment are eligible; null or absent: every enrolled member. */
+  segmentId?: InputMaybe<Scalars['ID']['input']>;
+  /** When the treatment should start (starting later moves it to the start). */
+  startsAt: Scalars['DateTime']['input'];
+  /** 2 to 10 arms, exactly one with the key 'control' and no treatment. */
+  variants: Array<ExperimentVariantInput>;
 };
 
 export type CreateSurveyInput = {
@@ -198,6 +286,130 @@ export type EventConsumerStatus = {
   producer: Scalars['String']['output'];
 };
 
+/**
+ * A randomised experiment on a program's members. A member is assigned once, stickily: hash(experiment
+ * id, member id) in [0, 1) falls in one variant's slice of the cumulative weights. Holdout members are
+ * assigned control and flagged. Every assignment is told with ExperimentVariantAssigned.
+ */
+export type Experiment = {
+  __typename?: 'Experiment';
+  /** Members assigned so far, holdout members included. */
+  assignedMembers: Scalars['Int']['output'];
+  /** When treatments ended: the stop (or the horizon when stopped after it); null unless STOPPED. */
+  endsAt: Maybe<Scalars['DateTime']['output']>;
+  /** What it is expected to show, written before it starts. */
+  hypothesis: Scalars['String']['output'];
+  /** The experiment's id. */
+  id: Scalars['ID']['output'];
+  /** A short name. */
+  name: Scalars['String']['output'];
+  /** The planned horizon: treatments end here unless stopped earlier. */
+  plannedEndAt: Scalars['DateTime']['output'];
+  /** What it is designed to move. */
+  primaryMetric: ExperimentMetric;
+  /** The program it runs in. */
+  programId: Scalars['ID']['output'];
+  /**
+   * The readout: each variant against control over [startsAt, min(now, endsAt or plannedEndAt)), from
+   * analytics' facts. Null while DRAFT. The program's ADMIN and ANALYST staff.
+   */
+  readout: Maybe<ExperimentReadout>;
+  /** Only members in this segment are eligible; null: every enrolled member. */
+  segmentId: Maybe<Scalars['ID']['output']>;
+  /** When an admin started it; null while DRAFT. */
+  startedAt: Maybe<Scalars['DateTime']['output']>;
+  /** When the treatment starts: as planned, or when it was started if that was later. */
+  startsAt: Scalars['DateTime']['output'];
+  /** Where it is now. */
+  status: ExperimentStatus;
+  /** Its arms, one of them 'control'. */
+  variants: Array<ExperimentVariant>;
+};
+
+/** Names an experiment to start or stop. */
+export type ExperimentInput = {
+  /** The experiment. */
+  experimentId: Scalars['ID']['input'];
+};
+
+/** The metric an experiment is designed to move (each readout reports all three). */
+export type ExperimentMetric =
+  /** Purchases per member: the number of PointsAccrued events. */
+  | 'FREQUENCY'
+  /** Redemption per member: points of PointsRedeemed minus points of PointsRefunded. */
+  | 'REDEMPTION'
+  /** Spend per member: the basket totals of purchases that earned points (PointsAccrued.amount, gross of returns). */
+  | 'SPEND';
+
+/** An experiment after a change. */
+export type ExperimentPayload = {
+  __typename?: 'ExperimentPayload';
+  /** The experiment; null when refused. */
+  experiment: Maybe<Experiment>;
+  /** Why it was refused (EXPERIMENT_STOPPED, EXPERIMENT_HORIZON_PASSED, EXPERIMENT_NOT_STARTED). */
+  userErrors: Array<UserError>;
+};
+
+/**
+ * An experiment's results so far. Members of the holdout are left out (they were not randomised by
+ * the experiment); every other assigned member counts, with zeros when they did nothing.
+ */
+export type ExperimentReadout = {
+  __typename?: 'ExperimentReadout';
+  /** The first instant measured: the experiment's startsAt. */
+  from: Scalars['DateTime']['output'];
+  /** Assigned members in the holdout (left out of every figure below). */
+  holdoutMembers: Scalars['Int']['output'];
+  /** The start of the pre-period [preFrom, from), of the same length as [from, to): CUPED's covariate. */
+  preFrom: Scalars['DateTime']['output'];
+  /** The metric the experiment was designed to move. */
+  primaryMetric: ExperimentMetric;
+  /** Whether the arms' sizes match the weights. */
+  sampleRatio: SampleRatioCheck;
+  /** The end of the measured range (exclusive): min(now, endsAt, plannedEndAt). */
+  to: Scalars['DateTime']['output'];
+  /** One entry per variant, control included, in the experiment's order. */
+  variants: Array<VariantReadout>;
+  /** Reasons to distrust the readout now: peeking (read before plannedEndAt) and a sample ratio mismatch. */
+  warnings: Array<Scalars['String']['output']>;
+};
+
+/** Where an experiment is in its life. */
+export type ExperimentStatus =
+  /** Started and past plannedEndAt without a stop: treatments ended at the horizon. */
+  | 'COMPLETED'
+  /** Created, not started: nobody is assigned. */
+  | 'DRAFT'
+  /** Started and before plannedEndAt: members are assigned as they become eligible and treated. */
+  | 'RUNNING'
+  /** Stopped by an admin before or at its horizon: treatments ended at endsAt. */
+  | 'STOPPED';
+
+/** One arm of an experiment. */
+export type ExperimentVariant = {
+  __typename?: 'ExperimentVariant';
+  /** The ledger multiplies the points a purchase earns (after the rules, before caps) by this while the member is assigned; null: no change. */
+  earnMultiplier: Maybe<Scalars['Decimal']['output']>;
+  /** Unique in the experiment; 'control' is the arm without treatment everything is compared with. */
+  key: Scalars['String']['output'];
+  /** Partners' offers shown to this arm's members. */
+  offerIds: Array<Scalars['ID']['output']>;
+  /** Relative weight: the share of assigned members (outside the holdout) expected in this arm is weight / sum of weights. */
+  weight: Scalars['Int']['output'];
+};
+
+/** One arm of a new experiment. */
+export type ExperimentVariantInput = {
+  /** A decimal above 0 and at most 10 (at most 4 decimals); not on control. */
+  earnMultiplier?: InputMaybe<Scalars['Decimal']['input']>;
+  /** 1 to 40 lower-case letters, digits, _ or -; exactly one variant is 'control'. */
+  key: Scalars['String']['input'];
+  /** Partners' offers this arm shows; not on control. */
+  offerIds?: InputMaybe<Array<Scalars['ID']['input']>>;
+  /** A whole number from 1 to 1000. */
+  weight: Scalars['Int']['input'];
+};
+
 export type JobOutcome =
   | 'FAILED'
   | 'OK';
@@ -225,6 +437,50 @@ export type Member = {
    * AGENT and ADMIN staff.
    */
   surveys: Array<Survey>;
+};
+
+/**
+ * One metric, variant against control. Welch: se = √(s²ᵥ/nᵥ + s²꜀/n꜀), df (Welch–Satterthwaite) =
+ * se⁴ / ((s²ᵥ/nᵥ)²/(nᵥ−1) + (s²꜀/n꜀)²/(n꜀−1)), 95 % interval = uplift ± t(0.975, df) × se. CUPED: each
+ * member's y − θ (x − x̄), x the same metric in the pre-period, θ = cov(x, y) / var(x) and x̄ over both
+ * arms pooled, then Welch on the adjusted values. Intervals are null when an arm has fewer than two members.
+ */
+export type MetricComparison = {
+  __typename?: 'MetricComparison';
+  /** Control's mean per member. */
+  controlMean: Scalars['Float']['output'];
+  /** Upper end of the CUPED-adjusted 95 % interval. */
+  cupedHigh: Maybe<Scalars['Float']['output']>;
+  /** Lower end of the CUPED-adjusted 95 % interval. */
+  cupedLow: Maybe<Scalars['Float']['output']>;
+  /** Two-sided p-value of the adjusted uplift. */
+  cupedPValue: Maybe<Scalars['Float']['output']>;
+  /** The CUPED interval excludes 0. */
+  cupedSignificant: Scalars['Boolean']['output'];
+  /** The CUPED-adjusted uplift: mean adjusted variant − mean adjusted control. */
+  cupedUplift: Maybe<Scalars['Float']['output']>;
+  /** Welch–Satterthwaite degrees of freedom; null when neither arm varies. */
+  degreesOfFreedom: Maybe<Scalars['Float']['output']>;
+  /** The metric. */
+  metric: ExperimentMetric;
+  /** Two-sided p-value of no difference (Welch t). */
+  pValue: Maybe<Scalars['Float']['output']>;
+  /** uplift / controlMean; null when controlMean is 0. */
+  relativeUplift: Maybe<Scalars['Float']['output']>;
+  /** The 95 % interval excludes 0. */
+  significant: Scalars['Boolean']['output'];
+  /** cov(pre, during) / var(pre) over both arms pooled (0 when the pre-period does not vary). */
+  theta: Maybe<Scalars['Float']['output']>;
+  /** variantMean − controlMean. */
+  uplift: Scalars['Float']['output'];
+  /** Upper end of the 95 % Welch interval of the uplift. */
+  upliftHigh: Maybe<Scalars['Float']['output']>;
+  /** Lower end of the 95 % Welch interval of the uplift. */
+  upliftLow: Maybe<Scalars['Float']['output']>;
+  /** 1 − se²(CUPED) / se²(Welch): the share of the uplift's variance the pre-period removed. */
+  varianceReduction: Maybe<Scalars['Float']['output']>;
+  /** This variant's mean per member. */
+  variantMean: Scalars['Float']['output'];
 };
 
 /** A sum of money: an exact decimal amount and its ISO 4217 currency. */
@@ -258,6 +514,10 @@ export type Mutation = {
   answerSurvey: SurveyResponse;
   /** Closes a survey now: no more answers. The program's ADMIN staff and platform operators. Closing it again changes nothing. */
   closeSurvey: Survey;
+  /** Sets the share of the program's persistent holdout (0–20 %). The program's ADMIN and platform operators. */
+  configureHoldout: ProgramHoldoutPayload;
+  /** Creates a DRAFT experiment. The program's ADMIN and platform operators. */
+  createExperiment: ExperimentPayload;
   /**
    * Creates a survey (it opens at opensAt, when its audience is fixed). The program's ADMIN staff
    * and platform operators. Idempotent on idempotencyKey.
@@ -265,6 +525,17 @@ export type Mutation = {
   createSurvey: Survey;
   /** Apply a dead-lettered event of the analytics subgraph again (after a fix), then those parked behind it (platform operators). */
   replayAnalyticsDeadLetter: ReplayDeadLetterPayload;
+  /**
+   * Starts a DRAFT experiment and assigns every eligible member now (ExperimentVariantAssigned for
+   * each); members eligible later are assigned as analytics learns of them. Starting it again changes
+   * nothing. The program's ADMIN and platform operators.
+   */
+  startExperiment: ExperimentPayload;
+  /**
+   * Stops a running experiment: its treatments end now (ExperimentVariantAssigned again with endsAt
+   * for every treated member). Stopping it again changes nothing. The program's ADMIN and platform operators.
+   */
+  stopExperiment: ExperimentPayload;
 };
 
 
@@ -278,6 +549,16 @@ export type MutationCloseSurveyArgs = {
 };
 
 
+export type MutationConfigureHoldoutArgs = {
+  input: ConfigureHoldoutInput;
+};
+
+
+export type MutationCreateExperimentArgs = {
+  input: CreateExperimentInput;
+};
+
+
 export type MutationCreateSurveyArgs = {
   input: CreateSurveyInput;
 };
@@ -285,6 +566,16 @@ export type MutationCreateSurveyArgs = {
 
 export type MutationReplayAnalyticsDeadLetterArgs = {
   input: ReplayDeadLetterInput;
+};
+
+
+export type MutationStartExperimentArgs = {
+  input: ExperimentInput;
+};
+
+
+export type MutationStopExperimentArgs = {
+  input: ExperimentInput;
 };
 
 /**
@@ -358,6 +649,12 @@ export type Program = {
    */
   breakageEstimate: BreakageEstimate;
   /**
+   * What the program cost against the revenue it brought over [from, to), measured with the holdout.
+   * Each figure's definition is on BusinessCase. At most 3,660 days; `to` not after `from` is
+   * BAD_USER_INPUT. The program's ADMIN and ANALYST staff.
+   */
+  businessCase: BusinessCase;
+  /**
    * IFRS 15 revenue from points over [from, to) (IFRS 15.B39–B43, Illustrative Example 52). Points
    * are a material right. Allocation, once per UTC month of sales: the transaction price of that
    * month's purchases that earned points (their baskets' totals in the point value's currency) goes
@@ -371,6 +668,13 @@ export type Program = {
    * and ANALYST staff, and platform operators.
    */
   deferredRevenue: DeferredRevenue;
+  /** The program's experiments, newest first. The program's ADMIN and ANALYST staff. */
+  experiments: Array<Experiment>;
+  /**
+   * The program's persistent holdout (null until configureHoldout): members whose hash(salt, member)
+   * falls below the share get no experiment's treatment. The program's ADMIN and ANALYST staff.
+   */
+  holdout: Maybe<ProgramHoldout>;
   id: Scalars['ID']['output'];
   /**
    * The program's KPIs per calendar bucket (UTC), learnt from members' and the ledger's events. The
@@ -421,6 +725,12 @@ export type Program = {
 
 export type ProgramBreakageEstimateArgs = {
   asOf?: InputMaybe<Scalars['DateTime']['input']>;
+};
+
+
+export type ProgramBusinessCaseArgs = {
+  from: Scalars['DateTime']['input'];
+  to: Scalars['DateTime']['input'];
 };
 
 
@@ -477,6 +787,32 @@ export type ProgramCosts = {
   settlementNet: Money;
   /** The end (exclusive). */
   to: Scalars['DateTime']['output'];
+};
+
+/** The program-wide holdout: a stable share of members kept out of every treatment, to measure what the program itself brings. */
+export type ProgramHoldout = {
+  __typename?: 'ProgramHoldout';
+  /** Enrolled members held out now, under the current share. */
+  members: Scalars['Int']['output'];
+  /** The program. */
+  programId: Scalars['ID']['output'];
+  /**
+   * The percentage held out (0 to 20). A member is held out when hash(program's salt, member id), a
+   * number uniform in [0, 1), is below share / 100. The salt never changes, so raising the share only
+   * adds the members between the old and the new threshold, and lowering it only releases those.
+   */
+  share: Scalars['Decimal']['output'];
+  /** When the share was last set. */
+  updatedAt: Scalars['DateTime']['output'];
+};
+
+/** The holdout after configureHoldout. */
+export type ProgramHoldoutPayload = {
+  __typename?: 'ProgramHoldoutPayload';
+  /** The holdout as set; null when refused. */
+  holdout: Maybe<ProgramHoldout>;
+  /** Why it was refused. */
+  userErrors: Array<UserError>;
 };
 
 /**
@@ -550,6 +886,8 @@ export type Query = {
    * now. The program's ADMIN and platform operators.
    */
   analyticsReconciliation: AnalyticsReconciliation;
+  /** One experiment by id (NOT_FOUND when there is none). The program's ADMIN and ANALYST staff. */
+  experiment: Maybe<Experiment>;
   /** A survey by id; NOT_FOUND when there is none. The program's ADMIN and ANALYST staff. */
   survey: Survey;
 };
@@ -557,6 +895,11 @@ export type Query = {
 
 export type QueryAnalyticsReconciliationArgs = {
   programId: Scalars['ID']['input'];
+};
+
+
+export type QueryExperimentArgs = {
+  id: Scalars['ID']['input'];
 };
 
 
@@ -589,6 +932,22 @@ export type ReplayDeadLetterPayload = {
   /** Events applied, the dead letter included. */
   replayed: Scalars['Int']['output'];
   userErrors: Array<UserError>;
+};
+
+/**
+ * Sample ratio mismatch: Pearson's chi-square of the arms' sizes against the weights, Σ (o − e)² / e
+ * with e = members × weight / Σ weights, on (arms − 1) degrees of freedom.
+ */
+export type SampleRatioCheck = {
+  __typename?: 'SampleRatioCheck';
+  /** The statistic. */
+  chiSquare: Scalars['Float']['output'];
+  /** Arms − 1. */
+  degreesOfFreedom: Scalars['Int']['output'];
+  /** pValue < 0.001: the split is not what the weights promise; the readout is suspect. */
+  mismatch: Scalars['Boolean']['output'];
+  /** P(χ² ≥ chiSquare) under the planned weights. */
+  pValue: Scalars['Float']['output'];
 };
 
 /** A recurring job of this subgraph: when it runs next and how its last run went. */
@@ -749,6 +1108,27 @@ export type UserError = {
   message: Scalars['String']['output'];
 };
 
+/** One arm's figures, and its comparison with control. */
+export type VariantReadout = {
+  __typename?: 'VariantReadout';
+  /** weight / sum of weights: the share of members expected in it. */
+  expectedShare: Scalars['Float']['output'];
+  /** The variant's key. */
+  key: Scalars['String']['output'];
+  /** Assigned members outside the holdout. */
+  members: Scalars['Int']['output'];
+  /** Σ purchases of its members in [from, to) / members (FREQUENCY). */
+  purchasesPerMember: Scalars['Float']['output'];
+  /** Σ points redeemed net of refunds of its members in [from, to) / members (REDEMPTION). */
+  redemptionPerMember: Scalars['Float']['output'];
+  /** Σ spend of its members in [from, to) / members (SPEND), in the purchases' currency. */
+  spendPerMember: Scalars['Float']['output'];
+  /** Each metric against control (empty for control itself). */
+  versusControl: Array<MetricComparison>;
+  /** Its weight. */
+  weight: Scalars['Int']['output'];
+};
+
 
 
 export type ResolverTypeWrapper<T> = Promise<T> | T;
@@ -848,6 +1228,13 @@ export type FederationReferenceTypes = {
         | GraphQLRecursivePick<FederationTypes['Program'], {"pointValue":{"amount":true,"currency":true}}>
         | GraphQLRecursivePick<FederationTypes['Program'], {"pointValue":{"amount":true,"currency":true}}>
         | GraphQLRecursivePick<FederationTypes['Program'], {"pointValue":{"amount":true,"currency":true}}>
+        | GraphQLRecursivePick<FederationTypes['Program'], {"pointValue":{"amount":true,"currency":true}}>
+        | GraphQLRecursivePick<FederationTypes['Program'], {"pointValue":{"amount":true,"currency":true}}>
+        | GraphQLRecursivePick<FederationTypes['Program'], {"pointValue":{"amount":true,"currency":true}}>
+        | GraphQLRecursivePick<FederationTypes['Program'], {"pointValue":{"amount":true,"currency":true}}>
+        | GraphQLRecursivePick<FederationTypes['Program'], {"pointValue":{"amount":true,"currency":true}}>
+        | GraphQLRecursivePick<FederationTypes['Program'], {"pointValue":{"amount":true,"currency":true}}>
+        | GraphQLRecursivePick<FederationTypes['Program'], {"pointValue":{"amount":true,"currency":true}}>
         | GraphQLRecursivePick<FederationTypes['Program'], {"pointValue":{"amount":true,"currency":true}}> ) );
 };
 
@@ -862,7 +1249,10 @@ export type ResolversTypes = {
   BreakageCohort: ResolverTypeWrapper<BreakageCohort>;
   Int: ResolverTypeWrapper<Scalars['Int']['output']>;
   BreakageEstimate: ResolverTypeWrapper<BreakageEstimate>;
+  BusinessCase: ResolverTypeWrapper<BusinessCaseRow>;
   CloseSurveyInput: CloseSurveyInput;
+  ConfigureHoldoutInput: ConfigureHoldoutInput;
+  CreateExperimentInput: CreateExperimentInput;
   CreateSurveyInput: CreateSurveyInput;
   DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
   DeadLetter: ResolverTypeWrapper<DeadLetterView>;
@@ -870,24 +1260,36 @@ export type ResolversTypes = {
   Decimal: ResolverTypeWrapper<Scalars['Decimal']['output']>;
   DeferredRevenue: ResolverTypeWrapper<DeferredRevenue>;
   EventConsumerStatus: ResolverTypeWrapper<ConsumerStatusView>;
+  Experiment: ResolverTypeWrapper<ExperimentRow>;
+  ExperimentInput: ExperimentInput;
+  ExperimentMetric: ExperimentMetric;
+  ExperimentPayload: ResolverTypeWrapper<Omit<ExperimentPayload, 'experiment'> & { experiment?: Maybe<ResolversTypes['Experiment']> }>;
+  ExperimentReadout: ResolverTypeWrapper<Readout>;
+  ExperimentStatus: ExperimentStatus;
+  ExperimentVariant: ResolverTypeWrapper<ExperimentVariant>;
+  ExperimentVariantInput: ExperimentVariantInput;
   JobOutcome: JobOutcome;
   KpiPeriod: KpiPeriod;
   Member: ResolverTypeWrapper<MemberRef>;
+  MetricComparison: ResolverTypeWrapper<MetricComparisonRow>;
+  Float: ResolverTypeWrapper<Scalars['Float']['output']>;
   Money: ResolverTypeWrapper<Money>;
   MoneyInput: MoneyInput;
   Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
   NpsResult: ResolverTypeWrapper<NpsResultRow>;
-  Float: ResolverTypeWrapper<Scalars['Float']['output']>;
   OutboxStatus: ResolverTypeWrapper<OutboxStatus>;
   PageInfo: ResolverTypeWrapper<PageInfo>;
-  Program: ResolverTypeWrapper<Omit<Program, 'kpis' | 'nps' | 'surveys'> & { kpis: Array<ResolversTypes['ProgramKpiBucket']>, nps: ResolversTypes['NpsResult'], surveys: Array<ResolversTypes['Survey']> }>;
+  Program: ResolverTypeWrapper<Omit<Program, 'businessCase' | 'experiments' | 'holdout' | 'kpis' | 'nps' | 'surveys'> & { businessCase: ResolversTypes['BusinessCase'], experiments: Array<ResolversTypes['Experiment']>, holdout?: Maybe<ResolversTypes['ProgramHoldout']>, kpis: Array<ResolversTypes['ProgramKpiBucket']>, nps: ResolversTypes['NpsResult'], surveys: Array<ResolversTypes['Survey']> }>;
   ProgramCosts: ResolverTypeWrapper<ProgramCosts>;
+  ProgramHoldout: ResolverTypeWrapper<Holdout>;
+  ProgramHoldoutPayload: ResolverTypeWrapper<Omit<ProgramHoldoutPayload, 'holdout'> & { holdout?: Maybe<ResolversTypes['ProgramHoldout']> }>;
   ProgramKpiBucket: ResolverTypeWrapper<KpiBucket>;
   ProgramLiability: ResolverTypeWrapper<ProgramLiability>;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
   ReconciledFigure: ResolverTypeWrapper<ReconciledFigureRow>;
   ReplayDeadLetterInput: ReplayDeadLetterInput;
   ReplayDeadLetterPayload: ResolverTypeWrapper<Omit<ReplayDeadLetterPayload, 'failed'> & { failed?: Maybe<ResolversTypes['DeadLetter']> }>;
+  SampleRatioCheck: ResolverTypeWrapper<SampleRatioCheck>;
   ScheduledJob: ResolverTypeWrapper<JobState>;
   SubgraphOperations: ResolverTypeWrapper<SubgraphOperationsModel>;
   Survey: ResolverTypeWrapper<SurveyRow>;
@@ -899,6 +1301,7 @@ export type ResolversTypes = {
   SurveyStatus: SurveyStatus;
   SurveyTextAnswer: ResolverTypeWrapper<SurveyTextAnswer>;
   UserError: ResolverTypeWrapper<UserError>;
+  VariantReadout: ResolverTypeWrapper<VariantReadoutRow>;
   link__Import: ResolverTypeWrapper<Scalars['link__Import']['output']>;
   String: ResolverTypeWrapper<Scalars['String']['output']>;
   Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
@@ -913,29 +1316,42 @@ export type ResolversParentTypes = {
   BreakageCohort: BreakageCohort;
   Int: Scalars['Int']['output'];
   BreakageEstimate: BreakageEstimate;
+  BusinessCase: BusinessCaseRow;
   CloseSurveyInput: CloseSurveyInput;
+  ConfigureHoldoutInput: ConfigureHoldoutInput;
+  CreateExperimentInput: CreateExperimentInput;
   CreateSurveyInput: CreateSurveyInput;
   DateTime: Scalars['DateTime']['output'];
   DeadLetter: DeadLetterView;
   Decimal: Scalars['Decimal']['output'];
   DeferredRevenue: DeferredRevenue;
   EventConsumerStatus: ConsumerStatusView;
+  Experiment: ExperimentRow;
+  ExperimentInput: ExperimentInput;
+  ExperimentPayload: Omit<ExperimentPayload, 'experiment'> & { experiment?: Maybe<ResolversParentTypes['Experiment']> };
+  ExperimentReadout: Readout;
+  ExperimentVariant: ExperimentVariant;
+  ExperimentVariantInput: ExperimentVariantInput;
   Member: MemberRef;
+  MetricComparison: MetricComparisonRow;
+  Float: Scalars['Float']['output'];
   Money: Money;
   MoneyInput: MoneyInput;
   Mutation: Record<PropertyKey, never>;
   NpsResult: NpsResultRow;
-  Float: Scalars['Float']['output'];
   OutboxStatus: OutboxStatus;
   PageInfo: PageInfo;
-  Program: Omit<Program, 'kpis' | 'nps' | 'surveys'> & { kpis: Array<ResolversParentTypes['ProgramKpiBucket']>, nps: ResolversParentTypes['NpsResult'], surveys: Array<ResolversParentTypes['Survey']> } | FederationReferenceTypes['Program'];
+  Program: Omit<Program, 'businessCase' | 'experiments' | 'holdout' | 'kpis' | 'nps' | 'surveys'> & { businessCase: ResolversParentTypes['BusinessCase'], experiments: Array<ResolversParentTypes['Experiment']>, holdout?: Maybe<ResolversParentTypes['ProgramHoldout']>, kpis: Array<ResolversParentTypes['ProgramKpiBucket']>, nps: ResolversParentTypes['NpsResult'], surveys: Array<ResolversParentTypes['Survey']> } | FederationReferenceTypes['Program'];
   ProgramCosts: ProgramCosts;
+  ProgramHoldout: Holdout;
+  ProgramHoldoutPayload: Omit<ProgramHoldoutPayload, 'holdout'> & { holdout?: Maybe<ResolversParentTypes['ProgramHoldout']> };
   ProgramKpiBucket: KpiBucket;
   ProgramLiability: ProgramLiability;
   Query: Record<PropertyKey, never>;
   ReconciledFigure: ReconciledFigureRow;
   ReplayDeadLetterInput: ReplayDeadLetterInput;
   ReplayDeadLetterPayload: Omit<ReplayDeadLetterPayload, 'failed'> & { failed?: Maybe<ResolversParentTypes['DeadLetter']> };
+  SampleRatioCheck: SampleRatioCheck;
   ScheduledJob: JobState;
   SubgraphOperations: SubgraphOperationsModel;
   Survey: SurveyRow;
@@ -945,6 +1361,7 @@ export type ResolversParentTypes = {
   SurveyResponse: SurveyResponse;
   SurveyTextAnswer: SurveyTextAnswer;
   UserError: UserError;
+  VariantReadout: VariantReadoutRow;
   link__Import: Scalars['link__Import']['output'];
   String: Scalars['String']['output'];
   Boolean: Scalars['Boolean']['output'];
@@ -1012,6 +1429,29 @@ export type BreakageEstimateResolvers<ContextType = RequestContext, ParentType e
   ultimateRedemptionRate?: Resolver<Maybe<ResolversTypes['Decimal']>, ParentType, ContextType>;
 };
 
+export type BusinessCaseResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['BusinessCase'] = ResolversParentTypes['BusinessCase']> = {
+  cost?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
+  from?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  fulfilmentCost?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
+  holdoutMembers?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  holdoutShare?: Resolver<Maybe<ResolversTypes['Decimal']>, ParentType, ContextType>;
+  incrementalRevenue?: Resolver<Maybe<ResolversTypes['Money']>, ParentType, ContextType>;
+  incrementalRevenueHigh?: Resolver<Maybe<ResolversTypes['Money']>, ParentType, ContextType>;
+  incrementalRevenueLow?: Resolver<Maybe<ResolversTypes['Money']>, ParentType, ContextType>;
+  membersOutsideHoldout?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  netReturn?: Resolver<Maybe<ResolversTypes['Money']>, ParentType, ContextType>;
+  netReturnHigh?: Resolver<Maybe<ResolversTypes['Money']>, ParentType, ContextType>;
+  netReturnLow?: Resolver<Maybe<ResolversTypes['Money']>, ParentType, ContextType>;
+  pointValue?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
+  pointsCost?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
+  pointsIssued?: Resolver<ResolversTypes['BigInt'], ParentType, ContextType>;
+  settlementNet?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
+  spendPerHoldoutMember?: Resolver<Maybe<ResolversTypes['Decimal']>, ParentType, ContextType>;
+  spendPerMemberOutsideHoldout?: Resolver<Maybe<ResolversTypes['Decimal']>, ParentType, ContextType>;
+  to?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  warnings?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
+};
+
 export interface DateTimeScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes['DateTime'], any> {
   name: 'DateTime';
 }
@@ -1060,10 +1500,70 @@ export type EventConsumerStatusResolvers<ContextType = RequestContext, ParentTyp
   producer?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
 };
 
+export type ExperimentResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['Experiment'] = ResolversParentTypes['Experiment']> = {
+  assignedMembers?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  endsAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  hypothesis?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  plannedEndAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  primaryMetric?: Resolver<ResolversTypes['ExperimentMetric'], ParentType, ContextType>;
+  programId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  readout?: Resolver<Maybe<ResolversTypes['ExperimentReadout']>, ParentType, ContextType>;
+  segmentId?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
+  startedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  startsAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  status?: Resolver<ResolversTypes['ExperimentStatus'], ParentType, ContextType>;
+  variants?: Resolver<Array<ResolversTypes['ExperimentVariant']>, ParentType, ContextType>;
+};
+
+export type ExperimentPayloadResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['ExperimentPayload'] = ResolversParentTypes['ExperimentPayload']> = {
+  experiment?: Resolver<Maybe<ResolversTypes['Experiment']>, ParentType, ContextType>;
+  userErrors?: Resolver<Array<ResolversTypes['UserError']>, ParentType, ContextType>;
+};
+
+export type ExperimentReadoutResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['ExperimentReadout'] = ResolversParentTypes['ExperimentReadout']> = {
+  from?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  holdoutMembers?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  preFrom?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  primaryMetric?: Resolver<ResolversTypes['ExperimentMetric'], ParentType, ContextType>;
+  sampleRatio?: Resolver<ResolversTypes['SampleRatioCheck'], ParentType, ContextType>;
+  to?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  variants?: Resolver<Array<ResolversTypes['VariantReadout']>, ParentType, ContextType>;
+  warnings?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
+};
+
+export type ExperimentVariantResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['ExperimentVariant'] = ResolversParentTypes['ExperimentVariant']> = {
+  earnMultiplier?: Resolver<Maybe<ResolversTypes['Decimal']>, ParentType, ContextType>;
+  key?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  offerIds?: Resolver<Array<ResolversTypes['ID']>, ParentType, ContextType>;
+  weight?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+};
+
 export type MemberResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['Member'] = ResolversParentTypes['Member'], FederationReferenceType extends FederationReferenceTypes['Member'] = FederationReferenceTypes['Member']> = {
   __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['Member']> | FederationReferenceType, FederationReferenceType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   surveys?: Resolver<Array<ResolversTypes['Survey']>, ParentType, ContextType>;
+};
+
+export type MetricComparisonResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['MetricComparison'] = ResolversParentTypes['MetricComparison']> = {
+  controlMean?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  cupedHigh?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
+  cupedLow?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
+  cupedPValue?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
+  cupedSignificant?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  cupedUplift?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
+  degreesOfFreedom?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
+  metric?: Resolver<ResolversTypes['ExperimentMetric'], ParentType, ContextType>;
+  pValue?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
+  relativeUplift?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
+  significant?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  theta?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
+  uplift?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  upliftHigh?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
+  upliftLow?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
+  varianceReduction?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
+  variantMean?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
 };
 
 export type MoneyResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['Money'] = ResolversParentTypes['Money']> = {
@@ -1074,8 +1574,12 @@ export type MoneyResolvers<ContextType = RequestContext, ParentType extends Reso
 export type MutationResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = {
   answerSurvey?: Resolver<ResolversTypes['SurveyResponse'], ParentType, ContextType, RequireFields<MutationAnswerSurveyArgs, 'input'>>;
   closeSurvey?: Resolver<ResolversTypes['Survey'], ParentType, ContextType, RequireFields<MutationCloseSurveyArgs, 'input'>>;
+  configureHoldout?: Resolver<ResolversTypes['ProgramHoldoutPayload'], ParentType, ContextType, RequireFields<MutationConfigureHoldoutArgs, 'input'>>;
+  createExperiment?: Resolver<ResolversTypes['ExperimentPayload'], ParentType, ContextType, RequireFields<MutationCreateExperimentArgs, 'input'>>;
   createSurvey?: Resolver<ResolversTypes['Survey'], ParentType, ContextType, RequireFields<MutationCreateSurveyArgs, 'input'>>;
   replayAnalyticsDeadLetter?: Resolver<ResolversTypes['ReplayDeadLetterPayload'], ParentType, ContextType, RequireFields<MutationReplayAnalyticsDeadLetterArgs, 'input'>>;
+  startExperiment?: Resolver<ResolversTypes['ExperimentPayload'], ParentType, ContextType, RequireFields<MutationStartExperimentArgs, 'input'>>;
+  stopExperiment?: Resolver<ResolversTypes['ExperimentPayload'], ParentType, ContextType, RequireFields<MutationStopExperimentArgs, 'input'>>;
 };
 
 export type NpsResultResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['NpsResult'] = ResolversParentTypes['NpsResult']> = {
@@ -1108,7 +1612,10 @@ export type PageInfoResolvers<ContextType = RequestContext, ParentType extends R
 export type ProgramResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['Program'] = ResolversParentTypes['Program'], FederationReferenceType extends FederationReferenceTypes['Program'] = FederationReferenceTypes['Program']> = {
   __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['Program']> | FederationReferenceType, FederationReferenceType, ContextType>;
   breakageEstimate?: Resolver<ResolversTypes['BreakageEstimate'], ParentType, ContextType, Partial<ProgramBreakageEstimateArgs>>;
+  businessCase?: Resolver<ResolversTypes['BusinessCase'], ParentType, ContextType, RequireFields<ProgramBusinessCaseArgs, 'from' | 'to'>>;
   deferredRevenue?: Resolver<ResolversTypes['DeferredRevenue'], ParentType, ContextType, RequireFields<ProgramDeferredRevenueArgs, 'from' | 'to'>>;
+  experiments?: Resolver<Array<ResolversTypes['Experiment']>, ParentType, ContextType>;
+  holdout?: Resolver<Maybe<ResolversTypes['ProgramHoldout']>, ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   kpis?: Resolver<Array<ResolversTypes['ProgramKpiBucket']>, ParentType, ContextType, RequireFields<ProgramKpisArgs, 'from' | 'period' | 'to'>>;
   liability?: Resolver<ResolversTypes['ProgramLiability'], ParentType, ContextType, Partial<ProgramLiabilityArgs>>;
@@ -1124,6 +1631,18 @@ export type ProgramCostsResolvers<ContextType = RequestContext, ParentType exten
   pointsIssuedValue?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
   settlementNet?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
   to?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+};
+
+export type ProgramHoldoutResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['ProgramHoldout'] = ResolversParentTypes['ProgramHoldout']> = {
+  members?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  programId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  share?: Resolver<ResolversTypes['Decimal'], ParentType, ContextType>;
+  updatedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+};
+
+export type ProgramHoldoutPayloadResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['ProgramHoldoutPayload'] = ResolversParentTypes['ProgramHoldoutPayload']> = {
+  holdout?: Resolver<Maybe<ResolversTypes['ProgramHoldout']>, ParentType, ContextType>;
+  userErrors?: Resolver<Array<ResolversTypes['UserError']>, ParentType, ContextType>;
 };
 
 export type ProgramKpiBucketResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['ProgramKpiBucket'] = ResolversParentTypes['ProgramKpiBucket']> = {
@@ -1152,6 +1671,7 @@ export type ProgramLiabilityResolvers<ContextType = RequestContext, ParentType e
 export type QueryResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = {
   analyticsOperations?: Resolver<ResolversTypes['SubgraphOperations'], ParentType, ContextType>;
   analyticsReconciliation?: Resolver<ResolversTypes['AnalyticsReconciliation'], ParentType, ContextType, RequireFields<QueryAnalyticsReconciliationArgs, 'programId'>>;
+  experiment?: Resolver<Maybe<ResolversTypes['Experiment']>, ParentType, ContextType, RequireFields<QueryExperimentArgs, 'id'>>;
   survey?: Resolver<ResolversTypes['Survey'], ParentType, ContextType, RequireFields<QuerySurveyArgs, 'id'>>;
 };
 
@@ -1165,6 +1685,13 @@ export type ReplayDeadLetterPayloadResolvers<ContextType = RequestContext, Paren
   failed?: Resolver<Maybe<ResolversTypes['DeadLetter']>, ParentType, ContextType>;
   replayed?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   userErrors?: Resolver<Array<ResolversTypes['UserError']>, ParentType, ContextType>;
+};
+
+export type SampleRatioCheckResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['SampleRatioCheck'] = ResolversParentTypes['SampleRatioCheck']> = {
+  chiSquare?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  degreesOfFreedom?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  mismatch?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  pValue?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
 };
 
 export type ScheduledJobResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['ScheduledJob'] = ResolversParentTypes['ScheduledJob']> = {
@@ -1226,6 +1753,17 @@ export type UserErrorResolvers<ContextType = RequestContext, ParentType extends 
   message?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
 };
 
+export type VariantReadoutResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['VariantReadout'] = ResolversParentTypes['VariantReadout']> = {
+  expectedShare?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  key?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  members?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  purchasesPerMember?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  redemptionPerMember?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  spendPerMember?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  versusControl?: Resolver<Array<ResolversTypes['MetricComparison']>, ParentType, ContextType>;
+  weight?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+};
+
 export interface Link__ImportScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes['link__Import'], any> {
   name: 'link__Import';
 }
@@ -1235,12 +1773,18 @@ export type Resolvers<ContextType = RequestContext> = {
   BigInt?: GraphQLScalarType;
   BreakageCohort?: BreakageCohortResolvers<ContextType>;
   BreakageEstimate?: BreakageEstimateResolvers<ContextType>;
+  BusinessCase?: BusinessCaseResolvers<ContextType>;
   DateTime?: GraphQLScalarType;
   DeadLetter?: DeadLetterResolvers<ContextType>;
   Decimal?: GraphQLScalarType;
   DeferredRevenue?: DeferredRevenueResolvers<ContextType>;
   EventConsumerStatus?: EventConsumerStatusResolvers<ContextType>;
+  Experiment?: ExperimentResolvers<ContextType>;
+  ExperimentPayload?: ExperimentPayloadResolvers<ContextType>;
+  ExperimentReadout?: ExperimentReadoutResolvers<ContextType>;
+  ExperimentVariant?: ExperimentVariantResolvers<ContextType>;
   Member?: MemberResolvers<ContextType>;
+  MetricComparison?: MetricComparisonResolvers<ContextType>;
   Money?: MoneyResolvers<ContextType>;
   Mutation?: MutationResolvers<ContextType>;
   NpsResult?: NpsResultResolvers<ContextType>;
@@ -1248,11 +1792,14 @@ export type Resolvers<ContextType = RequestContext> = {
   PageInfo?: PageInfoResolvers<ContextType>;
   Program?: ProgramResolvers<ContextType>;
   ProgramCosts?: ProgramCostsResolvers<ContextType>;
+  ProgramHoldout?: ProgramHoldoutResolvers<ContextType>;
+  ProgramHoldoutPayload?: ProgramHoldoutPayloadResolvers<ContextType>;
   ProgramKpiBucket?: ProgramKpiBucketResolvers<ContextType>;
   ProgramLiability?: ProgramLiabilityResolvers<ContextType>;
   Query?: QueryResolvers<ContextType>;
   ReconciledFigure?: ReconciledFigureResolvers<ContextType>;
   ReplayDeadLetterPayload?: ReplayDeadLetterPayloadResolvers<ContextType>;
+  SampleRatioCheck?: SampleRatioCheckResolvers<ContextType>;
   ScheduledJob?: ScheduledJobResolvers<ContextType>;
   SubgraphOperations?: SubgraphOperationsResolvers<ContextType>;
   Survey?: SurveyResolvers<ContextType>;
@@ -1260,6 +1807,7 @@ export type Resolvers<ContextType = RequestContext> = {
   SurveyResponse?: SurveyResponseResolvers<ContextType>;
   SurveyTextAnswer?: SurveyTextAnswerResolvers<ContextType>;
   UserError?: UserErrorResolvers<ContextType>;
+  VariantReadout?: VariantReadoutResolvers<ContextType>;
   link__Import?: GraphQLScalarType;
 };
 

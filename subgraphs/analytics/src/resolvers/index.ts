@@ -1,5 +1,6 @@
 import type { Resolvers } from '../generated/resolvers';
 import { ProgramMoney } from './money';
+import { Experiment, ExperimentMutation, ExperimentProgram, ExperimentQuery, ProgramHoldout } from './experiments';
 import { Program, ProgramKpiBucket } from './program';
 import { Query } from './query';
 import { Member, ProgramSurveys, Survey, SurveyMutation, SurveyQuery } from './surveys';
@@ -9,7 +10,7 @@ import { Member, ProgramSurveys, Survey, SurveyMutation, SurveyQuery } from './s
  * (scalars, the operators' fields) are joined by the subgraph kit, which refuses a clash.
  */
 export const resolvers: Resolvers = {
-  Query: { ...Query, survey: SurveyQuery.survey },
+  Query: { ...Query, survey: SurveyQuery.survey, ...ExperimentQuery },
   // The money fields (liability, breakage, deferred revenue, costs) live in their own file, named one by one.
   Program: {
     ...Program,
@@ -19,10 +20,13 @@ export const resolvers: Resolvers = {
     breakageEstimate: ProgramMoney.breakageEstimate,
     deferredRevenue: ProgramMoney.deferredRevenue,
     programCosts: ProgramMoney.programCosts,
+    ...ExperimentProgram,
   },
   ProgramKpiBucket,
-  // Surveys and NPS (issue 12).
-  Mutation: { createSurvey: SurveyMutation.createSurvey, closeSurvey: SurveyMutation.closeSurvey, answerSurvey: SurveyMutation.answerSurvey },
+  // Surveys and NPS (issue 12); experiments, the holdout and the business case (resolvers/experiments.ts).
+  Mutation: { createSurvey: SurveyMutation.createSurvey, closeSurvey: SurveyMutation.closeSurvey, answerSurvey: SurveyMutation.answerSurvey, ...ExperimentMutation },
   Member,
   Survey,
+  Experiment,
+  ProgramHoldout,
 };
