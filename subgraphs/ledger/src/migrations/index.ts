@@ -6,6 +6,7 @@ import { HoldRefunds1765100000000 } from './1765100000000-hold-refunds';
 import { PartnerFunding1796840000001 } from './1796840000001-partner-funding';
 import { PurchaseImports1796830000000 } from './1796830000000-purchase-imports';
 import { BalancesPerStatement1796830000001 } from './1796830000001-balances-per-statement';
+import { PurchaseTier1796520000000 } from './1796520000000-purchase-tier';
 
 /**
  * Listed explicitly so bundling and tests never depend on directory scanning. The subgraph kit adds
@@ -22,4 +23,5 @@ export const migrations = [
   PurchaseImports1796830000000,
   BalancesPerStatement1796830000001,
   PartnerFunding1796840000001,
+  PurchaseTier1796520000000,
 ];
