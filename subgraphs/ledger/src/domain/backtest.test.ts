@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { BacktestReplay, checkBacktestRange, draftLadder, tierOnLadder, type LadderTier, type ReplayPurchase } from './backtest';
+import { ANONYMOUS, type StaffRole, type Viewer } from '@loyalty-graph/shared';
 import type { EarningRules } from './earning';
+import { canBacktest } from './policy';
 
 const FROM = new Date('2026-03-01T00:00:00Z');
 const base: EarningRules = { currency: 'EUR', basePoints: 1, perAmount: '1.00', rounding: 'FLOOR', minimumSpend: null, multipliers: [], campaigns: [], caps: [], discountPercent: null };
@@ -119,5 +121,21 @@ describe('tiers and ladders', () => {
     expect(() => checkBacktestRange(FROM, FROM)).toThrow(/after/);
     expect(() => checkBacktestRange(FROM, new Date(FROM.getTime() + 367 * 86_400_000))).toThrow(/366 days/);
     expect(() => checkBacktestRange(FROM, new Date(FROM.getTime() + 366 * 86_400_000))).not.toThrow();
+  });
+});
+
+describe('canBacktest', () => {
+  const staff = (roles: StaffRole[], programId: string | null = 'p1'): Viewer => ({ ...ANONYMOUS, kind: 'STAFF', programId, roles, subject: 'staff-1' });
+  it('lets the program’s admins and analysts, and platform operators, backtest its rules', () => {
+    for (const viewer of [staff(['ADMIN']), staff(['ANALYST']), staff(['ADMIN'], null)]) expect(canBacktest(viewer, 'p1')).toBe(true);
+  });
+  it('refuses agents, another program’s staff, members and services', () => {
+    const others: Viewer[] = [
+      staff(['AGENT']),
+      staff(['ADMIN', 'ANALYST'], 'p2'),
+      { ...ANONYMOUS, kind: 'MEMBER', programId: 'p1', subject: 'm', memberId: 'm1' },
+      { ...ANONYMOUS, kind: 'SERVICE', subject: 'analytics' },
+    ];
+    for (const viewer of others) expect(canBacktest(viewer, 'p1')).toBe(false);
   });
 });
