@@ -75,6 +75,7 @@ export type AdjustmentReason =
   | 'MISSING_POINTS'
   | 'OTHER';
 
+/** A backtest: the range of recorded purchases to replay, the draft rules, and optionally a draft tier ladder. */
 export type BacktestEarningRulesInput = {
   /** Start of the range, inclusive (compared with each purchase's occurredAt). */
   from: Scalars['DateTime']['input'];
@@ -89,10 +90,13 @@ export type BacktestEarningRulesInput = {
 /** One member's points in the range, actual against draft (both net of returns). */
 export type BacktestMemberChange = {
   __typename?: 'BacktestMemberChange';
+  /** Points their purchases in the range actually gave, net of returns. */
   actualPoints: Scalars['BigInt']['output'];
   /** draftPoints − actualPoints. */
   difference: Scalars['BigInt']['output'];
+  /** Points the draft gives for the same purchases, net of the same returns. */
   draftPoints: Scalars['BigInt']['output'];
+  /** The member (Member.id). */
   memberId: Scalars['ID']['output'];
 };
 
@@ -107,7 +111,9 @@ export type BacktestTierCount = {
   draftMembers: Scalars['Int']['output'];
   /** The draft ladder's threshold (the current one when no draft ladder is given). */
   draftThreshold: Maybe<Scalars['Int']['output']>;
+  /** The tier's name (null for the row below the ladder). */
   name: Maybe<Scalars['String']['output']>;
+  /** The tier's rank, higher is better (null for the row below the ladder). */
   rank: Maybe<Scalars['Int']['output']>;
   /** null: members below the lowest threshold of the ladder. */
   tierId: Maybe<Scalars['ID']['output']>;
@@ -271,6 +277,7 @@ export type DraftEarningRulesInput = {
   multipliers?: InputMaybe<Array<EarningMultiplierInput>>;
   /** 0.01 to 1,000,000,000,000. */
   perAmount: Scalars['Decimal']['input'];
+  /** How a line's points are rounded. */
   rounding: RoundingRule;
 };
 
@@ -380,6 +387,7 @@ export type EarningRulesBacktest = {
   draftPoints: Scalars['BigInt']['output'];
   /** Status points earned in the range under the draft (net of returns). */
   draftStatusPoints: Scalars['BigInt']['output'];
+  /** Start of the replayed range (inclusive). */
   from: Scalars['DateTime']['output'];
   /** The member with the largest positive difference (on a tie, the member whose first purchase in the range came first); null when nobody gains. */
   largestGain: Maybe<BacktestMemberChange>;
@@ -405,6 +413,7 @@ export type EarningRulesBacktest = {
   refusedPurchases: Scalars['Int']['output'];
   /** First a row with tierId null (members below the lowest threshold), then one per tier, lowest rank first: members actual vs draft. */
   tiers: Array<BacktestTierCount>;
+  /** End of the replayed range (exclusive). */
   to: Scalars['DateTime']['output'];
 };
 
