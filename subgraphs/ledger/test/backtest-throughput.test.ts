@@ -55,6 +55,8 @@ beforeAll(async () => {
         },
       };
     });
+    // Signed afresh: viewer tokens live 60 s, and recording 20,000 purchases may take longer.
+    admin = await sub.as(ADMIN);
     const { recordPurchases } = await admin.data<{ recordPurchases: { recorded: number; rejected: number } }>(
       `mutation($input: RecordPurchasesInput!) { recordPurchases(input: $input) { recorded rejected } }`,
       { input: { source: 'history', lines } },
@@ -69,6 +71,7 @@ afterAll(async () => {
 
 describe('a backtest of 20,000 purchases', () => {
   it('replays them all in batches, its actual side equal to the journal', async () => {
+    admin = await sub.as(ADMIN);
     const started = performance.now();
     const { _entities } = await admin.data<{ _entities: { backtestEarningRules: { purchases: number; members: number; actualPoints: string; draftPoints: string } }[] }>(
       `query($reps: [_Any!]!, $input: BacktestEarningRulesInput!) { _entities(representations: $reps) { ... on Program {
