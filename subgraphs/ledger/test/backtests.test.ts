@@ -206,6 +206,14 @@ describe('backtestEarningRules', () => {
     expect(doubled.membersChangingTier).toBe(2);
   });
 
+  it('counts caps as the ledger does, with what the member earned earlier in the period before the range', async () => {
+    // From 03:00: C's purchase (40, half returned) and B's second (60). B earned 120 at 02:00 the
+    // same day, so a 150-a-day cap leaves B 30 of the 60.
+    const result = await backtest({ from: new Date(START.getTime() + 3 * HOUR).toISOString(), rules: { ...V1, caps: [{ period: 'DAY', maxPoints: 150 }] } });
+    expect(result).toMatchObject({ purchases: 2, members: 2, actualPoints: '80', draftPoints: '50', pointsDifference: '-30' });
+    expect(result.largestLoss).toEqual({ memberId: member.b, actualPoints: '60', draftPoints: '30', difference: '-30' });
+  });
+
   it('refuses a range over 366 days, malformed rules and an unknown tier with BAD_USER_INPUT naming the field', async () => {
     const field = async (input: Record<string, unknown>) => {
       const response = await backtestAs(analyst, input);
@@ -243,5 +251,15 @@ describe('backtestEarningRules', () => {
       { reps: [{ __typename: 'Program', id: programId }] },
     );
     expect(_entities[0]!.earningRuleHistory.map((r) => r.version)).toEqual([1]);
+  });
+
+  it('earns a purchase recorded before the ledger kept its tier at the member’s current tier', async () => {
+    // As a row from before migration 1796520000000 looks; A is gold again now.
+    await sub.db.query(`UPDATE purchases SET tier_id = NULL, tier_known = false WHERE member_id = $1`, [member.a]);
+    await snapshot(member.a, tier.gold);
+    expect((await backtest({ rules: V1 })).largestGain).toBeNull();
+    // Without gold now, the draft (the same rules) gives A 80 instead of the 160 the journal says.
+    await snapshot(member.a, tier.silver);
+    expect((await backtest({ rules: V1 })).largestLoss).toEqual({ memberId: member.a, actualPoints: '160', draftPoints: '80', difference: '-80' });
   });
 });
