@@ -1008,7 +1008,8 @@ export type Program = {
    * the tier on the purchase use the member's current tier.
    *
    * The program's administrators and analysts, and platform operators. Refused with BAD_USER_INPUT:
-   * `to` not after `from`, a range over 366 days, a range holding more than 2,000,000 purchases,
+   * `to` not after `from`, a range over 366 days, a range holding more than 200,000 purchases (the
+   * answer has to fit in the gateway's 30 s: backtest a long history range by range),
    * malformed draft rules (the field is `rules.` + what publishEarningRules names), and a draft
    * ladder naming a tier the program does not have.
    */
