@@ -37,7 +37,7 @@ const BACKTEST = `query($reps: [_Any!]!, $input: BacktestEarningRulesInput!) { _
     from to purchases refusedPurchases members actualPoints draftPoints pointsDifference actualStatusPoints draftStatusPoints
     liabilityImpact { amount currency } membersGaining membersLosing membersUnchanged
     largestGain { memberId actualPoints draftPoints difference } largestLoss { memberId actualPoints draftPoints difference }
-    draftLadder tiers { tierId name rank actualThreshold draftThreshold actualMembers draftMembers } membersChangingTier
+    draftLadder tiers { tierId name rank actualThreshold draftThreshold actualMembers draftMembers actualMembersOnDraftLadder } membersChangingTier
   } } } }`;
 
 interface Backtest {
@@ -56,7 +56,7 @@ interface Backtest {
   largestGain: { memberId: string; actualPoints: string; draftPoints: string; difference: string } | null;
   largestLoss: { memberId: string; actualPoints: string; draftPoints: string; difference: string } | null;
   draftLadder: boolean;
-  tiers: { tierId: string | null; name: string | null; actualThreshold: number | null; draftThreshold: number | null; actualMembers: number; draftMembers: number }[];
+  tiers: { tierId: string | null; name: string | null; actualThreshold: number | null; draftThreshold: number | null; actualMembers: number; draftMembers: number; actualMembersOnDraftLadder: number }[];
   membersChangingTier: number;
 }
 
@@ -195,12 +195,12 @@ describe('backtestEarningRules', () => {
     const row = (r: Backtest, id: string | null) => r.tiers.find((t) => t.tierId === id)!;
     expect(raised.draftLadder).toBe(true);
     expect(row(raised, tier.silver)).toMatchObject({ name: 'Silver', actualThreshold: 100, draftThreshold: 170, actualMembers: 2, draftMembers: 1 });
-    expect(row(raised, tier.base)).toMatchObject({ actualMembers: 1, draftMembers: 2 });
+    expect(row(raised, tier.base)).toMatchObject({ actualMembers: 1, draftMembers: 2, actualMembersOnDraftLadder: 2 });
     expect(row(raised, null)).toMatchObject({ actualMembers: 0, draftMembers: 0 });
     expect(raised.membersChangingTier).toBe(1);
     // Doubled points and gold lowered to 300: A (320) and B (360) reach gold, C (40) stays Base.
     const doubled = await backtest({ rules: { ...V1, basePoints: 2 }, tierThresholds: [{ tierId: tier.gold, threshold: 300 }] });
-    expect(row(doubled, tier.gold)).toMatchObject({ actualMembers: 0, draftMembers: 2 });
+    expect(row(doubled, tier.gold)).toMatchObject({ actualMembers: 0, draftMembers: 2, actualMembersOnDraftLadder: 0 });
     expect(row(doubled, tier.silver)).toMatchObject({ actualMembers: 2, draftMembers: 0 });
     expect(row(doubled, tier.base)).toMatchObject({ actualMembers: 1, draftMembers: 1 });
     expect(doubled.membersChangingTier).toBe(2);

@@ -88,7 +88,8 @@ describe('BacktestReplay', () => {
     const replay = new BacktestReplay(base, FROM);
     replay.add(purchase('s', ['150.00'], { actualPoints: 150, actualStatusPoints: 150 }));
     const s = replay.summary(LADDER, draftLadder(LADDER, [{ tierId: 'silver', threshold: 200 }]));
-    expect(s.tiers.find((t) => t.tierId === 'silver')).toMatchObject({ actualThreshold: 100, draftThreshold: 200, actualMembers: 1, draftMembers: 0 });
+    expect(s.tiers.find((t) => t.tierId === 'silver')).toMatchObject({ actualThreshold: 100, draftThreshold: 200, actualMembers: 1, draftMembers: 0, actualMembersOnDraftLadder: 0 });
+    expect(s.tiers.find((t) => t.tierId === 'base')).toMatchObject({ actualMembersOnDraftLadder: 1 });
     expect(s.tiers.find((t) => t.tierId === 'base')).toMatchObject({ actualMembers: 0, draftMembers: 1 });
   });
 });

@@ -71,6 +71,8 @@ export interface TierCount {
   draftThreshold: number | null;
   actualMembers: number;
   draftMembers: number;
+  /** Actual status points judged on the draft ladder: the ladder's effect alone, without the rules'. */
+  actualMembersOnDraftLadder: number;
 }
 
 export interface BacktestSummary {
@@ -186,10 +188,10 @@ export class BacktestReplay {
     const actualThreshold = new Map(actualLadder.map((t) => [t.tierId, t.threshold]));
     const byRank = [...new Map([...actualLadder, ...draftLadder].map((t) => [t.tierId, t])).values()].sort((a, b) => a.rank - b.rank);
     const counts = new Map<string | null, TierCount>([
-      [null, { tierId: null, name: null, rank: null, actualThreshold: null, draftThreshold: null, actualMembers: 0, draftMembers: 0 }],
+      [null, { tierId: null, name: null, rank: null, actualThreshold: null, draftThreshold: null, actualMembers: 0, draftMembers: 0, actualMembersOnDraftLadder: 0 }],
       ...byRank.map((t): [string, TierCount] => [
         t.tierId,
-        { tierId: t.tierId, name: t.name, rank: t.rank, actualThreshold: actualThreshold.get(t.tierId) ?? null, draftThreshold: draftThreshold.get(t.tierId) ?? null, actualMembers: 0, draftMembers: 0 },
+        { tierId: t.tierId, name: t.name, rank: t.rank, actualThreshold: actualThreshold.get(t.tierId) ?? null, draftThreshold: draftThreshold.get(t.tierId) ?? null, actualMembers: 0, draftMembers: 0, actualMembersOnDraftLadder: 0 },
       ]),
     ]);
     for (const [memberId, tally] of this.members) {
@@ -210,6 +212,7 @@ export class BacktestReplay {
       const draftTier = tierOnLadder(draftLadder, tally.draftStatus);
       counts.get(actualTier)!.actualMembers++;
       counts.get(draftTier)!.draftMembers++;
+      counts.get(tierOnLadder(draftLadder, tally.actualStatus))!.actualMembersOnDraftLadder++;
       if (actualTier !== draftTier) summary.membersChangingTier++;
     }
     summary.tiers = [...counts.values()];

@@ -105,6 +105,8 @@ export type BacktestTierCount = {
   __typename?: 'BacktestTierCount';
   /** Members whose actual status points in the range (actual rules, net of returns) reach this tier and no higher one on the current ladder. */
   actualMembers: Scalars['Int']['output'];
+  /** Members whose actual status points reach this tier and no higher one on the draft ladder: the ladder's effect alone (compare with actualMembers), without the draft rules'. */
+  actualMembersOnDraftLadder: Scalars['Int']['output'];
   /** The current threshold (null for the row below the ladder). */
   actualThreshold: Maybe<Scalars['Int']['output']>;
   /** Members whose draft status points in the range (draft rules, net of returns) reach this tier and no higher one on the draft ladder. */
@@ -2000,6 +2002,7 @@ export type BacktestMemberChangeResolvers<ContextType = RequestContext, ParentTy
 
 export type BacktestTierCountResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['BacktestTierCount'] = ResolversParentTypes['BacktestTierCount']> = {
   actualMembers?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  actualMembersOnDraftLadder?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   actualThreshold?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
   draftMembers?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   draftThreshold?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
