@@ -63,6 +63,12 @@ beforeAll(async () => {
     );
     expect(recordPurchases).toEqual({ recorded: 1000, rejected: 0 });
   }
+  // Timestamps at the database's precision (microseconds) and ties, as other writers may leave
+  // them: the keyset cursor must neither skip nor repeat a purchase across batch boundaries.
+  await sub.db.query(
+    `UPDATE purchases SET occurred_at = date_trunc('hour', occurred_at) + CASE WHEN random() < 0.3 THEN interval '0' ELSE random() * interval '1 second' END WHERE program_id = $1`,
+    [programId],
+  );
 }, 600_000);
 
 afterAll(async () => {

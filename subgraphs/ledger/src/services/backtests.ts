@@ -43,6 +43,8 @@ interface Row {
   memberId: string;
   id: string;
   occurredAt: Date;
+  /** occurred_at at the database's precision (microseconds, a Date keeps milliseconds): the keyset cursor. */
+  cursor: string;
   channel: string;
   partnerId: string | null;
   currency: string;
@@ -103,7 +105,7 @@ export class BacktestService {
         // The next batch is asked for before this one is replayed: the database reads it while
         // the replay computes (about half the time each).
         const last = rows[rows.length - 1];
-        pending = last && rows.length === BATCH ? this.batch(tx, programId, from, to, { at: last.occurredAt, id: last.id }) : null;
+        pending = last && rows.length === BATCH ? this.batch(tx, programId, from, to, { at: last.cursor, id: last.id }) : null;
         // Awaited on the next turn; this only keeps a failure meanwhile from being unhandled.
         pending?.catch(() => undefined);
         for (const row of rows) replay.add(toReplay(row));
@@ -130,9 +132,9 @@ export class BacktestService {
    * purchases_program_occurred): each with what its accrual entry gave, the tier it earned at, and
    * the returns recorded before `to`.
    */
-  private async batch(tx: EntityManager, programId: string, from: Date, to: Date, after: { at: Date; id: string } | null): Promise<Row[]> {
+  private async batch(tx: EntityManager, programId: string, from: Date, to: Date, after: { at: string; id: string } | null): Promise<Row[]> {
     return (await tx.query(
-      `SELECT p.id, p.member_id AS "memberId", p.occurred_at AS "occurredAt", p.channel, p.partner_id AS "partnerId", p.currency, p.lines,
+      `SELECT p.id, p.member_id AS "memberId", p.occurred_at AS "occurredAt", p.occurred_at::text AS cursor, p.channel, p.partner_id AS "partnerId", p.currency, p.lines,
          CASE WHEN p.tier_known THEN p.tier_id ELSE ms.tier_id END AS "tierId",
          coalesce(e.member_amount, 0)::text AS "actualPoints",
          CASE WHEN e.id IS NULL THEN 0 ELSE p.status_points END AS "actualStatusPoints",
@@ -144,11 +146,12 @@ export class BacktestService {
          SELECT json_agg(pr.lines ORDER BY pr.created_at, pr.id) AS returns, sum(pr.points) AS points, sum(pr.status_points) AS status_points
          FROM purchase_returns pr WHERE pr.purchase_id = p.id AND pr.created_at < $3
        ) r ON true
-       WHERE p.program_id = $1 AND p.occurred_at >= $2 AND p.occurred_at < $3
-         AND ($4::timestamptz IS NULL OR (p.occurred_at, p.id) > ($4::timestamptz, $5::uuid))
+       WHERE p.program_id = $1 AND p.occurred_at < $3
+         AND ${after ? '(p.occurred_at, p.id) > ($2::timestamptz, $5::uuid)' : 'p.occurred_at >= $2'}
        ORDER BY p.occurred_at, p.id
-       LIMIT $6`,
-      [programId, from, to, after?.at ?? null, after?.id ?? null, BATCH],
+       LIMIT $4`,
+      // Two shapes rather than an OR: each is a plain range on purchases_program_occurred.
+      after ? [programId, after.at, to, BATCH, after.id] : [programId, from, to, BATCH],
     )) as Row[];
   }
 
