@@ -233,6 +233,12 @@ describe('backtestEarningRules', () => {
     await expect(service.run(ADMIN, programId, { from, to, rules: { currency: 'EUR', basePoints: 1, perAmount: '1.00', rounding: 'FLOOR' } }, facts)).rejects.toMatchObject({ field: 'to', message: /more than 3 purchases/ });
   });
 
+  it('gives up with BAD_USER_INPUT, writing nothing, when the replay outlasts its time budget', async () => {
+    const service = new BacktestService(sub.db, sub.clock, undefined, 0);
+    const facts = { pointValue: POINT_VALUE, tiers: TIERS };
+    await expect(service.run(ADMIN, programId, { from, to, rules: { currency: 'EUR', basePoints: 1, perAmount: '1.00', rounding: 'FLOOR' } }, facts)).rejects.toMatchObject({ field: 'to', message: /could not be replayed within 0 s/ });
+  });
+
   it('is refused to another program’s staff, agents and members', async () => {
     const other = await sub.as({ ...ANONYMOUS, kind: 'STAFF', programId: randomUUID(), roles: ['ADMIN', 'ANALYST'], subject: 'other-admin' });
     const agent = await sub.as({ ...ANONYMOUS, kind: 'STAFF', programId, roles: ['AGENT'], subject: 'agent-1' });

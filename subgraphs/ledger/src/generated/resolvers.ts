@@ -1011,7 +1011,8 @@ export type Program = {
    *
    * The program's administrators and analysts, and platform operators. Refused with BAD_USER_INPUT:
    * `to` not after `from`, a range over 366 days, a range holding more than 200,000 purchases (the
-   * answer has to fit in the gateway's 30 s: backtest a long history range by range),
+   * answer has to fit in the gateway's 30 s: backtest a long history range by range), a replay
+   * still running after 25 s,
    * malformed draft rules (the field is `rules.` + what publishEarningRules names), and a draft
    * ladder naming a tier the program does not have.
    */

@@ -16,6 +16,12 @@ import { canBacktest } from '../domain/policy';
 import { validateRules, type RulesInput } from '../domain/rules';
 import type { StoredLine } from '../entities';
 
+/**
+ * How long a replay may run before it gives up: under the gateway's 30 s, so the caller gets a
+ * clear refusal instead of a timeout (and the ledger stops working for nobody).
+ */
+const BACKTEST_BUDGET_MS = 25_000;
+
 /** Purchases read per round trip: large enough to amortise it, small enough to keep memory flat. */
 const BATCH = 2_000;
 
@@ -68,6 +74,8 @@ export class BacktestService {
     private readonly clock: Clock,
     /** The most purchases one backtest replays (lowered only by tests, to see the refusal). */
     private readonly maxPurchases = BACKTEST_MAX_PURCHASES,
+    /** Wall-clock time a replay may take (lowered only by tests). */
+    private readonly budgetMs = BACKTEST_BUDGET_MS,
   ) {}
 
   async run(viewer: Viewer, programId: string, request: BacktestRequest, program: ProgramFacts): Promise<BacktestResult> {
@@ -98,9 +106,14 @@ export class BacktestService {
         throw new InputError(`The range holds more than ${this.maxPurchases.toLocaleString('en')} purchases: backtest a shorter one`, 'to');
       }
       const replay = new BacktestReplay(rules, from);
+      // Machine time, not the injected clock: what is limited is how long the caller waits.
+      const deadline = performance.now() + this.budgetMs;
       let pending: Promise<Row[]> | null = this.batch(tx, programId, from, to, null);
       while (pending) {
         const rows: Row[] = await pending;
+        if (performance.now() > deadline) {
+          throw new InputError(`The range could not be replayed within ${this.budgetMs / 1000} s (the gateway waits 30 s): backtest a shorter one`, 'to');
+        }
         await this.seed(tx, replay, rows, from);
         // The next batch is asked for before this one is replayed: the database reads it while
         // the replay computes (about half the time each).
