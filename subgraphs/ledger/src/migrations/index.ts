@@ -7,6 +7,7 @@ import { PartnerFunding1796840000001 } from './1796840000001-partner-funding';
 import { ExperimentTreatments1796510000000 } from './1796510000000-experiment-treatments';
 import { PurchaseImports1796830000000 } from './1796830000000-purchase-imports';
 import { BalancesPerStatement1796830000001 } from './1796830000001-balances-per-statement';
+import { PurchaseTier1796520000000 } from './1796520000000-purchase-tier';
 
 /**
  * Listed explicitly so bundling and tests never depend on directory scanning. The subgraph kit adds
@@ -24,4 +25,5 @@ export const migrations = [
   BalancesPerStatement1796830000001,
   PartnerFunding1796840000001,
   ExperimentTreatments1796510000000,
+  PurchaseTier1796520000000,
 ];

@@ -275,10 +275,10 @@ export class PurchaseBatchRecorder {
     // (staff's single recordPurchase keys by its own idempotencyKey): a line that collides here
     // makes the batch redo line by line, where it is refused alone.
     const inserted = (await tx.query(
-      `INSERT INTO purchases (id, program_id, member_id, source, external_id, channel, partner_id, currency, total, points, status_points, lines, rule_set_version, occurred_at, posts_at, posted_at, accrual_entry_id, created_at)
-       SELECT id, $1, member_id, source, external_id, channel, partner_id, currency, total, points, status_points, lines, rule_set_version, occurred_at, posts_at, posted_at, accrual_entry_id, $2
-       FROM unnest($3::uuid[], $4::uuid[], $5::text[], $6::text[], $7::text[], $8::uuid[], $9::text[], $10::numeric[], $11::int[], $12::int[], $13::jsonb[], $14::int[], $15::timestamptz[], $16::timestamptz[], $17::timestamptz[], $18::uuid[])
-         AS t(id, member_id, source, external_id, channel, partner_id, currency, total, points, status_points, lines, rule_set_version, occurred_at, posts_at, posted_at, accrual_entry_id)
+      `INSERT INTO purchases (id, program_id, member_id, source, external_id, channel, partner_id, currency, total, points, status_points, lines, rule_set_version, occurred_at, posts_at, posted_at, accrual_entry_id, created_at, tier_id, tier_known)
+       SELECT id, $1, member_id, source, external_id, channel, partner_id, currency, total, points, status_points, lines, rule_set_version, occurred_at, posts_at, posted_at, accrual_entry_id, $2, tier_id, true
+       FROM unnest($3::uuid[], $4::uuid[], $5::text[], $6::text[], $7::text[], $8::uuid[], $9::text[], $10::numeric[], $11::int[], $12::int[], $13::jsonb[], $14::int[], $15::timestamptz[], $16::timestamptz[], $17::timestamptz[], $18::uuid[], $19::uuid[])
+         AS t(id, member_id, source, external_id, channel, partner_id, currency, total, points, status_points, lines, rule_set_version, occurred_at, posts_at, posted_at, accrual_entry_id, tier_id)
        ON CONFLICT ON CONSTRAINT purchases_unique_source DO NOTHING RETURNING id`,
       [
         programId,
@@ -299,6 +299,8 @@ export class PurchaseBatchRecorder {
         records.map((r) => r.due),
         records.map((r) => (r.pending ? null : now)),
         records.map((r) => r.entryId),
+        // The tier the line earned at: backtests replay TIER multipliers with it.
+        records.map((r) => r.line.member.tierId),
       ],
     )) as { id: string }[];
     if (inserted.length < records.length) {
