@@ -5,6 +5,7 @@ import type { DataSource } from 'typeorm';
 import { Facts } from './services/facts';
 import { Kpis } from './services/kpis';
 import { Reconciler } from './services/reconciliation';
+import { Segments } from './services/segments';
 
 /** The use cases, built once and shared by every request. */
 export interface Services {
@@ -12,6 +13,8 @@ export interface Services {
   facts: Facts;
   kpis: Kpis;
   reconciler: Reconciler;
+  /** Segments, their membership (kept current from the facts) and RFM. */
+  segments: Segments;
 }
 
 export interface RequestContext extends ViewerContext {
@@ -20,9 +23,10 @@ export interface RequestContext extends ViewerContext {
 }
 
 /** Services are stateless and shared by every request. */
-export function createServices(db: DataSource, ledger: PeerClient): Services {
+export function createServices(db: DataSource, ledger: PeerClient, clock: Clock): Services {
   const kpis = new Kpis(db);
-  return { facts: new Facts(), kpis, reconciler: new Reconciler(kpis, ledger) };
+  const segments = new Segments(db, clock);
+  return { facts: new Facts((tx, programId, memberId) => segments.memberChanged(tx, programId, memberId)), kpis, reconciler: new Reconciler(kpis, ledger), segments };
 }
 
 /** Per request: no loaders yet (every field here is one aggregate query, not N entity lookups). */

@@ -24,8 +24,15 @@ export const analyticsSubgraph = defineSubgraph<Services, RequestContext>({
   // Segment membership and experiment assignments, for offers, catalogs and the ledger's earning.
   produces: analyticsEvents,
   // The reconciliation asks the ledger for its own totals (a SERVICE-only query).
-  services: ({ db, peer }) => createServices(db, peer('ledger')),
+  services: ({ db, peer, clock }) => createServices(db, peer('ledger'), clock),
   // One fact row per event, keyed by its id: safe to redeliver and to rebuild from position zero.
   consumes: ({ facts }) => facts.consumptions(),
+  jobs: ({ segments }) => [
+    // The one time-driven path of segment membership: activity windows (purchasedWithinDays…)
+    // change without an event; only members whose window boundary passed are re-evaluated.
+    { name: 'segment-windows', intervalMs: 60_000, run: () => segments.runWindows() },
+    // Days since the last purchase grow without events: RFM breakpoints and RFM segments hourly.
+    { name: 'rfm-breakpoints', intervalMs: 3_600_000, run: () => segments.runRfm() },
+  ],
   context: createContext,
 });

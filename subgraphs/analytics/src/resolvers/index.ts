@@ -1,6 +1,8 @@
 import type { Resolvers } from '../generated/resolvers';
 import { Program, ProgramKpiBucket } from './program';
 import { Query } from './query';
+import { Member } from './member';
+import { ProgramSegments, Segment, SegmentMutations } from './segments';
 
 /**
  * Joined with explicit keys: spreading resolver maps silently drops duplicates. The platform's
@@ -8,6 +10,9 @@ import { Query } from './query';
  */
 export const resolvers: Resolvers = {
   Query,
-  Program,
+  Program: { ...Program, ...ProgramSegments },
   ProgramKpiBucket,
+  Member,
+  Segment,
+  Mutation: { ...SegmentMutations },
 };
