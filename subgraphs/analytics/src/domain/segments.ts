@@ -244,12 +244,11 @@ export function rulesPredicate(rules: SegmentRules, first: number, now: Date): {
   if (rules.enrolledThroughPartnerId !== undefined) parts.push(`s.enrolled_through_partner_id = ${p(rules.enrolledThroughPartnerId)}::uuid`);
   if (rules.rfm) {
     parts.push('s.purchases > 0 AND s.last_purchase_at IS NOT NULL');
-    const nowParam = p(now);
-    const values = { r: `floor(extract(epoch FROM (${nowParam}::timestamptz - s.last_purchase_at)) / 86400)`, f: 's.purchases', m: 's.spend' };
     for (const key of ['r', 'f', 'm'] as const) {
       const r = rules.rfm[key];
       if (!r) continue;
-      const score = rfmScoreSql(key, values[key]);
+      const value = key === 'r' ? `floor(extract(epoch FROM (${p(now)}::timestamptz - s.last_purchase_at)) / 86400)` : key === 'f' ? 's.purchases' : 's.spend';
+      const score = rfmScoreSql(key, value);
       if (r.min !== null) parts.push(`${score} >= ${p(r.min)}::int`);
       if (r.max !== null) parts.push(`${score} <= ${p(r.max)}::int`);
     }

@@ -40,14 +40,18 @@ export interface MemberRfm extends RfmScores {
   monetary: string;
 }
 
-/** A member's RFM from the current breakpoints; null when analytics knows no purchase of theirs. */
-export async function memberRfm(db: DataSource, memberId: string, now: Date): Promise<{ programId: string; rfm: MemberRfm | null } | null> {
+/**
+ * A member's RFM from the current breakpoints (null when analytics knows no purchase of theirs),
+ * and how many breakpoints there were: scored from the very rows counted, so never from an older set.
+ */
+export async function memberRfm(db: DataSource, memberId: string, now: Date): Promise<{ programId: string; rfm: MemberRfm | null; breakpoints: number } | null> {
   const [state] = (await db.query(
     `SELECT program_id AS "programId", purchases, spend::text AS spend, last_purchase_at AS "lastPurchaseAt" FROM member_state WHERE member_id = $1 LIMIT 1`,
     [memberId],
   )) as { programId: string; purchases: number; spend: string; lastPurchaseAt: Date | null }[];
   if (!state) return null;
-  const scores = rfmFromBreakpoints(await breakpointsOf(db, state.programId), state, now);
-  if (!scores) return { programId: state.programId, rfm: null };
-  return { programId: state.programId, rfm: { r: scores.r, f: scores.f, m: scores.m, recencyDays: scores.days, frequency: state.purchases, monetary: state.spend } };
+  const breakpoints = await breakpointsOf(db, state.programId);
+  const scores = rfmFromBreakpoints(breakpoints, state, now);
+  if (!scores) return { programId: state.programId, rfm: null, breakpoints: breakpoints.length };
+  return { programId: state.programId, breakpoints: breakpoints.length, rfm: { r: scores.r, f: scores.f, m: scores.m, recencyDays: scores.days, frequency: state.purchases, monetary: state.spend } };
 }

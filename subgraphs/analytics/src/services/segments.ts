@@ -1,6 +1,6 @@
 import { DomainError, forbidden, InputError, isUuid, type Clock, type Viewer } from '@loyalty-graph/shared';
 import { analyticsEvents } from '@loyalty-graph/shared/contracts';
-import { idempotent, withRetries } from '@loyalty-graph/shared/db';
+import { idempotent, returning, withRetries } from '@loyalty-graph/shared/db';
 import { emit } from '@loyalty-graph/shared/events';
 import type { DataSource, EntityManager } from 'typeorm';
 import { canManageSegments, canArchiveSegments } from '../domain/policy';
@@ -112,7 +112,7 @@ export class Segments {
         if (segment.status === 'ARCHIVED') return { segmentId: segment.id };
         const now = this.clock.now();
         await tx.query(`UPDATE segments SET status = 'ARCHIVED', archived_at = $2, updated_at = $2 WHERE id = $1`, [segment.id, now]);
-        const left = (await tx.query(`DELETE FROM segment_members WHERE segment_id = $1 RETURNING member_id AS "memberId", false AS member`, [segment.id])) as Change[];
+        const left = await returning<Change>(tx, `DELETE FROM segment_members WHERE segment_id = $1 RETURNING member_id AS "memberId", false AS member`, [segment.id]);
         await announce(tx, segment.programId, segment.id, left, now);
         return { segmentId: segment.id };
       }),
@@ -168,8 +168,8 @@ export class Segments {
       if (wanted === current.has(segment.id)) continue;
       // RETURNING: of two transactions racing on one member, only the one that changed the row announces it.
       const changed = wanted
-        ? ((await tx.query(`INSERT INTO segment_members (program_id, segment_id, member_id, since) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING RETURNING 1`, [programId, segment.id, memberId, now])) as unknown[])
-        : ((await tx.query(`DELETE FROM segment_members WHERE segment_id = $1 AND member_id = $2 RETURNING 1`, [segment.id, memberId])) as unknown[]);
+        ? await returning(tx, `INSERT INTO segment_members (program_id, segment_id, member_id, since) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING RETURNING 1`, [programId, segment.id, memberId, now])
+        : await returning(tx, `DELETE FROM segment_members WHERE segment_id = $1 AND member_id = $2 RETURNING 1`, [segment.id, memberId]);
       if (changed.length) await announce(tx, programId, segment.id, [{ memberId, member: wanted }], now);
     }
   }
@@ -238,14 +238,15 @@ export class Segments {
    */
   async rfmOf(memberId: string): Promise<{ programId: string; rfm: MemberRfm | null } | null> {
     const found = await memberRfm(this.db, memberId, this.clock.now());
-    if (!found?.rfm || (await breakpointsOf(this.db, found.programId)).length > 0) return found;
+    if (!found?.rfm || found.breakpoints > 0) return found && { programId: found.programId, rfm: found.rfm };
     await withRetries(() =>
       this.db.transaction(async (tx) => {
         await lockProgram(tx, found.programId, 'exclusive');
         if ((await breakpointsOf(tx, found.programId)).length === 0) await this.refreshRfm(tx, found.programId, this.clock.now());
       }),
     );
-    return memberRfm(this.db, memberId, this.clock.now());
+    const again = await memberRfm(this.db, memberId, this.clock.now());
+    return again && { programId: again.programId, rfm: again.rfm };
   }
 
   profile(segmentId: string): Promise<SegmentProfileRow> {
