@@ -496,6 +496,7 @@ export type Segment = {
   createdAt: Scalars['DateTime']['output'];
   /** What it is for (at most 1000 characters). */
   description: Maybe<Scalars['String']['output']>;
+  /** The segment's id (SegmentMembershipChanged.segmentId; partners' offers target it). */
   id: Scalars['ID']['output'];
   /** Its name (1–100 characters). */
   name: Scalars['String']['output'];

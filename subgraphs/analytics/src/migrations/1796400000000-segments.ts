@@ -44,11 +44,14 @@ export class Segments1796400000000 implements MigrationInterface {
         members_see_segments boolean NOT NULL DEFAULT false,
         updated_at timestamptz NOT NULL
       )`);
-    // The time job finds members whose window boundary passed: by program and last purchase.
-    // (member_state_last_purchase (program_id, last_purchase_at) from 1796100000000 serves it.)
+    // The time job finds members whose window boundary passed by program and last purchase:
+    // member_state_last_purchase (program_id, last_purchase_at) from 1796100000000 serves it.
+    // Member.segments and Member.rfm know only the member's id: find their row without the program.
+    await q.query(`CREATE INDEX member_state_member ON member_state (member_id)`);
   }
 
   async down(q: QueryRunner): Promise<void> {
+    await q.query(`DROP INDEX member_state_member`);
     await q.query(`DROP TABLE analytics_program_settings`);
     await q.query(`DROP TABLE rfm_breakpoints`);
     await q.query(`DROP TABLE segments`);
