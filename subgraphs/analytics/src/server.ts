@@ -33,6 +33,8 @@ export const analyticsSubgraph = defineSubgraph<Services, RequestContext>({
     { name: 'segment-windows', intervalMs: 60_000, run: () => segments.runWindows() },
     // Days since the last purchase grow without events: RFM breakpoints and RFM segments hourly.
     { name: 'rfm-breakpoints', intervalMs: 3_600_000, run: () => segments.runRfm() },
+    // Whole-program evaluations a mutation or the RFM refresh left unfinished, in short batches.
+    { name: 'segment-evaluation', intervalMs: 5_000, leaseMs: 60_000, run: () => segments.evaluatePending(30_000) },
   ],
   context: createContext,
 });

@@ -73,16 +73,18 @@ const drain = async () => {
   for (const consumer of sub.consumers) await consumer.drain();
 };
 
-const SEGMENT_FIELDS = 'id programId name description visibleToMembers status';
+const SEGMENT_FIELDS = 'id programId name description visibleToMembers status evaluating';
 const CREATE = `mutation($input: CreateSegmentInput!) { createSegment(input: $input) { segment { ${SEGMENT_FIELDS} } userErrors { code field message } } }`;
 const UPDATE = `mutation($input: UpdateSegmentInput!) { updateSegment(input: $input) { segment { ${SEGMENT_FIELDS} } userErrors { code field message } } }`;
 const ARCHIVE = `mutation($input: ArchiveSegmentInput!) { archiveSegment(input: $input) { segment { ${SEGMENT_FIELDS} } userErrors { code field message } } }`;
 
 async function createSegment(as: Caller, programId: string, rules: Record<string, unknown>, over: Record<string, unknown> = {}): Promise<string> {
-  const { createSegment } = await as.data<{ createSegment: { segment: { id: string } | null; userErrors: unknown[] } }>(CREATE, {
+  const { createSegment } = await as.data<{ createSegment: { segment: { id: string; evaluating: boolean } | null; userErrors: unknown[] } }>(CREATE, {
     input: { programId, idempotencyKey: `seg-${randomUUID()}`, name: 'A segment', visibleToMembers: false, rules, ...over },
   });
   expect(createSegment.userErrors).toEqual([]);
+  // A small program is evaluated before the mutation answers.
+  expect(createSegment.segment!.evaluating).toBe(false);
   return createSegment.segment!.id;
 }
 

@@ -1,6 +1,6 @@
 import { InputError } from '@loyalty-graph/shared';
 import { describe, expect, it } from 'vitest';
-import { breakpointsOf, checkRules, compareDecimal, matches, quintileScores, rfmFromBreakpoints, rulesPredicate, scoreFrom, share, type MemberFacts } from './segments';
+import { breakpointsOf, checkRules, compareDecimal, matches, quintileScores, rfmFromBreakpoints, rulesPredicate, scoreFrom, scoreRangeToValues, share, type MemberFacts } from './segments';
 
 const NOW = new Date('2026-11-30T12:00:00Z');
 const daysAgo = (d: number) => new Date(NOW.getTime() - d * 86_400_000);
@@ -113,6 +113,16 @@ describe('matches', () => {
 });
 
 describe('rulesPredicate', () => {
+  it('compares RFM ranges as value ranges: days as instants of the last purchase, nothing for a range no score reaches', () => {
+    const bps = [...breakpointsOf('R', [1, 100, 7, 30, 365]), ...breakpointsOf('F', [1, 1, 1, 2])];
+    // R ≥ 4: at most 7 days → last purchase after now − 8 days.
+    const { sql, params } = rulesPredicate(checkRules({ rfm: { r: { min: 4 } } }), 1, NOW, bps);
+    expect(sql).toContain('s.last_purchase_at > $1::timestamptz');
+    expect(params).toEqual([daysAgo(8)]);
+    // F: 1 and 2 purchases score 4 and 5 (cume_dist 0.75 and 1): F ≤ 2 matches nobody.
+    expect(rulesPredicate(checkRules({ rfm: { f: { max: 2 } } }), 1, NOW, bps).sql).toContain('(false)');
+  });
+
   it('numbers its parameters from the given position, one per bound, and is true for no condition', () => {
     const { sql, params } = rulesPredicate(checkRules({ spend: { min: '10', max: '20' }, statuses: ['ACTIVE'] }), 5, NOW);
     expect(params).toEqual([['ACTIVE'], '10', '20']);
@@ -161,6 +171,32 @@ describe('RFM quintiles', () => {
     const bps = [...breakpointsOf('R', [0, 10]), ...breakpointsOf('F', [1, 2]), ...breakpointsOf('M', [5, 50])];
     expect(rfmFromBreakpoints(bps, { purchases: 0, lastPurchaseAt: null, spend: '0' }, NOW)).toBeNull();
     expect(rfmFromBreakpoints(bps, { purchases: 2, lastPurchaseAt: new Date(daysAgo(10).getTime() + 1), spend: '50.0000' }, NOW)).toEqual({ days: 9, r: 3, f: 5, m: 5 });
+  });
+});
+
+describe('scoreRangeToValues', () => {
+  it('turns every score range into exactly the values scoreFrom puts in it, for F, M and R (days)', () => {
+    const populations = [[1, 1, 1, 1, 1, 1, 2, 2, 5, 9], [10, 20, 30, 40, 50], [3, 3, 3], [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11], [7]];
+    const ranges = [null, 1, 2, 3, 4, 5].flatMap((min) => [null, 1, 2, 3, 4, 5].map((max) => ({ min, max }))).filter((r) => r.min !== null || r.max !== null);
+    for (const population of [...populations, []]) {
+      for (const dimension of ['F', 'M', 'R'] as const) {
+        const bps = breakpointsOf(dimension, population);
+        for (const range of ranges) {
+          const values = scoreRangeToValues(bps, dimension, range);
+          for (let v = 0; v <= 60; v++) {
+            const score = scoreFrom(bps, dimension, String(v));
+            const inRange = (range.min === null || score >= range.min) && (range.max === null || score <= range.max);
+            const allowed =
+              values !== null &&
+              (values.atLeast === null || v >= Number(values.atLeast)) &&
+              (values.below === null || v < Number(values.below)) &&
+              (values.atMost === null || v <= Number(values.atMost)) &&
+              (values.above === null || v > Number(values.above));
+            expect(allowed, `${dimension} ${JSON.stringify(population)} ${JSON.stringify(range)} value ${v} score ${score}`).toBe(inRange);
+          }
+        }
+      }
+    }
   });
 });
 

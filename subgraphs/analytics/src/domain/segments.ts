@@ -212,10 +212,10 @@ export function windowsOf(rules: SegmentRules): number[] {
 
 /**
  * The same rules as a SQL condition over `member_state s` (alias `s`), with its parameters
- * numbered from `first`. `$now` is the instant the windows count back from. RFM scores read the
- * program's breakpoints (`rfm_breakpoints`), as `rfmFromBreakpoints` does in TypeScript.
+ * numbered from `first`. `now` is the instant the windows count back from. RFM ranges become
+ * value ranges through the program's current `breakpoints` (scoreRangeToValues).
  */
-export function rulesPredicate(rules: SegmentRules, first: number, now: Date): { sql: string; params: unknown[] } {
+export function rulesPredicate(rules: SegmentRules, first: number, now: Date, breakpoints: readonly Breakpoint[] = []): { sql: string; params: unknown[] } {
   const params: unknown[] = [];
   const p = (value: unknown) => {
     params.push(value);
@@ -244,24 +244,28 @@ export function rulesPredicate(rules: SegmentRules, first: number, now: Date): {
   if (rules.enrolledThroughPartnerId !== undefined) parts.push(`s.enrolled_through_partner_id = ${p(rules.enrolledThroughPartnerId)}::uuid`);
   if (rules.rfm) {
     parts.push('s.purchases > 0 AND s.last_purchase_at IS NOT NULL');
+    // Scores are monotone in the value, so a score range is a value range: plain comparisons
+    // (the last purchase on its index) instead of scoring every member against the breakpoints.
     for (const key of ['r', 'f', 'm'] as const) {
-      const r = rules.rfm[key];
-      if (!r) continue;
-      const value = key === 'r' ? `floor(extract(epoch FROM (${p(now)}::timestamptz - s.last_purchase_at)) / 86400)` : key === 'f' ? 's.purchases' : 's.spend';
-      const score = rfmScoreSql(key, value);
-      if (r.min !== null) parts.push(`${score} >= ${p(r.min)}::int`);
-      if (r.max !== null) parts.push(`${score} <= ${p(r.max)}::int`);
+      const range = rules.rfm[key];
+      if (!range) continue;
+      const values = scoreRangeToValues(breakpoints, key.toUpperCase() as 'R' | 'F' | 'M', range);
+      if (values === null) {
+        parts.push('false');
+        continue;
+      }
+      const column = key === 'f' ? 's.purchases' : 's.spend';
+      if (key === 'r') {
+        // days ≤ B ⇔ last purchase > now − (B + 1) days; days > B ⇔ last purchase ≤ now − (B + 1) days.
+        if (values.atMost !== null) parts.push(`s.last_purchase_at > ${p(new Date(now.getTime() - (Number(values.atMost) + 1) * DAY_MS))}::timestamptz`);
+        if (values.above !== null) parts.push(`s.last_purchase_at <= ${p(new Date(now.getTime() - (Number(values.above) + 1) * DAY_MS))}::timestamptz`);
+      } else {
+        if (values.atLeast !== null) parts.push(`${column} >= ${p(values.atLeast)}::numeric`);
+        if (values.below !== null) parts.push(`${column} < ${p(values.below)}::numeric`);
+      }
     }
   }
   return { sql: parts.length ? parts.map((part) => `(${part})`).join(' AND ') : 'true', params };
-}
-
-/** A member's score for one dimension from the program's stored breakpoints (see Breakpoint). */
-export function rfmScoreSql(dimension: 'r' | 'f' | 'm', value: string): string {
-  const d = `'${dimension.toUpperCase()}'`;
-  const cmp = dimension === 'r' ? `b.bound >= (${value})` : `b.bound <= (${value})`;
-  return `coalesce((SELECT max(b.score) FROM rfm_breakpoints b WHERE b.program_id = s.program_id AND b.dimension = ${d} AND ${cmp}),
-                   (SELECT min(b.score) FROM rfm_breakpoints b WHERE b.program_id = s.program_id AND b.dimension = ${d}), 1)`;
 }
 
 /**
@@ -302,7 +306,7 @@ export function breakpointsOf(dimension: 'R' | 'F' | 'M', values: readonly numbe
   return [...bounds].sort(([a], [b]) => a - b).map(([score, bound]) => ({ dimension, score, bound: String(bound) }));
 }
 
-/** A member's score in one dimension from breakpoints (the same rule as rfmScoreSql). */
+/** A member's score in one dimension from breakpoints (rulesPredicate turns score ranges into value ranges by the same rule). */
 export function scoreFrom(breakpoints: readonly Breakpoint[], dimension: 'R' | 'F' | 'M', value: string): number {
   const mine = breakpoints.filter((b) => b.dimension === dimension);
   if (mine.length === 0) return 1;
@@ -340,3 +344,43 @@ export function share(part: number, whole: number): string | null {
 
 /** The stored rules as the SegmentRules type's parent (codegen mapper: the name SegmentRules is the schema's). */
 export type SegmentRulesModel = SegmentRules;
+
+/**
+ * The values of one dimension whose score (scoreFrom) is within `range`, as bounds: F and M,
+ * `atLeast` ≤ value < `below`; R (days), `above` < days ≤ `atMost`; a null bound does not restrict.
+ * Null: no value scores in the range. Scores only grow with the value (fall with the days), so
+ * "score ≥ k" is "value reaches the bound of the lowest score present that is ≥ k", and a score at
+ * or below the lowest present is every value's.
+ */
+export function scoreRangeToValues(
+  breakpoints: readonly Breakpoint[],
+  dimension: 'R' | 'F' | 'M',
+  range: ScoreRange,
+): { atLeast: string | null; below: string | null; atMost: string | null; above: string | null } | null {
+  const mine = breakpoints.filter((b) => b.dimension === dimension).sort((a, b) => a.score - b.score);
+  const lowest = mine[0]?.score ?? 1;
+  /** The bound at which the score becomes ≥ k: 'all' values, 'none', or a bound. */
+  const from = (k: number): 'all' | 'none' | string => {
+    if (k <= lowest) return 'all';
+    const first = mine.find((b) => b.score >= k);
+    return first ? first.bound : 'none';
+  };
+  const out = { atLeast: null as string | null, below: null as string | null, atMost: null as string | null, above: null as string | null };
+  if (range.min !== null) {
+    const bound = from(range.min);
+    if (bound === 'none') return null;
+    if (bound !== 'all') {
+      if (dimension === 'R') out.atMost = bound;
+      else out.atLeast = bound;
+    }
+  }
+  if (range.max !== null) {
+    const bound = from(range.max + 1);
+    if (bound === 'all') return null;
+    if (bound !== 'none') {
+      if (dimension === 'R') out.above = bound;
+      else out.below = bound;
+    }
+  }
+  return out;
+}

@@ -496,6 +496,12 @@ export type Segment = {
   createdAt: Scalars['DateTime']['output'];
   /** What it is for (at most 1000 characters). */
   description: Maybe<Scalars['String']['output']>;
+  /**
+   * Whether its membership is still being computed for the whole program (after creation, new rules,
+   * an RFM breakpoint refresh, or archiving), in batches: until false, some members may be missing
+   * from it (or, archived, still in it). Events keep evaluating members meanwhile.
+   */
+  evaluating: Scalars['Boolean']['output'];
   /** The segment's id (SegmentMembershipChanged.segmentId; partners' offers target it). */
   id: Scalars['ID']['output'];
   /** Its name (1–100 characters). */
@@ -1082,6 +1088,7 @@ export type SegmentResolvers<ContextType = RequestContext, ParentType extends Re
   archivedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
   createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   description?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  evaluating?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   profile?: Resolver<ResolversTypes['SegmentProfile'], ParentType, ContextType>;

@@ -21,11 +21,15 @@ export class Segments1796400000000 implements MigrationInterface {
         -- the time job re-evaluated the activity windows up to here (members whose window boundary
         -- passed after it are the next run's candidates)
         windows_evaluated_at timestamptz NOT NULL,
+        -- a whole-program evaluation in progress: the last member id done (the zero uuid at its
+        -- start); null when membership is complete (services/segments.ts evaluatePending)
+        evaluation_cursor uuid,
         created_at timestamptz NOT NULL,
         updated_at timestamptz NOT NULL,
         archived_at timestamptz
       )`);
     await q.query(`CREATE INDEX segments_program ON segments (program_id, status)`);
+    await q.query(`CREATE INDEX segments_pending ON segments (updated_at) WHERE evaluation_cursor IS NOT NULL`);
     // Scores 1–5 per dimension: F and M, the smallest value with that score; R, the largest number
     // of days since the last purchase with that score (domain/segments.ts Breakpoint).
     await q.query(`

@@ -19,10 +19,12 @@ export interface SegmentRow {
   createdAt: Date;
   updatedAt: Date;
   archivedAt: Date | null;
+  /** Membership is being recomputed in batches (evaluatePending). */
+  evaluating: boolean;
 }
 
 export const segmentColumns = `g.id, g.program_id AS "programId", g.name, g.description, g.visible_to_members AS "visibleToMembers", g.rules, g.status,
-  g.created_at AS "createdAt", g.updated_at AS "updatedAt", g.archived_at AS "archivedAt"`;
+  g.created_at AS "createdAt", g.updated_at AS "updatedAt", g.archived_at AS "archivedAt", g.evaluation_cursor IS NOT NULL AS evaluating`;
 
 /** One entry or exit, as announced. */
 interface Change {
@@ -32,8 +34,14 @@ interface Change {
 
 /** Advisory lock class for a program's segment membership (the second key is the program's hash). */
 const MEMBERSHIP_LOCK = 7_410_400;
-/** Events per emit call: a whole-program evaluation can change a million memberships. */
+/** Events per emit call. */
 const EMIT_CHUNK = 2_000;
+/** Members per evaluation batch (one short transaction each). */
+const EVALUATION_BATCH = 5_000;
+/** How long a mutation evaluates inline before leaving the rest to the segment-evaluation job. */
+const INLINE_MS = 10_000;
+/** Before every member id: an evaluation's cursor at its start. */
+const START = '00000000-0000-0000-0000-000000000000';
 
 type RulesInput = Parameters<typeof checkRules>[0];
 
@@ -76,6 +84,7 @@ export class Segments {
       },
       this.clock,
     );
+    await this.evaluatePending(INLINE_MS, result.segmentId);
     return result;
   }
 
@@ -84,7 +93,7 @@ export class Segments {
     const rules = input.rules == null ? null : checkRules(input.rules);
     const text = input.name == null ? null : checkSegmentText(input.name, null).name;
     const description = input.description == null ? undefined : checkSegmentText('x', input.description).description;
-    return withRetries(() =>
+    const result = await withRetries(() =>
       this.db.transaction(async (tx) => {
         const segment = await this.lockedSegment(tx, viewer, input.segmentId, canManageSegments);
         if (segment.status === 'ARCHIVED') throw new DomainError('SEGMENT_ARCHIVED', 'An archived segment cannot change', 'segmentId');
@@ -102,21 +111,24 @@ export class Segments {
         return { segmentId: segment.id };
       }),
     );
+    await this.evaluatePending(INLINE_MS, result.segmentId);
+    return result;
   }
 
   async archive(viewer: Viewer, input: { segmentId: string }): Promise<{ segmentId: string }> {
     if (!isUuid(input.segmentId)) throw new InputError('segmentId is not an id', 'segmentId');
-    return withRetries(() =>
+    const result = await withRetries(() =>
       this.db.transaction(async (tx) => {
         const segment = await this.lockedSegment(tx, viewer, input.segmentId, canArchiveSegments);
         if (segment.status === 'ARCHIVED') return { segmentId: segment.id };
         const now = this.clock.now();
-        await tx.query(`UPDATE segments SET status = 'ARCHIVED', archived_at = $2, updated_at = $2 WHERE id = $1`, [segment.id, now]);
-        const left = await returning<Change>(tx, `DELETE FROM segment_members WHERE segment_id = $1 RETURNING member_id AS "memberId", false AS member`, [segment.id]);
-        await announce(tx, segment.programId, segment.id, left, now);
+        // Emptied in batches like an evaluation (everyone leaves, announced): see evaluateBatch.
+        await tx.query(`UPDATE segments SET status = 'ARCHIVED', archived_at = $2, updated_at = $2, evaluation_cursor = $3 WHERE id = $1`, [segment.id, now, START]);
         return { segmentId: segment.id };
       }),
     );
+    await this.evaluatePending(INLINE_MS, result.segmentId);
+    return result;
   }
 
   /** The segment locked for a write, after the caller's policy (another program's segment is FORBIDDEN, none is NOT_FOUND). */
@@ -130,18 +142,76 @@ export class Segments {
     return segment!;
   }
 
-  /** A new or changed segment: RFM rules first recompute the breakpoints (which re-evaluates every RFM segment). */
+  /**
+   * A new or changed segment is evaluated for every member, in batches (evaluatePending): marked
+   * here, in the write's transaction. RFM rules first recompute the breakpoints (which marks every
+   * RFM segment of the program).
+   */
   private async evaluateNew(tx: EntityManager, segment: { id: string; programId: string; rules: SegmentRules }, now: Date): Promise<void> {
     if (segment.rules.rfm) await this.refreshRfm(tx, segment.programId, now);
-    else await apply(tx, segment, now);
+    else await tx.query(`UPDATE segments SET evaluation_cursor = $2 WHERE id = $1`, [segment.id, START]);
   }
 
-  /** Recomputes a program's RFM breakpoints and re-evaluates its RFM segments (the caller holds the program's lock). */
+  /** Recomputes a program's RFM breakpoints and marks its RFM segments for evaluation (the caller holds the program's lock); returns how many. */
   async refreshRfm(tx: EntityManager, programId: string, now: Date): Promise<number> {
     await refreshBreakpoints(tx, programId, now);
-    const segments = (await tx.query(`SELECT id, rules FROM segments WHERE program_id = $1 AND status = 'ACTIVE' AND rules ? 'rfm' ORDER BY id`, [programId])) as { id: string; rules: SegmentRules }[];
+    const marked = await returning(tx, `UPDATE segments SET evaluation_cursor = $2 WHERE program_id = $1 AND status = 'ACTIVE' AND rules ? 'rfm' RETURNING id`, [programId, START]);
+    return marked.length;
+  }
+
+  /**
+   * Whole-program evaluations (a created or updated segment, RFM segments after a breakpoint
+   * refresh, an archived segment being emptied), in batches of EVALUATION_BATCH members by member
+   * id, each its own short transaction: a million members never make one statement run past the
+   * statement timeout, nor hold the program's lock (and its events) for long. Runs until nothing is
+   * pending or `budgetMs` passed (the `segment-evaluation` job continues); `onlySegmentId` limits
+   * it to one segment (the mutation that just marked it). Returns the entries and exits announced.
+   */
+  async evaluatePending(budgetMs: number, onlySegmentId?: string): Promise<number> {
+    const until = Date.now() + budgetMs;
     let changes = 0;
-    for (const s of segments) changes += await apply(tx, { id: s.id, programId, rules: s.rules }, now);
+    for (;;) {
+      const [next] = (await this.db.query(
+        `SELECT id, program_id AS "programId" FROM segments WHERE evaluation_cursor IS NOT NULL AND ($1::uuid IS NULL OR id = $1) ORDER BY updated_at, id LIMIT 1`,
+        [onlySegmentId ?? null],
+      )) as { id: string; programId: string }[];
+      if (!next) return changes;
+      changes += await withRetries(() => this.db.transaction((tx) => this.evaluateBatch(tx, next.id, next.programId)));
+      if (Date.now() >= until) return changes;
+    }
+  }
+
+  /** One batch of a pending evaluation: the next members by id after the cursor; the cursor is cleared after the last. */
+  private async evaluateBatch(tx: EntityManager, segmentId: string, programId: string): Promise<number> {
+    await lockProgram(tx, programId, 'exclusive');
+    const [segment] = (await tx.query(`SELECT id, rules, status, evaluation_cursor AS cursor FROM segments WHERE id = $1 AND evaluation_cursor IS NOT NULL FOR UPDATE`, [segmentId])) as {
+      id: string;
+      rules: SegmentRules;
+      status: 'ACTIVE' | 'ARCHIVED';
+      cursor: string;
+    }[];
+    if (!segment) return 0;
+    const now = this.clock.now();
+    let changes: number;
+    let last: string | null;
+    if (segment.status === 'ARCHIVED') {
+      const left = await returning<Change>(
+        tx,
+        `DELETE FROM segment_members WHERE segment_id = $1 AND member_id IN (SELECT member_id FROM segment_members WHERE segment_id = $1 ORDER BY member_id LIMIT $2)
+         RETURNING member_id AS "memberId", false AS member`,
+        [segment.id, EVALUATION_BATCH],
+      );
+      await announce(tx, programId, segment.id, left, now);
+      changes = left.length;
+      last = left.length < EVALUATION_BATCH ? null : segment.cursor;
+    } else {
+      const ids = ((await tx.query(`SELECT member_id FROM member_state WHERE program_id = $1 AND member_id > $2 ORDER BY member_id LIMIT $3`, [programId, segment.cursor, EVALUATION_BATCH])) as { member_id: string }[]).map(
+        (r) => r.member_id,
+      );
+      changes = ids.length ? await apply(tx, { id: segment.id, programId, rules: segment.rules }, now, ids) : 0;
+      last = ids.length < EVALUATION_BATCH ? null : ids.at(-1)!;
+    }
+    await tx.query(`UPDATE segments SET evaluation_cursor = $2 WHERE id = $1`, [segment.id, last]);
     return changes;
   }
 
@@ -216,7 +286,7 @@ export class Segments {
     return changes;
   }
 
-  /** Hourly: every program's RFM breakpoints recomputed (days since the last purchase grow without events), and its RFM segments with them. */
+  /** Hourly: every program's RFM breakpoints recomputed (days since the last purchase grow without events); its RFM segments are marked for evaluation. */
   async runRfm(): Promise<number> {
     const now = this.clock.now();
     const programs = (await this.db.query(`SELECT DISTINCT program_id FROM member_state WHERE purchases > 0`)) as { program_id: string }[];
@@ -306,7 +376,8 @@ async function lockProgram(tx: EntityManager, programId: string, mode: 'shared' 
  */
 async function apply(tx: EntityManager, segment: { id: string; programId: string; rules: SegmentRules }, now: Date, memberIds?: string[]): Promise<number> {
   const base: unknown[] = [segment.programId, segment.id, now, memberIds ?? null];
-  const predicate = rulesPredicate(segment.rules, base.length + 1, now);
+  const breakpoints = segment.rules.rfm ? await breakpointsOf(tx, segment.programId) : [];
+  const predicate = rulesPredicate(segment.rules, base.length + 1, now, breakpoints);
   const changes = (await tx.query(
     `WITH desired AS (
        SELECT s.member_id FROM member_state s
