@@ -286,6 +286,32 @@ describe('creating and updating a segment', () => {
   });
 });
 
+describe('a program larger than one evaluation batch', () => {
+  const P = randomUUID();
+
+  it('evaluates every member across batches (5,000 each), announcing each entry once, and archives across batches too', async () => {
+    // 12,001 members straight into member_state (as the facts would leave them): three batches.
+    await sub.db.query(
+      `INSERT INTO member_state (program_id, member_id, status, spend, purchases)
+       SELECT $1, gen_random_uuid(), CASE WHEN i % 4 = 0 THEN 'SUSPENDED' ELSE 'ACTIVE' END, i % 100, 1 FROM generate_series(1, 12001) i`,
+      [P],
+    );
+    const [expected] = (await sub.db.query(`SELECT count(*)::int AS n FROM member_state WHERE program_id = $1 AND status = 'ACTIVE' AND spend >= 10`, [P])) as { n: number }[];
+    const admin = await sub.as(staff(['ADMIN'], P));
+    const segment = await createSegment(admin, P, { statuses: ['ACTIVE'], spend: { min: '10' } });
+    // More than one batch to leave when archived, fewer than everyone.
+    expect(expected!.n).toBeGreaterThan(5000);
+    expect(expected!.n).toBeLessThan(12001);
+    expect((await membersOf(segment)).length).toBe(expected!.n);
+    const entries = await announced(segment);
+    expect(entries.length).toBe(expected!.n);
+    expect(new Set(entries.map(([m]) => m)).size).toBe(expected!.n);
+    await admin.data(ARCHIVE, { input: { segmentId: segment } });
+    expect(await membersOf(segment)).toEqual([]);
+    expect((await announced(segment)).filter(([, entered]) => !entered).length).toBe(expected!.n);
+  });
+});
+
 describe('activity windows (the time job)', () => {
   const P = randomUUID();
   const cat = randomUUID();

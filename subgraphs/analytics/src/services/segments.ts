@@ -39,7 +39,7 @@ const EMIT_CHUNK = 2_000;
 /** Members per evaluation batch (one short transaction each). */
 const EVALUATION_BATCH = 5_000;
 /** How long a mutation evaluates inline before leaving the rest to the segment-evaluation job. */
-const INLINE_MS = 10_000;
+const INLINE_MS = 5_000;
 /** Before every member id: an evaluation's cursor at its start. */
 const START = '00000000-0000-0000-0000-000000000000';
 
