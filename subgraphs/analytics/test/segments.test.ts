@@ -164,6 +164,26 @@ describe('membership from events', () => {
   });
 });
 
+describe('membership under concurrent delivery', () => {
+  it('announces an entry once when two replicas deliver the same events at the same time', async () => {
+    const P = randomUUID();
+    const carl = randomUUID();
+    const admin = await sub.as(staff(['ADMIN'], P));
+    const segment = await createSegment(admin, P, { tierIds: [GOLD], consents: ['EMAIL:MARKETING'] });
+    const replica = await startTestSubgraph(analyticsSubgraph as unknown as SubgraphModule<ViewerContext>, { internalSecret: sub.internalSecret, peers, database: sub.database, clock: sub.clock });
+    try {
+      enrol(P, carl, { tierId: GOLD });
+      consents(P, carl, ['EMAIL:MARKETING']);
+      for (const consumer of sub.consumers) await consumer.rewind(0, { forget: true });
+      await Promise.all([...sub.consumers.map((c) => c.drain()), ...replica.consumers.map((c) => c.drain())]);
+    } finally {
+      await replica.stop();
+    }
+    expect(await membersOf(segment)).toEqual([carl]);
+    expect(await announced(segment)).toEqual([[carl, true]]);
+  });
+});
+
 describe('creating and updating a segment', () => {
   const P = randomUUID();
   const people = Array.from({ length: 8 }, () => randomUUID());
