@@ -13,7 +13,8 @@ import { analyticsSubgraph } from '../src/server';
  * ties, profiles are exact, and Member.segments shows each viewer what they may see.
  */
 let sub: Awaited<ReturnType<typeof startTestSubgraph>>;
-const feeds = { members: new MemoryFeed('members'), ledger: new MemoryFeed('ledger') };
+// Catalog and partners are fed too (analytics consumes them for costs), empty here.
+const feeds = { members: new MemoryFeed('members'), ledger: new MemoryFeed('ledger'), catalog: new MemoryFeed('catalog'), partners: new MemoryFeed('partners') };
 const stops: (() => Promise<void>)[] = [];
 const peers: Record<string, string> = {};
 

@@ -2,13 +2,8 @@ import { forbidden, isUuid } from '@loyalty-graph/shared';
 import type { MemberResolvers } from '../generated/resolvers';
 import { canReadSegments, memberSegmentsView } from '../domain/policy';
 
-/** Members are owned by the members subgraph; analytics adds their segments and RFM. */
-export interface MemberRef {
-  id: string;
-}
-
-export const Member: MemberResolvers = {
-  __resolveReference: (ref) => ({ id: ref.id }),
+/** Members are owned by the members subgraph; analytics adds their segments and RFM (the reference is resolved in surveys.ts). */
+export const MemberSegments: Pick<MemberResolvers, 'segments' | 'rfm'> = {
   async segments(member, _args, { viewer, services }) {
     // A malformed id is no member analytics knows: in no segment (and it tells nobody anything).
     if (!isUuid(member.id)) return [];

@@ -2,7 +2,7 @@ import { ledgerEvents, membersEvents } from '@loyalty-graph/shared/contracts';
 import { consume, type Consumption, type EventEnvelope } from '@loyalty-graph/shared/events';
 import type { EntityManager } from 'typeorm';
 
-type PointKind = 'ACCRUED' | 'RETURNED' | 'BONUS' | 'REDEEMED' | 'REFUNDED' | 'EXPIRED' | 'REINSTATED' | 'ADJUSTED' | 'DONATED' | 'TRANSFERRED';
+type PointKind = 'ACCRUED' | 'RETURNED' | 'BONUS' | 'REDEEMED' | 'REFUNDED' | 'EXPIRED' | 'REINSTATED' | 'ADJUSTED' | 'DONATED' | 'TRANSFERRED' | 'POSTED';
 
 interface PointFact {
   programId: string;
@@ -16,6 +16,8 @@ interface PointFact {
   pending?: boolean | null;
   /** What it did to the member's balance (posted and pending together). */
   memberDelta?: number;
+  /** What it did to the member's pending points (a pending accrual +, its posting or a return from pending −): liability splits posted and pending with it. */
+  pendingDelta?: number;
   /** The basket's total, currency and channel (accruals carrying them). */
   amount?: string | null;
   currency?: string | null;
@@ -108,6 +110,7 @@ export class Facts {
               currency: e.payload.currency ?? null,
               channel: e.payload.channel ?? null,
               memberDelta: e.payload.points,
+              pendingDelta: e.payload.pending ? e.payload.points : 0,
               occurredAt: e.payload.occurredAt,
             }),
           PointsReturned: (tx, e) =>
@@ -118,9 +121,12 @@ export class Facts {
               issuancePoints: -(e.payload.fromPending + e.payload.fromPosted + e.payload.writtenOff),
               // What the member gave back; the written-off part was never taken from them.
               memberDelta: -(e.payload.fromPending + e.payload.fromPosted),
+              pendingDelta: -e.payload.fromPending,
               partnerId: e.payload.partnerId ?? null,
               occurredAt: e.occurredAt,
             }),
+          // Posting moves points from pending to posted: the balance is unchanged, the pending part shrinks (liability shows both).
+          PointsPosted: (tx, e) => this.points(tx, e, { ...e.payload, kind: 'POSTED', memberDelta: 0, pendingDelta: -e.payload.points, occurredAt: e.occurredAt }),
           // Referral bonuses are issued from the program's ISSUANCE account (bonusLines): the ledger's issued counts them.
           ReferralBonusCredited: (tx, e) => this.points(tx, e, { ...e.payload, kind: 'BONUS', issuancePoints: e.payload.points, memberDelta: e.payload.points, occurredAt: e.occurredAt }),
           PointsRedeemed: (tx, e) => this.points(tx, e, { ...e.payload, kind: 'REDEEMED', memberDelta: -e.payload.points, occurredAt: e.occurredAt }),
@@ -207,8 +213,8 @@ export class Facts {
 
   private async points(tx: EntityManager, event: EventEnvelope, fact: PointFact): Promise<void> {
     const inserted = (await tx.query(
-      `INSERT INTO point_facts (event_id, program_id, member_id, kind, points, issuance_points, member_delta, purchase_id, partner_id, pending, amount, currency, channel, occurred_at, day)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, ($14::timestamptz AT TIME ZONE 'UTC')::date)
+      `INSERT INTO point_facts (event_id, program_id, member_id, kind, points, issuance_points, member_delta, purchase_id, partner_id, pending, amount, currency, channel, occurred_at, day, pending_delta)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, ($14::timestamptz AT TIME ZONE 'UTC')::date, $15)
        ON CONFLICT (event_id, member_id) DO NOTHING RETURNING 1`,
       [
         event.id,
@@ -225,6 +231,7 @@ export class Facts {
         fact.currency ?? null,
         fact.channel ?? null,
         fact.occurredAt,
+        fact.pendingDelta ?? 0,
       ],
     )) as unknown[];
     if (inserted.length === 0) return;

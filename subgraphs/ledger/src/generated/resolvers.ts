@@ -896,7 +896,7 @@ export type Program = {
 };
 
 /**
- * Points a program's journal moved to date, as Program.pointsTotals counts them: issued = what the
+ * Points a program's journal moved to date and what members hold, as Program.pointsTotals counts them: issued = what the
  * ISSUANCE and PARTNER_FUNDING accounts gave (accruals incl. pending, bonuses) minus what returns gave
  * back; redeemed = captures minus refunds; expired = expiries minus reinstatements.
  */
@@ -906,6 +906,8 @@ export type ProgramPointCounts = {
   expired: Scalars['BigInt']['output'];
   /** Points issued, net of returns. */
   issued: Scalars['BigInt']['output'];
+  /** Points members hold now: Σ (posted + pending) of the MEMBER_REWARD accounts (held points included), as ProgramPointsTotals.outstanding. */
+  outstanding: Scalars['BigInt']['output'];
   /** Points redeemed, net of refunds. */
   redeemed: Scalars['BigInt']['output'];
 };
@@ -1146,9 +1148,9 @@ export type Query = {
    */
   pointsHolds: Array<Maybe<PointsHold>>;
   /**
-   * The program's points issued, redeemed and expired to date, exactly as Program.pointsTotals counts
-   * them (without the liability, which needs the point value). Internal services only: analytics
-   * reconciles its facts against it.
+   * The program's points issued, redeemed, expired and outstanding to date, exactly as
+   * Program.pointsTotals counts them (without the liability, which needs the point value). Internal
+   * services only: analytics reconciles its facts against it.
    */
   programPointCounts: ProgramPointCounts;
   /** A purchase import and its report (a partner: only its own; null for an unknown id or another's). */
@@ -2091,6 +2093,7 @@ export type ProgramResolvers<ContextType = RequestContext, ParentType extends Re
 export type ProgramPointCountsResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['ProgramPointCounts'] = ResolversParentTypes['ProgramPointCounts']> = {
   expired?: Resolver<ResolversTypes['BigInt'], ParentType, ContextType>;
   issued?: Resolver<ResolversTypes['BigInt'], ParentType, ContextType>;
+  outstanding?: Resolver<ResolversTypes['BigInt'], ParentType, ContextType>;
   redeemed?: Resolver<ResolversTypes['BigInt'], ParentType, ContextType>;
 };
 

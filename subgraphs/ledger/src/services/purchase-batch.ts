@@ -14,6 +14,7 @@ import { expiryFor, postsAt } from '../domain/settings';
 import type { StoredLine } from '../entities';
 import { assertActive } from './members';
 import type { ProgramConfig, ProgramLedgerService } from './program-ledger';
+import { experimentTreatments } from './experiment-treatments';
 import { partnerFunding } from './partner-funding';
 import { MAX_BALANCE, store } from './store';
 
@@ -173,11 +174,13 @@ export class PurchaseBatchRecorder {
     // What each member earned before this batch in each cap period, for every line in one statement
     // (under the members' locks, taken above); the batch's own earlier lines are added by `earn`.
     const earnedBefore = await this.programs.earnedInPeriodsOfMany(tx, config, fresh.map(({ line, occurredAt }) => ({ memberId: line.member.id, at: occurredAt })));
+    // Analytics' experiment multipliers for every line, in one statement too.
+    const treatments = await experimentTreatments.inForceOfMany(tx, fresh.map(({ line, occurredAt }) => ({ memberId: line.member.id, at: occurredAt })));
     for (const [i, { line, occurredAt }] of fresh.entries()) {
       const { member, request } = line;
       try {
         const earlier = earnedHere.get(member.id) ?? [];
-        const { earning, ruleSet } = await this.programs.earn(tx, config, member.id, member.tierId, request.basket, occurredAt, earlier, earnedBefore[i]);
+        const { earning, ruleSet } = await this.programs.earn(tx, config, member.id, member.tierId, request.basket, occurredAt, earlier, earnedBefore[i], treatments[i]);
         // Per-accrual checks of a line (a partner's funding limit): a refusal here is that line's
         // outcome and its key is given back; nothing of it has been written yet.
         await funding(request.basket.partnerId ?? null, earning.points);
