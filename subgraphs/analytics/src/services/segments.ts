@@ -46,15 +46,16 @@ const START = '00000000-0000-0000-0000-000000000000';
 type RulesInput = Parameters<typeof checkRules>[0];
 
 /**
- * Segments and who is in them. Membership changes three ways, all ending in `apply` (rows in
- * `segment_members`, one SegmentMembershipChanged per entry or exit, nothing when nothing changed):
+ * Segments and who is in them. Membership changes three ways, each writing only differences to
+ * `segment_members` and announcing one SegmentMembershipChanged per entry or exit:
  * - a member's state changed (the Facts consumer calls `memberChanged` in its transaction);
- * - a segment was created, updated or archived (every member of the program, set-based SQL);
+ * - a segment was created, updated or archived, or the RFM breakpoints changed (every member of
+ *   the program, set-based SQL in batches by member id: `evaluatePending`);
  * - time passed (the `segment-windows` job: members whose activity window boundary passed; the
- *   `rfm-breakpoints` job: RFM segments after the breakpoints are recomputed).
- * Evaluations of one program are serialised against the event path by an advisory lock: a
- * whole-program evaluation takes it exclusively, a member's evaluation shared, so neither works
- * from a member_state the other has changed but not committed.
+ *   `rfm-breakpoints` job recomputes the breakpoints and marks the RFM segments for evaluation).
+ * Evaluations of one program are serialised against the event path by an advisory lock: each
+ * whole-program batch takes it exclusively, a member's evaluation shared, so neither works from a
+ * member_state the other has changed but not committed.
  */
 export class Segments {
   constructor(
