@@ -216,14 +216,18 @@ describe('creating and updating a segment', () => {
     const admin = await sub.as(staff(['ADMIN'], P));
     const segment = await createSegment(admin, P, { spend: { min: '60' } });
     const first = (await announced(segment)).length;
-    const { updateSegment } = await admin.data<{ updateSegment: { segment: { name: string } } }>(UPDATE, { input: { segmentId: segment, name: 'Gold spenders', rules: { spend: { min: '60' }, tierIds: [GOLD] } } });
-    expect(updateSegment.segment.name).toBe('Gold spenders');
+    const { updateSegment } = await admin.data<{ updateSegment: { segment: { name: string; description: string | null; visibleToMembers: boolean } } }>(UPDATE, {
+      input: { segmentId: segment, name: 'Gold spenders', description: 'Gold members who spent 60 or more', visibleToMembers: true, rules: { spend: { min: '60' }, tierIds: [GOLD] } },
+    });
+    expect(updateSegment.segment).toMatchObject({ name: 'Gold spenders', description: 'Gold members who spent 60 or more', visibleToMembers: true });
     // Gold: odd indexes (1, 3, 5, 7); spend ≥ 60: 2, 3, 4, 5 → 3 and 5 stay, 2 and 4 leave.
     expect(await membersOf(segment)).toEqual(sorted([people[3]!, people[5]!]));
     expect(sorted((await announced(segment)).slice(first).map(([m, entered]) => `${m as string}:${String(entered)}`))).toEqual(sorted([`${people[2]}:false`, `${people[4]}:false`]));
     const count = (await announced(segment)).length;
-    await admin.data(UPDATE, { input: { segmentId: segment, rules: { tierIds: [GOLD], spend: { min: '60' } } } });
+    const again = await admin.data<{ updateSegment: { segment: { name: string; description: string | null } } }>(UPDATE, { input: { segmentId: segment, description: '', rules: { tierIds: [GOLD], spend: { min: '60' } } } });
     expect((await announced(segment)).length).toBe(count);
+    // An empty description clears it; absent fields are unchanged.
+    expect(again.updateSegment.segment).toMatchObject({ name: 'Gold spenders', description: null });
   });
 
   it('puts in exactly the members the domain rules match, whichever rules (the SQL and the domain code agree)', async () => {
@@ -469,6 +473,8 @@ describe('Segment.profile and Member.segments', () => {
     const SET = `mutation($input: SetMembersSeeSegmentsInput!) { setMembersSeeSegments(input: $input) { programId membersSeeSegments } }`;
     expect(errorCodes(await (await sub.as(staff(['ANALYST'], P))).send(SET, { input: { programId: P, membersSeeSegments: true } }))).toEqual(['FORBIDDEN']);
     await admin.data(SET, { input: { programId: P, membersSeeSegments: true } });
+    const SETTING = `query($reps: [_Any!]!) { _entities(representations: $reps) { ... on Program { membersSeeSegments } } }`;
+    expect((await (await sub.as(staff(['AGENT'], P))).data<{ _entities: { membersSeeSegments: boolean }[] }>(SETTING, { reps: [{ __typename: 'Program', id: P }] }))._entities[0]!.membersSeeSegments).toBe(true);
     expect(await segmentsAs(memberViewer(P, eva))).toEqual(['Buyers']);
     for (const viewer of [memberViewer(P, fay), staff(['ADMIN'], randomUUID()), staff(['AGENT'], randomUUID())]) {
       expect(errorCodes(await (await sub.as(viewer)).send(MEMBER_SEGMENTS, { reps })), viewer.kind).toEqual(['FORBIDDEN']);
