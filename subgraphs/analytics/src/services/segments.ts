@@ -169,6 +169,7 @@ export class Segments {
    * it to one segment (the mutation that just marked it). Returns the entries and exits announced.
    */
   async evaluatePending(budgetMs: number, onlySegmentId?: string): Promise<number> {
+    // Elapsed real time, not the injected clock: this bounds how long a request or job run works.
     const until = Date.now() + budgetMs;
     let changes = 0;
     for (;;) {
