@@ -12,6 +12,7 @@ import { MoneyFacts } from './services/money-facts';
 import { Readouts } from './services/readout';
 import { Reconciler } from './services/reconciliation';
 import { Surveys } from './services/surveys';
+import { Segments } from './services/segments';
 
 /** The use cases, built once and shared by every request. */
 export interface Services {
@@ -31,6 +32,8 @@ export interface Services {
   experiments: Experiments;
   readouts: Readouts;
   businessCases: BusinessCases;
+  /** Segments, their membership (kept current from the facts) and RFM. */
+  segments: Segments;
 }
 
 export interface RequestContext extends ViewerContext {
@@ -44,8 +47,10 @@ export function createServices(db: DataSource, ledger: PeerClient, clock: Clock)
   const finance = new Finance(db);
   const costs = new Costs(db);
   const experiments = new Experiments(db, clock);
+  const segments = new Segments(db, clock);
   return {
-    facts: new Facts(),
+    // After a member's state changes, their segments follow, in the same transaction.
+    facts: new Facts((tx, programId, memberId) => segments.memberChanged(tx, programId, memberId)),
     kpis,
     reconciler: new Reconciler(kpis, ledger, finance),
     surveys: new Surveys(db, clock),
@@ -56,6 +61,7 @@ export function createServices(db: DataSource, ledger: PeerClient, clock: Clock)
     readouts: new Readouts(db),
     // The business case's fulfilment cost and settlement net come from the catalog's and partners' events.
     businessCases: new BusinessCases(db, experiments, costs),
+    segments,
   };
 }
 

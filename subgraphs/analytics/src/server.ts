@@ -31,6 +31,15 @@ export const analyticsSubgraph = defineSubgraph<Services, RequestContext>({
   // a newly enrolled member's state exists when their eligibility is checked.
   consumes: ({ facts, moneyFacts, experiments }) => [...facts.consumptions(), ...moneyFacts.consumptions(), ...experiments.consumptions()],
   // A survey's audience is fixed when it opens; reads and answers fix it too, this bounds the wait.
-  jobs: ({ surveys }) => [{ name: 'fix-survey-audiences', intervalMs: 60_000, run: () => surveys.fixDueAudiences() }],
+  jobs: ({ surveys, segments }) => [
+    { name: 'fix-survey-audiences', intervalMs: 60_000, run: () => surveys.fixDueAudiences() },
+    // The one time-driven path of segment membership: activity windows (purchasedWithinDays…)
+    // change without an event; only members whose window boundary passed are re-evaluated.
+    { name: 'segment-windows', intervalMs: 60_000, run: () => segments.runWindows() },
+    // Days since the last purchase grow without events: RFM breakpoints and RFM segments hourly.
+    { name: 'rfm-breakpoints', intervalMs: 3_600_000, run: () => segments.runRfm() },
+    // Whole-program evaluations a mutation or the RFM refresh left unfinished, in short batches.
+    { name: 'segment-evaluation', intervalMs: 5_000, leaseMs: 60_000, run: () => segments.evaluatePending(30_000) },
+  ],
   context: createContext,
 });

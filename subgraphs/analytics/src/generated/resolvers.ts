@@ -9,6 +9,9 @@ import { SurveyRow, MemberRef, NpsResultRow } from '../services/surveys';
 import { ExperimentRow, Holdout } from '../services/experiments';
 import { Readout, VariantReadoutRow, MetricComparisonRow } from '../services/readout';
 import { BusinessCaseRow } from '../services/business-case';
+import { SegmentRow } from '../services/segments';
+import { SegmentProfileRow } from '../services/segment-profile';
+import { SegmentRulesModel } from '../domain/segments';
 import { RequestContext } from '../context';
 export type Maybe<T> = T | null;
 export type InputMaybe<T> = T | null | undefined;
@@ -68,6 +71,12 @@ export type AnswerSurveyInput = {
   memberId?: InputMaybe<Scalars['ID']['input']>;
   /** The survey answered. */
   surveyId: Scalars['ID']['input'];
+};
+
+/** Archives a segment: every member leaves it (announced), and it no longer changes. */
+export type ArchiveSegmentInput = {
+  /** The segment; archiving twice changes nothing. */
+  segmentId: Scalars['ID']['input'];
 };
 
 /** The points earned in one UTC month and what became of them. */
@@ -196,6 +205,22 @@ export type CreateExperimentInput = {
   startsAt: Scalars['DateTime']['input'];
   /** 2 to 10 arms, exactly one with the key 'control' and no treatment. */
   variants: Array<ExperimentVariantInput>;
+};
+
+/** Creates a segment; its membership is evaluated at once for every member of the program. */
+export type CreateSegmentInput = {
+  /** At most 1000 characters. */
+  description?: InputMaybe<Scalars['String']['input']>;
+  /** 8 to 100 letters, digits or . _ : -; the same key and input return the same segment, a different input is CONFLICT. */
+  idempotencyKey: Scalars['String']['input'];
+  /** 1–100 characters. */
+  name: Scalars['String']['input'];
+  /** The program. */
+  programId: Scalars['ID']['input'];
+  /** The rules. */
+  rules: SegmentRulesInput;
+  /** Whether members may see that they are in it. */
+  visibleToMembers: Scalars['Boolean']['input'];
 };
 
 export type CreateSurveyInput = {
@@ -410,6 +435,23 @@ export type ExperimentVariantInput = {
   weight: Scalars['Int']['input'];
 };
 
+/** An enrolment window: from (inclusive) to (exclusive). */
+export type InstantRange = {
+  __typename?: 'InstantRange';
+  /** The first instant that matches. */
+  from: Maybe<Scalars['DateTime']['output']>;
+  /** The first instant after the window. */
+  to: Maybe<Scalars['DateTime']['output']>;
+};
+
+/** An enrolment window; give from, to or both (to after from). */
+export type InstantRangeInput = {
+  /** The first matching instant (inclusive). */
+  from?: InputMaybe<Scalars['DateTime']['input']>;
+  /** The end (exclusive). */
+  to?: InputMaybe<Scalars['DateTime']['input']>;
+};
+
 export type JobOutcome =
   | 'FAILED'
   | 'OK';
@@ -431,12 +473,59 @@ export type Member = {
   __typename?: 'Member';
   id: Scalars['ID']['output'];
   /**
+   * The member's RFM scores from the program's current breakpoints; null when they never made a
+   * purchase that earned points. The program's ADMIN, AGENT and ANALYST staff.
+   */
+  rfm: Maybe<MemberRfm>;
+  /**
+   * The active segments the member is in now, by name. The program's ADMIN, AGENT and ANALYST staff
+   * see all of them. The member themself sees only segments marked `visibleToMembers`, and only when
+   * the program set `membersSeeSegments` (otherwise an empty list). Anyone else is FORBIDDEN. A member
+   * analytics has not heard of is in no segment.
+   */
+  segments: Array<Segment>;
+  /**
    * The surveys this member may answer now: open (opensAt ≤ now < closesAt, not closed early), the
    * member among the audience fixed when each opened, and not yet answered by them. Soonest closing
    * first. Empty for a member analytics has not heard of. The member themself, and the program's
    * AGENT and ADMIN staff.
    */
   surveys: Array<Survey>;
+};
+
+/**
+ * A member's recency, frequency and monetary value and their scores 1–5 (5 best). Each score is
+ * `ceil(5 × cume_dist)` over the program's members with at least one purchase, where cume_dist is the
+ * share of those members whose value is as good as the member's or worse (R: days since the last
+ * purchase, fewer is better; F: purchases; M: spend). Equal values always share a score. Scores come
+ * from the program's breakpoints, recomputed hourly and whenever a segment with RFM rules is created
+ * or updated; a value not seen at that time gets the score of the nearest breakpoint below it in
+ * quality (R: the highest score whose largest days are ≥ the member's; F, M: the highest score whose
+ * smallest value is ≤ the member's).
+ */
+export type MemberRfm = {
+  __typename?: 'MemberRfm';
+  /** F score, 1–5: 5 for the most purchases. */
+  f: Scalars['Int']['output'];
+  /** Purchases that earned points (PointsAccrued events; returns do not subtract). */
+  frequency: Scalars['Int']['output'];
+  /** M score, 1–5: 5 for the highest spend. */
+  m: Scalars['Int']['output'];
+  /** Gross spend of those purchases (the baskets' totals, returns not subtracted). */
+  monetary: Scalars['Decimal']['output'];
+  /** R score, 1–5: 5 for the most recent. */
+  r: Scalars['Int']['output'];
+  /** Whole days since the member's last purchase that earned points (UTC, floor). */
+  recencyDays: Scalars['Int']['output'];
+};
+
+/** The program's setting as it is now. */
+export type MembersSeeSegmentsPayload = {
+  __typename?: 'MembersSeeSegmentsPayload';
+  /** The setting now. */
+  membersSeeSegments: Scalars['Boolean']['output'];
+  /** The program. */
+  programId: Scalars['ID']['output'];
 };
 
 /**
@@ -512,6 +601,11 @@ export type Mutation = {
    * behalf (memberId required).
    */
   answerSurvey: SurveyResponse;
+  /**
+   * Archives a segment: every member leaves it (announced). Partners' offers and catalogs targeting it
+   * stop matching anyone, hence ADMIN only (and platform operators).
+   */
+  archiveSegment: SegmentPayload;
   /** Closes a survey now: no more answers. The program's ADMIN staff and platform operators. Closing it again changes nothing. */
   closeSurvey: Survey;
   /** Sets the share of the program's persistent holdout (0–20 %). The program's ADMIN and platform operators. */
@@ -519,12 +613,19 @@ export type Mutation = {
   /** Creates a DRAFT experiment. The program's ADMIN and platform operators. */
   createExperiment: ExperimentPayload;
   /**
+   * Creates a rule-based segment and puts every matching member of the program in it (announced with
+   * SegmentMembershipChanged). The program's ADMIN and ANALYST staff, and platform operators.
+   */
+  createSegment: SegmentPayload;
+  /**
    * Creates a survey (it opens at opensAt, when its audience is fixed). The program's ADMIN staff
    * and platform operators. Idempotent on idempotencyKey.
    */
   createSurvey: Survey;
   /** Apply a dead-lettered event of the analytics subgraph again (after a fix), then those parked behind it (platform operators). */
   replayAnalyticsDeadLetter: ReplayDeadLetterPayload;
+  /** Lets members see their visible segments, or stops it. The program's ADMIN and platform operators. */
+  setMembersSeeSegments: MembersSeeSegmentsPayload;
   /**
    * Starts a DRAFT experiment and assigns every eligible member now (ExperimentVariantAssigned for
    * each); members eligible later are assigned as analytics learns of them. Starting it again changes
@@ -536,11 +637,21 @@ export type Mutation = {
    * for every treated member). Stopping it again changes nothing. The program's ADMIN and platform operators.
    */
   stopExperiment: ExperimentPayload;
+  /**
+   * Changes a segment's name, description, visibility or rules; new rules re-evaluate every member
+   * (only entries and exits are announced). The program's ADMIN and ANALYST staff, and platform operators.
+   */
+  updateSegment: SegmentPayload;
 };
 
 
 export type MutationAnswerSurveyArgs = {
   input: AnswerSurveyInput;
+};
+
+
+export type MutationArchiveSegmentArgs = {
+  input: ArchiveSegmentInput;
 };
 
 
@@ -559,6 +670,11 @@ export type MutationCreateExperimentArgs = {
 };
 
 
+export type MutationCreateSegmentArgs = {
+  input: CreateSegmentInput;
+};
+
+
 export type MutationCreateSurveyArgs = {
   input: CreateSurveyInput;
 };
@@ -569,6 +685,11 @@ export type MutationReplayAnalyticsDeadLetterArgs = {
 };
 
 
+export type MutationSetMembersSeeSegmentsArgs = {
+  input: SetMembersSeeSegmentsInput;
+};
+
+
 export type MutationStartExperimentArgs = {
   input: ExperimentInput;
 };
@@ -576,6 +697,11 @@ export type MutationStartExperimentArgs = {
 
 export type MutationStopExperimentArgs = {
   input: ExperimentInput;
+};
+
+
+export type MutationUpdateSegmentArgs = {
+  input: UpdateSegmentInput;
 };
 
 /**
@@ -615,6 +741,23 @@ export type NpsResult = {
   smallSample: Scalars['Boolean']['output'];
   /** 100 × sqrt(var / scored) (see the type); null when nothing was scored. */
   standardError: Maybe<Scalars['Float']['output']>;
+};
+
+/** An inclusive range of numbers; an absent bound does not restrict. */
+export type NumberRange = {
+  __typename?: 'NumberRange';
+  /** The largest value that matches. */
+  max: Maybe<Scalars['Decimal']['output']>;
+  /** The smallest value that matches. */
+  min: Maybe<Scalars['Decimal']['output']>;
+};
+
+/** An inclusive decimal range; give min, max or both. */
+export type NumberRangeInput = {
+  /** The largest matching value. */
+  max?: InputMaybe<Scalars['Decimal']['input']>;
+  /** The smallest matching value. */
+  min?: InputMaybe<Scalars['Decimal']['input']>;
 };
 
 /** A producer's outbox: events are numbered (given a feed position) once committed. */
@@ -697,6 +840,11 @@ export type Program = {
    */
   liability: ProgramLiability;
   /**
+   * Whether members see their own segments marked `visibleToMembers` in `Member.segments` (default
+   * false). The program's ADMIN, ANALYST and AGENT staff.
+   */
+  membersSeeSegments: Scalars['Boolean']['output'];
+  /**
    * The program's Net Promoter Score over the surveys with an NPS question that opened in [from, to).
    * Each scored answer counts +1 for a promoter (9–10), 0 for a passive (7–8) and −1 for a detractor
    * (0–6); NPS = 100 × (promoters − detractors) / scored = %promoters − %detractors. Response rate =
@@ -718,6 +866,11 @@ export type Program = {
    * currencies is CONFLICT (never converted). The program's ADMIN and ANALYST staff, and platform operators.
    */
   programCosts: ProgramCosts;
+  /**
+   * The program's segments, newest first; archived ones only with `includeArchived`. The program's
+   * ADMIN, ANALYST and AGENT staff (and platform operators).
+   */
+  segments: Array<Segment>;
   /** The program's surveys, newest opening first (at most 100). The program's ADMIN and ANALYST staff. */
   surveys: Array<Survey>;
 };
@@ -763,6 +916,11 @@ export type ProgramNpsArgs = {
 export type ProgramProgramCostsArgs = {
   from: Scalars['DateTime']['input'];
   to: Scalars['DateTime']['input'];
+};
+
+
+export type ProgramSegmentsArgs = {
+  includeArchived?: InputMaybe<Scalars['Boolean']['input']>;
 };
 
 /** What a program's points and rewards cost over a period. */
@@ -934,6 +1092,27 @@ export type ReplayDeadLetterPayload = {
   userErrors: Array<UserError>;
 };
 
+/** Ranges of RFM scores; members with no purchase never match an RFM rule. */
+export type RfmRule = {
+  __typename?: 'RfmRule';
+  /** Frequency score range. */
+  f: Maybe<ScoreRange>;
+  /** Monetary score range. */
+  m: Maybe<ScoreRange>;
+  /** Recency score range. */
+  r: Maybe<ScoreRange>;
+};
+
+/** RFM score ranges; give r, f, m or several. */
+export type RfmRuleInput = {
+  /** Frequency score range. */
+  f?: InputMaybe<ScoreRangeInput>;
+  /** Monetary score range. */
+  m?: InputMaybe<ScoreRangeInput>;
+  /** Recency score range. */
+  r?: InputMaybe<ScoreRangeInput>;
+};
+
 /**
  * Sample ratio mismatch: Pearson's chi-square of the arms' sizes against the weights, Σ (o − e)² / e
  * with e = members × weight / Σ weights, on (arms − 1) degrees of freedom.
@@ -962,6 +1141,196 @@ export type ScheduledJob = {
   lastStartedAt: Maybe<Scalars['DateTime']['output']>;
   name: Scalars['String']['output'];
   nextRunAt: Scalars['DateTime']['output'];
+};
+
+/** An inclusive range of RFM scores (1–5). */
+export type ScoreRange = {
+  __typename?: 'ScoreRange';
+  /** The highest score that matches. */
+  max: Maybe<Scalars['Int']['output']>;
+  /** The lowest score that matches. */
+  min: Maybe<Scalars['Int']['output']>;
+};
+
+/** An inclusive score range (1–5); give min, max or both. */
+export type ScoreRangeInput = {
+  /** The highest matching score. */
+  max?: InputMaybe<Scalars['Int']['input']>;
+  /** The lowest matching score. */
+  min?: InputMaybe<Scalars['Int']['input']>;
+};
+
+/**
+ * A group of members defined by rules over what analytics knows of them (member_state, from
+ * members' and the ledger's events). Membership follows each member's events as they arrive;
+ * activity windows are also re-checked every minute, RFM scores every hour. Every entry and exit is
+ * announced with SegmentMembershipChanged.
+ */
+export type Segment = {
+  __typename?: 'Segment';
+  /** When it was archived; null while active. */
+  archivedAt: Maybe<Scalars['DateTime']['output']>;
+  /** When it was created. */
+  createdAt: Scalars['DateTime']['output'];
+  /** What it is for (at most 1000 characters). */
+  description: Maybe<Scalars['String']['output']>;
+  /**
+   * Whether its membership is still being computed for the whole program (after creation, new rules,
+   * an RFM breakpoint refresh, or archiving), in batches: until false, some members may be missing
+   * from it (or, archived, still in it). Events keep evaluating members meanwhile.
+   */
+  evaluating: Scalars['Boolean']['output'];
+  /** The segment's id (SegmentMembershipChanged.segmentId; partners' offers target it). */
+  id: Scalars['ID']['output'];
+  /** Its name (1–100 characters). */
+  name: Scalars['String']['output'];
+  /** Who is in it now, described. Staff of the program. */
+  profile: SegmentProfile;
+  /** The program it belongs to. */
+  programId: Scalars['ID']['output'];
+  /** Its rules (every condition present must hold). Staff of the program. */
+  rules: SegmentRules;
+  /** ACTIVE or ARCHIVED. */
+  status: SegmentStatus;
+  /** When its name, description, visibility or rules last changed. */
+  updatedAt: Scalars['DateTime']['output'];
+  /** Whether the member may see that they are in it (Member.segments, if the program allows). */
+  visibleToMembers: Scalars['Boolean']['output'];
+};
+
+/** A segment write's result. */
+export type SegmentPayload = {
+  __typename?: 'SegmentPayload';
+  /** The segment as it is now; null when refused. */
+  segment: Maybe<Segment>;
+  /** Why it was refused (SEGMENT_NOT_FOUND, SEGMENT_ARCHIVED). */
+  userErrors: Array<UserError>;
+};
+
+/**
+ * Who is in a segment now, from their member_state. Averages and medians are over the segment's
+ * members (members with no purchase count as 0 spend and 0 purchases), rounded half up to 2
+ * decimals; null when the segment is empty. Shares are rounded half up to 4 decimals; null when empty.
+ */
+export type SegmentProfile = {
+  __typename?: 'SegmentProfile';
+  /** Members whose last purchase was at most 90 days (× 24 h) before now. */
+  activeMembers: Scalars['Int']['output'];
+  /** activeMembers / size. */
+  activeShare: Maybe<Scalars['Decimal']['output']>;
+  /** Sum of the members' points balances (posted and pending) / size. */
+  averagePointsBalance: Maybe<Scalars['Decimal']['output']>;
+  /** Sum of the members' purchases that earned points / size. */
+  averagePurchases: Maybe<Scalars['Decimal']['output']>;
+  /** Sum of the members' lifetime gross spend / size. */
+  averageSpend: Maybe<Scalars['Decimal']['output']>;
+  /** The median of the members' purchase counts (the mean of the two middle values when size is even). */
+  medianPurchases: Maybe<Scalars['Decimal']['output']>;
+  /** The median of the members' lifetime gross spend (the mean of the two middle values when size is even). */
+  medianSpend: Maybe<Scalars['Decimal']['output']>;
+  /** Members reachable per channel (MARKETING consent granted). */
+  reachable: SegmentReach;
+  /** Members who ever redeemed points (points redeemed net of refunds > 0). */
+  redeemingMembers: Scalars['Int']['output'];
+  /** redeemingMembers / size. */
+  redemptionShare: Maybe<Scalars['Decimal']['output']>;
+  /** Members in the segment now. */
+  size: Scalars['Int']['output'];
+  /** Members per current tier, largest first (then by tier id). */
+  tiers: Array<SegmentTierCount>;
+};
+
+/** Members of a segment reachable on each channel: MARKETING consent granted on it. */
+export type SegmentReach = {
+  __typename?: 'SegmentReach';
+  /** Members with EMAIL:MARKETING granted. */
+  email: Scalars['Int']['output'];
+  /** Members with POST:MARKETING granted. */
+  post: Scalars['Int']['output'];
+  /** Members with PUSH:MARKETING granted. */
+  push: Scalars['Int']['output'];
+  /** Members with SMS:MARKETING granted. */
+  sms: Scalars['Int']['output'];
+};
+
+/** A segment's rules as stored: every condition present must hold; absent ones do not restrict. */
+export type SegmentRules = {
+  __typename?: 'SegmentRules';
+  /** Every listed CHANNEL:PURPOSE consent is granted. */
+  consents: Maybe<Array<Scalars['String']['output']>>;
+  /** Enrolled in this window. */
+  enrolledBetween: Maybe<InstantRange>;
+  /** Enrolled through this partner. */
+  enrolledThroughPartnerId: Maybe<Scalars['ID']['output']>;
+  /** The member is in at least one of these groups. */
+  groupIds: Maybe<Array<Scalars['ID']['output']>>;
+  /** No purchase in the last this many days (× 24 h); members who never purchased match. */
+  notPurchasedWithinDays: Maybe<Scalars['Int']['output']>;
+  /** Points balance (posted and pending) in range. */
+  pointsBalance: Maybe<NumberRange>;
+  /** The member's last purchase was at most this many days (× 24 h) before now. */
+  purchasedWithinDays: Maybe<Scalars['Int']['output']>;
+  /** RFM score ranges. */
+  rfm: Maybe<RfmRule>;
+  /** Lifetime gross spend in range. */
+  spend: Maybe<NumberRange>;
+  /** The member's status is one of these (ACTIVE, SUSPENDED, CLOSED). */
+  statuses: Maybe<Array<Scalars['String']['output']>>;
+  /** The member's current tier is one of these. */
+  tierIds: Maybe<Array<Scalars['ID']['output']>>;
+};
+
+/**
+ * A segment's rules: all of the given conditions must hold; at least one is needed. Malformed
+ * values are BAD_USER_INPUT naming the field (rules.<name>).
+ */
+export type SegmentRulesInput = {
+  /** Every one of these consents granted, as CHANNEL:PURPOSE (EMAIL, SMS, PUSH, POST; MARKETING, PROFILING, PARTNER_SHARING, PARTNER_MARKETING), e.g. EMAIL:MARKETING. */
+  consents?: InputMaybe<Array<Scalars['String']['input']>>;
+  /** Enrolled in this window. */
+  enrolledBetween?: InputMaybe<InstantRangeInput>;
+  /** Enrolled through this partner. */
+  enrolledThroughPartnerId?: InputMaybe<Scalars['ID']['input']>;
+  /** In at least one of these groups (1–50 ids). */
+  groupIds?: InputMaybe<Array<Scalars['ID']['input']>>;
+  /** No purchase within the last this many days, 1–3650 (never purchased matches); with purchasedWithinDays it must be shorter. */
+  notPurchasedWithinDays?: InputMaybe<Scalars['Int']['input']>;
+  /** Points balance (posted and pending) in this inclusive range (whole points). */
+  pointsBalance?: InputMaybe<NumberRangeInput>;
+  /** Purchased (a purchase that earned points) within the last this many days, 1–3650. */
+  purchasedWithinDays?: InputMaybe<Scalars['Int']['input']>;
+  /** RFM score ranges (members without a purchase never match). */
+  rfm?: InputMaybe<RfmRuleInput>;
+  /** Lifetime gross spend (the baskets' totals) in this inclusive range. */
+  spend?: InputMaybe<NumberRangeInput>;
+  /** The member's status is one of these: ACTIVE, SUSPENDED, CLOSED. */
+  statuses?: InputMaybe<Array<Scalars['String']['input']>>;
+  /** The member's current tier is one of these (1–50 ids). */
+  tierIds?: InputMaybe<Array<Scalars['ID']['input']>>;
+};
+
+/** Whether a segment is in use. */
+export type SegmentStatus =
+  /** Its membership follows the members' events. */
+  | 'ACTIVE'
+  /** Kept for history; nobody is in it and nothing changes its membership. */
+  | 'ARCHIVED';
+
+/** Members of one tier in a segment. */
+export type SegmentTierCount = {
+  __typename?: 'SegmentTierCount';
+  /** How many of the segment's members are in it. */
+  members: Scalars['Int']['output'];
+  /** The tier; null for members whose tier analytics does not know. */
+  tierId: Maybe<Scalars['ID']['output']>;
+};
+
+/** Whether members see their segments marked visibleToMembers. */
+export type SetMembersSeeSegmentsInput = {
+  /** true: members see their visible segments in Member.segments. */
+  membersSeeSegments: Scalars['Boolean']['input'];
+  /** The program. */
+  programId: Scalars['ID']['input'];
 };
 
 /** One subgraph's event delivery and scheduled jobs. */
@@ -1096,6 +1465,20 @@ export type SurveyTextAnswer = {
   questionKey: Scalars['String']['output'];
   /** What the member wrote. */
   text: Scalars['String']['output'];
+};
+
+/** Changes a segment; new rules re-evaluate every member of the program. Absent fields are unchanged. */
+export type UpdateSegmentInput = {
+  /** At most 1000 characters; an empty string clears it. */
+  description?: InputMaybe<Scalars['String']['input']>;
+  /** 1–100 characters. */
+  name?: InputMaybe<Scalars['String']['input']>;
+  /** The new rules, replacing the old ones whole. */
+  rules?: InputMaybe<SegmentRulesInput>;
+  /** The segment (ACTIVE). */
+  segmentId: Scalars['ID']['input'];
+  /** Whether members may see that they are in it. */
+  visibleToMembers?: InputMaybe<Scalars['Boolean']['input']>;
 };
 
 /** An expected business failure: the request was valid, the answer is no. */
@@ -1245,6 +1628,7 @@ export type ResolversTypes = {
   AnalyticsReconciliation: ResolverTypeWrapper<Reconciliation>;
   ID: ResolverTypeWrapper<Scalars['ID']['output']>;
   AnswerSurveyInput: AnswerSurveyInput;
+  ArchiveSegmentInput: ArchiveSegmentInput;
   BigInt: ResolverTypeWrapper<Scalars['BigInt']['output']>;
   BreakageCohort: ResolverTypeWrapper<BreakageCohort>;
   Int: ResolverTypeWrapper<Scalars['Int']['output']>;
@@ -1253,6 +1637,7 @@ export type ResolversTypes = {
   CloseSurveyInput: CloseSurveyInput;
   ConfigureHoldoutInput: ConfigureHoldoutInput;
   CreateExperimentInput: CreateExperimentInput;
+  CreateSegmentInput: CreateSegmentInput;
   CreateSurveyInput: CreateSurveyInput;
   DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
   DeadLetter: ResolverTypeWrapper<DeadLetterView>;
@@ -1268,18 +1653,24 @@ export type ResolversTypes = {
   ExperimentStatus: ExperimentStatus;
   ExperimentVariant: ResolverTypeWrapper<ExperimentVariant>;
   ExperimentVariantInput: ExperimentVariantInput;
+  InstantRange: ResolverTypeWrapper<InstantRange>;
+  InstantRangeInput: InstantRangeInput;
   JobOutcome: JobOutcome;
   KpiPeriod: KpiPeriod;
   Member: ResolverTypeWrapper<MemberRef>;
+  MemberRfm: ResolverTypeWrapper<MemberRfm>;
+  MembersSeeSegmentsPayload: ResolverTypeWrapper<MembersSeeSegmentsPayload>;
   MetricComparison: ResolverTypeWrapper<MetricComparisonRow>;
   Float: ResolverTypeWrapper<Scalars['Float']['output']>;
   Money: ResolverTypeWrapper<Money>;
   MoneyInput: MoneyInput;
   Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
   NpsResult: ResolverTypeWrapper<NpsResultRow>;
+  NumberRange: ResolverTypeWrapper<NumberRange>;
+  NumberRangeInput: NumberRangeInput;
   OutboxStatus: ResolverTypeWrapper<OutboxStatus>;
   PageInfo: ResolverTypeWrapper<PageInfo>;
-  Program: ResolverTypeWrapper<Omit<Program, 'businessCase' | 'experiments' | 'holdout' | 'kpis' | 'nps' | 'surveys'> & { businessCase: ResolversTypes['BusinessCase'], experiments: Array<ResolversTypes['Experiment']>, holdout?: Maybe<ResolversTypes['ProgramHoldout']>, kpis: Array<ResolversTypes['ProgramKpiBucket']>, nps: ResolversTypes['NpsResult'], surveys: Array<ResolversTypes['Survey']> }>;
+  Program: ResolverTypeWrapper<Omit<Program, 'businessCase' | 'experiments' | 'holdout' | 'kpis' | 'nps' | 'segments' | 'surveys'> & { businessCase: ResolversTypes['BusinessCase'], experiments: Array<ResolversTypes['Experiment']>, holdout?: Maybe<ResolversTypes['ProgramHoldout']>, kpis: Array<ResolversTypes['ProgramKpiBucket']>, nps: ResolversTypes['NpsResult'], segments: Array<ResolversTypes['Segment']>, surveys: Array<ResolversTypes['Survey']> }>;
   ProgramCosts: ResolverTypeWrapper<ProgramCosts>;
   ProgramHoldout: ResolverTypeWrapper<Holdout>;
   ProgramHoldoutPayload: ResolverTypeWrapper<Omit<ProgramHoldoutPayload, 'holdout'> & { holdout?: Maybe<ResolversTypes['ProgramHoldout']> }>;
@@ -1289,8 +1680,21 @@ export type ResolversTypes = {
   ReconciledFigure: ResolverTypeWrapper<ReconciledFigureRow>;
   ReplayDeadLetterInput: ReplayDeadLetterInput;
   ReplayDeadLetterPayload: ResolverTypeWrapper<Omit<ReplayDeadLetterPayload, 'failed'> & { failed?: Maybe<ResolversTypes['DeadLetter']> }>;
+  RfmRule: ResolverTypeWrapper<RfmRule>;
+  RfmRuleInput: RfmRuleInput;
   SampleRatioCheck: ResolverTypeWrapper<SampleRatioCheck>;
   ScheduledJob: ResolverTypeWrapper<JobState>;
+  ScoreRange: ResolverTypeWrapper<ScoreRange>;
+  ScoreRangeInput: ScoreRangeInput;
+  Segment: ResolverTypeWrapper<SegmentRow>;
+  SegmentPayload: ResolverTypeWrapper<Omit<SegmentPayload, 'segment'> & { segment?: Maybe<ResolversTypes['Segment']> }>;
+  SegmentProfile: ResolverTypeWrapper<SegmentProfileRow>;
+  SegmentReach: ResolverTypeWrapper<SegmentReach>;
+  SegmentRules: ResolverTypeWrapper<SegmentRulesModel>;
+  SegmentRulesInput: SegmentRulesInput;
+  SegmentStatus: SegmentStatus;
+  SegmentTierCount: ResolverTypeWrapper<SegmentTierCount>;
+  SetMembersSeeSegmentsInput: SetMembersSeeSegmentsInput;
   SubgraphOperations: ResolverTypeWrapper<SubgraphOperationsModel>;
   Survey: ResolverTypeWrapper<SurveyRow>;
   SurveyAnswerInput: SurveyAnswerInput;
@@ -1300,6 +1704,7 @@ export type ResolversTypes = {
   SurveyResponse: ResolverTypeWrapper<SurveyResponse>;
   SurveyStatus: SurveyStatus;
   SurveyTextAnswer: ResolverTypeWrapper<SurveyTextAnswer>;
+  UpdateSegmentInput: UpdateSegmentInput;
   UserError: ResolverTypeWrapper<UserError>;
   VariantReadout: ResolverTypeWrapper<VariantReadoutRow>;
   link__Import: ResolverTypeWrapper<Scalars['link__Import']['output']>;
@@ -1312,6 +1717,7 @@ export type ResolversParentTypes = {
   AnalyticsReconciliation: Reconciliation;
   ID: Scalars['ID']['output'];
   AnswerSurveyInput: AnswerSurveyInput;
+  ArchiveSegmentInput: ArchiveSegmentInput;
   BigInt: Scalars['BigInt']['output'];
   BreakageCohort: BreakageCohort;
   Int: Scalars['Int']['output'];
@@ -1320,6 +1726,7 @@ export type ResolversParentTypes = {
   CloseSurveyInput: CloseSurveyInput;
   ConfigureHoldoutInput: ConfigureHoldoutInput;
   CreateExperimentInput: CreateExperimentInput;
+  CreateSegmentInput: CreateSegmentInput;
   CreateSurveyInput: CreateSurveyInput;
   DateTime: Scalars['DateTime']['output'];
   DeadLetter: DeadLetterView;
@@ -1332,16 +1739,22 @@ export type ResolversParentTypes = {
   ExperimentReadout: Readout;
   ExperimentVariant: ExperimentVariant;
   ExperimentVariantInput: ExperimentVariantInput;
+  InstantRange: InstantRange;
+  InstantRangeInput: InstantRangeInput;
   Member: MemberRef;
+  MemberRfm: MemberRfm;
+  MembersSeeSegmentsPayload: MembersSeeSegmentsPayload;
   MetricComparison: MetricComparisonRow;
   Float: Scalars['Float']['output'];
   Money: Money;
   MoneyInput: MoneyInput;
   Mutation: Record<PropertyKey, never>;
   NpsResult: NpsResultRow;
+  NumberRange: NumberRange;
+  NumberRangeInput: NumberRangeInput;
   OutboxStatus: OutboxStatus;
   PageInfo: PageInfo;
-  Program: Omit<Program, 'businessCase' | 'experiments' | 'holdout' | 'kpis' | 'nps' | 'surveys'> & { businessCase: ResolversParentTypes['BusinessCase'], experiments: Array<ResolversParentTypes['Experiment']>, holdout?: Maybe<ResolversParentTypes['ProgramHoldout']>, kpis: Array<ResolversParentTypes['ProgramKpiBucket']>, nps: ResolversParentTypes['NpsResult'], surveys: Array<ResolversParentTypes['Survey']> } | FederationReferenceTypes['Program'];
+  Program: Omit<Program, 'businessCase' | 'experiments' | 'holdout' | 'kpis' | 'nps' | 'segments' | 'surveys'> & { businessCase: ResolversParentTypes['BusinessCase'], experiments: Array<ResolversParentTypes['Experiment']>, holdout?: Maybe<ResolversParentTypes['ProgramHoldout']>, kpis: Array<ResolversParentTypes['ProgramKpiBucket']>, nps: ResolversParentTypes['NpsResult'], segments: Array<ResolversParentTypes['Segment']>, surveys: Array<ResolversParentTypes['Survey']> } | FederationReferenceTypes['Program'];
   ProgramCosts: ProgramCosts;
   ProgramHoldout: Holdout;
   ProgramHoldoutPayload: Omit<ProgramHoldoutPayload, 'holdout'> & { holdout?: Maybe<ResolversParentTypes['ProgramHoldout']> };
@@ -1351,8 +1764,20 @@ export type ResolversParentTypes = {
   ReconciledFigure: ReconciledFigureRow;
   ReplayDeadLetterInput: ReplayDeadLetterInput;
   ReplayDeadLetterPayload: Omit<ReplayDeadLetterPayload, 'failed'> & { failed?: Maybe<ResolversParentTypes['DeadLetter']> };
+  RfmRule: RfmRule;
+  RfmRuleInput: RfmRuleInput;
   SampleRatioCheck: SampleRatioCheck;
   ScheduledJob: JobState;
+  ScoreRange: ScoreRange;
+  ScoreRangeInput: ScoreRangeInput;
+  Segment: SegmentRow;
+  SegmentPayload: Omit<SegmentPayload, 'segment'> & { segment?: Maybe<ResolversParentTypes['Segment']> };
+  SegmentProfile: SegmentProfileRow;
+  SegmentReach: SegmentReach;
+  SegmentRules: SegmentRulesModel;
+  SegmentRulesInput: SegmentRulesInput;
+  SegmentTierCount: SegmentTierCount;
+  SetMembersSeeSegmentsInput: SetMembersSeeSegmentsInput;
   SubgraphOperations: SubgraphOperationsModel;
   Survey: SurveyRow;
   SurveyAnswerInput: SurveyAnswerInput;
@@ -1360,6 +1785,7 @@ export type ResolversParentTypes = {
   SurveyQuestionInput: SurveyQuestionInput;
   SurveyResponse: SurveyResponse;
   SurveyTextAnswer: SurveyTextAnswer;
+  UpdateSegmentInput: UpdateSegmentInput;
   UserError: UserError;
   VariantReadout: VariantReadoutRow;
   link__Import: Scalars['link__Import']['output'];
@@ -1540,10 +1966,31 @@ export type ExperimentVariantResolvers<ContextType = RequestContext, ParentType 
   weight?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
 };
 
+export type InstantRangeResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['InstantRange'] = ResolversParentTypes['InstantRange']> = {
+  from?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  to?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+};
+
 export type MemberResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['Member'] = ResolversParentTypes['Member'], FederationReferenceType extends FederationReferenceTypes['Member'] = FederationReferenceTypes['Member']> = {
   __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['Member']> | FederationReferenceType, FederationReferenceType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  rfm?: Resolver<Maybe<ResolversTypes['MemberRfm']>, ParentType, ContextType>;
+  segments?: Resolver<Array<ResolversTypes['Segment']>, ParentType, ContextType>;
   surveys?: Resolver<Array<ResolversTypes['Survey']>, ParentType, ContextType>;
+};
+
+export type MemberRfmResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['MemberRfm'] = ResolversParentTypes['MemberRfm']> = {
+  f?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  frequency?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  m?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  monetary?: Resolver<ResolversTypes['Decimal'], ParentType, ContextType>;
+  r?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  recencyDays?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+};
+
+export type MembersSeeSegmentsPayloadResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['MembersSeeSegmentsPayload'] = ResolversParentTypes['MembersSeeSegmentsPayload']> = {
+  membersSeeSegments?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  programId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
 };
 
 export type MetricComparisonResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['MetricComparison'] = ResolversParentTypes['MetricComparison']> = {
@@ -1573,13 +2020,17 @@ export type MoneyResolvers<ContextType = RequestContext, ParentType extends Reso
 
 export type MutationResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = {
   answerSurvey?: Resolver<ResolversTypes['SurveyResponse'], ParentType, ContextType, RequireFields<MutationAnswerSurveyArgs, 'input'>>;
+  archiveSegment?: Resolver<ResolversTypes['SegmentPayload'], ParentType, ContextType, RequireFields<MutationArchiveSegmentArgs, 'input'>>;
   closeSurvey?: Resolver<ResolversTypes['Survey'], ParentType, ContextType, RequireFields<MutationCloseSurveyArgs, 'input'>>;
   configureHoldout?: Resolver<ResolversTypes['ProgramHoldoutPayload'], ParentType, ContextType, RequireFields<MutationConfigureHoldoutArgs, 'input'>>;
   createExperiment?: Resolver<ResolversTypes['ExperimentPayload'], ParentType, ContextType, RequireFields<MutationCreateExperimentArgs, 'input'>>;
+  createSegment?: Resolver<ResolversTypes['SegmentPayload'], ParentType, ContextType, RequireFields<MutationCreateSegmentArgs, 'input'>>;
   createSurvey?: Resolver<ResolversTypes['Survey'], ParentType, ContextType, RequireFields<MutationCreateSurveyArgs, 'input'>>;
   replayAnalyticsDeadLetter?: Resolver<ResolversTypes['ReplayDeadLetterPayload'], ParentType, ContextType, RequireFields<MutationReplayAnalyticsDeadLetterArgs, 'input'>>;
+  setMembersSeeSegments?: Resolver<ResolversTypes['MembersSeeSegmentsPayload'], ParentType, ContextType, RequireFields<MutationSetMembersSeeSegmentsArgs, 'input'>>;
   startExperiment?: Resolver<ResolversTypes['ExperimentPayload'], ParentType, ContextType, RequireFields<MutationStartExperimentArgs, 'input'>>;
   stopExperiment?: Resolver<ResolversTypes['ExperimentPayload'], ParentType, ContextType, RequireFields<MutationStopExperimentArgs, 'input'>>;
+  updateSegment?: Resolver<ResolversTypes['SegmentPayload'], ParentType, ContextType, RequireFields<MutationUpdateSegmentArgs, 'input'>>;
 };
 
 export type NpsResultResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['NpsResult'] = ResolversParentTypes['NpsResult']> = {
@@ -1596,6 +2047,11 @@ export type NpsResultResolvers<ContextType = RequestContext, ParentType extends 
   scored?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   smallSample?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   standardError?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
+};
+
+export type NumberRangeResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['NumberRange'] = ResolversParentTypes['NumberRange']> = {
+  max?: Resolver<Maybe<ResolversTypes['Decimal']>, ParentType, ContextType>;
+  min?: Resolver<Maybe<ResolversTypes['Decimal']>, ParentType, ContextType>;
 };
 
 export type OutboxStatusResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['OutboxStatus'] = ResolversParentTypes['OutboxStatus']> = {
@@ -1619,8 +2075,10 @@ export type ProgramResolvers<ContextType = RequestContext, ParentType extends Re
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   kpis?: Resolver<Array<ResolversTypes['ProgramKpiBucket']>, ParentType, ContextType, RequireFields<ProgramKpisArgs, 'from' | 'period' | 'to'>>;
   liability?: Resolver<ResolversTypes['ProgramLiability'], ParentType, ContextType, Partial<ProgramLiabilityArgs>>;
+  membersSeeSegments?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   nps?: Resolver<ResolversTypes['NpsResult'], ParentType, ContextType, RequireFields<ProgramNpsArgs, 'from' | 'to'>>;
   programCosts?: Resolver<ResolversTypes['ProgramCosts'], ParentType, ContextType, RequireFields<ProgramProgramCostsArgs, 'from' | 'to'>>;
+  segments?: Resolver<Array<ResolversTypes['Segment']>, ParentType, ContextType, RequireFields<ProgramSegmentsArgs, 'includeArchived'>>;
   surveys?: Resolver<Array<ResolversTypes['Survey']>, ParentType, ContextType>;
 };
 
@@ -1687,6 +2145,12 @@ export type ReplayDeadLetterPayloadResolvers<ContextType = RequestContext, Paren
   userErrors?: Resolver<Array<ResolversTypes['UserError']>, ParentType, ContextType>;
 };
 
+export type RfmRuleResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['RfmRule'] = ResolversParentTypes['RfmRule']> = {
+  f?: Resolver<Maybe<ResolversTypes['ScoreRange']>, ParentType, ContextType>;
+  m?: Resolver<Maybe<ResolversTypes['ScoreRange']>, ParentType, ContextType>;
+  r?: Resolver<Maybe<ResolversTypes['ScoreRange']>, ParentType, ContextType>;
+};
+
 export type SampleRatioCheckResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['SampleRatioCheck'] = ResolversParentTypes['SampleRatioCheck']> = {
   chiSquare?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
   degreesOfFreedom?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
@@ -1703,6 +2167,72 @@ export type ScheduledJobResolvers<ContextType = RequestContext, ParentType exten
   lastStartedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
   name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   nextRunAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+};
+
+export type ScoreRangeResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['ScoreRange'] = ResolversParentTypes['ScoreRange']> = {
+  max?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+  min?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+};
+
+export type SegmentResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['Segment'] = ResolversParentTypes['Segment']> = {
+  archivedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  description?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  evaluating?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  profile?: Resolver<ResolversTypes['SegmentProfile'], ParentType, ContextType>;
+  programId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  rules?: Resolver<ResolversTypes['SegmentRules'], ParentType, ContextType>;
+  status?: Resolver<ResolversTypes['SegmentStatus'], ParentType, ContextType>;
+  updatedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  visibleToMembers?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+};
+
+export type SegmentPayloadResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['SegmentPayload'] = ResolversParentTypes['SegmentPayload']> = {
+  segment?: Resolver<Maybe<ResolversTypes['Segment']>, ParentType, ContextType>;
+  userErrors?: Resolver<Array<ResolversTypes['UserError']>, ParentType, ContextType>;
+};
+
+export type SegmentProfileResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['SegmentProfile'] = ResolversParentTypes['SegmentProfile']> = {
+  activeMembers?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  activeShare?: Resolver<Maybe<ResolversTypes['Decimal']>, ParentType, ContextType>;
+  averagePointsBalance?: Resolver<Maybe<ResolversTypes['Decimal']>, ParentType, ContextType>;
+  averagePurchases?: Resolver<Maybe<ResolversTypes['Decimal']>, ParentType, ContextType>;
+  averageSpend?: Resolver<Maybe<ResolversTypes['Decimal']>, ParentType, ContextType>;
+  medianPurchases?: Resolver<Maybe<ResolversTypes['Decimal']>, ParentType, ContextType>;
+  medianSpend?: Resolver<Maybe<ResolversTypes['Decimal']>, ParentType, ContextType>;
+  reachable?: Resolver<ResolversTypes['SegmentReach'], ParentType, ContextType>;
+  redeemingMembers?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  redemptionShare?: Resolver<Maybe<ResolversTypes['Decimal']>, ParentType, ContextType>;
+  size?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  tiers?: Resolver<Array<ResolversTypes['SegmentTierCount']>, ParentType, ContextType>;
+};
+
+export type SegmentReachResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['SegmentReach'] = ResolversParentTypes['SegmentReach']> = {
+  email?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  post?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  push?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  sms?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+};
+
+export type SegmentRulesResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['SegmentRules'] = ResolversParentTypes['SegmentRules']> = {
+  consents?: Resolver<Maybe<Array<ResolversTypes['String']>>, ParentType, ContextType>;
+  enrolledBetween?: Resolver<Maybe<ResolversTypes['InstantRange']>, ParentType, ContextType>;
+  enrolledThroughPartnerId?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
+  groupIds?: Resolver<Maybe<Array<ResolversTypes['ID']>>, ParentType, ContextType>;
+  notPurchasedWithinDays?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+  pointsBalance?: Resolver<Maybe<ResolversTypes['NumberRange']>, ParentType, ContextType>;
+  purchasedWithinDays?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+  rfm?: Resolver<Maybe<ResolversTypes['RfmRule']>, ParentType, ContextType>;
+  spend?: Resolver<Maybe<ResolversTypes['NumberRange']>, ParentType, ContextType>;
+  statuses?: Resolver<Maybe<Array<ResolversTypes['String']>>, ParentType, ContextType>;
+  tierIds?: Resolver<Maybe<Array<ResolversTypes['ID']>>, ParentType, ContextType>;
+};
+
+export type SegmentTierCountResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['SegmentTierCount'] = ResolversParentTypes['SegmentTierCount']> = {
+  members?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  tierId?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
 };
 
 export type SubgraphOperationsResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['SubgraphOperations'] = ResolversParentTypes['SubgraphOperations']> = {
@@ -1783,11 +2313,15 @@ export type Resolvers<ContextType = RequestContext> = {
   ExperimentPayload?: ExperimentPayloadResolvers<ContextType>;
   ExperimentReadout?: ExperimentReadoutResolvers<ContextType>;
   ExperimentVariant?: ExperimentVariantResolvers<ContextType>;
+  InstantRange?: InstantRangeResolvers<ContextType>;
   Member?: MemberResolvers<ContextType>;
+  MemberRfm?: MemberRfmResolvers<ContextType>;
+  MembersSeeSegmentsPayload?: MembersSeeSegmentsPayloadResolvers<ContextType>;
   MetricComparison?: MetricComparisonResolvers<ContextType>;
   Money?: MoneyResolvers<ContextType>;
   Mutation?: MutationResolvers<ContextType>;
   NpsResult?: NpsResultResolvers<ContextType>;
+  NumberRange?: NumberRangeResolvers<ContextType>;
   OutboxStatus?: OutboxStatusResolvers<ContextType>;
   PageInfo?: PageInfoResolvers<ContextType>;
   Program?: ProgramResolvers<ContextType>;
@@ -1799,8 +2333,16 @@ export type Resolvers<ContextType = RequestContext> = {
   Query?: QueryResolvers<ContextType>;
   ReconciledFigure?: ReconciledFigureResolvers<ContextType>;
   ReplayDeadLetterPayload?: ReplayDeadLetterPayloadResolvers<ContextType>;
+  RfmRule?: RfmRuleResolvers<ContextType>;
   SampleRatioCheck?: SampleRatioCheckResolvers<ContextType>;
   ScheduledJob?: ScheduledJobResolvers<ContextType>;
+  ScoreRange?: ScoreRangeResolvers<ContextType>;
+  Segment?: SegmentResolvers<ContextType>;
+  SegmentPayload?: SegmentPayloadResolvers<ContextType>;
+  SegmentProfile?: SegmentProfileResolvers<ContextType>;
+  SegmentReach?: SegmentReachResolvers<ContextType>;
+  SegmentRules?: SegmentRulesResolvers<ContextType>;
+  SegmentTierCount?: SegmentTierCountResolvers<ContextType>;
   SubgraphOperations?: SubgraphOperationsResolvers<ContextType>;
   Survey?: SurveyResolvers<ContextType>;
   SurveyQuestion?: SurveyQuestionResolvers<ContextType>;

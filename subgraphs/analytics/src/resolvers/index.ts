@@ -4,6 +4,8 @@ import { Experiment, ExperimentMutation, ExperimentProgram, ExperimentQuery, Pro
 import { Program, ProgramKpiBucket } from './program';
 import { Query } from './query';
 import { Member, ProgramSurveys, Survey, SurveyMutation, SurveyQuery } from './surveys';
+import { MemberSegments } from './member';
+import { ProgramSegments, Segment, SegmentMutations } from './segments';
 
 /**
  * Joined with explicit keys: spreading resolver maps silently drops duplicates. The platform's
@@ -21,12 +23,16 @@ export const resolvers: Resolvers = {
     deferredRevenue: ProgramMoney.deferredRevenue,
     programCosts: ProgramMoney.programCosts,
     ...ExperimentProgram,
+    segments: ProgramSegments.segments,
+    membersSeeSegments: ProgramSegments.membersSeeSegments,
   },
   ProgramKpiBucket,
   // Surveys and NPS (issue 12); experiments, the holdout and the business case (resolvers/experiments.ts).
-  Mutation: { createSurvey: SurveyMutation.createSurvey, closeSurvey: SurveyMutation.closeSurvey, answerSurvey: SurveyMutation.answerSurvey, ...ExperimentMutation },
-  Member,
+  Mutation: { createSurvey: SurveyMutation.createSurvey, closeSurvey: SurveyMutation.closeSurvey, answerSurvey: SurveyMutation.answerSurvey, ...ExperimentMutation, ...SegmentMutations },
+  // Member: surveys (resolvers/surveys.ts, with the reference), segments and rfm (resolvers/member.ts).
+  Member: { ...Member, segments: MemberSegments.segments, rfm: MemberSegments.rfm },
   Survey,
   Experiment,
   ProgramHoldout,
+  Segment,
 };

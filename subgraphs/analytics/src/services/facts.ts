@@ -32,6 +32,12 @@ interface PointFact {
  * rebuild from position zero ends with exactly the same rows.
  */
 export class Facts {
+  /**
+   * Called in the event's transaction after a member's state changed (segments re-evaluate that
+   * member: services/segments.ts). Not called for a redelivered event, which changes no state.
+   */
+  constructor(private readonly stateChanged?: (tx: EntityManager, programId: string, memberId: string) => Promise<void>) {}
+
   consumptions(): Consumption[] {
     return [
       consume(
@@ -165,6 +171,12 @@ export class Facts {
     )) as unknown[];
     // The state moves only with a new fact: a redelivered event changes nothing.
     if (inserted.length === 0) return;
+    await this.memberState(tx, fact);
+    if (fact.kind !== 'REFERRAL_QUALIFIED') await this.stateChanged?.(tx, fact.programId, fact.memberId);
+  }
+
+  /** Moves the member's state with a new member fact. */
+  private async memberState(tx: EntityManager, fact: MemberFact): Promise<void> {
     const key = [fact.programId, fact.memberId];
     switch (fact.kind) {
       case 'ENROLLED':
@@ -247,6 +259,7 @@ export class Facts {
         fact.kind === 'REDEEMED' ? fact.points : fact.kind === 'REFUNDED' ? -fact.points : 0,
       ],
     );
+    await this.stateChanged?.(tx, fact.programId, fact.memberId);
   }
 }
 
