@@ -18,6 +18,7 @@ import { seedDemoPartner, type DemoPartner } from '@loyalty-graph/partners';
 import { systemClock } from '@loyalty-graph/shared';
 import { databaseUrl, openDatabase } from '@loyalty-graph/shared/db';
 import { SUBGRAPHS } from '@loyalty-graph/supergraph';
+import { analyticsCaughtUp, createDemoSegments, graphClient, openDemoSurvey, recordDemoHistory, redeemDemoPoints, startDemoExperiment } from './lib/demo-analytics';
 import { generateSecret, ROOT, spawnService, startDatabase, type ServiceProcess } from './lib/services';
 
 const GATEWAY_PORT = Number(process.env['PORT'] ?? 4000);
@@ -79,6 +80,11 @@ async function main(): Promise<void> {
     const demoMemberId = await memberIdByEmail(membersDb, first!.id, demoEmail);
     const tiersOf = async (programId: string) =>
       Object.fromEntries(((await membersDb.query(`SELECT id, name FROM tiers WHERE program_id = $1`, [programId])) as { id: string; name: string }[]).map((t) => [t.name, t.id]));
+    // Analytics' demo history is made by these members (member1 first, so their own segments show).
+    const historyMembers = ((await membersDb.query(`SELECT id FROM members WHERE program_id = $1 ORDER BY id LIMIT 300`, [first!.id])) as { id: string }[])
+      .map((m) => m.id)
+      .filter((id) => id !== demoMemberId);
+    if (demoMemberId) historyMembers.unshift(demoMemberId);
     const catalogPrograms: Parameters<typeof seedDemoCatalog>[2][] = await Promise.all(programs.map(async (p, i) => ({ id: p.id, locale: i === 0 ? ('da' as const) : ('pl' as const), tiers: await tiersOf(p.id) })));
     await membersDb.destroy();
 
@@ -107,6 +113,18 @@ async function main(): Promise<void> {
       await giveDemoPoints(`http://127.0.0.1:${GATEWAY_PORT}/graphql`, demoMemberId, await tokens.staff({ programId: first!.id, roles: ['ADMIN'], subject: 'demo-admin' }));
       await giveDemoConsents(`http://127.0.0.1:${GATEWAY_PORT}/graphql`, demoMemberId, await tokens.staff({ programId: first!.id, roles: ['ADMIN'], subject: 'demo-admin' }));
     }
+    // A year of purchases, some redemptions, segments, a holdout with an experiment and an NPS survey (scripts/lib/demo-analytics.ts).
+    const gatewayUrl = `http://127.0.0.1:${GATEWAY_PORT}/graphql`;
+    const demoAdmin = graphClient(gatewayUrl, await tokens.staff({ programId: first!.id, roles: ['ADMIN'], subject: 'demo-admin' }), 'demo analytics');
+    const demoOperator = graphClient(gatewayUrl, await tokens.staff({ programId: null, roles: ['ADMIN'], subject: 'demo-operator' }), 'demo analytics');
+    const now = new Date();
+    await recordDemoHistory(demoAdmin, historyMembers, now);
+    await redeemDemoPoints(demoAdmin, historyMembers);
+    await analyticsCaughtUp(demoOperator);
+    const [frequentBuyers] = await createDemoSegments(demoAdmin, first!.id);
+    await startDemoExperiment(demoAdmin, first!.id, now);
+    await openDemoSurvey(demoAdmin, first!.id, historyMembers, now);
+    const yearAgo = new Date(now.getTime() - 365 * 86_400_000).toISOString();
     const header = (token: string) => `{"Authorization": "Bearer ${token}"}`;
     console.log(`
 Loyalty Graph is running.
@@ -143,6 +161,16 @@ As the partner (X-Api-Key above): { partnerMemberLookup(identifier: { type: EMAI
   signed webhooks to your own receiver (docs/webhooks.md): mutation { createWebhookEndpoint(input: { url: "http://localhost:9000/hooks", eventTypes: [PURCHASE_RECORDED, MEMBER_ENROLLED] }) { endpoint { id } secret userErrors { code message } } }
 As the admin, this year's KPIs by month (analytics, from the other subgraphs' events) and their check against the ledger:
   { program(id: "${first!.id}") { kpis(period: MONTH, from: "${new Date().getUTCFullYear()}-01-01T00:00:00Z", to: "${new Date().getUTCFullYear() + 1}-01-01T00:00:00Z") { start enrolled pointsIssued pointsRedeemed purchases } } analyticsReconciliation(programId: "${first!.id}") { balanced } }
+  its money: { program(id: "${first!.id}") { liability { outstandingPoints outstanding { amount currency } } breakageEstimate { ultimateRedemptionRate breakageRate }
+    deferredRevenue(from: "${yearAgo}", to: "${now.toISOString()}") { revenueFromPoints { amount } contractLiabilityAtEnd { amount } } } }
+  segments, RFM and their profiles: { program(id: "${first!.id}") { segments { id name profile { size averageSpend activeShare reachable { email push } } } } }
+    (the segment "Frequent buyers" is ${frequentBuyers}; as the member: { me { segments { name } surveys { id title } } })
+  the experiment and the business case: { program(id: "${first!.id}") { holdout { share } experiments { name status readout { variants { key members spendPerMember } sampleRatio { mismatch } warnings } }
+    businessCase(from: "${yearAgo}", to: "${now.toISOString()}") { cost { amount } incrementalRevenue { amount } netReturn { amount } warnings } } }
+  NPS with its 95% interval: { program(id: "${first!.id}") { nps(from: "${yearAgo}", to: "${new Date(now.getTime() + 86_400_000).toISOString()}") { respondents nps confidenceLow confidenceHigh smallSample } } }
+  a backtest of doubled points before publishing them: { program(id: "${first!.id}") { backtestEarningRules(input: { from: "${yearAgo}", to: "${now.toISOString()}",
+    rules: { currency: "EUR", basePoints: 2, perAmount: "1.00", rounding: FLOOR, multipliers: [{ dimension: CATEGORY, value: "fuel", factor: "2" }], caps: [{ period: DAY, maxPoints: 5000 }] } }) {
+    purchases actualPoints draftPoints liabilityImpact { amount currency } tiers { name actualMembers draftMembers } } } }
 As the member: { me { id points { available } eligibleRewards { reward { id name(locale: "en") type points } orderable reasons } } }
 Then order one: mutation { placeRewardOrder(input: { idempotencyKey: "my-first-order", memberId: "<me.id>", lines: [{ rewardId: "<reward.id>", quantity: 1 }],
   shippingAddress: { name: "Demo Member", line1: "Vestergade 1", postalCode: "1456", city: "København", country: "DK" } }) {
@@ -285,7 +313,9 @@ async function publishDemoEarningRules(url: string, programIds: string[], adminT
     };
     const current = await send(`query($p: ID!) { program(id: $p) { earningRules { version } } }`);
     if (current?.program?.earningRules) continue;
-    await send(`mutation($p: ID!) { publishEarningRules(input: { programId: $p, currency: "EUR", basePoints: 1, perAmount: "1.00", rounding: FLOOR,
+    // In force from 400 days ago, so the demo's year of purchase history (scripts/lib/demo-analytics.ts) earns points.
+    const effectiveFrom = new Date(Date.now() - 400 * 86_400_000).toISOString();
+    await send(`mutation($p: ID!) { publishEarningRules(input: { programId: $p, effectiveFrom: "${effectiveFrom}", currency: "EUR", basePoints: 1, perAmount: "1.00", rounding: FLOOR,
       multipliers: [{ dimension: CATEGORY, value: "fuel", factor: "2" }], caps: [{ period: DAY, maxPoints: 5000 }] }) { ruleSet { version } } }`);
   }
 }

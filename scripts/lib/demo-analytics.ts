@@ -123,7 +123,9 @@ export async function openDemoSurvey(send: Send, programId: string, memberIds: s
     surveyId = createSurvey.id;
   }
   for (let m = 0; m < Math.min(60, memberIds.length); m++) {
-    const score = Math.min(10, Math.floor(unit(6, m) * 6) + 5);
+    // About 45 % promoters, 30 % passives, 25 % detractors: a typical retail NPS of about +20.
+    const r = unit(6, m);
+    const score = r < 0.25 ? Math.floor((r / 0.25) * 7) : r < 0.55 ? 7 + Math.floor(((r - 0.25) / 0.3) * 2) : 9 + Math.floor(((r - 0.55) / 0.45) * 2);
     try {
       await send(`mutation($i: AnswerSurveyInput!) { answerSurvey(input: $i) { answeredAt } }`, {
         i: { surveyId, memberId: memberIds[m], answers: [{ key: 'nps', score }, ...(score <= 6 ? [{ key: 'why', text: 'Rewards are too far away' }] : [])] },
@@ -150,4 +152,29 @@ export async function analyticsCaughtUp(operator: Send): Promise<void> {
     await new Promise((resolve) => setTimeout(resolve, 500));
   }
   throw new Error('analytics did not catch up with the demo events within a minute (see analyticsOperations)');
+}
+
+/** Two segments an analyst would start with: frequent buyers (RFM frequency 4–5) and lapsing members (no purchase for 90 days). Created once, by name. */
+export async function createDemoSegments(send: Send, programId: string): Promise<string[]> {
+  const { program } = await send<{ program: { segments: { id: string; name: string }[] } }>(`query($p: ID!) { program(id: $p) { segments { id name } } }`, { p: programId });
+  const wanted = [
+    { name: 'Frequent buyers', description: 'RFM frequency score 4 or 5', visibleToMembers: true, rules: { rfm: { f: { min: 4 } } } },
+    { name: 'Lapsing', description: 'Bought before, but not in the last 90 days', visibleToMembers: false, rules: { notPurchasedWithinDays: 90, spend: { min: '0.01' } } },
+  ];
+  const ids: string[] = [];
+  for (const segment of wanted) {
+    const found = program.segments.find((s) => s.name === segment.name);
+    if (found) {
+      ids.push(found.id);
+      continue;
+    }
+    const { createSegment } = await send<{ createSegment: { segment: { id: string } | null; userErrors: unknown[] } }>(
+      `mutation($i: CreateSegmentInput!) { createSegment(input: $i) { segment { id } userErrors { code message field } } }`,
+      { i: { programId, idempotencyKey: `demo-segment-${segment.name.toLowerCase().replace(/\W+/g, '-')}`, ...segment } },
+    );
+    if (!createSegment.segment) throw new Error(`demo segment: ${JSON.stringify(createSegment.userErrors)}`);
+    ids.push(createSegment.segment.id);
+  }
+  await send(`mutation($p: ID!) { setMembersSeeSegments(input: { programId: $p, membersSeeSegments: true }) { membersSeeSegments } }`, { p: programId });
+  return ids;
 }
