@@ -2,9 +2,12 @@ import type { Clock, ViewerContext } from '@loyalty-graph/shared';
 import type { PlatformParts } from '@loyalty-graph/shared/subgraph';
 import type { PeerClient } from '@loyalty-graph/shared/subgraph';
 import type { DataSource } from 'typeorm';
+import { AnalyticsSettings } from './services/analytics-settings';
+import { Cohorts } from './services/cohorts';
 import { Facts } from './services/facts';
 import { Kpis } from './services/kpis';
 import { Reconciler } from './services/reconciliation';
+import { SuccessCriteria } from './services/success-criteria';
 
 /** The use cases, built once and shared by every request. */
 export interface Services {
@@ -12,6 +15,10 @@ export interface Services {
   facts: Facts;
   kpis: Kpis;
   reconciler: Reconciler;
+  /** Versions of the KPI definitions' parameters (issue 12, KPIs). */
+  analyticsSettings: AnalyticsSettings;
+  cohorts: Cohorts;
+  successCriteria: SuccessCriteria;
 }
 
 export interface RequestContext extends ViewerContext {
@@ -20,9 +27,17 @@ export interface RequestContext extends ViewerContext {
 }
 
 /** Services are stateless and shared by every request. */
-export function createServices(db: DataSource, ledger: PeerClient): Services {
-  const kpis = new Kpis(db);
-  return { facts: new Facts(), kpis, reconciler: new Reconciler(kpis, ledger) };
+export function createServices(db: DataSource, ledger: PeerClient, clock: Clock): Services {
+  const analyticsSettings = new AnalyticsSettings(db, clock);
+  const kpis = new Kpis(db, analyticsSettings);
+  return {
+    facts: new Facts(),
+    kpis,
+    reconciler: new Reconciler(kpis, ledger),
+    analyticsSettings,
+    cohorts: new Cohorts(db),
+    successCriteria: new SuccessCriteria(db, clock),
+  };
 }
 
 /** Per request: no loaders yet (every field here is one aggregate query, not N entity lookups). */

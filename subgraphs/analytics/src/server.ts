@@ -24,7 +24,7 @@ export const analyticsSubgraph = defineSubgraph<Services, RequestContext>({
   // Segment membership and experiment assignments, for offers, catalogs and the ledger's earning.
   produces: analyticsEvents,
   // The reconciliation asks the ledger for its own totals (a SERVICE-only query).
-  services: ({ db, peer }) => createServices(db, peer('ledger')),
+  services: ({ db, peer, clock }) => createServices(db, peer('ledger'), clock),
   // One fact row per event, keyed by its id: safe to redeliver and to rebuild from position zero.
   consumes: ({ facts }) => facts.consumptions(),
   context: createContext,

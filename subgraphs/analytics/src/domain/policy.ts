@@ -12,3 +12,8 @@ export function canReadProgramKpis(viewer: Viewer, programId: string): boolean {
 export function canReconcile(viewer: Viewer, programId: string): boolean {
   return isStaffOf(viewer, programId, ['ADMIN']);
 }
+
+/** Who changes a program's analytics settings (a new definition version) and defines success criteria: its ADMIN staff and platform operators. */
+export function canConfigureAnalytics(viewer: Viewer, programId: string): boolean {
+  return isStaffOf(viewer, programId, ['ADMIN']);
+}

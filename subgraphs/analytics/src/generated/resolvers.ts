@@ -5,6 +5,9 @@ import { JobState } from '@loyalty-graph/shared/jobs';
 import { SubgraphOperations as SubgraphOperationsModel, DeadLetterView, ConsumerStatusView } from '@loyalty-graph/shared/subgraph';
 import { KpiBucket } from '../services/kpis';
 import { ReconciledFigureRow, Reconciliation } from '../services/reconciliation';
+import { SettingsVersion as SettingsVersionRow } from '../domain/kpi-definitions';
+import { SuccessCriterion as SuccessCriterionRow, SuccessCriterionReadout as SuccessCriterionReadoutRow } from '../services/success-criteria';
+import { Cohort as CohortRow } from '../services/cohorts';
 import { RequestContext } from '../context';
 export type Maybe<T> = T | null;
 export type InputMaybe<T> = T | null | undefined;
@@ -50,6 +53,51 @@ export type AnalyticsReconciliation = {
   redeemed: ReconciledFigure;
 };
 
+/** One version of a program's analytics settings: the parameters of the KPI definitions from a time. */
+export type AnalyticsSettingsVersion = {
+  __typename?: 'AnalyticsSettingsVersion';
+  /** The activity window (days) of active, churned, retentionRate and purchaseFrequency. */
+  activeWindowDays: Scalars['Int']['output'];
+  /** From when buckets starting then or later use it; null for version 1 (from the beginning). */
+  effectiveFrom: Maybe<Scalars['DateTime']['output']>;
+  /** 1 is the built-in default; each configureAnalytics adds the next. */
+  version: Scalars['Int']['output'];
+};
+
+/** One month after enrolment of a cohort. */
+export type CohortRetentionMonth = {
+  __typename?: 'CohortRetentionMonth';
+  /** Months after the enrolment month (0: the enrolment month). */
+  offset: Scalars['Int']['output'];
+  /** Members of the cohort with at least one purchase (`PointsAccrued`, matching the filter) in the month. */
+  purchasers: Scalars['Int']['output'];
+  /** purchasers / size, rounded half up to 4 decimals; null for an empty cohort or a month not begun yet. */
+  share: Maybe<Scalars['Decimal']['output']>;
+  /** The month's first instant. */
+  start: Scalars['DateTime']['output'];
+};
+
+/** A new version of a program's analytics settings. */
+export type ConfigureAnalyticsInput = {
+  /** The activity window in whole days, 1 to 730; default 90. */
+  activeWindowDays?: InputMaybe<Scalars['Int']['input']>;
+  /** From when the new version applies (buckets starting then or later); not in the past, so published buckets never change. */
+  effectiveFrom: Scalars['DateTime']['input'];
+  /** Makes a retry safe: 8 to 100 letters, digits or . _ : - (unique per program); the same key with other values is BAD_USER_INPUT. */
+  idempotencyKey?: InputMaybe<Scalars['String']['input']>;
+  /** The program. */
+  programId: Scalars['ID']['input'];
+};
+
+/** What configureAnalytics did. */
+export type ConfigureAnalyticsPayload = {
+  __typename?: 'ConfigureAnalyticsPayload';
+  /** The version made (or, on a retry with the same idempotencyKey, the one made first). */
+  settings: Maybe<AnalyticsSettingsVersion>;
+  /** Refusals by business rules. */
+  userErrors: Array<UserError>;
+};
+
 /** An event a consumer could not apply, kept whole for inspection and replay. */
 export type DeadLetter = {
   __typename?: 'DeadLetter';
@@ -76,6 +124,44 @@ export type DeadLetterState =
   | 'PARKED'
   | 'REPLAYED';
 
+/** What defineSuccessCriterion stores. */
+export type DefineSuccessCriterionInput = {
+  /** The activity whose success it measures. */
+  activity: RelationalActivityInput;
+  /** How the KPI is compared with the target. */
+  comparison: KpiComparison;
+  /** The bucket KPI it is measured by. */
+  kpi: KpiName;
+  /** The bucket size the readout also judges it per. */
+  period: KpiPeriod;
+  /** The program. */
+  programId: Scalars['ID']['input'];
+  /** Measured over this segment's members (as KpiFilter.segmentId); none: the whole program. */
+  segmentId?: InputMaybe<Scalars['ID']['input']>;
+  /** The target value, in the KPI's unit (a count, points, a rate such as 0.25, an amount), at most 6 decimals. */
+  target: Scalars['Decimal']['input'];
+};
+
+/** What defineSuccessCriterion did. */
+export type DefineSuccessCriterionPayload = {
+  __typename?: 'DefineSuccessCriterionPayload';
+  /** The criterion as stored. */
+  criterion: Maybe<SuccessCriterion>;
+  /** Refusals by business rules. */
+  userErrors: Array<UserError>;
+};
+
+/** The members who enrolled in one calendar month (UTC) and when they bought afterwards. */
+export type EnrolmentCohort = {
+  __typename?: 'EnrolmentCohort';
+  /** The month's first instant. */
+  month: Scalars['DateTime']['output'];
+  /** Offsets 0..months, in order. */
+  retention: Array<CohortRetentionMonth>;
+  /** `MemberEnrolled` events in the month (matching the filter). */
+  size: Scalars['Int']['output'];
+};
+
 /** A consumer of another subgraph's events. */
 export type EventConsumerStatus = {
   __typename?: 'EventConsumerStatus';
@@ -99,6 +185,84 @@ export type EventConsumerStatus = {
 export type JobOutcome =
   | 'FAILED'
   | 'OK';
+
+/** How a KPI is compared with its target. */
+export type KpiComparison =
+  /** Met when the value ≥ the target. */
+  | 'AT_LEAST'
+  /** Met when the value ≤ the target. */
+  | 'AT_MOST';
+
+/** A KPI as one definition version defines it. */
+export type KpiDefinition = {
+  __typename?: 'KpiDefinition';
+  /** The version's activity window in days (used by active, churned, retentionRate, purchaseFrequency). */
+  activeWindowDays: Scalars['Int']['output'];
+  /** The exact formula, with the version's parameters written in. */
+  definition: Scalars['String']['output'];
+  /** From when it applies; null for version 1 (from the beginning). */
+  effectiveFrom: Maybe<Scalars['DateTime']['output']>;
+  /** Which KPI. */
+  kpi: KpiName;
+  /** The analytics settings version. */
+  version: Scalars['Int']['output'];
+};
+
+/**
+ * Narrows KPIs to some members or purchases; the conditions combine with AND. Each is judged at the
+ * time of the fact, except the segment.
+ */
+export type KpiFilter = {
+  /**
+   * The purchase's channel (STORE, ONLINE, …); a return or posting has its purchase's. Facts without
+   * a purchase (bonuses, redemptions, expiries, …) have no channel and are left out. Enrolment KPIs
+   * (enrolled, referralConversion) ignore it.
+   */
+  channel?: InputMaybe<Scalars['String']['input']>;
+  /**
+   * Point facts funded by this partner (a posting: its purchase's partner); enrolments, and referral
+   * qualifications, of members who enrolled through it.
+   */
+  partnerId?: InputMaybe<Scalars['ID']['input']>;
+  /** Members in this segment now (segment_members), whenever the fact happened. */
+  segmentId?: InputMaybe<Scalars['ID']['input']>;
+  /**
+   * The member's tier at the time of each fact (their latest entry tier or tier change at or before
+   * it), not their tier today: a promotion does not move published history.
+   */
+  tierId?: InputMaybe<Scalars['ID']['input']>;
+};
+
+/** A bucket KPI (a field of ProgramKpiBucket). */
+export type KpiName =
+  /** ProgramKpiBucket.active */
+  | 'ACTIVE'
+  /** ProgramKpiBucket.averageBasket (its amount) */
+  | 'AVERAGE_BASKET'
+  /** ProgramKpiBucket.averagePointsPerPurchase */
+  | 'AVERAGE_POINTS_PER_PURCHASE'
+  /** ProgramKpiBucket.churned */
+  | 'CHURNED'
+  /** ProgramKpiBucket.enrolled */
+  | 'ENROLLED'
+  /** ProgramKpiBucket.pointsExpired */
+  | 'POINTS_EXPIRED'
+  /** ProgramKpiBucket.pointsIssued */
+  | 'POINTS_ISSUED'
+  /** ProgramKpiBucket.pointsPending */
+  | 'POINTS_PENDING'
+  /** ProgramKpiBucket.pointsRedeemed */
+  | 'POINTS_REDEEMED'
+  /** ProgramKpiBucket.purchases */
+  | 'PURCHASES'
+  /** ProgramKpiBucket.purchaseFrequency */
+  | 'PURCHASE_FREQUENCY'
+  /** ProgramKpiBucket.redemptionRate */
+  | 'REDEMPTION_RATE'
+  /** ProgramKpiBucket.referralConversion */
+  | 'REFERRAL_CONVERSION'
+  /** ProgramKpiBucket.retentionRate */
+  | 'RETENTION_RATE';
 
 /** The calendar period KPIs are bucketed by (UTC). */
 export type KpiPeriod =
@@ -135,8 +299,28 @@ export type MoneyInput = {
 
 export type Mutation = {
   __typename?: 'Mutation';
+  /**
+   * Adds a version of the program's analytics settings (the activity window) effective from a time
+   * not in the past. The program's ADMIN staff and platform operators.
+   */
+  configureAnalytics: ConfigureAnalyticsPayload;
+  /**
+   * Defines (or redefines) the success criterion of a relational activity for a KPI and segment.
+   * The program's ADMIN staff and platform operators.
+   */
+  defineSuccessCriterion: DefineSuccessCriterionPayload;
   /** Apply a dead-lettered event of the analytics subgraph again (after a fix), then those parked behind it (platform operators). */
   replayAnalyticsDeadLetter: ReplayDeadLetterPayload;
+};
+
+
+export type MutationConfigureAnalyticsArgs = {
+  input: ConfigureAnalyticsInput;
+};
+
+
+export type MutationDefineSuccessCriterionArgs = {
+  input: DefineSuccessCriterionInput;
 };
 
 
@@ -164,7 +348,24 @@ export type PageInfo = {
 
 export type Program = {
   __typename?: 'Program';
+  /**
+   * The program's analytics settings: every definition version, the built-in default (version 1)
+   * first. The program's ADMIN and ANALYST staff, platform operators.
+   */
+  analyticsSettings: Array<AnalyticsSettingsVersion>;
+  /**
+   * Retention by enrolment month (UTC): one cohort per calendar month from the one holding `from` to
+   * the one holding the last instant before `to` (at most 60), each with its size and, for month
+   * offsets 0..`months`, the share of the cohort with a purchase in that month. The program's ADMIN
+   * and ANALYST staff, platform operators.
+   */
+  cohortRetention: Array<EnrolmentCohort>;
   id: Scalars['ID']['output'];
+  /**
+   * Every bucket KPI under every definition version: its parameters, when it took effect and its
+   * definition (the window's value written in). The program's ADMIN and ANALYST staff, platform operators.
+   */
+  kpiDefinitions: Array<KpiDefinition>;
   /**
    * The program's KPIs per calendar bucket (UTC), learnt from members' and the ledger's events. The
    * buckets cover from the one holding `from` to the one holding the last instant before `to`, whole
@@ -173,12 +374,34 @@ export type Program = {
    * the events by the consumers' lag (analyticsOperations). The program's ADMIN and ANALYST staff.
    */
   kpis: Array<ProgramKpiBucket>;
+  /**
+   * Each success criterion of the program's relational activities, read over [from, to): the KPI's
+   * value over the whole range as one span (for the criterion's segment), the target and whether it
+   * is met, and the same per bucket of the criterion's period. The program's ADMIN and ANALYST
+   * staff, platform operators.
+   */
+  successCriteria: Array<SuccessCriterionReadout>;
+};
+
+
+export type ProgramCohortRetentionArgs = {
+  filter?: InputMaybe<KpiFilter>;
+  from: Scalars['DateTime']['input'];
+  months: Scalars['Int']['input'];
+  to: Scalars['DateTime']['input'];
 };
 
 
 export type ProgramKpisArgs = {
+  filter?: InputMaybe<KpiFilter>;
   from: Scalars['DateTime']['input'];
   period: KpiPeriod;
+  to: Scalars['DateTime']['input'];
+};
+
+
+export type ProgramSuccessCriteriaArgs = {
+  from: Scalars['DateTime']['input'];
   to: Scalars['DateTime']['input'];
 };
 
@@ -190,10 +413,36 @@ export type ProgramKpisArgs = {
 export type ProgramKpiBucket = {
   __typename?: 'ProgramKpiBucket';
   /**
+   * Members active at the bucket's end. A member is active at an instant T when they made at least
+   * one purchase (a `PointsAccrued`) in [T − activeWindowDays days, T) and were not CLOSED at or
+   * before T (CLOSED is final).
+   */
+  active: Scalars['Int']['output'];
+  /** The activity window of this bucket's definition version, in days. */
+  activeWindowDays: Scalars['Int']['output'];
+  /**
+   * Gross spend of the bucket's purchases (their baskets' totals, returns not subtracted) / the
+   * number of those purchases, in their currency, rounded half up to the currency's decimals (EUR 2,
+   * JPY 0). Only purchases
+   * whose event carries its basket's total count; null without any, or when they are in more than
+   * one currency.
+   */
+  averageBasket: Maybe<Money>;
+  /**
    * The points of `PointsAccrued` in the bucket divided by `purchases`, gross of returns, rounded
    * half up to 2 decimals; null when there was no purchase.
    */
   averagePointsPerPurchase: Maybe<Scalars['Decimal']['output']>;
+  /**
+   * Members active at the bucket's start and not active at its end (as `active` defines it): a
+   * member CLOSED by the end counts as churned.
+   */
+  churned: Scalars['Int']['output'];
+  /**
+   * The analytics settings version in force at the bucket's start (Program.analyticsSettings): the
+   * activity window of active, churned, retentionRate and purchaseFrequency is that version's.
+   */
+  definitionVersion: Scalars['Int']['output'];
   /** The first instant after it. */
   end: Scalars['DateTime']['output'];
   /** Members who enrolled: the number of `MemberEnrolled` events (any channel). */
@@ -213,12 +462,36 @@ export type ProgramKpiBucket = {
    */
   pointsIssued: Scalars['BigInt']['output'];
   /**
+   * Points still pending at the bucket's end: over every event before the end, the points of
+   * pending `PointsAccrued` − the points of `PointsPosted` − `fromPending` of `PointsReturned` (the
+   * ledger's pending balance).
+   */
+  pointsPending: Scalars['BigInt']['output'];
+  /**
    * Points redeemed, net of refunds: the points of `PointsRedeemed` (captured holds) minus those of
    * `PointsRefunded`. Holds that were only reserved or released do not count. As Program.pointsTotals.redeemed.
    */
   pointsRedeemed: Scalars['BigInt']['output'];
+  /**
+   * `purchases` / `active` (purchases in the bucket per member active at its end), rounded half up to
+   * 2 decimals; null when nobody is active.
+   */
+  purchaseFrequency: Maybe<Scalars['Decimal']['output']>;
   /** Purchases that earned points: the number of `PointsAccrued` events (one per recorded purchase; returns do not subtract). */
   purchases: Scalars['Int']['output'];
+  /** `pointsRedeemed` / `pointsIssued`, rounded half up to 4 decimals; null when nothing (net) was issued. */
+  redemptionRate: Maybe<Scalars['Decimal']['output']>;
+  /**
+   * `ReferralQualified` events in the bucket / `MemberEnrolled` events in the bucket that carry a
+   * referral, rounded half up to 4 decimals; null without referred enrolments. Qualifications of
+   * members who enrolled in an earlier bucket count in the bucket they qualify in.
+   */
+  referralConversion: Maybe<Scalars['Decimal']['output']>;
+  /**
+   * Members active at both the bucket's start and its end / members active at its start, rounded
+   * half up to 4 decimals (0.7500 is 75%); null when nobody was active at the start.
+   */
+  retentionRate: Maybe<Scalars['Decimal']['output']>;
   /** Its first instant. */
   start: Scalars['DateTime']['output'];
 };
@@ -249,6 +522,25 @@ export type ReconciledFigure = {
   /** The ledger's sum over its journal. */
   ledger: Scalars['BigInt']['output'];
 };
+
+/** The relational activity a success criterion is about. */
+export type RelationalActivityInput = {
+  /** Its id in the subgraph that owns it. */
+  id: Scalars['ID']['input'];
+  /** What it is. */
+  kind: RelationalActivityKind;
+  /** Its name as shown in the readout, 1 to 200 characters. */
+  name: Scalars['String']['input'];
+};
+
+/** What a relational activity is. */
+export type RelationalActivityKind =
+  /** A benefit of the program (e.g. a tier benefit). */
+  | 'BENEFIT'
+  /** An offer. */
+  | 'OFFER'
+  /** A service (e.g. priority support). */
+  | 'SERVICE';
 
 /** What an operator's replay of a dead letter asks for. */
 export type ReplayDeadLetterInput = {
@@ -291,6 +583,62 @@ export type SubgraphOperations = {
   /** The events this subgraph produces; null when it produces none. */
   outbox: Maybe<OutboxStatus>;
   subgraph: Scalars['String']['output'];
+};
+
+/**
+ * What a relational activity is meant to achieve. One per activity, KPI and segment: defining it
+ * again replaces its comparison, target, period and activity name.
+ */
+export type SuccessCriterion = {
+  __typename?: 'SuccessCriterion';
+  /** The activity's id. */
+  activityId: Scalars['ID']['output'];
+  /** What the activity is. */
+  activityKind: RelationalActivityKind;
+  /** The activity's name. */
+  activityName: Scalars['String']['output'];
+  /** How it is compared. */
+  comparison: KpiComparison;
+  /** Its id. */
+  id: Scalars['ID']['output'];
+  /** The KPI. */
+  kpi: KpiName;
+  /** The bucket size of the per-period readout. */
+  period: KpiPeriod;
+  /** The segment measured; null: the whole program. */
+  segmentId: Maybe<Scalars['ID']['output']>;
+  /** The target. */
+  target: Scalars['Decimal']['output'];
+};
+
+/** A success criterion read over a range. */
+export type SuccessCriterionReadout = {
+  __typename?: 'SuccessCriterionReadout';
+  /** The criterion. */
+  criterion: SuccessCriterion;
+  /** Whether value meets the target; false when value is null. */
+  met: Scalars['Boolean']['output'];
+  /** The same per bucket of the criterion's period covering the range. */
+  periods: Array<SuccessCriterionValue>;
+  /** The target (as the criterion's). */
+  target: Scalars['Decimal']['output'];
+  /** The KPI over the whole range [from, to) as one span (for the criterion's segment). */
+  value: Maybe<Scalars['Decimal']['output']>;
+};
+
+/** A success criterion's KPI over one span. */
+export type SuccessCriterionValue = {
+  __typename?: 'SuccessCriterionValue';
+  /** The definition version in force at the span's start. */
+  definitionVersion: Scalars['Int']['output'];
+  /** The first instant after it. */
+  end: Scalars['DateTime']['output'];
+  /** Whether value meets the target by the comparison; false when value is null. */
+  met: Scalars['Boolean']['output'];
+  /** The span's first instant. */
+  start: Scalars['DateTime']['output'];
+  /** The KPI over the span (a count, points, a rate, an amount); null when it has none (e.g. a rate with nothing to divide by). */
+  value: Maybe<Scalars['Decimal']['output']>;
 };
 
 /** An expected business failure: the request was valid, the answer is no. */
@@ -399,28 +747,44 @@ export type FederationReferenceTypes = {
 export type ResolversTypes = {
   AnalyticsReconciliation: ResolverTypeWrapper<Reconciliation>;
   ID: ResolverTypeWrapper<Scalars['ID']['output']>;
+  AnalyticsSettingsVersion: ResolverTypeWrapper<SettingsVersionRow>;
+  Int: ResolverTypeWrapper<Scalars['Int']['output']>;
   BigInt: ResolverTypeWrapper<Scalars['BigInt']['output']>;
+  CohortRetentionMonth: ResolverTypeWrapper<CohortRetentionMonth>;
+  ConfigureAnalyticsInput: ConfigureAnalyticsInput;
+  ConfigureAnalyticsPayload: ResolverTypeWrapper<Omit<ConfigureAnalyticsPayload, 'settings'> & { settings?: Maybe<ResolversTypes['AnalyticsSettingsVersion']> }>;
   DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
   DeadLetter: ResolverTypeWrapper<DeadLetterView>;
-  Int: ResolverTypeWrapper<Scalars['Int']['output']>;
   DeadLetterState: DeadLetterState;
   Decimal: ResolverTypeWrapper<Scalars['Decimal']['output']>;
+  DefineSuccessCriterionInput: DefineSuccessCriterionInput;
+  DefineSuccessCriterionPayload: ResolverTypeWrapper<Omit<DefineSuccessCriterionPayload, 'criterion'> & { criterion?: Maybe<ResolversTypes['SuccessCriterion']> }>;
+  EnrolmentCohort: ResolverTypeWrapper<CohortRow>;
   EventConsumerStatus: ResolverTypeWrapper<ConsumerStatusView>;
   JobOutcome: JobOutcome;
+  KpiComparison: KpiComparison;
+  KpiDefinition: ResolverTypeWrapper<KpiDefinition>;
+  KpiFilter: KpiFilter;
+  KpiName: KpiName;
   KpiPeriod: KpiPeriod;
   Money: ResolverTypeWrapper<Money>;
   MoneyInput: MoneyInput;
   Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
   OutboxStatus: ResolverTypeWrapper<OutboxStatus>;
   PageInfo: ResolverTypeWrapper<PageInfo>;
-  Program: ResolverTypeWrapper<Omit<Program, 'kpis'> & { kpis: Array<ResolversTypes['ProgramKpiBucket']> }>;
+  Program: ResolverTypeWrapper<Omit<Program, 'analyticsSettings' | 'cohortRetention' | 'kpis' | 'successCriteria'> & { analyticsSettings: Array<ResolversTypes['AnalyticsSettingsVersion']>, cohortRetention: Array<ResolversTypes['EnrolmentCohort']>, kpis: Array<ResolversTypes['ProgramKpiBucket']>, successCriteria: Array<ResolversTypes['SuccessCriterionReadout']> }>;
   ProgramKpiBucket: ResolverTypeWrapper<KpiBucket>;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
   ReconciledFigure: ResolverTypeWrapper<ReconciledFigureRow>;
+  RelationalActivityInput: RelationalActivityInput;
+  RelationalActivityKind: RelationalActivityKind;
   ReplayDeadLetterInput: ReplayDeadLetterInput;
   ReplayDeadLetterPayload: ResolverTypeWrapper<Omit<ReplayDeadLetterPayload, 'failed'> & { failed?: Maybe<ResolversTypes['DeadLetter']> }>;
   ScheduledJob: ResolverTypeWrapper<JobState>;
   SubgraphOperations: ResolverTypeWrapper<SubgraphOperationsModel>;
+  SuccessCriterion: ResolverTypeWrapper<SuccessCriterionRow>;
+  SuccessCriterionReadout: ResolverTypeWrapper<SuccessCriterionReadoutRow>;
+  SuccessCriterionValue: ResolverTypeWrapper<SuccessCriterionValue>;
   UserError: ResolverTypeWrapper<UserError>;
   link__Import: ResolverTypeWrapper<Scalars['link__Import']['output']>;
   String: ResolverTypeWrapper<Scalars['String']['output']>;
@@ -431,25 +795,38 @@ export type ResolversTypes = {
 export type ResolversParentTypes = {
   AnalyticsReconciliation: Reconciliation;
   ID: Scalars['ID']['output'];
+  AnalyticsSettingsVersion: SettingsVersionRow;
+  Int: Scalars['Int']['output'];
   BigInt: Scalars['BigInt']['output'];
+  CohortRetentionMonth: CohortRetentionMonth;
+  ConfigureAnalyticsInput: ConfigureAnalyticsInput;
+  ConfigureAnalyticsPayload: Omit<ConfigureAnalyticsPayload, 'settings'> & { settings?: Maybe<ResolversParentTypes['AnalyticsSettingsVersion']> };
   DateTime: Scalars['DateTime']['output'];
   DeadLetter: DeadLetterView;
-  Int: Scalars['Int']['output'];
   Decimal: Scalars['Decimal']['output'];
+  DefineSuccessCriterionInput: DefineSuccessCriterionInput;
+  DefineSuccessCriterionPayload: Omit<DefineSuccessCriterionPayload, 'criterion'> & { criterion?: Maybe<ResolversParentTypes['SuccessCriterion']> };
+  EnrolmentCohort: CohortRow;
   EventConsumerStatus: ConsumerStatusView;
+  KpiDefinition: KpiDefinition;
+  KpiFilter: KpiFilter;
   Money: Money;
   MoneyInput: MoneyInput;
   Mutation: Record<PropertyKey, never>;
   OutboxStatus: OutboxStatus;
   PageInfo: PageInfo;
-  Program: Omit<Program, 'kpis'> & { kpis: Array<ResolversParentTypes['ProgramKpiBucket']> } | FederationReferenceTypes['Program'];
+  Program: Omit<Program, 'analyticsSettings' | 'cohortRetention' | 'kpis' | 'successCriteria'> & { analyticsSettings: Array<ResolversParentTypes['AnalyticsSettingsVersion']>, cohortRetention: Array<ResolversParentTypes['EnrolmentCohort']>, kpis: Array<ResolversParentTypes['ProgramKpiBucket']>, successCriteria: Array<ResolversParentTypes['SuccessCriterionReadout']> } | FederationReferenceTypes['Program'];
   ProgramKpiBucket: KpiBucket;
   Query: Record<PropertyKey, never>;
   ReconciledFigure: ReconciledFigureRow;
+  RelationalActivityInput: RelationalActivityInput;
   ReplayDeadLetterInput: ReplayDeadLetterInput;
   ReplayDeadLetterPayload: Omit<ReplayDeadLetterPayload, 'failed'> & { failed?: Maybe<ResolversParentTypes['DeadLetter']> };
   ScheduledJob: JobState;
   SubgraphOperations: SubgraphOperationsModel;
+  SuccessCriterion: SuccessCriterionRow;
+  SuccessCriterionReadout: SuccessCriterionReadoutRow;
+  SuccessCriterionValue: SuccessCriterionValue;
   UserError: UserError;
   link__Import: Scalars['link__Import']['output'];
   String: Scalars['String']['output'];
@@ -493,9 +870,27 @@ export type AnalyticsReconciliationResolvers<ContextType = RequestContext, Paren
   redeemed?: Resolver<ResolversTypes['ReconciledFigure'], ParentType, ContextType>;
 };
 
+export type AnalyticsSettingsVersionResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['AnalyticsSettingsVersion'] = ResolversParentTypes['AnalyticsSettingsVersion']> = {
+  activeWindowDays?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  effectiveFrom?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  version?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+};
+
 export interface BigIntScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes['BigInt'], any> {
   name: 'BigInt';
 }
+
+export type CohortRetentionMonthResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['CohortRetentionMonth'] = ResolversParentTypes['CohortRetentionMonth']> = {
+  offset?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  purchasers?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  share?: Resolver<Maybe<ResolversTypes['Decimal']>, ParentType, ContextType>;
+  start?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+};
+
+export type ConfigureAnalyticsPayloadResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['ConfigureAnalyticsPayload'] = ResolversParentTypes['ConfigureAnalyticsPayload']> = {
+  settings?: Resolver<Maybe<ResolversTypes['AnalyticsSettingsVersion']>, ParentType, ContextType>;
+  userErrors?: Resolver<Array<ResolversTypes['UserError']>, ParentType, ContextType>;
+};
 
 export interface DateTimeScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes['DateTime'], any> {
   name: 'DateTime';
@@ -520,6 +915,17 @@ export interface DecimalScalarConfig extends GraphQLScalarTypeConfig<ResolversTy
   name: 'Decimal';
 }
 
+export type DefineSuccessCriterionPayloadResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['DefineSuccessCriterionPayload'] = ResolversParentTypes['DefineSuccessCriterionPayload']> = {
+  criterion?: Resolver<Maybe<ResolversTypes['SuccessCriterion']>, ParentType, ContextType>;
+  userErrors?: Resolver<Array<ResolversTypes['UserError']>, ParentType, ContextType>;
+};
+
+export type EnrolmentCohortResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['EnrolmentCohort'] = ResolversParentTypes['EnrolmentCohort']> = {
+  month?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  retention?: Resolver<Array<ResolversTypes['CohortRetentionMonth']>, ParentType, ContextType>;
+  size?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+};
+
 export type EventConsumerStatusResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['EventConsumerStatus'] = ResolversParentTypes['EventConsumerStatus']> = {
   deadLetters?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   head?: Resolver<ResolversTypes['BigInt'], ParentType, ContextType>;
@@ -532,12 +938,22 @@ export type EventConsumerStatusResolvers<ContextType = RequestContext, ParentTyp
   producer?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
 };
 
+export type KpiDefinitionResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['KpiDefinition'] = ResolversParentTypes['KpiDefinition']> = {
+  activeWindowDays?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  definition?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  effectiveFrom?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  kpi?: Resolver<ResolversTypes['KpiName'], ParentType, ContextType>;
+  version?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+};
+
 export type MoneyResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['Money'] = ResolversParentTypes['Money']> = {
   amount?: Resolver<ResolversTypes['Decimal'], ParentType, ContextType>;
   currency?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
 };
 
 export type MutationResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = {
+  configureAnalytics?: Resolver<ResolversTypes['ConfigureAnalyticsPayload'], ParentType, ContextType, RequireFields<MutationConfigureAnalyticsArgs, 'input'>>;
+  defineSuccessCriterion?: Resolver<ResolversTypes['DefineSuccessCriterionPayload'], ParentType, ContextType, RequireFields<MutationDefineSuccessCriterionArgs, 'input'>>;
   replayAnalyticsDeadLetter?: Resolver<ResolversTypes['ReplayDeadLetterPayload'], ParentType, ContextType, RequireFields<MutationReplayAnalyticsDeadLetterArgs, 'input'>>;
 };
 
@@ -554,19 +970,33 @@ export type PageInfoResolvers<ContextType = RequestContext, ParentType extends R
 
 export type ProgramResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['Program'] = ResolversParentTypes['Program'], FederationReferenceType extends FederationReferenceTypes['Program'] = FederationReferenceTypes['Program']> = {
   __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['Program']> | FederationReferenceType, FederationReferenceType, ContextType>;
+  analyticsSettings?: Resolver<Array<ResolversTypes['AnalyticsSettingsVersion']>, ParentType, ContextType>;
+  cohortRetention?: Resolver<Array<ResolversTypes['EnrolmentCohort']>, ParentType, ContextType, RequireFields<ProgramCohortRetentionArgs, 'from' | 'months' | 'to'>>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  kpiDefinitions?: Resolver<Array<ResolversTypes['KpiDefinition']>, ParentType, ContextType>;
   kpis?: Resolver<Array<ResolversTypes['ProgramKpiBucket']>, ParentType, ContextType, RequireFields<ProgramKpisArgs, 'from' | 'period' | 'to'>>;
+  successCriteria?: Resolver<Array<ResolversTypes['SuccessCriterionReadout']>, ParentType, ContextType, RequireFields<ProgramSuccessCriteriaArgs, 'from' | 'to'>>;
 };
 
 export type ProgramKpiBucketResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['ProgramKpiBucket'] = ResolversParentTypes['ProgramKpiBucket']> = {
+  active?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  activeWindowDays?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  averageBasket?: Resolver<Maybe<ResolversTypes['Money']>, ParentType, ContextType>;
   averagePointsPerPurchase?: Resolver<Maybe<ResolversTypes['Decimal']>, ParentType, ContextType>;
+  churned?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  definitionVersion?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   end?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   enrolled?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   period?: Resolver<ResolversTypes['KpiPeriod'], ParentType, ContextType>;
   pointsExpired?: Resolver<ResolversTypes['BigInt'], ParentType, ContextType>;
   pointsIssued?: Resolver<ResolversTypes['BigInt'], ParentType, ContextType>;
+  pointsPending?: Resolver<ResolversTypes['BigInt'], ParentType, ContextType>;
   pointsRedeemed?: Resolver<ResolversTypes['BigInt'], ParentType, ContextType>;
+  purchaseFrequency?: Resolver<Maybe<ResolversTypes['Decimal']>, ParentType, ContextType>;
   purchases?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  redemptionRate?: Resolver<Maybe<ResolversTypes['Decimal']>, ParentType, ContextType>;
+  referralConversion?: Resolver<Maybe<ResolversTypes['Decimal']>, ParentType, ContextType>;
+  retentionRate?: Resolver<Maybe<ResolversTypes['Decimal']>, ParentType, ContextType>;
   start?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
 };
 
@@ -606,6 +1036,34 @@ export type SubgraphOperationsResolvers<ContextType = RequestContext, ParentType
   subgraph?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
 };
 
+export type SuccessCriterionResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['SuccessCriterion'] = ResolversParentTypes['SuccessCriterion']> = {
+  activityId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  activityKind?: Resolver<ResolversTypes['RelationalActivityKind'], ParentType, ContextType>;
+  activityName?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  comparison?: Resolver<ResolversTypes['KpiComparison'], ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  kpi?: Resolver<ResolversTypes['KpiName'], ParentType, ContextType>;
+  period?: Resolver<ResolversTypes['KpiPeriod'], ParentType, ContextType>;
+  segmentId?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
+  target?: Resolver<ResolversTypes['Decimal'], ParentType, ContextType>;
+};
+
+export type SuccessCriterionReadoutResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['SuccessCriterionReadout'] = ResolversParentTypes['SuccessCriterionReadout']> = {
+  criterion?: Resolver<ResolversTypes['SuccessCriterion'], ParentType, ContextType>;
+  met?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  periods?: Resolver<Array<ResolversTypes['SuccessCriterionValue']>, ParentType, ContextType>;
+  target?: Resolver<ResolversTypes['Decimal'], ParentType, ContextType>;
+  value?: Resolver<Maybe<ResolversTypes['Decimal']>, ParentType, ContextType>;
+};
+
+export type SuccessCriterionValueResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['SuccessCriterionValue'] = ResolversParentTypes['SuccessCriterionValue']> = {
+  definitionVersion?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  end?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  met?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  start?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  value?: Resolver<Maybe<ResolversTypes['Decimal']>, ParentType, ContextType>;
+};
+
 export type UserErrorResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['UserError'] = ResolversParentTypes['UserError']> = {
   code?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   field?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
@@ -618,11 +1076,17 @@ export interface Link__ImportScalarConfig extends GraphQLScalarTypeConfig<Resolv
 
 export type Resolvers<ContextType = RequestContext> = {
   AnalyticsReconciliation?: AnalyticsReconciliationResolvers<ContextType>;
+  AnalyticsSettingsVersion?: AnalyticsSettingsVersionResolvers<ContextType>;
   BigInt?: GraphQLScalarType;
+  CohortRetentionMonth?: CohortRetentionMonthResolvers<ContextType>;
+  ConfigureAnalyticsPayload?: ConfigureAnalyticsPayloadResolvers<ContextType>;
   DateTime?: GraphQLScalarType;
   DeadLetter?: DeadLetterResolvers<ContextType>;
   Decimal?: GraphQLScalarType;
+  DefineSuccessCriterionPayload?: DefineSuccessCriterionPayloadResolvers<ContextType>;
+  EnrolmentCohort?: EnrolmentCohortResolvers<ContextType>;
   EventConsumerStatus?: EventConsumerStatusResolvers<ContextType>;
+  KpiDefinition?: KpiDefinitionResolvers<ContextType>;
   Money?: MoneyResolvers<ContextType>;
   Mutation?: MutationResolvers<ContextType>;
   OutboxStatus?: OutboxStatusResolvers<ContextType>;
@@ -634,6 +1098,9 @@ export type Resolvers<ContextType = RequestContext> = {
   ReplayDeadLetterPayload?: ReplayDeadLetterPayloadResolvers<ContextType>;
   ScheduledJob?: ScheduledJobResolvers<ContextType>;
   SubgraphOperations?: SubgraphOperationsResolvers<ContextType>;
+  SuccessCriterion?: SuccessCriterionResolvers<ContextType>;
+  SuccessCriterionReadout?: SuccessCriterionReadoutResolvers<ContextType>;
+  SuccessCriterionValue?: SuccessCriterionValueResolvers<ContextType>;
   UserError?: UserErrorResolvers<ContextType>;
   link__Import?: GraphQLScalarType;
 };

@@ -1,4 +1,5 @@
 import type { Resolvers } from '../generated/resolvers';
+import { Mutation } from './kpi-mutations';
 import { Program, ProgramKpiBucket } from './program';
 import { Query } from './query';
 
@@ -10,4 +11,5 @@ export const resolvers: Resolvers = {
   Query,
   Program,
   ProgramKpiBucket,
+  Mutation,
 };

@@ -2,7 +2,7 @@ import { ledgerEvents, membersEvents } from '@loyalty-graph/shared/contracts';
 import { consume, type Consumption, type EventEnvelope } from '@loyalty-graph/shared/events';
 import type { EntityManager } from 'typeorm';
 
-type PointKind = 'ACCRUED' | 'RETURNED' | 'BONUS' | 'REDEEMED' | 'REFUNDED' | 'EXPIRED' | 'REINSTATED' | 'ADJUSTED' | 'DONATED' | 'TRANSFERRED';
+type PointKind = 'ACCRUED' | 'RETURNED' | 'BONUS' | 'REDEEMED' | 'REFUNDED' | 'EXPIRED' | 'REINSTATED' | 'ADJUSTED' | 'DONATED' | 'TRANSFERRED' | 'POSTED';
 
 interface PointFact {
   programId: string;
@@ -16,6 +16,8 @@ interface PointFact {
   pending?: boolean | null;
   /** What it did to the member's balance (posted and pending together). */
   memberDelta?: number;
+  /** What it did to the member's pending points: + a pending accrual, − a posting, − a return's fromPending. */
+  pendingDelta?: number;
   /** The basket's total, currency and channel (accruals carrying them). */
   amount?: string | null;
   currency?: string | null;
@@ -102,6 +104,7 @@ export class Facts {
               currency: e.payload.currency ?? null,
               channel: e.payload.channel ?? null,
               memberDelta: e.payload.points,
+              pendingDelta: e.payload.pending ? e.payload.points : 0,
               occurredAt: e.payload.occurredAt,
             }),
           PointsReturned: (tx, e) =>
@@ -112,6 +115,7 @@ export class Facts {
               issuancePoints: -(e.payload.fromPending + e.payload.fromPosted + e.payload.writtenOff),
               // What the member gave back; the written-off part was never taken from them.
               memberDelta: -(e.payload.fromPending + e.payload.fromPosted),
+              pendingDelta: -e.payload.fromPending,
               partnerId: e.payload.partnerId ?? null,
               occurredAt: e.occurredAt,
             }),
@@ -123,6 +127,10 @@ export class Facts {
           PointsReinstated: (tx, e) => this.points(tx, e, { ...e.payload, kind: 'REINSTATED', memberDelta: e.payload.points, occurredAt: e.occurredAt }),
           PointsAdjusted: (tx, e) => this.points(tx, e, { ...e.payload, kind: 'ADJUSTED', memberDelta: e.payload.points, occurredAt: e.occurredAt }),
           PointsDonated: (tx, e) => this.points(tx, e, { ...e.payload, kind: 'DONATED', memberDelta: -e.payload.points, occurredAt: e.occurredAt }),
+          // The return window closed: pending points become posted. Neither issued nor the balance
+          // moves (memberDelta 0); only pending does, for Program.kpis' pointsPending.
+          PointsPosted: (tx, e) =>
+            this.points(tx, e, { programId: e.payload.programId, memberId: e.payload.memberId, purchaseId: e.payload.purchaseId, points: e.payload.points, kind: 'POSTED', pendingDelta: -e.payload.points, occurredAt: e.occurredAt }),
           // Two rows: the sender's (−) and the receiver's (+), so each member's balance follows.
           PointsTransferred: async (tx, e) => {
             const { programId, fromMemberId, toMemberId, points } = e.payload;
@@ -130,7 +138,7 @@ export class Facts {
             await this.points(tx, e, { programId, memberId: toMemberId, points, kind: 'TRANSFERRED', memberDelta: points, occurredAt: e.occurredAt });
           },
         },
-        { does: 'records every movement of points as a point fact (one row per event), for the KPIs and the reconciliation with the ledger' },
+        { does: 'records every movement of points as a point fact (one row per event; a posting moves only pending points), for the KPIs and the reconciliation with the ledger' },
       ),
     ];
   }
@@ -195,8 +203,8 @@ export class Facts {
 
   private async points(tx: EntityManager, event: EventEnvelope, fact: PointFact): Promise<void> {
     const inserted = (await tx.query(
-      `INSERT INTO point_facts (event_id, program_id, member_id, kind, points, issuance_points, member_delta, purchase_id, partner_id, pending, amount, currency, channel, occurred_at, day)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, ($14::timestamptz AT TIME ZONE 'UTC')::date)
+      `INSERT INTO point_facts (event_id, program_id, member_id, kind, points, issuance_points, member_delta, purchase_id, partner_id, pending, amount, currency, channel, occurred_at, day, pending_delta)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, ($14::timestamptz AT TIME ZONE 'UTC')::date, $15)
        ON CONFLICT (event_id, member_id) DO NOTHING RETURNING 1`,
       [
         event.id,
@@ -213,6 +221,7 @@ export class Facts {
         fact.currency ?? null,
         fact.channel ?? null,
         fact.occurredAt,
+        fact.pendingDelta ?? 0,
       ],
     )) as unknown[];
     if (inserted.length === 0) return;

@@ -1,0 +1,85 @@
+import type { MigrationInterface, QueryRunner } from 'typeorm';
+
+/**
+ * The KPIs of issue 12 beyond counts: pending points (the ledger's PointsPosted becomes a POSTED
+ * fact and every fact says what it did to the member's pending points), versioned analytics
+ * settings (the activity window), success criteria of relational activities, and the indexes the
+ * activity, tier-at-the-time and channel filters read.
+ */
+export class KpiDefinitions1796200000000 implements MigrationInterface {
+  name = 'KpiDefinitions1796200000000';
+
+  async up(q: QueryRunner): Promise<void> {
+    await q.query(`ALTER TABLE point_facts DROP CONSTRAINT point_facts_kind_check`);
+    await q.query(
+      `ALTER TABLE point_facts ADD CONSTRAINT point_facts_kind_check CHECK (kind IN ('ACCRUED','RETURNED','BONUS','REDEEMED','REFUNDED','EXPIRED','REINSTATED','ADJUSTED','DONATED','TRANSFERRED','POSTED'))`,
+    );
+    // What the fact did to the member's pending points: + a pending accrual, − a posting, − the
+    // part of a return taken from pending (fromPending). Pending at T is the sum before T.
+    await q.query(`ALTER TABLE point_facts ADD COLUMN pending_delta bigint NOT NULL DEFAULT 0`);
+    // Accruals already stored know their pending points; returns' fromPending and the postings were
+    // not kept before this change: a rebuild (rewind the ledger consumer to 0 with forget) fills them.
+    await q.query(`UPDATE point_facts SET pending_delta = points WHERE kind = 'ACCRUED' AND pending`);
+    // Activity (active, churn, retention, cohorts) reads purchases by time with their member, index only.
+    await q.query(`CREATE INDEX point_facts_purchases ON point_facts (program_id, occurred_at, member_id) WHERE kind = 'ACCRUED'`);
+    // The channel filter finds a return's or a posting's purchase (its channel is on the accrual).
+    await q.query(`CREATE INDEX point_facts_purchase ON point_facts (program_id, purchase_id) WHERE kind = 'ACCRUED'`);
+    // Pending at a bucket's end sums every pending move before it: only the rows that move pending, index only.
+    await q.query(`CREATE INDEX point_facts_pending ON point_facts (program_id, occurred_at) INCLUDE (pending_delta) WHERE pending_delta <> 0`);
+    // The tier filter asks a member's tier at an instant (their latest ENROLLED or TIER_CHANGED before it);
+    // activity asks whether they were CLOSED by then.
+    await q.query(`CREATE INDEX member_facts_tier_history ON member_facts (program_id, member_id, occurred_at) WHERE kind IN ('ENROLLED', 'TIER_CHANGED')`);
+    await q.query(`CREATE INDEX member_facts_closed ON member_facts (program_id, member_id, occurred_at) WHERE kind = 'STATUS_CHANGED' AND to_status = 'CLOSED'`);
+    // Versions of a program's analytics settings. Version 1 is the built-in default (90 days, from
+    // the beginning); each configureAnalytics adds the next one, effective from a time not in the
+    // past, so a bucket already published keeps the version it was computed with.
+    await q.query(`
+      CREATE TABLE analytics_settings (
+        program_id uuid NOT NULL,
+        version integer NOT NULL CHECK (version >= 2),
+        active_window_days integer NOT NULL CHECK (active_window_days BETWEEN 1 AND 730),
+        effective_from timestamptz NOT NULL,
+        idempotency_key text,
+        created_by text NOT NULL,
+        created_at timestamptz NOT NULL,
+        PRIMARY KEY (program_id, version),
+        UNIQUE (program_id, idempotency_key)
+      )`);
+    // What a relational activity (a benefit, a service, an offer) is meant to achieve, as a KPI
+    // compared with a target. One criterion per activity, KPI and segment (null: every member):
+    // defining it again replaces its comparison, target and period.
+    await q.query(`
+      CREATE TABLE success_criteria (
+        id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+        program_id uuid NOT NULL,
+        activity_kind text NOT NULL CHECK (activity_kind IN ('BENEFIT', 'SERVICE', 'OFFER')),
+        activity_id uuid NOT NULL,
+        activity_name text NOT NULL,
+        kpi text NOT NULL,
+        comparison text NOT NULL CHECK (comparison IN ('AT_LEAST', 'AT_MOST')),
+        target numeric(24, 6) NOT NULL,
+        segment_id uuid,
+        period text NOT NULL CHECK (period IN ('DAY', 'WEEK', 'MONTH', 'QUARTER', 'YEAR')),
+        created_by text NOT NULL,
+        created_at timestamptz NOT NULL,
+        updated_at timestamptz NOT NULL
+      )`);
+    await q.query(`CREATE UNIQUE INDEX success_criteria_key ON success_criteria (program_id, activity_kind, activity_id, kpi, segment_id) NULLS NOT DISTINCT`);
+  }
+
+  async down(q: QueryRunner): Promise<void> {
+    await q.query(`DROP TABLE success_criteria`);
+    await q.query(`DROP TABLE analytics_settings`);
+    await q.query(`DROP INDEX member_facts_closed`);
+    await q.query(`DROP INDEX member_facts_tier_history`);
+    await q.query(`DROP INDEX point_facts_pending`);
+    await q.query(`DROP INDEX point_facts_purchase`);
+    await q.query(`DROP INDEX point_facts_purchases`);
+    await q.query(`DELETE FROM point_facts WHERE kind = 'POSTED'`);
+    await q.query(`ALTER TABLE point_facts DROP COLUMN pending_delta`);
+    await q.query(`ALTER TABLE point_facts DROP CONSTRAINT point_facts_kind_check`);
+    await q.query(
+      `ALTER TABLE point_facts ADD CONSTRAINT point_facts_kind_check CHECK (kind IN ('ACCRUED','RETURNED','BONUS','REDEEMED','REFUNDED','EXPIRED','REINSTATED','ADJUSTED','DONATED','TRANSFERRED'))`,
+    );
+  }
+}
