@@ -228,7 +228,8 @@ export type KpiFilter = {
   segmentId?: InputMaybe<Scalars['ID']['input']>;
   /**
    * The member's tier at the time of each fact (their latest entry tier or tier change at or before
-   * it), not their tier today: a promotion does not move published history.
+   * it), not their tier today: a promotion does not move published history. A return or a posting
+   * is judged at its purchase's time, so it stays with the purchase it belongs to.
    */
   tierId?: InputMaybe<Scalars['ID']['input']>;
 };

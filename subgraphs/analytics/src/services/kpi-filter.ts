@@ -4,7 +4,9 @@ import { InputError, isUuid } from '@loyalty-graph/shared';
  * Who and what a KPI counts (KpiFilter). Every condition is on the fact itself, at the time it
  * happened, except the segment (members in it now):
  * - tierId: the member's tier at the fact's instant (their latest ENROLLED entry tier or
- *   TIER_CHANGED at or before it), not their tier today, so a promotion does not move history;
+ *   TIER_CHANGED at or before it), not their tier today, so a promotion does not move history; a
+ *   return or a posting takes its purchase's instant, so it follows the purchase it belongs to
+ *   (pending of a tier never goes negative because the member moved up before the posting);
  * - partnerId: point facts funded by that partner (a posting: its purchase's partner); member facts
  *   of members who enrolled through that partner;
  * - channel: the purchase's channel (a return or posting: its purchase's); facts with no purchase
@@ -51,7 +53,10 @@ const purchaseOf = (alias: string, condition: string) =>
 /** Conditions (" AND …", or "") on the point_facts row `alias`. */
 export function pointConditions(alias: string, filter: KpiFilter, params: Params): string {
   const parts: string[] = [];
-  if (filter.tierId) parts.push(`${tierAt(alias, `${alias}.occurred_at`)} = ${params.add(filter.tierId)}`);
+  if (filter.tierId) {
+    const purchasedAt = `(SELECT a.occurred_at FROM point_facts a WHERE ${alias}.kind <> 'ACCRUED' AND a.program_id = ${alias}.program_id AND a.kind = 'ACCRUED' AND a.purchase_id = ${alias}.purchase_id LIMIT 1)`;
+    parts.push(`${tierAt(alias, `coalesce(${purchasedAt}, ${alias}.occurred_at)`)} = ${params.add(filter.tierId)}`);
+  }
   if (filter.partnerId) {
     const p = params.add(filter.partnerId);
     parts.push(`(${alias}.partner_id = ${p} OR (${alias}.kind = 'POSTED' AND ${purchaseOf(alias, `a.partner_id = ${p}`)}))`);
