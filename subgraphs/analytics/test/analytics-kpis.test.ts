@@ -401,6 +401,8 @@ describe('success criteria', () => {
     const first = await admin.data<{ defineSuccessCriterion: { criterion: { id: string; target: string }; userErrors: unknown[] } }>(DEFINE, { input: purchases });
     expect(first.defineSuccessCriterion.userErrors).toEqual([]);
     await admin.data(DEFINE, { input: { ...redemption, target: '0.1' } });
+    const active = { programId: PROGRAM, activity: { kind: 'SERVICE', id: randomUUID(), name: 'Concierge' }, kpi: 'ACTIVE', comparison: 'AT_LEAST', target: '3', period: 'MONTH' };
+    expect((await admin.data<{ defineSuccessCriterion: { userErrors: unknown[] } }>(DEFINE, { input: active })).defineSuccessCriterion.userErrors).toEqual([]);
     // Defining it again replaces the target: still one criterion for that activity, KPI and segment.
     const again = await admin.data<{ defineSuccessCriterion: { criterion: { id: string; target: string } } }>(DEFINE, { input: redemption });
     expect(again.defineSuccessCriterion.criterion.target).toBe('0.5');
@@ -425,6 +427,17 @@ describe('success criteria', () => {
         'Spring double points',
         '3',
         '5',
+        true,
+        [
+          ['2026-01', '2', false],
+          ['2026-02', '3', true],
+        ],
+      ],
+      // Active at the range's end (03-01): ann, bob, cat; at January's end only ann and bob.
+      [
+        'Concierge',
+        '3',
+        '3',
         true,
         [
           ['2026-01', '2', false],

@@ -1,31 +1,27 @@
 import type { KpiName } from './kpi-definitions';
-import { averageBasket, divide, purchaseFrequency, rate } from './kpi-formulas';
+import { averageBasket, divide, purchaseFrequency, rate, type Activity } from './kpi-formulas';
 import { averagePerPurchase } from './kpis';
 
 /** What SQL counts for one bucket; every published figure follows from these. */
-export interface BucketCounts {
+export interface BucketCounts extends Activity {
   enrolled: number;
   pointsIssued: bigint;
   pointsRedeemed: bigint;
   pointsExpired: bigint;
   purchases: number;
   accruedPoints: bigint;
-  active: number;
-  activeAtStart: number;
-  retained: number;
-  churned: number;
   baskets: readonly { currency: string; spend: string; purchases: number }[];
   pointsPending: bigint;
   referredEnrolments: number;
   referralsQualified: number;
 }
 
-export const retentionRate = (b: BucketCounts) => rate(b.retained, b.activeAtStart);
-export const frequency = (b: BucketCounts) => purchaseFrequency(b.purchases, b.active);
-export const basket = (b: BucketCounts) => averageBasket(b.baskets);
+export const retentionRate = (b: Activity) => rate(b.retained, b.activeAtStart);
+export const frequency = (b: Pick<BucketCounts, 'purchases' | 'active'>) => purchaseFrequency(b.purchases, b.active);
+export const basket = (b: Pick<BucketCounts, 'baskets'>) => averageBasket(b.baskets);
 /** Redeemed / issued; null when nothing (net) was issued, since a rate over a negative issue means nothing. */
-export const redemptionRate = (b: BucketCounts) => (b.pointsIssued > 0n ? divide(b.pointsRedeemed, b.pointsIssued, 4) : null);
-export const referralConversion = (b: BucketCounts) => rate(b.referralsQualified, b.referredEnrolments);
+export const redemptionRate = (b: Pick<BucketCounts, 'pointsIssued' | 'pointsRedeemed'>) => (b.pointsIssued > 0n ? divide(b.pointsRedeemed, b.pointsIssued, 4) : null);
+export const referralConversion = (b: Pick<BucketCounts, 'referralsQualified' | 'referredEnrolments'>) => rate(b.referralsQualified, b.referredEnrolments);
 
 /** One KPI of a bucket as a decimal text (null when it has none), for comparing with a success criterion's target. */
 export function kpiValue(b: BucketCounts, kpi: KpiName): string | null {

@@ -42,8 +42,10 @@ export const Program: ProgramResolvers = {
 /** The derived figures: the formulas are in domain/kpi-values.ts and domain/kpi-formulas.ts. */
 export const ProgramKpiBucket: ProgramKpiBucketResolvers = {
   averagePointsPerPurchase: (bucket) => averagePerPurchase(bucket.accruedPoints, bucket.purchases),
-  retentionRate: (bucket) => retentionRate(bucket),
-  purchaseFrequency: (bucket) => frequency(bucket),
+  active: async (bucket) => (await bucket.activity()).active,
+  churned: async (bucket) => (await bucket.activity()).churned,
+  retentionRate: async (bucket) => retentionRate(await bucket.activity()),
+  purchaseFrequency: async (bucket) => frequency({ purchases: bucket.purchases, active: (await bucket.activity()).active }),
   averageBasket: (bucket) => basket(bucket),
   redemptionRate: (bucket) => redemptionRate(bucket),
   referralConversion: (bucket) => referralConversion(bucket),

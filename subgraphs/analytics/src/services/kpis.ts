@@ -1,6 +1,7 @@
 import { badUserInput } from '@loyalty-graph/shared';
 import type { DataSource } from 'typeorm';
 import { settingsAt } from '../domain/kpi-definitions';
+import type { Activity } from '../domain/kpi-formulas';
 import { bucketsBetween, type Bucket, type Period } from '../domain/periods';
 import type { AnalyticsSettings } from './analytics-settings';
 import { memberConditions, Params, pointConditions, type KpiFilter } from './kpi-filter';
@@ -19,11 +20,11 @@ export interface KpiBucket {
   /** The analytics settings version in force at the bucket's start, and its window. */
   definitionVersion: number;
   activeWindowDays: number;
-  /** Members active at the end, at the start, at both; and at the start only (churned). */
-  active: number;
-  activeAtStart: number;
-  retained: number;
-  churned: number;
+  /**
+   * Members active at the end, at the start, at both, and churned: loaded on first use, once for
+   * every bucket of the request, because it is the one costly figure (see the README's Performance).
+   */
+  activity(): Promise<Activity>;
   /** Purchases carrying their basket's total, per currency, with their gross spend. */
   baskets: { currency: string; spend: string; purchases: number }[];
   pointsPending: bigint;
@@ -105,33 +106,9 @@ export class Kpis {
       params.values,
     )) as { start: Date; enrolled: number; referred: number; qualified: number }[];
 
-    // Activity: per bucket, each member with a purchase in [start − window, end), whether one was
-    // before the start (active at the start) and one in the window ending at the end; CLOSED is final.
-    params = new Params();
-    program = params.add(programId);
-    from = bucketsSql(params);
-    const activity = (await this.db.query(
-      `SELECT a.start,
-              count(*) FILTER (WHERE a.at_end)::int AS active,
-              count(*) FILTER (WHERE a.at_start)::int AS active_at_start,
-              count(*) FILTER (WHERE a.at_start AND a.at_end)::int AS retained
-         FROM (SELECT b.start,
-                      m.bought_before_start AND (m.closed_at IS NULL OR m.closed_at > b.start) AS at_start,
-                      m.bought_near_end AND (m.closed_at IS NULL OR m.closed_at > b."end") AS at_end
-                 FROM ${from}
-                 CROSS JOIN LATERAL (
-                   SELECT f.member_id,
-                          bool_or(f.occurred_at < b.start) AS bought_before_start,
-                          bool_or(f.occurred_at >= b."end" - make_interval(days => b.window_days)) AS bought_near_end,
-                          (SELECT min(c.occurred_at) FROM member_facts c
-                            WHERE c.program_id = ${program} AND c.member_id = f.member_id AND c.kind = 'STATUS_CHANGED' AND c.to_status = 'CLOSED') AS closed_at
-                     FROM point_facts f
-                    WHERE f.program_id = ${program} AND f.kind = 'ACCRUED'
-                      AND f.occurred_at >= b.start - make_interval(days => b.window_days) AND f.occurred_at < b."end"${pointConditions('f', filter, params)}
-                    GROUP BY f.member_id) m) a
-        GROUP BY a.start`,
-      params.values,
-    )) as { start: Date; active: number; active_at_start: number; retained: number }[];
+    // Activity only when a field asks for it (one query for all the buckets, run at most once).
+    let activityRows: Promise<Map<number, Activity>> | undefined;
+    const activity = () => (activityRows ??= this.activity(programId, bucketsSql, filter));
 
     // Pending at each end: what was pending before the first bucket, plus each bucket's moves.
     params = new Params();
@@ -146,7 +123,6 @@ export class Kpis {
     const at = <T extends { start: Date }>(rows: T[]) => new Map(rows.map((row) => [new Date(row.start).getTime(), row]));
     const pointsAt = at(points);
     const membersAt = at(members);
-    const activityAt = at(activity);
     const basketsAt = new Map<number, KpiBucket['baskets']>();
     for (const row of baskets) {
       const key = new Date(row.start).getTime();
@@ -157,7 +133,6 @@ export class Kpis {
       const key = start.getTime();
       const p = pointsAt.get(key);
       const m = membersAt.get(key);
-      const a = activityAt.get(key);
       pending += BigInt(p?.pending_delta ?? 0);
       return {
         period,
@@ -171,16 +146,52 @@ export class Kpis {
         accruedPoints: BigInt(p?.accrued ?? 0),
         definitionVersion: inForce[i]!.version,
         activeWindowDays: inForce[i]!.activeWindowDays,
-        active: a?.active ?? 0,
-        activeAtStart: a?.active_at_start ?? 0,
-        retained: a?.retained ?? 0,
-        churned: (a?.active_at_start ?? 0) - (a?.retained ?? 0),
+        activity: async () => (await activity()).get(key) ?? { active: 0, activeAtStart: 0, retained: 0, churned: 0 },
         baskets: basketsAt.get(key) ?? [],
         pointsPending: pending,
         referredEnrolments: m?.referred ?? 0,
         referralsQualified: m?.qualified ?? 0,
       };
     });
+  }
+
+  /**
+   * Per bucket, each member with a purchase in [start − window, end): whether one was before the
+   * start (active at the start) and one in the window ending at the end; CLOSED is final.
+   */
+  private async activity(programId: string, bucketsSql: (params: Params) => string, filter: KpiFilter): Promise<Map<number, Activity>> {
+    const params = new Params();
+    const program = params.add(programId);
+    const from = bucketsSql(params);
+    const rows = (await this.db.query(
+      `WITH closed AS (
+         SELECT c.member_id, min(c.occurred_at) AS closed_at FROM member_facts c
+          WHERE c.program_id = ${program} AND c.kind = 'STATUS_CHANGED' AND c.to_status = 'CLOSED' GROUP BY c.member_id)
+       SELECT a.start,
+              count(*) FILTER (WHERE a.at_end)::int AS active,
+              count(*) FILTER (WHERE a.at_start)::int AS active_at_start,
+              count(*) FILTER (WHERE a.at_start AND a.at_end)::int AS retained
+         FROM (SELECT b.start,
+                      m.bought_before_start AND (closed.closed_at IS NULL OR closed.closed_at > b.start) AS at_start,
+                      m.bought_near_end AND (closed.closed_at IS NULL OR closed.closed_at > b."end") AS at_end
+                 FROM ${from}
+                 CROSS JOIN LATERAL (
+                   SELECT f.member_id,
+                          bool_or(f.occurred_at < b.start) AS bought_before_start,
+                          bool_or(f.occurred_at >= b."end" - make_interval(days => b.window_days)) AS bought_near_end
+                     FROM point_facts f
+                    WHERE f.program_id = ${program} AND f.kind = 'ACCRUED'
+                      AND f.occurred_at >= b.start - make_interval(days => b.window_days) AND f.occurred_at < b."end"${pointConditions('f', filter, params)}
+                    GROUP BY f.member_id) m
+                 -- Few members are closed: one hashed set, not a lookup per member and bucket.
+                 LEFT JOIN closed ON closed.member_id = m.member_id) a
+        GROUP BY a.start`,
+      params.values,
+    )) as { start: Date; active: number; active_at_start: number; retained: number }[];
+
+    return new Map(
+      rows.map((r) => [new Date(r.start).getTime(), { active: r.active, activeAtStart: r.active_at_start, retained: r.retained, churned: r.active_at_start - r.retained }]),
+    );
   }
 
   /** Issued, redeemed and expired over every fact of the program, defined as the ledger's totals are. */

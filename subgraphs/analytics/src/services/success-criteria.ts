@@ -1,7 +1,7 @@
 import { forbidden, InputError, isUuid, type Clock, type Viewer } from '@loyalty-graph/shared';
 import { withRetries } from '@loyalty-graph/shared/db';
 import type { DataSource } from 'typeorm';
-import { KPI_NAMES, type KpiName } from '../domain/kpi-definitions';
+import { KPI_NAMES, WINDOWED_KPIS, type KpiName } from '../domain/kpi-definitions';
 import { decimalToScaled, meets, type Comparison } from '../domain/kpi-formulas';
 import { kpiValue } from '../domain/kpi-values';
 import type { Period } from '../domain/periods';
@@ -98,8 +98,10 @@ export class SuccessCriteria {
   /** Every criterion of the program read over [from, to), for its segment. */
   async readout(programId: string, from: Date, to: Date, kpis: Kpis): Promise<SuccessCriterionReadout[]> {
     if (Number.isNaN(from.getTime()) || Number.isNaN(to.getTime()) || to.getTime() <= from.getTime()) throw new InputError('to must be after from', 'to');
-    const judged = (c: SuccessCriterion, b: KpiBucket): CriterionValue => {
-      const value = kpiValue(b, c.kpi);
+    const judged = async (c: SuccessCriterion, b: KpiBucket): Promise<CriterionValue> => {
+      // Activity is loaded only for the KPIs that need it (it is the costly figure).
+      const activity = WINDOWED_KPIS.has(c.kpi) ? await b.activity() : { active: 0, activeAtStart: 0, retained: 0, churned: 0 };
+      const value = kpiValue({ ...b, ...activity }, c.kpi);
       return { start: b.start, end: b.end, value, met: meets(value, c.comparison, c.target), definitionVersion: b.definitionVersion };
     };
     const readouts: SuccessCriterionReadout[] = [];
@@ -108,8 +110,8 @@ export class SuccessCriteria {
       // The whole range as one span (its version: the one in force at `from`), then per period.
       const [whole] = await kpis.compute(programId, criterion.period, [{ start: from, end: to }], filter);
       const periods = await kpis.buckets(programId, criterion.period, from, to, filter);
-      const overall = judged(criterion, whole!);
-      readouts.push({ criterion, target: criterion.target, value: overall.value, met: overall.met, periods: periods.map((b) => judged(criterion, b)) });
+      const overall = await judged(criterion, whole!);
+      readouts.push({ criterion, target: criterion.target, value: overall.value, met: overall.met, periods: await Promise.all(periods.map((b) => judged(criterion, b))) });
     }
     return readouts;
   }
