@@ -243,6 +243,22 @@ describe('Program.kpis: activity, money, pending, rates', () => {
   });
 });
 
+describe('daily rollups', () => {
+  it('give the same figures as the facts (a segment of every member forces the facts path)', async () => {
+    const everyone = randomUUID();
+    for (const memberId of [ann, bob, cat, dan]) {
+      await sub.db.query(`INSERT INTO segment_members (program_id, segment_id, member_id, since) VALUES ($1, $2, $3, now())`, [PROGRAM, everyone, memberId]);
+    }
+    const analyst = await sub.as(staff(['ANALYST']));
+    for (const period of ['DAY', 'WEEK', 'MONTH']) {
+      const fromDays = await kpis(analyst, '2026-01-01T00:00:00Z', '2026-06-01T00:00:00Z', undefined, period);
+      const fromFacts = await kpis(analyst, '2026-01-01T00:00:00Z', '2026-06-01T00:00:00Z', { segmentId: everyone }, period);
+      expect(fromFacts, period).toEqual(fromDays);
+      expect(fromDays.reduce((sum, b) => sum + BigInt(b.pointsIssued), 0n), period).toBe(260n); // 120 + 100 + 20 + 20
+    }
+  });
+});
+
 describe('Program.kpis filters', () => {
   it('by tier at the time of the event: bob’s February purchase is T2, his January one (and its return and posting) T1', async () => {
     const analyst = await sub.as(staff(['ANALYST']));

@@ -30,6 +30,40 @@ export class KpiDefinitions1796200000000 implements MigrationInterface {
     // activity asks whether they were CLOSED by then.
     await q.query(`CREATE INDEX member_facts_tier_history ON member_facts (program_id, member_id, occurred_at) WHERE kind IN ('ENROLLED', 'TIER_CHANGED')`);
     await q.query(`CREATE INDEX member_facts_closed ON member_facts (program_id, member_id, occurred_at) WHERE kind = 'STATUS_CHANGED' AND to_status = 'CLOSED'`);
+    // Daily rollups of the point facts (UTC days), kept in the consumer's transaction when a fact
+    // row is new: the unfiltered KPIs of calendar buckets sum days instead of every fact.
+    await q.query(`
+      CREATE TABLE point_days (
+        program_id uuid NOT NULL,
+        day date NOT NULL,
+        issued bigint NOT NULL DEFAULT 0,
+        redeemed bigint NOT NULL DEFAULT 0,
+        expired bigint NOT NULL DEFAULT 0,
+        purchases integer NOT NULL DEFAULT 0,
+        accrued bigint NOT NULL DEFAULT 0,
+        pending_delta bigint NOT NULL DEFAULT 0,
+        PRIMARY KEY (program_id, day)
+      )`);
+    await q.query(`
+      CREATE TABLE purchase_days (
+        program_id uuid NOT NULL,
+        day date NOT NULL,
+        currency char(3) NOT NULL,
+        purchases integer NOT NULL DEFAULT 0,
+        spend numeric(20, 4) NOT NULL DEFAULT 0,
+        PRIMARY KEY (program_id, day, currency)
+      )`);
+    await q.query(`
+      INSERT INTO point_days (program_id, day, issued, redeemed, expired, purchases, accrued, pending_delta)
+      SELECT program_id, day, sum(issuance_points),
+             coalesce(sum(points) FILTER (WHERE kind = 'REDEEMED'), 0) - coalesce(sum(points) FILTER (WHERE kind = 'REFUNDED'), 0),
+             coalesce(sum(points) FILTER (WHERE kind = 'EXPIRED'), 0) - coalesce(sum(points) FILTER (WHERE kind = 'REINSTATED'), 0),
+             count(*) FILTER (WHERE kind = 'ACCRUED'), coalesce(sum(points) FILTER (WHERE kind = 'ACCRUED'), 0), sum(pending_delta)
+        FROM point_facts GROUP BY program_id, day`);
+    await q.query(`
+      INSERT INTO purchase_days (program_id, day, currency, purchases, spend)
+      SELECT program_id, day, currency, count(*), sum(amount) FROM point_facts
+       WHERE kind = 'ACCRUED' AND amount IS NOT NULL AND currency IS NOT NULL GROUP BY program_id, day, currency`);
     // Versions of a program's analytics settings. Version 1 is the built-in default (90 days, from
     // the beginning); each configureAnalytics adds the next one, effective from a time not in the
     // past, so a bucket already published keeps the version it was computed with.
@@ -70,6 +104,8 @@ export class KpiDefinitions1796200000000 implements MigrationInterface {
   async down(q: QueryRunner): Promise<void> {
     await q.query(`DROP TABLE success_criteria`);
     await q.query(`DROP TABLE analytics_settings`);
+    await q.query(`DROP TABLE purchase_days`);
+    await q.query(`DROP TABLE point_days`);
     await q.query(`DROP INDEX member_facts_closed`);
     await q.query(`DROP INDEX member_facts_tier_history`);
     await q.query(`DROP INDEX point_facts_pending`);

@@ -33,6 +33,9 @@ export interface KpiBucket {
   referralsQualified: number;
 }
 
+const isMidnight = (at: Date) => at.getTime() % 86_400_000 === 0;
+const isEmptyFilter = (filter: KpiFilter) => !filter.tierId && !filter.partnerId && !filter.channel && !filter.segmentId;
+
 /** The three totals the ledger also knows (ProgramPointsTotals), to date. */
 export interface PointTotals {
   issued: bigint;
@@ -66,11 +69,21 @@ export class Kpis {
     const windows = inForce.map((v) => v.activeWindowDays);
     const bucketsSql = (params: Params) => `unnest(${params.add(starts)}::timestamptz[], ${params.add(ends)}::timestamptz[], ${params.add(windows)}::int[]) AS b(start, "end", window_days)`;
 
+    // Without a filter, calendar buckets (whole UTC days) sum the daily rollups; a filter, or a
+    // span not on day boundaries (a success criterion's range), reads the facts.
+    const daily = isEmptyFilter(filter) && buckets.every((b) => isMidnight(b.start) && isMidnight(b.end));
+    const days = (alias: string) => `${alias}.day >= (b.start AT TIME ZONE 'UTC')::date AND ${alias}.day < (b."end" AT TIME ZONE 'UTC')::date`;
+
     let params = new Params();
     let program = params.add(programId);
     let from = bucketsSql(params);
     const points = (await this.db.query(
-      `SELECT b.start,
+      daily
+        ? `SELECT b.start, coalesce(sum(d.issued), 0)::text AS issued, coalesce(sum(d.redeemed), 0)::text AS redeemed, coalesce(sum(d.expired), 0)::text AS expired,
+                  coalesce(sum(d.purchases), 0)::int AS purchases, coalesce(sum(d.accrued), 0)::text AS accrued, coalesce(sum(d.pending_delta), 0)::text AS pending_delta
+             FROM ${from} JOIN point_days d ON d.program_id = ${program} AND ${days('d')}
+            GROUP BY b.start`
+        : `SELECT b.start,
               coalesce(sum(f.issuance_points), 0)::text AS issued,
               (coalesce(sum(f.points) FILTER (WHERE f.kind = 'REDEEMED'), 0) - coalesce(sum(f.points) FILTER (WHERE f.kind = 'REFUNDED'), 0))::text AS redeemed,
               (coalesce(sum(f.points) FILTER (WHERE f.kind = 'EXPIRED'), 0) - coalesce(sum(f.points) FILTER (WHERE f.kind = 'REINSTATED'), 0))::text AS expired,
@@ -86,7 +99,11 @@ export class Kpis {
     program = params.add(programId);
     from = bucketsSql(params);
     const baskets = (await this.db.query(
-      `SELECT b.start, trim(f.currency) AS currency, count(*)::int AS purchases, sum(f.amount)::text AS spend
+      daily
+        ? `SELECT b.start, trim(d.currency) AS currency, sum(d.purchases)::int AS purchases, sum(d.spend)::text AS spend
+             FROM ${from} JOIN purchase_days d ON d.program_id = ${program} AND ${days('d')}
+            GROUP BY b.start, d.currency ORDER BY d.currency`
+        : `SELECT b.start, trim(f.currency) AS currency, count(*)::int AS purchases, sum(f.amount)::text AS spend
          FROM ${from} JOIN point_facts f ON f.program_id = ${program} AND f.kind = 'ACCRUED' AND f.occurred_at >= b.start AND f.occurred_at < b."end"
               AND f.amount IS NOT NULL AND f.currency IS NOT NULL${pointConditions('f', filter, params)}
         GROUP BY b.start, f.currency ORDER BY f.currency`,
@@ -115,7 +132,9 @@ export class Kpis {
     program = params.add(programId);
     const first = params.add(buckets[0]!.start);
     const [before] = (await this.db.query(
-      `SELECT coalesce(sum(f.pending_delta), 0)::text AS pending FROM point_facts f
+      daily
+        ? `SELECT coalesce(sum(d.pending_delta), 0)::text AS pending FROM point_days d WHERE d.program_id = ${program} AND d.day < (${first}::timestamptz AT TIME ZONE 'UTC')::date`
+        : `SELECT coalesce(sum(f.pending_delta), 0)::text AS pending FROM point_facts f
         WHERE f.program_id = ${program} AND f.pending_delta <> 0 AND f.occurred_at < ${first}${pointConditions('f', filter, params)}`,
       params.values,
     )) as { pending: string }[];
