@@ -46,9 +46,13 @@ const tierAt = (alias: string, at: string) =>
 
 const inSegment = (alias: string, segment: string) => `${alias}.member_id IN (SELECT s.member_id FROM segment_members s WHERE s.segment_id = ${segment} AND s.program_id = ${alias}.program_id)`;
 
-/** The purchase (accrual) of a point fact, when it is not the accrual itself. */
-const purchaseOf = (alias: string, condition: string) =>
-  `EXISTS (SELECT 1 FROM point_facts a WHERE a.program_id = ${alias}.program_id AND a.kind = 'ACCRUED' AND a.purchase_id = ${alias}.purchase_id AND ${condition})`;
+/**
+ * A column of a point fact's purchase (its accrual), for a fact that is not the accrual itself. A
+ * scalar subquery inside CASE runs only for those rows (an OR with EXISTS made PostgreSQL check
+ * every row's purchase: seconds on a million facts).
+ */
+const purchaseColumn = (alias: string, column: string, when: string) =>
+  `CASE WHEN ${when} THEN (SELECT a.${column} FROM point_facts a WHERE a.program_id = ${alias}.program_id AND a.kind = 'ACCRUED' AND a.purchase_id = ${alias}.purchase_id LIMIT 1) END`;
 
 /** Conditions (" AND …", or "") on the point_facts row `alias`. */
 export function pointConditions(alias: string, filter: KpiFilter, params: Params): string {
@@ -59,11 +63,11 @@ export function pointConditions(alias: string, filter: KpiFilter, params: Params
   }
   if (filter.partnerId) {
     const p = params.add(filter.partnerId);
-    parts.push(`(${alias}.partner_id = ${p} OR (${alias}.kind = 'POSTED' AND ${purchaseOf(alias, `a.partner_id = ${p}`)}))`);
+    parts.push(`coalesce(${alias}.partner_id, ${purchaseColumn(alias, 'partner_id', `${alias}.kind = 'POSTED'`)}) = ${p}`);
   }
   if (filter.channel) {
     const c = params.add(filter.channel);
-    parts.push(`(${alias}.kind = 'ACCRUED' AND ${alias}.channel = ${c} OR ${alias}.kind <> 'ACCRUED' AND ${alias}.purchase_id IS NOT NULL AND ${purchaseOf(alias, `a.channel = ${c}`)})`);
+    parts.push(`coalesce(CASE WHEN ${alias}.kind = 'ACCRUED' THEN ${alias}.channel END, ${purchaseColumn(alias, 'channel', `${alias}.kind <> 'ACCRUED' AND ${alias}.purchase_id IS NOT NULL`)}) = ${c}`);
   }
   if (filter.segmentId) parts.push(inSegment(alias, params.add(filter.segmentId)));
   return parts.map((p) => ` AND ${p}`).join('');
