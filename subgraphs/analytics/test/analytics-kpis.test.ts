@@ -316,8 +316,14 @@ describe('versioned definitions', () => {
     const input = { programId: PROGRAM, idempotencyKey: 'window-30-may', activeWindowDays: 30, effectiveFrom: '2026-05-01T00:00:00Z' };
     const made = await admin.data<{ configureAnalytics: { settings: unknown; userErrors: unknown[] } }>(CONFIGURE, { input });
     expect(made.configureAnalytics).toEqual({ settings: { version: 2, activeWindowDays: 30, effectiveFrom: '2026-05-01T00:00:00.000Z' }, userErrors: [] });
-    // A retry with the same key makes nothing new.
+    // A retry with the same key makes nothing new, even once effectiveFrom has passed.
     expect((await admin.data<{ configureAnalytics: { settings: unknown } }>(CONFIGURE, { input })).configureAnalytics.settings).toEqual(made.configureAnalytics.settings);
+    clock.set(new Date('2026-05-02T00:00:00Z'));
+    try {
+      expect((await admin.data<{ configureAnalytics: { settings: unknown } }>(CONFIGURE, { input })).configureAnalytics.settings).toEqual(made.configureAnalytics.settings);
+    } finally {
+      clock.set(new Date('2026-04-15T00:00:00Z'));
+    }
 
     const after = await kpis(analyst, '2026-01-01T00:00:00Z', '2026-06-01T00:00:00Z');
     expect(after.slice(0, 4)).toEqual(before.slice(0, 4));

@@ -33,17 +33,28 @@ export function settingsAt(versions: readonly SettingsVersion[], at: Date): Sett
   return chosen;
 }
 
-/** Refuses a window out of 1–730 whole days, or a start in the past (it would change published buckets). */
-export function checkSettingsChange(input: { activeWindowDays?: number | null; effectiveFrom: Date }, now: Date): { activeWindowDays: number; effectiveFrom: Date } {
+/** Refuses a window out of 1–730 whole days or an effectiveFrom that is not an instant; the default window is 90 days. */
+export function checkSettingsInput(input: { activeWindowDays?: number | null; effectiveFrom: Date }): { activeWindowDays: number; effectiveFrom: Date } {
   const activeWindowDays = input.activeWindowDays ?? DEFAULT_ACTIVE_WINDOW_DAYS;
   if (!Number.isInteger(activeWindowDays) || activeWindowDays < MIN_ACTIVE_WINDOW_DAYS || activeWindowDays > MAX_ACTIVE_WINDOW_DAYS) {
     throw new InputError(`activeWindowDays must be a whole number of days from ${MIN_ACTIVE_WINDOW_DAYS} to ${MAX_ACTIVE_WINDOW_DAYS}`, 'activeWindowDays');
   }
   if (Number.isNaN(input.effectiveFrom.getTime())) throw new InputError('effectiveFrom must be an instant', 'effectiveFrom');
-  if (input.effectiveFrom.getTime() < now.getTime()) {
+  return { activeWindowDays, effectiveFrom: input.effectiveFrom };
+}
+
+/** Refuses a start in the past: it would change buckets already published. */
+export function checkNotPast(effectiveFrom: Date, now: Date): void {
+  if (effectiveFrom.getTime() < now.getTime()) {
     throw new InputError('effectiveFrom must not be in the past: buckets already published keep the definition they were computed with', 'effectiveFrom');
   }
-  return { activeWindowDays, effectiveFrom: input.effectiveFrom };
+}
+
+/** Both checks of a new settings version. */
+export function checkSettingsChange(input: { activeWindowDays?: number | null; effectiveFrom: Date }, now: Date): { activeWindowDays: number; effectiveFrom: Date } {
+  const change = checkSettingsInput(input);
+  checkNotPast(change.effectiveFrom, now);
+  return change;
 }
 
 /** Every KPI of a bucket (ProgramKpiBucket), as named in KpiName. */

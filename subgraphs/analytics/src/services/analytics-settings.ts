@@ -1,7 +1,7 @@
 import { forbidden, InputError, isUuid, type Clock, type Viewer } from '@loyalty-graph/shared';
 import { validateKey, withRetries } from '@loyalty-graph/shared/db';
 import type { DataSource } from 'typeorm';
-import { checkSettingsChange, DEFAULT_SETTINGS, type SettingsVersion } from '../domain/kpi-definitions';
+import { checkNotPast, checkSettingsInput, DEFAULT_SETTINGS, type SettingsVersion } from '../domain/kpi-definitions';
 import { canConfigureAnalytics } from '../domain/policy';
 
 export interface ConfigureAnalyticsInput {
@@ -40,7 +40,9 @@ export class AnalyticsSettings {
     if (!isUuid(input.programId)) throw new InputError('programId is not an id', 'programId');
     if (!canConfigureAnalytics(viewer, input.programId)) throw forbidden('Only the program’s administrators change its analytics settings');
     if (input.idempotencyKey != null) validateKey(input.idempotencyKey);
-    const change = checkSettingsChange(input, this.clock.now());
+    // The window is checked now; "not in the past" only for a new version, so a retry that comes
+    // after effectiveFrom has passed still gets the version its first attempt made.
+    const change = checkSettingsInput(input);
     return withRetries(() =>
       this.db.transaction(async (tx) => {
         await tx.query(`SELECT pg_advisory_xact_lock(hashtextextended('analytics_settings:' || $1, 0))`, [input.programId]);
@@ -56,6 +58,7 @@ export class AnalyticsSettings {
             return { version: previous.version, activeWindowDays: previous.active_window_days, effectiveFrom: new Date(previous.effective_from) };
           }
         }
+        checkNotPast(change.effectiveFrom, this.clock.now());
         const [row] = (await tx.query(
           `INSERT INTO analytics_settings (program_id, version, active_window_days, effective_from, idempotency_key, created_by, created_at)
            SELECT $1, coalesce(max(version), 1) + 1, $2, $3, $4, $5, $6 FROM analytics_settings WHERE program_id = $1
