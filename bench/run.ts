@@ -7,6 +7,7 @@ import { writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { ROOT } from '../scripts/lib/services';
+import { analyticsScenario } from './analytics';
 import { catalogScenario } from './catalog';
 import { eventsScenario } from './events';
 import { gatewayScenario } from './gateway';
@@ -24,6 +25,7 @@ const SCENARIOS: Record<string, () => Promise<Record<string, unknown>>> = {
   catalog: catalogScenario,
   partners: partnersScenario,
   webhooks: webhooksScenario,
+  analytics: analyticsScenario,
 };
 
 async function main(): Promise<void> {

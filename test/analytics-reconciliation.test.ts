@@ -18,9 +18,10 @@ let admin: Caller;
 let agent: Caller;
 
 const RECONCILE = `query($p: ID!) { analyticsReconciliation(programId: $p) { programId balanced
-  issued { analytics ledger difference } redeemed { analytics ledger difference } expired { analytics ledger difference } } }`;
+  issued { analytics ledger difference } redeemed { analytics ledger difference } expired { analytics ledger difference }
+  outstanding { analytics ledger difference } } }`;
 type Figure = { analytics: string; ledger: string; difference: string };
-type Reconciliation = { programId: string; balanced: boolean; issued: Figure; redeemed: Figure; expired: Figure };
+type Reconciliation = { programId: string; balanced: boolean; issued: Figure; redeemed: Figure; expired: Figure; outstanding: Figure };
 const reconcile = async (as: Caller = admin) => (await as.data<{ analyticsReconciliation: Reconciliation }>(RECONCILE, { p: programId })).analyticsReconciliation;
 const ledgerTotals = async () =>
   (await admin.data<{ program: { pointsTotals: { issued: string; redeemed: string; expired: string } } }>(`query($p: ID!) { program(id: $p) { pointsTotals { issued redeemed expired } } }`, { p: programId })).program
@@ -135,6 +136,8 @@ describe('analyticsReconciliation', () => {
         issued: { analytics: ledger.issued, ledger: ledger.issued, difference: '0' },
         redeemed: { analytics: ledger.redeemed, ledger: ledger.redeemed, difference: '0' },
         expired: { analytics: ledger.expired, ledger: ledger.expired, difference: '0' },
+        // Everyone's points are spent, taken back or expired by now (the next test holds some).
+        outstanding: { analytics: '0', ledger: '0', difference: '0' },
       });
     }
 
@@ -160,6 +163,50 @@ describe('analyticsReconciliation', () => {
     expect(behind.issued.analytics).toBe(before.issued.analytics);
     await graph.deliverEvents();
     expect((await reconcile()).balanced).toBe(true);
+  });
+
+  it('equals the ledger’s outstanding points and liability to the point, posted and pending, held points included, and as of an earlier instant', async () => {
+    const dan = await enroll('dan.analytics@example.com');
+    const eve = await enroll('eve.analytics@example.com');
+    // Dan's purchase posts after the window; then 25 of his points are held (still his), and Eve buys (pending).
+    const dans = await buy(dan, ['70.00', '3.99']);
+    graph.clock.advance(15 * DAY);
+    await graph.subgraphs['ledger']!.runJobs();
+    const openHold = await hold(dan, 25);
+    expect(openHold).toBeTruthy();
+    const beforeEve = graph.clock.now();
+    graph.clock.advance(60_000);
+    const eves = await buy(eve, ['41.50']);
+    await graph.deliverEvents();
+
+    const rec = await reconcile(await graph.asOperator());
+    expect(rec.balanced).toBe(true);
+    expect(rec.outstanding.difference).toBe('0');
+    const { program } = await admin.data<{
+      program: {
+        pointValue: { amount: string; currency: string };
+        pointsTotals: { outstanding: string; outstandingLiability: { amount: string; currency: string } };
+        now: { outstandingPoints: string; postedPoints: string; pendingPoints: string; outstanding: { amount: string; currency: string } };
+        before: { outstandingPoints: string; pendingPoints: string };
+      };
+    }>(
+      `query($p: ID!, $before: DateTime!) { program(id: $p) { pointValue { amount currency } pointsTotals { outstanding outstandingLiability { amount currency } }
+         now: liability { outstandingPoints postedPoints pendingPoints outstanding { amount currency } }
+         before: liability(asOf: $before) { outstandingPoints pendingPoints } } }`,
+      { p: programId, before: beforeEve.toISOString() },
+    );
+    // Carol's purchase (the test before) posted with Dan's; Eve's is pending.
+    const held = BigInt(program.pointsTotals.outstanding);
+    expect(held).toBeGreaterThan(BigInt(dans.points));
+    expect(rec.outstanding).toEqual({ analytics: program.pointsTotals.outstanding, ledger: program.pointsTotals.outstanding, difference: '0' });
+    expect(program.now).toEqual({
+      outstandingPoints: program.pointsTotals.outstanding,
+      postedPoints: String(held - BigInt(eves.points)),
+      pendingPoints: String(eves.points),
+      outstanding: program.pointsTotals.outstandingLiability,
+    });
+    expect(Number(program.now.outstanding.amount)).toBeGreaterThan(0);
+    expect(program.before).toEqual({ outstandingPoints: String(held - BigInt(eves.points)), pendingPoints: '0' });
   });
 
   it('refuses analysts, agents and other programs’ admins (FORBIDDEN)', async () => {

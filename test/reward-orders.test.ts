@@ -515,3 +515,45 @@ describe('who may order and read', () => {
     expect(rewardOrder).toBeNull();
   });
 });
+
+describe('fulfilment cost (for analytics)', () => {
+  const REWARD = `query($id: ID!) { reward(id: $id) { unitCost { amount currency } } }`;
+  const redeemedCosts = async (orderId: string) =>
+    (
+      (await graph.subgraphs['catalog']!.db.query(`SELECT payload FROM outbox WHERE event_type = 'RewardRedeemed' AND payload->>'orderId' = $1`, [orderId])) as {
+        payload: { quantity: number; unitCost?: { amount: string; currency: string } | null };
+      }[]
+    ).map((e) => [e.payload.quantity, e.payload.unitCost]);
+
+  it('an admin sets a reward’s unit cost; RewardRedeemed carries the cost in force when the line was confirmed', async () => {
+    const kettle = await createReward('PHYSICAL', 100, 10, { unitCost: { amount: '3.5', currency: 'eur' } });
+    expect((await p.admin.data<{ reward: unknown }>(REWARD, { id: kettle })).reward).toEqual({ unitCost: { amount: '3.50', currency: 'EUR' } });
+    const first = await place(member, { idempotencyKey: key('kettle'), memberId, lines: [{ rewardId: kettle, quantity: 2 }], shippingAddress: ADDRESS });
+    expect(first.userErrors).toEqual([]);
+    expect(await redeemedCosts(first.order!.id)).toEqual([[2, { amount: '3.50', currency: 'EUR' }]]);
+
+    const { updateReward } = await p.admin.data<{ updateReward: { userErrors: unknown[] } }>(
+      `mutation($input: UpdateRewardInput!) { updateReward(input: $input) { userErrors { code field message } } }`,
+      { input: { rewardId: kettle, details: { defaultLocale: 'pl', translations: [{ locale: 'pl', name: 'Czajnik' }], points: 100, unitCost: { amount: '4', currency: 'EUR' } } } },
+    );
+    expect(updateReward.userErrors).toEqual([]);
+    const second = await place(member, { idempotencyKey: key('kettle'), memberId, lines: [{ rewardId: kettle, quantity: 1 }], shippingAddress: ADDRESS });
+    expect(await redeemedCosts(second.order!.id)).toEqual([[1, { amount: '4.00', currency: 'EUR' }]]);
+    // A reward without a cost: the event says so (null), analytics counts it 0.
+    const mug = await createReward('PHYSICAL', 100, 10);
+    const third = await place(member, { idempotencyKey: key('mug'), memberId, lines: [{ rewardId: mug, quantity: 1 }], shippingAddress: ADDRESS });
+    expect(await redeemedCosts(third.order!.id)).toEqual([[1, null]]);
+  });
+
+  it('hides the cost from agents and members, and refuses a negative cost or one with too many decimals', async () => {
+    const mug = await createReward('PHYSICAL', 100, 10, { unitCost: { amount: '1.00', currency: 'EUR' } });
+    expect(errorCodes(await p.agent.send(REWARD, { id: mug }))).toContain('FORBIDDEN');
+    for (const amount of ['-1.00', '1.005']) {
+      const res = await p.admin.send(`mutation($input: CreateRewardInput!) { createReward(input: $input) { reward { id } userErrors { code field message } } }`, {
+        input: { idempotencyKey: key('bad-cost'), programId: p.id, type: 'PHYSICAL', details: { defaultLocale: 'pl', translations: [{ locale: 'pl', name: 'Zła' }], points: 1, unitCost: { amount, currency: 'EUR' } } },
+      });
+      expect(errorCodes(res), amount).toEqual(['BAD_USER_INPUT']);
+      expect(res.errors![0]!.extensions?.['field'], amount).toBe('details.unitCost.amount');
+    }
+  });
+});

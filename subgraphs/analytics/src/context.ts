@@ -4,10 +4,17 @@ import type { PeerClient } from '@loyalty-graph/shared/subgraph';
 import type { DataSource } from 'typeorm';
 import { AnalyticsSettings } from './services/analytics-settings';
 import { Cohorts } from './services/cohorts';
+import { BusinessCases } from './services/business-case';
+import { Costs } from './services/costs';
+import { Experiments } from './services/experiments';
 import { Facts } from './services/facts';
 import { Kpis } from './services/kpis';
+import { Finance } from './services/money';
+import { MoneyFacts } from './services/money-facts';
+import { Readouts } from './services/readout';
 import { Reconciler } from './services/reconciliation';
 import { SuccessCriteria } from './services/success-criteria';
+import { Surveys } from './services/surveys';
 
 /** The use cases, built once and shared by every request. */
 export interface Services {
@@ -15,6 +22,18 @@ export interface Services {
   facts: Facts;
   kpis: Kpis;
   reconciler: Reconciler;
+  /** Surveys, their audiences and answers, and NPS. */
+  surveys: Surveys;
+  /** Writes the facts from the catalog's and partners' events (rewards redeemed, settlements). */
+  moneyFacts: MoneyFacts;
+  /** Liability, breakage and IFRS 15 deferred revenue. */
+  finance: Finance;
+  /** Fulfilment cost and settlement net over a period (the business case calls it too). */
+  costs: Costs;
+  /** The holdout, experiments and their assignments (and the consumer that assigns late-eligible members). */
+  experiments: Experiments;
+  readouts: Readouts;
+  businessCases: BusinessCases;
   /** Versions of the KPI definitions' parameters (issue 12, KPIs). */
   analyticsSettings: AnalyticsSettings;
   cohorts: Cohorts;
@@ -30,10 +49,21 @@ export interface RequestContext extends ViewerContext {
 export function createServices(db: DataSource, ledger: PeerClient, clock: Clock): Services {
   const analyticsSettings = new AnalyticsSettings(db, clock);
   const kpis = new Kpis(db, analyticsSettings);
+  const finance = new Finance(db);
+  const costs = new Costs(db);
+  const experiments = new Experiments(db, clock);
   return {
     facts: new Facts(),
     kpis,
-    reconciler: new Reconciler(kpis, ledger),
+    reconciler: new Reconciler(kpis, ledger, finance),
+    surveys: new Surveys(db, clock),
+    moneyFacts: new MoneyFacts(),
+    finance,
+    costs,
+    experiments,
+    readouts: new Readouts(db),
+    // The business case's fulfilment cost and settlement net come from the catalog's and partners' events.
+    businessCases: new BusinessCases(db, experiments, costs),
     analyticsSettings,
     cohorts: new Cohorts(db),
     successCriteria: new SuccessCriteria(db, clock),

@@ -26,6 +26,11 @@ export const analyticsSubgraph = defineSubgraph<Services, RequestContext>({
   // The reconciliation asks the ledger for its own totals (a SERVICE-only query).
   services: ({ db, peer, clock }) => createServices(db, peer('ledger'), clock),
   // One fact row per event, keyed by its id: safe to redeliver and to rebuild from position zero.
-  consumes: ({ facts }) => facts.consumptions(),
+  // The catalog's and partners' events (rewards redeemed and cancelled, settlements) are read for the costs.
+  // Experiments' handlers run after the facts' (the kit merges readings of one producer in order):
+  // a newly enrolled member's state exists when their eligibility is checked.
+  consumes: ({ facts, moneyFacts, experiments }) => [...facts.consumptions(), ...moneyFacts.consumptions(), ...experiments.consumptions()],
+  // A survey's audience is fixed when it opens; reads and answers fix it too, this bounds the wait.
+  jobs: ({ surveys }) => [{ name: 'fix-survey-audiences', intervalMs: 60_000, run: () => surveys.fixDueAudiences() }],
   context: createContext,
 });

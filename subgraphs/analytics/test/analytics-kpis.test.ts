@@ -30,7 +30,8 @@ const [ann, bob, cat, dan] = [randomUUID(), randomUUID(), randomUUID(), randomUU
 
 let sub: Awaited<ReturnType<typeof startTestSubgraph>>;
 const clock = new ManualClock(new Date('2026-04-15T00:00:00Z'));
-const feeds = { members: new MemoryFeed('members'), ledger: new MemoryFeed('ledger') };
+// Analytics also reads the catalog's and partners' feeds (money facts): empty here.
+const feeds = { members: new MemoryFeed('members'), ledger: new MemoryFeed('ledger'), catalog: new MemoryFeed('catalog'), partners: new MemoryFeed('partners') };
 const stops: (() => Promise<void>)[] = [];
 
 const staff = (roles: ('ADMIN' | 'ANALYST' | 'AGENT')[], programId: string | null = PROGRAM): Viewer => ({ ...ANONYMOUS, kind: 'STAFF', programId, roles, subject: `staff-${roles.join()}-${programId}` });

@@ -15,7 +15,8 @@ const PROGRAM = '00000000-0000-4000-8000-0000000000a1';
 const OTHER_PROGRAM = '00000000-0000-4000-8000-0000000000a2';
 
 let sub: Awaited<ReturnType<typeof startTestSubgraph>>;
-const feeds = { members: new MemoryFeed('members'), ledger: new MemoryFeed('ledger') };
+// The catalog's and partners' feeds are empty here (test/money.test.ts uses them): analytics reads them too.
+const feeds = { members: new MemoryFeed('members'), ledger: new MemoryFeed('ledger'), catalog: new MemoryFeed('catalog'), partners: new MemoryFeed('partners') };
 const stops: (() => Promise<void>)[] = [];
 const peers: Record<string, string> = {};
 
@@ -123,8 +124,10 @@ describe('consumer lag', () => {
     await drain();
     const after = (await operator.data<{ analyticsOperations: { consumers: { producer: string; lag: string }[] } }>(OPS)).analyticsOperations.consumers;
     expect(after.map((c) => [c.producer, c.lag]).sort()).toEqual([
+      ['catalog', '0'],
       ['ledger', '0'],
       ['members', '0'],
+      ['partners', '0'],
     ]);
   });
 });

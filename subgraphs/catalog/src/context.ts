@@ -5,6 +5,7 @@ import type { DataSource } from 'typeorm';
 import { createLoaders, type Loaders } from './loaders';
 import { CatalogService } from './services/catalogs';
 import { MemberCatalogService } from './services/member-catalogs';
+import { SegmentMemberships } from './services/segment-memberships';
 import { RewardService } from './services/rewards';
 import type { PeerClient } from '@loyalty-graph/shared/subgraph';
 import { LedgerClient } from './services/ledger-client';
@@ -25,6 +26,8 @@ export interface Services {
   members: MemberDirectory;
   vouchers: VoucherService;
   complaints: ComplaintService;
+  /** Analytics' segment membership (the consumer's handlers, and the lookup for catalogs targeted at segments). */
+  segmentMemberships: SegmentMemberships;
 }
 
 export interface RequestContext extends ViewerContext {
@@ -47,15 +50,17 @@ export function createServices(
   const vouchers = new VoucherService(db, clock, codes);
   const orders = new OrderService(db, clock, members, new LedgerClient(ledger), vouchers, orderOptions);
   const orderChanges = new OrderChangeService(db, clock, orders);
+  const segmentMemberships = new SegmentMemberships(db);
   return {
     rewards: new RewardService(db, clock),
     catalogs: new CatalogService(db, clock),
-    memberCatalogs: new MemberCatalogService(db, clock, members),
+    memberCatalogs: new MemberCatalogService(db, clock, members, segmentMemberships),
     orders,
     orderChanges,
     members,
     vouchers,
     complaints: new ComplaintService(db, clock, orders, orderChanges, { leaseSeconds: orderOptions.leaseSeconds }),
+    segmentMemberships,
   };
 }
 

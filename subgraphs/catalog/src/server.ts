@@ -37,6 +37,8 @@ export function createCatalogSubgraph(orders: Partial<OrderServiceOptions> = {})
       // replacement or refund carries a key derived from the complaint, so finishing twice is one effect).
       { name: 'complaint-recovery', intervalMs: 5_000, run: () => complaints.recover() },
     ],
+    // Analytics' segment membership, for catalogs targeted at segments (Member.catalogs).
+    consumes: ({ segmentMemberships }) => segmentMemberships.consumptions(),
     context: createContext,
   });
 }

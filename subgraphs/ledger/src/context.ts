@@ -6,6 +6,7 @@ import type { DataSource } from 'typeorm';
 import { createLoaders, type Loaders } from './loaders';
 import { AdjustmentService } from './services/adjustments';
 import { BalanceService } from './services/balances';
+import { BacktestService } from './services/backtests';
 import { HoldService } from './services/holds';
 import { PartnerFundingService } from './services/partner-funding-entries';
 import type { MemberIdentifiers } from './services/identification';
@@ -33,6 +34,8 @@ export interface Services {
   partnerFunding: PartnerFundingService;
   /** Who members are (program, status, tier), from the member-snapshot projection. */
   members: MemberDirectory;
+  /** Draft earning rules replayed against recorded purchases (read only). */
+  backtests: BacktestService;
 }
 
 export interface RequestContext extends ViewerContext {
@@ -60,6 +63,7 @@ export function createServices(db: DataSource, clock: Clock, directory: MemberDi
     bonuses: new ReferralBonusService(clock, programs),
     partnerFunding: new PartnerFundingService(db),
     members: directory,
+    backtests: new BacktestService(db, clock),
   };
 }
 

@@ -1,10 +1,11 @@
 import { readFileSync } from 'node:fs';
-import { ledgerEvents, membersEvents, partnersEvents } from '@loyalty-graph/shared/contracts';
+import { analyticsEvents, ledgerEvents, membersEvents, partnersEvents } from '@loyalty-graph/shared/contracts';
 import { consume } from '@loyalty-graph/shared/events';
 import { defineSubgraph } from '@loyalty-graph/shared/subgraph';
 import { createContext, createServices, type RequestContext, type Services } from './context';
 import { migrations } from './migrations';
 import { resolvers } from './resolvers';
+import { experimentTreatments } from './services/experiment-treatments';
 import { membersByIdentifier } from './services/identification';
 import { partnerFunding } from './services/partner-funding';
 
@@ -35,6 +36,12 @@ export const ledgerSubgraph = defineSubgraph<Services, RequestContext>({
         PartnerPointsSettled: (tx, event) => partnerFunding.onPointsSettled(tx, event),
       },
       { does: 'keeps partners’ funding terms, prepaid top-ups and settled points, which limit the accruals a partner funds (PARTNER_FUNDING_EXHAUSTED)' },
+    ),
+    // Analytics' experiment assignments, kept in the ledger's own table: accruals multiply by them.
+    consume(
+      analyticsEvents,
+      { ExperimentVariantAssigned: (tx, event) => experimentTreatments.onVariantAssigned(tx, event) },
+      { does: 'keeps each member’s experiment assignment; purchases in [startsAt, endsAt) earn the variant’s earnMultiplier (after the rules, before caps)' },
     ),
   ],
   jobs: ({ purchases, holds, expiry, imports }) => [

@@ -4,6 +4,7 @@ import type { PeerClient, PlatformParts } from '@loyalty-graph/shared/subgraph';
 import type { DataSource } from 'typeorm';
 import { createLoaders, type Loaders } from './loaders';
 import { AgreementService } from './services/agreements';
+import { AnalyticsTargeting } from './services/analytics-targeting';
 import { ApiClientService } from './services/api-clients';
 import { OfferService } from './services/offers';
 import { PartnerService } from './services/partners';
@@ -37,6 +38,8 @@ export interface Services {
   webhookInbox: WebhookInbox;
   /** Sends them (the webhook-delivery job). */
   webhookDeliverer: WebhookDeliverer;
+  /** Keeps analytics' segment membership and experiment assignments for Member.offers (the consumer's handlers). */
+  analyticsTargeting: AnalyticsTargeting;
 }
 
 /** What settlement needs besides the database and the clock. */
@@ -79,6 +82,7 @@ export function createServices(db: DataSource, clock: Clock, members: MemberDire
     webhookEndpoints: new WebhookEndpointService(db, clock, webhooks.settings, webhooks.logger),
     webhookInbox: new WebhookInbox(clock),
     webhookDeliverer: new WebhookDeliverer(db, clock, webhooks.settings, webhooks.logger),
+    analyticsTargeting: new AnalyticsTargeting(),
   };
 }
 

@@ -31,8 +31,9 @@ export const partnersSubgraph = defineSubgraph<Services, RequestContext>({
     createServices(db, clock, members, { logger, ledger: peer('ledger'), graceMs: settlementGraceMs(process.env) }, { settings: webhookSettingsFromEnv(process.env, logger), logger }),
   // Settlement's facts (partner-funded accruals and returns, partner redemptions), and the events that
   // become partners' webhooks (its own settlement statements among them, from its own feed). The kit
-  // runs both handlers of an event in one transaction.
-  consumes: ({ settlementFacts, webhookInbox }) => [...settlementFacts.consumptions(), ...webhookInbox.consumptions()],
+  // runs both handlers of an event in one transaction. Analytics' segment membership and experiment
+  // assignments target offers (Member.offers).
+  consumes: ({ settlementFacts, webhookInbox, analyticsTargeting }) => [...settlementFacts.consumptions(), ...webhookInbox.consumptions(), ...analyticsTargeting.consumptions()],
   jobs: ({ settlementClose, webhookDeliverer }) => [
     // Closes each partner's settlement period once its end + the grace passed, after reconciling it
     // with the ledger. Safe twice and on several replicas (an advisory lock per partner, ids per period).

@@ -27,7 +27,8 @@ const HOUR = 3_600_000;
 let sub: Awaited<ReturnType<typeof startTestSubgraph>>;
 let admin: Caller;
 let receiver: Awaited<ReturnType<typeof startReceiver>>;
-const feeds = { ledger: new MemoryFeed('ledger'), catalog: new MemoryFeed('catalog'), members: new MemoryFeed('members') };
+// analytics' feed stays empty here: partners reads it (offers' targeting), and consume() drains every consumer.
+const feeds = { ledger: new MemoryFeed('ledger'), catalog: new MemoryFeed('catalog'), members: new MemoryFeed('members'), analytics: new MemoryFeed('analytics') };
 const stops: (() => Promise<void>)[] = [];
 
 const staff = (programId: string | null): Viewer => ({ ...ANONYMOUS, kind: 'STAFF', programId, roles: ['ADMIN'], subject: `admin-${programId}` });

@@ -61,6 +61,10 @@ export const catalogEvents = defineContract('catalog', {
       .nullable()
       .optional()
       .describe("the ledger hold whose capture took the points (the ledger's journal entry of the redemption); null for an order without points; absent on events written before it was carried"),
+    unitCost: money
+      .nullable()
+      .optional()
+      .describe("the reward's fulfilment cost per unit when the line was redeemed (what the program pays for one unit); null when the reward has none; absent on events written before it was carried"),
     redeemedAt: instant,
   }),
   ComplaintOpened: defineEvent({

@@ -13,6 +13,39 @@ export function canReconcile(viewer: Viewer, programId: string): boolean {
   return isStaffOf(viewer, programId, ['ADMIN']);
 }
 
+// --- Surveys (issue 12: listening to members) ---
+
+/** Creating and closing a program's surveys: its ADMIN staff and platform operators. */
+export function canManageSurveys(viewer: Viewer, programId: string): boolean {
+  return isStaffOf(viewer, programId, ['ADMIN']);
+}
+
+/** Listing surveys, their results, NPS and free-text answers: the program's ADMIN and ANALYST staff, and platform operators. */
+export function canReadSurveyResults(viewer: Viewer, programId: string): boolean {
+  return isStaffOf(viewer, programId, ['ADMIN', 'ANALYST']);
+}
+
+/**
+ * A member's surveys, and answering one: the member themself, or the program's AGENT and ADMIN
+ * staff on their behalf (a phone call); operators too, as elsewhere. Analysts read, never answer.
+ */
+export function canActForMember(viewer: Viewer, member: { id: string; programId: string }): boolean {
+  if (viewer.kind === 'MEMBER') return viewer.programId === member.programId && viewer.memberId === member.id;
+  return isStaffOf(viewer, member.programId, ['AGENT', 'ADMIN']);
+}
+
+// --- Experiments (issue 12) ---
+
+/** Who configures the holdout and creates, starts and stops experiments: the program's ADMIN staff (and platform operators). */
+export function canManageExperiments(viewer: Viewer, programId: string): boolean {
+  return isStaffOf(viewer, programId, ['ADMIN']);
+}
+
+/** Who reads experiments, their readouts, the holdout and the business case: the program's ADMIN and ANALYST staff (and platform operators). */
+export function canReadExperiments(viewer: Viewer, programId: string): boolean {
+  return isStaffOf(viewer, programId, ['ADMIN', 'ANALYST']);
+}
+
 /** Who changes a program's analytics settings (a new definition version) and defines success criteria: its ADMIN staff and platform operators. */
 export function canConfigureAnalytics(viewer: Viewer, programId: string): boolean {
   return isStaffOf(viewer, programId, ['ADMIN']);

@@ -5,6 +5,10 @@ import { JobState } from '@loyalty-graph/shared/jobs';
 import { SubgraphOperations as SubgraphOperationsModel, DeadLetterView, ConsumerStatusView } from '@loyalty-graph/shared/subgraph';
 import { KpiBucket } from '../services/kpis';
 import { ReconciledFigureRow, Reconciliation } from '../services/reconciliation';
+import { SurveyRow, MemberRef, NpsResultRow } from '../services/surveys';
+import { ExperimentRow, Holdout } from '../services/experiments';
+import { Readout, VariantReadoutRow, MetricComparisonRow } from '../services/readout';
+import { BusinessCaseRow } from '../services/business-case';
 import { SettingsVersion as SettingsVersionRow } from '../domain/kpi-definitions';
 import { SuccessCriterion as SuccessCriterionRow, SuccessCriterionReadout as SuccessCriterionReadoutRow } from '../services/success-criteria';
 import { Cohort as CohortRow } from '../services/cohorts';
@@ -47,6 +51,13 @@ export type AnalyticsReconciliation = {
   expired: ReconciledFigure;
   /** Points issued, net of returns. */
   issued: ReconciledFigure;
+  /**
+   * Points members hold (posted + pending, held points included): analytics' Σ of every fact's effect
+   * on a balance against the ledger's Σ (posted + pending) of its MEMBER_REWARD accounts. The
+   * liability (Program.liability, Program.pointsTotals.outstandingLiability) is this × the point value
+   * on both sides, rounded the same way, so it agrees exactly when this does.
+   */
+  outstanding: ReconciledFigure;
   /** The program compared. */
   programId: Scalars['ID']['output'];
   /** Points redeemed, net of refunds. */
@@ -62,6 +73,111 @@ export type AnalyticsSettingsVersion = {
   effectiveFrom: Maybe<Scalars['DateTime']['output']>;
   /** 1 is the built-in default; each configureAnalytics adds the next. */
   version: Scalars['Int']['output'];
+};
+
+export type AnswerSurveyInput = {
+  /** Every required question, each question at most once, no unknown keys. */
+  answers: Array<SurveyAnswerInput>;
+  /** The member answering. A member answers for themself (absent or their own id); an AGENT or ADMIN must give it. */
+  memberId?: InputMaybe<Scalars['ID']['input']>;
+  /** The survey answered. */
+  surveyId: Scalars['ID']['input'];
+};
+
+/** The points earned in one UTC month and what became of them. */
+export type BreakageCohort = {
+  __typename?: 'BreakageCohort';
+  /** Whole months from the cohort's month to asOf's month. */
+  age: Scalars['Int']['output'];
+  /** Cumulative share redeemed at each age 0..age: cumulative redeemed / pointsEarned, to 6 decimals. */
+  cumulativeRedemptionRates: Array<Scalars['Decimal']['output']>;
+  /** The earn month, YYYY-MM (UTC). */
+  month: Scalars['String']['output'];
+  /** Points earned in the month: accruals and referral bonuses, minus what returns took back of them. */
+  pointsEarned: Scalars['BigInt']['output'];
+  /** Of them, expired to date (net of reinstatements): never to be redeemed. */
+  pointsExpired: Scalars['BigInt']['output'];
+  /** Of them, still held by members. */
+  pointsOutstanding: Scalars['BigInt']['output'];
+  /** Of them, redeemed to date (captures and donations, net of refunds), oldest points spent first. */
+  pointsRedeemed: Scalars['BigInt']['output'];
+  /** Projected ultimate redeemed points: pointsRedeemed × the remaining development factors, at most pointsRedeemed + pointsOutstanding (2 decimals). */
+  projectedUltimateRedeemed: Scalars['Decimal']['output'];
+};
+
+/** Breakage estimated from earn-month cohorts (Program.breakageEstimate has the method). */
+export type BreakageEstimate = {
+  __typename?: 'BreakageEstimate';
+  /** Movements up to this instant were used. */
+  asOf: Scalars['DateTime']['output'];
+  /** 1 − ultimateRedemptionRate, to 6 decimals; null when no points were earned. */
+  breakageRate: Maybe<Scalars['Decimal']['output']>;
+  /** The cohorts used, oldest first (months in which points were earned, net of returns, above 0). */
+  cohorts: Array<BreakageCohort>;
+  /** f(k) for k = 0, 1, …: Σ cumulative redeemed at age k+1 / Σ at age k over cohorts at least k+1 months old, to 6 decimals. */
+  developmentFactors: Array<Scalars['Decimal']['output']>;
+  /** The method's name: CHAIN_LADDER_FIFO (volume-weighted chain ladder over earn-month cohorts, oldest points spent first). */
+  method: Scalars['String']['output'];
+  /** Σ ultimate redeemed / Σ earned over the cohorts, to 6 decimals; null when no points were earned. */
+  ultimateRedemptionRate: Maybe<Scalars['Decimal']['output']>;
+};
+
+/**
+ * The program's cost against its incremental revenue over [from, to), in the point value's currency.
+ * Incremental revenue compares members outside the holdout with members in it (enrolled before `to`,
+ * zeros for those who bought nothing); spend is the basket total of purchases that earned points in
+ * the range, in that currency, gross of returns.
+ */
+export type BusinessCase = {
+  __typename?: 'BusinessCase';
+  /** cost = pointsCost + fulfilmentCost + settlementNet. */
+  cost: Money;
+  /** The start of the range. */
+  from: Scalars['DateTime']['output'];
+  /** What fulfilling rewards cost in the range (the Costs service). */
+  fulfilmentCost: Money;
+  /** Members in the holdout (enrolled before `to`). */
+  holdoutMembers: Scalars['Int']['output'];
+  /** The holdout's share in percent; null when there is no holdout. */
+  holdoutShare: Maybe<Scalars['Decimal']['output']>;
+  /**
+   * incrementalRevenue = (spendPerMemberOutsideHoldout − spendPerHoldoutMember) × membersOutsideHoldout.
+   * Null without a holdout or with fewer than two members on a side.
+   */
+  incrementalRevenue: Maybe<Money>;
+  /** Upper end: the upper end of the 95 % Welch interval of the per-member difference × membersOutsideHoldout. */
+  incrementalRevenueHigh: Maybe<Money>;
+  /** Lower end: the lower end of the 95 % Welch interval of the per-member difference × membersOutsideHoldout. */
+  incrementalRevenueLow: Maybe<Money>;
+  /** Members outside the holdout (enrolled before `to`). */
+  membersOutsideHoldout: Scalars['Int']['output'];
+  /** The return: incrementalRevenue − cost. */
+  netReturn: Maybe<Money>;
+  /** incrementalRevenueHigh − cost. */
+  netReturnHigh: Maybe<Money>;
+  /** incrementalRevenueLow − cost. */
+  netReturnLow: Maybe<Money>;
+  /** The program's point value (members'). */
+  pointValue: Money;
+  /** pointsIssued × pointValue.amount, rounded half up to the currency's decimals. */
+  pointsCost: Money;
+  /** Points issued in the range, net of returns, bonuses included (as ProgramKpiBucket.pointsIssued). */
+  pointsIssued: Scalars['BigInt']['output'];
+  /** Partners' settlement net in the range (the Costs service): what the program paid partners minus what they paid it. */
+  settlementNet: Money;
+  /** Σ spend of holdout members / holdoutMembers. */
+  spendPerHoldoutMember: Maybe<Scalars['Decimal']['output']>;
+  /** Σ spend of members outside the holdout / membersOutsideHoldout. */
+  spendPerMemberOutsideHoldout: Maybe<Scalars['Decimal']['output']>;
+  /** The end of the range (exclusive). */
+  to: Scalars['DateTime']['output'];
+  /** Why a figure is missing or partial (no holdout, costs in another currency). */
+  warnings: Array<Scalars['String']['output']>;
+};
+
+export type CloseSurveyInput = {
+  /** The survey to close now. Closing a closed survey changes nothing. */
+  surveyId: Scalars['ID']['input'];
 };
 
 /** One month after enrolment of a cohort. */
@@ -98,6 +214,55 @@ export type ConfigureAnalyticsPayload = {
   userErrors: Array<UserError>;
 };
 
+/** Sets the program's holdout share. */
+export type ConfigureHoldoutInput = {
+  /** Makes a retry safe: 8 to 100 letters, digits or . _ : - (unique per program). */
+  idempotencyKey: Scalars['String']['input'];
+  /** The program. */
+  programId: Scalars['ID']['input'];
+  /** A percentage from 0 to 20 with at most 2 decimals, e.g. "5". The first call draws the program's salt; later calls keep it. */
+  share: Scalars['Decimal']['input'];
+};
+
+/** A new experiment, created as DRAFT. */
+export type CreateExperimentInput = {
+  /** 1 to 2000 characters. */
+  hypothesis: Scalars['String']['input'];
+  /** Makes a retry safe: 8 to 100 letters, digits or . _ : - (unique per program). */
+  idempotencyKey: Scalars['String']['input'];
+  /** 1 to 100 characters. */
+  name: Scalars['String']['input'];
+  /** The horizon: after startsAt, at most 366 days later. */
+  plannedEndAt: Scalars['DateTime']['input'];
+  /** What it is designed to move. */
+  primaryMetric: ExperimentMetric;
+  /** The program. */
+  programId: Scalars['ID']['input'];
+  /** Only members of this segment are eligible; null or absent: every enrolled member. */
+  segmentId?: InputMaybe<Scalars['ID']['input']>;
+  /** When the treatment should start (starting later moves it to the start). */
+  startsAt: Scalars['DateTime']['input'];
+  /** 2 to 10 arms, exactly one with the key 'control' and no treatment. */
+  variants: Array<ExperimentVariantInput>;
+};
+
+export type CreateSurveyInput = {
+  /** After opensAt, in the future, and at most 366 days after opensAt. */
+  closesAt: Scalars['DateTime']['input'];
+  /** Makes a retry safe: 8 to 100 letters, digits or . _ : - (unique per program). The same key with a different request is a CONFLICT. */
+  idempotencyKey: Scalars['String']['input'];
+  /** When it opens: at most 366 days ahead; now or in the past opens it at once. */
+  opensAt: Scalars['DateTime']['input'];
+  /** The program that asks. */
+  programId: Scalars['ID']['input'];
+  /** 1 to 20 questions, at most one NPS. */
+  questions: Array<SurveyQuestionInput>;
+  /** Send it to this segment's ACTIVE members; null or absent: every ACTIVE member of the program. */
+  segmentId?: InputMaybe<Scalars['ID']['input']>;
+  /** 1 to 200 characters. */
+  title: Scalars['String']['input'];
+};
+
 /** An event a consumer could not apply, kept whole for inspection and replay. */
 export type DeadLetter = {
   __typename?: 'DeadLetter';
@@ -123,6 +288,31 @@ export type DeadLetterState =
   /** Waiting behind a failed event of the same aggregate. */
   | 'PARKED'
   | 'REPLAYED';
+
+/** IFRS 15 revenue from points over a period (Program.deferredRevenue has the definitions). */
+export type DeferredRevenue = {
+  __typename?: 'DeferredRevenue';
+  /** The change over the period of the price allocated to the goods: revenue for goods. */
+  allocatedToGoods: Money;
+  /** The change over the period of the price allocated to points (cumulative to `to` − cumulative to `from`). */
+  allocatedToPoints: Money;
+  /** The contract liability for points at `to`. */
+  contractLiabilityAtEnd: Money;
+  /** The contract liability for points at `from`: allocated − recognised to then. */
+  contractLiabilityAtStart: Money;
+  /** The expected redemption rate recognition uses at `to` (breakageEstimate's URR just before `to`, 1 without history), to 6 decimals. */
+  expectedRedemptionRate: Scalars['Decimal']['output'];
+  /** The first instant (inclusive). */
+  from: Scalars['DateTime']['output'];
+  /** Points those purchases earned (gross of returns). */
+  pointsIssued: Scalars['BigInt']['output'];
+  /** Revenue from points recognised in the period (cumulative to `to` − cumulative to `from`), catch-up included. */
+  revenueFromPoints: Money;
+  /** The end (exclusive). */
+  to: Scalars['DateTime']['output'];
+  /** The transaction price of purchases that earned points in the period: their baskets' totals in the point value's currency. */
+  transactionPrice: Money;
+};
 
 /** What defineSuccessCriterion stores. */
 export type DefineSuccessCriterionInput = {
@@ -180,6 +370,130 @@ export type EventConsumerStatus = {
   /** The last position applied. */
   position: Scalars['BigInt']['output'];
   producer: Scalars['String']['output'];
+};
+
+/**
+ * A randomised experiment on a program's members. A member is assigned once, stickily: hash(experiment
+ * id, member id) in [0, 1) falls in one variant's slice of the cumulative weights. Holdout members are
+ * assigned control and flagged. Every assignment is told with ExperimentVariantAssigned.
+ */
+export type Experiment = {
+  __typename?: 'Experiment';
+  /** Members assigned so far, holdout members included. */
+  assignedMembers: Scalars['Int']['output'];
+  /** When treatments ended: the stop (or the horizon when stopped after it); null unless STOPPED. */
+  endsAt: Maybe<Scalars['DateTime']['output']>;
+  /** What it is expected to show, written before it starts. */
+  hypothesis: Scalars['String']['output'];
+  /** The experiment's id. */
+  id: Scalars['ID']['output'];
+  /** A short name. */
+  name: Scalars['String']['output'];
+  /** The planned horizon: treatments end here unless stopped earlier. */
+  plannedEndAt: Scalars['DateTime']['output'];
+  /** What it is designed to move. */
+  primaryMetric: ExperimentMetric;
+  /** The program it runs in. */
+  programId: Scalars['ID']['output'];
+  /**
+   * The readout: each variant against control over [startsAt, min(now, endsAt or plannedEndAt)), from
+   * analytics' facts. Null while DRAFT. The program's ADMIN and ANALYST staff.
+   */
+  readout: Maybe<ExperimentReadout>;
+  /** Only members in this segment are eligible; null: every enrolled member. */
+  segmentId: Maybe<Scalars['ID']['output']>;
+  /** When an admin started it; null while DRAFT. */
+  startedAt: Maybe<Scalars['DateTime']['output']>;
+  /** When the treatment starts: as planned, or when it was started if that was later. */
+  startsAt: Scalars['DateTime']['output'];
+  /** Where it is now. */
+  status: ExperimentStatus;
+  /** Its arms, one of them 'control'. */
+  variants: Array<ExperimentVariant>;
+};
+
+/** Names an experiment to start or stop. */
+export type ExperimentInput = {
+  /** The experiment. */
+  experimentId: Scalars['ID']['input'];
+};
+
+/** The metric an experiment is designed to move (each readout reports all three). */
+export type ExperimentMetric =
+  /** Purchases per member: the number of PointsAccrued events. */
+  | 'FREQUENCY'
+  /** Redemption per member: points of PointsRedeemed minus points of PointsRefunded. */
+  | 'REDEMPTION'
+  /** Spend per member: the basket totals of purchases that earned points (PointsAccrued.amount, gross of returns). */
+  | 'SPEND';
+
+/** An experiment after a change. */
+export type ExperimentPayload = {
+  __typename?: 'ExperimentPayload';
+  /** The experiment; null when refused. */
+  experiment: Maybe<Experiment>;
+  /** Why it was refused (EXPERIMENT_STOPPED, EXPERIMENT_HORIZON_PASSED, EXPERIMENT_NOT_STARTED). */
+  userErrors: Array<UserError>;
+};
+
+/**
+ * An experiment's results so far. Members of the holdout are left out (they were not randomised by
+ * the experiment); every other assigned member counts, with zeros when they did nothing.
+ */
+export type ExperimentReadout = {
+  __typename?: 'ExperimentReadout';
+  /** The first instant measured: the experiment's startsAt. */
+  from: Scalars['DateTime']['output'];
+  /** Assigned members in the holdout (left out of every figure below). */
+  holdoutMembers: Scalars['Int']['output'];
+  /** The start of the pre-period [preFrom, from), of the same length as [from, to): CUPED's covariate. */
+  preFrom: Scalars['DateTime']['output'];
+  /** The metric the experiment was designed to move. */
+  primaryMetric: ExperimentMetric;
+  /** Whether the arms' sizes match the weights. */
+  sampleRatio: SampleRatioCheck;
+  /** The end of the measured range (exclusive): min(now, endsAt, plannedEndAt). */
+  to: Scalars['DateTime']['output'];
+  /** One entry per variant, control included, in the experiment's order. */
+  variants: Array<VariantReadout>;
+  /** Reasons to distrust the readout now: peeking (read before plannedEndAt) and a sample ratio mismatch. */
+  warnings: Array<Scalars['String']['output']>;
+};
+
+/** Where an experiment is in its life. */
+export type ExperimentStatus =
+  /** Started and past plannedEndAt without a stop: treatments ended at the horizon. */
+  | 'COMPLETED'
+  /** Created, not started: nobody is assigned. */
+  | 'DRAFT'
+  /** Started and before plannedEndAt: members are assigned as they become eligible and treated. */
+  | 'RUNNING'
+  /** Stopped by an admin before or at its horizon: treatments ended at endsAt. */
+  | 'STOPPED';
+
+/** One arm of an experiment. */
+export type ExperimentVariant = {
+  __typename?: 'ExperimentVariant';
+  /** The ledger multiplies the points a purchase earns (after the rules, before caps) by this while the member is assigned; null: no change. */
+  earnMultiplier: Maybe<Scalars['Decimal']['output']>;
+  /** Unique in the experiment; 'control' is the arm without treatment everything is compared with. */
+  key: Scalars['String']['output'];
+  /** Partners' offers shown to this arm's members. */
+  offerIds: Array<Scalars['ID']['output']>;
+  /** Relative weight: the share of assigned members (outside the holdout) expected in this arm is weight / sum of weights. */
+  weight: Scalars['Int']['output'];
+};
+
+/** One arm of a new experiment. */
+export type ExperimentVariantInput = {
+  /** A decimal above 0 and at most 10 (at most 4 decimals); not on control. */
+  earnMultiplier?: InputMaybe<Scalars['Decimal']['input']>;
+  /** 1 to 40 lower-case letters, digits, _ or -; exactly one variant is 'control'. */
+  key: Scalars['String']['input'];
+  /** Partners' offers this arm shows; not on control. */
+  offerIds?: InputMaybe<Array<Scalars['ID']['input']>>;
+  /** A whole number from 1 to 1000. */
+  weight: Scalars['Int']['input'];
 };
 
 export type JobOutcome =
@@ -278,6 +592,62 @@ export type KpiPeriod =
   /** A calendar year. */
   | 'YEAR';
 
+export type Member = {
+  __typename?: 'Member';
+  id: Scalars['ID']['output'];
+  /**
+   * The surveys this member may answer now: open (opensAt ≤ now < closesAt, not closed early), the
+   * member among the audience fixed when each opened, and not yet answered by them. Soonest closing
+   * first. Empty for a member analytics has not heard of. The member themself, and the program's
+   * AGENT and ADMIN staff.
+   */
+  surveys: Array<Survey>;
+};
+
+/**
+ * One metric, variant against control. Welch: se = √(s²ᵥ/nᵥ + s²꜀/n꜀), df (Welch–Satterthwaite) =
+ * se⁴ / ((s²ᵥ/nᵥ)²/(nᵥ−1) + (s²꜀/n꜀)²/(n꜀−1)), 95 % interval = uplift ± t(0.975, df) × se. CUPED: each
+ * member's y − θ (x − x̄), x the same metric in the pre-period, θ = cov(x, y) / var(x) and x̄ over both
+ * arms pooled, then Welch on the adjusted values. Intervals are null when an arm has fewer than two members.
+ */
+export type MetricComparison = {
+  __typename?: 'MetricComparison';
+  /** Control's mean per member. */
+  controlMean: Scalars['Float']['output'];
+  /** Upper end of the CUPED-adjusted 95 % interval. */
+  cupedHigh: Maybe<Scalars['Float']['output']>;
+  /** Lower end of the CUPED-adjusted 95 % interval. */
+  cupedLow: Maybe<Scalars['Float']['output']>;
+  /** Two-sided p-value of the adjusted uplift. */
+  cupedPValue: Maybe<Scalars['Float']['output']>;
+  /** The CUPED interval excludes 0. */
+  cupedSignificant: Scalars['Boolean']['output'];
+  /** The CUPED-adjusted uplift: mean adjusted variant − mean adjusted control. */
+  cupedUplift: Maybe<Scalars['Float']['output']>;
+  /** Welch–Satterthwaite degrees of freedom; null when neither arm varies. */
+  degreesOfFreedom: Maybe<Scalars['Float']['output']>;
+  /** The metric. */
+  metric: ExperimentMetric;
+  /** Two-sided p-value of no difference (Welch t). */
+  pValue: Maybe<Scalars['Float']['output']>;
+  /** uplift / controlMean; null when controlMean is 0. */
+  relativeUplift: Maybe<Scalars['Float']['output']>;
+  /** The 95 % interval excludes 0. */
+  significant: Scalars['Boolean']['output'];
+  /** cov(pre, during) / var(pre) over both arms pooled (0 when the pre-period does not vary). */
+  theta: Maybe<Scalars['Float']['output']>;
+  /** variantMean − controlMean. */
+  uplift: Scalars['Float']['output'];
+  /** Upper end of the 95 % Welch interval of the uplift. */
+  upliftHigh: Maybe<Scalars['Float']['output']>;
+  /** Lower end of the 95 % Welch interval of the uplift. */
+  upliftLow: Maybe<Scalars['Float']['output']>;
+  /** 1 − se²(CUPED) / se²(Welch): the share of the uplift's variance the pre-period removed. */
+  varianceReduction: Maybe<Scalars['Float']['output']>;
+  /** This variant's mean per member. */
+  variantMean: Scalars['Float']['output'];
+};
+
 /** A sum of money: an exact decimal amount and its ISO 4217 currency. */
 export type Money = {
   __typename?: 'Money';
@@ -301,10 +671,28 @@ export type MoneyInput = {
 export type Mutation = {
   __typename?: 'Mutation';
   /**
+   * Stores a member's answers, once per member and survey: a second answer (even sent at the same
+   * instant) is a CONFLICT. The survey must be OPEN (else BAD_USER_INPUT) and the member in its
+   * audience (else FORBIDDEN). The member themself, or the program's AGENT or ADMIN staff on their
+   * behalf (memberId required).
+   */
+  answerSurvey: SurveyResponse;
+  /** Closes a survey now: no more answers. The program's ADMIN staff and platform operators. Closing it again changes nothing. */
+  closeSurvey: Survey;
+  /**
    * Adds a version of the program's analytics settings (the activity window) effective from a time
    * not in the past. The program's ADMIN staff and platform operators.
    */
   configureAnalytics: ConfigureAnalyticsPayload;
+  /** Sets the share of the program's persistent holdout (0–20 %). The program's ADMIN and platform operators. */
+  configureHoldout: ProgramHoldoutPayload;
+  /** Creates a DRAFT experiment. The program's ADMIN and platform operators. */
+  createExperiment: ExperimentPayload;
+  /**
+   * Creates a survey (it opens at opensAt, when its audience is fixed). The program's ADMIN staff
+   * and platform operators. Idempotent on idempotencyKey.
+   */
+  createSurvey: Survey;
   /**
    * Defines (or redefines) the success criterion of a relational activity for a KPI and segment.
    * The program's ADMIN staff and platform operators.
@@ -312,11 +700,47 @@ export type Mutation = {
   defineSuccessCriterion: DefineSuccessCriterionPayload;
   /** Apply a dead-lettered event of the analytics subgraph again (after a fix), then those parked behind it (platform operators). */
   replayAnalyticsDeadLetter: ReplayDeadLetterPayload;
+  /**
+   * Starts a DRAFT experiment and assigns every eligible member now (ExperimentVariantAssigned for
+   * each); members eligible later are assigned as analytics learns of them. Starting it again changes
+   * nothing. The program's ADMIN and platform operators.
+   */
+  startExperiment: ExperimentPayload;
+  /**
+   * Stops a running experiment: its treatments end now (ExperimentVariantAssigned again with endsAt
+   * for every treated member). Stopping it again changes nothing. The program's ADMIN and platform operators.
+   */
+  stopExperiment: ExperimentPayload;
+};
+
+
+export type MutationAnswerSurveyArgs = {
+  input: AnswerSurveyInput;
+};
+
+
+export type MutationCloseSurveyArgs = {
+  input: CloseSurveyInput;
 };
 
 
 export type MutationConfigureAnalyticsArgs = {
   input: ConfigureAnalyticsInput;
+};
+
+
+export type MutationConfigureHoldoutArgs = {
+  input: ConfigureHoldoutInput;
+};
+
+
+export type MutationCreateExperimentArgs = {
+  input: CreateExperimentInput;
+};
+
+
+export type MutationCreateSurveyArgs = {
+  input: CreateSurveyInput;
 };
 
 
@@ -327,6 +751,55 @@ export type MutationDefineSuccessCriterionArgs = {
 
 export type MutationReplayAnalyticsDeadLetterArgs = {
   input: ReplayDeadLetterInput;
+};
+
+
+export type MutationStartExperimentArgs = {
+  input: ExperimentInput;
+};
+
+
+export type MutationStopExperimentArgs = {
+  input: ExperimentInput;
+};
+
+/**
+ * Responses and Net Promoter Score. Each scored answer counts +1 (promoter, 9–10), 0 (passive, 7–8)
+ * or −1 (detractor, 0–6); NPS is 100 × their mean = %promoters − %detractors. Its 95 % confidence
+ * interval is NPS ± 1.96 × standardError (normal approximation), clamped to [−100, 100], where
+ * standardError = 100 × sqrt(var / scored) and var = p_promoters + p_detractors −
+ * (p_promoters − p_detractors)², the proportions over scored answers. Below 30 scored answers the
+ * approximation is unreliable and `smallSample` is true. Figures are rounded half away from zero to
+ * 2 decimals.
+ */
+export type NpsResult = {
+  __typename?: 'NpsResult';
+  /** Members asked: the fixed audience of the surveys counted (with the same filters). */
+  audience: Scalars['Int']['output'];
+  /** NPS + 1.96 × standardError, at most 100; null when nothing was scored. */
+  confidenceHigh: Maybe<Scalars['Float']['output']>;
+  /** NPS − 1.96 × standardError, at least −100; null when nothing was scored. */
+  confidenceLow: Maybe<Scalars['Float']['output']>;
+  /** Scores of 0 to 6. */
+  detractors: Scalars['Int']['output'];
+  /** 100 × (promoters − detractors) / scored, from −100 to 100; null when nothing was scored. */
+  nps: Maybe<Scalars['Float']['output']>;
+  /** Scores of 7 or 8. */
+  passives: Scalars['Int']['output'];
+  /** Whether only members who granted PROFILING are counted (a breakdown by tier or segment). */
+  profilingConsentOnly: Scalars['Boolean']['output'];
+  /** Scores of 9 or 10. */
+  promoters: Scalars['Int']['output'];
+  /** Members who answered (with or without a score). */
+  respondents: Scalars['Int']['output'];
+  /** respondents / audience, from 0 to 1, rounded to 4 decimals; null when the audience is 0. */
+  responseRate: Maybe<Scalars['Float']['output']>;
+  /** Answers with an NPS score: promoters + passives + detractors. */
+  scored: Scalars['Int']['output'];
+  /** Fewer than 30 scored answers: the interval is only indicative. */
+  smallSample: Scalars['Boolean']['output'];
+  /** 100 × sqrt(var / scored) (see the type); null when nothing was scored. */
+  standardError: Maybe<Scalars['Float']['output']>;
 };
 
 /** A producer's outbox: events are numbered (given a feed position) once committed. */
@@ -355,12 +828,50 @@ export type Program = {
    */
   analyticsSettings: Array<AnalyticsSettingsVersion>;
   /**
+   * The share of points that will never be redeemed, estimated from earn-month cohorts with a
+   * volume-weighted chain ladder (README, Breakage and IFRS 15): each member spends their oldest
+   * points first; for each cohort the cumulative points redeemed by age in months; development
+   * factors f(k) = Σ cumulative redeemed at age k+1 / Σ at age k over the cohorts at least k+1
+   * months old (1 when none informs it); a cohort's ultimate redeemed = its redeemed to date ×
+   * Π f(k) from its age on, at most its redeemed + what it still holds (expired points are final
+   * non-redemption); ultimateRedemptionRate (URR) = Σ ultimate / Σ earned; breakageRate = 1 − URR.
+   * The program's ADMIN and ANALYST staff, and platform operators.
+   */
+  breakageEstimate: BreakageEstimate;
+  /**
+   * What the program cost against the revenue it brought over [from, to), measured with the holdout.
+   * Each figure's definition is on BusinessCase. At most 3,660 days; `to` not after `from` is
+   * BAD_USER_INPUT. The program's ADMIN and ANALYST staff.
+   */
+  businessCase: BusinessCase;
+  /**
    * Retention by enrolment month (UTC): one cohort per calendar month from the one holding `from` to
    * the one holding the last instant before `to` (at most 60), each with its size and, for month
    * offsets 0..`months`, the share of the cohort with a purchase in that month. The program's ADMIN
    * and ANALYST staff, platform operators.
    */
   cohortRetention: Array<EnrolmentCohort>;
+  /**
+   * IFRS 15 revenue from points over [from, to) (IFRS 15.B39–B43, Illustrative Example 52). Points
+   * are a material right. Allocation, once per UTC month of sales: the transaction price of that
+   * month's purchases that earned points (their baskets' totals in the point value's currency) goes
+   * to the points by relative stand-alone selling price, price × SSP / (price + SSP) rounded at the
+   * currency's decimals, with SSP = round(points × URR) × point value and URR breakageEstimate's
+   * ultimate redemption rate as of the end of the month before (1 while there is no history): the
+   * estimate in force at the sale, never revised. Revenue from points to an instant = Σ allocations ×
+   * min(1, points redeemed (captures + donations − refunds) / round(all those points × the URR as of
+   * the instant)), recomputed from cumulative figures so a revised estimate is a cumulative
+   * catch-up. The period's figures are the differences between `to` and `from`. The program's ADMIN
+   * and ANALYST staff, and platform operators.
+   */
+  deferredRevenue: DeferredRevenue;
+  /** The program's experiments, newest first. The program's ADMIN and ANALYST staff. */
+  experiments: Array<Experiment>;
+  /**
+   * The program's persistent holdout (null until configureHoldout): members whose hash(salt, member)
+   * falls below the share get no experiment's treatment. The program's ADMIN and ANALYST staff.
+   */
+  holdout: Maybe<ProgramHoldout>;
   id: Scalars['ID']['output'];
   /**
    * Every bucket KPI under every definition version: its parameters, when it took effect and its
@@ -376,12 +887,59 @@ export type Program = {
    */
   kpis: Array<ProgramKpiBucket>;
   /**
+   * The outstanding points liability as of an instant: outstandingPoints = Σ, over every ledger
+   * movement of the program up to and including `asOf`, of its effect on a member's balance
+   * (accrued incl. pending, bonuses, refunds, reinstatements, transfers in, positive adjustments: +;
+   * captured redemptions, expiries, donations, transfers out, negative adjustments, what returns
+   * took back: −; holds are still the member's points); pendingPoints the same for the pending part
+   * (pending accruals +, their posting and returns from pending −); postedPoints = outstanding −
+   * pending. Each in money = points × Program.pointValue, rounded half up at the currency's
+   * decimals (as the ledger's Program.pointsTotals.outstandingLiability, which it equals once the
+   * events are delivered). The program's ADMIN and ANALYST staff, and platform operators.
+   */
+  liability: ProgramLiability;
+  /**
+   * The program's Net Promoter Score over the surveys with an NPS question that opened in [from, to).
+   * Each scored answer counts +1 for a promoter (9–10), 0 for a passive (7–8) and −1 for a detractor
+   * (0–6); NPS = 100 × (promoters − detractors) / scored = %promoters − %detractors. Response rate =
+   * respondents / audience of those surveys (their recipients, fixed when each opened).
+   *
+   * Consent: without `tierId` and `segmentId` the figure is program-wide and includes every answer.
+   * With either, it is a breakdown by profile and includes only members who granted PROFILING on
+   * some channel (their current consents), in the numerator and the audience alike; members who
+   * did not are left out, never guessed. `tierId` is the member's tier when the survey opened;
+   * `segmentId` the segment's members now. The program's ADMIN and ANALYST staff. `to` not after
+   * `from`, or a range over 3,660 days, is BAD_USER_INPUT.
+   */
+  nps: NpsResult;
+  /** Owned by members; analytics values points, revenue and costs with it. */
+  pointValue: Money;
+  /**
+   * What the program's points and rewards cost over [from, to): points issued at point value,
+   * rewards' fulfilment cost and partners' settlement. A program whose costs are in several
+   * currencies is CONFLICT (never converted). The program's ADMIN and ANALYST staff, and platform operators.
+   */
+  programCosts: ProgramCosts;
+  /**
    * Each success criterion of the program's relational activities, read over [from, to): the KPI's
    * value over the whole range as one span (for the criterion's segment), the target and whether it
    * is met, and the same per bucket of the criterion's period. The program's ADMIN and ANALYST
    * staff, platform operators.
    */
   successCriteria: Array<SuccessCriterionReadout>;
+  /** The program's surveys, newest opening first (at most 100). The program's ADMIN and ANALYST staff. */
+  surveys: Array<Survey>;
+};
+
+
+export type ProgramBreakageEstimateArgs = {
+  asOf?: InputMaybe<Scalars['DateTime']['input']>;
+};
+
+
+export type ProgramBusinessCaseArgs = {
+  from: Scalars['DateTime']['input'];
+  to: Scalars['DateTime']['input'];
 };
 
 
@@ -389,6 +947,12 @@ export type ProgramCohortRetentionArgs = {
   filter?: InputMaybe<KpiFilter>;
   from: Scalars['DateTime']['input'];
   months: Scalars['Int']['input'];
+  to: Scalars['DateTime']['input'];
+};
+
+
+export type ProgramDeferredRevenueArgs = {
+  from: Scalars['DateTime']['input'];
   to: Scalars['DateTime']['input'];
 };
 
@@ -401,9 +965,78 @@ export type ProgramKpisArgs = {
 };
 
 
+export type ProgramLiabilityArgs = {
+  asOf?: InputMaybe<Scalars['DateTime']['input']>;
+};
+
+
+export type ProgramNpsArgs = {
+  from: Scalars['DateTime']['input'];
+  segmentId?: InputMaybe<Scalars['ID']['input']>;
+  tierId?: InputMaybe<Scalars['ID']['input']>;
+  to: Scalars['DateTime']['input'];
+};
+
+
+export type ProgramProgramCostsArgs = {
+  from: Scalars['DateTime']['input'];
+  to: Scalars['DateTime']['input'];
+};
+
+
 export type ProgramSuccessCriteriaArgs = {
   from: Scalars['DateTime']['input'];
   to: Scalars['DateTime']['input'];
+};
+
+/** What a program's points and rewards cost over a period. */
+export type ProgramCosts = {
+  __typename?: 'ProgramCosts';
+  /** The first instant (inclusive). */
+  from: Scalars['DateTime']['output'];
+  /**
+   * The rewards' fulfilment cost: Σ unit cost × units of reward lines redeemed in the period (the
+   * reward's unitCost when redeemed; lines without one count 0), minus unit cost × units cancelled or
+   * returned in the period. In the unit costs' currency (the point value's when there is none).
+   */
+  fulfilmentCost: Money;
+  /** Points issued in the period, net of returns, bonuses included (as ProgramKpiBucket.pointsIssued). */
+  pointsIssued: Scalars['BigInt']['output'];
+  /** pointsIssued × Program.pointValue, rounded half up at the currency's decimals. */
+  pointsIssuedValue: Money;
+  /**
+   * Σ net amounts of partners' settlement statements closed in the period: positive when partners owe
+   * the program, negative when the program owes them.
+   */
+  settlementNet: Money;
+  /** The end (exclusive). */
+  to: Scalars['DateTime']['output'];
+};
+
+/** The program-wide holdout: a stable share of members kept out of every treatment, to measure what the program itself brings. */
+export type ProgramHoldout = {
+  __typename?: 'ProgramHoldout';
+  /** Enrolled members held out now, under the current share. */
+  members: Scalars['Int']['output'];
+  /** The program. */
+  programId: Scalars['ID']['output'];
+  /**
+   * The percentage held out (0 to 20). A member is held out when hash(program's salt, member id), a
+   * number uniform in [0, 1), is below share / 100. The salt never changes, so raising the share only
+   * adds the members between the old and the new threshold, and lowering it only releases those.
+   */
+  share: Scalars['Decimal']['output'];
+  /** When the share was last set. */
+  updatedAt: Scalars['DateTime']['output'];
+};
+
+/** The holdout after configureHoldout. */
+export type ProgramHoldoutPayload = {
+  __typename?: 'ProgramHoldoutPayload';
+  /** The holdout as set; null when refused. */
+  holdout: Maybe<ProgramHoldout>;
+  /** Why it was refused. */
+  userErrors: Array<UserError>;
 };
 
 /**
@@ -497,6 +1130,27 @@ export type ProgramKpiBucket = {
   start: Scalars['DateTime']['output'];
 };
 
+/** The program's outstanding points and their value at one instant. */
+export type ProgramLiability = {
+  __typename?: 'ProgramLiability';
+  /** The instant. */
+  asOf: Scalars['DateTime']['output'];
+  /** outstandingPoints × pointValue, rounded half up at the currency's decimals: the liability. */
+  outstanding: Money;
+  /** Points members hold (posted + pending), as Program.liability defines. */
+  outstandingPoints: Scalars['BigInt']['output'];
+  /** pendingPoints × pointValue, rounded the same way. */
+  pending: Money;
+  /** Outstanding points still pending (in a purchase's return window). */
+  pendingPoints: Scalars['BigInt']['output'];
+  /** The value of one point used (Program.pointValue). */
+  pointValue: Money;
+  /** postedPoints × pointValue, rounded the same way (posted + pending may differ from outstanding by a rounding unit). */
+  posted: Money;
+  /** Outstanding points already posted: outstandingPoints − pendingPoints. */
+  postedPoints: Scalars['BigInt']['output'];
+};
+
 export type Query = {
   __typename?: 'Query';
   /** The analytics subgraph's event delivery and jobs (platform operators). */
@@ -506,11 +1160,25 @@ export type Query = {
    * now. The program's ADMIN and platform operators.
    */
   analyticsReconciliation: AnalyticsReconciliation;
+  /** One experiment by id (NOT_FOUND when there is none). The program's ADMIN and ANALYST staff. */
+  experiment: Maybe<Experiment>;
+  /** A survey by id; NOT_FOUND when there is none. The program's ADMIN and ANALYST staff. */
+  survey: Survey;
 };
 
 
 export type QueryAnalyticsReconciliationArgs = {
   programId: Scalars['ID']['input'];
+};
+
+
+export type QueryExperimentArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
+export type QuerySurveyArgs = {
+  id: Scalars['ID']['input'];
 };
 
 /** One figure as analytics counts it and as the ledger does. */
@@ -557,6 +1225,22 @@ export type ReplayDeadLetterPayload = {
   /** Events applied, the dead letter included. */
   replayed: Scalars['Int']['output'];
   userErrors: Array<UserError>;
+};
+
+/**
+ * Sample ratio mismatch: Pearson's chi-square of the arms' sizes against the weights, Σ (o − e)² / e
+ * with e = members × weight / Σ weights, on (arms − 1) degrees of freedom.
+ */
+export type SampleRatioCheck = {
+  __typename?: 'SampleRatioCheck';
+  /** The statistic. */
+  chiSquare: Scalars['Float']['output'];
+  /** Arms − 1. */
+  degreesOfFreedom: Scalars['Int']['output'];
+  /** pValue < 0.001: the split is not what the weights promise; the readout is suspect. */
+  mismatch: Scalars['Boolean']['output'];
+  /** P(χ² ≥ chiSquare) under the planned weights. */
+  pValue: Scalars['Float']['output'];
 };
 
 /** A recurring job of this subgraph: when it runs next and how its last run went. */
@@ -642,6 +1326,127 @@ export type SuccessCriterionValue = {
   value: Maybe<Scalars['Decimal']['output']>;
 };
 
+/**
+ * A survey sent to a program's members. Its audience is fixed when it opens (the first time it is
+ * read or answered at or after opensAt): the members of `segmentId` who are ACTIVE then, or every
+ * ACTIVE member of the program when `segmentId` is null. Members who join later are not asked.
+ */
+export type Survey = {
+  __typename?: 'Survey';
+  /** The members asked, once the audience is fixed; null before it opens. */
+  audienceSize: Maybe<Scalars['Int']['output']>;
+  /** When an ADMIN closed it early; null otherwise. */
+  closedAt: Maybe<Scalars['DateTime']['output']>;
+  /** When it stops taking answers (exclusive). */
+  closesAt: Scalars['DateTime']['output'];
+  id: Scalars['ID']['output'];
+  /** When it starts taking answers. */
+  opensAt: Scalars['DateTime']['output'];
+  /** The program that asks. */
+  programId: Scalars['ID']['output'];
+  /** The questions, in the order asked. */
+  questions: Array<SurveyQuestion>;
+  /**
+   * Its responses and NPS (over its NPS question; every respondent counts, whatever their consents:
+   * this is not a breakdown by profile). The program's ADMIN and ANALYST staff.
+   */
+  results: NpsResult;
+  /** The segment it is sent to; null: every ACTIVE member. */
+  segmentId: Maybe<Scalars['ID']['output']>;
+  /** SCHEDULED, OPEN or CLOSED now. */
+  status: SurveyStatus;
+  /**
+   * Its free-text answers, newest first, without who gave them (at most `first`, 1 to 100, default
+   * 20). The program's ADMIN and ANALYST staff only: agents and members never read them.
+   */
+  textAnswers: Array<SurveyTextAnswer>;
+  /** 1 to 200 characters. */
+  title: Scalars['String']['output'];
+};
+
+
+/**
+ * A survey sent to a program's members. Its audience is fixed when it opens (the first time it is
+ * read or answered at or after opensAt): the members of `segmentId` who are ACTIVE then, or every
+ * ACTIVE member of the program when `segmentId` is null. Members who join later are not asked.
+ */
+export type SurveyTextAnswersArgs = {
+  first?: InputMaybe<Scalars['Int']['input']>;
+};
+
+/** One answer to one question. */
+export type SurveyAnswerInput = {
+  /** The question's key. */
+  key: Scalars['String']['input'];
+  /** For an NPS question: a whole number from 0 to 10. */
+  score?: InputMaybe<Scalars['Int']['input']>;
+  /** For a TEXT question: 1 to 2,000 characters (trimmed). */
+  text?: InputMaybe<Scalars['String']['input']>;
+};
+
+/** One question of a survey. */
+export type SurveyQuestion = {
+  __typename?: 'SurveyQuestion';
+  /** Identifies the question in answers: 1 to 40 lower-case letters, digits or _, unique in the survey. */
+  key: Scalars['String']['output'];
+  /** What it asks for. */
+  kind: SurveyQuestionKind;
+  /** The question as shown to the member. */
+  prompt: Scalars['String']['output'];
+  /** Whether an answer must include it. */
+  required: Scalars['Boolean']['output'];
+};
+
+/** One question of a new survey. */
+export type SurveyQuestionInput = {
+  /** 1 to 40 lower-case letters, digits or _, starting with a letter; unique in the survey. */
+  key: Scalars['String']['input'];
+  /** What it asks for; at most one NPS question per survey. */
+  kind: SurveyQuestionKind;
+  /** 1 to 500 characters. */
+  prompt: Scalars['String']['input'];
+  /** Whether an answer must include it. */
+  required: Scalars['Boolean']['input'];
+};
+
+/** What a survey question asks for. */
+export type SurveyQuestionKind =
+  /** A score from 0 (not at all likely) to 10 (extremely likely) to recommend the program; at most one per survey. */
+  | 'NPS'
+  /** Free text, 1 to 2,000 characters. Read by the program's ADMIN and ANALYST staff only. */
+  | 'TEXT';
+
+/** A stored response (its content is read through Survey.results and Survey.textAnswers). */
+export type SurveyResponse = {
+  __typename?: 'SurveyResponse';
+  /** When it was stored. */
+  answeredAt: Scalars['DateTime']['output'];
+  /** The member who answered. */
+  memberId: Scalars['ID']['output'];
+  /** The survey answered. */
+  surveyId: Scalars['ID']['output'];
+};
+
+/** Where a survey is in its life. */
+export type SurveyStatus =
+  /** After closesAt, or closed early by an ADMIN: no more answers. */
+  | 'CLOSED'
+  /** From opensAt until closesAt (exclusive): its audience answers. */
+  | 'OPEN'
+  /** Before opensAt: nobody is asked yet. */
+  | 'SCHEDULED';
+
+/** One free-text answer, without who gave it. */
+export type SurveyTextAnswer = {
+  __typename?: 'SurveyTextAnswer';
+  /** When the response was submitted. */
+  answeredAt: Scalars['DateTime']['output'];
+  /** The question it answers. */
+  questionKey: Scalars['String']['output'];
+  /** What the member wrote. */
+  text: Scalars['String']['output'];
+};
+
 /** An expected business failure: the request was valid, the answer is no. */
 export type UserError = {
   __typename?: 'UserError';
@@ -650,6 +1455,27 @@ export type UserError = {
   /** The input field it concerns, as a dotted path, when there is one. */
   field: Maybe<Scalars['String']['output']>;
   message: Scalars['String']['output'];
+};
+
+/** One arm's figures, and its comparison with control. */
+export type VariantReadout = {
+  __typename?: 'VariantReadout';
+  /** weight / sum of weights: the share of members expected in it. */
+  expectedShare: Scalars['Float']['output'];
+  /** The variant's key. */
+  key: Scalars['String']['output'];
+  /** Assigned members outside the holdout. */
+  members: Scalars['Int']['output'];
+  /** Σ purchases of its members in [from, to) / members (FREQUENCY). */
+  purchasesPerMember: Scalars['Float']['output'];
+  /** Σ points redeemed net of refunds of its members in [from, to) / members (REDEMPTION). */
+  redemptionPerMember: Scalars['Float']['output'];
+  /** Σ spend of its members in [from, to) / members (SPEND), in the purchases' currency. */
+  spendPerMember: Scalars['Float']['output'];
+  /** Each metric against control (empty for control itself). */
+  versusControl: Array<MetricComparison>;
+  /** Its weight. */
+  weight: Scalars['Int']['output'];
 };
 
 
@@ -732,14 +1558,33 @@ export type DirectiveResolverFn<TResult = Record<PropertyKey, never>, TParent = 
 
 /** Mapping of federation types */
 export type FederationTypes = {
+  Member: Member;
   Program: Program;
 };
 
 /** Mapping of federation reference types */
 export type FederationReferenceTypes = {
+  Member:
+    ( { __typename: 'Member' }
+    & GraphQLRecursivePick<FederationTypes['Member'], {"id":true}> );
   Program:
     ( { __typename: 'Program' }
-    & GraphQLRecursivePick<FederationTypes['Program'], {"id":true}> );
+    & GraphQLRecursivePick<FederationTypes['Program'], {"id":true}>
+    & ( Record<PropertyKey, never>
+        | GraphQLRecursivePick<FederationTypes['Program'], {"pointValue":{"amount":true,"currency":true}}>
+        | GraphQLRecursivePick<FederationTypes['Program'], {"pointValue":{"amount":true,"currency":true}}>
+        | GraphQLRecursivePick<FederationTypes['Program'], {"pointValue":{"amount":true,"currency":true}}>
+        | GraphQLRecursivePick<FederationTypes['Program'], {"pointValue":{"amount":true,"currency":true}}>
+        | GraphQLRecursivePick<FederationTypes['Program'], {"pointValue":{"amount":true,"currency":true}}>
+        | GraphQLRecursivePick<FederationTypes['Program'], {"pointValue":{"amount":true,"currency":true}}>
+        | GraphQLRecursivePick<FederationTypes['Program'], {"pointValue":{"amount":true,"currency":true}}>
+        | GraphQLRecursivePick<FederationTypes['Program'], {"pointValue":{"amount":true,"currency":true}}>
+        | GraphQLRecursivePick<FederationTypes['Program'], {"pointValue":{"amount":true,"currency":true}}>
+        | GraphQLRecursivePick<FederationTypes['Program'], {"pointValue":{"amount":true,"currency":true}}>
+        | GraphQLRecursivePick<FederationTypes['Program'], {"pointValue":{"amount":true,"currency":true}}>
+        | GraphQLRecursivePick<FederationTypes['Program'], {"pointValue":{"amount":true,"currency":true}}>
+        | GraphQLRecursivePick<FederationTypes['Program'], {"pointValue":{"amount":true,"currency":true}}>
+        | GraphQLRecursivePick<FederationTypes['Program'], {"pointValue":{"amount":true,"currency":true}}> ) );
 };
 
 
@@ -750,43 +1595,78 @@ export type ResolversTypes = {
   ID: ResolverTypeWrapper<Scalars['ID']['output']>;
   AnalyticsSettingsVersion: ResolverTypeWrapper<SettingsVersionRow>;
   Int: ResolverTypeWrapper<Scalars['Int']['output']>;
+  AnswerSurveyInput: AnswerSurveyInput;
   BigInt: ResolverTypeWrapper<Scalars['BigInt']['output']>;
+  BreakageCohort: ResolverTypeWrapper<BreakageCohort>;
+  BreakageEstimate: ResolverTypeWrapper<BreakageEstimate>;
+  BusinessCase: ResolverTypeWrapper<BusinessCaseRow>;
+  CloseSurveyInput: CloseSurveyInput;
   CohortRetentionMonth: ResolverTypeWrapper<CohortRetentionMonth>;
   ConfigureAnalyticsInput: ConfigureAnalyticsInput;
   ConfigureAnalyticsPayload: ResolverTypeWrapper<Omit<ConfigureAnalyticsPayload, 'settings'> & { settings?: Maybe<ResolversTypes['AnalyticsSettingsVersion']> }>;
+  ConfigureHoldoutInput: ConfigureHoldoutInput;
+  CreateExperimentInput: CreateExperimentInput;
+  CreateSurveyInput: CreateSurveyInput;
   DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
   DeadLetter: ResolverTypeWrapper<DeadLetterView>;
   DeadLetterState: DeadLetterState;
   Decimal: ResolverTypeWrapper<Scalars['Decimal']['output']>;
+  DeferredRevenue: ResolverTypeWrapper<DeferredRevenue>;
   DefineSuccessCriterionInput: DefineSuccessCriterionInput;
   DefineSuccessCriterionPayload: ResolverTypeWrapper<Omit<DefineSuccessCriterionPayload, 'criterion'> & { criterion?: Maybe<ResolversTypes['SuccessCriterion']> }>;
   EnrolmentCohort: ResolverTypeWrapper<CohortRow>;
   EventConsumerStatus: ResolverTypeWrapper<ConsumerStatusView>;
+  Experiment: ResolverTypeWrapper<ExperimentRow>;
+  ExperimentInput: ExperimentInput;
+  ExperimentMetric: ExperimentMetric;
+  ExperimentPayload: ResolverTypeWrapper<Omit<ExperimentPayload, 'experiment'> & { experiment?: Maybe<ResolversTypes['Experiment']> }>;
+  ExperimentReadout: ResolverTypeWrapper<Readout>;
+  ExperimentStatus: ExperimentStatus;
+  ExperimentVariant: ResolverTypeWrapper<ExperimentVariant>;
+  ExperimentVariantInput: ExperimentVariantInput;
   JobOutcome: JobOutcome;
   KpiComparison: KpiComparison;
   KpiDefinition: ResolverTypeWrapper<KpiDefinition>;
   KpiFilter: KpiFilter;
   KpiName: KpiName;
   KpiPeriod: KpiPeriod;
+  Member: ResolverTypeWrapper<MemberRef>;
+  MetricComparison: ResolverTypeWrapper<MetricComparisonRow>;
+  Float: ResolverTypeWrapper<Scalars['Float']['output']>;
   Money: ResolverTypeWrapper<Money>;
   MoneyInput: MoneyInput;
   Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
+  NpsResult: ResolverTypeWrapper<NpsResultRow>;
   OutboxStatus: ResolverTypeWrapper<OutboxStatus>;
   PageInfo: ResolverTypeWrapper<PageInfo>;
-  Program: ResolverTypeWrapper<Omit<Program, 'analyticsSettings' | 'cohortRetention' | 'kpis' | 'successCriteria'> & { analyticsSettings: Array<ResolversTypes['AnalyticsSettingsVersion']>, cohortRetention: Array<ResolversTypes['EnrolmentCohort']>, kpis: Array<ResolversTypes['ProgramKpiBucket']>, successCriteria: Array<ResolversTypes['SuccessCriterionReadout']> }>;
+  Program: ResolverTypeWrapper<Omit<Program, 'analyticsSettings' | 'businessCase' | 'cohortRetention' | 'experiments' | 'holdout' | 'kpis' | 'nps' | 'successCriteria' | 'surveys'> & { analyticsSettings: Array<ResolversTypes['AnalyticsSettingsVersion']>, businessCase: ResolversTypes['BusinessCase'], cohortRetention: Array<ResolversTypes['EnrolmentCohort']>, experiments: Array<ResolversTypes['Experiment']>, holdout?: Maybe<ResolversTypes['ProgramHoldout']>, kpis: Array<ResolversTypes['ProgramKpiBucket']>, nps: ResolversTypes['NpsResult'], successCriteria: Array<ResolversTypes['SuccessCriterionReadout']>, surveys: Array<ResolversTypes['Survey']> }>;
+  ProgramCosts: ResolverTypeWrapper<ProgramCosts>;
+  ProgramHoldout: ResolverTypeWrapper<Holdout>;
+  ProgramHoldoutPayload: ResolverTypeWrapper<Omit<ProgramHoldoutPayload, 'holdout'> & { holdout?: Maybe<ResolversTypes['ProgramHoldout']> }>;
   ProgramKpiBucket: ResolverTypeWrapper<KpiBucket>;
+  ProgramLiability: ResolverTypeWrapper<ProgramLiability>;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
   ReconciledFigure: ResolverTypeWrapper<ReconciledFigureRow>;
   RelationalActivityInput: RelationalActivityInput;
   RelationalActivityKind: RelationalActivityKind;
   ReplayDeadLetterInput: ReplayDeadLetterInput;
   ReplayDeadLetterPayload: ResolverTypeWrapper<Omit<ReplayDeadLetterPayload, 'failed'> & { failed?: Maybe<ResolversTypes['DeadLetter']> }>;
+  SampleRatioCheck: ResolverTypeWrapper<SampleRatioCheck>;
   ScheduledJob: ResolverTypeWrapper<JobState>;
   SubgraphOperations: ResolverTypeWrapper<SubgraphOperationsModel>;
   SuccessCriterion: ResolverTypeWrapper<SuccessCriterionRow>;
   SuccessCriterionReadout: ResolverTypeWrapper<SuccessCriterionReadoutRow>;
   SuccessCriterionValue: ResolverTypeWrapper<SuccessCriterionValue>;
+  Survey: ResolverTypeWrapper<SurveyRow>;
+  SurveyAnswerInput: SurveyAnswerInput;
+  SurveyQuestion: ResolverTypeWrapper<SurveyQuestion>;
+  SurveyQuestionInput: SurveyQuestionInput;
+  SurveyQuestionKind: SurveyQuestionKind;
+  SurveyResponse: ResolverTypeWrapper<SurveyResponse>;
+  SurveyStatus: SurveyStatus;
+  SurveyTextAnswer: ResolverTypeWrapper<SurveyTextAnswer>;
   UserError: ResolverTypeWrapper<UserError>;
+  VariantReadout: ResolverTypeWrapper<VariantReadoutRow>;
   link__Import: ResolverTypeWrapper<Scalars['link__Import']['output']>;
   String: ResolverTypeWrapper<Scalars['String']['output']>;
   Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
@@ -798,37 +1678,68 @@ export type ResolversParentTypes = {
   ID: Scalars['ID']['output'];
   AnalyticsSettingsVersion: SettingsVersionRow;
   Int: Scalars['Int']['output'];
+  AnswerSurveyInput: AnswerSurveyInput;
   BigInt: Scalars['BigInt']['output'];
+  BreakageCohort: BreakageCohort;
+  BreakageEstimate: BreakageEstimate;
+  BusinessCase: BusinessCaseRow;
+  CloseSurveyInput: CloseSurveyInput;
   CohortRetentionMonth: CohortRetentionMonth;
   ConfigureAnalyticsInput: ConfigureAnalyticsInput;
   ConfigureAnalyticsPayload: Omit<ConfigureAnalyticsPayload, 'settings'> & { settings?: Maybe<ResolversParentTypes['AnalyticsSettingsVersion']> };
+  ConfigureHoldoutInput: ConfigureHoldoutInput;
+  CreateExperimentInput: CreateExperimentInput;
+  CreateSurveyInput: CreateSurveyInput;
   DateTime: Scalars['DateTime']['output'];
   DeadLetter: DeadLetterView;
   Decimal: Scalars['Decimal']['output'];
+  DeferredRevenue: DeferredRevenue;
   DefineSuccessCriterionInput: DefineSuccessCriterionInput;
   DefineSuccessCriterionPayload: Omit<DefineSuccessCriterionPayload, 'criterion'> & { criterion?: Maybe<ResolversParentTypes['SuccessCriterion']> };
   EnrolmentCohort: CohortRow;
   EventConsumerStatus: ConsumerStatusView;
+  Experiment: ExperimentRow;
+  ExperimentInput: ExperimentInput;
+  ExperimentPayload: Omit<ExperimentPayload, 'experiment'> & { experiment?: Maybe<ResolversParentTypes['Experiment']> };
+  ExperimentReadout: Readout;
+  ExperimentVariant: ExperimentVariant;
+  ExperimentVariantInput: ExperimentVariantInput;
   KpiDefinition: KpiDefinition;
   KpiFilter: KpiFilter;
+  Member: MemberRef;
+  MetricComparison: MetricComparisonRow;
+  Float: Scalars['Float']['output'];
   Money: Money;
   MoneyInput: MoneyInput;
   Mutation: Record<PropertyKey, never>;
+  NpsResult: NpsResultRow;
   OutboxStatus: OutboxStatus;
   PageInfo: PageInfo;
-  Program: Omit<Program, 'analyticsSettings' | 'cohortRetention' | 'kpis' | 'successCriteria'> & { analyticsSettings: Array<ResolversParentTypes['AnalyticsSettingsVersion']>, cohortRetention: Array<ResolversParentTypes['EnrolmentCohort']>, kpis: Array<ResolversParentTypes['ProgramKpiBucket']>, successCriteria: Array<ResolversParentTypes['SuccessCriterionReadout']> } | FederationReferenceTypes['Program'];
+  Program: Omit<Program, 'analyticsSettings' | 'businessCase' | 'cohortRetention' | 'experiments' | 'holdout' | 'kpis' | 'nps' | 'successCriteria' | 'surveys'> & { analyticsSettings: Array<ResolversParentTypes['AnalyticsSettingsVersion']>, businessCase: ResolversParentTypes['BusinessCase'], cohortRetention: Array<ResolversParentTypes['EnrolmentCohort']>, experiments: Array<ResolversParentTypes['Experiment']>, holdout?: Maybe<ResolversParentTypes['ProgramHoldout']>, kpis: Array<ResolversParentTypes['ProgramKpiBucket']>, nps: ResolversParentTypes['NpsResult'], successCriteria: Array<ResolversParentTypes['SuccessCriterionReadout']>, surveys: Array<ResolversParentTypes['Survey']> } | FederationReferenceTypes['Program'];
+  ProgramCosts: ProgramCosts;
+  ProgramHoldout: Holdout;
+  ProgramHoldoutPayload: Omit<ProgramHoldoutPayload, 'holdout'> & { holdout?: Maybe<ResolversParentTypes['ProgramHoldout']> };
   ProgramKpiBucket: KpiBucket;
+  ProgramLiability: ProgramLiability;
   Query: Record<PropertyKey, never>;
   ReconciledFigure: ReconciledFigureRow;
   RelationalActivityInput: RelationalActivityInput;
   ReplayDeadLetterInput: ReplayDeadLetterInput;
   ReplayDeadLetterPayload: Omit<ReplayDeadLetterPayload, 'failed'> & { failed?: Maybe<ResolversParentTypes['DeadLetter']> };
+  SampleRatioCheck: SampleRatioCheck;
   ScheduledJob: JobState;
   SubgraphOperations: SubgraphOperationsModel;
   SuccessCriterion: SuccessCriterionRow;
   SuccessCriterionReadout: SuccessCriterionReadoutRow;
   SuccessCriterionValue: SuccessCriterionValue;
+  Survey: SurveyRow;
+  SurveyAnswerInput: SurveyAnswerInput;
+  SurveyQuestion: SurveyQuestion;
+  SurveyQuestionInput: SurveyQuestionInput;
+  SurveyResponse: SurveyResponse;
+  SurveyTextAnswer: SurveyTextAnswer;
   UserError: UserError;
+  VariantReadout: VariantReadoutRow;
   link__Import: Scalars['link__Import']['output'];
   String: Scalars['String']['output'];
   Boolean: Scalars['Boolean']['output'];
@@ -867,6 +1778,7 @@ export type AnalyticsReconciliationResolvers<ContextType = RequestContext, Paren
   checkedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   expired?: Resolver<ResolversTypes['ReconciledFigure'], ParentType, ContextType>;
   issued?: Resolver<ResolversTypes['ReconciledFigure'], ParentType, ContextType>;
+  outstanding?: Resolver<ResolversTypes['ReconciledFigure'], ParentType, ContextType>;
   programId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   redeemed?: Resolver<ResolversTypes['ReconciledFigure'], ParentType, ContextType>;
 };
@@ -880,6 +1792,49 @@ export type AnalyticsSettingsVersionResolvers<ContextType = RequestContext, Pare
 export interface BigIntScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes['BigInt'], any> {
   name: 'BigInt';
 }
+
+export type BreakageCohortResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['BreakageCohort'] = ResolversParentTypes['BreakageCohort']> = {
+  age?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  cumulativeRedemptionRates?: Resolver<Array<ResolversTypes['Decimal']>, ParentType, ContextType>;
+  month?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  pointsEarned?: Resolver<ResolversTypes['BigInt'], ParentType, ContextType>;
+  pointsExpired?: Resolver<ResolversTypes['BigInt'], ParentType, ContextType>;
+  pointsOutstanding?: Resolver<ResolversTypes['BigInt'], ParentType, ContextType>;
+  pointsRedeemed?: Resolver<ResolversTypes['BigInt'], ParentType, ContextType>;
+  projectedUltimateRedeemed?: Resolver<ResolversTypes['Decimal'], ParentType, ContextType>;
+};
+
+export type BreakageEstimateResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['BreakageEstimate'] = ResolversParentTypes['BreakageEstimate']> = {
+  asOf?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  breakageRate?: Resolver<Maybe<ResolversTypes['Decimal']>, ParentType, ContextType>;
+  cohorts?: Resolver<Array<ResolversTypes['BreakageCohort']>, ParentType, ContextType>;
+  developmentFactors?: Resolver<Array<ResolversTypes['Decimal']>, ParentType, ContextType>;
+  method?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  ultimateRedemptionRate?: Resolver<Maybe<ResolversTypes['Decimal']>, ParentType, ContextType>;
+};
+
+export type BusinessCaseResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['BusinessCase'] = ResolversParentTypes['BusinessCase']> = {
+  cost?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
+  from?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  fulfilmentCost?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
+  holdoutMembers?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  holdoutShare?: Resolver<Maybe<ResolversTypes['Decimal']>, ParentType, ContextType>;
+  incrementalRevenue?: Resolver<Maybe<ResolversTypes['Money']>, ParentType, ContextType>;
+  incrementalRevenueHigh?: Resolver<Maybe<ResolversTypes['Money']>, ParentType, ContextType>;
+  incrementalRevenueLow?: Resolver<Maybe<ResolversTypes['Money']>, ParentType, ContextType>;
+  membersOutsideHoldout?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  netReturn?: Resolver<Maybe<ResolversTypes['Money']>, ParentType, ContextType>;
+  netReturnHigh?: Resolver<Maybe<ResolversTypes['Money']>, ParentType, ContextType>;
+  netReturnLow?: Resolver<Maybe<ResolversTypes['Money']>, ParentType, ContextType>;
+  pointValue?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
+  pointsCost?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
+  pointsIssued?: Resolver<ResolversTypes['BigInt'], ParentType, ContextType>;
+  settlementNet?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
+  spendPerHoldoutMember?: Resolver<Maybe<ResolversTypes['Decimal']>, ParentType, ContextType>;
+  spendPerMemberOutsideHoldout?: Resolver<Maybe<ResolversTypes['Decimal']>, ParentType, ContextType>;
+  to?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  warnings?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
+};
 
 export type CohortRetentionMonthResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['CohortRetentionMonth'] = ResolversParentTypes['CohortRetentionMonth']> = {
   offset?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
@@ -916,6 +1871,19 @@ export interface DecimalScalarConfig extends GraphQLScalarTypeConfig<ResolversTy
   name: 'Decimal';
 }
 
+export type DeferredRevenueResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['DeferredRevenue'] = ResolversParentTypes['DeferredRevenue']> = {
+  allocatedToGoods?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
+  allocatedToPoints?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
+  contractLiabilityAtEnd?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
+  contractLiabilityAtStart?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
+  expectedRedemptionRate?: Resolver<ResolversTypes['Decimal'], ParentType, ContextType>;
+  from?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  pointsIssued?: Resolver<ResolversTypes['BigInt'], ParentType, ContextType>;
+  revenueFromPoints?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
+  to?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  transactionPrice?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
+};
+
 export type DefineSuccessCriterionPayloadResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['DefineSuccessCriterionPayload'] = ResolversParentTypes['DefineSuccessCriterionPayload']> = {
   criterion?: Resolver<Maybe<ResolversTypes['SuccessCriterion']>, ParentType, ContextType>;
   userErrors?: Resolver<Array<ResolversTypes['UserError']>, ParentType, ContextType>;
@@ -939,6 +1907,46 @@ export type EventConsumerStatusResolvers<ContextType = RequestContext, ParentTyp
   producer?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
 };
 
+export type ExperimentResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['Experiment'] = ResolversParentTypes['Experiment']> = {
+  assignedMembers?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  endsAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  hypothesis?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  plannedEndAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  primaryMetric?: Resolver<ResolversTypes['ExperimentMetric'], ParentType, ContextType>;
+  programId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  readout?: Resolver<Maybe<ResolversTypes['ExperimentReadout']>, ParentType, ContextType>;
+  segmentId?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
+  startedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  startsAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  status?: Resolver<ResolversTypes['ExperimentStatus'], ParentType, ContextType>;
+  variants?: Resolver<Array<ResolversTypes['ExperimentVariant']>, ParentType, ContextType>;
+};
+
+export type ExperimentPayloadResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['ExperimentPayload'] = ResolversParentTypes['ExperimentPayload']> = {
+  experiment?: Resolver<Maybe<ResolversTypes['Experiment']>, ParentType, ContextType>;
+  userErrors?: Resolver<Array<ResolversTypes['UserError']>, ParentType, ContextType>;
+};
+
+export type ExperimentReadoutResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['ExperimentReadout'] = ResolversParentTypes['ExperimentReadout']> = {
+  from?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  holdoutMembers?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  preFrom?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  primaryMetric?: Resolver<ResolversTypes['ExperimentMetric'], ParentType, ContextType>;
+  sampleRatio?: Resolver<ResolversTypes['SampleRatioCheck'], ParentType, ContextType>;
+  to?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  variants?: Resolver<Array<ResolversTypes['VariantReadout']>, ParentType, ContextType>;
+  warnings?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
+};
+
+export type ExperimentVariantResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['ExperimentVariant'] = ResolversParentTypes['ExperimentVariant']> = {
+  earnMultiplier?: Resolver<Maybe<ResolversTypes['Decimal']>, ParentType, ContextType>;
+  key?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  offerIds?: Resolver<Array<ResolversTypes['ID']>, ParentType, ContextType>;
+  weight?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+};
+
 export type KpiDefinitionResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['KpiDefinition'] = ResolversParentTypes['KpiDefinition']> = {
   activeWindowDays?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   definition?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
@@ -947,15 +1955,64 @@ export type KpiDefinitionResolvers<ContextType = RequestContext, ParentType exte
   version?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
 };
 
+export type MemberResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['Member'] = ResolversParentTypes['Member'], FederationReferenceType extends FederationReferenceTypes['Member'] = FederationReferenceTypes['Member']> = {
+  __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['Member']> | FederationReferenceType, FederationReferenceType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  surveys?: Resolver<Array<ResolversTypes['Survey']>, ParentType, ContextType>;
+};
+
+export type MetricComparisonResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['MetricComparison'] = ResolversParentTypes['MetricComparison']> = {
+  controlMean?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  cupedHigh?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
+  cupedLow?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
+  cupedPValue?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
+  cupedSignificant?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  cupedUplift?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
+  degreesOfFreedom?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
+  metric?: Resolver<ResolversTypes['ExperimentMetric'], ParentType, ContextType>;
+  pValue?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
+  relativeUplift?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
+  significant?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  theta?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
+  uplift?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  upliftHigh?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
+  upliftLow?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
+  varianceReduction?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
+  variantMean?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+};
+
 export type MoneyResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['Money'] = ResolversParentTypes['Money']> = {
   amount?: Resolver<ResolversTypes['Decimal'], ParentType, ContextType>;
   currency?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
 };
 
 export type MutationResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = {
+  answerSurvey?: Resolver<ResolversTypes['SurveyResponse'], ParentType, ContextType, RequireFields<MutationAnswerSurveyArgs, 'input'>>;
+  closeSurvey?: Resolver<ResolversTypes['Survey'], ParentType, ContextType, RequireFields<MutationCloseSurveyArgs, 'input'>>;
   configureAnalytics?: Resolver<ResolversTypes['ConfigureAnalyticsPayload'], ParentType, ContextType, RequireFields<MutationConfigureAnalyticsArgs, 'input'>>;
+  configureHoldout?: Resolver<ResolversTypes['ProgramHoldoutPayload'], ParentType, ContextType, RequireFields<MutationConfigureHoldoutArgs, 'input'>>;
+  createExperiment?: Resolver<ResolversTypes['ExperimentPayload'], ParentType, ContextType, RequireFields<MutationCreateExperimentArgs, 'input'>>;
+  createSurvey?: Resolver<ResolversTypes['Survey'], ParentType, ContextType, RequireFields<MutationCreateSurveyArgs, 'input'>>;
   defineSuccessCriterion?: Resolver<ResolversTypes['DefineSuccessCriterionPayload'], ParentType, ContextType, RequireFields<MutationDefineSuccessCriterionArgs, 'input'>>;
   replayAnalyticsDeadLetter?: Resolver<ResolversTypes['ReplayDeadLetterPayload'], ParentType, ContextType, RequireFields<MutationReplayAnalyticsDeadLetterArgs, 'input'>>;
+  startExperiment?: Resolver<ResolversTypes['ExperimentPayload'], ParentType, ContextType, RequireFields<MutationStartExperimentArgs, 'input'>>;
+  stopExperiment?: Resolver<ResolversTypes['ExperimentPayload'], ParentType, ContextType, RequireFields<MutationStopExperimentArgs, 'input'>>;
+};
+
+export type NpsResultResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['NpsResult'] = ResolversParentTypes['NpsResult']> = {
+  audience?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  confidenceHigh?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
+  confidenceLow?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
+  detractors?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  nps?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
+  passives?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  profilingConsentOnly?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  promoters?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  respondents?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  responseRate?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
+  scored?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  smallSample?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  standardError?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
 };
 
 export type OutboxStatusResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['OutboxStatus'] = ResolversParentTypes['OutboxStatus']> = {
@@ -972,11 +2029,41 @@ export type PageInfoResolvers<ContextType = RequestContext, ParentType extends R
 export type ProgramResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['Program'] = ResolversParentTypes['Program'], FederationReferenceType extends FederationReferenceTypes['Program'] = FederationReferenceTypes['Program']> = {
   __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['Program']> | FederationReferenceType, FederationReferenceType, ContextType>;
   analyticsSettings?: Resolver<Array<ResolversTypes['AnalyticsSettingsVersion']>, ParentType, ContextType>;
+  breakageEstimate?: Resolver<ResolversTypes['BreakageEstimate'], ParentType, ContextType, Partial<ProgramBreakageEstimateArgs>>;
+  businessCase?: Resolver<ResolversTypes['BusinessCase'], ParentType, ContextType, RequireFields<ProgramBusinessCaseArgs, 'from' | 'to'>>;
   cohortRetention?: Resolver<Array<ResolversTypes['EnrolmentCohort']>, ParentType, ContextType, RequireFields<ProgramCohortRetentionArgs, 'from' | 'months' | 'to'>>;
+  deferredRevenue?: Resolver<ResolversTypes['DeferredRevenue'], ParentType, ContextType, RequireFields<ProgramDeferredRevenueArgs, 'from' | 'to'>>;
+  experiments?: Resolver<Array<ResolversTypes['Experiment']>, ParentType, ContextType>;
+  holdout?: Resolver<Maybe<ResolversTypes['ProgramHoldout']>, ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   kpiDefinitions?: Resolver<Array<ResolversTypes['KpiDefinition']>, ParentType, ContextType>;
   kpis?: Resolver<Array<ResolversTypes['ProgramKpiBucket']>, ParentType, ContextType, RequireFields<ProgramKpisArgs, 'from' | 'period' | 'to'>>;
+  liability?: Resolver<ResolversTypes['ProgramLiability'], ParentType, ContextType, Partial<ProgramLiabilityArgs>>;
+  nps?: Resolver<ResolversTypes['NpsResult'], ParentType, ContextType, RequireFields<ProgramNpsArgs, 'from' | 'to'>>;
+  programCosts?: Resolver<ResolversTypes['ProgramCosts'], ParentType, ContextType, RequireFields<ProgramProgramCostsArgs, 'from' | 'to'>>;
   successCriteria?: Resolver<Array<ResolversTypes['SuccessCriterionReadout']>, ParentType, ContextType, RequireFields<ProgramSuccessCriteriaArgs, 'from' | 'to'>>;
+  surveys?: Resolver<Array<ResolversTypes['Survey']>, ParentType, ContextType>;
+};
+
+export type ProgramCostsResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['ProgramCosts'] = ResolversParentTypes['ProgramCosts']> = {
+  from?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  fulfilmentCost?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
+  pointsIssued?: Resolver<ResolversTypes['BigInt'], ParentType, ContextType>;
+  pointsIssuedValue?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
+  settlementNet?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
+  to?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+};
+
+export type ProgramHoldoutResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['ProgramHoldout'] = ResolversParentTypes['ProgramHoldout']> = {
+  members?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  programId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  share?: Resolver<ResolversTypes['Decimal'], ParentType, ContextType>;
+  updatedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+};
+
+export type ProgramHoldoutPayloadResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['ProgramHoldoutPayload'] = ResolversParentTypes['ProgramHoldoutPayload']> = {
+  holdout?: Resolver<Maybe<ResolversTypes['ProgramHoldout']>, ParentType, ContextType>;
+  userErrors?: Resolver<Array<ResolversTypes['UserError']>, ParentType, ContextType>;
 };
 
 export type ProgramKpiBucketResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['ProgramKpiBucket'] = ResolversParentTypes['ProgramKpiBucket']> = {
@@ -1001,9 +2088,22 @@ export type ProgramKpiBucketResolvers<ContextType = RequestContext, ParentType e
   start?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
 };
 
+export type ProgramLiabilityResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['ProgramLiability'] = ResolversParentTypes['ProgramLiability']> = {
+  asOf?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  outstanding?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
+  outstandingPoints?: Resolver<ResolversTypes['BigInt'], ParentType, ContextType>;
+  pending?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
+  pendingPoints?: Resolver<ResolversTypes['BigInt'], ParentType, ContextType>;
+  pointValue?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
+  posted?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
+  postedPoints?: Resolver<ResolversTypes['BigInt'], ParentType, ContextType>;
+};
+
 export type QueryResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = {
   analyticsOperations?: Resolver<ResolversTypes['SubgraphOperations'], ParentType, ContextType>;
   analyticsReconciliation?: Resolver<ResolversTypes['AnalyticsReconciliation'], ParentType, ContextType, RequireFields<QueryAnalyticsReconciliationArgs, 'programId'>>;
+  experiment?: Resolver<Maybe<ResolversTypes['Experiment']>, ParentType, ContextType, RequireFields<QueryExperimentArgs, 'id'>>;
+  survey?: Resolver<ResolversTypes['Survey'], ParentType, ContextType, RequireFields<QuerySurveyArgs, 'id'>>;
 };
 
 export type ReconciledFigureResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['ReconciledFigure'] = ResolversParentTypes['ReconciledFigure']> = {
@@ -1016,6 +2116,13 @@ export type ReplayDeadLetterPayloadResolvers<ContextType = RequestContext, Paren
   failed?: Resolver<Maybe<ResolversTypes['DeadLetter']>, ParentType, ContextType>;
   replayed?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   userErrors?: Resolver<Array<ResolversTypes['UserError']>, ParentType, ContextType>;
+};
+
+export type SampleRatioCheckResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['SampleRatioCheck'] = ResolversParentTypes['SampleRatioCheck']> = {
+  chiSquare?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  degreesOfFreedom?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  mismatch?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  pValue?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
 };
 
 export type ScheduledJobResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['ScheduledJob'] = ResolversParentTypes['ScheduledJob']> = {
@@ -1065,10 +2172,55 @@ export type SuccessCriterionValueResolvers<ContextType = RequestContext, ParentT
   value?: Resolver<Maybe<ResolversTypes['Decimal']>, ParentType, ContextType>;
 };
 
+export type SurveyResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['Survey'] = ResolversParentTypes['Survey']> = {
+  audienceSize?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+  closedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  closesAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  opensAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  programId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  questions?: Resolver<Array<ResolversTypes['SurveyQuestion']>, ParentType, ContextType>;
+  results?: Resolver<ResolversTypes['NpsResult'], ParentType, ContextType>;
+  segmentId?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
+  status?: Resolver<ResolversTypes['SurveyStatus'], ParentType, ContextType>;
+  textAnswers?: Resolver<Array<ResolversTypes['SurveyTextAnswer']>, ParentType, ContextType, Partial<SurveyTextAnswersArgs>>;
+  title?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+};
+
+export type SurveyQuestionResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['SurveyQuestion'] = ResolversParentTypes['SurveyQuestion']> = {
+  key?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  kind?: Resolver<ResolversTypes['SurveyQuestionKind'], ParentType, ContextType>;
+  prompt?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  required?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+};
+
+export type SurveyResponseResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['SurveyResponse'] = ResolversParentTypes['SurveyResponse']> = {
+  answeredAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  memberId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  surveyId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+};
+
+export type SurveyTextAnswerResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['SurveyTextAnswer'] = ResolversParentTypes['SurveyTextAnswer']> = {
+  answeredAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  questionKey?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  text?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+};
+
 export type UserErrorResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['UserError'] = ResolversParentTypes['UserError']> = {
   code?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   field?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   message?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+};
+
+export type VariantReadoutResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['VariantReadout'] = ResolversParentTypes['VariantReadout']> = {
+  expectedShare?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  key?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  members?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  purchasesPerMember?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  redemptionPerMember?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  spendPerMember?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  versusControl?: Resolver<Array<ResolversTypes['MetricComparison']>, ParentType, ContextType>;
+  weight?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
 };
 
 export interface Link__ImportScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes['link__Import'], any> {
@@ -1079,30 +2231,51 @@ export type Resolvers<ContextType = RequestContext> = {
   AnalyticsReconciliation?: AnalyticsReconciliationResolvers<ContextType>;
   AnalyticsSettingsVersion?: AnalyticsSettingsVersionResolvers<ContextType>;
   BigInt?: GraphQLScalarType;
+  BreakageCohort?: BreakageCohortResolvers<ContextType>;
+  BreakageEstimate?: BreakageEstimateResolvers<ContextType>;
+  BusinessCase?: BusinessCaseResolvers<ContextType>;
   CohortRetentionMonth?: CohortRetentionMonthResolvers<ContextType>;
   ConfigureAnalyticsPayload?: ConfigureAnalyticsPayloadResolvers<ContextType>;
   DateTime?: GraphQLScalarType;
   DeadLetter?: DeadLetterResolvers<ContextType>;
   Decimal?: GraphQLScalarType;
+  DeferredRevenue?: DeferredRevenueResolvers<ContextType>;
   DefineSuccessCriterionPayload?: DefineSuccessCriterionPayloadResolvers<ContextType>;
   EnrolmentCohort?: EnrolmentCohortResolvers<ContextType>;
   EventConsumerStatus?: EventConsumerStatusResolvers<ContextType>;
+  Experiment?: ExperimentResolvers<ContextType>;
+  ExperimentPayload?: ExperimentPayloadResolvers<ContextType>;
+  ExperimentReadout?: ExperimentReadoutResolvers<ContextType>;
+  ExperimentVariant?: ExperimentVariantResolvers<ContextType>;
   KpiDefinition?: KpiDefinitionResolvers<ContextType>;
+  Member?: MemberResolvers<ContextType>;
+  MetricComparison?: MetricComparisonResolvers<ContextType>;
   Money?: MoneyResolvers<ContextType>;
   Mutation?: MutationResolvers<ContextType>;
+  NpsResult?: NpsResultResolvers<ContextType>;
   OutboxStatus?: OutboxStatusResolvers<ContextType>;
   PageInfo?: PageInfoResolvers<ContextType>;
   Program?: ProgramResolvers<ContextType>;
+  ProgramCosts?: ProgramCostsResolvers<ContextType>;
+  ProgramHoldout?: ProgramHoldoutResolvers<ContextType>;
+  ProgramHoldoutPayload?: ProgramHoldoutPayloadResolvers<ContextType>;
   ProgramKpiBucket?: ProgramKpiBucketResolvers<ContextType>;
+  ProgramLiability?: ProgramLiabilityResolvers<ContextType>;
   Query?: QueryResolvers<ContextType>;
   ReconciledFigure?: ReconciledFigureResolvers<ContextType>;
   ReplayDeadLetterPayload?: ReplayDeadLetterPayloadResolvers<ContextType>;
+  SampleRatioCheck?: SampleRatioCheckResolvers<ContextType>;
   ScheduledJob?: ScheduledJobResolvers<ContextType>;
   SubgraphOperations?: SubgraphOperationsResolvers<ContextType>;
   SuccessCriterion?: SuccessCriterionResolvers<ContextType>;
   SuccessCriterionReadout?: SuccessCriterionReadoutResolvers<ContextType>;
   SuccessCriterionValue?: SuccessCriterionValueResolvers<ContextType>;
+  Survey?: SurveyResolvers<ContextType>;
+  SurveyQuestion?: SurveyQuestionResolvers<ContextType>;
+  SurveyResponse?: SurveyResponseResolvers<ContextType>;
+  SurveyTextAnswer?: SurveyTextAnswerResolvers<ContextType>;
   UserError?: UserErrorResolvers<ContextType>;
+  VariantReadout?: VariantReadoutResolvers<ContextType>;
   link__Import?: GraphQLScalarType;
 };
 

@@ -1,31 +1,19 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
 
 /**
- * The KPIs of issue 12 beyond counts: pending points (the ledger's PointsPosted becomes a POSTED
- * fact and every fact says what it did to the member's pending points), versioned analytics
+ * The KPIs of issue 12 beyond counts: daily rollups of the point facts, versioned analytics
  * settings (the activity window), success criteria of relational activities, and the indexes the
- * activity, tier-at-the-time and channel filters read.
+ * activity, tier-at-the-time and channel filters read. (POSTED facts and point_facts.pending_delta,
+ * which pointsPending reads, come with MoneyFacts1796300000000.)
  */
 export class KpiDefinitions1796200000000 implements MigrationInterface {
   name = 'KpiDefinitions1796200000000';
 
   async up(q: QueryRunner): Promise<void> {
-    await q.query(`ALTER TABLE point_facts DROP CONSTRAINT point_facts_kind_check`);
-    await q.query(
-      `ALTER TABLE point_facts ADD CONSTRAINT point_facts_kind_check CHECK (kind IN ('ACCRUED','RETURNED','BONUS','REDEEMED','REFUNDED','EXPIRED','REINSTATED','ADJUSTED','DONATED','TRANSFERRED','POSTED'))`,
-    );
-    // What the fact did to the member's pending points: + a pending accrual, − a posting, − the
-    // part of a return taken from pending (fromPending). Pending at T is the sum before T.
-    await q.query(`ALTER TABLE point_facts ADD COLUMN pending_delta bigint NOT NULL DEFAULT 0`);
-    // Accruals already stored know their pending points; returns' fromPending and the postings were
-    // not kept before this change: a rebuild (rewind the ledger consumer to 0 with forget) fills them.
-    await q.query(`UPDATE point_facts SET pending_delta = points WHERE kind = 'ACCRUED' AND pending`);
     // Activity (active, churn, retention, cohorts) reads purchases by time with their member, index only.
     await q.query(`CREATE INDEX point_facts_purchases ON point_facts (program_id, occurred_at, member_id) WHERE kind = 'ACCRUED'`);
     // The channel filter finds a return's or a posting's purchase (its channel is on the accrual).
     await q.query(`CREATE INDEX point_facts_purchase ON point_facts (program_id, purchase_id) WHERE kind = 'ACCRUED'`);
-    // Pending at a bucket's end sums every pending move before it: only the rows that move pending, index only.
-    await q.query(`CREATE INDEX point_facts_pending ON point_facts (program_id, occurred_at) INCLUDE (pending_delta) WHERE pending_delta <> 0`);
     // The tier filter asks a member's tier at an instant (their latest ENROLLED or TIER_CHANGED before it);
     // activity asks whether they were CLOSED by then.
     await q.query(`CREATE INDEX member_facts_tier_history ON member_facts (program_id, member_id, occurred_at) WHERE kind IN ('ENROLLED', 'TIER_CHANGED')`);
@@ -58,7 +46,9 @@ export class KpiDefinitions1796200000000 implements MigrationInterface {
       SELECT program_id, day, sum(issuance_points),
              coalesce(sum(points) FILTER (WHERE kind = 'REDEEMED'), 0) - coalesce(sum(points) FILTER (WHERE kind = 'REFUNDED'), 0),
              coalesce(sum(points) FILTER (WHERE kind = 'EXPIRED'), 0) - coalesce(sum(points) FILTER (WHERE kind = 'REINSTATED'), 0),
-             count(*) FILTER (WHERE kind = 'ACCRUED'), coalesce(sum(points) FILTER (WHERE kind = 'ACCRUED'), 0), sum(pending_delta)
+             count(*) FILTER (WHERE kind = 'ACCRUED'), coalesce(sum(points) FILTER (WHERE kind = 'ACCRUED'), 0),
+             -- point_facts.pending_delta comes with MoneyFacts1796300000000 (after this one), which backfills it the same way
+             coalesce(sum(points) FILTER (WHERE kind = 'ACCRUED' AND pending), 0)
         FROM point_facts GROUP BY program_id, day`);
     await q.query(`
       INSERT INTO purchase_days (program_id, day, currency, purchases, spend)
@@ -108,14 +98,7 @@ export class KpiDefinitions1796200000000 implements MigrationInterface {
     await q.query(`DROP TABLE point_days`);
     await q.query(`DROP INDEX member_facts_closed`);
     await q.query(`DROP INDEX member_facts_tier_history`);
-    await q.query(`DROP INDEX point_facts_pending`);
     await q.query(`DROP INDEX point_facts_purchase`);
     await q.query(`DROP INDEX point_facts_purchases`);
-    await q.query(`DELETE FROM point_facts WHERE kind = 'POSTED'`);
-    await q.query(`ALTER TABLE point_facts DROP COLUMN pending_delta`);
-    await q.query(`ALTER TABLE point_facts DROP CONSTRAINT point_facts_kind_check`);
-    await q.query(
-      `ALTER TABLE point_facts ADD CONSTRAINT point_facts_kind_check CHECK (kind IN ('ACCRUED','RETURNED','BONUS','REDEEMED','REFUNDED','EXPIRED','REINSTATED','ADJUSTED','DONATED','TRANSFERRED'))`,
-    );
   }
 }

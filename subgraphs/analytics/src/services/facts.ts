@@ -17,7 +17,7 @@ interface PointFact {
   pending?: boolean | null;
   /** What it did to the member's balance (posted and pending together). */
   memberDelta?: number;
-  /** What it did to the member's pending points: + a pending accrual, − a posting, − a return's fromPending. */
+  /** What it did to the member's pending points (a pending accrual +, its posting or a return from pending −): liability splits posted and pending with it. */
   pendingDelta?: number;
   /** The basket's total, currency and channel (accruals carrying them). */
   amount?: string | null;
@@ -120,6 +120,8 @@ export class Facts {
               partnerId: e.payload.partnerId ?? null,
               occurredAt: e.occurredAt,
             }),
+          // Posting moves points from pending to posted: the balance is unchanged, the pending part shrinks (liability shows both).
+          PointsPosted: (tx, e) => this.points(tx, e, { ...e.payload, kind: 'POSTED', memberDelta: 0, pendingDelta: -e.payload.points, occurredAt: e.occurredAt }),
           // Referral bonuses are issued from the program's ISSUANCE account (bonusLines): the ledger's issued counts them.
           ReferralBonusCredited: (tx, e) => this.points(tx, e, { ...e.payload, kind: 'BONUS', issuancePoints: e.payload.points, memberDelta: e.payload.points, occurredAt: e.occurredAt }),
           PointsRedeemed: (tx, e) => this.points(tx, e, { ...e.payload, kind: 'REDEEMED', memberDelta: -e.payload.points, occurredAt: e.occurredAt }),
@@ -128,10 +130,6 @@ export class Facts {
           PointsReinstated: (tx, e) => this.points(tx, e, { ...e.payload, kind: 'REINSTATED', memberDelta: e.payload.points, occurredAt: e.occurredAt }),
           PointsAdjusted: (tx, e) => this.points(tx, e, { ...e.payload, kind: 'ADJUSTED', memberDelta: e.payload.points, occurredAt: e.occurredAt }),
           PointsDonated: (tx, e) => this.points(tx, e, { ...e.payload, kind: 'DONATED', memberDelta: -e.payload.points, occurredAt: e.occurredAt }),
-          // The return window closed: pending points become posted. Neither issued nor the balance
-          // moves (memberDelta 0); only pending does, for Program.kpis' pointsPending.
-          PointsPosted: (tx, e) =>
-            this.points(tx, e, { programId: e.payload.programId, memberId: e.payload.memberId, purchaseId: e.payload.purchaseId, points: e.payload.points, kind: 'POSTED', pendingDelta: -e.payload.points, occurredAt: e.occurredAt }),
           // Two rows: the sender's (−) and the receiver's (+), so each member's balance follows.
           PointsTransferred: async (tx, e) => {
             const { programId, fromMemberId, toMemberId, points } = e.payload;
@@ -139,7 +137,7 @@ export class Facts {
             await this.points(tx, e, { programId, memberId: toMemberId, points, kind: 'TRANSFERRED', memberDelta: points, occurredAt: e.occurredAt });
           },
         },
-        { does: 'records every movement of points as a point fact (one row per event; a posting moves only pending points), for the KPIs and the reconciliation with the ledger' },
+        { does: 'records every movement of points as a point fact (one row per event), for the KPIs and the reconciliation with the ledger' },
       ),
     ];
   }

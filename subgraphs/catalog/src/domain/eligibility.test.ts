@@ -91,6 +91,20 @@ describe('availableStock and inAudience', () => {
     expect(inAudience({ tierIds: ['gold'], memberGroupIds: [] }, { tierId: null, groupIds: null })).toBe(false);
   });
 
+  it('lets a member in a listed segment in, like a listed group, and nobody else', () => {
+    const forSegment = { tierIds: [], memberGroupIds: [], segmentIds: ['vip'] };
+    expect(inAudience(forSegment, { tierId: null, groupIds: null, segmentIds: ['vip'] })).toBe(true);
+    expect(inAudience(forSegment, { tierId: null, groupIds: null, segmentIds: ['churning'] })).toBe(false);
+    // Never told about: in no segment.
+    expect(inAudience(forSegment, { tierId: 'gold', groupIds: ['team'] })).toBe(false);
+    // With tiers and groups: any one of them is enough.
+    const mixed = { tierIds: ['gold'], memberGroupIds: ['team'], segmentIds: ['vip'] };
+    expect(inAudience(mixed, { tierId: 'gold', groupIds: null })).toBe(true);
+    expect(inAudience(mixed, { tierId: null, groupIds: ['team'] })).toBe(true);
+    expect(inAudience(mixed, { tierId: null, groupIds: null, segmentIds: ['vip'] })).toBe(true);
+    expect(inAudience(mixed, { tierId: 'silver', groupIds: ['other'], segmentIds: ['other'] })).toBe(false);
+  });
+
   it('says LIMIT_REACHED once the member ordered the limit within the window, not before', () => {
     const limited = reward({ limitCount: 2 });
     const member = (units: number): MemberFacts => ({ tierId: null, availablePoints: 1_000, groupIds: null, orderedUnits: new Map([['r1', units]]) });

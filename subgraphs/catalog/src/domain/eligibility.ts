@@ -16,6 +16,11 @@ export interface MemberFacts {
    * announced since): a group is then never taken as confirmed.
    */
   groupIds: readonly string[] | null;
+  /**
+   * The analytics segments they are in, of those the audience at hand lists (SegmentMembershipChanged,
+   * kept in catalog's segment_memberships); absent or empty: none (a member never told about is in none).
+   */
+  segmentIds?: readonly string[];
   /** Units of each reward with a per-member limit they ordered within its window (absent: none). */
   orderedUnits?: ReadonlyMap<string, number>;
 }
@@ -32,12 +37,18 @@ export function availableStock(reward: Pick<RewardRow, 'stockReceived' | 'stockR
 }
 
 /**
- * Whether the member belongs to an audience of tiers and groups: nobody listed is everyone;
- * otherwise their tier is listed or one of their (known) groups is.
+ * Whether the member belongs to an audience of tiers, groups and (catalogs only) analytics
+ * segments: nobody listed is everyone; otherwise their tier is listed, or one of their (known)
+ * groups is, or one of the segments they are (known to be) in is.
  */
-export function inAudience(audience: { tierIds: readonly string[]; memberGroupIds: readonly string[] }, member: Pick<MemberFacts, 'tierId' | 'groupIds'>): boolean {
-  if (audience.tierIds.length === 0 && audience.memberGroupIds.length === 0) return true;
+export function inAudience(
+  audience: { tierIds: readonly string[]; memberGroupIds: readonly string[]; segmentIds?: readonly string[] },
+  member: Pick<MemberFacts, 'tierId' | 'groupIds' | 'segmentIds'>,
+): boolean {
+  const segmentIds = audience.segmentIds ?? [];
+  if (audience.tierIds.length === 0 && audience.memberGroupIds.length === 0 && segmentIds.length === 0) return true;
   if (member.tierId !== null && audience.tierIds.includes(member.tierId)) return true;
+  if ((member.segmentIds ?? []).some((segment) => segmentIds.includes(segment))) return true;
   return (member.groupIds ?? []).some((group) => audience.memberGroupIds.includes(group));
 }
 

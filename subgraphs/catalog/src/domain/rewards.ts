@@ -7,6 +7,7 @@ export interface RewardDetailsInput {
   translations: readonly { locale: string; name: string; description?: string | null }[];
   points: number;
   cash?: { amount: string; currency: string } | null;
+  unitCost?: { amount: string; currency: string } | null;
   availableFrom?: Date | null;
   availableUntil?: Date | null;
   perMemberLimit?: { count: number; days: number } | null;
@@ -24,6 +25,8 @@ export interface RewardDetails {
   points: number;
   cashAmount: string | null;
   cashCurrency: string | null;
+  unitCostAmount: string | null;
+  unitCostCurrency: string | null;
   availableFrom: Date | null;
   availableUntil: Date | null;
   limitCount: number | null;
@@ -82,6 +85,19 @@ export function checkRewardDetails(type: RewardType, input: RewardDetailsInput, 
     cashCurrency = currency;
   }
 
+  // The fulfilment cost of one unit (what the program pays its supplier): 0 is a free unit, so allowed.
+  let unitCostAmount: string | null = null;
+  let unitCostCurrency: string | null = null;
+  if (input.unitCost) {
+    const currency = input.unitCost.currency.trim().toUpperCase();
+    if (!/^[A-Z]{3}$/.test(currency)) throw new InputError('currency must be an ISO 4217 code such as EUR', 'details.unitCost.currency');
+    if (!/^\d+(\.\d+)?$/.test(input.unitCost.amount)) throw new InputError('amount must be a decimal number of at least 0', 'details.unitCost.amount');
+    assertCurrencyScale(input.unitCost.amount, currency, 'details.unitCost.amount');
+    if (Number(input.unitCost.amount) > LIMITS.cashAmount) throw new InputError(`amount must be at most ${LIMITS.cashAmount.toLocaleString('en-US')}`, 'details.unitCost.amount');
+    unitCostAmount = formatMoneyAmount(input.unitCost.amount, currency);
+    unitCostCurrency = currency;
+  }
+
   const availableFrom = input.availableFrom ? checkDate(input.availableFrom, 'details.availableFrom', now) : null;
   const availableUntil = input.availableUntil ? checkDate(input.availableUntil, 'details.availableUntil', now) : null;
   if (availableFrom && availableUntil && availableFrom >= availableUntil) throw new InputError('availableUntil must be after availableFrom', 'details.availableUntil');
@@ -124,6 +140,8 @@ export function checkRewardDetails(type: RewardType, input: RewardDetailsInput, 
     points,
     cashAmount,
     cashCurrency,
+    unitCostAmount,
+    unitCostCurrency,
     availableFrom,
     availableUntil,
     limitCount,

@@ -7,6 +7,8 @@ export interface CatalogRow {
   name: string;
   tierIds: string[];
   memberGroupIds: string[];
+  /** Analytics' segments whose members see it. */
+  segmentIds: string[];
   createdAt: Date;
 }
 
@@ -16,6 +18,7 @@ export const catalogColumns = selectList<CatalogRow>({
   name: 'c.name',
   tierIds: 'c.tier_ids::text[]',
   memberGroupIds: 'c.member_group_ids::text[]',
+  segmentIds: 'c.segment_ids::text[]',
   createdAt: 'c.created_at',
 });
 

@@ -30,6 +30,9 @@ export interface RewardRow {
   points: number;
   cashAmount: string | null;
   cashCurrency: string | null;
+  /** What one unit costs the program to fulfil (analytics' fulfilment cost); null when not set. */
+  unitCostAmount: string | null;
+  unitCostCurrency: string | null;
   availableFrom: string | null;
   availableUntil: string | null;
   stockReceived: number | null;
@@ -60,6 +63,8 @@ export const rewardColumns = selectList<RewardRow>({
   points: 'r.points',
   cashAmount: 'r.cash_amount::text',
   cashCurrency: 'r.cash_currency',
+  unitCostAmount: 'r.unit_cost_amount::text',
+  unitCostCurrency: 'r.unit_cost_currency',
   availableFrom: instant('r.available_from'),
   availableUntil: instant('r.available_until'),
   stockReceived: 'r.stock_received',

@@ -51,8 +51,8 @@ export type CancelRewardOrderInput = {
 };
 
 /**
- * A dedicated catalog: an ordered list of rewards shown to an audience (tiers and/or member groups;
- * nobody listed: every member of the program).
+ * A dedicated catalog: an ordered list of rewards shown to an audience (tiers, member groups and/or
+ * analytics segments; nobody listed: every member of the program).
  */
 export type Catalog = {
   __typename?: 'Catalog';
@@ -69,6 +69,13 @@ export type Catalog = {
   program: Program;
   /** Its rewards, in the order they are shown. */
   rewards: Array<Reward>;
+  /**
+   * Analytics segments whose members see it (with tierIds and memberGroupIds: members of a listed
+   * tier, group or segment). Membership comes from analytics' SegmentMembershipChanged events and
+   * lags analytics by the event lag; a member catalog has never been told about counts as in no
+   * segment.
+   */
+  segmentIds: Array<Scalars['ID']['output']>;
   /** Tiers whose members see it. */
   tierIds: Array<Scalars['ID']['output']>;
 };
@@ -233,6 +240,8 @@ export type CreateCatalogInput = {
   /** 1 to 100 characters. */
   name: Scalars['String']['input'];
   programId: Scalars['ID']['input'];
+  /** Up to 50 analytics segment ids (UUIDs), as Catalog.segmentIds. */
+  segmentIds?: InputMaybe<Array<Scalars['ID']['input']>>;
   /** Up to 50 tier ids (UUIDs). */
   tierIds?: InputMaybe<Array<Scalars['ID']['input']>>;
 };
@@ -365,8 +374,8 @@ export type JobOutcome =
 export type Member = {
   __typename?: 'Member';
   /**
-   * The catalogs this member is in the audience of (their tier is listed, or the catalog has no
-   * audience), each with its rewards and whether the member can order them now. Null (with a
+   * The catalogs this member is in the audience of (their tier, one of their groups or one of their
+   * analytics segments is listed, or the catalog has no audience), each with its rewards and whether the member can order them now. Null (with a
    * SUBGRAPH_UNAVAILABLE error) while the ledger cannot say the member's points.
    */
   catalogs: Maybe<Array<MemberCatalog>>;
@@ -512,6 +521,8 @@ export type Mutation = {
   shipRewardOrders: RewardOrdersPayload;
   /** An agent takes a complaint on (OPEN), or resumes one WAITING_FOR_MEMBER: IN_PROGRESS. */
   startComplaint: ComplaintPayload;
+  /** Change a catalog's name and audience (tiers, groups, segments). An unknown catalog: CATALOG_NOT_FOUND. */
+  updateCatalog: CatalogPayload;
   /** Replace a reward's details (a new version). A retired reward refuses with REWARD_RETIRED. */
   updateReward: RewardPayload;
 };
@@ -619,6 +630,11 @@ export type MutationShipRewardOrdersArgs = {
 
 export type MutationStartComplaintArgs = {
   input: StartComplaintInput;
+};
+
+
+export type MutationUpdateCatalogArgs = {
+  input: UpdateCatalogInput;
 };
 
 
@@ -874,6 +890,8 @@ export type Reward = {
   /** Its names and descriptions, one per locale. */
   translations: Array<RewardTranslation>;
   type: RewardType;
+  /** What one unit costs the program to fulfil (analytics' fulfilment cost); null when not set. The program's admins. */
+  unitCost: Maybe<Money>;
   updatedAt: Scalars['DateTime']['output'];
   /** Its current version: 1 when created, one more on every change. */
   version: Scalars['Int']['output'];
@@ -940,6 +958,8 @@ export type RewardDetailsInput = {
   tierIds?: InputMaybe<Array<Scalars['ID']['input']>>;
   /** 1 to 20, one per locale. */
   translations: Array<RewardTranslationInput>;
+  /** What one unit costs the program to fulfil: 0 to 1,000,000,000, with at most the currency's decimals; omitted: none. Carried on RewardRedeemed for analytics. */
+  unitCost?: InputMaybe<MoneyInput>;
 };
 
 export type RewardEdge = {
@@ -1288,6 +1308,20 @@ export type SubgraphOperations = {
   subgraph: Scalars['String']['output'];
 };
 
+/** A catalog's name and audience; an absent field is unchanged, a list given replaces the old one ([] empties it). */
+export type UpdateCatalogInput = {
+  /** The catalog (a UUID). */
+  catalogId: Scalars['ID']['input'];
+  /** Up to 50 member group ids (UUIDs). */
+  memberGroupIds?: InputMaybe<Array<Scalars['ID']['input']>>;
+  /** 1 to 100 characters. */
+  name?: InputMaybe<Scalars['String']['input']>;
+  /** Up to 50 analytics segment ids (UUIDs), as Catalog.segmentIds. */
+  segmentIds?: InputMaybe<Array<Scalars['ID']['input']>>;
+  /** Up to 50 tier ids (UUIDs). */
+  tierIds?: InputMaybe<Array<Scalars['ID']['input']>>;
+};
+
 export type UpdateRewardInput = {
   details: RewardDetailsInput;
   rewardId: Scalars['ID']['input'];
@@ -1537,6 +1571,7 @@ export type ResolversTypes = {
   StartComplaintInput: StartComplaintInput;
   StockDiscrepancy: ResolverTypeWrapper<StockDiscrepancyValue>;
   SubgraphOperations: ResolverTypeWrapper<SubgraphOperationsModel>;
+  UpdateCatalogInput: UpdateCatalogInput;
   UpdateRewardInput: UpdateRewardInput;
   UserError: ResolverTypeWrapper<UserError>;
   VoucherCode: ResolverTypeWrapper<VoucherCodeView>;
@@ -1626,6 +1661,7 @@ export type ResolversParentTypes = {
   StartComplaintInput: StartComplaintInput;
   StockDiscrepancy: StockDiscrepancyValue;
   SubgraphOperations: SubgraphOperationsModel;
+  UpdateCatalogInput: UpdateCatalogInput;
   UpdateRewardInput: UpdateRewardInput;
   UserError: UserError;
   VoucherCode: VoucherCodeView;
@@ -1675,6 +1711,7 @@ export type CatalogResolvers<ContextType = RequestContext, ParentType extends Re
   name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   program?: Resolver<ResolversTypes['Program'], ParentType, ContextType>;
   rewards?: Resolver<Array<ResolversTypes['Reward']>, ParentType, ContextType>;
+  segmentIds?: Resolver<Array<ResolversTypes['ID']>, ParentType, ContextType>;
   tierIds?: Resolver<Array<ResolversTypes['ID']>, ParentType, ContextType>;
 };
 
@@ -1833,6 +1870,7 @@ export type MutationResolvers<ContextType = RequestContext, ParentType extends R
   setCatalogRewards?: Resolver<ResolversTypes['CatalogPayload'], ParentType, ContextType, RequireFields<MutationSetCatalogRewardsArgs, 'input'>>;
   shipRewardOrders?: Resolver<ResolversTypes['RewardOrdersPayload'], ParentType, ContextType, RequireFields<MutationShipRewardOrdersArgs, 'input'>>;
   startComplaint?: Resolver<ResolversTypes['ComplaintPayload'], ParentType, ContextType, RequireFields<MutationStartComplaintArgs, 'input'>>;
+  updateCatalog?: Resolver<ResolversTypes['CatalogPayload'], ParentType, ContextType, RequireFields<MutationUpdateCatalogArgs, 'input'>>;
   updateReward?: Resolver<ResolversTypes['RewardPayload'], ParentType, ContextType, RequireFields<MutationUpdateRewardArgs, 'input'>>;
 };
 
@@ -1895,6 +1933,7 @@ export type RewardResolvers<ContextType = RequestContext, ParentType extends Res
   tierIds?: Resolver<Array<ResolversTypes['ID']>, ParentType, ContextType>;
   translations?: Resolver<Array<ResolversTypes['RewardTranslation']>, ParentType, ContextType>;
   type?: Resolver<ResolversTypes['RewardType'], ParentType, ContextType>;
+  unitCost?: Resolver<Maybe<ResolversTypes['Money']>, ParentType, ContextType>;
   updatedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   version?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   voucherPool?: Resolver<Maybe<ResolversTypes['VoucherPool']>, ParentType, ContextType>;

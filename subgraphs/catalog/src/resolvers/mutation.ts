@@ -21,6 +21,7 @@ export const Mutation: MutationResolvers = {
     return { reward: result ? await loaders.rewardById.load(result.rewardId) : null, imported: result?.imported ?? 0, rejected: result?.rejected ?? [], userErrors };
   },
   createCatalog: (_p, { input }, { viewer, services, loaders }) => loaded('catalog', () => services.catalogs.create(viewer, input), (r) => loaders.catalogById.load(r.catalogId)),
+  updateCatalog: (_p, { input }, { viewer, services, loaders }) => loaded('catalog', () => services.catalogs.update(viewer, input), (r) => loaders.catalogById.load(r.catalogId)),
   setCatalogRewards: (_p, { input }, { viewer, services, loaders }) =>
     loaded('catalog', () => services.catalogs.setRewards(viewer, input), (r) => loaders.catalogById.load(r.catalogId)),
   async placeRewardOrder(_p, { input }, { viewer, services, loaders }) {

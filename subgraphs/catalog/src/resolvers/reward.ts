@@ -1,7 +1,7 @@
 import { forbidden, formatMoneyAmount } from '@loyalty-graph/shared';
 import type { RewardResolvers, RewardVersionResolvers } from '../generated/resolvers';
 import { availableStock } from '../domain/eligibility';
-import { canReadCatalog } from '../domain/policy';
+import { canManageCatalog, canReadCatalog } from '../domain/policy';
 import { translationFor } from '../domain/rewards';
 
 export const Reward: RewardResolvers = {
@@ -16,6 +16,11 @@ export const Reward: RewardResolvers = {
   name: (reward, { locale }) => translationFor(reward, locale).name,
   description: (reward, { locale }) => translationFor(reward, locale).description,
   cash: (reward) => (reward.cashAmount && reward.cashCurrency ? { amount: formatMoneyAmount(reward.cashAmount, reward.cashCurrency), currency: reward.cashCurrency } : null),
+  unitCost(reward, _args, { viewer }) {
+    // What the program pays per unit is the admins' business, not the members' or agents'.
+    if (!canManageCatalog(viewer, reward.programId)) throw forbidden('Only the program’s administrators see a reward’s cost');
+    return reward.unitCostAmount && reward.unitCostCurrency ? { amount: formatMoneyAmount(reward.unitCostAmount, reward.unitCostCurrency), currency: reward.unitCostCurrency } : null;
+  },
   availableFrom: (reward) => (reward.availableFrom ? new Date(reward.availableFrom) : null),
   availableUntil: (reward) => (reward.availableUntil ? new Date(reward.availableUntil) : null),
   stock: (reward) =>

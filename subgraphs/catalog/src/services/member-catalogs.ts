@@ -6,6 +6,7 @@ import { eligibility, inAudience, type MemberFacts } from '../domain/eligibility
 import { canReadMemberCatalogs } from '../domain/policy';
 import type { MemberCatalogValue } from './catalogs';
 import { unitsOrderedInWindow } from './order-limits';
+import type { SegmentMemberships } from './segment-memberships';
 
 /** What one member sees in the program's catalogs: their tier and groups from the member snapshots, their points from the caller. */
 export class MemberCatalogService {
@@ -13,6 +14,7 @@ export class MemberCatalogService {
     private readonly db: DataSource,
     private readonly clock: Clock,
     private readonly members: MemberDirectory,
+    private readonly segments: SegmentMemberships,
   ) {}
 
   /**
@@ -25,9 +27,10 @@ export class MemberCatalogService {
     if (!canReadMemberCatalogs(viewer, member.id, member.programId)) throw forbidden('You can only see your own rewards');
     // Groups from members' group events (null while unknown: then no group is taken as confirmed).
     const facts: MemberFacts = { tierId: member.tierId, availablePoints, groupIds: member.groupIds };
-    const catalogs = ((await this.db.query(`SELECT ${catalogColumns} FROM catalogs c WHERE c.program_id = $1 ORDER BY c.seq`, [member.programId])) as CatalogRow[]).filter((c) =>
-      inAudience(c, facts),
-    );
+    const all = (await this.db.query(`SELECT ${catalogColumns} FROM catalogs c WHERE c.program_id = $1 ORDER BY c.seq`, [member.programId])) as CatalogRow[];
+    // Segments from analytics' events: asked only when some catalog of the program lists segments.
+    facts.segmentIds = await this.segments.of(member.id, member.programId, [...new Set(all.flatMap((c) => c.segmentIds))]);
+    const catalogs = all.filter((c) => inAudience(c, facts));
     if (!catalogs.length) return [];
     const rows = (await this.db.query(
       `SELECT cr.catalog_id AS "catalogId", ${rewardColumns} FROM catalog_rewards cr JOIN rewards r ON r.id = cr.reward_id WHERE cr.catalog_id = ANY($1::uuid[]) ORDER BY cr.position`,

@@ -1,5 +1,5 @@
 import { GraphQLError } from 'graphql';
-import { conflict, currencyDigits, DomainError, forbidden, notFound, userError, type Clock, type UserError, type Viewer } from '@loyalty-graph/shared';
+import { conflict, currencyDigits, DomainError, forbidden, formatMoneyAmount, notFound, userError, type Clock, type UserError, type Viewer } from '@loyalty-graph/shared';
 import { catalogEvents } from '@loyalty-graph/shared/contracts';
 import { requestHash, validateKey, withRetries } from '@loyalty-graph/shared/db';
 import { emit } from '@loyalty-graph/shared/events';
@@ -428,10 +428,21 @@ export class OrderService {
           [orderId],
         );
         const lines = (await tx.query(
-          `SELECT l.id, l.reward_id AS "rewardId", l.reward_type AS "rewardType", l.quantity, l.points_each AS "pointsEach", l.cash_each::text AS "cashEach", r.partner_id AS "partnerId"
+          `SELECT l.id, l.reward_id AS "rewardId", l.reward_type AS "rewardType", l.quantity, l.points_each AS "pointsEach", l.cash_each::text AS "cashEach", r.partner_id AS "partnerId",
+                  r.unit_cost_amount::text AS "unitCostAmount", r.unit_cost_currency AS "unitCostCurrency"
            FROM reward_order_lines l JOIN rewards r ON r.id = l.reward_id WHERE l.order_id = $1 ORDER BY l.line_no`,
           [orderId],
-        )) as { id: string; rewardId: string; rewardType: string; quantity: number; pointsEach: number; cashEach: string | null; partnerId: string | null }[];
+        )) as {
+          id: string;
+          rewardId: string;
+          rewardType: string;
+          quantity: number;
+          pointsEach: number;
+          cashEach: string | null;
+          partnerId: string | null;
+          unitCostAmount: string | null;
+          unitCostCurrency: string | null;
+        }[];
         for (const line of lines) {
           if (line.rewardType === 'E_VOUCHER' && this.codes) {
             await this.codes.claimCodes(tx, { programId: order.programId, rewardId: line.rewardId, memberId: order.memberId, orderLineId: line.id, quantity: line.quantity, now });
@@ -465,6 +476,8 @@ export class OrderService {
                 cash: line.cashEach !== null && currency ? { amount: moneyText(fromMinor4(toMinor4(line.cashEach) * BigInt(line.quantity)), currency), currency } : null,
                 partnerId: line.partnerId,
                 holdId: holdId ?? order.holdId,
+                // The cost when the line was confirmed: analytics' fulfilment cost follows the reward's cost at that time.
+                unitCost: line.unitCostAmount !== null && line.unitCostCurrency ? { amount: formatMoneyAmount(line.unitCostAmount, line.unitCostCurrency), currency: line.unitCostCurrency } : null,
                 redeemedAt: now.toISOString(),
               },
             })),

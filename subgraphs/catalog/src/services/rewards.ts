@@ -124,10 +124,10 @@ export class RewardService {
 }
 
 const DETAIL_COLUMNS =
-  'default_locale, translations, points, cash_amount, cash_currency, available_from, available_until, limit_count, limit_days, tier_ids, member_group_ids, experience, partner_id, charity_id';
+  'default_locale, translations, points, cash_amount, cash_currency, available_from, available_until, limit_count, limit_days, tier_ids, member_group_ids, experience, partner_id, charity_id, unit_cost_amount, unit_cost_currency';
 
 function detailPlaceholders(first: number): string {
-  const casts = ['', '::jsonb', '', '', '', '', '', '', '', '::uuid[]', '::uuid[]', '::jsonb', '', '::uuid'];
+  const casts = ['', '::jsonb', '', '', '', '', '', '', '', '::uuid[]', '::uuid[]', '::jsonb', '', '::uuid', '::numeric', ''];
   return casts.map((cast, i) => `$${first + i}${cast}`).join(', ');
 }
 
@@ -147,6 +147,8 @@ function detailValues(d: RewardDetails): unknown[] {
     d.experience ? JSON.stringify(d.experience) : null,
     d.partnerId,
     d.charityId,
+    d.unitCostAmount,
+    d.unitCostCurrency,
   ];
 }
 

@@ -39,6 +39,16 @@ export interface EarningContext {
   occurredAt: Date;
   /** Points the member already earned in the current DAY / MONTH / YEAR, for caps. */
   earnedInPeriod: Record<CapPeriod, number>;
+  /** Analytics' experiments treating the member at `occurredAt` (ExperimentVariantAssigned.earnMultiplier). */
+  treatments?: readonly EarningTreatment[];
+}
+
+/** An experiment's multiplier on a member's earning: applied after the rules' factors, before rounding and caps. */
+export interface EarningTreatment {
+  /** Says which experiment and variant, in the line's explanation. */
+  label: string;
+  /** A positive decimal, e.g. "1.5". */
+  factor: string;
 }
 
 export interface EarnedLine {
@@ -121,7 +131,9 @@ export function computeEarning(rules: EarningRules, basket: Basket, context: Ear
     let num = amount * BigInt(rules.basePoints);
     let den = perAmount;
     const explanation = [`base ${rules.basePoints} per ${rules.perAmount} on ${formatDecimal(amount, digits)}`];
-    for (const factor of applicableFactors(rules, basket, line, context)) {
+    // The experiment's multiplier comes after every rule factor, in the same exact fraction, so the
+    // program's rounding applies once to the treated points and caps still bound the result.
+    for (const factor of [...applicableFactors(rules, basket, line, context), ...(context.treatments ?? [])]) {
       num *= parseDecimal(factor.factor, 'factor');
       den *= SCALE;
       explanation.push(`${factor.label} ×${factor.factor}`);

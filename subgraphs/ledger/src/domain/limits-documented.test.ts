@@ -1,5 +1,6 @@
 import { inputFieldDescriptions } from '@loyalty-graph/testing/schema-docs';
 import { describe, expect, it } from 'vitest';
+import { BACKTEST_MAX_DAYS } from './backtest';
 import { LIMITS } from './limits';
 
 /**
@@ -54,6 +55,13 @@ const documented: [string, (string | number)[]][] = [
   ['PublishEarningRulesInput.multipliers', [LIMITS.multipliers]],
   ['PublishEarningRulesInput.campaigns', [LIMITS.campaigns]],
   ['ConfigureLedgerInput.purchaseMaxAgeDays', [LIMITS.purchaseMaxAgeDaysCeiling]],
+  ['DraftEarningRulesInput.basePoints', [LIMITS.basePoints]],
+  ['DraftEarningRulesInput.perAmount', [LIMITS.lineAmount]],
+  ['DraftEarningRulesInput.minimumSpend', [LIMITS.lineAmount]],
+  ['DraftEarningRulesInput.multipliers', [LIMITS.multipliers]],
+  ['DraftEarningRulesInput.campaigns', [LIMITS.campaigns, LIMITS.ruleDateRangeDays]],
+  ['BacktestEarningRulesInput.to', [BACKTEST_MAX_DAYS]],
+  ['TierThresholdInput.threshold', [LIMITS.purchasePoints]],
 ];
 
 describe('the ledger schema documents its limits', () => {

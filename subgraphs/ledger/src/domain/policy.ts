@@ -82,6 +82,15 @@ export function canReadProgramLedger(viewer: Viewer, programId: string): boolean
   return viewer.kind === 'SERVICE' || isStaffOf(viewer, programId, ['ADMIN', 'AGENT', 'ANALYST']);
 }
 
+/**
+ * Backtesting draft earning rules against the program's history: its administrators (who publish
+ * rules) and analysts (who study them), and platform operators as for the points totals. Not
+ * agents, and not internal services: it reads every purchase of up to a year.
+ */
+export function canBacktest(viewer: Viewer, programId: string): boolean {
+  return isStaffOf(viewer, programId, ['ADMIN', 'ANALYST']);
+}
+
 /** A program's charities: whoever reads its ledger, and its own members (they donate to them). */
 export function canReadCharities(viewer: Viewer, programId: string): boolean {
   return canReadProgramLedger(viewer, programId) || (viewer.kind === 'MEMBER' && viewer.programId === programId);

@@ -11,6 +11,8 @@ import { LedgerSettings as LedgerSettingsModel } from '../domain/settings';
 import { PartnerRef } from '../resolvers/partner';
 import { FundingState } from '../domain/partner-funding';
 import { PurchaseImportRow } from '../services/purchase-imports';
+import { BacktestResult } from '../services/backtests';
+import { MemberChange, TierCount } from '../domain/backtest';
 import { RequestContext } from '../context';
 export type Maybe<T> = T | null;
 export type InputMaybe<T> = T | null | undefined;
@@ -72,6 +74,52 @@ export type AdjustmentReason =
   | 'GOODWILL'
   | 'MISSING_POINTS'
   | 'OTHER';
+
+/** A backtest: the range of recorded purchases to replay, the draft rules, and optionally a draft tier ladder. */
+export type BacktestEarningRulesInput = {
+  /** Start of the range, inclusive (compared with each purchase's occurredAt). */
+  from: Scalars['DateTime']['input'];
+  /** The draft rule set every purchase is replayed through. */
+  rules: DraftEarningRulesInput;
+  /** A draft ladder: these tiers' thresholds replace the current ones for the draft side; tiers not given keep theirs. Absent: the current ladder. */
+  tierThresholds?: InputMaybe<Array<TierThresholdInput>>;
+  /** End of the range, exclusive: after from, at most 366 days after it. */
+  to: Scalars['DateTime']['input'];
+};
+
+/** One member's points in the range, actual against draft (both net of returns). */
+export type BacktestMemberChange = {
+  __typename?: 'BacktestMemberChange';
+  /** Points their purchases in the range actually gave, net of returns. */
+  actualPoints: Scalars['BigInt']['output'];
+  /** draftPoints − actualPoints. */
+  difference: Scalars['BigInt']['output'];
+  /** Points the draft gives for the same purchases, net of the same returns. */
+  draftPoints: Scalars['BigInt']['output'];
+  /** The member (Member.id). */
+  memberId: Scalars['ID']['output'];
+};
+
+/** How many members of the range reach a tier, actual against draft. */
+export type BacktestTierCount = {
+  __typename?: 'BacktestTierCount';
+  /** Members whose actual status points in the range (actual rules, net of returns) reach this tier and no higher one on the current ladder. */
+  actualMembers: Scalars['Int']['output'];
+  /** Members whose actual status points reach this tier and no higher one on the draft ladder: the ladder's effect alone (compare with actualMembers), without the draft rules'. */
+  actualMembersOnDraftLadder: Scalars['Int']['output'];
+  /** The current threshold (null for the row below the ladder). */
+  actualThreshold: Maybe<Scalars['Int']['output']>;
+  /** Members whose draft status points in the range (draft rules, net of returns) reach this tier and no higher one on the draft ladder. */
+  draftMembers: Scalars['Int']['output'];
+  /** The draft ladder's threshold (the current one when no draft ladder is given). */
+  draftThreshold: Maybe<Scalars['Int']['output']>;
+  /** The tier's name (null for the row below the ladder). */
+  name: Maybe<Scalars['String']['output']>;
+  /** The tier's rank, higher is better (null for the row below the ladder). */
+  rank: Maybe<Scalars['Int']['output']>;
+  /** null: members below the lowest threshold of the ladder. */
+  tierId: Maybe<Scalars['ID']['output']>;
+};
 
 export type BalanceBucket =
   | 'HELD'
@@ -213,6 +261,28 @@ export type DonatePointsInput = {
   points: Scalars['Int']['input'];
 };
 
+/** A draft earning-rule set: the fields of PublishEarningRulesInput without programId and effectiveFrom, validated the same way. */
+export type DraftEarningRulesInput = {
+  /** 0 to 10,000 points per perAmount. */
+  basePoints: Scalars['Int']['input'];
+  /** At most 50; dates within 3,650 days of now, as for publishing. */
+  campaigns?: InputMaybe<Array<EarningCampaignInput>>;
+  /** At most one per period. */
+  caps?: InputMaybe<Array<EarningCapInput>>;
+  /** ISO 4217 code, e.g. EUR: purchases in other currencies earn nothing under the draft (counted in refusedPurchases). */
+  currency: Scalars['String']['input'];
+  /** Above 0 and at most 100 (DISCOUNT programs): the draft then issues no points. */
+  discountPercent?: InputMaybe<Scalars['Decimal']['input']>;
+  /** 0 to 1,000,000,000,000, with at most the currency's decimals. */
+  minimumSpend?: InputMaybe<Scalars['Decimal']['input']>;
+  /** At most 100. */
+  multipliers?: InputMaybe<Array<EarningMultiplierInput>>;
+  /** 0.01 to 1,000,000,000,000. */
+  perAmount: Scalars['Decimal']['input'];
+  /** How a line's points are rounded. */
+  rounding: RoundingRule;
+};
+
 /** How a line's points were computed, step by step. */
 export type EarnedLine = {
   __typename?: 'EarnedLine';
@@ -304,6 +374,49 @@ export type EarningRuleSetPayload = {
   __typename?: 'EarningRuleSetPayload';
   ruleSet: Maybe<EarningRuleSet>;
   userErrors: Array<UserError>;
+};
+
+/** What a draft earning-rule set would have issued over a past range, against what was actually issued. */
+export type EarningRulesBacktest = {
+  __typename?: 'EarningRulesBacktest';
+  /** Σ over the replayed purchases of (points their accrual entry gave − points their returns recorded before `to` took back). */
+  actualPoints: Scalars['BigInt']['output'];
+  /** Status points earned in the range, actual (net of returns). */
+  actualStatusPoints: Scalars['BigInt']['output'];
+  /** Whether a draft ladder (tierThresholds) was given. */
+  draftLadder: Scalars['Boolean']['output'];
+  /** Σ over the replayed purchases of (points the draft gives − the same returns' share of them). */
+  draftPoints: Scalars['BigInt']['output'];
+  /** Status points earned in the range under the draft (net of returns). */
+  draftStatusPoints: Scalars['BigInt']['output'];
+  /** Start of the replayed range (inclusive). */
+  from: Scalars['DateTime']['output'];
+  /** The member with the largest positive difference (on a tie, the member whose first purchase in the range came first); null when nobody gains. */
+  largestGain: Maybe<BacktestMemberChange>;
+  /** The member with the largest negative difference (on a tie, the member whose first purchase in the range came first); null when nobody loses. */
+  largestLoss: Maybe<BacktestMemberChange>;
+  /** pointsDifference × Program.pointValue, at the currency's decimals (half up): the extra (negative: saved) liability the draft would have created. */
+  liabilityImpact: Money;
+  /** Members with at least one purchase in the range (members without one are the same under both and are not counted anywhere below). */
+  members: Scalars['Int']['output'];
+  /** Members whose tier on the current ladder with actual status points differs from their tier on the draft ladder with draft status points. */
+  membersChangingTier: Scalars['Int']['output'];
+  /** Members whose draftPoints > actualPoints. */
+  membersGaining: Scalars['Int']['output'];
+  /** Members whose draftPoints < actualPoints. */
+  membersLosing: Scalars['Int']['output'];
+  /** Members whose draftPoints = actualPoints. */
+  membersUnchanged: Scalars['Int']['output'];
+  /** draftPoints − actualPoints. */
+  pointsDifference: Scalars['BigInt']['output'];
+  /** Purchases replayed: every purchase of the program with from ≤ occurredAt < to. */
+  purchases: Scalars['Int']['output'];
+  /** Replayed purchases the draft refuses (another currency, a line over the points limit): they earn 0 under the draft. */
+  refusedPurchases: Scalars['Int']['output'];
+  /** First a row with tierId null (members below the lowest threshold), then one per tier, lowest rank first: members actual vs draft. */
+  tiers: Array<BacktestTierCount>;
+  /** End of the replayed range (exclusive). */
+  to: Scalars['DateTime']['output'];
 };
 
 /** A consumer of another subgraph's events. */
@@ -880,6 +993,30 @@ export type PointsHold = {
 
 export type Program = {
   __typename?: 'Program';
+  /**
+   * Replays every purchase recorded in [from, to) (by occurredAt) through a draft earning-rule set
+   * with the ledger's own earning function, and compares it with what the journal actually gave for
+   * the same purchases; optionally judges the draft's status points on a draft tier ladder. Changes
+   * nothing. A field of Program, not a Query, because it needs the program's point value and tier
+   * ladder from members (@requires works only on entity fields).
+   *
+   * What "would have been" assumes: the same purchases (same baskets, dates, channels, partners),
+   * the same returns (the returns of those purchases recorded before `to`, taking back the same line
+   * quantities), redemptions and every other entry unchanged; each purchase earns at the tier it was
+   * actually recorded at (a TIER multiplier matches that tier; a draft ladder does not change it
+   * within the range); caps count per UTC calendar period as the ledger does, starting from what the
+   * member actually earned in the period before `from`; tiers are judged once on the status points
+   * of the whole range, not qualification period by period. Purchases recorded before the ledger kept
+   * the tier on the purchase use the member's current tier.
+   *
+   * The program's administrators and analysts, and platform operators. Refused with BAD_USER_INPUT:
+   * `to` not after `from`, a range over 366 days, a range holding more than 200,000 purchases (the
+   * answer has to fit in the gateway's 30 s: backtest a long history range by range), a replay
+   * still running after 25 s,
+   * malformed draft rules (the field is `rules.` + what publishEarningRules names), and a draft
+   * ladder naming a tier the program does not have.
+   */
+  backtestEarningRules: EarningRulesBacktest;
   /** Charities members of this program can donate points to. */
   charities: Array<Charity>;
   /** Every published version of the earning rules, newest first. */
@@ -893,10 +1030,16 @@ export type Program = {
   pointValue: Money;
   /** Points issued, redeemed, expired and outstanding, and the outstanding liability in money. */
   pointsTotals: ProgramPointsTotals;
+  tiers: Array<Tier>;
+};
+
+
+export type ProgramBacktestEarningRulesArgs = {
+  input: BacktestEarningRulesInput;
 };
 
 /**
- * Points a program's journal moved to date, as Program.pointsTotals counts them: issued = what the
+ * Points a program's journal moved to date and what members hold, as Program.pointsTotals counts them: issued = what the
  * ISSUANCE and PARTNER_FUNDING accounts gave (accruals incl. pending, bonuses) minus what returns gave
  * back; redeemed = captures minus refunds; expired = expiries minus reinstatements.
  */
@@ -906,6 +1049,8 @@ export type ProgramPointCounts = {
   expired: Scalars['BigInt']['output'];
   /** Points issued, net of returns. */
   issued: Scalars['BigInt']['output'];
+  /** Points members hold now: Σ (posted + pending) of the MEMBER_REWARD accounts (held points included), as ProgramPointsTotals.outstanding. */
+  outstanding: Scalars['BigInt']['output'];
   /** Points redeemed, net of refunds. */
   redeemed: Scalars['BigInt']['output'];
 };
@@ -1146,9 +1291,9 @@ export type Query = {
    */
   pointsHolds: Array<Maybe<PointsHold>>;
   /**
-   * The program's points issued, redeemed and expired to date, exactly as Program.pointsTotals counts
-   * them (without the liability, which needs the point value). Internal services only: analytics
-   * reconciles its facts against it.
+   * The program's points issued, redeemed, expired and outstanding to date, exactly as
+   * Program.pointsTotals counts them (without the liability, which needs the point value). Internal
+   * services only: analytics reconciles its facts against it.
    */
   programPointCounts: ProgramPointCounts;
   /** A purchase import and its report (a partner: only its own; null for an unknown id or another's). */
@@ -1426,6 +1571,22 @@ export type SubgraphOperations = {
   subgraph: Scalars['String']['output'];
 };
 
+export type Tier = {
+  __typename?: 'Tier';
+  id: Scalars['ID']['output'];
+  name: Scalars['String']['output'];
+  qualifyingThreshold: Scalars['Int']['output'];
+  rank: Scalars['Int']['output'];
+};
+
+/** One tier's threshold in a draft ladder. */
+export type TierThresholdInput = {
+  /** Status points needed in the range to reach the tier: 0 to 1,000,000,000, not below a lower-ranked tier's. */
+  threshold: Scalars['Int']['input'];
+  /** One of the program's tiers (Program.tiers), at most once. */
+  tierId: Scalars['ID']['input'];
+};
+
 export type TransferPointsInput = {
   fromMemberId: Scalars['ID']['input'];
   /** Same key + same input returns the original result; a different input is a CONFLICT. 8 to 100 letters, digits or . _ : - (e.g. a UUID), unique per program. */
@@ -1563,6 +1724,8 @@ export type FederationReferenceTypes = {
     ( { __typename: 'Program' }
     & GraphQLRecursivePick<FederationTypes['Program'], {"id":true}>
     & ( Record<PropertyKey, never>
+        | GraphQLRecursivePick<FederationTypes['Program'], {"pointValue":{"amount":true,"currency":true},"tiers":{"id":true,"name":true,"rank":true,"qualifyingThreshold":true}}>
+        | GraphQLRecursivePick<FederationTypes['Program'], {"pointValue":{"amount":true,"currency":true},"tiers":{"id":true,"name":true,"rank":true,"qualifyingThreshold":true}}>
         | GraphQLRecursivePick<FederationTypes['Program'], {"pointValue":{"amount":true,"currency":true}}> ) );
   Purchase:
     ( { __typename: 'Purchase' }
@@ -1579,6 +1742,9 @@ export type ResolversTypes = {
   AddPurchaseImportChunkPayload: ResolverTypeWrapper<Omit<AddPurchaseImportChunkPayload, 'purchaseImport'> & { purchaseImport?: Maybe<ResolversTypes['PurchaseImport']> }>;
   AdjustPointsInput: AdjustPointsInput;
   AdjustmentReason: AdjustmentReason;
+  BacktestEarningRulesInput: BacktestEarningRulesInput;
+  BacktestMemberChange: ResolverTypeWrapper<MemberChange>;
+  BacktestTierCount: ResolverTypeWrapper<TierCount>;
   BalanceBucket: BalanceBucket;
   BasketInput: BasketInput;
   BasketLineInput: BasketLineInput;
@@ -1596,6 +1762,7 @@ export type ResolversTypes = {
   DeadLetterState: DeadLetterState;
   Decimal: ResolverTypeWrapper<Scalars['Decimal']['output']>;
   DonatePointsInput: DonatePointsInput;
+  DraftEarningRulesInput: DraftEarningRulesInput;
   EarnedLine: ResolverTypeWrapper<EarnedLine>;
   EarningCampaign: ResolverTypeWrapper<EarningCampaign>;
   EarningCampaignInput: EarningCampaignInput;
@@ -1605,6 +1772,7 @@ export type ResolversTypes = {
   EarningMultiplierInput: EarningMultiplierInput;
   EarningRuleSet: ResolverTypeWrapper<RuleSetRow>;
   EarningRuleSetPayload: ResolverTypeWrapper<Omit<EarningRuleSetPayload, 'ruleSet'> & { ruleSet?: Maybe<ResolversTypes['EarningRuleSet']> }>;
+  EarningRulesBacktest: ResolverTypeWrapper<BacktestResult>;
   EventConsumerStatus: ResolverTypeWrapper<ConsumerStatusView>;
   ExpiryPolicy: ExpiryPolicy;
   HoldActionInput: HoldActionInput;
@@ -1680,6 +1848,8 @@ export type ResolversTypes = {
   StatementEdge: ResolverTypeWrapper<Omit<StatementEdge, 'node'> & { node: ResolversTypes['JournalEntry'] }>;
   StatementFilter: StatementFilter;
   SubgraphOperations: ResolverTypeWrapper<SubgraphOperationsModel>;
+  Tier: ResolverTypeWrapper<Tier>;
+  TierThresholdInput: TierThresholdInput;
   TransferPointsInput: TransferPointsInput;
   UserError: ResolverTypeWrapper<UserError>;
   link__Import: ResolverTypeWrapper<Scalars['link__Import']['output']>;
@@ -1694,6 +1864,9 @@ export type ResolversParentTypes = {
   ID: Scalars['ID']['output'];
   AddPurchaseImportChunkPayload: Omit<AddPurchaseImportChunkPayload, 'purchaseImport'> & { purchaseImport?: Maybe<ResolversParentTypes['PurchaseImport']> };
   AdjustPointsInput: AdjustPointsInput;
+  BacktestEarningRulesInput: BacktestEarningRulesInput;
+  BacktestMemberChange: MemberChange;
+  BacktestTierCount: TierCount;
   BasketInput: BasketInput;
   BasketLineInput: BasketLineInput;
   BigInt: Scalars['BigInt']['output'];
@@ -1707,6 +1880,7 @@ export type ResolversParentTypes = {
   DeadLetter: DeadLetterView;
   Decimal: Scalars['Decimal']['output'];
   DonatePointsInput: DonatePointsInput;
+  DraftEarningRulesInput: DraftEarningRulesInput;
   EarnedLine: EarnedLine;
   EarningCampaign: EarningCampaign;
   EarningCampaignInput: EarningCampaignInput;
@@ -1716,6 +1890,7 @@ export type ResolversParentTypes = {
   EarningMultiplierInput: EarningMultiplierInput;
   EarningRuleSet: RuleSetRow;
   EarningRuleSetPayload: Omit<EarningRuleSetPayload, 'ruleSet'> & { ruleSet?: Maybe<ResolversParentTypes['EarningRuleSet']> };
+  EarningRulesBacktest: BacktestResult;
   EventConsumerStatus: ConsumerStatusView;
   HoldActionInput: HoldActionInput;
   HoldPayload: Omit<HoldPayload, 'hold'> & { hold?: Maybe<ResolversParentTypes['PointsHold']> };
@@ -1778,6 +1953,8 @@ export type ResolversParentTypes = {
   StatementEdge: Omit<StatementEdge, 'node'> & { node: ResolversParentTypes['JournalEntry'] };
   StatementFilter: StatementFilter;
   SubgraphOperations: SubgraphOperationsModel;
+  Tier: Tier;
+  TierThresholdInput: TierThresholdInput;
   TransferPointsInput: TransferPointsInput;
   UserError: UserError;
   link__Import: Scalars['link__Import']['output'];
@@ -1817,6 +1994,24 @@ export type AddPurchaseImportChunkPayloadResolvers<ContextType = RequestContext,
   lineCount?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
   purchaseImport?: Resolver<Maybe<ResolversTypes['PurchaseImport']>, ParentType, ContextType>;
   userErrors?: Resolver<Array<ResolversTypes['UserError']>, ParentType, ContextType>;
+};
+
+export type BacktestMemberChangeResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['BacktestMemberChange'] = ResolversParentTypes['BacktestMemberChange']> = {
+  actualPoints?: Resolver<ResolversTypes['BigInt'], ParentType, ContextType>;
+  difference?: Resolver<ResolversTypes['BigInt'], ParentType, ContextType>;
+  draftPoints?: Resolver<ResolversTypes['BigInt'], ParentType, ContextType>;
+  memberId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+};
+
+export type BacktestTierCountResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['BacktestTierCount'] = ResolversParentTypes['BacktestTierCount']> = {
+  actualMembers?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  actualMembersOnDraftLadder?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  actualThreshold?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+  draftMembers?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  draftThreshold?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+  name?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  rank?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+  tierId?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
 };
 
 export interface BigIntScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes['BigInt'], any> {
@@ -1905,6 +2100,28 @@ export type EarningRuleSetResolvers<ContextType = RequestContext, ParentType ext
 export type EarningRuleSetPayloadResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['EarningRuleSetPayload'] = ResolversParentTypes['EarningRuleSetPayload']> = {
   ruleSet?: Resolver<Maybe<ResolversTypes['EarningRuleSet']>, ParentType, ContextType>;
   userErrors?: Resolver<Array<ResolversTypes['UserError']>, ParentType, ContextType>;
+};
+
+export type EarningRulesBacktestResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['EarningRulesBacktest'] = ResolversParentTypes['EarningRulesBacktest']> = {
+  actualPoints?: Resolver<ResolversTypes['BigInt'], ParentType, ContextType>;
+  actualStatusPoints?: Resolver<ResolversTypes['BigInt'], ParentType, ContextType>;
+  draftLadder?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  draftPoints?: Resolver<ResolversTypes['BigInt'], ParentType, ContextType>;
+  draftStatusPoints?: Resolver<ResolversTypes['BigInt'], ParentType, ContextType>;
+  from?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  largestGain?: Resolver<Maybe<ResolversTypes['BacktestMemberChange']>, ParentType, ContextType>;
+  largestLoss?: Resolver<Maybe<ResolversTypes['BacktestMemberChange']>, ParentType, ContextType>;
+  liabilityImpact?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
+  members?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  membersChangingTier?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  membersGaining?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  membersLosing?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  membersUnchanged?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  pointsDifference?: Resolver<ResolversTypes['BigInt'], ParentType, ContextType>;
+  purchases?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  refusedPurchases?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  tiers?: Resolver<Array<ResolversTypes['BacktestTierCount']>, ParentType, ContextType>;
+  to?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
 };
 
 export type EventConsumerStatusResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['EventConsumerStatus'] = ResolversParentTypes['EventConsumerStatus']> = {
@@ -2080,6 +2297,7 @@ export type PointsHoldResolvers<ContextType = RequestContext, ParentType extends
 
 export type ProgramResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['Program'] = ResolversParentTypes['Program'], FederationReferenceType extends FederationReferenceTypes['Program'] = FederationReferenceTypes['Program']> = {
   __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['Program']> | FederationReferenceType, FederationReferenceType, ContextType>;
+  backtestEarningRules?: Resolver<ResolversTypes['EarningRulesBacktest'], ParentType, ContextType, RequireFields<ProgramBacktestEarningRulesArgs, 'input'>>;
   charities?: Resolver<Array<ResolversTypes['Charity']>, ParentType, ContextType>;
   earningRuleHistory?: Resolver<Array<ResolversTypes['EarningRuleSet']>, ParentType, ContextType>;
   earningRules?: Resolver<Maybe<ResolversTypes['EarningRuleSet']>, ParentType, ContextType>;
@@ -2091,6 +2309,7 @@ export type ProgramResolvers<ContextType = RequestContext, ParentType extends Re
 export type ProgramPointCountsResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['ProgramPointCounts'] = ResolversParentTypes['ProgramPointCounts']> = {
   expired?: Resolver<ResolversTypes['BigInt'], ParentType, ContextType>;
   issued?: Resolver<ResolversTypes['BigInt'], ParentType, ContextType>;
+  outstanding?: Resolver<ResolversTypes['BigInt'], ParentType, ContextType>;
   redeemed?: Resolver<ResolversTypes['BigInt'], ParentType, ContextType>;
 };
 
@@ -2274,6 +2493,10 @@ export type SubgraphOperationsResolvers<ContextType = RequestContext, ParentType
   subgraph?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
 };
 
+export type TierResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['Tier'] = ResolversParentTypes['Tier']> = {
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+};
+
 export type UserErrorResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['UserError'] = ResolversParentTypes['UserError']> = {
   code?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   field?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
@@ -2286,6 +2509,8 @@ export interface Link__ImportScalarConfig extends GraphQLScalarTypeConfig<Resolv
 
 export type Resolvers<ContextType = RequestContext> = {
   AddPurchaseImportChunkPayload?: AddPurchaseImportChunkPayloadResolvers<ContextType>;
+  BacktestMemberChange?: BacktestMemberChangeResolvers<ContextType>;
+  BacktestTierCount?: BacktestTierCountResolvers<ContextType>;
   BigInt?: GraphQLScalarType;
   Charity?: CharityResolvers<ContextType>;
   CharityPayload?: CharityPayloadResolvers<ContextType>;
@@ -2298,6 +2523,7 @@ export type Resolvers<ContextType = RequestContext> = {
   EarningMultiplier?: EarningMultiplierResolvers<ContextType>;
   EarningRuleSet?: EarningRuleSetResolvers<ContextType>;
   EarningRuleSetPayload?: EarningRuleSetPayloadResolvers<ContextType>;
+  EarningRulesBacktest?: EarningRulesBacktestResolvers<ContextType>;
   EventConsumerStatus?: EventConsumerStatusResolvers<ContextType>;
   HoldPayload?: HoldPayloadResolvers<ContextType>;
   JournalEntry?: JournalEntryResolvers<ContextType>;
@@ -2343,6 +2569,7 @@ export type Resolvers<ContextType = RequestContext> = {
   StatementConnection?: StatementConnectionResolvers<ContextType>;
   StatementEdge?: StatementEdgeResolvers<ContextType>;
   SubgraphOperations?: SubgraphOperationsResolvers<ContextType>;
+  Tier?: TierResolvers<ContextType>;
   UserError?: UserErrorResolvers<ContextType>;
   link__Import?: GraphQLScalarType;
 };

@@ -4,8 +4,10 @@ import { EntryIdFromPayload1764500000000 } from './1764500000000-entry-id-from-p
 import { PlausiblePurchases1764900000000 } from './1764900000000-plausible-purchases';
 import { HoldRefunds1765100000000 } from './1765100000000-hold-refunds';
 import { PartnerFunding1796840000001 } from './1796840000001-partner-funding';
+import { ExperimentTreatments1796510000000 } from './1796510000000-experiment-treatments';
 import { PurchaseImports1796830000000 } from './1796830000000-purchase-imports';
 import { BalancesPerStatement1796830000001 } from './1796830000001-balances-per-statement';
+import { PurchaseTier1796520000000 } from './1796520000000-purchase-tier';
 
 /**
  * Listed explicitly so bundling and tests never depend on directory scanning. The subgraph kit adds
@@ -22,4 +24,6 @@ export const migrations = [
   PurchaseImports1796830000000,
   BalancesPerStatement1796830000001,
   PartnerFunding1796840000001,
+  ExperimentTreatments1796510000000,
+  PurchaseTier1796520000000,
 ];

@@ -1,4 +1,5 @@
 import type { Resolvers } from '../generated/resolvers';
+import { EarningRulesBacktest } from './backtest';
 import { Charity } from './charity';
 import { EarningRuleSet } from './earning-rule-set';
 import { JournalEntry } from './journal-entry';
@@ -39,4 +40,5 @@ export const resolvers: Resolvers = {
   Partner,
   PartnerFunding,
   PurchaseImport,
+  EarningRulesBacktest,
 };

@@ -1,10 +1,13 @@
 import { forbidden } from '@loyalty-graph/shared';
 import type { ProgramResolvers } from '../generated/resolvers';
 import { canReadCharities, canReadProgramLedger } from '../domain/policy';
+import { backtestEarningRules } from './backtest';
 
 export interface ProgramRef {
   id: string;
   pointValue?: { amount: string; currency: string };
+  /** From members through @requires, for backtests. */
+  tiers?: { id: string; name: string; rank: number; qualifyingThreshold: number }[];
 }
 
 export const Program: ProgramResolvers = {
@@ -31,4 +34,5 @@ export const Program: ProgramResolvers = {
     if (!program.pointValue) throw new Error('pointsTotals needs Program.pointValue (@requires)');
     return { ...(await services.programs.totals(program.id)), pointValue: program.pointValue };
   },
+  backtestEarningRules: backtestEarningRules,
 };

@@ -1,12 +1,13 @@
 import { DomainError, forbidden, TtlCache, type Clock, type Viewer } from '@loyalty-graph/shared';
 import type { DataSource, EntityManager } from 'typeorm';
-import { computeEarning, type Basket, type CapPeriod, type Earning } from '../domain/earning';
+import { computeEarning, type Basket, type CapPeriod, type Earning, type EarningTreatment } from '../domain/earning';
 import { ledgerSettingsColumns, ruleSetColumns, type RuleSetRow } from '../entities';
 import { canConfigure } from '../domain/policy';
 import { validateRules, type RulesInput } from '../domain/rules';
 import { DEFAULT_SETTINGS, mergeSettings, type LedgerSettings } from '../domain/settings';
 import { periodStart } from '../domain/earning';
 import { checkRuleDate } from '../domain/purchase-date';
+import { experimentTreatments } from './experiment-treatments';
 
 type Queryable = Pick<EntityManager, 'query'>;
 
@@ -106,6 +107,7 @@ export class ProgramLedgerService {
     at: Date,
     alsoEarned: readonly { points: number; occurredAt: Date }[] = [],
     earnedBefore?: Record<CapPeriod, number>,
+    treatmentsBefore?: readonly EarningTreatment[],
   ): Promise<{ earning: Earning; ruleSet: RuleSetRow }> {
     const ruleSet = ruleSetInForce(config.ruleSets, at);
     if (!ruleSet) throw new DomainError('NO_EARNING_RULES', 'The program has no earning rules in force yet', 'programId');
@@ -119,7 +121,10 @@ export class ProgramLedgerService {
       const start = periodStart(period, at).getTime();
       for (const earlier of alsoEarned) if (earlier.occurredAt.getTime() >= start && earlier.occurredAt <= at) earnedInPeriod[period] += earlier.points;
     }
-    return { earning: computeEarning(ruleSet.rules, basket, { tierId, occurredAt: at, earnedInPeriod }), ruleSet };
+    // Analytics' experiments multiplying this member's earning at the purchase's time (a quote sees them too).
+    // `treatmentsBefore`: the same, read for a whole batch at once (experimentTreatments.inForceOfMany).
+    const treatments = treatmentsBefore ?? (await experimentTreatments.inForce(q, memberId, at));
+    return { earning: computeEarning(ruleSet.rules, basket, { tierId, occurredAt: at, earnedInPeriod, treatments }), ruleSet };
   }
 
   /**

@@ -14,6 +14,7 @@ import { expiryFor, postsAt } from '../domain/settings';
 import type { StoredLine } from '../entities';
 import { assertActive } from './members';
 import type { ProgramConfig, ProgramLedgerService } from './program-ledger';
+import { experimentTreatments } from './experiment-treatments';
 import { partnerFunding } from './partner-funding';
 import { MAX_BALANCE, store } from './store';
 
@@ -173,11 +174,13 @@ export class PurchaseBatchRecorder {
     // What each member earned before this batch in each cap period, for every line in one statement
     // (under the members' locks, taken above); the batch's own earlier lines are added by `earn`.
     const earnedBefore = await this.programs.earnedInPeriodsOfMany(tx, config, fresh.map(({ line, occurredAt }) => ({ memberId: line.member.id, at: occurredAt })));
+    // Analytics' experiment multipliers for every line, in one statement too.
+    const treatments = await experimentTreatments.inForceOfMany(tx, fresh.map(({ line, occurredAt }) => ({ memberId: line.member.id, at: occurredAt })));
     for (const [i, { line, occurredAt }] of fresh.entries()) {
       const { member, request } = line;
       try {
         const earlier = earnedHere.get(member.id) ?? [];
-        const { earning, ruleSet } = await this.programs.earn(tx, config, member.id, member.tierId, request.basket, occurredAt, earlier, earnedBefore[i]);
+        const { earning, ruleSet } = await this.programs.earn(tx, config, member.id, member.tierId, request.basket, occurredAt, earlier, earnedBefore[i], treatments[i]);
         // Per-accrual checks of a line (a partner's funding limit): a refusal here is that line's
         // outcome and its key is given back; nothing of it has been written yet.
         await funding(request.basket.partnerId ?? null, earning.points);
@@ -272,10 +275,10 @@ export class PurchaseBatchRecorder {
     // (staff's single recordPurchase keys by its own idempotencyKey): a line that collides here
     // makes the batch redo line by line, where it is refused alone.
     const inserted = (await tx.query(
-      `INSERT INTO purchases (id, program_id, member_id, source, external_id, channel, partner_id, currency, total, points, status_points, lines, rule_set_version, occurred_at, posts_at, posted_at, accrual_entry_id, created_at)
-       SELECT id, $1, member_id, source, external_id, channel, partner_id, currency, total, points, status_points, lines, rule_set_version, occurred_at, posts_at, posted_at, accrual_entry_id, $2
-       FROM unnest($3::uuid[], $4::uuid[], $5::text[], $6::text[], $7::text[], $8::uuid[], $9::text[], $10::numeric[], $11::int[], $12::int[], $13::jsonb[], $14::int[], $15::timestamptz[], $16::timestamptz[], $17::timestamptz[], $18::uuid[])
-         AS t(id, member_id, source, external_id, channel, partner_id, currency, total, points, status_points, lines, rule_set_version, occurred_at, posts_at, posted_at, accrual_entry_id)
+      `INSERT INTO purchases (id, program_id, member_id, source, external_id, channel, partner_id, currency, total, points, status_points, lines, rule_set_version, occurred_at, posts_at, posted_at, accrual_entry_id, created_at, tier_id, tier_known)
+       SELECT id, $1, member_id, source, external_id, channel, partner_id, currency, total, points, status_points, lines, rule_set_version, occurred_at, posts_at, posted_at, accrual_entry_id, $2, tier_id, true
+       FROM unnest($3::uuid[], $4::uuid[], $5::text[], $6::text[], $7::text[], $8::uuid[], $9::text[], $10::numeric[], $11::int[], $12::int[], $13::jsonb[], $14::int[], $15::timestamptz[], $16::timestamptz[], $17::timestamptz[], $18::uuid[], $19::uuid[])
+         AS t(id, member_id, source, external_id, channel, partner_id, currency, total, points, status_points, lines, rule_set_version, occurred_at, posts_at, posted_at, accrual_entry_id, tier_id)
        ON CONFLICT ON CONSTRAINT purchases_unique_source DO NOTHING RETURNING id`,
       [
         programId,
@@ -296,6 +299,8 @@ export class PurchaseBatchRecorder {
         records.map((r) => r.due),
         records.map((r) => (r.pending ? null : now)),
         records.map((r) => r.entryId),
+        // The tier the line earned at: backtests replay TIER multipliers with it.
+        records.map((r) => r.line.member.tierId),
       ],
     )) as { id: string }[];
     if (inserted.length < records.length) {

@@ -299,9 +299,9 @@ export class PurchaseService {
         // The (program, source, externalId) unique constraint is the check that holds under
         // concurrency: a second recording of the same sale fails here and rolls everything back.
         await tx.query(
-          `INSERT INTO purchases (id, program_id, member_id, source, external_id, channel, partner_id, currency, total, points, status_points, lines, rule_set_version, occurred_at, posts_at, posted_at, accrual_entry_id, created_at)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)`,
-          [purchaseId, member.programId, member.id, input.source, input.externalId, input.basket.channel, input.basket.partnerId ?? null, input.basket.currency, earning.total, earning.points, earning.statusPoints, JSON.stringify(storedLines(input.basket, earning.lines)), ruleSet.version, occurredAt, due, pending ? null : now, entryId, now],
+          `INSERT INTO purchases (id, program_id, member_id, source, external_id, channel, partner_id, currency, total, points, status_points, lines, rule_set_version, occurred_at, posts_at, posted_at, accrual_entry_id, created_at, tier_id, tier_known)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, true)`,
+          [purchaseId, member.programId, member.id, input.source, input.externalId, input.basket.channel, input.basket.partnerId ?? null, input.basket.currency, earning.total, earning.points, earning.statusPoints, JSON.stringify(storedLines(input.basket, earning.lines)), ruleSet.version, occurredAt, due, pending ? null : now, entryId, now, member.tierId],
         );
         return { purchaseId, entryId };
       },

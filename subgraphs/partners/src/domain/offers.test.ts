@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { offerTransition, checkTargets, checkWindows, offerRelevance, pageOfShown, shownOfferKey, type MemberFacts, type OfferFacts, type ShownOffer } from './offers';
+import { offerTransition, checkTargets, checkWindows, experimentAllows, offerRelevance, pageOfShown, segmentsOf, shownOfferKey, type MemberFacts, type OfferFacts, type ShownOffer } from './offers';
 
 const NOW = new Date('2026-06-10T12:00:00Z');
 const at = (iso: string) => new Date(iso);
@@ -72,6 +72,44 @@ describe('which offers a member is shown', () => {
     expect(offerRelevance(targeted, member(), 'ACTIVE', NOW)).toBeNull();
     expect(offerRelevance(targeted, member(), 'ACTIVE', NOW, () => true)).toBe('VALID_NOW');
     expect(offerRelevance(targeted, member(), 'ACTIVE', NOW, () => false)).toBeNull();
+  });
+
+  it('shows a segment offer to a member known to be in one of its segments, and to nobody else', () => {
+    const targeted = offer({ segmentIds: [silver, gold] });
+    expect(offerRelevance(targeted, member(), 'ACTIVE', NOW, segmentsOf([gold]))).toBe('VALID_NOW');
+    expect(offerRelevance(targeted, member(), 'ACTIVE', NOW, segmentsOf([]))).toBeNull();
+    expect(offerRelevance(targeted, member(), 'ACTIVE', NOW, segmentsOf([partner]))).toBeNull();
+    // An offer for everyone does not ask about segments.
+    expect(offerRelevance(offer(), member(), 'ACTIVE', NOW, segmentsOf([]))).toBe('VALID_NOW');
+  });
+});
+
+describe('offers in experiments', () => {
+  const running = { holdout: false, startsAt: at('2026-06-01T00:00:00Z'), endsAt: at('2026-06-20T00:00:00Z') };
+
+  it('leaves an offer no experiment named as it was', () => {
+    expect(experimentAllows({ targeted: false, assignments: [] }, NOW)).toBe(true);
+  });
+
+  it('shows a named offer only through an assignment in force that names it', () => {
+    expect(experimentAllows({ targeted: true, assignments: [] }, NOW)).toBe(false);
+    expect(experimentAllows({ targeted: true, assignments: [running] }, NOW)).toBe(true);
+    expect(experimentAllows({ targeted: true, assignments: [{ ...running, endsAt: null }] }, NOW)).toBe(true);
+  });
+
+  it('hides it from the holdout, before the assignment starts and from its end on', () => {
+    expect(experimentAllows({ targeted: true, assignments: [{ ...running, holdout: true }] }, NOW)).toBe(false);
+    expect(experimentAllows({ targeted: true, assignments: [{ ...running, startsAt: at('2026-06-11T00:00:00Z') }] }, NOW)).toBe(false);
+    expect(experimentAllows({ targeted: true, assignments: [{ ...running, endsAt: NOW }] }, NOW)).toBe(false);
+    // One assignment in force among ended ones is enough.
+    expect(experimentAllows({ targeted: true, assignments: [{ ...running, endsAt: NOW }, running] }, NOW)).toBe(true);
+  });
+
+  it('applies on top of the offer’s other rules', () => {
+    const experiments = { targeted: true, assignments: [running] };
+    expect(offerRelevance(offer(), member(), 'ACTIVE', NOW, undefined, experiments)).toBe('VALID_NOW');
+    expect(offerRelevance(offer(), member({ partnerMarketing: false }), 'ACTIVE', NOW, undefined, experiments)).toBeNull();
+    expect(offerRelevance(offer(), member(), 'ACTIVE', NOW, undefined, { targeted: true, assignments: [] })).toBeNull();
   });
 });
 

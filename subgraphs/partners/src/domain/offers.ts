@@ -34,13 +34,53 @@ export interface MemberFacts {
 }
 
 /**
- * The segments hook. Segments come from analytics, which does not exist yet: until it does,
- * membership is 'NOT_KNOWN' for everyone, and an offer that names segments is shown to nobody.
- * Showing it to everyone instead would hand a targeted offer (a pre-sale for a few) to the whole
- * program; hiding it costs only a wait. Analytics replaces this with a real answer.
+ * The segments hook: whether the member is in at least one of `segmentIds`. Membership comes from
+ * analytics' SegmentMembershipChanged events, kept in partners' `segment_memberships`
+ * (`segmentsOf`). 'NOT_KNOWN' (the default, when no answer was given) hides the offer: showing it
+ * to everyone instead would hand a targeted offer (a pre-sale for a few) to the whole program.
  */
 export type SegmentMembership = (segmentIds: readonly string[], member: MemberFacts) => boolean | 'NOT_KNOWN';
 export const SEGMENTS_NOT_KNOWN_YET: SegmentMembership = () => 'NOT_KNOWN';
+
+/**
+ * Membership from the segments the member is known to be in (latest event per segment says
+ * member: true). A member analytics never told partners about is in no segment: the answer lags
+ * analytics by the event lag, and until the first event the offer is hidden from them.
+ */
+export function segmentsOf(memberSegmentIds: readonly string[]): SegmentMembership {
+  return (segmentIds) => segmentIds.some((id) => memberSegmentIds.includes(id));
+}
+
+/** A member's current assignment (from ExperimentVariantAssigned) to an experiment whose variant names an offer. */
+export interface OfferAssignment {
+  holdout: boolean;
+  startsAt: Date;
+  endsAt: Date | null;
+}
+
+/**
+ * What experiments say about one offer for one member. `targeted`: some ExperimentVariantAssigned
+ * of the offer's program ever named the offer in its offerIds (then the offer belongs to
+ * experiments, for good). `assignments`: the member's latest assignment in each experiment of
+ * the offer's program whose variant names it.
+ */
+export interface OfferExperiments {
+  targeted: boolean;
+  assignments: readonly OfferAssignment[];
+}
+export const NOT_IN_EXPERIMENTS: OfferExperiments = { targeted: false, assignments: [] };
+
+/**
+ * Whether experiments let the member see the offer at `now`. An offer no experiment ever named:
+ * yes (as before experiments). A named one: only through an assignment in force that names it,
+ * i.e. not in the holdout (the holdout gets the control's treatment: no experiment offers), started
+ * (startsAt <= now) and not ended (endsAt null or after now). So after the experiment ends, or for
+ * members never assigned, it is hidden; the offer's other rules still apply on top.
+ */
+export function experimentAllows(experiments: OfferExperiments, now: Date): boolean {
+  if (!experiments.targeted) return true;
+  return experiments.assignments.some((a) => !a.holdout && a.startsAt <= now && (a.endsAt === null || now < a.endsAt));
+}
 
 /**
  * Whether `member` is shown `offer` at `now`, and as what; null when not shown. Shown when:
@@ -49,7 +89,8 @@ export const SEGMENTS_NOT_KNOWN_YET: SegmentMembership = () => 'NOT_KNOWN';
  * marketing (PARTNER_MARKETING). The program's own offers need no consent: they are shown in the
  * member's own app, not pushed to them (MARKETING governs what the program sends). Tiers: none
  * listed means every tier; else the member's tier must be listed (a member with no tier matches
- * only offers for every tier). Segments: see SegmentMembership.
+ * only offers for every tier). Segments: none listed means everyone; else the member must be in
+ * one (SegmentMembership). Experiments: see experimentAllows.
  */
 export function offerRelevance(
   offer: OfferFacts,
@@ -57,6 +98,7 @@ export function offerRelevance(
   partnerStatus: PartnerStatus | null,
   now: Date,
   segments: SegmentMembership = SEGMENTS_NOT_KNOWN_YET,
+  experiments: OfferExperiments = NOT_IN_EXPERIMENTS,
 ): OfferAvailability | null {
   if (offer.status !== 'PUBLISHED') return null;
   if (now < offer.visibleFrom || now >= offer.visibleUntil) return null;
@@ -64,6 +106,7 @@ export function offerRelevance(
   if (offer.partnerId !== null && (partnerStatus !== 'ACTIVE' || !member.partnerMarketing)) return null;
   if (offer.tierIds.length > 0 && (member.tierId === null || !offer.tierIds.includes(member.tierId))) return null;
   if (offer.segmentIds.length > 0 && segments(offer.segmentIds, member) !== true) return null;
+  if (!experimentAllows(experiments, now)) return null;
   return now < offer.validFrom ? 'NOT_YET_VALID' : now < offer.validUntil ? 'VALID_NOW' : 'ENDED';
 }
 
