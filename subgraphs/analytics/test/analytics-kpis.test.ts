@@ -4,6 +4,7 @@ import { ANONYMOUS, ManualClock, type Viewer, type ViewerContext } from '@loyalt
 import type { SubgraphModule } from '@loyalty-graph/shared/subgraph';
 import { errorCodes, MemoryFeed, startTestSubgraph, type Caller } from '@loyalty-graph/testing';
 import { analyticsSubgraph } from '../src/server';
+import { Kpis } from '../src/services/kpis';
 
 /**
  * Issue 12's KPIs from known events (real PostgreSQL, events from in-memory feeds): activity
@@ -241,6 +242,26 @@ describe('Program.kpis: activity, money, pending, rates', () => {
       ['02-04', '20'],
       ['02-05', '0'], // bob's 20 posted
     ]);
+  });
+});
+
+describe('activity budget', () => {
+  it('refuses activity that would outlast its budget with BAD_USER_INPUT instead of timing out, and answers once it can', async () => {
+    const kpis = new Kpis(sub.db, undefined, 200);
+    const plan = () => kpis.buckets(PROGRAM, 'MONTH', at('2026-01-01T00:00:00Z'), at('2026-03-01T00:00:00Z'));
+    const blocked = await plan();
+    // Another transaction holds point_facts: the activity query waits past its budget.
+    const holder = sub.db.createQueryRunner();
+    await holder.connect();
+    await holder.startTransaction();
+    try {
+      await holder.query(`LOCK TABLE point_facts IN ACCESS EXCLUSIVE MODE`);
+      await expect(blocked[0]!.activity()).rejects.toMatchObject({ extensions: { code: 'BAD_USER_INPUT' } });
+    } finally {
+      await holder.rollbackTransaction();
+      await holder.release();
+    }
+    expect(await (await plan())[1]!.activity()).toEqual({ active: 3, activeAtStart: 2, retained: 2, churned: 0 }); // February
   });
 });
 

@@ -884,6 +884,8 @@ export type Program = {
    * buckets each (a week starts on Monday 00:00 UTC; quarters start on 1 January, April, July and
    * October). At most 400 buckets; more, or `to` not after `from`, is BAD_USER_INPUT. Figures lag
    * the events by the consumers' lag (analyticsOperations). The program's ADMIN and ANALYST staff.
+   * active, churned, retentionRate and purchaseFrequency are computed only when asked; when they
+   * would take more than 25 s (many long buckets on a large program) the request is BAD_USER_INPUT.
    */
   kpis: Array<ProgramKpiBucket>;
   /**

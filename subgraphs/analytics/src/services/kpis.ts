@@ -33,6 +33,9 @@ export interface KpiBucket {
   referralsQualified: number;
 }
 
+/** The activity query's budget: under the gateway's 30 s and the kit's statement timeout. */
+export const ACTIVITY_BUDGET_MS = 25_000;
+
 const isMidnight = (at: Date) => at.getTime() % 86_400_000 === 0;
 const isEmptyFilter = (filter: KpiFilter) => !filter.tierId && !filter.partnerId && !filter.channel && !filter.segmentId;
 
@@ -52,6 +55,8 @@ export class Kpis {
   constructor(
     private readonly db: DataSource,
     private readonly settings?: AnalyticsSettings,
+    /** How long the activity query may run (lowered only by tests, to see the refusal). */
+    private readonly activityBudgetMs = ACTIVITY_BUDGET_MS,
   ) {}
 
   async buckets(programId: string, period: Period, from: Date, to: Date, filter: KpiFilter = {}): Promise<KpiBucket[]> {
@@ -182,31 +187,47 @@ export class Kpis {
     const params = new Params();
     const program = params.add(programId);
     const from = bucketsSql(params);
-    const rows = (await this.db.query(
-      `WITH closed AS (
-         SELECT c.member_id, min(c.occurred_at) AS closed_at FROM member_facts c
-          WHERE c.program_id = ${program} AND c.kind = 'STATUS_CHANGED' AND c.to_status = 'CLOSED' GROUP BY c.member_id)
-       SELECT a.start,
-              count(*) FILTER (WHERE a.at_end)::int AS active,
-              count(*) FILTER (WHERE a.at_start)::int AS active_at_start,
-              count(*) FILTER (WHERE a.at_start AND a.at_end)::int AS retained
-         FROM (SELECT b.start,
-                      m.bought_before_start AND (closed.closed_at IS NULL OR closed.closed_at > b.start) AS at_start,
-                      m.bought_near_end AND (closed.closed_at IS NULL OR closed.closed_at > b."end") AS at_end
-                 FROM ${from}
-                 CROSS JOIN LATERAL (
-                   SELECT f.member_id,
-                          bool_or(f.occurred_at < b.start) AS bought_before_start,
-                          bool_or(f.occurred_at >= b."end" - make_interval(days => b.window_days)) AS bought_near_end
-                     FROM point_facts f
-                    WHERE f.program_id = ${program} AND f.kind = 'ACCRUED'
-                      AND f.occurred_at >= b.start - make_interval(days => b.window_days) AND f.occurred_at < b."end"${pointConditions('f', filter, params)}
-                    GROUP BY f.member_id) m
-                 -- Few members are closed: one hashed set, not a lookup per member and bucket.
-                 LEFT JOIN closed ON closed.member_id = m.member_id) a
-        GROUP BY a.start`,
-      params.values,
-    )) as { start: Date; active: number; active_at_start: number; retained: number }[];
+    const query = (sql: string) =>
+      // Under the gateway's 30 s: the caller gets a clear refusal instead of a timeout (see the README's Performance).
+      this.db.transaction(async (tx) => {
+        await tx.query(`SET LOCAL statement_timeout = ${Math.max(1, Math.floor(this.activityBudgetMs))}`);
+        return tx.query(sql, params.values);
+      });
+    let rows: { start: Date; active: number; active_at_start: number; retained: number }[];
+    try {
+      rows = await query(
+        `WITH closed AS (
+           SELECT c.member_id, min(c.occurred_at) AS closed_at FROM member_facts c
+            WHERE c.program_id = ${program} AND c.kind = 'STATUS_CHANGED' AND c.to_status = 'CLOSED' GROUP BY c.member_id)
+         SELECT a.start,
+                count(*) FILTER (WHERE a.at_end)::int AS active,
+                count(*) FILTER (WHERE a.at_start)::int AS active_at_start,
+                count(*) FILTER (WHERE a.at_start AND a.at_end)::int AS retained
+           FROM (SELECT b.start,
+                        m.bought_before_start AND (closed.closed_at IS NULL OR closed.closed_at > b.start) AS at_start,
+                        m.bought_near_end AND (closed.closed_at IS NULL OR closed.closed_at > b."end") AS at_end
+                   FROM ${from}
+                   CROSS JOIN LATERAL (
+                     SELECT f.member_id,
+                            bool_or(f.occurred_at < b.start) AS bought_before_start,
+                            bool_or(f.occurred_at >= b."end" - make_interval(days => b.window_days)) AS bought_near_end
+                       FROM point_facts f
+                      WHERE f.program_id = ${program} AND f.kind = 'ACCRUED'
+                        AND f.occurred_at >= b.start - make_interval(days => b.window_days) AND f.occurred_at < b."end"${pointConditions('f', filter, params)}
+                      GROUP BY f.member_id) m
+                   -- Few members are closed: one hashed set, not a lookup per member and bucket.
+                   LEFT JOIN closed ON closed.member_id = m.member_id) a
+          GROUP BY a.start`,
+        );
+    } catch (error) {
+      const code = (error as { driverError?: { code?: string }; code?: string }).driverError?.code ?? (error as { code?: string }).code;
+      if (code === '57014') {
+        throw badUserInput(
+          `active, churned, retentionRate and purchaseFrequency of these buckets take longer than ${Math.round(this.activityBudgetMs / 1000)} s: ask fewer or shorter buckets, or leave those fields out`,
+        );
+      }
+      throw error;
+    }
 
     return new Map(
       rows.map((r) => [new Date(r.start).getTime(), { active: r.active, activeAtStart: r.active_at_start, retained: r.retained, churned: r.active_at_start - r.retained }]),
