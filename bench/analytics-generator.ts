@@ -279,6 +279,26 @@ export async function generateHistory(options: GeneratorOptions): Promise<Genera
       }
     };
     await Promise.all(Array.from({ length: connections }, worker));
+    // The consumer keeps the daily rollups (point_days, purchase_days) as facts arrive; facts written
+    // here bypass it, so the generated program's days are summed once from its facts (as the
+    // rollups' migration backfills them). Unfiltered KPIs read these.
+    await pool.query(`DELETE FROM point_days WHERE program_id = $1`, [options.programId]);
+    await pool.query(`DELETE FROM purchase_days WHERE program_id = $1`, [options.programId]);
+    await pool.query(
+      `INSERT INTO point_days (program_id, day, issued, redeemed, expired, purchases, accrued, pending_delta)
+       SELECT program_id, day, sum(issuance_points),
+              coalesce(sum(points) FILTER (WHERE kind = 'REDEEMED'), 0) - coalesce(sum(points) FILTER (WHERE kind = 'REFUNDED'), 0),
+              coalesce(sum(points) FILTER (WHERE kind = 'EXPIRED'), 0) - coalesce(sum(points) FILTER (WHERE kind = 'REINSTATED'), 0),
+              count(*) FILTER (WHERE kind = 'ACCRUED'), coalesce(sum(points) FILTER (WHERE kind = 'ACCRUED'), 0), sum(pending_delta)
+         FROM point_facts WHERE program_id = $1 GROUP BY program_id, day`,
+      [options.programId],
+    );
+    await pool.query(
+      `INSERT INTO purchase_days (program_id, day, currency, purchases, spend)
+       SELECT program_id, day, currency, count(*), sum(amount) FROM point_facts
+        WHERE program_id = $1 AND kind = 'ACCRUED' AND amount IS NOT NULL AND currency IS NOT NULL GROUP BY program_id, day, currency`,
+      [options.programId],
+    );
     const seconds = (performance.now() - started) / 1000;
     // The planner needs statistics before the first query; autovacuum would take its time to notice.
     const analyzeStarted = performance.now();

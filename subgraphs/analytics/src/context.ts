@@ -2,6 +2,8 @@ import type { Clock, ViewerContext } from '@loyalty-graph/shared';
 import type { PlatformParts } from '@loyalty-graph/shared/subgraph';
 import type { PeerClient } from '@loyalty-graph/shared/subgraph';
 import type { DataSource } from 'typeorm';
+import { AnalyticsSettings } from './services/analytics-settings';
+import { Cohorts } from './services/cohorts';
 import { BusinessCases } from './services/business-case';
 import { Costs } from './services/costs';
 import { Experiments } from './services/experiments';
@@ -11,6 +13,7 @@ import { Finance } from './services/money';
 import { MoneyFacts } from './services/money-facts';
 import { Readouts } from './services/readout';
 import { Reconciler } from './services/reconciliation';
+import { SuccessCriteria } from './services/success-criteria';
 import { Surveys } from './services/surveys';
 import { Segments } from './services/segments';
 
@@ -34,6 +37,10 @@ export interface Services {
   businessCases: BusinessCases;
   /** Segments, their membership (kept current from the facts) and RFM. */
   segments: Segments;
+  /** Versions of the KPI definitions' parameters (issue 12, KPIs). */
+  analyticsSettings: AnalyticsSettings;
+  cohorts: Cohorts;
+  successCriteria: SuccessCriteria;
 }
 
 export interface RequestContext extends ViewerContext {
@@ -43,7 +50,8 @@ export interface RequestContext extends ViewerContext {
 
 /** Services are stateless and shared by every request. */
 export function createServices(db: DataSource, ledger: PeerClient, clock: Clock): Services {
-  const kpis = new Kpis(db);
+  const analyticsSettings = new AnalyticsSettings(db, clock);
+  const kpis = new Kpis(db, analyticsSettings);
   const finance = new Finance(db);
   const costs = new Costs(db);
   const experiments = new Experiments(db, clock);
@@ -62,6 +70,9 @@ export function createServices(db: DataSource, ledger: PeerClient, clock: Clock)
     // The business case's fulfilment cost and settlement net come from the catalog's and partners' events.
     businessCases: new BusinessCases(db, experiments, costs),
     segments,
+    analyticsSettings,
+    cohorts: new Cohorts(db),
+    successCriteria: new SuccessCriteria(db, clock),
   };
 }
 

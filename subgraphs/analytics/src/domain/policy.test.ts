@@ -1,6 +1,6 @@
 import { ANONYMOUS, type StaffRole, type Viewer } from '@loyalty-graph/shared';
 import { describe, expect, it } from 'vitest';
-import { canReadProgramKpis, canReconcile } from './policy';
+import { canConfigureAnalytics, canReadProgramKpis, canReconcile } from './policy';
 
 const staff = (roles: StaffRole[], programId: string | null = 'p1'): Viewer => ({ ...ANONYMOUS, kind: 'STAFF', programId, roles, subject: 's' });
 const service: Viewer = { ...ANONYMOUS, kind: 'SERVICE', subject: 'orders' };
@@ -24,5 +24,13 @@ describe('canReconcile', () => {
     expect(canReconcile(staff(['ADMIN']), 'p1')).toBe(true);
     expect(canReconcile(staff(['ADMIN'], null), 'p1')).toBe(true);
     for (const viewer of [staff(['ANALYST']), staff(['ADMIN'], 'p2'), member, partner]) expect(canReconcile(viewer, 'p1')).toBe(false);
+  });
+});
+
+describe('canConfigureAnalytics', () => {
+  it('lets the program’s admins and platform operators change settings and criteria, not analysts or other programs', () => {
+    expect(canConfigureAnalytics(staff(['ADMIN']), 'p1')).toBe(true);
+    expect(canConfigureAnalytics(staff(['ADMIN'], null), 'p1')).toBe(true);
+    for (const viewer of [staff(['ANALYST']), staff(['ADMIN'], 'p2'), staff(['AGENT']), member, partner, service, ANONYMOUS]) expect(canConfigureAnalytics(viewer, 'p1')).toBe(false);
   });
 });

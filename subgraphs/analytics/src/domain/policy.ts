@@ -81,3 +81,10 @@ export function memberSegmentsView(viewer: Viewer, member: { id: string; program
   }
   return canReadSegments(viewer, member.programId) ? 'ALL' : null;
 }
+
+// --- KPI settings and success criteria (issue 12) ---
+
+/** Who changes a program's analytics settings (a new definition version) and defines success criteria: its ADMIN staff and platform operators. */
+export function canConfigureAnalytics(viewer: Viewer, programId: string): boolean {
+  return isStaffOf(viewer, programId, ['ADMIN']);
+}

@@ -12,6 +12,9 @@ import { BusinessCaseRow } from '../services/business-case';
 import { SegmentRow } from '../services/segments';
 import { SegmentProfileRow } from '../services/segment-profile';
 import { SegmentRulesModel } from '../domain/segments';
+import { SettingsVersion as SettingsVersionRow } from '../domain/kpi-definitions';
+import { SuccessCriterion as SuccessCriterionRow, SuccessCriterionReadout as SuccessCriterionReadoutRow } from '../services/success-criteria';
+import { Cohort as CohortRow } from '../services/cohorts';
 import { RequestContext } from '../context';
 export type Maybe<T> = T | null;
 export type InputMaybe<T> = T | null | undefined;
@@ -62,6 +65,17 @@ export type AnalyticsReconciliation = {
   programId: Scalars['ID']['output'];
   /** Points redeemed, net of refunds. */
   redeemed: ReconciledFigure;
+};
+
+/** One version of a program's analytics settings: the parameters of the KPI definitions from a time. */
+export type AnalyticsSettingsVersion = {
+  __typename?: 'AnalyticsSettingsVersion';
+  /** The activity window (days) of active, churned, retentionRate and purchaseFrequency. */
+  activeWindowDays: Scalars['Int']['output'];
+  /** From when buckets starting then or later use it; null for version 1 (from the beginning). */
+  effectiveFrom: Maybe<Scalars['DateTime']['output']>;
+  /** 1 is the built-in default; each configureAnalytics adds the next. */
+  version: Scalars['Int']['output'];
 };
 
 export type AnswerSurveyInput = {
@@ -173,6 +187,40 @@ export type BusinessCase = {
 export type CloseSurveyInput = {
   /** The survey to close now. Closing a closed survey changes nothing. */
   surveyId: Scalars['ID']['input'];
+};
+
+/** One month after enrolment of a cohort. */
+export type CohortRetentionMonth = {
+  __typename?: 'CohortRetentionMonth';
+  /** Months after the enrolment month (0: the enrolment month). */
+  offset: Scalars['Int']['output'];
+  /** Members of the cohort with at least one purchase (`PointsAccrued`, matching the filter) in the month. */
+  purchasers: Scalars['Int']['output'];
+  /** purchasers / size, rounded half up to 4 decimals; null for an empty cohort or a month not begun yet. */
+  share: Maybe<Scalars['Decimal']['output']>;
+  /** The month's first instant. */
+  start: Scalars['DateTime']['output'];
+};
+
+/** A new version of a program's analytics settings. */
+export type ConfigureAnalyticsInput = {
+  /** The activity window in whole days, 1 to 730; default 90. */
+  activeWindowDays?: InputMaybe<Scalars['Int']['input']>;
+  /** From when the new version applies (buckets starting then or later); not in the past, so published buckets never change. */
+  effectiveFrom: Scalars['DateTime']['input'];
+  /** Makes a retry safe: 8 to 100 letters, digits or . _ : - (unique per program); the same key with other values is BAD_USER_INPUT. */
+  idempotencyKey?: InputMaybe<Scalars['String']['input']>;
+  /** The program. */
+  programId: Scalars['ID']['input'];
+};
+
+/** What configureAnalytics did. */
+export type ConfigureAnalyticsPayload = {
+  __typename?: 'ConfigureAnalyticsPayload';
+  /** The version made (or, on a retry with the same idempotencyKey, the one made first). */
+  settings: Maybe<AnalyticsSettingsVersion>;
+  /** Refusals by business rules. */
+  userErrors: Array<UserError>;
 };
 
 /** Sets the program's holdout share. */
@@ -289,6 +337,44 @@ export type DeferredRevenue = {
   to: Scalars['DateTime']['output'];
   /** The transaction price of purchases that earned points in the period: their baskets' totals in the point value's currency. */
   transactionPrice: Money;
+};
+
+/** What defineSuccessCriterion stores. */
+export type DefineSuccessCriterionInput = {
+  /** The activity whose success it measures. */
+  activity: RelationalActivityInput;
+  /** How the KPI is compared with the target. */
+  comparison: KpiComparison;
+  /** The bucket KPI it is measured by. */
+  kpi: KpiName;
+  /** The bucket size the readout also judges it per. */
+  period: KpiPeriod;
+  /** The program. */
+  programId: Scalars['ID']['input'];
+  /** Measured over this segment's members (as KpiFilter.segmentId); none: the whole program. */
+  segmentId?: InputMaybe<Scalars['ID']['input']>;
+  /** The target value, in the KPI's unit (a count, points, a rate such as 0.25, an amount), at most 6 decimals. */
+  target: Scalars['Decimal']['input'];
+};
+
+/** What defineSuccessCriterion did. */
+export type DefineSuccessCriterionPayload = {
+  __typename?: 'DefineSuccessCriterionPayload';
+  /** The criterion as stored. */
+  criterion: Maybe<SuccessCriterion>;
+  /** Refusals by business rules. */
+  userErrors: Array<UserError>;
+};
+
+/** The members who enrolled in one calendar month (UTC) and when they bought afterwards. */
+export type EnrolmentCohort = {
+  __typename?: 'EnrolmentCohort';
+  /** The month's first instant. */
+  month: Scalars['DateTime']['output'];
+  /** Offsets 0..months, in order. */
+  retention: Array<CohortRetentionMonth>;
+  /** `MemberEnrolled` events in the month (matching the filter). */
+  size: Scalars['Int']['output'];
 };
 
 /** A consumer of another subgraph's events. */
@@ -456,6 +542,85 @@ export type JobOutcome =
   | 'FAILED'
   | 'OK';
 
+/** How a KPI is compared with its target. */
+export type KpiComparison =
+  /** Met when the value ≥ the target. */
+  | 'AT_LEAST'
+  /** Met when the value ≤ the target. */
+  | 'AT_MOST';
+
+/** A KPI as one definition version defines it. */
+export type KpiDefinition = {
+  __typename?: 'KpiDefinition';
+  /** The version's activity window in days (used by active, churned, retentionRate, purchaseFrequency). */
+  activeWindowDays: Scalars['Int']['output'];
+  /** The exact formula, with the version's parameters written in. */
+  definition: Scalars['String']['output'];
+  /** From when it applies; null for version 1 (from the beginning). */
+  effectiveFrom: Maybe<Scalars['DateTime']['output']>;
+  /** Which KPI. */
+  kpi: KpiName;
+  /** The analytics settings version. */
+  version: Scalars['Int']['output'];
+};
+
+/**
+ * Narrows KPIs to some members or purchases; the conditions combine with AND. Each is judged at the
+ * time of the fact, except the segment.
+ */
+export type KpiFilter = {
+  /**
+   * The purchase's channel (STORE, ONLINE, …); a return or posting has its purchase's. Facts without
+   * a purchase (bonuses, redemptions, expiries, …) have no channel and are left out. Enrolment KPIs
+   * (enrolled, referralConversion) ignore it.
+   */
+  channel?: InputMaybe<Scalars['String']['input']>;
+  /**
+   * Point facts funded by this partner (a posting: its purchase's partner); enrolments, and referral
+   * qualifications, of members who enrolled through it.
+   */
+  partnerId?: InputMaybe<Scalars['ID']['input']>;
+  /** Members in this segment now (segment_members), whenever the fact happened. */
+  segmentId?: InputMaybe<Scalars['ID']['input']>;
+  /**
+   * The member's tier at the time of each fact (their latest entry tier or tier change at or before
+   * it), not their tier today: a promotion does not move published history. A return or a posting
+   * is judged at its purchase's time, so it stays with the purchase it belongs to.
+   */
+  tierId?: InputMaybe<Scalars['ID']['input']>;
+};
+
+/** A bucket KPI (a field of ProgramKpiBucket). */
+export type KpiName =
+  /** ProgramKpiBucket.active */
+  | 'ACTIVE'
+  /** ProgramKpiBucket.averageBasket (its amount) */
+  | 'AVERAGE_BASKET'
+  /** ProgramKpiBucket.averagePointsPerPurchase */
+  | 'AVERAGE_POINTS_PER_PURCHASE'
+  /** ProgramKpiBucket.churned */
+  | 'CHURNED'
+  /** ProgramKpiBucket.enrolled */
+  | 'ENROLLED'
+  /** ProgramKpiBucket.pointsExpired */
+  | 'POINTS_EXPIRED'
+  /** ProgramKpiBucket.pointsIssued */
+  | 'POINTS_ISSUED'
+  /** ProgramKpiBucket.pointsPending */
+  | 'POINTS_PENDING'
+  /** ProgramKpiBucket.pointsRedeemed */
+  | 'POINTS_REDEEMED'
+  /** ProgramKpiBucket.purchases */
+  | 'PURCHASES'
+  /** ProgramKpiBucket.purchaseFrequency */
+  | 'PURCHASE_FREQUENCY'
+  /** ProgramKpiBucket.redemptionRate */
+  | 'REDEMPTION_RATE'
+  /** ProgramKpiBucket.referralConversion */
+  | 'REFERRAL_CONVERSION'
+  /** ProgramKpiBucket.retentionRate */
+  | 'RETENTION_RATE';
+
 /** The calendar period KPIs are bucketed by (UTC). */
 export type KpiPeriod =
   /** A UTC calendar day. */
@@ -608,6 +773,11 @@ export type Mutation = {
   archiveSegment: SegmentPayload;
   /** Closes a survey now: no more answers. The program's ADMIN staff and platform operators. Closing it again changes nothing. */
   closeSurvey: Survey;
+  /**
+   * Adds a version of the program's analytics settings (the activity window) effective from a time
+   * not in the past. The program's ADMIN staff and platform operators.
+   */
+  configureAnalytics: ConfigureAnalyticsPayload;
   /** Sets the share of the program's persistent holdout (0–20 %). The program's ADMIN and platform operators. */
   configureHoldout: ProgramHoldoutPayload;
   /** Creates a DRAFT experiment. The program's ADMIN and platform operators. */
@@ -622,6 +792,11 @@ export type Mutation = {
    * and platform operators. Idempotent on idempotencyKey.
    */
   createSurvey: Survey;
+  /**
+   * Defines (or redefines) the success criterion of a relational activity for a KPI and segment.
+   * The program's ADMIN staff and platform operators.
+   */
+  defineSuccessCriterion: DefineSuccessCriterionPayload;
   /** Apply a dead-lettered event of the analytics subgraph again (after a fix), then those parked behind it (platform operators). */
   replayAnalyticsDeadLetter: ReplayDeadLetterPayload;
   /** Lets members see their visible segments, or stops it. The program's ADMIN and platform operators. */
@@ -660,6 +835,11 @@ export type MutationCloseSurveyArgs = {
 };
 
 
+export type MutationConfigureAnalyticsArgs = {
+  input: ConfigureAnalyticsInput;
+};
+
+
 export type MutationConfigureHoldoutArgs = {
   input: ConfigureHoldoutInput;
 };
@@ -677,6 +857,11 @@ export type MutationCreateSegmentArgs = {
 
 export type MutationCreateSurveyArgs = {
   input: CreateSurveyInput;
+};
+
+
+export type MutationDefineSuccessCriterionArgs = {
+  input: DefineSuccessCriterionInput;
 };
 
 
@@ -781,6 +966,11 @@ export type PageInfo = {
 export type Program = {
   __typename?: 'Program';
   /**
+   * The program's analytics settings: every definition version, the built-in default (version 1)
+   * first. The program's ADMIN and ANALYST staff, platform operators.
+   */
+  analyticsSettings: Array<AnalyticsSettingsVersion>;
+  /**
    * The share of points that will never be redeemed, estimated from earn-month cohorts with a
    * volume-weighted chain ladder (README, Breakage and IFRS 15): each member spends their oldest
    * points first; for each cohort the cumulative points redeemed by age in months; development
@@ -797,6 +987,13 @@ export type Program = {
    * BAD_USER_INPUT. The program's ADMIN and ANALYST staff.
    */
   businessCase: BusinessCase;
+  /**
+   * Retention by enrolment month (UTC): one cohort per calendar month from the one holding `from` to
+   * the one holding the last instant before `to` (at most 60), each with its size and, for month
+   * offsets 0..`months`, the share of the cohort with a purchase in that month. The program's ADMIN
+   * and ANALYST staff, platform operators.
+   */
+  cohortRetention: Array<EnrolmentCohort>;
   /**
    * IFRS 15 revenue from points over [from, to) (IFRS 15.B39–B43, Illustrative Example 52). Points
    * are a material right. Allocation, once per UTC month of sales: the transaction price of that
@@ -820,11 +1017,18 @@ export type Program = {
   holdout: Maybe<ProgramHoldout>;
   id: Scalars['ID']['output'];
   /**
+   * Every bucket KPI under every definition version: its parameters, when it took effect and its
+   * definition (the window's value written in). The program's ADMIN and ANALYST staff, platform operators.
+   */
+  kpiDefinitions: Array<KpiDefinition>;
+  /**
    * The program's KPIs per calendar bucket (UTC), learnt from members' and the ledger's events. The
    * buckets cover from the one holding `from` to the one holding the last instant before `to`, whole
    * buckets each (a week starts on Monday 00:00 UTC; quarters start on 1 January, April, July and
    * October). At most 400 buckets; more, or `to` not after `from`, is BAD_USER_INPUT. Figures lag
    * the events by the consumers' lag (analyticsOperations). The program's ADMIN and ANALYST staff.
+   * active, churned, retentionRate and purchaseFrequency are computed only when asked; when they
+   * would take more than 25 s (many long buckets on a large program) the request is BAD_USER_INPUT.
    */
   kpis: Array<ProgramKpiBucket>;
   /**
@@ -871,6 +1075,13 @@ export type Program = {
    * ADMIN, ANALYST and AGENT staff (and platform operators).
    */
   segments: Array<Segment>;
+  /**
+   * Each success criterion of the program's relational activities, read over [from, to): the KPI's
+   * value over the whole range as one span (for the criterion's segment), the target and whether it
+   * is met, and the same per bucket of the criterion's period. The program's ADMIN and ANALYST
+   * staff, platform operators.
+   */
+  successCriteria: Array<SuccessCriterionReadout>;
   /** The program's surveys, newest opening first (at most 100). The program's ADMIN and ANALYST staff. */
   surveys: Array<Survey>;
 };
@@ -887,6 +1098,14 @@ export type ProgramBusinessCaseArgs = {
 };
 
 
+export type ProgramCohortRetentionArgs = {
+  filter?: InputMaybe<KpiFilter>;
+  from: Scalars['DateTime']['input'];
+  months: Scalars['Int']['input'];
+  to: Scalars['DateTime']['input'];
+};
+
+
 export type ProgramDeferredRevenueArgs = {
   from: Scalars['DateTime']['input'];
   to: Scalars['DateTime']['input'];
@@ -894,6 +1113,7 @@ export type ProgramDeferredRevenueArgs = {
 
 
 export type ProgramKpisArgs = {
+  filter?: InputMaybe<KpiFilter>;
   from: Scalars['DateTime']['input'];
   period: KpiPeriod;
   to: Scalars['DateTime']['input'];
@@ -921,6 +1141,12 @@ export type ProgramProgramCostsArgs = {
 
 export type ProgramSegmentsArgs = {
   includeArchived?: InputMaybe<Scalars['Boolean']['input']>;
+};
+
+
+export type ProgramSuccessCriteriaArgs = {
+  from: Scalars['DateTime']['input'];
+  to: Scalars['DateTime']['input'];
 };
 
 /** What a program's points and rewards cost over a period. */
@@ -981,10 +1207,36 @@ export type ProgramHoldoutPayload = {
 export type ProgramKpiBucket = {
   __typename?: 'ProgramKpiBucket';
   /**
+   * Members active at the bucket's end. A member is active at an instant T when they made at least
+   * one purchase (a `PointsAccrued`) in [T − activeWindowDays days, T) and were not CLOSED at or
+   * before T (CLOSED is final).
+   */
+  active: Scalars['Int']['output'];
+  /** The activity window of this bucket's definition version, in days. */
+  activeWindowDays: Scalars['Int']['output'];
+  /**
+   * Gross spend of the bucket's purchases (their baskets' totals, returns not subtracted) / the
+   * number of those purchases, in their currency, rounded half up to the currency's decimals (EUR 2,
+   * JPY 0). Only purchases
+   * whose event carries its basket's total count; null without any, or when they are in more than
+   * one currency.
+   */
+  averageBasket: Maybe<Money>;
+  /**
    * The points of `PointsAccrued` in the bucket divided by `purchases`, gross of returns, rounded
    * half up to 2 decimals; null when there was no purchase.
    */
   averagePointsPerPurchase: Maybe<Scalars['Decimal']['output']>;
+  /**
+   * Members active at the bucket's start and not active at its end (as `active` defines it): a
+   * member CLOSED by the end counts as churned.
+   */
+  churned: Scalars['Int']['output'];
+  /**
+   * The analytics settings version in force at the bucket's start (Program.analyticsSettings): the
+   * activity window of active, churned, retentionRate and purchaseFrequency is that version's.
+   */
+  definitionVersion: Scalars['Int']['output'];
   /** The first instant after it. */
   end: Scalars['DateTime']['output'];
   /** Members who enrolled: the number of `MemberEnrolled` events (any channel). */
@@ -1004,12 +1256,36 @@ export type ProgramKpiBucket = {
    */
   pointsIssued: Scalars['BigInt']['output'];
   /**
+   * Points still pending at the bucket's end: over every event before the end, the points of
+   * pending `PointsAccrued` − the points of `PointsPosted` − `fromPending` of `PointsReturned` (the
+   * ledger's pending balance).
+   */
+  pointsPending: Scalars['BigInt']['output'];
+  /**
    * Points redeemed, net of refunds: the points of `PointsRedeemed` (captured holds) minus those of
    * `PointsRefunded`. Holds that were only reserved or released do not count. As Program.pointsTotals.redeemed.
    */
   pointsRedeemed: Scalars['BigInt']['output'];
+  /**
+   * `purchases` / `active` (purchases in the bucket per member active at its end), rounded half up to
+   * 2 decimals; null when nobody is active.
+   */
+  purchaseFrequency: Maybe<Scalars['Decimal']['output']>;
   /** Purchases that earned points: the number of `PointsAccrued` events (one per recorded purchase; returns do not subtract). */
   purchases: Scalars['Int']['output'];
+  /** `pointsRedeemed` / `pointsIssued`, rounded half up to 4 decimals; null when nothing (net) was issued. */
+  redemptionRate: Maybe<Scalars['Decimal']['output']>;
+  /**
+   * `ReferralQualified` events in the bucket / `MemberEnrolled` events in the bucket that carry a
+   * referral, rounded half up to 4 decimals; null without referred enrolments. Qualifications of
+   * members who enrolled in an earlier bucket count in the bucket they qualify in.
+   */
+  referralConversion: Maybe<Scalars['Decimal']['output']>;
+  /**
+   * Members active at both the bucket's start and its end / members active at its start, rounded
+   * half up to 4 decimals (0.7500 is 75%); null when nobody was active at the start.
+   */
+  retentionRate: Maybe<Scalars['Decimal']['output']>;
   /** Its first instant. */
   start: Scalars['DateTime']['output'];
 };
@@ -1075,6 +1351,25 @@ export type ReconciledFigure = {
   /** The ledger's sum over its journal. */
   ledger: Scalars['BigInt']['output'];
 };
+
+/** The relational activity a success criterion is about. */
+export type RelationalActivityInput = {
+  /** Its id in the subgraph that owns it. */
+  id: Scalars['ID']['input'];
+  /** What it is. */
+  kind: RelationalActivityKind;
+  /** Its name as shown in the readout, 1 to 200 characters. */
+  name: Scalars['String']['input'];
+};
+
+/** What a relational activity is. */
+export type RelationalActivityKind =
+  /** A benefit of the program (e.g. a tier benefit). */
+  | 'BENEFIT'
+  /** An offer. */
+  | 'OFFER'
+  /** A service (e.g. priority support). */
+  | 'SERVICE';
 
 /** What an operator's replay of a dead letter asks for. */
 export type ReplayDeadLetterInput = {
@@ -1344,6 +1639,62 @@ export type SubgraphOperations = {
   /** The events this subgraph produces; null when it produces none. */
   outbox: Maybe<OutboxStatus>;
   subgraph: Scalars['String']['output'];
+};
+
+/**
+ * What a relational activity is meant to achieve. One per activity, KPI and segment: defining it
+ * again replaces its comparison, target, period and activity name.
+ */
+export type SuccessCriterion = {
+  __typename?: 'SuccessCriterion';
+  /** The activity's id. */
+  activityId: Scalars['ID']['output'];
+  /** What the activity is. */
+  activityKind: RelationalActivityKind;
+  /** The activity's name. */
+  activityName: Scalars['String']['output'];
+  /** How it is compared. */
+  comparison: KpiComparison;
+  /** Its id. */
+  id: Scalars['ID']['output'];
+  /** The KPI. */
+  kpi: KpiName;
+  /** The bucket size of the per-period readout. */
+  period: KpiPeriod;
+  /** The segment measured; null: the whole program. */
+  segmentId: Maybe<Scalars['ID']['output']>;
+  /** The target. */
+  target: Scalars['Decimal']['output'];
+};
+
+/** A success criterion read over a range. */
+export type SuccessCriterionReadout = {
+  __typename?: 'SuccessCriterionReadout';
+  /** The criterion. */
+  criterion: SuccessCriterion;
+  /** Whether value meets the target; false when value is null. */
+  met: Scalars['Boolean']['output'];
+  /** The same per bucket of the criterion's period covering the range. */
+  periods: Array<SuccessCriterionValue>;
+  /** The target (as the criterion's). */
+  target: Scalars['Decimal']['output'];
+  /** The KPI over the whole range [from, to) as one span (for the criterion's segment). */
+  value: Maybe<Scalars['Decimal']['output']>;
+};
+
+/** A success criterion's KPI over one span. */
+export type SuccessCriterionValue = {
+  __typename?: 'SuccessCriterionValue';
+  /** The definition version in force at the span's start. */
+  definitionVersion: Scalars['Int']['output'];
+  /** The first instant after it. */
+  end: Scalars['DateTime']['output'];
+  /** Whether value meets the target by the comparison; false when value is null. */
+  met: Scalars['Boolean']['output'];
+  /** The span's first instant. */
+  start: Scalars['DateTime']['output'];
+  /** The KPI over the span (a count, points, a rate, an amount); null when it has none (e.g. a rate with nothing to divide by). */
+  value: Maybe<Scalars['Decimal']['output']>;
 };
 
 /**
@@ -1627,14 +1978,18 @@ export type FederationReferenceTypes = {
 export type ResolversTypes = {
   AnalyticsReconciliation: ResolverTypeWrapper<Reconciliation>;
   ID: ResolverTypeWrapper<Scalars['ID']['output']>;
+  AnalyticsSettingsVersion: ResolverTypeWrapper<SettingsVersionRow>;
+  Int: ResolverTypeWrapper<Scalars['Int']['output']>;
   AnswerSurveyInput: AnswerSurveyInput;
   ArchiveSegmentInput: ArchiveSegmentInput;
   BigInt: ResolverTypeWrapper<Scalars['BigInt']['output']>;
   BreakageCohort: ResolverTypeWrapper<BreakageCohort>;
-  Int: ResolverTypeWrapper<Scalars['Int']['output']>;
   BreakageEstimate: ResolverTypeWrapper<BreakageEstimate>;
   BusinessCase: ResolverTypeWrapper<BusinessCaseRow>;
   CloseSurveyInput: CloseSurveyInput;
+  CohortRetentionMonth: ResolverTypeWrapper<CohortRetentionMonth>;
+  ConfigureAnalyticsInput: ConfigureAnalyticsInput;
+  ConfigureAnalyticsPayload: ResolverTypeWrapper<Omit<ConfigureAnalyticsPayload, 'settings'> & { settings?: Maybe<ResolversTypes['AnalyticsSettingsVersion']> }>;
   ConfigureHoldoutInput: ConfigureHoldoutInput;
   CreateExperimentInput: CreateExperimentInput;
   CreateSegmentInput: CreateSegmentInput;
@@ -1644,6 +1999,9 @@ export type ResolversTypes = {
   DeadLetterState: DeadLetterState;
   Decimal: ResolverTypeWrapper<Scalars['Decimal']['output']>;
   DeferredRevenue: ResolverTypeWrapper<DeferredRevenue>;
+  DefineSuccessCriterionInput: DefineSuccessCriterionInput;
+  DefineSuccessCriterionPayload: ResolverTypeWrapper<Omit<DefineSuccessCriterionPayload, 'criterion'> & { criterion?: Maybe<ResolversTypes['SuccessCriterion']> }>;
+  EnrolmentCohort: ResolverTypeWrapper<CohortRow>;
   EventConsumerStatus: ResolverTypeWrapper<ConsumerStatusView>;
   Experiment: ResolverTypeWrapper<ExperimentRow>;
   ExperimentInput: ExperimentInput;
@@ -1656,6 +2014,10 @@ export type ResolversTypes = {
   InstantRange: ResolverTypeWrapper<InstantRange>;
   InstantRangeInput: InstantRangeInput;
   JobOutcome: JobOutcome;
+  KpiComparison: KpiComparison;
+  KpiDefinition: ResolverTypeWrapper<KpiDefinition>;
+  KpiFilter: KpiFilter;
+  KpiName: KpiName;
   KpiPeriod: KpiPeriod;
   Member: ResolverTypeWrapper<MemberRef>;
   MemberRfm: ResolverTypeWrapper<MemberRfm>;
@@ -1670,7 +2032,7 @@ export type ResolversTypes = {
   NumberRangeInput: NumberRangeInput;
   OutboxStatus: ResolverTypeWrapper<OutboxStatus>;
   PageInfo: ResolverTypeWrapper<PageInfo>;
-  Program: ResolverTypeWrapper<Omit<Program, 'businessCase' | 'experiments' | 'holdout' | 'kpis' | 'nps' | 'segments' | 'surveys'> & { businessCase: ResolversTypes['BusinessCase'], experiments: Array<ResolversTypes['Experiment']>, holdout?: Maybe<ResolversTypes['ProgramHoldout']>, kpis: Array<ResolversTypes['ProgramKpiBucket']>, nps: ResolversTypes['NpsResult'], segments: Array<ResolversTypes['Segment']>, surveys: Array<ResolversTypes['Survey']> }>;
+  Program: ResolverTypeWrapper<Omit<Program, 'analyticsSettings' | 'businessCase' | 'cohortRetention' | 'experiments' | 'holdout' | 'kpis' | 'nps' | 'segments' | 'successCriteria' | 'surveys'> & { analyticsSettings: Array<ResolversTypes['AnalyticsSettingsVersion']>, businessCase: ResolversTypes['BusinessCase'], cohortRetention: Array<ResolversTypes['EnrolmentCohort']>, experiments: Array<ResolversTypes['Experiment']>, holdout?: Maybe<ResolversTypes['ProgramHoldout']>, kpis: Array<ResolversTypes['ProgramKpiBucket']>, nps: ResolversTypes['NpsResult'], segments: Array<ResolversTypes['Segment']>, successCriteria: Array<ResolversTypes['SuccessCriterionReadout']>, surveys: Array<ResolversTypes['Survey']> }>;
   ProgramCosts: ResolverTypeWrapper<ProgramCosts>;
   ProgramHoldout: ResolverTypeWrapper<Holdout>;
   ProgramHoldoutPayload: ResolverTypeWrapper<Omit<ProgramHoldoutPayload, 'holdout'> & { holdout?: Maybe<ResolversTypes['ProgramHoldout']> }>;
@@ -1678,6 +2040,8 @@ export type ResolversTypes = {
   ProgramLiability: ResolverTypeWrapper<ProgramLiability>;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
   ReconciledFigure: ResolverTypeWrapper<ReconciledFigureRow>;
+  RelationalActivityInput: RelationalActivityInput;
+  RelationalActivityKind: RelationalActivityKind;
   ReplayDeadLetterInput: ReplayDeadLetterInput;
   ReplayDeadLetterPayload: ResolverTypeWrapper<Omit<ReplayDeadLetterPayload, 'failed'> & { failed?: Maybe<ResolversTypes['DeadLetter']> }>;
   RfmRule: ResolverTypeWrapper<RfmRule>;
@@ -1696,6 +2060,9 @@ export type ResolversTypes = {
   SegmentTierCount: ResolverTypeWrapper<SegmentTierCount>;
   SetMembersSeeSegmentsInput: SetMembersSeeSegmentsInput;
   SubgraphOperations: ResolverTypeWrapper<SubgraphOperationsModel>;
+  SuccessCriterion: ResolverTypeWrapper<SuccessCriterionRow>;
+  SuccessCriterionReadout: ResolverTypeWrapper<SuccessCriterionReadoutRow>;
+  SuccessCriterionValue: ResolverTypeWrapper<SuccessCriterionValue>;
   Survey: ResolverTypeWrapper<SurveyRow>;
   SurveyAnswerInput: SurveyAnswerInput;
   SurveyQuestion: ResolverTypeWrapper<SurveyQuestion>;
@@ -1716,14 +2083,18 @@ export type ResolversTypes = {
 export type ResolversParentTypes = {
   AnalyticsReconciliation: Reconciliation;
   ID: Scalars['ID']['output'];
+  AnalyticsSettingsVersion: SettingsVersionRow;
+  Int: Scalars['Int']['output'];
   AnswerSurveyInput: AnswerSurveyInput;
   ArchiveSegmentInput: ArchiveSegmentInput;
   BigInt: Scalars['BigInt']['output'];
   BreakageCohort: BreakageCohort;
-  Int: Scalars['Int']['output'];
   BreakageEstimate: BreakageEstimate;
   BusinessCase: BusinessCaseRow;
   CloseSurveyInput: CloseSurveyInput;
+  CohortRetentionMonth: CohortRetentionMonth;
+  ConfigureAnalyticsInput: ConfigureAnalyticsInput;
+  ConfigureAnalyticsPayload: Omit<ConfigureAnalyticsPayload, 'settings'> & { settings?: Maybe<ResolversParentTypes['AnalyticsSettingsVersion']> };
   ConfigureHoldoutInput: ConfigureHoldoutInput;
   CreateExperimentInput: CreateExperimentInput;
   CreateSegmentInput: CreateSegmentInput;
@@ -1732,6 +2103,9 @@ export type ResolversParentTypes = {
   DeadLetter: DeadLetterView;
   Decimal: Scalars['Decimal']['output'];
   DeferredRevenue: DeferredRevenue;
+  DefineSuccessCriterionInput: DefineSuccessCriterionInput;
+  DefineSuccessCriterionPayload: Omit<DefineSuccessCriterionPayload, 'criterion'> & { criterion?: Maybe<ResolversParentTypes['SuccessCriterion']> };
+  EnrolmentCohort: CohortRow;
   EventConsumerStatus: ConsumerStatusView;
   Experiment: ExperimentRow;
   ExperimentInput: ExperimentInput;
@@ -1741,6 +2115,8 @@ export type ResolversParentTypes = {
   ExperimentVariantInput: ExperimentVariantInput;
   InstantRange: InstantRange;
   InstantRangeInput: InstantRangeInput;
+  KpiDefinition: KpiDefinition;
+  KpiFilter: KpiFilter;
   Member: MemberRef;
   MemberRfm: MemberRfm;
   MembersSeeSegmentsPayload: MembersSeeSegmentsPayload;
@@ -1754,7 +2130,7 @@ export type ResolversParentTypes = {
   NumberRangeInput: NumberRangeInput;
   OutboxStatus: OutboxStatus;
   PageInfo: PageInfo;
-  Program: Omit<Program, 'businessCase' | 'experiments' | 'holdout' | 'kpis' | 'nps' | 'segments' | 'surveys'> & { businessCase: ResolversParentTypes['BusinessCase'], experiments: Array<ResolversParentTypes['Experiment']>, holdout?: Maybe<ResolversParentTypes['ProgramHoldout']>, kpis: Array<ResolversParentTypes['ProgramKpiBucket']>, nps: ResolversParentTypes['NpsResult'], segments: Array<ResolversParentTypes['Segment']>, surveys: Array<ResolversParentTypes['Survey']> } | FederationReferenceTypes['Program'];
+  Program: Omit<Program, 'analyticsSettings' | 'businessCase' | 'cohortRetention' | 'experiments' | 'holdout' | 'kpis' | 'nps' | 'segments' | 'successCriteria' | 'surveys'> & { analyticsSettings: Array<ResolversParentTypes['AnalyticsSettingsVersion']>, businessCase: ResolversParentTypes['BusinessCase'], cohortRetention: Array<ResolversParentTypes['EnrolmentCohort']>, experiments: Array<ResolversParentTypes['Experiment']>, holdout?: Maybe<ResolversParentTypes['ProgramHoldout']>, kpis: Array<ResolversParentTypes['ProgramKpiBucket']>, nps: ResolversParentTypes['NpsResult'], segments: Array<ResolversParentTypes['Segment']>, successCriteria: Array<ResolversParentTypes['SuccessCriterionReadout']>, surveys: Array<ResolversParentTypes['Survey']> } | FederationReferenceTypes['Program'];
   ProgramCosts: ProgramCosts;
   ProgramHoldout: Holdout;
   ProgramHoldoutPayload: Omit<ProgramHoldoutPayload, 'holdout'> & { holdout?: Maybe<ResolversParentTypes['ProgramHoldout']> };
@@ -1762,6 +2138,7 @@ export type ResolversParentTypes = {
   ProgramLiability: ProgramLiability;
   Query: Record<PropertyKey, never>;
   ReconciledFigure: ReconciledFigureRow;
+  RelationalActivityInput: RelationalActivityInput;
   ReplayDeadLetterInput: ReplayDeadLetterInput;
   ReplayDeadLetterPayload: Omit<ReplayDeadLetterPayload, 'failed'> & { failed?: Maybe<ResolversParentTypes['DeadLetter']> };
   RfmRule: RfmRule;
@@ -1779,6 +2156,9 @@ export type ResolversParentTypes = {
   SegmentTierCount: SegmentTierCount;
   SetMembersSeeSegmentsInput: SetMembersSeeSegmentsInput;
   SubgraphOperations: SubgraphOperationsModel;
+  SuccessCriterion: SuccessCriterionRow;
+  SuccessCriterionReadout: SuccessCriterionReadoutRow;
+  SuccessCriterionValue: SuccessCriterionValue;
   Survey: SurveyRow;
   SurveyAnswerInput: SurveyAnswerInput;
   SurveyQuestion: SurveyQuestion;
@@ -1831,6 +2211,12 @@ export type AnalyticsReconciliationResolvers<ContextType = RequestContext, Paren
   redeemed?: Resolver<ResolversTypes['ReconciledFigure'], ParentType, ContextType>;
 };
 
+export type AnalyticsSettingsVersionResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['AnalyticsSettingsVersion'] = ResolversParentTypes['AnalyticsSettingsVersion']> = {
+  activeWindowDays?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  effectiveFrom?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  version?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+};
+
 export interface BigIntScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes['BigInt'], any> {
   name: 'BigInt';
 }
@@ -1878,6 +2264,18 @@ export type BusinessCaseResolvers<ContextType = RequestContext, ParentType exten
   warnings?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
 };
 
+export type CohortRetentionMonthResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['CohortRetentionMonth'] = ResolversParentTypes['CohortRetentionMonth']> = {
+  offset?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  purchasers?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  share?: Resolver<Maybe<ResolversTypes['Decimal']>, ParentType, ContextType>;
+  start?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+};
+
+export type ConfigureAnalyticsPayloadResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['ConfigureAnalyticsPayload'] = ResolversParentTypes['ConfigureAnalyticsPayload']> = {
+  settings?: Resolver<Maybe<ResolversTypes['AnalyticsSettingsVersion']>, ParentType, ContextType>;
+  userErrors?: Resolver<Array<ResolversTypes['UserError']>, ParentType, ContextType>;
+};
+
 export interface DateTimeScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes['DateTime'], any> {
   name: 'DateTime';
 }
@@ -1912,6 +2310,17 @@ export type DeferredRevenueResolvers<ContextType = RequestContext, ParentType ex
   revenueFromPoints?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
   to?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   transactionPrice?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
+};
+
+export type DefineSuccessCriterionPayloadResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['DefineSuccessCriterionPayload'] = ResolversParentTypes['DefineSuccessCriterionPayload']> = {
+  criterion?: Resolver<Maybe<ResolversTypes['SuccessCriterion']>, ParentType, ContextType>;
+  userErrors?: Resolver<Array<ResolversTypes['UserError']>, ParentType, ContextType>;
+};
+
+export type EnrolmentCohortResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['EnrolmentCohort'] = ResolversParentTypes['EnrolmentCohort']> = {
+  month?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  retention?: Resolver<Array<ResolversTypes['CohortRetentionMonth']>, ParentType, ContextType>;
+  size?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
 };
 
 export type EventConsumerStatusResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['EventConsumerStatus'] = ResolversParentTypes['EventConsumerStatus']> = {
@@ -1971,6 +2380,14 @@ export type InstantRangeResolvers<ContextType = RequestContext, ParentType exten
   to?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
 };
 
+export type KpiDefinitionResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['KpiDefinition'] = ResolversParentTypes['KpiDefinition']> = {
+  activeWindowDays?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  definition?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  effectiveFrom?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  kpi?: Resolver<ResolversTypes['KpiName'], ParentType, ContextType>;
+  version?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+};
+
 export type MemberResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['Member'] = ResolversParentTypes['Member'], FederationReferenceType extends FederationReferenceTypes['Member'] = FederationReferenceTypes['Member']> = {
   __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['Member']> | FederationReferenceType, FederationReferenceType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
@@ -2022,10 +2439,12 @@ export type MutationResolvers<ContextType = RequestContext, ParentType extends R
   answerSurvey?: Resolver<ResolversTypes['SurveyResponse'], ParentType, ContextType, RequireFields<MutationAnswerSurveyArgs, 'input'>>;
   archiveSegment?: Resolver<ResolversTypes['SegmentPayload'], ParentType, ContextType, RequireFields<MutationArchiveSegmentArgs, 'input'>>;
   closeSurvey?: Resolver<ResolversTypes['Survey'], ParentType, ContextType, RequireFields<MutationCloseSurveyArgs, 'input'>>;
+  configureAnalytics?: Resolver<ResolversTypes['ConfigureAnalyticsPayload'], ParentType, ContextType, RequireFields<MutationConfigureAnalyticsArgs, 'input'>>;
   configureHoldout?: Resolver<ResolversTypes['ProgramHoldoutPayload'], ParentType, ContextType, RequireFields<MutationConfigureHoldoutArgs, 'input'>>;
   createExperiment?: Resolver<ResolversTypes['ExperimentPayload'], ParentType, ContextType, RequireFields<MutationCreateExperimentArgs, 'input'>>;
   createSegment?: Resolver<ResolversTypes['SegmentPayload'], ParentType, ContextType, RequireFields<MutationCreateSegmentArgs, 'input'>>;
   createSurvey?: Resolver<ResolversTypes['Survey'], ParentType, ContextType, RequireFields<MutationCreateSurveyArgs, 'input'>>;
+  defineSuccessCriterion?: Resolver<ResolversTypes['DefineSuccessCriterionPayload'], ParentType, ContextType, RequireFields<MutationDefineSuccessCriterionArgs, 'input'>>;
   replayAnalyticsDeadLetter?: Resolver<ResolversTypes['ReplayDeadLetterPayload'], ParentType, ContextType, RequireFields<MutationReplayAnalyticsDeadLetterArgs, 'input'>>;
   setMembersSeeSegments?: Resolver<ResolversTypes['MembersSeeSegmentsPayload'], ParentType, ContextType, RequireFields<MutationSetMembersSeeSegmentsArgs, 'input'>>;
   startExperiment?: Resolver<ResolversTypes['ExperimentPayload'], ParentType, ContextType, RequireFields<MutationStartExperimentArgs, 'input'>>;
@@ -2067,18 +2486,22 @@ export type PageInfoResolvers<ContextType = RequestContext, ParentType extends R
 
 export type ProgramResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['Program'] = ResolversParentTypes['Program'], FederationReferenceType extends FederationReferenceTypes['Program'] = FederationReferenceTypes['Program']> = {
   __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['Program']> | FederationReferenceType, FederationReferenceType, ContextType>;
+  analyticsSettings?: Resolver<Array<ResolversTypes['AnalyticsSettingsVersion']>, ParentType, ContextType>;
   breakageEstimate?: Resolver<ResolversTypes['BreakageEstimate'], ParentType, ContextType, Partial<ProgramBreakageEstimateArgs>>;
   businessCase?: Resolver<ResolversTypes['BusinessCase'], ParentType, ContextType, RequireFields<ProgramBusinessCaseArgs, 'from' | 'to'>>;
+  cohortRetention?: Resolver<Array<ResolversTypes['EnrolmentCohort']>, ParentType, ContextType, RequireFields<ProgramCohortRetentionArgs, 'from' | 'months' | 'to'>>;
   deferredRevenue?: Resolver<ResolversTypes['DeferredRevenue'], ParentType, ContextType, RequireFields<ProgramDeferredRevenueArgs, 'from' | 'to'>>;
   experiments?: Resolver<Array<ResolversTypes['Experiment']>, ParentType, ContextType>;
   holdout?: Resolver<Maybe<ResolversTypes['ProgramHoldout']>, ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  kpiDefinitions?: Resolver<Array<ResolversTypes['KpiDefinition']>, ParentType, ContextType>;
   kpis?: Resolver<Array<ResolversTypes['ProgramKpiBucket']>, ParentType, ContextType, RequireFields<ProgramKpisArgs, 'from' | 'period' | 'to'>>;
   liability?: Resolver<ResolversTypes['ProgramLiability'], ParentType, ContextType, Partial<ProgramLiabilityArgs>>;
   membersSeeSegments?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   nps?: Resolver<ResolversTypes['NpsResult'], ParentType, ContextType, RequireFields<ProgramNpsArgs, 'from' | 'to'>>;
   programCosts?: Resolver<ResolversTypes['ProgramCosts'], ParentType, ContextType, RequireFields<ProgramProgramCostsArgs, 'from' | 'to'>>;
   segments?: Resolver<Array<ResolversTypes['Segment']>, ParentType, ContextType, RequireFields<ProgramSegmentsArgs, 'includeArchived'>>;
+  successCriteria?: Resolver<Array<ResolversTypes['SuccessCriterionReadout']>, ParentType, ContextType, RequireFields<ProgramSuccessCriteriaArgs, 'from' | 'to'>>;
   surveys?: Resolver<Array<ResolversTypes['Survey']>, ParentType, ContextType>;
 };
 
@@ -2104,14 +2527,24 @@ export type ProgramHoldoutPayloadResolvers<ContextType = RequestContext, ParentT
 };
 
 export type ProgramKpiBucketResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['ProgramKpiBucket'] = ResolversParentTypes['ProgramKpiBucket']> = {
+  active?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  activeWindowDays?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  averageBasket?: Resolver<Maybe<ResolversTypes['Money']>, ParentType, ContextType>;
   averagePointsPerPurchase?: Resolver<Maybe<ResolversTypes['Decimal']>, ParentType, ContextType>;
+  churned?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  definitionVersion?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   end?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   enrolled?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   period?: Resolver<ResolversTypes['KpiPeriod'], ParentType, ContextType>;
   pointsExpired?: Resolver<ResolversTypes['BigInt'], ParentType, ContextType>;
   pointsIssued?: Resolver<ResolversTypes['BigInt'], ParentType, ContextType>;
+  pointsPending?: Resolver<ResolversTypes['BigInt'], ParentType, ContextType>;
   pointsRedeemed?: Resolver<ResolversTypes['BigInt'], ParentType, ContextType>;
+  purchaseFrequency?: Resolver<Maybe<ResolversTypes['Decimal']>, ParentType, ContextType>;
   purchases?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  redemptionRate?: Resolver<Maybe<ResolversTypes['Decimal']>, ParentType, ContextType>;
+  referralConversion?: Resolver<Maybe<ResolversTypes['Decimal']>, ParentType, ContextType>;
+  retentionRate?: Resolver<Maybe<ResolversTypes['Decimal']>, ParentType, ContextType>;
   start?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
 };
 
@@ -2243,6 +2676,34 @@ export type SubgraphOperationsResolvers<ContextType = RequestContext, ParentType
   subgraph?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
 };
 
+export type SuccessCriterionResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['SuccessCriterion'] = ResolversParentTypes['SuccessCriterion']> = {
+  activityId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  activityKind?: Resolver<ResolversTypes['RelationalActivityKind'], ParentType, ContextType>;
+  activityName?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  comparison?: Resolver<ResolversTypes['KpiComparison'], ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  kpi?: Resolver<ResolversTypes['KpiName'], ParentType, ContextType>;
+  period?: Resolver<ResolversTypes['KpiPeriod'], ParentType, ContextType>;
+  segmentId?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
+  target?: Resolver<ResolversTypes['Decimal'], ParentType, ContextType>;
+};
+
+export type SuccessCriterionReadoutResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['SuccessCriterionReadout'] = ResolversParentTypes['SuccessCriterionReadout']> = {
+  criterion?: Resolver<ResolversTypes['SuccessCriterion'], ParentType, ContextType>;
+  met?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  periods?: Resolver<Array<ResolversTypes['SuccessCriterionValue']>, ParentType, ContextType>;
+  target?: Resolver<ResolversTypes['Decimal'], ParentType, ContextType>;
+  value?: Resolver<Maybe<ResolversTypes['Decimal']>, ParentType, ContextType>;
+};
+
+export type SuccessCriterionValueResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['SuccessCriterionValue'] = ResolversParentTypes['SuccessCriterionValue']> = {
+  definitionVersion?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  end?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  met?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  start?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  value?: Resolver<Maybe<ResolversTypes['Decimal']>, ParentType, ContextType>;
+};
+
 export type SurveyResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['Survey'] = ResolversParentTypes['Survey']> = {
   audienceSize?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
   closedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
@@ -2300,20 +2761,26 @@ export interface Link__ImportScalarConfig extends GraphQLScalarTypeConfig<Resolv
 
 export type Resolvers<ContextType = RequestContext> = {
   AnalyticsReconciliation?: AnalyticsReconciliationResolvers<ContextType>;
+  AnalyticsSettingsVersion?: AnalyticsSettingsVersionResolvers<ContextType>;
   BigInt?: GraphQLScalarType;
   BreakageCohort?: BreakageCohortResolvers<ContextType>;
   BreakageEstimate?: BreakageEstimateResolvers<ContextType>;
   BusinessCase?: BusinessCaseResolvers<ContextType>;
+  CohortRetentionMonth?: CohortRetentionMonthResolvers<ContextType>;
+  ConfigureAnalyticsPayload?: ConfigureAnalyticsPayloadResolvers<ContextType>;
   DateTime?: GraphQLScalarType;
   DeadLetter?: DeadLetterResolvers<ContextType>;
   Decimal?: GraphQLScalarType;
   DeferredRevenue?: DeferredRevenueResolvers<ContextType>;
+  DefineSuccessCriterionPayload?: DefineSuccessCriterionPayloadResolvers<ContextType>;
+  EnrolmentCohort?: EnrolmentCohortResolvers<ContextType>;
   EventConsumerStatus?: EventConsumerStatusResolvers<ContextType>;
   Experiment?: ExperimentResolvers<ContextType>;
   ExperimentPayload?: ExperimentPayloadResolvers<ContextType>;
   ExperimentReadout?: ExperimentReadoutResolvers<ContextType>;
   ExperimentVariant?: ExperimentVariantResolvers<ContextType>;
   InstantRange?: InstantRangeResolvers<ContextType>;
+  KpiDefinition?: KpiDefinitionResolvers<ContextType>;
   Member?: MemberResolvers<ContextType>;
   MemberRfm?: MemberRfmResolvers<ContextType>;
   MembersSeeSegmentsPayload?: MembersSeeSegmentsPayloadResolvers<ContextType>;
@@ -2344,6 +2811,9 @@ export type Resolvers<ContextType = RequestContext> = {
   SegmentRules?: SegmentRulesResolvers<ContextType>;
   SegmentTierCount?: SegmentTierCountResolvers<ContextType>;
   SubgraphOperations?: SubgraphOperationsResolvers<ContextType>;
+  SuccessCriterion?: SuccessCriterionResolvers<ContextType>;
+  SuccessCriterionReadout?: SuccessCriterionReadoutResolvers<ContextType>;
+  SuccessCriterionValue?: SuccessCriterionValueResolvers<ContextType>;
   Survey?: SurveyResolvers<ContextType>;
   SurveyQuestion?: SurveyQuestionResolvers<ContextType>;
   SurveyResponse?: SurveyResponseResolvers<ContextType>;

@@ -1,6 +1,7 @@
 import { IdempotencyKeys1764600000000 } from '@loyalty-graph/shared/db';
 import { AnalyticsFacts1796052763248 } from './1796052763248-analytics-facts';
 import { MemberState1796100000000 } from './1796100000000-member-state';
+import { KpiDefinitions1796200000000 } from './1796200000000-kpi-definitions';
 import { Surveys1796700500000 } from './1796700500000-surveys';
 import { MoneyFacts1796300000000 } from './1796300000000-money-facts';
 import { Experiments1796500000000 } from './1796500000000-experiments';
@@ -12,4 +13,4 @@ import { Segments1796400000000 } from './1796400000000-segments';
  * the platform's (jobs, outbox, consumers, member snapshots) and TypeORM runs them all in timestamp order.
  */
 // IdempotencyKeys: configureHoldout and createExperiment take an idempotencyKey (the shared table).
-export const migrations = [AnalyticsFacts1796052763248, MemberState1796100000000, IdempotencyKeys1764600000000, MoneyFacts1796300000000, Segments1796400000000, Experiments1796500000000, Surveys1796700500000, FactRecordedAt1796800000000];
+export const migrations = [AnalyticsFacts1796052763248, MemberState1796100000000, IdempotencyKeys1764600000000, KpiDefinitions1796200000000, MoneyFacts1796300000000, Segments1796400000000, Experiments1796500000000, Surveys1796700500000, FactRecordedAt1796800000000];

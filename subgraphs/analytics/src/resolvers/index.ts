@@ -1,4 +1,5 @@
 import type { Resolvers } from '../generated/resolvers';
+import { Mutation as KpiMutation } from './kpi-mutations';
 import { ProgramMoney } from './money';
 import { Experiment, ExperimentMutation, ExperimentProgram, ExperimentQuery, ProgramHoldout } from './experiments';
 import { Program, ProgramKpiBucket } from './program';
@@ -28,7 +29,15 @@ export const resolvers: Resolvers = {
   },
   ProgramKpiBucket,
   // Surveys and NPS (issue 12); experiments, the holdout and the business case (resolvers/experiments.ts).
-  Mutation: { createSurvey: SurveyMutation.createSurvey, closeSurvey: SurveyMutation.closeSurvey, answerSurvey: SurveyMutation.answerSurvey, ...ExperimentMutation, ...SegmentMutations },
+  Mutation: {
+    createSurvey: SurveyMutation.createSurvey,
+    closeSurvey: SurveyMutation.closeSurvey,
+    answerSurvey: SurveyMutation.answerSurvey,
+    ...ExperimentMutation,
+    ...SegmentMutations,
+    configureAnalytics: KpiMutation.configureAnalytics,
+    defineSuccessCriterion: KpiMutation.defineSuccessCriterion,
+  },
   // Member: surveys (resolvers/surveys.ts, with the reference), segments and rfm (resolvers/member.ts).
   Member: { ...Member, segments: MemberSegments.segments, rfm: MemberSegments.rfm },
   Survey,

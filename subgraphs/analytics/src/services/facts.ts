@@ -1,6 +1,7 @@
 import { ledgerEvents, membersEvents } from '@loyalty-graph/shared/contracts';
 import { consume, type Consumption, type EventEnvelope } from '@loyalty-graph/shared/events';
 import type { EntityManager } from 'typeorm';
+import { rollUpPointFact } from './kpi-rollups';
 
 type PointKind = 'ACCRUED' | 'RETURNED' | 'BONUS' | 'REDEEMED' | 'REFUNDED' | 'EXPIRED' | 'REINSTATED' | 'ADJUSTED' | 'DONATED' | 'TRANSFERRED' | 'POSTED';
 
@@ -235,6 +236,8 @@ export class Facts {
       ],
     )) as unknown[];
     if (inserted.length === 0) return;
+    // Only a new fact moves the daily rollups (a transfer's two rows carry no issued/redeemed/expired).
+    await rollUpPointFact(tx, fact);
     const purchase = fact.kind === 'ACCRUED';
     await tx.query(
       `INSERT INTO member_state (program_id, member_id, purchases, spend, first_purchase_at, last_purchase_at, points_balance, points_earned, points_redeemed)

@@ -1,6 +1,10 @@
 import { badUserInput } from '@loyalty-graph/shared';
 import type { DataSource } from 'typeorm';
-import { bucketsBetween, type Period } from '../domain/periods';
+import { settingsAt } from '../domain/kpi-definitions';
+import type { Activity } from '../domain/kpi-formulas';
+import { bucketsBetween, type Bucket, type Period } from '../domain/periods';
+import type { AnalyticsSettings } from './analytics-settings';
+import { memberConditions, Params, pointConditions, type KpiFilter } from './kpi-filter';
 
 /** One bucket's KPIs; the definitions are in schema.graphql (ProgramKpiBucket). */
 export interface KpiBucket {
@@ -13,7 +17,27 @@ export interface KpiBucket {
   pointsExpired: bigint;
   purchases: number;
   accruedPoints: bigint;
+  /** The analytics settings version in force at the bucket's start, and its window. */
+  definitionVersion: number;
+  activeWindowDays: number;
+  /**
+   * Members active at the end, at the start, at both, and churned: loaded on first use, once for
+   * every bucket of the request, because it is the one costly figure (see the README's Performance).
+   */
+  activity(): Promise<Activity>;
+  /** Purchases carrying their basket's total, per currency, with their gross spend. */
+  baskets: { currency: string; spend: string; purchases: number }[];
+  pointsPending: bigint;
+  /** Enrolments carrying a referral, and ReferralQualified events. */
+  referredEnrolments: number;
+  referralsQualified: number;
 }
+
+/** The activity query's budget: under the gateway's 30 s and the kit's statement timeout. */
+export const ACTIVITY_BUDGET_MS = 25_000;
+
+const isMidnight = (at: Date) => at.getTime() % 86_400_000 === 0;
+const isEmptyFilter = (filter: KpiFilter) => !filter.tierId && !filter.partnerId && !filter.channel && !filter.segmentId;
 
 /** The three totals the ledger also knows (ProgramPointsTotals), to date. */
 export interface PointTotals {
@@ -22,51 +46,192 @@ export interface PointTotals {
   expired: bigint;
 }
 
-/** Sums the facts per UTC bucket. The PostgreSQL date_trunc of each period matches domain/periods.ts (weeks start on Monday). */
+/**
+ * Sums the facts per bucket. Buckets are passed to PostgreSQL as arrays of [start, end) and joined
+ * by range on (program_id, occurred_at), so a calendar bucket (domain/periods.ts) and a criterion's
+ * free range are computed by the same SQL.
+ */
 export class Kpis {
-  constructor(private readonly db: DataSource) {}
+  constructor(
+    private readonly db: DataSource,
+    private readonly settings?: AnalyticsSettings,
+    /** How long the activity query may run (lowered only by tests, to see the refusal). */
+    private readonly activityBudgetMs = ACTIVITY_BUDGET_MS,
+  ) {}
 
-  async buckets(programId: string, period: Period, from: Date, to: Date): Promise<KpiBucket[]> {
+  async buckets(programId: string, period: Period, from: Date, to: Date, filter: KpiFilter = {}): Promise<KpiBucket[]> {
     const planned = bucketsBetween(period, from, to);
     if (!planned.ok) throw badUserInput(planned.message);
-    const first = planned.buckets[0]!.start;
-    const last = planned.buckets.at(-1)!.end;
-    const unit = period.toLowerCase();
+    return this.compute(programId, period, planned.buckets, filter);
+  }
+
+  /** The KPIs of contiguous buckets in time order, each with the settings version in force at its start. */
+  async compute(programId: string, period: Period, buckets: readonly Bucket[], filter: KpiFilter): Promise<KpiBucket[]> {
+    const versions = this.settings ? await this.settings.versions(programId) : [];
+    const inForce = buckets.map((b) => settingsAt(versions, b.start));
+    const starts = buckets.map((b) => b.start);
+    const ends = buckets.map((b) => b.end);
+    const windows = inForce.map((v) => v.activeWindowDays);
+    const bucketsSql = (params: Params) => `unnest(${params.add(starts)}::timestamptz[], ${params.add(ends)}::timestamptz[], ${params.add(windows)}::int[]) AS b(start, "end", window_days)`;
+
+    // Without a filter, calendar buckets (whole UTC days) sum the daily rollups; a filter, or a
+    // span not on day boundaries (a success criterion's range), reads the facts.
+    const daily = isEmptyFilter(filter) && buckets.every((b) => isMidnight(b.start) && isMidnight(b.end));
+    const days = (alias: string) => `${alias}.day >= (b.start AT TIME ZONE 'UTC')::date AND ${alias}.day < (b."end" AT TIME ZONE 'UTC')::date`;
+
+    let params = new Params();
+    let program = params.add(programId);
+    let from = bucketsSql(params);
     const points = (await this.db.query(
-      `SELECT (date_trunc($4, occurred_at AT TIME ZONE 'UTC') AT TIME ZONE 'UTC') AS start,
-              coalesce(sum(issuance_points), 0)::text AS issued,
-              (coalesce(sum(points) FILTER (WHERE kind = 'REDEEMED'), 0) - coalesce(sum(points) FILTER (WHERE kind = 'REFUNDED'), 0))::text AS redeemed,
-              (coalesce(sum(points) FILTER (WHERE kind = 'EXPIRED'), 0) - coalesce(sum(points) FILTER (WHERE kind = 'REINSTATED'), 0))::text AS expired,
-              count(*) FILTER (WHERE kind = 'ACCRUED')::int AS purchases,
-              coalesce(sum(points) FILTER (WHERE kind = 'ACCRUED'), 0)::text AS accrued
-         FROM point_facts
-        WHERE program_id = $1 AND occurred_at >= $2 AND occurred_at < $3
-        GROUP BY 1`,
-      [programId, first, last, unit],
-    )) as { start: Date; issued: string; redeemed: string; expired: string; purchases: number; accrued: string }[];
+      daily
+        ? `SELECT b.start, coalesce(sum(d.issued), 0)::text AS issued, coalesce(sum(d.redeemed), 0)::text AS redeemed, coalesce(sum(d.expired), 0)::text AS expired,
+                  coalesce(sum(d.purchases), 0)::int AS purchases, coalesce(sum(d.accrued), 0)::text AS accrued, coalesce(sum(d.pending_delta), 0)::text AS pending_delta
+             FROM ${from} JOIN point_days d ON d.program_id = ${program} AND ${days('d')}
+            GROUP BY b.start`
+        : `SELECT b.start,
+              coalesce(sum(f.issuance_points), 0)::text AS issued,
+              (coalesce(sum(f.points) FILTER (WHERE f.kind = 'REDEEMED'), 0) - coalesce(sum(f.points) FILTER (WHERE f.kind = 'REFUNDED'), 0))::text AS redeemed,
+              (coalesce(sum(f.points) FILTER (WHERE f.kind = 'EXPIRED'), 0) - coalesce(sum(f.points) FILTER (WHERE f.kind = 'REINSTATED'), 0))::text AS expired,
+              count(*) FILTER (WHERE f.kind = 'ACCRUED')::int AS purchases,
+              coalesce(sum(f.points) FILTER (WHERE f.kind = 'ACCRUED'), 0)::text AS accrued,
+              coalesce(sum(f.pending_delta), 0)::text AS pending_delta
+         FROM ${from} JOIN point_facts f ON f.program_id = ${program} AND f.occurred_at >= b.start AND f.occurred_at < b."end"${pointConditions('f', filter, params)}
+        GROUP BY b.start`,
+      params.values,
+    )) as { start: Date; issued: string; redeemed: string; expired: string; purchases: number; accrued: string; pending_delta: string }[];
+
+    params = new Params();
+    program = params.add(programId);
+    from = bucketsSql(params);
+    const baskets = (await this.db.query(
+      daily
+        ? `SELECT b.start, trim(d.currency) AS currency, sum(d.purchases)::int AS purchases, sum(d.spend)::text AS spend
+             FROM ${from} JOIN purchase_days d ON d.program_id = ${program} AND ${days('d')}
+            GROUP BY b.start, d.currency ORDER BY d.currency`
+        : `SELECT b.start, trim(f.currency) AS currency, count(*)::int AS purchases, sum(f.amount)::text AS spend
+         FROM ${from} JOIN point_facts f ON f.program_id = ${program} AND f.kind = 'ACCRUED' AND f.occurred_at >= b.start AND f.occurred_at < b."end"
+              AND f.amount IS NOT NULL AND f.currency IS NOT NULL${pointConditions('f', filter, params)}
+        GROUP BY b.start, f.currency ORDER BY f.currency`,
+      params.values,
+    )) as { start: Date; currency: string; purchases: number; spend: string }[];
+
+    params = new Params();
+    program = params.add(programId);
+    from = bucketsSql(params);
     const members = (await this.db.query(
-      `SELECT (date_trunc($4, occurred_at AT TIME ZONE 'UTC') AT TIME ZONE 'UTC') AS start, count(*)::int AS enrolled
-         FROM member_facts
-        WHERE program_id = $1 AND kind = 'ENROLLED' AND occurred_at >= $2 AND occurred_at < $3
-        GROUP BY 1`,
-      [programId, first, last, unit],
-    )) as { start: Date; enrolled: number }[];
-    const pointsAt = new Map(points.map((row) => [new Date(row.start).getTime(), row]));
-    const membersAt = new Map(members.map((row) => [new Date(row.start).getTime(), row]));
-    return planned.buckets.map(({ start, end }) => {
-      const p = pointsAt.get(start.getTime());
+      `SELECT b.start,
+              count(*) FILTER (WHERE m.kind = 'ENROLLED')::int AS enrolled,
+              count(*) FILTER (WHERE m.kind = 'ENROLLED' AND m.referral_id IS NOT NULL)::int AS referred,
+              count(*) FILTER (WHERE m.kind = 'REFERRAL_QUALIFIED')::int AS qualified
+         FROM ${from} JOIN member_facts m ON m.program_id = ${program} AND m.kind IN ('ENROLLED', 'REFERRAL_QUALIFIED') AND m.occurred_at >= b.start AND m.occurred_at < b."end"${memberConditions('m', filter, params)}
+        GROUP BY b.start`,
+      params.values,
+    )) as { start: Date; enrolled: number; referred: number; qualified: number }[];
+
+    // Activity only when a field asks for it (one query for all the buckets, run at most once).
+    let activityRows: Promise<Map<number, Activity>> | undefined;
+    const activity = () => (activityRows ??= this.activity(programId, bucketsSql, filter));
+
+    // Pending at each end: what was pending before the first bucket, plus each bucket's moves.
+    params = new Params();
+    program = params.add(programId);
+    const first = params.add(buckets[0]!.start);
+    const [before] = (await this.db.query(
+      daily
+        ? `SELECT coalesce(sum(d.pending_delta), 0)::text AS pending FROM point_days d WHERE d.program_id = ${program} AND d.day < (${first}::timestamptz AT TIME ZONE 'UTC')::date`
+        : `SELECT coalesce(sum(f.pending_delta), 0)::text AS pending FROM point_facts f
+        WHERE f.program_id = ${program} AND f.pending_delta <> 0 AND f.occurred_at < ${first}${pointConditions('f', filter, params)}`,
+      params.values,
+    )) as { pending: string }[];
+
+    const at = <T extends { start: Date }>(rows: T[]) => new Map(rows.map((row) => [new Date(row.start).getTime(), row]));
+    const pointsAt = at(points);
+    const membersAt = at(members);
+    const basketsAt = new Map<number, KpiBucket['baskets']>();
+    for (const row of baskets) {
+      const key = new Date(row.start).getTime();
+      basketsAt.set(key, [...(basketsAt.get(key) ?? []), { currency: row.currency, spend: row.spend, purchases: row.purchases }]);
+    }
+    let pending = BigInt(before!.pending);
+    return buckets.map(({ start, end }, i) => {
+      const key = start.getTime();
+      const p = pointsAt.get(key);
+      const m = membersAt.get(key);
+      pending += BigInt(p?.pending_delta ?? 0);
       return {
         period,
         start,
         end,
-        enrolled: membersAt.get(start.getTime())?.enrolled ?? 0,
+        enrolled: m?.enrolled ?? 0,
         pointsIssued: BigInt(p?.issued ?? 0),
         pointsRedeemed: BigInt(p?.redeemed ?? 0),
         pointsExpired: BigInt(p?.expired ?? 0),
         purchases: p?.purchases ?? 0,
         accruedPoints: BigInt(p?.accrued ?? 0),
+        definitionVersion: inForce[i]!.version,
+        activeWindowDays: inForce[i]!.activeWindowDays,
+        activity: async () => (await activity()).get(key) ?? { active: 0, activeAtStart: 0, retained: 0, churned: 0 },
+        baskets: basketsAt.get(key) ?? [],
+        pointsPending: pending,
+        referredEnrolments: m?.referred ?? 0,
+        referralsQualified: m?.qualified ?? 0,
       };
     });
+  }
+
+  /**
+   * Per bucket, each member with a purchase in [start − window, end): whether one was before the
+   * start (active at the start) and one in the window ending at the end; CLOSED is final.
+   */
+  private async activity(programId: string, bucketsSql: (params: Params) => string, filter: KpiFilter): Promise<Map<number, Activity>> {
+    const params = new Params();
+    const program = params.add(programId);
+    const from = bucketsSql(params);
+    const query = (sql: string) =>
+      // Under the gateway's 30 s: the caller gets a clear refusal instead of a timeout (see the README's Performance).
+      this.db.transaction(async (tx) => {
+        await tx.query(`SET LOCAL statement_timeout = ${Math.max(1, Math.floor(this.activityBudgetMs))}`);
+        return tx.query(sql, params.values);
+      });
+    let rows: { start: Date; active: number; active_at_start: number; retained: number }[];
+    try {
+      rows = await query(
+        `WITH closed AS (
+           SELECT c.member_id, min(c.occurred_at) AS closed_at FROM member_facts c
+            WHERE c.program_id = ${program} AND c.kind = 'STATUS_CHANGED' AND c.to_status = 'CLOSED' GROUP BY c.member_id)
+         SELECT a.start,
+                count(*) FILTER (WHERE a.at_end)::int AS active,
+                count(*) FILTER (WHERE a.at_start)::int AS active_at_start,
+                count(*) FILTER (WHERE a.at_start AND a.at_end)::int AS retained
+           FROM (SELECT b.start,
+                        m.bought_before_start AND (closed.closed_at IS NULL OR closed.closed_at > b.start) AS at_start,
+                        m.bought_near_end AND (closed.closed_at IS NULL OR closed.closed_at > b."end") AS at_end
+                   FROM ${from}
+                   CROSS JOIN LATERAL (
+                     SELECT f.member_id,
+                            bool_or(f.occurred_at < b.start) AS bought_before_start,
+                            bool_or(f.occurred_at >= b."end" - make_interval(days => b.window_days)) AS bought_near_end
+                       FROM point_facts f
+                      WHERE f.program_id = ${program} AND f.kind = 'ACCRUED'
+                        AND f.occurred_at >= b.start - make_interval(days => b.window_days) AND f.occurred_at < b."end"${pointConditions('f', filter, params)}
+                      GROUP BY f.member_id) m
+                   -- Few members are closed: one hashed set, not a lookup per member and bucket.
+                   LEFT JOIN closed ON closed.member_id = m.member_id) a
+          GROUP BY a.start`,
+        );
+    } catch (error) {
+      const code = (error as { driverError?: { code?: string }; code?: string }).driverError?.code ?? (error as { code?: string }).code;
+      if (code === '57014') {
+        throw badUserInput(
+          `active, churned, retentionRate and purchaseFrequency of these buckets take longer than ${Math.round(this.activityBudgetMs / 1000)} s: ask fewer or shorter buckets, or leave those fields out`,
+        );
+      }
+      throw error;
+    }
+
+    return new Map(
+      rows.map((r) => [new Date(r.start).getTime(), { active: r.active, activeAtStart: r.active_at_start, retained: r.retained, churned: r.active_at_start - r.retained }]),
+    );
   }
 
   /** Issued, redeemed and expired over every fact of the program, defined as the ledger's totals are. */
