@@ -47,6 +47,8 @@ describe('event delivery for operators', () => {
     expect(before.membersOperations.jobs.map((j) => j.name)).toEqual(['close-tier-periods', 'prune-processed-events']);
     expect(before.membersOperations.consumers).toMatchObject([{ name: 'members.ledger-events', producer: 'ledger' }]);
     expect(before.ledgerOperations.consumers).toMatchObject([
+      // Experiment assignments (the earn multiplier of a member's variant).
+      { name: 'ledger.analytics-events', producer: 'analytics' },
       { name: 'ledger.members-events', producer: 'members' },
       { name: 'ledger.partners-events', producer: 'partners' },
     ]);

@@ -57,8 +57,12 @@ export function createServices(db: DataSource, ledger: PeerClient, clock: Clock)
   const experiments = new Experiments(db, clock);
   const segments = new Segments(db, clock);
   return {
-    // After a member's state changes, their segments follow, in the same transaction.
-    facts: new Facts((tx, programId, memberId) => segments.memberChanged(tx, programId, memberId)),
+    // After a member's state changes, their segments follow, in the same transaction; a member who
+    // just entered a segment is assigned to the running experiments of that segment at once.
+    facts: new Facts(async (tx, programId, memberId) => {
+      await segments.memberChanged(tx, programId, memberId);
+      await experiments.assignNewlyEligible(tx, programId, memberId);
+    }),
     kpis,
     reconciler: new Reconciler(kpis, ledger, finance),
     surveys: new Surveys(db, clock),

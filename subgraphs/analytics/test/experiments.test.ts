@@ -270,6 +270,25 @@ describe('assignment', () => {
     await start(program, id);
     expect((await assignments(id)).map((a) => a.memberId).sort()).toEqual([...inSegment].sort());
   });
+
+  it('assigns a member the moment an event puts them in the experiment’s segment', async () => {
+    const gold = randomUUID();
+    const [climber, other] = enrol(program, 2);
+    await drain();
+    const { createSegment } = await (await admin(program)).data<{ createSegment: { segment: { id: string } } }>(
+      `mutation($input: CreateSegmentInput!) { createSegment(input: $input) { segment { id } userErrors { code field } } }`,
+      { input: { programId: program, idempotencyKey: `gold-${randomUUID()}`, name: 'Gold members', visibleToMembers: false, rules: { tierIds: [gold] } } },
+    );
+    const id = await createExperiment(program, { segmentId: createSegment.segment.id });
+    await start(program, id);
+    expect(await assignments(id)).toEqual([]);
+    // The tier change alone (no enrolment, no purchase): the segment takes the member in, and the experiment with it.
+    feeds.members.add('TierChanged', climber!, { programId: program, memberId: climber, fromTierId: null, toTierId: gold, direction: 'UP', reason: 'QUALIFIED', changedAt: '2026-12-01T12:00:00Z' });
+    await drain();
+    expect((await assignments(id)).map((a) => a.memberId)).toEqual([climber]);
+    expect((await emitted(id)).map((e) => e.memberId)).toEqual([climber]);
+    expect((await assignments(id)).map((a) => a.memberId)).not.toContain(other);
+  });
 });
 
 describe('the readout', () => {
