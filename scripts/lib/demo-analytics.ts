@@ -22,7 +22,8 @@ function unit(seed: number, i: number): number {
   x ^= x >>> 16;
   x = Math.imul(x, 0x45d9f3b) >>> 0;
   x ^= x >>> 16;
-  return x / 2 ** 32;
+  // XOR leaves a signed 32-bit integer: back to unsigned before scaling.
+  return (x >>> 0) / 2 ** 32;
 }
 
 const DAY = 86_400_000;
