@@ -17,7 +17,7 @@ import { generateHistory } from './analytics-generator';
  * analytics README's Performance section quotes, and fails if the two paths disagree.
  */
 const MEMBERS = Number(process.env['ANALYTICS_BENCH_MEMBERS'] ?? 100_000);
-const RUNS = 5;
+const RUNS = Number(process.env["ACTIVITY_BENCH_RUNS"] ?? 5);
 
 const freePort = () =>
   new Promise<number>((resolve) => {
@@ -71,7 +71,12 @@ async function main(): Promise<void> {
       };
       const scan = await time(() => kpis.scannedActivity(programId, planned.buckets, windows));
       const rolled = await time(() => kpis.rolledUpActivity(programId, planned.buckets, windows));
-      const same = JSON.stringify([...scan.result]) === JSON.stringify([...(rolled.result ?? [])]);
+      const empty = { active: 0, activeAtStart: 0, retained: 0, churned: 0 };
+      const differing = planned.buckets.filter(
+        (b) => JSON.stringify(scan.result.get(b.start.getTime()) ?? empty) !== JSON.stringify(rolled.result?.get(b.start.getTime()) ?? null),
+      );
+      for (const b of differing) console.log(`  differs at ${b.start.toISOString()}: scan ${JSON.stringify(scan.result.get(b.start.getTime()))}, rollups ${JSON.stringify(rolled.result?.get(b.start.getTime()))}`);
+      const same = differing.length === 0;
       console.log(`${name}: scan median ${scan.medianMs} ms (max ${scan.maxMs}); rollups median ${rolled.medianMs} ms (max ${rolled.maxMs}); equal: ${same}`);
       if (!same) process.exitCode = 1;
     }
