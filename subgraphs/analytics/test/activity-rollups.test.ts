@@ -166,6 +166,17 @@ describe('activity rollups', () => {
     expect(june.churned).toBeGreaterThan(0);
   }, 120_000);
 
+  it('serve Program.kpis buckets: rollups where a bucket fits its window, the scan for the others (Q1 of 90 days, then 91 and 92)', async () => {
+    const kpis = new Kpis(sub.db);
+    for (const period of ['MONTH', 'QUARTER'] as const) {
+      const buckets = await kpis.buckets(PROGRAM, period, new Date('2026-01-01T00:00:00Z'), new Date('2027-01-01T00:00:00Z'));
+      const scanned = await kpis.scannedActivity(PROGRAM, buckets, buckets.map(() => 90));
+      for (const bucket of buckets) {
+        expect({ period, start: bucket.start, ...(await bucket.activity()) }).toEqual({ period, start: bucket.start, ...scanned.get(bucket.start.getTime())! });
+      }
+    }
+  });
+
   it('do not move when every event is delivered again', async () => {
     const before = await sub.db.query(`SELECT window_days, day, delta FROM activity_days WHERE program_id = $1 AND delta <> 0 ORDER BY 1, 2`, [PROGRAM]);
     for (const consumer of sub.consumers) await consumer.rewind(0, { forget: true });

@@ -133,9 +133,8 @@ export class Kpis {
     let activityRows: Promise<Map<number, Activity>> | undefined;
     // Unfiltered calendar buckets read the activity rollups when their windows are built (see
     // activity-rollups.ts); a filter, a span off day boundaries or a bucket longer than its
-    // window scans the purchases.
-    const activity = () =>
-      (activityRows ??= (async () => (daily ? await this.rolledUpActivity(programId, buckets, windows) : null) ?? this.activity(programId, bucketsSql, filter))());
+    // window (only that bucket) scans the purchases.
+    const activity = () => (activityRows ??= daily ? this.dailyActivity(programId, buckets, windows) : this.activity(programId, bucketsSql, filter));
 
     // Pending at each end: what was pending before the first bucket, plus each bucket's moves.
     params = new Params();
@@ -248,6 +247,17 @@ export class Kpis {
         return [p.key, { active, activeAtStart, retained: kept, churned: activeAtStart - kept }];
       }),
     );
+  }
+
+  /** Unfiltered calendar buckets: from the rollups where they can, the others (longer than their window) scanned. */
+  private async dailyActivity(programId: string, buckets: readonly Bucket[], windows: readonly number[]): Promise<Map<number, Activity>> {
+    const fits = buckets.map((b, i) => dayNumber(b.end) - dayNumber(b.start) <= windows[i]!);
+    const pick = <T>(list: readonly T[], fit: boolean) => list.filter((_, i) => fits[i] === fit);
+    const rolled = fits.some(Boolean) ? await this.rolledUpActivity(programId, pick(buckets, true), pick(windows, true)) : new Map<number, Activity>();
+    if (rolled === null) return this.scannedActivity(programId, buckets, windows);
+    if (fits.every(Boolean)) return rolled;
+    const scanned = await this.scannedActivity(programId, pick(buckets, false), pick(windows, false));
+    return new Map([...rolled, ...scanned]);
   }
 
   /** The scan's activity of buckets (what the rollups must equal; for tests and the filtered path). */
