@@ -44,30 +44,32 @@ export const BUILD_SQL = (programCondition: string) => `
   ON CONFLICT (program_id, window_days, day) DO UPDATE SET delta = activity_days.delta + excluded.delta`;
 
 /** The windows a program's settings need: every version's W and W + each bucket length ≤ W. */
-async function neededWindows(tx: EntityManager, programId: string): Promise<number[]> {
-  const rows = (await tx.query(`SELECT DISTINCT active_window_days AS w FROM analytics_settings WHERE program_id = $1`, [programId])) as { w: number }[];
-  const windows = new Set<number>();
-  for (const w of [DEFAULT_ACTIVE_WINDOW_DAYS, ...rows.map((r) => r.w)]) for (const x of windowsFor(w)) windows.add(x);
-  return [...windows].sort((a, b) => a - b);
+/** The windows a program's settings need (every version's W and W + each bucket length ≤ W), and those built. */
+async function windowsOf(tx: EntityManager, programId: string): Promise<{ needed: number[]; built: Set<number> }> {
+  const [row] = (await tx.query(
+    `SELECT coalesce((SELECT array_agg(DISTINCT active_window_days) FROM analytics_settings WHERE program_id = $1), '{}') AS versions,
+            coalesce((SELECT array_agg(window_days) FROM activity_windows WHERE program_id = $1), '{}') AS built`,
+    [programId],
+  )) as { versions: number[]; built: number[] }[];
+  const needed = new Set<number>();
+  for (const w of [DEFAULT_ACTIVE_WINDOW_DAYS, ...row!.versions]) for (const x of windowsFor(w)) needed.add(x);
+  return { needed: [...needed].sort((a, b) => a - b), built: new Set(row!.built) };
 }
-
-const builtWindows = async (tx: EntityManager, programId: string): Promise<Set<number>> =>
-  new Set(((await tx.query(`SELECT window_days AS w FROM activity_windows WHERE program_id = $1`, [programId])) as { w: number }[]).map((r) => r.w));
 
 /**
  * Moves the rollups with a new fact of a member (a purchase or a closing), in the consumer's
  * transaction, after the fact row was inserted (never on a redelivery: the caller returns first).
  * Windows the program's settings need but that are not built yet (a first event, a new settings
  * version) are built from the facts here, including this one; the others get the member's change.
+ * Four statements per event in the usual case (windows; locks; the member's history; upsert).
  */
 export async function rollUpActivity(tx: EntityManager, programId: string, memberId: string, eventId: string): Promise<void> {
-  const needed = await neededWindows(tx, programId);
-  let built = await builtWindows(tx, programId);
-  let incremental: number[];
+  const { needed, built } = await windowsOf(tx, programId);
+  let builtBefore: number[] | null = null;
   if (needed.some((w) => !built.has(w))) {
     await tx.query(`SELECT pg_advisory_xact_lock(${programLock})`, [programId]);
-    built = await builtWindows(tx, programId);
-    const missing = needed.filter((w) => !built.has(w));
+    const now = (await windowsOf(tx, programId)).built;
+    const missing = needed.filter((w) => !now.has(w));
     if (missing.length > 0) {
       // Under the exclusive lock every other update of the program has committed: the build sees
       // all the facts, this event's included, so it is not applied again below.
@@ -77,29 +79,29 @@ export async function rollUpActivity(tx: EntityManager, programId: string, membe
         [programId, missing],
       );
     }
-    incremental = [...built];
-  } else {
-    await tx.query(`SELECT pg_advisory_xact_lock_shared(${programLock})`, [programId]);
-    incremental = [...(await builtWindows(tx, programId))];
+    builtBefore = [...now];
   }
+  // The program's lock shared (no build in progress: the windows read after it are complete), the
+  // member's exclusively; then the member's purchase days and first closing, with and without this event.
+  await tx.query(`SELECT pg_advisory_xact_lock_shared(${programLock}), pg_advisory_xact_lock(${memberLock})`, [programId, memberId]);
+  const [state] = (await tx.query(
+    `SELECT coalesce((SELECT array_agg(window_days) FROM activity_windows WHERE program_id = $1), '{}') AS built,
+            coalesce((SELECT json_agg(json_build_object('day', d.day, 'onlyThis', d.only_this))
+                        FROM (SELECT (day - date '1970-01-01') AS day, bool_and(event_id = $3) AS only_this
+                                FROM point_facts WHERE program_id = $1 AND member_id = $2 AND kind = 'ACCRUED' GROUP BY day) d), '[]') AS days,
+            (SELECT min(occurred_at) FILTER (WHERE event_id <> $3) FROM member_facts
+              WHERE program_id = $1 AND member_id = $2 AND kind = 'STATUS_CHANGED' AND to_status = 'CLOSED') AS closed_before,
+            (SELECT min(occurred_at) FROM member_facts
+              WHERE program_id = $1 AND member_id = $2 AND kind = 'STATUS_CHANGED' AND to_status = 'CLOSED') AS closed_after`,
+    [programId, memberId, eventId],
+  )) as { built: number[]; days: { day: number; onlyThis: boolean }[]; closed_before: Date | null; closed_after: Date | null }[];
+  // Windows built just now (in this transaction) already hold this event.
+  const incremental = builtBefore ?? state!.built;
   if (incremental.length === 0) return;
-  await tx.query(`SELECT pg_advisory_xact_lock(${memberLock})`, [programId, memberId]);
-
-  // The member's purchase days and first closing, with and without this event.
-  const days = (await tx.query(
-    `SELECT (day - date '1970-01-01') AS day, bool_and(event_id = $3) AS only_this
-       FROM point_facts WHERE program_id = $1 AND member_id = $2 AND kind = 'ACCRUED' GROUP BY day`,
-    [programId, memberId, eventId],
-  )) as { day: number; only_this: boolean }[];
-  const [closed] = (await tx.query(
-    `SELECT min(occurred_at) FILTER (WHERE event_id <> $3) AS before, min(occurred_at) AS after
-       FROM member_facts WHERE program_id = $1 AND member_id = $2 AND kind = 'STATUS_CHANGED' AND to_status = 'CLOSED'`,
-    [programId, memberId, eventId],
-  )) as { before: Date | null; after: Date | null }[];
-  const after = days.map((d) => d.day);
-  const before = days.filter((d) => !d.only_this).map((d) => d.day);
-  const clipBefore = clipDay(closed?.before ? new Date(closed.before) : null);
-  const clipAfter = clipDay(closed?.after ? new Date(closed.after) : null);
+  const after = state!.days.map((d) => d.day);
+  const before = state!.days.filter((d) => !d.onlyThis).map((d) => d.day);
+  const clipBefore = clipDay(state!.closed_before ? new Date(state!.closed_before) : null);
+  const clipAfter = clipDay(state!.closed_after ? new Date(state!.closed_after) : null);
 
   const rows: { w: number; day: number; delta: number }[] = [];
   for (const w of incremental) {
