@@ -108,6 +108,9 @@ export async function rollUpActivity(tx: EntityManager, programId: string, membe
     for (const [day, delta] of coverageDeltas(coverage(before, w, clipBefore), coverage(after, w, clipAfter))) rows.push({ w, day, delta });
   }
   if (rows.length === 0) return;
+  // One order for every writer (the members' and the ledger's consumers both move these rows), so
+  // two upserts over the same days wait for each other instead of deadlocking.
+  rows.sort((a, b) => a.w - b.w || a.day - b.day);
   await tx.query(
     `INSERT INTO activity_days (program_id, window_days, day, delta)
      SELECT $1, r.w, date '1970-01-01' + r.day, r.delta FROM unnest($2::int[], $3::int[], $4::int[]) AS r(w, day, delta)
