@@ -1,4 +1,7 @@
 import pg from 'pg';
+import { windowsFor } from '../subgraphs/analytics/src/domain/activity-coverage';
+import { DEFAULT_ACTIVE_WINDOW_DAYS } from '../subgraphs/analytics/src/domain/kpi-definitions';
+import { BUILD_SQL } from '../subgraphs/analytics/src/services/activity-rollups';
 
 /**
  * Synthetic history for `pnpm bench analytics`: members, purchases, returns, redemptions and
@@ -299,6 +302,16 @@ export async function generateHistory(options: GeneratorOptions): Promise<Genera
         WHERE program_id = $1 AND kind = 'ACCRUED' AND amount IS NOT NULL AND currency IS NOT NULL GROUP BY program_id, day, currency`,
       [options.programId],
     );
+    // The activity rollups likewise (activity_days per window, services/activity-rollups.ts): built
+    // set-based from the facts by the consumer's own SQL, for the windows of every settings version.
+    const activityStarted = performance.now();
+    await pool.query(`DELETE FROM activity_days WHERE program_id = $1`, [options.programId]);
+    await pool.query(`DELETE FROM activity_windows WHERE program_id = $1`, [options.programId]);
+    const settings = (await pool.query(`SELECT DISTINCT active_window_days AS w FROM analytics_settings WHERE program_id = $1`, [options.programId])).rows as { w: number }[];
+    const windows = [...new Set([DEFAULT_ACTIVE_WINDOW_DAYS, ...settings.map((r) => r.w)].flatMap(windowsFor))];
+    await pool.query(BUILD_SQL('program_id = $1'), [options.programId, windows]);
+    await pool.query(`INSERT INTO activity_windows (program_id, window_days, built_at) SELECT $1, unnest($2::int[]), now()`, [options.programId, windows]);
+    log(`generator: activity rollups of ${windows.length} windows in ${Math.round((performance.now() - activityStarted) / 1000)} s`);
     const seconds = (performance.now() - started) / 1000;
     // The planner needs statistics before the first query; autovacuum would take its time to notice.
     const analyzeStarted = performance.now();

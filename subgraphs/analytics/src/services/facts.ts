@@ -2,6 +2,7 @@ import { ledgerEvents, membersEvents } from '@loyalty-graph/shared/contracts';
 import { consume, type Consumption, type EventEnvelope } from '@loyalty-graph/shared/events';
 import type { EntityManager } from 'typeorm';
 import { rollUpPointFact } from './kpi-rollups';
+import { rollUpActivity } from './activity-rollups';
 
 type PointKind = 'ACCRUED' | 'RETURNED' | 'BONUS' | 'REDEEMED' | 'REFUNDED' | 'EXPIRED' | 'REINSTATED' | 'ADJUSTED' | 'DONATED' | 'TRANSFERRED' | 'POSTED';
 
@@ -173,6 +174,8 @@ export class Facts {
     // The state moves only with a new fact: a redelivered event changes nothing.
     if (inserted.length === 0) return;
     await this.memberState(tx, fact);
+    // A closing ends the member's activity: the activity rollups drop their covered days from then.
+    if (fact.kind === 'STATUS_CHANGED' && fact.toStatus === 'CLOSED') await rollUpActivity(tx, fact.programId, fact.memberId, event.id);
     if (fact.kind !== 'REFERRAL_QUALIFIED') await this.stateChanged?.(tx, fact.programId, fact.memberId);
   }
 
@@ -238,6 +241,7 @@ export class Facts {
     if (inserted.length === 0) return;
     // Only a new fact moves the daily rollups (a transfer's two rows carry no issued/redeemed/expired).
     await rollUpPointFact(tx, fact);
+    if (fact.kind === 'ACCRUED') await rollUpActivity(tx, fact.programId, fact.memberId, event.id);
     const purchase = fact.kind === 'ACCRUED';
     await tx.query(
       `INSERT INTO member_state (program_id, member_id, purchases, spend, first_purchase_at, last_purchase_at, points_balance, points_earned, points_redeemed)

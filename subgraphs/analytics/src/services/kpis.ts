@@ -1,5 +1,6 @@
 import { badUserInput } from '@loyalty-graph/shared';
-import type { DataSource } from 'typeorm';
+import type { DataSource, EntityManager } from 'typeorm';
+import { dayNumber, retained } from '../domain/activity-coverage';
 import { settingsAt } from '../domain/kpi-definitions';
 import type { Activity } from '../domain/kpi-formulas';
 import { bucketsBetween, type Bucket, type Period } from '../domain/periods';
@@ -130,7 +131,10 @@ export class Kpis {
 
     // Activity only when a field asks for it (one query for all the buckets, run at most once).
     let activityRows: Promise<Map<number, Activity>> | undefined;
-    const activity = () => (activityRows ??= this.activity(programId, bucketsSql, filter));
+    // Unfiltered calendar buckets read the activity rollups when their windows are built (see
+    // activity-rollups.ts); a filter, a span off day boundaries or a bucket longer than its
+    // window (only that bucket) scans the purchases.
+    const activity = () => (activityRows ??= daily ? this.dailyActivity(programId, buckets, windows) : this.activity(programId, bucketsSql, filter));
 
     // Pending at each end: what was pending before the first bucket, plus each bucket's moves.
     params = new Params();
@@ -180,6 +184,90 @@ export class Kpis {
   }
 
   /**
+   * The activity of unfiltered buckets on UTC midnights from activity_days (running sums per
+   * window, domain/activity-coverage.ts), or null when it cannot: a bucket longer than its window,
+   * or a window the program has not built yet. The same numbers as the scan (tested on random
+   * histories in test/activity-rollups.test.ts).
+   */
+  async rolledUpActivity(programId: string, buckets: readonly Bucket[], windows: readonly number[]): Promise<Map<number, Activity> | null> {
+    const plan = buckets.map((b, i) => {
+      const start = dayNumber(b.start);
+      const end = dayNumber(b.end);
+      return { key: b.start.getTime(), start, end, w: windows[i]!, length: end - start };
+    });
+    if (plan.some((p) => p.length > p.w)) return null;
+    return this.withinBudget((tx) => this.fromRollups(tx, programId, buckets, plan));
+  }
+
+  private async fromRollups(
+    tx: EntityManager,
+    programId: string,
+    buckets: readonly Bucket[],
+    plan: { key: number; start: number; end: number; w: number; length: number }[],
+  ): Promise<Map<number, Activity> | null> {
+    const windows = plan.map((p) => p.w);
+    const needed = [...new Set(plan.flatMap((p) => [p.w, p.w + p.length]))];
+    const built = (await tx.query(`SELECT window_days AS w FROM activity_windows WHERE program_id = $1 AND window_days = ANY($2::int[])`, [programId, needed])) as { w: number }[];
+    if (built.length < needed.length) return null;
+
+    // Running sums at each (window, midnight) asked: a few hundred day rows per window at most.
+    const points = plan.flatMap((p) => [
+      [p.w, p.start],
+      [p.w, p.end],
+      [p.w + p.length, p.end],
+    ]);
+    const sums = (await tx.query(
+      `SELECT q.w, q.day, (SELECT coalesce(sum(a.delta), 0) FROM activity_days a
+                             WHERE a.program_id = $1 AND a.window_days = q.w AND a.day <= date '1970-01-01' + q.day)::int AS active
+         FROM unnest($2::int[], $3::int[]) AS q(w, day)`,
+      [programId, points.map((x) => x[0]), points.map((x) => x[1])],
+    )) as { w: number; day: number; active: number }[];
+    const activeAt = new Map(sums.map((r) => [`${r.w}:${r.day}`, r.active]));
+
+    // Members CLOSED within a bucket who were active at its start: few, read from the facts.
+    const closing = (await tx.query(
+      `WITH closed AS (
+         SELECT c.member_id, min(c.occurred_at) AS closed_at FROM member_facts c
+          WHERE c.program_id = $1 AND c.kind = 'STATUS_CHANGED' AND c.to_status = 'CLOSED' GROUP BY c.member_id)
+       SELECT b.start, count(*)::int AS closed
+         FROM unnest($2::timestamptz[], $3::timestamptz[], $4::int[]) AS b(start, "end", window_days)
+         JOIN closed ON closed.closed_at > b.start AND closed.closed_at <= b."end"
+        WHERE EXISTS (SELECT 1 FROM point_facts f WHERE f.program_id = $1 AND f.member_id = closed.member_id AND f.kind = 'ACCRUED'
+                         AND f.occurred_at >= b.start - make_interval(days => b.window_days) AND f.occurred_at < b.start)
+        GROUP BY b.start`,
+      [programId, buckets.map((b) => b.start), buckets.map((b) => b.end), windows],
+    )) as { start: Date; closed: number }[];
+    const closedAt = new Map(closing.map((r) => [new Date(r.start).getTime(), r.closed]));
+
+    return new Map(
+      plan.map((p) => {
+        const activeAtStart = activeAt.get(`${p.w}:${p.start}`) ?? 0;
+        const active = activeAt.get(`${p.w}:${p.end}`) ?? 0;
+        const kept = retained(activeAtStart, active, activeAt.get(`${p.w + p.length}:${p.end}`) ?? 0, closedAt.get(p.key) ?? 0);
+        return [p.key, { active, activeAtStart, retained: kept, churned: activeAtStart - kept }];
+      }),
+    );
+  }
+
+  /** Unfiltered calendar buckets: from the rollups where they can, the others (longer than their window) scanned. */
+  private async dailyActivity(programId: string, buckets: readonly Bucket[], windows: readonly number[]): Promise<Map<number, Activity>> {
+    const fits = buckets.map((b, i) => dayNumber(b.end) - dayNumber(b.start) <= windows[i]!);
+    const pick = <T>(list: readonly T[], fit: boolean) => list.filter((_, i) => fits[i] === fit);
+    const rolled = fits.some(Boolean) ? await this.rolledUpActivity(programId, pick(buckets, true), pick(windows, true)) : new Map<number, Activity>();
+    if (rolled === null) return this.scannedActivity(programId, buckets, windows);
+    if (fits.every(Boolean)) return rolled;
+    const scanned = await this.scannedActivity(programId, pick(buckets, false), pick(windows, false));
+    return new Map([...rolled, ...scanned]);
+  }
+
+  /** The scan's activity of buckets (what the rollups must equal; for tests and the filtered path). */
+  async scannedActivity(programId: string, buckets: readonly Bucket[], windows: readonly number[], filter: KpiFilter = {}): Promise<Map<number, Activity>> {
+    const bucketsSql = (params: Params) =>
+      `unnest(${params.add(buckets.map((b) => b.start))}::timestamptz[], ${params.add(buckets.map((b) => b.end))}::timestamptz[], ${params.add([...windows])}::int[]) AS b(start, "end", window_days)`;
+    return this.activity(programId, bucketsSql, filter);
+  }
+
+  /**
    * Per bucket, each member with a purchase in [start − window, end): whether one was before the
    * start (active at the start) and one in the window ending at the end; CLOSED is final.
    */
@@ -187,15 +275,8 @@ export class Kpis {
     const params = new Params();
     const program = params.add(programId);
     const from = bucketsSql(params);
-    const query = (sql: string) =>
-      // Under the gateway's 30 s: the caller gets a clear refusal instead of a timeout (see the README's Performance).
-      this.db.transaction(async (tx) => {
-        await tx.query(`SET LOCAL statement_timeout = ${Math.max(1, Math.floor(this.activityBudgetMs))}`);
-        return tx.query(sql, params.values);
-      });
-    let rows: { start: Date; active: number; active_at_start: number; retained: number }[];
-    try {
-      rows = await query(
+    const rows = (await this.withinBudget((tx) =>
+      tx.query(
         `WITH closed AS (
            SELECT c.member_id, min(c.occurred_at) AS closed_at FROM member_facts c
             WHERE c.program_id = ${program} AND c.kind = 'STATUS_CHANGED' AND c.to_status = 'CLOSED' GROUP BY c.member_id)
@@ -218,7 +299,25 @@ export class Kpis {
                    -- Few members are closed: one hashed set, not a lookup per member and bucket.
                    LEFT JOIN closed ON closed.member_id = m.member_id) a
           GROUP BY a.start`,
-        );
+        params.values,
+      ),
+    )) as { start: Date; active: number; active_at_start: number; retained: number }[];
+
+    return new Map(
+      rows.map((r) => [new Date(r.start).getTime(), { active: r.active, activeAtStart: r.active_at_start, retained: r.retained, churned: r.active_at_start - r.retained }]),
+    );
+  }
+
+  /**
+   * Runs the activity's queries under the budget: under the gateway's 30 s, the caller gets a clear
+   * refusal instead of a timeout (see the README's Performance).
+   */
+  private async withinBudget<T>(run: (tx: EntityManager) => Promise<T>): Promise<T> {
+    try {
+      return await this.db.transaction(async (tx) => {
+        await tx.query(`SET LOCAL statement_timeout = ${Math.max(1, Math.floor(this.activityBudgetMs))}`);
+        return run(tx);
+      });
     } catch (error) {
       const code = (error as { driverError?: { code?: string }; code?: string }).driverError?.code ?? (error as { code?: string }).code;
       if (code === '57014') {
@@ -228,10 +327,6 @@ export class Kpis {
       }
       throw error;
     }
-
-    return new Map(
-      rows.map((r) => [new Date(r.start).getTime(), { active: r.active, activeAtStart: r.active_at_start, retained: r.retained, churned: r.active_at_start - r.retained }]),
-    );
   }
 
   /** Issued, redeemed and expired over every fact of the program, defined as the ledger's totals are. */
