@@ -265,6 +265,11 @@ describe('assignment', () => {
   it('limits a segment experiment to the segment’s members', async () => {
     const segmentId = randomUUID();
     const inSegment = members.slice(0, 25);
+    // A hand-made segment: createExperiment refuses a segment the program does not have.
+    await sub.db.query(
+      `INSERT INTO segments (id, program_id, name, visible_to_members, rules, windows_evaluated_at, created_at, updated_at) VALUES ($1, $2, 'Hand-made', false, '{}', now(), now(), now())`,
+      [segmentId, program],
+    );
     await sub.db.query(`INSERT INTO segment_members (program_id, segment_id, member_id, since) SELECT $1, $2, unnest($3::uuid[]), now()`, [program, segmentId, inSegment]);
     const id = await createExperiment(program, { segmentId });
     await start(program, id);

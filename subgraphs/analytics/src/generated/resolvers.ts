@@ -247,7 +247,10 @@ export type CreateExperimentInput = {
   primaryMetric: ExperimentMetric;
   /** The program. */
   programId: Scalars['ID']['input'];
-  /** Only members of this segment are eligible; null or absent: every enrolled member. */
+  /**
+   * Only members of this segment are eligible; null or absent: every enrolled member. A segment the
+   * program does not have (another program's, or none) is NOT_FOUND; an archived one SEGMENT_ARCHIVED.
+   */
   segmentId?: InputMaybe<Scalars['ID']['input']>;
   /** When the treatment should start (starting later moves it to the start). */
   startsAt: Scalars['DateTime']['input'];
@@ -282,7 +285,10 @@ export type CreateSurveyInput = {
   programId: Scalars['ID']['input'];
   /** 1 to 20 questions, at most one NPS. */
   questions: Array<SurveyQuestionInput>;
-  /** Send it to this segment's ACTIVE members; null or absent: every ACTIVE member of the program. */
+  /**
+   * Send it to this segment's ACTIVE members; null or absent: every ACTIVE member of the program.
+   * A segment the program does not have (another program's, or none) is NOT_FOUND; an archived one BAD_USER_INPUT.
+   */
   segmentId?: InputMaybe<Scalars['ID']['input']>;
   /** 1 to 200 characters. */
   title: Scalars['String']['input'];
@@ -457,7 +463,7 @@ export type ExperimentPayload = {
   __typename?: 'ExperimentPayload';
   /** The experiment; null when refused. */
   experiment: Maybe<Experiment>;
-  /** Why it was refused (EXPERIMENT_STOPPED, EXPERIMENT_HORIZON_PASSED, EXPERIMENT_NOT_STARTED). */
+  /** Why it was refused (EXPERIMENT_STOPPED, EXPERIMENT_HORIZON_PASSED, EXPERIMENT_NOT_STARTED, SEGMENT_ARCHIVED). */
   userErrors: Array<UserError>;
 };
 

@@ -6,6 +6,7 @@ import { consume, emit, type Consumption, type EmittedEvent } from '@loyalty-gra
 import type { DataSource, EntityManager } from 'typeorm';
 import { assignmentOf, checkHoldoutShare, inHoldout, isTreatment, validateExperiment, type ExperimentMetric, type Variant } from '../domain/experiments';
 import { canManageExperiments, canReadExperiments } from '../domain/policy';
+import { checkTargetSegment } from './segment-targets';
 
 type Queryable = Pick<EntityManager, 'query'>;
 
@@ -107,6 +108,7 @@ export class Experiments {
   async create(viewer: Viewer, input: CreateExperimentInput): Promise<{ experimentId: string }> {
     if (!canManageExperiments(viewer, input.programId)) throw forbidden('Only the program’s administrators create experiments');
     const variants = validateExperiment(input);
+    if (input.segmentId) await checkTargetSegment(this.db, input.programId, input.segmentId);
     const { idempotencyKey, ...request } = input;
     const { result } = await idempotent(
       this.db,
