@@ -357,7 +357,10 @@ export type DefineSuccessCriterionInput = {
   period: KpiPeriod;
   /** The program. */
   programId: Scalars['ID']['input'];
-  /** Measured over this segment's members (as KpiFilter.segmentId); none: the whole program. */
+  /**
+   * Measured over this segment's members (as KpiFilter.segmentId); none: the whole program. A segment
+   * the program does not have (another program's, or none) is NOT_FOUND; an archived one SEGMENT_ARCHIVED.
+   */
   segmentId?: InputMaybe<Scalars['ID']['input']>;
   /** The target value, in the KPI's unit (a count, points, a rate such as 0.25, an amount), at most 6 decimals. */
   target: Scalars['Decimal']['input'];
