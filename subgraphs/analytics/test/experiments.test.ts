@@ -185,6 +185,13 @@ describe('assignment', () => {
     expect(errorCodes(await analyst.send(CREATE, { input: { ...base, idempotencyKey: `analyst-${randomUUID()}`, variants: [{ key: 'control', weight: 1 }, { key: 'b', weight: 1 }] } }))).toEqual(['FORBIDDEN']);
   });
 
+  it('refuses an experiment whose plannedEndAt has passed (EXPERIMENT_HORIZON_PASSED), which could never start', async () => {
+    const input = { programId: program, idempotencyKey: `exp-${randomUUID()}`, name: 'Too late', hypothesis: 'None', variants: [{ key: 'control', weight: 1 }, { key: 'boost', weight: 1, earnMultiplier: '2' }], startsAt: '2026-10-01T00:00:00Z', plannedEndAt: '2026-11-30T00:00:00Z', primaryMetric: 'SPEND' };
+    const { createExperiment } = await (await admin(program)).data<{ createExperiment: { experiment: unknown; userErrors: { code: string; field: string }[] } }>(CREATE, { input });
+    expect(createExperiment.experiment).toBeNull();
+    expect(createExperiment.userErrors.map((e) => [e.code, e.field])).toEqual([['EXPERIMENT_HORIZON_PASSED', 'plannedEndAt']]);
+  });
+
   it('assigns every enrolled member once on start, about half to each arm, holdout in control, and emits one event each', async () => {
     experimentId = await createExperiment(program);
     const started = await start(program, experimentId);

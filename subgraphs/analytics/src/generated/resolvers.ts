@@ -241,7 +241,7 @@ export type CreateExperimentInput = {
   idempotencyKey: Scalars['String']['input'];
   /** 1 to 100 characters. */
   name: Scalars['String']['input'];
-  /** The horizon: after startsAt, at most 366 days later. */
+  /** The horizon: after startsAt, at most 366 days later, and in the future (else EXPERIMENT_HORIZON_PASSED). */
   plannedEndAt: Scalars['DateTime']['input'];
   /** What it is designed to move. */
   primaryMetric: ExperimentMetric;

@@ -114,6 +114,9 @@ export class Experiments {
       this.db,
       { programId: input.programId, key: idempotencyKey, operation: 'createExperiment', input: request },
       async (tx) => {
+        // Checked inside the idempotent block: a retry of a creation that succeeded returns it even
+        // after its horizon; a new experiment whose horizon has passed could never start.
+        if (input.plannedEndAt <= this.clock.now()) throw new DomainError('EXPERIMENT_HORIZON_PASSED', 'plannedEndAt has passed: the experiment could never start', 'plannedEndAt');
         const [row] = (await tx.query(
           `INSERT INTO experiments (program_id, name, hypothesis, segment_id, variants, primary_metric, status, starts_at, planned_end_at, created_by, created_at)
            VALUES ($1, $2, $3, $4, $5, $6, 'DRAFT', $7, $8, $9, $10) RETURNING id`,
