@@ -520,11 +520,14 @@ export type ExperimentVariant = {
 
 /** One arm of a new experiment. */
 export type ExperimentVariantInput = {
-  /** A decimal above 0 and at most 10 (at most 4 decimals); not on control. */
+  /**
+   * A decimal above 0 and at most 10 (at most 4 decimals); not on control. A member treated by
+   * several running experiments earns the product of their multipliers (the rule set's caps still apply).
+   */
   earnMultiplier?: InputMaybe<Scalars['Decimal']['input']>;
   /** 1 to 40 lower-case letters, digits, _ or -; exactly one variant is 'control'. */
   key: Scalars['String']['input'];
-  /** Partners' offers this arm shows; not on control. */
+  /** Partners' offers this arm shows; not on control. Not checked against partners' offers: an unknown id shows nothing. */
   offerIds?: InputMaybe<Array<Scalars['ID']['input']>>;
   /** A whole number from 1 to 1000. */
   weight: Scalars['Int']['input'];
