@@ -431,7 +431,7 @@ export type Experiment = {
   programId: Scalars['ID']['output'];
   /**
    * The readout: each variant against control over [startsAt, min(now, endsAt or plannedEndAt)), from
-   * analytics' facts. Null while DRAFT. The program's ADMIN and ANALYST staff.
+   * analytics' facts. Null while DRAFT. The program's ADMIN and ANALYST staff, platform operators.
    */
   readout: Maybe<ExperimentReadout>;
   /** Only members in this segment are eligible; null: every enrolled member. */
@@ -996,7 +996,7 @@ export type Program = {
   /**
    * What the program cost against the revenue it brought over [from, to), measured with the holdout.
    * Each figure's definition is on BusinessCase. At most 3,660 days; `to` not after `from` is
-   * BAD_USER_INPUT. The program's ADMIN and ANALYST staff.
+   * BAD_USER_INPUT. The program's ADMIN and ANALYST staff, platform operators.
    */
   businessCase: BusinessCase;
   /**
@@ -1020,11 +1020,11 @@ export type Program = {
    * and ANALYST staff, and platform operators.
    */
   deferredRevenue: DeferredRevenue;
-  /** The program's experiments, newest first. The program's ADMIN and ANALYST staff. */
+  /** The program's experiments, newest first. The program's ADMIN and ANALYST staff, platform operators. */
   experiments: Array<Experiment>;
   /**
    * The program's persistent holdout (null until configureHoldout): members whose hash(salt, member)
-   * falls below the share get no experiment's treatment. The program's ADMIN and ANALYST staff.
+   * falls below the share get no experiment's treatment. The program's ADMIN and ANALYST staff, platform operators.
    */
   holdout: Maybe<ProgramHoldout>;
   id: Scalars['ID']['output'];
@@ -1038,7 +1038,7 @@ export type Program = {
    * buckets cover from the one holding `from` to the one holding the last instant before `to`, whole
    * buckets each (a week starts on Monday 00:00 UTC; quarters start on 1 January, April, July and
    * October). At most 400 buckets; more, or `to` not after `from`, is BAD_USER_INPUT. Figures lag
-   * the events by the consumers' lag (analyticsOperations). The program's ADMIN and ANALYST staff.
+   * the events by the consumers' lag (analyticsOperations). The program's ADMIN and ANALYST staff, platform operators.
    * active, churned, retentionRate and purchaseFrequency are computed only when asked; when they
    * would take more than 25 s (many long buckets on a large program) the request is BAD_USER_INPUT.
    */
@@ -1070,7 +1070,7 @@ export type Program = {
    * With either, it is a breakdown by profile and includes only members who granted PROFILING on
    * some channel (their current consents), in the numerator and the audience alike; members who
    * did not are left out, never guessed. `tierId` is the member's tier when the survey opened;
-   * `segmentId` the segment's members now. The program's ADMIN and ANALYST staff. `to` not after
+   * `segmentId` the segment's members now. The program's ADMIN and ANALYST staff, platform operators. `to` not after
    * `from`, or a range over 3,660 days, is BAD_USER_INPUT.
    */
   nps: NpsResult;
@@ -1094,7 +1094,7 @@ export type Program = {
    * staff, platform operators.
    */
   successCriteria: Array<SuccessCriterionReadout>;
-  /** The program's surveys, newest opening first (at most 100). The program's ADMIN and ANALYST staff. */
+  /** The program's surveys, newest opening first (at most 100). The program's ADMIN and ANALYST staff, platform operators. */
   surveys: Array<Survey>;
 };
 
@@ -1332,9 +1332,9 @@ export type Query = {
    * now. The program's ADMIN and platform operators.
    */
   analyticsReconciliation: AnalyticsReconciliation;
-  /** One experiment by id (NOT_FOUND when there is none). The program's ADMIN and ANALYST staff. */
+  /** One experiment by id (NOT_FOUND when there is none). The program's ADMIN and ANALYST staff, platform operators. */
   experiment: Maybe<Experiment>;
-  /** A survey by id; NOT_FOUND when there is none. The program's ADMIN and ANALYST staff. */
+  /** A survey by id; NOT_FOUND when there is none. The program's ADMIN and ANALYST staff, platform operators. */
   survey: Survey;
 };
 
@@ -1731,7 +1731,7 @@ export type Survey = {
   questions: Array<SurveyQuestion>;
   /**
    * Its responses and NPS (over its NPS question; every respondent counts, whatever their consents:
-   * this is not a breakdown by profile). The program's ADMIN and ANALYST staff.
+   * this is not a breakdown by profile). The program's ADMIN and ANALYST staff, platform operators.
    */
   results: NpsResult;
   /** The segment it is sent to; null: every ACTIVE member. */
