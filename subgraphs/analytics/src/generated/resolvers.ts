@@ -592,7 +592,11 @@ export type KpiFilter = {
    * qualifications, of members who enrolled through it.
    */
   partnerId?: InputMaybe<Scalars['ID']['input']>;
-  /** Members in this segment now (segment_members), whenever the fact happened. */
+  /**
+   * Members in this segment now (segment_members), whenever the fact happened. A segment the program
+   * does not have (another program's, or none) has no members: every count is 0 (an archived one too, once
+   * the segments job has emptied it).
+   */
   segmentId?: InputMaybe<Scalars['ID']['input']>;
   /**
    * The member's tier at the time of each fact (their latest entry tier or tier change at or before
