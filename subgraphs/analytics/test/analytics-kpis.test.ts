@@ -213,7 +213,11 @@ beforeAll(async () => {
     at('2026-01-06T00:00:00Z'),
   );
   await drain();
-  // ann is in the segment now (the segments part writes this table; here it is written by hand).
+  // ann is in the segment now (the segments part writes these tables; here they are written by hand).
+  await sub.db.query(
+    `INSERT INTO segments (id, program_id, name, visible_to_members, rules, windows_evaluated_at, created_at, updated_at) VALUES ($1, $2, 'Hand-made', false, '{}', now(), now(), now())`,
+    [SEGMENT, PROGRAM],
+  );
   await sub.db.query(`INSERT INTO segment_members (program_id, segment_id, member_id, since) VALUES ($1, $2, $3, now())`, [PROGRAM, SEGMENT, ann]);
 });
 afterAll(async () => {
@@ -501,5 +505,19 @@ describe('success criteria', () => {
       expect(errorCodes(await admin.send(DEFINE, { input: bad })), JSON.stringify(bad)).toEqual(['BAD_USER_INPUT']);
     }
     expect(errorCodes(await admin.send(READOUT, { reps, from: '2026-03-01T00:00:00Z', to: '2026-01-01T00:00:00Z' }))).toEqual(['BAD_USER_INPUT']);
+  });
+
+  it('refuses a segment the program does not have (NOT_FOUND) and an archived one (SEGMENT_ARCHIVED), instead of measuring nobody', async () => {
+    const admin = await sub.as(staff(['ADMIN']));
+    const input = { programId: PROGRAM, activity: { kind: 'SERVICE', id: randomUUID(), name: 'Concierge' }, kpi: 'ACTIVE', comparison: 'AT_LEAST', target: '10', period: 'MONTH' };
+    const [foreign, archived] = [randomUUID(), randomUUID()];
+    await sub.db.query(
+      `INSERT INTO segments (id, program_id, name, visible_to_members, rules, status, windows_evaluated_at, created_at, updated_at, archived_at)
+       VALUES ($1, $2, 'Theirs', false, '{}', 'ACTIVE', now(), now(), now(), null), ($3, $4, 'Retired', false, '{}', 'ARCHIVED', now(), now(), now(), now())`,
+      [foreign, OTHER_PROGRAM, archived, PROGRAM],
+    );
+    for (const segmentId of [foreign, randomUUID()]) expect(errorCodes(await admin.send(DEFINE, { input: { ...input, segmentId } }))).toEqual(['NOT_FOUND']);
+    const refused = await admin.data<{ defineSuccessCriterion: { criterion: unknown; userErrors: { code: string }[] } }>(DEFINE, { input: { ...input, segmentId: archived } });
+    expect(refused.defineSuccessCriterion).toEqual({ criterion: null, userErrors: [{ code: 'SEGMENT_ARCHIVED' }] });
   });
 });

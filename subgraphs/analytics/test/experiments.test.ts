@@ -185,6 +185,13 @@ describe('assignment', () => {
     expect(errorCodes(await analyst.send(CREATE, { input: { ...base, idempotencyKey: `analyst-${randomUUID()}`, variants: [{ key: 'control', weight: 1 }, { key: 'b', weight: 1 }] } }))).toEqual(['FORBIDDEN']);
   });
 
+  it('refuses an experiment whose plannedEndAt has passed (EXPERIMENT_HORIZON_PASSED), which could never start', async () => {
+    const input = { programId: program, idempotencyKey: `exp-${randomUUID()}`, name: 'Too late', hypothesis: 'None', variants: [{ key: 'control', weight: 1 }, { key: 'boost', weight: 1, earnMultiplier: '2' }], startsAt: '2026-10-01T00:00:00Z', plannedEndAt: '2026-11-30T00:00:00Z', primaryMetric: 'SPEND' };
+    const { createExperiment } = await (await admin(program)).data<{ createExperiment: { experiment: unknown; userErrors: { code: string; field: string }[] } }>(CREATE, { input });
+    expect(createExperiment.experiment).toBeNull();
+    expect(createExperiment.userErrors.map((e) => [e.code, e.field])).toEqual([['EXPERIMENT_HORIZON_PASSED', 'plannedEndAt']]);
+  });
+
   it('assigns every enrolled member once on start, about half to each arm, holdout in control, and emits one event each', async () => {
     experimentId = await createExperiment(program);
     const started = await start(program, experimentId);
@@ -265,6 +272,11 @@ describe('assignment', () => {
   it('limits a segment experiment to the segment’s members', async () => {
     const segmentId = randomUUID();
     const inSegment = members.slice(0, 25);
+    // A hand-made segment: createExperiment refuses a segment the program does not have.
+    await sub.db.query(
+      `INSERT INTO segments (id, program_id, name, visible_to_members, rules, windows_evaluated_at, created_at, updated_at) VALUES ($1, $2, 'Hand-made', false, '{}', now(), now(), now())`,
+      [segmentId, program],
+    );
     await sub.db.query(`INSERT INTO segment_members (program_id, segment_id, member_id, since) SELECT $1, $2, unnest($3::uuid[]), now()`, [program, segmentId, inSegment]);
     const id = await createExperiment(program, { segmentId });
     await start(program, id);

@@ -181,6 +181,11 @@ describe('audience', () => {
   it('of a segment is its ACTIVE members (segment_members when the survey opens), fixed on first read even before the job runs', async () => {
     sub.clock.set(at(2));
     const since = T0;
+    // A hand-made segment (createSurvey refuses a segment the program does not have), its members written directly.
+    await sub.db.query(
+      `INSERT INTO segments (id, program_id, name, visible_to_members, rules, windows_evaluated_at, created_at, updated_at) VALUES ($1, $2, 'Hand-made', false, '{}', $3, $3, $3)`,
+      [SEGMENT, PROGRAM, since],
+    );
     for (const memberId of [gold[0]!, silver[0]!, suspended[0]!]) {
       await sub.db.query(`INSERT INTO segment_members (program_id, segment_id, member_id, since) VALUES ($1, $2, $3, $4)`, [PROGRAM, SEGMENT, memberId, since]);
     }

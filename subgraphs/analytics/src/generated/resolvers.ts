@@ -241,13 +241,16 @@ export type CreateExperimentInput = {
   idempotencyKey: Scalars['String']['input'];
   /** 1 to 100 characters. */
   name: Scalars['String']['input'];
-  /** The horizon: after startsAt, at most 366 days later. */
+  /** The horizon: after startsAt, at most 366 days later, and in the future (else EXPERIMENT_HORIZON_PASSED). */
   plannedEndAt: Scalars['DateTime']['input'];
   /** What it is designed to move. */
   primaryMetric: ExperimentMetric;
   /** The program. */
   programId: Scalars['ID']['input'];
-  /** Only members of this segment are eligible; null or absent: every enrolled member. */
+  /**
+   * Only members of this segment are eligible; null or absent: every enrolled member. A segment the
+   * program does not have (another program's, or none) is NOT_FOUND; an archived one SEGMENT_ARCHIVED.
+   */
   segmentId?: InputMaybe<Scalars['ID']['input']>;
   /** When the treatment should start (starting later moves it to the start). */
   startsAt: Scalars['DateTime']['input'];
@@ -282,7 +285,10 @@ export type CreateSurveyInput = {
   programId: Scalars['ID']['input'];
   /** 1 to 20 questions, at most one NPS. */
   questions: Array<SurveyQuestionInput>;
-  /** Send it to this segment's ACTIVE members; null or absent: every ACTIVE member of the program. */
+  /**
+   * Send it to this segment's ACTIVE members; null or absent: every ACTIVE member of the program.
+   * A segment the program does not have (another program's, or none) is NOT_FOUND; an archived one BAD_USER_INPUT.
+   */
   segmentId?: InputMaybe<Scalars['ID']['input']>;
   /** 1 to 200 characters. */
   title: Scalars['String']['input'];
@@ -351,7 +357,10 @@ export type DefineSuccessCriterionInput = {
   period: KpiPeriod;
   /** The program. */
   programId: Scalars['ID']['input'];
-  /** Measured over this segment's members (as KpiFilter.segmentId); none: the whole program. */
+  /**
+   * Measured over this segment's members (as KpiFilter.segmentId); none: the whole program. A segment
+   * the program does not have (another program's, or none) is NOT_FOUND; an archived one SEGMENT_ARCHIVED.
+   */
   segmentId?: InputMaybe<Scalars['ID']['input']>;
   /** The target value, in the KPI's unit (a count, points, a rate such as 0.25, an amount), at most 6 decimals. */
   target: Scalars['Decimal']['input'];
@@ -422,7 +431,7 @@ export type Experiment = {
   programId: Scalars['ID']['output'];
   /**
    * The readout: each variant against control over [startsAt, min(now, endsAt or plannedEndAt)), from
-   * analytics' facts. Null while DRAFT. The program's ADMIN and ANALYST staff.
+   * analytics' facts. Null while DRAFT. The program's ADMIN and ANALYST staff, platform operators.
    */
   readout: Maybe<ExperimentReadout>;
   /** Only members in this segment are eligible; null: every enrolled member. */
@@ -457,7 +466,7 @@ export type ExperimentPayload = {
   __typename?: 'ExperimentPayload';
   /** The experiment; null when refused. */
   experiment: Maybe<Experiment>;
-  /** Why it was refused (EXPERIMENT_STOPPED, EXPERIMENT_HORIZON_PASSED, EXPERIMENT_NOT_STARTED). */
+  /** Why it was refused (EXPERIMENT_STOPPED, EXPERIMENT_HORIZON_PASSED, EXPERIMENT_NOT_STARTED, SEGMENT_ARCHIVED). */
   userErrors: Array<UserError>;
 };
 
@@ -511,11 +520,14 @@ export type ExperimentVariant = {
 
 /** One arm of a new experiment. */
 export type ExperimentVariantInput = {
-  /** A decimal above 0 and at most 10 (at most 4 decimals); not on control. */
+  /**
+   * A decimal above 0 and at most 10 (at most 4 decimals); not on control. A member treated by
+   * several running experiments earns the product of their multipliers (the rule set's caps still apply).
+   */
   earnMultiplier?: InputMaybe<Scalars['Decimal']['input']>;
   /** 1 to 40 lower-case letters, digits, _ or -; exactly one variant is 'control'. */
   key: Scalars['String']['input'];
-  /** Partners' offers this arm shows; not on control. */
+  /** Partners' offers this arm shows; not on control. Not checked against partners' offers: an unknown id shows nothing. */
   offerIds?: InputMaybe<Array<Scalars['ID']['input']>>;
   /** A whole number from 1 to 1000. */
   weight: Scalars['Int']['input'];
@@ -580,7 +592,11 @@ export type KpiFilter = {
    * qualifications, of members who enrolled through it.
    */
   partnerId?: InputMaybe<Scalars['ID']['input']>;
-  /** Members in this segment now (segment_members), whenever the fact happened. */
+  /**
+   * Members in this segment now (segment_members), whenever the fact happened. A segment the program
+   * does not have (another program's, or none) has no members: every count is 0 (an archived one too, once
+   * the segments job has emptied it).
+   */
   segmentId?: InputMaybe<Scalars['ID']['input']>;
   /**
    * The member's tier at the time of each fact (their latest entry tier or tier change at or before
@@ -984,7 +1000,7 @@ export type Program = {
   /**
    * What the program cost against the revenue it brought over [from, to), measured with the holdout.
    * Each figure's definition is on BusinessCase. At most 3,660 days; `to` not after `from` is
-   * BAD_USER_INPUT. The program's ADMIN and ANALYST staff.
+   * BAD_USER_INPUT. The program's ADMIN and ANALYST staff, platform operators.
    */
   businessCase: BusinessCase;
   /**
@@ -1008,11 +1024,11 @@ export type Program = {
    * and ANALYST staff, and platform operators.
    */
   deferredRevenue: DeferredRevenue;
-  /** The program's experiments, newest first. The program's ADMIN and ANALYST staff. */
+  /** The program's experiments, newest first. The program's ADMIN and ANALYST staff, platform operators. */
   experiments: Array<Experiment>;
   /**
    * The program's persistent holdout (null until configureHoldout): members whose hash(salt, member)
-   * falls below the share get no experiment's treatment. The program's ADMIN and ANALYST staff.
+   * falls below the share get no experiment's treatment. The program's ADMIN and ANALYST staff, platform operators.
    */
   holdout: Maybe<ProgramHoldout>;
   id: Scalars['ID']['output'];
@@ -1026,7 +1042,7 @@ export type Program = {
    * buckets cover from the one holding `from` to the one holding the last instant before `to`, whole
    * buckets each (a week starts on Monday 00:00 UTC; quarters start on 1 January, April, July and
    * October). At most 400 buckets; more, or `to` not after `from`, is BAD_USER_INPUT. Figures lag
-   * the events by the consumers' lag (analyticsOperations). The program's ADMIN and ANALYST staff.
+   * the events by the consumers' lag (analyticsOperations). The program's ADMIN and ANALYST staff, platform operators.
    * active, churned, retentionRate and purchaseFrequency are computed only when asked; when they
    * would take more than 25 s (many long buckets on a large program) the request is BAD_USER_INPUT.
    */
@@ -1058,7 +1074,7 @@ export type Program = {
    * With either, it is a breakdown by profile and includes only members who granted PROFILING on
    * some channel (their current consents), in the numerator and the audience alike; members who
    * did not are left out, never guessed. `tierId` is the member's tier when the survey opened;
-   * `segmentId` the segment's members now. The program's ADMIN and ANALYST staff. `to` not after
+   * `segmentId` the segment's members now. The program's ADMIN and ANALYST staff, platform operators. `to` not after
    * `from`, or a range over 3,660 days, is BAD_USER_INPUT.
    */
   nps: NpsResult;
@@ -1082,7 +1098,7 @@ export type Program = {
    * staff, platform operators.
    */
   successCriteria: Array<SuccessCriterionReadout>;
-  /** The program's surveys, newest opening first (at most 100). The program's ADMIN and ANALYST staff. */
+  /** The program's surveys, newest opening first (at most 100). The program's ADMIN and ANALYST staff, platform operators. */
   surveys: Array<Survey>;
 };
 
@@ -1320,9 +1336,9 @@ export type Query = {
    * now. The program's ADMIN and platform operators.
    */
   analyticsReconciliation: AnalyticsReconciliation;
-  /** One experiment by id (NOT_FOUND when there is none). The program's ADMIN and ANALYST staff. */
+  /** One experiment by id (NOT_FOUND when there is none). The program's ADMIN and ANALYST staff, platform operators. */
   experiment: Maybe<Experiment>;
-  /** A survey by id; NOT_FOUND when there is none. The program's ADMIN and ANALYST staff. */
+  /** A survey by id; NOT_FOUND when there is none. The program's ADMIN and ANALYST staff, platform operators. */
   survey: Survey;
 };
 
@@ -1719,7 +1735,7 @@ export type Survey = {
   questions: Array<SurveyQuestion>;
   /**
    * Its responses and NPS (over its NPS question; every respondent counts, whatever their consents:
-   * this is not a breakdown by profile). The program's ADMIN and ANALYST staff.
+   * this is not a breakdown by profile). The program's ADMIN and ANALYST staff, platform operators.
    */
   results: NpsResult;
   /** The segment it is sent to; null: every ACTIVE member. */

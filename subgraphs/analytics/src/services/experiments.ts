@@ -6,6 +6,7 @@ import { consume, emit, type Consumption, type EmittedEvent } from '@loyalty-gra
 import type { DataSource, EntityManager } from 'typeorm';
 import { assignmentOf, checkHoldoutShare, inHoldout, isTreatment, validateExperiment, type ExperimentMetric, type Variant } from '../domain/experiments';
 import { canManageExperiments, canReadExperiments } from '../domain/policy';
+import { checkTargetSegment } from './segment-targets';
 
 type Queryable = Pick<EntityManager, 'query'>;
 
@@ -107,11 +108,15 @@ export class Experiments {
   async create(viewer: Viewer, input: CreateExperimentInput): Promise<{ experimentId: string }> {
     if (!canManageExperiments(viewer, input.programId)) throw forbidden('Only the program’s administrators create experiments');
     const variants = validateExperiment(input);
+    if (input.segmentId) await checkTargetSegment(this.db, input.programId, input.segmentId);
     const { idempotencyKey, ...request } = input;
     const { result } = await idempotent(
       this.db,
       { programId: input.programId, key: idempotencyKey, operation: 'createExperiment', input: request },
       async (tx) => {
+        // Checked inside the idempotent block: a retry of a creation that succeeded returns it even
+        // after its horizon; a new experiment whose horizon has passed could never start.
+        if (input.plannedEndAt <= this.clock.now()) throw new DomainError('EXPERIMENT_HORIZON_PASSED', 'plannedEndAt has passed: the experiment could never start', 'plannedEndAt');
         const [row] = (await tx.query(
           `INSERT INTO experiments (program_id, name, hypothesis, segment_id, variants, primary_metric, status, starts_at, planned_end_at, created_by, created_at)
            VALUES ($1, $2, $3, $4, $5, $6, 'DRAFT', $7, $8, $9, $10) RETURNING id`,

@@ -7,6 +7,7 @@ import { kpiValue } from '../domain/kpi-values';
 import type { Period } from '../domain/periods';
 import { canConfigureAnalytics } from '../domain/policy';
 import type { KpiBucket, Kpis } from './kpis';
+import { checkTargetSegment } from './segment-targets';
 
 export type ActivityKind = 'BENEFIT' | 'SERVICE' | 'OFFER';
 
@@ -77,6 +78,7 @@ export class SuccessCriteria {
       throw new InputError('target must be a decimal with at most 6 decimals', 'target');
     }
     if (scaled >= 10n ** 24n || scaled <= -(10n ** 24n)) throw new InputError('target is too large', 'target');
+    if (input.segmentId != null) await checkTargetSegment(this.db, input.programId, input.segmentId);
     const now = this.clock.now();
     const [row] = (await withRetries(() =>
       this.db.query(

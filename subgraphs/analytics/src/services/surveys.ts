@@ -1,9 +1,10 @@
-import { badUserInput, conflict, forbidden, InputError, isUuid, notFound, type Clock, type Viewer } from '@loyalty-graph/shared';
+import { badUserInput, conflict, DomainError, forbidden, InputError, isUuid, notFound, type Clock, type Viewer } from '@loyalty-graph/shared';
 import { requestHash, validateKey, withRetries } from '@loyalty-graph/shared/db';
 import type { DataSource, EntityManager } from 'typeorm';
 import { npsSummary, responseRate, roundTo } from '../domain/nps';
 import { canActForMember, canManageSurveys, canReadSurveyResults } from '../domain/policy';
 import { checkAnswers, checkSurveyDefinition, type QuestionKind, type SurveyQuestion } from '../domain/surveys';
+import { checkTargetSegment } from './segment-targets';
 
 /** A survey as the schema's Survey type reads it (status is computed against the clock). */
 export interface SurveyRow {
@@ -69,6 +70,17 @@ function input<T>(run: () => T): T {
   }
 }
 
+/** The survey's segment checked (segment-targets.ts); createSurvey has no payload, so an archived one is BAD_USER_INPUT. */
+async function targetSegment(q: Query, programId: string, segmentId: string): Promise<void> {
+  if (!isUuid(segmentId)) throw badUserInput('segmentId is not an id', 'segmentId');
+  try {
+    await checkTargetSegment(q, programId, segmentId);
+  } catch (error) {
+    if (error instanceof DomainError) throw badUserInput(error.message, 'segmentId');
+    throw error;
+  }
+}
+
 /**
  * Surveys: creating and closing them, fixing each one's audience when it opens, taking each
  * member's answers once, and NPS over the answers. The rules are in domain/surveys.ts and
@@ -86,6 +98,7 @@ export class Surveys {
     input(() => validateKey(idempotencyKey));
     const now = this.clock.now();
     const survey = input(() => checkSurveyDefinition(request, now));
+    if (request.segmentId) await targetSegment(this.db, request.programId, request.segmentId);
     const hash = requestHash('createSurvey', rest);
     // The key is a natural key of the survey (program, key): a retry or a concurrent duplicate
     // waits on the unique index and then finds the survey the first request made.
