@@ -85,7 +85,7 @@ const SEGMENT_QUERIES: NamedQuery[] = [
   {
     name: 'Program.segments { profile }',
     needs: { type: 'Program', field: 'segments' },
-    query: `query Segments($p: ID!) { program(id: $p) { segments { id name profile { members } } } }`,
+    query: `query Segments($p: ID!) { program(id: $p) { segments { id name profile { size activeShare } } } }`,
     variables: ({ programId }) => ({ p: programId }),
   },
   {
