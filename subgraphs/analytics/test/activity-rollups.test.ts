@@ -1,12 +1,11 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ManualClock, type ViewerContext } from '@loyalty-graph/shared';
-import type { SubgraphModule } from '@loyalty-graph/shared/subgraph';
-import { MemoryFeed, startTestSubgraph } from '@loyalty-graph/testing';
+import { ManualClock } from '@loyalty-graph/shared';
+import { type startTestSubgraph } from '@loyalty-graph/testing';
 import { settingsAt, type SettingsVersion } from '../src/domain/kpi-definitions';
 import { bucketsBetween, type Period } from '../src/domain/periods';
-import { analyticsSubgraph } from '../src/server';
 import { Kpis } from '../src/services/kpis';
+import { analyticsFeeds, startAnalytics } from './support';
 
 /**
  * The activity rollups (activity_days) give exactly what the scan of purchases gives, on a random
@@ -19,7 +18,7 @@ const PROGRAM = '00000000-0000-4000-8000-0000000000c1';
 const SEED = 20261130;
 let sub: Awaited<ReturnType<typeof startTestSubgraph>>;
 const clock = new ManualClock(new Date('2027-02-01T00:00:00Z'));
-const feeds = { members: new MemoryFeed('members'), ledger: new MemoryFeed('ledger'), catalog: new MemoryFeed('catalog'), partners: new MemoryFeed('partners') };
+const feeds = analyticsFeeds();
 const stops: (() => Promise<void>)[] = [];
 
 /** mulberry32: small, deterministic. */
@@ -126,14 +125,7 @@ async function compare(): Promise<number> {
 }
 
 beforeAll(async () => {
-  const internalSecret = randomBytes(32).toString('hex');
-  const peers: Record<string, string> = {};
-  for (const [name, feed] of Object.entries(feeds)) {
-    const served = await feed.serve(internalSecret);
-    peers[name] = served.url;
-    stops.push(served.stop);
-  }
-  sub = await startTestSubgraph(analyticsSubgraph as unknown as SubgraphModule<ViewerContext>, { internalSecret, peers, clock });
+  sub = (await startAnalytics(feeds, stops, { clock })).sub;
   const events = history();
   const half = Math.floor(events.length / 2);
   for (const add of events.slice(0, half)) add();

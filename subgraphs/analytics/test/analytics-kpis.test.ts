@@ -1,10 +1,9 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ANONYMOUS, ManualClock, type Viewer, type ViewerContext } from '@loyalty-graph/shared';
-import type { SubgraphModule } from '@loyalty-graph/shared/subgraph';
-import { errorCodes, MemoryFeed, startTestSubgraph, type Caller } from '@loyalty-graph/testing';
-import { analyticsSubgraph } from '../src/server';
+import { ANONYMOUS, ManualClock, type Viewer } from '@loyalty-graph/shared';
+import { errorCodes, type startTestSubgraph, type Caller } from '@loyalty-graph/testing';
 import { Kpis } from '../src/services/kpis';
+import { analyticsFeeds, startAnalytics } from './support';
 
 /**
  * Issue 12's KPIs from known events (real PostgreSQL, events from in-memory feeds): activity
@@ -32,7 +31,7 @@ const [ann, bob, cat, dan] = [randomUUID(), randomUUID(), randomUUID(), randomUU
 let sub: Awaited<ReturnType<typeof startTestSubgraph>>;
 const clock = new ManualClock(new Date('2026-04-15T00:00:00Z'));
 // Analytics also reads the catalog's and partners' feeds (money facts): empty here.
-const feeds = { members: new MemoryFeed('members'), ledger: new MemoryFeed('ledger'), catalog: new MemoryFeed('catalog'), partners: new MemoryFeed('partners') };
+const feeds = analyticsFeeds();
 const stops: (() => Promise<void>)[] = [];
 
 const staff = (roles: ('ADMIN' | 'ANALYST' | 'AGENT')[], programId: string | null = PROGRAM): Viewer => ({ ...ANONYMOUS, kind: 'STAFF', programId, roles, subject: `staff-${roles.join()}-${programId}` });
@@ -175,14 +174,7 @@ const drain = async () => {
 };
 
 beforeAll(async () => {
-  const internalSecret = randomBytes(32).toString('hex');
-  const peers: Record<string, string> = {};
-  for (const [name, feed] of Object.entries(feeds)) {
-    const served = await feed.serve(internalSecret);
-    peers[name] = served.url;
-    stops.push(served.stop);
-  }
-  sub = await startTestSubgraph(analyticsSubgraph as unknown as SubgraphModule<ViewerContext>, { internalSecret, peers, clock });
+  sub = (await startAnalytics(feeds, stops, { clock })).sub;
 
   const R1 = randomUUID();
   enrol(ann, '2026-01-05T12:00:00Z');

@@ -1,10 +1,10 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ANONYMOUS, type Viewer, type ViewerContext } from '@loyalty-graph/shared';
 import type { SubgraphModule } from '@loyalty-graph/shared/subgraph';
 import { errorCodes, startTestSubgraph, type Caller } from '@loyalty-graph/testing';
 import { analyticsSubgraph } from '../src/server';
-import { MemoryFeed } from '@loyalty-graph/testing';
+import { analyticsFeeds, startAnalytics } from './support';
 
 /**
  * The analytics subgraph on its own, against real PostgreSQL: members' and the ledger's events
@@ -16,7 +16,7 @@ const OTHER_PROGRAM = '00000000-0000-4000-8000-0000000000a2';
 
 let sub: Awaited<ReturnType<typeof startTestSubgraph>>;
 // The catalog's and partners' feeds are empty here (test/money.test.ts uses them): analytics reads them too.
-const feeds = { members: new MemoryFeed('members'), ledger: new MemoryFeed('ledger'), catalog: new MemoryFeed('catalog'), partners: new MemoryFeed('partners') };
+const feeds = analyticsFeeds();
 const stops: (() => Promise<void>)[] = [];
 const peers: Record<string, string> = {};
 
@@ -68,13 +68,9 @@ const bob = randomUUID();
 const eve = randomUUID();
 
 beforeAll(async () => {
-  const internalSecret = randomBytes(32).toString('hex');
-  for (const [name, feed] of Object.entries(feeds)) {
-    const served = await feed.serve(internalSecret);
-    peers[name] = served.url;
-    stops.push(served.stop);
-  }
-  sub = await startTestSubgraph(analyticsSubgraph as unknown as SubgraphModule<ViewerContext>, { internalSecret, peers });
+  const started = await startAnalytics(feeds, stops);
+  sub = started.sub;
+  Object.assign(peers, started.peers);
 
   // Week of Monday 2026-11-02: two enrolments, two purchases (100 + 51), one partly returned.
   enrol(PROGRAM, ann, '2026-11-02T00:00:00Z');

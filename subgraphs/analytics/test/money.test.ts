@@ -1,10 +1,9 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ANONYMOUS, type Viewer, type ViewerContext } from '@loyalty-graph/shared';
-import type { SubgraphModule } from '@loyalty-graph/shared/subgraph';
-import { errorCodes, MemoryFeed, startTestSubgraph, type Caller } from '@loyalty-graph/testing';
-import { analyticsSubgraph } from '../src/server';
+import { ANONYMOUS, type Viewer } from '@loyalty-graph/shared';
+import { errorCodes, type startTestSubgraph, type Caller } from '@loyalty-graph/testing';
 import { Costs } from '../src/services/costs';
+import { analyticsFeeds, startAnalytics } from './support';
 
 /**
  * Money in analytics on its own, against real PostgreSQL, from events served from memory: the
@@ -16,7 +15,7 @@ const COHORT_PROGRAM = '00000000-0000-4000-8000-0000000000b2';
 const MIXED_PROGRAM = '00000000-0000-4000-8000-0000000000b3';
 
 let sub: Awaited<ReturnType<typeof startTestSubgraph>>;
-const feeds = { members: new MemoryFeed('members'), ledger: new MemoryFeed('ledger'), catalog: new MemoryFeed('catalog'), partners: new MemoryFeed('partners') };
+const feeds = analyticsFeeds();
 const stops: (() => Promise<void>)[] = [];
 
 const staff = (roles: ('ADMIN' | 'ANALYST' | 'AGENT')[], programId: string | null): Viewer => ({ ...ANONYMOUS, kind: 'STAFF', programId, roles, subject: `staff-${roles.join()}-${programId}` });
@@ -47,14 +46,7 @@ const ann = randomUUID();
 const bob = randomUUID();
 
 beforeAll(async () => {
-  const internalSecret = randomBytes(32).toString('hex');
-  const peers: Record<string, string> = {};
-  for (const [name, feed] of Object.entries(feeds)) {
-    const served = await feed.serve(internalSecret);
-    peers[name] = served.url;
-    stops.push(served.stop);
-  }
-  sub = await startTestSubgraph(analyticsSubgraph as unknown as SubgraphModule<ViewerContext>, { internalSecret, peers });
+  sub = (await startAnalytics(feeds, stops)).sub;
 
   // LIABILITY_PROGRAM. Ann: 100 pending on 10 January, posted on the 25th; 40 spent on 5 February, 10 refunded.
   const annPurchase = accrue(LIABILITY_PROGRAM, ann, 100, '100.00', '2026-01-10T10:00:00Z');

@@ -1,9 +1,7 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ViewerContext } from '@loyalty-graph/shared';
-import type { SubgraphModule } from '@loyalty-graph/shared/subgraph';
-import { MemoryFeed, startTestSubgraph } from '@loyalty-graph/testing';
-import { analyticsSubgraph } from '../src/server';
+import { type startTestSubgraph } from '@loyalty-graph/testing';
+import { analyticsFeeds, startAnalytics } from './support';
 
 /**
  * `point_facts.recorded_at`: when analytics wrote a fact, beside when the movement happened. The
@@ -14,7 +12,7 @@ const PROGRAM = '00000000-0000-4000-8000-0000000000b1';
 const member = randomUUID();
 
 let sub: Awaited<ReturnType<typeof startTestSubgraph>>;
-const feeds = { members: new MemoryFeed('members'), ledger: new MemoryFeed('ledger'), catalog: new MemoryFeed('catalog'), partners: new MemoryFeed('partners') };
+const feeds = analyticsFeeds();
 const stops: (() => Promise<void>)[] = [];
 
 const drain = async () => {
@@ -39,14 +37,7 @@ function accrue(points: number, when: string) {
 }
 
 beforeAll(async () => {
-  const internalSecret = randomBytes(32).toString('hex');
-  const peers: Record<string, string> = {};
-  for (const [name, feed] of Object.entries(feeds)) {
-    const served = await feed.serve(internalSecret);
-    peers[name] = served.url;
-    stops.push(served.stop);
-  }
-  sub = await startTestSubgraph(analyticsSubgraph as unknown as SubgraphModule<ViewerContext>, { internalSecret, peers });
+  sub = (await startAnalytics(feeds, stops)).sub;
 });
 afterAll(async () => {
   await sub?.stop();

@@ -1,10 +1,11 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ANONYMOUS, type Viewer, type ViewerContext } from '@loyalty-graph/shared';
 import type { SubgraphModule } from '@loyalty-graph/shared/subgraph';
-import { errorCodes, MemoryFeed, startTestSubgraph, type Caller } from '@loyalty-graph/testing';
+import { errorCodes, startTestSubgraph, type Caller } from '@loyalty-graph/testing';
 import { matches, rfmFromBreakpoints, type Breakpoint, type MemberFacts, type SegmentRules } from '../src/domain/segments';
 import { analyticsSubgraph } from '../src/server';
+import { analyticsFeeds, startAnalytics } from './support';
 
 /**
  * Segments against real PostgreSQL, with members' and the ledger's events served from memory:
@@ -14,7 +15,7 @@ import { analyticsSubgraph } from '../src/server';
  */
 let sub: Awaited<ReturnType<typeof startTestSubgraph>>;
 // Catalog and partners are fed too (analytics consumes them for costs), empty here.
-const feeds = { members: new MemoryFeed('members'), ledger: new MemoryFeed('ledger'), catalog: new MemoryFeed('catalog'), partners: new MemoryFeed('partners') };
+const feeds = analyticsFeeds();
 const stops: (() => Promise<void>)[] = [];
 const peers: Record<string, string> = {};
 
@@ -102,13 +103,9 @@ const announced = async (segmentId: string) =>
 const sorted = (ids: string[]) => [...ids].sort();
 
 beforeAll(async () => {
-  const internalSecret = randomBytes(32).toString('hex');
-  for (const [name, feed] of Object.entries(feeds)) {
-    const served = await feed.serve(internalSecret);
-    peers[name] = served.url;
-    stops.push(served.stop);
-  }
-  sub = await startTestSubgraph(analyticsSubgraph as unknown as SubgraphModule<ViewerContext>, { internalSecret, peers });
+  const started = await startAnalytics(feeds, stops);
+  sub = started.sub;
+  Object.assign(peers, started.peers);
   sub.clock.set(NOW);
 });
 afterAll(async () => {

@@ -1,9 +1,8 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ANONYMOUS, type Viewer, type ViewerContext } from '@loyalty-graph/shared';
-import type { SubgraphModule } from '@loyalty-graph/shared/subgraph';
-import { errorCodes, MemoryFeed, startTestSubgraph, type Caller } from '@loyalty-graph/testing';
-import { analyticsSubgraph } from '../src/server';
+import { ANONYMOUS, type Viewer } from '@loyalty-graph/shared';
+import { errorCodes, type startTestSubgraph, type Caller } from '@loyalty-graph/testing';
+import { analyticsFeeds, startAnalytics } from './support';
 
 /**
  * Surveys and NPS on the analytics subgraph alone, against real PostgreSQL. Members (their status,
@@ -17,7 +16,7 @@ const SILVER = '00000000-0000-4000-8000-00000000d002';
 const SEGMENT = '00000000-0000-4000-8000-00000000e001';
 
 let sub: Awaited<ReturnType<typeof startTestSubgraph>>;
-const feeds = { members: new MemoryFeed('members'), ledger: new MemoryFeed('ledger'), catalog: new MemoryFeed('catalog'), partners: new MemoryFeed('partners') };
+const feeds = analyticsFeeds();
 const stops: (() => Promise<void>)[] = [];
 
 const staff = (roles: ('ADMIN' | 'ANALYST' | 'AGENT')[], programId: string | null = PROGRAM): Viewer => ({ ...ANONYMOUS, kind: 'STAFF', programId, roles, subject: `staff-${roles.join()}-${programId}` });
@@ -95,14 +94,7 @@ let suspended: string[] = [];
 let outsider = '';
 
 beforeAll(async () => {
-  const internalSecret = randomBytes(32).toString('hex');
-  const peers: Record<string, string> = {};
-  for (const [name, feed] of Object.entries(feeds)) {
-    const served = await feed.serve(internalSecret);
-    peers[name] = served.url;
-    stops.push(served.stop);
-  }
-  sub = await startTestSubgraph(analyticsSubgraph as unknown as SubgraphModule<ViewerContext>, { internalSecret, peers });
+  sub = (await startAnalytics(feeds, stops)).sub;
   sub.clock.set(T0);
   gold = [true, true, true, true, false, false].map((profiling) => enrol({ tierId: GOLD, profiling, active: true }));
   silver = [true, true, false, false, false, false].map((profiling) => enrol({ tierId: SILVER, profiling, active: true }));
