@@ -1,4 +1,5 @@
 import { createRequire } from 'node:module';
+import { availableParallelism } from 'node:os';
 import { defineConfig } from 'vitest/config';
 
 const require = createRequire(import.meta.url);
@@ -21,6 +22,10 @@ export default defineConfig({
     globalSetup: ['packages/testing/src/global-setup.ts'],
     testTimeout: 30_000,
     hookTimeout: 120_000,
+    // Vitest's default is one file at a time on two cores (cores - 1). Our files mostly wait (on
+    // PostgreSQL, on event delivery between subgraphs), so three at once took the whole run on a
+    // 2-core machine from about 15 minutes to 9½ with the CPU still not saturated.
+    maxWorkers: Math.max(3, availableParallelism() - 1),
     projects: [
       { extends: true, test: { name: 'unit', include: ['{subgraphs,packages,gateway}/**/src/**/*.test.ts', 'scripts/**/*.test.ts'] } },
       { extends: true, test: { name: 'integration', include: ['subgraphs/*/test/**/*.test.ts', 'packages/*/test/**/*.test.ts', 'gateway/test/**/*.test.ts'] } },

@@ -355,7 +355,8 @@ describe('e-vouchers', () => {
     expect(await stock(reward)).toEqual({ received: 500, reserved: 0, sold: 500, available: 0 });
     expect(await stockCheck()).toEqual([]);
     expect(await openHolds()).toBe(0);
-  });
+    // A thousand orders through the gateway while other test files run beside it: minutes, not seconds.
+  }, 120_000);
 });
 
 const CANCEL = `mutation($input: CancelRewardOrderInput!) { cancelRewardOrder(input: $input) { order { ${ORDER_FIELDS} } userErrors { code field message } } }`;

@@ -82,7 +82,7 @@ export async function runHarness(serverUrl: string, profile: HarnessProfile): Pr
   await admin.query(`CREATE DATABASE ${name}`);
   const db = await openDatabase({ url: databaseUrl(serverUrl, name), entities: [], migrations: ledgerSubgraph.database.migrations, applicationName: 'ledger-harness', poolSize: profile.workers + 4 });
   try {
-    return await run(db, admin, name, profile);
+    return await run(db, admin, name, profile, databaseUrl(serverUrl, name));
   } finally {
     await db.destroy();
     await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
@@ -90,7 +90,7 @@ export async function runHarness(serverUrl: string, profile: HarnessProfile): Pr
   }
 }
 
-async function run(db: DataSource, admin: pg.Client, dbName: string, profile: HarnessProfile): Promise<HarnessReport> {
+async function run(db: DataSource, admin: pg.Client, dbName: string, profile: HarnessProfile, url: string): Promise<HarnessReport> {
   const programId = randomUUID();
   const members: MemberSnapshot[] = Array.from({ length: profile.accounts }, () => ({ id: randomUUID(), programId, status: 'ACTIVE', tierId: null, groupIds: [], sharesWithPartners: false, partnerMarketing: false }));
   const byId = new Map(members.map((m) => [m.id, m]));
@@ -187,6 +187,7 @@ async function run(db: DataSource, admin: pg.Client, dbName: string, profile: Ha
     if (!profile.chaosEveryMs) return;
     while (!stopChaos) {
       await new Promise((resolve) => setTimeout(resolve, profile.chaosEveryMs!));
+      if (stopChaos) break;
       const { rows } = await admin.query(
         `SELECT pg_terminate_backend(pid) AS killed FROM (
            SELECT pid FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid() AND state IN ('active', 'idle in transaction')
@@ -220,7 +221,11 @@ async function run(db: DataSource, admin: pg.Client, dbName: string, profile: Ha
   stopChaos = true;
   await chaos;
 
-  const violations = await checkInvariants(db, acknowledged);
+  // The audit reads through a connection of its own: a pooled one the chaos terminated just before
+  // it stopped may not have heard of its death yet, and would fail the audit's first query.
+  const auditor = new pg.Client({ connectionString: url });
+  await auditor.connect();
+  const violations = await checkInvariants({ query: async (sql, parameters) => (await auditor.query(sql, parameters)).rows }, acknowledged).finally(() => auditor.end());
   return {
     profile: profile.name,
     strategy: profile.strategy,
