@@ -38,11 +38,16 @@ export interface Caller {
   data<T = Record<string, unknown>>(query: string, variables?: Record<string, unknown>): Promise<T>;
 }
 
-export function caller(url: string, headers: Record<string, string>): Caller {
+/**
+ * `headers` may be a function, asked before every request: a subgraph's internal viewer token
+ * lives a minute, and a long test (a property run on a busy machine) outlives the first one.
+ */
+export function caller(url: string, headers: Record<string, string> | (() => Promise<Record<string, string>>)): Caller {
+  const current = async () => (typeof headers === 'function' ? headers() : headers);
   return {
-    send: (query, variables) => sendOperation(url, query, variables, headers),
+    send: async (query, variables) => sendOperation(url, query, variables, await current()),
     async data<T>(query: string, variables?: Record<string, unknown>) {
-      const response = await sendOperation<T>(url, query, variables, headers);
+      const response = await sendOperation<T>(url, query, variables, await current());
       if (response.errors?.length || !response.data) {
         throw new Error(`GraphQL errors: ${JSON.stringify(response.errors ?? response)}`);
       }

@@ -56,7 +56,8 @@ export async function startTestSubgraph(
     clock,
     internalSecret,
     database,
-    as: async (viewer) => caller(server.url, { [VIEWER_HEADER]: await sign(viewer) }),
+    // Signed again before each request once near expiry (the signer caches), as the gateway does.
+    as: async (viewer) => caller(server.url, async () => ({ [VIEWER_HEADER]: await sign(viewer) })),
     // Tests run scheduled work by hand, after moving the clock, instead of waiting for timers.
     scheduler: subgraph.scheduler,
     consumers: subgraph.consumers ?? [],
