@@ -57,7 +57,8 @@ describe('pnpm compose', () => {
     const { stdout } = await promisify(execFile)(join(ROOT, 'node_modules/.bin/tsx'), ['scripts/compose.ts', ...urlArgs(PRODUCTION)], { cwd: ROOT });
     expect(stdout).toBe(readFileSync(out, 'utf8'));
     expect(committedSupergraph()).toBe(before);
-  });
+    // Two tsx processes composing five subgraphs: well over the default 30 s beside other test files on 2 cores.
+  }, 120_000);
 });
 
 describe('routeSupergraph', () => {

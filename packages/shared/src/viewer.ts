@@ -53,8 +53,12 @@ const ISSUER = 'loyalty-graph/gateway';
 const AUDIENCE = 'loyalty-graph/subgraph';
 /** Short-lived on purpose: a leaked internal token is worthless within a minute. */
 const TOKEN_TTL_SECONDS = 60;
-/** Reuse a signed token while it has at least this long to live. */
-const REUSE_MARGIN_SECONDS = 20;
+/**
+ * Reuse a signed token while it has at least this long to live: as long as the gateway waits for a
+ * subgraph (SUBGRAPH_TIMEOUT_MS, 30 s by default), so a request queued behind a burst is never
+ * refused for a token that expired while it waited.
+ */
+const REUSE_MARGIN_SECONDS = 30;
 
 function keyOf(secret: string): Uint8Array {
   if (secret.length < 32) throw new Error('The internal token secret must be at least 32 characters');
