@@ -282,11 +282,12 @@ export async function generateHistory(options: GeneratorOptions): Promise<Genera
       }
     };
     await Promise.all(Array.from({ length: connections }, worker));
-    // The consumer keeps the daily rollups (point_days, purchase_days) as facts arrive; facts written
-    // here bypass it, so the generated program's days are summed once from its facts (as the
-    // rollups' migration backfills them). Unfiltered KPIs read these.
+    // The consumer keeps the daily rollups (point_days, purchase_days, member_days) as facts arrive;
+    // facts written here bypass it, so the generated program's days are summed once from its facts
+    // (as the rollups' migrations backfill them). Unfiltered KPIs read these.
     await pool.query(`DELETE FROM point_days WHERE program_id = $1`, [options.programId]);
     await pool.query(`DELETE FROM purchase_days WHERE program_id = $1`, [options.programId]);
+    await pool.query(`DELETE FROM member_days WHERE program_id = $1`, [options.programId]);
     await pool.query(
       `INSERT INTO point_days (program_id, day, issued, redeemed, expired, purchases, accrued, pending_delta)
        SELECT program_id, day, sum(issuance_points),
@@ -300,6 +301,13 @@ export async function generateHistory(options: GeneratorOptions): Promise<Genera
       `INSERT INTO purchase_days (program_id, day, currency, purchases, spend)
        SELECT program_id, day, currency, count(*), sum(amount) FROM point_facts
         WHERE program_id = $1 AND kind = 'ACCRUED' AND amount IS NOT NULL AND currency IS NOT NULL GROUP BY program_id, day, currency`,
+      [options.programId],
+    );
+    await pool.query(
+      `INSERT INTO member_days (program_id, day, enrolled, referred, qualified)
+       SELECT program_id, day, count(*) FILTER (WHERE kind = 'ENROLLED'), count(*) FILTER (WHERE kind = 'ENROLLED' AND referral_id IS NOT NULL),
+              count(*) FILTER (WHERE kind = 'REFERRAL_QUALIFIED')
+         FROM member_facts WHERE program_id = $1 AND kind IN ('ENROLLED', 'REFERRAL_QUALIFIED') GROUP BY program_id, day`,
       [options.programId],
     );
     // The activity rollups likewise (activity_days per window, services/activity-rollups.ts): built

@@ -47,11 +47,15 @@ const DAY_MS = 86_400_000;
 interface NamedQuery {
   name: string;
   needs: { type: string; field: string };
+  /** Whose token runs it: the analyst's unless the field's root is not theirs (`member(id)` is the member's, an AGENT's or an ADMIN's). */
+  as?: Viewer;
   query: string;
   variables: (context: QueryContext) => Record<string, unknown>;
   /** What the answer must contain to count as a success (beyond no errors), and a figure to record. */
   check?: (data: Record<string, unknown>) => { ok: boolean; detail?: unknown };
 }
+
+type Viewer = 'analyst' | 'agent';
 
 interface QueryContext {
   programId: string;
@@ -75,11 +79,9 @@ const kpiQuery = (name: string, period: string, days: number): NamedQuery => ({
 const KPI_QUERIES: NamedQuery[] = [kpiQuery('kpis DAY × 90 days', 'DAY', 90), kpiQuery('kpis WEEK × 1 year', 'WEEK', 365), kpiQuery('kpis MONTH × 3 years', 'MONTH', 3 * 365 + 1)];
 
 /**
- * HOOK for the segment queries (issue 12; the segments slice is being built beside this one). Each
- * runs only when the supergraph has its field; until then the result file says "not available".
- * Adjust the selections here to the segments schema once it lands (a query the schema rejects is
- * recorded with its error, not dropped). Segments to query would be created here too (a `setup`
- * step) if the profile needs one.
+ * The segment queries (issue 12). Each runs only when the supergraph has its field, else the result
+ * file says "not available"; a query the schema rejects is recorded with its error, not dropped.
+ * The segments they read are made by `ensureSegments` before they are timed.
  */
 const SEGMENT_QUERIES: NamedQuery[] = [
   {
@@ -87,14 +89,34 @@ const SEGMENT_QUERIES: NamedQuery[] = [
     needs: { type: 'Program', field: 'segments' },
     query: `query Segments($p: ID!) { program(id: $p) { segments { id name profile { size activeShare } } } }`,
     variables: ({ programId }) => ({ p: programId }),
+    check: (data) => {
+      const segments = (data['program'] as { segments: { name: string; profile: { size: number } }[] } | null)?.segments ?? [];
+      // Profiles of empty segments would measure nothing: at least one must have members.
+      return { ok: segments.some((s) => s.profile.size > 0), detail: { segments: segments.map((s) => ({ name: s.name, size: s.profile.size })) } };
+    },
   },
   {
     name: 'Member.segments',
     needs: { type: 'Member', field: 'segments' },
+    // member(id) is not the analyst's (members' access: MEMBER, ADMIN, AGENT): it answered FORBIDDEN with their token.
+    as: 'agent',
     query: `query MemberSegments($m: ID!) { member(id: $m) { segments { id name } } }`,
     variables: ({ memberId }) => ({ m: memberId }),
   },
 ];
+
+/**
+ * The segments the bench makes when the program has none: the top tier (members with 40 purchases
+ * or more) and the best RFM scores, a few percent of the members each, so their profiles are of real
+ * members and their evaluation announces a bounded number of changes. Fixed idempotency keys: a
+ * rerun on the same database finds them.
+ */
+const BENCH_SEGMENTS = (tierIds: string[]) => [
+  { idempotencyKey: 'bench-analytics-top-tier', name: 'bench: top tier', visibleToMembers: false, rules: { tierIds: [tierIds[tierIds.length - 1]] } },
+  { idempotencyKey: 'bench-analytics-best-rfm', name: 'bench: best RFM', visibleToMembers: false, rules: { rfm: { r: { min: 5 }, f: { min: 5 } } } },
+];
+/** How long the segments' evaluation (the mutation's batches, then the segment-evaluation job) may take before the queries are timed anyway. */
+const SEGMENT_EVALUATION_TIMEOUT_MS = 20 * 60_000;
 
 /**
  * `pnpm bench analytics` (issue 12): a generated history of MEMBERS members and 10 × MEMBERS
@@ -111,6 +133,9 @@ export async function analyticsScenario(): Promise<Record<string, unknown>> {
     analytics: new pg.Client({ connectionString: databaseUrl(serverUrl, 'analytics') }),
     ledger: new pg.Client({ connectionString: databaseUrl(serverUrl, 'ledger') }),
     members: new pg.Client({ connectionString: databaseUrl(serverUrl, 'members') }),
+    // Consumers of analytics' announcements (segment entries): waited for before segment queries are timed.
+    catalog: new pg.Client({ connectionString: databaseUrl(serverUrl, 'catalog') }),
+    partners: new pg.Client({ connectionString: databaseUrl(serverUrl, 'partners') }),
   };
   try {
     await Promise.all(Object.values(db).map((c) => c.connect()));
@@ -150,10 +175,22 @@ export async function analyticsScenario(): Promise<Record<string, unknown>> {
     const supergraph = readFileSync(stack.supergraphPath, 'utf8');
     const context: QueryContext = { programId, asOf, memberId: stack.memberIds[0]! };
     const queries: Record<string, unknown> = {};
-    for (const q of [...KPI_QUERIES, ...SEGMENT_QUERIES]) {
-      queries[q.name] = hasField(supergraph, q.needs.type, q.needs.field) ? await timeQuery(gatewayUrl, analyst, q, context) : { available: false, reason: `the supergraph has no ${q.needs.type}.${q.needs.field}` };
-      console.log(`${q.name}: ${JSON.stringify(queries[q.name])}`);
-    }
+    const viewers: Record<Viewer, Record<string, string>> = { analyst, agent };
+    const run = async (list: NamedQuery[]) => {
+      for (const q of list) {
+        queries[q.name] = hasField(supergraph, q.needs.type, q.needs.field)
+          ? await timeQuery(gatewayUrl, viewers[q.as ?? 'analyst'], q, context)
+          : { available: false, reason: `the supergraph has no ${q.needs.type}.${q.needs.field}` };
+        console.log(`${q.name}: ${JSON.stringify(queries[q.name])}`);
+      }
+    };
+    // The KPIs first, on the generated history alone (as in earlier runs); then the segments they
+    // do not read are made, and their entries' announcements consumed before the segment queries.
+    await run(KPI_QUERIES);
+    const segmentSetup = hasField(supergraph, 'Mutation', 'createSegment') ? await ensureSegments(gatewayUrl, analyst, programId, tierIds) : { available: false, reason: 'the supergraph has no Mutation.createSegment' };
+    for (const consumer of ['catalog', 'partners', 'ledger'] as const) await consumerCaughtUp(db[consumer], `${consumer}.analytics-events`, db.analytics, 600_000);
+    console.log(`segments: ${JSON.stringify(segmentSetup)}`);
+    await run(SEGMENT_QUERIES);
     // The same KPIs straight from the analytics service's SQL (no HTTP, gateway or GraphQL): how
     // much of the gateway's figure is the database's.
     queries['database only'] = await timeKpiService(databaseUrl(serverUrl, 'analytics'), context);
@@ -174,6 +211,7 @@ export async function analyticsScenario(): Promise<Record<string, unknown>> {
     return {
       scale: { members: MEMBERS, purchases: PURCHASES, label: `${MEMBERS.toLocaleString('en')} members / ${PURCHASES.toLocaleString('en')} purchases${MEMBERS < 1_000_000 ? ' (small scale; issue 12 asks for 1,000,000 / 10,000,000)' : ''}` },
       generator,
+      segmentSetup,
       queries,
       queryRuns: QUERY_RUNS,
       ingestion,
@@ -194,6 +232,42 @@ export async function analyticsScenario(): Promise<Record<string, unknown>> {
     await Promise.all(Object.values(db).map((c) => c.end().catch(() => undefined)));
     await stack.stop();
   }
+}
+
+/**
+ * Makes BENCH_SEGMENTS when the program has no active segment, through the gateway as the analyst
+ * would, then waits until no segment of the program is evaluating: a profile read while the
+ * segment-evaluation job is still adding members would time a partial segment.
+ */
+async function ensureSegments(gatewayUrl: string, analyst: Record<string, string>, programId: string, tierIds: string[]) {
+  type Listed = { program: { segments: { id: string; name: string; evaluating: boolean }[] } };
+  const list = async () => ((await graphql(gatewayUrl, analyst, `query($p: ID!) { program(id: $p) { segments { id name evaluating } } }`, { p: programId })) as Listed).program.segments;
+  const started = performance.now();
+  const existing = await list();
+  const created: string[] = [];
+  if (!existing.length) {
+    for (const segment of BENCH_SEGMENTS(tierIds)) {
+      const { createSegment } = (await graphql(gatewayUrl, analyst, `mutation($i: CreateSegmentInput!) { createSegment(input: $i) { segment { id } userErrors { code message } } }`, {
+        i: { programId, ...segment },
+      })) as { createSegment: { segment: { id: string } | null; userErrors: { code: string; message: string }[] } };
+      if (!createSegment.segment) throw new Error(`createSegment ${segment.name}: ${JSON.stringify(createSegment.userErrors)}`);
+      created.push(segment.name);
+    }
+  }
+  const deadline = Date.now() + SEGMENT_EVALUATION_TIMEOUT_MS;
+  let segments = await list();
+  while (segments.some((s) => s.evaluating) && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 2_000));
+    segments = await list();
+  }
+  return {
+    available: true,
+    existing: existing.length,
+    created,
+    segments: segments.length,
+    evaluated: !segments.some((s) => s.evaluating),
+    seconds: Number(((performance.now() - started) / 1000).toFixed(1)),
+  };
 }
 
 /** 'not available' while no segment query can run; otherwise whether every one that ran has p95 under the aim. */
@@ -432,7 +506,7 @@ async function rebuildFromZero(stack: BenchStack, db: { analytics: pg.Client; le
   );
   try {
     const truncateStarted = performance.now();
-    await db.analytics.query(`TRUNCATE point_facts, member_facts, member_state, point_days, purchase_days, activity_days, activity_windows`);
+    await db.analytics.query(`TRUNCATE point_facts, member_facts, member_state, point_days, purchase_days, member_days, activity_days, activity_windows`);
     const truncateSeconds = (performance.now() - truncateStarted) / 1000;
     const started = performance.now();
     for (const consumer of consumers) await consumer.rewind(0, { forget: true });

@@ -4,7 +4,8 @@ import { ManualClock } from '@loyalty-graph/shared';
 import { type startTestSubgraph } from '@loyalty-graph/testing';
 import { settingsAt, type SettingsVersion } from '../src/domain/kpi-definitions';
 import { bucketsBetween, type Period } from '../src/domain/periods';
-import { Kpis } from '../src/services/kpis';
+import { MemberDays1797001200000 } from '../src/migrations/1797001200000-member-days';
+import { Kpis, type KpiBucket } from '../src/services/kpis';
 import { analyticsFeeds, startAnalytics } from './support';
 
 /**
@@ -12,9 +13,15 @@ import { analyticsFeeds, startAnalytics } from './support';
  * history (seeded: a failure replays): purchases delivered out of order, returns, members CLOSED
  * (some before purchases arrive), three settings versions (90, 30 and 7 days) of which two are
  * added after half the history was consumed (their windows are then built from the facts), a
- * redelivery of everything, and a rebuild into emptied tables.
+ * redelivery of everything, and a rebuild into emptied tables. On the same history the daily
+ * rollups (point_days, purchase_days, member_days) give what the facts give, and enrolments and
+ * referrals what the history says.
  */
 const PROGRAM = '00000000-0000-4000-8000-0000000000c1';
+/** Enrolments in another program on the same days: not counted in PROGRAM's days. */
+const OTHER_PROGRAM = '00000000-0000-4000-8000-0000000000c2';
+/** A segment of every member of the history: its filter makes Kpis read the facts, not the days. */
+const EVERYONE = '00000000-0000-4000-8000-0000000000e1';
 const SEED = 20261130;
 let sub: Awaited<ReturnType<typeof startTestSubgraph>>;
 const clock = new ManualClock(new Date('2027-02-01T00:00:00Z'));
@@ -36,6 +43,13 @@ const next = random(SEED);
 const YEAR_START = Date.parse('2026-01-01T00:00:00Z');
 const YEAR_MS = 365 * 86_400_000;
 const instant = () => new Date(YEAR_START + Math.floor(next() * YEAR_MS));
+/** The members' events draw from their own sequence, so the purchases' history stays as it was. */
+const nextMember = random(SEED + 1);
+const DAY_MS = 86_400_000;
+const memberIds: string[] = [];
+/** PROGRAM's enrolments and qualified referrals as the history makes them: what every bucket must count. */
+const enrolments: { at: number; referred: boolean }[] = [];
+const qualifications: number[] = [];
 
 type Pending = () => void;
 /** The history as deliveries, shuffled (a purchase may arrive before an earlier one, or after the closing). */
@@ -43,6 +57,7 @@ function history(): Pending[] {
   const events: Pending[] = [];
   for (let i = 0; i < 60; i++) {
     const memberId = randomUUID();
+    memberIds.push(memberId);
     const purchases = Math.floor(next() * 12);
     for (let p = 0; p < purchases; p++) {
       const when = instant().toISOString();
@@ -77,6 +92,58 @@ function history(): Pending[] {
     [events[i], events[j]] = [events[j]!, events[i]!];
   }
   return events;
+}
+
+/**
+ * Members' enrolments (most of the history's members; some never seen enrolling), a third of them
+ * at exactly midnight (a bucket's edge), with a referral for some, and referrals qualifying up to
+ * 60 days later; shuffled among themselves.
+ */
+function memberHistory(): Pending[] {
+  const events: Pending[] = [];
+  const at = () => {
+    const when = YEAR_START + Math.floor(nextMember() * YEAR_MS);
+    return nextMember() < 0.3 ? Math.floor(when / DAY_MS) * DAY_MS : when;
+  };
+  for (const memberId of memberIds) {
+    if (nextMember() < 0.1) continue;
+    const enrolledAt = at();
+    const referralId = nextMember() < 0.4 ? randomUUID() : null;
+    enrolments.push({ at: enrolledAt, referred: referralId !== null });
+    const enrolledIso = new Date(enrolledAt).toISOString();
+    events.push(() =>
+      feeds.members.add('MemberEnrolled', memberId, { programId: PROGRAM, memberId, channel: 'SELF', referralId, enrolledAt: enrolledIso, tierId: null, partnerId: null }, new Date(enrolledAt)),
+    );
+    if (nextMember() < 0.3) {
+      const other = randomUUID();
+      events.push(() =>
+        feeds.members.add('MemberEnrolled', other, { programId: OTHER_PROGRAM, memberId: other, channel: 'SELF', referralId: randomUUID(), enrolledAt: enrolledIso, tierId: null, partnerId: null }, new Date(enrolledAt)),
+      );
+    }
+    if (referralId && nextMember() < 0.6) {
+      const qualifiedAt = nextMember() < 0.3 ? Math.ceil(enrolledAt / DAY_MS) * DAY_MS + DAY_MS : enrolledAt + Math.floor(nextMember() * 60 * DAY_MS);
+      qualifications.push(qualifiedAt);
+      const payload = { programId: PROGRAM, referralId, referrerId: randomUUID(), refereeId: memberId, referrerBonus: 0, refereeBonus: 0, qualifiedAt: new Date(qualifiedAt).toISOString() };
+      events.push(() => feeds.members.add('ReferralQualified', memberId, payload, new Date(qualifiedAt)));
+    }
+  }
+  for (let i = events.length - 1; i > 0; i--) {
+    const j = Math.floor(nextMember() * (i + 1));
+    [events[i], events[j]] = [events[j]!, events[i]!];
+  }
+  return events;
+}
+
+/** Two delivery orders merged at random (each keeps its own order). */
+function interleave(a: Pending[], b: Pending[]): Pending[] {
+  const merged: Pending[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < a.length || j < b.length) {
+    const fromA = j >= b.length || (i < a.length && nextMember() < (a.length - i) / (a.length - i + b.length - j));
+    merged.push(fromA ? a[i++]! : b[j++]!);
+  }
+  return merged;
 }
 
 const drain = async () => {
@@ -124,9 +191,43 @@ async function compare(): Promise<number> {
   return compared;
 }
 
+/**
+ * Every figure but activity, bucket by bucket, from the daily rollups (no filter) and from the
+ * facts (the segment of everyone); enrolments and referrals also against the history itself.
+ */
+async function compareDays(): Promise<number> {
+  const kpis = new Kpis(sub.db);
+  const figures = ({ activity: _, ...rest }: KpiBucket) => rest;
+  const counted = (b: KpiBucket) => ({ start: b.start, enrolled: b.enrolled, referred: b.referredEnrolments, qualified: b.referralsQualified });
+  const within = (at: number, b: KpiBucket) => at >= b.start.getTime() && at < b.end.getTime();
+  let compared = 0;
+  const spans: [Period, string, string][] = [
+    ['DAY', '2026-01-01T00:00:00Z', '2027-01-01T00:00:00Z'],
+    ['WEEK', '2025-12-29T00:00:00Z', '2027-01-04T00:00:00Z'],
+    ['MONTH', '2026-01-01T00:00:00Z', '2027-04-01T00:00:00Z'],
+  ];
+  for (const [period, from, to] of spans) {
+    const fromDays = await kpis.buckets(PROGRAM, period, new Date(from), new Date(to));
+    const fromFacts = await kpis.buckets(PROGRAM, period, new Date(from), new Date(to), { segmentId: EVERYONE });
+    expect(fromDays.map(figures), period).toEqual(fromFacts.map(figures));
+    const history = fromDays.map((b) => ({
+      start: b.start,
+      enrolled: enrolments.filter((e) => within(e.at, b)).length,
+      referred: enrolments.filter((e) => e.referred && within(e.at, b)).length,
+      qualified: qualifications.filter((at) => within(at, b)).length,
+    }));
+    expect(fromDays.map(counted), period).toEqual(history);
+    compared += fromDays.length;
+  }
+  return compared;
+}
+
 beforeAll(async () => {
   sub = (await startAnalytics(feeds, stops, { clock })).sub;
-  const events = history();
+  const events = interleave(history(), memberHistory());
+  for (const memberId of memberIds) {
+    await sub.db.query(`INSERT INTO segment_members (program_id, segment_id, member_id, since) VALUES ($1, $2, $3, now())`, [PROGRAM, EVERYONE, memberId]);
+  }
   const half = Math.floor(events.length / 2);
   for (const add of events.slice(0, half)) add();
   await drain();
@@ -158,6 +259,15 @@ describe('activity rollups', () => {
     expect(june.churned).toBeGreaterThan(0);
   }, 120_000);
 
+  it('daily rollups equal the facts, and enrolments and referrals the history, per DAY, WEEK and MONTH', async () => {
+    expect(await compareDays()).toBeGreaterThan(400);
+    // Not a vacuous equality: the history has enrolments, referred ones and qualifications, some at midnight.
+    expect(enrolments.length).toBeGreaterThan(40);
+    expect(enrolments.filter((e) => e.referred).length).toBeGreaterThan(10);
+    expect(qualifications.length).toBeGreaterThan(5);
+    expect(enrolments.filter((e) => e.at % DAY_MS === 0).length).toBeGreaterThan(5);
+  }, 120_000);
+
   it('serve Program.kpis buckets: rollups where a bucket fits its window, the scan for the others (Q1 of 90 days, then 91 and 92)', async () => {
     const kpis = new Kpis(sub.db);
     for (const period of ['MONTH', 'QUARTER'] as const) {
@@ -171,18 +281,36 @@ describe('activity rollups', () => {
 
   it('do not move when every event is delivered again', async () => {
     const before = await sub.db.query(`SELECT window_days, day, delta FROM activity_days WHERE program_id = $1 AND delta <> 0 ORDER BY 1, 2`, [PROGRAM]);
+    const daysBefore = await sub.db.query(`SELECT * FROM member_days ORDER BY program_id, day`);
     for (const consumer of sub.consumers) await consumer.rewind(0, { forget: true });
     await drain();
     expect(await sub.db.query(`SELECT window_days, day, delta FROM activity_days WHERE program_id = $1 AND delta <> 0 ORDER BY 1, 2`, [PROGRAM])).toEqual(before);
+    // A redelivered enrolment or qualification is not counted again.
+    expect(await sub.db.query(`SELECT * FROM member_days ORDER BY program_id, day`)).toEqual(daysBefore);
+    expect(await compareDays()).toBeGreaterThan(400);
   }, 120_000);
 
   it('rebuilt into emptied tables, one event at a time, equal the build from the facts and the scan', async () => {
     const built = await sub.db.query(`SELECT window_days, day, delta FROM activity_days WHERE program_id = $1 AND delta <> 0 ORDER BY 1, 2`, [PROGRAM]);
-    await sub.db.query(`TRUNCATE point_facts, member_facts, member_state, point_days, purchase_days, activity_days, activity_windows`);
+    await sub.db.query(`TRUNCATE point_facts, member_facts, member_state, point_days, purchase_days, member_days, activity_days, activity_windows`);
     for (const consumer of sub.consumers) await consumer.rewind(0, { forget: true });
     await drain();
     // Rebuilt from an empty program, every window was built once and then moved event by event.
     expect(await sub.db.query(`SELECT window_days, day, delta FROM activity_days WHERE program_id = $1 AND delta <> 0 ORDER BY 1, 2`, [PROGRAM])).toEqual(built);
     expect(await compare()).toBeGreaterThan(100);
+    expect(await compareDays()).toBeGreaterThan(400);
   }, 120_000);
+
+  it('member_days backfilled by the migration from the facts equal the days the consumer kept', async () => {
+    const kept = await sub.db.query(`SELECT * FROM member_days ORDER BY program_id, day`);
+    expect(kept.length).toBeGreaterThan(40);
+    await sub.db.query(`DROP TABLE member_days`);
+    const runner = sub.db.createQueryRunner();
+    try {
+      await new MemberDays1797001200000().up(runner);
+    } finally {
+      await runner.release();
+    }
+    expect(await sub.db.query(`SELECT * FROM member_days ORDER BY program_id, day`)).toEqual(kept);
+  });
 });

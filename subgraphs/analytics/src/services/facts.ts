@@ -1,7 +1,7 @@
 import { ledgerEvents, membersEvents } from '@loyalty-graph/shared/contracts';
 import { consume, type Consumption, type EventEnvelope } from '@loyalty-graph/shared/events';
 import type { EntityManager } from 'typeorm';
-import { rollUpPointFact } from './kpi-rollups';
+import { rollUpMemberFact, rollUpPointFact } from './kpi-rollups';
 import { rollUpActivity } from './activity-rollups';
 
 type PointKind = 'ACCRUED' | 'RETURNED' | 'BONUS' | 'REDEEMED' | 'REFUNDED' | 'EXPIRED' | 'REINSTATED' | 'ADJUSTED' | 'DONATED' | 'TRANSFERRED' | 'POSTED';
@@ -174,6 +174,7 @@ export class Facts {
     // The state moves only with a new fact: a redelivered event changes nothing.
     if (inserted.length === 0) return;
     await this.memberState(tx, fact);
+    await rollUpMemberFact(tx, fact);
     // A closing ends the member's activity: the activity rollups drop their covered days from then.
     if (fact.kind === 'STATUS_CHANGED' && fact.toStatus === 'CLOSED') await rollUpActivity(tx, fact.programId, fact.memberId, event.id);
     if (fact.kind !== 'REFERRAL_QUALIFIED') await this.stateChanged?.(tx, fact.programId, fact.memberId);

@@ -37,3 +37,31 @@ export async function rollUpPointFact(tx: EntityManager, fact: RolledUpFact): Pr
     );
   }
 }
+
+/** What one new member fact adds to its UTC day (member_days): only enrolments and qualified referrals count. */
+export interface RolledUpMemberFact {
+  programId: string;
+  kind: string;
+  referralId?: string | null;
+  occurredAt: string;
+}
+
+/**
+ * Adds an enrolment (and whether it carried a referral) or a qualified referral to its day. Like
+ * rollUpPointFact: called only when the fact row was inserted, in the same transaction, so the
+ * days always equal the counts of the facts (Kpis' facts path: ENROLLED, ENROLLED with a
+ * referral_id, REFERRAL_QUALIFIED).
+ */
+export async function rollUpMemberFact(tx: EntityManager, fact: RolledUpMemberFact): Promise<void> {
+  const enrolled = fact.kind === 'ENROLLED';
+  const qualified = fact.kind === 'REFERRAL_QUALIFIED';
+  // Status, tier, group and consent changes count in no KPI bucket: no row to lock.
+  if (!enrolled && !qualified) return;
+  await tx.query(
+    `INSERT INTO member_days (program_id, day, enrolled, referred, qualified)
+     VALUES ($1, ($2::timestamptz AT TIME ZONE 'UTC')::date, $3, $4, $5)
+     ON CONFLICT (program_id, day) DO UPDATE SET
+       enrolled = member_days.enrolled + $3, referred = member_days.referred + $4, qualified = member_days.qualified + $5`,
+    [fact.programId, fact.occurredAt, enrolled ? 1 : 0, enrolled && fact.referralId != null ? 1 : 0, qualified ? 1 : 0],
+  );
+}

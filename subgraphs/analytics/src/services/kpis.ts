@@ -120,7 +120,11 @@ export class Kpis {
     program = params.add(programId);
     from = bucketsSql(params);
     const members = (await this.db.query(
-      `SELECT b.start,
+      daily
+        ? `SELECT b.start, coalesce(sum(d.enrolled), 0)::int AS enrolled, coalesce(sum(d.referred), 0)::int AS referred, coalesce(sum(d.qualified), 0)::int AS qualified
+             FROM ${from} JOIN member_days d ON d.program_id = ${program} AND ${days('d')}
+            GROUP BY b.start`
+        : `SELECT b.start,
               count(*) FILTER (WHERE m.kind = 'ENROLLED')::int AS enrolled,
               count(*) FILTER (WHERE m.kind = 'ENROLLED' AND m.referral_id IS NOT NULL)::int AS referred,
               count(*) FILTER (WHERE m.kind = 'REFERRAL_QUALIFIED')::int AS qualified
