@@ -50,7 +50,7 @@ describe('internal viewer tokens', () => {
     vi.useFakeTimers({ now: new Date('2026-01-01T00:00:00Z'), toFake: ['Date'] });
     const sign = createViewerSigner(secret);
     const first = await sign(agent);
-    vi.setSystemTime(new Date('2026-01-01T00:00:30Z'));
+    vi.setSystemTime(new Date('2026-01-01T00:00:20Z'));
     expect(await sign({ ...agent })).toBe(first);
     expect(await sign({ ...agent, programId: 'p2' })).not.toBe(first);
     vi.setSystemTime(new Date('2026-01-01T00:00:45Z'));
