@@ -7,6 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { ANONYMOUS, createLogger, createViewerSigner, serviceViewer, systemClock, VIEWER_HEADER, type Logger } from '@loyalty-graph/shared';
 import { openDatabase } from '@loyalty-graph/shared/db';
 import {
+  atCommit,
   emitEvents,
   EventConsumer,
   EventConsumers1764100000001,
@@ -15,13 +16,14 @@ import {
   HttpEventSource,
   Outbox1764100000000,
   OutboxFeed,
+  perTransaction,
   type EventConsumerOptions,
   type EventHandler,
   type EventSource,
   type ReadOptions,
 } from '@loyalty-graph/shared/events';
 import { createTestDatabase } from '@loyalty-graph/testing';
-import type { DataSource, MigrationInterface, QueryRunner } from 'typeorm';
+import type { DataSource, EntityManager, MigrationInterface, QueryRunner } from 'typeorm';
 
 /*
  * Event delivery end to end, against real PostgreSQL: a producer database (outbox + a table of its
@@ -635,6 +637,88 @@ describe('a poisoned event', () => {
     expect(await consumer.status()).toMatchObject({ deadLetters: 0, parked: 0 });
     expect((await consumer.deadLetters(['DISCARDED'])).map((l) => l.eventId)).toEqual([failed!.eventId]);
     await expect(consumer.discard(failed!.id)).rejects.toThrow(/no open dead letter/);
+  });
+});
+
+describe('work deferred to the commit', () => {
+  /**
+   * A handler that records its effect at once, adds its aggregate to a tally written once per
+   * transaction (atCommit), and reads a setting once per transaction (perTransaction). The tally's
+   * write fails while `broken` is set and it holds a poisoned event's aggregate.
+   */
+  async function tallying(w: World) {
+    await w.consumerDb.query(`CREATE TABLE tallies (id serial PRIMARY KEY, aggregates uuid[] NOT NULL)`);
+    const state = { broken: true, flushes: 0, reads: 0 };
+    const flush = async (tx: EntityManager, items: { aggregateId: string; poison: boolean }[]) => {
+      state.flushes++;
+      if (state.broken && items.some((i) => i.poison)) throw new Error('cannot write this tally');
+      await tx.query(`INSERT INTO tallies (aggregates) VALUES ($1)`, [items.map((i) => i.aggregateId)]);
+    };
+    const handler: EventHandler = async (tx, event) => {
+      await perTransaction(tx, 'setting', async () => void state.reads++);
+      await recordEffect(tx, event);
+      await atCommit(tx, 'tally', { aggregateId: event.aggregateId, poison: event.payload['poison'] === true }, flush);
+    };
+    return { state, flush, handlers: { [EVENT_TYPE]: handler } };
+  }
+
+  const tallied = async (db: DataSource) =>
+    ((await db.query(`SELECT aggregates FROM tallies ORDER BY id`)) as { aggregates: string[] }[]).map((r) => r.aggregates);
+
+  it('is written once per transaction, with every event of it, and reads are shared by its events', async () => {
+    const w = await world('deferred');
+    const committed = await produceMany(w.producerDb, members(4), 30, 2);
+    const { state, handlers } = await tallying(w);
+    // One lane, transactions of 50: the 30 events are one transaction.
+    const consumer = await w.consumer({ handlers, concurrency: 1, batchSize: 50 });
+    expect(await consumer.drain()).toBe(30);
+    await expectDeliveredExactlyOnceInOrder(w, committed);
+    const tallies = await tallied(w.consumerDb);
+    expect(tallies).toHaveLength(1);
+    expect(tallies[0]).toHaveLength(30);
+    expect(state).toMatchObject({ flushes: 1, reads: 1 });
+  });
+
+  it('that fails rolls back the events of its transaction; the run is applied event by event and only the poisoned one is dead-lettered', async () => {
+    const w = await world('deferred-poison');
+    const [victim, other] = members(2) as [string, string];
+    const committed: string[] = [];
+    for (let round = 1; round <= 3; round++) {
+      committed.push(...(await produce(w.producerDb, [victim], { payload: { poison: round === 2 } })));
+      committed.push(...(await produce(w.producerDb, [other])));
+    }
+    const { state, handlers } = await tallying(w);
+    const consumer = await w.consumer({ handlers, concurrency: 1, maxAttempts: 2, retryDelayMs: 5 });
+    await consumer.drain();
+    // The poisoned event's effect went with its failed tally; the victim's third event waits behind it.
+    expect(await versionsOf(w.consumerDb, victim)).toEqual([1]);
+    expect(await versionsOf(w.consumerDb, other)).toEqual([1, 2, 3]);
+    expect((await tallied(w.consumerDb)).flat().sort()).toEqual([victim, other, other, other].sort());
+    expect((await consumer.deadLetters()).map((l) => [l.state, l.event.aggregateVersion])).toEqual([
+      ['FAILED', 2],
+      ['PARKED', 3],
+    ]);
+
+    // Fixed and replayed: the effect and its tally are written together.
+    state.broken = false;
+    expect(await consumer.replay((await consumer.deadLetters())[0]!.id)).toEqual({ replayed: 2, failed: null });
+    expect(await versionsOf(w.consumerDb, victim)).toEqual([1, 2, 3]);
+    expect((await tallied(w.consumerDb)).flat().filter((a) => a === victim)).toHaveLength(3);
+    await expectDeliveredExactlyOnceInOrder(w, committed);
+  });
+
+  it('is written at once when the handler runs outside a consumer (nothing waits for a commit that never flushes)', async () => {
+    const w = await world('deferred-direct');
+    const { state, handlers } = await tallying(w);
+    const [member] = members(1) as [string];
+    await w.consumerDb.transaction(async (tx) => {
+      for (const version of [1, 2]) {
+        await handlers[EVENT_TYPE](tx, { id: randomUUID(), aggregateId: member, aggregateVersion: version, payload: {} } as unknown as Parameters<EventHandler>[1]);
+      }
+      // Written by the time the handler returned, inside the caller's transaction.
+      expect(((await tx.query(`SELECT count(*)::int AS n FROM tallies`)) as { n: number }[])[0]!.n).toBe(2);
+    });
+    expect(state).toMatchObject({ flushes: 2, reads: 2 });
   });
 });
 

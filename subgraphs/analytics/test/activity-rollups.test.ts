@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ManualClock } from '@loyalty-graph/shared';
-import { type startTestSubgraph } from '@loyalty-graph/testing';
+import { ManualClock, type ViewerContext } from '@loyalty-graph/shared';
+import type { SubgraphModule } from '@loyalty-graph/shared/subgraph';
+import { startTestSubgraph } from '@loyalty-graph/testing';
+import { analyticsSubgraph } from '../src/server';
 import { settingsAt, type SettingsVersion } from '../src/domain/kpi-definitions';
 import { bucketsBetween, type Period } from '../src/domain/periods';
 import { MemberDays1797001200000 } from '../src/migrations/1797001200000-member-days';
@@ -24,6 +26,7 @@ const OTHER_PROGRAM = '00000000-0000-4000-8000-0000000000c2';
 const EVERYONE = '00000000-0000-4000-8000-0000000000e1';
 const SEED = 20261130;
 let sub: Awaited<ReturnType<typeof startTestSubgraph>>;
+let peers: Record<string, string>;
 const clock = new ManualClock(new Date('2027-02-01T00:00:00Z'));
 const feeds = analyticsFeeds();
 const stops: (() => Promise<void>)[] = [];
@@ -223,7 +226,7 @@ async function compareDays(): Promise<number> {
 }
 
 beforeAll(async () => {
-  sub = (await startAnalytics(feeds, stops, { clock })).sub;
+  ({ sub, peers } = await startAnalytics(feeds, stops, { clock }));
   const events = interleave(history(), memberHistory());
   for (const memberId of memberIds) {
     await sub.db.query(`INSERT INTO segment_members (program_id, segment_id, member_id, since) VALUES ($1, $2, $3, now())`, [PROGRAM, EVERYONE, memberId]);
@@ -297,6 +300,34 @@ describe('activity rollups', () => {
     await drain();
     // Rebuilt from an empty program, every window was built once and then moved event by event.
     expect(await sub.db.query(`SELECT window_days, day, delta FROM activity_days WHERE program_id = $1 AND delta <> 0 ORDER BY 1, 2`, [PROGRAM])).toEqual(built);
+    expect(await compare()).toBeGreaterThan(100);
+    expect(await compareDays()).toBeGreaterThan(400);
+  }, 120_000);
+
+  it('rebuilt by two replicas at once, members and ledger consumers together, equal what one consumer kept', async () => {
+    // Each replica's lanes sum their transactions' additions to the same days (atCommit) and write
+    // them just before the commit: none is lost or doubled when four of them race on the same rows.
+    const tables = ['point_days', 'purchase_days', 'member_days', 'activity_days'] as const;
+    const snapshot = async () => {
+      const rows: Record<string, unknown[]> = {};
+      for (const table of tables) {
+        const nonZero = table === 'activity_days' ? 'WHERE delta <> 0' : '';
+        rows[table] = (await sub.db.query(`SELECT * FROM ${table} ${nonZero} ORDER BY 1, 2, 3`)) as unknown[];
+      }
+      return rows;
+    };
+    const kept = await snapshot();
+    expect(kept['point_days']!.length).toBeGreaterThan(100);
+    const replica = await startTestSubgraph(analyticsSubgraph as unknown as SubgraphModule<ViewerContext>, { internalSecret: sub.internalSecret, peers, database: sub.database, clock });
+    try {
+      await sub.db.query(`TRUNCATE point_facts, member_facts, member_state, point_days, purchase_days, member_days, activity_days, activity_windows`);
+      for (const consumer of sub.consumers) await consumer.rewind(0, { forget: true });
+      await Promise.all([...sub.consumers, ...replica.consumers].map((consumer) => consumer.drain()));
+    } finally {
+      await replica.stop();
+    }
+    expect(await sub.db.query(`SELECT consumer, state, error FROM dead_letters`)).toEqual([]);
+    expect(await snapshot()).toEqual(kept);
     expect(await compare()).toBeGreaterThan(100);
     expect(await compareDays()).toBeGreaterThan(400);
   }, 120_000);

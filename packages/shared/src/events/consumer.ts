@@ -3,6 +3,7 @@ import type { Clock } from '../clock';
 import { isConnectionLoss, returning } from '../db';
 import type { Logger } from '../logger';
 import type { EventEnvelope } from './envelope';
+import { withDeferredWork } from './deferred';
 import { runUntilStopped, sleep } from './loop';
 import type { EventSource } from './source';
 
@@ -90,7 +91,9 @@ const TRANSACTION_SIZE = 50;
  *  - a failing event is retried with backoff, then dead-lettered (FAILED), and the position
  *    moves on, so other members' events flow; later events of the same aggregate are PARKED
  *    behind it, because applying them out of order would be wrong;
- *  - replaying a dead letter applies it and then the parked events of its aggregate, in order.
+ *  - replaying a dead letter applies it and then the parked events of its aggregate, in order;
+ *  - what handlers leave for the end of the transaction (`atCommit`, deferred.ts) is written
+ *    before it commits, so it goes with the events' effects or not at all.
  * A transaction-scoped advisory lock per consumer makes its live runs, replays and rewinds take
  * turns, on one replica or several.
  */
@@ -261,7 +264,7 @@ export class EventConsumer {
       let failedId: string | null = null;
       let error: unknown = null;
       const done = await this.options.db
-        .transaction(async (tx) => {
+        .transaction((tx) => withDeferredWork(tx, async () => {
           await this.lockConsumer(tx);
           const [next] = (await tx.query(
             `SELECT id, event FROM dead_letters WHERE consumer = $1 AND aggregate_id = $2 AND ${OPEN} ORDER BY position LIMIT 1 FOR UPDATE`,
@@ -272,7 +275,7 @@ export class EventConsumer {
           await this.applyOnce(tx, next.event);
           await tx.query(`UPDATE dead_letters SET state = 'REPLAYED', updated_at = $2 WHERE id = $1`, [next.id, this.options.clock.now()]);
           return false;
-        })
+        }))
         .catch((e: unknown) => {
           error = e;
           return true;
@@ -345,12 +348,16 @@ export class EventConsumer {
   private async applyChunk(generation: number, events: EventEnvelope[]): Promise<void> {
     let current: EventEnvelope | null = null;
     try {
-      await this.options.db.transaction(async (tx) => {
-        for (const { event, action } of await this.plan(tx, generation, events)) {
-          current = event;
-          await this.perform(tx, event, action);
-        }
-      });
+      await this.options.db.transaction((tx) =>
+        withDeferredWork(tx, async () => {
+          for (const { event, action } of await this.plan(tx, generation, events)) {
+            current = event;
+            await this.perform(tx, event, action);
+          }
+          // What the handlers deferred is written next, before the commit: a failure there is no single event's.
+          current = null;
+        }),
+      );
     } catch (error) {
       if (isConnectionLoss(error)) throw error;
       // The event that failed the run has had its first try.
@@ -362,9 +369,11 @@ export class EventConsumer {
   private async apply(generation: number, event: EventEnvelope, firstAttempt = 1): Promise<void> {
     for (let attempt = firstAttempt; ; attempt++) {
       try {
-        await this.options.db.transaction(async (tx) => {
-          for (const { action } of await this.plan(tx, generation, [event])) await this.perform(tx, event, action);
-        });
+        await this.options.db.transaction((tx) =>
+          withDeferredWork(tx, async () => {
+            for (const { action } of await this.plan(tx, generation, [event])) await this.perform(tx, event, action);
+          }),
+        );
         return;
       } catch (error) {
         // Our own database is unreachable: not the event's fault. Retry the batch later from the stored position.

@@ -1,6 +1,7 @@
 /** Domain events between subgraphs: outbox and feed (producers), consumers, typed contracts. */
 export * from './consumer';
 export * from './contract';
+export * from './deferred';
 export * from './envelope';
 export * from './jetstream';
 export * from './outbox';

@@ -1,3 +1,4 @@
+import { atCommit, forgetPerTransaction, perTransaction } from '@loyalty-graph/shared/events';
 import type { EntityManager } from 'typeorm';
 import { DEFAULT_ACTIVE_WINDOW_DAYS } from '../domain/kpi-definitions';
 import { clipDay, coverage, coverageDeltas, windowsFor } from '../domain/activity-coverage';
@@ -64,7 +65,9 @@ async function windowsOf(tx: EntityManager, programId: string): Promise<{ needed
  * Four statements per event in the usual case (windows; locks; the member's history; upsert).
  */
 export async function rollUpActivity(tx: EntityManager, programId: string, memberId: string, eventId: string): Promise<void> {
-  const { needed, built } = await windowsOf(tx, programId);
+  // Once per consumer transaction: a settings version added meanwhile is built by the next one.
+  const windowsKey = `analytics.activity.windows:${programId}`;
+  const { needed, built } = await perTransaction(tx, windowsKey, () => windowsOf(tx, programId));
   let builtBefore: number[] | null = null;
   if (needed.some((w) => !built.has(w))) {
     await tx.query(`SELECT pg_advisory_xact_lock(${programLock})`, [programId]);
@@ -80,6 +83,7 @@ export async function rollUpActivity(tx: EntityManager, programId: string, membe
       );
     }
     builtBefore = [...now];
+    forgetPerTransaction(tx, windowsKey);
   }
   // The program's lock shared (no build in progress: the windows read after it are complete), the
   // member's exclusively; then the member's purchase days and first closing, with and without this event.
@@ -103,18 +107,43 @@ export async function rollUpActivity(tx: EntityManager, programId: string, membe
   const clipBefore = clipDay(state!.closed_before ? new Date(state!.closed_before) : null);
   const clipAfter = clipDay(state!.closed_after ? new Date(state!.closed_after) : null);
 
-  const rows: { w: number; day: number; delta: number }[] = [];
   for (const w of incremental) {
-    for (const [day, delta] of coverageDeltas(coverage(before, w, clipBefore), coverage(after, w, clipAfter))) rows.push({ w, day, delta });
+    for (const [day, delta] of coverageDeltas(coverage(before, w, clipBefore), coverage(after, w, clipAfter))) {
+      // Members purchasing today all move the same few days (tomorrow, tomorrow + W): summed over the
+      // transaction and written just before its commit, like the daily totals (kpi-rollups.ts).
+      await atCommit(tx, 'analytics.activity_days', { programId, w, day, delta }, writeActivityDays);
+    }
   }
+}
+
+interface ActivityDelta {
+  programId: string;
+  w: number;
+  day: number;
+  delta: number;
+}
+
+/**
+ * One upsert for a transaction's coverage changes, summed per (program, window, day). One order
+ * for every writer (the members' and the ledger's consumers both move these rows), so two upserts
+ * over the same days wait for each other instead of deadlocking.
+ */
+async function writeActivityDays(tx: EntityManager, deltas: ActivityDelta[]): Promise<void> {
+  const sums = new Map<string, ActivityDelta>();
+  for (const d of deltas) {
+    const key = `${d.programId}|${d.w}|${d.day}`;
+    const sum = sums.get(key);
+    if (sum) sum.delta += d.delta;
+    else sums.set(key, { ...d });
+  }
+  const rows = [...sums.values()].filter((r) => r.delta !== 0);
   if (rows.length === 0) return;
-  // One order for every writer (the members' and the ledger's consumers both move these rows), so
-  // two upserts over the same days wait for each other instead of deadlocking.
-  rows.sort((a, b) => a.w - b.w || a.day - b.day);
+  rows.sort((a, b) => (a.programId < b.programId ? -1 : a.programId > b.programId ? 1 : a.w - b.w || a.day - b.day));
   await tx.query(
     `INSERT INTO activity_days (program_id, window_days, day, delta)
-     SELECT $1, r.w, date '1970-01-01' + r.day, r.delta FROM unnest($2::int[], $3::int[], $4::int[]) AS r(w, day, delta)
+     SELECT r.program_id, r.w, date '1970-01-01' + r.day, r.delta FROM unnest($1::uuid[], $2::int[], $3::int[], $4::int[]) WITH ORDINALITY AS r(program_id, w, day, delta, n)
+      ORDER BY r.n
      ON CONFLICT (program_id, window_days, day) DO UPDATE SET delta = activity_days.delta + excluded.delta`,
-    [programId, rows.map((r) => r.w), rows.map((r) => r.day), rows.map((r) => r.delta)],
+    [rows.map((r) => r.programId), rows.map((r) => r.w), rows.map((r) => r.day), rows.map((r) => r.delta)],
   );
 }

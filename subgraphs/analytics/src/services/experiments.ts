@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { DomainError, forbidden, InputError, isUuid, notFound, type Clock, type Viewer } from '@loyalty-graph/shared';
 import { analyticsEvents, ledgerEvents, membersEvents } from '@loyalty-graph/shared/contracts';
 import { idempotent } from '@loyalty-graph/shared/db';
-import { consume, emit, type Consumption, type EmittedEvent } from '@loyalty-graph/shared/events';
+import { consume, emit, perTransaction, type Consumption, type EmittedEvent } from '@loyalty-graph/shared/events';
 import type { DataSource, EntityManager } from 'typeorm';
 import { assignmentOf, checkHoldoutShare, inHoldout, isTreatment, validateExperiment, type ExperimentMetric, type Variant } from '../domain/experiments';
 import { canManageExperiments, canReadExperiments } from '../domain/policy';
@@ -204,16 +204,22 @@ export class Experiments {
 
   /**
    * Members who become eligible while an experiment runs (enrolled, or first seen by the Facts
-   * consumer), assigned in the consumer's transaction. The experiments are read FOR SHARE: a start
-   * or stop running at the same moment either waits for this transaction (and then sees the member)
-   * or finishes first (and this sees it RUNNING or STOPPED), so no member is missed or treated late.
+   * consumer), assigned in the consumer's transaction. The experiments are read under the program's
+   * experiments lock (lockExperiments): a start or stop running at the same moment either waits for
+   * this transaction (and then sees the member) or finishes first (and this sees it RUNNING or
+   * STOPPED), so no member is missed or treated late.
    */
   async assignNewlyEligible(tx: EntityManager, programId: string, memberId: string): Promise<void> {
     const now = this.clock.now();
-    const experiments = (await tx.query(`SELECT ${COLUMNS} FROM experiments e WHERE e.program_id = $1 AND e.status IN ('DRAFT', 'RUNNING') ORDER BY e.id FOR SHARE`, [programId])) as ExperimentRow[];
-    const running = experiments.filter((e) => e.storedStatus === 'RUNNING' && now < e.plannedEndAt);
+    // Once per consumer transaction: the program's lock, held shared until the commit, keeps every
+    // start and stop waiting, so what is read here stays true for the transaction's other events.
+    const { experiments, holdout } = await perTransaction(tx, `analytics.experiments:${programId}`, async () => {
+      await lockExperiments(tx, programId, 'shared');
+      const rows = (await tx.query(`SELECT ${COLUMNS} FROM experiments e WHERE e.program_id = $1 AND e.status = 'RUNNING' ORDER BY e.id`, [programId])) as ExperimentRow[];
+      return { experiments: rows, holdout: rows.length ? await this.holdout(programId, tx) : null };
+    });
+    const running = experiments.filter((e) => now < e.plannedEndAt);
     if (!running.length) return;
-    const holdout = await this.holdout(programId, tx);
     for (const experiment of running) {
       const [eligible] = (await tx.query(
         experiment.segmentId
@@ -275,11 +281,25 @@ export class Experiments {
   private async locked(tx: EntityManager, viewer: Viewer, experimentId: string): Promise<ExperimentRow> {
     if (!isUuid(experimentId)) throw new InputError('experimentId is not an id', 'experimentId');
     // Locked: a start and a stop at once apply one after the other.
+    const [known] = (await tx.query(`SELECT program_id AS "programId" FROM experiments WHERE id = $1`, [experimentId])) as { programId: string }[];
+    if (!known) throw notFound('Experiment');
+    // The program's lock alone: consumer transactions assigning new members wait, or are waited for.
+    await lockExperiments(tx, known.programId, 'exclusive');
     const [experiment] = (await tx.query(`SELECT ${COLUMNS} FROM experiments e WHERE e.id = $1 FOR UPDATE`, [experimentId])) as ExperimentRow[];
     if (!experiment) throw notFound('Experiment');
     if (!canManageExperiments(viewer, experiment.programId)) throw forbidden('Only the program’s administrators start and stop experiments');
     return experiment;
   }
+}
+
+/**
+ * A program's experiments, locked for their status: start and stop take it exclusively; the
+ * consumers' assignment of new members takes it shared until their commit. So a start either waits
+ * for a consumer's transaction (and then sees its members) or finishes before it (and the consumer
+ * sees the experiment RUNNING): no member is missed, none assigned after a stop.
+ */
+async function lockExperiments(tx: EntityManager, programId: string, mode: 'shared' | 'exclusive'): Promise<void> {
+  await tx.query(`SELECT ${mode === 'shared' ? 'pg_advisory_xact_lock_shared' : 'pg_advisory_xact_lock'}(hashtext('analytics.experiments'), hashtext($1))`, [programId]);
 }
 
 /** "5.00" → "5", "2.50" → "2.5": the share as the admin wrote it. */

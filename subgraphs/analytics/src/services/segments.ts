@@ -1,7 +1,7 @@
 import { DomainError, forbidden, InputError, isUuid, type Clock, type Viewer } from '@loyalty-graph/shared';
 import { analyticsEvents } from '@loyalty-graph/shared/contracts';
 import { idempotent, returning, withRetries } from '@loyalty-graph/shared/db';
-import { emit } from '@loyalty-graph/shared/events';
+import { emit, perTransaction } from '@loyalty-graph/shared/events';
 import type { DataSource, EntityManager } from 'typeorm';
 import { canManageSegments, canArchiveSegments } from '../domain/policy';
 import { checkRules, checkSegmentText, matches, rfmFromBreakpoints, rulesPredicate, windowsOf, type Breakpoint, type MemberFacts, type SegmentRules } from '../domain/segments';
@@ -223,14 +223,18 @@ export class Segments {
    * written and announced; a redelivered event never gets here (its fact row already existed).
    */
   async memberChanged(tx: EntityManager, programId: string, memberId: string): Promise<void> {
-    await lockProgram(tx, programId, 'shared');
-    const segments = (await tx.query(`SELECT id, rules FROM segments WHERE program_id = $1 AND status = 'ACTIVE' ORDER BY id`, [programId])) as { id: string; rules: SegmentRules }[];
+    // Once per consumer transaction: the program's lock is held shared until the commit, so the
+    // segments' definitions and the RFM breakpoints (changed only under it exclusively) stay as read.
+    const { segments, breakpoints } = await perTransaction(tx, `analytics.segments:${programId}`, async () => {
+      await lockProgram(tx, programId, 'shared');
+      const rows = (await tx.query(`SELECT id, rules FROM segments WHERE program_id = $1 AND status = 'ACTIVE' ORDER BY id`, [programId])) as { id: string; rules: SegmentRules }[];
+      return { segments: rows, breakpoints: rows.some((s) => s.rules.rfm) ? await breakpointsOf(tx, programId) : [] };
+    });
     if (segments.length === 0) return;
     const [state] = (await tx.query(`SELECT ${stateColumns} FROM member_state s WHERE s.program_id = $1 AND s.member_id = $2`, [programId, memberId])) as StateRow[];
     if (!state) return;
     const now = this.clock.now();
     const facts = toFacts(state);
-    const breakpoints = segments.some((s) => s.rules.rfm) ? await breakpointsOf(tx, programId) : [];
     const rfm = rfmFromBreakpoints(breakpoints, facts, now);
     const current = new Set(
       ((await tx.query(`SELECT segment_id FROM segment_members WHERE program_id = $1 AND member_id = $2`, [programId, memberId])) as { segment_id: string }[]).map((r) => r.segment_id),
