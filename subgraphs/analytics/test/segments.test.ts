@@ -492,4 +492,38 @@ describe('Segment.profile and Member.segments', () => {
     expect(sorted(await list(true))).toEqual(['Buyers', 'Gold (internal)', 'Gone']);
     expect(errorCodes(await (await sub.as(staff(['AGENT'], randomUUID()))).send(LIST, { reps: [{ __typename: 'Program', id: P }], all: false }))).toEqual(['FORBIDDEN']);
   });
+
+  it('is computed at most once a minute under the same rules (membership stays current meanwhile); new rules compute it at once', async () => {
+    const analyst = await sub.as(staff(['ANALYST'], P));
+    const agent = await sub.as(staff(['AGENT'], P));
+    const SIZE = `query($reps: [_Any!]!) { _entities(representations: $reps) { ... on Program { segments { id profile { size averageSpend computedAt } } } } }`;
+    const profile = async () =>
+      (await analyst.data<{ _entities: { segments: { id: string; profile: { size: number; averageSpend: string; computedAt: string } }[] }[] }>(SIZE, { reps: [{ __typename: 'Program', id: P }] }))._entities[0]!.segments.find(
+        (s) => s.id === visible,
+      )!.profile;
+    const halsSegments = async () =>
+      (await agent.data<{ _entities: { segments: { name: string }[] }[] }>(MEMBER_SEGMENTS, { reps: [{ __typename: 'Member', id: hal }] }))._entities[0]!.segments.map((s) => s.name);
+    try {
+      sub.clock.advance(61_000);
+      const computed = await profile();
+      expect(computed).toEqual({ size: 3, averageSpend: '75.00', computedAt: sub.clock.now().toISOString() });
+      // hal buys: he is in the segment at once, the profile computed 30 s ago is served as it was…
+      purchase(P, hal, 25, daysBefore(1));
+      await drain();
+      expect(await halsSegments()).toContain('Buyers');
+      sub.clock.advance(30_000);
+      expect(await profile()).toEqual(computed);
+      // …until it is a minute old.
+      sub.clock.advance(31_000);
+      expect(await profile()).toEqual({ size: 4, averageSpend: '62.50', computedAt: sub.clock.now().toISOString() });
+      // New rules: the profile follows at once (eva alone spent 100 or more).
+      sub.clock.advance(1_000);
+      const admin = await sub.as(staff(['ADMIN'], P));
+      await admin.data(UPDATE, { input: { segmentId: visible, rules: { spend: { min: '100' } } } });
+      await sub.runJobs();
+      expect(await profile()).toEqual({ size: 1, averageSpend: '150.00', computedAt: sub.clock.now().toISOString() });
+    } finally {
+      sub.clock.set(NOW);
+    }
+  });
 });

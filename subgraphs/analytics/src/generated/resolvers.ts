@@ -1519,9 +1519,13 @@ export type SegmentPayload = {
 };
 
 /**
- * Who is in a segment now, from their member_state. Averages and medians are over the segment's
- * members (members with no purchase count as 0 spend and 0 purchases), rounded half up to 2
+ * Who is in a segment, from their member_state, as of computedAt. Averages and medians are over the
+ * segment's members (members with no purchase count as 0 spend and 0 purchases), rounded half up to 2
  * decimals; null when the segment is empty. Shares are rounded half up to 4 decimals; null when empty.
+ * A profile reads every member of the segment (about half a second for 100,000 members), so one
+ * computed less than 60 seconds ago under the segment's current rules is served again; new rules, or
+ * a re-evaluation of the whole program in progress, make it computed afresh. Membership itself
+ * (Member.segments) is always current.
  */
 export type SegmentProfile = {
   __typename?: 'SegmentProfile';
@@ -1535,6 +1539,8 @@ export type SegmentProfile = {
   averagePurchases: Maybe<Scalars['Decimal']['output']>;
   /** Sum of the members' lifetime gross spend / size. */
   averageSpend: Maybe<Scalars['Decimal']['output']>;
+  /** When these figures were computed: at most 60 seconds before the request. */
+  computedAt: Scalars['DateTime']['output'];
   /** The median of the members' purchase counts (the mean of the two middle values when size is even). */
   medianPurchases: Maybe<Scalars['Decimal']['output']>;
   /** The median of the members' lifetime gross spend (the mean of the two middle values when size is even). */
@@ -2649,6 +2655,7 @@ export type SegmentProfileResolvers<ContextType = RequestContext, ParentType ext
   averagePointsBalance?: Resolver<Maybe<ResolversTypes['Decimal']>, ParentType, ContextType>;
   averagePurchases?: Resolver<Maybe<ResolversTypes['Decimal']>, ParentType, ContextType>;
   averageSpend?: Resolver<Maybe<ResolversTypes['Decimal']>, ParentType, ContextType>;
+  computedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   medianPurchases?: Resolver<Maybe<ResolversTypes['Decimal']>, ParentType, ContextType>;
   medianSpend?: Resolver<Maybe<ResolversTypes['Decimal']>, ParentType, ContextType>;
   reachable?: Resolver<ResolversTypes['SegmentReach'], ParentType, ContextType>;
