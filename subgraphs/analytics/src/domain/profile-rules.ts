@@ -37,7 +37,7 @@ export interface ProfileRulesInput {
 /** Most languages one rule lists. */
 export const MAX_LANGUAGES = 50;
 /** The longest tag taken (as members take them). */
-const MAX_TAG_LENGTH = 35;
+export const MAX_TAG_LENGTH = 35;
 /** A BCP 47 tag's shape: a primary language subtag of 2–3 letters, then subtags of 1–8 letters or digits. */
 const TAG = /^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$/;
 const ISO_DATE = /^(\d{4})-(\d{2})-(\d{2})$/;

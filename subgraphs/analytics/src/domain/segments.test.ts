@@ -1,6 +1,8 @@
 import { InputError } from '@loyalty-graph/shared';
+import { inputFieldDescriptions } from '@loyalty-graph/testing/schema-docs';
 import { describe, expect, it } from 'vitest';
 import { breakpointsOf, checkRules, compareDecimal, matches, quintileScores, rfmFromBreakpoints, rulesPredicate, scoreFrom, scoreRangeToValues, share, type MemberFacts } from './segments';
+import { MAX_LANGUAGES, MAX_TAG_LENGTH } from './profile-rules';
 
 const NOW = new Date('2026-11-30T12:00:00Z');
 const daysAgo = (d: number) => new Date(NOW.getTime() - d * 86_400_000);
@@ -170,6 +172,14 @@ describe('profile rules', () => {
     expect(sql).toContain('s.birth_date <= $5::date');
     expect(sql).toContain("lower(split_part(s.preferred_language, '-', 1)) = ANY($6::text[])");
     expect(params).toEqual([['EMAIL:PROFILING', 'SMS:PROFILING', 'PUSH:PROFILING', 'POST:PROFILING'], '1980-01-01', '1989-12-31', ['en']]);
+  });
+});
+
+describe('profile rule limits in schema.graphql', () => {
+  it('states the language limits next to the field, and the PROFILING condition', () => {
+    const fields = inputFieldDescriptions(new URL('../../schema.graphql', import.meta.url));
+    expect(fields.get('SegmentRulesInput.preferredLanguages')).toContain(`1–${MAX_LANGUAGES} BCP 47 tags, each 1–${MAX_TAG_LENGTH} characters`);
+    for (const field of ['SegmentRulesInput.preferredLanguages', 'SegmentRulesInput.bornBetween']) expect(fields.get(field), field).toContain('PROFILING');
   });
 });
 
