@@ -6,7 +6,8 @@ import { tierProgram, type TierProgram } from './support/tier-program';
 /**
  * Real segments end to end: an analyst defines a segment, a purchase through the ledger puts the
  * member in it (analytics evaluates the member on the ledger's event and announces it), and
- * partners' offers and the catalog follow; new rules take the member out again.
+ * partners' offers and the catalog follow; new rules take the member out again. A profile segment
+ * follows members' updateMemberProfile (MemberProfileChanged) once the member granted PROFILING.
  */
 let graph: TestSupergraph;
 let p: TierProgram;
@@ -71,5 +72,29 @@ describe('segments defined in analytics, targeted by partners and the catalog', 
     await graph.deliverEvents();
     expect(await segmentsOf(p.agent)).toEqual([]);
     expect(await seen()).toEqual({ offer: false, catalog: false });
+  });
+
+  it('puts the member in a profile segment when updateMemberProfile gives its language, once they granted PROFILING', async () => {
+    const analyst = await graph.asStaff(p.id, ['ANALYST']);
+    const { createSegment } = await analyst.data<{ createSegment: { userErrors: unknown[] } }>(
+      `mutation($input: CreateSegmentInput!) { createSegment(input: $input) { segment { id } userErrors { code field } } }`,
+      { input: { programId: p.id, idempotencyKey: 'segment-english-1', name: 'English, 1980s', visibleToMembers: false, rules: { preferredLanguages: ['en'], bornBetween: { from: '1980-01-01', to: '1989-12-31' } } } },
+    );
+    expect(createSegment.userErrors).toEqual([]);
+    const UPDATE = `mutation($input: UpdateMemberProfileInput!) { updateMemberProfile(input: $input) { userErrors { code } } }`;
+    await p.agent.data(UPDATE, { input: { memberId, profile: { birthDate: '1984-07-14', preferredLanguage: 'en-GB' } } });
+    await graph.deliverEvents();
+    // No PROFILING consent yet: the profile is known, but not used for targeting.
+    expect(await segmentsOf(p.agent)).toEqual([]);
+
+    await p.agent.data(`mutation($input: SetConsentsInput!) { setConsents(input: $input) { userErrors { code } } }`, {
+      input: { memberId, consents: [{ channel: 'EMAIL', purpose: 'PROFILING', granted: true }], source: 'HOTLINE' },
+    });
+    await graph.deliverEvents();
+    expect(await segmentsOf(p.agent)).toEqual(['English, 1980s']);
+
+    await p.agent.data(UPDATE, { input: { memberId, profile: { preferredLanguage: 'pl' } } });
+    await graph.deliverEvents();
+    expect(await segmentsOf(p.agent)).toEqual([]);
   });
 });

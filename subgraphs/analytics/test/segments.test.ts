@@ -64,6 +64,18 @@ function consents(programId: string, memberId: string, granted: string[]) {
     changedAt: NOW.toISOString(),
   });
 }
+/** Consents as CHANNEL:PURPOSE granted (any purpose); every other decision on record is a refusal. */
+function grants(programId: string, memberId: string, granted: string[]) {
+  feeds.members.add('ConsentsChanged', memberId, {
+    programId,
+    memberId,
+    consents: ['EMAIL', 'SMS', 'PUSH', 'POST'].flatMap((channel) => ['MARKETING', 'PROFILING'].map((purpose) => ({ channel, purpose, granted: granted.includes(`${channel}:${purpose}`) }))),
+    changedAt: NOW.toISOString(),
+  });
+}
+function profile(programId: string, memberId: string, birthDate: string | null, preferredLanguage: string | null) {
+  feeds.members.add('MemberProfileChanged', memberId, { programId, memberId, birthDate, preferredLanguage, changedAt: NOW.toISOString() });
+}
 function tier(programId: string, memberId: string, fromTierId: string | null, toTierId: string) {
   feeds.members.add('TierChanged', memberId, { programId, memberId, fromTierId, toTierId, direction: 'UP', reason: 'QUALIFIED', changedAt: NOW.toISOString() });
 }
@@ -162,6 +174,63 @@ describe('membership from events', () => {
   });
 });
 
+describe('profile rules (birth date, language) from MemberProfileChanged', () => {
+  const P = randomUUID();
+  const [ida, jon, kim] = [randomUUID(), randomUUID(), randomUUID()];
+  const RULES = `query($reps: [_Any!]!) { _entities(representations: $reps) { ... on Program { segments { id rules { bornBetween { from to } preferredLanguages } } } } }`;
+
+  it('puts members in when their profile event arrives, takes them out when it changes or PROFILING is withdrawn, and announces exactly that', async () => {
+    const admin = await sub.as(staff(['ADMIN'], P));
+    const eighties = await createSegment(admin, P, { bornBetween: { from: '1980-01-01', to: '1989-12-31' } });
+    const english = await createSegment(admin, P, { preferredLanguages: ['en-GB'] });
+    [ida, jon, kim].forEach((m) => enrol(P, m));
+    grants(P, ida, ['EMAIL:PROFILING']);
+    grants(P, jon, ['EMAIL:MARKETING']); // no PROFILING: never in a profile segment
+    grants(P, kim, ['PUSH:PROFILING']);
+    await drain();
+    expect(await membersOf(eighties)).toEqual([]);
+
+    profile(P, ida, '1984-07-14', 'en-US');
+    profile(P, jon, '1985-01-01', 'en');
+    profile(P, kim, '1995-03-03', 'pl');
+    await drain();
+    expect(await membersOf(eighties)).toEqual([ida]);
+    expect(await membersOf(english)).toEqual([ida]);
+
+    profile(P, kim, '1989-12-31', 'EN'); // the last day of the range; the language in capitals
+    grants(P, jon, ['EMAIL:MARKETING', 'SMS:PROFILING']); // jon grants it: in both
+    await drain();
+    expect(await membersOf(eighties)).toEqual(sorted([ida, jon, kim]));
+    expect(await membersOf(english)).toEqual(sorted([ida, jon, kim]));
+
+    grants(P, ida, ['EMAIL:MARKETING']); // PROFILING withdrawn: out of both, whatever her profile
+    profile(P, kim, null, 'en'); // birth date removed: out of the eighties only
+    await drain();
+    expect(await membersOf(eighties)).toEqual([jon]);
+    expect(await membersOf(english)).toEqual(sorted([jon, kim]));
+    // Each entry and exit once (ida first: the only one in after the first profiles).
+    const entries = (await announced(eighties)).map(([m, entered]) => `${m as string}:${String(entered)}`);
+    expect(entries[0]).toBe(`${ida}:true`);
+    expect(sorted(entries)).toEqual(sorted([`${ida}:true`, `${jon}:true`, `${kim}:true`, `${ida}:false`, `${kim}:false`]));
+
+    // A fact per event, the state as the last event left it.
+    const [facts] = (await sub.db.query(`SELECT count(*)::int AS n FROM member_facts WHERE program_id = $1 AND kind = 'PROFILE_CHANGED'`, [P])) as { n: number }[];
+    expect(facts!.n).toBe(5);
+    expect(await sub.db.query(`SELECT to_char(birth_date, 'YYYY-MM-DD') AS born, preferred_language AS lang FROM member_state WHERE member_id = $1`, [kim])).toEqual([{ born: null, lang: 'en' }]);
+  });
+
+  it('shows the rules as stored: dates as given, languages as their primary subtags', async () => {
+    const analyst = await sub.as(staff(['ANALYST'], P));
+    const { _entities } = await analyst.data<{ _entities: { segments: { rules: unknown }[] }[] }>(RULES, { reps: [{ __typename: 'Program', id: P }] });
+    expect(_entities[0]!.segments.map((s) => s.rules)).toEqual(
+      expect.arrayContaining([
+        { bornBetween: { from: '1980-01-01', to: '1989-12-31' }, preferredLanguages: null },
+        { bornBetween: null, preferredLanguages: ['en'] },
+      ]),
+    );
+  });
+});
+
 describe('membership under concurrent delivery', () => {
   it('announces an entry once when two replicas deliver the same events at the same time', async () => {
     const P = randomUUID();
@@ -197,6 +266,11 @@ describe('creating and updating a segment', () => {
     feeds.members.add('MemberJoinedGroup', people[6]!, { programId: P, memberId: people[6]!, groupId: VIP_GROUP, groupIds: [VIP_GROUP], at: NOW.toISOString() });
     feeds.members.add('MemberStatusChanged', people[4]!, { programId: P, memberId: people[4]!, fromStatus: 'ACTIVE', toStatus: 'SUSPENDED', reason: 'check', changedAt: NOW.toISOString() });
     redeem(P, people[2]!, 10);
+    // Profiles: PROFILING granted by 0, 2, 5 and 7; birth dates and languages for most.
+    [0, 2, 5, 7].forEach((i) => grants(P, people[i]!, ['EMAIL:MARKETING', 'SMS:PROFILING']));
+    const births = ['1975-06-30', '1982-01-01', '1989-12-31', null, '1990-01-01', '1985-05-05', '2001-02-03', '1980-01-01'];
+    const languages = ['en-GB', 'pl', 'EN', 'de', null, 'pl-PL', 'en', 'fr'];
+    people.forEach((m, i) => profile(P, m, births[i]!, languages[i]!));
     await drain();
   });
 
@@ -241,6 +315,10 @@ describe('creating and updating a segment', () => {
       { rfm: { f: { min: 5 } } },
       { rfm: { r: { min: 4 }, m: { max: 3 } } },
       { tierIds: [SILVER], purchasedWithinDays: 40, notPurchasedWithinDays: 10 },
+      { bornBetween: { from: '1980-01-01', to: '1989-12-31' } },
+      { bornBetween: { to: '1985-05-05' } },
+      { preferredLanguages: ['en-US'] },
+      { preferredLanguages: ['PL', 'fr'], statuses: ['ACTIVE'] },
     ];
     for (const rules of ruleSets) {
       const segment = await createSegment(admin, P, rules);
@@ -248,7 +326,8 @@ describe('creating and updating a segment', () => {
       const breakpoints = (await sub.db.query(`SELECT dimension, score, bound::text AS bound FROM rfm_breakpoints WHERE program_id = $1`, [P])) as Breakpoint[];
       const states = (await sub.db.query(
         `SELECT member_id AS "memberId", tier_id AS "tierId", status, last_purchase_at AS "lastPurchaseAt", purchases, spend::text AS spend, points_balance::text AS "pointsBalance",
-                consents, group_ids AS "groupIds", enrolled_at AS "enrolledAt", enrolled_through_partner_id AS "enrolledThroughPartnerId"
+                consents, group_ids AS "groupIds", enrolled_at AS "enrolledAt", enrolled_through_partner_id AS "enrolledThroughPartnerId",
+                to_char(birth_date, 'YYYY-MM-DD') AS "birthDate", preferred_language AS "preferredLanguage"
            FROM member_state WHERE program_id = $1`,
         [P],
       )) as (MemberFacts & { memberId: string })[];
@@ -297,6 +376,11 @@ describe('creating and updating a segment', () => {
       [{ purchasedWithinDays: 0 }, 'rules.purchasedWithinDays'],
       [{ consents: ['EMAIL-MARKETING'] }, 'rules.consents'],
       [{ rfm: { r: { min: 6 } } }, 'rules.rfm.r'],
+      [{ bornBetween: { from: '1990-01-02', to: '1990-01-01' } }, 'rules.bornBetween.to'],
+      [{ bornBetween: { from: '1990-13-01' } }, 'rules.bornBetween.from'],
+      [{ preferredLanguages: [''] }, 'rules.preferredLanguages'],
+      [{ preferredLanguages: ['x'.repeat(36)] }, 'rules.preferredLanguages'],
+      [{ preferredLanguages: Array.from({ length: 51 }, (_, i) => `en-x${i}`) }, 'rules.preferredLanguages'],
     ] as const) {
       const res = await admin.send(CREATE, { input: { ...input, idempotencyKey: `seg-${randomUUID()}`, rules } });
       expect(errorCodes(res), JSON.stringify(rules)).toEqual(['BAD_USER_INPUT']);

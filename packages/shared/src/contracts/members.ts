@@ -116,6 +116,22 @@ export const membersEvents = defineContract('members', {
       changedAt: instant,
     }),
   }),
+  // Data minimisation: only the profile fields segments may use. Names (and anything else of the
+  // profile) never leave members; a consumer has no purpose for them.
+  MemberProfileChanged: defineEvent({
+    version: 1,
+    emittedWhen:
+      "a member's birth date or preferred language changed (`updateMemberProfile`, or enrolment giving either); not emitted when only other profile fields (names) changed. Carries both fields' current values, so a consumer needs no earlier profile event",
+    aggregateType: 'Member',
+    aggregateId: (p) => p.memberId,
+    payload: z.object({
+      programId: id,
+      memberId: id,
+      birthDate: z.iso.date().nullable().describe('ISO date of birth (e.g. 1990-04-01); null when the member has not given it or removed it'),
+      preferredLanguage: z.string().nullable().describe('BCP 47 language tag as the member gave it (e.g. pl, en-GB); null when not given or removed'),
+      changedAt: instant,
+    }),
+  }),
   ReferralQualified: defineEvent({
     version: 1,
     emittedWhen:

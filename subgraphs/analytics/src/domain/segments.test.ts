@@ -1,6 +1,8 @@
 import { InputError } from '@loyalty-graph/shared';
+import { inputFieldDescriptions } from '@loyalty-graph/testing/schema-docs';
 import { describe, expect, it } from 'vitest';
 import { breakpointsOf, checkRules, compareDecimal, matches, quintileScores, rfmFromBreakpoints, rulesPredicate, scoreFrom, scoreRangeToValues, share, type MemberFacts } from './segments';
+import { MAX_LANGUAGES, MAX_TAG_LENGTH } from './profile-rules';
 
 const NOW = new Date('2026-11-30T12:00:00Z');
 const daysAgo = (d: number) => new Date(NOW.getTime() - d * 86_400_000);
@@ -20,6 +22,8 @@ const member = (over: Partial<MemberFacts> = {}): MemberFacts => ({
   groupIds: [],
   enrolledAt: new Date('2026-01-15T00:00:00Z'),
   enrolledThroughPartnerId: null,
+  birthDate: '1990-04-01',
+  preferredLanguage: 'en-GB',
   ...over,
 });
 
@@ -63,6 +67,17 @@ describe('checkRules', () => {
       [{ rfm: { r: { min: 0 } } }, 'rules.rfm.r'],
       [{ rfm: { f: { min: 4, max: 2 } } }, 'rules.rfm.f'],
       [{ rfm: {} }, 'rules.rfm'],
+      [{ bornBetween: { from: '1990-02-01', to: '1990-01-31' } }, 'rules.bornBetween.to'],
+      [{ bornBetween: { from: '1990-02-30' } }, 'rules.bornBetween.from'],
+      [{ bornBetween: { to: '1990-04-01T00:00:00Z' } }, 'rules.bornBetween.to'],
+      [{ bornBetween: { to: '01/04/1990' } }, 'rules.bornBetween.to'],
+      [{ bornBetween: {} }, 'rules.bornBetween'],
+      [{ preferredLanguages: [] }, 'rules.preferredLanguages'],
+      [{ preferredLanguages: [''] }, 'rules.preferredLanguages'],
+      [{ preferredLanguages: ['en-' + 'x'.repeat(40)] }, 'rules.preferredLanguages'],
+      [{ preferredLanguages: ['english'] }, 'rules.preferredLanguages'],
+      [{ preferredLanguages: ['en_GB'] }, 'rules.preferredLanguages'],
+      [{ preferredLanguages: Array.from({ length: 51 }, () => 'en') }, 'rules.preferredLanguages'],
     ];
     for (const [input, field] of cases) expect(fieldOf(() => checkRules(input as never)), JSON.stringify(input)).toBe(field);
   });
@@ -109,6 +124,62 @@ describe('matches', () => {
     expect(matches(champions, member(), NOW, { r: 5, f: 4, m: 1 })).toBe(true);
     expect(matches(champions, member(), NOW, { r: 3, f: 5, m: 5 })).toBe(false);
     expect(matches(champions, member({ purchases: 0, lastPurchaseAt: null }), NOW, null)).toBe(false);
+  });
+});
+
+describe('profile rules', () => {
+  const profiling = ['EMAIL:MARKETING', 'SMS:PROFILING'];
+
+  it('keeps inclusive ISO dates, and languages as their primary subtags in lower case, deduplicated and sorted', () => {
+    expect(checkRules({ bornBetween: { from: '1980-01-01' }, preferredLanguages: ['en-GB', 'PL', 'en', 'en-US'] })).toEqual({
+      bornBetween: { from: '1980-01-01', to: null },
+      preferredLanguages: ['en', 'pl'],
+    });
+    // One day is a range (from = to).
+    expect(checkRules({ bornBetween: { from: '1990-04-01', to: '1990-04-01' } }).bornBetween).toEqual({ from: '1990-04-01', to: '1990-04-01' });
+  });
+
+  it('matches born from (inclusive) to (inclusive), and the primary language subtag whatever its case or region', () => {
+    const eighties = checkRules({ bornBetween: { from: '1980-01-01', to: '1989-12-31' } });
+    expect(matches(eighties, member({ consents: profiling, birthDate: '1980-01-01' }), NOW, null)).toBe(true);
+    expect(matches(eighties, member({ consents: profiling, birthDate: '1989-12-31' }), NOW, null)).toBe(true);
+    expect(matches(eighties, member({ consents: profiling, birthDate: '1990-01-01' }), NOW, null)).toBe(false);
+    expect(matches(eighties, member({ consents: profiling, birthDate: '1979-12-31' }), NOW, null)).toBe(false);
+    expect(matches(eighties, member({ consents: profiling, birthDate: null }), NOW, null)).toBe(false);
+    expect(matches(checkRules({ bornBetween: { to: '1990-04-01' } }), member({ consents: profiling }), NOW, null)).toBe(true);
+    const english = checkRules({ preferredLanguages: ['en'] });
+    expect(matches(english, member({ consents: profiling, preferredLanguage: 'en-GB' }), NOW, null)).toBe(true);
+    expect(matches(english, member({ consents: profiling, preferredLanguage: 'EN' }), NOW, null)).toBe(true);
+    expect(matches(checkRules({ preferredLanguages: ['en-US'] }), member({ consents: profiling, preferredLanguage: 'en-GB' }), NOW, null)).toBe(true);
+    expect(matches(english, member({ consents: profiling, preferredLanguage: 'pl' }), NOW, null)).toBe(false);
+    expect(matches(english, member({ consents: profiling, preferredLanguage: null }), NOW, null)).toBe(false);
+  });
+
+  it('never matches a member who did not grant PROFILING on some channel, whatever their profile', () => {
+    const rules = [checkRules({ bornBetween: { from: '1900-01-01' } }), checkRules({ preferredLanguages: ['en'] })];
+    for (const r of rules) {
+      expect(matches(r, member({ consents: ['EMAIL:MARKETING', 'POST:PARTNER_SHARING'] }), NOW, null)).toBe(false);
+      expect(matches(r, member({ consents: ['POST:PROFILING'] }), NOW, null)).toBe(true);
+    }
+    // Other rules do not ask for it.
+    expect(matches(checkRules({ tierIds: [TIER_GOLD] }), member({ consents: [] }), NOW, null)).toBe(true);
+  });
+
+  it('becomes SQL on birth_date, the primary subtag of preferred_language and a PROFILING consent', () => {
+    const { sql, params } = rulesPredicate(checkRules({ bornBetween: { from: '1980-01-01', to: '1989-12-31' }, preferredLanguages: ['en-GB'] }), 3, NOW);
+    expect(sql).toContain('s.consents && $3::text[]');
+    expect(sql).toContain('s.birth_date >= $4::date');
+    expect(sql).toContain('s.birth_date <= $5::date');
+    expect(sql).toContain("lower(split_part(s.preferred_language, '-', 1)) = ANY($6::text[])");
+    expect(params).toEqual([['EMAIL:PROFILING', 'SMS:PROFILING', 'PUSH:PROFILING', 'POST:PROFILING'], '1980-01-01', '1989-12-31', ['en']]);
+  });
+});
+
+describe('profile rule limits in schema.graphql', () => {
+  it('states the language limits next to the field, and the PROFILING condition', () => {
+    const fields = inputFieldDescriptions(new URL('../../schema.graphql', import.meta.url));
+    expect(fields.get('SegmentRulesInput.preferredLanguages')).toContain(`1–${MAX_LANGUAGES} BCP 47 tags, each 1–${MAX_TAG_LENGTH} characters`);
+    for (const field of ['SegmentRulesInput.preferredLanguages', 'SegmentRulesInput.bornBetween']) expect(fields.get(field), field).toContain('PROFILING');
   });
 });
 

@@ -1,4 +1,5 @@
 import { InputError, isUuid } from '@loyalty-graph/shared';
+import { checkProfileRules, matchesProfile, profileConditions, type DateRange, type ProfileRulesInput } from './profile-rules';
 
 /**
  * Rule-based segments: what a rule means, checked once on the way in, then evaluated two ways that
@@ -38,6 +39,9 @@ export interface SegmentRules {
   enrolledBetween?: { from: string | null; to: string | null };
   enrolledThroughPartnerId?: string;
   rfm?: { r?: ScoreRange; f?: ScoreRange; m?: ScoreRange };
+  /** Profile rules (domain/profile-rules.ts): only members who granted PROFILING match them. */
+  bornBetween?: DateRange;
+  preferredLanguages?: string[];
 }
 
 /** What the rules read of a member (a `member_state` row). */
@@ -52,6 +56,10 @@ export interface MemberFacts {
   groupIds: string[];
   enrolledAt: Date | null;
   enrolledThroughPartnerId: string | null;
+  /** ISO date (YYYY-MM-DD) from MemberProfileChanged; null when unknown. */
+  birthDate: string | null;
+  /** The BCP 47 tag the member gave; null when unknown. */
+  preferredLanguage: string | null;
 }
 
 /** The member's RFM scores from the program's current breakpoints; null without a purchase. */
@@ -61,7 +69,7 @@ export interface RfmScores {
   m: number;
 }
 
-type Input = {
+type Input = ProfileRulesInput & {
   tierIds?: readonly string[] | null;
   statuses?: readonly string[] | null;
   purchasedWithinDays?: number | null;
@@ -145,6 +153,7 @@ export function checkRules(input: Input, field = 'rules'): SegmentRules {
     if (Object.keys(rfm).length === 0) throw new InputError('rfm needs r, f or m', `${field}.rfm`);
     rules.rfm = rfm;
   }
+  Object.assign(rules, checkProfileRules(input, field));
   if (Object.keys(rules).length === 0) throw new InputError('A segment needs at least one rule (it would otherwise be every member)', field);
   return rules;
 }
@@ -202,7 +211,7 @@ export function matches(rules: SegmentRules, member: MemberFacts, now: Date, rfm
     if (!rfm) return false;
     if (!scoreWithin(rfm.r, rules.rfm.r) || !scoreWithin(rfm.f, rules.rfm.f) || !scoreWithin(rfm.m, rules.rfm.m)) return false;
   }
-  return true;
+  return matchesProfile(rules, member);
 }
 
 /** Whether the rules depend on the clock (the time job re-evaluates them at their window boundary). */
@@ -242,6 +251,7 @@ export function rulesPredicate(rules: SegmentRules, first: number, now: Date, br
     if (rules.enrolledBetween.to !== null) parts.push(`s.enrolled_at < ${p(rules.enrolledBetween.to)}::timestamptz`);
   }
   if (rules.enrolledThroughPartnerId !== undefined) parts.push(`s.enrolled_through_partner_id = ${p(rules.enrolledThroughPartnerId)}::uuid`);
+  parts.push(...profileConditions(rules, p));
   if (rules.rfm) {
     parts.push('s.purchases > 0 AND s.last_purchase_at IS NOT NULL');
     // Scores are monotone in the value, so a score range is a value range: plain comparisons

@@ -294,6 +294,23 @@ export type CreateSurveyInput = {
   title: Scalars['String']['input'];
 };
 
+/** A range of calendar dates (ISO, e.g. 1990-04-01), both ends inclusive; an absent end does not restrict. */
+export type DateRange = {
+  __typename?: 'DateRange';
+  /** The first date that matches. */
+  from: Maybe<Scalars['String']['output']>;
+  /** The last date that matches. */
+  to: Maybe<Scalars['String']['output']>;
+};
+
+/** A range of calendar dates as ISO dates (e.g. 1990-04-01), both ends inclusive; give from, to or both (from not after to). */
+export type DateRangeInput = {
+  /** The first matching date. */
+  from?: InputMaybe<Scalars['String']['input']>;
+  /** The last matching date. */
+  to?: InputMaybe<Scalars['String']['input']>;
+};
+
 /** An event a consumer could not apply, kept whole for inspection and replay. */
 export type DeadLetter = {
   __typename?: 'DeadLetter';
@@ -1573,6 +1590,8 @@ export type SegmentReach = {
 /** A segment's rules as stored: every condition present must hold; absent ones do not restrict. */
 export type SegmentRules = {
   __typename?: 'SegmentRules';
+  /** Born in this range of dates (inclusive). A profile rule: only members who granted PROFILING match. */
+  bornBetween: Maybe<DateRange>;
   /** Every listed CHANNEL:PURPOSE consent is granted. */
   consents: Maybe<Array<Scalars['String']['output']>>;
   /** Enrolled in this window. */
@@ -1585,6 +1604,8 @@ export type SegmentRules = {
   notPurchasedWithinDays: Maybe<Scalars['Int']['output']>;
   /** Points balance (posted and pending) in range. */
   pointsBalance: Maybe<NumberRange>;
+  /** Prefers one of these languages: primary language subtags in lower case (en, pl). A profile rule: only members who granted PROFILING match. */
+  preferredLanguages: Maybe<Array<Scalars['String']['output']>>;
   /** The member's last purchase was at most this many days (× 24 h) before now. */
   purchasedWithinDays: Maybe<Scalars['Int']['output']>;
   /** RFM score ranges. */
@@ -1602,6 +1623,18 @@ export type SegmentRules = {
  * values are BAD_USER_INPUT naming the field (rules.<name>).
  */
 export type SegmentRulesInput = {
+  /**
+   * Born in this range of dates, both ends inclusive, e.g. { from: "1980-01-01", to: "1989-12-31" }.
+   * A range of birth dates, not of ages: an age changes on a birthday, with no event to re-evaluate
+   * the segment, while a birth date changes only with the member's profile. For "aged 30 to 39",
+   * update the range. Members whose birth date analytics does not know never match.
+   *
+   * A profile rule (from members' MemberProfileChanged, which carries only the birth date and the
+   * preferred language): targeting on it is profiling under the GDPR, so a segment with a profile
+   * rule holds only members who granted PROFILING on some channel (any CHANNEL:PROFILING); a member
+   * who withdraws it on every channel leaves such segments at once.
+   */
+  bornBetween?: InputMaybe<DateRangeInput>;
   /** Every one of these consents granted, as CHANNEL:PURPOSE (EMAIL, SMS, PUSH, POST; MARKETING, PROFILING, PARTNER_SHARING, PARTNER_MARKETING), e.g. EMAIL:MARKETING. */
   consents?: InputMaybe<Array<Scalars['String']['input']>>;
   /** Enrolled in this window. */
@@ -1614,6 +1647,14 @@ export type SegmentRulesInput = {
   notPurchasedWithinDays?: InputMaybe<Scalars['Int']['input']>;
   /** Points balance (posted and pending) in this inclusive range (whole points). */
   pointsBalance?: InputMaybe<NumberRangeInput>;
+  /**
+   * Prefers one of these languages (1–50 BCP 47 tags, each 1–35 characters, e.g. en, pl, en-GB).
+   * Only the primary language subtag counts, case-insensitively: "en" matches members who gave
+   * en, en-GB or en-US, and "en-GB" is stored (and shown) as "en" — a region never narrows the rule.
+   * Members whose language analytics does not know never match. A profile rule: only members who
+   * granted PROFILING on some channel match (see bornBetween).
+   */
+  preferredLanguages?: InputMaybe<Array<Scalars['String']['input']>>;
   /** Purchased (a purchase that earned points) within the last this many days, 1–3650. */
   purchasedWithinDays?: InputMaybe<Scalars['Int']['input']>;
   /** RFM score ranges (members without a purchase never match). */
@@ -2016,6 +2057,8 @@ export type ResolversTypes = {
   CreateExperimentInput: CreateExperimentInput;
   CreateSegmentInput: CreateSegmentInput;
   CreateSurveyInput: CreateSurveyInput;
+  DateRange: ResolverTypeWrapper<DateRange>;
+  DateRangeInput: DateRangeInput;
   DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
   DeadLetter: ResolverTypeWrapper<DeadLetterView>;
   DeadLetterState: DeadLetterState;
@@ -2121,6 +2164,8 @@ export type ResolversParentTypes = {
   CreateExperimentInput: CreateExperimentInput;
   CreateSegmentInput: CreateSegmentInput;
   CreateSurveyInput: CreateSurveyInput;
+  DateRange: DateRange;
+  DateRangeInput: DateRangeInput;
   DateTime: Scalars['DateTime']['output'];
   DeadLetter: DeadLetterView;
   Decimal: Scalars['Decimal']['output'];
@@ -2296,6 +2341,11 @@ export type CohortRetentionMonthResolvers<ContextType = RequestContext, ParentTy
 export type ConfigureAnalyticsPayloadResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['ConfigureAnalyticsPayload'] = ResolversParentTypes['ConfigureAnalyticsPayload']> = {
   settings?: Resolver<Maybe<ResolversTypes['AnalyticsSettingsVersion']>, ParentType, ContextType>;
   userErrors?: Resolver<Array<ResolversTypes['UserError']>, ParentType, ContextType>;
+};
+
+export type DateRangeResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['DateRange'] = ResolversParentTypes['DateRange']> = {
+  from?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  to?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
 };
 
 export interface DateTimeScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes['DateTime'], any> {
@@ -2673,12 +2723,14 @@ export type SegmentReachResolvers<ContextType = RequestContext, ParentType exten
 };
 
 export type SegmentRulesResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['SegmentRules'] = ResolversParentTypes['SegmentRules']> = {
+  bornBetween?: Resolver<Maybe<ResolversTypes['DateRange']>, ParentType, ContextType>;
   consents?: Resolver<Maybe<Array<ResolversTypes['String']>>, ParentType, ContextType>;
   enrolledBetween?: Resolver<Maybe<ResolversTypes['InstantRange']>, ParentType, ContextType>;
   enrolledThroughPartnerId?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
   groupIds?: Resolver<Maybe<Array<ResolversTypes['ID']>>, ParentType, ContextType>;
   notPurchasedWithinDays?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
   pointsBalance?: Resolver<Maybe<ResolversTypes['NumberRange']>, ParentType, ContextType>;
+  preferredLanguages?: Resolver<Maybe<Array<ResolversTypes['String']>>, ParentType, ContextType>;
   purchasedWithinDays?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
   rfm?: Resolver<Maybe<ResolversTypes['RfmRule']>, ParentType, ContextType>;
   spend?: Resolver<Maybe<ResolversTypes['NumberRange']>, ParentType, ContextType>;
@@ -2791,6 +2843,7 @@ export type Resolvers<ContextType = RequestContext> = {
   BusinessCase?: BusinessCaseResolvers<ContextType>;
   CohortRetentionMonth?: CohortRetentionMonthResolvers<ContextType>;
   ConfigureAnalyticsPayload?: ConfigureAnalyticsPayloadResolvers<ContextType>;
+  DateRange?: DateRangeResolvers<ContextType>;
   DateTime?: GraphQLScalarType;
   DeadLetter?: DeadLetterResolvers<ContextType>;
   Decimal?: GraphQLScalarType;

@@ -9,6 +9,7 @@ import { FactRecordedAt1796800000000 } from './1796800000000-fact-recorded-at';
 import { Segments1796400000000 } from './1796400000000-segments';
 import { ActivityRollups1796900000000 } from './1796900000000-activity-rollups';
 import { MemberDays1797001200000 } from './1797001200000-member-days';
+import { MemberProfile1797010000000 } from './1797010000000-member-profile';
 import { SegmentProfiles1797030000000 } from './1797030000000-segment-profiles';
 
 /**
@@ -16,4 +17,4 @@ import { SegmentProfiles1797030000000 } from './1797030000000-segment-profiles';
  * the platform's (jobs, outbox, consumers, member snapshots) and TypeORM runs them all in timestamp order.
  */
 // IdempotencyKeys: configureHoldout and createExperiment take an idempotencyKey (the shared table).
-export const migrations = [AnalyticsFacts1796052763248, MemberState1796100000000, IdempotencyKeys1764600000000, KpiDefinitions1796200000000, MoneyFacts1796300000000, Segments1796400000000, Experiments1796500000000, Surveys1796700500000, FactRecordedAt1796800000000, ActivityRollups1796900000000, MemberDays1797001200000, SegmentProfiles1797030000000];
+export const migrations = [AnalyticsFacts1796052763248, MemberState1796100000000, IdempotencyKeys1764600000000, KpiDefinitions1796200000000, MoneyFacts1796300000000, Segments1796400000000, Experiments1796500000000, Surveys1796700500000, FactRecordedAt1796800000000, ActivityRollups1796900000000, MemberDays1797001200000, MemberProfile1797010000000, SegmentProfiles1797030000000];

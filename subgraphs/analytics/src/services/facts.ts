@@ -86,6 +86,15 @@ export class Facts {
               detail: { consents: e.payload.consents.filter((c) => c.granted).map((c) => `${c.channel}:${c.purpose}`).sort() },
               occurredAt: e.payload.changedAt,
             }),
+          // Birth date and language: what profile rules of segments read (for members who granted PROFILING).
+          MemberProfileChanged: (tx, e) =>
+            this.member(tx, e, {
+              programId: e.payload.programId,
+              memberId: e.payload.memberId,
+              kind: 'PROFILE_CHANGED',
+              detail: { birthDate: e.payload.birthDate, preferredLanguage: e.payload.preferredLanguage },
+              occurredAt: e.payload.changedAt,
+            }),
           ReferralQualified: (tx, e) =>
             this.member(tx, e, {
               programId: e.payload.programId,
@@ -96,7 +105,7 @@ export class Facts {
               occurredAt: e.payload.qualifiedAt,
             }),
         },
-        { does: "records enrolments, status, tier, group and consent changes and qualified referrals as member facts (one row per event), and keeps each member's state current, for the KPIs and segments" },
+        { does: "records enrolments, status, tier, group, consent and profile (birth date, language) changes and qualified referrals as member facts (one row per event), and keeps each member's state current, for the KPIs and segments" },
       ),
       consume(
         ledgerEvents,
@@ -202,6 +211,14 @@ export class Facts {
         return this.state(tx, key, 'group_ids', fact.detail!.groupIds);
       case 'CONSENTS_CHANGED':
         return this.state(tx, key, 'consents', fact.detail!.consents);
+      case 'PROFILE_CHANGED':
+        // Both at once: the event carries both fields' current values.
+        await tx.query(
+          `INSERT INTO member_state (program_id, member_id, birth_date, preferred_language) VALUES ($1, $2, $3, $4)
+           ON CONFLICT (program_id, member_id) DO UPDATE SET birth_date = $3, preferred_language = $4, updated_at = now()`,
+          [...key, fact.detail!.birthDate ?? null, fact.detail!.preferredLanguage ?? null],
+        );
+        return;
       case 'REFERRAL_QUALIFIED':
         return;
     }
@@ -274,7 +291,7 @@ export class Facts {
 interface MemberFact {
   programId: string;
   memberId: string;
-  kind: 'ENROLLED' | 'STATUS_CHANGED' | 'TIER_CHANGED' | 'GROUPS_CHANGED' | 'CONSENTS_CHANGED' | 'REFERRAL_QUALIFIED';
+  kind: 'ENROLLED' | 'STATUS_CHANGED' | 'TIER_CHANGED' | 'GROUPS_CHANGED' | 'CONSENTS_CHANGED' | 'PROFILE_CHANGED' | 'REFERRAL_QUALIFIED';
   channel?: string;
   fromStatus?: string;
   toStatus?: string;
@@ -283,6 +300,6 @@ interface MemberFact {
   referralId?: string | null;
   referrerId?: string | null;
   partnerId?: string | null;
-  detail?: { groupIds?: string[]; consents?: string[] };
+  detail?: { groupIds?: string[]; consents?: string[]; birthDate?: string | null; preferredLanguage?: string | null };
   occurredAt: string;
 }

@@ -418,7 +418,8 @@ async function announce(tx: EntityManager, programId: string, segmentId: string,
 }
 
 const stateColumns = `s.tier_id AS "tierId", s.status, s.last_purchase_at AS "lastPurchaseAt", s.purchases, s.spend::text AS spend, s.points_balance::text AS "pointsBalance",
-  s.consents, s.group_ids AS "groupIds", s.enrolled_at AS "enrolledAt", s.enrolled_through_partner_id AS "enrolledThroughPartnerId"`;
+  s.consents, s.group_ids AS "groupIds", s.enrolled_at AS "enrolledAt", s.enrolled_through_partner_id AS "enrolledThroughPartnerId",
+  to_char(s.birth_date, 'YYYY-MM-DD') AS "birthDate", s.preferred_language AS "preferredLanguage"`;
 type StateRow = MemberFacts;
 
 function toFacts(row: StateRow): MemberFacts {

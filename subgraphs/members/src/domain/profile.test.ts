@@ -1,6 +1,6 @@
 import { InputError } from '@loyalty-graph/shared';
 import { describe, expect, it } from 'vitest';
-import { validateProfile } from './profile';
+import { sharedProfileChange, validateProfile } from './profile';
 
 const today = new Date('2026-06-15T12:00:00Z');
 
@@ -61,5 +61,23 @@ describe('validateProfile', () => {
 
   it('prefixes field names so nested inputs point at the right field', () => {
     expect(fieldOfError(() => validateProfile({ birthDate: 'soon' }, today, 'input.profile'))).toBe('input.profile.birthDate');
+  });
+});
+
+describe('sharedProfileChange', () => {
+  it('announces the birth date and language when either changed, with both current values', () => {
+    const before = { birthDate: '1990-04-01', preferredLanguage: 'pl' };
+    expect(sharedProfileChange(before, { birthDate: '1990-04-01', preferredLanguage: 'en-GB' })).toEqual({ birthDate: '1990-04-01', preferredLanguage: 'en-GB' });
+    expect(sharedProfileChange(before, { birthDate: null, preferredLanguage: 'pl' })).toEqual({ birthDate: null, preferredLanguage: 'pl' });
+  });
+
+  it('announces nothing when neither changed (names only, or the same values again)', () => {
+    const before = { birthDate: '1990-04-01', preferredLanguage: 'pl' };
+    expect(sharedProfileChange(before, { ...before })).toBeNull();
+  });
+
+  it('at enrolment (nothing before) announces only when the member gave either', () => {
+    expect(sharedProfileChange(null, { birthDate: null, preferredLanguage: null })).toBeNull();
+    expect(sharedProfileChange(null, { birthDate: null, preferredLanguage: 'de' })).toEqual({ birthDate: null, preferredLanguage: 'de' });
   });
 });

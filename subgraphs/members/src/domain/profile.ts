@@ -46,3 +46,17 @@ function validateBirthDate(value: string | null, today: Date, field: string): st
   if (date.getUTCFullYear() < 1900) throw new InputError('birthDate is before 1900', field);
   return value.trim();
 }
+
+/** The profile fields other subgraphs are told (MemberProfileChanged): what segments may use, never names. */
+export type SharedProfile = Pick<Profile, 'birthDate' | 'preferredLanguage'>;
+
+/**
+ * What to announce after a profile change: the shared fields' new values when either changed, else
+ * null (a change of names only, or the same values again, tells others nothing). At enrolment
+ * `before` is null: announced when the member gave either field.
+ */
+export function sharedProfileChange(before: SharedProfile | null, after: SharedProfile): SharedProfile | null {
+  const was = before ?? { birthDate: null, preferredLanguage: null };
+  if (was.birthDate === after.birthDate && was.preferredLanguage === after.preferredLanguage) return null;
+  return { birthDate: after.birthDate, preferredLanguage: after.preferredLanguage };
+}

@@ -17,7 +17,7 @@ import { newReferralCode } from '../domain/referral';
 import { periodAt } from '../domain/tier-qualification';
 import { assertDistinctConsents, writeConsents, type ConsentInput } from './consents';
 import { requestVerification } from './identifier-verification';
-import { inMemberTransaction } from './members';
+import { announceProfile, inMemberTransaction } from './members';
 import type { ProgramSettingsService } from './program-settings';
 import type { ReferralService } from './referrals';
 
@@ -115,6 +115,8 @@ export class EnrolmentService {
       if (input.consents?.length) {
         await writeConsents(tx, viewer, { id: member.id, programId: program.id }, input.consents, enrolmentConsentSource(channel), now);
       }
+      // After MemberEnrolled too, for the same reason; only when a birth date or language was given.
+      await announceProfile(tx, member, null, now);
       for (const [i, identifier] of identifiers.entries()) {
         if (!verifiedAtEnrolment(channel, identifier.type)) await requestVerification(tx, member, identifier, now, `identifiers.${i}`);
       }

@@ -13,7 +13,7 @@ import { MAX_IDENTIFIERS, normalizeIdentifier, type IdentifierInput } from '../d
 import { checkDateRange } from '../domain/limits';
 import { assertStatusTransition } from '../domain/member-status';
 import { canAssignTier, canChangeStatus, canEditMember, isSelf } from '../domain/policy';
-import { validateProfile, type ProfileInput } from '../domain/profile';
+import { sharedProfileChange, validateProfile, type ProfileInput, type SharedProfile } from '../domain/profile';
 import { requiredText } from '../domain/text';
 import { assertConsentSource, assertDistinctConsents, writeConsents, type ConsentInput } from './consents';
 import { confirmVerification, requestVerification } from './identifier-verification';
@@ -30,7 +30,10 @@ export class MemberService {
     const changes = validateProfile(input, this.clock.now());
     return inMemberTransaction(this.db, async (tx) => {
       const member = await this.lockForEdit(tx, viewer, memberId);
-      Object.assign(member, changes, { updatedAt: this.clock.now() });
+      const before = { birthDate: member.birthDate, preferredLanguage: member.preferredLanguage };
+      const now = this.clock.now();
+      Object.assign(member, changes, { updatedAt: now });
+      await announceProfile(tx, member, before, now);
       return tx.getRepository(MemberEntity).save(member);
     });
   }
@@ -170,6 +173,16 @@ export class MemberService {
     if (member.status === 'CLOSED' && !options.allowClosed) throw new DomainError('MEMBER_CLOSED', 'The membership is closed', 'memberId');
     return member;
   }
+}
+
+/**
+ * Tells others (analytics' segments) a member's birth date or preferred language changed, in the
+ * change's transaction (the outbox); `before` is null at enrolment. Nothing when neither changed.
+ */
+export async function announceProfile(tx: EntityManager, member: MemberEntity, before: SharedProfile | null, now: Date): Promise<void> {
+  const shared = sharedProfileChange(before, { birthDate: member.birthDate, preferredLanguage: member.preferredLanguage });
+  if (!shared) return;
+  await emit(tx, membersEvents, [{ type: 'MemberProfileChanged', payload: { programId: member.programId, memberId: member.id, ...shared, changedAt: now.toISOString() } }], now);
 }
 
 /**
