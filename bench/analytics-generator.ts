@@ -1,7 +1,7 @@
 import pg from 'pg';
 import { windowsFor } from '../subgraphs/analytics/src/domain/activity-coverage';
 import { DEFAULT_ACTIVE_WINDOW_DAYS } from '../subgraphs/analytics/src/domain/kpi-definitions';
-import { BUILD_SQL } from '../subgraphs/analytics/src/services/activity-rollups';
+import { BUILD_SQL, buildLongBuckets } from '../subgraphs/analytics/src/services/activity-builds';
 
 /**
  * Synthetic history for `pnpm bench analytics`: members, purchases, returns, redemptions and
@@ -320,6 +320,15 @@ export async function generateHistory(options: GeneratorOptions): Promise<Genera
     await pool.query(BUILD_SQL('program_id = $1'), [options.programId, windows]);
     await pool.query(`INSERT INTO activity_windows (program_id, window_days, built_at) SELECT $1, unnest($2::int[]), now()`, [options.programId, windows]);
     log(`generator: activity rollups of ${windows.length} windows in ${Math.round((performance.now() - activityStarted) / 1000)} s`);
+    // And the retained counts of the calendar buckets longer than each settings window (a QUARTER
+    // or a YEAR under 90 days), which the consumer builds with the windows.
+    const longStarted = performance.now();
+    await pool.query(`DELETE FROM activity_retained WHERE program_id = $1`, [options.programId]);
+    await pool.query(`DELETE FROM activity_retained_windows WHERE program_id = $1`, [options.programId]);
+    const settingsWindows = [...new Set([DEFAULT_ACTIVE_WINDOW_DAYS, ...settings.map((r) => r.w)])];
+    await buildLongBuckets(async (sql, params) => (await pool.query(sql, params)).rows as unknown[], options.programId, settingsWindows);
+    await pool.query(`INSERT INTO activity_retained_windows (program_id, window_days, built_at) SELECT $1, unnest($2::int[]), now()`, [options.programId, settingsWindows]);
+    log(`generator: long buckets of ${settingsWindows.length} windows in ${Math.round((performance.now() - longStarted) / 1000)} s`);
     const seconds = (performance.now() - started) / 1000;
     // The planner needs statistics before the first query; autovacuum would take its time to notice.
     const analyzeStarted = performance.now();

@@ -37,6 +37,12 @@ const RECORD = `mutation Record($input: RecordPurchaseInput!) { recordPurchase(i
 const KPIS = `query Kpis($p: ID!, $period: KpiPeriod!, $from: DateTime!, $to: DateTime!, $filter: KpiFilter) {
   program(id: $p) { kpis(period: $period, from: $from, to: $to, filter: $filter) { start enrolled pointsIssued pointsRedeemed pointsExpired purchases averagePointsPerPurchase } }
 }`;
+/** The unfiltered KPIs ask every figure, the activity ones (active, churned, retention, frequency) included. */
+const KPIS_WITH_ACTIVITY = `query Kpis($p: ID!, $period: KpiPeriod!, $from: DateTime!, $to: DateTime!, $filter: KpiFilter) {
+  program(id: $p) { kpis(period: $period, from: $from, to: $to, filter: $filter) {
+    start enrolled pointsIssued pointsRedeemed pointsExpired purchases averagePointsPerPurchase active churned retentionRate purchaseFrequency averageBasket { amount currency } pointsPending redemptionRate
+  } }
+}`;
 const SOURCE = 'bench-analytics';
 const DAY_MS = 86_400_000;
 
@@ -72,7 +78,7 @@ const kpiQuery = (name: string, period: string, days: number, filter?: (context:
   name,
   ...(filter ? { runs: 10 } : {}),
   needs: { type: 'Program', field: 'kpis' },
-  query: KPIS,
+  query: filter ? KPIS : KPIS_WITH_ACTIVITY,
   variables: (context) => ({
     p: context.programId,
     period,
@@ -86,9 +92,15 @@ const kpiQuery = (name: string, period: string, days: number, filter?: (context:
   },
 });
 
-/** Issue 12's KPI queries: DAY over 90 days, WEEK over a year, MONTH over 3 years. */
-const KPI_QUERIES: NamedQuery[] = [kpiQuery('kpis DAY × 90 days', 'DAY', 90), kpiQuery('kpis WEEK × 1 year', 'WEEK', 365), kpiQuery('kpis MONTH × 3 years', 'MONTH', 3 * 365 + 1)];
-/** Filtered KPIs (issue 12: filterable by tier, segment, partner and channel): they read the facts, not the rollups. */
+/** Issue 12's KPI queries (every figure, activity included): DAY over 90 days, WEEK over a year, MONTH, QUARTER and YEAR over 3 years. */
+const KPI_QUERIES: NamedQuery[] = [
+  kpiQuery('kpis DAY × 90 days', 'DAY', 90),
+  kpiQuery('kpis WEEK × 1 year', 'WEEK', 365),
+  kpiQuery('kpis MONTH × 3 years', 'MONTH', 3 * 365 + 1),
+  kpiQuery('kpis QUARTER × 3 years', 'QUARTER', 3 * 365 + 1),
+  kpiQuery('kpis YEAR × 3 years', 'YEAR', 3 * 365 + 1),
+];
+/** Filtered KPIs (issue 12: filterable by tier, segment, partner and channel), points and enrolments only (their activity scans the facts: seconds at this scale). */
 const FILTERED_KPI_QUERIES: NamedQuery[] = [
   kpiQuery('kpis MONTH × 1 year, channel ONLINE', 'MONTH', 365, () => ({ channel: 'ONLINE' })),
   kpiQuery('kpis MONTH × 1 year, top tier', 'MONTH', 365, ({ topTierId }) => ({ tierId: topTierId })),
@@ -524,7 +536,7 @@ async function rebuildFromZero(stack: BenchStack, db: { analytics: pg.Client; le
   );
   try {
     const truncateStarted = performance.now();
-    await db.analytics.query(`TRUNCATE point_facts, member_facts, member_state, point_days, purchase_days, member_days, activity_days, activity_windows`);
+    await db.analytics.query(`TRUNCATE point_facts, member_facts, member_state, point_days, purchase_days, member_days, activity_days, activity_windows, activity_retained, activity_retained_windows`);
     const truncateSeconds = (performance.now() - truncateStarted) / 1000;
     const started = performance.now();
     for (const consumer of consumers) await consumer.rewind(0, { forget: true });

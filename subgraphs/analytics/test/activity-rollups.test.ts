@@ -7,13 +7,15 @@ import { analyticsSubgraph } from '../src/server';
 import { settingsAt, type SettingsVersion } from '../src/domain/kpi-definitions';
 import { bucketsBetween, type Period } from '../src/domain/periods';
 import { MemberDays1797001200000 } from '../src/migrations/1797001200000-member-days';
+import { ActivityRetained1797020000000 } from '../src/migrations/1797020000000-activity-retained';
 import { Kpis, type KpiBucket } from '../src/services/kpis';
 import { analyticsFeeds, startAnalytics } from './support';
 
 /**
- * The activity rollups (activity_days) give exactly what the scan of purchases gives, on a random
+ * The activity rollups (activity_days, and activity_retained for the calendar buckets longer than
+ * their window) give exactly what the scan of purchases gives, on a random
  * history (seeded: a failure replays): purchases delivered out of order, returns, members CLOSED
- * (some before purchases arrive), three settings versions (90, 30 and 7 days) of which two are
+ * (some before purchases arrive), a few regular buyers, three settings versions (90, 30 and 7 days) of which two are
  * added after half the history was consumed (their windows are then built from the facts), a
  * redelivery of everything, and a rebuild into emptied tables. On the same history the daily
  * rollups (point_days, purchase_days, member_days) give what the facts give, and enrolments and
@@ -90,6 +92,28 @@ function history(): Pending[] {
       events.push(() => feeds.members.add('MemberStatusChanged', memberId, { programId: PROGRAM, memberId, fromStatus: 'ACTIVE', toStatus: 'CLOSED', reason: 'asked to leave', changedAt }));
     }
   }
+  // A few regulars buying every 3 to 6 days from late September: members active at both ends of the
+  // months and the quarter under the 7-day version, one of them CLOSED in November.
+  for (const [i, every] of [3, 5, 6, 6].entries()) {
+    const memberId = randomUUID();
+    memberIds.push(memberId);
+    for (let at = Date.parse('2026-09-20T12:00:00Z') + i * 3_600_000; at < Date.parse('2027-01-01T00:00:00Z'); at += every * 86_400_000) {
+      const when = new Date(at).toISOString();
+      events.push(() =>
+        feeds.ledger.add(
+          'PointsAccrued',
+          memberId,
+          { programId: PROGRAM, memberId, purchaseId: randomUUID(), points: 10, statusPoints: 10, pending: false, occurredAt: when, partnerId: null, amount: '10.00', currency: 'EUR', channel: 'STORE', entryId: randomUUID() },
+          new Date(when),
+        ),
+      );
+    }
+    if (i === 3) {
+      events.push(() =>
+        feeds.members.add('MemberStatusChanged', memberId, { programId: PROGRAM, memberId, fromStatus: 'ACTIVE', toStatus: 'CLOSED', reason: 'asked to leave', changedAt: '2026-11-15T10:00:00.000Z' }),
+      );
+    }
+  }
   for (let i = events.length - 1; i > 0; i--) {
     const j = Math.floor(next() * (i + 1));
     [events[i], events[j]] = [events[j]!, events[i]!];
@@ -162,16 +186,25 @@ async function versions(): Promise<SettingsVersion[]> {
   return rows.map((r) => ({ version: r.version, activeWindowDays: r.active_window_days, effectiveFrom: new Date(r.effective_from) }));
 }
 
-/** Rollups and scan, bucket by bucket, for every period over the year (DAY over two months). */
-async function compare(): Promise<number> {
+/**
+ * Rollups and scan, bucket by bucket, for every period over the year (DAY over two months, YEAR over
+ * three years: one before the history and one after). Every calendar bucket is read from the
+ * rollups, those longer than their window too (Q2–Q4 and the YEAR under 90 days, Q4 and the
+ * months from October under 7 days, the 31-day months under 30).
+ */
+async function compare(): Promise<{ compared: number; long: number; retainedOverLong: number[] }> {
   const kpis = new Kpis(sub.db);
   const inForce = await versions();
   let compared = 0;
+  let long = 0;
+  /** The windows with a long bucket someone is retained over. */
+  const retainedOverLong = new Set<number>();
   const spans: [Period, string, string][] = [
     ['DAY', '2026-06-15T00:00:00Z', '2026-08-15T00:00:00Z'],
     ['WEEK', '2026-01-05T00:00:00Z', '2027-01-04T00:00:00Z'],
     ['MONTH', '2026-01-01T00:00:00Z', '2027-02-01T00:00:00Z'],
-    ['QUARTER', '2026-01-01T00:00:00Z', '2027-01-01T00:00:00Z'],
+    ['QUARTER', '2026-01-01T00:00:00Z', '2027-04-01T00:00:00Z'],
+    ['YEAR', '2025-01-01T00:00:00Z', '2028-01-01T00:00:00Z'],
   ];
   for (const [period, from, to] of spans) {
     const planned = bucketsBetween(period, new Date(from), new Date(to));
@@ -179,20 +212,22 @@ async function compare(): Promise<number> {
     for (const bucket of planned.buckets) {
       const windows = [settingsAt(inForce, bucket.start).activeWindowDays];
       const rolled = await kpis.rolledUpActivity(PROGRAM, [bucket], windows);
-      const length = (bucket.end.getTime() - bucket.start.getTime()) / 86_400_000;
-      if (length > windows[0]!) {
-        // A bucket longer than its window is left to the scan.
-        expect(rolled).toBeNull();
-        continue;
-      }
       const scanned = await kpis.scannedActivity(PROGRAM, [bucket], windows);
+      if ((bucket.end.getTime() - bucket.start.getTime()) / 86_400_000 > windows[0]!) {
+        long++;
+        if ((scanned.get(bucket.start.getTime())?.retained ?? 0) > 0) retainedOverLong.add(windows[0]!);
+      }
       const empty = { active: 0, activeAtStart: 0, retained: 0, churned: 0 };
       expect({ period, start: bucket.start, ...(rolled?.get(bucket.start.getTime()) ?? { missing: true }) }).toEqual({ period, start: bucket.start, ...(scanned.get(bucket.start.getTime()) ?? empty) });
       compared++;
     }
   }
-  return compared;
+  return { compared, long, retainedOverLong: [...retainedOverLong].sort((a, b) => a - b) };
 }
+
+/** The long buckets' counts kept (non-zero rows). */
+const retainedRows = () =>
+  sub.db.query(`SELECT window_days, from_day, to_day, retained FROM activity_retained WHERE program_id = $1 AND retained <> 0 ORDER BY 1, 2, 3`, [PROGRAM]);
 
 /**
  * Every figure but activity, bucket by bucket, from the daily rollups (no filter) and from the
@@ -253,8 +288,15 @@ describe('activity rollups', () => {
   it('equal the scan of purchases on a random history, for every period and version', async () => {
     const built = (await sub.db.query(`SELECT window_days FROM activity_windows WHERE program_id = $1 ORDER BY window_days`, [PROGRAM])) as { window_days: number }[];
     expect(built.map((r) => r.window_days)).toEqual([7, 8, 14, 30, 31, 37, 58, 59, 60, 90, 91, 97, 118, 119, 120, 121, 180]);
-    const compared = await compare();
+    const builtLong = (await sub.db.query(`SELECT window_days FROM activity_retained_windows WHERE program_id = $1 ORDER BY window_days`, [PROGRAM])) as { window_days: number }[];
+    expect(builtLong.map((r) => r.window_days)).toEqual([7, 30, 90]);
+    const { compared, long, retainedOverLong } = await compare();
     expect(compared).toBeGreaterThan(100);
+    expect(long).toBeGreaterThan(8);
+    expect(retainedOverLong).toEqual([7, 30, 90]);
+    // Long buckets retain someone (not a vacuous equality), under each version's window.
+    const kept = (await retainedRows()) as { window_days: number }[];
+    expect(new Set(kept.map((r) => r.window_days))).toEqual(new Set([7, 30, 90]));
     // Not a vacuous equality: the history makes members active, churn and close.
     const scanned = await new Kpis(sub.db).scannedActivity(PROGRAM, [{ start: new Date('2026-06-01T00:00:00Z'), end: new Date('2026-07-01T00:00:00Z') }], [90]);
     const june = scanned.get(Date.parse('2026-06-01T00:00:00Z'))!;
@@ -271,9 +313,9 @@ describe('activity rollups', () => {
     expect(enrolments.filter((e) => e.at % DAY_MS === 0).length).toBeGreaterThan(5);
   }, 120_000);
 
-  it('serve Program.kpis buckets: rollups where a bucket fits its window, the scan for the others (Q1 of 90 days, then 91 and 92)', async () => {
+  it('serve Program.kpis buckets from the rollups, the QUARTERs of 91 and 92 days and the YEAR too', async () => {
     const kpis = new Kpis(sub.db);
-    for (const period of ['MONTH', 'QUARTER'] as const) {
+    for (const period of ['MONTH', 'QUARTER', 'YEAR'] as const) {
       const buckets = await kpis.buckets(PROGRAM, period, new Date('2026-01-01T00:00:00Z'), new Date('2027-01-01T00:00:00Z'));
       const scanned = await kpis.scannedActivity(PROGRAM, buckets, buckets.map(() => 90));
       for (const bucket of buckets) {
@@ -282,12 +324,24 @@ describe('activity rollups', () => {
     }
   });
 
+  it('leave a span longer than its window that is no calendar bucket (a criterion\'s range) to the scan', async () => {
+    const kpis = new Kpis(sub.db);
+    const range = { start: new Date('2026-02-10T00:00:00Z'), end: new Date('2026-06-20T00:00:00Z') };
+    expect(await kpis.rolledUpActivity(PROGRAM, [range], [90])).toBeNull();
+    const [whole] = await kpis.compute(PROGRAM, 'QUARTER', [range], {});
+    const scanned = await kpis.scannedActivity(PROGRAM, [range], [90]);
+    expect(await whole!.activity()).toEqual(scanned.get(range.start.getTime()));
+    expect(scanned.get(range.start.getTime())!.retained).toBeGreaterThan(0);
+  });
+
   it('do not move when every event is delivered again', async () => {
     const before = await sub.db.query(`SELECT window_days, day, delta FROM activity_days WHERE program_id = $1 AND delta <> 0 ORDER BY 1, 2`, [PROGRAM]);
     const daysBefore = await sub.db.query(`SELECT * FROM member_days ORDER BY program_id, day`);
+    const retainedBefore = await retainedRows();
     for (const consumer of sub.consumers) await consumer.rewind(0, { forget: true });
     await drain();
     expect(await sub.db.query(`SELECT window_days, day, delta FROM activity_days WHERE program_id = $1 AND delta <> 0 ORDER BY 1, 2`, [PROGRAM])).toEqual(before);
+    expect(await retainedRows()).toEqual(retainedBefore);
     // A redelivered enrolment or qualification is not counted again.
     expect(await sub.db.query(`SELECT * FROM member_days ORDER BY program_id, day`)).toEqual(daysBefore);
     expect(await compareDays()).toBeGreaterThan(400);
@@ -295,23 +349,26 @@ describe('activity rollups', () => {
 
   it('rebuilt into emptied tables, one event at a time, equal the build from the facts and the scan', async () => {
     const built = await sub.db.query(`SELECT window_days, day, delta FROM activity_days WHERE program_id = $1 AND delta <> 0 ORDER BY 1, 2`, [PROGRAM]);
-    await sub.db.query(`TRUNCATE point_facts, member_facts, member_state, point_days, purchase_days, member_days, activity_days, activity_windows`);
+    const builtRetained = await retainedRows();
+    await sub.db.query(`TRUNCATE point_facts, member_facts, member_state, point_days, purchase_days, member_days, activity_days, activity_windows, activity_retained, activity_retained_windows`);
     for (const consumer of sub.consumers) await consumer.rewind(0, { forget: true });
     await drain();
     // Rebuilt from an empty program, every window was built once and then moved event by event.
     expect(await sub.db.query(`SELECT window_days, day, delta FROM activity_days WHERE program_id = $1 AND delta <> 0 ORDER BY 1, 2`, [PROGRAM])).toEqual(built);
-    expect(await compare()).toBeGreaterThan(100);
+    // The long buckets too: the 30- and 7-day ones were built from half the history, now kept event by event.
+    expect(await retainedRows()).toEqual(builtRetained);
+    expect((await compare()).compared).toBeGreaterThan(100);
     expect(await compareDays()).toBeGreaterThan(400);
   }, 120_000);
 
   it('rebuilt by two replicas at once, members and ledger consumers together, equal what one consumer kept', async () => {
     // Each replica's lanes sum their transactions' additions to the same days (atCommit) and write
     // them just before the commit: none is lost or doubled when four of them race on the same rows.
-    const tables = ['point_days', 'purchase_days', 'member_days', 'activity_days'] as const;
+    const tables = ['point_days', 'purchase_days', 'member_days', 'activity_days', 'activity_retained'] as const;
     const snapshot = async () => {
       const rows: Record<string, unknown[]> = {};
       for (const table of tables) {
-        const nonZero = table === 'activity_days' ? 'WHERE delta <> 0' : '';
+        const nonZero = table === 'activity_days' ? 'WHERE delta <> 0' : table === 'activity_retained' ? 'WHERE retained <> 0' : '';
         rows[table] = (await sub.db.query(`SELECT * FROM ${table} ${nonZero} ORDER BY 1, 2, 3`)) as unknown[];
       }
       return rows;
@@ -320,7 +377,7 @@ describe('activity rollups', () => {
     expect(kept['point_days']!.length).toBeGreaterThan(100);
     const replica = await startTestSubgraph(analyticsSubgraph as unknown as SubgraphModule<ViewerContext>, { internalSecret: sub.internalSecret, peers, database: sub.database, clock });
     try {
-      await sub.db.query(`TRUNCATE point_facts, member_facts, member_state, point_days, purchase_days, member_days, activity_days, activity_windows`);
+      await sub.db.query(`TRUNCATE point_facts, member_facts, member_state, point_days, purchase_days, member_days, activity_days, activity_windows, activity_retained, activity_retained_windows`);
       for (const consumer of sub.consumers) await consumer.rewind(0, { forget: true });
       await Promise.all([...sub.consumers, ...replica.consumers].map((consumer) => consumer.drain()));
     } finally {
@@ -328,7 +385,7 @@ describe('activity rollups', () => {
     }
     expect(await sub.db.query(`SELECT consumer, state, error FROM dead_letters`)).toEqual([]);
     expect(await snapshot()).toEqual(kept);
-    expect(await compare()).toBeGreaterThan(100);
+    expect((await compare()).compared).toBeGreaterThan(100);
     expect(await compareDays()).toBeGreaterThan(400);
   }, 120_000);
 
@@ -343,5 +400,20 @@ describe('activity rollups', () => {
       await runner.release();
     }
     expect(await sub.db.query(`SELECT * FROM member_days ORDER BY program_id, day`)).toEqual(kept);
+  });
+
+  it('long buckets built by the migration from the facts equal what the consumer kept', async () => {
+    const kept = await retainedRows();
+    expect(kept.length).toBeGreaterThan(10);
+    await sub.db.query(`DROP TABLE activity_retained, activity_retained_windows`);
+    const runner = sub.db.createQueryRunner();
+    try {
+      await new ActivityRetained1797020000000().up(runner);
+    } finally {
+      await runner.release();
+    }
+    expect(await retainedRows()).toEqual(kept);
+    const builtLong = (await sub.db.query(`SELECT window_days FROM activity_retained_windows WHERE program_id = $1 ORDER BY window_days`, [PROGRAM])) as { window_days: number }[];
+    expect(builtLong.map((r) => r.window_days)).toEqual([7, 30, 90]);
   });
 });

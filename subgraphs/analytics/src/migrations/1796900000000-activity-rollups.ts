@@ -1,7 +1,7 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
 import { windowsFor } from '../domain/activity-coverage';
 import { DEFAULT_ACTIVE_WINDOW_DAYS } from '../domain/kpi-definitions';
-import { BUILD_SQL } from '../services/activity-rollups';
+import { BUILD_SQL } from '../services/activity-builds';
 
 /**
  * Activity (active, churned, retention, frequency) from day rollups (services/activity-rollups.ts):

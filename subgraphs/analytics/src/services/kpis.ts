@@ -1,6 +1,7 @@
 import { badUserInput } from '@loyalty-graph/shared';
 import type { DataSource, EntityManager } from 'typeorm';
 import { dayNumber, retained } from '../domain/activity-coverage';
+import { isLongBucket } from '../domain/activity-long-buckets';
 import { settingsAt } from '../domain/kpi-definitions';
 import type { Activity } from '../domain/kpi-formulas';
 import { bucketsBetween, type Bucket, type Period } from '../domain/periods';
@@ -32,6 +33,18 @@ export interface KpiBucket {
   /** Enrolments carrying a referral, and ReferralQualified events. */
   referredEnrolments: number;
   referralsQualified: number;
+}
+
+/** How one bucket's activity is read from the rollups (Kpis.rolledUpActivity). */
+interface RollupPlan {
+  key: number;
+  /** Day numbers of the bucket's start and (exclusive) end, and its window. */
+  start: number;
+  end: number;
+  w: number;
+  length: number;
+  /** Longer than its window: retained read from activity_retained. */
+  long: boolean;
 }
 
 /** The activity query's budget: under the gateway's 30 s and the kit's statement timeout. */
@@ -136,8 +149,8 @@ export class Kpis {
     // Activity only when a field asks for it (one query for all the buckets, run at most once).
     let activityRows: Promise<Map<number, Activity>> | undefined;
     // Unfiltered calendar buckets read the activity rollups when their windows are built (see
-    // activity-rollups.ts); a filter, a span off day boundaries or a bucket longer than its
-    // window (only that bucket) scans the purchases.
+    // activity-rollups.ts); a filter, a span off day boundaries or a span longer than its window
+    // that is no calendar bucket (a criterion's range: only that span) scans the purchases.
     const activity = () => (activityRows ??= daily ? this.dailyActivity(programId, buckets, windows) : this.activity(programId, bucketsSql, filter));
 
     // Pending at each end: what was pending before the first bucket, plus each bucket's moves.
@@ -188,38 +201,37 @@ export class Kpis {
   }
 
   /**
-   * The activity of unfiltered buckets on UTC midnights from activity_days (running sums per
-   * window, domain/activity-coverage.ts), or null when it cannot: a bucket longer than its window,
-   * or a window the program has not built yet. The same numbers as the scan (tested on random
-   * histories in test/activity-rollups.test.ts).
+   * The activity of unfiltered buckets on UTC midnights from the rollups (domain/activity-coverage.ts),
+   * or null when it cannot: a bucket longer than its window that is not a calendar bucket (a
+   * criterion's range), or a window the program has not built yet. A bucket of L ≤ W days reads
+   * running sums of activity_days; a calendar bucket longer than W reads active at its ends there
+   * and its retained count from activity_retained (domain/activity-long-buckets.ts). The same
+   * numbers as the scan (tested on random histories in test/activity-rollups.test.ts).
    */
   async rolledUpActivity(programId: string, buckets: readonly Bucket[], windows: readonly number[]): Promise<Map<number, Activity> | null> {
     const plan = buckets.map((b, i) => {
       const start = dayNumber(b.start);
       const end = dayNumber(b.end);
-      return { key: b.start.getTime(), start, end, w: windows[i]!, length: end - start };
+      const w = windows[i]!;
+      return { key: b.start.getTime(), start, end, w, length: end - start, long: end - start > w };
     });
-    if (plan.some((p) => p.length > p.w)) return null;
+    if (plan.some((p) => p.long && !isLongBucket(p.w, p.start, p.end))) return null;
     return this.withinBudget((tx) => this.fromRollups(tx, programId, buckets, plan));
   }
 
-  private async fromRollups(
-    tx: EntityManager,
-    programId: string,
-    buckets: readonly Bucket[],
-    plan: { key: number; start: number; end: number; w: number; length: number }[],
-  ): Promise<Map<number, Activity> | null> {
-    const windows = plan.map((p) => p.w);
-    const needed = [...new Set(plan.flatMap((p) => [p.w, p.w + p.length]))];
-    const built = (await tx.query(`SELECT window_days AS w FROM activity_windows WHERE program_id = $1 AND window_days = ANY($2::int[])`, [programId, needed])) as { w: number }[];
-    if (built.length < needed.length) return null;
+  private async fromRollups(tx: EntityManager, programId: string, buckets: readonly Bucket[], plan: RollupPlan[]): Promise<Map<number, Activity> | null> {
+    // Day rows of W (and of W + L for the short buckets); long buckets' counts of W.
+    const needed = [...new Set(plan.flatMap((p) => (p.long ? [p.w] : [p.w, p.w + p.length])))];
+    const neededLong = [...new Set(plan.filter((p) => p.long).map((p) => p.w))];
+    const [built] = (await tx.query(
+      `SELECT (SELECT count(*) FROM activity_windows WHERE program_id = $1 AND window_days = ANY($2::int[]))::int AS days,
+              (SELECT count(*) FROM activity_retained_windows WHERE program_id = $1 AND window_days = ANY($3::int[]))::int AS long`,
+      [programId, needed, neededLong],
+    )) as { days: number; long: number }[];
+    if (built!.days < needed.length || built!.long < neededLong.length) return null;
 
     // Running sums at each (window, midnight) asked: a few hundred day rows per window at most.
-    const points = plan.flatMap((p) => [
-      [p.w, p.start],
-      [p.w, p.end],
-      [p.w + p.length, p.end],
-    ]);
+    const points = plan.flatMap((p) => [[p.w, p.start], [p.w, p.end], ...(p.long ? [] : [[p.w + p.length, p.end]])]);
     const sums = (await tx.query(
       `SELECT q.w, q.day, (SELECT coalesce(sum(a.delta), 0) FROM activity_days a
                              WHERE a.program_id = $1 AND a.window_days = q.w AND a.day <= date '1970-01-01' + q.day)::int AS active
@@ -228,34 +240,58 @@ export class Kpis {
     )) as { w: number; day: number; active: number }[];
     const activeAt = new Map(sums.map((r) => [`${r.w}:${r.day}`, r.active]));
 
-    // Members CLOSED within a bucket who were active at its start: few, read from the facts.
-    const closing = (await tx.query(
-      `WITH closed AS (
-         SELECT c.member_id, min(c.occurred_at) AS closed_at FROM member_facts c
-          WHERE c.program_id = $1 AND c.kind = 'STATUS_CHANGED' AND c.to_status = 'CLOSED' GROUP BY c.member_id)
-       SELECT b.start, count(*)::int AS closed
-         FROM unnest($2::timestamptz[], $3::timestamptz[], $4::int[]) AS b(start, "end", window_days)
-         JOIN closed ON closed.closed_at > b.start AND closed.closed_at <= b."end"
-        WHERE EXISTS (SELECT 1 FROM point_facts f WHERE f.program_id = $1 AND f.member_id = closed.member_id AND f.kind = 'ACCRUED'
-                         AND f.occurred_at >= b.start - make_interval(days => b.window_days) AND f.occurred_at < b.start)
-        GROUP BY b.start`,
-      [programId, buckets.map((b) => b.start), buckets.map((b) => b.end), windows],
-    )) as { start: Date; closed: number }[];
+    const long = plan.filter((p) => p.long);
+    const kept =
+      long.length === 0
+        ? []
+        : ((await tx.query(
+            `SELECT r.window_days AS w, (r.from_day - date '1970-01-01') AS start, (r.to_day - date '1970-01-01') AS "end", r.retained
+               FROM unnest($2::int[], $3::int[], $4::int[]) AS q(w, s, e)
+               JOIN activity_retained r ON r.program_id = $1 AND r.window_days = q.w AND r.from_day = date '1970-01-01' + q.s AND r.to_day = date '1970-01-01' + q.e`,
+            [programId, long.map((p) => p.w), long.map((p) => p.start), long.map((p) => p.end)],
+          )) as { w: number; start: number; end: number; retained: number }[]);
+    // A built window has a row for every bucket someone is retained over: no row is 0.
+    const retainedOver = new Map(kept.map((r) => [`${r.w}:${r.start}:${r.end}`, r.retained]));
+
+    // Members CLOSED within a short bucket who were active at its start: few, read from the facts.
+    const short = buckets.filter((_, i) => !plan[i]!.long);
+    const shortWindows = plan.filter((p) => !p.long).map((p) => p.w);
+    const closing =
+      short.length === 0
+        ? []
+        : ((await tx.query(
+            `WITH closed AS (
+               SELECT c.member_id, min(c.occurred_at) AS closed_at FROM member_facts c
+                WHERE c.program_id = $1 AND c.kind = 'STATUS_CHANGED' AND c.to_status = 'CLOSED' GROUP BY c.member_id)
+             SELECT b.start, count(*)::int AS closed
+               FROM unnest($2::timestamptz[], $3::timestamptz[], $4::int[]) AS b(start, "end", window_days)
+               JOIN closed ON closed.closed_at > b.start AND closed.closed_at <= b."end"
+              WHERE EXISTS (SELECT 1 FROM point_facts f WHERE f.program_id = $1 AND f.member_id = closed.member_id AND f.kind = 'ACCRUED'
+                               AND f.occurred_at >= b.start - make_interval(days => b.window_days) AND f.occurred_at < b.start)
+              GROUP BY b.start`,
+            [programId, short.map((b) => b.start), short.map((b) => b.end), shortWindows],
+          )) as { start: Date; closed: number }[]);
     const closedAt = new Map(closing.map((r) => [new Date(r.start).getTime(), r.closed]));
 
     return new Map(
       plan.map((p) => {
         const activeAtStart = activeAt.get(`${p.w}:${p.start}`) ?? 0;
         const active = activeAt.get(`${p.w}:${p.end}`) ?? 0;
-        const kept = retained(activeAtStart, active, activeAt.get(`${p.w + p.length}:${p.end}`) ?? 0, closedAt.get(p.key) ?? 0);
-        return [p.key, { active, activeAtStart, retained: kept, churned: activeAtStart - kept }];
+        const both = p.long
+          ? (retainedOver.get(`${p.w}:${p.start}:${p.end}`) ?? 0)
+          : retained(activeAtStart, active, activeAt.get(`${p.w + p.length}:${p.end}`) ?? 0, closedAt.get(p.key) ?? 0);
+        return [p.key, { active, activeAtStart, retained: both, churned: activeAtStart - both }];
       }),
     );
   }
 
-  /** Unfiltered calendar buckets: from the rollups where they can, the others (longer than their window) scanned. */
+  /** Unfiltered calendar buckets: from the rollups where they can, the others (longer than their window, not calendar buckets) scanned. */
   private async dailyActivity(programId: string, buckets: readonly Bucket[], windows: readonly number[]): Promise<Map<number, Activity>> {
-    const fits = buckets.map((b, i) => dayNumber(b.end) - dayNumber(b.start) <= windows[i]!);
+    const fits = buckets.map((b, i) => {
+      const start = dayNumber(b.start);
+      const end = dayNumber(b.end);
+      return end - start <= windows[i]! || isLongBucket(windows[i]!, start, end);
+    });
     const pick = <T>(list: readonly T[], fit: boolean) => list.filter((_, i) => fits[i] === fit);
     const rolled = fits.some(Boolean) ? await this.rolledUpActivity(programId, pick(buckets, true), pick(windows, true)) : new Map<number, Activity>();
     if (rolled === null) return this.scannedActivity(programId, buckets, windows);
