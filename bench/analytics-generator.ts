@@ -2,6 +2,13 @@ import pg from 'pg';
 import { windowsFor } from '../subgraphs/analytics/src/domain/activity-coverage';
 import { DEFAULT_ACTIVE_WINDOW_DAYS } from '../subgraphs/analytics/src/domain/kpi-definitions';
 import { BUILD_SQL, buildLongBuckets } from '../subgraphs/analytics/src/services/activity-builds';
+import {
+  MEMBER_DAYS_BY_FROM_FACTS,
+  POINT_DAYS_BY_FROM_FACTS,
+  PURCHASE_DAYS_BY_FROM_FACTS,
+  SET_MEMBER_DIMENSIONS,
+  SET_POINT_DIMENSIONS,
+} from '../subgraphs/analytics/src/services/kpi-dimensions';
 
 /**
  * Synthetic history for `pnpm bench analytics`: members, purchases, returns, redemptions and
@@ -310,6 +317,18 @@ export async function generateHistory(options: GeneratorOptions): Promise<Genera
          FROM member_facts WHERE program_id = $1 AND kind IN ('ENROLLED', 'REFERRAL_QUALIFIED') GROUP BY program_id, day`,
       [options.programId],
     );
+    // The rollups per tier, partner and channel likewise: each fact's dimensions resolved (the
+    // consumer's kpi_* columns, by the consumer's own SQL), then summed per day, as the migration does.
+    const byStarted = performance.now();
+    await pool.query(`DELETE FROM point_days_by WHERE program_id = $1`, [options.programId]);
+    await pool.query(`DELETE FROM purchase_days_by WHERE program_id = $1`, [options.programId]);
+    await pool.query(`DELETE FROM member_days_by WHERE program_id = $1`, [options.programId]);
+    await pool.query(SET_POINT_DIMENSIONS('f.program_id = $1'), [options.programId]);
+    await pool.query(SET_MEMBER_DIMENSIONS('m.program_id = $1'), [options.programId]);
+    await pool.query(POINT_DAYS_BY_FROM_FACTS('program_id = $1'), [options.programId]);
+    await pool.query(PURCHASE_DAYS_BY_FROM_FACTS('program_id = $1'), [options.programId]);
+    await pool.query(MEMBER_DAYS_BY_FROM_FACTS('program_id = $1'), [options.programId]);
+    log(`generator: rollups per tier, partner and channel in ${Math.round((performance.now() - byStarted) / 1000)} s`);
     // The activity rollups likewise (activity_days per window, services/activity-rollups.ts): built
     // set-based from the facts by the consumer's own SQL, for the windows of every settings version.
     const activityStarted = performance.now();

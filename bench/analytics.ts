@@ -536,7 +536,7 @@ async function rebuildFromZero(stack: BenchStack, db: { analytics: pg.Client; le
   );
   try {
     const truncateStarted = performance.now();
-    await db.analytics.query(`TRUNCATE point_facts, member_facts, member_state, point_days, purchase_days, member_days, activity_days, activity_windows, activity_retained, activity_retained_windows`);
+    await db.analytics.query(`TRUNCATE point_facts, member_facts, member_state, point_days, purchase_days, member_days, activity_days, activity_windows, activity_retained, activity_retained_windows, point_days_by, purchase_days_by, member_days_by`);
     const truncateSeconds = (performance.now() - truncateStarted) / 1000;
     const started = performance.now();
     for (const consumer of consumers) await consumer.rewind(0, { forget: true });

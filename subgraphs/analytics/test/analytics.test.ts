@@ -242,7 +242,7 @@ describe('facts', () => {
     const analyst = await sub.as(staff(['ANALYST']));
     const before = await kpis(analyst, 'DAY', '2026-11-01T00:00:00Z', '2026-11-16T00:00:00Z');
     const stateBefore = (await states()).map(({ updated_at: _, ...row }) => row);
-    await sub.db.query(`TRUNCATE point_facts, member_facts, member_state, point_days, purchase_days, member_days, activity_days, activity_windows, activity_retained, activity_retained_windows`);
+    await sub.db.query(`TRUNCATE point_facts, member_facts, member_state, point_days, purchase_days, member_days, activity_days, activity_windows, activity_retained, activity_retained_windows, point_days_by, purchase_days_by, member_days_by`);
     for (const consumer of sub.consumers) await consumer.rewind(0, { forget: true });
     await drain();
     expect(await kpis(analyst, 'DAY', '2026-11-01T00:00:00Z', '2026-11-16T00:00:00Z')).toEqual(before);

@@ -3,6 +3,7 @@ import { consume, type Consumption, type EventEnvelope } from '@loyalty-graph/sh
 import type { EntityManager } from 'typeorm';
 import { rollUpMemberFact, rollUpPointFact } from './kpi-rollups';
 import { rollUpActivity } from './activity-rollups';
+import { filteredRollups } from './filtered-rollups';
 
 type PointKind = 'ACCRUED' | 'RETURNED' | 'BONUS' | 'REDEEMED' | 'REFUNDED' | 'EXPIRED' | 'REINSTATED' | 'ADJUSTED' | 'DONATED' | 'TRANSFERRED' | 'POSTED';
 
@@ -184,6 +185,10 @@ export class Facts {
     if (inserted.length === 0) return;
     await this.memberState(tx, fact);
     await rollUpMemberFact(tx, fact);
+    // memberState locked the member's row (a qualification locks it here): a concurrent purchase
+    // or tier change of the same member is seen by the rollups per dimension once it commits.
+    if (fact.kind === 'REFERRAL_QUALIFIED') await this.lockMember(tx, fact.programId, fact.memberId);
+    await filteredRollups.memberFact(tx, event.id, fact);
     // A closing ends the member's activity: the activity rollups drop their covered days from then.
     if (fact.kind === 'STATUS_CHANGED' && fact.toStatus === 'CLOSED') await rollUpActivity(tx, fact.programId, fact.memberId, event.id);
     if (fact.kind !== 'REFERRAL_QUALIFIED') await this.stateChanged?.(tx, fact.programId, fact.memberId);
@@ -284,7 +289,20 @@ export class Facts {
         fact.kind === 'REDEEMED' ? fact.points : fact.kind === 'REFUNDED' ? -fact.points : 0,
       ],
     );
+    // After the member_state upsert, which locks the member's row: the tier history read to count
+    // the fact per dimension is then the committed one (a TierChanged racing this purchase either
+    // committed before, or waits and moves the fact itself).
+    await filteredRollups.pointFact(tx, event.id, fact.memberId, fact);
     await this.stateChanged?.(tx, fact.programId, fact.memberId);
+  }
+
+  /** Locks the member's state row (creating it when their enrolment was not seen yet). */
+  private async lockMember(tx: EntityManager, programId: string, memberId: string): Promise<void> {
+    await tx.query(
+      `INSERT INTO member_state (program_id, member_id) VALUES ($1, $2)
+       ON CONFLICT (program_id, member_id) DO UPDATE SET updated_at = member_state.updated_at`,
+      [programId, memberId],
+    );
   }
 }
 

@@ -86,3 +86,16 @@ export function memberConditions(alias: string, filter: KpiFilter, params: Param
   if (filter.segmentId) parts.push(inSegment(alias, params.add(filter.segmentId)));
   return parts.map((p) => ` AND ${p}`).join('');
 }
+
+/**
+ * Conditions (" AND …", or "") on a row `alias` of the rollups per dimension (point_days_by,
+ * purchase_days_by; member_days_by without the channel): the dimensions were resolved with the
+ * definitions above when each fact arrived (kpi-dimensions.ts). Not for a segment.
+ */
+export function dayConditions(alias: string, filter: KpiFilter, params: Params, withChannel = true): string {
+  const parts: string[] = [];
+  if (filter.tierId) parts.push(`${alias}.tier_id = ${params.add(filter.tierId)}`);
+  if (filter.partnerId) parts.push(`${alias}.partner_id = ${params.add(filter.partnerId)}`);
+  if (filter.channel && withChannel) parts.push(`${alias}.channel = ${params.add(filter.channel)}`);
+  return parts.map((p) => ` AND ${p}`).join('');
+}

@@ -6,7 +6,7 @@ import { settingsAt } from '../domain/kpi-definitions';
 import type { Activity } from '../domain/kpi-formulas';
 import { bucketsBetween, type Bucket, type Period } from '../domain/periods';
 import type { AnalyticsSettings } from './analytics-settings';
-import { memberConditions, Params, pointConditions, type KpiFilter } from './kpi-filter';
+import { dayConditions, memberConditions, Params, pointConditions, type KpiFilter } from './kpi-filter';
 
 /** One bucket's KPIs; the definitions are in schema.graphql (ProgramKpiBucket). */
 export interface KpiBucket {
@@ -88,19 +88,24 @@ export class Kpis {
     const windows = inForce.map((v) => v.activeWindowDays);
     const bucketsSql = (params: Params) => `unnest(${params.add(starts)}::timestamptz[], ${params.add(ends)}::timestamptz[], ${params.add(windows)}::int[]) AS b(start, "end", window_days)`;
 
-    // Without a filter, calendar buckets (whole UTC days) sum the daily rollups; a filter, or a
-    // span not on day boundaries (a success criterion's range), reads the facts.
-    const daily = isEmptyFilter(filter) && buckets.every((b) => isMidnight(b.start) && isMidnight(b.end));
+    // Calendar buckets (whole UTC days) sum the daily rollups: without a filter point_days etc.,
+    // with a tier, partner and/or channel the rollups per dimension (point_days_by etc.). A
+    // segment (members in it now, not a dimension a fact keeps), or a span not on day boundaries
+    // (a success criterion's range), reads the facts. `daily` (unfiltered) also picks activity's path.
+    const midnights = buckets.every((b) => isMidnight(b.start) && isMidnight(b.end));
+    const daily = isEmptyFilter(filter) && midnights;
+    const rolled = midnights && !filter.segmentId;
+    const by = daily ? '' : '_by';
     const days = (alias: string) => `${alias}.day >= (b.start AT TIME ZONE 'UTC')::date AND ${alias}.day < (b."end" AT TIME ZONE 'UTC')::date`;
 
     let params = new Params();
     let program = params.add(programId);
     let from = bucketsSql(params);
     const points = (await this.db.query(
-      daily
+      rolled
         ? `SELECT b.start, coalesce(sum(d.issued), 0)::text AS issued, coalesce(sum(d.redeemed), 0)::text AS redeemed, coalesce(sum(d.expired), 0)::text AS expired,
                   coalesce(sum(d.purchases), 0)::int AS purchases, coalesce(sum(d.accrued), 0)::text AS accrued, coalesce(sum(d.pending_delta), 0)::text AS pending_delta
-             FROM ${from} JOIN point_days d ON d.program_id = ${program} AND ${days('d')}
+             FROM ${from} JOIN point_days${by} d ON d.program_id = ${program} AND ${days('d')}${dayConditions('d', filter, params)}
             GROUP BY b.start`
         : `SELECT b.start,
               coalesce(sum(f.issuance_points), 0)::text AS issued,
@@ -118,10 +123,10 @@ export class Kpis {
     program = params.add(programId);
     from = bucketsSql(params);
     const baskets = (await this.db.query(
-      daily
+      rolled
         ? `SELECT b.start, trim(d.currency) AS currency, sum(d.purchases)::int AS purchases, sum(d.spend)::text AS spend
-             FROM ${from} JOIN purchase_days d ON d.program_id = ${program} AND ${days('d')}
-            GROUP BY b.start, d.currency ORDER BY d.currency`
+             FROM ${from} JOIN purchase_days${by} d ON d.program_id = ${program} AND ${days('d')}${dayConditions('d', filter, params)}
+            GROUP BY b.start, d.currency HAVING sum(d.purchases) <> 0 ORDER BY d.currency`
         : `SELECT b.start, trim(f.currency) AS currency, count(*)::int AS purchases, sum(f.amount)::text AS spend
          FROM ${from} JOIN point_facts f ON f.program_id = ${program} AND f.kind = 'ACCRUED' AND f.occurred_at >= b.start AND f.occurred_at < b."end"
               AND f.amount IS NOT NULL AND f.currency IS NOT NULL${pointConditions('f', filter, params)}
@@ -133,9 +138,9 @@ export class Kpis {
     program = params.add(programId);
     from = bucketsSql(params);
     const members = (await this.db.query(
-      daily
+      rolled
         ? `SELECT b.start, coalesce(sum(d.enrolled), 0)::int AS enrolled, coalesce(sum(d.referred), 0)::int AS referred, coalesce(sum(d.qualified), 0)::int AS qualified
-             FROM ${from} JOIN member_days d ON d.program_id = ${program} AND ${days('d')}
+             FROM ${from} JOIN member_days${by} d ON d.program_id = ${program} AND ${days('d')}${dayConditions('d', filter, params, false)}
             GROUP BY b.start`
         : `SELECT b.start,
               count(*) FILTER (WHERE m.kind = 'ENROLLED')::int AS enrolled,
@@ -158,8 +163,9 @@ export class Kpis {
     program = params.add(programId);
     const first = params.add(buckets[0]!.start);
     const [before] = (await this.db.query(
-      daily
-        ? `SELECT coalesce(sum(d.pending_delta), 0)::text AS pending FROM point_days d WHERE d.program_id = ${program} AND d.day < (${first}::timestamptz AT TIME ZONE 'UTC')::date`
+      rolled
+        ? `SELECT coalesce(sum(d.pending_delta), 0)::text AS pending FROM point_days${by} d
+            WHERE d.program_id = ${program} AND d.day < (${first}::timestamptz AT TIME ZONE 'UTC')::date${dayConditions('d', filter, params)}`
         : `SELECT coalesce(sum(f.pending_delta), 0)::text AS pending FROM point_facts f
         WHERE f.program_id = ${program} AND f.pending_delta <> 0 AND f.occurred_at < ${first}${pointConditions('f', filter, params)}`,
       params.values,
