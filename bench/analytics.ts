@@ -12,6 +12,7 @@ import type { Period } from '../subgraphs/analytics/src/domain/periods';
 import { generateHistory, SYNTHETIC_ID_PREFIX } from './analytics-generator';
 import { failed } from './lib';
 import { consumerCaughtUp, graphql, startStack, type BenchStack } from './stack';
+import { FACT_TABLES } from '../subgraphs/analytics/src/services/facts';
 
 /** Synthetic members written by the generator (issue 12: 1,000,000); purchases are 10 × that. */
 const MEMBERS = Number(process.env['ANALYTICS_BENCH_MEMBERS'] ?? 1_000_000);
@@ -536,7 +537,7 @@ async function rebuildFromZero(stack: BenchStack, db: { analytics: pg.Client; le
   );
   try {
     const truncateStarted = performance.now();
-    await db.analytics.query(`TRUNCATE point_facts, member_facts, member_state, point_days, purchase_days, member_days, activity_days, activity_windows, activity_retained, activity_retained_windows, point_days_by, purchase_days_by, member_days_by`);
+    await db.analytics.query(`TRUNCATE ${FACT_TABLES.join(', ')}`);
     const truncateSeconds = (performance.now() - truncateStarted) / 1000;
     const started = performance.now();
     for (const consumer of consumers) await consumer.rewind(0, { forget: true });

@@ -10,6 +10,7 @@ import { MemberDays1797001200000 } from '../src/migrations/1797001200000-member-
 import { ActivityRetained1797020000000 } from '../src/migrations/1797020000000-activity-retained';
 import { Kpis, type KpiBucket } from '../src/services/kpis';
 import { analyticsFeeds, startAnalytics } from './support';
+import { FACT_TABLES } from '../src/services/facts';
 
 /**
  * The activity rollups (activity_days, and activity_retained for the calendar buckets longer than
@@ -350,7 +351,7 @@ describe('activity rollups', () => {
   it('rebuilt into emptied tables, one event at a time, equal the build from the facts and the scan', async () => {
     const built = await sub.db.query(`SELECT window_days, day, delta FROM activity_days WHERE program_id = $1 AND delta <> 0 ORDER BY 1, 2`, [PROGRAM]);
     const builtRetained = await retainedRows();
-    await sub.db.query(`TRUNCATE point_facts, member_facts, member_state, point_days, purchase_days, member_days, activity_days, activity_windows, activity_retained, activity_retained_windows`);
+    await sub.db.query(`TRUNCATE ${FACT_TABLES.join(', ')}`);
     for (const consumer of sub.consumers) await consumer.rewind(0, { forget: true });
     await drain();
     // Rebuilt from an empty program, every window was built once and then moved event by event.
@@ -377,7 +378,7 @@ describe('activity rollups', () => {
     expect(kept['point_days']!.length).toBeGreaterThan(100);
     const replica = await startTestSubgraph(analyticsSubgraph as unknown as SubgraphModule<ViewerContext>, { internalSecret: sub.internalSecret, peers, database: sub.database, clock });
     try {
-      await sub.db.query(`TRUNCATE point_facts, member_facts, member_state, point_days, purchase_days, member_days, activity_days, activity_windows, activity_retained, activity_retained_windows`);
+      await sub.db.query(`TRUNCATE ${FACT_TABLES.join(', ')}`);
       for (const consumer of sub.consumers) await consumer.rewind(0, { forget: true });
       await Promise.all([...sub.consumers, ...replica.consumers].map((consumer) => consumer.drain()));
     } finally {

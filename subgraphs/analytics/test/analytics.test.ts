@@ -5,6 +5,7 @@ import type { SubgraphModule } from '@loyalty-graph/shared/subgraph';
 import { errorCodes, startTestSubgraph, type Caller } from '@loyalty-graph/testing';
 import { analyticsSubgraph } from '../src/server';
 import { analyticsFeeds, startAnalytics } from './support';
+import { FACT_TABLES } from '../src/services/facts';
 
 /**
  * The analytics subgraph on its own, against real PostgreSQL: members' and the ledger's events
@@ -242,7 +243,7 @@ describe('facts', () => {
     const analyst = await sub.as(staff(['ANALYST']));
     const before = await kpis(analyst, 'DAY', '2026-11-01T00:00:00Z', '2026-11-16T00:00:00Z');
     const stateBefore = (await states()).map(({ updated_at: _, ...row }) => row);
-    await sub.db.query(`TRUNCATE point_facts, member_facts, member_state, point_days, purchase_days, member_days, activity_days, activity_windows, activity_retained, activity_retained_windows, point_days_by, purchase_days_by, member_days_by`);
+    await sub.db.query(`TRUNCATE ${FACT_TABLES.join(', ')}`);
     for (const consumer of sub.consumers) await consumer.rewind(0, { forget: true });
     await drain();
     expect(await kpis(analyst, 'DAY', '2026-11-01T00:00:00Z', '2026-11-16T00:00:00Z')).toEqual(before);

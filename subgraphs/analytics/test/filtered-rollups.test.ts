@@ -9,6 +9,7 @@ import { FilteredRollups1797041000000 } from '../src/migrations/1797041000000-fi
 import type { KpiFilter } from '../src/services/kpi-filter';
 import { Kpis, type KpiBucket } from '../src/services/kpis';
 import { analyticsFeeds, startAnalytics } from './support';
+import { FACT_TABLES } from '../src/services/facts';
 
 /**
  * The rollups per dimension (point_days_by, purchase_days_by, member_days_by) give what the scan
@@ -176,7 +177,7 @@ async function snapshot(): Promise<Record<string, unknown[]>> {
 }
 
 const emptyAll = () =>
-  sub.db.query(`TRUNCATE point_facts, member_facts, member_state, point_days, purchase_days, member_days, activity_days, activity_windows, point_days_by, purchase_days_by, member_days_by`);
+  sub.db.query(`TRUNCATE ${FACT_TABLES.join(', ')}`);
 
 let beforeLate: Record<string, unknown[]>;
 let onTime: number;

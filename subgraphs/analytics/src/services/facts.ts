@@ -321,3 +321,24 @@ interface MemberFact {
   detail?: { groupIds?: string[]; consents?: string[]; birthDate?: string | null; preferredLanguage?: string | null };
   occurredAt: string;
 }
+
+/**
+ * Every table the Facts consumer builds from members' and ledger's events: what a rebuild from
+ * position zero empties first (then rewinds both consumers with forget). One list, so a new rollup
+ * cannot be left holding the old history's sums.
+ */
+export const FACT_TABLES = [
+  'point_facts',
+  'member_facts',
+  'member_state',
+  'point_days',
+  'purchase_days',
+  'member_days',
+  'activity_days',
+  'activity_windows',
+  'activity_retained',
+  'activity_retained_windows',
+  'point_days_by',
+  'purchase_days_by',
+  'member_days_by',
+] as const;
