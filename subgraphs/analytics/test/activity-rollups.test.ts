@@ -11,6 +11,7 @@ import { ActivityRetained1797020000000 } from '../src/migrations/1797020000000-a
 import { Kpis, type KpiBucket } from '../src/services/kpis';
 import { analyticsFeeds, startAnalytics } from './support';
 import { FACT_TABLES } from '../src/services/facts';
+import { seededRandom } from '../src/domain/statistics';
 
 /**
  * The activity rollups (activity_days, and activity_retained for the calendar buckets longer than
@@ -34,17 +35,8 @@ const clock = new ManualClock(new Date('2027-02-01T00:00:00Z'));
 const feeds = analyticsFeeds();
 const stops: (() => Promise<void>)[] = [];
 
-/** mulberry32: small, deterministic. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The seeded PRNG of the simulations (mulberry32), so a failure can be replayed from its seed. */
+const random = seededRandom;
 const next = random(SEED);
 const YEAR_START = Date.parse('2026-01-01T00:00:00Z');
 const YEAR_MS = 365 * 86_400_000;

@@ -10,6 +10,7 @@ import type { KpiFilter } from '../src/services/kpi-filter';
 import { Kpis, type KpiBucket } from '../src/services/kpis';
 import { analyticsFeeds, startAnalytics } from './support';
 import { FACT_TABLES } from '../src/services/facts';
+import { seededRandom } from '../src/domain/statistics';
 
 /**
  * The rollups per dimension (point_days_by, purchase_days_by, member_days_by) give what the scan
@@ -38,17 +39,8 @@ const clock = new ManualClock(new Date('2027-02-01T00:00:00Z'));
 const feeds = analyticsFeeds();
 const stops: (() => Promise<void>)[] = [];
 
-/** mulberry32: small, deterministic. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The seeded PRNG of the simulations (mulberry32), so a failure can be replayed from its seed. */
+const random = seededRandom;
 const next = random(SEED);
 const pick = <T>(list: readonly T[]): T => list[Math.floor(next() * list.length)]!;
 /** A third of the instants fall on a midnight (a bucket's edge). */

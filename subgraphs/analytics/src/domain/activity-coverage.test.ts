@@ -1,21 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { activity } from './kpi-formulas';
 import { clipDay, coverage, coverageDeltas, dayNumber, retained, windowsFor } from './activity-coverage';
+import { seededRandom } from './statistics';
 
 const day = (iso: string) => dayNumber(new Date(`${iso}T00:00:00Z`));
 const midnight = (n: number) => new Date(n * 86_400_000);
 
-/** A small deterministic generator (mulberry32), so a failure can be replayed from its seed. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The seeded PRNG of the simulations (mulberry32), so a failure can be replayed from its seed. */
+const random = seededRandom;
 
 /** active_W(D) from spans: the running sum of their edges. */
 const activeAt = (deltas: Map<number, number>, d: number) => [...deltas].filter(([at]) => at <= d).reduce((sum, [, delta]) => sum + delta, 0);

@@ -2,21 +2,13 @@ import { describe, expect, it } from 'vitest';
 import { clipDay, coverage, coverageDeltas, dayNumber, DAY_MS } from './activity-coverage';
 import { activity } from './kpi-formulas';
 import { covered, isLongBucket, longBuckets, retainedDeltas } from './activity-long-buckets';
+import { seededRandom } from './statistics';
 
 const day = (iso: string) => dayNumber(new Date(`${iso}T00:00:00Z`));
 const iso = ([s, e]: [number, number]) => `${new Date(s * DAY_MS).toISOString().slice(0, 10)}…${new Date(e * DAY_MS).toISOString().slice(0, 10)}`;
 
-/** mulberry32, so a failure can be replayed from its seed. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The seeded PRNG of the simulations (mulberry32), so a failure can be replayed from its seed. */
+const random = seededRandom;
 
 describe('long buckets', () => {
   it('are the calendar buckets longer than the window with a start or an end in the range', () => {

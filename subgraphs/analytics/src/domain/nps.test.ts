@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { countScores, isNpsScore, MIN_RELIABLE_RESPONSES, npsCategory, npsSummary, responseRate, roundTo } from './nps';
+import { seededRandom } from './statistics';
 
 describe('npsCategory', () => {
   it('makes 9–10 promoters, 7–8 passives and 0–6 detractors, and refuses anything else', () => {
@@ -70,14 +71,5 @@ describe('roundTo and responseRate', () => {
   });
 });
 
-/** A small seeded generator (mulberry32): the same samples on every run. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The seeded PRNG of the simulations (mulberry32), so a failure can be replayed from its seed. */
+const mulberry32 = seededRandom;
