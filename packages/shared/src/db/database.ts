@@ -20,8 +20,11 @@ export interface DatabaseOptions {
   logger?: TypeOrmLogger;
 }
 
+/** How long one statement of a request, a consumer or a job may run. */
+export const STATEMENT_TIMEOUT_MS = 30_000;
+
 /** A DataSource for one subgraph: schema changes only through migrations, never `synchronize`. */
-export function createDataSource(options: DatabaseOptions): DataSource {
+export function createDataSource(options: DatabaseOptions, statementTimeoutMs = STATEMENT_TIMEOUT_MS): DataSource {
   return new DataSource({
     type: 'postgres',
     url: options.url,
@@ -34,8 +37,8 @@ export function createDataSource(options: DatabaseOptions): DataSource {
     extra: {
       max: options.poolSize ?? 10,
       application_name: options.applicationName,
-      // A hung query must not hold a request forever.
-      statement_timeout: 30_000,
+      // A hung query must not hold a request forever (0: no limit, for migrations).
+      statement_timeout: statementTimeoutMs,
     },
   });
 }
@@ -55,16 +58,26 @@ function guardPooledConnections(db: DataSource): void {
 
 /** Connects and brings the schema up to date. */
 export async function openDatabase(options: DatabaseOptions): Promise<DataSource> {
+  await migrate(options);
   const db = createDataSource(options);
   await db.initialize();
   guardPooledConnections(db);
-  try {
-    await db.runMigrations({ transaction: 'each' });
-  } catch (error) {
-    await db.destroy();
-    throw error;
-  }
   return db;
+}
+
+/**
+ * Runs the pending migrations on a connection of their own without the statement timeout: a
+ * migration that backfills a table (analytics' rollups over every fact) runs for as long as the
+ * history is big, minutes at 10,000,000 facts, and cut at 30 s it would stop the service from starting.
+ */
+async function migrate(options: DatabaseOptions): Promise<void> {
+  const migrator = createDataSource({ ...options, poolSize: 1, logger: undefined }, 0);
+  await migrator.initialize();
+  try {
+    await migrator.runMigrations({ transaction: 'each' });
+  } finally {
+    await migrator.destroy();
+  }
 }
 
 /** The URL of another database on the same server. */

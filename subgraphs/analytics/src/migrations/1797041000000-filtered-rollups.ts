@@ -1,10 +1,10 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
 import {
+  BACKFILL_POINT_DIMENSIONS,
   MEMBER_DAYS_BY_FROM_FACTS,
   POINT_DAYS_BY_FROM_FACTS,
   PURCHASE_DAYS_BY_FROM_FACTS,
   SET_MEMBER_DIMENSIONS,
-  SET_POINT_DIMENSIONS,
 } from '../services/kpi-dimensions';
 
 /**
@@ -62,7 +62,7 @@ export class FilteredRollups1797041000000 implements MigrationInterface {
         qualified integer NOT NULL DEFAULT 0,
         CONSTRAINT member_days_by_key UNIQUE NULLS NOT DISTINCT (program_id, day, tier_id, partner_id)
       )`);
-    await q.query(SET_POINT_DIMENSIONS('true'));
+    await q.query(BACKFILL_POINT_DIMENSIONS);
     await q.query(SET_MEMBER_DIMENSIONS('true'));
     await q.query(POINT_DAYS_BY_FROM_FACTS('true'));
     await q.query(PURCHASE_DAYS_BY_FROM_FACTS('true'));

@@ -42,12 +42,42 @@ export const MEMBER_DIMENSIONS = (where: string) => `
     ${tierAt('m', 'm.occurred_at')}
    WHERE m.kind IN ('ENROLLED', 'REFERRAL_QUALIFIED') AND ${where}`;
 
-/** Sets the kept dimensions of the facts matching `where` (a backfill: the migration, the bench generator). */
-export const SET_POINT_DIMENSIONS = (where: string) => `
-  WITH r AS (${POINT_DIMENSIONS(where)})
-  UPDATE point_facts f SET kpi_tier_id = r.tier_id, kpi_partner_id = r.partner_id, kpi_channel = r.channel, kpi_at = r.at
-    FROM r WHERE f.event_id = r.event_id AND f.member_id = r.member_id`;
+/**
+ * Resolves and keeps the dimensions of every point fact at once (the migration's backfill), set-based: the same
+ * definitions, but the tier at each fact's instant comes from one sort of the members' tier
+ * changes and facts together (an as-of join: the last ENROLLED/TIER_CHANGED at or before the
+ * instant; at the same instant a change after an enrolment, both before the fact) and the purchase
+ * of a return or posting from a hash join, instead of two index look-ups per fact: those took over
+ * 20 minutes on 10,000,000 facts. `test/filtered-rollups.test.ts` checks it keeps exactly what the
+ * consumer kept.
+ */
+export const BACKFILL_POINT_DIMENSIONS = `
+  WITH purchase AS (
+    SELECT DISTINCT ON (program_id, purchase_id) program_id, purchase_id, occurred_at, partner_id, channel
+      FROM point_facts WHERE kind = 'ACCRUED' AND purchase_id IS NOT NULL ORDER BY program_id, purchase_id, occurred_at),
+  resolved AS (
+    SELECT f.event_id, f.member_id, f.program_id,
+           coalesce(f.partner_id, CASE WHEN f.kind = 'POSTED' THEN a.partner_id END) AS partner_id,
+           CASE WHEN f.kind = 'ACCRUED' THEN f.channel ELSE a.channel END AS channel,
+           coalesce(a.occurred_at, f.occurred_at) AS at
+      FROM point_facts f
+      LEFT JOIN purchase a ON f.kind <> 'ACCRUED' AND f.purchase_id IS NOT NULL AND a.program_id = f.program_id AND a.purchase_id = f.purchase_id),
+  timeline AS (
+    SELECT program_id, member_id, occurred_at AS at, 0 AS is_fact, kind = 'TIER_CHANGED' AS change, to_tier_id, NULL::uuid AS event_id, NULL::uuid AS partner_id, NULL::text AS channel
+      FROM member_facts WHERE kind IN ('ENROLLED', 'TIER_CHANGED')
+    UNION ALL
+    SELECT program_id, member_id, at, 1, false, NULL, event_id, partner_id, channel FROM resolved),
+  grouped AS (
+    SELECT *, count(*) FILTER (WHERE is_fact = 0) OVER (PARTITION BY program_id, member_id ORDER BY at, is_fact, change ROWS UNBOUNDED PRECEDING) AS since
+      FROM timeline),
+  tiered AS (
+    SELECT event_id, member_id, partner_id, channel, at,
+           first_value(to_tier_id) OVER (PARTITION BY program_id, member_id, since ORDER BY at, is_fact, change) AS tier_id, is_fact
+      FROM grouped)
+  UPDATE point_facts f SET kpi_tier_id = t.tier_id, kpi_partner_id = t.partner_id, kpi_channel = t.channel, kpi_at = t.at
+    FROM tiered t WHERE t.is_fact = 1 AND f.event_id = t.event_id AND f.member_id = t.member_id`;
 
+/** Sets the kept dimensions of the enrolments and qualifications matching `where` (the migration's backfill). */
 export const SET_MEMBER_DIMENSIONS = (where: string) => `
   WITH r AS (${MEMBER_DIMENSIONS(where)})
   UPDATE member_facts m SET kpi_tier_id = r.tier_id, kpi_partner_id = r.partner_id, kpi_at = r.at
