@@ -123,7 +123,11 @@ export function isConnectionLoss(error: unknown): boolean {
   const code = (error as { driverError?: { code?: string }; code?: string }).driverError?.code ?? (error as { code?: string }).code;
   if (code === '57P01' || code === '57P02' || code === '57P03' || code === 'ECONNRESET' || code === 'EPIPE' || code === 'ECONNREFUSED') return true;
   const message = error instanceof Error ? error.message : '';
-  return /Connection terminated|Query runner already released|server closed the connection|Client has encountered a connection error|Connection is not established/i.test(message);
+  // TypeORM 1 says "Database connection provided by a query runner was already released"
+  // (QueryRunnerProviderAlreadyReleasedError) when the pool dropped the connection under it.
+  return /Connection terminated|Query runner already released|query runner was already released|server closed the connection|Client has encountered a connection error|Connection is not established/i.test(
+    message,
+  );
 }
 
 /** True when a statement failed on a unique constraint (optionally a specific one). */
